@@ -1,0 +1,151 @@
+/**
+ * The session: one party's handle on a computation. A program receives it
+ * and uses it to input data, build constants and reach the suite; there is no
+ * global state, so any number of sessions can run in one process.
+ */
+import { SecretMisuseError } from '../runtime/errors.js';
+import type { Party } from '../runtime/party.js';
+import type { StatsSnapshot } from '../runtime/stats.js';
+import type { Shares, Suite } from '../suites/suite.js';
+import { SecretBool, SecretFixed, SecretInt, type Secret, type SessionCore } from './secret.js';
+import {
+  encode,
+  typeName,
+  type BoolType,
+  type FixedType,
+  type IntType,
+  type PlainValue,
+  type SecretType,
+} from './types.js';
+
+/** Values for `input`: the owner passes the data, others pass the public length (or shape). */
+export type InputData = ArrayLike<PlainValue> | number | readonly number[];
+
+type SecretOf<T extends SecretType> = T extends IntType
+  ? SecretInt
+  : T extends FixedType
+    ? SecretFixed
+    : SecretBool;
+
+let sessionCounter = 0;
+
+export class Session implements SessionCore {
+  readonly id: string;
+
+  constructor(
+    readonly suite: Suite,
+    /** @internal */ readonly party: Party,
+  ) {
+    this.id = `${party.id}#${++sessionCounter}`;
+  }
+
+  /** This party's id. */
+  get me(): string {
+    return this.party.id;
+  }
+
+  /** All party ids, in order. */
+  get parties(): readonly string[] {
+    return this.party.ids;
+  }
+
+  /** The counters of this party: rounds, messages, bytes and operations. */
+  stats(): StatsSnapshot {
+    return this.party.stats.snapshot();
+  }
+
+  indexOf(party: string): number {
+    return this.party.indexOf(party);
+  }
+
+  open(shares: Shares, to: readonly number[]): Promise<bigint[] | undefined> {
+    return this.suite.open(shares, to);
+  }
+
+  /**
+   * A secret input from party `from`. At that party, `data` holds the values
+   * (a flat array, shaped by `shape` if given); at the others, `data` is the
+   * public number of elements. Every party must call `input` in the same order.
+   *
+   * @example
+   *   const ages = s.input('alice', int(8), s.me === 'alice' ? myAges : myAges.length);
+   * @throws {RangeError} for an unknown party or a value out of the type's range;
+   *   {TypeError} for a value of the wrong kind.
+   */
+  input<T extends SecretType>(
+    from: string,
+    type: T,
+    data: InputData,
+    shape?: readonly number[],
+  ): SecretOf<T> {
+    const owner = this.indexOf(from);
+    const mine = owner === this.party.index;
+    let n: number;
+    let values: BigInt64Array | undefined;
+    if (mine) {
+      if (typeof data === 'number') {
+        throw new TypeError(
+          `input: party '${from}' owns this input and must pass its values, not a length`,
+        );
+      }
+      values = encode(type, data as ArrayLike<PlainValue>, `input from '${from}': element`);
+      n = values.length;
+    } else {
+      n = typeof data === 'number' ? data : (data as ArrayLike<PlainValue>).length;
+    }
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`input: length must be a non-negative integer, got ${n}`);
+    const sh = shape ?? [n];
+    if (sh.reduce((a, b) => a * b, 1) !== n) {
+      throw new RangeError(`input: shape [${sh.join(', ')}] does not hold ${n} elements`);
+    }
+    const p = this.suite.input(owner, values, n);
+    return this.wrap(type, sh, type.bits, p);
+  }
+
+  /** A public value as a secret of type `type` (for mixing with secrets). */
+  constant<T extends SecretType>(type: T, values: PlainValue | ArrayLike<PlainValue>): SecretOf<T> {
+    const arr = typeof values === 'object' ? values : [values];
+    const enc = encode(type, arr, 'constant');
+    const shape = typeof values === 'object' ? [enc.length] : [];
+    return this.wrap(type, shape, type.bits, Promise.resolve(this.suite.constant(enc)));
+  }
+
+  /** Joins secrets of one type end to end into one vector. */
+  concat<S extends SecretInt | SecretFixed | SecretBool>(parts: readonly S[]): S {
+    if (parts.length === 0) throw new RangeError('concat: nothing to join');
+    const t = parts[0]!.type;
+    for (const p of parts) {
+      if (p.session !== this)
+        throw new SecretMisuseError('concat: a secret belongs to another session');
+      if (typeName(p.type) !== typeName(t))
+        throw new TypeError(`concat: mixes ${typeName(t)} and ${typeName(p.type)}`);
+    }
+    const n = parts.reduce((a, p) => a + p.length, 0);
+    const bound = Math.max(...parts.map((p) => p.bound));
+    const sh = Promise.all(parts.map((p) => p.shares)).then((xs) => this.suite.concat(xs));
+    return this.wrap(t, [n], bound, sh) as S;
+  }
+
+  /** @internal */
+  wrap<T extends SecretType>(
+    type: T,
+    shape: readonly number[],
+    bound: number,
+    p: Promise<Shares>,
+  ): SecretOf<T> {
+    if (type.kind === 'int') return new SecretInt(this, type, shape, bound, p) as SecretOf<T>;
+    if (type.kind === 'fixed') return new SecretFixed(this, type, shape, bound, p) as SecretOf<T>;
+    return new SecretBool(this, shape, p) as SecretOf<T>;
+  }
+
+  /** Reveals several secrets in one round. */
+  async revealAll(secrets: ReadonlyArray<Secret<unknown>>): Promise<unknown[][]> {
+    for (const x of secrets)
+      if (x.session !== this)
+        throw new SecretMisuseError('revealAll: a secret belongs to another session');
+    return Promise.all(secrets.map((x) => x.reveal()));
+  }
+}
+
+export type { BoolType, FixedType, IntType };

@@ -1,0 +1,60 @@
+/**
+ * A seeded pseudo-random generator: AES-128 in counter mode keyed by a 16-byte
+ * seed. Output is produced in chunks of at most 64 KiB (large single cipher
+ * calls trip glibc's mmap path and lose an order of magnitude; see
+ * ../shared/PERF-FACTS.md). Two PRGs with the same seed produce the same
+ * stream, which is what pseudo-random secret sharing relies on.
+ */
+import type { CryptoProvider } from './provider.js';
+
+const CHUNK = 65536;
+
+export class Prg {
+  readonly #next: (out: Uint8Array) => void;
+
+  /** @throws {RangeError} unless the seed is 16 bytes. */
+  constructor(seed: Uint8Array, provider: CryptoProvider) {
+    if (seed.length !== 16)
+      throw new RangeError(`Prg: expected a 16-byte seed, got ${seed.length}`);
+    this.#next = provider.aesCtr(seed, new Uint8Array(16));
+  }
+
+  /** Fills `out` with the next bytes of the stream. */
+  fill(out: Uint8Array): void {
+    const whole = out.length - (out.length % 16);
+    for (let off = 0; off < whole; off += CHUNK) {
+      this.#next(out.subarray(off, Math.min(whole, off + CHUNK)));
+    }
+    if (whole < out.length) {
+      const tail = new Uint8Array(16);
+      this.#next(tail);
+      out.set(tail.subarray(0, out.length - whole), whole);
+    }
+  }
+
+  /** The next n uniformly random 64-bit words. */
+  words(n: number): BigUint64Array {
+    const out = new BigUint64Array(n);
+    this.fill(new Uint8Array(out.buffer));
+    return out;
+  }
+
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    this.fill(out);
+    return out;
+  }
+}
+
+/** Fresh OS randomness as 64-bit words. */
+export function randomWords(provider: CryptoProvider, n: number): BigUint64Array {
+  const out = new BigUint64Array(n);
+  provider.randomFill(new Uint8Array(out.buffer));
+  return out;
+}
+
+export function randomSeed(provider: CryptoProvider): Uint8Array {
+  const seed = new Uint8Array(16);
+  provider.randomFill(seed);
+  return seed;
+}

@@ -1,0 +1,268 @@
+/**
+ * The runtime of one party: its identity, randomness, counters, and the
+ * round engine that batches communication.
+ *
+ * Round batching. Protocol code calls `exchange()` for every interactive step
+ * and gets a promise. Exchanges issued before the party next yields to the
+ * event loop are sent together, one message per peer, as one round; so 1,000
+ * independent multiplications issued in a loop cost one round, and a chain of
+ * d dependent ones costs d rounds. All parties run the same program, so they
+ * issue the same exchanges in the same order and group them identically: a
+ * round's results are released all at once, after every expected peer message
+ * of that round has arrived, which keeps the order deterministic. Each message
+ * lists the sequence numbers of the exchanges it carries, so a party whose
+ * program took a different path is detected ('divergence') instead of
+ * misreading data.
+ */
+import type { CryptoProvider } from '../random/provider.js';
+import { Prg, randomSeed } from '../random/prg.js';
+import { TransportError, type Transport } from '../transport/transport.js';
+import { ProtocolAbort } from './errors.js';
+import { Stats } from './stats.js';
+
+export interface ExchangeRequest {
+  /** Operation name, for diagnostics. */
+  readonly op: string;
+  /** Payload per peer index (undefined: nothing for that peer). */
+  readonly send: ReadonlyArray<Uint8Array | undefined>;
+  /** Peers whose payload this exchange waits for. */
+  readonly recvFrom: readonly number[];
+}
+
+/** Payloads received, indexed by peer. */
+export type Received = ReadonlyArray<Uint8Array | undefined>;
+
+interface Pending {
+  seq: number;
+  req: ExchangeRequest;
+  resolve: (r: Received) => void;
+  reject: (e: Error) => void;
+}
+
+export interface PartyOptions {
+  /** Party ids in index order, e.g. ['alice', 'bob', 'carol']. */
+  ids: readonly string[];
+  transport: Transport;
+  crypto: CryptoProvider;
+  /** Bound on waiting for one round's messages. Default 60 s. */
+  roundTimeoutMs?: number;
+}
+
+const yieldToEventLoop: (f: () => void) => void =
+  typeof globalThis.setImmediate === 'function'
+    ? (f) => globalThis.setImmediate(f)
+    : (() => {
+        // Browsers: a MessageChannel task runs after microtasks, without setTimeout's 4 ms clamp.
+        const ch = new MessageChannel();
+        const queue: Array<() => void> = [];
+        ch.port1.onmessage = () => queue.shift()?.();
+        return (f: () => void) => {
+          queue.push(f);
+          ch.port2.postMessage(0);
+        };
+      })();
+
+export class Party {
+  readonly index: number;
+  readonly n: number;
+  readonly ids: readonly string[];
+  readonly crypto: CryptoProvider;
+  readonly stats = new Stats();
+  readonly roundTimeoutMs: number;
+  /** This party's private PRG, seeded from the OS CSPRNG. */
+  readonly prg: Prg;
+  readonly #transport: Transport;
+  #pending: Pending[] = [];
+  #flushScheduled = false;
+  #round = 0;
+  #seq = 0;
+  #failure: ProtocolAbort | undefined;
+
+  constructor(opts: PartyOptions) {
+    const t = opts.transport;
+    if (opts.ids.length !== t.parties) {
+      throw new RangeError(`Party: ${opts.ids.length} ids for ${t.parties} parties`);
+    }
+    this.index = t.self;
+    this.n = t.parties;
+    this.ids = opts.ids;
+    this.crypto = opts.crypto;
+    this.#transport = t;
+    this.roundTimeoutMs = opts.roundTimeoutMs ?? 60_000;
+    this.prg = new Prg(randomSeed(opts.crypto), opts.crypto);
+  }
+
+  get id(): string {
+    return this.ids[this.index]!;
+  }
+
+  /** Index of the party called `id`. @throws {RangeError} for an unknown id. */
+  indexOf(id: string): number {
+    const i = this.ids.indexOf(id);
+    if (i < 0) throw new RangeError(`unknown party '${id}' (parties: ${this.ids.join(', ')})`);
+    return i;
+  }
+
+  /** The failure that stopped this party, if any. */
+  get failure(): ProtocolAbort | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * Sends `req.send[j]` to each peer j and resolves with the payloads of the
+   * peers in `req.recvFrom`, batched with every other exchange of the round.
+   * @throws {ProtocolAbort} when a peer fails, times out or diverges.
+   */
+  exchange(req: ExchangeRequest): Promise<Received> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ seq: this.#seq++, req, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        yieldToEventLoop(() => this.#flush());
+      }
+    });
+  }
+
+  /** Stops the party: pending and future exchanges fail with `reason`. */
+  abort(reason: ProtocolAbort): void {
+    if (!this.#failure) this.#failure = reason;
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const p of pending) p.reject(reason);
+    this.#transport.close();
+  }
+
+  close(): void {
+    this.#transport.close();
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0) return;
+    if (this.#failure) {
+      for (const p of batch) p.reject(this.#failure);
+      return;
+    }
+    const round = this.#round++;
+    this.stats.rounds++;
+    const expectFrom = new Set<number>();
+    for (let j = 0; j < this.n; j++) {
+      if (j === this.index) continue;
+      const parts = batch.filter((p) => p.req.send[j] !== undefined);
+      if (parts.length > 0) {
+        const msg = encodeRound(parts.map((p) => ({ seq: p.seq, body: p.req.send[j]! })));
+        this.stats.messagesSent++;
+        this.stats.bytesSent += msg.length;
+        this.#transport.send(j, round, msg);
+      }
+    }
+    for (const p of batch) for (const j of p.req.recvFrom) expectFrom.add(j);
+    void this.#collect(
+      batch,
+      round,
+      [...expectFrom].sort((a, b) => a - b),
+    );
+  }
+
+  async #collect(batch: Pending[], round: number, peers: number[]): Promise<void> {
+    const results: Array<Array<Uint8Array | undefined>> = batch.map(() => new Array(this.n));
+    try {
+      await Promise.all(
+        peers.map(async (j) => {
+          const msg = await this.#transport.receive(j, round, this.roundTimeoutMs);
+          this.stats.messagesReceived++;
+          this.stats.bytesReceived += msg.length;
+          const wanted = batch.filter((p) => p.req.recvFrom.includes(j));
+          const parts = decodeRound(msg, j, this.ids[j]!);
+          if (parts.length !== wanted.length || parts.some((q, k) => q.seq !== wanted[k]!.seq)) {
+            throw new ProtocolAbort(
+              'divergence',
+              j,
+              this.ids[j],
+              `round ${round}: peer sent exchanges [${parts.map((q) => q.seq).join(',')}], ` +
+                `expected [${wanted.map((p) => p.seq).join(',')}] (${wanted.map((p) => p.req.op).join(',')})`,
+            );
+          }
+          for (let k = 0; k < wanted.length; k++) {
+            results[batch.indexOf(wanted[k]!)]![j] = parts[k]!.body;
+          }
+        }),
+      );
+    } catch (e) {
+      const abort = toAbort(e, this.ids);
+      this.abort(abort);
+      for (const p of batch) p.reject(abort);
+      return;
+    }
+    // Release the whole round at once, in issue order (see the module comment).
+    for (let k = 0; k < batch.length; k++) batch[k]!.resolve(results[k]!);
+  }
+}
+
+function toAbort(e: unknown, ids: readonly string[]): ProtocolAbort {
+  if (e instanceof ProtocolAbort) return e;
+  if (e instanceof TransportError)
+    return new ProtocolAbort(e.reason, e.peer, ids[e.peer], e.message);
+  return new ProtocolAbort(
+    'aborted',
+    undefined,
+    undefined,
+    e instanceof Error ? e.message : String(e),
+  );
+}
+
+/*
+ * Round message layout (little-endian):
+ *   u32 count, then count x (u32 seq, u32 byteLength), padded to 8 bytes,
+ *   then the bodies, each padded to 8 bytes so receivers can view them as
+ *   64-bit typed arrays without copying.
+ */
+function encodeRound(parts: ReadonlyArray<{ seq: number; body: Uint8Array }>): Uint8Array {
+  const headerLen = pad8(4 + 8 * parts.length);
+  let total = headerLen;
+  for (const p of parts) total += pad8(p.body.length);
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, parts.length, true);
+  let off = headerLen;
+  parts.forEach((p, k) => {
+    dv.setUint32(4 + 8 * k, p.seq, true);
+    dv.setUint32(8 + 8 * k, p.body.length, true);
+    out.set(p.body, off);
+    off += pad8(p.body.length);
+  });
+  return out;
+}
+
+function decodeRound(
+  msg: Uint8Array,
+  peer: number,
+  peerId: string,
+): Array<{ seq: number; body: Uint8Array }> {
+  const bad = (why: string) => new ProtocolAbort('malformed', peer, peerId, why);
+  // Copy if unaligned so bodies can be viewed as BigUint64Array.
+  const buf = msg.byteOffset % 8 === 0 ? msg : msg.slice();
+  if (buf.length < 4) throw bad(`message of ${buf.length} bytes has no header`);
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const count = dv.getUint32(0, true);
+  const headerLen = pad8(4 + 8 * count);
+  if (headerLen > buf.length) throw bad(`header claims ${count} parts in ${buf.length} bytes`);
+  const parts: Array<{ seq: number; body: Uint8Array }> = [];
+  let off = headerLen;
+  for (let k = 0; k < count; k++) {
+    const seq = dv.getUint32(4 + 8 * k, true);
+    const len = dv.getUint32(8 + 8 * k, true);
+    if (off + len > buf.length) throw bad(`part ${k} overruns the message`);
+    parts.push({ seq, body: buf.subarray(off, off + len) });
+    off += pad8(len);
+  }
+  if (off !== buf.length) throw bad(`${buf.length - off} trailing bytes`);
+  return parts;
+}
+
+function pad8(n: number): number {
+  return (n + 7) & ~7;
+}

@@ -1,0 +1,19 @@
+/** The protocol suites, by name. */
+import { plaintextSuite } from './plaintext/plaintext.js';
+import { rep3Suite } from './rep3/rep3.js';
+import { shamirSuite } from './shamir/shamir.js';
+import type { SuiteFactory } from './suite.js';
+
+export const SUITES: Readonly<Record<string, SuiteFactory>> = {
+  plaintext: plaintextSuite,
+  rep3: rep3Suite,
+  shamir: shamirSuite,
+};
+
+/** @throws {RangeError} for an unknown name. */
+export function suiteByName(name: string): SuiteFactory {
+  const f = SUITES[name];
+  if (!f)
+    throw new RangeError(`unknown suite '${name}' (available: ${Object.keys(SUITES).join(', ')})`);
+  return f;
+}

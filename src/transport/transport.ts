@@ -1,0 +1,47 @@
+/**
+ * The transport contract between a party's runtime and the network.
+ *
+ * A transport carries opaque payloads between numbered parties of one
+ * computation session. Each payload is tagged with the sender's round number;
+ * the receiver asks for "the message from party j for round r" and gets it
+ * whatever order messages arrived in. Channels are assumed authenticated and
+ * private (the in-memory transport trivially; the network transport through
+ * mutually authenticated TLS). Framing on a real wire adds the session id,
+ * sender and length around the same (round, payload) pair; see docs/WIRE.md.
+ */
+
+export interface Transport {
+  /** This party's index, 0-based. */
+  readonly self: number;
+  /** Number of parties in the session. */
+  readonly parties: number;
+  /** Identifies the computation; frames of other sessions are refused. */
+  readonly sessionId: string;
+  /**
+   * Queues `payload` for party `to` as its message of `round`. Never blocks;
+   * the transport owns the bytes after the call.
+   */
+  send(to: number, round: number, payload: Uint8Array): void;
+  /**
+   * Resolves with party `from`'s message for `round`; rejects with a
+   * TransportError if the peer closed, misbehaved or the deadline passed.
+   */
+  receive(from: number, round: number, deadlineMs: number): Promise<Uint8Array>;
+  /** Releases resources; pending receives reject with a 'closed' error. */
+  close(): void;
+}
+
+export type TransportFailure =
+  'timeout' | 'peer-closed' | 'closed' | 'duplicate' | 'malformed' | 'oversized' | 'wrong-session';
+
+/** A failure of the link to one peer. Never carries payload bytes. */
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  constructor(
+    readonly reason: TransportFailure,
+    readonly peer: number,
+    detail: string,
+  ) {
+    super(`${reason} (party ${peer}): ${detail}`);
+  }
+}
