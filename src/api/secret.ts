@@ -780,16 +780,39 @@ function dotProduct<S extends SecretInt | SecretFixed>(
     throw new RangeError(`dot: lengths differ (${a.length} and ${b.length})`);
   const suite = a.session.suite;
   const n = a.length;
-  const grow = n <= 1 ? 0 : Math.ceil(Math.log2(n));
-  const wide = a.bound + b.bound + grow;
   if (n === 0) return make([], 2, Promise.resolve(suite.constant(new BigInt64Array(1))));
-  const p = Promise.all([a.shares, b.shares]).then(async ([x, y]) => {
-    const d = await suite.dot(x, y, n);
-    return frac ? suite.trunc(d, frac, wide) : d;
-  });
-  if (frac && wide > suite.compareCapacity - 1)
-    throw new RangeError(`dot: ${wide}-bit sums are too wide for ${suite.name} truncation`);
-  return make([], frac ? Math.max(2, wide - frac + 1) : wide, p);
+  const plan = sumOfProducts(suite, a.bound, b.bound, n, frac, 'dot');
+  const p = Promise.all([a.shares, b.shares]).then(([x, y]) => plan.run(x, y));
+  return make([], plan.bound, p);
+}
+
+/**
+ * Sums of products in groups of m, for integers (frac = 0) or fixed-point.
+ * Fixed-point sums are truncated once after summing when the suite can
+ * truncate the wide sum (error <= 1 ulp); otherwise each product is truncated
+ * before summing (error <= m ulp), so long inner products work in every suite.
+ */
+function sumOfProducts(suite: Suite, b1: number, b2: number, m: number, frac: number, op: string) {
+  const grow = m <= 1 ? 0 : Math.ceil(Math.log2(m));
+  const product = frac ? b1 + b2 - 1 : b1 + b2;
+  const wide = product + grow;
+  const limit = suite.compareCapacity - 1;
+  if (!frac) return { bound: wide, run: (x: Shares, y: Shares) => suite.dot(x, y, m) };
+  if (wide <= limit) {
+    return {
+      bound: Math.max(2, wide - frac + 1),
+      run: async (x: Shares, y: Shares) => suite.trunc(await suite.dot(x, y, m), frac, wide),
+    };
+  }
+  if (product > limit)
+    throw new RangeError(
+      `${op}: ${product}-bit products are too wide for ${suite.name} truncation`,
+    );
+  return {
+    bound: Math.max(2, product - frac + 1) + grow,
+    run: async (x: Shares, y: Shares) =>
+      suite.sumGroups(await suite.trunc(await suite.mul(x, y), frac, product), m),
+  };
 }
 
 function matrixProduct<S extends SecretInt | SecretFixed>(
@@ -817,14 +840,10 @@ function matrixProduct<S extends SecretInt | SecretFixed>(
         ia[o] = i * m + k;
         ib[o] = k * c + j;
       }
-  const grow = m <= 1 ? 0 : Math.ceil(Math.log2(m));
-  const wide = a.bound + b.bound + grow;
-  if (frac && wide > suite.compareCapacity - 1)
-    throw new RangeError(`matmul: ${wide}-bit sums are too wide for ${suite.name} truncation`);
+  const plan = sumOfProducts(suite, a.bound, b.bound, Math.max(m, 1), frac, 'matmul');
   const p = Promise.all([a.shares, b.shares]).then(async ([x, y]) => {
     if (m === 0) return suite.constant(new BigInt64Array(r * c));
-    const d = await suite.dot(suite.gather(x, ia), suite.gather(y, ib), m);
-    return frac ? suite.trunc(d, frac, wide) : d;
+    return plan.run(suite.gather(x, ia), suite.gather(y, ib));
   });
-  return make([r, c], frac ? Math.max(2, wide - frac + 1) : wide, p);
+  return make([r, c], plan.bound, p);
 }

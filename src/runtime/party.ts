@@ -149,15 +149,23 @@ export class Party {
     const round = this.#round++;
     this.stats.rounds++;
     const expectFrom = new Set<number>();
-    for (let j = 0; j < this.n; j++) {
-      if (j === this.index) continue;
-      const parts = batch.filter((p) => p.req.send[j] !== undefined);
-      if (parts.length > 0) {
-        const msg = encodeRound(parts.map((p) => ({ seq: p.seq, body: p.req.send[j]! })));
-        this.stats.messagesSent++;
-        this.stats.bytesSent += msg.length;
-        this.#transport.send(j, round, msg);
+    try {
+      for (let j = 0; j < this.n; j++) {
+        if (j === this.index) continue;
+        const parts = batch.filter((p) => p.req.send[j] !== undefined);
+        if (parts.length > 0) {
+          const msg = encodeRound(parts.map((p) => ({ seq: p.seq, body: p.req.send[j]! })));
+          this.stats.messagesSent++;
+          this.stats.bytesSent += msg.length;
+          this.#transport.send(j, round, msg);
+        }
       }
+    } catch (e) {
+      // A send fails only when the link is gone; the round cannot complete.
+      const abort = toAbort(e, this.ids);
+      this.abort(abort);
+      for (const p of batch) p.reject(abort);
+      return;
     }
     for (const p of batch) for (const j of p.req.recvFrom) expectFrom.add(j);
     void this.#collect(

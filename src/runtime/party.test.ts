@@ -1,0 +1,128 @@
+/** The round engine: batching, matching under reordering, and faults that end cleanly. */
+import { describe, expect, it } from 'vitest';
+import { nodeCryptoProvider } from '../adapters/node/crypto.js';
+import { createMemoryNetwork } from '../transport/memory.js';
+import type { Transport } from '../transport/transport.js';
+import { ProtocolAbort } from './errors.js';
+import { Party } from './party.js';
+
+function parties(
+  n: number,
+  roundTimeoutMs = 2000,
+  reorder?: () => number,
+): { ps: Party[]; ts: Transport[] } {
+  const ts = createMemoryNetwork(n, 'test', reorder ? { reorder } : {});
+  const ids = Array.from({ length: n }, (_, i) => `p${i + 1}`);
+  return {
+    ps: ts.map((t) => new Party({ ids, transport: t, crypto: nodeCryptoProvider, roundTimeoutMs })),
+    ts,
+  };
+}
+
+const bytes = (...xs: number[]) => Uint8Array.from(xs);
+
+/** Everyone sends its index to everyone. */
+function allToAll(p: Party, tag: number) {
+  const send = Array.from({ length: p.n }, (_, j) =>
+    j === p.index ? undefined : bytes(p.index, tag),
+  );
+  const from = Array.from({ length: p.n }, (_, j) => j).filter((j) => j !== p.index);
+  return p.exchange({ op: 'test', send, recvFrom: from });
+}
+
+describe('Party.exchange', () => {
+  it('batches exchanges issued together into one round and keeps them apart', async () => {
+    const { ps } = parties(3);
+    const results = await Promise.all(
+      ps.map((p) => Promise.all([allToAll(p, 1), allToAll(p, 2), allToAll(p, 3)])),
+    );
+    results.forEach((perParty, i) => {
+      perParty.forEach((got, k) => {
+        for (let j = 0; j < 3; j++) {
+          if (j === i) expect(got[j]).toBeUndefined();
+          else expect(Array.from(got[j]!)).toEqual([j, k + 1]);
+        }
+      });
+    });
+    for (const p of ps) {
+      expect(p.stats.rounds).toBe(1);
+      expect(p.stats.messagesSent).toBe(2);
+    }
+  });
+
+  it('matches messages by round when delivery is reordered', async () => {
+    let s = 12345;
+    const reorder = () => ((s = (s * 1103515245 + 12345) % 2 ** 31), s / 2 ** 31);
+    const { ps } = parties(3, 2000, reorder);
+    const rounds = 40;
+    const outs = await Promise.all(
+      ps.map(async (p) => {
+        const seen: number[] = [];
+        for (let r = 0; r < rounds; r++) {
+          const got = await allToAll(p, r);
+          seen.push(got[(p.index + 1) % 3]![1]!);
+        }
+        return seen;
+      }),
+    );
+    for (const o of outs) expect(o).toEqual(Array.from({ length: rounds }, (_, r) => r));
+  });
+
+  it('times out a stalled peer within the deadline, naming it', async () => {
+    const { ps } = parties(2, 100);
+    // p2 never takes part.
+    const start = Date.now();
+    const err = await allToAll(ps[0]!, 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProtocolAbort);
+    expect((err as ProtocolAbort).reason).toBe('timeout');
+    expect((err as ProtocolAbort).peerId).toBe('p2');
+    expect(Date.now() - start).toBeLessThan(5000);
+    // Later exchanges fail at once with the same cause.
+    await expect(allToAll(ps[0]!, 2)).rejects.toBe(err);
+  });
+
+  it('reports a peer that closes its transport', async () => {
+    const { ps } = parties(2);
+    const pending = allToAll(ps[0]!, 1).catch((e: unknown) => e);
+    ps[1]!.close();
+    const err = (await pending) as ProtocolAbort;
+    expect(err.reason).toBe('peer-closed');
+    expect(err.peerId).toBe('p2');
+  });
+
+  it('rejects garbage from a peer as malformed', async () => {
+    const { ps, ts } = parties(2);
+    const pending = ps[0]!
+      .exchange({ op: 'test', send: [undefined, undefined], recvFrom: [1] })
+      .catch((e: unknown) => e);
+    ts[1]!.send(0, 0, bytes(1, 2, 3));
+    const err = (await pending) as ProtocolAbort;
+    expect(err).toBeInstanceOf(ProtocolAbort);
+    expect(err.reason).toBe('malformed');
+    expect(err.peerId).toBe('p2');
+  });
+
+  it('detects parties whose programs diverged', async () => {
+    const { ps } = parties(2);
+    // p1 runs two exchanges in the round, p2 only one.
+    const a = Promise.all([allToAll(ps[0]!, 1), allToAll(ps[0]!, 2)]).catch((e: unknown) => e);
+    const b = allToAll(ps[1]!, 1).catch((e: unknown) => e);
+    const [ea, eb] = await Promise.all([a, b]);
+    // The first to notice reports the divergence; its peer then sees it leave.
+    const reasons = [(ea as ProtocolAbort).reason, (eb as ProtocolAbort).reason];
+    expect(reasons).toContain('divergence');
+    for (const r of reasons) expect(['divergence', 'peer-closed']).toContain(r);
+  });
+
+  it('rejects a duplicated message for one round', async () => {
+    const { ps, ts } = parties(2);
+    ts[1]!.send(0, 0, bytes(0, 0, 0, 0, 0, 0, 0, 0));
+    ts[1]!.send(0, 0, bytes(0, 0, 0, 0, 0, 0, 0, 0));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    const err = (await ps[0]!
+      .exchange({ op: 'test', send: [undefined, undefined], recvFrom: [1] })
+      .catch((e: unknown) => e)) as ProtocolAbort;
+    expect(err.reason).toBe('duplicate');
+  });
+});

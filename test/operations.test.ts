@@ -1,0 +1,312 @@
+/**
+ * Every operation of the program API under every suite, checked against the
+ * same computation in the clear (BigInt / Math), on random inputs and edges.
+ */
+import { describe, expect, it } from 'vitest';
+import { bool, fixed, int, OverflowError, type Session } from '../src/index.js';
+import { CONFIGS, label, run, testRng } from './harness.js';
+
+const I32 = int(32);
+const MIN = -(2n ** 31n);
+const MAX = 2n ** 31n - 1n;
+const EDGES = [0n, -1n, 1n, MIN, MAX, 2n, -2n, MIN + 1n, MAX - 1n];
+
+function randomInts(n: number, seed: number, lim = 2n ** 31n): bigint[] {
+  const r = testRng(seed);
+  return Array.from({ length: n }, () => BigInt(Math.floor(r() * Number(2n * lim))) - lim);
+}
+
+/** Random values plus every pairing of edges. */
+function pairs(seed: number): { a: bigint[]; b: bigint[] } {
+  const a = [...EDGES.flatMap((x) => EDGES.map(() => x)), ...randomInts(60, seed)];
+  const b = [...EDGES.flatMap(() => EDGES), ...randomInts(60, seed + 1)];
+  return { a, b };
+}
+
+/** Inputs a from p1 and b from the last party (or p1 when alone). */
+function inputs(s: Session, a: bigint[], b: bigint[], t = I32) {
+  const last = s.parties[s.parties.length - 1]!;
+  return [
+    s.input('p1', t, s.me === 'p1' ? a : a.length),
+    s.input(last, t, s.me === last ? b : b.length),
+  ] as const;
+}
+
+for (const c of CONFIGS) {
+  describe(label(c), () => {
+    it('adds, subtracts, negates and multiplies (secret and public operands)', async () => {
+      const { a, b } = pairs(11);
+      const small = a.map((x) => x % 65536n);
+      const smallB = b.map((x) => x % 65536n);
+      const r = await run(c, async (s) => {
+        const [x, y] = inputs(s, a, b, int(34));
+        const [u, v] = inputs(s, small, smallB, int(34));
+        return s.revealAll([
+          x.add(y),
+          x.sub(y),
+          x.neg(),
+          u.mul(v),
+          u.mul(3),
+          x.add(-5),
+          u.mul(smallB.map(Number)),
+        ]);
+      });
+      expect(r[0]).toEqual(a.map((x, i) => x + b[i]!));
+      expect(r[1]).toEqual(a.map((x, i) => x - b[i]!));
+      expect(r[2]).toEqual(a.map((x) => -x));
+      expect(r[3]).toEqual(small.map((x, i) => x * smallB[i]!));
+      expect(r[4]).toEqual(small.map((x) => x * 3n));
+      expect(r[5]).toEqual(a.map((x) => x - 5n));
+      expect(r[6]).toEqual(small.map((x, i) => x * smallB[i]!));
+    });
+
+    it('reports integer overflow at reveal instead of wrapping silently', async () => {
+      const r = await run(c, async (s) => {
+        const [x, y] = inputs(s, [MAX], [1n]);
+        const z = x.add(y); // 2^31 does not fit int(32)
+        try {
+          await z.reveal();
+          return 'no error';
+        } catch (e) {
+          return `${(e as Error).name}: ${(e as Error).message}`;
+        }
+      });
+      expect(r).toBe('OverflowError: reveal: 1 of 1 values overflow int(32)');
+      expect(OverflowError.name).toBe('OverflowError');
+    });
+
+    it('computes dot products, sums and matrix products', async () => {
+      const a = randomInts(24, 21, 1000n);
+      const b = randomInts(24, 22, 1000n);
+      const r = await run(c, async (s) => {
+        const [x, y] = inputs(s, a, b);
+        const A = x.reshape([4, 6]);
+        const B = y.reshape([6, 4]);
+        const empty = s.input('p1', I32, s.me === 'p1' ? [] : 0);
+        const one = x.slice(3, 4);
+        return s.revealAll([
+          x.dot(y),
+          x.sum(),
+          A.matmul(B),
+          empty.sum(),
+          empty.dot(empty),
+          one.dot(one),
+          one.sum(),
+        ]);
+      });
+      expect(r[0]).toEqual([a.reduce((acc, v, i) => acc + v * b[i]!, 0n)]);
+      expect(r[1]).toEqual([a.reduce((acc, v) => acc + v, 0n)]);
+      const mm: bigint[] = [];
+      for (let i = 0; i < 4; i++)
+        for (let j = 0; j < 4; j++)
+          mm.push([0, 1, 2, 3, 4, 5].reduce((acc, k) => acc + a[i * 6 + k]! * b[k * 4 + j]!, 0n));
+      expect(r[2]).toEqual(mm);
+      expect(r[3]).toEqual([0n]);
+      expect(r[4]).toEqual([0n]);
+      expect(r[5]).toEqual([a[3]! * a[3]!]);
+      expect(r[6]).toEqual([a[3]!]);
+    });
+
+    it('compares: <, <=, >, >=, ==, != on random values and edges', async () => {
+      const { a, b } = pairs(31);
+      const r = await run(c, async (s) => {
+        const [x, y] = inputs(s, a, b);
+        return s.revealAll([
+          x.lt(y),
+          x.le(y),
+          x.gt(y),
+          x.ge(y),
+          x.eq(y),
+          x.ne(y),
+          x.lt(0),
+          x.eq(a[5]!),
+        ]);
+      });
+      expect(r[0]).toEqual(a.map((x, i) => x < b[i]!));
+      expect(r[1]).toEqual(a.map((x, i) => x <= b[i]!));
+      expect(r[2]).toEqual(a.map((x, i) => x > b[i]!));
+      expect(r[3]).toEqual(a.map((x, i) => x >= b[i]!));
+      expect(r[4]).toEqual(a.map((x, i) => x === b[i]!));
+      expect(r[5]).toEqual(a.map((x, i) => x !== b[i]!));
+      expect(r[6]).toEqual(a.map((x) => x < 0n));
+      expect(r[7]).toEqual(a.map((x) => x === a[5]!));
+    });
+
+    it('compares 64-bit integers where the suite allows, and refuses wider ones at the call', async () => {
+      const big = [2n ** 62n, -(2n ** 62n), 0n, -1n, 2n ** 63n - 1n, -(2n ** 63n)];
+      const r = await run(c, async (s) => {
+        const [x, y] = inputs(s, big, [...big].reverse(), int(64));
+        try {
+          return { ok: await x.lt(y).reveal() };
+        } catch (e) {
+          return { error: (e as Error).message };
+        }
+      });
+      if ('ok' in r) expect(r.ok).toEqual(big.map((x, i) => x < [...big].reverse()[i]!));
+      else expect(r.error).toMatch(/too wide/);
+    });
+
+    it('selects, takes abs and sign, min and max', async () => {
+      const { a, b } = pairs(41);
+      const r = await run(c, async (s) => {
+        const [x, y] = inputs(s, a, b, int(33)); // abs(-2^31) needs 33 bits
+        const cond = x.lt(y);
+        return s.revealAll([cond.select(x, y), x.abs(), x.sign(), x.minimum(y), x.maximum(y)]);
+      });
+      expect(r[0]).toEqual(a.map((x, i) => (x < b[i]! ? x : b[i]!)));
+      expect(r[1]).toEqual(a.map((x) => (x < 0n ? -x : x)));
+      expect(r[2]).toEqual(a.map((x) => (x > 0n ? 1n : x < 0n ? -1n : 0n)));
+      expect(r[3]).toEqual(a.map((x, i) => (x < b[i]! ? x : b[i]!)));
+      expect(r[4]).toEqual(a.map((x, i) => (x > b[i]! ? x : b[i]!)));
+    });
+
+    it('reduces: min, max, argmin, argmax (first occurrence), length 1, and empty is refused', async () => {
+      const vals = [...randomInts(37, 51), MIN, MAX, MIN, MAX];
+      const r = await run(c, async (s) => {
+        const x = s.input('p1', I32, s.me === 'p1' ? vals : vals.length);
+        const one = x.slice(5, 6);
+        const empty = x.slice(0, 0);
+        let emptyError = '';
+        try {
+          empty.min();
+        } catch (e) {
+          emptyError = (e as Error).message;
+        }
+        const out = await s.revealAll([
+          x.min(),
+          x.max(),
+          x.argmin(),
+          x.argmax(),
+          one.min(),
+          one.argmax(),
+        ]);
+        return { out, emptyError };
+      });
+      const min = vals.reduce((m, v) => (v < m ? v : m));
+      const max = vals.reduce((m, v) => (v > m ? v : m));
+      expect(r.out).toEqual([
+        [min],
+        [max],
+        [BigInt(vals.indexOf(min))],
+        [BigInt(vals.indexOf(max))],
+        [vals[5]],
+        [0n],
+      ]);
+      expect(r.emptyError).toBe('min: empty vector');
+    });
+
+    it('decomposes into bits and truncates', async () => {
+      const vals = [...EDGES, ...randomInts(40, 61)];
+      const r = await run(c, async (s) => {
+        const x = s.input('p1', I32, s.me === 'p1' ? vals : vals.length);
+        return s.revealAll([x.bits(), x.trunc(8), x.trunc(1), x.trunc(30)]);
+      });
+      const bits = r[0] as boolean[];
+      vals.forEach((v, i) => {
+        const u = BigInt.asUintN(32, v);
+        for (let j = 0; j < 32; j++)
+          expect(bits[i * 32 + j], `bit ${j} of element ${i}`).toBe(((u >> BigInt(j)) & 1n) === 1n);
+      });
+      for (const [k, m] of [
+        [1, 8n],
+        [2, 1n],
+        [3, 30n],
+      ] as const) {
+        (r[k] as bigint[]).forEach((t, i) => {
+          const floor = vals[i]! >> m;
+          expect(t === floor || t === floor + 1n, `trunc ${vals[i]} by ${m}: got ${t}`).toBe(true);
+        });
+      }
+    });
+
+    it('combines booleans: and, or, xor, not, count', async () => {
+      const p = [true, true, false, false, true];
+      const q = [true, false, true, false, false];
+      const r = await run(c, async (s) => {
+        const last = s.parties[s.parties.length - 1]!;
+        const x = s.input('p1', bool, s.me === 'p1' ? p : p.length);
+        const y = s.input(last, bool, s.me === last ? q : q.length);
+        return s.revealAll([x.and(y), x.or(y), x.xor(y), x.not(), x.count(), x.and(true)]);
+      });
+      expect(r).toEqual([
+        p.map((v, i) => v && q[i]!),
+        p.map((v, i) => v || q[i]!),
+        p.map((v, i) => v !== q[i]!),
+        p.map((v) => !v),
+        [3n],
+        p,
+      ]);
+    });
+
+    it('multiplies fixed-point numbers within one unit in the last place', async () => {
+      const F = fixed();
+      const rng = testRng(71);
+      const a = [
+        0,
+        -1,
+        1,
+        0.5,
+        -0.5,
+        2 ** -16,
+        -(2 ** -16),
+        181,
+        -181,
+        ...Array.from({ length: 40 }, () => (rng() - 0.5) * 300),
+      ];
+      const b = [
+        0,
+        -1,
+        1,
+        -0.5,
+        0.5,
+        2 ** -16,
+        2 ** -16,
+        181,
+        181,
+        ...Array.from({ length: 40 }, () => (rng() - 0.5) * 300),
+      ];
+      const r = await run(c, async (s) => {
+        const [x, y] = [
+          s.input('p1', F, s.me === 'p1' ? a : a.length),
+          s.input('p1', F, s.me === 'p1' ? b : b.length),
+        ];
+        return s.revealAll([
+          x.mul(y),
+          x.add(y),
+          x.lt(y),
+          x.mul(0.25),
+          x.slice(0, 7).dot(y.slice(0, 7)),
+          x.mul(0.01).dot(y.mul(0.01)),
+        ]);
+      });
+      const enc = (v: number) => Math.round(v * 65536) / 65536;
+      const ulp = 2 ** -16;
+      (r[0] as number[]).forEach((v, i) =>
+        expect(Math.abs(v - enc(a[i]!) * enc(b[i]!))).toBeLessThanOrEqual(ulp),
+      );
+      (r[1] as number[]).forEach((v, i) => expect(v).toBe(enc(a[i]!) + enc(b[i]!)));
+      expect(r[2]).toEqual(a.map((v, i) => enc(v) < enc(b[i]!)));
+      (r[3] as number[]).forEach((v, i) =>
+        expect(Math.abs(v - enc(a[i]!) / 4)).toBeLessThanOrEqual(ulp),
+      );
+      const dot = a.slice(0, 7).reduce((acc, v, i) => acc + enc(v) * enc(b[i]!), 0);
+      expect(Math.abs((r[4] as number[])[0]! - dot)).toBeLessThanOrEqual(ulp);
+      // 49 products of values scaled by 0.01 (each within 1 ulp), summed: within a few ulp per term.
+      const dot2 = a.reduce((acc, v, i) => acc + enc(v) * 0.01 * enc(b[i]!) * 0.01, 0);
+      expect(Math.abs((r[5] as number[])[0]! - dot2)).toBeLessThan(0.01);
+    });
+
+    it('reports fixed-point overflow at reveal', async () => {
+      const r = await run(c, async (s) => {
+        const x = s.input('p1', fixed(), s.me === 'p1' ? [200] : 1);
+        try {
+          await x.mul(x).reveal(); // 40,000 > 32,767
+          return 'no error';
+        } catch (e) {
+          return (e as Error).name;
+        }
+      });
+      expect(r).toBe('OverflowError');
+    });
+  });
+}
