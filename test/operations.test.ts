@@ -3,7 +3,7 @@
  * same computation in the clear (BigInt / Math), on random inputs and edges.
  */
 import { describe, expect, it } from 'vitest';
-import { bool, fixed, int, OverflowError, type Session } from '../src/index.js';
+import { bool, fixed, int, type Session } from '../src/index.js';
 import { CONFIGS, label, run, testRng } from './harness.js';
 
 const I32 = int(32);
@@ -40,7 +40,7 @@ for (const c of CONFIGS) {
       const smallB = b.map((x) => x % 65536n);
       const r = await run(c, async (s) => {
         const [x, y] = inputs(s, a, b, int(34));
-        const [u, v] = inputs(s, small, smallB, int(34));
+        const [u, v] = inputs(s, small, smallB, int(32));
         return s.revealAll([
           x.add(y),
           x.sub(y),
@@ -60,29 +60,32 @@ for (const c of CONFIGS) {
       expect(r[6]).toEqual(small.map((x, i) => x * smallB[i]!));
     });
 
-    it('reports integer overflow at reveal instead of wrapping silently', async () => {
+    it('keeps integers exact past the declared width, and refuses results beyond 64 bits at the call', async () => {
       const r = await run(c, async (s) => {
-        const [x, y] = inputs(s, [MAX], [1n]);
-        const z = x.add(y); // 2^31 does not fit int(32)
+        const [x, y] = inputs(s, [MAX, MIN], [1n, -1n]);
+        const past = await x.add(y).reveal(); // 2^31 and -2^31 - 1: exact, no wrap
+        const [u, v] = inputs(s, [2n ** 63n - 1n], [1n], int(64));
+        let refused = '';
         try {
-          await z.reveal();
-          return 'no error';
+          u.add(v); // may need 65 bits
         } catch (e) {
-          return `${(e as Error).name}: ${(e as Error).message}`;
+          refused = `${(e as Error).name}: ${(e as Error).message}`;
         }
+        return { past, refused, product: await x.mul(y).reveal() };
       });
-      expect(r).toBe('OverflowError: reveal: 1 of 1 values overflow int(32)');
-      expect(OverflowError.name).toBe('OverflowError');
+      expect(r.past).toEqual([MAX + 1n, MIN - 1n]);
+      expect(r.product).toEqual([MAX, -MIN]);
+      expect(r.refused).toMatch(/^RangeError: int\(64\): this result may need 65 bits/);
     });
 
     it('computes dot products, sums and matrix products', async () => {
       const a = randomInts(24, 21, 1000n);
       const b = randomInts(24, 22, 1000n);
       const r = await run(c, async (s) => {
-        const [x, y] = inputs(s, a, b);
+        const [x, y] = inputs(s, a, b, int(16));
         const A = x.reshape([4, 6]);
         const B = y.reshape([6, 4]);
-        const empty = s.input('p1', I32, s.me === 'p1' ? [] : 0);
+        const empty = s.input('p1', int(16), s.me === 'p1' ? [] : 0);
         const one = x.slice(3, 4);
         return s.revealAll([
           x.dot(y),
@@ -296,17 +299,20 @@ for (const c of CONFIGS) {
       expect(Math.abs((r[5] as number[])[0]! - dot2)).toBeLessThan(0.01);
     });
 
-    it('reports fixed-point overflow at reveal', async () => {
+    it('keeps fixed-point products exact past the declared range, and refuses too-wide products at the call', async () => {
       const r = await run(c, async (s) => {
         const x = s.input('p1', fixed(), s.me === 'p1' ? [200] : 1);
+        const square = await x.mul(x).reveal(); // 40,000 is beyond fixed(32) inputs but exact
+        let refused = '';
         try {
-          await x.mul(x).reveal(); // 40,000 > 32,767
-          return 'no error';
+          x.mul(x).mul(x).mul(x); // products of 48- and 63-bit values
         } catch (e) {
-          return (e as Error).name;
+          refused = (e as Error).name;
         }
+        return { square, refused };
       });
-      expect(r).toBe('OverflowError');
+      expect(r.square).toEqual([40000]);
+      expect(r.refused).toBe('RangeError');
     });
   });
 }

@@ -26,7 +26,6 @@ import {
   decodeBool,
   decodeFixed,
   encode,
-  sameType,
   typeName,
   type BoolType,
   type FixedType,
@@ -88,7 +87,16 @@ export abstract class Secret<V> {
     readonly bound: number,
     shares: Promise<Shares>,
   ) {
+    // Quiet first: if the bound check below throws, the pending protocol step
+    // must not surface later as an unhandled rejection.
     this.shares = quiet(shares);
+    if (bound > MAX_BOUND) {
+      // Refuse at the call rather than let a ring wrap around silently.
+      throw new RangeError(
+        `${typeName(type)}: this result may need ${bound} bits; Entente keeps values exact up to ${MAX_BOUND} bits. ` +
+          'Use narrower inputs, or rescale (trunc) before multiplying',
+      );
+    }
   }
 
   /** Number of elements. */
@@ -125,6 +133,12 @@ export abstract class Secret<V> {
     return this.decode(xs!, 'reveal');
   }
 
+  /** The range a revealed value must lie in: the declared type widened to the tracked bound. */
+  protected get revealType(): SecretType {
+    if (this.type.kind === 'bool') return this.type;
+    return { ...this.type, bits: Math.min(MAX_BOUND, Math.max(this.type.bits, this.bound)) };
+  }
+
   /**
    * Reveals to the named parties only; every party must call it. Others get
    * `{ recipient: false }` and learn nothing.
@@ -145,7 +159,7 @@ export abstract class Secret<V> {
     if (o.session !== this.session) {
       throw new SecretMisuseError(`${op}: the two secrets belong to different sessions`);
     }
-    if (!sameType(o.type, this.type)) {
+    if (!compatible(o.type, this.type)) {
       throw new TypeError(
         `${op}: cannot combine ${typeName(this.type)} with ${typeName(o.type)}; convert one first`,
       );
@@ -166,6 +180,17 @@ export abstract class Secret<V> {
   }
 }
 
+/**
+ * Integers of different widths combine (the bound tracks the true range);
+ * fixed-point values combine only with the same fractional bits.
+ */
+function compatible(a: SecretType, b: SecretType): boolean {
+  return a.kind === b.kind && (a.kind !== 'fixed' || a.frac === (b as FixedType).frac);
+}
+
+/** The most bits any value may need: every suite holds 64-bit integers exactly. */
+export const MAX_BOUND = 64;
+
 function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -176,7 +201,10 @@ function encodePublic(t: SecretType, shape: Shape, c: PublicOperand, op: string)
   if (arr.length !== 1 && arr.length !== size(shape)) {
     throw new RangeError(`${op}: ${arr.length} public values for ${size(shape)} elements`);
   }
-  return encode(t, arr, `${op} operand`);
+  // Public operands may exceed the type's range (x.add(1000) on an int(8) sum is
+  // fine): their magnitude enters the bound, and the result is checked at reveal.
+  const wide: SecretType = t.kind === 'bool' ? t : { ...t, bits: 64 };
+  return encode(wide, arr, `${op} operand`);
 }
 
 function bitsOf(c: BigInt64Array): number {
@@ -451,7 +479,7 @@ export class SecretInt extends SecretNumber<bigint, SecretInt> {
   }
 
   protected decode(xs: bigint[], op: string): bigint[] {
-    checkRevealed(this.type, xs, op);
+    checkRevealed(this.revealType, xs, op);
     return xs;
   }
 
@@ -547,7 +575,7 @@ export class SecretFixed extends SecretNumber<number, SecretFixed> {
   }
 
   protected decode(xs: bigint[], op: string): number[] {
-    checkRevealed(this.type, xs, op);
+    checkRevealed(this.revealType, xs, op);
     return decodeFixed(this.type, xs);
   }
 
@@ -575,13 +603,19 @@ export class SecretFixed extends SecretNumber<number, SecretFixed> {
       );
       return this.make(shape, Math.max(2, wide - f + 1), p);
     }
-    const c = encodePublic(this.type, this.shape, o, 'mul');
+    // A public factor is encoded with as many fractional bits as the suite's
+    // truncation leaves room for (at least frac), so x * (1/600) is accurate to
+    // about one unit of x's last place rather than off by the constant's rounding.
+    const coarse = encodePublic(this.type, this.shape, o, 'mul');
+    const room = this.suite.compareCapacity - 1 - this.bound - (bitsOf(coarse) - f);
+    const fc = Math.max(f, Math.min(room, 52));
+    const c = fc === f ? coarse : encodePublic({ ...this.type, frac: fc }, this.shape, o, 'mul');
     const wide = this.bound + bitsOf(c) - 1;
     this.checkTrunc('mul', wide);
     return this.make(
       this.shape,
-      Math.max(2, wide - f + 1),
-      this.shares.then((a) => this.suite.trunc(this.suite.mulPublic(a, c), f, wide)),
+      Math.max(2, wide - fc + 1),
+      this.shares.then((a) => this.suite.trunc(this.suite.mulPublic(a, c), fc, wide)),
     );
   }
 
@@ -722,7 +756,7 @@ export class SecretBool extends Secret<boolean> {
   select<T extends SecretInt | SecretFixed>(ifTrue: T, ifFalse: T): T {
     this.checkSession('select', ifTrue);
     this.checkSession('select', ifFalse);
-    if (!sameType(ifTrue.type, ifFalse.type)) {
+    if (!compatible(ifTrue.type, ifFalse.type)) {
       throw new TypeError(
         `select: branches have different types (${typeName(ifTrue.type)} and ${typeName(ifFalse.type)})`,
       );
@@ -774,7 +808,7 @@ function dotProduct<S extends SecretInt | SecretFixed>(
 ): S {
   if (b.session !== a.session)
     throw new SecretMisuseError('dot: the two secrets belong to different sessions');
-  if (!sameType(a.type, b.type))
+  if (!compatible(a.type, b.type))
     throw new TypeError(`dot: cannot combine ${typeName(a.type)} with ${typeName(b.type)}`);
   if (a.length !== b.length)
     throw new RangeError(`dot: lengths differ (${a.length} and ${b.length})`);
@@ -823,7 +857,7 @@ function matrixProduct<S extends SecretInt | SecretFixed>(
 ): S {
   if (b.session !== a.session)
     throw new SecretMisuseError('matmul: the two secrets belong to different sessions');
-  if (!sameType(a.type, b.type))
+  if (!compatible(a.type, b.type))
     throw new TypeError(`matmul: cannot combine ${typeName(a.type)} with ${typeName(b.type)}`);
   if (a.shape.length !== 2 || b.shape.length !== 2 || a.shape[1] !== b.shape[0]) {
     throw new RangeError(`matmul: cannot multiply ${shapeText(a.shape)} by ${shapeText(b.shape)}`);

@@ -1,0 +1,215 @@
+/**
+ * The `entente` command line. It only parses arguments and calls the library.
+ *
+ *   entente demo [--suite rep3] [--rows 200]      the bundled three-hospital demo
+ *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
+ *   entente suites                                 the protocol suites and their threat models
+ */
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { nodeCryptoProvider } from '../adapters/node/crypto.js';
+import { runLocal, type Program } from '../api/run.js';
+import { hospitalProgram, syntheticHospital, type DemoResult } from '../apps/demo.js';
+import { SUITES, suiteByName } from '../suites/index.js';
+
+const USAGE = `usage: entente <command> [options]
+
+commands:
+  demo   [--suite rep3|shamir|plaintext] [--parties N] [--rows R]
+         three hospitals (or N) jointly compute patient statistics without pooling records
+  run    PROGRAM [--suite S] [--parties N]
+         run a program module (its default export, (session) => Promise<result>)
+         with every party in this process, and print each party's result and counters
+  suites list the protocol suites with their threat models
+  help   show this text`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const flags = parseFlags(rest);
+  switch (cmd) {
+    case 'demo':
+      return demo(flags);
+    case 'run':
+      return runProgram(flags);
+    case 'suites':
+      return listSuites();
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return 0;
+    default:
+      console.error(`entente: unknown command '${cmd}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+interface Flags {
+  positional: string[];
+  named: Map<string, string>;
+}
+
+function parseFlags(args: readonly string[]): Flags {
+  const positional: string[] = [];
+  const named = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('--')) {
+      const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
+      const value = v ?? args[++i];
+      if (value === undefined) throw new CliError(`option --${k} needs a value`);
+      named.set(k, value);
+    } else positional.push(a);
+  }
+  return { positional, named };
+}
+
+class CliError extends Error {}
+
+function intFlag(f: Flags, name: string, dflt: number, min: number, max: number): number {
+  const v = f.named.get(name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new CliError(`--${name}: expected an integer in ${min}..${max}, got '${v}'`);
+  return n;
+}
+
+async function demo(f: Flags): Promise<number> {
+  const suite = f.named.get('suite') ?? 'rep3';
+  const factory = suiteByName(suite);
+  const parties = intFlag(
+    f,
+    'parties',
+    Math.max(3, factory.minParties),
+    factory.minParties,
+    factory.maxParties,
+  );
+  const rows = intFlag(f, 'rows', 200, 1, 100_000);
+  const ids = Array.from({ length: parties }, (_, i) => `hospital-${String.fromCharCode(97 + i)}`);
+  const data = new Map(ids.map((id, i) => [id, syntheticHospital(i, rows)]));
+  console.log(
+    `Entente demo: ${parties} hospitals, ${rows} patients each, suite '${suite}'${factory.name === 'plaintext' ? ' (NO security: development suite)' : ''}`,
+  );
+  console.log('Each hospital inputs its own records; only the aggregates below are revealed.\n');
+  const t0 = performance.now();
+  const outs = await runLocal((s) => hospitalProgram(s, data.get(s.me)!, rows), {
+    suite,
+    parties: ids,
+    crypto: nodeCryptoProvider,
+  });
+  const ms = performance.now() - t0;
+  const r = outs[0]!.result;
+  const pooled = plainReference([...data.values()]);
+  const row = (name: string, secure: string, plain: string) =>
+    console.log(`  ${name.padEnd(34)} ${secure.padStart(12)}   ${plain.padStart(12)}`);
+  console.log(
+    `  ${'statistic'.padEnd(34)} ${'secure'.padStart(12)}   ${'pooled (demo only)'.padStart(12)}`,
+  );
+  row('patients', String(r.patients), String(pooled.patients));
+  row('mean age', r.meanAge.toFixed(4), pooled.meanAge.toFixed(4));
+  row('oldest patient', String(r.oldest), String(pooled.oldest));
+  row(
+    'mean recovery days, treatment A',
+    r.meanRecoveryA.toFixed(4),
+    pooled.meanRecoveryA.toFixed(4),
+  );
+  row(
+    'mean recovery days, treatment B',
+    r.meanRecoveryB.toFixed(4),
+    pooled.meanRecoveryB.toFixed(4),
+  );
+  row(
+    'treatment B recovers faster',
+    String(r.treatmentBIsFaster),
+    String(pooled.treatmentBIsFaster),
+  );
+  const st = outs[0]!.stats;
+  console.log(
+    `\n${ms.toFixed(0)} ms; per hospital: ${st.rounds} rounds, ${st.messagesSent} messages, ${(st.bytesSent / 1024).toFixed(1)} KiB sent`,
+  );
+  console.log(
+    'The "pooled" column is computed in the clear on all records, for this demo only, to show the secure answers are right.',
+  );
+  return 0;
+}
+
+function plainReference(hs: ReturnType<typeof syntheticHospital>[]): DemoResult {
+  const ages = hs.flatMap((h) => h.ages);
+  const arm = hs.flatMap((h) => h.arm);
+  const days = hs.flatMap((h) => h.recoveryDays);
+  const b = days.filter((_, i) => arm[i]);
+  const a = days.filter((_, i) => !arm[i]);
+  const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+  return {
+    patients: BigInt(ages.length),
+    meanAge: mean(ages),
+    oldest: BigInt(Math.max(...ages)),
+    meanRecoveryA: mean(a),
+    meanRecoveryB: mean(b),
+    treatmentBIsFaster: mean(b) < mean(a),
+  };
+}
+
+async function runProgram(f: Flags): Promise<number> {
+  const file = f.positional[0];
+  if (!file)
+    throw new CliError('run: name a program module, e.g. entente run examples/millionaires.ts');
+  const suite = f.named.get('suite') ?? 'plaintext';
+  const factory = suiteByName(suite);
+  const parties = intFlag(
+    f,
+    'parties',
+    Math.max(factory.minParties, 1),
+    factory.minParties,
+    factory.maxParties,
+  );
+  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
+  if (typeof mod.default !== 'function')
+    throw new CliError(
+      `run: ${file} has no default export (a program: (session) => Promise<result>)`,
+    );
+  const outs = await runLocal(mod.default as Program<unknown>, {
+    suite,
+    parties,
+    crypto: nodeCryptoProvider,
+  });
+  for (const o of outs) {
+    console.log(`${o.party}: ${show(o.result)}`);
+    console.log(
+      `  ${o.stats.rounds} rounds, ${o.stats.messagesSent} messages, ${o.stats.bytesSent} bytes sent`,
+    );
+  }
+  return 0;
+}
+
+function show(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    typeof x === 'bigint' ? (x >= -(2n ** 53n) && x <= 2n ** 53n ? Number(x) : x.toString()) : x,
+  );
+}
+
+function listSuites(): number {
+  for (const f of Object.values(SUITES)) {
+    console.log(
+      `${f.name} (${f.minParties === f.maxParties ? f.minParties : `${f.minParties}-${f.maxParties}`} parties)`,
+    );
+  }
+  console.log('\nThreat models: see README.md (Security) and docs/SUITES.md.');
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    // Errors carry no secrets by construction (src/runtime/errors.ts); print the message, not a stack, for user errors.
+    const err = e as Error;
+    console.error(
+      `entente: ${err instanceof CliError ? err.message : `${err.name}: ${err.message}`}`,
+    );
+    process.exit(
+      err instanceof CliError || err instanceof RangeError || err instanceof TypeError ? 2 : 1,
+    );
+  },
+);
