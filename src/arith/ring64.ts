@@ -83,3 +83,25 @@ export function fromSigned(v: BigInt64Array): Ring64Vec {
 export function toSigned(v: Ring64Vec): BigInt64Array {
   return new BigInt64Array(v.buffer, v.byteOffset, v.length);
 }
+
+/**
+ * Reduces Z_2^64 elements to Z_2^k, k in 1..64, as signed values: the low k
+ * bits read in two's complement (sign-extended back to 64 bits).
+ * @throws {RangeError} for k outside 1..64.
+ */
+export function reduceSigned(
+  a: Ring64Vec,
+  k: number,
+  out = new BigUint64Array(a.length),
+): Ring64Vec {
+  if (!Number.isInteger(k) || k < 1 || k > 64)
+    throw new RangeError(`ring64.reduceSigned: k must be in 1..64, got ${k}`);
+  const s = BigInt(64 - k);
+  const signed = toSigned(out);
+  // Shift the k bits to the top, then arithmetic-shift back down.
+  for (let i = 0; i < a.length; i++) {
+    out[i] = a[i]! << s;
+    signed[i] = signed[i]! >> s;
+  }
+  return out;
+}

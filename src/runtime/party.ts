@@ -16,6 +16,7 @@
  */
 import type { CryptoProvider } from '../random/provider.js';
 import { Prg, randomSeed } from '../random/prg.js';
+import { nextTask } from '../transport/schedule.js';
 import { TransportError, type Transport } from '../transport/transport.js';
 import { ProtocolAbort } from './errors.js';
 import { Stats } from './stats.js';
@@ -47,20 +48,6 @@ export interface PartyOptions {
   /** Bound on waiting for one round's messages. Default 60 s. */
   roundTimeoutMs?: number;
 }
-
-const yieldToEventLoop: (f: () => void) => void =
-  typeof globalThis.setImmediate === 'function'
-    ? (f) => globalThis.setImmediate(f)
-    : (() => {
-        // Browsers: a MessageChannel task runs after microtasks, without setTimeout's 4 ms clamp.
-        const ch = new MessageChannel();
-        const queue: Array<() => void> = [];
-        ch.port1.onmessage = () => queue.shift()?.();
-        return (f: () => void) => {
-          queue.push(f);
-          ch.port2.postMessage(0);
-        };
-      })();
 
 export class Party {
   readonly index: number;
@@ -119,7 +106,7 @@ export class Party {
       this.#pending.push({ seq: this.#seq++, req, resolve, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
-        yieldToEventLoop(() => this.#flush());
+        nextTask(() => this.#flush());
       }
     });
   }

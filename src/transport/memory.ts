@@ -6,6 +6,7 @@
  * exercise the runtime's round matching. The shuffle uses a seeded generator
  * supplied by the caller; it does not touch secrets.
  */
+import { nextTask } from './schedule.js';
 import { TransportError, type Transport } from './transport.js';
 
 export interface MemoryNetworkOptions {
@@ -24,11 +25,6 @@ class Mailbox {
   readonly waiting = new Map<string, Waiter>();
   closed = false;
 }
-
-const schedule: (f: () => void) => void =
-  typeof globalThis.setImmediate === 'function'
-    ? (f) => globalThis.setImmediate(f)
-    : (f) => void setTimeout(f, 0);
 
 /** Creates one connected transport per party. */
 export function createMemoryNetwork(
@@ -62,9 +58,9 @@ class MemoryTransport implements Transport {
     const deliver = () => this.deliver(box, from, round, payload);
     if (this.options.reorder && this.options.reorder() < 0.5) {
       // Delay by one extra hop so a later round's message can overtake this one.
-      schedule(() => schedule(deliver));
+      nextTask(() => nextTask(deliver));
     } else {
-      schedule(deliver);
+      nextTask(deliver);
     }
   }
 
