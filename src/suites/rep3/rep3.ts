@@ -180,8 +180,10 @@ export class Rep3Suite implements Suite<Rep3Shares> {
     if (x.length !== y.length)
       throw new RangeError(`rep3.mul: lengths differ (${x.length} and ${y.length})`);
     this.party.stats.count('mul', x.length);
-    const alpha = this.zeroShare(x.length);
-    const z = new BigUint64Array(x.length);
+    // alpha_i = F(k_i) - F(k_{i+1}), computed in place in the first PRSS buffer.
+    const r = this.prss(x.length);
+    const z = r.a;
+    const rb = r.b;
     const xa = x.a,
       xb = x.b,
       ya = y.a,
@@ -189,9 +191,9 @@ export class Rep3Suite implements Suite<Rep3Shares> {
     // One product term per statement: V8 keeps each in 64-bit registers this
     // way, while a single four-term BigInt expression runs about 4x slower.
     for (let k = 0; k < z.length; k++) {
-      z[k] = xa[k]! * (ya[k]! + yb[k]!);
+      z[k] = z[k]! - rb[k]!;
+      z[k] = z[k]! + xa[k]! * (ya[k]! + yb[k]!);
       z[k] = z[k]! + xb[k]! * ya[k]!;
-      z[k] = z[k]! + alpha[k]!;
     }
     return this.reshare(z, 'rep3.mul');
   }
@@ -210,10 +212,13 @@ export class Rep3Suite implements Suite<Rep3Shares> {
       xb = x.b,
       ya = y.a,
       yb = y.b;
+    // Accumulate in the typed slot z[j]: it wraps mod 2^64 without BigInt allocation.
     for (let j = 0, k = 0; j < q; j++) {
-      let s = alpha[j]!;
-      for (let e = k + m; k < e; k++) s += xa[k]! * ya[k]! + xa[k]! * yb[k]! + xb[k]! * ya[k]!;
-      z[j] = s;
+      z[j] = alpha[j]!;
+      for (let e = k + m; k < e; k++) {
+        z[j] = z[j]! + xa[k]! * (ya[k]! + yb[k]!);
+        z[j] = z[j]! + xb[k]! * ya[k]!;
+      }
     }
     return this.reshare(z, 'rep3.dot');
   }
@@ -223,9 +228,10 @@ export class Rep3Suite implements Suite<Rep3Shares> {
     const send: Array<Uint8Array | undefined> = [undefined, undefined, undefined];
     send[this.prev] = bytesOf(z);
     const got = await this.party.exchange({ op, send, recvFrom: [this.next] });
+    // The received bytes belong to this round's message alone: view them, no copy.
     return new Rep3Shares(
       z,
-      wordsOf(got[this.next]!, z.length, this.next, this.party.ids[this.next]!).slice(),
+      wordsOf(got[this.next]!, z.length, this.next, this.party.ids[this.next]!),
     );
   }
 
