@@ -8,10 +8,16 @@
  * and reduces with shifts: 2^127 = 1 (mod p).
  *
  * Storage: one BigUint64Array with two 64-bit limbs per element (low, high),
- * so vectors travel on the wire and through PRGs as flat typed arrays. The
- * kernels below convert limb pairs to BigInt internally; that cost is isolated
- * here so that a WebAssembly kernel can replace it without touching callers.
+ * so vectors travel on the wire and through PRGs as flat typed arrays. Vector
+ * kernels run in WebAssembly (./field127-wasm.ts) on chunks copied into its
+ * memory; where WebAssembly is unavailable they fall back to BigInt loops
+ * (the `reference` namespace, also the ground truth in tests). Scalar helpers
+ * (get, set, reduce, inv, pow) use BigInt.
+ *
+ * Inputs to the vector functions may be any value below 2^127 (p stands for
+ * 0); outputs are canonical, in [0, p).
  */
+import { instantiate, MEMORY_PAGES, type Field127Kernels } from './field127-wasm.js';
 
 export const P = (1n << 127n) - 1n;
 /** Bytes per element on the wire and in storage. */
@@ -31,7 +37,8 @@ export function length(v: FieldVec): number {
 
 /** Element i as a BigInt in [0, p). */
 export function get(v: FieldVec, i: number): bigint {
-  return (v[2 * i + 1]! << 64n) | v[2 * i]!;
+  const x = (v[2 * i + 1]! << 64n) | v[2 * i]!;
+  return x === P ? 0n : x;
 }
 
 /** Stores x (already in [0, p)) at index i. */
@@ -66,100 +73,322 @@ export function toBigInts(v: FieldVec): bigint[] {
   return out;
 }
 
-/** Encodes signed integers as field elements (x < 0 maps to p + x). */
-export function fromSigned(xs: BigInt64Array): FieldVec {
-  const v = alloc(xs.length);
-  for (let i = 0; i < xs.length; i++) {
-    const x = xs[i]!;
-    set(v, i, x < 0n ? P + x : x);
-  }
-  return v;
-}
-
 /** The centered representative of x: values above (p-1)/2 are read as negative. */
 export function centered(x: bigint): bigint {
   return x > P >> 1n ? x - P : x;
 }
 
-export function add(a: FieldVec, b: FieldVec): FieldVec {
-  checkLength('field127.add', a, b);
-  const n = length(a);
-  const out = alloc(n);
+/** The centered representatives of a vector (values above (p-1)/2 are negative). */
+export function toCentered(v: FieldVec): bigint[] {
+  const n = length(v);
+  const out = new Array<bigint>(n);
+  const half = P >> 1n;
   for (let i = 0; i < n; i++) {
-    let s = get(a, i) + get(b, i);
-    if (s >= P) s -= P;
-    set(out, i, s);
+    const lo = v[2 * i]!;
+    const hi = v[2 * i + 1]!;
+    // Small non-negative values (the common case) need one BigInt, not three.
+    if (hi === 0n) {
+      out[i] = lo;
+      continue;
+    }
+    const x = (hi << 64n) | lo;
+    out[i] = x === P ? 0n : x > half ? x - P : x;
   }
   return out;
+}
+
+// ----- WebAssembly plumbing -----
+
+const K: Field127Kernels | undefined = instantiate();
+/** Whether the WebAssembly kernels are in use (false: BigInt fallback). */
+export const accelerated = K !== undefined;
+
+/** Byte layout of the kernel memory: a coefficient table, then operand scratch. */
+const TABLE = 0;
+const TABLE_BYTES = 256 * 1024;
+const SCRATCH = TABLE_BYTES;
+const SCRATCH_BYTES = MEMORY_PAGES * 65536 - SCRATCH;
+const mem64 = K ? new BigUint64Array(K.memory.buffer) : new BigUint64Array(0);
+const memI64 = K ? new BigInt64Array(K.memory.buffer) : new BigInt64Array(0);
+
+/** Elements per chunk when `operands` vectors share the scratch area. */
+function chunkFor(operands: number): number {
+  return Math.max(1, Math.floor(SCRATCH_BYTES / (ELEMENT_BYTES * operands)));
+}
+
+function put(v: FieldVec, from: number, len: number, at: number): void {
+  mem64.set(v.subarray(2 * from, 2 * (from + len)), at >>> 3);
+}
+function take(out: FieldVec, from: number, len: number, at: number): void {
+  out.set(mem64.subarray(at >>> 3, (at >>> 3) + 2 * len), 2 * from);
+}
+
+type BinKernel = (a: number, b: number, out: number, n: number, bStride: number) => void;
+
+/** out[i] = f(a[i], b[i]), or f(a[i], b[0]) when `bcast`. */
+function binary(k: BinKernel, a: FieldVec, b: FieldVec, bcast = false): FieldVec {
+  const n = length(a);
+  const out = alloc(n);
+  const ch = chunkFor(3);
+  const A = SCRATCH;
+  const B = A + ch * ELEMENT_BYTES;
+  const O = B + ch * ELEMENT_BYTES;
+  if (bcast) put(b, 0, 1, B);
+  for (let off = 0; off < n; off += ch) {
+    const len = Math.min(ch, n - off);
+    put(a, off, len, A);
+    if (!bcast) put(b, off, len, B);
+    k(A, B, O, len, bcast ? 0 : ELEMENT_BYTES);
+    take(out, off, len, O);
+  }
+  return out;
+}
+
+// ----- vector operations -----
+
+export function add(a: FieldVec, b: FieldVec): FieldVec {
+  checkLength('field127.add', a, b);
+  return K ? binary(K.add, a, b) : reference.add(a, b);
 }
 
 export function sub(a: FieldVec, b: FieldVec): FieldVec {
   checkLength('field127.sub', a, b);
-  const n = length(a);
-  const out = alloc(n);
-  for (let i = 0; i < n; i++) {
-    let s = get(a, i) - get(b, i);
-    if (s < 0n) s += P;
-    set(out, i, s);
-  }
-  return out;
+  return K ? binary(K.sub, a, b) : reference.sub(a, b);
 }
 
 export function neg(a: FieldVec): FieldVec {
+  if (!K) return reference.neg(a);
   const n = length(a);
   const out = alloc(n);
-  for (let i = 0; i < n; i++) {
-    const x = get(a, i);
-    set(out, i, x === 0n ? 0n : P - x);
+  const ch = chunkFor(2);
+  const A = SCRATCH;
+  const O = A + ch * ELEMENT_BYTES;
+  for (let off = 0; off < n; off += ch) {
+    const len = Math.min(ch, n - off);
+    put(a, off, len, A);
+    K.neg(A, O, len);
+    take(out, off, len, O);
   }
   return out;
 }
 
 export function mul(a: FieldVec, b: FieldVec): FieldVec {
   checkLength('field127.mul', a, b);
-  const n = length(a);
-  const out = alloc(n);
-  for (let i = 0; i < n; i++) set(out, i, reduce(get(a, i) * get(b, i)));
-  return out;
+  return K ? binary(K.mul, a, b) : reference.mul(a, b);
 }
 
 /** out[i] = a[i] * c for one constant c. */
 export function mulScalar(a: FieldVec, c: bigint): FieldVec {
-  const k = reduce(c);
-  const n = length(a);
-  const out = alloc(n);
-  for (let i = 0; i < n; i++) set(out, i, reduce(get(a, i) * k));
-  return out;
+  if (!K) return reference.mulScalar(a, c);
+  return binary(K.mul, a, constant(c), true);
 }
 
 /** out[i] = a[i] + c for one constant c. */
 export function addScalar(a: FieldVec, c: bigint): FieldVec {
-  const k = reduce(c);
-  const n = length(a);
-  const out = alloc(n);
-  for (let i = 0; i < n; i++) {
-    let s = get(a, i) + k;
-    if (s >= P) s -= P;
-    set(out, i, s);
-  }
-  return out;
+  if (!K) return reference.addScalar(a, c);
+  return binary(K.add, a, constant(c), true);
 }
 
-/** out = sum_j c[j] * vs[j], the linear combination used by Lagrange interpolation. */
+/** A one-element vector holding c mod p. */
+export function constant(c: bigint): FieldVec {
+  const v = alloc(1);
+  set(v, 0, reduce(c));
+  return v;
+}
+
+/** A vector of n copies of c mod p. */
+export function filled(n: number, c: bigint): FieldVec {
+  const x = reduce(c);
+  const v = alloc(n);
+  const lo = x & MASK64;
+  const hi = x >> 64n;
+  for (let i = 0; i < 2 * n; i += 2) {
+    v[i] = lo;
+    v[i + 1] = hi;
+  }
+  return v;
+}
+
+/** Small coefficients (|c| < 2^32) take the cheaper kernel. */
+const SMALL = 1n << 32n;
+
+/**
+ * out = sum_j c[j] * vs[j], the linear combination used by Lagrange
+ * interpolation and pseudo-random secret sharing.
+ * @throws {RangeError} when the counts differ, there are no vectors, or lengths differ.
+ */
 export function linearCombination(vs: readonly FieldVec[], c: readonly bigint[]): FieldVec {
   if (vs.length !== c.length || vs.length === 0) {
     throw new RangeError(
       `field127.linearCombination: ${vs.length} vectors, ${c.length} coefficients`,
     );
   }
+  for (const v of vs) checkLength('field127.linearCombination', vs[0]!, v);
+  if (!K) return reference.linearCombination(vs, c);
+  const k = vs.length;
+  const small = c.every((x) => x > -SMALL && x < SMALL);
+  const entry = small ? 16 : 48;
+  if (k * entry > TABLE_BYTES) {
+    // More terms than the table holds: split into partial sums.
+    const half = k >> 1;
+    return add(
+      linearCombination(vs.slice(0, half), c.slice(0, half)),
+      linearCombination(vs.slice(half), c.slice(half)),
+    );
+  }
   const n = length(vs[0]!);
   const out = alloc(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0n;
-    for (let j = 0; j < vs.length; j++) s += get(vs[j]!, i) * c[j]!;
-    set(out, i, reduce(s));
+  const ch = chunkFor(k + 1);
+  const O = SCRATCH + k * ch * ELEMENT_BYTES;
+  for (let j = 0; j < k; j++) {
+    const w = (TABLE + j * entry) >>> 3;
+    memI64[w] = BigInt(SCRATCH + j * ch * ELEMENT_BYTES);
+    if (small) {
+      memI64[w + 1] = c[j]!;
+    } else {
+      const x = reduce(c[j]!);
+      for (let l = 0; l < 4; l++) memI64[w + 1 + l] = (x >> BigInt(32 * l)) & 0xffffffffn;
+    }
+  }
+  for (let off = 0; off < n; off += ch) {
+    const len = Math.min(ch, n - off);
+    for (let j = 0; j < k; j++) put(vs[j]!, off, len, SCRATCH + j * ch * ELEMENT_BYTES);
+    (small ? K.linSmall : K.linFull)(TABLE, k, O, len);
+    take(out, off, len, O);
   }
   return out;
+}
+
+/**
+ * Inner products of consecutive groups of m: out[j] = sum_k a[jm+k] b[jm+k].
+ * @throws {RangeError} when the lengths differ or are not a multiple of m.
+ */
+export function dotGroups(a: FieldVec, b: FieldVec, m: number): FieldVec {
+  checkLength('field127.dotGroups', a, b);
+  const n = length(a);
+  if (!Number.isInteger(m) || m <= 0 || n % m !== 0) {
+    throw new RangeError(`field127.dotGroups: length ${n} is not a multiple of ${m}`);
+  }
+  if (!K) return reference.dotGroups(a, b, m);
+  const q = n / m;
+  const out = alloc(q);
+  const ch = chunkFor(3);
+  const A = SCRATCH;
+  const B = A + ch * ELEMENT_BYTES;
+  const O = B + ch * ELEMENT_BYTES;
+  if (m <= ch) {
+    const g = Math.floor(ch / m);
+    for (let j = 0; j < q; j += g) {
+      const gl = Math.min(g, q - j);
+      put(a, j * m, gl * m, A);
+      put(b, j * m, gl * m, B);
+      K.dot(A, B, O, gl, m);
+      take(out, j, gl, O);
+    }
+    return out;
+  }
+  // Long groups: partial sums per chunk, added up.
+  const part = alloc(1);
+  for (let j = 0; j < q; j++) {
+    let acc = alloc(1);
+    for (let off = 0; off < m; off += ch) {
+      const len = Math.min(ch, m - off);
+      put(a, j * m + off, len, A);
+      put(b, j * m + off, len, B);
+      K.dot(A, B, O, 1, len);
+      take(part, 0, 1, O);
+      acc = add(acc, part);
+    }
+    out[2 * j] = acc[0]!;
+    out[2 * j + 1] = acc[1]!;
+  }
+  return out;
+}
+
+/** Sums of consecutive groups of m elements. @throws {RangeError} unless m divides the length. */
+export function sumGroups(a: FieldVec, m: number): FieldVec {
+  const n = length(a);
+  if (!Number.isInteger(m) || m <= 0 || n % m !== 0) {
+    throw new RangeError(`field127.sumGroups: length ${n} is not a multiple of ${m}`);
+  }
+  if (!K) return reference.sumGroups(a, m);
+  const q = n / m;
+  const out = alloc(q);
+  const ch = chunkFor(2);
+  const A = SCRATCH;
+  const O = A + ch * ELEMENT_BYTES;
+  if (m <= ch) {
+    const g = Math.floor(ch / m);
+    for (let j = 0; j < q; j += g) {
+      const gl = Math.min(g, q - j);
+      put(a, j * m, gl * m, A);
+      K.sumGroups(A, O, gl, m);
+      take(out, j, gl, O);
+    }
+    return out;
+  }
+  const part = alloc(1);
+  for (let j = 0; j < q; j++) {
+    let acc = alloc(1);
+    for (let off = 0; off < m; off += ch) {
+      const len = Math.min(ch, m - off);
+      put(a, j * m + off, len, A);
+      K.sumGroups(A, O, 1, len);
+      take(part, 0, 1, O);
+      acc = add(acc, part);
+    }
+    out[2 * j] = acc[0]!;
+    out[2 * j + 1] = acc[1]!;
+  }
+  return out;
+}
+
+/** Encodes signed integers as field elements (x < 0 maps to p + x). */
+export function fromSigned(xs: BigInt64Array): FieldVec {
+  if (!K) return reference.fromSigned(xs);
+  const n = xs.length;
+  const out = alloc(n);
+  const ch = chunkFor(2);
+  const I = SCRATCH;
+  const O = I + ch * ELEMENT_BYTES;
+  for (let off = 0; off < n; off += ch) {
+    const len = Math.min(ch, n - off);
+    memI64.set(xs.subarray(off, off + len), I >>> 3);
+    K.fromSigned(I, O, len);
+    take(out, off, len, O);
+  }
+  return out;
+}
+
+/** Elements v[idx[0]], v[idx[1]], ... @throws {RangeError} for an index out of range. */
+export function gather(v: FieldVec, idx: Uint32Array): FieldVec {
+  const n = length(v);
+  const out = alloc(idx.length);
+  for (let i = 0; i < idx.length; i++) {
+    const j = idx[i]!;
+    if (j >= n) throw new RangeError(`field127.gather: index ${j} out of range (length ${n})`);
+    out[2 * i] = v[2 * j]!;
+    out[2 * i + 1] = v[2 * j + 1]!;
+  }
+  return out;
+}
+
+/** The vectors joined end to end. */
+export function concat(parts: readonly FieldVec[]): FieldVec {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new BigUint64Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** Elements [from, to) (a view, not a copy). */
+export function slice(v: FieldVec, from: number, to: number): FieldVec {
+  return v.subarray(2 * from, 2 * to);
 }
 
 /** Multiplicative inverse by Fermat: x^(p-2). @throws {RangeError} for 0. */
@@ -186,18 +415,135 @@ export function pow(x: bigint, e: bigint): bigint {
  */
 export function fromRandomWords(words: BigUint64Array): FieldVec {
   const out = new BigUint64Array(words.length);
-  for (let i = 0; i < words.length; i += 2) {
-    const lo = words[i]!;
-    const hi = words[i + 1]! & 0x7fffffffffffffffn;
-    const isP = lo === MASK64 && hi === 0x7fffffffffffffffn;
-    out[i] = isP ? 0n : lo;
-    out[i + 1] = isP ? 0n : hi;
-  }
+  out.set(words);
+  clearTopBits(out);
   return out;
+}
+
+/**
+ * In place: keeps the low 127 bits of each 128-bit word pair and folds the
+ * value p to 0, using 32-bit views (no BigInt per element).
+ */
+export function clearTopBits(v: FieldVec): FieldVec {
+  const u = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+  for (let i = 3; i < u.length; i += 4) {
+    const top = (u[i] = u[i]! & 0x7fffffff);
+    if (
+      top === 0x7fffffff &&
+      u[i - 1] === 0xffffffff &&
+      u[i - 2] === 0xffffffff &&
+      u[i - 3] === 0xffffffff
+    ) {
+      u[i] = u[i - 1] = u[i - 2] = u[i - 3] = 0;
+    }
+  }
+  return v;
+}
+
+/**
+ * In place: keeps the low `bits` bits (bits <= 127) of each element, turning
+ * uniform random words into uniform integers in [0, 2^bits).
+ */
+export function keepLowBits(v: FieldVec, bits: number): FieldVec {
+  if (!Number.isInteger(bits) || bits < 0 || bits > 127) {
+    throw new RangeError(`field127.keepLowBits: expected 0..127 bits, got ${bits}`);
+  }
+  if (bits === 127) return clearTopBits(v);
+  const u = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+  const masks = [0, 1, 2, 3].map((l) => {
+    const b = Math.min(32, Math.max(0, bits - 32 * l));
+    return b === 32 ? 0xffffffff : (1 << b) - 1;
+  });
+  const [m0, m1, m2, m3] = masks as [number, number, number, number];
+  for (let i = 0; i < u.length; i += 4) {
+    u[i] = u[i]! & m0;
+    u[i + 1] = u[i + 1]! & m1;
+    u[i + 2] = u[i + 2]! & m2;
+    u[i + 3] = u[i + 3]! & m3;
+  }
+  return v;
 }
 
 function checkLength(op: string, a: FieldVec, b: FieldVec): void {
   if (a.length !== b.length) {
     throw new RangeError(`${op}: vector lengths differ (${length(a)} and ${length(b)})`);
   }
+}
+
+/**
+ * The BigInt implementations: the fallback where WebAssembly is missing,
+ * and the ground truth the kernels are tested against.
+ */
+export const reference = {
+  add(a: FieldVec, b: FieldVec): FieldVec {
+    return map2(a, b, (x, y) => reduce(x + y));
+  },
+  sub(a: FieldVec, b: FieldVec): FieldVec {
+    return map2(a, b, (x, y) => reduce(x - y));
+  },
+  neg(a: FieldVec): FieldVec {
+    return map2(a, a, (x) => reduce(-x));
+  },
+  mul(a: FieldVec, b: FieldVec): FieldVec {
+    return map2(a, b, (x, y) => reduce(x * y));
+  },
+  mulScalar(a: FieldVec, c: bigint): FieldVec {
+    const k = reduce(c);
+    return map2(a, a, (x) => reduce(x * k));
+  },
+  addScalar(a: FieldVec, c: bigint): FieldVec {
+    const k = reduce(c);
+    return map2(a, a, (x) => reduce(x + k));
+  },
+  linearCombination(vs: readonly FieldVec[], c: readonly bigint[]): FieldVec {
+    const n = length(vs[0]!);
+    const out = alloc(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0n;
+      for (let j = 0; j < vs.length; j++) s += getAny(vs[j]!, i) * c[j]!;
+      set(out, i, reduce(s));
+    }
+    return out;
+  },
+  dotGroups(a: FieldVec, b: FieldVec, m: number): FieldVec {
+    const q = length(a) / m;
+    const out = alloc(q);
+    for (let j = 0; j < q; j++) {
+      let s = 0n;
+      for (let k = j * m; k < (j + 1) * m; k++) s += getAny(a, k) * getAny(b, k);
+      set(out, j, reduce(s));
+    }
+    return out;
+  },
+  sumGroups(a: FieldVec, m: number): FieldVec {
+    const q = length(a) / m;
+    const out = alloc(q);
+    for (let j = 0; j < q; j++) {
+      let s = 0n;
+      for (let k = j * m; k < (j + 1) * m; k++) s += getAny(a, k);
+      set(out, j, reduce(s));
+    }
+    return out;
+  },
+  fromSigned(xs: BigInt64Array): FieldVec {
+    const v = alloc(xs.length);
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i]!;
+      set(v, i, x < 0n ? P + x : x);
+    }
+    return v;
+  },
+};
+
+/** Element i as a BigInt below 2^127, not necessarily reduced (p allowed). */
+function getAny(v: FieldVec, i: number): bigint {
+  return (v[2 * i + 1]! << 64n) | v[2 * i]!;
+}
+
+function map2(a: FieldVec, b: FieldVec, f: (x: bigint, y: bigint) => bigint): FieldVec {
+  const n = length(a);
+  const out = alloc(n);
+  const bc = length(b) === 1;
+  for (let i = 0; i < n; i++) set(out, i, f(getAny(a, i), getAny(b, bc ? 0 : i)));
+  return out;
 }

@@ -2,12 +2,24 @@
  * Shamir sharing over F_p, p = 2^127 - 1 (Shamir 1979). Party i (0-based)
  * holds f(i + 1) for a random polynomial f of degree t with f(0) = x; any
  * t + 1 shares determine x, any t are uniform and independent of x.
+ *
+ * Lagrange coefficients are cached: protocols reconstruct from the same
+ * party sets over and over. For the consecutive points 1..k interpolated at
+ * 0 they are the small integers (-1)^(i) C(k, i+1), which the field kernels
+ * apply with 32-bit multiplications.
  */
 import * as F from '../arith/field127.js';
 
 /** Evaluation point of party i. */
 export function point(i: number): bigint {
   return BigInt(i + 1);
+}
+
+/** [1, x, x^2, ..., x^d] mod p. */
+export function powers(x: bigint, d: number): bigint[] {
+  const out = [1n];
+  for (let k = 1; k <= d; k++) out.push(F.reduce(out[k - 1]! * x));
+  return out;
 }
 
 /**
@@ -21,43 +33,68 @@ export function share(
   n: number,
   random: (n: number) => F.FieldVec,
 ): F.FieldVec[] {
-  if (!Number.isInteger(t) || t < 0 || t >= n) {
+  if (!Number.isInteger(t) || !Number.isInteger(n) || t < 0 || t >= n) {
     throw new RangeError(`shamir.share: expected 0 <= t < n, got t=${t}, n=${n}`);
   }
   const len = F.length(x);
-  // f(X) = x + c_1 X + ... + c_t X^t, evaluated by Horner's rule at X = 1..n.
-  const coeffs = Array.from({ length: t }, () => random(len));
-  const shares: F.FieldVec[] = [];
-  for (let i = 0; i < n; i++) {
-    const X = point(i);
-    const out = F.alloc(len);
-    for (let e = 0; e < len; e++) {
-      let acc = 0n;
-      for (let d = t - 1; d >= 0; d--) acc = F.reduce((acc + F.get(coeffs[d]!, e)) * X);
-      F.set(out, e, F.reduce(acc + F.get(x, e)));
-    }
-    shares.push(out);
-  }
-  return shares;
+  // f(X) = x + c_1 X + ... + c_t X^t, so f(j) = sum_d c_d j^d: one linear combination per party.
+  const coeffs = [x, ...Array.from({ length: t }, () => random(len))];
+  return Array.from({ length: n }, (_, i) => F.linearCombination(coeffs, smallPowers(point(i), t)));
 }
+
+/** Powers of a small evaluation point as plain integers (not reduced), so they stay small. */
+function smallPowers(x: bigint, d: number): bigint[] {
+  const out = [1n];
+  for (let k = 1; k <= d; k++) out.push(out[k - 1]! * x);
+  return out;
+}
+
+const lagrangeCache = new Map<string, bigint[]>();
 
 /**
  * Lagrange coefficients lambda_i with f(at) = sum_i lambda_i f(x_i) for the
  * given party indices, for any polynomial of degree < indices.length.
+ * Coefficients that are small integers are returned as signed integers (not
+ * reduced mod p), which keeps them cheap to apply.
+ * @throws {RangeError} for repeated indices.
  */
 export function lagrange(indices: readonly number[], at = 0n): bigint[] {
-  return indices.map((i) => {
-    const xi = point(i);
+  return lagrangeAtPoints(
+    indices.map((i) => point(i)),
+    at,
+  );
+}
+
+/**
+ * Lagrange coefficients for arbitrary distinct evaluation points xs:
+ * f(at) = sum_i lambda_i f(xs[i]) for deg f < xs.length.
+ * @throws {RangeError} for repeated points.
+ */
+export function lagrangeAtPoints(xs: readonly bigint[], at = 0n): bigint[] {
+  const key = `${xs.join(',')}@${at}`;
+  const hit = lagrangeCache.get(key);
+  if (hit) return hit;
+  if (new Set(xs.map((x) => F.reduce(x))).size !== xs.length) {
+    throw new RangeError('shamir.lagrange: evaluation points must be distinct');
+  }
+  const out = xs.map((xi) => {
+    // lambda_i = prod_{j != i} (at - x_j) / (x_i - x_j), exact over the rationals first.
     let num = 1n;
     let den = 1n;
-    for (const j of indices) {
-      if (j === i) continue;
-      const xj = point(j);
-      num = F.reduce(num * (at - xj));
-      den = F.reduce(den * (xi - xj));
+    for (const xj of xs) {
+      if (xj === xi) continue;
+      num *= at - xj;
+      den *= xi - xj;
     }
-    return F.reduce(num * F.inv(den));
+    if (num % den === 0n) {
+      const q = num / den;
+      if (q > -(1n << 31n) && q < 1n << 31n) return q;
+    }
+    return F.reduce(F.reduce(num) * F.inv(den));
   });
+  if (lagrangeCache.size >= 4096) lagrangeCache.clear();
+  lagrangeCache.set(key, out);
+  return out;
 }
 
 /**

@@ -1,0 +1,491 @@
+/**
+ * WebAssembly kernels for F_p, p = 2^127 - 1, assembled at load time by a
+ * tiny in-file assembler (no generated artefact to keep in sync, no build
+ * step; the bytes are a pure function of this file).
+ *
+ * Why WebAssembly: a 127-bit modular product needs 64-bit integer products,
+ * which JavaScript only offers through BigInt (about 20 M/s, allocating);
+ * WebAssembly's i64.mul on 32-bit limbs does it without allocation at about
+ * ten times that rate (../shared/PERF-FACTS.md).
+ *
+ * Representation (shared with src/arith/field127.ts): an element is two
+ * little-endian 64-bit words (lo, hi), 16 bytes. Every kernel accepts any
+ * input below 2^127 (so p itself stands for 0) and writes canonical outputs
+ * in [0, p).
+ *
+ * Arithmetic: with 32-bit limbs a = a0 + a1 2^32 + a2 2^64 + a3 2^96 (a3 <
+ * 2^31), products a_i b_j < 2^64 are split into 32-bit halves that are summed
+ * into columns of weight 2^(32k) without overflow. Since 2^128 = 2 (mod p),
+ * column k + 4 folds into column k with a factor 2, and after carry
+ * propagation the bits at 2^127 and above fold back with weight 1.
+ */
+
+type Code = number[];
+
+const I32 = 0x7f;
+const I64 = 0x7e;
+
+function uleb(n: number): Code {
+  const out: Code = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(v: bigint): Code {
+  const out: Code = [];
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    const done = (v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0);
+    out.push(done ? b : b | 0x80);
+    if (done) return out;
+  }
+}
+
+// ----- expression helpers: each returns the bytes that push one value -----
+const get = (l: number): Code => [0x20, ...uleb(l)];
+const set = (l: number, e: Code): Code => [...e, 0x21, ...uleb(l)];
+const c64 = (v: bigint): Code => [0x42, ...sleb(v)];
+const c32 = (v: number): Code => [0x41, ...sleb(BigInt(v))];
+const bin =
+  (op: number) =>
+  (a: Code, b: Code): Code => [...a, ...b, op];
+const add = bin(0x7c);
+const sub = bin(0x7d);
+const mul = bin(0x7e);
+const and = bin(0x83);
+const xor = bin(0x85);
+const shl = bin(0x86);
+const shrS = bin(0x87);
+const shrU = bin(0x88);
+const orr = bin(0x84);
+const ltU = bin(0x54); // i64.lt_u -> i32
+const eq = bin(0x51); // i64.eq -> i32
+const add32 = bin(0x6a);
+const sub32 = bin(0x6b);
+const and32 = bin(0x71);
+const extU = (a: Code): Code => [...a, 0xad]; // i64.extend_i32_u
+const wrap = (a: Code): Code => [...a, 0xa7]; // i32.wrap_i64
+const eqz32 = (a: Code): Code => [...a, 0x45];
+const load = (addr: Code, off = 0): Code => [...addr, 0x29, 0x03, ...uleb(off)];
+const store = (addr: Code, off: number, v: Code): Code => [...addr, ...v, 0x37, 0x03, ...uleb(off)];
+const select = (a: Code, b: Code, cond: Code): Code => [...a, ...b, ...cond, 0x1b];
+
+const M32 = c64(0xffffffffn);
+const M63 = c64(0x7fffffffffffffffn);
+const K32 = c64(32n);
+
+/** `while (counter != 0) { body; counter-- }` for an i32 counter local. */
+function loopDown(counter: number, body: Code): Code {
+  return [
+    0x02,
+    0x40, // block
+    0x03,
+    0x40, // loop
+    ...eqz32(get(counter)),
+    0x0d,
+    0x01, // br_if 1 (exit)
+    ...body,
+    ...set(counter, sub32(get(counter), c32(1))),
+    0x0c,
+    0x00, // br 0
+    0x0b,
+    0x0b,
+  ];
+}
+
+type Tuple<N extends number, R extends number[] = []> = R['length'] extends N
+  ? R
+  : Tuple<N, [number, ...R]>;
+
+/** A function under construction: parameters first, then i64/i32 locals. */
+class Fn {
+  readonly locals: number[] = [];
+  constructor(
+    readonly name: string,
+    readonly params: number[],
+  ) {}
+  i64(): number {
+    this.locals.push(I64);
+    return this.params.length + this.locals.length - 1;
+  }
+  i32(): number {
+    this.locals.push(I32);
+    return this.params.length + this.locals.length - 1;
+  }
+  many<N extends number>(k: N): Tuple<N> {
+    return Array.from({ length: k }, () => this.i64()) as Tuple<N>;
+  }
+}
+
+/**
+ * Splits the 127-bit value at `addr` (+off) into four 32-bit limbs.
+ * `mask` (optional local, all ones or zero) complements the value first:
+ * p - a = ~a within 127 bits, which is how negative coefficients are applied.
+ */
+function limbs(addr: Code, off: number, lo: number, hi: number, l: number[], mask?: number): Code {
+  const ld = (o: number) => (mask === undefined ? load(addr, o) : xor(load(addr, o), get(mask)));
+  return [
+    ...set(lo, ld(off)),
+    ...set(hi, and(ld(off + 8), M63)),
+    ...set(l[0]!, and(get(lo), M32)),
+    ...set(l[1]!, shrU(get(lo), K32)),
+    ...set(l[2]!, and(get(hi), M32)),
+    ...set(l[3]!, shrU(get(hi), K32)),
+  ];
+}
+
+/** C[col] += lo32(p); C[col+1] += hi32(p), for p = x * y. */
+function accProduct(C: number[], col: number, p: number, x: Code, y: Code): Code {
+  return [
+    ...set(p, mul(x, y)),
+    ...set(C[col]!, add(get(C[col]!), and(get(p), M32))),
+    ...set(C[col + 1]!, add(get(C[col + 1]!), shrU(get(p), K32))),
+  ];
+}
+
+/** Schoolbook 4x4 limb product accumulated into columns C[0..7]. */
+function accFull(C: number[], p: number, a: number[], b: number[]): Code {
+  const out: Code = [];
+  for (let i = 0; i < 4; i++)
+    for (let j = 0; j < 4; j++) out.push(...accProduct(C, i + j, p, get(a[i]!), get(b[j]!)));
+  return out;
+}
+
+/**
+ * Columns D[0..3] (each below 2^62) to a canonical element stored at
+ * out + off: carry propagation, the fold of bits >= 127, and p -> 0.
+ */
+function tail(D: number[], lo: number, hi: number, e: number, outAddr: Code, off: number): Code {
+  const [d0, d1, d2, d3] = D as [number, number, number, number];
+  return [
+    ...set(d1, add(get(d1), shrU(get(d0), K32))),
+    ...set(d2, add(get(d2), shrU(get(d1), K32))),
+    ...set(d3, add(get(d3), shrU(get(d2), K32))),
+    // Bits 127 and up: bit 127 has weight 1 and 2^128 has weight 2, which is D3 >> 31.
+    ...set(e, shrU(get(d3), c64(31n))),
+    ...set(lo, orr(and(get(d0), M32), shl(get(d1), K32))),
+    ...set(hi, and(orr(and(get(d2), M32), shl(get(d3), K32)), M63)),
+    ...foldAdd(lo, hi, e),
+    ...canonicalStore(lo, hi, outAddr, off),
+  ];
+}
+
+/** (hi, lo) += e (e < 2^40), then folds bit 127 once more. */
+function foldAdd(lo: number, hi: number, e: number): Code {
+  return [
+    ...set(lo, add(get(lo), get(e))),
+    ...set(hi, add(get(hi), extU(ltU(get(lo), get(e))))),
+    ...fold127(lo, hi, e),
+  ];
+}
+
+/** Value (hi, lo) < 2^128 - 1 with hi < 2^64: moves bit 127 to weight 1. */
+function fold127(lo: number, hi: number, tmp: number): Code {
+  return [
+    ...set(tmp, shrU(get(hi), c64(63n))),
+    ...set(hi, and(get(hi), M63)),
+    ...set(lo, add(get(lo), get(tmp))),
+    ...set(hi, add(get(hi), extU(ltU(get(lo), get(tmp))))),
+  ];
+}
+
+/** Stores (lo, hi) < 2^127, mapping p to 0. */
+function canonicalStore(lo: number, hi: number, outAddr: Code, off: number): Code {
+  const isP = and32(eq(get(hi), M63), eq(get(lo), c64(-1n)));
+  return [
+    ...store(outAddr, off, select(c64(0n), get(lo), isP)),
+    ...store(outAddr, off + 8, select(c64(0n), get(hi), isP)),
+  ];
+}
+
+// ----- the kernels -----
+// Pointers are byte offsets into the module's memory; n counts elements.
+
+/** out[i] = a[i] + b[i*bs] (bs = 1 for vectors, 0 for a broadcast constant). */
+function kAdd(negateB: boolean): { fn: Fn; body: Code } {
+  const fn = new Fn(negateB ? 'sub' : 'add', [I32, I32, I32, I32, I32]); // a, b, out, n, bStride
+  const [A, B, O, N, BS] = [0, 1, 2, 3, 4];
+  const [lo, hi, blo, bhi, t] = fn.many(5);
+  const bword = (o: number) => (negateB ? xor(load(get(B), o), c64(-1n)) : load(get(B), o));
+  const body = loopDown(N, [
+    ...set(blo, bword(0)),
+    ...set(bhi, and(bword(8), M63)),
+    ...set(lo, add(load(get(A), 0), get(blo))),
+    ...set(hi, add(and(load(get(A), 8), M63), add(get(bhi), extU(ltU(get(lo), get(blo)))))),
+    ...fold127(lo, hi, t),
+    ...canonicalStore(lo, hi, get(O), 0),
+    ...set(A, add32(get(A), c32(16))),
+    ...set(B, add32(get(B), get(BS))),
+    ...set(O, add32(get(O), c32(16))),
+  ]);
+  return { fn, body };
+}
+
+function kNeg(): { fn: Fn; body: Code } {
+  const fn = new Fn('neg', [I32, I32, I32]); // a, out, n
+  const [A, O, N] = [0, 1, 2];
+  const [lo, hi] = fn.many(2);
+  const body = loopDown(N, [
+    ...set(lo, xor(load(get(A), 0), c64(-1n))),
+    ...set(hi, and(xor(load(get(A), 8), c64(-1n)), M63)),
+    ...canonicalStore(lo, hi, get(O), 0),
+    ...set(A, add32(get(A), c32(16))),
+    ...set(O, add32(get(O), c32(16))),
+  ]);
+  return { fn, body };
+}
+
+/** out[i] = a[i] * b[i*bs] mod p. */
+function kMul(): { fn: Fn; body: Code } {
+  const fn = new Fn('mul', [I32, I32, I32, I32, I32]); // a, b, out, n, bStride
+  const [A, B, O, N, BS] = [0, 1, 2, 3, 4];
+  const [lo, hi, p, e] = fn.many(4);
+  const a = fn.many(4);
+  const b = fn.many(4);
+  const C = fn.many(8);
+  const body = loopDown(N, [
+    ...limbs(get(A), 0, lo, hi, a),
+    ...limbs(get(B), 0, lo, hi, b),
+    ...C.flatMap((c) => set(c, c64(0n))),
+    ...accFull(C, p, a, b),
+    ...foldColumns(C),
+    ...tail(C.slice(0, 4), lo, hi, e, get(O), 0),
+    ...set(A, add32(get(A), c32(16))),
+    ...set(B, add32(get(B), get(BS))),
+    ...set(O, add32(get(O), c32(16))),
+  ]);
+  return { fn, body };
+}
+
+/** C[k] += 2 C[k+4]: 2^128 = 2 (mod p). */
+function foldColumns(C: number[]): Code {
+  const out: Code = [];
+  for (let k = 0; k < 4; k++)
+    out.push(...set(C[k]!, add(get(C[k]!), shl(get(C[k + 4]!), c64(1n)))));
+  return out;
+}
+
+/**
+ * out[j] = sum_{k < m} a[jm+k] b[jm+k] for j < q (products accumulated
+ * unreduced: each adds under 2^35 to a column, so m < 2^26 is safe).
+ */
+function kDot(): { fn: Fn; body: Code } {
+  const fn = new Fn('dot', [I32, I32, I32, I32, I32]); // a, b, out, q, m
+  const [A, B, O, Q, M] = [0, 1, 2, 3, 4];
+  const K = fn.i32();
+  const [lo, hi, p, e] = fn.many(4);
+  const a = fn.many(4);
+  const b = fn.many(4);
+  const C = fn.many(8);
+  const body = loopDown(Q, [
+    ...C.flatMap((c) => set(c, c64(0n))),
+    ...set(K, get(M)),
+    ...loopDown(K, [
+      ...limbs(get(A), 0, lo, hi, a),
+      ...limbs(get(B), 0, lo, hi, b),
+      ...accFull(C, p, a, b),
+      ...set(A, add32(get(A), c32(16))),
+      ...set(B, add32(get(B), c32(16))),
+    ]),
+    ...foldColumns(C),
+    ...tail(C.slice(0, 4), lo, hi, e, get(O), 0),
+    ...set(O, add32(get(O), c32(16))),
+  ]);
+  return { fn, body };
+}
+
+/**
+ * out[i] = sum_j c_j v_j[i] for small signed coefficients |c_j| < 2^32.
+ * Table of k entries of 16 bytes: (pointer to v_j as i64, c_j as i64).
+ */
+function kLinSmall(): { fn: Fn; body: Code } {
+  const fn = new Fn('linSmall', [I32, I32, I32, I32]); // table, k, out, n
+  const [T, K, O, N] = [0, 1, 2, 3];
+  const [J, TP, OFF] = [fn.i32(), fn.i32(), fn.i32()];
+  const [lo, hi, p, e, s, m] = fn.many(6);
+  const a = fn.many(4);
+  const C = fn.many(5);
+  const body = loopDown(N, [
+    ...C.flatMap((c) => set(c, c64(0n))),
+    ...set(J, get(K)),
+    ...set(TP, get(T)),
+    ...loopDown(J, [
+      ...set(s, load(get(TP), 8)),
+      ...set(m, shrS(get(s), c64(63n))), // all ones for a negative coefficient
+      ...set(s, sub(xor(get(s), get(m)), get(m))), // |c|
+      ...limbs(add32(wrap(load(get(TP), 0)), get(OFF)), 0, lo, hi, a, m),
+      ...[0, 1, 2, 3].flatMap((i) => accProduct(C, i, p, get(a[i]!), get(s))),
+      ...set(TP, add32(get(TP), c32(16))),
+    ]),
+    ...set(C[0]!, add(get(C[0]!), shl(get(C[4]!), c64(1n)))),
+    ...tail(C.slice(0, 4), lo, hi, e, get(O), 0),
+    ...set(O, add32(get(O), c32(16))),
+    ...set(OFF, add32(get(OFF), c32(16))),
+  ]);
+  return { fn, body };
+}
+
+/**
+ * out[i] = sum_j c_j v_j[i] for field constants c_j. Table of k entries of
+ * 48 bytes: (pointer as i64, the four 32-bit limbs of c_j as i64, padding).
+ * Each term adds under 2^35 per column, so k < 2^26 is safe.
+ */
+function kLinFull(): { fn: Fn; body: Code } {
+  const fn = new Fn('linFull', [I32, I32, I32, I32]); // table, k, out, n
+  const [T, K, O, N] = [0, 1, 2, 3];
+  const [J, TP, OFF] = [fn.i32(), fn.i32(), fn.i32()];
+  const [lo, hi, p, e] = fn.many(4);
+  const a = fn.many(4);
+  const c = fn.many(4);
+  const C = fn.many(8);
+  const body = loopDown(N, [
+    ...C.flatMap((x) => set(x, c64(0n))),
+    ...set(J, get(K)),
+    ...set(TP, get(T)),
+    ...loopDown(J, [
+      ...limbs(add32(wrap(load(get(TP), 0)), get(OFF)), 0, lo, hi, a),
+      ...c.flatMap((x, i) => set(x, load(get(TP), 8 + 8 * i))),
+      ...accFull(C, p, a, c),
+      ...set(TP, add32(get(TP), c32(48))),
+    ]),
+    ...foldColumns(C),
+    ...tail(C.slice(0, 4), lo, hi, e, get(O), 0),
+    ...set(O, add32(get(O), c32(16))),
+    ...set(OFF, add32(get(OFF), c32(16))),
+  ]);
+  return { fn, body };
+}
+
+/** out[j] = sum_{k < m} a[jm+k] for j < q (m < 2^31). */
+function kSumGroups(): { fn: Fn; body: Code } {
+  const fn = new Fn('sumGroups', [I32, I32, I32, I32]); // a, out, q, m
+  const [A, O, Q, M] = [0, 1, 2, 3];
+  const K = fn.i32();
+  const [lo, hi, e] = fn.many(3);
+  const a = fn.many(4);
+  const body = loopDown(Q, [
+    ...a.flatMap((x) => set(x, c64(0n))),
+    ...set(K, get(M)),
+    ...loopDown(K, [
+      ...set(lo, load(get(A), 0)),
+      ...set(hi, and(load(get(A), 8), M63)),
+      ...set(a[0]!, add(get(a[0]!), and(get(lo), M32))),
+      ...set(a[1]!, add(get(a[1]!), shrU(get(lo), K32))),
+      ...set(a[2]!, add(get(a[2]!), and(get(hi), M32))),
+      ...set(a[3]!, add(get(a[3]!), shrU(get(hi), K32))),
+      ...set(A, add32(get(A), c32(16))),
+    ]),
+    ...tail(a, lo, hi, e, get(O), 0),
+    ...set(O, add32(get(O), c32(16))),
+  ]);
+  return { fn, body };
+}
+
+/** Signed 64-bit integers to field elements: x < 0 maps to p + x = (x - 1, 2^63 - 1). */
+function kFromSigned(): { fn: Fn; body: Code } {
+  const fn = new Fn('fromSigned', [I32, I32, I32]); // in, out, n
+  const [IN, O, N] = [0, 1, 2];
+  const [x, m] = fn.many(2);
+  const body = loopDown(N, [
+    ...set(x, load(get(IN), 0)),
+    ...set(m, shrS(get(x), c64(63n))),
+    ...store(get(O), 0, add(get(x), get(m))),
+    ...store(get(O), 8, and(get(m), M63)),
+    ...set(IN, add32(get(IN), c32(8))),
+    ...set(O, add32(get(O), c32(16))),
+  ]);
+  return { fn, body };
+}
+
+const KERNELS = [
+  kAdd(false),
+  kAdd(true),
+  kNeg(),
+  kMul(),
+  kDot(),
+  kLinSmall(),
+  kLinFull(),
+  kSumGroups(),
+  kFromSigned(),
+];
+
+/** Pages of 64 KiB: 4 MiB of scratch, enough for chunks of 16,384 elements x 3 operands. */
+export const MEMORY_PAGES = 64;
+
+function section(id: number, content: Code): Code {
+  return [id, ...uleb(content.length), ...content];
+}
+function vec(items: Code[]): Code {
+  return [...uleb(items.length), ...items.flat()];
+}
+function name(s: string): Code {
+  const b = Array.from(new TextEncoder().encode(s));
+  return [...uleb(b.length), ...b];
+}
+
+/** The module's bytes. */
+export function assemble(): Uint8Array<ArrayBuffer> {
+  const types = KERNELS.map(({ fn }) => [0x60, ...vec(fn.params.map((p) => [p])), 0x00]);
+  const funcs = KERNELS.map((_, i) => uleb(i));
+  const mem = vec([[0x00, ...uleb(MEMORY_PAGES)]]);
+  const exports = vec([
+    [...name('memory'), 0x02, 0x00],
+    ...KERNELS.map(({ fn }, i) => [...name(fn.name), 0x00, ...uleb(i)]),
+  ]);
+  const codes = KERNELS.map(({ fn, body }) => {
+    // Locals as runs of one type each.
+    const runs: Code[] = [];
+    for (let i = 0; i < fn.locals.length;) {
+      let j = i;
+      while (j < fn.locals.length && fn.locals[j] === fn.locals[i]) j++;
+      runs.push([...uleb(j - i), fn.locals[i]!]);
+      i = j;
+    }
+    const f = [...vec(runs), ...body, 0x0b];
+    return [...uleb(f.length), ...f];
+  });
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(1, vec(types)),
+    ...section(3, vec(funcs)),
+    ...section(5, mem),
+    ...section(7, exports),
+    ...section(10, vec(codes)),
+  ]);
+}
+
+export interface Field127Kernels {
+  readonly memory: WebAssembly.Memory;
+  add(a: number, b: number, out: number, n: number, bStride: number): void;
+  sub(a: number, b: number, out: number, n: number, bStride: number): void;
+  neg(a: number, out: number, n: number): void;
+  mul(a: number, b: number, out: number, n: number, bStride: number): void;
+  dot(a: number, b: number, out: number, q: number, m: number): void;
+  linSmall(table: number, k: number, out: number, n: number): void;
+  linFull(table: number, k: number, out: number, n: number): void;
+  sumGroups(a: number, out: number, q: number, m: number): void;
+  fromSigned(input: number, out: number, n: number): void;
+}
+
+/** Compiles and instantiates the kernels synchronously; undefined where WebAssembly is unavailable. */
+export function instantiate(): Field127Kernels | undefined {
+  try {
+    const mod = new WebAssembly.Module(assemble());
+    return new WebAssembly.Instance(mod, {}).exports as unknown as Field127Kernels;
+  } catch {
+    return undefined;
+  }
+}
