@@ -1,23 +1,686 @@
 /**
- * Fixed-point nonlinear functions (placeholder signatures; implemented in a
- * following commit).
+ * Fixed-point nonlinear functions on secret-shared encodings (value =
+ * x / 2^frac): reciprocal, square root, exponential, natural logarithm and the
+ * logistic sigmoid, written against the Suite contract so they run unchanged
+ * under every suite.
+ *
+ * Assumptions: those of the suite (adversary, threshold, channels). These
+ * protocols only compose the suite's primitives and branch on public data
+ * (the format, the bound and the vector length), so they leak nothing the
+ * suite does not. Out-of-domain inputs (x = 0 for reciprocal and log, x < 0
+ * for sqrt and log) cannot be detected without revealing them; each function
+ * documents the value it returns instead.
+ *
+ * Method: Catrina, Saxena, "Secure computation with fixed-point numbers",
+ * FC 2010 (normalisation, section 4; Goldschmidt iterations for division,
+ * section 4.2) and Aly, Smart, "Benchmarking privacy preserving scientific
+ * operations", ACNS 2019 (square root, exponential and logarithm by
+ * normalisation and polynomials). The bit decomposition of x and a parallel
+ * suffix-OR over it give the position m of the leading one as a one-hot
+ * vector e_m, so that |x| = v 2^(m+1) with v in [1/2, 1]; every quantity that
+ * depends on m alone (2^-m, sqrt(2)^m, m ln 2) is then a public table read by
+ * the linear form sum_m e_m table[m], which costs no communication.
+ *
+ * Precision: internal values carry L fractional bits, L <= 30, chosen per
+ * suite so that every product stays within the suite's truncation bound
+ * (compareCapacity - 1 bits; 63 for rep3, where a product of two L-bit values
+ * needs 2L + 3 bits). Public constants are literals or exact dyadic
+ * computations, never results of Math.log or Math.cos: those are not
+ * correctly rounded in every engine, and parties that disagree on one bit of
+ * a public constant compute garbage.
+ *
+ * Error bounds below are for the default format (32 bits, 16 fractional) under
+ * 63-bit truncation; "ulp" is 2^-frac. Results that overflow the format are
+ * returned as encodings of magnitude at least 2^(bits-1), which `reveal`
+ * rejects with an OverflowError; they exceed the declared bound, so further
+ * arithmetic on them is undefined.
  */
+import type { Shares, Suite } from '../suites/suite.js';
+
 /** The fixed-point format: total bits and fractional bits. */
 export interface FixedFormat {
   readonly bits: number;
   readonly frac: number;
 }
-import type { Shares, Suite } from '../suites/suite.js';
 
-type Unary = (suite: Suite, x: Shares, t: FixedFormat, bound: number) => Promise<Shares>;
-const pending =
-  (name: string): Unary =>
-  async () => {
-    throw new Error(`${name}: not implemented yet`);
+type S = Shares;
+
+/** Most fractional bits used inside the iterations (2L + 3 <= 63 for rep3). */
+const MAX_L = 30;
+/** Fewest internal bits for which the stated error bounds make sense. */
+const MIN_L = 12;
+/** Extra fractional bits of y = x log2(e) beyond the format's, for exp and sigmoid. */
+const EXP_GUARD = 8;
+
+/*
+ * Chebyshev interpolants on [-1, 1], computed offline at the Chebyshev nodes
+ * with 40-digit arithmetic (mpmath), written as
+ * the nearest doubles.
+ *   LN_CHEB:   ln(3/4 + t/4) (= ln v for v in [1/2, 1]), degree 8, max error 2^-24.6.
+ *   EXP2_CHEB: 2^((1 + t)/2) (= 2^u for u in [0, 1]), degree 7, max relative error 2^-34.
+ */
+const LN_CHEB = [
+  -0.31669436764074804, 0.3431457505076081, -0.029437251522788883, 0.0033670892551261856,
+  -0.00043327588587362305, 5.9470694813706446e-5, -8.50285909051732e-6, 1.2497778019273335e-6,
+  -1.8330703867013826e-7,
+] as const;
+const EXP2_CHEB = [
+  1.456999875012963, 0.4975248678104419, 0.04289311198967964, 0.0024714281639958507,
+  0.00010690611635808079, 3.7013814274239005e-6, 1.0682373467209657e-7, 2.6419312866836116e-9,
+] as const;
+/** 1/v ~ RECIP_A - 2v on [1/2, 1], relative error at most 0.0858 (Catrina-Saxena). */
+const RECIP_A = 2.9142;
+/**
+ * 1/sqrt(v) ~ a + b v + (7/8) v^2 on [1/2, 1], |1 - v y0^2| <= 0.0077; the v^2
+ * coefficient is dyadic so that the raw square needs only 3 extra bits.
+ * Fitted offline by minimax (Nelder-Mead); two Goldschmidt steps then reach 2^-30.
+ */
+const RSQRT_A = 2.25907395;
+const RSQRT_B = -2.13026033;
+const RSQRT_C8 = 7n; // c = 7/8
+
+const pow2 = (k: number): bigint => 1n << BigInt(k);
+const one = (c: bigint): BigInt64Array => BigInt64Array.of(c);
+/** round(c 2^s) for a public real c: products with powers of two and Math.round are exact in IEEE 754. */
+const fixConst = (c: number, s: number): bigint => BigInt(Math.round(c * Number(pow2(s))));
+
+function checkArgs(op: string, suite: Suite, t: FixedFormat, bound: number): void {
+  if (!Number.isInteger(t.bits) || !Number.isInteger(t.frac) || t.frac < 1 || t.frac >= t.bits) {
+    throw new RangeError(
+      `${op}: invalid fixed-point format (${t.bits} bits, ${t.frac} fractional)`,
+    );
+  }
+  if (!Number.isInteger(bound) || bound < 1 || bound > suite.compareCapacity - 1) {
+    throw new RangeError(
+      `${op}: inputs of up to ${bound} bits exceed the ${suite.name} suite's ${suite.compareCapacity - 1}-bit limit`,
+    );
+  }
+}
+
+function checkPrecision(op: string, suite: Suite, t: FixedFormat, L: number): void {
+  if (L < MIN_L) {
+    throw new RangeError(
+      `${op}: fixed(${t.bits}, frac ${t.frac}) is too wide for the ${suite.name} suite's ` +
+        `${suite.compareCapacity - 1}-bit truncation; use fewer bits`,
+    );
+  }
+}
+
+// ----- vector plumbing (all local) -----
+
+function indices(n: number, f: (i: number) => number): Uint32Array {
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = f(i);
+  return out;
+}
+
+/** Elements [start, start + len). */
+function slice(suite: Suite, x: S, start: number, len: number): S {
+  return suite.gather(
+    x,
+    indices(len, (i) => start + i),
+  );
+}
+
+/** Splits x into consecutive parts of the given lengths. */
+function split(suite: Suite, x: S, lens: readonly number[]): S[] {
+  let off = 0;
+  return lens.map((len) => {
+    const part = slice(suite, x, off, len);
+    off += len;
+    return part;
+  });
+}
+
+/** Bits lo..hi-1 of each element of a `bits` result with `stride` bits per element, element-major. */
+function pickBits(suite: Suite, b: S, n: number, stride: number, lo: number, hi: number): S {
+  const w = hi - lo;
+  return suite.gather(
+    b,
+    indices(n * w, (q) => Math.floor(q / w) * stride + lo + (q % w)),
+  );
+}
+
+/** Each of the n elements repeated w times (element-major). */
+function spread(suite: Suite, x: S, n: number, w: number): S {
+  return suite.gather(
+    x,
+    indices(n * w, (q) => Math.floor(q / w)),
+  );
+}
+
+/** sum_j coeffs[j] b[i w + j] for each element i. */
+function weightedSum(suite: Suite, b: S, n: number, coeffs: readonly bigint[]): S {
+  const w = coeffs.length;
+  const tiled = new BigInt64Array(n * w);
+  for (let i = 0; i < n; i++) for (let j = 0; j < w; j++) tiled[i * w + j] = coeffs[j]!;
+  return suite.sumGroups(suite.mulPublic(b, tiled), w);
+}
+
+/**
+ * A public table read at the secret position of the leading one: table[0]
+ * when d = 0, table[j + 1] when the leading one of d is bit j. With the
+ * suffix-OR p_j = [d >= 2^j], the indicator of "leading one at j" is
+ * p_j - p_(j+1), so the read is table[0] + sum_j p_j (table[j+1] - table[j]).
+ */
+function lookup(suite: Suite, p: S, n: number, table: readonly bigint[]): S {
+  const diffs = table.slice(1).map((c, j) => c - table[j]!);
+  return suite.addPublic(weightedSum(suite, p, n, diffs), one(table[0]!));
+}
+
+/**
+ * x / 2^m with |error| < 1, rounding to nearest where the suite's truncation
+ * is exact (adding 2^(m-1) first centres the error, so that the truncations
+ * of an iteration do not all pull the same way).
+ */
+function truncRound(suite: Suite, x: S, m: number, bound: number): Promise<S> {
+  return suite.trunc(suite.addPublic(x, one(pow2(m - 1))), m, bound);
+}
+
+/** x 2^(to - from): a local shift up, or a truncation (|error| < 1) down. */
+async function rescale(suite: Suite, x: S, from: number, to: number, bound: number): Promise<S> {
+  return to >= from ? suite.mulScalar(x, pow2(to - from)) : truncRound(suite, x, from - to, bound);
+}
+
+async function mulTrunc(suite: Suite, a: S, b: S, m: number, bound: number): Promise<S> {
+  return truncRound(suite, await suite.mul(a, b), m, bound);
+}
+
+/**
+ * Suffix-OR p_j = d_j OR d_(j+1) OR ... OR d_(w-1) of w bits per element
+ * (element-major), by Sklansky's parallel prefix: ceil(log2 w) rounds, each
+ * one multiplication of at most n w / 2 pairs (a OR b = a + b - ab).
+ */
+async function suffixOr(suite: Suite, d: S, n: number, w: number): Promise<S> {
+  let p = d;
+  for (let s = 1; s < w; s *= 2) {
+    // In blocks of 2s, each position of the lower half takes the OR of the upper half's suffix.
+    const lo: number[] = [];
+    const hi: number[] = [];
+    for (let base = 0; base + s < w; base += 2 * s) {
+      for (let j = base; j < base + s; j++) {
+        lo.push(j);
+        hi.push(base + s);
+      }
+    }
+    const m = lo.length;
+    const a = suite.gather(
+      p,
+      indices(n * m, (q) => Math.floor(q / m) * w + lo[q % m]!),
+    );
+    const b = suite.gather(
+      p,
+      indices(n * m, (q) => Math.floor(q / m) * w + hi[q % m]!),
+    );
+    const or = suite.sub(suite.add(a, b), await suite.mul(a, b));
+    // Put the new values back in place: position (i, lo[r]) comes from or[i m + r].
+    const where = new Int32Array(w).fill(-1);
+    lo.forEach((j, r) => (where[j] = r));
+    p = suite.gather(
+      suite.concat([p, or]),
+      indices(n * w, (q) => {
+        const i = Math.floor(q / w);
+        const r = where[q % w]!;
+        return r < 0 ? q : n * w + i * m + r;
+      }),
+    );
+  }
+  return p;
+}
+
+/**
+ * sum_k c_k T_k(t) for t in [-1, 1] with L fractional bits, the Chebyshev
+ * polynomials built in ceil(log2 d) rounds of multiplication and truncation
+ * by T_(m+j) = 2 T_m T_j - T_(m-j). Every T_k stays within [-1, 1], so no
+ * intermediate grows. The result has L + Lc fractional bits (not truncated,
+ * so callers can add terms before one final truncation).
+ */
+async function chebyshev(
+  suite: Suite,
+  t: S,
+  L: number,
+  coeffs: readonly number[],
+  Lc: number,
+): Promise<S> {
+  const n = t.length;
+  const d = coeffs.length - 1;
+  const T: S[] = [t, t]; // T[0] (the constant 2^L) is handled by addPublic; T[1] = t
+  for (let m = 1; m < d; m *= 2) {
+    const count = Math.min(m, d - m);
+    const a = suite.concat(Array.from({ length: count }, () => T[m]!));
+    const b = suite.concat(Array.from({ length: count }, (_, j) => T[j + 1]!));
+    const twice = await mulTrunc(suite, a, b, L - 1, 2 * L + 3); // 2 T_m T_j
+    for (let j = 1; j <= count; j++) {
+      const prod = slice(suite, twice, (j - 1) * n, n);
+      T[m + j] = j === m ? suite.addPublic(prod, one(-pow2(L))) : suite.sub(prod, T[m - j]!);
+    }
+  }
+  let acc = suite.mulScalar(T[1]!, fixConst(coeffs[1]!, Lc));
+  for (let k = 2; k <= d; k++)
+    acc = suite.add(acc, suite.mulScalar(T[k]!, fixConst(coeffs[k]!, Lc)));
+  return suite.addPublic(acc, one(fixConst(coeffs[0]!, L + Lc)));
+}
+
+/**
+ * Goldschmidt division (Catrina-Saxena section 4.2): for v in [1/2, 1] with
+ * L fractional bits, w ~ 2^L / v. From w0 = 2.9142 - 2v and e0 = 1 - v w0
+ * (|e0| <= 0.0858), w_(i+1) = w_i (1 + e_i) and e_(i+1) = e_i^2, so after
+ * three steps the relative error is e0^8 <= 2^-28.3 plus rounding.
+ * 4 rounds of multiplication and truncation.
+ */
+async function goldschmidtRecip(suite: Suite, v: S, L: number): Promise<S> {
+  const n = v.length;
+  const bound = 2 * L + 3;
+  const A = fixConst(RECIP_A, L);
+  let w = suite.addPublic(suite.mulScalar(v, -2n), one(A));
+  // e0 2^(2L) = 2^(2L) - A v + 2 v^2, truncated once.
+  const vv = await suite.mul(v, v);
+  let e = await truncRound(
+    suite,
+    suite.addPublic(suite.sub(suite.mulScalar(vv, 2n), suite.mulScalar(v, A)), one(pow2(2 * L))),
+    L,
+    bound,
+  );
+  for (let i = 0; i < 3; i++) {
+    const onePlusE = suite.addPublic(e, one(pow2(L)));
+    if (i === 2) return mulTrunc(suite, w, onePlusE, L, bound);
+    const both = await mulTrunc(suite, suite.concat([w, e]), suite.concat([onePlusE, e]), L, bound);
+    [w, e] = split(suite, both, [n, n]) as [S, S];
+  }
+  return w;
+}
+
+/** The normalisation shared by sqrt and log: bits, sign, x mod 2^(B-1) and the suffix-OR. */
+async function normalise(suite: Suite, x: S, B: number): Promise<{ xPos: S; p: S; w: number }> {
+  const n = x.length;
+  const w = B - 1;
+  const b = await suite.bits(x, B);
+  // x + 2^(B-1) [x < 0] = x mod 2^(B-1) has exactly the low B-1 bits: for x < 0
+  // (outside the domain) this gives a finite value instead of garbage bounds.
+  const s = pickBits(suite, b, n, B, w, B);
+  const xPos = suite.add(x, suite.mulScalar(s, pow2(w)));
+  const p = await suffixOr(suite, pickBits(suite, b, n, B, 0, w), n, w);
+  return { xPos, p, w };
+}
+
+/**
+ * 1/x for x != 0 of either sign.
+ *
+ * Normalisation (Catrina-Saxena section 4): with s = [x < 0] (the top bit),
+ * d = bits of x XOR s is |x| for x >= 0 and |x| - 1 for x < 0; if its leading
+ * one is bit m then 2^m <= |x| <= 2^(m+1), so v = |x| / 2^(m+1) lies in
+ * [1/2, 1]. Goldschmidt gives 2^L / v, and the encoding of 1/x is
+ * 2^(2f) / |x| = (2^L / v) 2^(N-m) / 2^(L+1+N-2f), with 2^(N-m) (times the
+ * sign) a public table read at m.
+ *
+ * Error (default format): |R - 1/x| <= 2^-24 |1/x| + 2 ulp. Inputs with
+ * |1/x| >= 2^(bits-1-frac) (|x| <= 2^-15 by default) overflow and are
+ * returned as encodings of magnitude >= 2^(bits-1); |x| >= 2^(frac+1) returns 0.
+ * Division by zero returns exactly the encoding +2^(bits-1), just outside the
+ * format, so `reveal` throws OverflowError (it cannot be detected earlier
+ * without revealing).
+ *
+ * Rounds: bits + ceil(log2(bound - 1)) + 2 + 6 trunc + 5 multiplications.
+ * @throws {RangeError} for a bound or format the suite cannot handle.
+ */
+export async function reciprocal(suite: Suite, x: S, t: FixedFormat, bound: number): Promise<S> {
+  const op = 'reciprocal';
+  checkArgs(op, suite, t, bound);
+  const n = x.length;
+  if (n === 0) return x;
+  const { bits: k, frac: f } = t;
+  const B = Math.max(bound, 2);
+  const w = B - 1;
+  const T = suite.compareCapacity - 1;
+  // Leading-one positions below mLo give 1/x beyond the format; above mHi, below half an ulp.
+  const mLo = Math.max(0, 2 * f - k);
+  const mHi = Math.min(w - 1, 2 * f);
+  const N = Math.max(mHi, mLo);
+  const span = N - mLo;
+  const L = Math.min(MAX_L, T - span - 3, Math.floor((T - 3) / 2));
+  checkPrecision(op, suite, t, L);
+
+  const b = await suite.bits(x, B);
+  const s = pickBits(suite, b, n, B, w, B);
+  const low = pickBits(suite, b, n, B, 0, w);
+  // One round: d_j = b_j XOR s = b_j + s - 2 b_j s, and |x| = x - 2 x s.
+  const [bs, xs] = split(
+    suite,
+    await suite.mul(suite.concat([low, x]), suite.concat([spread(suite, s, n, w), s])),
+    [n * w, n],
+  ) as [S, S];
+  const d = suite.sub(suite.add(low, spread(suite, s, n, w)), suite.mulScalar(bs, 2n));
+  const absX = suite.sub(x, suite.mulScalar(xs, 2n));
+  const p = await suffixOr(suite, d, n, w);
+
+  // Tables by leading-one class (index 0: d = 0; j + 1: leading one at bit j).
+  const inRange = (j: number) => j >= mLo && j <= mHi;
+  const table = (zero: bigint, f2: (j: number) => bigint) =>
+    lookup(suite, p, n, [zero, ...Array.from({ length: w }, (_, j) => f2(j))]);
+  // c1 scales |x| to v 2^(N+1); tiny (j < mLo), huge (j > mHi) and zero inputs get v = 1/2 instead.
+  const c1 = table(0n, (j) => (inRange(j) ? pow2(N - j) : 0n));
+  const fix = table(1n, (j) => (inRange(j) ? 0n : 1n));
+  // c2 = 2^(N-m); tiny inputs get 2^(N-mLo) (an overflowing result), huge ones 0.
+  const c2 = table(0n, (j) => (j < mLo ? pow2(N - mLo) : inRange(j) ? pow2(N - j) : 0n));
+  const zeroD = table(1n, () => 0n); // [d = 0]: x = 0 or x = -1
+  const [vRaw, zs, c2s1] = split(
+    suite,
+    await suite.mul(suite.concat([absX, zeroD, c2]), suite.concat([c1, s, s])),
+    [n, n, n],
+  ) as [S, S, S];
+  // Signed scale c2 (1 - 2s); x = -1 (d = 0, s = 1) behaves as a tiny input.
+  const c2s = suite.sub(
+    suite.sub(c2, suite.mulScalar(c2s1, 2n)),
+    suite.mulScalar(zs, pow2(N - mLo)),
+  );
+  const isZero = suite.sub(zeroD, zs);
+  const v = suite.add(
+    await rescale(suite, vRaw, N + 1, L, N + 3),
+    suite.mulScalar(fix, pow2(L - 1)),
+  );
+  const W = await goldschmidtRecip(suite, v, L);
+  const R = await rescale(suite, await suite.mul(W, c2s), L + 1 + N - 2 * f, 0, L + span + 3);
+  // x = 0 had c2s = 0, so R = 0 there: mark it with 2^(k-1).
+  return suite.add(R, suite.mulScalar(isZero, pow2(k - 1)));
+}
+
+/**
+ * sqrt(x) for x >= 0.
+ *
+ * With x = v 2^(m+1), v in [1/2, 1] (Aly-Smart section 4), the encoding of
+ * sqrt(x) is sqrt(v) 2^((m+1+f)/2); the factor 2^((m+1+f)/2) (a power of
+ * sqrt 2) is a public table read at m. sqrt(v) comes from Goldschmidt's
+ * coupled iteration (g -> sqrt v, h -> 1/(2 sqrt v); r = 1/2 - g h,
+ * g <- g (1 + r), h <- h (1 + r)) started from a quadratic approximation of
+ * 1/sqrt(v), two steps.
+ *
+ * Error (default format): |R - sqrt x| <= 2^-26 sqrt(x) + 2 ulp. sqrt(0) = 0
+ * exactly. For x < 0 (outside the domain) the result is sqrt(x + 2^(bound-1-f)),
+ * a finite value of no meaning.
+ *
+ * Rounds: bits + ceil(log2(bound - 1)) + 1 + 7 trunc + 6 multiplications.
+ * @throws {RangeError} for a bound or format the suite cannot handle.
+ */
+export async function sqrt(suite: Suite, x: S, t: FixedFormat, bound: number): Promise<S> {
+  const op = 'sqrt';
+  checkArgs(op, suite, t, bound);
+  const n = x.length;
+  if (n === 0) return x;
+  const f = t.frac;
+  const B = Math.max(bound, 2);
+  const T = suite.compareCapacity - 1;
+  const half = Math.ceil((B - 1 + f) / 2); // the output scale has at most this many bits
+  const L = Math.min(MAX_L, Math.floor((T - 5) / 2), T - half - 2);
+  checkPrecision(op, suite, t, L);
+
+  const { xPos, p, w } = await normalise(suite, x, B);
+  const N = w - 1;
+  const table = (zero: bigint, f2: (j: number) => bigint) =>
+    lookup(suite, p, n, [zero, ...Array.from({ length: w }, (_, j) => f2(j))]);
+  const c1 = table(0n, (j) => pow2(N - j));
+  const fix = table(1n, () => 0n); // x = 0: v = 1/2, and K = 0 makes the result 0
+  // K_m = 2^((m+1+f)/2), exact for even exponents, sqrt 2 times a power otherwise.
+  const K = table(0n, (j) => {
+    const e = j + 1 + f;
+    return e % 2 === 0 ? pow2(e / 2) : fixConst(Math.SQRT2, (e - 1) / 2);
+  });
+  const v = suite.add(
+    await rescale(suite, await suite.mul(xPos, c1), N + 1, L, N + 3),
+    suite.mulScalar(fix, pow2(L - 1)),
+  );
+
+  const bound2 = 2 * L + 3;
+  // y0 = a + b v + (7/8) v^2 with 2L + 3 fractional bits before one truncation.
+  const vv = await suite.mul(v, v);
+  const y0 = await truncRound(
+    suite,
+    suite.addPublic(
+      suite.add(suite.mulScalar(vv, RSQRT_C8), suite.mulScalar(v, fixConst(RSQRT_B, L + 3))),
+      one(fixConst(RSQRT_A, 2 * L + 3)),
+    ),
+    L + 3,
+    2 * L + 5,
+  );
+  // H = 2h, so r = 1/2 - g h = (1 - g H) / 2.
+  let g = await mulTrunc(suite, v, y0, L, bound2);
+  let H = y0;
+  const rOf = async (g1: S, H1: S) =>
+    truncRound(
+      suite,
+      suite.addPublic(suite.neg(await suite.mul(g1, H1)), one(pow2(2 * L))),
+      L + 1,
+      bound2,
+    );
+  const r0 = suite.addPublic(await rOf(g, H), one(pow2(L)));
+  [g, H] = split(
+    suite,
+    await mulTrunc(suite, suite.concat([g, H]), suite.concat([r0, r0]), L, bound2),
+    [n, n],
+  ) as [S, S];
+  // Last step fused with the scaling: R = (g K / 2^L)(1 + r1) / 2^L.
+  const outBound = L + half + 2;
+  const [r1, gK] = await Promise.all([rOf(g, H), mulTrunc(suite, g, K, L, outBound)]);
+  return mulTrunc(suite, gK, suite.addPublic(r1, one(pow2(L))), L, outBound);
+}
+
+/** Parameters of 2^y for the exp-based functions. */
+interface Exp2Plan {
+  /** Fractional bits of the input x (the format's). */
+  f: number;
+  /** y = x log2(e) is at least yMin (an integer) and below zMax + yMin + 1. */
+  yMin: number;
+  zMax: number;
+  /** Fractional bits of the result. */
+  out: number;
+  L: number;
+  /** Bits of |x|. */
+  xBits: number;
+}
+
+/**
+ * 2^(x log2 e) for a clamped x, with `out` fractional bits. Writing
+ * z = y - yMin = n + u (n integer, u in [0, 1)) from the bits of z:
+ * 2^n = prod_i (1 + z_(F+i) (2^(2^i) - 1)) over the integer bits (exact
+ * integers), 2^u by a Chebyshev polynomial, and 2^y = 2^n 2^u 2^yMin.
+ * Rounds: trunc + bits + max(ceil(log2 ib) mul, 3 mul+trunc + trunc) + mul + trunc.
+ */
+async function exp2Core(suite: Suite, xc: S, plan: Exp2Plan): Promise<S> {
+  const { f, yMin, zMax, out, L, xBits } = plan;
+  const n = xc.length;
+  const T = suite.compareCapacity - 1;
+  const ib = bitLength(zMax);
+  const Qc = Math.min(40, T - xBits - 2);
+  const F = Math.min(f + EXP_GUARD, suite.compareCapacity - ib - 1, f + Qc - 1);
+  // y with F fractional bits; z >= 0 because the caller's clamp keeps y above yMin.
+  const y = await truncRound(
+    suite,
+    suite.mulScalar(xc, fixConst(Math.LOG2E, Qc)),
+    f + Qc - F,
+    xBits + Qc + 1,
+  );
+  const z = suite.addPublic(y, one(BigInt(-yMin) * pow2(F)));
+  const zb = await suite.bits(z, F + ib + 1);
+  const u = weightedSum(
+    suite,
+    pickBits(suite, zb, n, F + ib + 1, 0, F),
+    n,
+    Array.from({ length: F }, (_, j) => pow2(j)),
+  );
+  const tt = suite.addPublic(await rescale(suite, u, F - 1, L, F + 1), one(-pow2(L))); // 2u - 1
+  const Lc = Math.min(MAX_L, T - L - 3);
+  const powerOfTwo = async (): Promise<S> => {
+    // Factors 1 + bit (2^(2^i) - 1), multiplied pairwise in a tree.
+    let fs: S[] = Array.from({ length: ib }, (_, i) =>
+      suite.addPublic(
+        suite.mulScalar(pickBits(suite, zb, n, F + ib + 1, F + i, F + i + 1), pow2(1 << i) - 1n),
+        one(1n),
+      ),
+    );
+    while (fs.length > 1) {
+      const h = fs.length >> 1;
+      const prod = await suite.mul(suite.concat(fs.slice(0, h)), suite.concat(fs.slice(h, 2 * h)));
+      fs = [...split(suite, prod, Array(h).fill(n) as number[]), ...fs.slice(2 * h)];
+    }
+    return fs[0]!;
   };
+  const frac2 = async (): Promise<S> =>
+    truncRound(suite, await chebyshev(suite, tt, L, EXP2_CHEB, Lc), Lc, L + Lc + 3);
+  const [P, U] = await Promise.all([powerOfTwo(), frac2()]);
+  return rescale(suite, await suite.mul(P, U), L - yMin - out, 0, zMax + L + 4);
+}
 
-export const reciprocal = pending('reciprocal');
-export const sqrt = pending('sqrt');
-export const exp = pending('exp');
-export const log = pending('log');
-export const sigmoid = pending('sigmoid');
+/** Bits of |v| (exact integer arithmetic: Math.log2 is not correctly rounded everywhere). */
+function bitLength(v: number | bigint): number {
+  const a = BigInt(v) < 0n ? -BigInt(v) : BigInt(v);
+  return a === 0n ? 0 : a.toString(2).length;
+}
+
+/**
+ * e^x = 2^(x log2 e) (Aly-Smart section 5): x is first clamped to
+ * [-(f+1) ln 2, (bits-1-f+1/2) ln 2] by two comparisons, then the integer
+ * part of y = x log2 e selects a power of two and a degree-7 Chebyshev
+ * polynomial gives 2^(fractional part).
+ *
+ * Error (default format): |R - e^x| <= 2^-21 e^x + 1 ulp. Below -(f+1) ln 2
+ * (about -11.8) the result underflows to 0 (or 1 ulp). Above
+ * (bits-1-f) ln 2 (about 10.4) e^x overflows the format; the result is then
+ * about sqrt(2) 2^(bits-1) as an encoding, so `reveal` throws OverflowError.
+ *
+ * Rounds: ltz + 2 + 3 trunc + bits + max(3, 3 (mul + trunc) + trunc) + 1 mul.
+ * @throws {RangeError} for a bound or format the suite cannot handle.
+ */
+export async function exp(suite: Suite, x: S, t: FixedFormat, bound: number): Promise<S> {
+  const op = 'exp';
+  checkArgs(op, suite, t, bound);
+  const n = x.length;
+  if (n === 0) return x;
+  const { bits: k, frac: f } = t;
+  const T = suite.compareCapacity - 1;
+  const yMin = -(f + 1);
+  const yMax = k - 1 - f + 0.5;
+  const unit = Number(pow2(f));
+  // Two ulps inside the bottom so that y = x log2(e) never drops below yMin after rounding.
+  const xLo = BigInt(Math.ceil(yMin * Math.LN2 * unit)) + 2n;
+  const xHi = BigInt(Math.floor(yMax * Math.LN2 * unit));
+  const xBits = Math.max(bitLength(xLo), bitLength(xHi)) + 1;
+  const cmpBound = Math.max(bound, xBits) + 1;
+  const zMax = Math.floor(yMax - yMin);
+  const L = Math.min(MAX_L - 2, T - zMax - 4, Math.floor((T - 3) / 2));
+  checkPrecision(op, suite, t, L);
+  if (cmpBound > suite.compareCapacity) {
+    throw new RangeError(`${op}: inputs of up to ${bound} bits are too wide for ${suite.name}`);
+  }
+  // Clamp: c_lo = [x < xLo], c_hi = [x > xHi]; xc = x + c_lo (xLo - x) + c_hi (xHi - x).
+  const c = await suite.ltz(
+    suite.concat([suite.addPublic(x, one(-xLo)), suite.addPublic(suite.neg(x), one(xHi))]),
+    cmpBound,
+  );
+  const moved = await suite.mul(
+    c,
+    suite.concat([
+      suite.addPublic(suite.neg(x), one(xLo)),
+      suite.addPublic(suite.neg(x), one(xHi)),
+    ]),
+  );
+  const [m1, m2] = split(suite, moved, [n, n]) as [S, S];
+  const xc = suite.add(x, suite.add(m1, m2));
+  return exp2Core(suite, xc, { f, yMin, zMax, out: f, L, xBits });
+}
+
+/**
+ * ln(x) for x > 0 (Aly-Smart section 6): with x = v 2^(m+1), v in [1/2, 1],
+ * ln x = ln v + (m + 1 - f) ln 2; ln v is a degree-8 Chebyshev polynomial in
+ * t = 4v - 3 and the second term a public table read at m, added before one
+ * final truncation.
+ *
+ * Error (default format): |R - ln x| <= 2 ulp. log(0) returns about
+ * -2^(bits-1-f) (an encoding below -2^(bits-1)), so `reveal` throws
+ * OverflowError. For x < 0 the result is ln(x + 2^(bound-1-f)), of no meaning.
+ *
+ * Rounds: bits + ceil(log2(bound - 1)) + 1 + 5 trunc + 4 multiplications.
+ * @throws {RangeError} for a bound or format the suite cannot handle.
+ */
+export async function log(suite: Suite, x: S, t: FixedFormat, bound: number): Promise<S> {
+  const op = 'log';
+  checkArgs(op, suite, t, bound);
+  const n = x.length;
+  if (n === 0) return x;
+  const { bits: k, frac: f } = t;
+  const B = Math.max(bound, 2);
+  const T = suite.compareCapacity - 1;
+  const L = Math.min(MAX_L, Math.floor((T - 3) / 2));
+  // |ln x| < 2^6, so the exponent table and the sum need S2 + 7 bits (and the table fits in 63).
+  const Lc = Math.min(MAX_L, T - L - 8, 55 - L);
+  checkPrecision(op, suite, t, Math.min(L, Lc));
+
+  const { xPos, p, w } = await normalise(suite, x, B);
+  const N = w - 1;
+  const S2 = L + Lc; // fractional bits of the sum before the final truncation
+  const table = (zero: bigint, f2: (j: number) => bigint) =>
+    lookup(suite, p, n, [zero, ...Array.from({ length: w }, (_, j) => f2(j))]);
+  const c1 = table(0n, (j) => pow2(N - j));
+  const fixT = table(pow2(L + 1), () => 0n); // x = 0: t = -1 instead of -3
+  const expo = table(0n, (j) => fixConst((j + 1 - f) * Math.LN2, S2));
+  const isZero = table(1n, () => 0n);
+  // t = 4v - 3 = x c1 / 2^(N-1) - 3, with L fractional bits.
+  const tt = suite.add(
+    suite.addPublic(
+      await rescale(suite, await suite.mul(xPos, c1), N - 1, L, N + 3),
+      one(-3n * pow2(L)),
+    ),
+    fixT,
+  );
+  const sum = suite.add(await chebyshev(suite, tt, L, LN_CHEB, Lc), expo);
+  const R = await truncRound(suite, sum, S2 - f, S2 + 8);
+  return suite.add(R, suite.mulScalar(isZero, -pow2(k - 1)));
+}
+
+/**
+ * The logistic function 1 / (1 + e^-x), by symmetry: with a = -|x| (clamped
+ * at -(f+1) ln 2, where e^a < 2^-(f+1)), E = e^a in (0, 1] and
+ * sigma(a) = E / (1 + E), computed by Goldschmidt on v = (1 + E) / 2 in
+ * [1/2, 1] (no normalisation needed); sigma(x) = sigma(a) for x < 0 and
+ * 1 - sigma(a) otherwise. Large |x| cannot overflow.
+ *
+ * Error (default format): |R - sigma(x)| <= 2 ulp over the whole range.
+ *
+ * Rounds: ltz + 1 + exp core + 1 + Goldschmidt (4) + 1, about 11 multiplication
+ * and 10 truncation rounds plus one ltz and one bits.
+ * @throws {RangeError} for a bound or format the suite cannot handle.
+ */
+export async function sigmoid(suite: Suite, x: S, t: FixedFormat, bound: number): Promise<S> {
+  const op = 'sigmoid';
+  checkArgs(op, suite, t, bound);
+  const n = x.length;
+  if (n === 0) return x;
+  const f = t.frac;
+  const T = suite.compareCapacity - 1;
+  const yMin = -(f + 1);
+  const unit = Number(pow2(f));
+  const xLo = BigInt(Math.ceil(yMin * Math.LN2 * unit)) + 2n;
+  const xBits = bitLength(xLo) + 1;
+  const cmpBound = Math.max(bound, xBits) + 1;
+  const Lg = Math.min(MAX_L, Math.floor((T - 3) / 2));
+  const L = Math.min(MAX_L - 2, T + yMin - 4);
+  checkPrecision(op, suite, t, Math.min(L, Lg));
+  if (cmpBound > suite.compareCapacity) {
+    throw new RangeError(`${op}: inputs of up to ${bound} bits are too wide for ${suite.name}`);
+  }
+  // One ltz call: s = [x < 0], c1 = [x < xLo], c2 = [x > -xLo].
+  const c = await suite.ltz(
+    suite.concat([x, suite.addPublic(x, one(-xLo)), suite.addPublic(suite.neg(x), one(-xLo))]),
+    cmpBound,
+  );
+  const [s, c1, c2] = split(suite, c, [n, n, n]) as [S, S, S];
+  // a = clamp(-|x|) = xLo (c1 + c2) + x (2s - c1 + c2 - 1): s c1 = c1 and s c2 = 0 make it linear in the bits.
+  const factor = suite.addPublic(suite.add(suite.sub(suite.mulScalar(s, 2n), c1), c2), one(-1n));
+  const a = suite.add(suite.mulScalar(suite.add(c1, c2), xLo), await suite.mul(x, factor));
+  const E = await exp2Core(suite, a, { f, yMin, zMax: -yMin, out: Lg - 1, L, xBits });
+  const sign = suite.addPublic(suite.mulScalar(s, 2n), one(-1n)); // 2s - 1
+  // v = (1 + E) / 2 with Lg fractional bits.
+  const v = suite.addPublic(E, one(pow2(Lg - 1)));
+  const [W, signedE] = await Promise.all([goldschmidtRecip(suite, v, Lg), suite.mul(E, sign)]);
+  // sigma(-|x|) = E W / 2, signed: (2s - 1) sigma(-|x|) + (1 - s).
+  const R = await mulTrunc(suite, signedE, W, 2 * Lg - f, 2 * Lg + 2);
+  return suite.add(R, suite.mulScalar(suite.addPublic(suite.neg(s), one(1n)), pow2(f)));
+}
