@@ -65,6 +65,8 @@ function privateBits(s: ShamirSuite, n: number): F.FieldVec {
 interface Masked {
   /** Elements per bit position. */
   readonly n: number;
+  /** Bit positions. */
+  readonly m: number;
   /** The public low m bits of c, as field elements. */
   readonly cLow: F.FieldVec;
   /** Bit j of element i of c at j * n + i. */
@@ -103,7 +105,7 @@ async function maskedOpen(
     const sh = j & 31;
     for (let i = 0; i < n; i++) cBits[j * n + i] = (u[4 * i + w]! >>> sh) & 1;
   }
-  return { n, cLow, cBits, r, rLow };
+  return { n, m, cLow, cBits, r, rLow };
 }
 
 /**
@@ -151,8 +153,7 @@ interface Node {
  * differing bit decides. ceil(log2 m) rounds, about 2m multiplications.
  */
 async function bitLessThan(s: ShamirSuite, mk: Masked): Promise<F.FieldVec> {
-  const { n } = mk;
-  const m = mk.cBits.length / n;
+  const { n, m } = mk;
   const { e, g } = equalAndLess(mk);
   let nodes: Node[] = range(m).map((j) => ({
     // The lowest node is only ever the low operand: its e is never used.
@@ -196,8 +197,7 @@ async function bitLessThan(s: ShamirSuite, mk: Masked): Promise<F.FieldVec> {
  * m log2 m multiplications. Result: prefix j at j * n + i.
  */
 async function bitLessThanPrefixes(s: ShamirSuite, mk: Masked): Promise<F.FieldVec> {
-  const { n } = mk;
-  const m = mk.cBits.length / n;
+  const { n, m } = mk;
   const { e, g } = equalAndLess(mk);
   const E = range(m).map((j) => F.slice(e, j * n, (j + 1) * n));
   const G = range(m).map((j) => F.slice(g, j * n, (j + 1) * n));
