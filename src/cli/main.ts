@@ -4,6 +4,7 @@
  *   entente demo [--suite rep3] [--rows 200]      the bundled three-hospital demo
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
+ *   entente keygen | run --federation | local      network parties (src/cli/net.ts)
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { runLocal, type Program } from '../api/run.js';
 import { hospitalProgram, syntheticHospital, type DemoResult } from '../apps/demo.js';
 import { SUITES, suiteByName } from '../suites/index.js';
+import { keygen, local, runFederated, UsageError } from './net.js';
 
 const USAGE = `usage: entente <command> [options]
 
@@ -21,7 +23,18 @@ commands:
          run a program module (its default export, (session) => Promise<result>)
          with every party in this process, and print each party's result and counters
   suites list the protocol suites with their threat models
-  help   show this text`;
+  help   show this text
+
+network (docs/OPERATIONS.md):
+  keygen --out DIR --id ID
+         write a private key (DIR/ID.key, mode 0600) and a self-signed certificate
+         (DIR/ID.crt); print the certificate's SHA-256 fingerprint for the federation file
+  run    PROGRAM --federation FILE --party ID [--suite S]
+         [--key FILE --cert FILE | --identity FILE] [--listen ADDR] [--session ID]
+         run the program as party ID over mutually authenticated TLS 1.3; keys default
+         to ID.key and ID.crt beside FILE
+  local  PROGRAM --parties N [--suite S] [--timeout-ms T]
+         fresh keys, a federation on 127.0.0.1, one 'entente run' process per party`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -30,7 +43,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'demo':
       return demo(flags);
     case 'run':
-      return runProgram(flags);
+      return flags.named.has('federation')
+        ? runFederated(flags.positional[0], flags.named)
+        : runProgram(flags);
+    case 'keygen':
+      return keygen(flags.named);
+    case 'local':
+      return local(flags.positional[0], flags.named);
     case 'suites':
       return listSuites();
     case undefined:
@@ -206,10 +225,15 @@ main(process.argv.slice(2)).then(
     // Errors carry no secrets by construction (src/runtime/errors.ts); print the message, not a stack, for user errors.
     const err = e as Error;
     console.error(
-      `entente: ${err instanceof CliError ? err.message : `${err.name}: ${err.message}`}`,
+      `entente: ${err instanceof CliError || err instanceof UsageError ? err.message : `${err.name}: ${err.message}`}`,
     );
     process.exit(
-      err instanceof CliError || err instanceof RangeError || err instanceof TypeError ? 2 : 1,
+      err instanceof CliError ||
+        err instanceof UsageError ||
+        err instanceof RangeError ||
+        err instanceof TypeError
+        ? 2
+        : 1,
     );
   },
 );

@@ -1,0 +1,373 @@
+/**
+ * The network subcommands of `entente`: parse arguments, call the library.
+ *
+ *   entente keygen --out DIR --id ID
+ *   entente run PROGRAM --federation FILE --party ID [--suite S] [--key K --cert C | --identity FILE]
+ *                       [--listen ADDR] [--session ID]
+ *   entente local PROGRAM --parties N [--suite S] [--timeout-ms T]
+ *
+ * `run` is one party of a federation, over mutually authenticated TLS;
+ * `local` starts N such processes on 127.0.0.1 with fresh keys, for trying a
+ * program across processes. docs/OPERATIONS.md is the guide.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { nodeCryptoProvider } from '../adapters/node/crypto.js';
+import {
+  ConfigError,
+  loadFederation,
+  loadPartyFile,
+  type Federation,
+} from '../adapters/node/net/federation.js';
+import { loadIdentity, writeIdentity } from '../adapters/node/net/identity.js';
+import { ConnectError, TlsEndpoint, type TlsTransport } from '../adapters/node/net/tls.js';
+import type { Program } from '../api/run.js';
+import { Session } from '../api/session.js';
+import { ProtocolAbort } from '../runtime/errors.js';
+import { Party } from '../runtime/party.js';
+import { SUITES, suiteByName } from '../suites/index.js';
+
+/** A mistake in the command line or configuration: exit status 2. */
+export class UsageError extends Error {}
+
+type Named = ReadonlyMap<string, string>;
+
+function need(named: Named, flag: string, cmd: string): string {
+  const v = named.get(flag);
+  if (v === undefined) throw new UsageError(`${cmd}: --${flag} is required`);
+  return v;
+}
+
+/** `entente keygen --out DIR --id ID`: writes DIR/ID.key (0600) and DIR/ID.crt, prints the fingerprint. */
+export async function keygen(named: Named): Promise<number> {
+  const out = need(named, 'out', 'keygen');
+  const id = need(named, 'id', 'keygen');
+  let files;
+  try {
+    files = await writeIdentity(out, id);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  console.log(files.fingerprint);
+  console.error(
+    `wrote ${files.keyPath} (private key, mode 0600) and ${files.certPath}\n` +
+      `federation entry: ${JSON.stringify({ id, host: 'HOST', port: 7000, fingerprint: files.fingerprint, suites: ['rep3'] })}`,
+  );
+  return 0;
+}
+
+/**
+ * `entente run PROGRAM --federation FILE --party ID`: this process is party
+ * ID; prints `ID: <result as JSON>` and its counters. Exit status 0 on
+ * success, 1 when the computation or a link fails (the message names the
+ * peer and the cause), 2 for configuration errors.
+ */
+export async function runFederated(program: string | undefined, named: Named): Promise<number> {
+  if (!program)
+    throw new UsageError('run: name a program module, e.g. entente run examples/millionaires.ts');
+  const fedPath = need(named, 'federation', 'run');
+  const id = need(named, 'party', 'run');
+  const fed = await configured(() => loadFederation(fedPath, { knownSuites: Object.keys(SUITES) }));
+  const me = fed.parties.findIndex((p) => p.id === id);
+  if (me < 0)
+    throw new UsageError(
+      `--party: '${id}' is not in ${fedPath} (parties: ${fed.parties.map((p) => p.id).join(', ')})`,
+    );
+  const files = await identityFiles(named, fedPath, id);
+  const identity = await configured(() => loadIdentity(files.key, files.cert));
+  if (identity.fingerprint !== fed.parties[me]!.fingerprint)
+    throw new UsageError(
+      `${files.cert} has fingerprint ${identity.fingerprint}, but ${fedPath} pins ${fed.parties[me]!.fingerprint} for party ${id}`,
+    );
+  const suite = chooseSuite(fed, named.get('suite'), fedPath);
+  const factory = suiteByName(suite);
+  if (fed.parties.length < factory.minParties || fed.parties.length > factory.maxParties)
+    throw new UsageError(
+      `suite ${suite} needs ${factory.minParties}..${factory.maxParties} parties, ${fedPath} has ${fed.parties.length}`,
+    );
+  const fn = await loadProgram(program);
+  const log = (line: string) => process.stderr.write(`entente[${id}]: ${line}\n`);
+  const session = named.get('session') ?? fed.session;
+  // Parties with different files, suites or session ids refuse each other's first frame.
+  const sessionId = `${session}|${suite}|${fed.digest}`;
+
+  let transport: TlsTransport | undefined;
+  const t0 = performance.now();
+  try {
+    const endpoint = await TlsEndpoint.listen({
+      host: files.listen ?? fed.parties[me]!.host,
+      port: fed.parties[me]!.port,
+      key: identity.key,
+      cert: identity.cert,
+      log,
+    });
+    transport = await endpoint.connect({
+      self: me,
+      peers: fed.parties,
+      sessionId,
+      connectTimeoutMs: fed.timeouts.connectMs,
+      heartbeatMs: fed.timeouts.heartbeatMs,
+      idleTimeoutMs: fed.timeouts.idleMs,
+      maxFrameBytes: fed.maxFrameBytes,
+    });
+    const tLinked = performance.now();
+    const party = new Party({
+      ids: fed.parties.map((p) => p.id),
+      transport,
+      crypto: nodeCryptoProvider,
+      roundTimeoutMs: fed.timeouts.roundMs,
+    });
+    const s = factory.create(party);
+    await s.setup();
+    const result = await fn(new Session(s, party));
+    const st = party.stats.snapshot();
+    const t1 = performance.now();
+    await transport.shutdown();
+    console.log(`${id}: ${show(result)}`);
+    console.log(
+      `  ${st.rounds} rounds, ${st.messagesSent} messages, ${st.bytesSent} bytes sent, ` +
+        `${st.bytesReceived} bytes received; linked in ${(tLinked - t0).toFixed(0)} ms, ` +
+        `computed in ${(t1 - tLinked).toFixed(0)} ms`,
+    );
+    return 0;
+  } catch (e) {
+    transport?.close();
+    if (e instanceof ConnectError || e instanceof ProtocolAbort) {
+      console.error(`entente: party ${id}: ${e.name}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+async function configured<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw new UsageError((e as Error).message);
+  }
+}
+
+async function identityFiles(
+  named: Named,
+  fedPath: string,
+  id: string,
+): Promise<{ key: string; cert: string; listen: string | undefined }> {
+  const listen = named.get('listen');
+  const idFile = named.get('identity');
+  if (idFile !== undefined) {
+    const pf = await configured(() => loadPartyFile(idFile));
+    if (pf.party !== id)
+      throw new UsageError(`${idFile} is the identity of party '${pf.party}', not '${id}'`);
+    return { key: pf.key, cert: pf.cert, listen: listen ?? pf.listen };
+  }
+  const key = named.get('key');
+  const cert = named.get('cert');
+  if ((key === undefined) !== (cert === undefined))
+    throw new UsageError('run: give both --key and --cert, or neither');
+  // Default: the files `entente keygen --out DIR --id ID` writes, beside the federation file.
+  const dir = dirname(resolve(fedPath));
+  return {
+    key: key ?? join(dir, `${id}.key`),
+    cert: cert ?? join(dir, `${id}.crt`),
+    listen,
+  };
+}
+
+function chooseSuite(fed: Federation, flag: string | undefined, fedPath: string): string {
+  const takenByAll = (s: string) => fed.parties.every((p) => p.suites.includes(s));
+  const suite = flag ?? fed.suite ?? fed.parties[0]!.suites.find(takenByAll);
+  if (suite === undefined)
+    throw new UsageError(`${fedPath}: no suite is taken by every party; name one with --suite`);
+  suiteByName(suite);
+  const refusing = fed.parties.findIndex((p) => !p.suites.includes(suite));
+  if (refusing >= 0)
+    throw new UsageError(
+      `suite ${suite}: party ${fed.parties[refusing]!.id} (parties[${refusing}].suites) does not take it`,
+    );
+  return suite;
+}
+
+async function loadProgram(file: string): Promise<Program<unknown>> {
+  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
+  if (typeof mod.default !== 'function')
+    throw new UsageError(`${file} has no default export (a program: (session) => Promise<result>)`);
+  return mod.default as Program<unknown>;
+}
+
+/** Results as JSON; bigints as numbers when exact, else strings (as `entente run`). */
+export function show(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    typeof x === 'bigint' ? (x >= -(2n ** 53n) && x <= 2n ** 53n ? Number(x) : x.toString()) : x,
+  );
+}
+
+/**
+ * `entente local PROGRAM --parties N [--suite S]`: fresh keys in a temporary
+ * folder, a federation on 127.0.0.1, one `entente run` process per party.
+ * Prints each party's output; if one fails, the others are stopped and the
+ * exit status is 1.
+ */
+export async function local(program: string | undefined, named: Named): Promise<number> {
+  if (!program) throw new UsageError('local: name a program module');
+  const suite = named.get('suite') ?? 'rep3';
+  const factory = suiteByName(suite);
+  const n = intOption(
+    named,
+    'parties',
+    Math.max(factory.minParties, 1),
+    factory.minParties,
+    factory.maxParties,
+  );
+  const timeoutMs = intOption(named, 'timeout-ms', 600_000, 1_000, 86_400_000);
+  const dir = await mkdtemp(join(tmpdir(), 'entente-local-'));
+  const children: ChildProcess[] = [];
+  const stopAll = () => {
+    for (const c of children) {
+      if (c.exitCode !== null || c.signalCode !== null) continue;
+      c.kill('SIGTERM');
+      // A party that does not stop on SIGTERM is killed: stopping is bounded.
+      setTimeout(() => {
+        if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      }, 3_000).unref();
+    }
+  };
+  const onSignal = () => stopAll();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const ids = Array.from({ length: n }, (_, i) => `p${i + 1}`);
+    const ports = await freePorts(n);
+    const parties = [];
+    for (let i = 0; i < n; i++) {
+      const files = await writeIdentity(dir, ids[i]!);
+      parties.push({
+        id: ids[i]!,
+        host: '127.0.0.1',
+        port: ports[i]!,
+        fingerprint: files.fingerprint,
+        suites: [suite],
+      });
+    }
+    const fedPath = join(dir, 'federation.json');
+    const federation = { name: 'local', session: `local-${randomUUID()}`, suite, parties };
+    await writeFile(fedPath, JSON.stringify(federation, null, 2) + '\n');
+    console.error(`entente local: ${n} processes, suite ${suite}, keys and federation in ${dir}`);
+
+    // Re-run this very CLI (same Node flags, e.g. tsx's loader) as each party.
+    const entry = process.argv[1]!;
+    const outputs: string[] = ids.map(() => '');
+    const exits = ids.map(
+      (id, i) =>
+        new Promise<{ id: string; code: number | null; signal: string | null }>((done) => {
+          const child = spawn(
+            process.execPath,
+            [
+              ...process.execArgv,
+              entry,
+              'run',
+              program,
+              '--federation',
+              fedPath,
+              '--party',
+              id,
+              '--suite',
+              suite,
+            ],
+            { stdio: ['ignore', 'pipe', 'pipe'] },
+          );
+          children.push(child);
+          child.stdout!.setEncoding('utf8').on('data', (d: string) => (outputs[i] += d));
+          let partial = '';
+          child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+            const lines = (partial + d).split('\n');
+            partial = lines.pop()!;
+            for (const l of lines) process.stderr.write(`[${id}] ${l}\n`);
+          });
+          child.on('error', (e) => {
+            outputs[i] += `cannot start: ${e.message}\n`;
+          });
+          child.on('close', (code, signal) => {
+            if (partial) process.stderr.write(`[${id}] ${partial}\n`);
+            done({ id, code, signal });
+          });
+        }),
+    );
+    let failed: { id: string; code: number | null; signal: string | null } | undefined;
+    for (const e of exits) {
+      void e.then((r) => {
+        if ((r.code !== 0 || r.signal) && !failed) {
+          failed = r;
+          stopAll();
+        }
+      });
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(exits).then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      stopAll();
+      await Promise.all(exits);
+    }
+    ids.forEach((id, i) => {
+      const out = outputs[i]!.trimEnd();
+      if (out) console.log(out);
+      else console.log(`${id}: (no output)`);
+    });
+    if (timedOut) {
+      console.error(`entente local: stopped all parties after ${timeoutMs} ms`);
+      return 1;
+    }
+    if (failed) {
+      console.error(
+        `entente local: party ${failed.id} failed (${failed.signal ? `signal ${failed.signal}` : `exit ${failed.code}`}); stopped the others`,
+      );
+      return 1;
+    }
+    return 0;
+  } finally {
+    stopAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function intOption(named: Named, name: string, dflt: number, min: number, max: number): number {
+  const v = named.get(name);
+  if (v === undefined) return dflt;
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < min || x > max)
+    throw new UsageError(`--${name}: expected an integer in ${min}..${max}, got '${v}'`);
+  return x;
+}
+
+/**
+ * Ports that were free a moment ago on 127.0.0.1: all bound at once (so they
+ * differ), then released for the parties to bind.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
