@@ -1,12 +1,334 @@
-/** Placeholder: rep3 comparisons are implemented in a following commit. */
-import type { Rep3Shares, Rep3Suite } from './rep3.js';
+/**
+ * Comparisons and bit decomposition for the rep3 suite: [x < 0], [x == 0],
+ * the bits of x, and random shared bits, all as arithmetic 0/1 sharings.
+ *
+ * Assumptions are those of the rep3 suite (semi-honest, one corruption of
+ * three, private authenticated channels). Each protocol reveals only masked
+ * values: a bit opened to everyone is XORed with a fresh random bit that no
+ * party knows. Bounds (suite.ts): every input satisfies
+ * -2^(bound-1) <= x < 2^(bound-1), so x mod 2^64 and its low `bound` bits
+ * determine each other.
+ *
+ * Structure (Mohassel, Rindal, ABY3, CCS 2018, section 5.3, with the
+ * optimisations noted in boolean.ts): party 0 knows y = x_0 + x_1 and
+ * parties 1 and 2 know x_2, so x = y + x_2 is a two-operand addition whose
+ * generate/propagate bits come out of one round (inputAndBool); a
+ * Kogge-Stone prefix yields the carries. The last AND of the circuit is not
+ * reshared: its fresh 3-out-of-3 shares, XORed with a random bit delta, are
+ * opened in the same round, and delta's arithmetic sharing (a "daBit",
+ * prepared in parallel) turns the opened e = c ^ delta into
+ * [c] = e + (1 - 2e)[delta] locally.
+ *
+ * Rounds (n elements cost the same rounds as one):
+ *   ltz:  1 + ceil(log2(bound - 1))   (6 for 32-bit values, 7 for 64-bit)
+ *   eqz:  1 + ceil(log2(bound))       (6 for 32-bit, 7 for 64-bit)
+ *   bits: 1 + ceil(log2(bits - 1))
+ *   randomBits: 1
+ */
+import { Rep3Shares, type Rep3Suite } from './rep3.js';
+import {
+  Rep3Bool,
+  a2bStart,
+  carryBit,
+  carryState,
+  carryWords,
+  expandBits,
+  inputBool0,
+  ones,
+  openAdditiveBool,
+  packBitAt,
+  laneBit,
+  packLanes,
+  prefixCarries,
+  randomBool,
+  received,
+  unpackBits,
+} from './boolean.js';
 
-const todo = (op: string) => Promise.reject(new Error(`rep3.${op}: not implemented yet`));
-export const rep3Ltz = (_s: Rep3Suite, _x: Rep3Shares, _b: number): Promise<Rep3Shares> =>
-  todo('ltz');
-export const rep3Eqz = (_s: Rep3Suite, _x: Rep3Shares, _b: number): Promise<Rep3Shares> =>
-  todo('eqz');
-export const rep3Bits = (_s: Rep3Suite, _x: Rep3Shares, _b: number): Promise<Rep3Shares> =>
-  todo('bits');
-export const rep3RandomBits = (_s: Rep3Suite, _n: number): Promise<Rep3Shares> =>
-  todo('randomBits');
+type Outbox = Array<Uint8Array | undefined>;
+const outbox = (): Outbox => [undefined, undefined, undefined];
+const bytes = (v: BigUint64Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+const empty = () => new Rep3Shares(new BigUint64Array(0), new BigUint64Array(0));
+
+/**
+ * [v] and [v * w] over Z_2^64 in ONE round, for v known to party 0 and w
+ * known to parties 1 and 2 (the arithmetic twin of inputAndBool):
+ *   [v] = (v + sigma, -sigma, 0) with sigma = F(k_1);
+ *   [v w] = (gamma0, gamma1, gamma2), gamma0 = F(k_0), gamma1 = F(k_1),
+ *   gamma2 = v w - gamma0 - gamma1, learnt by parties 1 and 2:
+ *   party 0 sends v + kappa (kappa = F(k_0)) to party 1 and v + sigma to party 2;
+ *   party 2 sends -gamma0 - w kappa to party 1; party 1 sends -gamma1 - w sigma to party 2;
+ *   each computes gamma2 = w (v + mask) + (what the other sent) - (its own gamma).
+ * Each receiver sees two values masked by fresh PRSS words it lacks: uniform.
+ */
+export async function inputMulArith(
+  s: Rep3Suite,
+  v: BigUint64Array | undefined,
+  w: BigUint64Array | undefined,
+  n: number,
+): Promise<{ v: Rep3Shares; vw: Rep3Shares }> {
+  const i = s.party.index;
+  const send = outbox();
+  const op = 'rep3.inputMul';
+  if (i === 0) {
+    const k1 = s.prgWithNext(2 * n); // sigma | gamma1
+    const k0 = s.prgWithPrev(2 * n); // kappa | gamma0
+    const sigma = k1.subarray(0, n),
+      gamma1 = k1.subarray(n),
+      kappa = k0.subarray(0, n),
+      gamma0 = k0.subarray(n);
+    const toP1 = new BigUint64Array(n);
+    const toP2 = new BigUint64Array(n);
+    const minusSigma = new BigUint64Array(n);
+    for (let k = 0; k < n; k++) {
+      toP1[k] = v![k]! + kappa[k]!;
+      toP2[k] = v![k]! + sigma[k]!;
+      minusSigma[k] = -sigma[k]!;
+    }
+    send[1] = bytes(toP1);
+    send[2] = bytes(toP2);
+    await s.party.exchange({ op, send, recvFrom: [] });
+    return { v: new Rep3Shares(toP2, minusSigma), vw: new Rep3Shares(gamma0, gamma1) };
+  }
+  if (i === 1) {
+    const k1 = s.prgWithPrev(2 * n);
+    const sigma = k1.subarray(0, n),
+      gamma1 = k1.subarray(n);
+    const toP2 = new BigUint64Array(n);
+    for (let k = 0; k < n; k++) toP2[k] = -gamma1[k]! - w![k]! * sigma[k]!;
+    send[2] = bytes(toP2);
+    const got = await s.party.exchange({ op, send, recvFrom: [0, 2] });
+    const m0 = received(s, got, 0, n);
+    const m2 = received(s, got, 2, n);
+    const gamma2 = new BigUint64Array(n);
+    const minusSigma = new BigUint64Array(n);
+    for (let k = 0; k < n; k++) {
+      gamma2[k] = m2[k]! - gamma1[k]!;
+      gamma2[k] = gamma2[k]! + w![k]! * m0[k]!;
+      minusSigma[k] = -sigma[k]!;
+    }
+    return {
+      v: new Rep3Shares(minusSigma, new BigUint64Array(n)),
+      vw: new Rep3Shares(gamma1, gamma2),
+    };
+  }
+  const k0 = s.prgWithNext(2 * n);
+  const kappa = k0.subarray(0, n),
+    gamma0 = k0.subarray(n);
+  const toP1 = new BigUint64Array(n);
+  for (let k = 0; k < n; k++) toP1[k] = -gamma0[k]! - w![k]! * kappa[k]!;
+  send[1] = bytes(toP1);
+  const got = await s.party.exchange({ op, send, recvFrom: [0, 1] });
+  const m0 = received(s, got, 0, n);
+  const m1 = received(s, got, 1, n);
+  const gamma2 = new BigUint64Array(n);
+  for (let k = 0; k < n; k++) {
+    gamma2[k] = m1[k]! - gamma0[k]!;
+    gamma2[k] = gamma2[k]! + w![k]! * m0[k]!;
+  }
+  return { v: new Rep3Shares(new BigUint64Array(n), m0), vw: new Rep3Shares(gamma2, gamma0) };
+}
+
+/**
+ * B2A of shared bits in one round. Given, at party 0, d = c_0 ^ c_1 and, at
+ * parties 1 and 2, c_2 (each as 0/1 words), returns the arithmetic sharing of
+ * c = d ^ c_2 = d + c_2 - 2 d c_2, with [d], [d c_2] from inputMulArith and
+ * [c_2] free (component 2).
+ */
+export async function b2aBits(s: Rep3Suite, mine: BigUint64Array, n: number): Promise<Rep3Shares> {
+  const i = s.party.index;
+  const { v, vw } = await inputMulArith(
+    s,
+    i === 0 ? mine : undefined,
+    i === 0 ? undefined : mine,
+    n,
+  );
+  const a = new BigUint64Array(n);
+  const b = new BigUint64Array(n);
+  // c_2 sits in component 2: party 1's b and party 2's a.
+  const c2a = i === 2 ? mine : undefined;
+  const c2b = i === 1 ? mine : undefined;
+  for (let k = 0; k < n; k++) {
+    a[k] = v.a[k]! - (vw.a[k]! << 1n);
+    b[k] = v.b[k]! - (vw.b[k]! << 1n);
+  }
+  if (c2a) for (let k = 0; k < n; k++) a[k] = a[k]! + c2a[k]!;
+  if (c2b) for (let k = 0; k < n; k++) b[k] = b[k]! + c2b[k]!;
+  return new Rep3Shares(a, b);
+}
+
+/** Party i's input to b2aBits for a replicated bit vector (bit k of the words is element k). */
+function b2aInput(s: Rep3Suite, c: Rep3Bool, n: number): BigUint64Array {
+  const i = s.party.index;
+  if (i === 0) {
+    const d = new BigUint64Array(c.length);
+    for (let k = 0; k < d.length; k++) d[k] = c.a[k]! ^ c.b[k]!;
+    return unpackBits(d, n);
+  }
+  return unpackBits(i === 1 ? c.b : c.a, n);
+}
+
+/** [c] = e + (1 - 2e)[delta] for public bits e (0/1 words) and a daBit's arithmetic sharing. */
+function unmask(s: Rep3Suite, e: BigUint64Array, delta: Rep3Shares): Rep3Shares {
+  const i = s.party.index;
+  const n = e.length;
+  const a = new BigUint64Array(n);
+  const b = new BigUint64Array(n);
+  const da = delta.a,
+    db = delta.b;
+  for (let k = 0; k < n; k++) {
+    // m = 0 or all ones; (v ^ m) - m is v or -v.
+    const m = BigInt.asUintN(64, -e[k]!);
+    a[k] = (da[k]! ^ m) - m;
+    b[k] = (db[k]! ^ m) - m;
+  }
+  // The public e enters component 0: party 0's a, party 2's b.
+  if (i === 0) for (let k = 0; k < n; k++) a[k] = a[k]! + e[k]!;
+  if (i === 2) for (let k = 0; k < n; k++) b[k] = b[k]! + e[k]!;
+  return new Rep3Shares(a, b);
+}
+
+/**
+ * [x < 0] for -2^(bound-1) <= x < 2^(bound-1): bit bound-1 of x mod 2^64,
+ * which is p_{b-1} ^ carry into bit b-1 of y + x_2. Rounds: 1 + ceil(log2(bound-1)).
+ */
+export async function rep3Ltz(s: Rep3Suite, x: Rep3Shares, bound: number): Promise<Rep3Shares> {
+  const n = x.length;
+  s.party.stats.count('ltz', n);
+  if (n === 0) return empty();
+  // x in {-1, 0}: [x < 0] = -x.
+  if (bound === 1) return s.neg(x);
+  const w = bound - 1;
+  // A daBit per element, converted in parallel with the first round below.
+  const delta = randomBool(s, Math.ceil(n / 64));
+  const deltaA = b2aBits(s, b2aInput(s, delta, n), n);
+  const { g, p } = await a2bStart(s, x);
+  const st = carryState(g, p, w);
+  const G = await prefixCarries(s, st, true);
+  // Party i's share of the sign: carry into bit b-1 (G at w-1) ^ p_{b-1}, masked by delta.
+  const u = carryBit(st, G, w - 1);
+  const pTop = packBitAt(p.a, bound - 1);
+  for (let k = 0; k < u.length; k++) u[k] = u[k]! ^ pTop[k]! ^ delta.a[k]!;
+  const e = await openAdditiveBool(s, u, 'rep3.ltz');
+  return unmask(s, unpackBits(e, n), await deltaA);
+}
+
+/**
+ * [x == 0] for -2^(bound-1) <= x < 2^(bound-1): x == 0 iff y = -x_2 on the
+ * low `bound` bits, so t = y ^ (-x_2) needs no adder; then an AND tree over
+ * NOT t inside each lane of W = nextPow2(bound) bits (64 / W elements per
+ * word), collapsing towards the top bit. Rounds: 1 + log2(W).
+ */
+export async function rep3Eqz(s: Rep3Suite, x: Rep3Shares, bound: number): Promise<Rep3Shares> {
+  const n = x.length;
+  s.party.stats.count('eqz', n);
+  if (n === 0) return empty();
+  // x in {-1, 0}: [x == 0] = 1 + x.
+  if (bound === 1) return s.addPublic(x, BigInt64Array.of(1n));
+  const i = s.party.index;
+  let W = 2;
+  while (W < bound) W *= 2;
+  const mb = ones(bound);
+  const delta = randomBool(s, Math.ceil(n / 64));
+  const deltaA = b2aBits(s, b2aInput(s, delta, n), n);
+  let y: BigUint64Array | undefined;
+  let xbar: BigUint64Array | undefined;
+  if (i === 0) {
+    const t = new BigUint64Array(n);
+    for (let k = 0; k < n; k++) t[k] = x.a[k]! + x.b[k]!;
+    y = packLanes(t, W, mb);
+  } else {
+    const c2 = i === 1 ? x.b : x.a;
+    const t = new BigUint64Array(n);
+    for (let k = 0; k < n; k++) t[k] = -c2[k]!;
+    xbar = packLanes(t, W, mb);
+  }
+  const N = Math.ceil(n / (64 / W));
+  const Y = await inputBool0(s, y, N);
+  // u = NOT (y ^ xbar): bits >= bound of each lane are 0 in both, so they become 1.
+  // xbar is component 2 (party 1's b, party 2's a); NOT flips component 0 (party 0's a, party 2's b).
+  let ua: BigUint64Array = Y.a.slice();
+  let ub: BigUint64Array = Y.b.slice();
+  const ALL = ones(64);
+  if (i === 1) for (let q = 0; q < N; q++) ub[q] = ub[q]! ^ xbar![q]!;
+  if (i === 2) for (let q = 0; q < N; q++) ua[q] = ua[q]! ^ xbar![q]!;
+  if (i === 0) for (let q = 0; q < N; q++) ua[q] = ua[q]! ^ ALL;
+  if (i === 2) for (let q = 0; q < N; q++) ub[q] = ub[q]! ^ ALL;
+  // AND tree: u = u & (u << h) for h = W/2, ..., 1 (a left shift is a product by
+  // 2^h, see boolean.ts); the top bit of each lane ends as the AND of all W.
+  let z: BigUint64Array = new BigUint64Array(0);
+  for (let h = W / 2; h >= 1; h /= 2) {
+    const POW = BigInt.asUintN(64, 1n << BigInt(h));
+    const r = s.prss(N);
+    z = r.a;
+    const rb = r.b;
+    for (let q = 0; q < N; q++) {
+      const a = ua[q]!;
+      const b = ub[q]!;
+      const sa = BigInt.asUintN(64, a * POW);
+      const sb = BigInt.asUintN(64, b * POW);
+      z[q] = z[q]! ^ rb[q]!;
+      z[q] = z[q]! ^ (a & (sa ^ sb));
+      z[q] = z[q]! ^ (b & sa);
+    }
+    if (h === 1) break;
+    const got = await s.party.exchange({
+      op: 'rep3.eqz',
+      send: sendPrev(s, z),
+      recvFrom: [s.next],
+    });
+    ua = z;
+    ub = received(s, got, s.next, N);
+  }
+  const u = laneBit(z, W, n, W - 1);
+  for (let k = 0; k < u.length; k++) u[k] = u[k]! ^ delta.a[k]!;
+  const e = await openAdditiveBool(s, u, 'rep3.eqz');
+  return unmask(s, unpackBits(e, n), await deltaA);
+}
+
+function sendPrev(s: Rep3Suite, z: BigUint64Array): Outbox {
+  const send = outbox();
+  send[s.prev] = bytes(z);
+  return send;
+}
+
+/**
+ * The two's-complement bits of x, bit j of element i at index i*bits + j, as
+ * arithmetic 0/1 sharings: A2B with the sum bits p ^ (G << 1) opened under
+ * random masks delta in the round of the last carry level, then B2A through
+ * delta's daBits. Rounds: 1 + ceil(log2(bits - 1)) (2 for bits <= 2).
+ */
+export async function rep3Bits(s: Rep3Suite, x: Rep3Shares, bits: number): Promise<Rep3Shares> {
+  const n = x.length;
+  s.party.stats.count('bits', n);
+  if (n === 0) return empty();
+  const delta = randomBool(s, n);
+  const i = s.party.index;
+  let mine: BigUint64Array;
+  if (i === 0) {
+    const d = new BigUint64Array(n);
+    for (let k = 0; k < n; k++) d[k] = delta.a[k]! ^ delta.b[k]!;
+    mine = expandBits(d, bits);
+  } else mine = expandBits(i === 1 ? delta.b : delta.a, bits);
+  const deltaA = b2aBits(s, mine, n * bits);
+  const { g, p } = await a2bStart(s, x);
+  const st = carryState(g, p, bits - 1);
+  const G = carryWords(st, await prefixCarries(s, st, true));
+  const m = ones(bits);
+  const u = new BigUint64Array(n);
+  const pa = p.a,
+    da = delta.a;
+  for (let k = 0; k < n; k++) u[k] = (pa[k]! ^ (G[k]! << 1n) ^ da[k]!) & m;
+  const e = await openAdditiveBool(s, u, 'rep3.bits');
+  return unmask(s, expandBits(e, bits), await deltaA);
+}
+
+/** n uniformly random shared bits: PRSS bits b_0 ^ b_1 ^ b_2, then one-round B2A. */
+export async function rep3RandomBits(s: Rep3Suite, n: number): Promise<Rep3Shares> {
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`rep3.randomBits: count must be a non-negative integer, got ${n}`);
+  s.party.stats.count('randomBits', n);
+  if (n === 0) return empty();
+  const delta = randomBool(s, Math.ceil(n / 64));
+  return b2aBits(s, b2aInput(s, delta, n), n);
+}
