@@ -80,7 +80,17 @@ const RSQRT_B = -2.13026033;
 const RSQRT_C8 = 7n; // c = 7/8
 
 const pow2 = (k: number): bigint => 1n << BigInt(k);
-const one = (c: bigint): BigInt64Array => BigInt64Array.of(c);
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/**
+ * x + c for a public c of any size: addPublic takes 64-bit constants, which
+ * the field suites read as signed values, so larger ones go through mulScalar.
+ */
+function addConst(suite: Suite, x: S, c: bigint): S {
+  if (c >= INT64_MIN && c <= INT64_MAX) return suite.addPublic(x, BigInt64Array.of(c));
+  return suite.add(x, suite.mulScalar(suite.constant(new BigInt64Array(x.length).fill(1n)), c));
+}
 /** round(c 2^s) for a public real c: products with powers of two and Math.round are exact in IEEE 754. */
 const fixConst = (c: number, s: number): bigint => BigInt(Math.round(c * Number(pow2(s))));
 
@@ -165,25 +175,16 @@ function weightedSum(suite: Suite, b: S, n: number, coeffs: readonly bigint[]): 
  */
 function lookup(suite: Suite, p: S, n: number, table: readonly bigint[]): S {
   const diffs = table.slice(1).map((c, j) => c - table[j]!);
-  return suite.addPublic(weightedSum(suite, p, n, diffs), one(table[0]!));
-}
-
-/**
- * x / 2^m with |error| < 1, rounding to nearest where the suite's truncation
- * is exact (adding 2^(m-1) first centres the error, so that the truncations
- * of an iteration do not all pull the same way).
- */
-function truncRound(suite: Suite, x: S, m: number, bound: number): Promise<S> {
-  return suite.trunc(suite.addPublic(x, one(pow2(m - 1))), m, bound);
+  return addConst(suite, weightedSum(suite, p, n, diffs), table[0]!);
 }
 
 /** x 2^(to - from): a local shift up, or a truncation (|error| < 1) down. */
 async function rescale(suite: Suite, x: S, from: number, to: number, bound: number): Promise<S> {
-  return to >= from ? suite.mulScalar(x, pow2(to - from)) : truncRound(suite, x, from - to, bound);
+  return to >= from ? suite.mulScalar(x, pow2(to - from)) : suite.trunc(x, from - to, bound);
 }
 
 async function mulTrunc(suite: Suite, a: S, b: S, m: number, bound: number): Promise<S> {
-  return truncRound(suite, await suite.mul(a, b), m, bound);
+  return suite.trunc(await suite.mul(a, b), m, bound);
 }
 
 /**
@@ -244,7 +245,7 @@ async function chebyshev(
 ): Promise<S> {
   const n = t.length;
   const d = coeffs.length - 1;
-  const T: S[] = [t, t]; // T[0] (the constant 2^L) is handled by addPublic; T[1] = t
+  const T: S[] = [t, t]; // T[0] (the constant 2^L) is added as a constant; T[1] = t
   for (let m = 1; m < d; m *= 2) {
     const count = Math.min(m, d - m);
     const a = suite.concat(Array.from({ length: count }, () => T[m]!));
@@ -252,13 +253,13 @@ async function chebyshev(
     const twice = await mulTrunc(suite, a, b, L - 1, 2 * L + 3); // 2 T_m T_j
     for (let j = 1; j <= count; j++) {
       const prod = slice(suite, twice, (j - 1) * n, n);
-      T[m + j] = j === m ? suite.addPublic(prod, one(-pow2(L))) : suite.sub(prod, T[m - j]!);
+      T[m + j] = j === m ? addConst(suite, prod, -pow2(L)) : suite.sub(prod, T[m - j]!);
     }
   }
   let acc = suite.mulScalar(T[1]!, fixConst(coeffs[1]!, Lc));
   for (let k = 2; k <= d; k++)
     acc = suite.add(acc, suite.mulScalar(T[k]!, fixConst(coeffs[k]!, Lc)));
-  return suite.addPublic(acc, one(fixConst(coeffs[0]!, L + Lc)));
+  return addConst(suite, acc, fixConst(coeffs[0]!, L + Lc));
 }
 
 /**
@@ -272,17 +273,16 @@ async function goldschmidtRecip(suite: Suite, v: S, L: number): Promise<S> {
   const n = v.length;
   const bound = 2 * L + 3;
   const A = fixConst(RECIP_A, L);
-  let w = suite.addPublic(suite.mulScalar(v, -2n), one(A));
+  let w = addConst(suite, suite.mulScalar(v, -2n), A);
   // e0 2^(2L) = 2^(2L) - A v + 2 v^2, truncated once.
   const vv = await suite.mul(v, v);
-  let e = await truncRound(
-    suite,
-    suite.addPublic(suite.sub(suite.mulScalar(vv, 2n), suite.mulScalar(v, A)), one(pow2(2 * L))),
+  let e = await suite.trunc(
+    addConst(suite, suite.sub(suite.mulScalar(vv, 2n), suite.mulScalar(v, A)), pow2(2 * L)),
     L,
     bound,
   );
   for (let i = 0; i < 3; i++) {
-    const onePlusE = suite.addPublic(e, one(pow2(L)));
+    const onePlusE = addConst(suite, e, pow2(L));
     if (i === 2) return mulTrunc(suite, w, onePlusE, L, bound);
     const both = await mulTrunc(suite, suite.concat([w, e]), suite.concat([onePlusE, e]), L, bound);
     [w, e] = split(suite, both, [n, n]) as [S, S];
@@ -313,7 +313,7 @@ async function normalise(suite: Suite, x: S, B: number): Promise<{ xPos: S; p: S
  * 2^(2f) / |x| = (2^L / v) 2^(N-m) / 2^(L+1+N-2f), with 2^(N-m) (times the
  * sign) a public table read at m.
  *
- * Error (default format): |R - 1/x| <= 2^-24 |1/x| + 2 ulp. Inputs with
+ * Error (default format): |R - 1/x| < 2^-26 |1/x| + 1 ulp. Inputs with
  * |1/x| >= 2^(bits-1-frac) (|x| <= 2^-15 by default) overflow and are
  * returned as encodings of magnitude >= 2^(bits-1); |x| >= 2^(frac+1) returns 0.
  * Division by zero returns exactly the encoding +2^(bits-1), just outside the
@@ -394,7 +394,7 @@ export async function reciprocal(suite: Suite, x: S, t: FixedFormat, bound: numb
  * g <- g (1 + r), h <- h (1 + r)) started from a quadratic approximation of
  * 1/sqrt(v), two steps.
  *
- * Error (default format): |R - sqrt x| <= 2^-26 sqrt(x) + 2 ulp. sqrt(0) = 0
+ * Error (default format): |R - sqrt x| < 2^-26 sqrt(x) + 1.01 ulp. sqrt(0) = 0
  * exactly. For x < 0 (outside the domain) the result is sqrt(x + 2^(bound-1-f)),
  * a finite value of no meaning.
  *
@@ -419,9 +419,13 @@ export async function sqrt(suite: Suite, x: S, t: FixedFormat, bound: number): P
     lookup(suite, p, n, [zero, ...Array.from({ length: w }, (_, j) => f2(j))]);
   const c1 = table(0n, (j) => pow2(N - j));
   const fix = table(1n, () => 0n); // x = 0: v = 1/2, and K = 0 makes the result 0
-  // K_m = 2^((m+1+f)/2), exact for even exponents, sqrt 2 times a power otherwise.
+  // K_m = 2^((m+1+f)/2 + Q), exact for even exponents, sqrt 2 times a power otherwise;
+  // Q extra bits keep its rounding below an ulp of the result.
+  const spare = T - L - half - 2;
+  const Q = Math.max(0, Math.min(16, spare, 62 - half));
+  const G = Math.max(0, Math.min(8, spare));
   const K = table(0n, (j) => {
-    const e = j + 1 + f;
+    const e = j + 1 + f + 2 * Q;
     return e % 2 === 0 ? pow2(e / 2) : fixConst(Math.SQRT2, (e - 1) / 2);
   });
   const v = suite.add(
@@ -432,11 +436,11 @@ export async function sqrt(suite: Suite, x: S, t: FixedFormat, bound: number): P
   const bound2 = 2 * L + 3;
   // y0 = a + b v + (7/8) v^2 with 2L + 3 fractional bits before one truncation.
   const vv = await suite.mul(v, v);
-  const y0 = await truncRound(
-    suite,
-    suite.addPublic(
+  const y0 = await suite.trunc(
+    addConst(
+      suite,
       suite.add(suite.mulScalar(vv, RSQRT_C8), suite.mulScalar(v, fixConst(RSQRT_B, L + 3))),
-      one(fixConst(RSQRT_A, 2 * L + 3)),
+      fixConst(RSQRT_A, 2 * L + 3),
     ),
     L + 3,
     2 * L + 5,
@@ -445,22 +449,20 @@ export async function sqrt(suite: Suite, x: S, t: FixedFormat, bound: number): P
   let g = await mulTrunc(suite, v, y0, L, bound2);
   let H = y0;
   const rOf = async (g1: S, H1: S) =>
-    truncRound(
-      suite,
-      suite.addPublic(suite.neg(await suite.mul(g1, H1)), one(pow2(2 * L))),
-      L + 1,
-      bound2,
-    );
-  const r0 = suite.addPublic(await rOf(g, H), one(pow2(L)));
+    suite.trunc(addConst(suite, suite.neg(await suite.mul(g1, H1)), pow2(2 * L)), L + 1, bound2);
+  const r0 = addConst(suite, await rOf(g, H), pow2(L));
   [g, H] = split(
     suite,
     await mulTrunc(suite, suite.concat([g, H]), suite.concat([r0, r0]), L, bound2),
     [n, n],
   ) as [S, S];
-  // Last step fused with the scaling: R = (g K / 2^L)(1 + r1) / 2^L.
-  const outBound = L + half + 2;
-  const [r1, gK] = await Promise.all([rOf(g, H), mulTrunc(suite, g, K, L, outBound)]);
-  return mulTrunc(suite, gK, suite.addPublic(r1, one(pow2(L))), L, outBound);
+  // Last step fused with the scaling: R = (g K / 2^(L+Q-G)) (1 + r1) / 2^(L+G), with
+  // G guard bits so that only the final truncation costs a whole ulp.
+  const [r1, gK] = await Promise.all([
+    rOf(g, H),
+    mulTrunc(suite, g, K, L + Q - G, L + half + Q + 2),
+  ]);
+  return mulTrunc(suite, gK, addConst(suite, r1, pow2(L)), L + G, L + half + G + 2);
 }
 
 /** Parameters of 2^y for the exp-based functions. */
@@ -492,13 +494,12 @@ async function exp2Core(suite: Suite, xc: S, plan: Exp2Plan): Promise<S> {
   const Qc = Math.min(40, T - xBits - 2);
   const F = Math.min(f + EXP_GUARD, suite.compareCapacity - ib - 1, f + Qc - 1);
   // y with F fractional bits; z >= 0 because the caller's clamp keeps y above yMin.
-  const y = await truncRound(
-    suite,
+  const y = await suite.trunc(
     suite.mulScalar(xc, fixConst(Math.LOG2E, Qc)),
     f + Qc - F,
     xBits + Qc + 1,
   );
-  const z = suite.addPublic(y, one(BigInt(-yMin) * pow2(F)));
+  const z = addConst(suite, y, BigInt(-yMin) * pow2(F));
   const zb = await suite.bits(z, F + ib + 1);
   const u = weightedSum(
     suite,
@@ -506,14 +507,15 @@ async function exp2Core(suite: Suite, xc: S, plan: Exp2Plan): Promise<S> {
     n,
     Array.from({ length: F }, (_, j) => pow2(j)),
   );
-  const tt = suite.addPublic(await rescale(suite, u, F - 1, L, F + 1), one(-pow2(L))); // 2u - 1
+  const tt = addConst(suite, await rescale(suite, u, F - 1, L, F + 1), -pow2(L)); // 2u - 1
   const Lc = Math.min(MAX_L, T - L - 3);
   const powerOfTwo = async (): Promise<S> => {
     // Factors 1 + bit (2^(2^i) - 1), multiplied pairwise in a tree.
     let fs: S[] = Array.from({ length: ib }, (_, i) =>
-      suite.addPublic(
+      addConst(
+        suite,
         suite.mulScalar(pickBits(suite, zb, n, F + ib + 1, F + i, F + i + 1), pow2(1 << i) - 1n),
-        one(1n),
+        1n,
       ),
     );
     while (fs.length > 1) {
@@ -524,7 +526,7 @@ async function exp2Core(suite: Suite, xc: S, plan: Exp2Plan): Promise<S> {
     return fs[0]!;
   };
   const frac2 = async (): Promise<S> =>
-    truncRound(suite, await chebyshev(suite, tt, L, EXP2_CHEB, Lc), Lc, L + Lc + 3);
+    suite.trunc(await chebyshev(suite, tt, L, EXP2_CHEB, Lc), Lc, L + Lc + 3);
   const [P, U] = await Promise.all([powerOfTwo(), frac2()]);
   return rescale(suite, await suite.mul(P, U), L - yMin - out, 0, zMax + L + 4);
 }
@@ -541,7 +543,7 @@ function bitLength(v: number | bigint): number {
  * part of y = x log2 e selects a power of two and a degree-7 Chebyshev
  * polynomial gives 2^(fractional part).
  *
- * Error (default format): |R - e^x| <= 2^-21 e^x + 1 ulp. Below -(f+1) ln 2
+ * Error (default format): |R - e^x| < 2^-23 e^x + 1 ulp. Below -(f+1) ln 2
  * (about -11.8) the result underflows to 0 (or 1 ulp). Above
  * (bits-1-f) ln 2 (about 10.4) e^x overflows the format; the result is then
  * about sqrt(2) 2^(bits-1) as an encoding, so `reveal` throws OverflowError.
@@ -572,15 +574,12 @@ export async function exp(suite: Suite, x: S, t: FixedFormat, bound: number): Pr
   }
   // Clamp: c_lo = [x < xLo], c_hi = [x > xHi]; xc = x + c_lo (xLo - x) + c_hi (xHi - x).
   const c = await suite.ltz(
-    suite.concat([suite.addPublic(x, one(-xLo)), suite.addPublic(suite.neg(x), one(xHi))]),
+    suite.concat([addConst(suite, x, -xLo), addConst(suite, suite.neg(x), xHi)]),
     cmpBound,
   );
   const moved = await suite.mul(
     c,
-    suite.concat([
-      suite.addPublic(suite.neg(x), one(xLo)),
-      suite.addPublic(suite.neg(x), one(xHi)),
-    ]),
+    suite.concat([addConst(suite, suite.neg(x), xLo), addConst(suite, suite.neg(x), xHi)]),
   );
   const [m1, m2] = split(suite, moved, [n, n]) as [S, S];
   const xc = suite.add(x, suite.add(m1, m2));
@@ -593,7 +592,7 @@ export async function exp(suite: Suite, x: S, t: FixedFormat, bound: number): Pr
  * t = 4v - 3 and the second term a public table read at m, added before one
  * final truncation.
  *
- * Error (default format): |R - ln x| <= 2 ulp. log(0) returns about
+ * Error (default format): |R - ln x| < 1 ulp + 2^-22. log(0) returns about
  * -2^(bits-1-f) (an encoding below -2^(bits-1)), so `reveal` throws
  * OverflowError. For x < 0 the result is ln(x + 2^(bound-1-f)), of no meaning.
  *
@@ -624,14 +623,15 @@ export async function log(suite: Suite, x: S, t: FixedFormat, bound: number): Pr
   const isZero = table(1n, () => 0n);
   // t = 4v - 3 = x c1 / 2^(N-1) - 3, with L fractional bits.
   const tt = suite.add(
-    suite.addPublic(
+    addConst(
+      suite,
       await rescale(suite, await suite.mul(xPos, c1), N - 1, L, N + 3),
-      one(-3n * pow2(L)),
+      -3n * pow2(L),
     ),
     fixT,
   );
   const sum = suite.add(await chebyshev(suite, tt, L, LN_CHEB, Lc), expo);
-  const R = await truncRound(suite, sum, S2 - f, S2 + 8);
+  const R = await suite.trunc(sum, S2 - f, S2 + 8);
   return suite.add(R, suite.mulScalar(isZero, -pow2(k - 1)));
 }
 
@@ -642,7 +642,7 @@ export async function log(suite: Suite, x: S, t: FixedFormat, bound: number): Pr
  * [1/2, 1] (no normalisation needed); sigma(x) = sigma(a) for x < 0 and
  * 1 - sigma(a) otherwise. Large |x| cannot overflow.
  *
- * Error (default format): |R - sigma(x)| <= 2 ulp over the whole range.
+ * Error (default format): |R - sigma(x)| < 1 ulp + 2^-22 over the whole range.
  *
  * Rounds: ltz + 1 + exp core + 1 + Goldschmidt (4) + 1, about 11 multiplication
  * and 10 truncation rounds plus one ltz and one bits.
@@ -668,19 +668,19 @@ export async function sigmoid(suite: Suite, x: S, t: FixedFormat, bound: number)
   }
   // One ltz call: s = [x < 0], c1 = [x < xLo], c2 = [x > -xLo].
   const c = await suite.ltz(
-    suite.concat([x, suite.addPublic(x, one(-xLo)), suite.addPublic(suite.neg(x), one(-xLo))]),
+    suite.concat([x, addConst(suite, x, -xLo), addConst(suite, suite.neg(x), -xLo)]),
     cmpBound,
   );
   const [s, c1, c2] = split(suite, c, [n, n, n]) as [S, S, S];
   // a = clamp(-|x|) = xLo (c1 + c2) + x (2s - c1 + c2 - 1): s c1 = c1 and s c2 = 0 make it linear in the bits.
-  const factor = suite.addPublic(suite.add(suite.sub(suite.mulScalar(s, 2n), c1), c2), one(-1n));
+  const factor = addConst(suite, suite.add(suite.sub(suite.mulScalar(s, 2n), c1), c2), -1n);
   const a = suite.add(suite.mulScalar(suite.add(c1, c2), xLo), await suite.mul(x, factor));
   const E = await exp2Core(suite, a, { f, yMin, zMax: -yMin, out: Lg - 1, L, xBits });
-  const sign = suite.addPublic(suite.mulScalar(s, 2n), one(-1n)); // 2s - 1
+  const sign = addConst(suite, suite.mulScalar(s, 2n), -1n); // 2s - 1
   // v = (1 + E) / 2 with Lg fractional bits.
-  const v = suite.addPublic(E, one(pow2(Lg - 1)));
+  const v = addConst(suite, E, pow2(Lg - 1));
   const [W, signedE] = await Promise.all([goldschmidtRecip(suite, v, Lg), suite.mul(E, sign)]);
   // sigma(-|x|) = E W / 2, signed: (2s - 1) sigma(-|x|) + (1 - s).
   const R = await mulTrunc(suite, signedE, W, 2 * Lg - f, 2 * Lg + 2);
-  return suite.add(R, suite.mulScalar(suite.addPublic(suite.neg(s), one(1n)), pow2(f)));
+  return suite.add(R, suite.mulScalar(addConst(suite, suite.neg(s), 1n), pow2(f)));
 }
