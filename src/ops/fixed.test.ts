@@ -6,11 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIGS, label, run, testRng, type Config } from '../../test/harness.js';
 import type { Shares, Suite } from '../suites/suite.js';
+import { fixed, OverflowError } from '../index.js';
 import * as fx from './fixed.js';
 import type { FixedFormat } from './fixed.js';
-
-// TODO(rep3 nonlinear): rep3's ltz/bits/trunc are still being written; use CONFIGS once they land.
-const READY = CONFIGS.filter((c) => c.suite !== 'rep3');
 
 type Fn = (suite: Suite, x: Shares, t: FixedFormat, bound: number) => Promise<Shares>;
 
@@ -109,7 +107,7 @@ const cases: Array<{
         3,
         2 ** 14,
         MAX16,
-        ...logUniform(rng, ulp16, MAX16, 60),
+        ...logUniform(rng, ulp16, MAX16, 150),
       ];
       return [...mags, ...mags.map((m) => -m)];
     },
@@ -128,7 +126,7 @@ const cases: Array<{
       2,
       2 ** 14,
       MAX16,
-      ...logUniform(rng, ulp16, MAX16, 60),
+      ...logUniform(rng, ulp16, MAX16, 150),
     ],
   },
   {
@@ -153,7 +151,7 @@ const cases: Array<{
       -12,
       -50,
       -MAX16,
-      ...Array.from({ length: 60 }, () => -13 + 24 * rng()),
+      ...Array.from({ length: 150 }, () => -13 + 24 * rng()),
     ],
   },
   {
@@ -171,7 +169,7 @@ const cases: Array<{
       Math.E,
       2 ** 14,
       MAX16,
-      ...logUniform(rng, ulp16, MAX16, 60),
+      ...logUniform(rng, ulp16, MAX16, 150),
     ],
   },
   {
@@ -193,12 +191,12 @@ const cases: Array<{
       -40,
       MAX16,
       -MAX16,
-      ...Array.from({ length: 60 }, () => -20 + 40 * rng()),
+      ...Array.from({ length: 150 }, () => -20 + 40 * rng()),
     ],
   },
 ];
 
-describe.each(READY)('fixed-point functions under $suite with $parties parties', (config) => {
+describe.each(CONFIGS)('fixed-point functions under $suite with $parties parties', (config) => {
   for (const c of cases) {
     it(`${c.name} matches Math on random inputs and edges (${label(config)})`, async () => {
       const enc = encode(DEFAULT, c.inputs(testRng(11)));
@@ -217,6 +215,52 @@ describe.each(READY)('fixed-point functions under $suite with $parties parties',
     expect(r).toEqual([2n ** 31n]); // 1/0: exactly +2^(bits-1)
     expect(l[0]! <= -(2n ** 31n)).toBe(true);
     expect(e[0]! >= 2n ** 31n).toBe(true);
+  });
+
+  it(`costs the same rounds for 1 and 64 elements (${label(config)})`, async () => {
+    const one = encode(DEFAULT, [3]);
+    const many = encode(
+      DEFAULT,
+      Array.from({ length: 64 }, (_, i) => 0.25 + i),
+    );
+    const rounds = await run(config, async (s) => {
+      const counts: number[] = [];
+      for (const f of [fx.reciprocal, fx.sqrt, fx.exp, fx.log, fx.sigmoid]) {
+        for (const enc of [one, many]) {
+          const x = await s.suite.input(0, s.me === 'p1' ? enc : undefined, enc.length);
+          const before = s.stats().rounds;
+          await f(s.suite, x, DEFAULT, 32);
+          counts.push(s.stats().rounds - before);
+        }
+      }
+      return counts;
+    });
+    for (let i = 0; i < rounds.length; i += 2) expect(rounds[i + 1]).toBe(rounds[i]);
+  });
+
+  it(`serves SecretFixed through the program API (${label(config)})`, async () => {
+    const xs = [0.5, -3, 1000.25, 2 ** -10];
+    const r = await run(config, async (s) => {
+      const x = s.input('p1', fixed(), s.me === 'p1' ? xs : xs.length);
+      const last = s.parties[s.parties.length - 1]!;
+      const y = s.input(last, fixed(), s.me === last ? [7, 7, 7, 7] : 4);
+      const [q, e] = await Promise.all([y.div(x).reveal(), x.slice(0, 2).exp().reveal()]);
+      const zero = s.input('p1', fixed(), s.me === 'p1' ? [0] : 1);
+      const overflow = await zero
+        .reciprocal()
+        .reveal()
+        .then(
+          () => 'no error',
+          (err: unknown) => (err instanceof OverflowError ? 'overflow' : String(err)),
+        );
+      return { q, e, overflow };
+    });
+    r.q.forEach((v, i) =>
+      expect(Math.abs(v - 7 / xs[i]!)).toBeLessThan(1e-3 * Math.max(1, 7 / Math.abs(xs[i]!))),
+    );
+    expect(Math.abs(r.e[0]! - Math.exp(0.5))).toBeLessThan(1e-4);
+    expect(Math.abs(r.e[1]! - Math.exp(-3))).toBeLessThan(1e-4);
+    expect(r.overflow).toBe('overflow');
   });
 
   it(`sqrt(0) = 0, exp(0) = 1, log(1) = 0 and sigmoid(0) = 1/2 (${label(config)})`, async () => {

@@ -7,9 +7,6 @@ import { CONFIGS, label, run, testRng, type Config } from '../../test/harness.js
 import type { Shares, Suite } from '../suites/suite.js';
 import { batcherLayers, shuffle, sortBy } from './sort.js';
 
-// TODO(rep3 nonlinear): rep3's ltz/bits/trunc are still being written; use CONFIGS once they land.
-const READY = CONFIGS.filter((c) => c.suite !== 'rep3');
-
 /** Applies the network to plain numbers. */
 function sortPlain(xs: number[]): number[] {
   const a = xs.slice();
@@ -127,7 +124,7 @@ function checkSorted(
   });
 }
 
-describe.each(READY)('sortBy under $suite with $parties parties', (config) => {
+describe.each(CONFIGS)('sortBy under $suite with $parties parties', (config) => {
   it(`sorts random keys with duplicates and payloads, both directions (${label(config)})`, async () => {
     const rng = testRng(17);
     for (const n of [0, 1, 2, 3, 7, 16, 100]) {
@@ -159,7 +156,7 @@ describe.each(READY)('sortBy under $suite with $parties parties', (config) => {
 // The plaintext suite draws random() and randomBits() from each party's own
 // PRG, so with several parties they disagree and shuffle diverges; it is
 // exercised here with one party (the fix belongs in the plaintext suite).
-const SHUFFLE_CONFIGS = READY.filter((c) => c.suite !== 'plaintext' || c.parties === 1);
+const SHUFFLE_CONFIGS = CONFIGS.filter((c) => c.suite !== 'plaintext' || c.parties === 1);
 
 describe.each(SHUFFLE_CONFIGS)('shuffle under $suite with $parties parties', (config) => {
   it(`keeps rows together and varies the permutation (${label(config)})`, async () => {
