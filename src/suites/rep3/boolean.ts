@@ -370,7 +370,10 @@ export async function a2bStart(s: Rep3Suite, x: Rep3Shares): Promise<{ g: Rep3Bo
     for (let k = 0; k < n; k++) y[k] = x.a[k]! + x.b[k]!;
   } else x2 = i === 1 ? x.b : x.a;
   const { v, vw } = await inputAndBool(s, y, x2, n);
-  return { g: vw, p: xor(v, component2(s, x)) };
+  // p = y ^ x_2, with x_2 in component 2 (party 1's b, party 2's a).
+  if (i === 1) for (let k = 0; k < n; k++) v.b[k] = v.b[k]! ^ x2![k]!;
+  if (i === 2) for (let k = 0; k < n; k++) v.a[k] = v.a[k]! ^ x2![k]!;
+  return { g: vw, p: v };
 }
 
 /** Kogge-Stone levels needed for the carries into positions 1..w. */
@@ -498,15 +501,17 @@ export function carryState(g: Rep3Bool, p: Rep3Bool, w: number): CarryState {
   const n = g.length;
   const h = laneHalf(w);
   if (h === 64) return { w, h, x: g, p, n };
-  const lane = 2 * h;
+  return { w, h, x: new Rep3Bool(packPG(g.a, p.a, h), packPG(g.b, p.b, h)), p: undefined, n };
+}
+
+// A top-level function: BigInt constants captured by a closure defeat V8's word lowering.
+function packPG(gv: BigUint64Array, pv: BigUint64Array, h: number): BigUint64Array {
+  const n = gv.length;
   const mh = ones(h);
   const up = pow2(h);
-  const pack = (gv: BigUint64Array, pv: BigUint64Array) => {
-    const t = new BigUint64Array(n);
-    for (let k = 0; k < n; k++) t[k] = (pv[k]! & mh) | ((gv[k]! & mh) * up);
-    return lane === 64 ? t : packLanes(t, lane, ones(lane));
-  };
-  return { w, h, x: new Rep3Bool(pack(g.a, p.a), pack(g.b, p.b)), p: undefined, n };
+  const t = new BigUint64Array(n);
+  for (let k = 0; k < n; k++) t[k] = (pv[k]! & mh) | ((gv[k]! & mh) * up);
+  return h === 32 ? t : packLanes(t, 2 * h, ones(2 * h));
 }
 
 /**

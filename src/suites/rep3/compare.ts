@@ -50,6 +50,12 @@ const outbox = (): Outbox => [undefined, undefined, undefined];
 const bytes = (v: BigUint64Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 const empty = () => new Rep3Shares(new BigUint64Array(0), new BigUint64Array(0));
 
+/** A promise awaited later: if an earlier step fails first, its rejection is not reported as unhandled. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 /**
  * [v] and [v * w] over Z_2^64 in ONE round, for v known to party 0 and w
  * known to parties 1 and 2 (the arithmetic twin of inputAndBool):
@@ -80,9 +86,10 @@ export async function inputMulArith(
     const toP1 = new BigUint64Array(n);
     const toP2 = new BigUint64Array(n);
     const minusSigma = new BigUint64Array(n);
+    const vv = v!;
     for (let k = 0; k < n; k++) {
-      toP1[k] = v![k]! + kappa[k]!;
-      toP2[k] = v![k]! + sigma[k]!;
+      toP1[k] = vv[k]! + kappa[k]!;
+      toP2[k] = vv[k]! + sigma[k]!;
       minusSigma[k] = -sigma[k]!;
     }
     send[1] = bytes(toP1);
@@ -95,7 +102,12 @@ export async function inputMulArith(
     const sigma = k1.subarray(0, n),
       gamma1 = k1.subarray(n);
     const toP2 = new BigUint64Array(n);
-    for (let k = 0; k < n; k++) toP2[k] = -gamma1[k]! - w![k]! * sigma[k]!;
+    const wv = w!;
+    // One term per statement keeps V8 in machine words (see rep3.ts mul).
+    for (let k = 0; k < n; k++) {
+      toP2[k] = wv[k]! * sigma[k]!;
+      toP2[k] = -toP2[k]! - gamma1[k]!;
+    }
     send[2] = bytes(toP2);
     const got = await s.party.exchange({ op, send, recvFrom: [0, 2] });
     const m0 = received(s, got, 0, n);
@@ -103,8 +115,9 @@ export async function inputMulArith(
     const gamma2 = new BigUint64Array(n);
     const minusSigma = new BigUint64Array(n);
     for (let k = 0; k < n; k++) {
-      gamma2[k] = m2[k]! - gamma1[k]!;
-      gamma2[k] = gamma2[k]! + w![k]! * m0[k]!;
+      gamma2[k] = wv[k]! * m0[k]!;
+      gamma2[k] = gamma2[k]! + m2[k]!;
+      gamma2[k] = gamma2[k]! - gamma1[k]!;
       minusSigma[k] = -sigma[k]!;
     }
     return {
@@ -116,15 +129,20 @@ export async function inputMulArith(
   const kappa = k0.subarray(0, n),
     gamma0 = k0.subarray(n);
   const toP1 = new BigUint64Array(n);
-  for (let k = 0; k < n; k++) toP1[k] = -gamma0[k]! - w![k]! * kappa[k]!;
+  const wv = w!;
+  for (let k = 0; k < n; k++) {
+    toP1[k] = wv[k]! * kappa[k]!;
+    toP1[k] = -toP1[k]! - gamma0[k]!;
+  }
   send[1] = bytes(toP1);
   const got = await s.party.exchange({ op, send, recvFrom: [0, 1] });
   const m0 = received(s, got, 0, n);
   const m1 = received(s, got, 1, n);
   const gamma2 = new BigUint64Array(n);
   for (let k = 0; k < n; k++) {
-    gamma2[k] = m1[k]! - gamma0[k]!;
-    gamma2[k] = gamma2[k]! + w![k]! * m0[k]!;
+    gamma2[k] = wv[k]! * m0[k]!;
+    gamma2[k] = gamma2[k]! + m1[k]!;
+    gamma2[k] = gamma2[k]! - gamma0[k]!;
   }
   return { v: new Rep3Shares(new BigUint64Array(n), m0), vw: new Rep3Shares(gamma2, gamma0) };
 }
@@ -145,15 +163,17 @@ export async function b2aBits(s: Rep3Suite, mine: BigUint64Array, n: number): Pr
   );
   const a = new BigUint64Array(n);
   const b = new BigUint64Array(n);
-  // c_2 sits in component 2: party 1's b and party 2's a.
-  const c2a = i === 2 ? mine : undefined;
-  const c2b = i === 1 ? mine : undefined;
+  const va = v.a,
+    vb = v.b,
+    wa = vw.a,
+    wb = vw.b;
   for (let k = 0; k < n; k++) {
-    a[k] = v.a[k]! - (vw.a[k]! << 1n);
-    b[k] = v.b[k]! - (vw.b[k]! << 1n);
+    a[k] = va[k]! - (wa[k]! << 1n);
+    b[k] = vb[k]! - (wb[k]! << 1n);
   }
-  if (c2a) for (let k = 0; k < n; k++) a[k] = a[k]! + c2a[k]!;
-  if (c2b) for (let k = 0; k < n; k++) b[k] = b[k]! + c2b[k]!;
+  // c_2 sits in component 2: party 1's b and party 2's a.
+  if (i === 2) for (let k = 0; k < n; k++) a[k] = a[k]! + mine[k]!;
+  if (i === 1) for (let k = 0; k < n; k++) b[k] = b[k]! + mine[k]!;
   return new Rep3Shares(a, b);
 }
 
@@ -201,7 +221,7 @@ export async function rep3Ltz(s: Rep3Suite, x: Rep3Shares, bound: number): Promi
   const w = bound - 1;
   // A daBit per element, converted in parallel with the first round below.
   const delta = randomBool(s, Math.ceil(n / 64));
-  const deltaA = b2aBits(s, b2aInput(s, delta, n), n);
+  const deltaA = quiet(b2aBits(s, b2aInput(s, delta, n), n));
   const { g, p } = await a2bStart(s, x);
   const st = carryState(g, p, w);
   const G = await prefixCarries(s, st, true);
@@ -230,7 +250,7 @@ export async function rep3Eqz(s: Rep3Suite, x: Rep3Shares, bound: number): Promi
   while (W < bound) W *= 2;
   const mb = ones(bound);
   const delta = randomBool(s, Math.ceil(n / 64));
-  const deltaA = b2aBits(s, b2aInput(s, delta, n), n);
+  const deltaA = quiet(b2aBits(s, b2aInput(s, delta, n), n));
   let y: BigUint64Array | undefined;
   let xbar: BigUint64Array | undefined;
   if (i === 0) {
@@ -310,7 +330,7 @@ export async function rep3Bits(s: Rep3Suite, x: Rep3Shares, bits: number): Promi
     for (let k = 0; k < n; k++) d[k] = delta.a[k]! ^ delta.b[k]!;
     mine = expandBits(d, bits);
   } else mine = expandBits(i === 1 ? delta.b : delta.a, bits);
-  const deltaA = b2aBits(s, mine, n * bits);
+  const deltaA = quiet(b2aBits(s, mine, n * bits));
   const { g, p } = await a2bStart(s, x);
   const st = carryState(g, p, bits - 1);
   const G = carryWords(st, await prefixCarries(s, st, true));
