@@ -176,6 +176,13 @@ export class TlsEndpoint {
       s.destroy();
       return;
     }
+    // What does not depend on the session is refused before any session claims the socket.
+    const bad = checkTls(s) ?? (s.getPeerX509Certificate() ? undefined : 'no client certificate');
+    if (bad) {
+      this.#log(`refused connection from ${s.remoteAddress}:${s.remotePort}: ${bad}`);
+      s.destroy();
+      return;
+    }
     if (this.#claim) {
       this.#claim(s);
       return;
@@ -492,7 +499,9 @@ class Setup {
         }
         const fp = s.getPeerX509Certificate()?.fingerprint256;
         if (fp !== p.fingerprint) {
-          s.destroy();
+          // Close politely, so the peer learns at once that it was refused.
+          s.end();
+          setTimeout(() => s.destroy(), 1_000).unref();
           return done(
             new ConnectError(
               'certificate',
@@ -602,7 +611,7 @@ class Link {
     if (this.#greetingDone || this.#greetingError) return;
     if (err) {
       this.#greetingError = err;
-      this.socket.destroy();
+      this.hangUp();
       this.#greeting?.reject(err);
     } else {
       this.#greetingDone = true;
@@ -696,7 +705,16 @@ class Link {
     }
     this.inbox.clear();
     this.fail(reason, detail);
-    this.socket.destroy();
+    this.hangUp();
+  }
+
+  /**
+   * Ends the connection after what is already written (our hello, so the peer
+   * can see why), then destroys it if the peer does not close within a second.
+   */
+  hangUp(): void {
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1_000).unref();
   }
 
   /** Fails every pending and future receive from this peer (first failure wins). */
