@@ -12,10 +12,11 @@
  * documents the value it returns instead.
  *
  * Method: Catrina, Saxena, "Secure computation with fixed-point numbers",
- * FC 2010 (normalisation, section 4; Goldschmidt iterations for division,
- * section 4.2) and Aly, Smart, "Benchmarking privacy preserving scientific
- * operations", ACNS 2019 (square root, exponential and logarithm by
- * normalisation and polynomials). The bit decomposition of x and a parallel
+ * FC 2010 (normalisation of the divisor and Goldschmidt iterations from the
+ * initial approximation 2.9142 - 2v, their protocols Norm, AppRcr and Div)
+ * and Aly, Smart, "Benchmarking privacy preserving scientific operations",
+ * ACNS 2019 (square root, exponential and logarithm by normalisation, a
+ * split into integer and fractional parts, and polynomials). The bit decomposition of x and a parallel
  * suffix-OR over it give the position m of the leading one as a one-hot
  * vector e_m, so that |x| = v 2^(m+1) with v in [1/2, 1]; every quantity that
  * depends on m alone (2^-m, sqrt(2)^m, m ln 2) is then a public table read by
@@ -54,8 +55,8 @@ const EXP_GUARD = 8;
 
 /*
  * Chebyshev interpolants on [-1, 1], computed offline at the Chebyshev nodes
- * with 40-digit arithmetic (mpmath), written as
- * the nearest doubles.
+ * with 40-digit arithmetic (mpmath), written as the
+ * nearest doubles.
  *   LN_CHEB:   ln(3/4 + t/4) (= ln v for v in [1/2, 1]), degree 8, max error 2^-24.6.
  *   EXP2_CHEB: 2^((1 + t)/2) (= 2^u for u in [0, 1]), degree 7, max relative error 2^-34.
  */
@@ -263,7 +264,7 @@ async function chebyshev(
 }
 
 /**
- * Goldschmidt division (Catrina-Saxena section 4.2): for v in [1/2, 1] with
+ * Goldschmidt division (Catrina-Saxena, protocol Div): for v in [1/2, 1] with
  * L fractional bits, w ~ 2^L / v. From w0 = 2.9142 - 2v and e0 = 1 - v w0
  * (|e0| <= 0.0858), w_(i+1) = w_i (1 + e_i) and e_(i+1) = e_i^2, so after
  * three steps the relative error is e0^8 <= 2^-28.3 plus rounding.
@@ -306,7 +307,7 @@ async function normalise(suite: Suite, x: S, B: number): Promise<{ xPos: S; p: S
 /**
  * 1/x for x != 0 of either sign.
  *
- * Normalisation (Catrina-Saxena section 4): with s = [x < 0] (the top bit),
+ * Normalisation (Catrina-Saxena, protocol Norm): with s = [x < 0] (the top bit),
  * d = bits of x XOR s is |x| for x >= 0 and |x| - 1 for x < 0; if its leading
  * one is bit m then 2^m <= |x| <= 2^(m+1), so v = |x| / 2^(m+1) lies in
  * [1/2, 1]. Goldschmidt gives 2^L / v, and the encoding of 1/x is
@@ -314,13 +315,16 @@ async function normalise(suite: Suite, x: S, B: number): Promise<{ xPos: S; p: S
  * sign) a public table read at m.
  *
  * Error (default format): |R - 1/x| < 2^-26 |1/x| + 1 ulp. Inputs with
- * |1/x| >= 2^(bits-1-frac) (|x| <= 2^-15 by default) overflow and are
- * returned as encodings of magnitude >= 2^(bits-1); |x| >= 2^(frac+1) returns 0.
+ * |1/x| >= 2^(bits-1-frac) (|x| <= 2^-15 by default; at the boundary the
+ * result may round inside) overflow and are returned as encodings of
+ * magnitude >= 2^(bits-1); |x| >= 2^(frac+1) returns 0.
  * Division by zero returns exactly the encoding +2^(bits-1), just outside the
  * format, so `reveal` throws OverflowError (it cannot be detected earlier
  * without revealing).
  *
- * Rounds: bits + ceil(log2(bound - 1)) + 2 + 6 trunc + 5 multiplications.
+ * Rounds (any vector length): one bits, ceil(log2(bound - 1)) for the
+ * suffix-OR, 7 multiplications and 6 truncations in sequence; for 32-bit
+ * inputs 30 rounds under rep3, 38 under shamir.
  * @throws {RangeError} for a bound or format the suite cannot handle.
  */
 export async function reciprocal(suite: Suite, x: S, t: FixedFormat, bound: number): Promise<S> {
@@ -387,18 +391,21 @@ export async function reciprocal(suite: Suite, x: S, t: FixedFormat, bound: numb
 /**
  * sqrt(x) for x >= 0.
  *
- * With x = v 2^(m+1), v in [1/2, 1] (Aly-Smart section 4), the encoding of
+ * With x = v 2^(m+1), v in [1/2, 1] (normalised as for reciprocal), the encoding of
  * sqrt(x) is sqrt(v) 2^((m+1+f)/2); the factor 2^((m+1+f)/2) (a power of
  * sqrt 2) is a public table read at m. sqrt(v) comes from Goldschmidt's
- * coupled iteration (g -> sqrt v, h -> 1/(2 sqrt v); r = 1/2 - g h,
- * g <- g (1 + r), h <- h (1 + r)) started from a quadratic approximation of
- * 1/sqrt(v), two steps.
+ * coupled iteration (Markstein, "Software division and square root using
+ * Goldschmidt's algorithms", RNC 2004: g -> sqrt v, h -> 1/(2 sqrt v);
+ * r = 1/2 - g h, g <- g (1 + r), h <- h (1 + r)), two steps from a
+ * quadratic approximation of 1/sqrt(v).
  *
  * Error (default format): |R - sqrt x| < 2^-26 sqrt(x) + 1.01 ulp. sqrt(0) = 0
  * exactly. For x < 0 (outside the domain) the result is sqrt(x + 2^(bound-1-f)),
  * a finite value of no meaning.
  *
- * Rounds: bits + ceil(log2(bound - 1)) + 1 + 7 trunc + 6 multiplications.
+ * Rounds (any vector length): one bits, ceil(log2(bound - 1)) for the
+ * suffix-OR, 7 multiplications and 7 truncations in sequence; for 32-bit
+ * inputs 32 rounds under rep3, 41 under shamir.
  * @throws {RangeError} for a bound or format the suite cannot handle.
  */
 export async function sqrt(suite: Suite, x: S, t: FixedFormat, bound: number): Promise<S> {
@@ -538,7 +545,7 @@ function bitLength(v: number | bigint): number {
 }
 
 /**
- * e^x = 2^(x log2 e) (Aly-Smart section 5): x is first clamped to
+ * e^x = 2^(x log2 e) (as in Aly-Smart): x is first clamped to
  * [-(f+1) ln 2, (bits-1-f+1/2) ln 2] by two comparisons, then the integer
  * part of y = x log2 e selects a power of two and a degree-7 Chebyshev
  * polynomial gives 2^(fractional part).
@@ -548,7 +555,9 @@ function bitLength(v: number | bigint): number {
  * (bits-1-f) ln 2 (about 10.4) e^x overflows the format; the result is then
  * about sqrt(2) 2^(bits-1) as an encoding, so `reveal` throws OverflowError.
  *
- * Rounds: ltz + 2 + 3 trunc + bits + max(3, 3 (mul + trunc) + trunc) + 1 mul.
+ * Rounds (any vector length): one ltz, one bits, 5 multiplications and 6
+ * truncations in sequence (the power-of-two product runs beside the
+ * polynomial); 29 rounds under rep3, 39 under shamir.
  * @throws {RangeError} for a bound or format the suite cannot handle.
  */
 export async function exp(suite: Suite, x: S, t: FixedFormat, bound: number): Promise<S> {
@@ -587,7 +596,7 @@ export async function exp(suite: Suite, x: S, t: FixedFormat, bound: number): Pr
 }
 
 /**
- * ln(x) for x > 0 (Aly-Smart section 6): with x = v 2^(m+1), v in [1/2, 1],
+ * ln(x) for x > 0 (as in Aly-Smart): with x = v 2^(m+1), v in [1/2, 1],
  * ln x = ln v + (m + 1 - f) ln 2; ln v is a degree-8 Chebyshev polynomial in
  * t = 4v - 3 and the second term a public table read at m, added before one
  * final truncation.
@@ -596,7 +605,10 @@ export async function exp(suite: Suite, x: S, t: FixedFormat, bound: number): Pr
  * -2^(bits-1-f) (an encoding below -2^(bits-1)), so `reveal` throws
  * OverflowError. For x < 0 the result is ln(x + 2^(bound-1-f)), of no meaning.
  *
- * Rounds: bits + ceil(log2(bound - 1)) + 1 + 5 trunc + 4 multiplications.
+ * Rounds (any vector length): one bits, ceil(log2(bound - 1)) for the
+ * suffix-OR, 4 multiplications and 4 truncations in sequence (one more
+ * truncation for bounds above L + 2); for 32-bit inputs 23 rounds under
+ * rep3, 29 under shamir.
  * @throws {RangeError} for a bound or format the suite cannot handle.
  */
 export async function log(suite: Suite, x: S, t: FixedFormat, bound: number): Promise<S> {
@@ -644,8 +656,8 @@ export async function log(suite: Suite, x: S, t: FixedFormat, bound: number): Pr
  *
  * Error (default format): |R - sigma(x)| < 1 ulp + 2^-22 over the whole range.
  *
- * Rounds: ltz + 1 + exp core + 1 + Goldschmidt (4) + 1, about 11 multiplication
- * and 10 truncation rounds plus one ltz and one bits.
+ * Rounds (any vector length): one ltz, one bits, 10 multiplications and 10
+ * truncations in sequence; 44 rounds under rep3, 59 under shamir.
  * @throws {RangeError} for a bound or format the suite cannot handle.
  */
 export async function sigmoid(suite: Suite, x: S, t: FixedFormat, bound: number): Promise<S> {

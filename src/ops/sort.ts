@@ -123,8 +123,9 @@ export async function sortBy(
  * bits from `suite.randomBits`, with beta = min(2 ceil(log2 n) + 40,
  * compareCapacity - 2). If the keys are distinct the order they induce is
  * uniform, so the statistical distance from a uniform permutation is at most
- * the collision probability n(n-1) / 2^(beta+1): below 2^-40 for n <= 2^11
- * under rep3 (beta <= 62), 2^-36 for n = 10^4.
+ * the collision probability n(n-1) / 2^(beta+1): at most 2^-41 whenever
+ * beta = 2 ceil(log2 n) + 40 fits (shamir; rep3 up to n = 2^11), and
+ * 2^-36 for n = 10^4 under rep3 (beta = 62).
  *
  * @throws {RangeError} if a column's length is not n.
  */
