@@ -95,7 +95,7 @@ class Reader {
   readonly issues: Issue[] = [];
 
   fail(path: string, message: string): undefined {
-    this.issues.push({ path, message });
+    this.issues.push({ path: path === '' ? '(top level)' : path, message });
     return undefined;
   }
 
