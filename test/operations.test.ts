@@ -316,3 +316,71 @@ for (const c of CONFIGS) {
     });
   });
 }
+
+describe('sorting, shuffling and fixed-point functions through the API', () => {
+  for (const c of CONFIGS) {
+    it(`${label(c)}: sort, sortBy with payloads, shuffle`, async () => {
+      const keys = [5n, -3n, 5n, 0n, MAX, MIN, 7n, -1n, 2n];
+      const ids = keys.map((_, i) => BigInt(i));
+      const r = await run(c, async (s) => {
+        const k = s.input('p1', I32, s.me === 'p1' ? keys : keys.length);
+        const id = s.input('p1', int(8), s.me === 'p1' ? ids : ids.length);
+        const sorted = k.sort();
+        const desc = k.sort(true);
+        const by = s.sortBy(k, [id]);
+        const [sk, sid] = s.shuffle([k, id]);
+        const one = k.slice(2, 3).sort();
+        return {
+          sorted: await sorted.reveal(),
+          desc: await desc.reveal(),
+          byKeys: await by.keys.reveal(),
+          byIds: await by.payloads[0]!.reveal(),
+          shuffled: (await s.revealAll([sk!, sid!])) as bigint[][],
+          one: await one.reveal(),
+        };
+      });
+      const asc = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      expect(r.sorted).toEqual(asc);
+      expect(r.desc).toEqual([...asc].reverse());
+      expect(r.byKeys).toEqual(asc);
+      // Payloads follow their keys (ties may come out in either order).
+      r.byIds.forEach((id, i) => expect(keys[Number(id)]).toBe(asc[i]));
+      expect(new Set(r.byIds).size).toBe(keys.length);
+      // A shuffle keeps rows together and loses none.
+      const [sk, sid] = r.shuffled as [bigint[], bigint[]];
+      sid.forEach((id, i) => expect(sk[i]).toBe(keys[Number(id)]));
+      expect([...sid].sort((a, b) => Number(a - b))).toEqual(ids);
+      expect(r.one).toEqual([keys[2]]);
+    });
+
+    it(`${label(c)}: div, reciprocal, sqrt, exp, log, sigmoid within their documented bounds`, async () => {
+      const xs = [1, 2.5, 0.75, 10, 100, 0.0625];
+      const ys = [3, -0.5, 4, 0.25, -7, 1.5];
+      const r = await run(c, async (s) => {
+        const F = fixed();
+        const x = s.input('p1', F, s.me === 'p1' ? xs : xs.length);
+        const y = s.input('p1', F, s.me === 'p1' ? ys : ys.length);
+        return s.revealAll([
+          x.div(y),
+          y.reciprocal(),
+          x.sqrt(),
+          y.exp(),
+          x.log(),
+          y.sigmoid(),
+          x.div(4),
+        ]);
+      });
+      const [div, rec, sq, ex, lg, sg, div4] = r as number[][];
+      xs.forEach((x, i) => {
+        const y = ys[i]!;
+        expect(Math.abs(div![i]! - x / y)).toBeLessThan(Math.abs(x / y) * 1e-3 + 1e-3);
+        expect(Math.abs(rec![i]! - 1 / y)).toBeLessThan(Math.abs(1 / y) * 1e-3 + 1e-3);
+        expect(Math.abs(sq![i]! - Math.sqrt(x))).toBeLessThan(1e-3 * Math.sqrt(x) + 1e-3);
+        expect(Math.abs(ex![i]! - Math.exp(y))).toBeLessThan(1e-3 * Math.exp(y) + 1e-3);
+        expect(Math.abs(lg![i]! - Math.log(x))).toBeLessThan(1e-3);
+        expect(Math.abs(sg![i]! - 1 / (1 + Math.exp(-y)))).toBeLessThan(1e-3);
+        expect(Math.abs(div4![i]! - x / 4)).toBeLessThanOrEqual(2 ** -16);
+      });
+    });
+  }
+});

@@ -20,6 +20,7 @@ import { SecretMisuseError } from '../runtime/errors.js';
 import type { Shares, Suite } from '../suites/suite.js';
 import * as cmp from '../ops/compare.js';
 import * as fx from '../ops/fixed.js';
+import { sortBy } from '../ops/sort.js';
 import {
   bool,
   checkRevealed,
@@ -433,6 +434,19 @@ abstract class SecretNumber<V, Self extends SecretNumber<V, Self>> extends Secre
         r.then((x) => x.index ?? this.suite.constant(new BigInt64Array(1))),
       ),
     };
+  }
+
+  /**
+   * The elements in ascending (or descending) order, by an oblivious sorting
+   * network: nothing about the order is revealed. O(n log^2 n) comparisons in
+   * about log2(n)^2 / 2 layers.
+   */
+  sort(descending = false): Self {
+    this.checkCompare('sort', this.bound + 1);
+    const p = this.shares.then(
+      async (a) => (await sortBy(this.suite, a, this.bound, [], descending)).keys,
+    );
+    return this.make([this.length], this.bound, p);
   }
 
   // ----- shape -----

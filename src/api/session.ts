@@ -7,6 +7,7 @@ import { SecretMisuseError } from '../runtime/errors.js';
 import type { Party } from '../runtime/party.js';
 import type { StatsSnapshot } from '../runtime/stats.js';
 import type { Shares, Suite } from '../suites/suite.js';
+import { shuffle, sortBy } from '../ops/sort.js';
 import { SecretBool, SecretFixed, SecretInt, type Secret, type SessionCore } from './secret.js';
 import {
   encode,
@@ -125,6 +126,84 @@ export class Session implements SessionCore {
     const bound = Math.max(...parts.map((p) => p.bound));
     const sh = Promise.all(parts.map((p) => p.shares)).then((xs) => this.suite.concat(xs));
     return this.wrap(t, [n], bound, sh) as S;
+  }
+
+  /**
+   * Sorts rows by a key column: `keys` and every payload are vectors of the
+   * same length; the payloads follow their keys. Oblivious (Batcher's network).
+   * @example
+   *   const { keys: ages, payloads: [ids] } = s.sortBy(age, [patientId]);
+   * @throws {RangeError} when lengths differ; {SecretMisuseError} for secrets of another session.
+   */
+  sortBy<P extends SecretInt | SecretFixed | SecretBool>(
+    keys: SecretInt | SecretFixed,
+    payloads: readonly P[],
+    opts: { descending?: boolean } = {},
+  ): { keys: SecretInt | SecretFixed; payloads: P[] } {
+    this.own('sortBy', [keys, ...payloads]);
+    const n = keys.length;
+    payloads.forEach((p, i) => {
+      if (p.length !== n)
+        throw new RangeError(`sortBy: payload ${i} has ${p.length} elements, the keys ${n}`);
+    });
+    if (keys.bound + 1 > this.suite.compareCapacity) {
+      throw new RangeError(
+        `sortBy: ${keys.bound}-bit keys are too wide for the ${this.suite.name} suite's comparisons`,
+      );
+    }
+    const sorted = Promise.all([keys.shares, ...payloads.map((p) => p.shares)]).then(([k, ...ps]) =>
+      sortBy(this.suite, k!, keys.bound, ps, opts.descending ?? false),
+    );
+    return {
+      keys: this.wrap(
+        keys.type,
+        [n],
+        keys.bound,
+        sorted.then((r) => r.keys),
+      ),
+      payloads: payloads.map(
+        (p, i) =>
+          this.wrap(
+            p.type,
+            [n],
+            p.bound,
+            sorted.then((r) => r.payloads[i]!),
+          ) as P,
+      ),
+    };
+  }
+
+  /**
+   * Applies one uniformly random secret permutation to all columns (rows stay
+   * together); no party learns the permutation. See src/ops/sort.ts for the
+   * statistical distance from uniform.
+   */
+  shuffle<P extends SecretInt | SecretFixed | SecretBool>(columns: readonly P[]): P[] {
+    this.own('shuffle', columns);
+    if (columns.length === 0) return [];
+    const n = columns[0]!.length;
+    columns.forEach((c, i) => {
+      if (c.length !== n)
+        throw new RangeError(`shuffle: column ${i} has ${c.length} elements, column 0 has ${n}`);
+    });
+    const shuffled = Promise.all(columns.map((c) => c.shares)).then((cs) =>
+      shuffle(this.suite, cs, n),
+    );
+    return columns.map(
+      (c, i) =>
+        this.wrap(
+          c.type,
+          [n],
+          c.bound,
+          shuffled.then((r) => r[i]!),
+        ) as P,
+    );
+  }
+
+  private own(op: string, xs: ReadonlyArray<Secret<unknown>>): void {
+    for (const x of xs)
+      if (x.session !== this)
+        throw new SecretMisuseError(`${op}: a secret belongs to another session`);
   }
 
   /** @internal */

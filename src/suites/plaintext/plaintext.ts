@@ -8,6 +8,8 @@
  * plaintext suite is also the reference the others are tested against.
  */
 import * as ring from '../../arith/ring64.js';
+import { Prg, randomSeed } from '../../random/prg.js';
+import { ProtocolAbort } from '../../runtime/errors.js';
 import type { Party } from '../../runtime/party.js';
 import { broadcast, concatWords, gatherWords, wordsOf } from '../vectors.js';
 import {
@@ -38,9 +40,33 @@ export class PlaintextSuite implements Suite<ClearValues> {
   readonly capacity = 64;
   readonly compareCapacity = 64;
 
+  /** A PRG every party shares, so that "random" clear values agree everywhere. */
+  #common: Prg | undefined;
+
   constructor(readonly party: Party) {}
 
-  async setup(): Promise<void> {}
+  /** Party 0 draws a seed and sends it to everyone (no secrecy is needed here). */
+  async setup(): Promise<void> {
+    const me = this.party.index;
+    const seed = me === 0 ? randomSeed(this.party.crypto) : undefined;
+    const send = Array.from({ length: this.party.n }, (_, j) =>
+      me === 0 && j !== 0 ? seed : undefined,
+    );
+    const got = await this.party.exchange({
+      op: 'plaintext.setup',
+      send,
+      recvFrom: me === 0 ? [] : [0],
+    });
+    const common = me === 0 ? seed! : got[0]!;
+    if (common.length !== 16)
+      throw new ProtocolAbort('malformed', 0, this.party.ids[0], 'bad seed length');
+    this.#common = new Prg(common.slice(), this.party.crypto);
+  }
+
+  private get common(): Prg {
+    if (!this.#common) throw new Error('plaintext: setup() has not run');
+    return this.#common;
+  }
 
   constant(values: BigInt64Array): ClearValues {
     return new ClearValues(ring.fromSigned(values).slice());
@@ -73,7 +99,7 @@ export class PlaintextSuite implements Suite<ClearValues> {
     return new ClearValues(ring.sumGroups(a.v, m));
   }
   random(n: number): ClearValues {
-    return new ClearValues(this.party.prg.words(n));
+    return new ClearValues(this.common.words(n));
   }
 
   async input(owner: number, values: BigInt64Array | undefined, n: number): Promise<ClearValues> {
@@ -144,7 +170,7 @@ export class PlaintextSuite implements Suite<ClearValues> {
   }
 
   async randomBits(n: number): Promise<ClearValues> {
-    return new ClearValues(this.party.prg.words(n).map((w) => w & 1n));
+    return new ClearValues(this.common.words(n).map((w) => w & 1n));
   }
 }
 
