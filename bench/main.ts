@@ -1,0 +1,18 @@
+/**
+ * Benchmarks: `npm run bench -- <name> [options]`. Not run in CI; timings
+ * never decide a test. Each workload prints throughput, bytes sent per
+ * element per party, rounds, and the ratio to a plaintext JavaScript baseline.
+ */
+import { runCore } from './core.js';
+
+const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
+  core: runCore,
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const bench = name ? BENCHES[name] : undefined;
+if (!bench) {
+  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [options]`);
+  process.exit(2);
+}
+await bench(rest);
