@@ -55,6 +55,7 @@ export function received(
 // Local operations
 // ---------------------------------------------------------------------------
 
+/** x ^ y (local). @throws {RangeError} when the lengths differ. */
 export function xor(x: Rep3Bool, y: Rep3Bool): Rep3Bool {
   if (x.length !== y.length)
     throw new RangeError(`rep3.xor: lengths differ (${x.length} and ${y.length})`);
@@ -67,7 +68,7 @@ export function xor(x: Rep3Bool, y: Rep3Bool): Rep3Bool {
   return new Rep3Bool(a, b);
 }
 
-/** x ^ c for a public word c (per element, or one word for all): c enters component 0. */
+/** x ^ c for one public word c, applied to every element: c enters component 0. */
 export function xorPublic(s: Rep3Suite, x: Rep3Bool, c: bigint): Rep3Bool {
   const i = s.party.index;
   const k = BigInt.asUintN(64, c);
@@ -79,35 +80,11 @@ export function xorPublic(s: Rep3Suite, x: Rep3Bool, c: bigint): Rep3Bool {
   return new Rep3Bool(a, b);
 }
 
-/** x & c for a public mask c: linear over GF(2), applied to each component. */
-export function andPublic(x: Rep3Bool, c: bigint): Rep3Bool {
-  const k = BigInt.asUintN(64, c);
-  const a = new BigUint64Array(x.length);
-  const b = new BigUint64Array(x.length);
-  for (let j = 0; j < a.length; j++) {
-    a[j] = x.a[j]! & k;
-    b[j] = x.b[j]! & k;
-  }
-  return new Rep3Bool(a, b);
-}
-
 /** A public vector as a boolean sharing (component 0 carries it). */
 export function constantBool(s: Rep3Suite, words: BigUint64Array): Rep3Bool {
   const i = s.party.index;
   const z = new BigUint64Array(words.length);
   return new Rep3Bool(i === 0 ? words.slice() : z, i === 2 ? words.slice() : z.slice());
-}
-
-/**
- * A component known to two parties as a sharing, for free: the arithmetic
- * component x_2 of x (held by party 1 as b, party 2 as a) placed at position 2.
- */
-export function component2(s: Rep3Suite, x: Rep3Shares): Rep3Bool {
-  const i = s.party.index;
-  const n = x.length;
-  if (i === 1) return new Rep3Bool(new BigUint64Array(n), x.b);
-  if (i === 2) return new Rep3Bool(x.a, new BigUint64Array(n));
-  return new Rep3Bool(new BigUint64Array(n), new BigUint64Array(n));
 }
 
 /** Uniformly random shared words from the PRSS (no communication). */
@@ -125,6 +102,7 @@ export function randomBool(s: Rep3Suite, n: number): Rep3Bool {
  * z_i = (x_i & y_i) ^ (x_i & y_{i+1}) ^ (x_{i+1} & y_i) ^ alpha_i, where
  * alpha_i = F(k_i) ^ F(k_{i+1}) XORs to zero over the three parties.
  * Written into `out` at `offset` (so several ANDs share one buffer).
+ * @throws {RangeError} when the lengths differ.
  */
 export function andLocal(
   s: Rep3Suite,
@@ -160,12 +138,18 @@ export async function reshareBool(s: Rep3Suite, z: BigUint64Array, op: string): 
   return new Rep3Bool(z, received(s, got, s.next, z.length));
 }
 
-/** x & y, elementwise over the words: one round, one word sent per word of x. */
+/**
+ * x & y, elementwise over the words: one round, one word sent per word of x.
+ * @throws {RangeError} when the lengths differ; {ProtocolAbort} when a peer fails.
+ */
 export async function and(s: Rep3Suite, x: Rep3Bool, y: Rep3Bool): Promise<Rep3Bool> {
   return reshareBool(s, andLocal(s, x, y), 'rep3.and');
 }
 
-/** Several independent ANDs in one exchange (the vectors are concatenated on the wire). */
+/**
+ * Several independent ANDs in one exchange (the vectors are concatenated on the wire).
+ * @throws {RangeError} when the two vectors of a pair differ in length.
+ */
 export async function andMany(
   s: Rep3Suite,
   pairs: ReadonlyArray<readonly [Rep3Bool, Rep3Bool]>,
@@ -217,9 +201,10 @@ export async function openBool(
 
 /**
  * Opens a value from 3-out-of-3 XOR shares u_i (party i's share), to all
- * parties: each sends its share to both others. The shares must be
- * re-randomised (fresh output of andLocal, or components of a replicated
- * sharing), so that they reveal nothing beyond the value.
+ * parties: each sends its share to both others. The shares must reveal
+ * nothing beyond the value: fresh output of andLocal (re-randomised by the
+ * zero sharing), or each party's component `a` of a replicated sharing (then
+ * this is an ordinary open, plus a copy the receiver already holds).
  */
 export async function openAdditiveBool(
   s: Rep3Suite,
@@ -241,11 +226,18 @@ export async function openAdditiveBool(
 // Inputs from party 0, with a product against a value parties 1 and 2 hold
 // ---------------------------------------------------------------------------
 
+/** @throws {RangeError} unless `v` holds n words. */
+export function checkInput(op: string, v: BigUint64Array | undefined, n: number): void {
+  if (!v || v.length !== n)
+    throw new RangeError(`${op}: expected ${n} values, got ${v?.length ?? 'none'}`);
+}
+
 /**
  * Party 0 shares v (boolean input, Araki et al. section 2.1): component 1 is
  * sigma = F(k_1), known to parties 0 and 1; component 0 = v ^ sigma goes to
  * party 2; component 2 is 0. One round, one word per element.
  * Parties 1 and 2 pass undefined for v.
+ * @throws {RangeError} at party 0 unless v holds n words.
  */
 export async function inputBool0(
   s: Rep3Suite,
@@ -253,6 +245,7 @@ export async function inputBool0(
   n: number,
 ): Promise<Rep3Bool> {
   const i = s.party.index;
+  if (i === 0) checkInput('rep3.inputBool', v, n);
   const send = outbox();
   if (i === 0) {
     const sigma = s.prgWithNext(n);
@@ -288,6 +281,7 @@ export async function inputBool0(
  * Party 1 sees (v ^ kappa, rho0 ^ (w & kappa)) with kappa and rho0 fresh and
  * unknown to it: uniform; party 2 likewise with sigma and rho1. Four words
  * per element in total, as for an input followed by an AND, in one round.
+ * @throws {RangeError} unless party 0 passes n words v and parties 1, 2 pass n words w.
  */
 export async function inputAndBool(
   s: Rep3Suite,
@@ -296,6 +290,8 @@ export async function inputAndBool(
   n: number,
 ): Promise<{ v: Rep3Bool; vw: Rep3Bool }> {
   const i = s.party.index;
+  if (i === 0) checkInput('rep3.inputAnd', v, n);
+  else checkInput('rep3.inputAnd', w, n);
   const send = outbox();
   const op = 'rep3.inputAnd';
   if (i === 0) {

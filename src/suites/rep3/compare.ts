@@ -32,6 +32,7 @@ import {
   carryBit,
   carryState,
   carryWords,
+  checkInput,
   expandBits,
   inputBool0,
   ones,
@@ -66,6 +67,7 @@ function quiet<T>(p: Promise<T>): Promise<T> {
  *   party 2 sends -gamma0 - w kappa to party 1; party 1 sends -gamma1 - w sigma to party 2;
  *   each computes gamma2 = w (v + mask) + (what the other sent) - (its own gamma).
  * Each receiver sees two values masked by fresh PRSS words it lacks: uniform.
+ * @throws {RangeError} unless party 0 passes n words v and parties 1, 2 pass n words w.
  */
 export async function inputMulArith(
   s: Rep3Suite,
@@ -74,6 +76,8 @@ export async function inputMulArith(
   n: number,
 ): Promise<{ v: Rep3Shares; vw: Rep3Shares }> {
   const i = s.party.index;
+  if (i === 0) checkInput('rep3.inputMul', v, n);
+  else checkInput('rep3.inputMul', w, n);
   const send = outbox();
   const op = 'rep3.inputMul';
   if (i === 0) {
@@ -209,8 +213,10 @@ function unmask(s: Rep3Suite, e: BigUint64Array, delta: Rep3Shares): Rep3Shares 
 }
 
 /**
- * [x < 0] for -2^(bound-1) <= x < 2^(bound-1): bit bound-1 of x mod 2^64,
- * which is p_{b-1} ^ carry into bit b-1 of y + x_2. Rounds: 1 + ceil(log2(bound-1)).
+ * [x < 0] for -2^(bound-1) <= x < 2^(bound-1) (x = +2^(bound-1) would read
+ * as negative): bit bound-1 of x mod 2^64, which is p_{b-1} ^ (carry into
+ * bit b-1 of y + x_2). Rounds: 1 + ceil(log2(bound - 1)); bound 1 is local.
+ * @throws {ProtocolAbort} when a peer fails or diverges.
  */
 export async function rep3Ltz(s: Rep3Suite, x: Rep3Shares, bound: number): Promise<Rep3Shares> {
   const n = x.length;
@@ -237,7 +243,8 @@ export async function rep3Ltz(s: Rep3Suite, x: Rep3Shares, bound: number): Promi
  * [x == 0] for -2^(bound-1) <= x < 2^(bound-1): x == 0 iff y = -x_2 on the
  * low `bound` bits, so t = y ^ (-x_2) needs no adder; then an AND tree over
  * NOT t inside each lane of W = nextPow2(bound) bits (64 / W elements per
- * word), collapsing towards the top bit. Rounds: 1 + log2(W).
+ * word), collapsing towards the top bit. Rounds: 1 + log2(W); bound 1 is local.
+ * @throws {ProtocolAbort} when a peer fails or diverges.
  */
 export async function rep3Eqz(s: Rep3Suite, x: Rep3Shares, bound: number): Promise<Rep3Shares> {
   const n = x.length;
@@ -317,6 +324,7 @@ function sendPrev(s: Rep3Suite, z: BigUint64Array): Outbox {
  * arithmetic 0/1 sharings: A2B with the sum bits p ^ (G << 1) opened under
  * random masks delta in the round of the last carry level, then B2A through
  * delta's daBits. Rounds: 1 + ceil(log2(bits - 1)) (2 for bits <= 2).
+ * @throws {ProtocolAbort} when a peer fails or diverges.
  */
 export async function rep3Bits(s: Rep3Suite, x: Rep3Shares, bits: number): Promise<Rep3Shares> {
   const n = x.length;
@@ -343,7 +351,10 @@ export async function rep3Bits(s: Rep3Suite, x: Rep3Shares, bits: number): Promi
   return unmask(s, expandBits(e, bits), await deltaA);
 }
 
-/** n uniformly random shared bits: PRSS bits b_0 ^ b_1 ^ b_2, then one-round B2A. */
+/**
+ * n uniformly random shared bits: PRSS bits b_0 ^ b_1 ^ b_2, then one-round B2A.
+ * @throws {RangeError} unless n is a non-negative integer; {ProtocolAbort} when a peer fails.
+ */
 export async function rep3RandomBits(s: Rep3Suite, n: number): Promise<Rep3Shares> {
   if (!Number.isInteger(n) || n < 0)
     throw new RangeError(`rep3.randomBits: count must be a non-negative integer, got ${n}`);
