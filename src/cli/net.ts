@@ -116,9 +116,9 @@ export async function runFederated(program: string | undefined, named: Named): P
       maxFrameBytes: fed.maxFrameBytes,
     });
     const tLinked = performance.now();
-    const party = new Party({
+    const party: Party = new Party({
       ids: fed.parties.map((p) => p.id),
-      transport,
+      transport: transport.reportingAborts(() => party.failure?.message),
       crypto: nodeCryptoProvider,
       roundTimeoutMs: fed.timeouts.roundMs,
     });
@@ -136,7 +136,8 @@ export async function runFederated(program: string | undefined, named: Named): P
     );
     return 0;
   } catch (e) {
-    transport?.close();
+    // Peers learn why we stop; a program's own error message stays here (it may quote data).
+    transport?.close(e instanceof ProtocolAbort ? e.message : `party ${id} failed`);
     if (e instanceof ConnectError || e instanceof ProtocolAbort) {
       console.error(`entente: party ${id}: ${e.name}: ${e.message}`);
       return 1;

@@ -10,6 +10,9 @@ import {
   encodeFrameHeader,
   encodeHello,
   decodeHello,
+  encodeCloseReason,
+  decodeCloseReason,
+  CLOSE_REASON_MAX_BYTES,
   FRAME_HEADER_BYTES,
   FrameDecoder,
   FrameError,
@@ -34,6 +37,13 @@ const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
     round: fc.constant(0),
     session: fc.constant(TAG),
     payload: fc.constant(new Uint8Array(0)),
+  }),
+  fc.record({
+    kind: fc.constant(FrameKind.close),
+    sender: fc.integer({ min: 0, max: 0xffff }),
+    round: fc.constant(0),
+    session: fc.constant(TAG),
+    payload: fc.string({ maxLength: 50 }).map(encodeCloseReason),
   }),
   fc.record({
     kind: fc.constant(FrameKind.hello),
@@ -265,6 +275,21 @@ describe('frame codec', () => {
       expect(r.error?.reason, why).toBe('malformed');
       if (!why.startsWith('hello')) expect(r.error?.message).toContain(why.split(' ').slice(-1)[0]);
     }
+  });
+
+  it('carries close reasons of at most 1 KiB, cut on a character boundary', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', 'é', '€', '😀'), maxLength: 2000 }), (reason) => {
+        const bytes = encodeCloseReason(reason);
+        expect(bytes.length).toBeLessThanOrEqual(CLOSE_REASON_MAX_BYTES);
+        expect(reason.startsWith(decodeCloseReason(bytes))).toBe(true);
+      }),
+    );
+    const long = encodeFrame(
+      { kind: FrameKind.close, sender: 0, round: 0, session: TAG },
+      new Uint8Array(CLOSE_REASON_MAX_BYTES + 1),
+    );
+    expect(new FrameDecoder().push(long).error?.message).toMatch(/close reason of 1025 bytes/);
   });
 
   it('rejects bad arguments to the encoder and decoder with RangeError', () => {

@@ -13,11 +13,11 @@
  *   offset size  field
  *        0    4  magic "ENTE" (0x45 0x4e 0x54 0x45)
  *        4    1  version, 1
- *        5    1  kind: 1 hello, 2 data, 3 heartbeat
+ *        5    1  kind: 1 hello, 2 data, 3 heartbeat, 4 close
  *        6    2  sender index (u16)
  *        8    4  total length of the frame, header included (u32, >= 40)
  *       12    4  reserved, must be 0
- *       16    8  round (u64, < 2^53; 0 for hello and heartbeat)
+ *       16    8  round (u64, < 2^53; 0 outside data frames)
  *       24   16  session tag: SHA-256("entente/session/v1" || 0x00 || utf8(session id))[0..16]
  *       40    -  payload (total length - 40 bytes)
  *
@@ -39,13 +39,15 @@ export const FRAME_HEADER_BYTES = 40;
 export const SESSION_TAG_BYTES = 16;
 /** Length of the hello payload: u32 party count, u32 reserved (0). */
 export const HELLO_PAYLOAD_BYTES = 8;
+/** Longest reason in a close frame (UTF-8 bytes). */
+export const CLOSE_REASON_MAX_BYTES = 1024;
 /** Largest value of the u32 length field. */
 export const FRAME_LENGTH_MAX = 0xffff_ffff;
 /** Default limit on one frame: 256 MiB, header included. */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
 /** Frame kinds (byte 5). */
-export const FrameKind = { hello: 1, data: 2, heartbeat: 3 } as const;
+export const FrameKind = { hello: 1, data: 2, heartbeat: 3, close: 4 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 /** Domain-separation labels of this module. */
@@ -137,6 +139,29 @@ export function encodeHello(parties: number): Uint8Array {
 /** The party count of a hello payload (its length was checked by the decoder). */
 export function decodeHello(payload: Uint8Array): number {
   return new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(0, true);
+}
+
+/**
+ * The close payload: why the sender stops (UTF-8, empty when it finished
+ * normally), cut to CLOSE_REASON_MAX_BYTES on a character boundary.
+ */
+export function encodeCloseReason(reason: string): Uint8Array {
+  const enc = new TextEncoder();
+  let out = enc.encode(reason);
+  let chars = reason.length;
+  while (out.length > CLOSE_REASON_MAX_BYTES) {
+    chars = Math.floor(chars * 0.9);
+    // Never split a surrogate pair (it would encode as U+FFFD).
+    const code = reason.charCodeAt(chars - 1);
+    if (code >= 0xd800 && code <= 0xdbff) chars--;
+    out = enc.encode(reason.slice(0, chars));
+  }
+  return out;
+}
+
+/** The reason of a close payload; invalid UTF-8 is replaced, never thrown. */
+export function decodeCloseReason(payload: Uint8Array): string {
+  return new TextDecoder('utf-8', { fatal: false }).decode(payload);
 }
 
 export interface FrameDecoderOptions {
@@ -235,7 +260,12 @@ export class FrameDecoder {
     if (h[4] !== FRAME_VERSION)
       return new FrameError('malformed', `unsupported version ${h[4]} (this side speaks 1)`);
     const kind = h[5]!;
-    if (kind !== FrameKind.hello && kind !== FrameKind.data && kind !== FrameKind.heartbeat)
+    if (
+      kind !== FrameKind.hello &&
+      kind !== FrameKind.data &&
+      kind !== FrameKind.heartbeat &&
+      kind !== FrameKind.close
+    )
       return new FrameError('malformed', `unknown frame kind ${kind}`);
     const total = dv.getUint32(8, true);
     if (total > this.maxFrameBytes)
@@ -255,6 +285,11 @@ export class FrameDecoder {
       return new FrameError('malformed', `round ${round} in a ${kindName(kind)} frame`);
     if (kind === FrameKind.hello && payloadLength !== HELLO_PAYLOAD_BYTES)
       return new FrameError('malformed', `hello payload of ${payloadLength} bytes, expected 8`);
+    if (kind === FrameKind.close && payloadLength > CLOSE_REASON_MAX_BYTES)
+      return new FrameError(
+        'malformed',
+        `close reason of ${payloadLength} bytes, at most ${CLOSE_REASON_MAX_BYTES}`,
+      );
     if (kind === FrameKind.heartbeat && payloadLength !== 0)
       return new FrameError('malformed', `heartbeat with a payload of ${payloadLength} bytes`);
     return {
@@ -277,7 +312,9 @@ export function kindName(kind: number): string {
       ? 'data'
       : kind === FrameKind.heartbeat
         ? 'heartbeat'
-        : `kind ${kind}`;
+        : kind === FrameKind.close
+          ? 'close'
+          : `kind ${kind}`;
 }
 
 /** Constant-shape comparison of two session tags (tags are public; no timing concern). */

@@ -26,6 +26,8 @@ import {
   encodeFrameHeader,
   encodeHello,
   decodeHello,
+  encodeCloseReason,
+  decodeCloseReason,
   FrameDecoder,
   FrameKind,
   FRAME_HEADER_BYTES,
@@ -558,6 +560,8 @@ class Link {
   #greetingDone = false;
   #greetingError: ConnectError | undefined;
   #lastSocketError = '';
+  /** The peer sent its close frame: nothing after it is read. */
+  #peerClosed = false;
 
   constructor(
     readonly peer: number,
@@ -621,7 +625,7 @@ class Link {
 
   #onData(chunk: Buffer): void {
     this.lastRx = Date.now();
-    if (this.failure && this.failure.reason !== 'peer-closed') return;
+    if (this.#peerClosed || (this.failure && this.failure.reason !== 'peer-closed')) return;
     const { frames, error } = this.decoder.push(chunk);
     for (const f of frames) {
       if (!this.#onFrame(f)) return;
@@ -642,6 +646,26 @@ class Link {
       this.#violation(
         'wrong-session',
         `${kindName(f.kind)} frame of another session (session id, suite or federation file differ)`,
+      );
+      return false;
+    }
+    if (f.kind === FrameKind.close) {
+      const why = decodeCloseReason(f.payload);
+      this.#peerClosed = true;
+      if (!this.#greetingDone)
+        this.#endGreeting(
+          new ConnectError(
+            'refused',
+            this.peer,
+            this.id,
+            `party ${this.id} refused the link: ${why || 'no reason given'}`,
+          ),
+        );
+      this.fail(
+        'peer-closed',
+        why
+          ? `party ${this.id} aborted: ${why}`
+          : `party ${this.id} finished and closed the connection`,
       );
       return false;
     }
@@ -705,7 +729,23 @@ class Link {
     }
     this.inbox.clear();
     this.fail(reason, detail);
+    // Tell the peer why it is cut off (header fields only, never payload bytes).
+    this.sendClose(`refused your frames: ${reason}: ${detail}`);
     this.hangUp();
+  }
+
+  /** Writes a close frame with `reason` ('' for a normal end), if the socket still takes writes. */
+  sendClose(reason: string): void {
+    if (this.socket.destroyed || !this.socket.writable || this.blocked) return;
+    const payload = encodeCloseReason(reason);
+    this.write(
+      encodeFrameHeader(
+        { kind: FrameKind.close, sender: this.cfg.self, round: 0, session: this.cfg.tag },
+        payload.length,
+      ),
+      payload,
+    );
+    this.uncork();
   }
 
   /**
@@ -986,8 +1026,28 @@ export class TlsTransport implements Transport {
     });
   }
 
-  /** Closes every link at once; pending receives reject with 'closed'. Queued frames are dropped. */
-  close(): void {
+  /**
+   * This transport, closing with the reason `why()` gives at close time: a
+   * Party's close() after an abort then tells every peer why (its ProtocolAbort
+   * message, which carries no secrets), so they can name the root cause.
+   */
+  reportingAborts(why: () => string | undefined): Transport {
+    return {
+      self: this.self,
+      parties: this.parties,
+      sessionId: this.sessionId,
+      send: (to, round, payload) => this.send(to, round, payload),
+      receive: (from, round, deadlineMs) => this.receive(from, round, deadlineMs),
+      close: () => this.close(why()),
+    };
+  }
+
+  /**
+   * Closes every link at once: each peer gets a close frame with `reason`
+   * (none: finished normally); pending receives reject with 'closed'.
+   * Frames still queued behind backpressure are dropped (see shutdown).
+   */
+  close(reason?: string): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
@@ -1000,8 +1060,10 @@ export class TlsTransport implements Transport {
       l.waiters.clear();
       l.uncork();
       // end() sends what the socket holds, then close_notify and FIN.
-      if (l.queue.length === 0) l.socket.end();
-      else l.socket.destroy();
+      if (l.queue.length === 0) {
+        if (!l.failure || l.failure.reason === 'peer-closed') l.sendClose(reason ?? '');
+        l.socket.end();
+      } else l.socket.destroy();
     }
     for (const w of this.#drainWaiters.splice(0)) w();
   }
