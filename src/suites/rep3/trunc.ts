@@ -7,11 +7,13 @@
  * three, private authenticated channels). Nothing is revealed: the one value
  * opened (to parties 0 and 2 only) is masked by a uniform 64-bit r.
  *
- * Method: the mask-and-open truncation with a known top bit (Escudero,
- * Ghosh, Keller, Rachuri, Scholl, "Improved Primitives for MPC over Mixed
- * Arithmetic-Binary Circuits", CRYPTO 2020, section 5.1: open x + 2^(k-1) + r
- * and correct with r's top bit), adapted to three parties so that it needs
- * no random-bit preprocessing. For x' = x + 2^62 in [0, 2^63] (bound <= 63):
+ * Method: the mask-and-open truncation that corrects with the top bit of the
+ * mask (the probabilistic truncation of Escudero, Ghosh, Keller, Rachuri,
+ * Scholl, "Improved Primitives for MPC over Mixed Arithmetic-Binary
+ * Circuits", CRYPTO 2020: open x + 2^(k-1) + r, then fix the wrap with
+ * r_{k-1}), adapted to three parties so that the mask needs no random-bit
+ * preprocessing: one party knows it, and the value is opened only to the
+ * two others. For x' = x + 2^62 in [0, 2^63] (bound <= 63):
  *
  *   r = u + v with u = F(k_1) (parties 0, 1) and v = F(k_2) (parties 1, 2):
  *   party 1 knows r, parties 0 and 2 each know only half of it.
