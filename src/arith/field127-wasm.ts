@@ -68,6 +68,7 @@ const ltU = bin(0x54); // i64.lt_u -> i32
 const eq = bin(0x51); // i64.eq -> i32
 const add32 = bin(0x6a);
 const sub32 = bin(0x6b);
+const mul32 = bin(0x6c);
 const and32 = bin(0x71);
 const extU = (a: Code): Code => [...a, 0xad]; // i64.extend_i32_u
 const wrap = (a: Code): Code => [...a, 0xa7]; // i32.wrap_i64
@@ -162,6 +163,11 @@ function accFull(C: number[], p: number, a: number[], b: number[]): Code {
  * out + off: carry propagation, the fold of bits >= 127, and p -> 0.
  */
 function tail(D: number[], lo: number, hi: number, e: number, outAddr: Code, off: number): Code {
+  return [...reduceColumns(D, lo, hi, e), ...canonicalStore(lo, hi, outAddr, off)];
+}
+
+/** Columns D[0..3] (each below 2^62) to (lo, hi) below 2^127 (p possible). */
+function reduceColumns(D: number[], lo: number, hi: number, e: number): Code {
   const [d0, d1, d2, d3] = D as [number, number, number, number];
   return [
     ...set(d1, add(get(d1), shrU(get(d0), K32))),
@@ -172,7 +178,6 @@ function tail(D: number[], lo: number, hi: number, e: number, outAddr: Code, off
     ...set(lo, orr(and(get(d0), M32), shl(get(d1), K32))),
     ...set(hi, and(orr(and(get(d2), M32), shl(get(d3), K32)), M63)),
     ...foldAdd(lo, hi, e),
-    ...canonicalStore(lo, hi, outAddr, off),
   ];
 }
 
@@ -403,6 +408,107 @@ function kFromSigned(): { fn: Fn; body: Code } {
   return { fn, body };
 }
 
+/**
+ * The sender's side of Gennaro-Rabin-Rabin degree reduction, fused:
+ * e = lambda * d with d = a[i] * b[i] (mode 1) or d = a[i] (mode 0), then
+ * for each output j: out_j[i] = e + sum_{k=1..t} c_k[i] x_j^k.
+ * Coefficient table: t entries (i64 pointer). Output table: entries of
+ * 8 (1 + t) bytes: (i64 pointer, then x_j^1 .. x_j^t as i64, each < 2^32).
+ * lambda is a signed integer with |lambda| < 2^32.
+ */
+function kGrr(): { fn: Fn; body: Code } {
+  // a, b, mode, lambda, ctab, t, otab, nout, n
+  const fn = new Fn('grr', [I32, I32, I32, I64, I32, I32, I32, I32, I32]);
+  const [A, B, MODE, LAMBDA, CT, T, OT, NOUT, N] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [J, K, OP, CP, PP, OFF] = [fn.i32(), fn.i32(), fn.i32(), fn.i32(), fn.i32(), fn.i32()];
+  const [lo, hi, p, e, m, s] = fn.many(6);
+  const a = fn.many(4);
+  const b = fn.many(4);
+  const C = fn.many(8);
+  const E = fn.many(5);
+  const D = fn.many(5);
+  const at = (base: number) => add32(get(base), get(OFF));
+  const product: Code = [
+    ...limbs(at(A), 0, lo, hi, a),
+    ...limbs(at(B), 0, lo, hi, b),
+    ...C.flatMap((c) => set(c, c64(0n))),
+    ...accFull(C, p, a, b),
+    ...foldColumns(C),
+    ...reduceColumns(C.slice(0, 4), lo, hi, e),
+  ];
+  const plain: Code = [...set(lo, load(at(A), 0)), ...set(hi, and(load(at(A), 8), M63))];
+  const body = [
+    ...set(m, shrS(get(LAMBDA), c64(63n))),
+    ...set(s, sub(xor(get(LAMBDA), get(m)), get(m))),
+    ...loopDown(N, [
+      // if (mode) d = a * b else d = a; result in (lo, hi)
+      ...eqz32(get(MODE)),
+      0x04,
+      0x40, // if
+      ...plain,
+      0x05, // else
+      ...product,
+      0x0b, // end
+      // E = columns of lambda * d, the sign applied as p - d = ~d.
+      ...set(lo, xor(get(lo), get(m))),
+      ...set(hi, and(xor(get(hi), get(m)), M63)),
+      ...set(a[0], and(get(lo), M32)),
+      ...set(a[1], shrU(get(lo), K32)),
+      ...set(a[2], and(get(hi), M32)),
+      ...set(a[3], shrU(get(hi), K32)),
+      ...E.flatMap((x) => set(x, c64(0n))),
+      ...[0, 1, 2, 3].flatMap((i) => accProduct(E, i, p, get(a[i]!), get(s))),
+      ...set(J, get(NOUT)),
+      ...set(OP, get(OT)),
+      ...loopDown(J, [
+        ...D.flatMap((x, i) => set(x, get(E[i]!))),
+        ...set(CP, get(CT)),
+        ...set(PP, add32(get(OP), c32(8))),
+        ...set(K, get(T)),
+        ...loopDown(K, [
+          ...limbs(add32(wrap(load(get(CP), 0)), get(OFF)), 0, lo, hi, a),
+          ...set(e, load(get(PP), 0)),
+          ...[0, 1, 2, 3].flatMap((i) => accProduct(D, i, p, get(a[i]!), get(e))),
+          ...set(CP, add32(get(CP), c32(8))),
+          ...set(PP, add32(get(PP), c32(8))),
+        ]),
+        ...set(D[0], add(get(D[0]), shl(get(D[4]), c64(1n)))),
+        ...tail(D.slice(0, 4), lo, hi, e, add32(wrap(load(get(OP), 0)), get(OFF)), 0),
+        ...set(OP, add32(get(OP), mul32(add32(get(T), c32(1)), c32(8)))),
+      ]),
+      ...set(OFF, add32(get(OFF), c32(16))),
+    ]),
+  ];
+  return { fn, body };
+}
+
+/** out[i] = sum_j v_j[i]; table of k i64 pointers (k < 2^31). */
+function kSumVecs(): { fn: Fn; body: Code } {
+  const fn = new Fn('sumVecs', [I32, I32, I32, I32]); // table, k, out, n
+  const [T, K, O, N] = [0, 1, 2, 3];
+  const [J, TP, OFF] = [fn.i32(), fn.i32(), fn.i32()];
+  const [lo, hi, e] = fn.many(3);
+  const a = fn.many(4);
+  const body = loopDown(N, [
+    ...a.flatMap((x) => set(x, c64(0n))),
+    ...set(J, get(K)),
+    ...set(TP, get(T)),
+    ...loopDown(J, [
+      ...set(e, extU(add32(wrap(load(get(TP), 0)), get(OFF)))),
+      ...set(lo, load(wrap(get(e)), 0)),
+      ...set(hi, and(load(wrap(get(e)), 8), M63)),
+      ...set(a[0], add(get(a[0]), and(get(lo), M32))),
+      ...set(a[1], add(get(a[1]), shrU(get(lo), K32))),
+      ...set(a[2], add(get(a[2]), and(get(hi), M32))),
+      ...set(a[3], add(get(a[3]), shrU(get(hi), K32))),
+      ...set(TP, add32(get(TP), c32(8))),
+    ]),
+    ...tail(a, lo, hi, e, add32(get(O), get(OFF)), 0),
+    ...set(OFF, add32(get(OFF), c32(16))),
+  ]);
+  return { fn, body };
+}
+
 const KERNELS = [
   kAdd(false),
   kAdd(true),
@@ -413,6 +519,8 @@ const KERNELS = [
   kLinFull(),
   kSumGroups(),
   kFromSigned(),
+  kGrr(),
+  kSumVecs(),
 ];
 
 /** Pages of 64 KiB: 4 MiB of scratch, enough for chunks of 16,384 elements x 3 operands. */
@@ -478,6 +586,18 @@ export interface Field127Kernels {
   linFull(table: number, k: number, out: number, n: number): void;
   sumGroups(a: number, out: number, q: number, m: number): void;
   fromSigned(input: number, out: number, n: number): void;
+  grr(
+    a: number,
+    b: number,
+    mode: number,
+    lambda: bigint,
+    ctab: number,
+    t: number,
+    otab: number,
+    nout: number,
+    n: number,
+  ): void;
+  sumVecs(table: number, k: number, out: number, n: number): void;
 }
 
 /** Compiles and instantiates the kernels synchronously; undefined where WebAssembly is unavailable. */

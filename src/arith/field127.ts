@@ -123,6 +123,42 @@ function take(out: FieldVec, from: number, len: number, at: number): void {
   out.set(mem64.subarray(at >>> 3, (at >>> 3) + 2 * len), 2 * from);
 }
 
+/** A vector, or several read as their concatenation (saves copying them together). */
+export type Vecs = FieldVec | readonly FieldVec[];
+
+function partsOf(v: Vecs): readonly FieldVec[] {
+  return v instanceof BigUint64Array ? [v] : v;
+}
+
+/** Number of elements in a vector or list of parts. */
+export function vecsLength(v: Vecs): number {
+  return totalLength(partsOf(v));
+}
+
+function totalLength(parts: readonly FieldVec[]): number {
+  let n = 0;
+  for (const p of parts) n += length(p);
+  return n;
+}
+
+/** Copies elements [from, from + len) of the concatenation of `parts` to memory at `at`. */
+function putParts(parts: readonly FieldVec[], from: number, len: number, at: number): void {
+  let skip = from;
+  for (const p of parts) {
+    const pl = length(p);
+    if (skip >= pl) {
+      skip -= pl;
+      continue;
+    }
+    const k = Math.min(pl - skip, len);
+    put(p, skip, k, at);
+    at += k * ELEMENT_BYTES;
+    len -= k;
+    skip = 0;
+    if (len === 0) return;
+  }
+}
+
 type BinKernel = (a: number, b: number, out: number, n: number, bStride: number) => void;
 
 /** out[i] = f(a[i], b[i]), or f(a[i], b[0]) when `bcast`. */
@@ -301,6 +337,112 @@ export function dotGroups(a: FieldVec, b: FieldVec, m: number): FieldVec {
     }
     out[2 * j] = acc[0]!;
     out[2 * j + 1] = acc[1]!;
+  }
+  return out;
+}
+
+/**
+ * The sender's side of a degree reduction (Gennaro-Rabin-Rabin), fused in
+ * one pass: with d = a * b (or d = a when b is undefined) and e = lambda d,
+ * returns for each row j of `powers` (x_j^1, ..., x_j^t) the vector
+ * e + sum_k c_k x_j^k, where the t coefficient vectors c_k are drawn by
+ * `fill` (raw random bytes, 16 per element; the top bit is ignored).
+ * `lambda` and the powers must be integers below 2^32 in magnitude.
+ * @throws {RangeError} on mismatched lengths or coefficients out of range.
+ */
+export function polyShares(
+  av: Vecs,
+  bv: Vecs | undefined,
+  lambda: bigint,
+  powers: ReadonlyArray<readonly bigint[]>,
+  fill: (out: Uint8Array) => void,
+): FieldVec[] {
+  const a = partsOf(av);
+  const b = bv === undefined ? undefined : partsOf(bv);
+  const n = totalLength(a);
+  if (b && totalLength(b) !== n) {
+    throw new RangeError(`field127.polyShares: vector lengths differ (${n} and ${totalLength(b)})`);
+  }
+  const t = powers[0]?.length ?? 0;
+  const small = (x: bigint) => x > -SMALL && x < SMALL;
+  if (!small(lambda) || powers.some((row) => row.length !== t || !row.every(small))) {
+    throw new RangeError('field127.polyShares: lambda and powers must be below 2^32');
+  }
+  if (!K) return referencePolyShares(concat(a), b && concat(b), lambda, powers, fill);
+  const outs = powers.map(() => alloc(n));
+  const nout = powers.length;
+  if (8 * (t + nout * (1 + t)) > TABLE_BYTES) {
+    throw new RangeError(`field127.polyShares: ${nout} outputs of degree ${t} exceed the table`);
+  }
+  const ch = chunkFor(2 + t + nout);
+  const A = SCRATCH;
+  const B = A + ch * ELEMENT_BYTES;
+  const Cb = B + ch * ELEMENT_BYTES;
+  const Ob = Cb + t * ch * ELEMENT_BYTES;
+  const otab = TABLE + 8 * t;
+  for (let k = 0; k < t; k++) memI64[(TABLE >>> 3) + k] = BigInt(Cb + k * ch * ELEMENT_BYTES);
+  for (let j = 0; j < nout; j++) {
+    const w = (otab >>> 3) + j * (1 + t);
+    memI64[w] = BigInt(Ob + j * ch * ELEMENT_BYTES);
+    for (let k = 0; k < t; k++) memI64[w + 1 + k] = powers[j]![k]!;
+  }
+  const bytes = new Uint8Array(K.memory.buffer);
+  for (let off = 0; off < n; off += ch) {
+    const len = Math.min(ch, n - off);
+    putParts(a, off, len, A);
+    if (b) putParts(b, off, len, B);
+    for (let k = 0; k < t; k++) {
+      const at = Cb + k * ch * ELEMENT_BYTES;
+      fill(bytes.subarray(at, at + len * ELEMENT_BYTES));
+    }
+    K.grr(A, B, b ? 1 : 0, lambda, TABLE, t, otab, nout, len);
+    for (let j = 0; j < nout; j++) take(outs[j]!, off, len, Ob + j * ch * ELEMENT_BYTES);
+  }
+  return outs;
+}
+
+function referencePolyShares(
+  a: FieldVec,
+  b: FieldVec | undefined,
+  lambda: bigint,
+  powers: ReadonlyArray<readonly bigint[]>,
+  fill: (out: Uint8Array) => void,
+): FieldVec[] {
+  const n = length(a);
+  const t = powers[0]?.length ?? 0;
+  const e = reference.mulScalar(b ? reference.mul(a, b) : a, lambda);
+  const cs = Array.from({ length: t }, () => {
+    const c = alloc(n);
+    fill(new Uint8Array(c.buffer));
+    return clearTopBits(c);
+  });
+  return powers.map((row) => reference.linearCombination([e, ...cs], [1n, ...row]));
+}
+
+/** out[i] = sum_j vs[j][i]. @throws {RangeError} when there are no vectors or lengths differ. */
+export function sumVectors(vs: readonly FieldVec[]): FieldVec {
+  if (vs.length === 0) throw new RangeError('field127.sumVectors: no vectors');
+  for (const v of vs) checkLength('field127.sumVectors', vs[0]!, v);
+  if (!K)
+    return reference.linearCombination(
+      vs,
+      vs.map(() => 1n),
+    );
+  const k = vs.length;
+  if (8 * k > TABLE_BYTES) {
+    const half = k >> 1;
+    return add(sumVectors(vs.slice(0, half)), sumVectors(vs.slice(half)));
+  }
+  const n = length(vs[0]!);
+  const out = alloc(n);
+  const ch = chunkFor(k + 1);
+  const O = SCRATCH + k * ch * ELEMENT_BYTES;
+  for (let j = 0; j < k; j++) memI64[(TABLE >>> 3) + j] = BigInt(SCRATCH + j * ch * ELEMENT_BYTES);
+  for (let off = 0; off < n; off += ch) {
+    const len = Math.min(ch, n - off);
+    for (let j = 0; j < k; j++) put(vs[j]!, off, len, SCRATCH + j * ch * ELEMENT_BYTES);
+    K.sumVecs(TABLE, k, O, len);
+    take(out, off, len, O);
   }
   return out;
 }

@@ -16,10 +16,18 @@
  * Bounds follow the program API: every element x satisfies
  * -2^(b-1) <= x < 2^(b-1).
  *
- * Random bits: each of the parties 0..t inputs a private random bit and the
- * bits are XORed (x + y - 2xy); any t parties miss at least one of them.
- * This replaces the square-root method (a / sqrt(a^2)), whose public
- * exponentiation per bit (125 squarings) costs more than one multiplication.
+ * Random bits (instead of the square-root method, whose public
+ * exponentiation per bit, 125 squarings, costs more than a multiplication):
+ * parties 0..t-1 each input a private random bit, the inputs are XORed
+ * (x + y - 2xy), and the result is XORed with a bit beta drawn from the PRSS
+ * key of the set A = {0..t-1}, which every party outside A knows and no party
+ * in A does. Any t parties miss one of these t + 1 bits. beta's sharing is
+ * the public polynomial beta phi_A(X), so the last XOR needs no product of
+ * two secret shares: only the degree reduction of y + beta phi_A (1 - 2y).
+ *
+ * Bit positions are stored by blocks of n elements, even positions first
+ * (0, 2, 4, ...), then odd ones (1, 3, ...), so that the pairs (2k, 2k+1)
+ * that the first level of every bit circuit combines are two contiguous runs.
  */
 import * as F from '../../arith/field127.js';
 import type { ShamirSuite } from './shamir.js';
@@ -33,24 +41,33 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 /** n shared random bits (0/1), uniform and unknown to any t parties. */
 export async function randomBitsField(s: ShamirSuite, n: number): Promise<F.FieldVec> {
   if (n === 0) return F.alloc(0);
-  const contributors = range(s.t + 1);
+  const A = range(s.t);
   let level = await Promise.all(
-    contributors.map((k) =>
+    A.map((k) =>
       s.inputField(k, k === s.me ? privateBits(s, n) : undefined, n, 'shamir.randomBits'),
     ),
   );
-  // XOR tree: x ^ y = x + y - 2xy, one round per level.
   while (level.length > 1) {
     const half = level.length >> 1;
-    const xs = F.concat(range(half).map((k) => level[2 * k]!));
-    const ys = F.concat(range(half).map((k) => level[2 * k + 1]!));
+    const xs = range(half).map((k) => level[2 * k]!);
+    const ys = range(half).map((k) => level[2 * k + 1]!);
     const xy = await s.mulField(xs, ys, 'shamir.randomBits');
-    const x = F.sub(F.add(xs, ys), F.mulScalar(xy, 2n));
+    // x ^ y = x + y - 2xy
+    const x = F.linearCombination([F.concat(xs), F.concat(ys), xy], [1n, 1n, -2n]);
     const next = range(half).map((k) => F.slice(x, k * n, (k + 1) * n));
     if (level.length & 1) next.push(level[level.length - 1]!);
     level = next;
   }
-  return level[0]!;
+  const y = level[0]!;
+  // Drawn right before the exchange that uses it (see ./prss.ts on draw order).
+  const beta = s.prss.setBits(A, n);
+  let w = y;
+  if (beta) {
+    // y ^ beta as a degree-2t sharing: y + beta phi (1 - 2y) = beta ? phi + (1 - 2 phi) y : y.
+    const flipped = F.addScalar(F.mulScalar(y, 1n - 2n * beta.phi), beta.phi);
+    w = selectByBits(beta.bits, flipped, y);
+  }
+  return s.reshare(w, undefined, 'shamir.randomBits');
 }
 
 /** n private random bits of this party, as field elements. */
@@ -62,67 +79,122 @@ function privateBits(s: ShamirSuite, n: number): F.FieldVec {
   return out;
 }
 
+/** out[i] = bits[i] ? ifOne[i] : ifZero[i] (public bits). */
+function selectByBits(bits: Uint8Array, ifOne: F.FieldVec, ifZero: F.FieldVec): F.FieldVec {
+  const out = F.alloc(bits.length);
+  const uo = new Uint32Array(out.buffer);
+  const u1 = u32(ifOne);
+  const u0 = u32(ifZero);
+  for (let i = 0; i < bits.length; i++) {
+    const src = bits[i] ? u1 : u0;
+    const k = 4 * i;
+    uo[k] = src[k]!;
+    uo[k + 1] = src[k + 1]!;
+    uo[k + 2] = src[k + 2]!;
+    uo[k + 3] = src[k + 3]!;
+  }
+  return out;
+}
+
+function u32(v: F.FieldVec): Uint32Array {
+  return new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
+}
+
+/** Bit position of each block: even positions first, then odd ones. */
+function positions(m: number): number[] {
+  return [...range(Math.ceil(m / 2)).map((k) => 2 * k), ...range(m >> 1).map((k) => 2 * k + 1)];
+}
+
 interface Masked {
-  /** Elements per bit position. */
+  /** Elements per block. */
   readonly n: number;
   /** Bit positions. */
   readonly m: number;
   /** The public low m bits of c, as field elements. */
   readonly cLow: F.FieldVec;
-  /** Bit j of element i of c at j * n + i. */
+  /** Bit positions(m)[b] of element i of c at b * n + i. */
   readonly cBits: Uint8Array;
-  /** The shared random bits, bit j of element i at j * n + i. */
+  /** The shared random bits, in the same block layout. */
   readonly r: F.FieldVec;
   /** r' = sum_j 2^j r_j. */
   readonly rLow: F.FieldVec;
+  /** r_(2k) r_(2k+1) for k < m/2, block k at k * n (when asked for). */
+  readonly pairs: F.FieldVec | undefined;
 }
 
-/** Opens c = a + 2^m r'' + r' (Catrina-de Hoogh, Mod2m steps 1-3). */
-async function maskedOpen(
-  s: ShamirSuite,
-  a: F.FieldVec,
-  m: number,
-  l: number,
-  op: string,
-): Promise<Masked> {
-  const n = F.length(a);
-  const r = await randomBitsField(s, m * n);
-  const rLow =
-    m === 0
-      ? F.alloc(n)
-      : F.linearCombination(
-          range(m).map((j) => F.slice(r, j * n, (j + 1) * n)),
-          range(m).map((j) => pow2(j)),
-        );
-  // Drawn right before the open's exchange (see ./prss.ts on draw order).
-  const rHigh = s.prss.randomInt(n, l);
-  const c = await s.openAll(F.add(F.add(a, rLow), F.mulScalar(rHigh, pow2(m))), op);
-  const cLow = F.keepLowBits(c.slice(), m);
-  const cBits = new Uint8Array(m * n);
-  const u = new Uint32Array(c.buffer, c.byteOffset, 4 * n);
-  for (let j = 0; j < m; j++) {
-    const w = j >>> 5;
-    const sh = j & 31;
-    for (let i = 0; i < n; i++) cBits[j * n + i] = (u[4 * i + w]! >>> sh) & 1;
+/** sum_b 2^(pos[b]) v_b, in groups of 31 positions so that the small-coefficient kernel applies. */
+function weightedBits(r: F.FieldVec, n: number, pos: readonly number[]): F.FieldVec {
+  let acc: F.FieldVec | undefined;
+  for (let g = 0; 31 * g < Math.max(0, ...pos) + 1; g++) {
+    const blocks = pos.map((p, b) => [p, b] as const).filter(([p]) => Math.floor(p / 31) === g);
+    if (blocks.length === 0) continue;
+    const part = F.linearCombination(
+      blocks.map(([, b]) => F.slice(r, b * n, (b + 1) * n)),
+      blocks.map(([p]) => pow2(p - 31 * g)),
+    );
+    const scaled = g === 0 ? part : F.mulScalar(part, pow2(31 * g));
+    acc = acc ? F.add(acc, scaled) : scaled;
   }
-  return { n, m, cLow, cBits, r, rLow };
+  return acc ?? F.alloc(n);
 }
 
 /**
- * Per bit position j (Catrina-de Hoogh BitLT): e_j = [c_j == r_j] and
- * g_j = [c_j < r_j] = (1 - c_j) r_j, both linear in r_j since c is public.
+ * Opens c = a + 2^m r'' + r' (Catrina-de Hoogh, Mod2m steps 1-3) with the
+ * given random bits (m blocks); with `pairs`, computes r_(2k) r_(2k+1) in the
+ * same round (they do not depend on c).
  */
-function equalAndLess(mk: Masked): { e: F.FieldVec; g: F.FieldVec } {
-  const notR = F.addScalar(F.neg(mk.r), 1n);
-  const e = F.alloc(mk.cBits.length);
-  const g = F.alloc(mk.cBits.length);
-  const ue = new Uint32Array(e.buffer);
-  const ug = new Uint32Array(g.buffer);
-  const ur = new Uint32Array(mk.r.buffer, mk.r.byteOffset, 2 * mk.r.length);
-  const un = new Uint32Array(notR.buffer);
-  for (let i = 0; i < mk.cBits.length; i++) {
+async function maskedOpen(
+  s: ShamirSuite,
+  a: F.FieldVec,
+  r: F.FieldVec,
+  m: number,
+  l: number,
+  op: string,
+  pairs: boolean,
+): Promise<Masked> {
+  const n = F.length(a);
+  const pos = positions(m);
+  const rLow = weightedBits(r, n, pos);
+  const half = Math.ceil(m / 2);
+  const np = m >> 1;
+  // Drawn right before the open's exchange (see ./prss.ts on draw order).
+  const rHigh = s.prss.randomInt(n, l);
+  const [c, pp] = await Promise.all([
+    s.openAll(F.add(F.add(a, rLow), F.mulScalar(rHigh, pow2(m))), op),
+    pairs && np > 0
+      ? s.mulField(F.slice(r, 0, np * n), F.slice(r, half * n, (half + np) * n), op)
+      : undefined,
+  ]);
+  const cLow = F.keepLowBits(c.slice(), m);
+  const cBits = new Uint8Array(m * n);
+  const u = u32(c);
+  pos.forEach((j, b) => {
+    const w = j >>> 5;
+    const sh = j & 31;
+    for (let i = 0; i < n; i++) cBits[b * n + i] = (u[4 * i + w]! >>> sh) & 1;
+  });
+  return { n, m, cLow, cBits, r, rLow, pairs: pp };
+}
+
+/**
+ * For blocks [from, to): e = [c_j == r_j] and g = [c_j < r_j] = (1 - c_j) r_j,
+ * both linear in r_j since c is public (Catrina-de Hoogh BitLT).
+ */
+function equalAndLess(mk: Masked, from: number, to: number): { e: F.FieldVec; g: F.FieldVec } {
+  const { n } = mk;
+  const r = F.slice(mk.r, from * n, to * n);
+  const notR = F.addScalar(F.neg(r), 1n);
+  const len = (to - from) * n;
+  const e = F.alloc(len);
+  const g = F.alloc(len);
+  const ue = u32(e);
+  const ug = u32(g);
+  const ur = u32(r);
+  const un = u32(notR);
+  const base = from * n;
+  for (let i = 0; i < len; i++) {
     const k = 4 * i;
-    if (mk.cBits[i]) {
+    if (mk.cBits[base + i]) {
       ue[k] = ur[k]!;
       ue[k + 1] = ur[k + 1]!;
       ue[k + 2] = ur[k + 2]!;
@@ -142,29 +214,90 @@ function equalAndLess(mk: Masked): { e: F.FieldVec; g: F.FieldVec } {
 }
 
 interface Node {
-  /** Undefined where no later step needs it. */
-  readonly e: F.FieldVec | undefined;
+  readonly e: F.FieldVec;
   readonly g: F.FieldVec;
 }
 
 /**
- * [c < r] over m bit positions by a binary tree of the operator
- * (e, g)_hi o (e, g)_lo = (e_hi e_lo, g_hi + e_hi g_lo): the most significant
- * differing bit decides. ceil(log2 m) rounds, about 2m multiplications.
+ * The operator (e, g)_hi o (e, g)_lo = (e_hi e_lo, g_hi + e_hi g_lo) on the
+ * pairs (2k, 2k+1), from P = r_(2k) r_(2k+1) alone: with c public, both
+ * are affine in r_lo, r_hi and P. By (c_hi, c_lo):
+ *   (0,0): e = 1 - S, g = S with S = r_lo + r_hi - P;  (0,1): e = r_lo - P, g = r_hi;
+ *   (1,0): e = r_hi - P, g = P;                         (1,1): e = P, g = 0.
+ * Returns the m/2 pair nodes in position order.
+ */
+function pairNodes(mk: Masked): Node[] {
+  const { n, m } = mk;
+  const np = m >> 1;
+  if (np === 0) return [];
+  const half = Math.ceil(m / 2);
+  const P = mk.pairs!;
+  const rLo = F.slice(mk.r, 0, np * n);
+  const rHi = F.slice(mk.r, half * n, (half + np) * n);
+  const S = F.sub(F.add(rLo, rHi), P);
+  const notS = F.addScalar(F.neg(S), 1n);
+  const loP = F.sub(rLo, P);
+  const hiP = F.sub(rHi, P);
+  const len = np * n;
+  const e = F.alloc(len);
+  const g = F.alloc(len);
+  const [ue, ug, uS, uN, uL, uH, uP, uRh] = [e, g, S, notS, loP, hiP, P, rHi].map(u32) as [
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+  ];
+  for (let i = 0; i < len; i++) {
+    const cLo = mk.cBits[i]!;
+    const cHi = mk.cBits[half * n + i]!;
+    const se = cHi ? (cLo ? uP : uH) : cLo ? uL : uN;
+    const sg = cHi ? (cLo ? undefined : uP) : cLo ? uRh : uS;
+    const k = 4 * i;
+    ue[k] = se[k]!;
+    ue[k + 1] = se[k + 1]!;
+    ue[k + 2] = se[k + 2]!;
+    ue[k + 3] = se[k + 3]!;
+    if (sg) {
+      ug[k] = sg[k]!;
+      ug[k + 1] = sg[k + 1]!;
+      ug[k + 2] = sg[k + 2]!;
+      ug[k + 3] = sg[k + 3]!;
+    }
+  }
+  return range(np).map((k) => ({
+    e: F.slice(e, k * n, (k + 1) * n),
+    g: F.slice(g, k * n, (k + 1) * n),
+  }));
+}
+
+/** The node of the top position m - 1 when m is odd (it has no partner). */
+function oddNode(mk: Masked): Node[] {
+  if (!(mk.m & 1)) return [];
+  const b = Math.ceil(mk.m / 2) - 1; // the last even block
+  return [equalAndLess(mk, b, b + 1)];
+}
+
+/**
+ * [c < r] over m bit positions by a binary tree of the operator o: the most
+ * significant differing bit decides. The first level comes from the pair
+ * products; then ceil(log2(m/2)) rounds of about 2 multiplications per node.
  */
 async function bitLessThan(s: ShamirSuite, mk: Masked): Promise<F.FieldVec> {
-  const { n, m } = mk;
-  const { e, g } = equalAndLess(mk);
-  let nodes: Node[] = range(m).map((j) => ({
-    // The lowest node is only ever the low operand: its e is never used.
-    e: j === 0 ? undefined : F.slice(e, j * n, (j + 1) * n),
-    g: F.slice(g, j * n, (j + 1) * n),
-  }));
+  let nodes: Array<{ e: F.FieldVec | undefined; g: F.FieldVec }> = [
+    ...pairNodes(mk),
+    ...oddNode(mk),
+  ];
+  // The lowest node is only ever the low operand: its e is never used.
+  nodes[0] = { e: undefined, g: nodes[0]!.g };
   while (nodes.length > 1) {
-    const pairs = nodes.length >> 1;
+    const count = nodes.length >> 1;
     const left: F.FieldVec[] = [];
     const right: F.FieldVec[] = [];
-    for (let k = 0; k < pairs; k++) {
+    for (let k = 0; k < count; k++) {
       const lo = nodes[2 * k]!;
       const hi = nodes[2 * k + 1]!;
       left.push(hi.e!);
@@ -174,16 +307,16 @@ async function bitLessThan(s: ShamirSuite, mk: Masked): Promise<F.FieldVec> {
         right.push(lo.e);
       }
     }
-    const prod = await s.mulField(F.concat(left), F.concat(right), 'shamir.bitLT');
-    const next: Node[] = [];
+    const prod = await s.mulField(left, right, 'shamir.bitLT');
+    const n = mk.n;
+    const next: typeof nodes = [];
     let at = 0;
     const take = () => F.slice(prod, n * at, n * ++at);
-    for (let k = 0; k < pairs; k++) {
+    for (let k = 0; k < count; k++) {
       const lo = nodes[2 * k]!;
       const hi = nodes[2 * k + 1]!;
       const eg = take();
-      const ee = lo.e ? take() : undefined;
-      next.push({ e: ee, g: F.add(hi.g, eg) });
+      next.push({ e: lo.e ? take() : undefined, g: F.add(hi.g, eg) });
     }
     if (nodes.length & 1) next.push(nodes[nodes.length - 1]!);
     nodes = next;
@@ -193,15 +326,27 @@ async function bitLessThan(s: ShamirSuite, mk: Masked): Promise<F.FieldVec> {
 
 /**
  * All prefixes [c mod 2^(j+1) < r mod 2^(j+1)] for j < m, by Sklansky's
- * parallel prefix over the same operator: ceil(log2 m) rounds, about
- * m log2 m multiplications. Result: prefix j at j * n + i.
+ * parallel prefix over the operator o (its first level from the pair
+ * products): about log2 m rounds and (m/2) log2 m multiplications pairs.
+ * Returns them by position.
  */
-async function bitLessThanPrefixes(s: ShamirSuite, mk: Masked): Promise<F.FieldVec> {
+async function bitLessThanPrefixes(s: ShamirSuite, mk: Masked): Promise<F.FieldVec[]> {
   const { n, m } = mk;
-  const { e, g } = equalAndLess(mk);
-  const E = range(m).map((j) => F.slice(e, j * n, (j + 1) * n));
-  const G = range(m).map((j) => F.slice(g, j * n, (j + 1) * n));
-  for (let half = 1; half < m; half <<= 1) {
+  const half0 = Math.ceil(m / 2);
+  const even = equalAndLess(mk, 0, half0);
+  const pairs = pairNodes(mk);
+  const E: F.FieldVec[] = [];
+  const G: F.FieldVec[] = [];
+  for (let j = 0; j < m; j++) {
+    if (j & 1) {
+      E.push(pairs[j >> 1]!.e);
+      G.push(pairs[j >> 1]!.g);
+    } else {
+      E.push(F.slice(even.e, (j >> 1) * n, ((j >> 1) + 1) * n));
+      G.push(F.slice(even.g, (j >> 1) * n, ((j >> 1) + 1) * n));
+    }
+  }
+  for (let half = 2; half < m; half <<= 1) {
     const last = half << 1 >= m;
     const targets: number[] = [];
     const left: F.FieldVec[] = [];
@@ -217,14 +362,14 @@ async function bitLessThanPrefixes(s: ShamirSuite, mk: Masked): Promise<F.FieldV
         right.push(E[low]!);
       }
     }
-    const prod = await s.mulField(F.concat(left), F.concat(right), 'shamir.bitLT');
+    const prod = await s.mulField(left, right, 'shamir.bitLT');
     let at = 0;
     for (const j of targets) {
       G[j] = F.add(G[j]!, F.slice(prod, n * at, n * ++at));
       if (!last) E[j] = F.slice(prod, n * at, n * ++at);
     }
   }
-  return F.concat(G);
+  return G;
 }
 
 /**
@@ -246,8 +391,10 @@ export async function shamirTrunc(
       `shamir.trunc: a shift of ${m} bits needs ${b}-bit values, beyond the ${s.compareCapacity}-bit limit`,
     );
   }
+  const n = F.length(x);
   const a = F.addScalar(x, pow2(b - 1));
-  const mk = await maskedOpen(s, a, m, b + STAT_SEC - m, 'shamir.trunc');
+  const r = await randomBitsField(s, m * n);
+  const mk = await maskedOpen(s, a, r, m, b + STAT_SEC - m, 'shamir.trunc', false);
   return F.mulScalar(F.add(F.sub(x, mk.cLow), mk.rLow), F.inv(pow2(m)));
 }
 
@@ -259,29 +406,60 @@ export async function shamirTrunc(
 export async function shamirLtz(s: ShamirSuite, x: F.FieldVec, b: number): Promise<F.FieldVec> {
   const m = b - 1;
   if (m === 0) return F.neg(x); // x in {-1, 0}
+  const n = F.length(x);
   const a = F.addScalar(x, pow2(m));
-  const mk = await maskedOpen(s, a, m, b + STAT_SEC - m, 'shamir.ltz');
+  const r = await randomBitsField(s, m * n);
+  const mk = await maskedOpen(s, a, r, m, b + STAT_SEC - m, 'shamir.ltz', true);
   const u = await bitLessThan(s, mk);
   const floorA = F.sub(F.mulScalar(F.add(F.sub(a, mk.cLow), mk.rLow), F.inv(pow2(m))), u);
   return F.addScalar(F.neg(floorA), 1n);
 }
 
+/** Below this many bits, EQZ multiplies the equality bits out instead of recursing. */
+const EQZ_DIRECT = 6;
+
 /**
  * [x == 0] (Catrina-de Hoogh EQZ): with m = b and a = x + 2^b, x = 0 exactly
- * when (a + r') mod 2^b = r', i.e. when every bit of c' equals the bit of r:
- * the AND of e_j = [c_j == r_j] over a tree, ceil(log2 b) rounds.
+ * when (a + r') mod 2^m = r', i.e. when the number of bit positions where c'
+ * and r differ, s = sum_j (1 - e_j) in [0, m], is 0. s is a smaller number
+ * of ceil(log2(m + 1)) bits, so the same test recurses on it until few bits
+ * remain, which are ANDed by a tree. Random bits for every level are drawn
+ * together, up front.
  */
 export async function shamirEqz(s: ShamirSuite, x: F.FieldVec, b: number): Promise<F.FieldVec> {
-  const a = F.addScalar(x, pow2(b));
-  const mk = await maskedOpen(s, a, b, STAT_SEC, 'shamir.eqz');
-  const { n } = mk;
-  const { e } = equalAndLess(mk);
-  let nodes = range(b).map((j) => F.slice(e, j * n, (j + 1) * n));
+  const n = F.length(x);
+  const sizes = [b];
+  while (sizes[sizes.length - 1]! > EQZ_DIRECT) {
+    sizes.push(Math.ceil(Math.log2(sizes[sizes.length - 1]! + 1)));
+  }
+  const total = sizes.reduce((u, v) => u + v, 0);
+  const bits = await randomBitsField(s, total * n);
+  let value = F.addScalar(x, pow2(b));
+  let off = 0;
+  for (let k = 0; k < sizes.length; k++) {
+    const m = sizes[k]!;
+    const r = F.slice(bits, off * n, (off + m) * n);
+    off += m;
+    const direct = k === sizes.length - 1;
+    const mk = await maskedOpen(s, value, r, m, STAT_SEC, 'shamir.eqz', direct);
+    if (direct) return andAll(s, mk);
+    // s = m - sum_j e_j, an integer in [0, m].
+    const { e } = equalAndLess(mk, 0, m);
+    const sum = F.sumVectors(range(m).map((j) => F.slice(e, j * n, (j + 1) * n)));
+    value = F.addScalar(F.neg(sum), BigInt(m));
+  }
+  throw new Error('shamir.eqz: unreachable');
+}
+
+/** prod_j e_j: the pair products give the first level, then a tree. */
+async function andAll(s: ShamirSuite, mk: Masked): Promise<F.FieldVec> {
+  const n = mk.n;
+  let nodes = [...pairNodes(mk), ...oddNode(mk)].map((v) => v.e);
   while (nodes.length > 1) {
     const half = nodes.length >> 1;
     const prod = await s.mulField(
-      F.concat(range(half).map((k) => nodes[2 * k]!)),
-      F.concat(range(half).map((k) => nodes[2 * k + 1]!)),
+      range(half).map((k) => nodes[2 * k]!),
+      range(half).map((k) => nodes[2 * k + 1]!),
       'shamir.eqz',
     );
     const next = range(half).map((k) => F.slice(prod, k * n, (k + 1) * n));
@@ -299,18 +477,38 @@ export async function shamirEqz(s: ShamirSuite, x: F.FieldVec, b: number): Promi
  * known. Output: bit j of element i at i * k + j.
  */
 export async function shamirBits(s: ShamirSuite, x: F.FieldVec, k: number): Promise<F.FieldVec> {
+  const n = F.length(x);
   const a = F.addScalar(x, pow2(k));
-  const mk = await maskedOpen(s, a, k, STAT_SEC, 'shamir.bits');
-  const { n } = mk;
-  const borrow = await bitLessThanPrefixes(s, mk); // borrow_(j+1) at j * n + i
-  const cBitsField = F.alloc(k * n);
-  const uc = new Uint32Array(cBitsField.buffer);
-  for (let i = 0; i < mk.cBits.length; i++) uc[4 * i] = mk.cBits[i]!;
-  // y_j = c_j - r_j + 2 borrow_(j+1) - borrow_j, with borrow_0 = 0.
-  const borrowBelow = F.concat([F.alloc(n), F.slice(borrow, 0, (k - 1) * n)]);
-  const y = F.linearCombination([cBitsField, mk.r, borrow, borrowBelow], [1n, -1n, 2n, -1n]);
-  // Transpose from bit-major to element-major.
-  const idx = new Uint32Array(k * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) idx[i * k + j] = j * n + i;
-  return F.gather(y, idx);
+  const r = await randomBitsField(s, k * n);
+  const mk = await maskedOpen(s, a, r, k, STAT_SEC, 'shamir.bits', true);
+  const borrow = await bitLessThanPrefixes(s, mk); // borrow_(j+1), by position j
+  const pos = positions(k);
+  const block = new Array<number>(k);
+  pos.forEach((j, b) => (block[j] = b));
+  const out = F.alloc(k * n);
+  const uo = u32(out);
+  for (let j = 0; j < k; j++) {
+    const b = block[j]!;
+    const cj = F.alloc(n);
+    const uc = u32(cj);
+    for (let i = 0; i < n; i++) uc[4 * i] = mk.cBits[b * n + i]!;
+    // y_j = c_j - r_j + 2 borrow_(j+1) - borrow_j, with borrow_0 = 0.
+    const terms = [cj, F.slice(mk.r, b * n, (b + 1) * n), borrow[j]!];
+    const coeffs = [1n, -1n, 2n];
+    if (j > 0) {
+      terms.push(borrow[j - 1]!);
+      coeffs.push(-1n);
+    }
+    const y = u32(F.linearCombination(terms, coeffs));
+    // Scatter to element-major order.
+    for (let i = 0; i < n; i++) {
+      const d = 4 * (i * k + j);
+      const q = 4 * i;
+      uo[d] = y[q]!;
+      uo[d + 1] = y[q + 1]!;
+      uo[d + 2] = y[q + 2]!;
+      uo[d + 3] = y[q + 3]!;
+    }
+  }
+  return out;
 }

@@ -59,6 +59,8 @@ export function binomial(n: number, t: number): number {
 }
 
 interface HeldKey {
+  /** The set A this key belongs to (the parties that do not know it). */
+  readonly set: readonly number[];
   readonly prg: Prg;
   /** f_A(me + 1) with f_A(X) = prod_{a in A} (a + 1 - X). */
   readonly psi: bigint;
@@ -151,6 +153,7 @@ export class Prss {
         zeta.push(xp * psi);
       }
       held.push({
+        set: A,
         prg: new Prg(key, party.crypto),
         psi,
         phi: F.reduce(psi * F.inv(psi0)),
@@ -203,6 +206,25 @@ export class Prss {
       (h) => h.zeta,
       (w) => F.clearTopBits(w),
     );
+  }
+
+  /**
+   * `len` uniform bits from the key of set A, with phi_A(me + 1), where phi_A
+   * is the degree-t polynomial with phi_A(0) = 1 that vanishes on A: so
+   * b phi_A(X) is a sharing of the bit b that needs no communication (the
+   * parties in A, who do not know b, hold 0). Undefined for parties in A.
+   * @throws {RangeError} unless A is a set of t parties.
+   */
+  setBits(A: readonly number[], len: number): { bits: Uint8Array; phi: bigint } | undefined {
+    if (A.length !== this.t) throw new RangeError(`prss.setBits: expected ${this.t} parties in A`);
+    if (A.includes(this.me)) return undefined;
+    const key = this.held.find(
+      (h) => h.set.length === A.length && h.set.every((a, i) => a === A[i]),
+    );
+    if (!key) throw new RangeError(`prss.setBits: no key for the set [${A.join(', ')}]`);
+    const bits = key.prg.bytes(len);
+    for (let i = 0; i < len; i++) bits[i] = bits[i]! & 1;
+    return { bits, phi: key.phi };
   }
 
   /** `len` uniform elements from the key shared with `peer` only. */

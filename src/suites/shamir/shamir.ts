@@ -98,8 +98,8 @@ export class ShamirSuite implements Suite<ShamirShares> {
   /** Lagrange coefficients of the points 1..2t+1 and 1..t+1 at 0 (small integers). */
   readonly lambda2t: readonly bigint[];
   readonly lambdaT: readonly bigint[];
-  /** [1, j, j^2, ..., j^t] for each party's point j. */
-  readonly pointPowers: ReadonlyArray<readonly bigint[]>;
+  /** [j, j^2, ..., j^t] for each party's point j. */
+  readonly sharePowers: ReadonlyArray<readonly bigint[]>;
   #prss: Prss | undefined;
 
   constructor(readonly party: Party) {
@@ -112,11 +112,7 @@ export class ShamirSuite implements Suite<ShamirShares> {
     this.compareCapacity = compareCapacityFor(n, this.t);
     this.lambda2t = shamir.lagrange(range(2 * this.t + 1));
     this.lambdaT = shamir.lagrange(range(this.t + 1));
-    this.pointPowers = range(n).map((j) => {
-      const out = [1n];
-      for (let d = 1; d <= this.t; d++) out.push(out[d - 1]! * BigInt(j + 1));
-      return out;
-    });
+    this.sharePowers = range(n).map((j) => shamir.powers(BigInt(j + 1), this.t).slice(1));
   }
 
   get me(): number {
@@ -226,7 +222,7 @@ export class ShamirSuite implements Suite<ShamirShares> {
       throw new RangeError(`shamir.mul: lengths differ (${a.length} and ${b.length})`);
     }
     this.party.stats.count('mul', a.length);
-    return new ShamirShares(await this.reshare(F.mul(a.v, b.v), 'shamir.mul'));
+    return new ShamirShares(await this.reshare(a.v, b.v, 'shamir.mul'));
   }
 
   async dot(a: ShamirShares, b: ShamirShares, m: number): Promise<ShamirShares> {
@@ -238,40 +234,42 @@ export class ShamirSuite implements Suite<ShamirShares> {
     }
     this.party.stats.count('dot', a.length);
     // Summing the local products first leaves one degree-2t element per inner product.
-    return new ShamirShares(await this.reshare(F.dotGroups(a.v, b.v, m), 'shamir.dot'));
+    return new ShamirShares(await this.reshare(F.dotGroups(a.v, b.v, m), undefined, 'shamir.dot'));
   }
 
-  /** Products of field vectors (for protocols built on the suite). */
-  async mulField(a: F.FieldVec, b: F.FieldVec, op = 'shamir.mul'): Promise<F.FieldVec> {
-    return this.reshare(F.mul(a, b), op);
+  /** Products of field vectors, each given whole or as parts (for protocols built on the suite). */
+  mulField(a: F.Vecs, b: F.Vecs, op = 'shamir.mul'): Promise<F.FieldVec> {
+    return this.reshare(a, b, op);
   }
 
   /**
-   * Degree reduction (Gennaro-Rabin-Rabin): party i <= 2t shares its
-   * degree-2t share d_i as h_i(X) = d_i + c_1 X + ... + c_t X^t with fresh
-   * private c's; the new share of party j is sum_i lambda_i h_i(j + 1).
+   * Degree reduction (Gennaro-Rabin-Rabin) of the local degree-2t products
+   * d_i = a_i b_i (or d_i = a_i when b is undefined): party i <= 2t shares
+   * lambda_i d_i with h_i(X) = lambda_i d_i + c_1 X + ... + c_t X^t, fresh
+   * private c's, and sends h_i(j + 1) to party j; the new share of party j is
+   * sum_i h_i(j + 1), a random degree-t sharing of sum_i lambda_i d_i = ab.
+   * Scaling by lambda_i before sending leaves receivers a plain sum.
    */
-  async reshare(d: F.FieldVec, op: string): Promise<F.FieldVec> {
-    const len = F.length(d);
+  async reshare(a: F.Vecs, b: F.Vecs | undefined, op: string): Promise<F.FieldVec> {
+    const len = F.vecsLength(a);
     const me = this.me;
     const senders = 2 * this.t + 1;
     const send: Array<Uint8Array | undefined> = new Array(this.n);
     let mine: F.FieldVec | undefined;
     if (me < senders) {
-      const coeffs = [d];
-      for (let k = 0; k < this.t; k++) coeffs.push(F.clearTopBits(this.party.prg.words(2 * len)));
+      const h = F.polyShares(a, b, this.lambda2t[me]!, this.sharePowers, (out) =>
+        this.party.prg.fill(out),
+      );
       for (let j = 0; j < this.n; j++) {
-        const h = F.linearCombination(coeffs, this.pointPowers[j]!);
-        if (j === me) mine = h;
-        else send[j] = bytesOf(h);
+        if (j === me) mine = h[j];
+        else send[j] = bytesOf(h[j]!);
       }
     }
     const recvFrom = range(senders).filter((i) => i !== me);
     const got = await this.party.exchange({ op, send, recvFrom });
-    const parts = range(senders).map((i) =>
-      i === me ? mine! : this.fieldFrom(got[i], len, i, op),
+    return F.sumVectors(
+      range(senders).map((i) => (i === me ? mine! : this.fieldFrom(got[i], len, i, op))),
     );
-    return F.linearCombination(parts, this.lambda2t);
   }
 
   async open(a: ShamirShares, to: readonly number[]): Promise<bigint[] | undefined> {
