@@ -119,6 +119,42 @@ describe('rep3 ltz', () => {
   });
 });
 
+describe('rep3 nonlinear protocols run concurrently', () => {
+  it('interleave their rounds and PRSS draws consistently at every party', async () => {
+    const xs = signed(500, 32, 77, 0.2);
+    const ys = signed(500, 20, 78);
+    const got = await run(REP3, async (s) => {
+      const su = rep3(s);
+      const [x, y] = await Promise.all([share(su, xs), share(su, ys)]);
+      const before = s.stats().rounds;
+      const [l, e, b, t, r, l2] = await Promise.all([
+        rep3Ltz(su, x, 32),
+        rep3Eqz(su, x, 32),
+        rep3Bits(su, y, 20),
+        su.trunc(y, 4, 20),
+        rep3RandomBits(su, 100),
+        rep3Ltz(su, y, 20),
+      ]);
+      const rounds = s.stats().rounds - before;
+      const opened = await Promise.all([l, e, b, t, r, l2].map((v) => open(su, v)));
+      return { rounds, opened };
+    });
+    const [l, e, b, t, r, l2] = got.opened;
+    expect(l).toEqual(xs.map((x) => (x < 0n ? 1n : 0n)));
+    expect(e).toEqual(xs.map((x) => (x === 0n ? 1n : 0n)));
+    expect(b).toEqual(
+      ys.flatMap((y) =>
+        Array.from({ length: 20 }, (_, j) => (BigInt.asUintN(64, y) >> BigInt(j)) & 1n),
+      ),
+    );
+    t!.forEach((v, i) => expect([ys[i]! >> 4n, (ys[i]! >> 4n) + 1n]).toContain(v));
+    expect(r!.every((v) => v === 0n || v === 1n)).toBe(true);
+    expect(l2).toEqual(ys.map((y) => (y < 0n ? 1n : 0n)));
+    // Side by side, the longest chain sets the rounds (ltz and eqz of 32-bit values: 6).
+    expect(got.rounds).toBe(6);
+  });
+});
+
 describe('rep3 eqz', () => {
   it.each(BOUNDS)('computes [x == 0] for %i-bit values', async (bound) => {
     const xs = signed(1000, bound, 100 + bound, 0.3);
