@@ -153,12 +153,7 @@ describe.each(CONFIGS)('sortBy under $suite with $parties parties', (config) => 
   });
 });
 
-// The plaintext suite draws random() and randomBits() from each party's own
-// PRG, so with several parties they disagree and shuffle diverges; it is
-// exercised here with one party (the fix belongs in the plaintext suite).
-const SHUFFLE_CONFIGS = CONFIGS.filter((c) => c.suite !== 'plaintext' || c.parties === 1);
-
-describe.each(SHUFFLE_CONFIGS)('shuffle under $suite with $parties parties', (config) => {
+describe.each(CONFIGS)('shuffle under $suite with $parties parties', (config) => {
   it(`keeps rows together and varies the permutation (${label(config)})`, async () => {
     const n = 3;
     const runs = 8;
