@@ -6,7 +6,7 @@
  *
  * Values are signed integers. A suite holds them exactly modulo its modulus
  * (2^64 for rep3, p = 2^127 - 1 for shamir); callers pass a *bound* b for
- * nonlinear steps, promising |x| <= 2^(b-1), and the suite refuses bounds it
+ * nonlinear steps, promising -2^(b-1) <= x < 2^(b-1), and the suite refuses bounds it
  * cannot handle with its statistical security (RangeError at the call).
  * Booleans are the integers 0 and 1.
  *
@@ -80,13 +80,13 @@ export interface Suite<S extends Shares = Shares> {
   open(a: S, to: readonly number[]): Promise<bigint[] | undefined>;
   /** x / 2^m rounded to a neighbouring integer (|error| < 1), for |x| <= 2^(bound-1). */
   trunc(a: S, m: number, bound: number): Promise<S>;
-  /** [x < 0] as 0/1, for |x| <= 2^(bound-1). */
+  /** [x < 0] as 0/1, for -2^(bound-1) <= x < 2^(bound-1). */
   ltz(a: S, bound: number): Promise<S>;
-  /** [x == 0] as 0/1, for |x| <= 2^(bound-1). */
+  /** [x == 0] as 0/1, for -2^(bound-1) <= x < 2^(bound-1). */
   eqz(a: S, bound: number): Promise<S>;
   /**
    * The two's-complement bits of x (bit j of element i at i*bits + j), for
-   * |x| <= 2^(bits-1); the top bit is the sign.
+   * -2^(bits-1) <= x < 2^(bits-1); the top bit is the sign.
    */
   bits(a: S, bits: number): Promise<S>;
   /** n uniformly random shared bits (0/1). */

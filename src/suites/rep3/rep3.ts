@@ -42,6 +42,7 @@ export const REP3_MODEL: ThreatModel = {
   references: [
     'Araki, Furukawa, Lindell, Nof, Ohara. High-Throughput Semi-Honest Secure Three-Party Computation with an Honest Majority. CCS 2016',
     'Mohassel, Rindal. ABY3: A Mixed Protocol Framework for Machine Learning. CCS 2018',
+    'Escudero, Ghosh, Keller, Rachuri, Scholl. Improved Primitives for MPC over Mixed Arithmetic-Binary Circuits. CRYPTO 2020 (truncation)',
   ],
 };
 
