@@ -96,6 +96,9 @@ export async function runFederated(program: string | undefined, named: Named): P
   // Parties with different files, suites or session ids refuse each other's first frame.
   const sessionId = `${session}|${suite}|${fed.digest}`;
 
+  log(
+    `federation '${fed.name}' (digest ${fed.digest.slice(0, 16)}), party ${me + 1} of ${fed.parties.length}, suite ${suite}, session '${session}'`,
+  );
   let transport: TlsTransport | undefined;
   const t0 = performance.now();
   try {

@@ -3,6 +3,7 @@
  * bytes, truncation, flipped bits, huge length fields) reported as typed
  * FrameErrors without throwing or over-allocating.
  */
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -92,6 +93,28 @@ describe('frame codec', () => {
     ]);
     expect([...h.subarray(24)]).toEqual([...TAG]);
     expect(decodeHello(encodeHello(7))).toBe(7);
+  });
+
+  it('matches the known-answer vectors of docs/WIRE.md', () => {
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    // Ground truth from node:crypto, not @noble/hashes.
+    const want = createHash('sha256').update('entente/session/v1\0test').digest('hex').slice(0, 32);
+    expect(hex(sessionTag('test'))).toBe(want);
+    expect(want).toBe('d8b23c8bfea6c5227bf57df1c094703c');
+    const tag = sessionTag('test');
+    expect(
+      hex(
+        encodeFrame({ kind: FrameKind.hello, sender: 0, round: 0, session: tag }, encodeHello(3)),
+      ),
+    ).toBe('454e5445010100003000000000000000' + '0000000000000000' + want + '0300000000000000');
+    expect(
+      hex(
+        encodeFrame(
+          { kind: FrameKind.data, sender: 2, round: 7, session: tag },
+          Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0),
+        ),
+      ),
+    ).toBe('454e5445010202003000000000000000' + '0700000000000000' + want + '0100000000000000');
   });
 
   it('session tags differ between sessions and are 16 bytes', () => {
@@ -279,11 +302,14 @@ describe('frame codec', () => {
 
   it('carries close reasons of at most 1 KiB, cut on a character boundary', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('a', 'é', '€', '😀'), maxLength: 2000 }), (reason) => {
-        const bytes = encodeCloseReason(reason);
-        expect(bytes.length).toBeLessThanOrEqual(CLOSE_REASON_MAX_BYTES);
-        expect(reason.startsWith(decodeCloseReason(bytes))).toBe(true);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', 'é', '€', '😀'), maxLength: 2000 }),
+        (reason) => {
+          const bytes = encodeCloseReason(reason);
+          expect(bytes.length).toBeLessThanOrEqual(CLOSE_REASON_MAX_BYTES);
+          expect(reason.startsWith(decodeCloseReason(bytes))).toBe(true);
+        },
+      ),
     );
     const long = encodeFrame(
       { kind: FrameKind.close, sender: 0, round: 0, session: TAG },

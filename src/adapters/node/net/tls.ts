@@ -218,7 +218,7 @@ export class TlsEndpoint {
     try {
       await setup.run();
     } catch (e) {
-      transport.close();
+      transport.close(`could not link every party: ${(e as Error).message}`);
       throw e;
     } finally {
       this.close();
@@ -415,6 +415,11 @@ class Setup {
 
   /** Sends our hello and waits for the peer's; installs the link. */
   #greet(s: TLSSocket, j: number): Promise<void> {
+    // A connection that completes after setup failed is not adopted.
+    if (this.#failed) {
+      s.destroy();
+      return Promise.reject(this.#failed);
+    }
     const link = this.#t.adopt(j, s);
     return link.greeted(Math.max(1, this.#deadline - Date.now()));
   }
