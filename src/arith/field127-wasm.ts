@@ -482,6 +482,69 @@ function kGrr(): { fn: Fn; body: Code } {
   return { fn, body };
 }
 
+/**
+ * kGrr for t = 1 and the consecutive points 1..nout: out_j = e + (j+1) c,
+ * evaluated by successive additions of c. Output table: nout i64 pointers.
+ */
+function kGrr1(): { fn: Fn; body: Code } {
+  // a, b, mode, lambda, c, otab, nout, n
+  const fn = new Fn('grr1', [I32, I32, I32, I64, I32, I32, I32, I32]);
+  const [A, B, MODE, LAMBDA, CV, OT, NOUT, N] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [J, OP, OFF] = [fn.i32(), fn.i32(), fn.i32()];
+  const [lo, hi, p, e, m, s, clo, chi] = fn.many(8);
+  const a = fn.many(4);
+  const b = fn.many(4);
+  const C = fn.many(8);
+  const E = fn.many(5);
+  const at = (base: number) => add32(get(base), get(OFF));
+  const product: Code = [
+    ...limbs(at(A), 0, lo, hi, a),
+    ...limbs(at(B), 0, lo, hi, b),
+    ...C.flatMap((c) => set(c, c64(0n))),
+    ...accFull(C, p, a, b),
+    ...foldColumns(C),
+    ...reduceColumns(C.slice(0, 4), lo, hi, e),
+  ];
+  const plain: Code = [...set(lo, load(at(A), 0)), ...set(hi, and(load(at(A), 8), M63))];
+  const body = [
+    ...set(m, shrS(get(LAMBDA), c64(63n))),
+    ...set(s, sub(xor(get(LAMBDA), get(m)), get(m))),
+    ...loopDown(N, [
+      ...eqz32(get(MODE)),
+      0x04,
+      0x40,
+      ...plain,
+      0x05,
+      ...product,
+      0x0b,
+      ...set(lo, xor(get(lo), get(m))),
+      ...set(hi, and(xor(get(hi), get(m)), M63)),
+      ...set(a[0], and(get(lo), M32)),
+      ...set(a[1], shrU(get(lo), K32)),
+      ...set(a[2], and(get(hi), M32)),
+      ...set(a[3], shrU(get(hi), K32)),
+      ...E.flatMap((x) => set(x, c64(0n))),
+      ...[0, 1, 2, 3].flatMap((i) => accProduct(E, i, p, get(a[i]!), get(s))),
+      ...set(E[0], add(get(E[0]), shl(get(E[4]), c64(1n)))),
+      ...reduceColumns(E.slice(0, 4), lo, hi, e),
+      ...set(clo, load(at(CV), 0)),
+      ...set(chi, and(load(at(CV), 8), M63)),
+      ...set(J, get(NOUT)),
+      ...set(OP, get(OT)),
+      ...loopDown(J, [
+        // (hi, lo) += (chi, clo): both below 2^127, so the sum fits 128 bits.
+        ...set(lo, add(get(lo), get(clo))),
+        ...set(hi, add(add(get(hi), get(chi)), extU(ltU(get(lo), get(clo))))),
+        ...fold127(lo, hi, e),
+        ...canonicalStore(lo, hi, add32(wrap(load(get(OP), 0)), get(OFF)), 0),
+        ...set(OP, add32(get(OP), c32(8))),
+      ]),
+      ...set(OFF, add32(get(OFF), c32(16))),
+    ]),
+  ];
+  return { fn, body };
+}
+
 /** out[i] = sum_j v_j[i]; table of k i64 pointers (k < 2^31). */
 function kSumVecs(): { fn: Fn; body: Code } {
   const fn = new Fn('sumVecs', [I32, I32, I32, I32]); // table, k, out, n
@@ -521,6 +584,7 @@ const KERNELS = [
   kFromSigned(),
   kGrr(),
   kSumVecs(),
+  kGrr1(),
 ];
 
 /** Pages of 64 KiB: 4 MiB of scratch, enough for chunks of 16,384 elements x 3 operands. */
@@ -598,6 +662,16 @@ export interface Field127Kernels {
     n: number,
   ): void;
   sumVecs(table: number, k: number, out: number, n: number): void;
+  grr1(
+    a: number,
+    b: number,
+    mode: number,
+    lambda: bigint,
+    c: number,
+    otab: number,
+    nout: number,
+    n: number,
+  ): void;
 }
 
 /** Compiles and instantiates the kernels synchronously; undefined where WebAssembly is unavailable. */

@@ -142,6 +142,58 @@ describe('field127 kernels against BigInt', () => {
     expect(() => F.sumGroups(a, 0)).toThrow(RangeError);
   });
 
+  it.each([
+    ['degree 1 at 1..3 (successive additions)', [[1n], [2n], [3n]]],
+    ['degree 1 at 1..4', [[1n], [2n], [3n], [4n]]],
+    ['degree 2 at 1..5', [1n, 2n, 3n, 4n, 5n].map((x) => [x, x * x])],
+    ['degree 3, points out of order', [7n, 1n, 5n].map((x) => [x, x * x, x * x * x])],
+    ['degree 0', [[], []]],
+  ])('fuses degree-reduction sharing: %s', (_name, powers) => {
+    const [a, b] = operands(1000);
+    const t = powers[0]!.length;
+    for (const lambda of [1n, -3n, 10n, -(2n ** 31n)]) {
+      for (const withB of [true, false]) {
+        // The same random stream feeds the kernel and the reference.
+        const seed = Uint8Array.from({ length: 16 }, (_, i) => i + 100);
+        const p1 = new Prg(seed, nodeCryptoProvider);
+        const p2 = new Prg(seed, nodeCryptoProvider);
+        const got = F.polyShares(a, withB ? b : undefined, lambda, powers, (o) => p1.fill(o));
+        const d = withB ? F.reference.mul(a, b) : a;
+        const e = F.reference.mulScalar(d, lambda);
+        const cs = Array.from({ length: t }, () => F.fromRandomWords(p2.words(2 * F.length(a))));
+        powers.forEach((row, j) => {
+          expect(got[j]).toEqual(F.reference.linearCombination([e, ...cs], [1n, ...row]));
+        });
+      }
+    }
+  });
+
+  it('takes operands as lists of parts, as if concatenated', () => {
+    const [a, b] = operands(100);
+    const parts = (v: F.FieldVec) => [
+      F.slice(v, 0, 7),
+      F.slice(v, 7, 7),
+      F.slice(v, 7, F.length(v)),
+    ];
+    const seed = new Uint8Array(16);
+    const p1 = new Prg(seed, nodeCryptoProvider);
+    const p2 = new Prg(seed, nodeCryptoProvider);
+    const whole = F.polyShares(a, b, 2n, [[1n], [2n]], (o) => p1.fill(o));
+    const split = F.polyShares(parts(a), parts(b), 2n, [[1n], [2n]], (o) => p2.fill(o));
+    expect(split).toEqual(whole);
+    expect(F.vecsLength(parts(a))).toBe(F.length(a));
+    expect(() => F.polyShares(a, F.alloc(1), 1n, [[1n]], () => {})).toThrow(/lengths differ/);
+    expect(() => F.polyShares(a, b, 1n << 40n, [[1n]], () => {})).toThrow(/below 2\^32/);
+  });
+
+  it('sums several vectors', () => {
+    const [a, b] = operands();
+    const vs = [a, b, a, F.neg(b), random(F.length(a))];
+    expect(F.sumVectors(vs)).toEqual(F.reference.linearCombination(vs, [1n, 1n, 1n, 1n, 1n]));
+    expect(F.sumVectors([a])).toEqual(F.reference.add(a, F.alloc(F.length(a))));
+    expect(() => F.sumVectors([])).toThrow(/no vectors/);
+  });
+
   it('encodes signed 64-bit integers, negative ones as p + x', () => {
     const xs = BigInt64Array.of(0n, 1n, -1n, 5n, -5n, (1n << 63n) - 1n, -(1n << 63n));
     const v = F.fromSigned(xs);

@@ -379,12 +379,14 @@ export function polyShares(
   const B = A + ch * ELEMENT_BYTES;
   const Cb = B + ch * ELEMENT_BYTES;
   const Ob = Cb + t * ch * ELEMENT_BYTES;
+  // Degree 1 at the points 1, 2, 3, ...: successive additions (kernel grr1).
+  const consecutive = t === 1 && powers.every((row, j) => row[0] === BigInt(j + 1));
   const otab = TABLE + 8 * t;
   for (let k = 0; k < t; k++) memI64[(TABLE >>> 3) + k] = BigInt(Cb + k * ch * ELEMENT_BYTES);
   for (let j = 0; j < nout; j++) {
-    const w = (otab >>> 3) + j * (1 + t);
+    const w = (otab >>> 3) + j * (consecutive ? 1 : 1 + t);
     memI64[w] = BigInt(Ob + j * ch * ELEMENT_BYTES);
-    for (let k = 0; k < t; k++) memI64[w + 1 + k] = powers[j]![k]!;
+    if (!consecutive) for (let k = 0; k < t; k++) memI64[w + 1 + k] = powers[j]![k]!;
   }
   const bytes = new Uint8Array(K.memory.buffer);
   for (let off = 0; off < n; off += ch) {
@@ -395,7 +397,8 @@ export function polyShares(
       const at = Cb + k * ch * ELEMENT_BYTES;
       fill(bytes.subarray(at, at + len * ELEMENT_BYTES));
     }
-    K.grr(A, B, b ? 1 : 0, lambda, TABLE, t, otab, nout, len);
+    if (consecutive) K.grr1(A, B, b ? 1 : 0, lambda, Cb, otab, nout, len);
+    else K.grr(A, B, b ? 1 : 0, lambda, TABLE, t, otab, nout, len);
     for (let j = 0; j < nout; j++) take(outs[j]!, off, len, Ob + j * ch * ELEMENT_BYTES);
   }
   return outs;
