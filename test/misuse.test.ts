@@ -44,25 +44,39 @@ describe('secrets refuse to become public values', () => {
 });
 
 describe('values of different types or sessions cannot be combined', () => {
-  it('refuses to mix int and fixed, or int widths', async () => {
-    const msgs = await run(cfg, async (s) => {
+  it('refuses to mix int, fixed and bool, or fixed formats; combines int widths', async () => {
+    const r = await run(cfg, async (s) => {
       const a = s.input('p1', int(32), s.me === 'p1' ? [1] : 1);
       const b = s.input('p1', fixed(), s.me === 'p1' ? [1.5] : 1);
-      const c = s.input('p1', int(16), s.me === 'p1' ? [1] : 1);
+      const c = s.input('p1', int(16), s.me === 'p1' ? [-3] : 1);
+      const d = s.input('p1', fixed({ frac: 8 }), s.me === 'p1' ? [1.5] : 1);
+      const e = s.input('p1', bool, s.me === 'p1' ? [true] : 1);
       const out: string[] = [];
-      for (const f of [() => a.add(b as never), () => a.mul(c), () => a.lt(c)]) {
+      const attempts = [
+        () => a.add(b as never),
+        () => b.mul(d),
+        () => a.lt(e as never),
+        () => e.select(a, b as never),
+      ];
+      for (const f of attempts) {
         try {
           f();
           out.push('no error');
-        } catch (e) {
-          out.push(`${(e as Error).name}: ${(e as Error).message}`);
+        } catch (err) {
+          out.push(`${(err as Error).name}: ${(err as Error).message}`);
         }
       }
-      return out;
+      // Integers of different widths combine: the bound tracks the true range.
+      const mixed = await s.revealAll([a.mul(c), a.lt(c)]);
+      return { out, mixed };
     });
-    expect(msgs[0]).toMatch(/TypeError: add: cannot combine int\(32\) with fixed/);
-    expect(msgs[1]).toMatch(/TypeError: mul: cannot combine int\(32\) with int\(16\)/);
-    expect(msgs[2]).toMatch(/TypeError: lt: cannot combine/);
+    expect(r.out[0]).toMatch(/^TypeError: add: cannot combine int\(32\) with fixed/);
+    expect(r.out[1]).toMatch(
+      /^TypeError: mul: cannot combine fixed\(32, frac 16\) with fixed\(32, frac 8\)/,
+    );
+    expect(r.out[2]).toMatch(/^TypeError: lt: cannot combine int\(32\) with bool/);
+    expect(r.out[3]).toMatch(/^TypeError: select: branches have different types/);
+    expect(r.mixed).toEqual([[-3n], [false]]);
   });
 
   it('refuses secrets of another session, and reveals through another session', async () => {
