@@ -1,13 +1,13 @@
 /**
  * A seeded pseudo-random generator: AES-128 in counter mode keyed by a 16-byte
- * seed. Output is produced in chunks of at most 64 KiB (large single cipher
+ * seed. Output is produced in chunks of at most 256 KiB (larger single cipher
  * calls trip glibc's mmap path and lose an order of magnitude; see
  * ../shared/PERF-FACTS.md). Two PRGs with the same seed produce the same
  * stream, which is what pseudo-random secret sharing relies on.
  */
 import type { CryptoProvider } from './provider.js';
 
-const CHUNK = 65536;
+const CHUNK = 262144;
 
 export class Prg {
   readonly #next: (out: Uint8Array) => void;
