@@ -4,9 +4,11 @@
  * element per party, rounds, and the ratio to a plaintext JavaScript baseline.
  */
 import { runCore } from './core.js';
+import { runNet } from './net.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   core: runCore,
+  net: runNet,
 };
 
 const [name, ...rest] = process.argv.slice(2);

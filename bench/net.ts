@@ -1,0 +1,116 @@
+/**
+ * The network benchmark: rep3 multiplications between three processes over
+ * loopback TLS 1.3 (`entente run` with a fresh federation on 127.0.0.1),
+ * beside the same program with all parties in one process in memory.
+ *
+ *   npm run bench -- net [--sizes 10000,100000,1000000] [--rounds 2000] [--no-memory]
+ *
+ * Prints, per batch size: the median time of one batch of multiplications
+ * (slowest party), multiplications per second, bytes each party sends per
+ * multiplication, rounds; and the time of one round (a chain of one-element
+ * openings), which is the latency floor of every interactive step.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
+import { writeIdentity } from '../src/adapters/node/net/identity.js';
+import { runLocal } from '../src/api/run.js';
+import { freePorts } from '../src/cli/net.js';
+import netBench, { type NetBenchResult } from './net-program.js';
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function overTls(env: Record<string, string>): Promise<NetBenchResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'entente-bench-net-'));
+  try {
+    const ids = ['p1', 'p2', 'p3'];
+    const ports = await freePorts(3);
+    const parties = [];
+    for (let i = 0; i < 3; i++) {
+      const f = await writeIdentity(dir, ids[i]!);
+      parties.push({
+        id: ids[i]!,
+        host: '127.0.0.1',
+        port: ports[i]!,
+        fingerprint: f.fingerprint,
+        suites: ['rep3'],
+      });
+    }
+    const fed = join(dir, 'federation.json');
+    await writeFile(
+      fed,
+      JSON.stringify({ name: 'bench-net', suite: 'rep3', timeouts: { roundMs: 600_000 }, parties }),
+    );
+    const outs = await Promise.all(
+      ids.map(
+        (id) =>
+          new Promise<string>((resolve, reject) => {
+            const child = spawn(
+              process.execPath,
+              ['bin/entente.js', 'run', 'bench/net-program.ts', '--federation', fed, '--party', id],
+              { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
+            );
+            let out = '';
+            child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+            child.on('close', (code) =>
+              code === 0 ? resolve(out) : reject(new Error(`party ${id} exited with ${code}`)),
+            );
+          }),
+      ),
+    );
+    return outs.map((o, i) => {
+      const m = new RegExp(`^${ids[i]}: (.*)$`, 'm').exec(o);
+      if (!m) throw new Error(`party ${ids[i]}: no result in its output`);
+      return JSON.parse(m[1]!) as NetBenchResult;
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function report(label: string, results: NetBenchResult[]): void {
+  const rt = Math.max(...results.map((r) => r.roundTrip.microsPerRound));
+  console.log(`\n${label}`);
+  console.log(
+    `  one round (chain of ${results[0]!.roundTrip.rounds} one-element openings): ${rt.toFixed(1)} us`,
+  );
+  console.log(
+    `  ${'n'.padStart(9)} ${'seconds'.padStart(9)} ${'M mul/s'.padStart(9)} ${'B sent/mul'.padStart(11)} ${'rounds'.padStart(7)}`,
+  );
+  results[0]!.mul.forEach((m, k) => {
+    const seconds = Math.max(...results.map((r) => r.mul[k]!.seconds));
+    const bytes = Math.max(...results.map((r) => r.mul[k]!.bytesSent));
+    console.log(
+      `  ${String(m.n).padStart(9)} ${seconds.toFixed(4).padStart(9)} ${(m.n / seconds / 1e6).toFixed(2).padStart(9)} ` +
+        `${(bytes / m.n).toFixed(1).padStart(11)} ${String(m.rounds).padStart(7)}`,
+    );
+  });
+}
+
+export async function runNet(args: string[]): Promise<void> {
+  const env = {
+    ENTENTE_BENCH_NET_SIZES: option(args, 'sizes') ?? '10000,100000,1000000',
+    ENTENTE_BENCH_NET_ROUNDS: option(args, 'rounds') ?? '2000',
+  };
+  console.log(
+    'rep3 multiplications of int(32) vectors, 3 parties; times are medians of 3 after a warm-up',
+  );
+  report('3 processes over TLS 1.3 on 127.0.0.1 (entente run)', await overTls(env));
+  if (!args.includes('--no-memory')) {
+    Object.assign(process.env, env);
+    const outs = await runLocal(netBench, {
+      suite: 'rep3',
+      parties: 3,
+      crypto: nodeCryptoProvider,
+    });
+    report(
+      '1 process, in-memory transport (runLocal), for comparison',
+      outs.map((o) => o.result),
+    );
+  }
+}
