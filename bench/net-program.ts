@@ -29,11 +29,11 @@ export default async function netBench(s: Session): Promise<NetBenchResult> {
   const env =
     (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
   const sizes = (env.ENTENTE_BENCH_NET_SIZES ?? '10000,100000,1000000').split(',').map(Number);
-  const rounds = Number(env.ENTENTE_BENCH_NET_ROUNDS ?? '2000');
+  const rounds = Number(env.ENTENTE_BENCH_NET_ROUNDS ?? '10000');
 
   // Round trip: a chain of one-element openings, one round each.
   const one = s.input('p1', int(8), s.me === 'p1' ? [1] : 1);
-  for (let i = 0; i < 50; i++) await one.reveal();
+  for (let i = 0; i < 1000; i++) await one.reveal(); // warm-up (JIT)
   const t0 = performance.now();
   for (let i = 0; i < rounds; i++) await one.reveal();
   const microsPerRound = ((performance.now() - t0) * 1000) / rounds;

@@ -3,7 +3,7 @@
  * loopback TLS 1.3 (`entente run` with a fresh federation on 127.0.0.1),
  * beside the same program with all parties in one process in memory.
  *
- *   npm run bench -- net [--sizes 10000,100000,1000000] [--rounds 2000] [--no-memory]
+ *   npm run bench -- net [--sizes 10000,100000,1000000] [--rounds 10000] [--no-memory]
  *
  * Prints, per batch size: the median time of one batch of multiplications
  * (slowest party), multiplications per second, bytes each party sends per
@@ -95,7 +95,7 @@ function report(label: string, results: NetBenchResult[]): void {
 export async function runNet(args: string[]): Promise<void> {
   const env = {
     ENTENTE_BENCH_NET_SIZES: option(args, 'sizes') ?? '10000,100000,1000000',
-    ENTENTE_BENCH_NET_ROUNDS: option(args, 'rounds') ?? '2000',
+    ENTENTE_BENCH_NET_ROUNDS: option(args, 'rounds') ?? '10000',
   };
   console.log(
     'rep3 multiplications of int(32) vectors, 3 parties; times are medians of 3 after a warm-up',
