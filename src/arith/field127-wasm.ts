@@ -545,6 +545,158 @@ function kGrr1(): { fn: Fn; body: Code } {
   return { fn, body };
 }
 
+const load8 = (addr: Code): Code => [...addr, 0x2d, 0x00, 0x00]; // i32.load8_u
+
+/** (lo, hi) = x + y mod p (lazily: below 2^127), for x, y below 2^127 as local pairs. */
+function addMod(lo: number, hi: number, x: Code[], y: Code[], tmp: number): Code {
+  return [
+    ...set(tmp, x[0]!),
+    ...set(lo, add(get(tmp), y[0]!)),
+    ...set(hi, add(add(x[1]!, y[1]!), extU(ltU(get(lo), get(tmp))))),
+    ...fold127(lo, hi, tmp),
+  ];
+}
+
+/** p - y within 127 bits, as a pair of expressions (y below 2^127). */
+const negPair = (y: Code[]): Code[] => [xor(y[0]!, c64(-1n)), and(xor(y[1]!, c64(-1n)), M63)];
+const pair = (lo: number, hi: number): Code[] => [get(lo), get(hi)];
+const ONE: Code[] = [c64(1n), c64(0n)];
+
+/**
+ * The first level of the bit-comparison circuit from pair products (see
+ * src/suites/shamir/compare.ts, pairNodes): by the public bits (cHi, cLo),
+ *   (0,0): e = 1 - S, g = S, S = rLo + rHi - P;  (0,1): e = rLo - P, g = rHi;
+ *   (1,0): e = rHi - P, g = P;                    (1,1): e = P, g = 0.
+ * Bits are bytes: cLo at cb + i, cHi at cb + n + i.
+ */
+function kPairEG(): { fn: Fn; body: Code } {
+  const fn = new Fn('pairEG', [I32, I32, I32, I32, I32, I32, I32]); // rlo, rhi, P, cb, e, g, n
+  const [RL, RH, PP, CB, EO, GO, N] = [0, 1, 2, 3, 4, 5, 6];
+  const [OFF, BI, CASE, N0] = [fn.i32(), fn.i32(), fn.i32(), fn.i32()];
+  const [xl, xh, yl, yh, pl, ph, sl, sh, el, eh, gl, gh, tmp] = fn.many(13);
+  const at = (base: number, o: number) => load(add32(get(base), get(OFF)), o);
+  const store2 = (lo: number, hi: number, base: number) =>
+    canonicalStore(lo, hi, add32(get(base), get(OFF)), 0);
+  const copy = (dl: number, dh: number, from: Code[]): Code => [
+    ...set(dl, from[0]!),
+    ...set(dh, from[1]!),
+  ];
+  const cases: Code[] = [
+    // 0: (cHi, cLo) = (0, 0)
+    [
+      ...addMod(sl, sh, pair(xl, xh), pair(yl, yh), tmp),
+      ...addMod(sl, sh, pair(sl, sh), negPair(pair(pl, ph)), tmp),
+      ...addMod(el, eh, ONE, negPair(pair(sl, sh)), tmp),
+      ...copy(gl, gh, pair(sl, sh)),
+    ],
+    // 1: (0, 1)
+    [...addMod(el, eh, pair(xl, xh), negPair(pair(pl, ph)), tmp), ...copy(gl, gh, pair(yl, yh))],
+    // 2: (1, 0)
+    [...addMod(el, eh, pair(yl, yh), negPair(pair(pl, ph)), tmp), ...copy(gl, gh, pair(pl, ph))],
+    // 3: (1, 1)
+    [...copy(el, eh, pair(pl, ph)), ...copy(gl, gh, [c64(0n), c64(0n)])],
+  ];
+  // if (case & 2) { if (case & 1) c3 else c2 } else { if (case & 1) c1 else c0 }
+  const branch = (bit: number, ifSet: Code, ifClear: Code): Code => [
+    ...and32(get(CASE), c32(bit)),
+    0x04,
+    0x40,
+    ...ifSet,
+    0x05,
+    ...ifClear,
+    0x0b,
+  ];
+  const body = [
+    ...set(N0, get(N)),
+    ...loopDown(N, [
+      ...set(xl, at(RL, 0)),
+      ...set(xh, and(at(RL, 8), M63)),
+      ...set(yl, at(RH, 0)),
+      ...set(yh, and(at(RH, 8), M63)),
+      ...set(pl, at(PP, 0)),
+      ...set(ph, and(at(PP, 8), M63)),
+      ...set(
+        CASE,
+        add32(
+          load8(add32(get(CB), get(BI))),
+          mul32(load8(add32(add32(get(CB), get(BI)), get(N0))), c32(2)),
+        ),
+      ),
+      ...branch(2, branch(1, cases[3]!, cases[2]!), branch(1, cases[1]!, cases[0]!)),
+      ...store2(el, eh, EO),
+      ...store2(gl, gh, GO),
+      ...set(OFF, add32(get(OFF), c32(16))),
+      ...set(BI, add32(get(BI), c32(1))),
+    ]),
+  ];
+  return { fn, body };
+}
+
+/** Per bit: e = c ? r : 1 - r and g = c ? 0 : r, with c a public byte at cb + i. */
+function kEqLess(): { fn: Fn; body: Code } {
+  const fn = new Fn('eqLess', [I32, I32, I32, I32, I32]); // r, cb, e, g, n
+  const [R, CB, EO, GO, N] = [0, 1, 2, 3, 4];
+  const [OFF] = [fn.i32()];
+  const [rl, rh, el, eh, tmp] = fn.many(5);
+  const body = loopDown(N, [
+    ...set(rl, load(add32(get(R), get(OFF)), 0)),
+    ...set(rh, and(load(add32(get(R), get(OFF)), 8), M63)),
+    ...load8(get(CB)),
+    0x04,
+    0x40,
+    ...canonicalStore(rl, rh, add32(get(EO), get(OFF)), 0),
+    ...store(add32(get(GO), get(OFF)), 0, c64(0n)),
+    ...store(add32(get(GO), get(OFF)), 8, c64(0n)),
+    0x05,
+    ...addMod(el, eh, ONE, negPair(pair(rl, rh)), tmp),
+    ...canonicalStore(el, eh, add32(get(EO), get(OFF)), 0),
+    ...canonicalStore(rl, rh, add32(get(GO), get(OFF)), 0),
+    0x0b,
+    ...set(OFF, add32(get(OFF), c32(16))),
+    ...set(CB, add32(get(CB), c32(1))),
+  ]);
+  return { fn, body };
+}
+
+/**
+ * XOR of a shared bit y with a public-polynomial bit beta phi: per element,
+ * out = beta ? y k + phi : y with k = 1 - 2 phi (field constants, k as four
+ * 32-bit limbs at kp, phi as (lo, hi) at kp + 32), beta a byte at bb + i.
+ */
+function kXorBit(): { fn: Fn; body: Code } {
+  const fn = new Fn('xorBit', [I32, I32, I32, I32, I32]); // y, bb, kp, out, n
+  const [Y, BB, KP, O, N] = [0, 1, 2, 3, 4];
+  const [OFF] = [fn.i32()];
+  const [lo, hi, p, e, fl, fh] = fn.many(6);
+  const a = fn.many(4);
+  const k = fn.many(4);
+  const C = fn.many(8);
+  const body = [
+    ...k.flatMap((x, i) => set(x, load(get(KP), 8 * i))),
+    ...set(fl, load(get(KP), 32)),
+    ...set(fh, load(get(KP), 40)),
+    ...loopDown(N, [
+      ...load8(get(BB)),
+      0x04,
+      0x40,
+      ...limbs(add32(get(Y), get(OFF)), 0, lo, hi, a),
+      ...C.flatMap((c) => set(c, c64(0n))),
+      ...accFull(C, p, a, k),
+      ...foldColumns(C),
+      ...reduceColumns(C.slice(0, 4), lo, hi, e),
+      ...addMod(lo, hi, pair(lo, hi), pair(fl, fh), e),
+      0x05,
+      ...set(lo, load(add32(get(Y), get(OFF)), 0)),
+      ...set(hi, and(load(add32(get(Y), get(OFF)), 8), M63)),
+      0x0b,
+      ...canonicalStore(lo, hi, add32(get(O), get(OFF)), 0),
+      ...set(OFF, add32(get(OFF), c32(16))),
+      ...set(BB, add32(get(BB), c32(1))),
+    ]),
+  ];
+  return { fn, body };
+}
+
 /** out[i] = sum_j v_j[i]; table of k i64 pointers (k < 2^31). */
 function kSumVecs(): { fn: Fn; body: Code } {
   const fn = new Fn('sumVecs', [I32, I32, I32, I32]); // table, k, out, n
@@ -585,6 +737,9 @@ const KERNELS = [
   kGrr(),
   kSumVecs(),
   kGrr1(),
+  kPairEG(),
+  kEqLess(),
+  kXorBit(),
 ];
 
 /** Pages of 64 KiB: 4 MiB of scratch, enough for chunks of 16,384 elements x 3 operands. */
@@ -662,6 +817,9 @@ export interface Field127Kernels {
     n: number,
   ): void;
   sumVecs(table: number, k: number, out: number, n: number): void;
+  pairEG(rlo: number, rhi: number, p: number, cb: number, e: number, g: number, n: number): void;
+  eqLess(r: number, cb: number, e: number, g: number, n: number): void;
+  xorBit(y: number, bb: number, kp: number, out: number, n: number): void;
   grr1(
     a: number,
     b: number,

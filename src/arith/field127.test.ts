@@ -194,6 +194,40 @@ describe('field127 kernels against BigInt', () => {
     expect(() => F.sumVectors([])).toThrow(/no vectors/);
   });
 
+  it('selects by public bits: bitCompare, pairCompare, xorPublicBit', () => {
+    const [r, q] = operands(400);
+    const n = F.length(r);
+    const P2 = random(n);
+    const bits = (seed: number) =>
+      Uint8Array.from({ length: n }, (_, i) => ((i * 2654435761 + seed) >>> 13) & 1);
+    const [c1, c2] = [bits(1), bits(2)];
+    const x = F.toBigInts(r);
+    const y = F.toBigInts(q);
+    const z = F.toBigInts(P2);
+    const red = (v: bigint) => F.reduce(v);
+
+    const bc = F.bitCompare(r, c1);
+    expect(F.toBigInts(bc.e)).toEqual(x.map((v, i) => (c1[i] ? v : red(1n - v))));
+    expect(F.toBigInts(bc.g)).toEqual(x.map((v, i) => (c1[i] ? 0n : v)));
+
+    const pc = F.pairCompare(r, q, P2, c1, c2);
+    const want = x.map((lo, i) => {
+      const [hi, p] = [y[i]!, z[i]!];
+      if (c2[i]) return c1[i] ? [p, 0n] : [red(hi - p), p];
+      return c1[i] ? [red(lo - p), hi] : [red(1n - lo - hi + p), red(lo + hi - p)];
+    });
+    expect(F.toBigInts(pc.e)).toEqual(want.map((w) => w[0]));
+    expect(F.toBigInts(pc.g)).toEqual(want.map((w) => w[1]));
+
+    for (const phi of [1n, -1n, P - 7n, 1n << 100n]) {
+      const got = F.toBigInts(F.xorPublicBit(r, c2, phi));
+      expect(got).toEqual(x.map((v, i) => (c2[i] ? red(v * (1n - 2n * phi) + phi) : v)));
+    }
+    expect(() => F.bitCompare(r, new Uint8Array(1))).toThrow(/1 bits for/);
+    expect(() => F.pairCompare(r, q, P2, c1, new Uint8Array(0))).toThrow(RangeError);
+    expect(() => F.xorPublicBit(r, new Uint8Array(0), 1n)).toThrow(RangeError);
+  });
+
   it('encodes signed 64-bit integers, negative ones as p + x', () => {
     const xs = BigInt64Array.of(0n, 1n, -1n, 5n, -5n, (1n << 63n) - 1n, -(1n << 63n));
     const v = F.fromSigned(xs);

@@ -450,6 +450,139 @@ export function sumVectors(vs: readonly FieldVec[]): FieldVec {
   return out;
 }
 
+/**
+ * Per element, by public bits c (bytes 0/1): e = c ? r : 1 - r and
+ * g = c ? 0 : r, i.e. [c == r] and [c < r] for a shared bit r.
+ * @throws {RangeError} on a length mismatch.
+ */
+export function bitCompare(r: FieldVec, c: Uint8Array): { e: FieldVec; g: FieldVec } {
+  const n = length(r);
+  if (c.length !== n)
+    throw new RangeError(`field127.bitCompare: ${c.length} bits for ${n} elements`);
+  const e = alloc(n);
+  const g = alloc(n);
+  if (!K) {
+    for (let i = 0; i < n; i++) {
+      const x = getAny(r, i);
+      set(e, i, c[i] ? reduce(x) : reduce(1n - x));
+      set(g, i, c[i] ? 0n : reduce(x));
+    }
+    return { e, g };
+  }
+  const ch = Math.floor(SCRATCH_BYTES / (3 * ELEMENT_BYTES + 1));
+  const R = SCRATCH;
+  const E = R + ch * ELEMENT_BYTES;
+  const G = E + ch * ELEMENT_BYTES;
+  const CB = G + ch * ELEMENT_BYTES;
+  const bytes = new Uint8Array(K.memory.buffer);
+  for (let off = 0; off < n; off += ch) {
+    const len = Math.min(ch, n - off);
+    put(r, off, len, R);
+    bytes.set(c.subarray(off, off + len), CB);
+    K.eqLess(R, CB, E, G, len);
+    take(e, off, len, E);
+    take(g, off, len, G);
+  }
+  return { e, g };
+}
+
+/**
+ * The first level of a bit comparison from pair products P = rLo rHi of
+ * shared bits, by the public bits (cHi, cLo) (bytes 0/1):
+ *   (0,0): e = 1 - S, g = S with S = rLo + rHi - P;  (0,1): e = rLo - P, g = rHi;
+ *   (1,0): e = rHi - P, g = P;                        (1,1): e = P, g = 0.
+ * @throws {RangeError} on a length mismatch.
+ */
+export function pairCompare(
+  rLo: FieldVec,
+  rHi: FieldVec,
+  P: FieldVec,
+  cLo: Uint8Array,
+  cHi: Uint8Array,
+): { e: FieldVec; g: FieldVec } {
+  const n = length(rLo);
+  if (length(rHi) !== n || length(P) !== n || cLo.length !== n || cHi.length !== n) {
+    throw new RangeError('field127.pairCompare: operand lengths differ');
+  }
+  const e = alloc(n);
+  const g = alloc(n);
+  if (!K) {
+    for (let i = 0; i < n; i++) {
+      const [lo, hi, p] = [getAny(rLo, i), getAny(rHi, i), getAny(P, i)];
+      const S = lo + hi - p;
+      const [ev, gv] = cHi[i]
+        ? cLo[i]
+          ? [p, 0n]
+          : [hi - p, p]
+        : cLo[i]
+          ? [lo - p, hi]
+          : [1n - S, S];
+      set(e, i, reduce(ev));
+      set(g, i, reduce(gv));
+    }
+    return { e, g };
+  }
+  const ch = Math.floor(SCRATCH_BYTES / (5 * ELEMENT_BYTES + 2));
+  const [RL, RH, PP, E, G] = [0, 1, 2, 3, 4].map((k) => SCRATCH + k * ch * ELEMENT_BYTES) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const CB = SCRATCH + 5 * ch * ELEMENT_BYTES;
+  const bytes = new Uint8Array(K.memory.buffer);
+  for (let off = 0; off < n; off += ch) {
+    const len = Math.min(ch, n - off);
+    put(rLo, off, len, RL);
+    put(rHi, off, len, RH);
+    put(P, off, len, PP);
+    bytes.set(cLo.subarray(off, off + len), CB);
+    bytes.set(cHi.subarray(off, off + len), CB + len);
+    K.pairEG(RL, RH, PP, CB, E, G, len);
+    take(e, off, len, E);
+    take(g, off, len, G);
+  }
+  return { e, g };
+}
+
+/**
+ * out[i] = beta[i] ? y[i] (1 - 2 phi) + phi : y[i] for public bits beta
+ * (bytes 0/1) and a field constant phi: the XOR of a shared bit y with the
+ * bit beta shared by the public polynomial beta phi (a degree-2t result).
+ * @throws {RangeError} on a length mismatch.
+ */
+export function xorPublicBit(y: FieldVec, beta: Uint8Array, phi: bigint): FieldVec {
+  const n = length(y);
+  if (beta.length !== n) {
+    throw new RangeError(`field127.xorPublicBit: ${beta.length} bits for ${n} elements`);
+  }
+  const f = reduce(phi);
+  const k = reduce(1n - 2n * f);
+  const out = alloc(n);
+  if (!K) {
+    for (let i = 0; i < n; i++) set(out, i, beta[i] ? reduce(getAny(y, i) * k + f) : get(y, i));
+    return out;
+  }
+  const ch = Math.floor((SCRATCH_BYTES - 64) / (2 * ELEMENT_BYTES + 1));
+  const KP = SCRATCH;
+  const Y = KP + 64;
+  const O = Y + ch * ELEMENT_BYTES;
+  const BB = O + ch * ELEMENT_BYTES;
+  for (let l = 0; l < 4; l++) memI64[(KP >>> 3) + l] = (k >> BigInt(32 * l)) & 0xffffffffn;
+  memI64[(KP >>> 3) + 4] = BigInt.asIntN(64, f & MASK64);
+  memI64[(KP >>> 3) + 5] = f >> 64n;
+  const bytes = new Uint8Array(K.memory.buffer);
+  for (let off = 0; off < n; off += ch) {
+    const len = Math.min(ch, n - off);
+    put(y, off, len, Y);
+    bytes.set(beta.subarray(off, off + len), BB);
+    K.xorBit(Y, BB, KP, O, len);
+    take(out, off, len, O);
+  }
+  return out;
+}
+
 /** Sums of consecutive groups of m elements. @throws {RangeError} unless m divides the length. */
 export function sumGroups(a: FieldVec, m: number): FieldVec {
   const n = length(a);

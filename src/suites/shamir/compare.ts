@@ -61,12 +61,8 @@ export async function randomBitsField(s: ShamirSuite, n: number): Promise<F.Fiel
   const y = level[0]!;
   // Drawn right before the exchange that uses it (see ./prss.ts on draw order).
   const beta = s.prss.setBits(A, n);
-  let w = y;
-  if (beta) {
-    // y ^ beta as a degree-2t sharing: y + beta phi (1 - 2y) = beta ? phi + (1 - 2 phi) y : y.
-    const flipped = F.addScalar(F.mulScalar(y, 1n - 2n * beta.phi), beta.phi);
-    w = selectByBits(beta.bits, flipped, y);
-  }
+  // y ^ beta as a degree-2t sharing: y + beta phi (1 - 2y) = beta ? phi + (1 - 2 phi) y : y.
+  const w = beta ? F.xorPublicBit(y, beta.bits, beta.phi) : y;
   return s.reshare(w, undefined, 'shamir.randomBits');
 }
 
@@ -76,23 +72,6 @@ function privateBits(s: ShamirSuite, n: number): F.FieldVec {
   const out = F.alloc(n);
   const u = new Uint32Array(out.buffer);
   for (let i = 0; i < n; i++) u[4 * i] = bytes[i]! & 1;
-  return out;
-}
-
-/** out[i] = bits[i] ? ifOne[i] : ifZero[i] (public bits). */
-function selectByBits(bits: Uint8Array, ifOne: F.FieldVec, ifZero: F.FieldVec): F.FieldVec {
-  const out = F.alloc(bits.length);
-  const uo = new Uint32Array(out.buffer);
-  const u1 = u32(ifOne);
-  const u0 = u32(ifZero);
-  for (let i = 0; i < bits.length; i++) {
-    const src = bits[i] ? u1 : u0;
-    const k = 4 * i;
-    uo[k] = src[k]!;
-    uo[k + 1] = src[k + 1]!;
-    uo[k + 2] = src[k + 2]!;
-    uo[k + 3] = src[k + 3]!;
-  }
   return out;
 }
 
@@ -182,35 +161,7 @@ async function maskedOpen(
  */
 function equalAndLess(mk: Masked, from: number, to: number): { e: F.FieldVec; g: F.FieldVec } {
   const { n } = mk;
-  const r = F.slice(mk.r, from * n, to * n);
-  const notR = F.addScalar(F.neg(r), 1n);
-  const len = (to - from) * n;
-  const e = F.alloc(len);
-  const g = F.alloc(len);
-  const ue = u32(e);
-  const ug = u32(g);
-  const ur = u32(r);
-  const un = u32(notR);
-  const base = from * n;
-  for (let i = 0; i < len; i++) {
-    const k = 4 * i;
-    if (mk.cBits[base + i]) {
-      ue[k] = ur[k]!;
-      ue[k + 1] = ur[k + 1]!;
-      ue[k + 2] = ur[k + 2]!;
-      ue[k + 3] = ur[k + 3]!;
-    } else {
-      ue[k] = un[k]!;
-      ue[k + 1] = un[k + 1]!;
-      ue[k + 2] = un[k + 2]!;
-      ue[k + 3] = un[k + 3]!;
-      ug[k] = ur[k]!;
-      ug[k + 1] = ur[k + 1]!;
-      ug[k + 2] = ur[k + 2]!;
-      ug[k + 3] = ur[k + 3]!;
-    }
-  }
-  return { e, g };
+  return F.bitCompare(F.slice(mk.r, from * n, to * n), mk.cBits.subarray(from * n, to * n));
 }
 
 interface Node {
@@ -231,43 +182,13 @@ function pairNodes(mk: Masked): Node[] {
   const np = m >> 1;
   if (np === 0) return [];
   const half = Math.ceil(m / 2);
-  const P = mk.pairs!;
-  const rLo = F.slice(mk.r, 0, np * n);
-  const rHi = F.slice(mk.r, half * n, (half + np) * n);
-  const S = F.sub(F.add(rLo, rHi), P);
-  const notS = F.addScalar(F.neg(S), 1n);
-  const loP = F.sub(rLo, P);
-  const hiP = F.sub(rHi, P);
-  const len = np * n;
-  const e = F.alloc(len);
-  const g = F.alloc(len);
-  const [ue, ug, uS, uN, uL, uH, uP, uRh] = [e, g, S, notS, loP, hiP, P, rHi].map(u32) as [
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-  ];
-  for (let i = 0; i < len; i++) {
-    const cLo = mk.cBits[i]!;
-    const cHi = mk.cBits[half * n + i]!;
-    const se = cHi ? (cLo ? uP : uH) : cLo ? uL : uN;
-    const sg = cHi ? (cLo ? undefined : uP) : cLo ? uRh : uS;
-    const k = 4 * i;
-    ue[k] = se[k]!;
-    ue[k + 1] = se[k + 1]!;
-    ue[k + 2] = se[k + 2]!;
-    ue[k + 3] = se[k + 3]!;
-    if (sg) {
-      ug[k] = sg[k]!;
-      ug[k + 1] = sg[k + 1]!;
-      ug[k + 2] = sg[k + 2]!;
-      ug[k + 3] = sg[k + 3]!;
-    }
-  }
+  const { e, g } = F.pairCompare(
+    F.slice(mk.r, 0, np * n),
+    F.slice(mk.r, half * n, (half + np) * n),
+    mk.pairs!,
+    mk.cBits.subarray(0, np * n),
+    mk.cBits.subarray(half * n, (half + np) * n),
+  );
   return range(np).map((k) => ({
     e: F.slice(e, k * n, (k + 1) * n),
     g: F.slice(g, k * n, (k + 1) * n),
