@@ -303,11 +303,17 @@ export async function local(program: string | undefined, named: Named): Promise<
           });
         }),
     );
-    let failed: { id: string; code: number | null; signal: string | null } | undefined;
+    // Failures in the order the processes ended; those we stopped are listed apart.
+    const failures: string[] = [];
+    const stopped: string[] = [];
+    let stopping = false;
     for (const e of exits) {
       void e.then((r) => {
-        if ((r.code !== 0 || r.signal) && !failed) {
-          failed = r;
+        if (r.code === 0 && !r.signal) return;
+        if (stopping && r.signal) stopped.push(r.id);
+        else failures.push(`${r.id} (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`})`);
+        if (!stopping) {
+          stopping = true;
           stopAll();
         }
       });
@@ -331,9 +337,11 @@ export async function local(program: string | undefined, named: Named): Promise<
       console.error(`entente local: stopped all parties after ${timeoutMs} ms`);
       return 1;
     }
-    if (failed) {
+    if (failures.length > 0) {
+      // The first to end is not always the cause (its peers abort at once); each
+      // party's last stderr line says why it stopped.
       console.error(
-        `entente local: party ${failed.id} failed (${failed.signal ? `signal ${failed.signal}` : `exit ${failed.code}`}); stopped the others`,
+        `entente local: failed: ${failures.join(', ')}${stopped.length > 0 ? `; stopped: ${stopped.join(', ')}` : ''}`,
       );
       return 1;
     }
