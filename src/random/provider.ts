@@ -5,7 +5,7 @@
  * audited @noble/ciphers AES; the Node adapter (src/adapters/node) swaps in
  * node:crypto's AES-NI, which is about 50x faster for bulk PRG output.
  */
-import { ctr } from '@noble/ciphers/aes.js';
+import { ctr, ecb } from '@noble/ciphers/aes.js';
 
 export interface CryptoProvider {
   /** Fills `out` from the operating system's CSPRNG. */
@@ -15,6 +15,41 @@ export interface CryptoProvider {
    * `out.length` keystream bytes. Keys come from the CSPRNG or a PRSS seed.
    */
   aesCtr(key: Uint8Array, iv: Uint8Array): (out: Uint8Array) => void;
+  /**
+   * A fixed-key AES-128 permutation applied to whole batches of blocks (ECB,
+   * no padding): each call writes AES_key(input block j) to output block j.
+   * `input.length` must be a multiple of 16 and equal `output.length`; the two
+   * may be the same array. Used as the public random permutation of
+   * fixed-key-AES hashing (OT extension, garbling), so batches of thousands
+   * of blocks per call matter (../shared/PERF-FACTS.md). Optional so that
+   * older providers keep working: `aesEcbOf` falls back to the portable AES.
+   */
+  aesEcb?(key: Uint8Array): (input: Uint8Array, output: Uint8Array) => void;
+}
+
+/** The provider's batched fixed-key AES, or the portable @noble/ciphers one. */
+export function aesEcbOf(
+  provider: CryptoProvider,
+  key: Uint8Array,
+): (input: Uint8Array, output: Uint8Array) => void {
+  return provider.aesEcb ? provider.aesEcb(key) : portableAesEcb(key);
+}
+
+function portableAesEcb(key: Uint8Array): (input: Uint8Array, output: Uint8Array) => void {
+  if (key.length !== 16) throw new RangeError(`aesEcb: expected a 16-byte key, got ${key.length}`);
+  const cipher = ecb(key.slice(), { disablePadding: true });
+  return (input, output) => {
+    checkBlocks(input, output);
+    output.set(cipher.encrypt(input));
+  };
+}
+
+/** @throws {RangeError} unless input and output are equal multiples of 16 bytes. */
+export function checkBlocks(input: Uint8Array, output: Uint8Array): void {
+  if (input.length % 16 !== 0 || input.length !== output.length)
+    throw new RangeError(
+      `aesEcb: expected equal multiples of 16 bytes, got ${input.length} and ${output.length}`,
+    );
 }
 
 // WebCrypto caps one getRandomValues call at 65,536 bytes.
@@ -42,6 +77,7 @@ export const webCryptoProvider: CryptoProvider = {
       counter = (counter + BigInt(out.length / 16)) & ((1n << 128n) - 1n);
     };
   },
+  aesEcb: portableAesEcb,
 };
 
 export function checkKey(key: Uint8Array, iv: Uint8Array): void {

@@ -1,10 +1,15 @@
 /**
- * Node adapter: node:crypto's AES-NI for PRG keystreams and its CSPRNG.
+ * Node adapter: node:crypto's AES-NI for PRG keystreams and fixed-key
+ * hashing (batched AES-128-ECB), and its CSPRNG.
  * Measured here at 5-7 GB/s for AES-128-CTR, against about 0.1 GB/s for the
  * portable JavaScript AES (../shared/PERF-FACTS.md).
  */
 import { createCipheriv, randomFillSync } from 'node:crypto';
-import { checkKey, type CryptoProvider } from '../../random/provider.js';
+import { checkBlocks, checkKey, type CryptoProvider } from '../../random/provider.js';
+
+// Outputs of at most 256 KiB per cipher call stay off glibc's mmap path
+// (../shared/PERF-FACTS.md: larger ones collapse throughput unpredictably).
+const ECB_CHUNK = 262144;
 
 export const nodeCryptoProvider: CryptoProvider = {
   randomFill(out) {
@@ -18,6 +23,21 @@ export const nodeCryptoProvider: CryptoProvider = {
       out.fill(0);
       const n = cipher.update(out).copy(out);
       if (n !== out.length) throw new Error('aesCtr: short keystream');
+    };
+  },
+  aesEcb(key) {
+    if (key.length !== 16)
+      throw new RangeError(`aesEcb: expected a 16-byte key, got ${key.length}`);
+    // One persistent cipher for the life of the key; ECB without padding keeps
+    // no state between calls, so batches of any multiple of 16 bytes work.
+    const cipher = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
+    return (input, output) => {
+      checkBlocks(input, output);
+      for (let off = 0; off < input.length; off += ECB_CHUNK) {
+        const end = Math.min(input.length, off + ECB_CHUNK);
+        const n = cipher.update(input.subarray(off, end)).copy(output, off);
+        if (n !== end - off) throw new Error('aesEcb: short output');
+      }
     };
   },
 };
