@@ -697,6 +697,134 @@ function kXorBit(): { fn: Fn; body: Code } {
   return { fn, body };
 }
 
+/**
+ * kGrr for the consecutive points 1..nout and any t, by forward
+ * differences: with v_0 = h(1) = e + sum_d c_d and v_k = Delta^k h(1) =
+ * sum_d D[k][d] c_d (D[k][d] = Delta^k x^d at x = 1, small integers), each
+ * next point costs t additions: v_0 += v_1, v_1 += v_2, ..., v_(t-1) += v_t.
+ * dtab: (t+1) x t i64 matrix D[k][d-1]; vs: scratch for t+1 elements;
+ * otab: nout i64 pointers.
+ */
+function kGrrDiff(): { fn: Fn; body: Code } {
+  // a, b, mode, lambda, ctab, t, dtab, vs, otab, nout, n
+  const fn = new Fn('grrDiff', [I32, I32, I32, I64, I32, I32, I32, I32, I32, I32, I32]);
+  const [A, B, MODE, LAMBDA, CT, T, DT, VS, OT, NOUT, N] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [J, K, D, OP, OFF, CP, DP, VP] = [
+    fn.i32(),
+    fn.i32(),
+    fn.i32(),
+    fn.i32(),
+    fn.i32(),
+    fn.i32(),
+    fn.i32(),
+    fn.i32(),
+  ];
+  const [lo, hi, p, e, m, s, el, eh, w] = fn.many(9);
+  const a = fn.many(4);
+  const b = fn.many(4);
+  const C = fn.many(8);
+  const E = fn.many(5);
+  const at = (base: number) => add32(get(base), get(OFF));
+  const product: Code = [
+    ...limbs(at(A), 0, lo, hi, a),
+    ...limbs(at(B), 0, lo, hi, b),
+    ...C.flatMap((c) => set(c, c64(0n))),
+    ...accFull(C, p, a, b),
+    ...foldColumns(C),
+    ...reduceColumns(C.slice(0, 4), lo, hi, e),
+  ];
+  const plain: Code = [...set(lo, load(at(A), 0)), ...set(hi, and(load(at(A), 8), M63))];
+  const body = [
+    ...set(m, shrS(get(LAMBDA), c64(63n))),
+    ...set(s, sub(xor(get(LAMBDA), get(m)), get(m))),
+    ...loopDown(N, [
+      ...eqz32(get(MODE)),
+      0x04,
+      0x40,
+      ...plain,
+      0x05,
+      ...product,
+      0x0b,
+      // e = lambda d, kept in (el, eh) below 2^127.
+      ...set(lo, xor(get(lo), get(m))),
+      ...set(hi, and(xor(get(hi), get(m)), M63)),
+      ...set(a[0], and(get(lo), M32)),
+      ...set(a[1], shrU(get(lo), K32)),
+      ...set(a[2], and(get(hi), M32)),
+      ...set(a[3], shrU(get(hi), K32)),
+      ...E.flatMap((x) => set(x, c64(0n))),
+      ...[0, 1, 2, 3].flatMap((i) => accProduct(E, i, p, get(a[i]!), get(s))),
+      ...set(E[0], add(get(E[0]), shl(get(E[4]), c64(1n)))),
+      ...reduceColumns(E.slice(0, 4), el, eh, e),
+      // v_k for k = 0..t, into the scratch slots.
+      ...set(K, c32(0)),
+      ...set(DP, get(DT)),
+      ...set(VP, get(VS)),
+      0x02,
+      0x40,
+      0x03,
+      0x40,
+      ...[...get(K), ...get(T), 0x4a], // i32.gt_s: k > t ends
+      0x0d,
+      0x01,
+      ...E.flatMap((x) => set(x, c64(0n))),
+      // k = 0 starts from e
+      ...eqz32(get(K)),
+      0x04,
+      0x40,
+      ...set(E[0], and(get(el), M32)),
+      ...set(E[1], shrU(get(el), K32)),
+      ...set(E[2], and(get(eh), M32)),
+      ...set(E[3], shrU(get(eh), K32)),
+      0x0b,
+      ...set(CP, get(CT)),
+      ...set(D, get(T)),
+      ...loopDown(D, [
+        ...set(w, load(get(DP), 0)),
+        ...limbs(add32(wrap(load(get(CP), 0)), get(OFF)), 0, lo, hi, a),
+        ...[0, 1, 2, 3].flatMap((i) => accProduct(E, i, p, get(a[i]!), get(w))),
+        ...set(CP, add32(get(CP), c32(8))),
+        ...set(DP, add32(get(DP), c32(8))),
+      ]),
+      ...set(E[0], add(get(E[0]), shl(get(E[4]), c64(1n)))),
+      ...reduceColumns(E.slice(0, 4), lo, hi, e),
+      ...store(get(VP), 0, get(lo)),
+      ...store(get(VP), 8, get(hi)),
+      ...set(VP, add32(get(VP), c32(16))),
+      ...set(K, add32(get(K), c32(1))),
+      0x0c,
+      0x00,
+      0x0b,
+      0x0b,
+      // Outputs: store v_0, then v_k += v_(k+1) for k < t.
+      ...set(J, get(NOUT)),
+      ...set(OP, get(OT)),
+      ...loopDown(J, [
+        ...set(lo, load(get(VS), 0)),
+        ...set(hi, load(get(VS), 8)),
+        ...canonicalStore(lo, hi, add32(wrap(load(get(OP), 0)), get(OFF)), 0),
+        ...set(VP, get(VS)),
+        ...set(K, get(T)),
+        ...loopDown(K, [
+          ...addMod(
+            lo,
+            hi,
+            [load(get(VP), 0), load(get(VP), 8)],
+            [load(get(VP), 16), load(get(VP), 24)],
+            e,
+          ),
+          ...store(get(VP), 0, get(lo)),
+          ...store(get(VP), 8, get(hi)),
+          ...set(VP, add32(get(VP), c32(16))),
+        ]),
+        ...set(OP, add32(get(OP), c32(8))),
+      ]),
+      ...set(OFF, add32(get(OFF), c32(16))),
+    ]),
+  ];
+  return { fn, body };
+}
+
 /** out[i] = sum_j v_j[i]; table of k i64 pointers (k < 2^31). */
 function kSumVecs(): { fn: Fn; body: Code } {
   const fn = new Fn('sumVecs', [I32, I32, I32, I32]); // table, k, out, n
@@ -740,6 +868,7 @@ const KERNELS = [
   kPairEG(),
   kEqLess(),
   kXorBit(),
+  kGrrDiff(),
 ];
 
 /** Pages of 64 KiB: 4 MiB of scratch, enough for chunks of 16,384 elements x 3 operands. */
@@ -820,6 +949,19 @@ export interface Field127Kernels {
   pairEG(rlo: number, rhi: number, p: number, cb: number, e: number, g: number, n: number): void;
   eqLess(r: number, cb: number, e: number, g: number, n: number): void;
   xorBit(y: number, bb: number, kp: number, out: number, n: number): void;
+  grrDiff(
+    a: number,
+    b: number,
+    mode: number,
+    lambda: bigint,
+    ctab: number,
+    t: number,
+    dtab: number,
+    vs: number,
+    otab: number,
+    nout: number,
+    n: number,
+  ): void;
   grr1(
     a: number,
     b: number,

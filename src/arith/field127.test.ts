@@ -147,6 +147,12 @@ describe('field127 kernels against BigInt', () => {
     ['degree 1 at 1..4', [[1n], [2n], [3n], [4n]]],
     ['degree 2 at 1..5', [1n, 2n, 3n, 4n, 5n].map((x) => [x, x * x])],
     ['degree 3, points out of order', [7n, 1n, 5n].map((x) => [x, x * x, x * x * x])],
+    [
+      'degree 7 at 1..15 (forward differences)',
+      Array.from({ length: 15 }, (_, j) =>
+        Array.from({ length: 7 }, (_, k) => BigInt(j + 1) ** BigInt(k + 1)),
+      ),
+    ],
     ['degree 0', [[], []]],
   ])('fuses degree-reduction sharing: %s', (_name, powers) => {
     const [a, b] = operands(1000);

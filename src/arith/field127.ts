@@ -371,22 +371,32 @@ export function polyShares(
   if (!K) return referencePolyShares(concat(a), b && concat(b), lambda, powers, fill);
   const outs = powers.map(() => alloc(n));
   const nout = powers.length;
-  if (8 * (t + nout * (1 + t)) > TABLE_BYTES) {
+  if (8 * (t + nout * (1 + t) + (t + 1) * t) > TABLE_BYTES) {
     throw new RangeError(`field127.polyShares: ${nout} outputs of degree ${t} exceed the table`);
   }
-  const ch = chunkFor(2 + t + nout);
+  const ch = Math.floor((SCRATCH_BYTES - 16 * (t + 1)) / (ELEMENT_BYTES * (2 + t + nout)));
   const A = SCRATCH;
   const B = A + ch * ELEMENT_BYTES;
   const Cb = B + ch * ELEMENT_BYTES;
   const Ob = Cb + t * ch * ELEMENT_BYTES;
-  // Degree 1 at the points 1, 2, 3, ...: successive additions (kernel grr1).
-  const consecutive = t === 1 && powers.every((row, j) => row[0] === BigInt(j + 1));
+  // At the points 1, 2, 3, ...: successive additions (grr1 for degree 1,
+  // forward differences in grrDiff otherwise); any other points: grr.
+  const consecutive =
+    t >= 1 && powers.every((row, j) => row.every((x, k) => x === BigInt(j + 1) ** BigInt(k + 1)));
   const otab = TABLE + 8 * t;
   for (let k = 0; k < t; k++) memI64[(TABLE >>> 3) + k] = BigInt(Cb + k * ch * ELEMENT_BYTES);
   for (let j = 0; j < nout; j++) {
     const w = (otab >>> 3) + j * (consecutive ? 1 : 1 + t);
     memI64[w] = BigInt(Ob + j * ch * ELEMENT_BYTES);
     if (!consecutive) for (let k = 0; k < t; k++) memI64[w + 1 + k] = powers[j]![k]!;
+  }
+  const dtab = otab + 8 * nout * (consecutive ? 1 : 1 + t);
+  const vslots = Ob + nout * ch * ELEMENT_BYTES;
+  if (consecutive && t > 1) {
+    const D = forwardDifferences(t);
+    for (let k = 0; k <= t; k++) {
+      for (let d = 1; d <= t; d++) memI64[(dtab >>> 3) + k * t + d - 1] = D[k]![d]!;
+    }
   }
   const bytes = new Uint8Array(K.memory.buffer);
   for (let off = 0; off < n; off += ch) {
@@ -397,11 +407,35 @@ export function polyShares(
       const at = Cb + k * ch * ELEMENT_BYTES;
       fill(bytes.subarray(at, at + len * ELEMENT_BYTES));
     }
-    if (consecutive) K.grr1(A, B, b ? 1 : 0, lambda, Cb, otab, nout, len);
-    else K.grr(A, B, b ? 1 : 0, lambda, TABLE, t, otab, nout, len);
+    const mode = b ? 1 : 0;
+    if (consecutive && t === 1) K.grr1(A, B, mode, lambda, Cb, otab, nout, len);
+    else if (consecutive) K.grrDiff(A, B, mode, lambda, TABLE, t, dtab, vslots, otab, nout, len);
+    else K.grr(A, B, mode, lambda, TABLE, t, otab, nout, len);
     for (let j = 0; j < nout; j++) take(outs[j]!, off, len, Ob + j * ch * ELEMENT_BYTES);
   }
   return outs;
+}
+
+/**
+ * D[k][d] = Delta^k x^d at x = 1 = sum_i (-1)^(k-i) C(k, i) (1 + i)^d, for
+ * k = 0..t (row 0 is 1^d = 1) and d = 0..t: the starting forward differences
+ * of x^d at the points 1, 2, 3, ...
+ */
+function forwardDifferences(t: number): bigint[][] {
+  const binom = (k: number, i: number) => {
+    let r = 1n;
+    for (let j = 1; j <= i; j++) r = (r * BigInt(k - i + j)) / BigInt(j);
+    return r;
+  };
+  return Array.from({ length: t + 1 }, (_, k) =>
+    Array.from({ length: t + 1 }, (_, d) => {
+      let v = 0n;
+      for (let i = 0; i <= k; i++) {
+        v += ((k - i) % 2 ? -1n : 1n) * binom(k, i) * BigInt(1 + i) ** BigInt(d);
+      }
+      return v;
+    }),
+  );
 }
 
 function referencePolyShares(

@@ -66,6 +66,27 @@ export async function randomBitsField(s: ShamirSuite, n: number): Promise<F.Fiel
   return s.reshare(w, undefined, 'shamir.randomBits');
 }
 
+/**
+ * Shares of n random integers R, each with a part unknown to any t parties
+ * that is uniform in [0, 2^l): the r'' of the masks. Up to MASK_BY_PRSS_SETS
+ * PRSS sets, R = sum_A r_A is drawn from the PRSS keys (no communication,
+ * R < C(n,t) 2^l); beyond, parties 0..t each input a random l-bit integer
+ * (one input round, R < (t+1) 2^l), which is far cheaper than expanding
+ * C(n-1,t) keys and keeps more headroom below p.
+ */
+export function randomMask(s: ShamirSuite, n: number, l: number): Promise<F.FieldVec> {
+  if (!s.maskByInputs) return Promise.resolve(s.prss.randomInt(n, l));
+  const parts = range(s.t + 1).map((k) =>
+    s.inputField(
+      k,
+      k === s.me ? F.keepLowBits(s.party.prg.words(2 * n), l) : undefined,
+      n,
+      'shamir.randomMask',
+    ),
+  );
+  return Promise.all(parts).then((vs) => F.sumVectors(vs));
+}
+
 /** n private random bits of this party, as field elements. */
 function privateBits(s: ShamirSuite, n: number): F.FieldVec {
   const bytes = s.party.prg.bytes(n);
@@ -119,15 +140,15 @@ function weightedBits(r: F.FieldVec, n: number, pos: readonly number[]): F.Field
 
 /**
  * Opens c = a + 2^m r'' + r' (Catrina-de Hoogh, Mod2m steps 1-3) with the
- * given random bits (m blocks); with `pairs`, computes r_(2k) r_(2k+1) in the
- * same round (they do not depend on c).
+ * given random bits r (m blocks) and r'' = rHigh; with `pairs`, computes
+ * r_(2k) r_(2k+1) in the same round (they do not depend on c).
  */
 async function maskedOpen(
   s: ShamirSuite,
   a: F.FieldVec,
   r: F.FieldVec,
+  rHigh: F.FieldVec,
   m: number,
-  l: number,
   op: string,
   pairs: boolean,
 ): Promise<Masked> {
@@ -136,8 +157,6 @@ async function maskedOpen(
   const rLow = weightedBits(r, n, pos);
   const half = Math.ceil(m / 2);
   const np = m >> 1;
-  // Drawn right before the open's exchange (see ./prss.ts on draw order).
-  const rHigh = s.prss.randomInt(n, l);
   const [c, pp] = await Promise.all([
     s.openAll(F.add(F.add(a, rLow), F.mulScalar(rHigh, pow2(m))), op),
     pairs && np > 0
@@ -314,8 +333,12 @@ export async function shamirTrunc(
   }
   const n = F.length(x);
   const a = F.addScalar(x, pow2(b - 1));
-  const r = await randomBitsField(s, m * n);
-  const mk = await maskedOpen(s, a, r, m, b + STAT_SEC - m, 'shamir.trunc', false);
+  // The mask is drawn with the bits, so that both take the same rounds.
+  const [rHigh, r] = await Promise.all([
+    randomMask(s, n, b + STAT_SEC - m),
+    randomBitsField(s, m * n),
+  ]);
+  const mk = await maskedOpen(s, a, r, rHigh, m, 'shamir.trunc', false);
   return F.mulScalar(F.add(F.sub(x, mk.cLow), mk.rLow), F.inv(pow2(m)));
 }
 
@@ -329,8 +352,11 @@ export async function shamirLtz(s: ShamirSuite, x: F.FieldVec, b: number): Promi
   if (m === 0) return F.neg(x); // x in {-1, 0}
   const n = F.length(x);
   const a = F.addScalar(x, pow2(m));
-  const r = await randomBitsField(s, m * n);
-  const mk = await maskedOpen(s, a, r, m, b + STAT_SEC - m, 'shamir.ltz', true);
+  const [rHigh, r] = await Promise.all([
+    randomMask(s, n, b + STAT_SEC - m),
+    randomBitsField(s, m * n),
+  ]);
+  const mk = await maskedOpen(s, a, r, rHigh, m, 'shamir.ltz', true);
   const u = await bitLessThan(s, mk);
   const floorA = F.sub(F.mulScalar(F.add(F.sub(a, mk.cLow), mk.rLow), F.inv(pow2(m))), u);
   return F.addScalar(F.neg(floorA), 1n);
@@ -354,7 +380,10 @@ export async function shamirEqz(s: ShamirSuite, x: F.FieldVec, b: number): Promi
     sizes.push(Math.ceil(Math.log2(sizes[sizes.length - 1]! + 1)));
   }
   const total = sizes.reduce((u, v) => u + v, 0);
-  const bits = await randomBitsField(s, total * n);
+  const [masks, bits] = await Promise.all([
+    randomMask(s, sizes.length * n, STAT_SEC),
+    randomBitsField(s, total * n),
+  ]);
   let value = F.addScalar(x, pow2(b));
   let off = 0;
   for (let k = 0; k < sizes.length; k++) {
@@ -362,7 +391,8 @@ export async function shamirEqz(s: ShamirSuite, x: F.FieldVec, b: number): Promi
     const r = F.slice(bits, off * n, (off + m) * n);
     off += m;
     const direct = k === sizes.length - 1;
-    const mk = await maskedOpen(s, value, r, m, STAT_SEC, 'shamir.eqz', direct);
+    const rHigh = F.slice(masks, k * n, (k + 1) * n);
+    const mk = await maskedOpen(s, value, r, rHigh, m, 'shamir.eqz', direct);
     if (direct) return andAll(s, mk);
     // s = m - sum_j e_j, an integer in [0, m].
     const { e } = equalAndLess(mk, 0, m);
@@ -400,8 +430,8 @@ async function andAll(s: ShamirSuite, mk: Masked): Promise<F.FieldVec> {
 export async function shamirBits(s: ShamirSuite, x: F.FieldVec, k: number): Promise<F.FieldVec> {
   const n = F.length(x);
   const a = F.addScalar(x, pow2(k));
-  const r = await randomBitsField(s, k * n);
-  const mk = await maskedOpen(s, a, r, k, STAT_SEC, 'shamir.bits', true);
+  const [rHigh, r] = await Promise.all([randomMask(s, n, STAT_SEC), randomBitsField(s, k * n)]);
+  const mk = await maskedOpen(s, a, r, rHigh, k, 'shamir.bits', true);
   const borrow = await bitLessThanPrefixes(s, mk); // borrow_(j+1), by position j
   const pos = positions(k);
   const block = new Array<number>(k);

@@ -72,16 +72,20 @@ export const SHAMIR_MODEL: ThreatModel = {
   ],
 };
 
+/** Up to this many PRSS sets C(n,t), masks come from PRSS keys; beyond, from inputs (./compare.ts). */
+export const MASK_BY_PRSS_SETS = 35;
+
 /**
  * Largest bound b whose masked openings stay below p, so that they never wrap:
- * the opened value is below 2^(b+2) + C(n,t) 2^(b + STAT_SEC) (the offset
- * value, the low random bits, and the replicated integer mask, whose sum over
- * C(n,t) keys is what costs headroom at larger n), see ./compare.ts.
- * For n = 3 this is 85; n = 5: 83; n = 7: 81; n = 15: 73.
+ * the opened value is below 2^(b+2) + S 2^(b + STAT_SEC) (the offset value,
+ * the low random bits, and the integer mask, a sum of S terms: C(n,t) PRSS
+ * keys, or t + 1 inputs when there are more than MASK_BY_PRSS_SETS sets),
+ * see ./compare.ts. For n = 3 this is 85; n = 5: 83; n = 7: 81; n = 15: 83.
  */
 export function compareCapacityFor(n: number, t: number): number {
-  const sets = BigInt(binomial(n, t));
-  const fits = (b: number) => (1n << BigInt(b + 2)) + sets * (1n << BigInt(b + STAT_SEC)) < F.P;
+  const sets = binomial(n, t);
+  const summands = BigInt(sets > MASK_BY_PRSS_SETS ? t + 1 : sets);
+  const fits = (b: number) => (1n << BigInt(b + 2)) + summands * (1n << BigInt(b + STAT_SEC)) < F.P;
   let b = 1;
   while (fits(b + 1)) b++;
   return b;
@@ -93,6 +97,8 @@ export class ShamirSuite implements Suite<ShamirShares> {
   /** |x| <= 2^125 is held exactly: centered representatives reach (p-1)/2 = 2^126 - 1. */
   readonly capacity = 126;
   readonly compareCapacity: number;
+  /** Whether integer masks come from inputs rather than PRSS (many PRSS sets). */
+  readonly maskByInputs: boolean;
   readonly n: number;
   readonly t: number;
   /** Lagrange coefficients of the points 1..2t+1 and 1..t+1 at 0 (small integers). */
@@ -110,6 +116,7 @@ export class ShamirSuite implements Suite<ShamirShares> {
     this.n = n;
     this.t = Math.floor((n - 1) / 2);
     this.compareCapacity = compareCapacityFor(n, this.t);
+    this.maskByInputs = binomial(n, this.t) > MASK_BY_PRSS_SETS;
     this.lambda2t = shamir.lagrange(range(2 * this.t + 1));
     this.lambdaT = shamir.lagrange(range(this.t + 1));
     this.sharePowers = range(n).map((j) => shamir.powers(BigInt(j + 1), this.t).slice(1));
