@@ -33,7 +33,7 @@ network (docs/OPERATIONS.md):
          [--key FILE --cert FILE | --identity FILE] [--listen ADDR] [--session ID]
          run the program as party ID over mutually authenticated TLS 1.3; keys default
          to ID.key and ID.crt beside FILE
-  local  PROGRAM --parties N [--suite S] [--timeout-ms T]
+  local  PROGRAM --parties N [--suite S] [--transport tls|ws] [--timeout-ms T]
          fresh keys, a federation on 127.0.0.1, one 'entente run' process per party`;
 
 export async function main(argv: readonly string[]): Promise<number> {

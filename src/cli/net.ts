@@ -4,7 +4,7 @@
  *   entente keygen --out DIR --id ID
  *   entente run PROGRAM --federation FILE --party ID [--suite S] [--key K --cert C | --identity FILE]
  *                       [--listen ADDR] [--session ID]
- *   entente local PROGRAM --parties N [--suite S] [--timeout-ms T]
+ *   entente local PROGRAM --parties N [--suite S] [--transport tls|ws] [--timeout-ms T]
  *
  * `run` is one party of a federation, over mutually authenticated TLS;
  * `local` starts N such processes on 127.0.0.1 with fresh keys, for trying a
@@ -26,6 +26,7 @@ import {
 } from '../adapters/node/net/federation.js';
 import { loadIdentity, writeIdentity } from '../adapters/node/net/identity.js';
 import { ConnectError, TlsEndpoint, type TlsTransport } from '../adapters/node/net/tls.js';
+import { WsEndpoint } from '../adapters/node/net/ws.js';
 import type { Program } from '../api/run.js';
 import { Session } from '../api/session.js';
 import { ProtocolAbort } from '../runtime/errors.js';
@@ -97,12 +98,17 @@ export async function runFederated(program: string | undefined, named: Named): P
   const sessionId = `${session}|${suite}|${fed.digest}`;
 
   log(
-    `federation '${fed.name}' (digest ${fed.digest.slice(0, 16)}), party ${me + 1} of ${fed.parties.length}, suite ${suite}, session '${session}'`,
+    `federation '${fed.name}' (digest ${fed.digest.slice(0, 16)}), party ${me + 1} of ${fed.parties.length}, suite ${suite}, session '${session}', over ${fed.transport === 'ws' ? 'WebSocket/TLS 1.3' : 'TLS 1.3'}`,
   );
   let transport: TlsTransport | undefined;
   const t0 = performance.now();
   try {
-    const endpoint = await TlsEndpoint.listen({
+    const listen =
+      fed.transport === 'ws'
+        ? (o: Parameters<typeof WsEndpoint.listen>[0]) =>
+            WsEndpoint.listen({ ...o, maxMessageBytes: fed.maxFrameBytes })
+        : (o: Parameters<typeof TlsEndpoint.listen>[0]) => TlsEndpoint.listen(o);
+    const endpoint = await listen({
       host: files.listen ?? fed.parties[me]!.host,
       port: fed.parties[me]!.port,
       key: identity.key,
@@ -140,7 +146,13 @@ export async function runFederated(program: string | undefined, named: Named): P
     return 0;
   } catch (e) {
     // Peers learn why we stop; a program's own error message stays here (it may quote data).
-    transport?.close(e instanceof ProtocolAbort ? e.message : `party ${id} failed`);
+    // Wait (bounded) for the close frames to leave before the process exits.
+    await transport?.shutdown(
+      2_000,
+      e instanceof ProtocolAbort
+        ? e.message
+        : `its program failed (the error is reported at party ${id})`,
+    );
     if (e instanceof ConnectError || e instanceof ProtocolAbort) {
       console.error(`entente: party ${id}: ${e.name}: ${e.message}`);
       return 1;
@@ -230,11 +242,17 @@ export async function local(program: string | undefined, named: Named): Promise<
     factory.maxParties,
   );
   const timeoutMs = intOption(named, 'timeout-ms', 600_000, 1_000, 86_400_000);
+  const transport = named.get('transport') ?? 'tls';
+  if (transport !== 'tls' && transport !== 'ws')
+    throw new UsageError(`--transport: expected tls or ws, got '${transport}'`);
   const dir = await mkdtemp(join(tmpdir(), 'entente-local-'));
   const children: ChildProcess[] = [];
+  /** Children this process signalled: their signal deaths are 'stopped', not failures. */
+  const signalled = new Set<ChildProcess>();
   const stopAll = () => {
     for (const c of children) {
       if (c.exitCode !== null || c.signalCode !== null) continue;
+      signalled.add(c);
       c.kill('SIGTERM');
       // A party that does not stop on SIGTERM is killed: stopping is bounded.
       setTimeout(() => {
@@ -260,9 +278,17 @@ export async function local(program: string | undefined, named: Named): Promise<
       });
     }
     const fedPath = join(dir, 'federation.json');
-    const federation = { name: 'local', session: `local-${randomUUID()}`, suite, parties };
+    const federation = {
+      name: 'local',
+      session: `local-${randomUUID()}`,
+      suite,
+      transport,
+      parties,
+    };
     await writeFile(fedPath, JSON.stringify(federation, null, 2) + '\n');
-    console.error(`entente local: ${n} processes, suite ${suite}, keys and federation in ${dir}`);
+    console.error(
+      `entente local: ${n} processes, suite ${suite} over ${transport}, keys and federation in ${dir}`,
+    );
 
     // Re-run this very CLI (same Node flags, e.g. tsx's loader) as each party.
     const entry = process.argv[1]!;
@@ -304,26 +330,27 @@ export async function local(program: string | undefined, named: Named): Promise<
         }),
     );
     // Failures in the order the processes ended; those we stopped are listed apart.
+    // After the first failure the others get a moment to end on their own (a
+    // failing party tells its peers why, so they stop at once and say so);
+    // whoever is still running after STOP_GRACE_MS is stopped.
     const failures: string[] = [];
     const stopped: string[] = [];
-    let stopping = false;
-    for (const e of exits) {
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    exits.forEach((e, i) => {
       void e.then((r) => {
         if (r.code === 0 && !r.signal) return;
-        if (stopping && r.signal) stopped.push(r.id);
+        if (r.signal && signalled.has(children[i]!)) stopped.push(r.id);
         else failures.push(`${r.id} (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`})`);
-        if (!stopping) {
-          stopping = true;
-          stopAll();
-        }
+        grace ??= setTimeout(stopAll, STOP_GRACE_MS);
       });
-    }
+    });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = await Promise.race([
       Promise.all(exits).then(() => false),
       new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
     ]);
     clearTimeout(timer);
+    clearTimeout(grace);
     if (timedOut) {
       stopAll();
       await Promise.all(exits);
@@ -353,6 +380,9 @@ export async function local(program: string | undefined, named: Named): Promise<
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** How long `local` lets the other parties end on their own after one fails. */
+const STOP_GRACE_MS = 2_000;
 
 function intOption(named: Named, name: string, dflt: number, min: number, max: number): number {
   const v = named.get(name);

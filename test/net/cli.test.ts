@@ -66,9 +66,22 @@ async function federation(
 }
 
 describe('entente local', () => {
-  for (const suite of ['rep3', 'shamir']) {
-    it(`runs a program in 3 processes under ${suite} with the in-memory result`, async () => {
-      const run = cli(['local', 'test/net/fixtures/stats.ts', '--parties', '3', '--suite', suite]);
+  for (const [suite, transport] of [
+    ['rep3', 'tls'],
+    ['shamir', 'tls'],
+    ['rep3', 'ws'],
+  ] as const) {
+    it(`runs a program in 3 processes under ${suite} over ${transport} with the in-memory result`, async () => {
+      const run = cli([
+        'local',
+        'test/net/fixtures/stats.ts',
+        '--parties',
+        '3',
+        '--suite',
+        suite,
+        '--transport',
+        transport,
+      ]);
       const exit = await run.exit(45_000);
       expect(exit.stderr).not.toMatch(/entente: /);
       expect(exit.code).toBe(0);

@@ -9,9 +9,11 @@ import { generateIdentity, type Identity } from '../../src/adapters/node/net/ide
 import {
   ALPN,
   TlsEndpoint,
+  type TlsEndpointOptions,
   type TlsSessionOptions,
   type TlsTransport,
 } from '../../src/adapters/node/net/tls.js';
+import type { Endpoint } from '../../src/adapters/node/net/endpoint.js';
 import {
   encodeFrame,
   encodeHello,
@@ -31,19 +33,26 @@ export function identity(id: string): Promise<Identity> {
 }
 
 export interface Net {
-  endpoints: TlsEndpoint[];
+  endpoints: Endpoint[];
   ids: Identity[];
   peers: Array<{ id: string; host: string; port: number; fingerprint: string }>;
   logs: string[][];
 }
 
+/** A carrier's listen(): TlsEndpoint.listen or WsEndpoint.listen. */
+export type Listen = (opts: TlsEndpointOptions) => Promise<Endpoint>;
+
 /** Listening endpoints for parties p1..pn on 127.0.0.1, port 0. */
-export async function listenAll(n: number, prefix = 'p'): Promise<Net> {
+export async function listenAll(
+  n: number,
+  prefix = 'p',
+  listen: Listen = (o) => TlsEndpoint.listen(o),
+): Promise<Net> {
   const ids = await Promise.all(Array.from({ length: n }, (_, i) => identity(`${prefix}${i + 1}`)));
   const logs = ids.map(() => [] as string[]);
   const endpoints = await Promise.all(
     ids.map((idn, i) =>
-      TlsEndpoint.listen({
+      listen({
         host: '127.0.0.1',
         port: 0,
         key: idn.key,

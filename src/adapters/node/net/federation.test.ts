@@ -76,7 +76,7 @@ describe('federation file', () => {
     f.timeouts = { heartbeatMs: 5000, idleMs: 6000 };
     f.extra = 1;
     expect(issues(f)).toEqual([
-      'extra: unknown field (known: version, name, session, suite, maxFrameBytes, timeouts, parties)',
+      'extra: unknown field (known: version, name, session, suite, transport, maxFrameBytes, timeouts, parties)',
       'timeouts.idleMs: expected more than twice heartbeatMs (5000), got 6000',
       'parties[0].fingerprint: expected a SHA-256 fingerprint (64 hex digits, colons allowed), got "abc"',
       'parties[0].suites[0]: expected one of plaintext, rep3, shamir, got "rep4"',
@@ -111,6 +111,10 @@ describe('federation file', () => {
       /^parties\[0\]\.id: expected an id/,
     );
     expect(issues({ ...good(), version: 2 })).toEqual(['version: expected 1, got 2']);
+    expect(issues({ ...good(), transport: 'quic' })).toEqual([
+      'transport: expected "tls" or "ws", got "quic"',
+    ]);
+    expect(validateFederation({ ...good(), transport: 'ws' }, 'f', KNOWN).transport).toBe('ws');
     expect(issues({ ...good(), maxFrameBytes: 10 })).toEqual([
       'maxFrameBytes: expected an integer 1024..4294967295, got 10',
     ]);

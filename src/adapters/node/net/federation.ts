@@ -44,6 +44,8 @@ export interface Federation {
   readonly session: string;
   /** Default suite, if the file names one. */
   readonly suite: string | undefined;
+  /** What carries the frames: raw TLS (default) or WebSocket over TLS. */
+  readonly transport: 'tls' | 'ws';
   readonly maxFrameBytes: number;
   readonly timeouts: FederationTimeouts;
   readonly parties: readonly FederationParty[];
@@ -135,6 +137,7 @@ const TOP = [
   'name',
   'session',
   'suite',
+  'transport',
   'maxFrameBytes',
   'timeouts',
   'parties',
@@ -159,6 +162,10 @@ export function validateFederation(raw: Json, source: string, opts: ParseOptions
   const name = top.name === undefined ? 'entente' : r.string(top.name, 'name');
   const session = top.session === undefined ? name : r.string(top.session, 'session');
   const suite = top.suite === undefined ? undefined : r.string(top.suite, 'suite');
+  let transport: 'tls' | 'ws' = 'tls';
+  if (top.transport === 'ws') transport = 'ws';
+  else if (top.transport !== undefined && top.transport !== 'tls')
+    r.fail('transport', `expected "tls" or "ws", got ${describe(top.transport)}`);
   const maxFrameBytes =
     top.maxFrameBytes === undefined
       ? DEFAULT_MAX_FRAME
@@ -260,7 +267,16 @@ export function validateFederation(raw: Json, source: string, opts: ParseOptions
   if (r.issues.length > 0 || !name || !session || maxFrameBytes === undefined)
     throw new ConfigError(source, r.issues);
 
-  const body = { version: 1 as const, name, session, suite, maxFrameBytes, timeouts, parties };
+  const body = {
+    version: 1 as const,
+    name,
+    session,
+    suite,
+    transport,
+    maxFrameBytes,
+    timeouts,
+    parties,
+  };
   return { ...body, digest: createHash('sha256').update(canonicalJson(body)).digest('hex') };
 }
 

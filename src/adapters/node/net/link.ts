@@ -653,19 +653,22 @@ export class TlsTransport implements Transport {
   }
 
   /**
-   * Closes gracefully: waits (at most `lingerMs`) until every queued frame is
-   * handed to the sockets, ends them, and waits for them to close.
+   * Closes gracefully and waits (at most `lingerMs` in all) for the bytes to
+   * leave: with no `reason` (finished), first until every queued frame is
+   * handed to the sockets; then sends the close frames, ends the sockets and
+   * waits for them to close. Call it before the process exits, or the peers
+   * may see a bare disconnection instead of the close frame.
    */
-  async shutdown(lingerMs = 5_000): Promise<void> {
+  async shutdown(lingerMs = 5_000, reason?: string): Promise<void> {
     const deadline = Date.now() + lingerMs;
     const pending = () => this.#links.some((l) => l && !l.failure && l.queue.length > 0);
-    if (!this.#closed && pending()) {
+    if (!this.#closed && reason === undefined && pending()) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, lingerMs);
         this.#drainWaiters.push(() => (clearTimeout(timer), resolve()));
       });
     }
-    this.close();
+    this.close(reason);
     await Promise.all(
       this.#links.map((l) =>
         !l || l.socket.closed
