@@ -3,7 +3,7 @@
  * loopback TLS 1.3 (`entente run` with a fresh federation on 127.0.0.1),
  * beside the same program with all parties in one process in memory.
  *
- *   npm run bench -- net [--sizes 10000,100000,1000000] [--rounds 10000] [--no-memory]
+ *   npm run bench -- net [--sizes 10000,100000,1000000] [--rounds 10000] [--transport tls|ws|both] [--no-memory]
  *
  * Prints, per batch size: the median time of one batch of multiplications
  * (slowest party), multiplications per second, bytes each party sends per
@@ -25,7 +25,10 @@ function option(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-async function overTls(env: Record<string, string>): Promise<NetBenchResult[]> {
+async function overNetwork(
+  transport: 'tls' | 'ws',
+  env: Record<string, string>,
+): Promise<NetBenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), 'entente-bench-net-'));
   try {
     const ids = ['p1', 'p2', 'p3'];
@@ -44,7 +47,13 @@ async function overTls(env: Record<string, string>): Promise<NetBenchResult[]> {
     const fed = join(dir, 'federation.json');
     await writeFile(
       fed,
-      JSON.stringify({ name: 'bench-net', suite: 'rep3', timeouts: { roundMs: 600_000 }, parties }),
+      JSON.stringify({
+        name: 'bench-net',
+        suite: 'rep3',
+        transport,
+        timeouts: { roundMs: 600_000 },
+        parties,
+      }),
     );
     const outs = await Promise.all(
       ids.map(
@@ -100,7 +109,16 @@ export async function runNet(args: string[]): Promise<void> {
   console.log(
     'rep3 multiplications of int(32) vectors, 3 parties; times are medians of 3 after a warm-up',
   );
-  report('3 processes over TLS 1.3 on 127.0.0.1 (entente run)', await overTls(env));
+  const which = option(args, 'transport') ?? 'tls';
+  if (which !== 'tls' && which !== 'ws' && which !== 'both')
+    throw new RangeError(`--transport: expected tls, ws or both, got '${which}'`);
+  if (which !== 'ws')
+    report('3 processes over TLS 1.3 on 127.0.0.1 (entente run)', await overNetwork('tls', env));
+  if (which !== 'tls')
+    report(
+      '3 processes over WebSocket on TLS 1.3 on 127.0.0.1 (entente run)',
+      await overNetwork('ws', env),
+    );
   if (!args.includes('--no-memory')) {
     Object.assign(process.env, env);
     const outs = await runLocal(netBench, {
