@@ -1,0 +1,266 @@
+/**
+ * The parties' tables as one secret table, combined row-wise ("horizontal"
+ * partitioning): every party holds records of different individuals under the
+ * same schema, and the joint table is party 1's rows, then party 2's, and so on.
+ *
+ * What is public, and what is not:
+ * - public: the schema (column names, types, declared ranges and levels) and
+ *   each party's row count, which every party reveals at the start (it fixes
+ *   the vector lengths, which MPC does not hide);
+ * - secret: every value, and which rows have missing values.
+ *
+ * Encodings, chosen by the declared ranges (a value outside them was refused
+ * when the file was loaded, so no encoding can overflow):
+ * - integer: `int(k)` with the fewest bits k holding [min, max] (and 0);
+ * - decimal with scale d: fixed point with `frac` fractional bits (16, or more
+ *   when d needs them), the value rounded to the nearest multiple of 2^-frac
+ *   (error at most 2^-(frac+1), documented per column by `fixedError`);
+ * - categorical: one secret boolean per level (one-hot), or the level's index
+ *   as an integer code;
+ * - boolean: a secret boolean;
+ * - date: days since 1970-01-01 as `int(k)`.
+ * A missing value is encoded as 0, with a secret "present" flag (0) beside it;
+ * analyses use the flag to leave the record out.
+ *
+ * Columns are input lazily, the first time an analysis asks for them. Because
+ * every party runs the same study program, every party asks in the same order.
+ */
+import { bool, fixed, int, type BoolType, type FixedType, type IntType } from '../../api/types.js';
+import type { Session } from '../../api/session.js';
+import type { SecretBool, SecretFixed, SecretInt } from '../../api/secret.js';
+import { column as findColumn, type Column, type Schema } from './schema.js';
+import type { Table } from './table.js';
+
+/** Fewest bits of a signed integer type holding every value in [min, max] and 0. */
+export function bitsFor(min: number, max: number): number {
+  const hi = Math.max(max, 0);
+  const lo = Math.min(min, 0);
+  let k = 2;
+  // int(k) holds [-2^(k-1), 2^(k-1) - 1].
+  while (2 ** (k - 1) - 1 < hi || -(2 ** (k - 1)) > lo) k++;
+  return k;
+}
+
+/** The default fractional bits of fixed-point columns. */
+export const DEFAULT_FRAC = 16;
+
+/** Fractional bits for a decimal column of scale d: enough that 2^-frac is below a tenth of 10^-d. */
+export function fracFor(scale: number): number {
+  return Math.max(DEFAULT_FRAC, Math.ceil(scale * Math.log2(10)) + 4);
+}
+
+/** The fixed-point type of a numeric column: its range at `frac` fractional bits. */
+export function fixedTypeOf(c: Column, frac = DEFAULT_FRAC): FixedType {
+  const [lo, hi] = numericRange(c);
+  const mag = Math.max(Math.abs(lo), Math.abs(hi), 1);
+  // |round(x 2^frac)| < 2^(bits-1) for |x| <= mag.
+  const bits = Math.ceil(Math.log2(mag + 1)) + frac + 1;
+  if (bits > 64)
+    throw new RangeError(
+      `column '${c.name}': values up to ${mag} need ${bits} bits at ${frac} fractional bits; narrow the declared range`,
+    );
+  return fixed({ bits, frac });
+}
+
+/** The declared range of a numeric column as numbers (decimals in their own units, dates as days). */
+export function numericRange(c: Column): [number, number] {
+  switch (c.type) {
+    case 'integer':
+    case 'decimal':
+      return [c.min, c.max];
+    case 'date':
+      return [c.minDay, c.maxDay];
+    case 'boolean':
+      return [0, 1];
+    case 'categorical':
+      return [0, c.levels.length - 1];
+  }
+}
+
+/** The integer type of an integer, date, boolean or categorical-code column. */
+export function intTypeOf(c: Column): IntType {
+  if (c.type === 'decimal')
+    throw new TypeError(
+      `column '${c.name}': a decimal column has no exact integer encoding; use fixed`,
+    );
+  const [lo, hi] = numericRange(c);
+  return int(bitsFor(lo, hi));
+}
+
+/** Largest error of the fixed-point encoding of a column's values. */
+export function fixedError(c: Column, frac = DEFAULT_FRAC): number {
+  return c.type === 'decimal' && 10 ** -c.scale % 2 ** -frac !== 0 ? 2 ** -(frac + 1) : 0;
+}
+
+/** A progress callback: what is happening, for logs (never values). */
+export type Progress = (message: string) => void;
+
+/**
+ * The joint secret table. Create it with `SecretTable.input` at every party.
+ * @example
+ *   const t = await SecretTable.input(s, schema, myTable);
+ *   const meanAge = t.fixed('age').sum().mul(1 / t.rows);
+ */
+export class SecretTable {
+  private readonly cache = new Map<string, unknown>();
+
+  private constructor(
+    readonly session: Session,
+    readonly schema: Schema,
+    /** This party's own table; undefined at a party that brings no data. */
+    private readonly own: Table | undefined,
+    /** Each party's row count, in party order (public). */
+    readonly rowCounts: ReadonlyMap<string, number>,
+  ) {}
+
+  /** Total number of rows. */
+  get rows(): number {
+    let n = 0;
+    for (const c of this.rowCounts.values()) n += c;
+    return n;
+  }
+
+  /**
+   * Agrees on the row counts (each party reveals its own) and returns the
+   * joint table; values are input later, when used. Every party calls it,
+   * with its own table or undefined when it has none.
+   * @throws {TypeError} when `own` was loaded with another schema.
+   */
+  static async input(s: Session, schema: Schema, own: Table | undefined): Promise<SecretTable> {
+    if (own && own.schema !== schema && JSON.stringify(own.schema) !== JSON.stringify(schema))
+      throw new TypeError("SecretTable.input: this party's table has another schema");
+    // Row counts are public by design; 2^31 rows is far beyond what the engine can compute on.
+    const counts = s.concat(
+      s.parties.map((p) => s.input(p, int(32), p === s.me ? [own?.rows ?? 0] : 1)),
+    );
+    const revealed = await counts.reveal();
+    return new SecretTable(
+      s,
+      schema,
+      own,
+      new Map(s.parties.map((p, i) => [p, Number(revealed[i]!)])),
+    );
+  }
+
+  /** The column's declaration. @throws {RangeError} for an unknown column. */
+  column(name: string): Column {
+    const c = findColumn(this.schema, name);
+    if (!c) throw new RangeError(`table: unknown column '${name}'`);
+    return c;
+  }
+
+  private memo<T>(key: string, make: () => T): T {
+    if (!this.cache.has(key)) this.cache.set(key, make());
+    return this.cache.get(key) as T;
+  }
+
+  /** Each party inputs its rows of one encoded vector; the parties' vectors are concatenated in party order. */
+  private inputAll<T extends IntType | FixedType | BoolType>(
+    type: T,
+    mine: () => ArrayLike<number>,
+  ): T extends IntType ? SecretInt : T extends FixedType ? SecretFixed : SecretBool {
+    const s = this.session;
+    const parts = s.parties.map((p) =>
+      s.input(p, type, p === s.me ? mine() : this.rowCounts.get(p)!),
+    );
+    return (parts.length === 1 ? parts[0]! : s.concat(parts as SecretInt[])) as never;
+  }
+
+  private values(name: string): Float64Array {
+    const v = this.own?.columns.get(name);
+    if (!v) throw new RangeError(`table: this party has no column '${name}'`);
+    return v.values;
+  }
+
+  /** An integer, date, boolean or categorical-code column as exact integers. */
+  int(name: string): SecretInt {
+    const c = this.column(name);
+    return this.memo(`int:${name}`, () => this.inputAll(intTypeOf(c), () => this.values(name)));
+  }
+
+  /** A numeric column as fixed point (decimal columns at their own `frac`, see fracFor). */
+  fixed(name: string): SecretFixed {
+    const c = this.column(name);
+    if (c.type === 'decimal') {
+      const t = fixedTypeOf(c, fracFor(c.scale));
+      return this.memo(`fixed:${name}`, () =>
+        this.inputAll(t, () => {
+          const u = this.values(name);
+          const scale = 10 ** c.scale;
+          return Float64Array.from(u, (x) => x / scale);
+        }),
+      );
+    }
+    if (c.type === 'categorical')
+      throw new TypeError(`column '${name}' is categorical; use oneHot or codes`);
+    // Exact: an integer times 2^frac.
+    return this.memo(`fixed:${name}`, () => this.int(name).toFixed(fixedTypeOf(c)));
+  }
+
+  /** A boolean column. */
+  bool(name: string): SecretBool {
+    const c = this.column(name);
+    if (c.type !== 'boolean') throw new TypeError(`column '${name}' is ${c.type}, not boolean`);
+    return this.memo(`bool:${name}`, () => this.inputAll(bool, () => this.values(name)));
+  }
+
+  /** A categorical column's level indices 0..L-1. */
+  codes(name: string): SecretInt {
+    const c = this.column(name);
+    if (c.type !== 'categorical')
+      throw new TypeError(`column '${name}' is ${c.type}, not categorical`);
+    return this.int(name);
+  }
+
+  /**
+   * A categorical column as one secret boolean vector per level (in the
+   * declared order). The owner inputs the indicators, so no comparison is needed.
+   */
+  oneHot(name: string): SecretBool[] {
+    const c = this.column(name);
+    if (c.type !== 'categorical')
+      throw new TypeError(`column '${name}' is ${c.type}, not categorical`);
+    return this.memo(`onehot:${name}`, () =>
+      c.levels.map((_, l) =>
+        this.inputAll(bool, () => {
+          const v = this.values(name);
+          const miss = this.own!.columns.get(name)!.missing;
+          return Uint8Array.from(v, (x, i) => (x === l && !miss?.[i] ? 1 : 0));
+        }),
+      ),
+    );
+  }
+
+  /** One level's indicator: `oneHot(name)[index of level]`. @throws {RangeError} for an unknown level. */
+  level(name: string, level: string): SecretBool {
+    const c = this.column(name);
+    if (c.type !== 'categorical')
+      throw new TypeError(`column '${name}' is ${c.type}, not categorical`);
+    const k = c.levels.indexOf(level);
+    if (k < 0)
+      throw new RangeError(
+        `column '${name}' has no level '${level}' (levels: ${c.levels.join(', ')})`,
+      );
+    return this.oneHot(name)[k]!;
+  }
+
+  /**
+   * 1 where the column has a value, 0 where it is missing. For columns that do
+   * not allow missing values this is all ones (public, no input).
+   */
+  present(name: string): SecretBool {
+    const c = this.column(name);
+    return this.memo(`present:${name}`, () => {
+      if (c.missing === 'refuse')
+        return this.session.constant(bool, new Array<boolean>(this.rows).fill(true));
+      return this.inputAll(bool, () =>
+        Uint8Array.from(this.own!.columns.get(name)!.missing!, (x) => 1 - x),
+      );
+    });
+  }
+
+  /** Whether the column may have missing values (public, from the schema). */
+  mayBeMissing(name: string): boolean {
+    return this.column(name).missing === 'allow';
+  }
+}
