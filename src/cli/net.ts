@@ -101,6 +101,15 @@ export async function runFederated(program: string | undefined, named: Named): P
     `federation '${fed.name}' (digest ${fed.digest.slice(0, 16)}), party ${me + 1} of ${fed.parties.length}, suite ${suite}, session '${session}', over ${fed.transport === 'ws' ? 'WebSocket/TLS 1.3' : 'TLS 1.3'}`,
   );
   let transport: TlsTransport | undefined;
+  // Stopped by an operator (or by `entente local`): tell the peers, then exit 128 + signal.
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`stopping on ${sig}`);
+    void (transport?.shutdown(1_000, `party ${id} was stopped (${sig})`) ?? Promise.resolve()).then(
+      () => process.exit(sig === 'SIGINT' ? 130 : 143),
+    );
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const t0 = performance.now();
   try {
     const listen =
@@ -158,6 +167,9 @@ export async function runFederated(program: string | undefined, named: Named): P
       return 1;
     }
     throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -339,7 +351,8 @@ export async function local(program: string | undefined, named: Named): Promise<
     exits.forEach((e, i) => {
       void e.then((r) => {
         if (r.code === 0 && !r.signal) return;
-        if (r.signal && signalled.has(children[i]!)) stopped.push(r.id);
+        // A party we signalled either dies of it or exits 128 + signal after telling its peers.
+        if (signalled.has(children[i]!)) stopped.push(r.id);
         else failures.push(`${r.id} (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`})`);
         grace ??= setTimeout(stopAll, STOP_GRACE_MS);
       });

@@ -132,6 +132,21 @@ describe('entente run --federation', () => {
     }
   });
 
+  it('tells the others when a party is stopped with SIGTERM, and exits 143', async () => {
+    const fed = await federation('term', 3, { roundMs: 20_000 });
+    const ps = ['p1', 'p2', 'p3'].map((id) =>
+      cli(['run', 'test/net/fixtures/long.ts', '--federation', fed, '--party', id]),
+    );
+    await ps[0]!.stderrMatches(/long: running/);
+    ps[0]!.kill('SIGTERM');
+    expect((await ps[0]!.exit(20_000)).code).toBe(143);
+    for (const i of [1, 2]) {
+      const exit = await ps[i]!.exit(20_000);
+      expect(exit.code).toBe(1);
+      expect(exit.stderr).toMatch(/party p1 aborted: party p1 was stopped \(SIGTERM\)/);
+    }
+  });
+
   it('times out a frozen party, naming it', async () => {
     const fed = await federation('stall', 3, { roundMs: 3_000, heartbeatMs: 200, idleMs: 1_500 });
     const ps = ['p1', 'p2', 'p3'].map((id) =>
