@@ -18,10 +18,10 @@
  *
  * Random bits (instead of the square-root method, whose public
  * exponentiation per bit, 125 squarings, costs more than a multiplication):
- * parties 0..t-1 each input a private random bit, the inputs are XORed
+ * parties t..2t-1 each input a private random bit, the inputs are XORed
  * (x + y - 2xy), and the result is XORed with a bit beta drawn from the PRSS
- * key of the set A = {0..t-1}, which every party outside A knows and no party
- * in A does. Any t parties miss one of these t + 1 bits. beta's sharing is
+ * key of the set A = {t..2t-1}, which every party outside A knows and no
+ * party in A does. Any t parties miss one of these t + 1 bits. beta's sharing is
  * the public polynomial beta phi_A(X), so the last XOR needs no product of
  * two secret shares: only the degree reduction of y + beta phi_A (1 - 2y).
  *
@@ -41,7 +41,8 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 /** n shared random bits (0/1), uniform and unknown to any t parties. */
 export async function randomBitsField(s: ShamirSuite, n: number): Promise<F.FieldVec> {
   if (n === 0) return F.alloc(0);
-  const A = range(s.t);
+  // Contributors t..2t-1: their inputs interpolate with integer coefficients (see ShamirSuite.input).
+  const A = range(s.t).map((k) => s.t + k);
   let level = await Promise.all(
     A.map((k) =>
       s.inputField(k, k === s.me ? privateBits(s, n) : undefined, n, 'shamir.randomBits'),
@@ -70,20 +71,22 @@ export async function randomBitsField(s: ShamirSuite, n: number): Promise<F.Fiel
  * Shares of n random integers R, each with a part unknown to any t parties
  * that is uniform in [0, 2^l): the r'' of the masks. Up to MASK_BY_PRSS_SETS
  * PRSS sets, R = sum_A r_A is drawn from the PRSS keys (no communication,
- * R < C(n,t) 2^l); beyond, parties 0..t each input a random l-bit integer
+ * R < C(n,t) 2^l); beyond, t + 1 parties each input a random l-bit integer
  * (one input round, R < (t+1) 2^l), which is far cheaper than expanding
- * C(n-1,t) keys and keeps more headroom below p.
+ * C(n-1,t) keys and keeps more headroom below p. Contributors: parties t..2t.
  */
 export function randomMask(s: ShamirSuite, n: number, l: number): Promise<F.FieldVec> {
   if (!s.maskByInputs) return Promise.resolve(s.prss.randomInt(n, l));
-  const parts = range(s.t + 1).map((k) =>
-    s.inputField(
-      k,
-      k === s.me ? F.keepLowBits(s.party.prg.words(2 * n), l) : undefined,
-      n,
-      'shamir.randomMask',
-    ),
-  );
+  const parts = range(s.t + 1)
+    .map((j) => s.t + j)
+    .map((k) =>
+      s.inputField(
+        k,
+        k === s.me ? F.keepLowBits(s.party.prg.words(2 * n), l) : undefined,
+        n,
+        'shamir.randomMask',
+      ),
+    );
   return Promise.all(parts).then((vs) => F.sumVectors(vs));
 }
 

@@ -178,10 +178,11 @@ export class ShamirSuite implements Suite<ShamirShares> {
   // ----- interactive operations -----
 
   /**
-   * The owner's polynomial f has f(0) = x and, at the t parties after the
-   * owner, values drawn from the owner's pairwise key with each: those parties
-   * compute their shares locally, and the owner sends f(j) to the other
-   * n - t - 1. f is uniformly random given x, so any t shares are uniform.
+   * The owner's polynomial f has f(0) = x and, at the t lowest-index parties
+   * other than the owner, values drawn from the owner's pairwise key with
+   * each: those parties compute their shares locally, and the owner sends
+   * f(j) to the other n - t - 1. f is uniformly random given x, so any t
+   * shares are uniform.
    */
   async input(owner: number, values: BigInt64Array | undefined, n: number): Promise<ShamirShares> {
     if (!Number.isInteger(owner) || owner < 0 || owner >= this.n) {
@@ -202,7 +203,11 @@ export class ShamirSuite implements Suite<ShamirShares> {
     n: number,
     op: string,
   ): Promise<F.FieldVec> {
-    const helpers = range(this.t).map((k) => (owner + 1 + k) % this.n);
+    // Helpers at the points 1..t when the owner is not among them: with the
+    // nodes 0, 1, ..., t the interpolation coefficients are integers.
+    const helpers = range(this.n)
+      .filter((j) => j !== owner)
+      .slice(0, this.t);
     const others = range(this.n).filter((j) => j !== owner && !helpers.includes(j));
     const send: Array<Uint8Array | undefined> = new Array(this.n);
     if (this.me === owner) {
