@@ -200,6 +200,20 @@ describe('entente run --federation', () => {
       fresh.certPath,
     ]).exit();
     expect(e2.code).toBe(2);
+    const idFile = join(dir, 'config', 'p1.party.json');
+    await writeFile(idFile, JSON.stringify({ party: 'p1', key: 'p1.key', cert: 'p1.crt' }));
+    const e3 = await cli([
+      'run',
+      'examples/millionaires.ts',
+      '--federation',
+      fed,
+      '--party',
+      'p2',
+      '--identity',
+      idFile,
+    ]).exit();
+    expect(e3.code).toBe(2);
+    expect(e3.stderr).toContain(`${idFile} is the identity of party 'p1', not 'p2'`);
     expect(e2.stderr).toContain(`has fingerprint ${fresh.fingerprint}, but ${fed} pins`);
   });
 });

@@ -104,7 +104,13 @@ export function resolveOptions(o: TlsSessionOptions): ResolvedOptions {
       throw new RangeError(`${name}: expected a positive number, got ${x}`);
     return x;
   };
-  const maxFrameBytes = pos('maxFrameBytes', o.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
+  const maxFrameBytes = o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  if (
+    !Number.isInteger(maxFrameBytes) ||
+    maxFrameBytes < FRAME_HEADER_BYTES ||
+    maxFrameBytes > 0xffff_ffff
+  )
+    throw new RangeError(`maxFrameBytes: expected an integer 40..4294967295, got ${maxFrameBytes}`);
   return {
     self: o.self,
     peers,
