@@ -3,7 +3,9 @@
  * bytes, truncation, flipped bits, huge length fields) reported as typed
  * FrameErrors without throwing or over-allocating.
  */
+import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
+import vm from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -316,6 +318,32 @@ describe('frame codec', () => {
       new Uint8Array(CLOSE_REASON_MAX_BYTES + 1),
     );
     expect(new FrameDecoder().push(long).error?.message).toMatch(/close reason of 1025 bytes/);
+  });
+
+  it('bundles for browsers and decodes there (no Node built-ins)', async () => {
+    const out = await build({
+      entryPoints: ['src/transport/frame.ts'],
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      globalName: 'Frame',
+      write: false,
+      logLevel: 'silent',
+    });
+    const code = out.outputFiles[0]!.text;
+    expect(code).not.toMatch(/require\(["']node:/);
+    const sandbox: Record<string, unknown> = { TextEncoder, TextDecoder };
+    vm.createContext(sandbox);
+    vm.runInContext(code, sandbox);
+    const sender = vm.runInContext(
+      `(() => {
+        const { encodeFrame, FrameDecoder, FrameKind, sessionTag } = Frame;
+        const f = encodeFrame({ kind: FrameKind.data, sender: 3, round: 9, session: sessionTag('s') }, new Uint8Array(5));
+        return new FrameDecoder().push(f).frames[0].sender;
+      })()`,
+      sandbox,
+    );
+    expect(sender).toBe(3);
   });
 
   it('rejects bad arguments to the encoder and decoder with RangeError', () => {
