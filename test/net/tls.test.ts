@@ -5,6 +5,7 @@
  * duplicated, other session), silence, stalls and disconnection, each
  * surfacing as a typed error that names the peer.
  */
+import { spawn } from 'node:child_process';
 import { createServer as createTcpServer, connect as tcpConnect, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -434,6 +435,51 @@ describe('TLS transport: bad frames and failing peers', () => {
     const e = await failure(t.receive(0, 1, Infinity));
     expect(e).toMatchObject({ reason: 'timeout', peer: 0 });
     expect(e.message).toMatch(/no data or heartbeat/);
+  });
+
+  it('does not take a live peer for silent after this process was busy longer than the idle timeout', async () => {
+    // The peer runs in its own process, so it keeps sending heartbeats while this event loop is blocked.
+    const net = await listenAll(2);
+    net.endpoints.forEach(track);
+    net.endpoints[0]!.close();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'test/net/fixtures/echo-peer.ts',
+        JSON.stringify({
+          peers: net.peers,
+          key: net.ids[0]!.key,
+          cert: net.ids[0]!.cert,
+          heartbeatMs: 20,
+          idleTimeoutMs: 60_000,
+        }),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    track({ close: () => child.kill('SIGKILL') });
+    const t = track(
+      await net.endpoints[1]!.connect({
+        self: 1,
+        peers: net.peers,
+        sessionId: 'test',
+        heartbeatMs: 20,
+        idleTimeoutMs: 300,
+        connectTimeoutMs: 20_000,
+      }),
+    );
+    t.send(0, 0, Uint8Array.of(1));
+    expect([...(await t.receive(0, 0, 10_000))]).toEqual([1]);
+    // Busy for 4 idle timeouts: the liveness check fires late, but reads the heartbeats waiting in the socket first.
+    const until = Date.now() + 1_200;
+    while (Date.now() < until) {
+      /* busy */
+    }
+    // The echo needs the event loop to turn, so the late liveness check has run by then.
+    t.send(0, 1, Uint8Array.of(2));
+    expect([...(await t.receive(0, 1, 10_000))]).toEqual([2]);
+    expect(t.linkFailure(0)).toBeUndefined();
   });
 
   it('reports a disconnected peer promptly to pending and later receives; delivers what arrived first', async () => {
