@@ -37,10 +37,11 @@ export function aesEcbOf(
 
 function portableAesEcb(key: Uint8Array): (input: Uint8Array, output: Uint8Array) => void {
   if (key.length !== 16) throw new RangeError(`aesEcb: expected a 16-byte key, got ${key.length}`);
-  const cipher = ecb(key.slice(), { disablePadding: true });
+  const k = key.slice();
   return (input, output) => {
     checkBlocks(input, output);
-    output.set(cipher.encrypt(input));
+    // noble's cipher objects are single-use, so each batch expands the key again.
+    output.set(ecb(k, { disablePadding: true }).encrypt(input));
   };
 }
 

@@ -1,0 +1,94 @@
+/**
+ * GF(2^128) = GF(2)[X] / (X^128 + X^7 + X^2 + X + 1), for the KOS consistency
+ * check. An element is four 32-bit words, bit j of word (j >> 5) holding the
+ * coefficient of X^j (the same layout as OT-extension rows, so a row is a
+ * field element without conversion).
+ *
+ * The check evaluates a polynomial at a random point by Horner's rule, i.e.
+ * many multiplications by one fixed element chi; that map is GF(2)-linear, so
+ * it is tabulated once (16 tables of 256 products, one per input byte, 64
+ * KiB) and each product is 16 lookups.
+ */
+
+/** a * X, reduced. */
+function mulX(a: Uint32Array): void {
+  const carry = a[3]! >>> 31;
+  a[3] = (a[3]! << 1) | (a[2]! >>> 31);
+  a[2] = (a[2]! << 1) | (a[1]! >>> 31);
+  a[1] = (a[1]! << 1) | (a[0]! >>> 31);
+  a[0] = (a[0]! << 1) ^ (carry * 0x87);
+}
+
+/** The general product a * b (bit-serial; for a handful of values only). */
+export function gfMul(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const acc = new Uint32Array(4);
+  const x = a.slice(0, 4);
+  for (let j = 0; j < 128; j++) {
+    if ((b[j >>> 5]! >>> (j & 31)) & 1) for (let w = 0; w < 4; w++) acc[w] = acc[w]! ^ x[w]!;
+    mulX(x);
+  }
+  return acc;
+}
+
+/** Multiplication by a fixed element chi, by byte tables. */
+export class GfMulTable {
+  /** Entry (k, b) at words [4 (256 k + b), +4): chi * (b X^(8k)). */
+  readonly table = new Uint32Array(16 * 256 * 4);
+
+  constructor(chi: Uint32Array) {
+    const basis = new Uint32Array(128 * 4);
+    const x = chi.slice(0, 4);
+    for (let j = 0; j < 128; j++) {
+      basis.set(x, 4 * j);
+      mulX(x);
+    }
+    const t = this.table;
+    for (let k = 0; k < 16; k++) {
+      for (let b = 1; b < 256; b++) {
+        const low = 31 - Math.clz32(b & -b); // lowest set bit of b
+        const prev = 4 * (256 * k + (b & (b - 1)));
+        const e = 4 * (8 * k + low);
+        const o = 4 * (256 * k + b);
+        for (let w = 0; w < 4; w++) t[o + w] = t[prev + w]! ^ basis[e + w]!;
+      }
+    }
+  }
+
+  /**
+   * Horner's rule over rows: acc = (acc xor row_i) * chi for i = 0..n-1, from
+   * `acc` (4 words, updated in place). Returns sum_i row_i chi^(n - i) + acc chi^n.
+   */
+  horner(rows: Uint32Array, n: number, acc: Uint32Array): void {
+    const t = this.table;
+    let a0 = acc[0]!;
+    let a1 = acc[1]!;
+    let a2 = acc[2]!;
+    let a3 = acc[3]!;
+    for (let i = 0, r = 0; i < n; i++, r += 4) {
+      const x0 = a0 ^ rows[r]!;
+      const x1 = a1 ^ rows[r + 1]!;
+      const x2 = a2 ^ rows[r + 2]!;
+      const x3 = a3 ^ rows[r + 3]!;
+      a0 = a1 = a2 = a3 = 0;
+      for (let k = 0; k < 16; k++) {
+        const word = k < 4 ? x0 : k < 8 ? x1 : k < 12 ? x2 : x3;
+        const o = (((k << 8) | ((word >>> ((k & 3) << 3)) & 255)) << 2) >>> 0;
+        a0 ^= t[o]!;
+        a1 ^= t[o + 1]!;
+        a2 ^= t[o + 2]!;
+        a3 ^= t[o + 3]!;
+      }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+  }
+
+  /** acc * chi, in place. */
+  mulInPlace(acc: Uint32Array): void {
+    const saved = acc.slice(0, 4);
+    acc.fill(0);
+    this.horner(saved, 1, acc);
+  }
+}

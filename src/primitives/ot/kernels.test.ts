@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
+import { webCryptoProvider } from '../../random/provider.js';
+import { Prg } from '../../random/prg.js';
+import { FixedKeyAes, TccrHash } from '../hash.js';
+import { gfMul, GfMulTable } from './gf128.js';
+import { transpose128 } from './transpose.js';
+import { createCipheriv } from 'node:crypto';
+
+const prg = new Prg(new Uint8Array(16).fill(3), nodeCryptoProvider);
+const randWords = (n: number) => new Uint32Array(prg.bytes(4 * n).buffer);
+const bit = (w: Uint32Array, i: number) => (w[i >>> 5]! >>> (i & 31)) & 1;
+
+describe('bit-matrix transposition', () => {
+  it('agrees with the bit-by-bit definition', () => {
+    for (const m of [32, 96, 1024]) {
+      const W = m / 32;
+      const cols = randWords(128 * W);
+      const rows = new Uint32Array(4 * m);
+      transpose128(cols, rows, m);
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < 128; j++) expect(bit(rows, 128 * i + j)).toBe(bit(cols, j * m + i));
+    }
+  });
+  it('refuses m not a multiple of 32', () => {
+    expect(() => transpose128(new Uint32Array(128), new Uint32Array(40), 10)).toThrow(RangeError);
+  });
+});
+
+describe('GF(2^128)', () => {
+  it('table multiplication agrees with the bit-serial product; known X^127 * X = reduction', () => {
+    const x127 = Uint32Array.of(0, 0, 0, 0x80000000);
+    const x1 = Uint32Array.of(2, 0, 0, 0);
+    expect(Array.from(gfMul(x127, x1))).toEqual([0x87, 0, 0, 0]);
+    for (let k = 0; k < 20; k++) {
+      const chi = randWords(4);
+      const a = randWords(4);
+      const t = new GfMulTable(chi);
+      const acc = a.slice();
+      t.mulInPlace(acc);
+      expect(acc).toEqual(gfMul(a, chi));
+      expect(gfMul(a, chi)).toEqual(gfMul(chi, a));
+    }
+  });
+  it('Horner over rows is sum_i row_i chi^(n-i)', () => {
+    const chi = randWords(4);
+    const rows = randWords(4 * 5);
+    const acc = new Uint32Array(4);
+    new GfMulTable(chi).horner(rows, 5, acc);
+    let want: Uint32Array = new Uint32Array(4);
+    for (let i = 0; i < 5; i++) {
+      let p: Uint32Array = rows.slice(4 * i, 4 * i + 4);
+      for (let e = 0; e < 5 - i; e++) p = gfMul(p, chi);
+      want = want.map((v, w) => v ^ p[w]!);
+    }
+    expect(acc).toEqual(want);
+  });
+});
+
+describe('fixed-key AES hashing', () => {
+  it('node:crypto and the portable AES agree with AES-128-ECB', () => {
+    const x = randWords(4 * 40000);
+    const a = new Uint32Array(x.length);
+    const b = new Uint32Array(x.length);
+    new FixedKeyAes(nodeCryptoProvider).permute(x, a);
+    new FixedKeyAes(webCryptoProvider).permute(x, b);
+    expect(a).toEqual(b);
+    const key = new Uint8Array(16).fill(9);
+    const c = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
+    const want = c.update(new Uint8Array(x.buffer, 0, 32));
+    const got = new Uint32Array(8);
+    new FixedKeyAes(nodeCryptoProvider, key).permute(x.subarray(0, 8), got);
+    expect(Buffer.from(got.buffer)).toEqual(want);
+  });
+  it('TMMO(x, i) = pi(pi(x) xor i) xor pi(x), tweaks counting across 2^32', () => {
+    const x = randWords(4 * 3);
+    const h = new TccrHash(nodeCryptoProvider);
+    const out = new Uint32Array(12);
+    const start = 2 ** 32 - 2;
+    h.hashCounter(x, out, 3, start, 7);
+    const pi = h.pi;
+    for (let j = 0; j < 3; j++) {
+      const px = new Uint32Array(4);
+      pi.permute(x.subarray(4 * j, 4 * j + 4), px);
+      const t = start + j;
+      const y = Uint32Array.of(
+        px[0]! ^ (t % 2 ** 32),
+        px[1]! ^ Math.floor(t / 2 ** 32),
+        px[2]!,
+        px[3]! ^ 7,
+      );
+      pi.permute(y, y);
+      expect(Array.from(out.subarray(4 * j, 4 * j + 4))).toEqual(
+        Array.from(y.map((v, w) => v ^ px[w]!)),
+      );
+    }
+  });
+});
