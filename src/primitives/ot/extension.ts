@@ -39,7 +39,7 @@ import { ProtocolAbort } from '../../runtime/errors.js';
 import type { Party } from '../../runtime/party.js';
 import { TccrHash, TWEAK_DOMAIN } from '../hash.js';
 import { baseOT, type BaseOtReceiverOutput, type BaseOtSenderOutput } from './base.js';
-import { gfMul, GfMulTable } from './gf128.js';
+import { evalBits, gfMul, GfMulTable } from './gf128.js';
 import { transpose128 } from './transpose.js';
 
 /** Security parameter: base OTs, and bits per extended row. */
@@ -475,10 +475,10 @@ export class OtExtension {
             party.ids[this.sender],
             'ot.check.coin: bad length',
           );
-        const table = challenge(seedS, seedR!, party);
+        const chi = challenge(seedS, seedR!, party);
         const tAcc = new Uint32Array(4);
-        table.horner(t, m, tAcc);
-        const x = hornerBits(table, r, m);
+        new GfMulTable(chi).horner(t, m, tAcc);
+        const x = evalBits(chi, r, m);
         const reply = new Uint8Array(48);
         reply.set(seedR!, 0);
         reply.set(bytes(x), 16);
@@ -536,9 +536,8 @@ export class OtExtension {
         if (proof.length !== 48) throw fail('bad proof length');
         const seedR = proof.slice(0, 16);
         if (!eq(commit(seedR), commitment)) throw fail('the coin does not match its commitment');
-        const table = challenge(seedS, seedR, party);
         const qAcc = new Uint32Array(4);
-        table.horner(q, m, qAcc);
+        new GfMulTable(challenge(seedS, seedR, party)).horner(q, m, qAcc);
         const x = words(proof.slice(16, 32));
         const tAcc = words(proof.slice(32, 48));
         const xd = gfMul(x, delta);
@@ -568,20 +567,9 @@ function commit(seed: Uint8Array): Uint8Array {
   return sha256(msg).slice(0, 32);
 }
 
-/** chi = the first PRG block under seed_S xor seed_R, as a multiplication table. */
-function challenge(seedS: Uint8Array, seedR: Uint8Array, party: Party): GfMulTable {
+/** chi = the first PRG block under seed_S xor seed_R. */
+function challenge(seedS: Uint8Array, seedR: Uint8Array, party: Party): Uint32Array {
   const s = new Uint8Array(16);
   for (let k = 0; k < 16; k++) s[k] = seedS[k]! ^ seedR[k]!;
-  const chi = new Prg(s, party.crypto).bytes(16);
-  return new GfMulTable(words(chi));
-}
-
-/** sum_i r_i chi^(m - i) for the bits r_0..r_{m-1}, by Horner's rule on 1-bit rows. */
-function hornerBits(table: GfMulTable, r: Uint32Array, m: number): Uint32Array {
-  // Bits as rows (r_i, 0, 0, 0): one multiplication per bit, like the rows.
-  const rows = new Uint32Array(4 * m);
-  for (let i = 0; i < m; i++) rows[4 * i] = (r[i >>> 5]! >>> (i & 31)) & 1;
-  const acc = new Uint32Array(4);
-  table.horner(rows, m, acc);
-  return acc;
+  return words(new Prg(s, party.crypto).bytes(16));
 }

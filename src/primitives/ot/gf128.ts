@@ -92,3 +92,34 @@ export class GfMulTable {
     this.horner(saved, 1, acc);
   }
 }
+
+/**
+ * sum_{i<m} r_i chi^(m - i) for bits r_i (bit i of r at word i >> 5, m a
+ * multiple of 8): Horner's rule a byte at a time, acc = acc chi^8 xor S[byte]
+ * with S[b] = sum_k b_k chi^(8 - k), so one table product per 8 bits.
+ */
+export function evalBits(chi: Uint32Array, r: Uint32Array, m: number): Uint32Array {
+  if (m % 8 !== 0) throw new RangeError(`evalBits: m = ${m} is not a multiple of 8`);
+  const pow = [chi.slice(0, 4)]; // pow[e] = chi^(e + 1)
+  for (let e = 1; e < 8; e++) pow.push(gfMul(pow[e - 1]!, chi));
+  const S = new Uint32Array(256 * 4);
+  for (let b = 1; b < 256; b++) {
+    const low = 31 - Math.clz32(b & -b);
+    const e = pow[7 - low]!; // bit k of the byte weighs chi^(8 - k)
+    for (let w = 0; w < 4; w++) S[4 * b + w] = S[4 * (b & (b - 1)) + w]! ^ e[w]!;
+  }
+  const mul8 = new GfMulTable(pow[7]!);
+  const bytes = new Uint8Array(r.buffer, r.byteOffset, m >>> 3);
+  const acc = new Uint32Array(4);
+  const row = new Uint32Array(4);
+  for (let k = 0; k < bytes.length; k++) {
+    // acc = acc chi^8 xor S[b]: Horner with a zero row multiplies by chi^8.
+    mul8.horner(row, 1, acc);
+    const o = 4 * bytes[k]!;
+    acc[0] = acc[0]! ^ S[o]!;
+    acc[1] = acc[1]! ^ S[o + 1]!;
+    acc[2] = acc[2]! ^ S[o + 2]!;
+    acc[3] = acc[3]! ^ S[o + 3]!;
+  }
+  return acc;
+}

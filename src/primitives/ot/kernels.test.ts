@@ -3,7 +3,7 @@ import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
 import { webCryptoProvider } from '../../random/provider.js';
 import { Prg } from '../../random/prg.js';
 import { FixedKeyAes, TccrHash } from '../hash.js';
-import { gfMul, GfMulTable } from './gf128.js';
+import { evalBits, gfMul, GfMulTable } from './gf128.js';
 import { transpose128 } from './transpose.js';
 import { createCipheriv } from 'node:crypto';
 
@@ -54,6 +54,15 @@ describe('GF(2^128)', () => {
       want = want.map((v, w) => v ^ p[w]!);
     }
     expect(acc).toEqual(want);
+  });
+  it('evaluating a bit polynomial a byte at a time equals Horner over 1-bit rows', () => {
+    const chi = randWords(4);
+    const r = randWords(3);
+    const rows = new Uint32Array(4 * 96);
+    for (let i = 0; i < 96; i++) rows[4 * i] = bit(r, i);
+    const acc = new Uint32Array(4);
+    new GfMulTable(chi).horner(rows, 96, acc);
+    expect(evalBits(chi, r, 96)).toEqual(acc);
   });
 });
 
