@@ -36,6 +36,11 @@ import { SUITES, suiteByName } from '../suites/index.js';
 /** A mistake in the command line or configuration: exit status 2. */
 export class UsageError extends Error {}
 
+/** This party's address cannot be bound (in use, not local): exit status 1. */
+class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
 type Named = ReadonlyMap<string, string>;
 
 function need(named: Named, flag: string, cmd: string): string {
@@ -117,12 +122,16 @@ export async function runFederated(program: string | undefined, named: Named): P
         ? (o: Parameters<typeof WsEndpoint.listen>[0]) =>
             WsEndpoint.listen({ ...o, maxMessageBytes: fed.maxFrameBytes })
         : (o: Parameters<typeof TlsEndpoint.listen>[0]) => TlsEndpoint.listen(o);
+    const host = files.listen ?? fed.parties[me]!.host;
+    const port = fed.parties[me]!.port;
     const endpoint = await listen({
-      host: files.listen ?? fed.parties[me]!.host,
-      port: fed.parties[me]!.port,
+      host,
+      port,
       key: identity.key,
       cert: identity.cert,
       log,
+    }).catch((e: NodeJS.ErrnoException) => {
+      throw new ListenError(`cannot listen on ${host}:${port} (${e.code ?? e.message})`);
     });
     transport = await endpoint.connect({
       self: me,
@@ -162,7 +171,7 @@ export async function runFederated(program: string | undefined, named: Named): P
         ? e.message
         : `its program failed (the error is reported at party ${id})`,
     );
-    if (e instanceof ConnectError || e instanceof ProtocolAbort) {
+    if (e instanceof ConnectError || e instanceof ProtocolAbort || e instanceof ListenError) {
       console.error(`entente: party ${id}: ${e.name}: ${e.message}`);
       return 1;
     }
