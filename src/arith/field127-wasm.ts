@@ -974,11 +974,27 @@ export interface Field127Kernels {
   ): void;
 }
 
-/** Compiles and instantiates the kernels synchronously; undefined where WebAssembly is unavailable. */
+/**
+ * Compiles and instantiates the kernels synchronously; undefined where
+ * WebAssembly is unavailable or refuses synchronous compilation (browsers
+ * limit it to 4 KiB on the main thread; this module is about 12.5 KiB).
+ */
 export function instantiate(): Field127Kernels | undefined {
   try {
     const mod = new WebAssembly.Module(assemble());
     return new WebAssembly.Instance(mod, {}).exports as unknown as Field127Kernels;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Compiles and instantiates the kernels asynchronously; undefined where WebAssembly is unavailable. */
+export async function instantiateAsync(): Promise<Field127Kernels | undefined> {
+  try {
+    if (typeof WebAssembly === 'undefined') return undefined;
+    const mod = await WebAssembly.compile(assemble());
+    const inst = await WebAssembly.instantiate(mod, {});
+    return inst.exports as unknown as Field127Kernels;
   } catch {
     return undefined;
   }

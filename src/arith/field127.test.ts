@@ -55,7 +55,7 @@ const canonical = (v: F.FieldVec) => F.toBigInts(v).every((x) => x >= 0n && x < 
 
 describe('field127 kernels against BigInt', () => {
   it('uses WebAssembly here', () => {
-    expect(F.accelerated).toBe(true);
+    expect(F.accelerated()).toBe(true);
   });
 
   it.each([

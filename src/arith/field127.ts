@@ -17,7 +17,12 @@
  * Inputs to the vector functions may be any value below 2^127 (p stands for
  * 0); outputs are canonical, in [0, p).
  */
-import { instantiate, MEMORY_PAGES, type Field127Kernels } from './field127-wasm.js';
+import {
+  instantiate,
+  instantiateAsync,
+  MEMORY_PAGES,
+  type Field127Kernels,
+} from './field127-wasm.js';
 
 export const P = (1n << 127n) - 1n;
 /** Bytes per element on the wire and in storage. */
@@ -99,17 +104,40 @@ export function toCentered(v: FieldVec): bigint[] {
 
 // ----- WebAssembly plumbing -----
 
-const K: Field127Kernels | undefined = instantiate();
-/** Whether the WebAssembly kernels are in use (false: BigInt fallback). */
-export const accelerated = K !== undefined;
+let K: Field127Kernels | undefined = instantiate();
+
+/** Whether the WebAssembly kernels are in use (false: the BigInt fallback). */
+export function accelerated(): boolean {
+  return K !== undefined;
+}
+
+/**
+ * Compiles the WebAssembly kernels asynchronously where synchronous
+ * compilation was refused (a browser's main thread); resolves to whether
+ * they are in use. Until then, and where WebAssembly is missing, the BigInt
+ * fallback computes the same results, slowly.
+ */
+export async function ready(): Promise<boolean> {
+  if (!K) {
+    const k = await instantiateAsync();
+    if (k && !K) bind(k);
+  }
+  return K !== undefined;
+}
 
 /** Byte layout of the kernel memory: a coefficient table, then operand scratch. */
 const TABLE = 0;
 const TABLE_BYTES = 256 * 1024;
 const SCRATCH = TABLE_BYTES;
 const SCRATCH_BYTES = MEMORY_PAGES * 65536 - SCRATCH;
-const mem64 = K ? new BigUint64Array(K.memory.buffer) : new BigUint64Array(0);
-const memI64 = K ? new BigInt64Array(K.memory.buffer) : new BigInt64Array(0);
+let mem64 = new BigUint64Array(0);
+let memI64 = new BigInt64Array(0);
+function bind(k: Field127Kernels): void {
+  K = k;
+  mem64 = new BigUint64Array(k.memory.buffer);
+  memI64 = new BigInt64Array(k.memory.buffer);
+}
+if (K) bind(K);
 
 /** Elements per chunk when `operands` vectors share the scratch area. */
 function chunkFor(operands: number): number {

@@ -132,7 +132,9 @@ export class ShamirSuite implements Suite<ShamirShares> {
   }
 
   async setup(): Promise<void> {
-    this.#prss = await Prss.setup(this.party, this.t, 'shamir.setup');
+    // Where WebAssembly compiles only asynchronously (browsers), do it now.
+    const [prss] = await Promise.all([Prss.setup(this.party, this.t, 'shamir.setup'), F.ready()]);
+    this.#prss = prss;
   }
 
   // ----- local operations -----
