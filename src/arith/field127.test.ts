@@ -244,15 +244,22 @@ describe('field127 kernels against BigInt', () => {
 
   it('reads centered representatives, p as 0', () => {
     const half = P >> 1n;
-    expect(F.toCentered(raw([0n, 1n, half, half + 1n, P - 1n, P, 1n << 64n]))).toEqual([
+    const xs = [
       0n,
       1n,
-      half,
-      -half,
-      -1n,
-      0n,
+      (1n << 64n) - 1n,
       1n << 64n,
-    ]);
+      half,
+      half + 1n,
+      P - (1n << 63n) - 1n,
+      P - (1n << 63n),
+      P - 2n,
+      P - 1n,
+      P,
+    ];
+    const want = xs.map((x) => (x === P ? 0n : x > half ? x - P : x));
+    expect(F.toCentered(raw(xs))).toEqual(want);
+    expect(want.slice(6, 10)).toEqual([-(1n << 63n) - 1n, -(1n << 63n), -2n, -1n]);
   });
 
   it('gathers, concatenates and slices', () => {

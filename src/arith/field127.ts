@@ -88,16 +88,20 @@ export function toCentered(v: FieldVec): bigint[] {
   const n = length(v);
   const out = new Array<bigint>(n);
   const half = P >> 1n;
+  const u = new Uint32Array(v.buffer, v.byteOffset, 4 * n);
+  const signed = new BigInt64Array(v.buffer, v.byteOffset, 2 * n);
   for (let i = 0; i < n; i++) {
-    const lo = v[2 * i]!;
-    const hi = v[2 * i + 1]!;
-    // Small non-negative values (the common case) need one BigInt, not three.
-    if (hi === 0n) {
-      out[i] = lo;
-      continue;
+    const k = 4 * i;
+    // The common cases take one BigInt: 0 <= x < 2^64, and p - 2^63 <= x < p
+    // (small negatives x - p = lo - 2^64 + 1, the low word read as signed, plus 1).
+    if (u[k + 2] === 0 && u[k + 3] === 0) {
+      out[i] = v[2 * i]!;
+    } else if (u[k + 3] === 0x7fffffff && u[k + 2] === 0xffffffff && u[k + 1]! >= 0x80000000) {
+      out[i] = u[k + 1] === 0xffffffff && u[k] === 0xffffffff ? 0n : signed[2 * i]! + 1n;
+    } else {
+      const x = (v[2 * i + 1]! << 64n) | v[2 * i]!;
+      out[i] = x === P ? 0n : x > half ? x - P : x;
     }
-    const x = (hi << 64n) | lo;
-    out[i] = x === P ? 0n : x > half ? x - P : x;
   }
   return out;
 }
