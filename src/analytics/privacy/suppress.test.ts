@@ -34,7 +34,7 @@ describe('minimum cell size inside MPC', () => {
         10,
       );
       const [open] = await releaseGuarded(s, [{ value: counts, support: counts }], 0);
-      return { perElement, whole, counted, open };
+      return { perElement: perElement!, whole: whole!, counted: counted!, open: open! };
     });
     const mean0 = ages.slice(0, 20).reduce((a, b) => a + b, 0) / 20;
     expect(r.perElement.suppressed).toEqual([false, true]);
