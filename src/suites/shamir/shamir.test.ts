@@ -460,6 +460,40 @@ describe('shamir(n=3) at the limits', () => {
     r[2]!.forEach((y, i) => expect([0n, 1n]).toContain(y - floorDiv(xs[i]!, 60)));
   });
 
+  it('is exact on every value of bounds 1 to 5 (odd and even bit counts, single bits)', async () => {
+    const bounds = [1, 2, 3, 4, 5];
+    const all = (b: number) =>
+      Array.from({ length: 2 ** b }, (_, i) => BigInt(i) - (1n << BigInt(b - 1)));
+    const r = await on(n, async (c) =>
+      Promise.all(
+        bounds.map(async (b) => {
+          const x = c.s.constant(big(all(b)));
+          const outs = await Promise.all([
+            c.s.ltz(x, b),
+            c.s.eqz(x, b),
+            c.s.bits(x, b),
+            ...Array.from({ length: b - 1 }, (_, m) => c.s.trunc(x, m + 1, b)),
+          ]);
+          return Promise.all(outs.map((o) => reveal(c, o)));
+        }),
+      ),
+    );
+    bounds.forEach((b, k) => {
+      const xs = all(b);
+      const [l, e, bits, ...tr] = r[k]!;
+      expect(l).toEqual(xs.map((x) => (x < 0n ? 1n : 0n)));
+      expect(e).toEqual(xs.map((x) => (x === 0n ? 1n : 0n)));
+      expect(bits).toEqual(
+        xs.flatMap((x) =>
+          Array.from({ length: b }, (_, j) => (BigInt.asUintN(b, x) >> BigInt(j)) & 1n),
+        ),
+      );
+      tr.forEach((v, m) =>
+        v.forEach((y, i) => expect([0n, 1n]).toContain(y - floorDiv(xs[i]!, m + 1))),
+      );
+    });
+  });
+
   it('refuses bounds beyond its statistical security, and bad arguments', async () => {
     const r = await on(n, async (c) => {
       const x = c.s.constant(big([1n]));
