@@ -19,7 +19,10 @@
  *               integer sum_A PRF(k_A) < C(n,t) 2^l, uniform in the one term
  *               the adversary lacks (a "replicated integer" mask);
  *  - zero2t:    sum_A sum_{j=1..t} PRF_j(k_A) X^j f_A(X), a random sharing of
- *               0 of degree 2t (section 4 of the paper).
+ *               0 of degree 2t (section 4 of the paper);
+ *  - setBits:   the bits of one key k_A, each bit b shared as the public
+ *               polynomial b phi_A(X) (phi_A(0) = 1): known to the parties
+ *               outside A, unknown to those in A (used for random bits).
  *
  * Also pairwise keys (one per pair of parties) for cheaper inputs.
  *

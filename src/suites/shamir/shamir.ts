@@ -15,10 +15,11 @@
  *    drawn from pairwise keys, so only n - t - 1 shares travel;
  *  - multiplication and inner products: Gennaro, Rabin, Rabin, "Simplified
  *    VSS and fast-track multiparty computations", PODC 1998, section 3: each
- *    of the parties 1..2t+1 re-shares its local degree-2t product with a
- *    degree-t polynomial, and everyone recombines with the Lagrange
- *    coefficients of the points 1..2t+1 (the integers (-1)^i C(2t+1, i+1));
- *  - opening: parties 1..t+1 send their shares to each recipient;
+ *    of the parties 0..2t (indices from 0; their points are 1..2t+1)
+ *    re-shares its local degree-2t product, scaled by its Lagrange
+ *    coefficient (-1)^i C(2t+1, i+1), with a degree-t polynomial, and each
+ *    party adds up what it receives: one round, n - 1 elements sent per party;
+ *  - opening: parties 0..t send their shares to each recipient;
  *  - truncation, comparison, bit decomposition: ./compare.ts (Catrina-Saxena
  *    FC 2010, Catrina-de Hoogh SCN 2010).
  */
