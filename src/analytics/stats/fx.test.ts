@@ -1,0 +1,89 @@
+/**
+ * The internal fixed-point engine: division and square root against plain
+ * JavaScript on random inputs of many magnitudes, and the edges (0, 1, the
+ * largest values, a zero denominator, saturation).
+ */
+import { describe, expect, it } from 'vitest';
+import { int } from '../../api/types.js';
+import { label, run, testRng } from '../../../test/harness.js';
+import { Fx } from './fx.js';
+
+const SUITES = [
+  { suite: 'plaintext', parties: 3 },
+  { suite: 'rep3', parties: 3 },
+  { suite: 'shamir', parties: 3 },
+] as const;
+
+/** Random integers of random bit lengths up to `bits` (log-uniform magnitudes). */
+function logUniform(n: number, bits: number, seed: number, signed: boolean): number[] {
+  const r = testRng(seed);
+  return Array.from({ length: n }, () => {
+    const v = Math.floor(2 ** (r() * bits));
+    return signed && r() < 0.5 ? -v : v;
+  });
+}
+
+for (const c of SUITES) {
+  describe(label(c), () => {
+    it('divides integers of any magnitude with relative error below 2^-24 plus 2 ulp', async () => {
+      const den = [
+        1,
+        2,
+        3,
+        7,
+        0,
+        1 << 20,
+        999_983,
+        ...logUniform(40, 40, 3, false).map((v) => v + 1),
+      ];
+      const num = den.map((d, i) => {
+        // Quotients below 2^10 in magnitude, of both signs.
+        const q = (((i * 7919) % 2000) - 1000) / 1.7;
+        return Math.trunc(d * q);
+      });
+      num[4] = 5; // over a zero denominator
+      const r = await run(c, async (s) => {
+        const a = Fx.of(s.input('p1', int(52), s.me === 'p1' ? num : num.length));
+        const b = Fx.of(s.input('p2', int(42), s.me === 'p2' ? den : den.length));
+        return a.divide(b, { qBits: 10, frac: 30 }).toFixed().reveal();
+      });
+      r.forEach((q, i) => {
+        const want = den[i] === 0 ? 0 : num[i]! / den[i]!;
+        expect(Math.abs(q - want)).toBeLessThanOrEqual(Math.abs(want) * 2 ** -24 + 2 ** -29);
+      });
+    });
+
+    it('divides fixed-point values and saturates quotients beyond the bound', async () => {
+      const num = [1.5, -3.25, 1000, -1000, 0.001, 0];
+      const den = [0.5, 0.125, 0.01, 0.01, 1000, 3];
+      const r = await run(c, async (s) => {
+        const a = Fx.of(
+          s.input('p1', { kind: 'fixed', bits: 40, frac: 20 }, s.me === 'p1' ? num : num.length),
+        );
+        const b = Fx.of(
+          s.input('p2', { kind: 'fixed', bits: 40, frac: 20 }, s.me === 'p2' ? den : den.length),
+        );
+        return a.divide(b, { qBits: 12, frac: 24, saturate: true }).toFixed().reveal();
+      });
+      const want = [3, -26, 4096, -4096, 0.000001, 0];
+      r.forEach((q, i) =>
+        expect(Math.abs(q - want[i]!)).toBeLessThan(Math.abs(want[i]!) * 2 ** -20 + 2 ** -18),
+      );
+    });
+
+    it('takes square roots of wide values', async () => {
+      const xs = [0, 1, 2, 1e-4, 12345.678, 2 ** 30, ...logUniform(20, 34, 5, false)];
+      const r = await run(c, async (s) => {
+        const a = Fx.of(
+          s.input('p1', { kind: 'fixed', bits: 56, frac: 20 }, s.me === 'p1' ? xs : xs.length),
+        );
+        return a.sqrt().toFixed().reveal();
+      });
+      // Against the square root of the input as held (56-bit inputs keep 19 fractional bits in sqrt).
+      r.forEach((q, i) => {
+        const held = Math.round(xs[i]! * 2 ** 19) / 2 ** 19;
+        expect(Math.abs(q - Math.sqrt(held))).toBeLessThan(Math.sqrt(held) * 2 ** -20 + 2 ** -17);
+      });
+    });
+  });
+}
