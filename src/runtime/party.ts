@@ -200,7 +200,7 @@ export class Party {
 function toAbort(e: unknown, ids: readonly string[]): ProtocolAbort {
   if (e instanceof ProtocolAbort) return e;
   if (e instanceof TransportError)
-    return new ProtocolAbort(e.reason, e.peer, ids[e.peer], e.message);
+    return new ProtocolAbort(e.reason, e.peer, ids[e.peer], e.detail);
   return new ProtocolAbort(
     'aborted',
     undefined,

@@ -40,7 +40,8 @@ export class TransportError extends Error {
   constructor(
     readonly reason: TransportFailure,
     readonly peer: number,
-    detail: string,
+    /** What happened, without the reason and peer (which have their own fields). */
+    readonly detail: string,
   ) {
     super(`${reason} (party ${peer}): ${detail}`);
   }

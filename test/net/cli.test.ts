@@ -132,6 +132,25 @@ describe('entente run --federation', () => {
     }
   });
 
+  it('runs again on the same federation after a party was killed', async () => {
+    const fed = await federation('restart', 3, { roundMs: 20_000 });
+    const first = ['p1', 'p2', 'p3'].map((id) =>
+      cli(['run', 'test/net/fixtures/long.ts', '--federation', fed, '--party', id]),
+    );
+    await first[0]!.stderrMatches(/long: running/);
+    first[0]!.kill('SIGKILL');
+    for (const i of [1, 2]) expect((await first[i]!.exit(20_000)).code).toBe(1);
+    // Same keys, same ports: the computation runs to completion.
+    const again = ['p1', 'p2', 'p3'].map((id) =>
+      cli(['run', 'test/net/fixtures/stats.ts', '--federation', fed, '--party', id]),
+    );
+    for (const p of again) {
+      const exit = await p.exit(45_000);
+      expect(exit.code).toBe(0);
+      expect(exit.stdout).toMatch(/"total":\[1322\]/);
+    }
+  });
+
   it('tells the others when a party is stopped with SIGTERM, and exits 143', async () => {
     const fed = await federation('term', 3, { roundMs: 20_000 });
     const ps = ['p1', 'p2', 'p3'].map((id) =>
