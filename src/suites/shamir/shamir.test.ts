@@ -494,6 +494,29 @@ describe('shamir(n=3) at the limits', () => {
     });
   });
 
+  it('processes long vectors in consecutive chunks with the same results', async () => {
+    const xs = [...edges(32), ...randomInts(31, 32, 5)];
+    const r = await on(n, async (c) => {
+      c.s.chunkBitElements = 100; // 3 elements per chunk at 32 bits
+      const x = await input(c, 0, xs);
+      const r0 = c.s.party.stats.snapshot().rounds;
+      const l = await c.s.ltz(x, 32);
+      const rounds = c.s.party.stats.snapshot().rounds - r0;
+      const outs = [l, await c.s.eqz(x, 32), await c.s.bits(x, 32), await c.s.trunc(x, 5, 32)];
+      return { rounds, values: await Promise.all(outs.map((o) => reveal(c, o))) };
+    });
+    expect(r.rounds).toBeGreaterThan(14 * 5); // 14 chunks, one after the other
+    const [l, e, b, tr] = r.values;
+    expect(l).toEqual(xs.map((x) => (x < 0n ? 1n : 0n)));
+    expect(e).toEqual(xs.map((x) => (x === 0n ? 1n : 0n)));
+    expect(b).toEqual(
+      xs.flatMap((x) =>
+        Array.from({ length: 32 }, (_, j) => (BigInt.asUintN(32, x) >> BigInt(j)) & 1n),
+      ),
+    );
+    tr!.forEach((y, i) => expect([0n, 1n]).toContain(y - floorDiv(xs[i]!, 5)));
+  });
+
   it('refuses bounds beyond its statistical security, and bad arguments', async () => {
     const r = await on(n, async (c) => {
       const x = c.s.constant(big([1n]));

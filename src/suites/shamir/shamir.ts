@@ -107,6 +107,11 @@ export class ShamirSuite implements Suite<ShamirShares> {
   readonly lambdaT: readonly bigint[];
   /** [j, j^2, ..., j^t] for each party's point j. */
   readonly sharePowers: ReadonlyArray<readonly bigint[]>;
+  /**
+   * Elements times bits per chunk of a bit-level protocol (see inChunks):
+   * 2^22, 64 MiB per vector of random bits. Every party must use the same value.
+   */
+  chunkBitElements = 1 << 22;
   #prss: Prss | undefined;
 
   constructor(readonly party: Party) {
@@ -334,28 +339,51 @@ export class ShamirSuite implements Suite<ShamirShares> {
       throw new RangeError(`shamir.trunc: shift ${m} is not a non-negative integer`);
     }
     this.party.stats.count('trunc', a.length);
-    return shamirTrunc(this, a.v, m, bound).then((v) => new ShamirShares(v));
+    return this.inChunks(a.v, m, (x) => shamirTrunc(this, x, m, bound));
   }
   ltz(a: ShamirShares, bound: number): Promise<ShamirShares> {
     checkBound(this, 'ltz', bound);
     this.party.stats.count('ltz', a.length);
-    return shamirLtz(this, a.v, bound).then((v) => new ShamirShares(v));
+    return this.inChunks(a.v, bound, (x) => shamirLtz(this, x, bound));
   }
   eqz(a: ShamirShares, bound: number): Promise<ShamirShares> {
     checkBound(this, 'eqz', bound);
     this.party.stats.count('eqz', a.length);
-    return shamirEqz(this, a.v, bound).then((v) => new ShamirShares(v));
+    return this.inChunks(a.v, bound, (x) => shamirEqz(this, x, bound));
   }
   bits(a: ShamirShares, bits: number): Promise<ShamirShares> {
     checkBound(this, 'bits', bits);
     this.party.stats.count('bits', a.length);
-    return shamirBits(this, a.v, bits).then((v) => new ShamirShares(v));
+    return this.inChunks(a.v, bits, (x) => shamirBits(this, x, bits));
   }
   async randomBits(n: number): Promise<ShamirShares> {
     if (!Number.isInteger(n) || n < 0) {
       throw new RangeError(`shamir.randomBits: expected a non-negative count, got ${n}`);
     }
     return new ShamirShares(await randomBitsField(this, n));
+  }
+
+  /**
+   * Runs a bit-level protocol on consecutive chunks of at most
+   * chunkBitElements / bits elements, one after the other, so that its
+   * memory stays bounded (the random bits alone take 16 bytes per bit per
+   * element, and a step holds several such vectors): a 32-bit comparison of
+   * a million elements otherwise peaks at several GB per party. Costs more
+   * rounds for long vectors only.
+   */
+  private async inChunks(
+    x: F.FieldVec,
+    bits: number,
+    f: (x: F.FieldVec) => Promise<F.FieldVec>,
+  ): Promise<ShamirShares> {
+    const n = F.length(x);
+    const chunk = Math.max(1, Math.floor(this.chunkBitElements / Math.max(1, bits)));
+    if (n <= chunk) return new ShamirShares(await f(x));
+    const outs: F.FieldVec[] = [];
+    for (let off = 0; off < n; off += chunk) {
+      outs.push(await f(F.slice(x, off, Math.min(n, off + chunk))));
+    }
+    return new ShamirShares(F.concat(outs));
   }
 
   /** A received payload as `len` field elements. @throws {ProtocolAbort} ('malformed') on a size mismatch. */
