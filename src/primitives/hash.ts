@@ -70,22 +70,36 @@ export class TccrHash {
     this.pi = new FixedKeyAes(provider);
   }
 
-  /** Hashes n blocks of x under tweaks start, start + 1, ... (start + n <= 2^53). */
-  hashCounter(x: Uint32Array, out: Uint32Array, n: number, start: number, domain: number): void {
+  /**
+   * Hashes n blocks of x; block j gets tweak start + (j >> shift), so with
+   * shift 1 consecutive pairs share a tweak (a label and its partner label
+   * xor Delta). Requires start + n <= 2^53.
+   */
+  hashCounter(
+    x: Uint32Array,
+    out: Uint32Array,
+    n: number,
+    start: number,
+    domain: number,
+    shift: 0 | 1 = 0,
+  ): void {
     const a = this.#a;
     for (let j0 = 0; j0 < n; j0 += CHUNK) {
-      const m = Math.min(CHUNK, n - j0);
+      const m = Math.min(CHUNK, n - j0); // CHUNK is even, so pairs never straddle chunks
       this.pi.permute(x.subarray(4 * j0, 4 * (j0 + m)), a, m);
       const os = out.subarray(4 * j0, 4 * (j0 + m));
       // os = pi(x) xor tweak, the 64-bit counter split into two words.
-      const t = start + j0;
+      const t = start + (j0 >>> shift);
       let lo = t % 4294967296;
       let hi = (t - lo) / 4294967296;
-      for (let w = 0; w < 4 * m; w += 4) {
-        os[w] = a[w]! ^ lo;
-        os[w + 1] = a[w + 1]! ^ hi;
-        os[w + 2] = a[w + 2]!;
-        os[w + 3] = a[w + 3]! ^ domain;
+      const step = 4 << shift;
+      for (let w0 = 0; w0 < 4 * m; w0 += step) {
+        for (let w = w0; w < w0 + step && w < 4 * m; w += 4) {
+          os[w] = a[w]! ^ lo;
+          os[w + 1] = a[w + 1]! ^ hi;
+          os[w + 2] = a[w + 2]!;
+          os[w + 3] = a[w + 3]! ^ domain;
+        }
         if (++lo === 4294967296) {
           lo = 0;
           hi++;
