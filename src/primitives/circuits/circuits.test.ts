@@ -183,8 +183,11 @@ describe('integer circuit builder', () => {
     const s = schedule(c);
     let ands = 0;
     for (let st = 0; st < s.isAnd.length; st++)
-      for (let p = s.stepStart[st]!; p < s.stepStart[st + 1]!; p++)
-        expect(c.kind[s.order[p]!] === AND).toBe(s.isAnd[st] === 1) || ands++;
+      for (let p = s.stepStart[st]!; p < s.stepStart[st + 1]!; p++) {
+        expect(c.kind[s.order[p]!] === AND).toBe(s.isAnd[st] === 1);
+        if (s.isAnd[st]) ands++;
+      }
+    expect(ands).toBe(c.nAnd);
     expect(s.nSlots).toBeLessThan(c.nWires / 4);
   });
 });

@@ -32,7 +32,6 @@
  */
 import type { CryptoProvider } from '../../random/provider.js';
 import {
-  AND,
   INV,
   XOR,
   inputCount,
