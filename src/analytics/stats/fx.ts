@@ -68,7 +68,8 @@ export function fixConst(c: number, s: number): bigint {
 
 /**
  * A secret vector of fixed-point encodings: element i is enc_i / 2^frac, with
- * -2^(bound-1) <= enc_i < 2^(bound-1). frac 0 is an integer.
+ * -2^(bound-1) <= enc_i < 2^(bound-1). frac 0 is an integer; a negative frac
+ * holds multiples of 2^-frac (a wide integer column rounded to fit).
  */
 export class Fx {
   readonly sh: Promise<Shares>;
@@ -87,7 +88,6 @@ export class Fx {
         `stats: ${what} may need ${bound} bits, beyond the ${CAP}-bit limit; use narrower input types or declared ranges`,
       );
     }
-    if (frac < 0) throw new RangeError(`stats: negative fractional bits (${frac}) for ${what}`);
   }
 
   get suite(): Suite {
@@ -194,7 +194,9 @@ export class Fx {
       );
     }
     const d = this.frac - frac;
-    if (this.bound > T) throw new RangeError(`stats: cannot truncate a ${this.bound}-bit value`);
+    // 64-bit values truncate too (rep3 adds a sign test), but most steps keep to 63.
+    if (this.bound > Math.min(CAP, this.suite.compareCapacity))
+      throw new RangeError(`stats: cannot truncate a ${this.bound}-bit value`);
     if (d >= this.bound - 1) {
       // Every value is below one unit of the new scale: the result rounds to 0 or +-1.
       return this.make(
@@ -219,22 +221,28 @@ export class Fx {
 
   add(o: Fx | number): Fx {
     if (typeof o === 'number') return this.addPublic([o]);
+    return this.linear(o, (x, y) => this.suite.add(x, y));
+  }
+
+  sub(o: Fx | number): Fx {
+    if (typeof o === 'number') return this.addPublic([-o]);
+    return this.linear(o, (x, y) => this.suite.sub(x, y));
+  }
+
+  /** a + b or a - b at the larger frac: bound max + 1. */
+  private linear(o: Fx, f2: (x: Shares, y: Shares) => Shares): Fx {
     const f = Math.max(this.frac, o.frac);
     const a = this.rescale(f);
     const b = o.rescale(f);
     const n = Math.max(a.length, b.length);
     return this.make(
       Promise.all([a.sh, b.sh]).then(([x, y]) =>
-        this.suite.add(broadcast(this.suite, x, n), broadcast(this.suite, y, n)),
+        f2(broadcast(this.suite, x, n), broadcast(this.suite, y, n)),
       ),
       f,
       Math.max(a.bound, b.bound) + 1,
       n,
     );
-  }
-
-  sub(o: Fx | number): Fx {
-    return typeof o === 'number' ? this.addPublic([-o]) : this.add(o.neg());
   }
 
   neg(): Fx {
@@ -411,12 +419,39 @@ export class Fx {
     );
   }
 
+  /** For a 0/1 vector c (this): c x, exact, with x's bound (one multiplication). */
+  mulBit(x: Fx): Fx {
+    const n = Math.max(this.length, x.length);
+    return x.make(
+      Promise.all([this.sh, x.sh]).then(([c, y]) =>
+        this.suite.mul(broadcast(this.suite, c, n), broadcast(this.suite, y, n)),
+      ),
+      x.frac,
+      x.bound,
+      n,
+    );
+  }
+
   /** For a 0/1 vector c: c ? a : b = b + c (a - b), one multiplication. */
   select(a: Fx, b: Fx): Fx {
-    const d = a.sub(b);
-    const f = d.frac;
-    const prod = this.mul(d, f);
-    return prod.add(b.rescale(f)).withBound(Math.max(a.rescale(f).bound, b.rescale(f).bound));
+    const f = Math.max(a.frac, b.frac);
+    const bf = b.rescale(f);
+    const af = a.rescale(f);
+    const n = Math.max(this.length, af.length, bf.length);
+    const suite = this.suite;
+    // The ring (or field) holds b + c (a - b) exactly even when a - b alone would need one more bit.
+    return this.make(
+      Promise.all([this.sh, af.sh, bf.sh]).then(async ([c, x, y]) => {
+        const yb = broadcast(suite, y, n);
+        return suite.add(
+          yb,
+          await suite.mul(broadcast(suite, c, n), suite.sub(broadcast(suite, x, n), yb)),
+        );
+      }),
+      f,
+      Math.max(af.bound, bf.bound),
+      n,
+    );
   }
 
   /** 1 - x for a 0/1 vector. */
@@ -437,7 +472,9 @@ export class Fx {
     const hi = this.sub(lim).neg().ltz(); // [x > lim]
     const lo = this.add(lim).ltz(); // [x < -lim]
     const both = Fx.concat([hi, lo]);
-    const moved = both.mul(Fx.concat([this.neg().addPublic([lim]), this.neg().addPublic([-lim])]));
+    const moved = both.mulBit(
+      Fx.concat([this.neg().addPublic([lim]), this.neg().addPublic([-lim])]),
+    );
     const n = this.length;
     const m1 = moved.slice(0, n);
     const m2 = moved.slice(n, 2 * n);
@@ -501,7 +538,7 @@ export class Fx {
       const hi = a.sub(lim).ltz().not(); // [a >= lim]
       const lo = a.neg().sub(lim).ltz().not(); // [-a >= lim]
       const amax = lim.addPublic([-1 / 2 ** a.frac]).rescale(a.frac); // lim - 1 (in encodings)
-      const moved = Fx.concat([hi, lo]).mul(Fx.concat([amax.sub(a), amax.neg().sub(a)]), a.frac);
+      const moved = Fx.concat([hi, lo]).mulBit(Fx.concat([amax.sub(a), amax.neg().sub(a)]));
       a = a
         .add(moved.slice(0, n))
         .add(moved.slice(n, 2 * n))
@@ -552,18 +589,20 @@ export class Fx {
         suite.mulScalar(suite.addPublic(suite.neg(p0), BigInt64Array.of(1n)), pow2(L - 1)),
       );
       const s = fa - fb - fq + M + 1 + L; // q_enc = U W / 2^s
-      const t1 = s - L - GUARD;
+      // Guard bits on the scaled numerator, as many as keep it within 63 bits.
+      const g = Math.max(0, Math.min(GUARD, 61 - qBits - fq));
+      const t1 = s - L - g;
       const [W, Up] = await Promise.all([
         goldschmidt(suite, v),
         t1 > 0 ? suite.trunc(U, t1, boundU) : Promise.resolve(suite.mulScalar(U, pow2(-t1))),
       ]);
-      // |Up| = |q| v 2^(fq + GUARD) < 2^(qBits + fq + GUARD), plus rounding.
-      const bUp = Math.min(qBits + fq + GUARD + 2, t1 > 0 ? boundU - t1 + 1 : boundU - t1);
-      const shift = L + GUARD;
+      // |Up| = |q| v 2^(fq + g) < 2^(qBits + fq + g), plus rounding.
+      const bUp = Math.min(qBits + fq + g + 2, t1 > 0 ? boundU - t1 + 1 : boundU - t1);
+      const shift = L + g;
       if (bUp + L + 1 <= T) return suite.trunc(await suite.mul(Up, W), shift, bUp + L + 1);
       // Two limbs: Up = Uh 2^h + Ul with |Ul| <= 2^h, so each product fits in 63 bits.
       const h = bUp + L - 61;
-      if (h > 61 - L || h > shift)
+      if (h > 61 - L)
         throw new RangeError(`stats: divide: a ${bUp}-bit scaled numerator does not fit`);
       const Uh = await suite.trunc(Up, h, bUp);
       const Ul = suite.sub(Up, suite.mulScalar(Uh, pow2(h)));
@@ -573,7 +612,9 @@ export class Fx {
         indices(n, (i) => i),
       );
       const [hiP, loP] = await Promise.all([
-        shift > h ? suite.trunc(hiProd, shift - h, bUp - h + L + 2) : Promise.resolve(hiProd),
+        shift > h
+          ? suite.trunc(hiProd, shift - h, bUp - h + L + 2)
+          : Promise.resolve(suite.mulScalar(hiProd, pow2(h - shift))),
         suite.trunc(
           suite.gather(
             prods,

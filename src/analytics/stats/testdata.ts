@@ -1,0 +1,118 @@
+/**
+ * Test helpers for the statistics library (imported by tests only): random
+ * data, inputs split across the parties as horizontal partitions, and the
+ * plaintext references the secure results are checked against.
+ */
+import type { Session } from '../../api/session.js';
+import type { SecretType } from '../../api/types.js';
+import type { SecretBool, SecretFixed, SecretInt } from '../../api/secret.js';
+
+/** Suites every statistic is tested under (all parties run for real). */
+export const STAT_SUITES = [
+  { suite: 'plaintext', parties: 3 },
+  { suite: 'rep3', parties: 3 },
+  { suite: 'shamir', parties: 3 },
+] as const;
+
+/** A small deterministic generator for test data (xorshift; never for secrets). */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+}
+
+export function randInts(n: number, lo: number, hi: number, seed: number): number[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1)));
+}
+
+export function randBools(n: number, pTrue: number, seed: number): boolean[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => r() < pTrue);
+}
+
+/** Approximately normal values (sum of uniforms), rounded to `step`. */
+export function randNormal(
+  n: number,
+  mu: number,
+  sigma: number,
+  seed: number,
+  step = 1 / 256,
+): number[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => {
+    const z = r() + r() + r() + r() + r() + r() - 3;
+    return Math.round((mu + sigma * z * Math.SQRT2) / step) * step;
+  });
+}
+
+/**
+ * A column input as the horizontal union of every party's rows: party k
+ * holds rows [k n / P, (k + 1) n / P). Every party calls this in the same order.
+ */
+export function column<T extends SecretType>(
+  s: Session,
+  type: T,
+  values: ReadonlyArray<number | boolean>,
+): T extends { kind: 'bool' } ? SecretBool : T extends { kind: 'fixed' } ? SecretFixed : SecretInt {
+  const P = s.parties.length;
+  const n = values.length;
+  const parts = s.parties.map((p, k) => {
+    const lo = Math.floor((k * n) / P);
+    const hi = Math.floor(((k + 1) * n) / P);
+    const mine = values.slice(lo, hi);
+    return s.input(p, type, p === s.me ? mine : mine.length);
+  });
+  return s.concat(parts as never[]) as never;
+}
+
+// ----- plaintext references -----
+
+export function pick<T>(xs: readonly T[], mask?: readonly boolean[]): T[] {
+  return mask ? xs.filter((_, i) => mask[i]) : xs.slice();
+}
+
+export function plainMean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}
+
+export function plainVar(xs: readonly number[], population = false): number {
+  const n = xs.length;
+  if (n < 2 && !population) return 0;
+  if (n === 0) return 0;
+  const m = plainMean(xs);
+  return xs.reduce((a, b) => a + (b - m) ** 2, 0) / (population ? n : n - 1);
+}
+
+/** R's type-7 quantile. */
+export function plainQuantile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = (s.length - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, s.length - 1);
+  return s[lo]! + (h - lo) * (s[hi]! - s[lo]!);
+}
+
+export function plainCov(x: readonly number[], y: readonly number[]): number {
+  const n = x.length;
+  if (n < 2) return 0;
+  const mx = plainMean(x);
+  const my = plainMean(y);
+  return x.reduce((a, v, i) => a + (v - mx) * (y[i]! - my), 0) / (n - 1);
+}
+
+/** Expects |got - want| <= abs + rel |want|, with a message naming the quantity. */
+export function near(what: string, got: number, want: number, abs: number, rel = 0): void {
+  const err = Math.abs(got - want);
+  if (!(err <= abs + rel * Math.abs(want))) {
+    throw new Error(
+      `${what}: got ${got}, want ${want} (error ${err}, allowed ${abs + rel * Math.abs(want)})`,
+    );
+  }
+}
