@@ -1,7 +1,8 @@
 /**
  * The `entente` command line. It only parses arguments and calls the library.
  *
- *   entente demo [--suite rep3] [--rows 200]      the bundled three-hospital demo
+ *   entente demo [--rows 10000] [--suite rep3]    the bundled hospital study (src/cli/study.ts)
+ *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
  *   entente keygen | run --federation | local      network parties (src/cli/net.ts)
@@ -10,15 +11,22 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { runLocal, type Program } from '../api/run.js';
-import { hospitalProgram, syntheticHospital, type DemoResult } from '../apps/demo.js';
 import { SUITES, suiteByName } from '../suites/index.js';
 import { keygen, local, runFederated, UsageError } from './net.js';
+import { demo, study } from './study.js';
 
 const USAGE = `usage: entente <command> [options]
 
 commands:
-  demo   [--suite rep3|shamir|plaintext] [--parties N] [--rows R]
-         three hospitals (or N) jointly compute patient statistics without pooling records
+  demo   [--rows N] [--suite rep3|shamir] [--in-process]
+         the bundled study: three hospitals compare two treatments without pooling
+         records (synthetic data, generated when missing; N patients each, default 10000),
+         each hospital a separate process over TLS on 127.0.0.1; prints the report beside
+         the plaintext answers on the pooled records (demo only)
+  study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--in-process] [--timeout-ms T]
+         run a study file (docs/ANALYTICS.md) with every party as a process on this machine
+  study  STUDY --federation FILE --party ID [--data FILE] [--out DIR] [key options as run]
+         run a study as one party of a federation; reads only this party's data
   run    PROGRAM [--suite S] [--parties N]
          run a program module (its default export, (session) => Promise<result>)
          with every party in this process, and print each party's result and counters
@@ -41,7 +49,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const flags = parseFlags(rest);
   switch (cmd) {
     case 'demo':
-      return demo(flags);
+      return demo(flags.named);
+    case 'study':
+      return study(flags.positional, flags.named);
     case 'run':
       return flags.named.has('federation')
         ? runFederated(flags.positional[0], flags.named)
@@ -64,6 +74,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** Flags that take no value. */
+const BOOLEAN_FLAGS = new Set(['in-process']);
+
 interface Flags {
   positional: string[];
   named: Map<string, string>;
@@ -76,6 +89,10 @@ function parseFlags(args: readonly string[]): Flags {
     const a = args[i]!;
     if (a.startsWith('--')) {
       const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
+      if (BOOLEAN_FLAGS.has(k) && v === undefined) {
+        named.set(k, '1');
+        continue;
+      }
       const value = v ?? args[++i];
       if (value === undefined) throw new CliError(`option --${k} needs a value`);
       named.set(k, value);
@@ -93,82 +110,6 @@ function intFlag(f: Flags, name: string, dflt: number, min: number, max: number)
   if (!Number.isInteger(n) || n < min || n > max)
     throw new CliError(`--${name}: expected an integer in ${min}..${max}, got '${v}'`);
   return n;
-}
-
-async function demo(f: Flags): Promise<number> {
-  const suite = f.named.get('suite') ?? 'rep3';
-  const factory = suiteByName(suite);
-  const parties = intFlag(
-    f,
-    'parties',
-    Math.max(3, factory.minParties),
-    factory.minParties,
-    factory.maxParties,
-  );
-  const rows = intFlag(f, 'rows', 200, 1, 100_000);
-  const ids = Array.from({ length: parties }, (_, i) => `hospital-${String.fromCharCode(97 + i)}`);
-  const data = new Map(ids.map((id, i) => [id, syntheticHospital(i, rows)]));
-  console.log(
-    `Entente demo: ${parties} hospitals, ${rows} patients each, suite '${suite}'${factory.name === 'plaintext' ? ' (NO security: development suite)' : ''}`,
-  );
-  console.log('Each hospital inputs its own records; only the aggregates below are revealed.\n');
-  const t0 = performance.now();
-  const outs = await runLocal((s) => hospitalProgram(s, data.get(s.me)!, rows), {
-    suite,
-    parties: ids,
-    crypto: nodeCryptoProvider,
-  });
-  const ms = performance.now() - t0;
-  const r = outs[0]!.result;
-  const pooled = plainReference([...data.values()]);
-  const row = (name: string, secure: string, plain: string) =>
-    console.log(`  ${name.padEnd(34)} ${secure.padStart(12)}   ${plain.padStart(12)}`);
-  console.log(
-    `  ${'statistic'.padEnd(34)} ${'secure'.padStart(12)}   ${'pooled (demo only)'.padStart(12)}`,
-  );
-  row('patients', String(r.patients), String(pooled.patients));
-  row('mean age', r.meanAge.toFixed(4), pooled.meanAge.toFixed(4));
-  row('oldest patient', String(r.oldest), String(pooled.oldest));
-  row(
-    'mean recovery days, treatment A',
-    r.meanRecoveryA.toFixed(4),
-    pooled.meanRecoveryA.toFixed(4),
-  );
-  row(
-    'mean recovery days, treatment B',
-    r.meanRecoveryB.toFixed(4),
-    pooled.meanRecoveryB.toFixed(4),
-  );
-  row(
-    'treatment B recovers faster',
-    String(r.treatmentBIsFaster),
-    String(pooled.treatmentBIsFaster),
-  );
-  const st = outs[0]!.stats;
-  console.log(
-    `\n${ms.toFixed(0)} ms; per hospital: ${st.rounds} rounds, ${st.messagesSent} messages, ${(st.bytesSent / 1024).toFixed(1)} KiB sent`,
-  );
-  console.log(
-    'The "pooled" column is computed in the clear on all records, for this demo only, to show the secure answers are right.',
-  );
-  return 0;
-}
-
-function plainReference(hs: ReturnType<typeof syntheticHospital>[]): DemoResult {
-  const ages = hs.flatMap((h) => h.ages);
-  const arm = hs.flatMap((h) => h.arm);
-  const days = hs.flatMap((h) => h.recoveryDays);
-  const b = days.filter((_, i) => arm[i]);
-  const a = days.filter((_, i) => !arm[i]);
-  const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
-  return {
-    patients: BigInt(ages.length),
-    meanAge: mean(ages),
-    oldest: BigInt(Math.max(...ages)),
-    meanRecoveryA: mean(a),
-    meanRecoveryB: mean(b),
-    treatmentBIsFaster: mean(b) < mean(a),
-  };
 }
 
 async function runProgram(f: Flags): Promise<number> {

@@ -175,7 +175,22 @@ export class SecretTable {
   /** An integer, date, boolean or categorical-code column as exact integers. */
   int(name: string): SecretInt {
     const c = this.column(name);
+    if (c.type === 'boolean') return this.memo(`int:${name}`, () => this.bool(name).toInt(2));
     return this.memo(`int:${name}`, () => this.inputAll(intTypeOf(c), () => this.values(name)));
+  }
+
+  /**
+   * A numeric column exactly, as integers in the column's own units: integers
+   * as they are, decimals in units of 10^-scale, dates in days, booleans as 0/1.
+   */
+  exact(name: string): SecretInt {
+    const c = this.column(name);
+    if (c.type === 'categorical')
+      throw new TypeError(`column '${name}' is categorical; use oneHot or codes`);
+    if (c.type !== 'decimal') return this.int(name);
+    return this.memo(`units:${name}`, () =>
+      this.inputAll(int(bitsFor(c.minUnits, c.maxUnits)), () => this.values(name)),
+    );
   }
 
   /** A numeric column as fixed point (decimal columns at their own `frac`, see fracFor). */

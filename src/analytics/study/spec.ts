@@ -1,0 +1,885 @@
+/**
+ * The study specification: who takes part, what data each brings (under one
+ * schema), which analyses to run, and the output-privacy rules. A study is
+ * written as a YAML or JSON file (src/analytics/study/parse.ts) or built in
+ * TypeScript with `defineStudy`; both go through `validateStudy`, which checks
+ * every field against the schema and reports every problem by its path, e.g.
+ * `analyses[2].column: unknown column 'agee' (did you mean 'age'?)`.
+ *
+ * The study is public: every party runs the same one (the runner checks that
+ * their copies are identical before computing).
+ */
+import { SpecError } from '../data/errors.js';
+import { FieldReader, describe, join, type Json } from '../data/reader.js';
+import {
+  parseDate,
+  parseDecimalUnits,
+  readSchema,
+  type Column,
+  type ColumnType,
+  type Schema,
+} from '../data/schema.js';
+import { formatOf, type DataFormat } from '../data/table.js';
+import { planDiscreteLaplace, samplerDelta, type LaplacePlan } from '../privacy/dp.js';
+
+/** Party ids: as in federation files. */
+export const PARTY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const ANALYSIS_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export interface StudyParty {
+  readonly id: string;
+  /** Display name. */
+  readonly name: string;
+  /** The party's dataset, relative to the study file; undefined for a party that only computes. */
+  readonly data: string | undefined;
+  readonly format: DataFormat | undefined;
+}
+
+export type ConditionOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'in';
+
+/** One filter condition, with its value(s) encoded like the column (see data/table.ts). */
+export interface Condition {
+  readonly column: string;
+  readonly op: ConditionOp;
+  /** Encoded values: one for every op but `in`. */
+  readonly values: readonly number[];
+  /** As written, for reports: `age >= 65`. */
+  readonly text: string;
+}
+
+export interface DpSpec {
+  readonly epsilon: number;
+  /** The δ this analysis may spend; the sampler's own δ must not exceed it. */
+  readonly delta: number;
+}
+
+interface AnalysisBase {
+  readonly id: string;
+  readonly title: string;
+  /** Records used: those meeting every condition (and, per column, present). */
+  readonly where: readonly Condition[];
+  readonly dp: DpSpec | undefined;
+}
+
+export interface CountAnalysis extends AnalysisBase {
+  readonly type: 'count';
+  readonly by: string | undefined;
+}
+export interface ColumnAnalysis extends AnalysisBase {
+  readonly type: 'sum' | 'mean' | 'variance' | 'sd' | 'min' | 'max' | 'median';
+  readonly column: string;
+  readonly by: string | undefined;
+}
+export interface RateAnalysis extends AnalysisBase {
+  readonly type: 'rate';
+  /** A boolean column: the share of records where it is true. */
+  readonly column: string;
+  readonly by: string | undefined;
+}
+export interface QuantilesAnalysis extends AnalysisBase {
+  readonly type: 'quantiles';
+  readonly column: string;
+  readonly probs: readonly number[];
+}
+export interface HistogramAnalysis extends AnalysisBase {
+  readonly type: 'histogram';
+  readonly column: string;
+  /** Bin edges (encoded like the column), for numeric columns: bins [e0, e1), ..., [e_{m-1}, e_m]. */
+  readonly edges: readonly number[] | undefined;
+}
+export interface TableAnalysis extends AnalysisBase {
+  readonly type: 'crosstab' | 'chi-squared';
+  readonly rows: string;
+  readonly cols: string;
+}
+export interface PairAnalysis extends AnalysisBase {
+  readonly type: 'covariance' | 'correlation';
+  readonly x: string;
+  readonly y: string;
+}
+export interface RegressionAnalysis extends AnalysisBase {
+  readonly type: 'linear-regression' | 'logistic-regression';
+  readonly outcome: string;
+  /** Numeric or boolean columns, and categorical ones (dummy-coded against their first level). */
+  readonly predictors: readonly string[];
+  /** Logistic regression: gradient-descent iterations. */
+  readonly iterations: number | undefined;
+  readonly learningRate: number | undefined;
+}
+export interface TTestAnalysis extends AnalysisBase {
+  readonly type: 't-test';
+  readonly column: string;
+  readonly by: string;
+  /** The two levels of `by` compared (default: its first two). */
+  readonly levels: readonly [string, string];
+}
+export interface SurvivalAnalysis extends AnalysisBase {
+  readonly type: 'kaplan-meier' | 'log-rank';
+  readonly time: string;
+  /** Boolean: true where the event happened, false where the record is censored. */
+  readonly event: string;
+  readonly by: string | undefined;
+  /** Kaplan-Meier: the times at which the curve is reported (default: every `step` over the range). */
+  readonly times: readonly number[] | undefined;
+}
+
+export type Analysis =
+  | CountAnalysis
+  | ColumnAnalysis
+  | RateAnalysis
+  | QuantilesAnalysis
+  | HistogramAnalysis
+  | TableAnalysis
+  | PairAnalysis
+  | RegressionAnalysis
+  | TTestAnalysis
+  | SurvivalAnalysis;
+export type AnalysisType = Analysis['type'];
+
+export interface Budget {
+  readonly epsilon: number;
+  readonly delta: number;
+}
+
+export interface PrivacySpec {
+  /** k: a count, group or cell of fewer records is suppressed. */
+  readonly minCellSize: number;
+  /** What a run may spend of each dataset's privacy budget (only checked when an analysis uses dp). */
+  readonly budget: Budget | undefined;
+}
+
+export interface Study {
+  readonly name: string;
+  readonly description: string;
+  readonly suite: string | undefined;
+  readonly parties: readonly StudyParty[];
+  readonly schema: Schema;
+  readonly privacy: PrivacySpec;
+  readonly analyses: readonly Analysis[];
+}
+
+export const DEFAULT_MIN_CELL_SIZE = 10;
+/** The δ an analysis with dp may spend when it does not say. */
+export const DEFAULT_ANALYSIS_DELTA = 1e-9;
+
+export const ANALYSIS_TYPES: readonly AnalysisType[] = [
+  'count',
+  'sum',
+  'mean',
+  'rate',
+  'variance',
+  'sd',
+  'min',
+  'max',
+  'median',
+  'quantiles',
+  'histogram',
+  'crosstab',
+  'chi-squared',
+  'covariance',
+  'correlation',
+  'linear-regression',
+  'logistic-regression',
+  't-test',
+  'kaplan-meier',
+  'log-rank',
+];
+
+/** Analyses whose outputs are counts and sums, to which discrete Laplace noise can be added. */
+export const DP_TYPES: readonly AnalysisType[] = [
+  'count',
+  'sum',
+  'mean',
+  'rate',
+  'histogram',
+  'crosstab',
+];
+
+const NUMERIC: readonly ColumnType[] = ['integer', 'decimal', 'date', 'boolean'];
+const GROUPING: readonly ColumnType[] = ['categorical', 'boolean'];
+
+const FIELDS: Record<AnalysisType, readonly string[]> = {
+  count: ['by'],
+  sum: ['column', 'by'],
+  mean: ['column', 'by'],
+  rate: ['column', 'by'],
+  variance: ['column', 'by'],
+  sd: ['column', 'by'],
+  min: ['column', 'by'],
+  max: ['column', 'by'],
+  median: ['column', 'by'],
+  quantiles: ['column', 'probs'],
+  histogram: ['column', 'edges'],
+  crosstab: ['rows', 'cols'],
+  'chi-squared': ['rows', 'cols'],
+  covariance: ['x', 'y'],
+  correlation: ['x', 'y'],
+  'linear-regression': ['outcome', 'predictors'],
+  'logistic-regression': ['outcome', 'predictors', 'iterations', 'learningRate'],
+  't-test': ['column', 'by', 'levels'],
+  'kaplan-meier': ['time', 'event', 'by', 'times'],
+  'log-rank': ['time', 'event', 'by'],
+};
+const COMMON = ['id', 'type', 'title', 'where', 'dp'];
+
+/** Levenshtein distance, for "did you mean" hints. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length]!;
+}
+
+function suggest(name: string, options: readonly string[]): string {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const o of options) {
+    const dd = distance(name.toLowerCase(), o.toLowerCase());
+    if (dd < bestD) [best, bestD] = [o, dd];
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(name.length / 3))
+    ? ` (did you mean '${best}'?)`
+    : ` (columns: ${options.join(', ')})`;
+}
+
+/** Reads analyses against a schema. */
+class AnalysisReader {
+  constructor(
+    readonly r: FieldReader,
+    readonly schema: Schema,
+  ) {}
+
+  /** A column name that exists and has one of `types`. */
+  column(v: Json, path: string, types: readonly ColumnType[], role: string): string | undefined {
+    if (typeof v !== 'string' || v.length === 0)
+      return this.r.fail(path, `expected a column name, got ${describe(v)}`);
+    const c = this.schema.columns.find((x) => x.name === v);
+    if (!c)
+      return this.r.fail(
+        path,
+        `unknown column '${v}'${suggest(
+          v,
+          this.schema.columns.map((x) => x.name),
+        )}`,
+      );
+    if (!types.includes(c.type))
+      return this.r.fail(
+        path,
+        `column '${v}' is ${c.type}; ${role} needs a ${types.join(' or ')} column`,
+      );
+    return v;
+  }
+
+  get(name: string): Column {
+    return this.schema.columns.find((c) => c.name === name)!;
+  }
+
+  /** A value of column `c` written in a spec, encoded as in data/table.ts. */
+  value(c: Column, v: Json, path: string): number | undefined {
+    const r = this.r;
+    switch (c.type) {
+      case 'integer':
+        if (typeof v !== 'number' || !Number.isSafeInteger(v))
+          return r.fail(path, `expected an integer (column '${c.name}'), got ${describe(v)}`);
+        return v;
+      case 'decimal': {
+        const text = typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
+        const u = text === undefined ? undefined : parseDecimalUnits(text, c.scale);
+        if (typeof u !== 'number')
+          return r.fail(
+            path,
+            `expected a number with at most ${c.scale} digits after the point (column '${c.name}'), got ${describe(v)}`,
+          );
+        return u;
+      }
+      case 'date': {
+        const d = typeof v === 'string' ? parseDate(v) : undefined;
+        if (d === undefined)
+          return r.fail(
+            path,
+            `expected a date YYYY-MM-DD (column '${c.name}'), got ${describe(v)}`,
+          );
+        return d;
+      }
+      case 'boolean':
+        if (typeof v !== 'boolean')
+          return r.fail(path, `expected true or false (column '${c.name}'), got ${describe(v)}`);
+        return v ? 1 : 0;
+      case 'categorical': {
+        const k = typeof v === 'string' ? c.levels.indexOf(v) : -1;
+        if (k < 0)
+          return r.fail(
+            path,
+            `expected a level of '${c.name}' (${c.levels.join(', ')}), got ${describe(v)}`,
+          );
+        return k;
+      }
+    }
+  }
+
+  conditions(v: Json, path: string): Condition[] {
+    const r = this.r;
+    if (v === undefined) return [];
+    const list = r.list(Array.isArray(v) ? v : [v], path, 1, 32);
+    if (!list) return [];
+    const out: Condition[] = [];
+    list.forEach((raw, i) => {
+      const p = Array.isArray(v) ? `${path}[${i}]` : path;
+      const o = r.object(raw, p, ['column', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'in']);
+      if (!o) return;
+      const ops = (['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'in'] as const).filter(
+        (k) => o[k] !== undefined,
+      );
+      const name = this.column(
+        r.required(o, 'column', p),
+        join(p, 'column'),
+        [...NUMERIC, 'categorical'],
+        'a condition',
+      );
+      if (ops.length !== 1) {
+        r.fail(p, `expected exactly one of eq, ne, lt, le, gt, ge, in; got ${ops.length}`);
+        return;
+      }
+      if (name === undefined) return;
+      const op = ops[0]!;
+      const c = this.get(name);
+      if (c.type === 'categorical' && !['eq', 'ne', 'in'].includes(op)) {
+        r.fail(join(p, op), `column '${name}' is categorical: use eq, ne or in`);
+        return;
+      }
+      const raws = op === 'in' ? r.list(o.in, join(p, 'in'), 1, 1000) : [o[op]];
+      if (!raws) return;
+      const values = raws.map((x, j) =>
+        this.value(c, x, op === 'in' ? `${join(p, 'in')}[${j}]` : join(p, op)),
+      );
+      if (values.some((x) => x === undefined)) return;
+      const sym = { eq: '=', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=', in: 'in' }[op];
+      const shown = op === 'in' ? `{${raws.map(String).join(', ')}}` : String(raws[0]);
+      out.push({ column: name, op, values: values as number[], text: `${name} ${sym} ${shown}` });
+    });
+    return out;
+  }
+}
+
+export interface ValidateOptions {
+  /** Suite names this build knows; others are refused. */
+  readonly knownSuites?: readonly string[];
+}
+
+/**
+ * Validates a study (parsed from YAML or JSON, or written in TypeScript).
+ * @throws {SpecError} listing every problem, each naming its field.
+ */
+export function validateStudy(raw: Json, source = 'study', opts: ValidateOptions = {}): Study {
+  const r = new FieldReader();
+  const top = r.object(raw, '', [
+    'study',
+    'description',
+    'suite',
+    'parties',
+    'schema',
+    'privacy',
+    'analyses',
+  ]);
+  if (!top) throw new SpecError(source, r.issues);
+  const name = r.string(r.required(top, 'study', ''), 'study');
+  const description =
+    top.description === undefined ? '' : (r.string(top.description, 'description') ?? '');
+  let suite: string | undefined;
+  if (top.suite !== undefined) {
+    suite = opts.knownSuites
+      ? r.oneOf(top.suite, 'suite', opts.knownSuites)
+      : r.string(top.suite, 'suite');
+  }
+
+  const parties: StudyParty[] = [];
+  const plist = r.list(r.required(top, 'parties', ''), 'parties', 1, 64);
+  plist?.forEach((p, i) => {
+    const path = `parties[${i}]`;
+    const o = r.object(p, path, ['id', 'name', 'data', 'format']);
+    if (!o) return;
+    const id = r.string(
+      r.required(o, 'id', path),
+      join(path, 'id'),
+      PARTY_ID,
+      'an id of letters, digits, _, . or - (1..64, starting with a letter or digit)',
+    );
+    if (id !== undefined && parties.some((q) => q.id === id))
+      r.fail(join(path, 'id'), `duplicate party id '${id}'`);
+    const pname = o.name === undefined ? id : r.string(o.name, join(path, 'name'));
+    const data = o.data === undefined ? undefined : r.string(o.data, join(path, 'data'));
+    let format: DataFormat | undefined;
+    if (o.format !== undefined)
+      format = r.oneOf(o.format, join(path, 'format'), ['csv', 'jsonl'] as const);
+    else if (data !== undefined && formatOf(data) === undefined)
+      r.fail(
+        join(path, 'data'),
+        `cannot tell the format of '${data}': name it .csv, .jsonl or .ndjson, or set format`,
+      );
+    if (id !== undefined) parties.push({ id, name: pname ?? id, data, format });
+  });
+  if (plist && parties.length === plist.length && parties.every((p) => p.data === undefined))
+    r.fail('parties', 'no party brings data (set parties[i].data)');
+
+  const schema = readSchema(r.required(top, 'schema', ''), r, 'schema');
+
+  let minCellSize = DEFAULT_MIN_CELL_SIZE;
+  let budget: Budget | undefined;
+  if (top.privacy !== undefined) {
+    const o = r.object(top.privacy, 'privacy', ['minCellSize', 'budget']);
+    if (o?.minCellSize !== undefined)
+      minCellSize = r.int(o.minCellSize, 'privacy.minCellSize', 0, 1_000_000) ?? minCellSize;
+    if (o?.budget !== undefined) {
+      const b = r.object(o.budget, 'privacy.budget', ['epsilon', 'delta']);
+      if (b) {
+        const epsilon = r.number(
+          r.required(b, 'epsilon', 'privacy.budget'),
+          'privacy.budget.epsilon',
+          0,
+          100,
+          true,
+        );
+        const delta =
+          b.delta === undefined ? 0 : r.number(b.delta, 'privacy.budget.delta', 0, 0.01);
+        if (epsilon !== undefined && delta !== undefined) budget = { epsilon, delta };
+      }
+    }
+  }
+
+  const analyses: Analysis[] = [];
+  const alist = r.list(r.required(top, 'analyses', ''), 'analyses', 1, 256);
+  if (schema && alist) {
+    const ar = new AnalysisReader(r, schema);
+    alist.forEach((a, i) => {
+      const x = readAnalysis(ar, a, `analyses[${i}]`, i);
+      if (!x) return;
+      if (analyses.some((y) => y.id === x.id))
+        r.fail(`analyses[${i}].id`, `duplicate analysis id '${x.id}'`);
+      analyses.push(x);
+    });
+  }
+
+  // The budget is checked before anything runs: a study that would spend more is refused.
+  const dpAnalyses = analyses.filter((a) => a.dp !== undefined);
+  if (dpAnalyses.length > 0 && budget === undefined)
+    r.fail(
+      'privacy.budget',
+      `missing: ${dpAnalyses.length} analyses use dp, so the study must declare the budget each dataset may spend`,
+    );
+  if (budget) {
+    const spent = spend(analyses);
+    if (spent.epsilon > budget.epsilon * (1 + 1e-12))
+      r.fail(
+        'privacy.budget.epsilon',
+        `the analyses spend epsilon ${round(spent.epsilon)} (${dpAnalyses.map((a) => `${a.id} ${a.dp!.epsilon}`).join(' + ')}), more than the budget ${budget.epsilon}: the run is refused`,
+      );
+    if (spent.delta > budget.delta * (1 + 1e-12))
+      r.fail(
+        'privacy.budget.delta',
+        `the analyses spend delta ${spent.delta.toExponential(2)}, more than the budget ${budget.delta}: the run is refused`,
+      );
+  }
+
+  if (r.issues.length > 0 || !schema || name === undefined) throw new SpecError(source, r.issues);
+  return {
+    name,
+    description,
+    suite,
+    parties,
+    schema,
+    privacy: { minCellSize, budget },
+    analyses,
+  };
+}
+
+const round = (x: number) => Math.round(x * 1e9) / 1e9;
+
+/** The privacy spent by a study's analyses under basic composition: sums of ε and δ. */
+export function spend(analyses: readonly Analysis[]): Budget {
+  let epsilon = 0;
+  let delta = 0;
+  for (const a of analyses) {
+    if (!a.dp) continue;
+    epsilon += a.dp.epsilon;
+    delta += a.dp.delta;
+  }
+  return { epsilon, delta };
+}
+
+function readAnalysis(
+  ar: AnalysisReader,
+  raw: Json,
+  path: string,
+  i: number,
+): Analysis | undefined {
+  const r = ar.r;
+  const before = r.issues.length;
+  const pre = r.object(raw, path, [...new Set([...COMMON, ...Object.values(FIELDS).flat()])]);
+  if (!pre) return undefined;
+  const type = r.oneOf(r.required(pre, 'type', path), join(path, 'type'), ANALYSIS_TYPES);
+  if (type === undefined) return undefined;
+  for (const k of Object.keys(pre)) {
+    if (!COMMON.includes(k) && !FIELDS[type].includes(k))
+      r.fail(
+        join(path, k),
+        `not a field of a ${type} analysis (its fields: ${FIELDS[type].join(', ')})`,
+      );
+  }
+  const id =
+    pre.id === undefined
+      ? `${type}-${i + 1}`
+      : r.string(pre.id, join(path, 'id'), ANALYSIS_ID, 'an id of letters, digits, _, . or -');
+  const where = ar.conditions(pre.where, join(path, 'where'));
+  let dp: DpSpec | undefined;
+  if (pre.dp !== undefined) {
+    const dpp = join(path, 'dp');
+    if (!DP_TYPES.includes(type)) {
+      r.fail(
+        dpp,
+        `differential privacy is available for ${DP_TYPES.join(', ')} (counts and sums), not for ${type}`,
+      );
+    } else {
+      const o = r.object(pre.dp, dpp, ['epsilon', 'delta']);
+      const epsilon =
+        o && r.number(r.required(o, 'epsilon', dpp), join(dpp, 'epsilon'), 0, 20, true);
+      const delta =
+        o?.delta === undefined
+          ? DEFAULT_ANALYSIS_DELTA
+          : r.number(o.delta, join(dpp, 'delta'), 0, 0.01, true);
+      if (epsilon !== undefined && epsilon !== null && delta !== undefined) dp = { epsilon, delta };
+    }
+  }
+  const title = pre.title === undefined ? undefined : r.string(pre.title, join(path, 'title'));
+  const base = { id: id ?? '', where, dp };
+  const col = (k: string, types: readonly ColumnType[], role: string) =>
+    ar.column(r.required(pre, k, path), join(path, k), types, role);
+  const optCol = (k: string, types: readonly ColumnType[], role: string) =>
+    pre[k] === undefined ? undefined : ar.column(pre[k], join(path, k), types, role);
+  let a: Analysis | undefined;
+  switch (type) {
+    case 'count': {
+      const by = optCol('by', GROUPING, 'by');
+      a = { ...base, type, by, title: title ?? (by ? `Records by ${by}` : 'Records') };
+      break;
+    }
+    case 'sum':
+    case 'mean':
+    case 'variance':
+    case 'sd':
+    case 'min':
+    case 'max':
+    case 'median': {
+      const column = col('column', NUMERIC, type);
+      const by = optCol('by', GROUPING, 'by');
+      if (column)
+        a = {
+          ...base,
+          type,
+          column,
+          by,
+          title: title ?? `${LABEL[type]} of ${column}${by ? ` by ${by}` : ''}`,
+        };
+      break;
+    }
+    case 'rate': {
+      const column = col('column', ['boolean'], 'rate');
+      const by = optCol('by', GROUPING, 'by');
+      if (column)
+        a = {
+          ...base,
+          type,
+          column,
+          by,
+          title: title ?? `Rate of ${column}${by ? ` by ${by}` : ''}`,
+        };
+      break;
+    }
+    case 'quantiles': {
+      const column = col('column', NUMERIC, type);
+      const list = r.list(r.required(pre, 'probs', path), join(path, 'probs'), 1, 99);
+      const probs = list?.map((p, j) => r.number(p, `${join(path, 'probs')}[${j}]`, 0, 1));
+      if (column && probs && probs.every((p) => p !== undefined))
+        a = {
+          ...base,
+          type,
+          column,
+          probs: probs as number[],
+          title: title ?? `Quantiles of ${column}`,
+        };
+      break;
+    }
+    case 'histogram': {
+      const column = col('column', [...NUMERIC, 'categorical'], type);
+      let edges: number[] | undefined;
+      if (column) {
+        const c = ar.get(column);
+        if (c.type === 'categorical' || c.type === 'boolean') {
+          if (pre.edges !== undefined)
+            r.fail(
+              join(path, 'edges'),
+              `column '${column}' has levels; edges are for numeric columns`,
+            );
+        } else {
+          const ep = join(path, 'edges');
+          const list = r.list(r.required(pre, 'edges', path), ep, 2, 1001);
+          const enc = list?.map((e, j) => ar.value(c, e, `${ep}[${j}]`));
+          if (enc && enc.every((e) => e !== undefined)) {
+            const ok = (enc as number[]).every((e, j) => j === 0 || e > enc[j - 1]!);
+            if (!ok) r.fail(ep, 'expected increasing edges');
+            else edges = enc as number[];
+          }
+        }
+        if (r.issues.length === before)
+          a = { ...base, type, column, edges, title: title ?? `Histogram of ${column}` };
+      }
+      break;
+    }
+    case 'crosstab':
+    case 'chi-squared': {
+      const rows = col('rows', GROUPING, 'rows');
+      const cols = col('cols', GROUPING, 'cols');
+      if (rows && cols && rows === cols)
+        r.fail(join(path, 'cols'), 'expected a column other than rows');
+      if (rows && cols)
+        a = {
+          ...base,
+          type,
+          rows,
+          cols,
+          title:
+            title ?? `${type === 'crosstab' ? 'Crosstab' : 'Chi-squared test'}: ${rows} x ${cols}`,
+        };
+      break;
+    }
+    case 'covariance':
+    case 'correlation': {
+      const x = col('x', NUMERIC, type);
+      const y = col('y', NUMERIC, type);
+      if (x && y) a = { ...base, type, x, y, title: title ?? `${LABEL[type]} of ${x} and ${y}` };
+      break;
+    }
+    case 'linear-regression':
+    case 'logistic-regression': {
+      const outcome = col(
+        'outcome',
+        type === 'logistic-regression' ? ['boolean'] : ['integer', 'decimal', 'date'],
+        type === 'logistic-regression'
+          ? 'a logistic regression outcome'
+          : 'a linear regression outcome',
+      );
+      const pp = join(path, 'predictors');
+      const list = r.list(r.required(pre, 'predictors', path), pp, 1, 32);
+      const predictors = list?.map((p, j) =>
+        ar.column(p, `${pp}[${j}]`, [...NUMERIC, 'categorical'], 'a predictor'),
+      );
+      if (predictors && new Set(predictors).size !== predictors.length)
+        r.fail(pp, 'a predictor is listed twice');
+      if (outcome && predictors?.includes(outcome))
+        r.fail(pp, `the outcome '${outcome}' cannot also be a predictor`);
+      const iterations =
+        pre.iterations === undefined
+          ? undefined
+          : r.int(pre.iterations, join(path, 'iterations'), 1, 1000);
+      const learningRate =
+        pre.learningRate === undefined
+          ? undefined
+          : r.number(pre.learningRate, join(path, 'learningRate'), 0, 100, true);
+      if (
+        type === 'linear-regression' &&
+        (pre.iterations !== undefined || pre.learningRate !== undefined)
+      )
+        r.fail(path, 'iterations and learningRate are for logistic-regression');
+      if (outcome && predictors && predictors.every((p) => p !== undefined))
+        a = {
+          ...base,
+          type,
+          outcome,
+          predictors: predictors as string[],
+          iterations,
+          learningRate,
+          title: title ?? `${LABEL[type]} of ${outcome} on ${(predictors as string[]).join(' + ')}`,
+        };
+      break;
+    }
+    case 't-test': {
+      const column = col('column', NUMERIC, 'a t-test');
+      const by = col('by', GROUPING, 'by');
+      let levels: [string, string] | undefined;
+      if (by) {
+        const c = ar.get(by);
+        const all = c.type === 'categorical' ? c.levels : ['false', 'true'];
+        if (pre.levels === undefined) {
+          if (all.length < 2) r.fail(join(path, 'by'), `column '${by}' has fewer than two levels`);
+          else levels = [all[0]!, all[1]!];
+        } else {
+          const lp = join(path, 'levels');
+          const list = r.list(pre.levels, lp, 2, 2);
+          if (list) {
+            const ls = list.map((l, j) => {
+              const t = typeof l === 'boolean' ? String(l) : l;
+              if (typeof t !== 'string' || !all.includes(t))
+                return r.fail(
+                  `${lp}[${j}]`,
+                  `expected a level of '${by}' (${all.join(', ')}), got ${describe(l)}`,
+                );
+              return t;
+            });
+            if (ls[0] !== undefined && ls[0] === ls[1]) r.fail(lp, 'expected two different levels');
+            else if (ls[0] !== undefined && ls[1] !== undefined) levels = [ls[0], ls[1]];
+          }
+        }
+      }
+      if (column && by && levels)
+        a = {
+          ...base,
+          type,
+          column,
+          by,
+          levels,
+          title: title ?? `Welch t-test of ${column}: ${levels[0]} vs ${levels[1]}`,
+        };
+      break;
+    }
+    case 'kaplan-meier':
+    case 'log-rank': {
+      const time = col('time', ['integer', 'decimal'], 'a survival time');
+      const event = col('event', ['boolean'], 'an event indicator');
+      const by = type === 'log-rank' ? col('by', GROUPING, 'by') : optCol('by', GROUPING, 'by');
+      let times: number[] | undefined;
+      if (type === 'kaplan-meier' && pre.times !== undefined && time) {
+        const tp = join(path, 'times');
+        const list = r.list(pre.times, tp, 1, 1000);
+        const enc = list?.map((t, j) => ar.value(ar.get(time), t, `${tp}[${j}]`));
+        if (enc && enc.every((t) => t !== undefined)) {
+          if (!(enc as number[]).every((t, j) => j === 0 || t > enc[j - 1]!))
+            r.fail(tp, 'expected increasing times');
+          else times = enc as number[];
+        }
+      }
+      if (time && event)
+        a = {
+          ...base,
+          type,
+          time,
+          event,
+          by,
+          times,
+          title:
+            title ??
+            (type === 'kaplan-meier'
+              ? `Kaplan-Meier survival${by ? ` by ${by}` : ''}`
+              : `Log-rank test of ${time} by ${by}`),
+        };
+      break;
+    }
+  }
+  if (a && a.dp) {
+    // The sampler must reach the declared δ at the declared ε; checked here, before any run.
+    try {
+      const plans = noisePlans(ar.schema, a);
+      const delta = samplerDelta(plans, a.dp.epsilon);
+      if (delta > a.dp.delta)
+        r.fail(
+          join(path, 'dp.delta'),
+          `the noise sampler's own delta is ${delta.toExponential(2)}, more than the declared ${a.dp.delta}`,
+        );
+    } catch (e) {
+      r.fail(join(path, 'dp'), (e as Error).message);
+    }
+  }
+  return r.issues.length === before ? a : undefined;
+}
+
+/** The number of groups of a by-column (1 without one). */
+function groupCount(schema: Schema, by: string | undefined): number {
+  if (by === undefined) return 1;
+  const c = schema.columns.find((x) => x.name === by)!;
+  return c.type === 'categorical' ? c.levels.length : 2;
+}
+
+/** The largest magnitude of a numeric column's values, in the units it is summed in. */
+export function magnitude(c: Column): number {
+  switch (c.type) {
+    case 'integer':
+      return Math.max(Math.abs(c.min), Math.abs(c.max), 1);
+    case 'decimal':
+      return Math.max(Math.abs(c.minUnits), Math.abs(c.maxUnits), 1);
+    case 'date':
+      return Math.max(Math.abs(c.minDay), Math.abs(c.maxDay), 1);
+    default:
+      return 1;
+  }
+}
+
+/** One kind of noise an analysis adds: to its counts, or to its sums. */
+export interface NoiseComponent {
+  readonly role: 'count' | 'sum';
+  readonly plan: LaplacePlan;
+  /** How many values get this noise. */
+  readonly samples: number;
+}
+
+/**
+ * The noise of a dp analysis. Counts (and cells) have sensitivity 1; a sum of a
+ * column has the column's largest magnitude. Groups and cells are disjoint, so
+ * one record changes one of them (parallel composition); an analysis that
+ * releases both a count and a sum per group (sum, mean, rate) gives each half
+ * of its ε (sequential composition).
+ * @throws {RangeError} when the noise cannot be planned (see planDiscreteLaplace).
+ */
+export function noisePlans(schema: Schema, a: Analysis): NoiseComponent[] {
+  if (!a.dp) return [];
+  const eps = a.dp.epsilon;
+  switch (a.type) {
+    case 'count':
+      return [
+        { role: 'count', plan: planDiscreteLaplace(eps, 1), samples: groupCount(schema, a.by) },
+      ];
+    case 'histogram': {
+      const c = schema.columns.find((x) => x.name === a.column)!;
+      const cells = a.edges ? a.edges.length - 1 : c.type === 'categorical' ? c.levels.length : 2;
+      return [{ role: 'count', plan: planDiscreteLaplace(eps, 1), samples: cells }];
+    }
+    case 'crosstab':
+      return [
+        {
+          role: 'count',
+          plan: planDiscreteLaplace(eps, 1),
+          samples: groupCount(schema, a.rows) * groupCount(schema, a.cols),
+        },
+      ];
+    case 'rate':
+    case 'sum':
+    case 'mean': {
+      const g = groupCount(schema, a.by);
+      const c = schema.columns.find((x) => x.name === a.column)!;
+      return [
+        { role: 'count', plan: planDiscreteLaplace(eps / 2, 1), samples: g },
+        { role: 'sum', plan: planDiscreteLaplace(eps / 2, magnitude(c)), samples: g },
+      ];
+    }
+    default:
+      return [];
+  }
+}
+
+const LABEL: Record<string, string> = {
+  sum: 'Sum',
+  mean: 'Mean',
+  variance: 'Variance',
+  sd: 'Standard deviation',
+  min: 'Minimum',
+  max: 'Maximum',
+  median: 'Median',
+  covariance: 'Covariance',
+  correlation: 'Correlation',
+  'linear-regression': 'Linear regression',
+  'logistic-regression': 'Logistic regression',
+};

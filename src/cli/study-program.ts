@@ -1,0 +1,49 @@
+/**
+ * The study as a program module for `entente run --federation`: its default
+ * export is the program every party runs. `entente study` sets its
+ * parameters in the environment of the party's process before running it
+ * (a program module takes no arguments):
+ *
+ *   ENTENTE_STUDY          the study file (required)
+ *   ENTENTE_STUDY_DATA     this party's data file (default: the study's `data` for the party)
+ *   ENTENTE_STUDY_OUTCOME  write the outcome (JSON) to this file
+ *   ENTENTE_STUDY_OUT      write report.json, report.md and the survival plots to this folder
+ *   ENTENTE_STUDY_QUIET    '1': do not print the report (entente study prints it)
+ *
+ * The party reads only its own data file. Progress goes to stderr as
+ * `progress: ...` lines; the report to stdout.
+ */
+import { writeFile } from 'node:fs/promises';
+import type { Session } from '../api/session.js';
+import { dataPath, loadStudy, loadTable } from '../adapters/node/data.js';
+import { runStudy } from '../analytics/study/runner.js';
+import { SUITES } from '../suites/index.js';
+import { STATISTICS } from '../analytics/study/statistics.js';
+import { terminalReport } from '../analytics/study/report.js';
+import { writeReports } from './study-report.js';
+
+export default async function studyProgram(s: Session): Promise<unknown> {
+  const file = process.env.ENTENTE_STUDY;
+  if (!file) throw new Error('study program: ENTENTE_STUDY is not set (run it with entente study)');
+  const loaded = await loadStudy(file, { knownSuites: Object.keys(SUITES) });
+  const data = process.env.ENTENTE_STUDY_DATA || dataPath(loaded, s.me);
+  const me = loaded.study.parties.find((p) => p.id === s.me);
+  const own =
+    data === undefined || me?.data === undefined
+      ? undefined
+      : await loadTable(data, loaded.study.schema, me.format);
+  const outcome = await runStudy(s, loaded.study, own, {
+    implementations: STATISTICS,
+    progress: (m) => process.stderr.write(`progress: ${m}\n`),
+  });
+  const outFile = process.env.ENTENTE_STUDY_OUTCOME;
+  if (outFile) await writeFile(outFile, JSON.stringify(outcome) + '\n');
+  const outDir = process.env.ENTENTE_STUDY_OUT;
+  if (outDir) await writeReports(outDir, outcome);
+  if (process.env.ENTENTE_STUDY_QUIET !== '1') console.log(terminalReport(outcome) + '\n');
+  return {
+    study: outcome.study,
+    analyses: outcome.analyses.length,
+    seconds: Number(outcome.seconds.toFixed(3)),
+  };
+}

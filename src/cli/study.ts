@@ -1,0 +1,385 @@
+/**
+ * `entente study` and `entente demo`: run a study file.
+ *
+ *   entente study STUDY [--suite S] [--out DIR] [--data-dir DIR] [--in-process] [--timeout-ms T]
+ *       every party of the study as its own process on this machine, linked by
+ *       TLS 1.3 on 127.0.0.1 with fresh keys (like `entente local`); prints the
+ *       report and writes report.json / report.md to --out (default: STUDY's
+ *       folder/report). --in-process runs every party in this process instead.
+ *   entente study STUDY --federation FILE --party ID [--data FILE] [--out DIR]
+ *                       [--key K --cert C | --identity F] [--listen ADDR] [--session ID]
+ *       one party of a real deployment (docs/OPERATIONS.md): validates the study
+ *       and this party's own data, then runs over the federation.
+ *   entente demo [--rows N] [--suite S] [--in-process]
+ *       the bundled hospital study (examples/hospitals): generates the synthetic
+ *       records if missing, runs the study, and shows each result beside the
+ *       plaintext answer on the pooled records (computed for the demo only).
+ *
+ * Exit status: 0 on success; 1 when the computation or a link fails; 2 for a
+ * bad study, bad data, an over-budget study or bad flags (nothing computed).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nodeCryptoProvider } from '../adapters/node/crypto.js';
+import { dataPath, loadStudy, loadTable, type LoadedStudy } from '../adapters/node/data.js';
+import { writeIdentity } from '../adapters/node/net/identity.js';
+import { runLocal } from '../api/run.js';
+import { DataError, SpecError } from '../analytics/data/errors.js';
+import type { Table } from '../analytics/data/table.js';
+import { countingReference, poolTables } from '../analytics/study/reference.js';
+import { terminalReport, type ReferenceRows } from '../analytics/study/report.js';
+import type { StudyOutcome } from '../analytics/study/result.js';
+import { checkRunnable, runStudy, StudyRefused } from '../analytics/study/runner.js';
+import { STATISTICS, STATISTICS_REFERENCE } from '../analytics/study/statistics.js';
+import { generatePatients, HOSPITALS, patientsCsv } from '../apps/hospitals.js';
+import { SUITES, suiteByName } from '../suites/index.js';
+import { freePorts, runFederated, UsageError } from './net.js';
+import { writeReports } from './study-report.js';
+
+type Named = ReadonlyMap<string, string>;
+
+/** The program module every party process runs (absolute, so any working folder works). */
+const PROGRAM = fileURLToPath(new URL('./study-program.ts', import.meta.url));
+/** The bundled study. */
+const HOSPITAL_STUDY = fileURLToPath(
+  new URL('../../examples/hospitals/study.yaml', import.meta.url),
+);
+
+function intOption(named: Named, name: string, dflt: number, min: number, max: number): number {
+  const v = named.get(name);
+  if (v === undefined) return dflt;
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < min || x > max)
+    throw new UsageError(`--${name}: expected an integer in ${min}..${max}, got '${v}'`);
+  return x;
+}
+
+/** Loads and checks a study; its problems are usage errors (exit 2), reported before anything runs. */
+async function prepare(file: string): Promise<LoadedStudy> {
+  try {
+    const loaded = await loadStudy(file, { knownSuites: Object.keys(SUITES) });
+    checkRunnable(loaded.study, { implementations: STATISTICS });
+    return loaded;
+  } catch (e) {
+    if (e instanceof SpecError || e instanceof StudyRefused) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+async function loadOwn(
+  loaded: LoadedStudy,
+  party: string,
+  override?: string,
+): Promise<Table | undefined> {
+  const p = loaded.study.parties.find((x) => x.id === party);
+  if (!p)
+    throw new UsageError(
+      `--party: '${party}' is not a party of the study (${loaded.study.parties.map((x) => x.id).join(', ')})`,
+    );
+  if (p.data === undefined) return undefined;
+  try {
+    return await loadTable(override ?? dataPath(loaded, party)!, loaded.study.schema, p.format);
+  } catch (e) {
+    if (e instanceof DataError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** `entente study ...`: see the module comment. */
+export async function study(positional: readonly string[], named: Named): Promise<number> {
+  const file = positional[0];
+  if (!file)
+    throw new UsageError(
+      'study: name a study file, e.g. entente study examples/hospitals/study.yaml',
+    );
+  if (named.has('federation')) return party(file, named);
+  return runAll(file, named, false);
+}
+
+/** One party over a federation: validate the study and our own data first, then run. */
+async function party(file: string, named: Named): Promise<number> {
+  const id = named.get('party');
+  if (!id) throw new UsageError('study: --party is required with --federation');
+  const loaded = await prepare(file);
+  const dataOverride = named.get('data');
+  // Nothing is linked or computed when our own data is bad.
+  await loadOwn(loaded, id, dataOverride);
+  process.env.ENTENTE_STUDY = resolve(file);
+  if (dataOverride) process.env.ENTENTE_STUDY_DATA = resolve(dataOverride);
+  const outcome = named.get('outcome');
+  if (outcome) process.env.ENTENTE_STUDY_OUTCOME = resolve(outcome);
+  const out = named.get('out');
+  if (out) process.env.ENTENTE_STUDY_OUT = resolve(out);
+  if (named.get('quiet') === '1') process.env.ENTENTE_STUDY_QUIET = '1';
+  const forward = new Map(named);
+  for (const k of ['data', 'outcome', 'out', 'quiet']) forward.delete(k);
+  if (!forward.has('suite') && loaded.study.suite) forward.set('suite', loaded.study.suite);
+  return runFederated(PROGRAM, forward);
+}
+
+/** Every party of the study on this machine: separate processes over TLS, or in this process. */
+async function runAll(file: string, named: Named, demo: boolean): Promise<number> {
+  const loaded = await prepare(file);
+  const st = loaded.study;
+  const suite = named.get('suite') ?? st.suite ?? 'rep3';
+  const factory = suiteByName(suite);
+  if (st.parties.length < factory.minParties || st.parties.length > factory.maxParties)
+    throw new UsageError(
+      `suite ${suite} needs ${factory.minParties}..${factory.maxParties} parties; the study has ${st.parties.length}`,
+    );
+  const dataDir = named.get('data-dir');
+  const dataOf = (id: string): string | undefined => {
+    const p = dataPath(loaded, id);
+    return p === undefined || dataDir === undefined ? p : join(resolve(dataDir), basename(p));
+  };
+  const outDir = resolve(named.get('out') ?? join(loaded.dir, 'report'));
+  const timeoutMs = intOption(named, 'timeout-ms', 1_800_000, 1_000, 86_400_000);
+  const parties = st.parties.map((p) => p.id);
+  console.error(
+    `${st.name}: ${parties.length} parties (${parties.join(', ')}), suite ${suite}, ${st.analyses.length} analyses`,
+  );
+
+  let outcome: StudyOutcome;
+  if (named.get('in-process') !== undefined) {
+    const tables = new Map<string, Table | undefined>();
+    for (const id of parties) tables.set(id, await loadOwn(loaded, id, dataOf(id)));
+    const outs = await runLocal(
+      (s) =>
+        runStudy(s, st, tables.get(s.me), {
+          implementations: STATISTICS,
+          progress: s.me === parties[0] ? (m) => console.error(`[${s.me}] ${m}`) : undefined,
+        }),
+      { suite, parties, crypto: nodeCryptoProvider, roundTimeoutMs: 600_000 },
+    );
+    outcome = outs[0]!.result;
+    agree(outs.map((o) => ({ id: o.party, outcome: o.result })));
+  } else {
+    const r = await processes(loaded, suite, dataOf, timeoutMs);
+    if (typeof r === 'number') return r;
+    outcome = r;
+  }
+
+  let reference: ReferenceRows | undefined;
+  if (demo) {
+    // Demo only: every party's records in one place, to show that the secure answers are right.
+    const tables: Table[] = [];
+    for (const id of parties) {
+      const t = await loadOwn(loaded, id, dataOf(id));
+      if (t) tables.push(t);
+    }
+    const pooled = poolTables(tables);
+    const ref = new Map<string, ReturnType<typeof countingReference> & object>();
+    for (const a of st.analyses) {
+      const rows = countingReference(pooled, a) ?? STATISTICS_REFERENCE[a.type]?.(pooled, a, st);
+      if (rows) ref.set(a.id, rows);
+    }
+    reference = ref;
+  }
+  console.log('\n' + terminalReport(outcome, reference));
+  const written = await writeReports(outDir, outcome, reference);
+  console.log(`\nReports: ${written.join(', ')}`);
+  return 0;
+}
+
+/** Checks that every party got the same released values (they must: all open the same shares). */
+function agree(outcomes: ReadonlyArray<{ id: string; outcome: StudyOutcome }>): void {
+  const released = (o: StudyOutcome) =>
+    JSON.stringify(o.analyses.map((a) => [a.id, a.rows, a.curves ?? []]));
+  const first = released(outcomes[0]!.outcome);
+  for (const o of outcomes.slice(1))
+    if (released(o.outcome) !== first)
+      throw new Error(`parties ${outcomes[0]!.id} and ${o.id} report different results`);
+}
+
+/** Log lines of a normal run that the combined output leaves out. */
+const ROUTINE =
+  /^entente\[[^\]]+\]: (connected|accepted|federation|linked to|link to party .* finished and closed the connection)/;
+
+/** How long the others may end on their own after one party fails. */
+const STOP_GRACE_MS = 2_000;
+
+/**
+ * One `entente study --federation` process per party with fresh keys and a
+ * federation on free loopback ports; returns party 1's outcome, or an exit status.
+ */
+async function processes(
+  loaded: LoadedStudy,
+  suite: string,
+  dataOf: (id: string) => string | undefined,
+  timeoutMs: number,
+): Promise<StudyOutcome | number> {
+  const ids = loaded.study.parties.map((p) => p.id);
+  const dir = await mkdtemp(join(tmpdir(), 'entente-study-'));
+  const children: ChildProcess[] = [];
+  const signalled = new Set<ChildProcess>();
+  const stopAll = () => {
+    for (const c of children) {
+      if (c.exitCode !== null || c.signalCode !== null) continue;
+      signalled.add(c);
+      c.kill('SIGTERM');
+      setTimeout(() => {
+        if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      }, 3_000).unref();
+    }
+  };
+  const onSignal = () => stopAll();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const ports = await freePorts(ids.length);
+    const parties = [];
+    for (const [i, id] of ids.entries()) {
+      const files = await writeIdentity(dir, id);
+      parties.push({
+        id,
+        host: '127.0.0.1',
+        port: ports[i]!,
+        fingerprint: files.fingerprint,
+        suites: [suite],
+      });
+    }
+    const fedPath = join(dir, 'federation.json');
+    await writeFile(
+      fedPath,
+      JSON.stringify({
+        name: 'study-local',
+        session: `study-${randomUUID()}`,
+        suite,
+        // Long local steps (a comparison over every record) may take a while per round.
+        timeouts: { connectMs: 60_000, roundMs: 600_000 },
+        parties,
+      }) + '\n',
+    );
+    console.error(`linking ${ids.length} processes over TLS 1.3 on 127.0.0.1 (keys in ${dir})`);
+    const entry = process.argv[1]!;
+    const exits = ids.map(
+      (id, i) =>
+        new Promise<{ id: string; code: number | null; signal: string | null }>((done) => {
+          const data = dataOf(id);
+          const child = spawn(
+            process.execPath,
+            [
+              ...process.execArgv,
+              entry,
+              'study',
+              loaded.file,
+              '--federation',
+              fedPath,
+              '--party',
+              id,
+              '--suite',
+              suite,
+              '--outcome',
+              join(dir, `${id}.outcome.json`),
+              '--quiet',
+              '1',
+              ...(data ? ['--data', data] : []),
+            ],
+            { stdio: ['ignore', 'pipe', 'pipe'] },
+          );
+          children.push(child);
+          child.stdout!.resume();
+          let partial = '';
+          child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+            const lines = (partial + d).split('\n');
+            partial = lines.pop()!;
+            for (const l of lines) {
+              // Progress once (from the first party); everything else from everyone.
+              if (l.startsWith('progress: ')) {
+                if (i === 0) process.stderr.write(`  ${l.slice(10)}\n`);
+              } else if (!ROUTINE.test(l)) process.stderr.write(`[${id}] ${l}\n`);
+            }
+          });
+          child.on('error', (e) => process.stderr.write(`[${id}] cannot start: ${e.message}\n`));
+          child.on('close', (code, signal) => {
+            if (partial) process.stderr.write(`[${id}] ${partial}\n`);
+            done({ id, code, signal });
+          });
+        }),
+    );
+    const failures: string[] = [];
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    exits.forEach((e, i) => {
+      void e.then((r) => {
+        if (r.code === 0 && !r.signal) return;
+        if (!signalled.has(children[i]!))
+          failures.push(`${r.id} (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`})`);
+        grace ??= setTimeout(stopAll, STOP_GRACE_MS);
+      });
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(exits).then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    clearTimeout(grace);
+    if (timedOut) {
+      stopAll();
+      await Promise.all(exits);
+      console.error(`entente study: stopped every party after ${timeoutMs} ms (--timeout-ms)`);
+      return 1;
+    }
+    if (failures.length > 0) {
+      console.error(`entente study: failed: ${failures.join(', ')}; the others were stopped`);
+      return 1;
+    }
+    const outcomes = await Promise.all(
+      ids.map(async (id) => ({
+        id,
+        outcome: JSON.parse(
+          await readFile(join(dir, `${id}.outcome.json`), 'utf8'),
+        ) as StudyOutcome,
+      })),
+    );
+    agree(outcomes);
+    return outcomes[0]!.outcome;
+  } finally {
+    stopAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes hospital-a.csv, ... with `rows` synthetic patients each. */
+export async function writeHospitals(dir: string, rows: number, seed = 2025): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const files: string[] = [];
+  for (const [i, h] of HOSPITALS.entries()) {
+    const f = join(dir, `${h.id}.csv`);
+    await writeFile(f, patientsCsv(generatePatients(i, rows, seed)));
+    files.push(f);
+  }
+  return files;
+}
+
+/** `entente demo`: the bundled study on synthetic records, generated when missing. */
+export async function demo(named: Named): Promise<number> {
+  const rows = intOption(named, 'rows', 10_000, 1, 1_000_000);
+  const base = dirname(HOSPITAL_STUDY);
+  const dataDir = join(base, rows === 10_000 ? 'data' : `data-${rows}`);
+  const missing = await Promise.all(
+    HOSPITALS.map((h) =>
+      access(join(dataDir, `${h.id}.csv`)).then(
+        () => false,
+        () => true,
+      ),
+    ),
+  );
+  if (missing.some((m) => m)) {
+    console.error(
+      `generating synthetic records: ${HOSPITALS.length} hospitals x ${rows} patients in ${dataDir}`,
+    );
+    await writeHospitals(dataDir, rows);
+  }
+  const forward = new Map(named);
+  forward.delete('rows');
+  forward.set('data-dir', dataDir);
+  if (!forward.has('out')) forward.set('out', join(base, 'report'));
+  return runAll(HOSPITAL_STUDY, forward, true);
+}
