@@ -883,3 +883,65 @@ const LABEL: Record<string, string> = {
   'linear-regression': 'Linear regression',
   'logistic-regression': 'Logistic regression',
 };
+
+/** A condition as written in a study: a column and one comparison. */
+export type ConditionInput = { column: string } & Partial<
+  Record<'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge', string | number | boolean>
+> & { in?: (string | number | boolean)[] };
+
+/** An analysis as written in a study (fields by type: see docs/ANALYTICS.md). */
+export interface AnalysisInput {
+  type: AnalysisType;
+  id?: string;
+  title?: string;
+  where?: ConditionInput | ConditionInput[];
+  dp?: { epsilon: number; delta?: number };
+  column?: string;
+  by?: string;
+  probs?: number[];
+  edges?: (number | string)[];
+  rows?: string;
+  cols?: string;
+  x?: string;
+  y?: string;
+  outcome?: string;
+  predictors?: string[];
+  iterations?: number;
+  learningRate?: number;
+  levels?: [string, string];
+  time?: string;
+  event?: string;
+  times?: number[];
+}
+
+/** A study as written in TypeScript: the same fields as the YAML file. */
+export interface StudyInput {
+  study: string;
+  description?: string;
+  suite?: string;
+  parties: { id: string; name?: string; data?: string; format?: DataFormat }[];
+  schema: {
+    columns: ({ name: string; type: ColumnType; missing?: 'refuse' | 'allow'; label?: string } & Record<
+      string,
+      unknown
+    >)[];
+    na?: string[];
+  };
+  privacy?: { minCellSize?: number; budget?: { epsilon: number; delta?: number } };
+  analyses: AnalysisInput[];
+}
+
+/**
+ * A study defined in TypeScript, validated exactly like a study file.
+ * @example
+ *   const study = defineStudy({
+ *     study: 'Ages',
+ *     parties: [{ id: 'a', data: 'a.csv' }, { id: 'b', data: 'b.csv' }, { id: 'c', data: 'c.csv' }],
+ *     schema: { columns: [{ name: 'age', type: 'integer', min: 0, max: 120 }] },
+ *     analyses: [{ type: 'mean', column: 'age' }],
+ *   });
+ * @throws {SpecError} listing every problem, each naming its field.
+ */
+export function defineStudy(input: StudyInput, opts: ValidateOptions = {}): Study {
+  return validateStudy(input, 'study', opts);
+}

@@ -1,0 +1,222 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { SpecError } from '../data/errors.js';
+import { parseStudyText, pathSegments } from './parse.js';
+import { defineStudy, spend, type StudyInput } from './spec.js';
+
+const EXAMPLE = readFileSync(
+  new URL('../../../examples/hospitals/study.yaml', import.meta.url),
+  'utf8',
+);
+
+/** The example study with one line replaced (or added after `after`). */
+function edit(find: string, replace: string): string {
+  if (!EXAMPLE.includes(find)) throw new Error(`test: '${find}' is not in the example`);
+  return EXAMPLE.replace(find, replace);
+}
+
+function messages(text: string, file = 'study.yaml'): string[] {
+  try {
+    parseStudyText(text, file);
+  } catch (e) {
+    expect(e).toBeInstanceOf(SpecError);
+    return (e as SpecError).message.split('\n');
+  }
+  throw new Error('expected a SpecError');
+}
+
+const lineOf = (text: string, needle: string) =>
+  text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+describe('the bundled study', () => {
+  it('validates', () => {
+    const s = parseStudyText(EXAMPLE, 'study.yaml');
+    expect(s.parties.map((p) => p.id)).toEqual(['hospital-a', 'hospital-b', 'hospital-c']);
+    expect(s.privacy.minCellSize).toBe(10);
+    expect(s.analyses.map((a) => a.type)).toEqual([
+      'count',
+      'rate',
+      'mean',
+      't-test',
+      'chi-squared',
+      'logistic-regression',
+      'kaplan-meier',
+      'log-rank',
+      'rate',
+      'count',
+    ]);
+    expect(spend(s.analyses)).toEqual({ epsilon: 1, delta: 1e-9 });
+    const young = s.analyses.find((a) => a.id === 'young-deaths')!;
+    expect(young.where.map((w) => [w.text, w.values])).toEqual([
+      ['age < 21', [21]],
+      ['death = true', [1]],
+    ]);
+  });
+
+  it('reads the same study from JSON, and from TypeScript', () => {
+    const yaml = parseStudyText(EXAMPLE, 'study.yaml');
+    const asJson = JSON.stringify({
+      study: 'J',
+      parties: [{ id: 'a', data: 'a.csv' }],
+      schema: { columns: [{ name: 'age', type: 'integer', min: 0, max: 120 }] },
+      analyses: [{ type: 'mean', column: 'age' }],
+    });
+    const j = parseStudyText(asJson, 'study.json');
+    expect(j.analyses[0]).toMatchObject({ type: 'mean', column: 'age', id: 'mean-1' });
+    // A programmer writes the same object in TypeScript.
+    const ts = defineStudy(parseYaml(EXAMPLE) as StudyInput);
+    expect(ts).toEqual(yaml);
+  });
+});
+
+describe('bad study files: each error names its field, line and column, and nothing is returned', () => {
+  it('unknown column, with a suggestion', () => {
+    const text = edit(
+      '    column: recovery_days\n    by: arm\n  - id: recovery-t-test',
+      '    column: recovery_dayz\n    by: arm\n  - id: recovery-t-test',
+    );
+    expect(messages(text)).toEqual([
+      `study.yaml:${lineOf(text, 'recovery_dayz')}:13: analyses[2].column: unknown column 'recovery_dayz' (did you mean 'recovery_days'?)`,
+    ]);
+    const far = edit(
+      '    column: recovered\n    by: arm\n  - id: recovery-time',
+      '    column: zzz\n    by: arm\n  - id: recovery-time',
+    );
+    expect(messages(far)[0]).toMatch(
+      /analyses\[1\]\.column: unknown column 'zzz' \(columns: age, sex, arm, recovered, recovery_days, survival_days, death\)/,
+    );
+  });
+
+  it('a column of the wrong type for the analysis', () => {
+    const text = edit(
+      '    type: rate\n    column: recovered\n    by: arm\n  - id: recovery-time',
+      '    type: rate\n    column: age\n    by: arm\n  - id: recovery-time',
+    );
+    expect(messages(text)[0]).toMatch(
+      /^study\.yaml:\d+:13: analyses\[1\]\.column: column 'age' is integer; rate needs a boolean column$/,
+    );
+  });
+
+  it('unknown analysis type, unknown and misplaced fields, missing fields', () => {
+    expect(messages(edit('    type: t-test', '    type: ttest'))[0]).toMatch(
+      /analyses\[3\]\.type: expected one of count, sum, .*, got "ttest"$/,
+    );
+    expect(
+      messages(
+        edit('    type: count\n    by: arm', '    type: count\n    by: arm\n    colour: red'),
+      )[0],
+    ).toMatch(/:\d+:13: analyses\[0\]\.colour: unknown field/);
+    expect(
+      messages(
+        edit('    type: count\n    by: arm', '    type: count\n    by: arm\n    column: age'),
+      )[0],
+    ).toMatch(/analyses\[0\]\.column: not a field of a count analysis \(its fields: by\)/);
+    const noOutcome = edit('    outcome: recovered\n', '');
+    expect(messages(noOutcome)).toContain(
+      `study.yaml:${lineOf(noOutcome, 'id: outcome-model')}:5: analyses[5].outcome: missing`,
+    );
+    expect(messages(edit('study: Treatment A versus treatment B\n', ''))[0]).toMatch(
+      /^study\.yaml:\d+:\d+: study: missing$/,
+    );
+  });
+
+  it('parties: duplicate ids, bad ids, unknown format', () => {
+    expect(messages(edit('  - id: hospital-b', '  - id: hospital-a'))).toEqual([
+      `study.yaml:${lineOf(EXAMPLE, '  - id: hospital-b')}:9: parties[1].id: duplicate party id 'hospital-a'`,
+    ]);
+    expect(messages(edit('  - id: hospital-c', '  - id: "hospital c"'))[0]).toMatch(
+      /parties\[2\]\.id: expected an id/,
+    );
+    expect(messages(edit('data/hospital-c.csv', 'data/hospital-c.xlsx'))[0]).toMatch(
+      /parties\[2\]\.data: cannot tell the format of 'data\/hospital-c\.xlsx'/,
+    );
+  });
+
+  it('schema problems carry their path under schema', () => {
+    expect(messages(edit('levels: [A, B]', 'levels: [A, A]'))[0]).toMatch(
+      /study\.yaml:\d+:\d+: schema\.columns\[2\]\.levels\[1\]: duplicate level 'A'/,
+    );
+    expect(messages(edit('min: 18, max: 95', 'min: 95, max: 18'))[0]).toMatch(
+      /schema\.columns\[0\]\.max: expected at least min \(95\), got 18/,
+    );
+  });
+
+  it('conditions: unknown level, wrong op for a categorical column, two ops', () => {
+    const text = edit('      - { column: age, lt: 21 }', '      - { column: arm, eq: C }');
+    expect(messages(text)[0]).toMatch(
+      /analyses\[9\]\.where\[0\]\.eq: expected a level of 'arm' \(A, B\), got "C"/,
+    );
+    expect(
+      messages(edit('      - { column: age, lt: 21 }', '      - { column: arm, lt: B }'))[0],
+    ).toMatch(/analyses\[9\]\.where\[0\]\.lt: column 'arm' is categorical: use eq, ne or in/);
+    expect(
+      messages(
+        edit('      - { column: age, lt: 21 }', '      - { column: age, lt: 21, gt: 3 }'),
+      )[0],
+    ).toMatch(
+      /analyses\[9\]\.where\[0\]: expected exactly one of eq, ne, lt, le, gt, ge, in; got 2/,
+    );
+  });
+
+  it('differential privacy: unsupported analysis, missing budget, over budget (the run is refused)', () => {
+    expect(
+      messages(edit('    type: log-rank', '    type: log-rank\n    dp: { epsilon: 0.5 }')),
+    ).toContainEqual(
+      expect.stringMatching(
+        /analyses\[7\]\.dp: differential privacy is available for count, sum, mean, rate, histogram, crosstab \(counts and sums\), not for log-rank/,
+      ),
+    );
+    expect(messages(edit('  budget: { epsilon: 1.0, delta: 1.0e-6 }\n', ''))[0]).toMatch(
+      /privacy\.budget: missing: 1 analyses use dp, so the study must declare the budget/,
+    );
+    const over = edit('    dp: { epsilon: 1.0 }', '    dp: { epsilon: 0.8 }').replace(
+      '    column: recovered\n    by: arm\n  - id: recovery-time',
+      '    column: recovered\n    by: arm\n    dp: { epsilon: 0.5 }\n  - id: recovery-time',
+    );
+    expect(messages(over)).toEqual([
+      `study.yaml:${lineOf(over, 'budget:')}:22: privacy.budget.epsilon: the analyses spend epsilon 1.3 (recovery-rate 0.5 + recovery-rate-dp 0.8), more than the budget 1: the run is refused`,
+    ]);
+    expect(
+      messages(edit('    dp: { epsilon: 1.0 }', '    dp: { epsilon: 1.0, delta: 1.0e-30 }'))[0],
+    ).toMatch(
+      /analyses\[8\]\.dp\.delta: the noise sampler's own delta is .*, more than the declared 1e-30/,
+    );
+  });
+
+  it('YAML syntax errors and duplicate keys, with line and column', () => {
+    expect(messages('study: x\nparties:\n  - id: a\n   name: b\n')).toEqual([
+      'study.yaml:4:1: (syntax): Sequence item without - indicator',
+    ]);
+    expect(messages('study: x\nstudy: y\n')).toEqual([
+      'study.yaml:2:1: (syntax): Map keys must be unique',
+    ]);
+    expect(messages('{"study": "x", "study": "y"}', 'study.json')[0]).toMatch(
+      /^study\.json:1:\d+: \(syntax\): Map keys must be unique/,
+    );
+    expect(messages('[1, 2]')).toEqual([
+      'study.yaml:1:1: (top level): expected an object, got a list',
+    ]);
+  });
+
+  it('lists every problem at once', () => {
+    const text = edit(
+      '    column: recovered\n    by: arm\n  - id: recovery-time',
+      '    column: recoverd\n    by: armm\n  - id: recovery-time',
+    );
+    expect(messages(text)).toEqual([
+      expect.stringMatching(
+        /analyses\[1\]\.column: unknown column 'recoverd' \(did you mean 'recovered'\?\)$/,
+      ),
+      expect.stringMatching(/analyses\[1\]\.by: unknown column 'armm' \(did you mean 'arm'\?\)$/),
+    ]);
+  });
+});
+
+describe('paths', () => {
+  it('split into segments', () => {
+    expect(pathSegments('analyses[2].where[0].eq')).toEqual(['analyses', 2, 'where', 0, 'eq']);
+    expect(pathSegments('(top level)')).toEqual([]);
+    expect(pathSegments('schema.columns[10]')).toEqual(['schema', 'columns', 10]);
+  });
+});
