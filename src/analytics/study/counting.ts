@@ -13,7 +13,7 @@
  * values; comparisons per record and edge for numeric histograms.
  */
 import type { SecretBool, SecretInt } from '../../api/secret.js';
-import { bool } from '../../api/types.js';
+import { bool, int } from '../../api/types.js';
 import { formatDate, type Column } from '../data/schema.js';
 import { addDiscreteLaplace } from '../privacy/dp.js';
 import { releaseGuarded, type Released } from '../privacy/suppress.js';
@@ -113,7 +113,7 @@ export async function runCounting(ctx: AnalysisContext, a: Analysis): Promise<An
       const m = mask?.toInt(2);
       const nExact = g.indicators
         ? counts(ctx, mask, g.indicators)
-        : (m ? m.sum() : ctx.s.constant(x.type, [ctx.table.rows])).reshape([1]);
+        : (m ? m.sum() : ctx.s.constant(int(32), [ctx.table.rows])).reshape([1]);
       const sExact = g.indicators
         ? ctx.s.concat(g.indicators.map((gi) => xm.dot(gi.toInt(2)).reshape([1])))
         : xm.sum().reshape([1]);

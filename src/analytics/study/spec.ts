@@ -921,10 +921,12 @@ export interface StudyInput {
   suite?: string;
   parties: { id: string; name?: string; data?: string; format?: DataFormat }[];
   schema: {
-    columns: ({ name: string; type: ColumnType; missing?: 'refuse' | 'allow'; label?: string } & Record<
-      string,
-      unknown
-    >)[];
+    columns: ({
+      name: string;
+      type: ColumnType;
+      missing?: 'refuse' | 'allow';
+      label?: string;
+    } & Record<string, unknown>)[];
     na?: string[];
   };
   privacy?: { minCellSize?: number; budget?: { epsilon: number; delta?: number } };

@@ -1,14 +1,296 @@
 /**
  * The analyses computed by the secure statistics library (src/analytics/stats):
- * adapters from a study's analysis to the library's functions, with
- * suppression applied to every released value. Analyses of counts and sums
- * are in counting.ts; a type with no entry here is refused before a run.
+ * adapters from a study's analysis to the library's functions, with the
+ * minimum cell size applied to every released value (support: the records
+ * of the group or of the whole analysis). Analyses of counts and sums are in
+ * counting.ts; a type with no entry here is refused before a run.
+ *
+ * Each adapter also has a plaintext reference (`STATISTICS_REFERENCE`) that
+ * computes the same rows on pooled data, for the demo and the tests.
  */
-import type { AnalysisImpl } from './context.js';
-import type { AnalysisType } from './spec.js';
-import type { ReferenceImpl } from './reference.js';
+import type { SecretBool, SecretFixed, SecretInt } from '../../api/secret.js';
+import * as stats from '../stats/describe.js';
+import type { Column as SchemaColumn } from '../data/schema.js';
+import type { Table } from '../data/table.js';
+import { releaseGuarded, type Guarded } from '../privacy/suppress.js';
+import { AnalysisContext, type AnalysisBody, type AnalysisImpl } from './context.js';
+import { referenceGroups, referenceMask, type ReferenceImpl } from './reference.js';
+import type { ResultRow } from './result.js';
+import type { Analysis, AnalysisType, ColumnAnalysis, QuantilesAnalysis } from './spec.js';
 
-export const STATISTICS: Partial<Record<AnalysisType, AnalysisImpl>> = {};
+/** A numeric column for the library: decimals as fixed point, the rest as exact integers. */
+function numeric(ctx: AnalysisContext, name: string): SecretInt | SecretFixed {
+  const c = ctx.table.column(name);
+  return c.type === 'decimal' ? ctx.table.fixed(name) : ctx.table.exact(name);
+}
+
+/** The row filter for one group: mask and group indicator (either may be absent). */
+function within(mask: SecretBool | undefined, g: SecretBool | undefined): SecretBool | undefined {
+  if (!mask) return g;
+  if (!g) return mask;
+  return mask.and(g);
+}
+
+function notes(ctx: AnalysisContext, a: Analysis, precision: string): string[] {
+  const out: string[] = [];
+  if (a.where.length > 0) out.push(`records where ${a.where.map((w) => w.text).join(' and ')}`);
+  const missing = AnalysisContext.columnsOf(a).filter((c) => ctx.table.mayBeMissing(c));
+  if (missing.length > 0)
+    out.push(`records with a missing ${missing.join(' or ')} are left out (complete cases)`);
+  if (ctx.k > 0) out.push(`groups of fewer than ${ctx.k} records are suppressed`);
+  out.push(`precision: ${precision}`);
+  return out;
+}
+
+/** Releases per-group values with their group counts as support; one row per (statistic, group). */
+async function releaseRows(
+  ctx: AnalysisContext,
+  labels: readonly string[],
+  counts: SecretInt,
+  values: ReadonlyArray<{ statistic: string; value: SecretInt | SecretFixed; precision: string }>,
+): Promise<ResultRow[]> {
+  const items: Guarded[] = [
+    { value: counts, support: counts },
+    ...values.map((v) => ({ value: v.value, support: counts })),
+  ];
+  const rel = await releaseGuarded(ctx.s, items, ctx.k);
+  const rows: ResultRow[] = [];
+  labels.forEach((group, i) => {
+    rows.push({
+      statistic: 'n',
+      group,
+      value: rel[0]!.values[i] ?? null,
+      suppressed: rel[0]!.suppressed[i]!,
+      precision: 'exact',
+    });
+    values.forEach((v, j) =>
+      rows.push({
+        statistic: v.statistic,
+        group,
+        value: rel[j + 1]!.values[i] ?? null,
+        suppressed: rel[j + 1]!.suppressed[i]!,
+        precision: v.precision,
+      }),
+    );
+  });
+  return rows;
+}
+
+const MOMENT_PRECISION = 'relative 2^-24 + 2^-20 (one division of exact sums)';
+const SD_PRECISION = 'relative 2^-22 + 2^-20 (division and square root)';
+
+/** The groups of a by-column, or one group of every record. */
+function groupsOf(ctx: AnalysisContext, by: string | undefined) {
+  return by ? ctx.groups(by) : { labels: ['all'], indicators: [undefined] };
+}
+
+async function descriptive(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
+  const c = a as ColumnAnalysis;
+  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+  const x = numeric(ctx, c.column);
+  const g = groupsOf(ctx, c.by);
+  const filters = g.indicators.map((gi) => within(mask, gi));
+  const counts = ctx.s.concat(
+    filters.map((w) => stats.count(x, w ? { where: w } : {}).reshape([1])),
+  );
+  const col = ctx.table.column(c.column);
+  let values: { statistic: string; value: SecretInt | SecretFixed; precision: string }[];
+  switch (c.type) {
+    case 'variance':
+    case 'sd': {
+      const s = filters.map((w) => stats.summary(x, w ? { where: w } : {}));
+      values = [
+        {
+          statistic: 'mean',
+          value: ctx.s.concat(s.map((y) => y.mean.reshape([1]))),
+          precision: MOMENT_PRECISION,
+        },
+        c.type === 'variance'
+          ? {
+              statistic: 'variance',
+              value: ctx.s.concat(s.map((y) => y.variance.reshape([1]))),
+              precision: MOMENT_PRECISION,
+            }
+          : {
+              statistic: 'sd',
+              value: ctx.s.concat(s.map((y) => y.sd.reshape([1]))),
+              precision: SD_PRECISION,
+            },
+      ];
+      break;
+    }
+    case 'min':
+    case 'max': {
+      const f = c.type === 'min' ? stats.min : stats.max;
+      const parts = filters.map((w) => f(x, w ? { where: w } : {}).reshape([1]));
+      values = [
+        {
+          statistic: c.type,
+          value:
+            parts[0]!.type.kind === 'fixed'
+              ? ctx.s.concat(parts as SecretFixed[])
+              : ctx.s.concat(parts as SecretInt[]),
+          precision: 'exact',
+        },
+      ];
+      break;
+    }
+    case 'median': {
+      const range = rangeOf(col);
+      values = [
+        {
+          statistic: 'median',
+          value: ctx.s.concat(
+            filters.map((w) => stats.median(x, { range, ...(w ? { where: w } : {}) }).reshape([1])),
+          ),
+          precision: 'exact (interpolation rounded to 2^-20)',
+        },
+      ];
+      break;
+    }
+    default:
+      throw new TypeError(`descriptive: ${c.type}`);
+  }
+  const rows = await releaseRows(ctx, g.labels, counts, values);
+  return {
+    rows,
+    notes: notes(ctx, a, values.map((v) => `${v.statistic} ${v.precision}`).join('; ')),
+  };
+}
+
+/** The declared range of a column in the library's units (decimals as values). */
+function rangeOf(col: SchemaColumn): [number, number] {
+  switch (col.type) {
+    case 'integer':
+    case 'decimal':
+      return [col.min, col.max];
+    case 'date':
+      return [col.minDay, col.maxDay];
+    default:
+      return [0, 1];
+  }
+}
+
+async function quantiles(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
+  const q = a as QuantilesAnalysis;
+  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+  const x = numeric(ctx, q.column);
+  const col = ctx.table.column(q.column);
+  const n = stats.count(x, mask ? { where: mask } : {});
+  const v = stats.quantile(x, q.probs, { range: rangeOf(col), ...(mask ? { where: mask } : {}) });
+  // The whole vector is released only when the analysis has at least k records.
+  const [rn, rv] = await releaseGuarded(
+    ctx.s,
+    [
+      { value: n, support: n },
+      { value: v, support: n },
+    ],
+    ctx.k,
+  );
+  const rows: ResultRow[] = [
+    {
+      statistic: 'n',
+      group: 'all',
+      value: rn!.values[0] ?? null,
+      suppressed: rn!.suppressed[0]!,
+      precision: 'exact',
+    },
+    ...q.probs.map((p, i) => ({
+      statistic: 'quantile',
+      group: `p = ${p}`,
+      value: rv!.values[i] ?? null,
+      suppressed: rv!.suppressed[i]!,
+      precision: 'exact (R type 7; interpolation rounded to 2^-20)',
+    })),
+  ];
+  return { rows, notes: notes(ctx, a, 'R type 7 quantiles by oblivious binary search') };
+}
+
+export const STATISTICS: Partial<Record<AnalysisType, AnalysisImpl>> = {
+  variance: descriptive,
+  sd: descriptive,
+  min: descriptive,
+  max: descriptive,
+  median: descriptive,
+  quantiles,
+};
+
+// ----- plaintext references (pooled data; demo and tests only) -----
+
+function values(t: Table, name: string): (i: number) => number {
+  const c = t.schema.columns.find((x) => x.name === name)!;
+  const v = t.columns.get(name)!.values;
+  const unit = c.type === 'decimal' ? 10 ** -c.scale : 1;
+  return (i) => v[i]! * unit;
+}
+
+/** R's type 7 quantile of sorted values. */
+export function quantile7(sorted: readonly number[], p: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const h = (n - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+const descriptiveReference: ReferenceImpl = (t, a) => {
+  const c = a as ColumnAnalysis;
+  const mask = referenceMask(t, a);
+  const g = referenceGroups(t, c.by);
+  const x = values(t, c.column);
+  return g.labels.flatMap((label, k) => {
+    const xs: number[] = [];
+    for (let i = 0; i < t.rows; i++) if (mask[i] && g.of(i) === k) xs.push(x(i));
+    const n = xs.length;
+    const mean = xs.reduce((p, y) => p + y, 0) / n;
+    const variance = n < 2 ? 0 : xs.reduce((p, y) => p + (y - mean) ** 2, 0) / (n - 1);
+    const row = (statistic: string, value: number): ResultRow => ({
+      statistic,
+      group: label,
+      value,
+      suppressed: false,
+    });
+    const sorted = [...xs].sort((p, q) => p - q);
+    switch (c.type) {
+      case 'variance':
+        return [row('n', n), row('mean', mean), row('variance', variance)];
+      case 'sd':
+        return [row('n', n), row('mean', mean), row('sd', Math.sqrt(variance))];
+      case 'min':
+        return [row('n', n), row('min', sorted[0]!)];
+      case 'max':
+        return [row('n', n), row('max', sorted[n - 1]!)];
+      default:
+        return [row('n', n), row('median', quantile7(sorted, 0.5))];
+    }
+  });
+};
+
+const quantilesReference: ReferenceImpl = (t, a) => {
+  const q = a as QuantilesAnalysis;
+  const mask = referenceMask(t, a);
+  const x = values(t, q.column);
+  const xs: number[] = [];
+  for (let i = 0; i < t.rows; i++) if (mask[i]) xs.push(x(i));
+  xs.sort((p, r) => p - r);
+  return [
+    { statistic: 'n', group: 'all', value: xs.length, suppressed: false },
+    ...q.probs.map((p) => ({
+      statistic: 'quantile',
+      group: `p = ${p}`,
+      value: quantile7(xs, p),
+      suppressed: false,
+    })),
+  ];
+};
 
 /** Plaintext references of the same analyses on pooled data (demo and tests only). */
-export const STATISTICS_REFERENCE: Partial<Record<AnalysisType, ReferenceImpl>> = {};
+export const STATISTICS_REFERENCE: Partial<Record<AnalysisType, ReferenceImpl>> = {
+  variance: descriptiveReference,
+  sd: descriptiveReference,
+  min: descriptiveReference,
+  max: descriptiveReference,
+  median: descriptiveReference,
+  quantiles: quantilesReference,
+};

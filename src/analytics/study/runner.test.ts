@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
+import { runLocal } from '../../api/run.js';
+import { generatePatients, patientsCsv } from '../../apps/hospitals.js';
+import { parseCsvTable, type Table } from '../data/table.js';
+import { countingReference, poolTables } from './reference.js';
+import type { ResultRow } from './result.js';
+import { checkRunnable, runStudy, studyProgram, StudyRefused } from './runner.js';
+import { defineStudy, type AnalysisInput, type StudyInput } from './spec.js';
+import { STATISTICS, STATISTICS_REFERENCE } from './statistics.js';
+
+const PARTIES = ['hospital-a', 'hospital-b', 'hospital-c'];
+
+const SCHEMA: StudyInput['schema'] = {
+  columns: [
+    { name: 'age', type: 'integer', min: 18, max: 95 },
+    { name: 'sex', type: 'categorical', levels: ['F', 'M'] },
+    { name: 'arm', type: 'categorical', levels: ['A', 'B'] },
+    { name: 'recovered', type: 'boolean' },
+    { name: 'recovery_days', type: 'integer', min: 1, max: 60, missing: 'allow' },
+    { name: 'survival_days', type: 'integer', min: 1, max: 365 },
+    { name: 'death', type: 'boolean' },
+  ],
+};
+
+function studyOf(analyses: AnalysisInput[], extra: Partial<StudyInput> = {}) {
+  return defineStudy({
+    study: 'test',
+    parties: PARTIES.map((id) => ({ id, data: `${id}.csv` })),
+    schema: SCHEMA,
+    analyses,
+    ...extra,
+  });
+}
+
+const ROWS = [120, 90, 150];
+const tables = new Map<string, Table>(
+  PARTIES.map((id, i) => {
+    const schema = studyOf([{ type: 'count' }]).schema;
+    return [id, parseCsvTable(patientsCsv(generatePatients(i, ROWS[i]!, 7)), schema, `${id}.csv`)];
+  }),
+);
+const pooled = poolTables(PARTIES.map((p) => tables.get(p)!));
+
+const byKey = (rows: readonly ResultRow[]) =>
+  new Map(rows.map((r) => [`${r.statistic}|${r.group}`, r]));
+
+describe('study runner', () => {
+  it('computes counting and descriptive analyses as the pooled plaintext does (rep3)', async () => {
+    const study = studyOf(
+      [
+        { id: 'n', type: 'count', by: 'arm' },
+        { id: 'n-sex-arm', type: 'crosstab', rows: 'sex', cols: 'arm' },
+        { id: 'rate', type: 'rate', column: 'recovered', by: 'arm' },
+        { id: 'days', type: 'mean', column: 'recovery_days', by: 'arm' },
+        { id: 'sum-age', type: 'sum', column: 'age', where: { column: 'sex', eq: 'F' } },
+        { id: 'hist', type: 'histogram', column: 'age', edges: [18, 40, 60, 80, 95] },
+        { id: 'old', type: 'count', by: 'sex', where: [{ column: 'age', ge: 88 }] },
+        { id: 'sd', type: 'sd', column: 'age', by: 'arm' },
+        { id: 'max', type: 'max', column: 'survival_days', where: { column: 'death', eq: true } },
+        { id: 'median', type: 'median', column: 'recovery_days' },
+        { id: 'q', type: 'quantiles', column: 'age', probs: [0.1, 0.9] },
+      ],
+      { privacy: { minCellSize: 5 } },
+    );
+    const outs = await runLocal(
+      studyProgram(study, (p) => tables.get(p), { implementations: STATISTICS }),
+      { suite: 'rep3', parties: PARTIES, crypto: nodeCryptoProvider },
+    );
+    const o = outs[0]!.result;
+    expect(outs[1]!.result.analyses.map((a) => a.rows)).toEqual(o.analyses.map((a) => a.rows));
+    expect(o.parties.map((p) => p.rows)).toEqual(ROWS);
+    for (const a of o.analyses) {
+      const spec = study.analyses.find((x) => x.id === a.id)!;
+      const ref =
+        countingReference(pooled, spec) ?? STATISTICS_REFERENCE[spec.type]!(pooled, spec, study)!;
+      const want = byKey(ref);
+      expect([...byKey(a.rows).keys()]).toEqual([...want.keys()]);
+      for (const r of a.rows) {
+        const w = want.get(`${r.statistic}|${r.group}`)!;
+        if (r.suppressed) {
+          // Suppressed exactly when the group has fewer than k = 5 records.
+          expect(r.value).toBeNull();
+          continue;
+        }
+        if (
+          [
+            'count',
+            'crosstab',
+            'rate',
+            'mean',
+            'sum',
+            'histogram',
+            'max',
+            'median',
+            'quantiles',
+          ].includes(a.type) ||
+          r.statistic === 'n'
+        )
+          expect(r.value, `${a.id} ${r.statistic} ${r.group}`).toBeCloseTo(w.value!, 9);
+        else
+          expect(Math.abs(r.value! - w.value!) / Math.max(1, Math.abs(w.value!))).toBeLessThan(
+            1e-4,
+          );
+      }
+      // Suppressed rows are exactly the groups below k.
+      const nRows = a.rows.filter((r) => r.statistic === 'n');
+      for (const r of nRows)
+        expect(r.suppressed, `${a.id} ${r.group} ${r.value}`).toBe(
+          (want.get(`n|${r.group}`)!.value ?? 0) < 5,
+        );
+    }
+    // The over-88 groups are small: at least one is suppressed.
+    expect(o.analyses.find((a) => a.id === 'old')!.rows.some((r) => r.suppressed)).toBe(true);
+  });
+
+  it('refuses before computing: missing implementation, parties, table, and a different study', async () => {
+    const later = studyOf([{ type: 'log-rank', time: 'survival_days', event: 'death', by: 'arm' }]);
+    expect(() => checkRunnable(later, { implementations: {} })).toThrow(
+      /no implementation in this build for log-rank-1 \(log-rank\); nothing was computed/,
+    );
+    const study = studyOf([{ type: 'count' }]);
+    // Parties that are not the session's.
+    await expect(
+      runLocal(
+        studyProgram(study, (p) => tables.get(p)),
+        { suite: 'rep3', parties: ['x', 'y', 'z'] },
+      ),
+    ).rejects.toThrow(StudyRefused);
+    // A party holding another study: detected by the digest, before any data is input.
+    const other = studyOf([{ type: 'count', by: 'sex' }]);
+    const outs = runLocal(
+      async (s) => {
+        const r = await runStudy(s, s.me === 'hospital-b' ? other : study, tables.get(s.me)).catch(
+          (e: unknown) => e as Error,
+        );
+        return { error: r instanceof Error ? r.message : '', rounds: s.stats().rounds };
+      },
+      { suite: 'rep3', parties: PARTIES, crypto: nodeCryptoProvider },
+    );
+    const res = await outs;
+    expect(res[0]!.result.error).toBe(
+      'parties hospital-b hold a different study file; nothing was computed',
+    );
+    expect(res[1]!.result.error).toBe(
+      'parties hospital-a, hospital-c hold a different study file; nothing was computed',
+    );
+  });
+
+  it('refuses an over-budget study before any round (TypeScript study bypassing the file check)', async () => {
+    const ok = studyOf([{ type: 'count', by: 'arm', dp: { epsilon: 0.5 } }], {
+      privacy: { budget: { epsilon: 0.5, delta: 1e-6 } },
+    });
+    // A study object changed after validation (e.g. by a program) is checked again by the runner.
+    const over = { ...ok, privacy: { ...ok.privacy, budget: { epsilon: 0.4, delta: 1e-6 } } };
+    const res = await runLocal(
+      async (s) => {
+        const e = await runStudy(s, over, tables.get(s.me)).catch((x: unknown) => x as Error);
+        return { error: (e as Error).message, rounds: s.stats().rounds };
+      },
+      { suite: 'rep3', parties: PARTIES, crypto: nodeCryptoProvider },
+    );
+    expect(res[0]!.result.error).toBe(
+      'the analyses spend epsilon 0.5, delta 1e-9, over the budget (epsilon 0.4, delta 0.000001); nothing was computed',
+    );
+    expect(res.every((r) => r.result.rounds <= 1)).toBe(true);
+  });
+
+  it('adds DP noise to counts and rates within the budget (plaintext suite)', async () => {
+    const study = studyOf(
+      [
+        { id: 'n', type: 'count', by: 'arm', dp: { epsilon: 0.5 } },
+        { id: 'rate', type: 'rate', column: 'recovered', dp: { epsilon: 0.5 } },
+      ],
+      { privacy: { minCellSize: 10, budget: { epsilon: 1, delta: 1e-6 } } },
+    );
+    const [out] = await runLocal(
+      studyProgram(study, (p) => tables.get(p)),
+      {
+        suite: 'plaintext',
+        parties: PARTIES,
+        crypto: nodeCryptoProvider,
+      },
+    );
+    const o = out!.result;
+    expect(o.budget).toEqual({ epsilon: 1, delta: 1e-6, spentEpsilon: 1, spentDelta: 2e-9 });
+    const ref = byKey(countingReference(pooled, study.analyses[0]!)!);
+    for (const r of o.analyses[0]!.rows) {
+      // Scale 2: |noise| > 40 has probability about e^-20.
+      expect(Math.abs(r.value! - ref.get(`n|${r.group}`)!.value!)).toBeLessThan(40);
+      expect(r.precision).toBe('DP noise: discrete Laplace, scale 2');
+    }
+    expect(o.analyses[1]!.dp).toEqual({ epsilon: 0.5, delta: 1e-9 });
+  });
+});
