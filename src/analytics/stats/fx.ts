@@ -532,6 +532,9 @@ export class Fx {
     // Quotient scale: a / b < 2^qBits in real units means enc(a) < 2^k enc(b), k = qBits + fa - fb.
     if (qBits + a.frac - b.frac < 0) a = a.rescale(b.frac - qBits);
     if (o.saturate) {
+      // 2^k enc(b) needs intBits(b) + 1 + qBits + frac(a) bits, and the comparison one more.
+      const over = Math.max(b.intBits + 2 + qBits + a.frac, a.bound) - 62;
+      if (over > 0) a = a.rescale(a.frac - over - 1);
       const k = qBits + a.frac - b.frac;
       // 2^k enc(b), read at a's scale so that it compares with enc(a).
       const lim = new Fx(this.session, b.scaleInt([pow2(k)]).sh, n, a.frac, b.bound + k);
@@ -539,10 +542,27 @@ export class Fx {
       const lo = a.neg().sub(lim).ltz().not(); // [-a >= lim]
       const amax = lim.addPublic([-1 / 2 ** a.frac]).rescale(a.frac); // lim - 1 (in encodings)
       const moved = Fx.concat([hi, lo]).mulBit(Fx.concat([amax.sub(a), amax.neg().sub(a)]));
-      a = a
-        .add(moved.slice(0, n))
-        .add(moved.slice(n, 2 * n))
-        .withBound(Math.min(a.bound, b.bound + k + 1));
+      // a + hi (amax - a) + lo (-amax - a) lies in (-lim, lim): add in the ring without bound steps.
+      const a0 = a;
+      a = a.make(
+        Promise.all([a0.sh, moved.sh]).then(([x, mv]) =>
+          suite.add(
+            x,
+            suite.add(
+              suite.gather(
+                mv,
+                indices(n, (i) => i),
+              ),
+              suite.gather(
+                mv,
+                indices(n, (i) => n + i),
+              ),
+            ),
+          ),
+        ),
+        a0.frac,
+        Math.min(a0.bound, b.bound + k + 1),
+      );
     }
     const bb = Math.max(b.bound, 2);
     const w = bb - 1; // magnitude bits of den >= 0
