@@ -9,6 +9,7 @@
  *   ENTENTE_STUDY_OUTCOME  write the outcome (JSON) to this file
  *   ENTENTE_STUDY_OUT      write report.json, report.md and the survival plots to this folder
  *   ENTENTE_STUDY_QUIET    '1': do not print the report (entente study prints it)
+ *   ENTENTE_STUDY_ANALYSES run only these analyses (comma-separated ids)
  *
  * The party reads only its own data file. Progress goes to stderr as
  * `progress: ...` lines; the report to stdout.
@@ -21,11 +22,15 @@ import { SUITES } from '../suites/index.js';
 import { STATISTICS } from '../analytics/study/statistics.js';
 import { terminalReport } from '../analytics/study/report.js';
 import { writeReports } from './study-report.js';
+import { selectAnalyses } from './study.js';
 
 export default async function studyProgram(s: Session): Promise<unknown> {
   const file = process.env.ENTENTE_STUDY;
   if (!file) throw new Error('study program: ENTENTE_STUDY is not set (run it with entente study)');
-  const loaded = await loadStudy(file, { knownSuites: Object.keys(SUITES) });
+  const loaded = selectAnalyses(
+    await loadStudy(file, { knownSuites: Object.keys(SUITES) }),
+    process.env.ENTENTE_STUDY_ANALYSES,
+  );
   const data = process.env.ENTENTE_STUDY_DATA || dataPath(loaded, s.me);
   const me = loaded.study.parties.find((p) => p.id === s.me);
   const own =

@@ -1,7 +1,7 @@
 /**
  * `entente study` and `entente demo`: run a study file.
  *
- *   entente study STUDY [--suite S] [--out DIR] [--data-dir DIR] [--in-process] [--timeout-ms T]
+ *   entente study STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--in-process] [--timeout-ms T]
  *       every party of the study as its own process on this machine, linked by
  *       TLS 1.3 on 127.0.0.1 with fresh keys (like `entente local`); prints the
  *       report and writes report.json / report.md to --out (default: STUDY's
@@ -33,6 +33,7 @@ import type { Table } from '../analytics/data/table.js';
 import { countingReference, poolTables } from '../analytics/study/reference.js';
 import { terminalReport, type ReferenceRows } from '../analytics/study/report.js';
 import type { StudyOutcome } from '../analytics/study/result.js';
+import { isCounting } from '../analytics/study/counting.js';
 import { checkRunnable, runStudy, StudyRefused } from '../analytics/study/runner.js';
 import { STATISTICS, STATISTICS_REFERENCE } from '../analytics/study/statistics.js';
 import { generatePatients, HOSPITALS, patientsCsv } from '../apps/hospitals.js';
@@ -58,10 +59,32 @@ function intOption(named: Named, name: string, dflt: number, min: number, max: n
   return x;
 }
 
-/** Loads and checks a study; its problems are usage errors (exit 2), reported before anything runs. */
-async function prepare(file: string): Promise<LoadedStudy> {
+/**
+ * Loads and checks a study; its problems are usage errors (exit 2), reported
+ * before anything runs. The demo (`available`) instead leaves out analyses
+ * this build cannot compute yet, and says so.
+ */
+async function prepare(file: string, available = false, only?: string): Promise<LoadedStudy> {
   try {
-    const loaded = await loadStudy(file, { knownSuites: Object.keys(SUITES) });
+    const loaded = selectAnalyses(
+      await loadStudy(file, { knownSuites: Object.keys(SUITES) }),
+      only,
+    );
+    if (available) {
+      const missing = loaded.study.analyses.filter(
+        (a) => !isCounting(a) && STATISTICS[a.type] === undefined,
+      );
+      if (missing.length > 0) {
+        console.error(
+          `NOTE: this build cannot compute ${missing.map((a) => `'${a.id}' (${a.type})`).join(', ')} yet; the demo runs the other analyses`,
+        );
+        const study = {
+          ...loaded.study,
+          analyses: loaded.study.analyses.filter((a) => !missing.includes(a)),
+        };
+        return { ...loaded, study };
+      }
+    }
     checkRunnable(loaded.study, { implementations: STATISTICS });
     return loaded;
   } catch (e) {
@@ -100,11 +123,31 @@ export async function study(positional: readonly string[], named: Named): Promis
   return runAll(file, named, false);
 }
 
+/**
+ * The study with only the analyses named in `only` (comma-separated ids), in
+ * the study's order. @throws {UsageError} for an id that is not in the study.
+ */
+export function selectAnalyses(loaded: LoadedStudy, only: string | undefined): LoadedStudy {
+  if (only === undefined) return loaded;
+  const ids = only.split(',').filter((x) => x !== '');
+  const known = loaded.study.analyses.map((a) => a.id);
+  const unknown = ids.filter((id) => !known.includes(id));
+  if (unknown.length > 0)
+    throw new UsageError(
+      `--analyses: ${unknown.join(', ')} not in the study (its analyses: ${known.join(', ')})`,
+    );
+  return {
+    ...loaded,
+    study: { ...loaded.study, analyses: loaded.study.analyses.filter((a) => ids.includes(a.id)) },
+  };
+}
+
 /** One party over a federation: validate the study and our own data first, then run. */
 async function party(file: string, named: Named): Promise<number> {
   const id = named.get('party');
   if (!id) throw new UsageError('study: --party is required with --federation');
-  const loaded = await prepare(file);
+  const only = named.get('analyses');
+  const loaded = await prepare(file, false, only);
   const dataOverride = named.get('data');
   // Nothing is linked or computed when our own data is bad.
   await loadOwn(loaded, id, dataOverride);
@@ -115,15 +158,16 @@ async function party(file: string, named: Named): Promise<number> {
   const out = named.get('out');
   if (out) process.env.ENTENTE_STUDY_OUT = resolve(out);
   if (named.get('quiet') === '1') process.env.ENTENTE_STUDY_QUIET = '1';
+  if (only !== undefined) process.env.ENTENTE_STUDY_ANALYSES = only;
   const forward = new Map(named);
-  for (const k of ['data', 'outcome', 'out', 'quiet']) forward.delete(k);
+  for (const k of ['data', 'outcome', 'out', 'quiet', 'analyses']) forward.delete(k);
   if (!forward.has('suite') && loaded.study.suite) forward.set('suite', loaded.study.suite);
   return runFederated(PROGRAM, forward);
 }
 
 /** Every party of the study on this machine: separate processes over TLS, or in this process. */
 async function runAll(file: string, named: Named, demo: boolean): Promise<number> {
-  const loaded = await prepare(file);
+  const loaded = await prepare(file, demo, named.get('analyses'));
   const st = loaded.study;
   const suite = named.get('suite') ?? st.suite ?? 'rep3';
   const factory = suiteByName(suite);
@@ -277,6 +321,8 @@ async function processes(
               join(dir, `${id}.outcome.json`),
               '--quiet',
               '1',
+              '--analyses',
+              loaded.study.analyses.map((a) => a.id).join(','),
               ...(data ? ['--data', data] : []),
             ],
             { stdio: ['ignore', 'pipe', 'pipe'] },
