@@ -3,11 +3,13 @@ import { plaintextSuite } from './plaintext/plaintext.js';
 import { rep3Suite } from './rep3/rep3.js';
 import { shamirSuite } from './shamir/shamir.js';
 import type { SuiteFactory } from './suite.js';
+import { yaoSuite } from './yao/yao.js';
 
 export const SUITES: Readonly<Record<string, SuiteFactory>> = {
   plaintext: plaintextSuite,
   rep3: rep3Suite,
   shamir: shamirSuite,
+  yao: yaoSuite,
 };
 
 /** @throws {RangeError} for an unknown name. */

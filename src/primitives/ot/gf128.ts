@@ -100,7 +100,7 @@ export class GfMulTable {
  */
 export function evalBits(chi: Uint32Array, r: Uint32Array, m: number): Uint32Array {
   if (m % 8 !== 0) throw new RangeError(`evalBits: m = ${m} is not a multiple of 8`);
-  const pow = [chi.slice(0, 4)]; // pow[e] = chi^(e + 1)
+  const pow: Uint32Array[] = [chi.slice(0, 4)]; // pow[e] = chi^(e + 1)
   for (let e = 1; e < 8; e++) pow.push(gfMul(pow[e - 1]!, chi));
   const S = new Uint32Array(256 * 4);
   for (let b = 1; b < 256; b++) {

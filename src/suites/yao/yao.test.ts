@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
+import { runLocal, type Program } from '../../api/run.js';
+import { int } from '../../api/types.js';
+import { testRng } from '../../../test/harness.js';
+
+async function yao<R>(program: Program<R>): Promise<[R, R]> {
+  const outs = await runLocal(program, {
+    suite: 'yao',
+    parties: ['alice', 'bob'],
+    crypto: nodeCryptoProvider,
+    roundTimeoutMs: 20_000,
+  });
+  return [outs[0]!.result, outs[1]!.result];
+}
+
+const rng = testRng(42);
+function randInt(bits: number, n: number): bigint[] {
+  const half = 2 ** (bits - 1);
+  const edges = [0, -1, 1, -half, half - 1].map(BigInt);
+  return Array.from({ length: n }, (_, i) =>
+    i < edges.length ? edges[i]! : BigInt(Math.floor(rng() * 2 * half) - half),
+  );
+}
+
+describe('yao suite (two-party garbled circuits)', () => {
+  it("the millionaires' problem: each learns only who is richer", async () => {
+    for (const [a, b] of [
+      [5_000_000, 7_000_000],
+      [9, 3],
+      [4, 4],
+    ] as const) {
+      const [ra, rb] = await yao(async (s) => {
+        const x = s.input('alice', int(32), s.me === 'alice' ? [a] : 1);
+        const y = s.input('bob', int(32), s.me === 'bob' ? [b] : 1);
+        return x.lt(y).reveal();
+      });
+      expect(ra).toEqual([a < b]);
+      expect(rb).toEqual([a < b]);
+    }
+  });
+
+  it('32-bit comparisons, additions and multiplications agree with plaintext (random and edges)', async () => {
+    const n = 200;
+    const xs = randInt(32, n);
+    const ys = randInt(32, n).reverse();
+    const [res] = await yao(async (s) => {
+      const x = s.input('alice', int(32), s.me === 'alice' ? xs : n);
+      const y = s.input('bob', int(32), s.me === 'bob' ? ys : n);
+      const [lt, le, eq, sum, diff, prod] = await s.revealAll([
+        x.lt(y),
+        x.le(y),
+        x.eq(y),
+        x.add(y),
+        x.sub(y),
+        x.mul(y),
+      ]);
+      return { lt, le, eq, sum, diff, prod };
+    });
+    expect(res.lt).toEqual(xs.map((x, i) => x < ys[i]!));
+    expect(res.le).toEqual(xs.map((x, i) => x <= ys[i]!));
+    expect(res.eq).toEqual(xs.map((x, i) => x === ys[i]!));
+    expect(res.sum).toEqual(xs.map((x, i) => x + ys[i]!));
+    expect(res.diff).toEqual(xs.map((x, i) => x - ys[i]!));
+    expect(res.prod).toEqual(xs.map((x, i) => x * ys[i]!));
+  });
+
+  it('min, max, argmax, abs, select, sum, dot and sort', async () => {
+    const xs = [5n, -3n, 12n, 12n, 0n, -7n, 2n];
+    const ys = [1n, 2n, 3n, 4n, 5n, 6n, 7n];
+    const [res] = await yao(async (s) => {
+      const x = s.input('alice', int(16), s.me === 'alice' ? xs : xs.length);
+      const y = s.input('bob', int(16), s.me === 'bob' ? ys : ys.length);
+      const [mn, mx, am, ab, sel, sum, dot, sorted, mins] = await s.revealAll([
+        x.min(),
+        x.max(),
+        x.argmax(),
+        x.abs(),
+        x.gt(y).select(x, y),
+        x.sum(),
+        x.dot(y),
+        x.sort(),
+        x.minimum(y),
+      ]);
+      return { mn, mx, am, ab, sel, sum, dot, sorted, mins };
+    });
+    expect(res.mn).toEqual([-7n]);
+    expect(res.mx).toEqual([12n]);
+    expect(res.am).toEqual([2n]);
+    expect(res.ab).toEqual(xs.map((x) => (x < 0n ? -x : x)));
+    expect(res.sel).toEqual(xs.map((x, i) => (x > ys[i]! ? x : ys[i]!)));
+    expect(res.sum).toEqual([xs.reduce((a, b) => a + b)]);
+    expect(res.dot).toEqual([xs.reduce((a, x, i) => a + x * ys[i]!, 0n)]);
+    expect(res.sorted).toEqual([...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    expect(res.mins).toEqual(xs.map((x, i) => (x < ys[i]! ? x : ys[i]!)));
+  });
+
+  it('reveals to one party only; the other gets nothing', async () => {
+    const [ra, rb] = await yao(async (s) => {
+      const x = s.input('alice', int(8), s.me === 'alice' ? [100] : 1);
+      const y = s.input('bob', int(8), s.me === 'bob' ? [-27] : 1);
+      const toBob = await x.add(y).revealTo(['bob']);
+      const toAlice = await x.mul(y).revealTo(['alice']);
+      return { toBob, toAlice };
+    });
+    expect(ra.toBob).toEqual({ recipient: false });
+    expect(rb.toBob).toEqual({ recipient: true, values: [73n] });
+    expect(ra.toAlice).toEqual({ recipient: true, values: [-2700n] });
+    expect(rb.toAlice).toEqual({ recipient: false });
+  });
+
+  it('booleans, bits, trunc, constants and empty vectors', async () => {
+    const [res] = await yao(async (s) => {
+      const x = s.input('bob', int(8), s.me === 'bob' ? [-6, 5, 0] : 3);
+      const c = s.constant(int(8), [1, -2, 3]);
+      const b = x.gt(0);
+      const [and, or, xor, not, bitsOf, tr, cnt, withC, empty] = await s.revealAll([
+        b.and(x.lt(3)),
+        b.or(x.eq(0)),
+        b.xor(x.ne(5)),
+        b.not(),
+        x.bits(),
+        x.trunc(1),
+        b.count(),
+        x.mul(c).add(c),
+        s.input('alice', int(8), s.me === 'alice' ? [] : 0).sum(),
+      ]);
+      return { and, or, xor, not, bitsOf, tr, cnt, withC, empty };
+    });
+    expect(res.and).toEqual([false, false, false]);
+    expect(res.or).toEqual([false, true, true]);
+    expect(res.xor).toEqual([true, true, true]);
+    expect(res.not).toEqual([true, false, true]);
+    const bits8 = (v: number) => Array.from({ length: 8 }, (_, j) => ((v >> j) & 1) === 1);
+    expect(res.bitsOf).toEqual([...bits8(-6), ...bits8(5), ...bits8(0)]);
+    expect(res.tr).toEqual([-3n, 2n, 0n]);
+    expect(res.cnt).toEqual([1n]);
+    expect(res.withC).toEqual([-5n, -12n, 3n]);
+    expect(res.empty).toEqual([0n]);
+  });
+
+  it('needs exactly two parties', async () => {
+    await expect(
+      runLocal(async () => 0, { suite: 'yao', parties: 3, crypto: nodeCryptoProvider }),
+    ).rejects.toThrow(/expected 2 parties/);
+  });
+});
