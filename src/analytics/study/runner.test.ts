@@ -60,6 +60,8 @@ describe('study runner', () => {
         { id: 'max', type: 'max', column: 'survival_days', where: { column: 'death', eq: true } },
         { id: 'median', type: 'median', column: 'recovery_days' },
         { id: 'q', type: 'quantiles', column: 'age', probs: [0.1, 0.9] },
+        { id: 'tt', type: 't-test', column: 'recovery_days', by: 'arm' },
+        { id: 'chi', type: 'chi-squared', rows: 'arm', cols: 'recovered' },
       ],
       { privacy: { minCellSize: 5 } },
     );

@@ -10,13 +10,23 @@
  */
 import type { SecretBool, SecretFixed, SecretInt } from '../../api/secret.js';
 import * as stats from '../stats/describe.js';
+import * as groups from '../stats/groups.js';
+import * as hyp from '../stats/hypothesis.js';
+import { chiSquaredSf, studentTTwoSided } from '../distributions.js';
 import type { Column as SchemaColumn } from '../data/schema.js';
 import type { Table } from '../data/table.js';
 import { releaseGuarded, type Guarded } from '../privacy/suppress.js';
 import { AnalysisContext, type AnalysisBody, type AnalysisImpl } from './context.js';
 import { referenceGroups, referenceMask, type ReferenceImpl } from './reference.js';
 import type { ResultRow } from './result.js';
-import type { Analysis, AnalysisType, ColumnAnalysis, QuantilesAnalysis } from './spec.js';
+import type {
+  Analysis,
+  AnalysisType,
+  ColumnAnalysis,
+  QuantilesAnalysis,
+  TableAnalysis,
+  TTestAnalysis,
+} from './spec.js';
 
 /** A numeric column for the library: decimals as fixed point, the rest as exact integers. */
 function numeric(ctx: AnalysisContext, name: string): SecretInt | SecretFixed {
@@ -206,7 +216,131 @@ async function quantiles(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBod
   return { rows, notes: notes(ctx, a, 'R type 7 quantiles by oblivious binary search') };
 }
 
+async function tTest(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
+  const t = a as TTestAnalysis;
+  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+  const x = numeric(ctx, t.column);
+  const g = ctx.groups(t.by);
+  const level = (l: string) => g.labels.indexOf(`${t.by} = ${l}`);
+  const r = hyp.welchTTest(
+    x,
+    g.indicators[level(t.levels[0])]!,
+    g.indicators[level(t.levels[1])]!,
+    mask ? { where: mask } : {},
+  );
+  // Released only when both groups have at least k records.
+  const support = r.n1.minimum(r.n2);
+  const counts = ctx.s.concat([r.n1.reshape([1]), r.n2.reshape([1])]);
+  const [rn, rt, rdf, rm] = await releaseGuarded(
+    ctx.s,
+    [
+      { value: counts, support: counts },
+      { value: r.t, support },
+      { value: r.df, support },
+      { value: ctx.s.concat([r.mean1.reshape([1]), r.mean2.reshape([1])]), support },
+    ],
+    ctx.k,
+  );
+  const tv = rt!.values[0] ?? null;
+  const dfv = rdf!.values[0] ?? null;
+  const p = tv !== null && dfv !== null ? hyp.tTestPValue(tv, dfv).pValue : null;
+  const suppressed = rt!.suppressed[0]!;
+  const [l1, l2] = t.levels;
+  const rows: ResultRow[] = [
+    ...[l1, l2].map((l, i) => ({
+      statistic: 'n',
+      group: `${t.by} = ${l}`,
+      value: rn!.values[i] ?? null,
+      suppressed: rn!.suppressed[i]!,
+      precision: 'exact',
+    })),
+    ...[l1, l2].map((l, i) => ({
+      statistic: 'mean',
+      group: `${t.by} = ${l}`,
+      value: rm!.values[i] ?? null,
+      suppressed,
+      precision: MOMENT_PRECISION,
+    })),
+    {
+      statistic: 't',
+      group: `${l1} - ${l2}`,
+      value: tv,
+      suppressed,
+      precision: 'relative 2^-20 + 2^-20 / se',
+    },
+    {
+      statistic: 'df',
+      group: `${l1} - ${l2}`,
+      value: dfv,
+      suppressed,
+      precision: 'relative 2^-20 (Welch-Satterthwaite)',
+    },
+    {
+      statistic: 'p-value',
+      group: `${l1} - ${l2}`,
+      value: p,
+      suppressed,
+      precision: 'two-sided, computed in the clear from the revealed t and df',
+    },
+  ];
+  return { rows, notes: notes(ctx, a, "Welch's t-test as R's t.test(var.equal = FALSE)") };
+}
+
+async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
+  const c = a as TableAnalysis;
+  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+  const R = ctx.groups(c.rows);
+  const C = ctx.groups(c.cols);
+  const table = groups.crosstab(R.indicators, C.indicators, mask ? { where: mask } : {});
+  const test = hyp.chiSquaredTest(table);
+  // Released only when every cell of the table has at least k records.
+  const support = table.reshape([R.labels.length * C.labels.length]).min();
+  const [rx, rdf] = await releaseGuarded(
+    ctx.s,
+    [
+      { value: test.statistic, support },
+      { value: test.df, support },
+    ],
+    ctx.k,
+  );
+  const x = rx!.values[0] ?? null;
+  const df = rdf!.values[0] ?? null;
+  const p = x !== null && df !== null ? hyp.chiSquaredPValue(x, df).pValue : null;
+  const suppressed = rx!.suppressed[0]!;
+  const group = `${c.rows} x ${c.cols}`;
+  const yates = R.labels.length === 2 && C.labels.length === 2;
+  return {
+    rows: [
+      {
+        statistic: 'X^2',
+        group,
+        value: x,
+        suppressed,
+        precision: 'relative 2^-20 + r c 2^-15 sqrt(X^2)',
+      },
+      { statistic: 'df', group, value: df, suppressed, precision: 'exact' },
+      {
+        statistic: 'p-value',
+        group,
+        value: p,
+        suppressed,
+        precision: 'computed in the clear from the revealed X^2 and df',
+      },
+    ],
+    notes: [
+      ...notes(
+        ctx,
+        a,
+        `Pearson's chi-squared test${yates ? " with Yates' correction (2 x 2), as R's chisq.test" : ''}`,
+      ),
+      `released only when every cell of the ${R.labels.length} x ${C.labels.length} table has at least k records`,
+    ],
+  };
+}
+
 export const STATISTICS: Partial<Record<AnalysisType, AnalysisImpl>> = {
+  't-test': tTest,
+  'chi-squared': chiSquared,
   variance: descriptive,
   sd: descriptive,
   min: descriptive,
@@ -285,8 +419,76 @@ const quantilesReference: ReferenceImpl = (t, a) => {
   ];
 };
 
+const tTestReference: ReferenceImpl = (t, a) => {
+  const tt = a as TTestAnalysis;
+  const mask = referenceMask(t, a);
+  const g = referenceGroups(t, tt.by);
+  const x = values(t, tt.column);
+  const [l1, l2] = tt.levels;
+  const stats2 = [l1, l2].map((l) => {
+    const k = g.labels.indexOf(`${tt.by} = ${l}`);
+    const xs: number[] = [];
+    for (let i = 0; i < t.rows; i++) if (mask[i] && g.of(i) === k) xs.push(x(i));
+    const n = xs.length;
+    const mean = xs.reduce((p, y) => p + y, 0) / n;
+    const v = xs.reduce((p, y) => p + (y - mean) ** 2, 0) / (n - 1);
+    return { n, mean, v };
+  });
+  const [s1, s2] = stats2 as [(typeof stats2)[0], (typeof stats2)[0]];
+  const a1 = s1.v / s1.n;
+  const a2 = s2.v / s2.n;
+  const tv = (s1.mean - s2.mean) / Math.sqrt(a1 + a2);
+  const df = (a1 + a2) ** 2 / (a1 ** 2 / (s1.n - 1) + a2 ** 2 / (s2.n - 1));
+  const group = `${l1} - ${l2}`;
+  const row = (statistic: string, grp: string, value: number): ResultRow => ({
+    statistic,
+    group: grp,
+    value,
+    suppressed: false,
+  });
+  return [
+    row('n', `${tt.by} = ${l1}`, s1.n),
+    row('n', `${tt.by} = ${l2}`, s2.n),
+    row('mean', `${tt.by} = ${l1}`, s1.mean),
+    row('mean', `${tt.by} = ${l2}`, s2.mean),
+    row('t', group, tv),
+    row('df', group, df),
+    row('p-value', group, studentTTwoSided(tv, df)),
+  ];
+};
+
+const chiSquaredReference: ReferenceImpl = (t, a) => {
+  const c = a as TableAnalysis;
+  const mask = referenceMask(t, a);
+  const R = referenceGroups(t, c.rows);
+  const C = referenceGroups(t, c.cols);
+  const O = R.labels.map(() => C.labels.map(() => 0));
+  for (let i = 0; i < t.rows; i++)
+    if (mask[i] && R.of(i) >= 0 && C.of(i) >= 0) O[R.of(i)]![C.of(i)]!++;
+  const rowT = O.map((r) => r.reduce((p, q) => p + q, 0));
+  const colT = C.labels.map((_, j) => O.reduce((p, r) => p + r[j]!, 0));
+  const n = rowT.reduce((p, q) => p + q, 0);
+  const yates = R.labels.length === 2 && C.labels.length === 2;
+  let x2 = 0;
+  O.forEach((r, i) =>
+    r.forEach((o, j) => {
+      const e = (rowT[i]! * colT[j]!) / n;
+      if (e > 0) x2 += (yates ? Math.max(0, Math.abs(o - e) - 0.5) : o - e) ** 2 / e;
+    }),
+  );
+  const df = (rowT.filter((v) => v > 0).length - 1) * (colT.filter((v) => v > 0).length - 1);
+  const group = `${c.rows} x ${c.cols}`;
+  return [
+    { statistic: 'X^2', group, value: x2, suppressed: false },
+    { statistic: 'df', group, value: df, suppressed: false },
+    { statistic: 'p-value', group, value: chiSquaredSf(x2, df), suppressed: false },
+  ];
+};
+
 /** Plaintext references of the same analyses on pooled data (demo and tests only). */
 export const STATISTICS_REFERENCE: Partial<Record<AnalysisType, ReferenceImpl>> = {
+  't-test': tTestReference,
+  'chi-squared': chiSquaredReference,
   variance: descriptiveReference,
   sd: descriptiveReference,
   min: descriptiveReference,
