@@ -383,18 +383,27 @@ export function histogram(x: Column, edges: readonly number[], opts: RowOptions 
  * ([x_i <= e_(K-1)]), in one comparison round.
  */
 export function cumulativeBelow(op: string, x: Column, edges: readonly number[]): Fx {
-  const X = Fx.of(x);
-  const N = X.length;
+  const f = x instanceof SecretFixed ? x.type.frac : 0;
   const K = edges.length;
-  const encE = edges.map((e, j) => {
-    const v = fixConst(e, X.frac);
-    return j === K - 1 ? v + 1n : v;
-  });
-  for (const e of encE) {
-    if (Math.abs(Number(e)) >= 2 ** 62) throw new RangeError(`${op}: an edge is out of range`);
-  }
+  return belowEncoded(
+    op,
+    Fx.of(x),
+    edges.map((e, j) => {
+      const v = fixConst(e, f);
+      return j === K - 1 ? v + 1n : v;
+    }),
+  );
+}
+
+/** [enc(x_i) < e_j] for public encodings e_j (edge-major, K x N), in one comparison round. */
+export function belowEncoded(op: string, X: Fx, encE: readonly bigint[]): Fx {
+  const N = X.length;
+  const K = encE.length;
   let eb = 2;
-  for (const e of encE) eb = Math.max(eb, signedBits(e));
+  for (const e of encE) {
+    if (e >= 2n ** 62n || e <= -(2n ** 62n)) throw new RangeError(`${op}: an edge is out of range`);
+    eb = Math.max(eb, signedBits(e));
+  }
   const rep = new BigInt64Array(K * N);
   for (let j = 0; j < K; j++) rep.fill(-encE[j]!, j * N, (j + 1) * N);
   const asInt = new Fx(X.session, X.sh, N, 0, X.bound).tile(K);
