@@ -36,8 +36,8 @@ export interface InputProducer {
   readonly id: number;
   readonly owner: number;
   readonly n: number;
-  /** At the owner only: the values (two's complement, `outputs.length` bits used). */
-  values: BigInt64Array | undefined;
+  /** At the owner only: bit k of element i at k n + i. */
+  bits: Uint8Array | undefined;
   readonly outputs: Wire[];
 }
 
@@ -75,11 +75,49 @@ export class WireFactory {
     return this.#next;
   }
 
-  input(owner: number, n: number, bits: number, values: BigInt64Array | undefined): Wire[] {
-    const outputs = Array.from({ length: bits }, () => new Wire(n));
-    const p: InputProducer = { kind: 'input', id: this.#next++, owner, n, values, outputs };
+  /** Input wires of `width` bits; `values` (at the owner) hold two's-complement integers. */
+  input(owner: number, n: number, width: number, values: BigInt64Array | undefined): Wire[] {
+    let bits: Uint8Array | undefined;
+    if (values) {
+      bits = new Uint8Array(width * n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i]!;
+        const lo = Number(BigInt.asUintN(32, v));
+        const hi = Number(BigInt.asUintN(32, v >> 32n));
+        for (let k = 0; k < width; k++)
+          bits[k * n + i] = k < 32 ? (lo >>> k) & 1 : (hi >>> (k - 32)) & 1;
+      }
+    }
+    return this.inputBits(owner, n, width, bits);
+  }
+
+  /** Input wires from raw bits (bit k of element i at k n + i, at the owner). */
+  inputBits(owner: number, n: number, width: number, bits: Uint8Array | undefined): Wire[] {
+    const outputs = Array.from({ length: width }, () => new Wire(n));
+    const p: InputProducer = { kind: 'input', id: this.#next++, owner, n, bits, outputs };
     for (const w of outputs) w.producer = p;
     return outputs;
+  }
+
+  /** Applies a ready-made circuit (inputs in order) to n instances. */
+  applyCircuit(c: Circuit, n: number, inputs: Wire[]): Wire[] {
+    if (inputs.length !== inputCount(c))
+      throw new RangeError(`circuit: expected ${inputCount(c)} input wires, got ${inputs.length}`);
+    for (const w of inputs) if (w.n !== n) throw new RangeError('circuit: input lengths differ');
+    const p: ApplyProducer = {
+      kind: 'apply',
+      id: this.#next++,
+      n,
+      circuit: c,
+      inputs,
+      outputs: [],
+    };
+    for (let k = 0; k < c.outputs.length; k++) {
+      const w = new Wire(n);
+      w.producer = p;
+      p.outputs.push(w);
+    }
+    return p.outputs;
   }
 
   /** A wire of n public bits whose labels are known at once. */

@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { parseBristol } from '../../primitives/circuits/bristol.js';
+import { EVALUATOR, GARBLER, YaoSuite } from './yao.js';
 import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
 import { runLocal, type Program } from '../../api/run.js';
-import { int } from '../../api/types.js';
+import { fixed, int } from '../../api/types.js';
 import { testRng } from '../../../test/harness.js';
 
 async function yao<R>(program: Program<R>): Promise<[R, R]> {
@@ -137,6 +141,59 @@ describe('yao suite (two-party garbled circuits)', () => {
     expect(res.cnt).toEqual([1n]);
     expect(res.withC).toEqual([-5n, -12n, 3n]);
     expect(res.empty).toEqual([0n]);
+  });
+
+  it('AES-128 in 2PC: garbler holds the key, evaluator the block; agrees with node:crypto', async () => {
+    const aes = parseBristol(readFileSync('../shared/data/bristol-circuits/aes_128.txt', 'utf8'));
+    const n = 3;
+    const keys = Array.from({ length: n }, (_, i) => Buffer.alloc(16, 17 * i + 1));
+    const pts = Array.from({ length: n }, (_, i) =>
+      Buffer.from(Array.from({ length: 16 }, (_, k) => (31 * k + i * 7) & 255)),
+    );
+    // Bristol order: a 128-bit big-endian integer, least significant bit first (wire-major here).
+    const wireMajor = (blocks: Buffer[]) => {
+      const bits = new Uint8Array(128 * n);
+      blocks.forEach((b, i) => {
+        for (let j = 0; j < 128; j++) bits[j * n + i] = (b[15 - (j >> 3)]! >> (j & 7)) & 1;
+      });
+      return bits;
+    };
+    const [, out] = await yao(async (s) => {
+      const y = s.suite as YaoSuite;
+      const me = s.party.index;
+      return y.runCircuit(
+        aes,
+        n,
+        [GARBLER, EVALUATOR],
+        [
+          me === GARBLER ? wireMajor(keys) : undefined,
+          me === EVALUATOR ? wireMajor(pts) : undefined,
+        ],
+        [EVALUATOR],
+      );
+    });
+    for (let i = 0; i < n; i++) {
+      const ct = Buffer.alloc(16);
+      for (let j = 0; j < 128; j++) ct[15 - (j >> 3)]! |= out![j * n + i]! << (j & 7);
+      expect(ct).toEqual(
+        createCipheriv('aes-128-ecb', keys[i]!, null).setAutoPadding(false).update(pts[i]!),
+      );
+    }
+  });
+
+  it('fixed-point arithmetic and functions, and shuffling, work unchanged', async () => {
+    const [res] = await yao(async (s) => {
+      const x = s.input('alice', fixed(), s.me === 'alice' ? [1.5, -2.25] : 2);
+      const y = s.input('bob', fixed(), s.me === 'bob' ? [2, 0.5] : 2);
+      const [prod, quot] = await s.revealAll([x.mul(y), x.div(y)]);
+      const v = s.input('bob', int(8), s.me === 'bob' ? [4, 1, 3, 2] : 4);
+      const shuffled = await s.shuffle([v])[0]!.sort().reveal();
+      return { prod, quot, shuffled };
+    });
+    expect(res.prod).toEqual([3, -1.125]);
+    expect(res.quot[0]).toBeCloseTo(0.75, 3);
+    expect(res.quot[1]).toBeCloseTo(-4.5, 3);
+    expect(res.shuffled).toEqual([1n, 2n, 3n, 4n]);
   });
 
   it('needs exactly two parties', async () => {

@@ -32,7 +32,7 @@
  * an optional width (64 by default); narrower declared widths make products
  * cheaper.
  */
-import { CircuitBuilder, CONST0 } from '../../primitives/circuits/circuit.js';
+import { CircuitBuilder, CONST0, type Circuit } from '../../primitives/circuits/circuit.js';
 import * as int from '../../primitives/circuits/integer.js';
 import { Evaluator, Garbler } from '../../primitives/garble/halfgates.js';
 import { OtExtension } from '../../primitives/ot/extension.js';
@@ -487,11 +487,74 @@ export class YaoSuite implements Suite<YaoShares> {
   }
 
   async #open(a: YaoShares, to: readonly number[]): Promise<bigint[] | undefined> {
-    const me = this.party.index;
     const wires = a.bits.filter((b): b is Wire => typeof b !== 'number');
+    const bits = await this.#openWires(wires, a.length, to);
+    if (!bits) return undefined;
+    const n = a.length;
+    const w = a.width;
+    const result: bigint[] = new Array<bigint>(n);
+    for (let i = 0; i < n; i++) {
+      let v = 0n;
+      for (let j = 0, k = 0; j < w; j++) {
+        const b = a.bits[j]!;
+        const bit = typeof b === 'number' ? b : bits[k++]![i]!;
+        if (bit) v |= 1n << BigInt(j);
+      }
+      result[i] = BigInt.asIntN(64, BigInt.asIntN(w, v));
+    }
+    return result;
+  }
+
+  /**
+   * Runs a ready-made circuit (for example a Bristol Fashion one) on n
+   * instances in one flush: input group k belongs to party owners[k], which
+   * passes its bits (bit j of instance i at j n + i, one per byte); the
+   * others pass undefined. Returns the output bits (wire j of instance i at
+   * j n + i) to the parties in `to`, undefined elsewhere.
+   * @example
+   *   const ct = await yao.runCircuit(aes, 1, [GARBLER, EVALUATOR], [keyBits, undefined], [EVALUATOR]);
+   * @throws {RangeError} on mismatched groups or bit counts.
+   */
+  async runCircuit(
+    c: Circuit,
+    n: number,
+    owners: readonly number[],
+    bits: ReadonlyArray<Uint8Array | undefined>,
+    to: readonly number[],
+  ): Promise<Uint8Array | undefined> {
+    if (owners.length !== c.inputs.length)
+      throw new RangeError(
+        `yao.runCircuit: ${owners.length} owners for ${c.inputs.length} input groups`,
+      );
+    const inputs: Wire[] = [];
+    c.inputs.forEach((width, k) => {
+      const mine = owners[k] === this.party.index;
+      const b = bits[k];
+      if (mine && (!b || b.length !== width * n))
+        throw new RangeError(
+          `yao.runCircuit: group ${k} needs ${width * n} bits, got ${b?.length ?? 'none'}`,
+        );
+      inputs.push(...this.#f.inputBits(owners[k]!, n, width, mine ? b!.slice() : undefined));
+    });
+    const outs = this.#f.applyCircuit(c, n, inputs);
+    const run = this.#queue.then(() => this.#openWires(outs, n, to));
+    this.#queue = run.catch(() => undefined);
+    const got = await run;
+    if (!got) return undefined;
+    const flat = new Uint8Array(outs.length * n);
+    got.forEach((b, k) => flat.set(b, k * n));
+    return flat;
+  }
+
+  /** Flushes and decodes wires of n elements for the parties in `to`. */
+  async #openWires(
+    wires: readonly Wire[],
+    n: number,
+    to: readonly number[],
+  ): Promise<Uint8Array[] | undefined> {
+    const me = this.party.index;
     const toE = to.includes(EVALUATOR);
     const toG = to.includes(GARBLER);
-    const n = a.length;
     // Decoding bits: the garbler's permute bits (lsb of zero-labels) and the
     // evaluator's colour bits (lsb of active labels); a bit is their xor.
     const lsb = (w: Wire) => {
@@ -510,13 +573,7 @@ export class YaoSuite implements Suite<YaoShares> {
       });
       return words;
     };
-    const unpack = (words: Uint32Array, k: number) =>
-      Uint8Array.from(
-        { length: n },
-        (_, i) => (words[(k * n + i) >>> 5]! >>> ((k * n + i) & 31)) & 1,
-      );
     const nWords = Math.ceil((wires.length * n) / 32);
-
     let other: Uint32Array | undefined; // the peer's decoding bits
     if (me === GARBLER) {
       const out = new StreamOut(this.party);
@@ -542,26 +599,14 @@ export class YaoSuite implements Suite<YaoShares> {
       }
     }
     if (!to.includes(me)) return undefined;
-    const mineBits = wires.map(lsb);
-    const otherBits = wires.map((_, k) => unpack(other!, k));
-    const result: bigint[] = new Array<bigint>(n);
-    const w = a.width;
-    for (let i = 0; i < n; i++) {
-      let v = 0n;
-      let k = 0;
-      for (let j = 0; j < w; j++) {
-        const b = a.bits[j]!;
-        let bit: number;
-        if (typeof b === 'number') bit = b;
-        else {
-          bit = mineBits[k]![i]! ^ otherBits[k]![i]!;
-          k++;
-        }
-        if (bit) v |= 1n << BigInt(j);
+    return wires.map((w, k) => {
+      const mine = lsb(w);
+      for (let i = 0; i < n; i++) {
+        const j = k * n + i;
+        mine[i] = mine[i]! ^ ((other![j >>> 5]! >>> (j & 31)) & 1);
       }
-      result[i] = BigInt.asIntN(64, BigInt.asIntN(w, v));
-    }
-    return result;
+      return mine;
+    });
   }
 
   #words(b: Uint8Array, words: number, peer: number): Uint32Array {
@@ -643,18 +688,18 @@ export class YaoSuite implements Suite<YaoShares> {
     }
     // Garbler inputs: random zero-labels; the evaluator gets the active ones.
     for (const { p } of inputs.filter((x) => x.p.owner === GARBLER)) {
-      const vals = p.values!;
+      const vals = p.bits!;
       for (let k = 0; k < p.outputs.length; k++) {
         const zero = new Uint32Array(this.party.prg.bytes(16 * p.n).buffer);
         const active = zero.slice();
         for (let i = 0; i < p.n; i++) {
-          if (bitOf(vals[i]!, k))
+          if (vals[k * p.n + i])
             for (let t = 0; t < 4; t++) active[4 * i + t] = active[4 * i + t]! ^ d[t]!;
         }
         p.outputs[k]!.labels = zero;
         await out.push(active);
       }
-      p.values = undefined;
+      p.bits = undefined;
       this.#done(p);
     }
     const g = this.#garbler!;
@@ -681,9 +726,10 @@ export class YaoSuite implements Suite<YaoShares> {
     if (eBits > 0) {
       const choices = new Uint8Array(eBits);
       let off = 0;
-      for (const { p } of eIn)
-        for (let k = 0; k < p.outputs.length; k++)
-          for (let i = 0; i < p.n; i++) choices[off++] = bitOf(p.values![i]!, k);
+      for (const { p } of eIn) {
+        choices.set(p.bits!, off);
+        off += p.bits!.length;
+      }
       const r = await this.#ot!.correlatedRaw(eBits, choices);
       if (r.role !== 'receiver') throw new Error('yao: OT roles are inverted');
       const t = new Uint32Array(r.m.buffer, r.m.byteOffset, r.m.length >>> 2);
@@ -693,7 +739,7 @@ export class YaoSuite implements Suite<YaoShares> {
           w.labels = t.slice(4 * off, 4 * (off + p.n));
           off += p.n;
         }
-        p.values = undefined;
+        p.bits = undefined;
         this.#done(p);
       }
     }
