@@ -191,8 +191,8 @@ describe('yao suite (two-party garbled circuits)', () => {
       return { prod, quot, shuffled };
     });
     expect(res.prod).toEqual([3, -1.125]);
-    expect(res.quot[0]).toBeCloseTo(0.75, 3);
-    expect(res.quot[1]).toBeCloseTo(-4.5, 3);
+    expect(res.quot![0]).toBeCloseTo(0.75, 3);
+    expect(res.quot![1]).toBeCloseTo(-4.5, 3);
     expect(res.shuffled).toEqual([1n, 2n, 3n, 4n]);
   });
 
