@@ -5,10 +5,12 @@
  */
 import { runCore } from './core.js';
 import { runNet } from './net.js';
+import { runStudyBench } from './study.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   core: runCore,
   net: runNet,
+  study: runStudyBench,
 };
 
 const [name, ...rest] = process.argv.slice(2);
