@@ -3,11 +3,13 @@
  * never decide a test. Each workload prints throughput, bytes sent per
  * element per party, rounds, and the ratio to a plaintext JavaScript baseline.
  */
+import { run2pc } from './2pc.js';
 import { runCore } from './core.js';
 import { runNet } from './net.js';
 import { runStudyBench } from './study.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
+  '2pc': run2pc,
   core: runCore,
   net: runNet,
   study: runStudyBench,

@@ -1,0 +1,195 @@
+/**
+ * Two-party benchmark (the yao suite and its primitives):
+ *
+ *   npm run bench -- 2pc [--ots N] [--blocks N] [--transport tls|memory|both]
+ *
+ * Reports, between two processes over loopback TLS 1.3 (`entente run`) and/or
+ * both parties in one process over the in-memory transport: OT extension
+ * throughput (random OTs with the KOS check, plain IKNP, and the correlated
+ * OTs yao uses), AES-128 in 2PC (single-block latency and the amortised cost
+ * over many blocks, garbler's key and evaluator's block, including the
+ * evaluator's input OTs; base OTs are setup and reported apart), end-to-end
+ * AND gates per second, 32-bit comparisons and multiplications through the
+ * program API, and bytes each party sends. Also the local garbling and
+ * evaluation rates without any network. Times: medians; the slower party.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
+import { writeIdentity } from '../src/adapters/node/net/identity.js';
+import { runLocal } from '../src/api/run.js';
+import { freePorts } from '../src/cli/net.js';
+import { parseBristol } from '../src/primitives/circuits/bristol.js';
+import { Evaluator, Garbler } from '../src/primitives/garble/halfgates.js';
+import twoPcBench, { type Timing, type TwoPcResult } from './2pc-program.js';
+
+const AES_ANDS = 6400;
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function overTls(env: Record<string, string>): Promise<TwoPcResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'entente-bench-2pc-'));
+  try {
+    const ids = ['p1', 'p2'];
+    const ports = await freePorts(2);
+    const parties = [];
+    for (let i = 0; i < 2; i++) {
+      const f = await writeIdentity(dir, ids[i]!);
+      parties.push({
+        id: ids[i]!,
+        host: '127.0.0.1',
+        port: ports[i]!,
+        fingerprint: f.fingerprint,
+        suites: ['yao'],
+      });
+    }
+    const fed = join(dir, 'federation.json');
+    await writeFile(
+      fed,
+      JSON.stringify({
+        name: 'bench-2pc',
+        suite: 'yao',
+        transport: 'tls',
+        timeouts: { roundMs: 600_000 },
+        parties,
+      }),
+    );
+    const outs = await Promise.all(
+      ids.map(
+        (id) =>
+          new Promise<string>((resolve, reject) => {
+            const child = spawn(
+              process.execPath,
+              ['bin/entente.js', 'run', 'bench/2pc-program.ts', '--federation', fed, '--party', id],
+              { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
+            );
+            let out = '';
+            child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+            child.on('close', (code) =>
+              code === 0 ? resolve(out) : reject(new Error(`party ${id} exited with ${code}`)),
+            );
+          }),
+      ),
+    );
+    return outs.map((o, i) => {
+      const m = new RegExp(`^${ids[i]}: (.*)$`, 'm').exec(o);
+      if (!m) throw new Error(`party ${ids[i]}: no result in its output`);
+      return JSON.parse(m[1]!) as TwoPcResult;
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+
+function report(label: string, rs: TwoPcResult[]): void {
+  const worst = (f: (r: TwoPcResult) => Timing): Timing => {
+    const ts = rs.map(f);
+    const t = ts.reduce((a, b) => (a.seconds >= b.seconds ? a : b));
+    return { ...t, bytesSent: Math.max(...ts.map((x) => x.bytesSent)) };
+  };
+  const sent = (f: (r: TwoPcResult) => Timing) => rs.map((r) => mib(f(r).bytesSent)).join(' / ');
+  const r0 = rs[0]!;
+  console.log(`\n${label}`);
+  console.log(
+    `  base OTs (128, Masny-Rindal, ristretto255): ${(Math.max(...rs.map((r) => r.ot.setupSeconds)) * 1000).toFixed(0)} ms`,
+  );
+  for (const [name, f] of [
+    ['random OT, KOS check', (r: TwoPcResult) => r.ot.kos],
+    ['random OT, IKNP (semi-honest)', (r: TwoPcResult) => r.ot.iknp],
+    ['correlated OT (yao inputs)', (r: TwoPcResult) => r.ot.correlated],
+  ] as const) {
+    const t = worst(f);
+    console.log(
+      `  ${name.padEnd(32)} ${(r0.ot.n / t.seconds / 1e6).toFixed(1).padStart(6)} M OTs/s   (${r0.ot.n} OTs, MiB sent garbler / evaluator: ${sent(f)}, ${t.rounds} rounds)`,
+    );
+  }
+  const ones = rs.map((r) => median(r.aesOne).seconds);
+  const one = Math.max(...ones);
+  const many = worst((r) => r.aesMany.run);
+  const n = r0.aesMany.n;
+  console.log(
+    `  AES-128 in 2PC, one block: ${(one * 1000).toFixed(2)} ms (median of ${r0.aesOne.length}; ${mib(r0.aesOne[0]!.bytesSent)} MiB from the garbler)`,
+  );
+  console.log(
+    `  AES-128 in 2PC, ${n} blocks: ${((many.seconds * 1000) / n).toFixed(3)} ms per block, ${(n / many.seconds).toFixed(0)} blocks/s, ` +
+      `${((n * AES_ANDS) / many.seconds / 1e6).toFixed(1)} M AND gates/s end to end (${mib(many.bytesSent)} MiB)`,
+  );
+  const c = worst((r) => r.compare.run);
+  const m = worst((r) => r.mul.run);
+  console.log(
+    `  ${r0.compare.n} 32-bit comparisons (input, compare, reveal): ${c.seconds.toFixed(3)} s, ${mib(c.bytesSent)} MiB`,
+  );
+  console.log(
+    `  ${r0.mul.n} 32-bit multiplications (input, multiply, reveal): ${m.seconds.toFixed(3)} s, ${mib(m.bytesSent)} MiB`,
+  );
+}
+
+function median(xs: Timing[]): Timing {
+  return [...xs].sort((a, b) => a.seconds - b.seconds)[xs.length >> 1]!;
+}
+
+async function localGarbling(blocks: number): Promise<void> {
+  const aes = parseBristol(readFileSync('../shared/data/bristol-circuits/aes_128.txt', 'utf8'));
+  const delta = new Uint8Array(16);
+  nodeCryptoProvider.randomFill(delta);
+  delta[0] = delta[0]! | 1;
+  const inputs = Array.from({ length: 256 }, () => {
+    const b = new Uint8Array(16 * blocks);
+    nodeCryptoProvider.randomFill(b);
+    return new Uint32Array(b.buffer);
+  });
+  const g = new Garbler(nodeCryptoProvider, delta);
+  const e = new Evaluator(nodeCryptoProvider);
+  const gs: number[] = [];
+  const es: number[] = [];
+  for (let r = 0; r < 4; r++) {
+    const tables: Uint32Array[] = [];
+    let t = performance.now();
+    await g.garble(aes, blocks, inputs, (x) => void tables.push(x));
+    gs.push(performance.now() - t);
+    let k = 0;
+    t = performance.now();
+    await e.evaluate(aes, blocks, inputs, () => tables[k++]!);
+    es.push(performance.now() - t);
+  }
+  const med = (xs: number[]) => xs.slice(1).sort((a, b) => a - b)[1]!;
+  const rate = (ms: number) => ((blocks * AES_ANDS) / ms / 1e3).toFixed(1);
+  console.log(
+    `\nlocal work only (AES-128 x ${blocks}, no network): garbling ${rate(med(gs))} M AND/s, evaluation ${rate(med(es))} M AND/s`,
+  );
+}
+
+export async function run2pc(args: string[]): Promise<void> {
+  const env = {
+    ENTENTE_BENCH_2PC_OTS: option(args, 'ots') ?? String(1 << 22),
+    ENTENTE_BENCH_2PC_BLOCKS: option(args, 'blocks') ?? '1000',
+  };
+  const which = option(args, 'transport') ?? 'both';
+  if (!['tls', 'memory', 'both'].includes(which))
+    throw new RangeError(`--transport: expected tls, memory or both, got '${which}'`);
+  console.log('two parties (p1 garbles / OT sender, p2 evaluates / OT receiver)');
+  await localGarbling(Number(env.ENTENTE_BENCH_2PC_BLOCKS));
+  if (which !== 'memory')
+    report('2 processes over TLS 1.3 on 127.0.0.1 (entente run)', await overTls(env));
+  if (which !== 'tls') {
+    Object.assign(process.env, env);
+    const outs = await runLocal(twoPcBench, {
+      suite: 'yao',
+      parties: 2,
+      crypto: nodeCryptoProvider,
+      roundTimeoutMs: 600_000,
+    });
+    report(
+      '1 process, in-memory transport (both parties share one thread)',
+      outs.map((o) => o.result),
+    );
+  }
+}
