@@ -7,7 +7,7 @@
  *
  * Pure text generation: writing files is the caller's.
  */
-import type { AnalysisOutcome, ResultRow, StudyOutcome, SurvivalCurve } from './result.js';
+import type { AnalysisOutcome, ResultRow, StudyOutcome } from './result.js';
 
 /** Reference rows per analysis id (plaintext on pooled data, demo only). */
 export type ReferenceRows = ReadonlyMap<string, readonly ResultRow[]>;
@@ -76,7 +76,6 @@ export function terminalReport(o: StudyOutcome, reference?: ReferenceRows): stri
       }
       out.push(line.trimEnd());
     }
-    for (const c of a.curves ?? []) out.push(...asciiCurve(c));
     for (const n of a.notes) out.push(`   - ${n}`);
     out.push(
       `   ${a.seconds.toFixed(2)} s, ${a.rounds} rounds, ${bytes(a.bytesSent)} sent by this party`,
@@ -92,17 +91,6 @@ export function terminalReport(o: StudyOutcome, reference?: ReferenceRows): stri
       '  a real study never pools the records. Differences show fixed-point rounding or, where marked, DP noise.',
     );
   return out.join('\n');
-}
-
-/** A small text plot of a survival curve (0..1 vertically, the reported times horizontally). */
-function asciiCurve(c: SurvivalCurve): string[] {
-  const lines: string[] = [`   S(t) ${c.group}:`];
-  const points = c.times
-    .map((t, i) => ({ t, s: c.survival[i] }))
-    .map((p) => `${p.t}:${p.s === null || p.s === undefined ? '-' : p.s.toFixed(3)}`);
-  for (let i = 0; i < points.length; i += 8)
-    lines.push(`     ${points.slice(i, i + 8).join('  ')}`);
-  return lines;
 }
 
 /** Escapes text for Markdown tables. */

@@ -62,6 +62,15 @@ describe('study runner', () => {
         { id: 'q', type: 'quantiles', column: 'age', probs: [0.1, 0.9] },
         { id: 'tt', type: 't-test', column: 'recovery_days', by: 'arm' },
         { id: 'chi', type: 'chi-squared', rows: 'arm', cols: 'recovered' },
+        {
+          id: 'km',
+          type: 'kaplan-meier',
+          time: 'survival_days',
+          event: 'death',
+          by: 'arm',
+          times: [60, 120, 240, 365],
+        },
+        { id: 'lr', type: 'log-rank', time: 'survival_days', event: 'death', by: 'arm' },
       ],
       { privacy: { minCellSize: 5 } },
     );

@@ -119,7 +119,11 @@ export interface SurvivalAnalysis extends AnalysisBase {
   /** Boolean: true where the event happened, false where the record is censored. */
   readonly event: string;
   readonly by: string | undefined;
-  /** Kaplan-Meier: the times at which the curve is reported (default: every `step` over the range). */
+  /**
+   * The public time points (encoded like the column): Kaplan-Meier reports
+   * the curve there, and both count events per interval between them.
+   * Default: see `defaultTimes`.
+   */
   readonly times: readonly number[] | undefined;
 }
 
@@ -218,7 +222,7 @@ const FIELDS: Record<AnalysisType, readonly string[]> = {
   'logistic-regression': ['outcome', 'predictors', 'iterations', 'learningRate'],
   't-test': ['column', 'by', 'levels'],
   'kaplan-meier': ['time', 'event', 'by', 'times'],
-  'log-rank': ['time', 'event', 'by'],
+  'log-rank': ['time', 'event', 'by', 'times'],
 };
 const COMMON = ['id', 'type', 'title', 'where', 'dp'];
 
@@ -753,7 +757,7 @@ function readAnalysis(
       const event = col('event', ['boolean'], 'an event indicator');
       const by = type === 'log-rank' ? col('by', GROUPING, 'by') : optCol('by', GROUPING, 'by');
       let times: number[] | undefined;
-      if (type === 'kaplan-meier' && pre.times !== undefined && time) {
+      if (pre.times !== undefined && time) {
         const tp = join(path, 'times');
         const list = r.list(pre.times, tp, 1, 1000);
         const enc = list?.map((t, j) => ar.value(ar.get(time), t, `${tp}[${j}]`));
@@ -946,4 +950,28 @@ export interface StudyInput {
  */
 export function defineStudy(input: StudyInput, opts: ValidateOptions = {}): Study {
   return validateStudy(input, 'study', opts);
+}
+
+/**
+ * Default time points of a survival analysis over a column's declared range
+ * [min, max] (in the column's units): 12 for Kaplan-Meier curves, 52 for the
+ * log-rank test (the finer the grid, the closer to the test on exact times;
+ * the cost grows with records x points). Evenly spaced, rounded to whole
+ * units, ending at max.
+ */
+export function defaultTimes(schema: Schema, a: SurvivalAnalysis): number[] {
+  const c = schema.columns.find((x) => x.name === a.time)!;
+  const [lo, hi] =
+    c.type === 'decimal'
+      ? [c.minUnits, c.maxUnits]
+      : c.type === 'integer'
+        ? [c.min, c.max]
+        : [0, 1];
+  const count = a.type === 'kaplan-meier' ? 12 : 52;
+  const out: number[] = [];
+  for (let k = 1; k <= count; k++) {
+    const t = Math.round(lo + ((hi - lo) * k) / count);
+    if (out.length === 0 || t > out[out.length - 1]!) out.push(t);
+  }
+  return out;
 }

@@ -12,21 +12,25 @@ import type { SecretBool, SecretFixed, SecretInt } from '../../api/secret.js';
 import * as stats from '../stats/describe.js';
 import * as groups from '../stats/groups.js';
 import * as hyp from '../stats/hypothesis.js';
+import * as survival from '../stats/survival.js';
 import { chiSquaredSf, studentTTwoSided } from '../distributions.js';
 import type { Column as SchemaColumn } from '../data/schema.js';
 import type { Table } from '../data/table.js';
 import { releaseGuarded, type Guarded } from '../privacy/suppress.js';
 import { AnalysisContext, type AnalysisBody, type AnalysisImpl } from './context.js';
 import { referenceGroups, referenceMask, type ReferenceImpl } from './reference.js';
-import type { ResultRow } from './result.js';
+import type { ResultRow, SurvivalCurve } from './result.js';
 import type {
   Analysis,
   AnalysisType,
   ColumnAnalysis,
   QuantilesAnalysis,
+  Study,
+  SurvivalAnalysis,
   TableAnalysis,
   TTestAnalysis,
 } from './spec.js';
+import { defaultTimes } from './spec.js';
 
 /** A numeric column for the library: decimals as fixed point, the rest as exact integers. */
 function numeric(ctx: AnalysisContext, name: string): SecretInt | SecretFixed {
@@ -338,7 +342,165 @@ async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBo
   };
 }
 
+/** The time points of a survival analysis in the column's value units (decimals as values). */
+function timePoints(
+  ctx: AnalysisContext,
+  a: SurvivalAnalysis,
+): { encoded: number[]; values: number[] } {
+  const encoded = [...(a.times ?? defaultTimes(ctx.study.schema, a))];
+  const col = ctx.table.column(a.time);
+  const unit = col.type === 'decimal' ? 10 ** -col.scale : 1;
+  return { encoded, values: encoded.map((t) => t * unit) };
+}
+
+async function kaplanMeierAnalysis(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
+  const k = a as SurvivalAnalysis;
+  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+  const time = numeric(ctx, k.time);
+  const event = ctx.table.bool(k.event);
+  const g = k.by ? ctx.groups(k.by) : undefined;
+  const { values: times } = timePoints(ctx, k);
+  ctx.progress(
+    `  Kaplan-Meier at ${times.length} time points${g ? ` for ${g.labels.length} groups` : ''}`,
+  );
+  const km = survival.kaplanMeier(time, event, times, {
+    ...(g ? { groups: g.indicators } : {}),
+    ...(mask ? { where: mask } : {}),
+  });
+  const labels = g ? g.labels : ['all'];
+  const GK = labels.length * times.length;
+  const atRisk = km.atRisk.reshape([GK]);
+  // Each point of a curve is released only when at least k records are still at risk there.
+  const [rs, rn] = await releaseGuarded(
+    ctx.s,
+    [
+      { value: km.survival.reshape([GK]), support: atRisk },
+      { value: atRisk, support: atRisk },
+    ],
+    ctx.k,
+  );
+  const curves: SurvivalCurve[] = labels.map((group, gi) => ({
+    group,
+    times,
+    survival: times.map((_, j) => rs!.values[gi * times.length + j] ?? null),
+    atRisk: times.map((_, j) => rn!.values[gi * times.length + j] ?? null),
+  }));
+  const rows: ResultRow[] = labels.flatMap((group, gi) =>
+    times.map((t, j) => ({
+      statistic: 'S(t)',
+      group: `${group}, t = ${t}`,
+      value: rs!.values[gi * times.length + j] ?? null,
+      suppressed: rs!.suppressed[gi * times.length + j]!,
+      precision: `within about ${j + 1} x 2^-24, then 2^-20`,
+    })),
+  );
+  return {
+    rows,
+    curves,
+    notes: [
+      ...notes(
+        ctx,
+        a,
+        'Kaplan-Meier on event times rounded up to the next time point (exact at the points)',
+      ),
+      `S(t) at ${times.length} public time points; a point with fewer than k records at risk is suppressed`,
+    ],
+  };
+}
+
+async function logRankAnalysis(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
+  const k = a as SurvivalAnalysis;
+  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+  const time = numeric(ctx, k.time);
+  const event = ctx.table.bool(k.event);
+  const g = ctx.groups(k.by!);
+  if (g.labels.length !== 2)
+    throw new RangeError(
+      `log-rank: '${k.by}' has ${g.labels.length} levels; the test compares two`,
+    );
+  const { values: times } = timePoints(ctx, k);
+  ctx.progress(`  log-rank over ${times.length} time points`);
+  const lr = survival.logRank(
+    time,
+    event,
+    g.indicators[0]!,
+    g.indicators[1]!,
+    times,
+    mask ? { where: mask } : {},
+  );
+  const counts = ctx.s.concat(
+    g.indicators.map((gi) => {
+      const w = within(mask, gi)!;
+      return w.count().reshape([1]);
+    }),
+  );
+  const support = counts.min();
+  const [rn, rx, ro, re] = await releaseGuarded(
+    ctx.s,
+    [
+      { value: counts, support: counts },
+      { value: lr.statistic, support },
+      { value: lr.observed, support },
+      { value: lr.expected, support },
+    ],
+    ctx.k,
+  );
+  const x = rx!.values[0] ?? null;
+  const suppressed = rx!.suppressed[0]!;
+  const first = g.labels[0]!;
+  const rows: ResultRow[] = [
+    ...g.labels.map((group, i) => ({
+      statistic: 'n',
+      group,
+      value: rn!.values[i] ?? null,
+      suppressed: rn!.suppressed[i]!,
+      precision: 'exact',
+    })),
+    {
+      statistic: 'observed events',
+      group: first,
+      value: ro!.values[0] ?? null,
+      suppressed,
+      precision: 'exact',
+    },
+    {
+      statistic: 'expected events',
+      group: first,
+      value: re!.values[0] ?? null,
+      suppressed,
+      precision: 'relative 2^-24 per term',
+    },
+    {
+      statistic: 'X^2',
+      group: `${g.labels.join(' vs ')}`,
+      value: x,
+      suppressed,
+      precision: 'relative 2^-20 + 2^-15 sqrt(X^2)',
+    },
+    {
+      statistic: 'p-value',
+      group: `${g.labels.join(' vs ')}`,
+      value: x === null ? null : chiSquaredSf(Math.max(0, x), 1),
+      suppressed,
+      precision: 'chi-squared, 1 df, computed in the clear from the revealed X^2',
+    },
+  ];
+  return {
+    rows,
+    notes: [
+      ...notes(
+        ctx,
+        a,
+        "log-rank test (R's survdiff) on event times rounded up to the next time point",
+      ),
+      `${times.length} public time points from ${times[0]} to ${times[times.length - 1]}`,
+    ],
+  };
+}
+
 export const STATISTICS: Partial<Record<AnalysisType, AnalysisImpl>> = {
+  'kaplan-meier': kaplanMeierAnalysis,
+  'log-rank': logRankAnalysis,
   't-test': tTest,
   'chi-squared': chiSquared,
   variance: descriptive,
@@ -485,8 +647,92 @@ const chiSquaredReference: ReferenceImpl = (t, a) => {
   ];
 };
 
+/** Per group and interval (t_(k-1), t_k]: at risk at its start and events in it, as the secure counts. */
+function intervalCounts(t: Table, a: SurvivalAnalysis, study: Study, by: string | undefined) {
+  const mask = referenceMask(t, a);
+  const g = referenceGroups(t, by);
+  const col = t.schema.columns.find((c) => c.name === a.time)!;
+  const unit = col.type === 'decimal' ? 10 ** -col.scale : 1;
+  const times = a.times ?? defaultTimes(study.schema, a);
+  const time = t.columns.get(a.time)!.values;
+  const ev = t.columns.get(a.event)!.values;
+  const K = times.length;
+  const n = g.labels.map(() => new Array<number>(K).fill(0));
+  const d = g.labels.map(() => new Array<number>(K).fill(0));
+  for (let i = 0; i < t.rows; i++) {
+    const gi = g.of(i);
+    if (!mask[i] || gi < 0) continue;
+    for (let k = 0; k < K; k++) {
+      const after = k === 0 || time[i]! > times[k - 1]!;
+      if (!after) continue;
+      n[gi]![k]!++;
+      if (ev[i] && time[i]! <= times[k]!) d[gi]![k]!++;
+    }
+  }
+  return { labels: g.labels, times, labelTimes: times.map((x) => x * unit), n, d };
+}
+
+const kaplanMeierReference: ReferenceImpl = (t, a, study) => {
+  const k = a as SurvivalAnalysis;
+  const c = intervalCounts(t, k, study, k.by);
+  return c.labels.flatMap((group, gi) => {
+    let s = 1;
+    return c.times.map((tt, j) => {
+      const n = c.n[gi]![j]!;
+      if (n > 0) s *= 1 - c.d[gi]![j]! / n;
+      return {
+        statistic: 'S(t)',
+        group: `${group}, t = ${c.labelTimes[j]}`,
+        value: s,
+        suppressed: false,
+      };
+    });
+  });
+};
+
+const logRankReference: ReferenceImpl = (t, a, study) => {
+  const k = a as SurvivalAnalysis;
+  const c = intervalCounts(t, k, study, k.by);
+  let o = 0;
+  let e = 0;
+  let v = 0;
+  c.times.forEach((_, j) => {
+    const n1 = c.n[0]![j]!;
+    const n = n1 + c.n[1]![j]!;
+    const d1 = c.d[0]![j]!;
+    const d = d1 + c.d[1]![j]!;
+    if (n === 0) return;
+    o += d1;
+    e += (d * n1) / n;
+    if (n > 1) v += (d * (n1 / n) * (1 - n1 / n) * (n - d)) / (n - 1);
+  });
+  const x = (o - e) ** 2 / v;
+  const mask = referenceMask(t, a);
+  const g = referenceGroups(t, k.by);
+  const counts = g.labels.map((_, gi) => {
+    let m = 0;
+    for (let i = 0; i < t.rows; i++) if (mask[i] && g.of(i) === gi) m++;
+    return m;
+  });
+  const both = g.labels.join(' vs ');
+  return [
+    ...g.labels.map((group, i) => ({
+      statistic: 'n',
+      group,
+      value: counts[i]!,
+      suppressed: false,
+    })),
+    { statistic: 'observed events', group: g.labels[0]!, value: o, suppressed: false },
+    { statistic: 'expected events', group: g.labels[0]!, value: e, suppressed: false },
+    { statistic: 'X^2', group: both, value: x, suppressed: false },
+    { statistic: 'p-value', group: both, value: chiSquaredSf(x, 1), suppressed: false },
+  ];
+};
+
 /** Plaintext references of the same analyses on pooled data (demo and tests only). */
 export const STATISTICS_REFERENCE: Partial<Record<AnalysisType, ReferenceImpl>> = {
+  'kaplan-meier': kaplanMeierReference,
+  'log-rank': logRankReference,
   't-test': tTestReference,
   'chi-squared': chiSquaredReference,
   variance: descriptiveReference,
