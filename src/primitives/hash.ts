@@ -111,6 +111,47 @@ export class TccrHash {
   }
 }
 
+/**
+ * The two AES passes of TMMO without the final xor, for kernels that fuse it
+ * into their next step: p_j = pi(x_j), y_j = pi(p_j xor tweak_j), so
+ * TMMO(x_j, tweak_j) = y_j xor p_j. Tweaks as in `TccrHash.hashCounter`.
+ * `p` and `y` must be distinct from each other; x may alias p.
+ */
+export function tmmoPasses(
+  pi: FixedKeyAes,
+  x: Uint32Array,
+  p: Uint32Array,
+  y: Uint32Array,
+  n: number,
+  start: number,
+  domain: number,
+  shift: 0 | 1,
+): void {
+  for (let j0 = 0; j0 < n; j0 += CHUNK) {
+    const m = Math.min(CHUNK, n - j0);
+    const ps = p.subarray(4 * j0, 4 * (j0 + m));
+    const ys = y.subarray(4 * j0, 4 * (j0 + m));
+    pi.permute(x.subarray(4 * j0, 4 * (j0 + m)), ps, m);
+    const t = start + (j0 >>> shift);
+    let lo = t % 4294967296;
+    let hi = (t - lo) / 4294967296;
+    const step = 4 << shift;
+    for (let w0 = 0; w0 < 4 * m; w0 += step) {
+      for (let w = w0; w < w0 + step && w < 4 * m; w += 4) {
+        ys[w] = ps[w]! ^ lo;
+        ys[w + 1] = ps[w + 1]! ^ hi;
+        ys[w + 2] = ps[w + 2]!;
+        ys[w + 3] = ps[w + 3]! ^ domain;
+      }
+      if (++lo === 4294967296) {
+        lo = 0;
+        hi++;
+      }
+    }
+    pi.permute(ys, ys, m);
+  }
+}
+
 /** out[w] = a[w] xor b[w] over the given number of words. */
 export function xorWords(a: Uint32Array, b: Uint32Array, out: Uint32Array, words = a.length): void {
   for (let w = 0; w < words; w++) out[w] = a[w]! ^ b[w]!;

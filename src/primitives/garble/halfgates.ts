@@ -39,7 +39,7 @@ import {
   type Circuit,
   type Schedule,
 } from '../circuits/circuit.js';
-import { TccrHash, TWEAK_DOMAIN } from '../hash.js';
+import { TccrHash, tmmoPasses, TWEAK_DOMAIN } from '../hash.js';
 
 /** Bytes of garbled table per AND gate. */
 export const TABLE_BYTES_PER_AND = 32;
@@ -76,6 +76,7 @@ abstract class Side {
   #labels = new Uint32Array(0);
   #buf = new Uint32Array(0);
   #hashed = new Uint32Array(0);
+  #pass2 = new Uint32Array(0);
 
   constructor(provider: CryptoProvider) {
     this.hash = new TccrHash(provider);
@@ -86,13 +87,17 @@ abstract class Side {
     return this.counter;
   }
 
-  protected scratch(words: number, bufWords: number): [Uint32Array, Uint32Array, Uint32Array] {
+  protected scratch(
+    words: number,
+    bufWords: number,
+  ): [Uint32Array, Uint32Array, Uint32Array, Uint32Array] {
     if (this.#labels.length < words) this.#labels = new Uint32Array(words);
     if (this.#buf.length < bufWords) {
       this.#buf = new Uint32Array(bufWords);
       this.#hashed = new Uint32Array(bufWords);
+      this.#pass2 = new Uint32Array(bufWords);
     }
-    return [this.#labels, this.#buf, this.#hashed];
+    return [this.#labels, this.#buf, this.#hashed, this.#pass2];
   }
 
   protected loadInputs(
@@ -213,7 +218,7 @@ export class Garbler extends Side {
     let maxLayer = 0;
     for (let st = 0; st < s.isAnd.length; st++)
       if (s.isAnd[st]) maxLayer = Math.max(maxLayer, s.stepStart[st + 1]! - s.stepStart[st]!);
-    const [labels, buf, hashed] = this.scratch(W * s.nSlots, 16 * maxLayer * m);
+    const [labels, buf, hashed, pass2] = this.scratch(W * s.nSlots, 16 * maxLayer * m);
     const d = this.#delta;
     const [d0, d1, d2, d3] = [d[0]!, d[1]!, d[2]!, d[3]!];
     labels.fill(0, 0, W);
@@ -269,7 +274,10 @@ export class Garbler extends Side {
         }
       }
       const blocks = x >>> 2;
-      this.hash.hashCounter(buf, hashed, blocks, 2 * this.counter, TWEAK_DOMAIN.garbling, 1);
+      // P = pi(X), Y = pi(P xor tweak): H = Y xor P (TMMO), fused below.
+      const P = hashed;
+      const Y = pass2;
+      tmmoPasses(this.hash.pi, buf, P, Y, blocks, 2 * this.counter, TWEAK_DOMAIN.garbling, 1);
       this.counter += blocks >>> 2;
       x = 0;
       for (let p = from; p < to; p++) {
@@ -278,17 +286,35 @@ export class Garbler extends Side {
         for (let w = 0; w < W; w += 4, x += 16, t += 8) {
           const pa = -(buf[x]! & 1);
           const pb = -(buf[x + 8]! & 1);
-          for (let k = 0; k < 4; k++) {
-            const hA0 = hashed[x + k]!;
-            const hB0 = hashed[x + 8 + k]!;
-            const tg = hA0 ^ hashed[x + 4 + k]! ^ (d[k]! & pb);
-            const dB = hB0 ^ hashed[x + 12 + k]!;
-            const te = dB ^ buf[x + k]!;
-            tables[t + k] = tg;
-            tables[t + 4 + k] = te;
-            // W_G xor W_E, with T_E xor A = H(B) xor H(B xor Delta).
-            labels[o + w + k] = hA0 ^ (tg & pa) ^ hB0 ^ (dB & pb);
-          }
+          const ow = o + w;
+          let hA0 = Y[x]! ^ P[x]!;
+          let hB0 = Y[x + 8]! ^ P[x + 8]!;
+          let tg = hA0 ^ Y[x + 4]! ^ P[x + 4]! ^ (d0 & pb);
+          let dB = hB0 ^ Y[x + 12]! ^ P[x + 12]!;
+          tables[t] = tg;
+          tables[t + 4] = dB ^ buf[x]!;
+          labels[ow] = hA0 ^ (tg & pa) ^ hB0 ^ (dB & pb);
+          hA0 = Y[x + 1]! ^ P[x + 1]!;
+          hB0 = Y[x + 9]! ^ P[x + 9]!;
+          tg = hA0 ^ Y[x + 5]! ^ P[x + 5]! ^ (d1 & pb);
+          dB = hB0 ^ Y[x + 13]! ^ P[x + 13]!;
+          tables[t + 1] = tg;
+          tables[t + 5] = dB ^ buf[x + 1]!;
+          labels[ow + 1] = hA0 ^ (tg & pa) ^ hB0 ^ (dB & pb);
+          hA0 = Y[x + 2]! ^ P[x + 2]!;
+          hB0 = Y[x + 10]! ^ P[x + 10]!;
+          tg = hA0 ^ Y[x + 6]! ^ P[x + 6]! ^ (d2 & pb);
+          dB = hB0 ^ Y[x + 14]! ^ P[x + 14]!;
+          tables[t + 2] = tg;
+          tables[t + 6] = dB ^ buf[x + 2]!;
+          labels[ow + 2] = hA0 ^ (tg & pa) ^ hB0 ^ (dB & pb);
+          hA0 = Y[x + 3]! ^ P[x + 3]!;
+          hB0 = Y[x + 11]! ^ P[x + 11]!;
+          tg = hA0 ^ Y[x + 7]! ^ P[x + 7]! ^ (d3 & pb);
+          dB = hB0 ^ Y[x + 15]! ^ P[x + 15]!;
+          tables[t + 3] = tg;
+          tables[t + 7] = dB ^ buf[x + 3]!;
+          labels[ow + 3] = hA0 ^ (tg & pa) ^ hB0 ^ (dB & pb);
         }
       }
     }
@@ -337,7 +363,7 @@ export class Evaluator extends Side {
     let maxLayer = 0;
     for (let st = 0; st < s.isAnd.length; st++)
       if (s.isAnd[st]) maxLayer = Math.max(maxLayer, s.stepStart[st + 1]! - s.stepStart[st]!);
-    const [labels, buf, hashed] = this.scratch(W * s.nSlots, 8 * maxLayer * m);
+    const [labels, buf, hashed, pass2] = this.scratch(W * s.nSlots, 8 * maxLayer * m);
     labels.fill(0, 0, 2 * W);
     this.loadInputs(s, labels, inputs, i0, m);
     const { in0, in1, out } = c;
@@ -368,7 +394,9 @@ export class Evaluator extends Side {
         }
       }
       const blocks = x >>> 2;
-      this.hash.hashCounter(buf, hashed, blocks, 2 * this.counter, TWEAK_DOMAIN.garbling, 0);
+      const P = hashed;
+      const Y = pass2;
+      tmmoPasses(this.hash.pi, buf, P, Y, blocks, 2 * this.counter, TWEAK_DOMAIN.garbling, 0);
       this.counter += blocks >>> 1;
       x = 0;
       for (let p = from; p < to; p++) {
@@ -377,12 +405,35 @@ export class Evaluator extends Side {
         for (let w = 0; w < W; w += 4, x += 8, t += 8) {
           const sa = -(buf[x]! & 1);
           const sb = -(buf[x + 4]! & 1);
-          for (let k = 0; k < 4; k++) {
-            const tg = tables[t + k]!;
-            const te = tables[t + 4 + k]!;
-            labels[o + w + k] =
-              hashed[x + k]! ^ (tg & sa) ^ hashed[x + 4 + k]! ^ ((te ^ buf[x + k]!) & sb);
-          }
+          const ow = o + w;
+          labels[ow] =
+            Y[x]! ^
+            P[x]! ^
+            (tables[t]! & sa) ^
+            Y[x + 4]! ^
+            P[x + 4]! ^
+            ((tables[t + 4]! ^ buf[x]!) & sb);
+          labels[ow + 1] =
+            Y[x + 1]! ^
+            P[x + 1]! ^
+            (tables[t + 1]! & sa) ^
+            Y[x + 5]! ^
+            P[x + 5]! ^
+            ((tables[t + 5]! ^ buf[x + 1]!) & sb);
+          labels[ow + 2] =
+            Y[x + 2]! ^
+            P[x + 2]! ^
+            (tables[t + 2]! & sa) ^
+            Y[x + 6]! ^
+            P[x + 6]! ^
+            ((tables[t + 6]! ^ buf[x + 2]!) & sb);
+          labels[ow + 3] =
+            Y[x + 3]! ^
+            P[x + 3]! ^
+            (tables[t + 3]! & sa) ^
+            Y[x + 7]! ^
+            P[x + 7]! ^
+            ((tables[t + 7]! ^ buf[x + 3]!) & sb);
         }
       }
     }
