@@ -9,6 +9,7 @@
  * computes the same rows on pooled data, for the demo and the tests.
  */
 import type { SecretBool, SecretFixed, SecretInt } from '../../api/secret.js';
+import { int } from '../../api/types.js';
 import * as stats from '../stats/describe.js';
 import * as groups from '../stats/groups.js';
 import * as hyp from '../stats/hypothesis.js';
@@ -295,7 +296,13 @@ async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBo
   const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
   const R = ctx.groups(c.rows);
   const C = ctx.groups(c.cols);
-  const table = groups.crosstab(R.indicators, C.indicators, mask ? { where: mask } : {});
+  const wide = groups.crosstab(R.indicators, C.indicators, mask ? { where: mask } : {});
+  // Every cell counts records, so it is at most the public row count: a tighter bound
+  // than the inner products' (which add the indicators' bits), leaving the test room
+  // for its products at hundreds of thousands of rows.
+  const bits = Math.ceil(Math.log2(ctx.table.rows + 1)) + 1;
+  const table =
+    bits < wide.bound ? ctx.s.wrap(int(bits), wide.shape, bits, wide.shares) : wide;
   const test = hyp.chiSquaredTest(table);
   // Released only when every cell of the table has at least k records.
   const support = table.reshape([R.labels.length * C.labels.length]).min();
