@@ -41,6 +41,7 @@ import { TccrHash, TWEAK_DOMAIN } from '../hash.js';
 import { baseOT, type BaseOtReceiverOutput, type BaseOtSenderOutput } from './base.js';
 import { evalBits, gfMul, GfMulTable } from './gf128.js';
 import { transpose128 } from './transpose.js';
+import { OtKernels } from './wasm.js';
 
 /** Security parameter: base OTs, and bits per extended row. */
 export const KAPPA = 128;
@@ -146,6 +147,8 @@ export class OtExtension {
   readonly #r: ReceiverState | undefined;
   /** OTs produced so far: the tweak counter of the hash. */
   #used = 0;
+  /** WebAssembly kernels (transposition, KOS hash), when available. */
+  readonly #k: OtKernels | undefined = OtKernels.create();
 
   private constructor(
     party: Party,
@@ -401,6 +404,43 @@ export class OtExtension {
     return { role: 'none' };
   }
 
+  /**
+   * Column and row buffers for m OTs: views of the kernels' memory (valid
+   * until the next batch) or plain arrays without WebAssembly.
+   */
+  #work(m: number): { cols: Uint32Array; rows: Uint32Array } {
+    const k = this.#k;
+    if (!k) return { cols: new Uint32Array(4 * m), rows: new Uint32Array(4 * m) };
+    k.ensure(32 * m + 65536 + 16);
+    return {
+      cols: new Uint32Array(k.buffer, 0, 4 * m),
+      rows: new Uint32Array(k.buffer, 16 * m, 4 * m),
+    };
+  }
+
+  #transpose(cols: Uint32Array, rows: Uint32Array, m: number): void {
+    const k = this.#k;
+    if (k && cols.buffer === k.buffer && m % 64 === 0)
+      k.transpose(cols.byteOffset, rows.byteOffset, m);
+    else transpose128(cols, rows, m);
+  }
+
+  /** acc = sum_i rows_i chi^(m - i) (Horner), in WebAssembly when the rows live there. */
+  #horner(chi: Uint32Array, rows: Uint32Array, m: number, acc: Uint32Array): void {
+    const table = new GfMulTable(chi);
+    const k = this.#k;
+    if (!k || rows.buffer !== k.buffer) {
+      table.horner(rows, m, acc);
+      return;
+    }
+    const tableOff = rows.byteOffset + 16 * m;
+    new Uint32Array(k.buffer, tableOff, table.table.length).set(table.table);
+    const accView = new Uint32Array(k.buffer, tableOff + 65536, 4);
+    accView.set(acc);
+    k.horner(tableOff, rows.byteOffset, m, tableOff + 65536);
+    acc.set(accView);
+  }
+
   #checkCount(n: number, choices: Uint8Array | undefined): void {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`ot: bad count ${n}`);
     if (choices && this.party.index === this.receiver) {
@@ -440,7 +480,7 @@ export class OtExtension {
         c = new Uint8Array(n);
         for (let i = 0; i < n; i++) c[i] = (r[i >>> 5]! >>> (i & 31)) & 1;
       }
-      const tCols = new Uint32Array(128 * W);
+      const { cols: tCols, rows: t } = this.#work(m);
       const u = new Uint32Array(128 * W + (this.check ? 8 : 0));
       const tmp = new Uint32Array(W);
       for (let j = 0; j < KAPPA; j++) {
@@ -450,8 +490,7 @@ export class OtExtension {
         const base = j * W;
         for (let w = 0; w < W; w++) u[base + w] = tj[w]! ^ tmp[w]! ^ r[w]!;
       }
-      const t = new Uint32Array(4 * m);
-      transpose128(tCols, t, m);
+      this.#transpose(tCols, t, m);
       let seedR: Uint8Array | undefined;
       if (this.check) {
         seedR = new Uint8Array(16);
@@ -477,7 +516,7 @@ export class OtExtension {
           );
         const chi = challenge(seedS, seedR!, party);
         const tAcc = new Uint32Array(4);
-        new GfMulTable(chi).horner(t, m, tAcc);
+        this.#horner(chi, t, m, tAcc);
         const x = evalBits(chi, r, m);
         const reply = new Uint8Array(48);
         reply.set(seedR!, 0);
@@ -502,7 +541,7 @@ export class OtExtension {
           `${op}: expected ${expect} bytes, got ${msg.length}`,
         );
       const u = words(msg);
-      const qCols = new Uint32Array(128 * W);
+      const { cols: qCols, rows: q } = this.#work(m);
       for (let j = 0; j < KAPPA; j++) {
         const qj = qCols.subarray(j * W, (j + 1) * W);
         prgs[j]!.fill(bytes(qj));
@@ -511,8 +550,7 @@ export class OtExtension {
           for (let w = 0; w < W; w++) qj[w] = qj[w]! ^ u[base + w]!;
         }
       }
-      const q = new Uint32Array(4 * m);
-      transpose128(qCols, q, m);
+      this.#transpose(qCols, q, m);
       if (this.check) {
         const commitment = msg.slice(4 * 128 * W);
         const seedS = new Uint8Array(16);
@@ -537,7 +575,7 @@ export class OtExtension {
         const seedR = proof.slice(0, 16);
         if (!eq(commit(seedR), commitment)) throw fail('the coin does not match its commitment');
         const qAcc = new Uint32Array(4);
-        new GfMulTable(challenge(seedS, seedR, party)).horner(q, m, qAcc);
+        this.#horner(challenge(seedS, seedR, party), q, m, qAcc);
         const x = words(proof.slice(16, 32));
         const tAcc = words(proof.slice(32, 48));
         const xd = gfMul(x, delta);

@@ -105,3 +105,29 @@ describe('fixed-key AES hashing', () => {
     }
   });
 });
+
+describe('WebAssembly OT kernels', () => {
+  it('transposition and Horner agree with the JavaScript kernels', async () => {
+    const { OtKernels } = await import('./wasm.js');
+    const k = OtKernels.create();
+    expect(k).toBeDefined();
+    const m = 640;
+    k!.ensure(32 * m + 65536 + 16);
+    const cols = new Uint32Array(k!.buffer, 0, 4 * m);
+    cols.set(randWords(4 * m));
+    const rows = new Uint32Array(k!.buffer, 16 * m, 4 * m);
+    k!.transpose(0, 16 * m, m);
+    const want = new Uint32Array(4 * m);
+    transpose128(cols, want, m);
+    expect(rows).toEqual(want);
+    const chi = randWords(4);
+    const t = new GfMulTable(chi);
+    new Uint32Array(k!.buffer, 32 * m, t.table.length).set(t.table);
+    const acc = new Uint32Array(k!.buffer, 32 * m + 65536, 4);
+    acc.set(randWords(4));
+    const jsAcc = acc.slice();
+    k!.horner(32 * m, 16 * m, m, 32 * m + 65536);
+    t.horner(rows, m, jsAcc);
+    expect(acc).toEqual(jsAcc);
+  });
+});
