@@ -113,10 +113,14 @@ export class Fx {
     return new Fx(session, Promise.resolve(session.suite.constant(enc)), enc.length, frac, b);
   }
 
-  /** Joins vectors with the same frac end to end (their fracs are aligned upward first). */
+  /** Joins vectors end to end, aligned to the largest frac that fits every part. */
   static concat(parts: readonly Fx[]): Fx {
     if (parts.length === 0) throw new RangeError('stats: nothing to concatenate');
-    const frac = Math.max(...parts.map((p) => p.frac));
+    // The largest frac that every part can be scaled to without passing 63 bits.
+    const frac = Math.min(
+      Math.max(...parts.map((p) => p.frac)),
+      ...parts.map((p) => Math.max(p.frac, p.frac + 63 - p.bound)),
+    );
     const al = parts.map((p) => p.rescale(frac));
     const s = al[0]!.session;
     const n = al.reduce((a, p) => a + p.length, 0);
@@ -134,12 +138,15 @@ export class Fx {
 
   // ----- conversions to the program API -----
 
-  /** As a SecretFixed with `frac` fractional bits (rescaled if needed). */
+  /** As a SecretFixed with `frac` fractional bits (fewer if a wide value has no room for them). */
   toFixed(frac = this.frac): SecretFixed {
     if (frac < 1) throw new RangeError('stats: a SecretFixed needs at least 1 fractional bit');
-    const x = this.rescale(frac);
-    const bits = Math.min(CAP, Math.max(x.bound, frac + 2));
-    return new SecretFixed(this.session, fixed({ bits, frac }), [x.length], x.bound, x.sh);
+    // Scaling up never adds information: stop where the 64-bit limit is (keeping at least 1 bit).
+    const target =
+      frac > this.frac ? Math.max(1, Math.min(frac, this.frac + CAP - this.bound)) : frac;
+    const x = this.rescale(target);
+    const bits = Math.min(CAP, Math.max(x.bound, x.frac + 2));
+    return new SecretFixed(this.session, fixed({ bits, frac: x.frac }), [x.length], x.bound, x.sh);
   }
 
   /** As a SecretInt (frac must be 0). */
@@ -231,7 +238,13 @@ export class Fx {
 
   /** a + b or a - b at the larger frac: bound max + 1. */
   private linear(o: Fx, f2: (x: Shares, y: Shares) => Shares): Fx {
-    const f = Math.max(this.frac, o.frac);
+    // Align to the larger frac unless the upshift would leave no room; then truncate the other.
+    const lo = this.frac <= o.frac ? this : o;
+    const room = lo.frac + 62 - lo.bound;
+    let f = Math.max(Math.min(this.frac, o.frac), Math.min(Math.max(this.frac, o.frac), room));
+    // A sum that may need more than 64 bits is taken with fewer fractional bits.
+    const top = Math.max(this.bound + f - this.frac, o.bound + f - o.frac);
+    if (top + 1 > CAP) f -= top + 2 - CAP;
     const a = this.rescale(f);
     const b = o.rescale(f);
     const n = Math.max(a.length, b.length);
@@ -335,16 +348,22 @@ export class Fx {
   mul(o: Fx, frac = Math.max(this.frac, o.frac)): Fx {
     let a = this.rescale(this.frac);
     let b = o;
-    while (a.bound + b.bound - 1 > T) {
-      const big = a.frac >= b.frac ? a : b;
-      const excess = a.bound + b.bound - 1 - T;
-      const drop = Math.min(excess + 1, big.frac);
-      if (drop <= 0)
+    if (a.bound + b.bound - 1 > T) {
+      // Fractional bits fa + fb <= T - ia - ib - 3 (a truncation adds a bit). Bounds are often
+      // pessimistic, so the cut is shared in proportion to each operand's fractional bits.
+      const ia = a.intBits;
+      const ib = b.intBits;
+      const budget = T - ia - ib - 3;
+      if (budget < 0)
         throw new RangeError(
-          `stats: a product of ${a.intBits}- and ${b.intBits}-bit integer parts exceeds ${T} bits`,
+          `stats: a product of ${ia}- and ${ib}-bit integer parts exceeds ${T} bits`,
         );
-      if (big === a) a = a.rescale(a.frac - drop);
-      else b = b.rescale(b.frac - drop);
+      const cut = a.frac + b.frac - budget;
+      const cutA = Math.min(a.frac, Math.ceil((cut * a.frac) / Math.max(1, a.frac + b.frac)));
+      const fb = Math.min(b.frac, budget - (a.frac - cutA));
+      const fa = budget - fb;
+      a = a.rescale(fa);
+      b = b.rescale(fb);
     }
     const n = Math.max(a.length, b.length);
     const prod = this.make(
@@ -355,7 +374,8 @@ export class Fx {
       a.bound + b.bound - 1,
       n,
     );
-    return prod.rescale(frac);
+    // When operands had to be truncated, scale back up only as far as the bound allows.
+    return prod.rescale(Math.min(frac, Math.max(prod.frac, prod.frac + 62 - prod.bound)));
   }
 
   /**

@@ -1,0 +1,209 @@
+/**
+ * Covariance, correlation, linear and logistic regression: R's lm on
+ * Dobson's plant weights (the example of ?lm), and plain JavaScript on
+ * random data (normal equations, Newton's method and gradient descent).
+ */
+import { describe, expect, it } from 'vitest';
+import { bool, int } from '../../api/types.js';
+import { label, run } from '../../../test/harness.js';
+import { cor, cov, linearRegression, logisticRegression } from './regression.js';
+import { STAT_SUITES, column, near, pick, plainCov, randBools, randInts, rng } from './testdata.js';
+
+// ?lm: Annette Dobson (1990), plant weights of a control and a treatment group, x 100.
+const CTL = [417, 558, 518, 611, 450, 461, 517, 453, 533, 514];
+const TRT = [481, 417, 441, 359, 587, 383, 603, 489, 432, 469];
+
+/** Solves a small dense system by Gaussian elimination with partial pivoting. */
+function solve(A: number[][], b: number[]): number[] {
+  const n = b.length;
+  const M = A.map((r, i) => [...r, b[i]!]);
+  for (let i = 0; i < n; i++) {
+    let piv = i;
+    for (let r = i + 1; r < n; r++) if (Math.abs(M[r]![i]!) > Math.abs(M[piv]![i]!)) piv = r;
+    [M[i], M[piv]] = [M[piv]!, M[i]!];
+    for (let r = 0; r < n; r++) {
+      if (r === i) continue;
+      const f = M[r]![i]! / M[i]![i]!;
+      for (let c = i; c <= n; c++) M[r]![c]! -= f * M[i]![c]!;
+    }
+  }
+  return M.map((r, i) => r[n]! / r[i]!);
+}
+
+function plainOls(y: number[], xs: number[][]) {
+  const n = y.length;
+  const X = y.map((_, i) => [1, ...xs.map((x) => x[i]!)]);
+  const p = X[0]!.length;
+  const XtX = Array.from({ length: p }, (_, a) =>
+    Array.from({ length: p }, (_, b) => X.reduce((s, r) => s + r[a]! * r[b]!, 0)),
+  );
+  const Xty = Array.from({ length: p }, (_, a) => X.reduce((s, r, i) => s + r[a]! * y[i]!, 0));
+  const beta = solve(XtX, Xty);
+  const res = y.map((v, i) => v - X[i]!.reduce((s, x, j) => s + x * beta[j]!, 0));
+  const rss = res.reduce((s, r) => s + r * r, 0);
+  const my = y.reduce((a, v) => a + v, 0) / n;
+  const tss = y.reduce((s, v) => s + (v - my) ** 2, 0);
+  const s2 = rss / (n - p);
+  const inv = Array.from({ length: p }, (_, j) =>
+    solve(
+      XtX,
+      Array.from({ length: p }, (_, k) => (k === j ? 1 : 0)),
+    ),
+  );
+  return {
+    beta,
+    se: inv.map((col, j) => Math.sqrt(s2 * col[j]!)),
+    r2: 1 - rss / tss,
+    sigma: Math.sqrt(s2),
+  };
+}
+
+function plainLogistic(
+  y: number[],
+  xs: number[][],
+  method: 'newton' | 'gd',
+  iterations: number,
+  scales: { c: number; h: number }[],
+) {
+  const n = y.length;
+  const X = y.map((_, i) => [1, ...xs.map((x, j) => (x[i]! - scales[j]!.c) / scales[j]!.h)]);
+  const p = X[0]!.length;
+  let b = new Array<number>(p).fill(0);
+  const sig = (z: number) => 1 / (1 + Math.exp(-z));
+  for (let it = 0; it < iterations; it++) {
+    const mu = X.map((r) => sig(r.reduce((s, x, j) => s + x * b[j]!, 0)));
+    const g = Array.from({ length: p }, (_, j) =>
+      X.reduce((s, r, i) => s + r[j]! * (y[i]! - mu[i]!), 0),
+    );
+    if (method === 'newton') {
+      const H = Array.from({ length: p }, (_, a) =>
+        Array.from({ length: p }, (_, c) =>
+          X.reduce((s, r, i) => s + r[a]! * r[c]! * mu[i]! * (1 - mu[i]!), 0),
+        ),
+      );
+      const d = solve(H, g);
+      b = b.map((v, j) => v + d[j]!);
+    } else b = b.map((v, j) => v + ((4 / p) * g[j]!) / n);
+  }
+  const loss =
+    X.reduce((s, r, i) => {
+      const z = r.reduce((t, x, j) => t + x * b[j]!, 0);
+      return s + Math.log(1 + Math.exp(z)) - y[i]! * z;
+    }, 0) / n;
+  const coef = [
+    b[0]! - scales.reduce((s, sc, j) => s + (b[j + 1]! * sc.c) / sc.h, 0),
+    ...scales.map((sc, j) => b[j + 1]! / sc.h),
+  ];
+  return { coef, loss };
+}
+
+const N = 150;
+const x1 = randInts(N, 20, 85, 41);
+const x2 = randBools(N, 0.5, 42).map(Number);
+const r = rng(43);
+const yLin = x1.map((a, i) => Math.round(40 + 0.8 * a - 12 * x2[i]! + (r() - 0.5) * 30));
+const yLog = x1.map((a, i) => r() < 1 / (1 + Math.exp(-(-3 + 0.05 * a + 0.9 * x2[i]!))));
+const mask = randBools(N, 0.85, 44);
+
+for (const c of STAT_SUITES) {
+  describe(label(c), () => {
+    it("reproduces R's lm(weight ~ group) on Dobson's plant weights", async () => {
+      const res = await run(c, async (s) => {
+        const y = column(s, int(11), [...CTL, ...TRT]);
+        const g = column(s, int(2), [...CTL.map(() => 0), ...TRT.map(() => 1)]);
+        const m = linearRegression(y, [g]);
+        return s.revealAll([m.coefficients, m.standardErrors, m.rSquared, m.sigma, m.df]);
+      });
+      // R: coefficients 5.0320, -0.3710; std. errors 0.2202, 0.3114; R^2 0.07308; sigma 0.6964 on 18 df (x 100).
+      // The intercept carries the slope's pessimistic bound: relative error about 3e-5.
+      near('intercept', (res[0] as number[])[0]!, 503.2, 0, 5e-5);
+      near('slope', (res[0] as number[])[1]!, -37.1, 1e-3);
+      near('se0', (res[1] as number[])[0]!, 22.02177, 0, 2e-3);
+      near('se1', (res[1] as number[])[1]!, 31.143485, 1e-3);
+      near('R2', (res[2] as number[])[0]!, 0.07307759899, 1e-5);
+      near('sigma', (res[3] as number[])[0]!, 69.63894983, 1e-3);
+      expect(res[4]).toEqual([18n]);
+    });
+
+    it('linear regression with two features and a filter, covariance and correlation', async () => {
+      const res = await run(c, async (s) => {
+        const y = column(s, int(9), yLin);
+        const a = column(s, int(8), x1);
+        const b = column(s, int(2), x2);
+        const where = column(s, bool, mask);
+        const m = linearRegression(y, [a, b], { where });
+        const k = column(s, int(8), new Array<number>(N).fill(7));
+        return s.revealAll([
+          m.coefficients,
+          m.standardErrors,
+          m.rSquared,
+          m.sigma,
+          cov(a, y, { where }),
+          cor(a, y, { where }),
+          cor(a, k),
+        ]);
+      });
+      const ys = pick(yLin, mask);
+      const as = pick(x1, mask);
+      const bs = pick(x2, mask);
+      const want = plainOls(ys, [as, bs]);
+      want.beta.forEach((v, j) => near(`beta${j}`, (res[0] as number[])[j]!, v, 1e-3, 1e-4));
+      want.se.forEach((v, j) => near(`se${j}`, (res[1] as number[])[j]!, v, 1e-3, 1e-4));
+      near('R2', (res[2] as number[])[0]!, want.r2, 1e-5);
+      near('sigma', (res[3] as number[])[0]!, want.sigma, 1e-4, 1e-5);
+      const cv = plainCov(as, ys);
+      near('cov', (res[4] as number[])[0]!, cv, 1e-5, 1e-6);
+      near(
+        'cor',
+        (res[5] as number[])[0]!,
+        cv / Math.sqrt(plainCov(as, as) * plainCov(ys, ys)),
+        1e-5,
+      );
+      expect(res[6]).toEqual([0]);
+    });
+
+    it('logistic regression by Newton and by gradient descent, against plain JavaScript', async () => {
+      const ranges: [number, number][] = [
+        [0, 100],
+        [0, 1],
+      ];
+      const res = await run(c, async (s) => {
+        const y = column(s, bool, yLog);
+        const a = column(s, int(8), x1);
+        const b = column(
+          s,
+          bool,
+          x2.map((v) => v === 1),
+        );
+        const nt = logisticRegression(y, [a, b], { ranges });
+        const gd = logisticRegression(y, [a, b], { ranges, method: 'gd', iterations: 8 });
+        return s.revealAll([nt.coefficients, nt.loss, nt.standardErrors, gd.coefficients, gd.loss]);
+      });
+      const scales = ranges.map(([lo, hi]) => ({ c: (lo + hi) / 2, h: (hi - lo) / 2 }));
+      const yn = yLog.map(Number);
+      const nt = plainLogistic(yn, [x1, x2], 'newton', 8, scales);
+      nt.coef.forEach((v, j) => near(`newton b${j}`, (res[0] as number[])[j]!, v, 2e-3, 2e-3));
+      near('newton loss', (res[1] as number[])[0]!, nt.loss, 1e-4);
+      // Standard errors from the inverse information matrix at the optimum.
+      const X = yn.map((_, i) => [1, x1[i]!, x2[i]!]);
+      const mu = X.map(
+        (row) => 1 / (1 + Math.exp(-row.reduce((t, v, j) => t + v * nt.coef[j]!, 0))),
+      );
+      const I = [0, 1, 2].map((a2) =>
+        [0, 1, 2].map((b2) =>
+          X.reduce((t, row, i) => t + row[a2]! * row[b2]! * mu[i]! * (1 - mu[i]!), 0),
+        ),
+      );
+      [0, 1, 2].forEach((j) => {
+        const col = solve(
+          I,
+          [0, 1, 2].map((k) => (k === j ? 1 : 0)),
+        );
+        near(`se${j}`, (res[2] as number[])[j]!, Math.sqrt(col[j]!), 1e-3, 1e-2);
+      });
+      const gd = plainLogistic(yn, [x1, x2], 'gd', 8, scales);
+      gd.coef.forEach((v, j) => near(`gd b${j}`, (res[3] as number[])[j]!, v, 1e-3, 1e-3));
+      near('gd loss', (res[4] as number[])[0]!, gd.loss, 1e-4);
+    });
+  });
+}

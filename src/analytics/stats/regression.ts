@@ -1,0 +1,546 @@
+/**
+ * Covariance, Pearson correlation, linear regression by least squares and
+ * logistic regression, all secure: nothing is revealed here, not even the
+ * sufficient statistics X^T X and X^T y (the small p x p system is solved
+ * inside MPC by Gauss-Jordan elimination).
+ *
+ * Scaling: linear regression works on the correlation matrix of the
+ * features (unit diagonal, entries in [-1, 1]), which fixed point holds
+ * well; coefficients are mapped back with the standard deviations. Logistic
+ * regression scales each feature to [-1, 1] with public ranges (the
+ * declared ranges of the schema; default the type's range, which works but
+ * converges worse for narrow data in wide types), and the Newton system is
+ * Jacobi-scaled to unit diagonal before elimination.
+ *
+ * Limits: the elimination clamps its entries at +-64 to keep every product
+ * within 63 bits, so designs whose correlation matrix has condition number
+ * above about 50 (features correlated beyond about 0.98) saturate and give
+ * wrong coefficients; scaled logistic coefficients are clamped at +-64
+ * (|coefficient x half-range| <= 64 covers any model short of separation).
+ */
+import type { SecretBool, SecretFixed, SecretInt } from '../../api/secret.js';
+import * as fxops from '../../ops/fixed.js';
+import {
+  checkBool,
+  checkColumns,
+  groupWeights,
+  resultFrac,
+  secondMomentShift,
+  type Column,
+  type ResultOptions,
+} from './common.js';
+import { Fx, log2ceil } from './fx.js';
+
+/** Fractional bits inside the elimination. */
+const FS = 24;
+/** Entries of the eliminated system are clamped to +-2^QS. */
+const QS = 6;
+
+// ----- cross products -----
+
+interface Cross {
+  n: Fx;
+  /** Exact sums per column (at each column's own scale). */
+  s: Fx[];
+  /** Centered cross products N_jl = n P_jl - S_j S_l (exact), for j <= l, indexed by pairIndex. */
+  N: Fx[];
+  /** The rounded columns (their frac and bound describe the scale of N). */
+  xr: Fx[];
+}
+
+const pairIndex = (k: number, j: number, l: number): number => {
+  const [a, b] = j <= l ? [j, l] : [l, j];
+  return a * k - (a * (a - 1)) / 2 + (b - a);
+};
+
+function crossProducts(cols: Fx[], w: Fx, N: number): Cross {
+  const k = cols.length;
+  const n = w.sumGroups(N);
+  const s = cols.map((x) => w.dotGroups(x, N, x.frac));
+  const xr = cols.map((x) => {
+    const r = secondMomentShift(x.bound, N);
+    return r > 0 ? x.rescale(x.frac - r) : x;
+  });
+  const sr = xr.map((x, j) => (x === cols[j] ? s[j]! : w.dotGroups(x, N, x.frac)));
+  const wx = xr.map((x) => w.mulBit(x));
+  const Nm: Fx[] = [];
+  for (let j = 0; j < k; j++)
+    for (let l = j; l < k; l++) {
+      const P = wx[j]!.dotGroups(xr[l]!, N, xr[j]!.frac + xr[l]!.frac);
+      const nP = n.mul(P, P.frac);
+      const SS = sr[j]!.mul(sr[l]!, sr[j]!.frac + sr[l]!.frac);
+      Nm.push(nP.sub(SS));
+    }
+  return { n, s, N: Nm, xr };
+}
+
+/** Covariances C_jl = N_jl / (n (n - 1)) with as many fractional bits as fit. */
+function covariances(c: Cross, f: number): Fx[] {
+  const k = c.xr.length;
+  const den = c.n.mul(c.n.sub(1).relu(), 0);
+  const out: Fx[] = [];
+  for (let j = 0; j < k; j++)
+    for (let l = j; l < k; l++) {
+      const q = Math.max(1, c.xr[j]!.intBits + c.xr[l]!.intBits + 2);
+      out.push(c.N[pairIndex(k, j, l)]!.divide(den, { qBits: q, frac: Math.min(f + 8, 60 - q) }));
+    }
+  return out;
+}
+
+/**
+ * Sample covariance of two columns (divisor n - 1; 0 when n < 2). Exact
+ * cross products, one division: relative error below 2^-24 plus 2^-frac.
+ * @throws {RangeError} for columns of different lengths.
+ */
+export function cov(x: Column, y: Column, opts: ResultOptions = {}): SecretFixed {
+  const N = checkColumns('cov', [x, y], ['x', 'y']);
+  const f = resultFrac('cov', opts.frac);
+  const { w } = groupWeights('cov', N, opts.where, undefined, x.session);
+  const c = crossProducts([Fx.of(x), Fx.of(y)], w, N);
+  return covariances(c, f)[1]!.rescale(f).toFixed(f);
+}
+
+/**
+ * Pearson's correlation r = cov(x, y) / (sd(x) sd(y)); 0 when either column
+ * is constant (R gives NA). Error about 2^-22 relative plus 2^-frac.
+ * Cost: two inner-product rounds, then a division, square roots and a
+ * division in sequence (about 120 rounds in rep3).
+ * @example
+ *   const r = cor(age, recoveryDays);
+ * @throws {RangeError} for columns of different lengths.
+ */
+export function cor(x: Column, y: Column, opts: ResultOptions = {}): SecretFixed {
+  const N = checkColumns('cor', [x, y], ['x', 'y']);
+  const f = resultFrac('cor', opts.frac);
+  const { w } = groupWeights('cor', N, opts.where, undefined, x.session);
+  const c = crossProducts([Fx.of(x), Fx.of(y)], w, N);
+  const C = covariances(c, f);
+  const sd = Fx.concat([C[0]!.relu(), C[2]!.relu()]).sqrt();
+  const denom = sd.slice(0).mul(sd.slice(1));
+  return C[1]!
+    .divide(denom, { qBits: 1, frac: Math.max(f, 28), saturate: true })
+    .rescale(f)
+    .toFixed(f);
+}
+
+// ----- the secure solve -----
+
+/**
+ * X = A^-1 B for a symmetric positive definite k x k matrix A (row-major)
+ * and a k x r right-hand side B, by Gauss-Jordan elimination without
+ * pivoting (stable for SPD matrices) after Jacobi scaling to unit diagonal.
+ * Results with `frac` bits, saturated at +-2^qX.
+ */
+export function solveSPD(A: Fx, B: Fx, k: number, r: number, frac: number, qX: number): Fx {
+  const diag = A.gather(Uint32Array.from({ length: k }, (_, i) => i * k + i));
+  const s = diag.relu().sqrt(); // s_i = sqrt(A_ii)
+  const sRow = s.gather(Uint32Array.from({ length: k * k }, (_, q) => Math.floor(q / k)));
+  const sCol = s.gather(Uint32Array.from({ length: k * k }, (_, q) => q % k));
+  const As = A.divide(sRow.mul(sCol), { qBits: 1, frac: FS, saturate: true });
+  const Bs = B.divide(s.gather(Uint32Array.from({ length: k * r }, (_, q) => Math.floor(q / r))), {
+    qBits: QS,
+    frac: FS,
+    saturate: true,
+  });
+  const W = k + r;
+  // M = [As | Bs], row-major k x W.
+  let M = Fx.concat([As, Bs]).gather(
+    Uint32Array.from({ length: k * W }, (_, q) => {
+      const i = Math.floor(q / W);
+      const j = q % W;
+      return j < k ? i * k + j : k * k + i * r + (j - k);
+    }),
+  );
+  for (let i = 0; i < k && k > 1; i++) {
+    const others = Array.from({ length: k }, (_, j) => j).filter((j) => j !== i);
+    const piv = M.gather(Uint32Array.from(others.map(() => i * W + i)));
+    const col = M.gather(Uint32Array.from(others.map((j) => j * W + i)));
+    const factor = col.divide(piv, { qBits: QS, frac: FS, saturate: true });
+    const rowI = M.gather(Uint32Array.from({ length: W }, (_, c) => i * W + c));
+    const old = M.gather(
+      Uint32Array.from(others.flatMap((j) => Array.from({ length: W }, (_, c) => j * W + c))),
+    );
+    const updated = old.sub(factor.repeatEach(W).mul(rowI.tile(k - 1), FS)).clamp(QS);
+    const pos = new Map<number, number>();
+    others.forEach((j, t) => pos.set(j, t));
+    M = Fx.concat([M, updated]).gather(
+      Uint32Array.from({ length: k * W }, (_, q) => {
+        const row = Math.floor(q / W);
+        const t = pos.get(row);
+        return t === undefined ? q : k * W + t * W + (q % W);
+      }),
+    );
+  }
+  const piv = M.gather(
+    Uint32Array.from({ length: k * r }, (_, q) => Math.floor(q / r) * W + Math.floor(q / r)),
+  );
+  const rhs = M.gather(
+    Uint32Array.from({ length: k * r }, (_, q) => Math.floor(q / r) * W + k + (q % r)),
+  );
+  const Xs = rhs.divide(piv, { qBits: qX, frac: FS, saturate: true });
+  // Undo the scaling: X = D^-1 Xs with D = diag(s).
+  return Xs.divide(s.gather(Uint32Array.from({ length: k * r }, (_, q) => Math.floor(q / r))), {
+    qBits: qX,
+    frac,
+    saturate: true,
+  });
+}
+
+// ----- linear regression -----
+
+export interface LinearModel {
+  /** Intercept first, then one coefficient per feature. */
+  coefficients: SecretFixed;
+  /** Standard errors, in the same order. */
+  standardErrors: SecretFixed;
+  /** R^2, the fraction of variance explained. */
+  rSquared: SecretFixed;
+  /** Residual standard error sqrt(RSS / (n - p)). */
+  sigma: SecretFixed;
+  /** Residual degrees of freedom n - p. */
+  df: SecretInt;
+  n: SecretInt;
+}
+
+/**
+ * Ordinary least squares of y on the features (with an intercept), as R's
+ * lm(y ~ x1 + ... + xk): coefficients, standard errors, R^2 and the residual
+ * standard error, over the rows `where` selects.
+ *
+ * Method: exact centered cross products (n P - S S^T) give the covariance
+ * and then the correlation matrix R of the features and their correlations
+ * r with y; the standardised coefficients g = R^-1 r and R^-1 itself come
+ * from one secure Gauss-Jordan solve; then b_j = g_j sd_y / sd_j,
+ * R^2 = r^T g, sigma^2 = var_y (1 - R^2)(n - 1)/(n - p),
+ * se(b_j) = sigma sqrt([R^-1]_jj / (n - 1)) / sd_j, and for the intercept
+ * se = sigma sqrt(1/n + u^T R^-1 u / (n - 1)), u_j = mean_j / sd_j.
+ *
+ * Precision: every quotient has relative error about 2^-22 (the intercept's
+ * standard error assumes |mean / sd| < 256 for every feature); the solve keeps
+ * 24 fractional bits, so coefficients are accurate to about cond(R) 2^-20
+ * relative (see the module note for ill-conditioned designs). Coefficients
+ * saturate at +-2^24.
+ * Cost: two rounds of inner products for the cross products (p^2 / 2 of
+ * length n, local work O(n p^2)), then O(p) divisions in sequence (about
+ * 40 rounds each), for any n.
+ * @example
+ *   const fit = linearRegression(recoveryDays, [age, armB.toInt(8)]);
+ * @throws {RangeError} for no features or columns of different lengths.
+ */
+export function linearRegression(
+  y: Column,
+  features: readonly Column[],
+  opts: ResultOptions = {},
+): LinearModel {
+  const op = 'linearRegression';
+  if (features.length === 0) throw new RangeError(`${op}: no features`);
+  const N = checkColumns(op, [...features, y], [...features.map((_, j) => `feature ${j}`), 'y']);
+  const f = resultFrac(op, opts.frac);
+  const k = features.length;
+  const p = k + 1;
+  const { w } = groupWeights(op, N, opts.where, undefined, y.session);
+  const cols = [...features.map((x) => Fx.of(x)), Fx.of(y)];
+  const c = crossProducts(cols, w, N);
+  const C = covariances(c, f);
+  const K1 = k + 1;
+  const at = (j: number, l: number) => C[pairIndex(K1, j, l)]!;
+  const variances = Fx.concat(Array.from({ length: K1 }, (_, j) => at(j, j).relu()));
+  const sd = variances.sqrt(); // k features, then y
+  // Correlations: R_jl = C_jl / (sd_j sd_l) for the features, r_j = C_jy / (sd_j sd_y).
+  const corrOf = (j: number, l: number) =>
+    at(j, l).divide(sd.slice(j).mul(sd.slice(l)), { qBits: 1, frac: FS, saturate: true });
+  const Rm: Fx[] = [];
+  for (let j = 0; j < k; j++)
+    for (let l = 0; l < k; l++) Rm.push(j === l ? Fx.constant(y.session, [1], FS) : corrOf(j, l));
+  const rxy = Fx.concat(Array.from({ length: k }, (_, j) => corrOf(j, k)));
+  const ident = Fx.constant(
+    y.session,
+    Array.from({ length: k * k }, (_, q) => (Math.floor(q / k) === q % k ? 1 : 0)),
+    FS,
+  );
+  // RHS [r | I] (k x (1 + k)).
+  const rhs = Fx.concat([rxy, ident]).gather(
+    Uint32Array.from({ length: k * K1 }, (_, q) => {
+      const i = Math.floor(q / K1);
+      const j = q % K1;
+      return j === 0 ? i : k + i * k + (j - 1);
+    }),
+  );
+  const sol = solveSPD(Fx.concat(Rm), rhs, k, K1, FS, QS + 1);
+  const g = sol.gather(Uint32Array.from({ length: k }, (_, i) => i * K1));
+  const Zdiag = sol.gather(Uint32Array.from({ length: k }, (_, i) => i * K1 + 1 + i));
+  const sdX = sd.slice(0, k);
+  const sdY = sd.slice(k).tile(k);
+  const slopes = g.mul(sdY).divide(sdX, { qBits: 24, frac: Math.min(f + 8, 36), saturate: true });
+  const rSquared = g.mul(rxy, FS).sum().clamp(0).relu();
+  const oneMinusR2 = rSquared.neg().addPublic([1]).relu();
+  // Means and the intercept.
+  const means = Fx.concat(
+    c.s.map((s, j) =>
+      s.divide(c.n, {
+        qBits: Math.max(1, cols[j]!.intBits),
+        frac: Math.min(f + 8, 60 - cols[j]!.intBits),
+      }),
+    ),
+  );
+  // sigma^2 = var_y (1 - R^2) (n - 1) / (n - p).
+  const nm1 = c.n.sub(1).relu();
+  const dfRes = c.n.sub(p).relu();
+  const rss = variances.slice(k).mul(oneMinusR2).mul(nm1, FS); // var_y (1 - R^2)(n - 1)
+  const qv = rss.intBits;
+  const sigma2 = rss.divide(dfRes, { qBits: qv, frac: Math.min(40, 60 - qv) });
+  const sigma = sigma2.sqrt();
+  // se(b_j) = sigma sqrt(Z_jj / (n - 1)) / sd_j.
+  const zq = Zdiag.divide(nm1.tile(k), { qBits: QS + 6, frac: 40 })
+    .relu()
+    .sqrt();
+  const seSlopes = zq
+    .mul(sigma.tile(k))
+    .divide(sdX, { qBits: 24, frac: Math.min(f + 8, 36), saturate: true });
+  // se(b_0) = sigma sqrt(1/n + u^T Z u / (n - 1)), u = mean_x / sd_x.
+  const u = means.slice(0, k).divide(sdX, { qBits: 8, frac: FS, saturate: true });
+  const intercept = means.slice(k).sub(slopes.mul(means.slice(0, k), slopes.frac).sum());
+  const Zfull = sol.gather(
+    Uint32Array.from({ length: k * k }, (_, q) => Math.floor(q / k) * K1 + 1 + (q % k)),
+  );
+  const uRow = u.gather(Uint32Array.from({ length: k * k }, (_, q) => Math.floor(q / k)));
+  const uCol = u.gather(Uint32Array.from({ length: k * k }, (_, q) => q % k));
+  const quad = uRow.mul(uCol, FS).mul(Zfull, FS).sum();
+  const inv = Fx.constant(y.session, [1], 0).tile(1);
+  const se0sq = quad
+    .divide(nm1, { qBits: 30, frac: 30, saturate: true })
+    .add(inv.divide(c.n, { qBits: 1, frac: 30 }));
+  const se0 = se0sq.relu().sqrt().mul(sigma);
+  return {
+    coefficients: Fx.concat([intercept, slopes]).toFixed(f),
+    standardErrors: Fx.concat([se0, seSlopes]).toFixed(f),
+    rSquared: rSquared.rescale(f).toFixed(f),
+    sigma: sigma.rescale(f).toFixed(f),
+    df: dfRes.toInt(),
+    n: c.n.toInt(),
+  };
+}
+
+// ----- logistic regression -----
+
+export interface LogisticModel {
+  /** Intercept first, then one coefficient per feature (in the features' units). */
+  coefficients: SecretFixed;
+  /** Standard errors from the inverse Hessian at the last iterate (Newton only; else 0). */
+  standardErrors: SecretFixed;
+  /** Mean negative log-likelihood at the final coefficients. */
+  loss: SecretFixed;
+  /** Iterations run (public). */
+  iterations: number;
+  n: SecretInt;
+}
+
+export interface LogisticOptions extends ResultOptions {
+  /** Public [lo, hi] per feature that contains its values (e.g. the declared schema ranges). */
+  ranges?: ReadonlyArray<readonly [number, number]>;
+  /** 'newton' (default: converges in about 6 to 8 iterations) or 'gd' (gradient descent). */
+  method?: 'newton' | 'gd';
+  /** Fixed number of iterations (default 8 for Newton, 100 for gradient descent). */
+  iterations?: number;
+  /** Gradient descent step on the mean loss over scaled features (default 4 / p). */
+  learningRate?: number;
+}
+
+/** Fractional bits of scaled features and of the linear predictor. */
+const FX_FRAC = 20;
+const FZ = 16;
+
+/**
+ * Logistic regression of a 0/1 outcome on features (with an intercept),
+ * fitted by a fixed number of Newton (IRLS) steps, or of gradient-descent
+ * steps with `method: 'gd'`, each using the sigmoid of src/ops/fixed.ts on
+ * every row: the same model as R's glm(y ~ ..., family = binomial).
+ *
+ * Scaling: each feature is mapped to [-1, 1] with its public range (option
+ * `ranges`), so the linear predictor stays small and fixed point keeps its
+ * precision; coefficients are mapped back exactly (public constants).
+ * Precision: sigmoid error 2^-16 per row; after convergence the coefficients
+ * are within about 1e-3 relative of the exact maximum-likelihood estimate
+ * (the fixed point of the iteration moves with the gradient's rounding).
+ * Gradient descent needs many more iterations than Newton for the same
+ * accuracy, and stops wherever its fixed budget ends.
+ * Cost per iteration: one inner product per row, one sigmoid of n values
+ * (44 rounds in rep3, about 20 us per row), and for Newton the Hessian (p^2
+ * inner products of length n) and a secure p x p solve (about 40 p rounds).
+ * The loss costs one exp and one log of n values at the end.
+ * @example
+ *   const m = logisticRegression(died, [age, armB], { ranges: [[18, 90], [0, 1]] });
+ * @throws {RangeError} for no features, lengths that differ, or bad options.
+ */
+export function logisticRegression(
+  y: SecretBool,
+  features: readonly (Column | SecretBool)[],
+  opts: LogisticOptions = {},
+): LogisticModel {
+  const op = 'logisticRegression';
+  if (features.length === 0) throw new RangeError(`${op}: no features`);
+  const N = y.length;
+  features.forEach((x, j) => {
+    if (x.length !== N)
+      throw new RangeError(`${op}: feature ${j} has ${x.length} rows, y has ${N}`);
+  });
+  checkBool(op, y, N, 'y');
+  const f = resultFrac(op, opts.frac);
+  const method = opts.method ?? 'newton';
+  if (method !== 'newton' && method !== 'gd')
+    throw new RangeError(`${op}: unknown method ${String(method)}`);
+  const iterations = opts.iterations ?? (method === 'newton' ? 8 : 100);
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > 1000)
+    throw new RangeError(`${op}: iterations must be an integer in 1..1000`);
+  const k = features.length;
+  const p = k + 1;
+  const session = y.session;
+  // Public centres and half-widths.
+  const scale = features.map((x, j) => {
+    const X = Fx.of(x);
+    const given = opts.ranges?.[j];
+    let lo: number;
+    let hi: number;
+    if (given) [lo, hi] = given;
+    else {
+      const half = 2 ** (X.bound - 1 - X.frac);
+      [lo, hi] = X.bound === 2 && X.frac === 0 ? [0, 1] : [-half, half];
+    }
+    if (!(hi > lo)) throw new RangeError(`${op}: range of feature ${j} is empty`);
+    return { c: (lo + hi) / 2, h: (hi - lo) / 2, X };
+  });
+  const { w } = groupWeights(op, N, opts.where, undefined, session);
+  const n = w.sumGroups(N);
+  // Scaled columns, then the design column-major (p x N) and row-major (N x p).
+  // (x - c) / h = x / h - c / h, so that a centre between two encodings stays exact.
+  const scaled = scale.map(({ c, h, X }) =>
+    X.mulPublic([1 / h], FX_FRAC)
+      .addPublic([-c / h])
+      .withBound(FX_FRAC + 3),
+  );
+  const ones = Fx.constant(session, [1], FX_FRAC).tile(N);
+  const Xcm = Fx.concat([ones, ...scaled]);
+  const Xrm = Xcm.gather(
+    Uint32Array.from({ length: N * p }, (_, q) => (q % p) * N + Math.floor(q / p)),
+  );
+  const Xw = opts.where ? w.tile(p).mulBit(Xcm) : Xcm; // rows outside the filter zeroed
+  const Y = Fx.of(y).rescale(FZ);
+  const lg = log2ceil(N + 1);
+  const zBound = QS + log2ceil(p) + FZ + 2;
+  const predictor = (beta: Fx) => Xrm.dotGroups(beta.tile(N), p, FZ).withBound(zBound);
+  const sigmoid = (z: Fx) =>
+    z.make(
+      z.sh.then((a) => fxops.sigmoid(z.suite, a, { bits: zBound + 1, frac: FZ }, zBound)),
+      FZ,
+      FZ + 2,
+    );
+  let beta = Fx.zero(session, p, FX_FRAC);
+  let Z: Fx | undefined;
+  const invN =
+    method === 'gd' ? Fx.constant(session, [1], 0).divide(n, { qBits: 1, frac: 40 }) : undefined;
+  const lr = opts.learningRate ?? 4 / p;
+  for (let it = 0; it < iterations; it++) {
+    const sig = sigmoid(predictor(beta));
+    const resid = Y.sub(sig); // y - sigma
+    const grad = Xw.dotGroups(resid.tile(p), N, FX_FRAC).withBound(lg + FX_FRAC + 2);
+    if (method === 'newton') {
+      const wt = sig.mul(sig.neg().addPublic([1]), FZ).withBound(FZ); // sigma (1 - sigma) <= 1/4
+      const wX = wt.tile(p).mul(Xcm, FX_FRAC).withBound(FX_FRAC);
+      const ia = Uint32Array.from(
+        { length: p * p * N },
+        (_, q) => Math.floor(q / (p * N)) * N + (q % N),
+      );
+      const ib = Uint32Array.from(
+        { length: p * p * N },
+        (_, q) => (Math.floor(q / N) % p) * N + (q % N),
+      );
+      // H / 2^lg and g / 2^lg (exact: a change of scale) keep the solve's right-hand side near 1.
+      const Hs = Xw.gather(ia)
+        .dotGroups(wX.gather(ib), N, FX_FRAC)
+        .withBound(lg + FX_FRAC);
+      const H = Hs.make(Hs.sh, Hs.frac + lg, Hs.bound);
+      const gN = grad.make(grad.sh, grad.frac + lg, grad.bound);
+      const last = it === iterations - 1;
+      const rhs = last
+        ? Fx.concat([
+            gN,
+            Fx.constant(
+              session,
+              Array.from({ length: p * p }, (_, q) => (Math.floor(q / p) === q % p ? 1 : 0)),
+              FX_FRAC,
+            ),
+          ]).gather(
+            Uint32Array.from({ length: p * (p + 1) }, (_, q) => {
+              const i = Math.floor(q / (p + 1));
+              const j = q % (p + 1);
+              return j === 0 ? i : p + i * p + (j - 1);
+            }),
+          )
+        : gN;
+      const sol = solveSPD(H, rhs, p, last ? p + 1 : 1, 40, QS + 2);
+      const delta = (
+        last ? sol.gather(Uint32Array.from({ length: p }, (_, i) => i * (p + 1))) : sol
+      ).rescale(FX_FRAC);
+      if (last)
+        Z = sol.gather(
+          Uint32Array.from({ length: p * p }, (_, q) => Math.floor(q / p) * (p + 1) + 1 + (q % p)),
+        );
+      beta = beta.add(delta).clamp(QS);
+    } else {
+      const step = grad.mul(invN!.tile(p), FX_FRAC + 8).mulPublic([lr], FX_FRAC);
+      beta = beta.add(step).clamp(QS);
+    }
+  }
+  // Loss: mean of softplus(z) - y z = max(z, 0) - y z + log(1 + e^-|z|).
+  const z = predictor(beta);
+  const neg = z.ltz();
+  const absZ = neg.select(z.neg(), z);
+  const e = absZ.make(
+    absZ.neg().sh.then((a) => fxops.exp(z.suite, a, { bits: zBound + 2, frac: FZ }, zBound + 1)),
+    FZ,
+    FZ + 2,
+  );
+  const l1p = e.make(
+    e.addPublic([1]).sh.then((a) => fxops.log(z.suite, a, { bits: FZ + 4, frac: FZ }, FZ + 3)),
+    FZ,
+    FZ + 2,
+  );
+  const rowLoss = neg
+    .select(Fx.zero(session, N, FZ), z)
+    .sub(Y.mul(z, FZ))
+    .add(l1p);
+  const lossSum = w.dotGroups(rowLoss, N, FZ);
+  const loss = lossSum.divide(n, { qBits: QS + 4, frac: f });
+  // Back to the features' units: b_j = bt_j / h_j, b_0 = bt_0 - sum_j bt_j c_j / h_j.
+  const T: number[][] = Array.from({ length: p }, (_, i) =>
+    Array.from({ length: p }, (_, j) => {
+      if (i === 0) return j === 0 ? 1 : -scale[j - 1]!.c / scale[j - 1]!.h;
+      return i === j ? 1 / scale[i - 1]!.h : 0;
+    }),
+  );
+  const coefficients = Fx.concat(T.map((row) => beta.mulPublic(row, FX_FRAC).sum()));
+  let se: Fx;
+  if (Z) {
+    // Cov(b) = T Z T^T / 2^lg (Z inverts H / 2^lg); its diagonal: sum_jl T_ij Z_jl T_il / 2^lg.
+    const Zs = Z.rescale(FS);
+    const q = Fx.concat(
+      T.map((row) =>
+        Zs.mulPublic(
+          Array.from({ length: p * p }, (_, t) => row[Math.floor(t / p)]! * row[t % p]!),
+          FS,
+        ).sum(),
+      ),
+    );
+    se = q
+      .make(q.sh, q.frac + lg, q.bound)
+      .relu()
+      .sqrt();
+  } else se = Fx.zero(session, p, FX_FRAC);
+  return {
+    coefficients: coefficients.rescale(f).toFixed(f),
+    standardErrors: se.rescale(f).toFixed(f),
+    loss: loss.toFixed(f),
+    iterations,
+    n: n.toInt(),
+  };
+}
