@@ -3,7 +3,7 @@
  * three hospitals as separate processes over TLS 1.3 on 127.0.0.1, exactly
  * as `npm start` runs it, at several sizes.
  *
- *   npm run bench -- study [--rows 10000,100000] [--suite rep3]
+ *   npm run bench -- study [--rows 10000,100000] [--suite rep3] [--skip ID,...]
  *
  * Prints, per size: the wall time of the whole run (process start, linking,
  * loading, every analysis, report), and per analysis the wall time and the
@@ -48,11 +48,14 @@ export async function runStudyBench(args: string[]): Promise<void> {
   const sizes = (option(args, 'rows') ?? '10000,100000').split(',').map(Number);
   const suite = option(args, 'suite') ?? 'rep3';
   const study = parseStudyText(await readFile(STUDY, 'utf8'), STUDY);
-  const available = study.analyses.filter((a) => isCounting(a) || STATISTICS[a.type]);
+  const skip = (option(args, 'skip') ?? '').split(',');
+  const available = study.analyses.filter(
+    (a) => (isCounting(a) || STATISTICS[a.type]) && !skip.includes(a.id),
+  );
   const missing = study.analyses.filter((a) => !available.includes(a));
   if (missing.length > 0)
     console.log(
-      `not in this build yet (left out): ${missing.map((a) => `${a.id} (${a.type})`).join(', ')}`,
+      `left out (not in this build yet, or --skip): ${missing.map((a) => `${a.id} (${a.type})`).join(', ')}`,
     );
   for (const rows of sizes) {
     const dir = await mkdtemp(join(tmpdir(), 'entente-bench-study-'));

@@ -71,6 +71,10 @@ describe('SecretTable', () => {
         present,
         oneHot,
         presentAge: await t.present('age').reveal(),
+        // Owner-side comparisons, value-major over all rows; a missing value meets none.
+        ageGe: await t.indicators('age', 'ge', [40, 100]).reveal(),
+        daysLt: await t.indicators('days', 'lt', [1]).reveal(),
+        daysNe: await t.indicators('days', 'ne', [0]).reveal(),
       };
     });
     expect(out.rows).toBe(3);
@@ -96,6 +100,9 @@ describe('SecretTable', () => {
       [false, true, false],
     ]);
     expect(out.presentAge).toEqual([true, true, true]);
+    expect(out.ageGe).toEqual([false, true, true, false, true, false]);
+    expect(out.daysLt).toEqual([true, false, true]);
+    expect(out.daysNe).toEqual([false, false, true]);
   });
 
   it('refuses unknown columns and the wrong kind of column', async () => {

@@ -274,6 +274,68 @@ export class SecretTable {
     });
   }
 
+  /**
+   * Indicators [x op v] of a numeric, date, boolean or categorical-code column
+   * against public values, one vector per value (concatenated, value-major),
+   * computed by each owner on its own rows and input as secret bits: no
+   * comparison protocol runs, and a missing value meets no condition (0).
+   * Ops: 'lt', 'le', 'gt', 'ge', 'eq', 'ne'; values in the column's encoding
+   * (data/table.ts: decimal units, days, level indices).
+   * @example
+   *   const old = t.indicators('age', 'ge', [65]); // [age >= 65] per record
+   */
+  indicators(
+    name: string,
+    op: 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne',
+    values: readonly number[],
+  ): SecretBool {
+    this.column(name);
+    const test: Record<typeof op, (x: number, v: number) => boolean> = {
+      lt: (x, v) => x < v,
+      le: (x, v) => x <= v,
+      gt: (x, v) => x > v,
+      ge: (x, v) => x >= v,
+      eq: (x, v) => x === v,
+      ne: (x, v) => x !== v,
+    };
+    const f = test[op];
+    if (!f) throw new RangeError(`indicators: unknown comparison '${String(op)}'`);
+    const s = this.session;
+    return this.memo(`ind:${name}:${op}:${values.join(',')}`, () => {
+      const parts = s.parties.map((p) => {
+        const n = this.rowCounts.get(p)!;
+        if (p !== s.me) return s.input(p, bool, n * values.length);
+        const x = this.values(name);
+        const miss = this.own!.columns.get(name)!.missing;
+        const out = new Uint8Array(n * values.length);
+        values.forEach((v, j) => {
+          for (let i = 0; i < n; i++) out[j * n + i] = !miss?.[i] && f(x[i]!, v) ? 1 : 0;
+        });
+        return s.input(p, bool, out);
+      });
+      if (values.length === 1) return parts.length === 1 ? parts[0]! : s.concat(parts);
+      // Party-major blocks of value-major rows, reordered to value-major over all rows.
+      const N = this.rows;
+      const idx = new Uint32Array(N * values.length);
+      let q = 0;
+      for (let j = 0; j < values.length; j++) {
+        let base = 0;
+        for (const p of s.parties) {
+          const n = this.rowCounts.get(p)!;
+          for (let i = 0; i < n; i++) idx[q++] = base + j * n + i;
+          base += n * values.length;
+        }
+      }
+      const all = s.concat(parts).toInt(2);
+      return s.wrap(
+        bool,
+        [N * values.length],
+        2,
+        all.shares.then((sh) => s.suite.gather(sh, idx)),
+      );
+    });
+  }
+
   /** Whether the column may have missing values (public, from the schema). */
   mayBeMissing(name: string): boolean {
     return this.column(name).missing === 'allow';

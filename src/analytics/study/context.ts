@@ -89,29 +89,15 @@ export class AnalysisContext {
       if (w.op === 'in') return w.values.length === 2 ? t.present(w.column) : eq(w.values[0] === 1);
       throw new RangeError(`where: ${w.op} on a boolean column`);
     }
-    const x = t.exact(w.column);
-    const v = w.values;
-    switch (w.op) {
-      case 'eq':
-        return present(x.eq(v[0]!));
-      case 'ne':
-        return present(x.ne(v[0]!));
-      case 'lt':
-        return present(x.lt(v[0]!));
-      case 'le':
-        return present(x.le(v[0]!));
-      case 'gt':
-        return present(x.gt(v[0]!));
-      case 'ge':
-        return present(x.ge(v[0]!));
-      case 'in': {
-        // Disjoint equalities: a sum of indicators.
-        const eqs = v.map((y) => x.eq(y).toInt(2));
-        let acc = eqs[0]!;
-        for (const e of eqs.slice(1)) acc = acc.add(e);
-        return present(this.s.wrap(bool, acc.shape, 2, acc.shares));
-      }
-    }
+    // Numeric conditions: each owner computes [x op v] on its own rows and inputs
+    // the bits (no comparison protocol; a missing value meets no condition).
+    if (w.op !== 'in') return t.indicators(w.column, w.op, [w.values[0]!]);
+    const n = t.rows;
+    const eqs = t.indicators(w.column, 'eq', w.values).toInt(2);
+    // The values are distinct, so the indicators are disjoint and OR is a sum.
+    let acc = eqs.slice(0, n);
+    for (let j = 1; j < w.values.length; j++) acc = acc.add(eqs.slice(j * n, (j + 1) * n));
+    return this.s.wrap(bool, acc.shape, 2, acc.shares);
   }
 
   /** Level indicators of a categorical or boolean column (a missing value is in no group). */

@@ -198,14 +198,15 @@ async function histogram(
     const e = a.edges;
     const m = e.length - 1;
     labels = histogramLabels(col, e);
-    const x = ctx.table.exact(a.column);
-    const n = x.length;
-    // C_i = #{x >= e_i} for i < m, C_m = #{x > e_m}; bin i = C_i - C_{i+1}. One vectorised comparison.
-    const rep = s.concat(Array.from({ length: m + 1 }, () => x));
-    const thresholds: number[] = [];
-    for (let i = 0; i <= m; i++)
-      for (let j = 0; j < n; j++) thresholds.push(i < m ? e[i]! : e[m]! + 1);
-    const ge = rep.ge(thresholds).toInt(2);
+    const n = ctx.table.rows;
+    // C_i = #{x >= e_i} for i < m, C_m = #{x > e_m}; bin i = C_i - C_{i+1}. The owners
+    // input the indicators of their own rows (no comparison protocol).
+    const ge = s
+      .concat([
+        ctx.table.indicators(a.column, 'ge', e.slice(0, m)),
+        ctx.table.indicators(a.column, 'gt', [e[m]!]),
+      ])
+      .toInt(2);
     const mk = mask?.toInt(2);
     const C = s.concat(
       Array.from({ length: m + 1 }, (_, i) => {

@@ -301,8 +301,7 @@ async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBo
   // than the inner products' (which add the indicators' bits), leaving the test room
   // for its products at hundreds of thousands of rows.
   const bits = Math.ceil(Math.log2(ctx.table.rows + 1)) + 1;
-  const table =
-    bits < wide.bound ? ctx.s.wrap(int(bits), wide.shape, bits, wide.shares) : wide;
+  const table = bits < wide.bound ? ctx.s.wrap(int(bits), wide.shape, bits, wide.shares) : wide;
   const test = hyp.chiSquaredTest(table);
   // Released only when every cell of the table has at least k records.
   const support = table.reshape([R.labels.length * C.labels.length]).min();
