@@ -14,6 +14,8 @@ export const CONFIGS = [
   { suite: 'shamir', parties: 3 },
   { suite: 'shamir', parties: 5 },
   { suite: 'shamir', parties: 7 },
+  { suite: 'semi2k', parties: 2 },
+  { suite: 'semi2k', parties: 3 },
 ] as const;
 
 export type Config = { suite: string; parties: number };

@@ -1,6 +1,7 @@
 /** The protocol suites, by name. */
 import { plaintextSuite } from './plaintext/plaintext.js';
 import { rep3Suite } from './rep3/rep3.js';
+import { semi2kSuite } from './semi2k/semi2k.js';
 import { shamirSuite } from './shamir/shamir.js';
 import type { SuiteFactory } from './suite.js';
 import { yaoSuite } from './yao/yao.js';
@@ -8,6 +9,7 @@ import { yaoSuite } from './yao/yao.js';
 export const SUITES: Readonly<Record<string, SuiteFactory>> = {
   plaintext: plaintextSuite,
   rep3: rep3Suite,
+  semi2k: semi2kSuite,
   shamir: shamirSuite,
   yao: yaoSuite,
 };

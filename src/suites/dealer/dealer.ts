@@ -1,0 +1,124 @@
+/**
+ * INSECURE trusted-dealer preprocessing, for tests and benchmarks only.
+ *
+ * Every party derives all the material from one seed that party 0 chose and
+ * sent to everyone, so every party can compute every other party's shares:
+ * there is no security at all, against anyone. It exists to test and time
+ * the online phase of the dishonest-majority suites without the cost of
+ * OT-based preprocessing (MP-SPDZ's "insecure preprocessing" plays the same
+ * role). The suites refuse it unless the caller sets the explicit
+ * `allowInsecureDealer` flag, which production configuration (the CLI, the
+ * registered suites) never does.
+ */
+import * as ring from '../../arith/ring64.js';
+import { Prg, randomSeed } from '../../random/prg.js';
+import { ProtocolAbort } from '../../runtime/errors.js';
+import type { Party } from '../../runtime/party.js';
+
+/** The refusal message, in one place. */
+export const INSECURE_DEALER_REFUSED =
+  'insecureDealer gives every party every share; it is for tests and benchmarks only and needs allowInsecureDealer: true';
+
+/** A PRG every party holds: party 0's seed, sent in the clear (one round). */
+export async function dealerPrg(party: Party, op: string): Promise<Prg> {
+  const me = party.index;
+  const seed = me === 0 ? randomSeed(party.crypto) : undefined;
+  const send = Array.from({ length: party.n }, (_, j) => (me === 0 && j !== 0 ? seed : undefined));
+  const got = await party.exchange({ op, send, recvFrom: me === 0 ? [] : [0] });
+  const s = me === 0 ? seed! : got[0];
+  if (!s || s.length !== 16)
+    throw new ProtocolAbort('malformed', 0, party.ids[0], `${op}: bad seed`);
+  return new Prg(s.slice(), party.crypto);
+}
+
+/**
+ * Splits `total` into n additive shares mod 2^64 drawn from the common PRG
+ * and returns party `me`'s (every party draws every share, to stay in step).
+ */
+export function additiveShare(
+  prg: Prg,
+  total: BigUint64Array,
+  n: number,
+  me: number,
+): BigUint64Array {
+  const last = total.slice();
+  let mine: BigUint64Array | undefined;
+  for (let j = 0; j < n - 1; j++) {
+    const s = prg.words(total.length);
+    ring.sub(last, s, last);
+    if (j === me) mine = s;
+  }
+  return mine ?? last;
+}
+
+/** Splits `total` into n XOR shares (words) and returns party `me`'s. */
+export function xorShare(prg: Prg, total: BigUint64Array, n: number, me: number): BigUint64Array {
+  const last = total.slice();
+  let mine: BigUint64Array | undefined;
+  for (let j = 0; j < n - 1; j++) {
+    const s = prg.words(total.length);
+    for (let q = 0; q < s.length; q++) last[q] = last[q]! ^ s[q]!;
+    if (j === me) mine = s;
+  }
+  return mine ?? last;
+}
+
+/** Splits 0/1 bytes into n XOR shares and returns party `me`'s. */
+export function xorShareBytes(prg: Prg, total: Uint8Array, n: number, me: number): Uint8Array {
+  const last = total.slice();
+  let mine: Uint8Array | undefined;
+  for (let j = 0; j < n - 1; j++) {
+    const s = prg.bytes(total.length);
+    for (let q = 0; q < s.length; q++) {
+      s[q] = s[q]! & 1;
+      last[q] = last[q]! ^ s[q]!;
+    }
+    if (j === me) mine = s;
+  }
+  return mine ?? last;
+}
+
+/** Material for the semi2k suite from the common PRG (INSECURE). */
+export class InsecureSemi2kDealer {
+  constructor(
+    readonly prg: Prg,
+    readonly n: number,
+    readonly me: number,
+  ) {}
+
+  arithTriples(N: number): { a: BigUint64Array; b: BigUint64Array; c: BigUint64Array } {
+    const a = this.prg.words(N);
+    const b = this.prg.words(N);
+    const c = ring.mul(a, b);
+    return {
+      a: additiveShare(this.prg, a, this.n, this.me),
+      b: additiveShare(this.prg, b, this.n, this.me),
+      c: additiveShare(this.prg, c, this.n, this.me),
+    };
+  }
+
+  bitTriples(W: number): { a: BigUint64Array; b: BigUint64Array; c: BigUint64Array } {
+    const a = this.prg.words(W);
+    const b = this.prg.words(W);
+    const c = new BigUint64Array(W);
+    for (let q = 0; q < W; q++) c[q] = a[q]! & b[q]!;
+    return {
+      a: xorShare(this.prg, a, this.n, this.me),
+      b: xorShare(this.prg, b, this.n, this.me),
+      c: xorShare(this.prg, c, this.n, this.me),
+    };
+  }
+
+  daBits(N: number): { arith: BigUint64Array; bool: Uint8Array } {
+    const bits = this.prg.bytes(N);
+    const words = new BigUint64Array(N);
+    for (let i = 0; i < N; i++) {
+      bits[i] = bits[i]! & 1;
+      words[i] = BigInt(bits[i]!);
+    }
+    return {
+      arith: additiveShare(this.prg, words, this.n, this.me),
+      bool: xorShareBytes(this.prg, bits, this.n, this.me),
+    };
+  }
+}
