@@ -30,6 +30,8 @@ describe('browser build of the core', () => {
       clearTimeout,
       console,
       performance,
+      TextEncoder,
+      TextDecoder,
     };
     vm.createContext(sandbox);
     vm.runInContext(code, sandbox);
