@@ -1,0 +1,45 @@
+/**
+ * Entente's secure statistics library: descriptive statistics, group-by and
+ * contingency tables, correlation and regression, hypothesis tests and
+ * survival analysis over secret columns. Every function returns secrets;
+ * the reveal helpers open a test's statistic and compute its p-value in the
+ * clear. See docs/ANALYTICS.md (section Statistics) for the precision and
+ * cost of each function.
+ */
+export { DEFAULT_FRAC, type Column, type ResultOptions, type RowOptions } from './common.js';
+export {
+  count,
+  histogram,
+  max,
+  mean,
+  median,
+  min,
+  quantile,
+  sd,
+  sum,
+  summary,
+  variance,
+  type QuantileOptions,
+  type Summary,
+} from './describe.js';
+export { crosstab, cut, groupBy, oneHot, type GroupResult } from './groups.js';
+export {
+  chiSquaredPValue,
+  chiSquaredTest,
+  revealChiSquared,
+  revealTTest,
+  tTestPValue,
+  welchTTest,
+  type ChiSquaredTest,
+  type TTest,
+} from './hypothesis.js';
+export {
+  cor,
+  cov,
+  linearRegression,
+  logisticRegression,
+  type LinearModel,
+  type LogisticModel,
+  type LogisticOptions,
+} from './regression.js';
+export { kaplanMeier, logRank, revealLogRank, type KaplanMeier, type LogRank } from './survival.js';
