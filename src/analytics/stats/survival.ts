@@ -232,12 +232,16 @@ export function logRank(
   const d = d1.add(c.events.slice(K, 2 * K));
   const e = n1.divide(n, { qBits: 1, frac: 30 });
   const rho = n.sub(d).divide(n.sub(1).relu(), { qBits: 2, frac: 30 });
-  const expectedK = d.mul(e, 30);
+  // 0 <= e <= 1 (up to rounding), so d e <= d; e (1 - e) <= 1/4 and rho <= 2.
+  const expectedK = d.mul(e, 30).withBound(d.bound + 31);
   const oMinusE = d1.sub(expectedK).sum();
   const v = e
     .mul(e.neg().addPublic([1]), 30)
+    .withBound(31)
     .mul(rho, 30)
+    .withBound(32)
     .mul(d, 30)
+    .withBound(d.bound + 31)
     .sum()
     .relu();
   const z = oMinusE.divide(v.sqrt(), { qBits: 12, frac: 16, saturate: true });
