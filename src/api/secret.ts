@@ -814,16 +814,21 @@ export class SecretBool extends Secret<boolean> {
   }
 }
 
+/** Both operands of a binary product: same session, compatible types. */
+function checkPair(op: string, a: Secret<unknown>, b: Secret<unknown>): void {
+  if (b.session !== a.session)
+    throw new SecretMisuseError(`${op}: the two secrets belong to different sessions`);
+  if (!compatible(a.type, b.type))
+    throw new TypeError(`${op}: cannot combine ${typeName(a.type)} with ${typeName(b.type)}`);
+}
+
 function dotProduct<S extends SecretInt | SecretFixed>(
   a: S,
   b: S,
   make: (shape: Shape, bound: number, p: Promise<Shares>) => S,
   frac: number,
 ): S {
-  if (b.session !== a.session)
-    throw new SecretMisuseError('dot: the two secrets belong to different sessions');
-  if (!compatible(a.type, b.type))
-    throw new TypeError(`dot: cannot combine ${typeName(a.type)} with ${typeName(b.type)}`);
+  checkPair('dot', a, b);
   if (a.length !== b.length)
     throw new RangeError(`dot: lengths differ (${a.length} and ${b.length})`);
   const suite = a.session.suite;
@@ -869,10 +874,7 @@ function matrixProduct<S extends SecretInt | SecretFixed>(
   make: (shape: Shape, bound: number, p: Promise<Shares>) => S,
   frac: number,
 ): S {
-  if (b.session !== a.session)
-    throw new SecretMisuseError('matmul: the two secrets belong to different sessions');
-  if (!compatible(a.type, b.type))
-    throw new TypeError(`matmul: cannot combine ${typeName(a.type)} with ${typeName(b.type)}`);
+  checkPair('matmul', a, b);
   if (a.shape.length !== 2 || b.shape.length !== 2 || a.shape[1] !== b.shape[0]) {
     throw new RangeError(`matmul: cannot multiply ${shapeText(a.shape)} by ${shapeText(b.shape)}`);
   }
