@@ -8,13 +8,14 @@
  * Each adapter also has a plaintext reference (`STATISTICS_REFERENCE`) that
  * computes the same rows on pooled data, for the demo and the tests.
  */
-import type { SecretBool, SecretFixed, SecretInt } from '../../api/secret.js';
+import { SecretBool, type SecretFixed, type SecretInt } from '../../api/secret.js';
 import { int } from '../../api/types.js';
 import * as stats from '../stats/describe.js';
 import * as groups from '../stats/groups.js';
 import * as hyp from '../stats/hypothesis.js';
 import * as survival from '../stats/survival.js';
-import { chiSquaredSf, studentTTwoSided } from '../distributions.js';
+import * as reg from '../stats/regression.js';
+import { chiSquaredSf, normalCdf, studentTTwoSided } from '../distributions.js';
 import type { Column as SchemaColumn } from '../data/schema.js';
 import type { Table } from '../data/table.js';
 import { releaseGuarded, type Guarded } from '../privacy/suppress.js';
@@ -25,7 +26,9 @@ import type {
   Analysis,
   AnalysisType,
   ColumnAnalysis,
+  PairAnalysis,
   QuantilesAnalysis,
+  RegressionAnalysis,
   Study,
   SurvivalAnalysis,
   TableAnalysis,
@@ -504,7 +507,248 @@ async function logRankAnalysis(ctx: AnalysisContext, a: Analysis): Promise<Analy
   };
 }
 
+/** Design columns of a model's predictors: numeric as they are, categorical dummy-coded against the first level. */
+function design(ctx: AnalysisContext, predictors: readonly string[]) {
+  const cols: (SecretInt | SecretFixed | SecretBool)[] = [];
+  const names: string[] = [];
+  const ranges: [number, number][] = [];
+  const levels: SecretBool[] = [];
+  for (const name of predictors) {
+    const c = ctx.table.column(name);
+    if (c.type === 'categorical') {
+      const hot = ctx.table.oneHot(name);
+      c.levels.forEach((l, i) => {
+        levels.push(hot[i]!);
+        if (i === 0) return;
+        cols.push(hot[i]!);
+        names.push(`${name} = ${l}`);
+        ranges.push([0, 1]);
+      });
+    } else if (c.type === 'boolean') {
+      const b = ctx.table.bool(name);
+      cols.push(b);
+      names.push(`${name} = true`);
+      ranges.push([0, 1]);
+      levels.push(b, b.not());
+    } else {
+      cols.push(numeric(ctx, name));
+      names.push(name);
+      ranges.push(rangeOf(c));
+    }
+  }
+  return { cols, names, ranges, levels };
+}
+
+/** The smallest of the records in each of `indicators` within the mask (one dot product each, a tournament). */
+function smallestGroup(
+  ctx: AnalysisContext,
+  mask: SecretBool | undefined,
+  indicators: readonly SecretBool[],
+): SecretInt {
+  const m = mask?.toInt(2);
+  const counts = ctx.s.concat(
+    indicators.map((g) => (m ? m.dot(g.toInt(2)) : g.count()).reshape([1])),
+  );
+  return counts.min();
+}
+
+async function logistic(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
+  const r = a as RegressionAnalysis;
+  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+  const y = ctx.table.bool(r.outcome);
+  const d = design(ctx, r.predictors);
+  const method = r.learningRate !== undefined ? 'gd' : 'newton';
+  const iterations = r.iterations ?? (method === 'newton' ? 8 : 100);
+  ctx.progress(
+    `  logistic regression: ${iterations} ${method === 'newton' ? 'Newton' : 'gradient-descent'} iterations over ${ctx.table.rows} records`,
+  );
+  const model = reg.logisticRegression(y, d.cols, {
+    ranges: d.ranges,
+    method,
+    iterations,
+    ...(r.learningRate !== undefined ? { learningRate: r.learningRate } : {}),
+    ...(mask ? { where: mask } : {}),
+  });
+  // Both outcomes and every level of a categorical predictor need k records.
+  const support = smallestGroup(ctx, mask, [y, y.not(), ...d.levels]);
+  const [rc, rse, rl, rn] = await releaseGuarded(
+    ctx.s,
+    [
+      { value: model.coefficients, support },
+      { value: model.standardErrors, support },
+      { value: model.loss, support },
+      { value: model.n, support },
+    ],
+    ctx.k,
+  );
+  const terms = ['(intercept)', ...d.names];
+  const suppressed = rc!.suppressed[0]!;
+  const rows: ResultRow[] = [
+    { statistic: 'n', group: 'all', value: rn!.values[0] ?? null, suppressed, precision: 'exact' },
+  ];
+  terms.forEach((term, j) => {
+    const b = rc!.values[j] ?? null;
+    const se = rse!.values[j] ?? null;
+    rows.push({
+      statistic: 'coefficient',
+      group: term,
+      value: b,
+      suppressed,
+      precision: 'about 1e-3 relative of the maximum-likelihood estimate',
+    });
+    if (method === 'newton') {
+      rows.push({
+        statistic: 'standard error',
+        group: term,
+        value: se,
+        suppressed,
+        precision: 'inverse Hessian at the last iterate',
+      });
+      const z = b !== null && se !== null && se > 0 ? b / se : null;
+      rows.push({
+        statistic: 'p-value',
+        group: term,
+        value: z === null ? null : 2 * (1 - normalCdf(Math.abs(z))),
+        suppressed,
+        precision: 'Wald test, computed in the clear',
+      });
+    }
+  });
+  rows.push({
+    statistic: 'loss',
+    group: 'mean negative log-likelihood',
+    value: rl!.values[0] ?? null,
+    suppressed,
+    precision: 'sigmoid, exp and log in fixed point',
+  });
+  return {
+    rows,
+    notes: [
+      ...notes(
+        ctx,
+        a,
+        `${method === 'newton' ? 'Newton (IRLS)' : 'gradient descent'}, ${iterations} iterations, as R's glm(family = binomial)`,
+      ),
+      'released only when both outcomes and every level of a categorical predictor have at least k records',
+    ],
+  };
+}
+
+async function linear(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
+  const r = a as RegressionAnalysis;
+  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+  const y = numeric(ctx, r.outcome);
+  const d = design(ctx, r.predictors);
+  const feats = d.cols.map((c) => (c instanceof SecretBool ? c.toInt(2) : c));
+  const model = reg.linearRegression(y, feats, mask ? { where: mask } : {});
+  const support = d.levels.length > 0 ? smallestGroup(ctx, mask, d.levels) : model.n;
+  const [rc, rse, rr2, rs, rdf, rn] = await releaseGuarded(
+    ctx.s,
+    [
+      { value: model.coefficients, support },
+      { value: model.standardErrors, support },
+      { value: model.rSquared, support },
+      { value: model.sigma, support },
+      { value: model.df, support },
+      { value: model.n, support },
+    ],
+    ctx.k,
+  );
+  const suppressed = rc!.suppressed[0]!;
+  const df = rdf!.values[0] ?? null;
+  const rows: ResultRow[] = [
+    { statistic: 'n', group: 'all', value: rn!.values[0] ?? null, suppressed, precision: 'exact' },
+  ];
+  ['(intercept)', ...d.names].forEach((term, j) => {
+    const b = rc!.values[j] ?? null;
+    const se = rse!.values[j] ?? null;
+    rows.push({
+      statistic: 'coefficient',
+      group: term,
+      value: b,
+      suppressed,
+      precision: 'about cond(R) 2^-20 relative',
+    });
+    rows.push({
+      statistic: 'standard error',
+      group: term,
+      value: se,
+      suppressed,
+      precision: 'relative 2^-22',
+    });
+    const t = b !== null && se !== null && se > 0 ? b / se : null;
+    rows.push({
+      statistic: 'p-value',
+      group: term,
+      value: t === null || df === null ? null : studentTTwoSided(t, df),
+      suppressed,
+      precision: 't test, computed in the clear',
+    });
+  });
+  rows.push({
+    statistic: 'R^2',
+    group: 'model',
+    value: rr2!.values[0] ?? null,
+    suppressed,
+    precision: 'relative 2^-22',
+  });
+  rows.push({
+    statistic: 'sigma',
+    group: 'model',
+    value: rs!.values[0] ?? null,
+    suppressed,
+    precision: 'relative 2^-22',
+  });
+  return { rows, notes: notes(ctx, a, "least squares as R's lm") };
+}
+
+async function pair(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
+  const p = a as PairAnalysis;
+  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+  const x = numeric(ctx, p.x);
+  const y = numeric(ctx, p.y);
+  const opts = mask ? { where: mask } : {};
+  const v = p.type === 'covariance' ? reg.cov(x, y, opts) : reg.cor(x, y, opts);
+  const n = stats.count(x, opts);
+  const [rn, rv] = await releaseGuarded(
+    ctx.s,
+    [
+      { value: n, support: n },
+      { value: v, support: n },
+    ],
+    ctx.k,
+  );
+  const group = `${p.x}, ${p.y}`;
+  return {
+    rows: [
+      {
+        statistic: 'n',
+        group: 'all',
+        value: rn!.values[0] ?? null,
+        suppressed: rn!.suppressed[0]!,
+        precision: 'exact',
+      },
+      {
+        statistic: p.type,
+        group,
+        value: rv!.values[0] ?? null,
+        suppressed: rv!.suppressed[0]!,
+        precision: p.type === 'covariance' ? MOMENT_PRECISION : 'relative 2^-22 + 2^-20',
+      },
+    ],
+    notes: notes(
+      ctx,
+      a,
+      p.type === 'covariance' ? 'sample covariance (divisor n - 1)' : "Pearson's correlation",
+    ),
+  };
+}
+
 export const STATISTICS: Partial<Record<AnalysisType, AnalysisImpl>> = {
+  'logistic-regression': logistic,
+  'linear-regression': linear,
+  covariance: pair,
+  correlation: pair,
   'kaplan-meier': kaplanMeierAnalysis,
   'log-rank': logRankAnalysis,
   't-test': tTest,
@@ -735,8 +979,201 @@ const logRankReference: ReferenceImpl = (t, a, study) => {
   ];
 };
 
+/** Design matrix rows (with an intercept) of the records a model uses, and the names of its terms. */
+function plainDesign(
+  t: Table,
+  a: RegressionAnalysis,
+): { X: number[][]; y: number[]; terms: string[] } {
+  const mask = referenceMask(t, a);
+  const terms = ['(intercept)'];
+  const getters: ((i: number) => number)[] = [];
+  for (const name of a.predictors) {
+    const c = t.schema.columns.find((x) => x.name === name)!;
+    const v = t.columns.get(name)!.values;
+    if (c.type === 'categorical')
+      c.levels.slice(1).forEach((l, j) => {
+        terms.push(`${name} = ${l}`);
+        getters.push((i) => (v[i] === j + 1 ? 1 : 0));
+      });
+    else if (c.type === 'boolean') {
+      terms.push(`${name} = true`);
+      getters.push((i) => v[i]!);
+    } else {
+      terms.push(name);
+      getters.push(values(t, name));
+    }
+  }
+  const yv = values(t, a.outcome);
+  const X: number[][] = [];
+  const y: number[] = [];
+  for (let i = 0; i < t.rows; i++) {
+    if (!mask[i]) continue;
+    X.push([1, ...getters.map((g) => g(i))]);
+    y.push(yv(i));
+  }
+  return { X, y, terms };
+}
+
+/** Solves A x = b (small, dense) by Gaussian elimination with partial pivoting; also returns A^-1. */
+function solve(A: number[][], b: number[]): { x: number[]; inv: number[][] } {
+  const p = A.length;
+  const M = A.map((r, i) => [...r, b[i]!, ...A.map((_, j) => (i === j ? 1 : 0))]);
+  for (let c = 0; c < p; c++) {
+    let piv = c;
+    for (let r = c + 1; r < p; r++) if (Math.abs(M[r]![c]!) > Math.abs(M[piv]![c]!)) piv = r;
+    [M[c], M[piv]] = [M[piv]!, M[c]!];
+    const d = M[c]![c]!;
+    for (let k = 0; k < M[c]!.length; k++) M[c]![k]! /= d;
+    for (let r = 0; r < p; r++) {
+      if (r === c) continue;
+      const f = M[r]![c]!;
+      for (let k = 0; k < M[r]!.length; k++) M[r]![k]! -= f * M[c]![k]!;
+    }
+  }
+  return { x: M.map((r) => r[p]!), inv: M.map((r) => r.slice(p + 1)) };
+}
+
+/** X^T W X and X^T v for a design X (rows), weights w and vector v. */
+function normal(X: number[][], w: (i: number) => number, v: (i: number) => number) {
+  const p = X[0]?.length ?? 0;
+  const A = Array.from({ length: p }, () => new Array<number>(p).fill(0));
+  const b = new Array<number>(p).fill(0);
+  X.forEach((row, i) => {
+    const wi = w(i);
+    const vi = v(i);
+    for (let j = 0; j < p; j++) {
+      b[j]! += row[j]! * vi;
+      for (let k = 0; k < p; k++) A[j]![k]! += wi * row[j]! * row[k]!;
+    }
+  });
+  return { A, b };
+}
+
+const logisticReference: ReferenceImpl = (t, a) => {
+  const r = a as RegressionAnalysis;
+  const { X, y, terms } = plainDesign(t, r);
+  const p = terms.length;
+  let beta = new Array<number>(p).fill(0);
+  let inv: number[][] = [];
+  const prob = (row: number[]) =>
+    1 / (1 + Math.exp(-row.reduce((s2, x, j) => s2 + x * beta[j]!, 0)));
+  // Newton-Raphson to convergence (R's glm does the same, IRLS).
+  for (let it = 0; it < 50; it++) {
+    const mu = X.map(prob);
+    const { A, b } = normal(
+      X,
+      (i) => mu[i]! * (1 - mu[i]!),
+      (i) => y[i]! - mu[i]!,
+    );
+    const step = solve(A, b);
+    inv = step.inv;
+    beta = beta.map((v, j) => v + step.x[j]!);
+    if (Math.max(...step.x.map(Math.abs)) < 1e-12) break;
+  }
+  const mu = X.map(prob);
+  inv = solve(
+    normal(
+      X,
+      (i) => mu[i]! * (1 - mu[i]!),
+      () => 0,
+    ).A,
+    new Array<number>(p).fill(0),
+  ).inv;
+  const loss =
+    -y.reduce((s2, yi, i) => s2 + (yi ? Math.log(mu[i]!) : Math.log(1 - mu[i]!)), 0) / y.length;
+  const rows: ResultRow[] = [{ statistic: 'n', group: 'all', value: y.length, suppressed: false }];
+  const newton = r.learningRate === undefined;
+  terms.forEach((term, j) => {
+    rows.push({ statistic: 'coefficient', group: term, value: beta[j]!, suppressed: false });
+    if (newton) {
+      const se = Math.sqrt(inv[j]![j]!);
+      rows.push({ statistic: 'standard error', group: term, value: se, suppressed: false });
+      rows.push({
+        statistic: 'p-value',
+        group: term,
+        value: 2 * (1 - normalCdf(Math.abs(beta[j]! / se))),
+        suppressed: false,
+      });
+    }
+  });
+  rows.push({
+    statistic: 'loss',
+    group: 'mean negative log-likelihood',
+    value: loss,
+    suppressed: false,
+  });
+  return rows;
+};
+
+const linearReference: ReferenceImpl = (t, a) => {
+  const r = a as RegressionAnalysis;
+  const { X, y, terms } = plainDesign(t, r);
+  const p = terms.length;
+  const { A, b } = normal(
+    X,
+    () => 1,
+    (i) => y[i]!,
+  );
+  const { x: beta, inv } = solve(A, b);
+  const fitted = X.map((row) => row.reduce((s2, v, j) => s2 + v * beta[j]!, 0));
+  const rss = y.reduce((s2, yi, i) => s2 + (yi - fitted[i]!) ** 2, 0);
+  const ybar = y.reduce((s2, v) => s2 + v, 0) / y.length;
+  const tss = y.reduce((s2, v) => s2 + (v - ybar) ** 2, 0);
+  const df = y.length - p;
+  const sigma = Math.sqrt(rss / df);
+  const rows: ResultRow[] = [{ statistic: 'n', group: 'all', value: y.length, suppressed: false }];
+  terms.forEach((term, j) => {
+    const se = sigma * Math.sqrt(inv[j]![j]!);
+    rows.push({ statistic: 'coefficient', group: term, value: beta[j]!, suppressed: false });
+    rows.push({ statistic: 'standard error', group: term, value: se, suppressed: false });
+    rows.push({
+      statistic: 'p-value',
+      group: term,
+      value: studentTTwoSided(beta[j]! / se, df),
+      suppressed: false,
+    });
+  });
+  rows.push({ statistic: 'R^2', group: 'model', value: 1 - rss / tss, suppressed: false });
+  rows.push({ statistic: 'sigma', group: 'model', value: sigma, suppressed: false });
+  return rows;
+};
+
+const pairReference: ReferenceImpl = (t, a) => {
+  const p = a as PairAnalysis;
+  const mask = referenceMask(t, a);
+  const fx = values(t, p.x);
+  const fy = values(t, p.y);
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < t.rows; i++)
+    if (mask[i]) {
+      xs.push(fx(i));
+      ys.push(fy(i));
+    }
+  const n = xs.length;
+  const mx = xs.reduce((s2, v) => s2 + v, 0) / n;
+  const my = ys.reduce((s2, v) => s2 + v, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+    syy += (ys[i]! - my) ** 2;
+  }
+  const value = p.type === 'covariance' ? sxy / (n - 1) : sxy / Math.sqrt(sxx * syy);
+  return [
+    { statistic: 'n', group: 'all', value: n, suppressed: false },
+    { statistic: p.type, group: `${p.x}, ${p.y}`, value, suppressed: false },
+  ];
+};
+
 /** Plaintext references of the same analyses on pooled data (demo and tests only). */
 export const STATISTICS_REFERENCE: Partial<Record<AnalysisType, ReferenceImpl>> = {
+  'logistic-regression': logisticReference,
+  'linear-regression': linearReference,
+  covariance: pairReference,
+  correlation: pairReference,
   'kaplan-meier': kaplanMeierReference,
   'log-rank': logRankReference,
   't-test': tTestReference,
