@@ -99,8 +99,8 @@ export interface Semi2kOptions {
    * session. Default: a fresh tag per run (material cannot leave the run).
    */
   sessionId?: string;
-  /** A bundle exported earlier (for this party) to import at setup. */
-  bundle?: Uint8Array;
+  /** A bundle exported earlier by this party (or a function giving each party its own) to import at setup. */
+  bundle?: Uint8Array | ((party: Party) => Uint8Array);
   /** Where imported bundle ids are recorded (refuses a second import). */
   registry?: SpentRegistry;
 }
@@ -166,10 +166,9 @@ export class Semi2kSuite implements Suite<Semi2kShares> {
       this.#dealer = new InsecureSemi2kDealer(prg, this.party.n, this.party.index);
     }
     if (this.opts.bundle) {
-      const id = this.#store.importBundle(
-        this.opts.bundle,
-        this.opts.registry ?? new MemorySpentRegistry(),
-      );
+      const bytes =
+        typeof this.opts.bundle === 'function' ? this.opts.bundle(this.party) : this.opts.bundle;
+      const id = this.#store.importBundle(bytes, this.opts.registry ?? new MemorySpentRegistry());
       await this.#agreeOn(id, 'semi2k.bundle');
     }
     if (this.opts.plan) await this.preprocess(this.opts.plan);
