@@ -32,7 +32,12 @@ const prg = new Prg(new Uint8Array(16).fill(5), nodeCryptoProvider);
  * input bits (inputBits[i] = the bits of instance i); returns output bits per
  * instance, decoded with the garbler's permute bits.
  */
-async function garbleAndEvaluate(c: Circuit, inputBits: number[][], provider = nodeCryptoProvider) {
+async function garbleAndEvaluate(
+  c: Circuit,
+  inputBits: number[][],
+  provider = nodeCryptoProvider,
+  wasm: [boolean, boolean] = [true, true],
+) {
   const n = inputBits.length;
   const delta = prg.bytes(16);
   delta[0]! |= 1;
@@ -41,9 +46,9 @@ async function garbleAndEvaluate(c: Circuit, inputBits: number[][], provider = n
   const zero = Array.from({ length: nIn }, () => new Uint32Array(prg.bytes(16 * n).buffer));
   const active = zero.map((z, k) => z.map((v, w) => (inputBits[w >> 2]![k] ? v ^ d[w & 3]! : v)));
   const tables: Uint32Array[] = [];
-  const g = new Garbler(provider, delta);
+  const g = new Garbler(provider, delta, wasm[0]);
   const outZero = await g.garble(c, n, zero, (t) => void tables.push(t));
-  const e = new Evaluator(provider);
+  const e = new Evaluator(provider, wasm[1]);
   let next = 0;
   const outActive = await e.evaluate(c, n, active, (words) => {
     const t = tables[next++]!;
@@ -126,6 +131,28 @@ describe('half-gates garbling', () => {
     ]);
     expect(r.bits).toEqual([[1], [0]]);
     expect(r.tables.length).toBe(0);
+  });
+
+  it('the WebAssembly and JavaScript kernels produce interchangeable tables', async () => {
+    const c = bristol('aes_128.txt');
+    const n = 3;
+    const keys = Array.from({ length: n }, () => prg.bytes(16));
+    const pts = Array.from({ length: n }, () => prg.bytes(16));
+    const bits = keys.map((k, i) => [...beBits(k), ...beBits(pts[i]!)]);
+    for (const wasm of [
+      [false, false],
+      [true, false],
+      [false, true],
+    ] as Array<[boolean, boolean]>) {
+      const r = await garbleAndEvaluate(c, bits, nodeCryptoProvider, wasm);
+      expect(r.labelsOk).toBe(true);
+      for (let i = 0; i < n; i++) {
+        const want = createCipheriv('aes-128-ecb', keys[i]!, null)
+          .setAutoPadding(false)
+          .update(pts[i]!);
+        expect(Buffer.from(fromBeBits(r.bits[i]!))).toEqual(want);
+      }
+    }
   });
 
   it('tables are fresh per garbling and depend on Delta', async () => {

@@ -40,6 +40,7 @@ import {
   type Schedule,
 } from '../circuits/circuit.js';
 import { TccrHash, tmmoPasses, TWEAK_DOMAIN } from '../hash.js';
+import { ensure, garbleKernels, type GarbleKernels } from './wasm.js';
 
 /** Bytes of garbled table per AND gate. */
 export const TABLE_BYTES_PER_AND = 32;
@@ -78,8 +79,107 @@ abstract class Side {
   #hashed = new Uint32Array(0);
   #pass2 = new Uint32Array(0);
 
-  constructor(provider: CryptoProvider) {
+  /** WebAssembly SIMD glue, when available (a JavaScript path remains). */
+  protected readonly kernels: GarbleKernels | undefined;
+
+  constructor(provider: CryptoProvider, useWasm = true) {
     this.hash = new TccrHash(provider);
+    this.kernels = useWasm ? garbleKernels() : undefined;
+  }
+
+  /**
+   * One chunk with the WebAssembly glue. Memory: label slots, then the AND
+   * layer's hash inputs X, pi(X) and the second pass, the tables, Delta and
+   * a zero label. `garbler` selects the side; `tablesIn` feeds the evaluator.
+   */
+  protected chunkWasm(
+    k: GarbleKernels,
+    c: Circuit,
+    s: Schedule,
+    inputs: readonly Uint32Array[],
+    outputs: Uint32Array[],
+    i0: number,
+    m: number,
+    delta: Uint32Array | undefined,
+    tables: Uint32Array,
+  ): void {
+    const garbler = delta !== undefined;
+    const per = garbler ? 64 : 32; // bytes of hash input per AND instance
+    let maxLayer = 0;
+    for (let st = 0; st < s.isAnd.length; st++)
+      if (s.isAnd[st]) maxLayer = Math.max(maxLayer, s.stepStart[st + 1]! - s.stepStart[st]!);
+    const W = 16 * m; // bytes per slot
+    const xOff = W * s.nSlots;
+    const layer = per * maxLayer * m;
+    const pOff = xOff + layer;
+    const yOff = pOff + layer;
+    const tabOff = yOff + layer;
+    const dOff = tabOff + 32 * c.nAnd * m;
+    const zOff = dOff + 16;
+    ensure(k, zOff + 16);
+    const buf = k.memory.buffer;
+    const L = new Uint32Array(buf, 0, (W * s.nSlots) >>> 2);
+    L.fill(0, 0, 8 * m);
+    const dv = new Uint32Array(buf, dOff, 8);
+    dv.fill(0);
+    if (delta) {
+      dv.set(delta);
+      for (let w = 4 * m; w < 8 * m; w += 4) L.set(delta, w);
+    } else {
+      new Uint32Array(buf, tabOff, tables.length).set(tables);
+    }
+    for (let q = 0; q < inputs.length; q++)
+      L.set(inputs[q]!.subarray(4 * i0, 4 * (i0 + m)), 4 * m * s.inputSlots[q]!);
+    const { kind, in0, in1, out } = c;
+    const { order, slot, stepStart, isAnd } = s;
+    const pi = this.hash.pi;
+    let t = tabOff;
+    for (let st = 0; st < isAnd.length; st++) {
+      const from = stepStart[st]!;
+      const to = stepStart[st + 1]!;
+      if (from === to) continue;
+      if (!isAnd[st]) {
+        for (let p = from; p < to; p++) {
+          const g = order[p]!;
+          const o = W * slot[out[g]!]!;
+          const a = W * slot[in0[g]!]!;
+          if (kind[g] === XOR) k.xorv(a, W * slot[in1[g]!]!, o, m);
+          else if (kind[g] === INV) k.xorc(a, garbler ? dOff : zOff, o, m);
+          else throw new Error(`garble: gate ${g} of kind ${kind[g]} in a linear step`);
+        }
+        continue;
+      }
+      const G = to - from;
+      for (let p = from, q = 0; p < to; p++, q++) {
+        const g = order[p]!;
+        const a = W * slot[in0[g]!]!;
+        const b = W * slot[in1[g]!]!;
+        if (garbler) k.gatherG(a, b, xOff + per * m * q, m, dOff);
+        else k.gatherE(a, b, xOff + per * m * q, m);
+      }
+      const blocks = (per / 16) * G * m;
+      const X = new Uint32Array(buf, xOff, 4 * blocks);
+      const P = new Uint32Array(buf, pOff, 4 * blocks);
+      const Y = new Uint32Array(buf, yOff, 4 * blocks);
+      pi.permute(X, P, blocks);
+      const start = BigInt(2 * this.counter);
+      if (garbler) k.tweak(pOff, yOff, blocks >>> 1, start, TWEAK_DOMAIN.garbling, 2);
+      else k.tweak(pOff, yOff, blocks, start, TWEAK_DOMAIN.garbling, 1);
+      pi.permute(Y, Y, blocks);
+      this.counter += G * m;
+      for (let p = from, q = 0; p < to; p++, q++) {
+        const o = W * slot[out[order[p]!]!]!;
+        const off = per * m * q;
+        if (garbler) k.combineG(xOff + off, pOff + off, yOff + off, t, o, m, dOff);
+        else k.combineE(xOff + off, pOff + off, yOff + off, t, o, m);
+        t += 32 * m;
+      }
+    }
+    if (garbler) tables.set(new Uint32Array(buf, tabOff, tables.length));
+    for (let q = 0; q < outputs.length; q++) {
+      const o = 4 * m * s.outputSlots[q]!;
+      outputs[q]!.set(L.subarray(o, o + 4 * m), 4 * i0);
+    }
   }
 
   /** Tweak counter: both sides must process the same circuits in the same order. */
@@ -172,8 +272,8 @@ export class Garbler extends Side {
   readonly #delta: Uint32Array;
 
   /** @throws {RangeError} unless Delta is 16 bytes with its lowest bit set. */
-  constructor(provider: CryptoProvider, delta: Uint8Array) {
-    super(provider);
+  constructor(provider: CryptoProvider, delta: Uint8Array, useWasm = true) {
+    super(provider, useWasm);
     if (delta.length !== 16 || (delta[0]! & 1) !== 1)
       throw new RangeError('Garbler: Delta must be 16 bytes with its lowest bit 1');
     this.#delta = new Uint32Array(delta.slice().buffer);
@@ -214,6 +314,10 @@ export class Garbler extends Side {
     m: number,
     tables: Uint32Array,
   ): void {
+    if (this.kernels) {
+      this.chunkWasm(this.kernels, c, s, inputs, outputs, i0, m, this.#delta, tables);
+      return;
+    }
     const W = 4 * m;
     let maxLayer = 0;
     for (let st = 0; st < s.isAnd.length; st++)
@@ -359,6 +463,10 @@ export class Evaluator extends Side {
     m: number,
     tables: Uint32Array,
   ): void {
+    if (this.kernels) {
+      this.chunkWasm(this.kernels, c, s, inputs, outputs, i0, m, undefined, tables);
+      return;
+    }
     const W = 4 * m;
     let maxLayer = 0;
     for (let st = 0; st < s.isAnd.length; st++)

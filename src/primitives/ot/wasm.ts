@@ -15,82 +15,32 @@
  * after `ensure` (growing detaches old views).
  */
 
-type Code = number[];
-
-function uleb(n: number): Code {
-  const out: Code = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(v: bigint): Code {
-  const out: Code = [];
-  for (;;) {
-    const b = Number(v & 0x7fn);
-    v >>= 7n;
-    const done = (v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0);
-    out.push(done ? b : b | 0x80);
-    if (done) return out;
-  }
-}
-
-const I32 = 0x7f;
-const I64 = 0x7e;
-const V128 = 0x7b;
-const get = (l: number): Code => [0x20, ...uleb(l)];
-const set = (l: number): Code => [0x21, ...uleb(l)];
-const i32c = (v: number): Code => [0x41, ...sleb(BigInt(v))];
-const i64c = (v: bigint): Code => [0x42, ...sleb(BigInt.asIntN(64, v))];
-const I32_ADD = 0x6a;
-const I32_SUB = 0x6b;
-const I32_MUL = 0x6c;
-const I32_SHL = 0x74;
-const I32_EQZ = 0x45;
-const I64_AND = 0x83;
-const I64_XOR = 0x85;
-const I64_SHL = 0x86;
-const I64_SHR_U = 0x88;
-const i64load = (off: number): Code => [0x29, 0x03, ...uleb(off)];
-const i64store = (off: number): Code => [0x37, 0x03, ...uleb(off)];
-const v128load = (off: number): Code => [0xfd, 0x00, 0x04, ...uleb(off)];
-const v128store = (off: number): Code => [0xfd, 0x0b, 0x04, ...uleb(off)];
-const V128_XOR = [0xfd, 0x51];
-const extractU8 = (lane: number): Code => [0xfd, 0x16, lane];
-
-/** `while (counter != 0) { body; counter-- }`. */
-function loopDown(counter: number, body: Code): Code {
-  return [
-    0x02,
-    0x40,
-    0x03,
-    0x40,
-    ...get(counter),
-    I32_EQZ,
-    0x0d,
-    0x01,
-    ...body,
-    ...get(counter),
-    ...i32c(1),
-    I32_SUB,
-    ...set(counter),
-    0x0c,
-    0x00,
-    0x0b,
-    0x0b,
-  ];
-}
-
-interface Func {
-  name: string;
-  params: number[];
-  locals: number[];
-  body: Code;
-}
+import {
+  assemble,
+  get,
+  i32c,
+  i64c,
+  i64load,
+  i64store,
+  loopDown,
+  set,
+  v128load,
+  v128store,
+  extractU8,
+  I32,
+  I32_ADD,
+  I32_MUL,
+  I32_SHL,
+  I64,
+  I64_AND,
+  I64_SHL,
+  I64_SHR_U,
+  I64_XOR,
+  V128,
+  V128_XOR,
+  type Code,
+  type Func,
+} from '../wasm-asm.js';
 
 /** transpose(cols, rows, W64, m64blocks): see the module comment. */
 function transposeFn(): Func {
@@ -201,54 +151,6 @@ function hornerFn(): Func {
   return { name: 'horner', params: [I32, I32, I32, I32], locals: [V128, V128], body };
 }
 
-function section(id: number, content: Code): Code {
-  return [id, ...uleb(content.length), ...content];
-}
-function vec(items: Code[]): Code {
-  return [...uleb(items.length), ...items.flat()];
-}
-function name(s: string): Code {
-  const b = Array.from(new TextEncoder().encode(s));
-  return [...uleb(b.length), ...b];
-}
-
-function assemble(): Uint8Array<ArrayBuffer> {
-  const fns = [transposeFn(), hornerFn()];
-  const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0x00]);
-  const codes = fns.map((f) => {
-    const runs: Code[] = [];
-    for (let i = 0; i < f.locals.length;) {
-      let j = i;
-      while (j < f.locals.length && f.locals[j] === f.locals[i]) j++;
-      runs.push([...uleb(j - i), f.locals[i]!]);
-      i = j;
-    }
-    const c = [...vec(runs), ...f.body, 0x0b];
-    return [...uleb(c.length), ...c];
-  });
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, vec(types)),
-    ...section(3, vec(fns.map((_, i) => uleb(i)))),
-    ...section(5, vec([[0x00, 0x01]])),
-    ...section(
-      7,
-      vec([
-        [...name('memory'), 0x02, 0x00],
-        ...fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]),
-      ]),
-    ),
-    ...section(10, vec(codes)),
-  ]);
-}
-
 interface Exports {
   memory: WebAssembly.Memory;
   transpose(cols: number, rows: number, w64: number): void;
@@ -267,7 +169,8 @@ export class OtKernels {
 
   static create(): OtKernels | undefined {
     try {
-      if (compiled === undefined) compiled = new WebAssembly.Module(assemble());
+      if (compiled === undefined)
+        compiled = new WebAssembly.Module(assemble([transposeFn(), hornerFn()]));
       if (compiled === null) return undefined;
       return new OtKernels(new WebAssembly.Instance(compiled, {}).exports as unknown as Exports);
     } catch {
