@@ -608,7 +608,7 @@ async function logistic(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody
       rows.push({
         statistic: 'p-value',
         group: term,
-        value: z === null ? null : 2 * (1 - normalCdf(Math.abs(z))),
+        value: z === null ? null : 2 * normalCdf(-Math.abs(z)),
         suppressed,
         precision: 'Wald test, computed in the clear',
       });
@@ -1091,7 +1091,7 @@ const logisticReference: ReferenceImpl = (t, a) => {
       rows.push({
         statistic: 'p-value',
         group: term,
-        value: 2 * (1 - normalCdf(Math.abs(beta[j]! / se))),
+        value: 2 * normalCdf(-Math.abs(beta[j]! / se)),
         suppressed: false,
       });
     }
