@@ -161,6 +161,10 @@ class StreamIn {
   }
 }
 
+function count(flags: readonly boolean[]): number {
+  return flags.reduce((a, f) => a + (f ? 1 : 0), 0);
+}
+
 function bitOf(v: bigint, k: number): number {
   return Number((v >> BigInt(k)) & 1n);
 }
@@ -671,25 +675,29 @@ export class YaoSuite implements Suite<YaoShares> {
     );
     const d = this.#delta!;
     // Evaluator inputs: zero-labels are the OT sender's q (one message from the evaluator).
+    // Only the input bits something needs are transferred (a comparison of
+    // 64-bit-wide values within 33 bits reads 33 of them); the rest wait.
     const eIn = inputs.filter((x) => x.p.owner === EVALUATOR);
-    const eBits = eIn.reduce((s, x) => s + x.p.n * x.p.outputs.length, 0);
+    const eBits = eIn.reduce((s, x) => s + x.p.n * count(x.need), 0);
     if (eBits > 0) {
       const r = await this.#ot!.correlatedRaw(eBits);
       if (r.role !== 'sender') throw new Error('yao: OT roles are inverted');
       const q = new Uint32Array(r.q.buffer, r.q.byteOffset, r.q.length >>> 2);
       let off = 0;
-      for (const { p } of eIn) {
-        for (const w of p.outputs) {
+      for (const { p, need } of eIn) {
+        p.outputs.forEach((w, k) => {
+          if (!need[k]) return;
           w.labels = q.slice(4 * off, 4 * (off + p.n));
           off += p.n;
-        }
+        });
         this.#done(p);
       }
     }
     // Garbler inputs: random zero-labels; the evaluator gets the active ones.
-    for (const { p } of inputs.filter((x) => x.p.owner === GARBLER)) {
+    for (const { p, need } of inputs.filter((x) => x.p.owner === GARBLER)) {
       const vals = p.bits!;
       for (let k = 0; k < p.outputs.length; k++) {
+        if (!need[k]) continue;
         const zero = new Uint32Array(this.party.prg.bytes(16 * p.n).buffer);
         const active = zero.slice();
         for (let i = 0; i < p.n; i++) {
@@ -699,7 +707,6 @@ export class YaoSuite implements Suite<YaoShares> {
         p.outputs[k]!.labels = zero;
         await out.push(active);
       }
-      p.bits = undefined;
       this.#done(p);
     }
     const g = this.#garbler!;
@@ -722,29 +729,32 @@ export class YaoSuite implements Suite<YaoShares> {
       (x): x is { p: InputProducer; need: boolean[] } => x.p.kind === 'input',
     );
     const eIn = inputs.filter((x) => x.p.owner === EVALUATOR);
-    const eBits = eIn.reduce((s, x) => s + x.p.n * x.p.outputs.length, 0);
+    const eBits = eIn.reduce((s, x) => s + x.p.n * count(x.need), 0);
     if (eBits > 0) {
       const choices = new Uint8Array(eBits);
       let off = 0;
-      for (const { p } of eIn) {
-        choices.set(p.bits!, off);
-        off += p.bits!.length;
-      }
+      for (const { p, need } of eIn)
+        for (let k = 0; k < p.outputs.length; k++) {
+          if (!need[k]) continue;
+          choices.set(p.bits!.subarray(k * p.n, (k + 1) * p.n), off);
+          off += p.n;
+        }
       const r = await this.#ot!.correlatedRaw(eBits, choices);
       if (r.role !== 'receiver') throw new Error('yao: OT roles are inverted');
       const t = new Uint32Array(r.m.buffer, r.m.byteOffset, r.m.length >>> 2);
       off = 0;
-      for (const { p } of eIn) {
-        for (const w of p.outputs) {
+      for (const { p, need } of eIn) {
+        p.outputs.forEach((w, k) => {
+          if (!need[k]) return;
           w.labels = t.slice(4 * off, 4 * (off + p.n));
           off += p.n;
-        }
-        p.bits = undefined;
+        });
         this.#done(p);
       }
     }
-    for (const { p } of inputs.filter((x) => x.p.owner === GARBLER)) {
-      for (const w of p.outputs) w.labels = (await inp.take(4 * p.n)).slice();
+    for (const { p, need } of inputs.filter((x) => x.p.owner === GARBLER)) {
+      for (let k = 0; k < p.outputs.length; k++)
+        if (need[k]) p.outputs[k]!.labels = (await inp.take(4 * p.n)).slice();
       this.#done(p);
     }
     const e = this.#evaluator!;
@@ -765,6 +775,7 @@ export class YaoSuite implements Suite<YaoShares> {
   #done(p: Producer): void {
     if (!p.outputs.every((w) => w.labels)) return;
     for (const w of p.outputs) w.producer = undefined;
+    if (p.kind === 'input') p.bits = undefined;
     if (p.kind === 'apply') p.inputs = [];
     if (p.kind === 'gather') p.sources = [];
   }
