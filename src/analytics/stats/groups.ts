@@ -156,6 +156,9 @@ export function crosstab(
     const j = Math.floor(q / n) % C;
     return j * n + (q % n);
   });
-  const counts = A.gather(ia).dotGroups(B.gather(ib), n, 0);
+  // Each count is at most n.
+  const counts = A.gather(ia)
+    .dotGroups(B.gather(ib), n, 0)
+    .withBound(signedBits(BigInt(n)));
   return counts.toInt().reshape([R, C]);
 }

@@ -133,10 +133,10 @@ export interface ChiSquaredTest {
  * Rows or columns with a zero total are left out (they contribute nothing
  * and do not count towards df); R instead returns NaN.
  *
- * Method: each cell's term is u^2 with u = (O n - R C) / sqrt(n R C), one
- * exact integer numerator, one square root and one division (relative error
- * 2^-22), then squared with 16 fractional bits: X^2 has relative error about
- * 2^-20 plus r c 2^-15 sqrt(X^2) absolute.
+ * Method: each cell's term is u^2 with u = (O - E) / sqrt(E), E = R C / n
+ * by one division (relative error 2^-24, 24 fractional bits), one square
+ * root and one division, then squared with 16 fractional bits: X^2 has
+ * relative error about 2^-20 plus r c 2^-15 sqrt(X^2) absolute.
  * Cost: about 80 rounds in rep3 for any table size; O(r c) work.
  * @example
  *   const r = chiSquaredTest(crosstab(outcome, arm));
@@ -156,26 +156,19 @@ export function chiSquaredTest(table: SecretInt, opts: { correct?: boolean } = {
   const Ri = rowTot.gather(Uint32Array.from({ length: R * C }, (_, q) => Math.floor(q / C)));
   const Cj = colTot.gather(Uint32Array.from({ length: R * C }, (_, q) => q % C));
   const nT = total.tile(R * C);
+  // E = R C / n (relative error 2^-24), then u = (O - E) / sqrt(E): no product of three counts.
   const RC = Ri.mul(Cj, 0);
-  // Delta = O n - R C = n (O - E), exact.
-  let delta = O.mul(nT, 0).sub(RC);
+  const E = RC.divide(nT, { qBits: Math.max(1, O.intBits + log2ceil(R * C)), frac: 24 });
+  let diff = O.rescale(24).sub(E);
   const correct = opts.correct ?? true;
-  let half = false;
   if (correct && R === 2 && C === 2) {
-    // (|O - E| - 1/2)^+ n = (|Delta| - n/2)^+, kept integral as (2 |Delta| - n)^+ / 2.
-    const neg = delta.ltz();
-    const abs = neg.select(delta.neg(), delta);
-    delta = abs.scaleInt([2n]).sub(nT).relu();
-    half = true;
+    // Yates: (|O - E| - 1/2)^+.
+    const abs = diff.ltz().select(diff.neg(), diff);
+    diff = abs.addPublic([-0.5]).relu();
   }
-  // sqrt(n R C) with as many fractional bits as fit (many for small tables, where it matters).
-  const nrcInt = RC.mul(nT, 0);
-  const nrc = nrcInt.rescale(Math.max(2, Math.min(16, 62 - nrcInt.bound)));
-  const root = nrc.sqrt();
   // |u| <= sqrt(X^2) <= sqrt(n (min(r, c) - 1)).
   const qU = Math.ceil((total.bound + log2ceil(Math.min(R, C))) / 2) + 1;
-  let u = delta.divide(root, { qBits: qU, frac: 16, saturate: true });
-  if (half) u = u.make(u.sh, u.frac + 1, u.bound); // u / 2, exactly
+  const u = diff.divide(E.relu().sqrt(), { qBits: qU, frac: 16, saturate: true });
   const statistic = u.mul(u, 16).sum();
   // df from the nonzero margins: [total > 0] = [-total < 0].
   const nonzero = Fx.concat([rowTot, colTot]).neg().ltz();
