@@ -94,6 +94,28 @@ describe('entente study', () => {
     expect(await readFile(join(dir, 'report-ok', 'report.md'), 'utf8')).toMatch(/^# CLI test/);
   });
 
+  it('runs every party in one process with --in-process, with the same answers', async () => {
+    const file = join(dir, 'inproc.yaml');
+    await writeFile(
+      file,
+      studyText(`  - { id: n, type: count, by: arm }
+  - { id: days, type: mean, column: recovery_days, by: arm }
+`),
+    );
+    const [tls, mem] = [join(dir, 'report-inproc-tls'), join(dir, 'report-inproc-mem')];
+    const a = await entente(['study', file, '--in-process', '--out', mem]);
+    const b = await entente(['study', file, '--out', tls]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(a.stderr).not.toMatch(/linking/);
+    const rows = async (d: string) =>
+      (
+        JSON.parse(await readFile(join(d, 'report.json'), 'utf8')) as {
+          analyses: { rows: unknown }[];
+        }
+      ).analyses.map((x) => x.rows);
+    expect(await rows(mem)).toEqual(await rows(tls));
+  });
+
   it('refuses a bad study file with file, line and field; nothing runs', async () => {
     const file = join(dir, 'bad.yaml');
     await writeFile(
