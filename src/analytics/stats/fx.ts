@@ -503,6 +503,11 @@ export class Fx {
       .withBound(q + this.frac + 2);
   }
 
+  /** A tighter bound from a proved magnitude |x| < 2^q (plus a bit for rounding), at this frac. */
+  withIntBits(q: number): Fx {
+    return this.withBound(q + this.frac + 2);
+  }
+
   /** The same shares with a tighter public bound that the caller has proved. */
   withBound(bound: number): Fx {
     return bound >= this.bound ? this : this.make(this.sh, this.frac, bound);

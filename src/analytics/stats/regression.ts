@@ -286,9 +286,14 @@ export function linearRegression(
   // sigma^2 = var_y (1 - R^2) (n - 1) / (n - p).
   const nm1 = c.n.sub(1).relu();
   const dfRes = c.n.sub(p).relu();
-  const rss = variances.slice(k).mul(oneMinusR2).mul(nm1, FS); // var_y (1 - R^2)(n - 1)
-  const qv = rss.intBits;
-  const sigma2 = rss.divide(dfRes, { qBits: qv, frac: Math.min(40, 60 - qv) });
+  // (n - 1) / (n - p) lies in [1, p] for n > p (0 for n <= p).
+  const ratio = nm1.divide(dfRes, { qBits: log2ceil(p) + 1, frac: 30 });
+  const varY = variances.slice(k);
+  const sigma2 = varY
+    .mul(oneMinusR2)
+    .withIntBits(varY.intBits)
+    .mul(ratio)
+    .withIntBits(varY.intBits + log2ceil(p));
   const sigma = sigma2.sqrt();
   // se(b_j) = sigma sqrt(Z_jj / (n - 1)) / sd_j.
   const zq = Zdiag.divide(nm1.tile(k), { qBits: QS + 6, frac: 40 })
