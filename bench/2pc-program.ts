@@ -100,7 +100,7 @@ export default async function twoPcBench(s: Session): Promise<TwoPcResult> {
 
   // ---- The integer API: 32-bit comparisons and multiplications.
   const cmpN = Number(env('ENTENTE_BENCH_2PC_COMPARE', '100000'));
-  const mulN = Number(env('ENTENTE_BENCH_2PC_MUL', '100000'));
+  const mulN = Number(env('ENTENTE_BENCH_2PC_MUL', '1000'));
   const vals = (n: number) =>
     Array.from({ length: n }, (_, i) => ((i * 2654435761) % 2 ** 31) - 2 ** 30);
   const x = s.input('p1', int(32), s.me === 'p1' ? vals(cmpN) : cmpN);

@@ -49,6 +49,11 @@ export const KAPPA = 128;
 const CHECK_PAD = 256;
 /** Largest batch (OTs) handled in one pass; bigger requests are split. */
 export const MAX_BATCH = 1 << 20;
+/**
+ * Unchecked batches flow one way (receiver to sender); every WINDOW batches
+ * the receiver waits for the sender to catch up, bounding what is queued.
+ */
+const WINDOW = 4;
 
 const LABELS = {
   sid: 'entente/ot/kos/base/v1',
@@ -242,6 +247,7 @@ export class OtExtension {
     for (let off = 0; off < n; off += MAX_BATCH) {
       const k = Math.min(MAX_BATCH, n - off);
       const b = await this.#extend(k, choices?.subarray(off, off + k));
+      await this.#pace(off, n);
       if (b.q) sOut!.set(bytes(b.q.subarray(0, 4 * k)), 16 * off);
       if (b.t) {
         rOut!.set(bytes(b.t.subarray(0, 4 * k)), 16 * off);
@@ -320,6 +326,7 @@ export class OtExtension {
       const k = Math.min(MAX_BATCH, n - off);
       const tweak = this.#used;
       const b = await this.#extend(k, choices?.subarray(off, off + k));
+      if (kind === 'random') await this.#pace(off, n);
       const op = `ot.${kind}.payload`;
       if (b.q) {
         const q = b.q;
@@ -439,6 +446,19 @@ export class OtExtension {
     accView.set(acc);
     k.horner(tableOff, rows.byteOffset, m, tableOff + 65536);
     acc.set(accView);
+  }
+
+  /** After every WINDOW one-way batches (not the last), the sender acknowledges. */
+  async #pace(off: number, n: number): Promise<void> {
+    const batch = off / MAX_BATCH + 1;
+    if (this.check || batch % WINDOW !== 0 || off + MAX_BATCH >= n) return;
+    const send = none(this.party.n);
+    if (this.party.index === this.sender) send[this.receiver] = new Uint8Array(0);
+    await this.party.exchange({
+      op: 'ot.pace',
+      send,
+      recvFrom: this.party.index === this.receiver ? [this.sender] : [],
+    });
   }
 
   #checkCount(n: number, choices: Uint8Array | undefined): void {

@@ -181,6 +181,41 @@ describe('yao suite (two-party garbled circuits)', () => {
     }
   });
 
+  it('a large circuit streams its tables under flow control (AES x 320: 65 MB in 9 messages, one acknowledgement)', async () => {
+    const aes = parseBristol(readFileSync('../shared/data/bristol-circuits/aes_128.txt', 'utf8'));
+    const n = 320;
+    const key = Buffer.alloc(16, 7);
+    const keyBits = new Uint8Array(128 * n);
+    const ptBits = new Uint8Array(128 * n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < 128; j++) {
+        keyBits[j * n + i] = (key[15 - (j >> 3)]! >> (j & 7)) & 1;
+        ptBits[j * n + i] = j === (i & 127) ? 1 : 0;
+      }
+    const [, out] = await yao(async (s) => {
+      const y = s.suite as YaoSuite;
+      const me = s.party.index;
+      const before = s.stats().rounds;
+      const bits = await y.runCircuit(
+        aes,
+        n,
+        [GARBLER, EVALUATOR],
+        [me === GARBLER ? keyBits : undefined, me === EVALUATOR ? ptBits : undefined],
+        [EVALUATOR],
+      );
+      return { bits, rounds: s.stats().rounds - before };
+    });
+    // Input OT, 8 chunks of 8 MiB of tables and a last message with the decoding bits, 1 acknowledgement.
+    expect(out.rounds).toBe(1 + 9 + 1);
+    for (const i of [0, 1, 200, 319]) {
+      const pt = Buffer.alloc(16);
+      pt[15 - ((i & 127) >> 3)] = 1 << (i & 7);
+      const ct = Buffer.alloc(16);
+      for (let j = 0; j < 128; j++) ct[15 - (j >> 3)]! |= out.bits![j * n + i]! << (j & 7);
+      expect(ct).toEqual(createCipheriv('aes-128-ecb', key, null).setAutoPadding(false).update(pt));
+    }
+  });
+
   it('fixed-point arithmetic and functions, and shuffling, work unchanged', async () => {
     const [res] = await yao(async (s) => {
       const x = s.input('alice', fixed(), s.me === 'alice' ? [1.5, -2.25] : 2);

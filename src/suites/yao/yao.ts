@@ -97,11 +97,18 @@ const MODEL: ThreatModel = {
 
 /** Bytes per message of the garbler's stream (tables are sent as they are made). */
 const STREAM_BYTES = 4 << 20;
+/**
+ * Flow control: after every WINDOW messages the garbler waits until the
+ * evaluator has started on the last of them, so at most about 2 WINDOW
+ * messages (64 MiB) are ever queued however large the circuit.
+ */
+const WINDOW = 8;
 
 /** The garbler's outgoing stream: parts are never split across messages. */
 class StreamOut {
   #parts: Uint32Array[] = [];
   #words = 0;
+  #sent = 0;
   constructor(readonly party: Party) {}
   async push(w: Uint32Array): Promise<void> {
     if (w.length === 0) return;
@@ -121,6 +128,12 @@ class StreamOut {
     this.#words = 0;
     const send: Array<Uint8Array | undefined> = [undefined, msg];
     await this.party.exchange({ op: 'yao.garbled', send, recvFrom: [] });
+    if (++this.#sent % WINDOW === 0)
+      await this.party.exchange({
+        op: 'yao.ack',
+        send: [undefined, undefined],
+        recvFrom: [EVALUATOR],
+      });
   }
 }
 
@@ -128,6 +141,7 @@ class StreamOut {
 class StreamIn {
   #msg: Uint32Array = new Uint32Array(0);
   #off = 0;
+  #received = 0;
   constructor(readonly party: Party) {}
   async take(words: number): Promise<Uint32Array> {
     if (words === 0) return new Uint32Array(0);
@@ -144,6 +158,12 @@ class StreamIn {
           ? new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2)
           : new Uint32Array(b.slice().buffer);
       this.#off = 0;
+      if (++this.#received % WINDOW === 0)
+        await this.party.exchange({
+          op: 'yao.ack',
+          send: [new Uint8Array(0), undefined],
+          recvFrom: [],
+        });
     }
     if (this.#off + words > this.#msg.length)
       throw this.#bad(`a part of ${words} words past the message end`);
