@@ -300,6 +300,17 @@ async function processes(
     );
     console.error(`linking ${ids.length} processes over TLS 1.3 on 127.0.0.1 (keys in ${dir})`);
     const entry = process.argv[1]!;
+    // A step that runs long (a model fit over every record) shows that it is still going.
+    let lastProgress: { text: string; at: number } | undefined;
+    const ticker = setInterval(() => {
+      if (!lastProgress) return;
+      const s = (performance.now() - lastProgress.at) / 1000;
+      if (s >= 5)
+        process.stderr.write(
+          `    ... ${lastProgress.text.replace(/^analysis \d+\/\d+: /, '')}: ${s.toFixed(0)} s\n`,
+        );
+    }, 5_000);
+    ticker.unref();
     const exits = ids.map(
       (id, i) =>
         new Promise<{ id: string; code: number | null; signal: string | null }>((done) => {
@@ -336,7 +347,10 @@ async function processes(
             for (const l of lines) {
               // Progress once (from the first party); everything else from everyone.
               if (l.startsWith('progress: ')) {
-                if (i === 0) process.stderr.write(`  ${l.slice(10)}\n`);
+                if (i === 0) {
+                  process.stderr.write(`  ${l.slice(10)}\n`);
+                  lastProgress = { text: l.slice(10).trim(), at: performance.now() };
+                }
               } else if (!ROUTINE.test(l)) process.stderr.write(`[${id}] ${l}\n`);
             }
           });
@@ -364,6 +378,7 @@ async function processes(
     ]);
     clearTimeout(timer);
     clearTimeout(grace);
+    clearInterval(ticker);
     if (timedOut) {
       stopAll();
       await Promise.all(exits);
