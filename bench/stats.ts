@@ -125,7 +125,7 @@ await time('chi-squared 2x2', (_s, c) =>
 await time('linear regression', (_s, c) =>
   st.linearRegression(c.days, [c.age, c.arm.toInt(2)]).coefficients.reveal(),
 );
-await time('logistic (newton, 6)', (_s, c) =>
+await time('logistic (newton x6)', (_s, c) =>
   st
     .logisticRegression(c.outcome, [c.age, c.arm], {
       ranges: [
