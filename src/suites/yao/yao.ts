@@ -118,11 +118,16 @@ class StreamOut {
   }
   async end(): Promise<void> {
     if (this.#words === 0) return;
-    const msg = new Uint8Array(4 * this.#words);
-    let off = 0;
-    for (const p of this.#parts) {
-      msg.set(new Uint8Array(p.buffer, p.byteOffset, 4 * p.length), off);
-      off += 4 * p.length;
+    // One part (a chunk of tables) goes out as it is; several are joined.
+    const first = this.#parts[0]!;
+    let msg = new Uint8Array(first.buffer, first.byteOffset, 4 * first.length);
+    if (this.#parts.length > 1) {
+      msg = new Uint8Array(4 * this.#words);
+      let off = 0;
+      for (const p of this.#parts) {
+        msg.set(new Uint8Array(p.buffer, p.byteOffset, 4 * p.length), off);
+        off += 4 * p.length;
+      }
     }
     this.#parts = [];
     this.#words = 0;
