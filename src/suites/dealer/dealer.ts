@@ -14,6 +14,8 @@ import * as ring from '../../arith/ring64.js';
 import { Prg, randomSeed } from '../../random/prg.js';
 import { ProtocolAbort } from '../../runtime/errors.js';
 import type { Party } from '../../runtime/party.js';
+import * as z from '../spdz2k/z2k.js';
+import type { Limbs } from '../spdz2k/z2k.js';
 
 /** The refusal message, in one place. */
 export const INSECURE_DEALER_REFUSED =
@@ -120,5 +122,86 @@ export class InsecureSemi2kDealer {
       arith: additiveShare(this.prg, words, this.n, this.me),
       bool: xorShareBytes(this.prg, bits, this.n, this.me),
     };
+  }
+}
+
+/** Splits L-limb elements into n additive shares mod 2^(64 L); returns party `me`'s. */
+export function limbShare(
+  prg: Prg,
+  total: BigUint64Array,
+  L: Limbs,
+  n: number,
+  me: number,
+): BigUint64Array {
+  const last = total.slice();
+  let mine: BigUint64Array | undefined;
+  for (let j = 0; j < n - 1; j++) {
+    const s = prg.words(total.length);
+    z.sub(L, last, s, last);
+    if (j === me) mine = s;
+  }
+  return mine ?? last;
+}
+
+/**
+ * Material for the spdz2k suite from the common PRG (INSECURE): every party
+ * can compute every key share, value and MAC. Values live in Z_2^128 with
+ * MACs alpha x mod 2^128.
+ */
+export class InsecureSpdz2kDealer {
+  /** Every party's MAC key share (64 bits each), and their sum. */
+  readonly alphas: BigUint64Array;
+  readonly alpha: BigUint64Array;
+
+  constructor(
+    readonly prg: Prg,
+    readonly n: number,
+    readonly me: number,
+  ) {
+    this.alphas = prg.words(n);
+    this.alpha = new BigUint64Array(2);
+    for (const a of this.alphas) z.add(2, this.alpha, z.lift(2, BigUint64Array.of(a)), this.alpha);
+  }
+
+  /** Shares of values v (2 limbs each) and of their MACs. */
+  #auth(v: BigUint64Array): { x: BigUint64Array; m: BigUint64Array } {
+    const count = v.length / 2;
+    const al = new BigUint64Array(2 * count);
+    for (let i = 0; i < count; i++) al.set(this.alpha, 2 * i);
+    const mac = z.mul(2, v, al);
+    return {
+      x: limbShare(this.prg, v, 2, this.n, this.me),
+      m: limbShare(this.prg, mac, 2, this.n, this.me),
+    };
+  }
+
+  triples(N: number): Record<string, BigUint64Array> {
+    const a = this.prg.words(2 * N);
+    const b = this.prg.words(2 * N);
+    const c = z.mul(2, a, b);
+    const A = this.#auth(a);
+    const B = this.#auth(b);
+    const C = this.#auth(c);
+    return { a: A.x, b: B.x, c: C.x, ma: A.m, mb: B.m, mc: C.m };
+  }
+
+  rands(N: number): Record<string, BigUint64Array> {
+    const r = this.#auth(this.prg.words(2 * N));
+    return { x: r.x, m: r.m };
+  }
+
+  /** Input masks of `owner`: `r` holds the values at the owner, zeros elsewhere. */
+  inputs(owner: number, N: number): Record<string, BigUint64Array> {
+    const v = this.prg.words(2 * N);
+    const r = this.#auth(v);
+    return { x: r.x, m: r.m, r: this.me === owner ? v : new BigUint64Array(2 * N) };
+  }
+
+  bits(N: number): Record<string, BigUint64Array> {
+    const raw = this.prg.bytes(N);
+    const v = new BigUint64Array(2 * N);
+    for (let i = 0; i < N; i++) v[2 * i] = BigInt(raw[i]! & 1);
+    const r = this.#auth(v);
+    return { x: r.x, m: r.m };
   }
 }

@@ -238,6 +238,22 @@ export class MaterialStore {
     return concatBatches(layout, [have, sliceBatch(layout, fresh, 0, missing)]);
   }
 
+  /**
+   * Removes n items that must already be in the pool (for synchronous callers).
+   * @throws {PreprocessingError} ('exhausted') when fewer are left.
+   */
+  takeSync(kind: string, n: number): Batch {
+    const pool = this.#pool(kind);
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`${this.suite}: bad count ${n}`);
+    if (pool.available < n)
+      throw new PreprocessingError(
+        'exhausted',
+        `${this.suite}: needed ${n} ${kind} items at once, ${pool.available} preprocessed`,
+      );
+    this.consumed[kind] = this.consumed[kind]! + n;
+    return pool.take(n);
+  }
+
   /** What is left, by kind. */
   remaining(): Counts {
     const out: Counts = {};
