@@ -13,6 +13,10 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   core: runCore,
   net: runNet,
   study: runStudyBench,
+  // bench/stats.ts is a script: it reads its own options (--rows, --suite, --only) from argv.
+  stats: async () => {
+    await import('./stats.js');
+  },
 };
 
 const [name, ...rest] = process.argv.slice(2);
