@@ -336,6 +336,39 @@ export class SecretTable {
     });
   }
 
+  /**
+   * A secure sum of local aggregates: each party computes `length` numbers
+   * from its own table (for example its record counts per cell), in the clear
+   * and locally, and inputs them as secrets; the result is their sum over the
+   * parties. No party learns another's numbers. A party without data
+   * contributes zeros. `bits` bounds each party's numbers (signed).
+   * @example
+   *   const perArm = t.aggregate('n-by-arm', 2, 32, (own) => countByArm(own));
+   * @throws {RangeError} when a party's numbers do not fit in `bits` (at that party).
+   */
+  aggregate(
+    key: string,
+    length: number,
+    bits: number,
+    local: (own: Table) => ArrayLike<number>,
+  ): SecretInt {
+    const s = this.session;
+    return this.memo(`agg:${key}`, () => {
+      const parts = s.parties.map((p) => {
+        if (p !== s.me) return s.input(p, int(bits), length);
+        const v = this.own ? local(this.own) : new Float64Array(length);
+        if (v.length !== length)
+          throw new RangeError(
+            `aggregate ${key}: expected ${length} numbers, computed ${v.length}`,
+          );
+        return s.input(p, int(bits), v);
+      });
+      let acc = parts[0]!;
+      for (const x of parts.slice(1)) acc = acc.add(x);
+      return acc;
+    });
+  }
+
   /** Whether the column may have missing values (public, from the schema). */
   mayBeMissing(name: string): boolean {
     return this.column(name).missing === 'allow';

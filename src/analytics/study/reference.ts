@@ -63,7 +63,11 @@ function meets(t: Table, w: Condition, i: number): boolean {
   }
 }
 
-/** Records an analysis uses: its conditions, and no missing value in the columns it reads. */
+/**
+ * Records an analysis uses: its conditions, and no missing value in the
+ * columns it reads. Also how an owner selects its own records for a local
+ * aggregate (grouped.ts), in the clear on its own table.
+ */
 export function referenceMask(t: Table, a: Analysis): Uint8Array {
   const cols = AnalysisContext.columnsOf(a).map((c) => t.columns.get(c)!.missing);
   const out = new Uint8Array(t.rows);

@@ -35,6 +35,7 @@ import type {
   TTestAnalysis,
 } from './spec.js';
 import { defaultTimes } from './spec.js';
+import { groupedLogistic, MAX_CELLS, predictorCells, type PredictorCells } from './grouped.js';
 
 /** A numeric column for the library: decimals as fixed point, the rest as exact integers. */
 function numeric(ctx: AnalysisContext, name: string): SecretInt | SecretFixed {
@@ -552,8 +553,127 @@ function smallestGroup(
   return counts.min();
 }
 
+/**
+ * Logistic regression on per-cell counts (grouped.ts) when every predictor
+ * takes few values and Newton's method is asked for; undefined otherwise.
+ */
+async function groupedLogisticAnalysis(
+  ctx: AnalysisContext,
+  r: RegressionAnalysis,
+): Promise<AnalysisBody | undefined> {
+  if (r.learningRate !== undefined) return undefined;
+  const cells = r.predictors.map((name) => predictorCells(ctx.table.column(name)));
+  if (cells.some((c) => c === undefined)) return undefined;
+  const cs = cells as PredictorCells[];
+  const C = cs.reduce((x, c) => x * c.size, 1);
+  if (C > MAX_CELLS) return undefined;
+  const iterations = r.iterations ?? 8;
+  ctx.progress(
+    `  logistic regression on ${C} cells of ${r.predictors.join(' x ')}: ${iterations} Newton iterations`,
+  );
+  // Each owner counts its own records per cell (its `where` and complete cases, locally).
+  const counts = ctx.table.aggregate(`cells:${r.id}`, 2 * C, 34, (own) => {
+    const mask = referenceMask(own, r);
+    const y = own.columns.get(r.outcome)!.values;
+    const xs = r.predictors.map((name) => own.columns.get(name)!.values);
+    const out = new Float64Array(2 * C);
+    for (let i = 0; i < own.rows; i++) {
+      if (!mask[i]) continue;
+      let q = 0;
+      cs.forEach((c, j) => (q = q * c.size + c.index(xs[j]![i]!)));
+      out[q]!++;
+      if (y[i]) out[C + q]!++;
+    }
+    return out;
+  });
+  const n = counts.slice(0, C);
+  const succ = counts.slice(C, 2 * C);
+  const model = groupedLogistic(ctx.s, cs, n, succ, ctx.table.rows, iterations);
+  // Both outcomes and every level of a categorical or boolean predictor need k records:
+  // sums of cell counts with public 0/1 weights (no communication), then one tournament.
+  const levelMasks: number[][] = [];
+  cs.forEach((c, j) => {
+    if (ctx.table.column(c.name).type === 'integer') return;
+    for (let v = 0; v < c.size; v++)
+      levelMasks.push(
+        Array.from({ length: C }, (_, q) => {
+          let rest = q;
+          for (let t = cs.length - 1; t > j; t--) rest = Math.floor(rest / cs[t]!.size);
+          return rest % c.size === v ? 1 : 0;
+        }),
+      );
+  });
+  const fails = n.sub(succ);
+  const support = ctx.s
+    .concat([
+      succ.sum().reshape([1]),
+      fails.sum().reshape([1]),
+      ...levelMasks.map((m) => n.mul(m).sum().reshape([1])),
+    ])
+    .min();
+  const [rc, rse, rl, rn] = await releaseGuarded(
+    ctx.s,
+    [
+      { value: model.coefficients, support },
+      { value: model.standardErrors, support },
+      { value: model.loss, support },
+      { value: model.n, support },
+    ],
+    ctx.k,
+  );
+  const suppressed = rc!.suppressed[0]!;
+  const rows: ResultRow[] = [
+    { statistic: 'n', group: 'all', value: rn!.values[0] ?? null, suppressed, precision: 'exact' },
+  ];
+  ['(intercept)', ...cs.flatMap((c) => c.terms)].forEach((term, j) => {
+    const b = rc!.values[j] ?? null;
+    const se = rse!.values[j] ?? null;
+    const z = b !== null && se !== null && se > 0 ? b / se : null;
+    rows.push(
+      {
+        statistic: 'coefficient',
+        group: term,
+        value: b,
+        suppressed,
+        precision: 'about 1e-3 relative of the maximum-likelihood estimate',
+      },
+      {
+        statistic: 'standard error',
+        group: term,
+        value: se,
+        suppressed,
+        precision: 'inverse Hessian at the last iterate',
+      },
+      {
+        statistic: 'p-value',
+        group: term,
+        value: z === null ? null : 2 * normalCdf(-Math.abs(z)),
+        suppressed,
+        precision: 'Wald test, computed in the clear',
+      },
+    );
+  });
+  rows.push({
+    statistic: 'loss',
+    group: 'mean negative log-likelihood',
+    value: rl!.values[0] ?? null,
+    suppressed,
+    precision: 'sigmoid, exp and log in fixed point',
+  });
+  return {
+    rows,
+    notes: [
+      ...notes(ctx, r, `Newton (IRLS), ${iterations} iterations, as R's glm(family = binomial)`),
+      `fitted on the counts of ${C} cells (${r.predictors.join(' x ')}): each hospital counts its own records per cell and inputs the counts as secrets; the likelihood, and so the estimate, is that of the records`,
+      'released only when both outcomes and every level of a categorical predictor have at least k records',
+    ],
+  };
+}
+
 async function logistic(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const r = a as RegressionAnalysis;
+  const grouped = await groupedLogisticAnalysis(ctx, r);
+  if (grouped) return grouped;
   const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
   const y = ctx.table.bool(r.outcome);
   const d = design(ctx, r.predictors);
