@@ -105,6 +105,20 @@ describe('SecretTable', () => {
     expect(out.daysNe).toEqual([false, false, true]);
   });
 
+  it('adds local aggregates across parties (a party without rows adds zeros)', async () => {
+    const out = await run({ suite: 'rep3', parties: 3 }, async (s) => {
+      const t = await SecretTable.input(s, schema, tables.get(s.me));
+      // Each owner counts its own records per arm level, in the clear, on its own table.
+      const perLevel = t.aggregate('n-by-arm', 3, 33, (own) => {
+        const out = new Float64Array(3);
+        for (const v of own.columns.get('arm')!.values) out[v]!++;
+        return out;
+      });
+      return perLevel.revealNumbers();
+    });
+    expect(out).toEqual([1, 1, 1]);
+  });
+
   it('refuses unknown columns and the wrong kind of column', async () => {
     await run({ suite: 'plaintext', parties: 3 }, async (s) => {
       const t = await SecretTable.input(s, schema, tables.get(s.me));
