@@ -54,6 +54,28 @@ describe('base OT (Masny-Rindal over ristretto255)', () => {
     await expect(baseOT(p0!, 0, 5, 1, SID)).rejects.toThrow(/receiver 5/);
   });
 
+  it('rejects a pair whose sum with the hash is the identity (a receiver fixing its own key)', async () => {
+    const { ristretto255, ristretto255_hasher } = await import('@noble/curves/ed25519.js');
+    const ps = localParties(2, nodeCryptoProvider);
+    const run = runParties(ps, async (p) => {
+      if (p.index === 1) {
+        // r_1 arbitrary, r_0 = -H_G(sid, 0, r_1): then M_0 = r_0 + H_G(r_1) is the identity.
+        const r1 = ristretto255.Point.BASE.multiply(5n).toBytes();
+        const lenSid = Uint8Array.of(0, 0, 0, SID.length);
+        const msg = new Uint8Array([...lenSid, ...SID, 0, 0, 0, 0, ...r1]);
+        const h = ristretto255_hasher.hashToCurve(msg, { DST: 'entente/ot/mr19/hash-to-group/v1' });
+        const pair = new Uint8Array(64);
+        pair.set(h.negate().toBytes(), 0);
+        pair.set(r1, 32);
+        await p.exchange({ op: 'ot.base.pairs', send: [pair, undefined], recvFrom: [] });
+        await p.exchange({ op: 'ot.base.key', send: [undefined, undefined], recvFrom: [0] });
+        return undefined;
+      }
+      return baseOT(p, 0, 1, 1, SID);
+    });
+    await expect(run).rejects.toThrow(/degenerate pair/);
+  });
+
   it('rejects a receiver message that is not made of group elements', async () => {
     const ps = localParties(2, nodeCryptoProvider);
     const run = runParties(ps, async (p) => {

@@ -203,6 +203,14 @@ export async function baseOT(
       const r1 = decodePoint(r1b, receiver, party, `r_1 of OT ${i}`);
       const M0 = r0.add(hashToGroup(sid, i, r1b));
       const M1 = r1.add(hashToGroup(sid, i, r0b));
+      // Only a receiver that solved for r_j = -H_G(r_{1-j}) gets the identity here.
+      if (M0.is0() || M1.is0())
+        throw new ProtocolAbort(
+          'malformed',
+          receiver,
+          party.ids[receiver],
+          `base OT: degenerate pair in OT ${i}`,
+        );
       k0.set(kdf(sid, i, 0, aBytes, M0.multiply(a)), 16 * i);
       k1.set(kdf(sid, i, 1, aBytes, M1.multiply(a)), 16 * i);
     }

@@ -231,6 +231,30 @@ describe('yao suite (two-party garbled circuits)', () => {
     expect(res.shuffled).toEqual([1n, 2n, 3n, 4n]);
   });
 
+  it('a truncated garbled stream aborts the evaluator, naming the garbler', async () => {
+    const run = runLocal(
+      async (s) => {
+        if (s.me === 'alice') {
+          const ex = s.party.exchange.bind(s.party);
+          s.party.exchange = (req) =>
+            req.op === 'yao.garbled'
+              ? ex({ ...req, send: [undefined, req.send[1]!.subarray(0, 40)] })
+              : ex(req);
+        }
+        const x = s.input('alice', int(8), s.me === 'alice' ? [3, 4] : 2);
+        const y = s.input('bob', int(8), s.me === 'bob' ? [5, 1] : 2);
+        return x.mul(y).reveal();
+      },
+      {
+        suite: 'yao',
+        parties: ['alice', 'bob'],
+        crypto: nodeCryptoProvider,
+        roundTimeoutMs: 5_000,
+      },
+    );
+    await expect(run).rejects.toThrow(/malformed \(peer alice\): yao.garbled/);
+  });
+
   it('needs exactly two parties', async () => {
     await expect(
       runLocal(async () => 0, { suite: 'yao', parties: 3, crypto: nodeCryptoProvider }),
