@@ -25,7 +25,12 @@
  * general product, soundness 2^-(128 - log2 m) per batch); the receiver sends
  * x = sum_i r_i chi^(m - i) and t = h(t_i), and the sender checks
  * h(q_i) = t xor x Delta. 256 extra random OTs per batch (> kappa + s) mask x
- * and t, and are discarded.
+ * and t, and are discarded. Caveat for reviewers: KOS state the check with
+ * independent chi_i, and Roy, "SoftSpokenOT", CRYPTO 2022 (section 5), which
+ * repairs the KOS proof, phrases it for a universal hash; the polynomial
+ * hash is such a hash with the soundness above, but this instantiation has
+ * not been checked against that proof line by line. Independent chi_i from a
+ * PRG (one general GF(2^128) product per row) is the conservative switch.
  *
  * Messages per batch (checked): receiver -> sender: the matrix u and a
  * commitment to the receiver's coin; sender -> receiver: the sender's coin;
