@@ -2,6 +2,7 @@
 import { plaintextSuite } from './plaintext/plaintext.js';
 import { rep3Suite } from './rep3/rep3.js';
 import { semi2kSuite } from './semi2k/semi2k.js';
+import { spdz2kSuite } from './spdz2k/spdz2k.js';
 import { shamirSuite } from './shamir/shamir.js';
 import type { SuiteFactory } from './suite.js';
 import { yaoSuite } from './yao/yao.js';
@@ -11,6 +12,7 @@ export const SUITES: Readonly<Record<string, SuiteFactory>> = {
   rep3: rep3Suite,
   semi2k: semi2kSuite,
   shamir: shamirSuite,
+  spdz2k: spdz2kSuite,
   yao: yaoSuite,
 };
 

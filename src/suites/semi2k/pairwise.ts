@@ -121,19 +121,26 @@ export class Pairwise {
 export class OtMesh {
   readonly party: Party;
   readonly check: boolean;
+  /** One instance per ordered pair (both directions), instead of per unordered pair. */
+  readonly ordered: boolean;
   #ots: Map<string, OtExtension> | undefined;
   #creating: Promise<Map<string, OtExtension>> | undefined;
 
-  constructor(party: Party, check: boolean) {
+  constructor(party: Party, check: boolean, ordered = false) {
     this.party = party;
     this.check = check;
+    this.ordered = ordered;
   }
 
-  /** All pairs (sender, receiver) with sender < receiver, in the one order every party uses. */
+  /**
+   * The pairs (sender, receiver), in the one order every party uses: sender <
+   * receiver, or every ordered pair when `ordered`.
+   */
   get pairs(): Array<readonly [number, number]> {
     const out: Array<readonly [number, number]> = [];
     for (let s = 0; s < this.party.n; s++)
-      for (let r = s + 1; r < this.party.n; r++) out.push([s, r] as const);
+      for (let r = 0; r < this.party.n; r++)
+        if (r > s || (this.ordered && r !== s)) out.push([s, r] as const);
     return out;
   }
 

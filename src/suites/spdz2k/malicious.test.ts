@@ -11,6 +11,7 @@ import { localParties } from '../../primitives/testing.js';
 import type { ExchangeRequest, Party } from '../../runtime/party.js';
 import type { Batch } from '../semi2k/material.js';
 import { Spdz2kAbort } from './mac.js';
+import { TAU } from './prep.js';
 import { Spdz2kShares, Spdz2kSuite, type Spdz2kOptions } from './spdz2k.js';
 
 type Phase = 'output' | 'mul' | 'compare';
@@ -198,4 +199,107 @@ describe('spdz2k malicious security (online phase)', () => {
       expect(() => assertCaught(out), a.name).toThrow(/did not abort/);
     }
   });
+});
+
+/** Applies `f` to the words of the first message named `op` that the party sends (to each peer). */
+function tamperWords(p: Party, op: string, f: (w: BigUint64Array) => void): void {
+  const ex = p.exchange.bind(p);
+  let done = false;
+  p.exchange = (req: ExchangeRequest) => {
+    if (req.op !== op || done) return ex(req);
+    done = true;
+    const send = req.send.map((b) => {
+      if (!b) return b;
+      const w = new BigUint64Array(b.slice().buffer);
+      f(w);
+      return new Uint8Array(w.buffer);
+    });
+    return ex({ ...req, send });
+  };
+}
+
+/**
+ * Deviations in preprocessing. Flipping one OT correction or one COPE block
+ * would only be caught when the victim's secret bit is 1 (that is the
+ * selective failure the protocol tolerates and hashes away); these add the
+ * same error to every block of item 0, which is caught whatever the bits.
+ */
+const PREP_TAMPER: Record<string, (w: BigUint64Array) => void> = {
+  // Corrections of triple 0: 128-bit words at OT index l (2 words each), l < TAU.
+  'spdz2k.triple.corr': (w) => {
+    for (let l = 0; l < TAU; l++) w[2 * l] = w[2 * l]! + 1n;
+  },
+  // COPE: 64 blocks (one per key bit) of 3-limb values; element 0 of each.
+  'spdz2k.cope': (w) => {
+    const blk = w.length / 64;
+    for (let l = 0; l < 64; l++) w[l * blk] = w[l * blk]! + 1n;
+  },
+};
+
+/** Runs preprocessing only (`what` items), party n-1 tampering with its messages named `op`. */
+async function prepAttack(op: string | undefined, what: string, n: number, opts: Spdz2kOptions) {
+  const parties = localParties(n, nodeCryptoProvider, 60_000);
+  const bad = n - 1;
+  return Promise.all(
+    parties.map(async (p): Promise<Outcome> => {
+      const outputs: unknown[] = [];
+      const s = new Spdz2kSuite(p, opts);
+      try {
+        await s.setup();
+        if (p.index === bad && op) {
+          const f = PREP_TAMPER[op];
+          if (f) tamperWords(p, op, f);
+          else tamperSend(p, op);
+        }
+        const b = await s.take(what, 8);
+        outputs.push(b.count);
+        return { outputs, error: undefined };
+      } catch (e) {
+        return { outputs, error: e };
+      }
+    }),
+  );
+}
+
+describe('spdz2k malicious security (OT preprocessing)', () => {
+  const CASES: Array<[string, string, string, RegExp]> = [
+    [
+      'a wrong OT correction (a triple that is not a product)',
+      'spdz2k.triple.corr',
+      'triple',
+      /sacrifice/,
+    ],
+    ['a wrong authentication message (MAC of another value)', 'spdz2k.cope', 'triple', /mac-check/],
+    [
+      'a wrong opened value in the sacrifice',
+      'spdz2k.sacrifice.rho',
+      'triple',
+      /mac-check|sacrifice/,
+    ],
+    ['a wrong opened combination of random values', 'spdz2k.prep.combine', 'rand', /mac-check/],
+    ['a wrong authentication of an input mask', 'spdz2k.cope', 'input1', /mac-check/],
+  ];
+  for (const [name, op, what, reason] of CASES) {
+    it(`n=2: ${name}: every honest party aborts before the material is used`, async () => {
+      const out = await prepAttack(op, what, 2, {});
+      assertCaught(out);
+      expect(String(out[0]!.error)).toMatch(reason);
+    }, 60_000);
+  }
+
+  it('n=3: a wrong OT correction is caught by the sacrifice at both honest parties', async () => {
+    const out = await prepAttack('spdz2k.triple.corr', 'triple', 3, {});
+    assertCaught(out);
+    for (const o of out.slice(0, 2)) expect(String(o.error)).toMatch(/sacrifice/);
+  }, 90_000);
+
+  it('positive control: with MAC checks skipped, a wrong authentication goes through', async () => {
+    const out = await prepAttack('spdz2k.cope', 'rand', 2, {
+      allowInsecure: true,
+      testOnlySkipMacCheck: true,
+    });
+    expect(() => assertCaught(out)).toThrow(/did not abort/);
+    const honest = await prepAttack(undefined, 'triple', 2, {});
+    for (const o of honest) expect(o.outputs).toEqual([8]);
+  }, 60_000);
 });

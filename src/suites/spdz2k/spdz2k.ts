@@ -150,6 +150,7 @@ export class Spdz2kSuite implements Suite<Spdz2kShares> {
   #mac: MacChecker | undefined;
   #genQueue: Promise<unknown> = Promise.resolve();
   #checkChain: Promise<void> = Promise.resolve();
+  #failure: Spdz2kAbort | undefined;
   #exports = 0;
 
   /** @throws {PreprocessingError} ('insecure-refused') for insecure options without allowInsecure. */
@@ -215,7 +216,13 @@ export class Spdz2kSuite implements Suite<Spdz2kShares> {
       };
     } else {
       const alpha = randomWords(party.crypto, 1)[0]!;
-      this.#source = new OtPreprocessing(party, alpha, this.#coins);
+      this.#source = new OtPreprocessing(
+        party,
+        alpha,
+        this.#coins,
+        tag,
+        this.opts.testOnlySkipMacCheck === true,
+      );
     }
     this.#mac = new MacChecker({
       party,
@@ -430,8 +437,15 @@ export class Spdz2kSuite implements Suite<Spdz2kShares> {
    */
   verify(): Promise<void> {
     const run = this.#checkChain.then(async () => {
-      const r = await this.randomShares(1);
-      await this.#checker.check(r.x, r.m);
+      // Fail closed: after one failed check, nothing is ever released again.
+      if (this.#failure) throw this.#failure;
+      try {
+        const r = await this.randomShares(1);
+        await this.#checker.check(r.x, r.m);
+      } catch (e) {
+        if (e instanceof Spdz2kAbort) this.#failure = e;
+        throw e;
+      }
     });
     this.#checkChain = run.catch(() => undefined);
     return run;

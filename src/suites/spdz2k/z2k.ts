@@ -125,9 +125,17 @@ export function mulWords(
     for (let i = 0, e = 0; i < a.length; i += 2, e++) {
       const y = w[e]!;
       const a0 = a[i]!;
-      const hi = BigInt.asUintN(64, mulhi(a0, y) + a[i + 1]! * y);
+      // mulhi(a0, y), inlined: a BigInt returned from a call is boxed.
+      const x0 = BigInt.asUintN(64, a0 & M32);
+      const x1 = BigInt.asUintN(64, a0 >> 32n);
+      const y0 = BigInt.asUintN(64, y & M32);
+      const y1 = BigInt.asUintN(64, y >> 32n);
+      const p01 = BigInt.asUintN(64, x0 * y1);
+      const p10 = BigInt.asUintN(64, x1 * y0);
+      const mid = BigInt.asUintN(64, ((x0 * y0) >> 32n) + (p01 & M32) + (p10 & M32));
+      const h = BigInt.asUintN(64, x1 * y1 + (p01 >> 32n) + (p10 >> 32n) + (mid >> 32n));
+      out[i + 1] = h + a[i + 1]! * y;
       out[i] = a0 * y;
-      out[i + 1] = hi;
     }
     return out;
   }
