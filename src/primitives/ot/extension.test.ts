@@ -205,6 +205,18 @@ describe('OT extension (IKNP + KOS check)', () => {
     ).rejects.toThrow(/expected 320 bytes/);
   });
 
+  it('concurrent calls on one instance run in call order and stay correct', async () => {
+    const [s, r] = await pair<OtSenderOutput[], OtReceiverOutput[]>(
+      (ot) => Promise.all([ot.random(3000), ot.random(70), ot.random(5000)]),
+      { check: false },
+    );
+    s.forEach((so, k) => {
+      const ro = r[k]!;
+      for (let i = 0; i < ro.choices.length; i++)
+        expect(block(ro.choices[i] ? so.m1 : so.m0, i)).toEqual(block(ro.m, i));
+    });
+  });
+
   it('refuses bad arguments', async () => {
     const [p0, p1] = localParties(2, nodeCryptoProvider);
     const [ot0, ot1] = await Promise.all([

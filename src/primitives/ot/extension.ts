@@ -244,7 +244,11 @@ export class OtExtension {
    * receiver's (0/1 per byte) or random when omitted. See the module comment
    * for what a cheating receiver can learn about Delta (KOS leakage).
    */
-  async correlatedRaw(n: number, choices?: Uint8Array): Promise<CotOutput> {
+  correlatedRaw(n: number, choices?: Uint8Array): Promise<CotOutput> {
+    return this.#serial(() => this.#correlatedRaw(n, choices));
+  }
+
+  async #correlatedRaw(n: number, choices: Uint8Array | undefined): Promise<CotOutput> {
     this.#checkCount(n, choices);
     const sOut = this.#s ? new Uint8Array(16 * n) : undefined;
     const rOut = this.#r ? new Uint8Array(16 * n) : undefined;
@@ -252,12 +256,12 @@ export class OtExtension {
     for (let off = 0; off < n; off += MAX_BATCH) {
       const k = Math.min(MAX_BATCH, n - off);
       const b = await this.#extend(k, choices?.subarray(off, off + k));
-      await this.#pace(off, n);
       if (b.q) sOut!.set(bytes(b.q.subarray(0, 4 * k)), 16 * off);
       if (b.t) {
         rOut!.set(bytes(b.t.subarray(0, 4 * k)), 16 * off);
         rChoices!.set(b.choices!, off);
       }
+      await this.#pace(off, n);
     }
     if (this.#s) return { role: 'sender', q: sOut!, delta: bytes(this.#s.delta).slice() };
     if (this.#r) return { role: 'receiver', choices: rChoices!, m: rOut! };
@@ -269,8 +273,8 @@ export class OtExtension {
    * one of its choice (given, or random when omitted). One batch of the
    * extension; no extra message.
    */
-  async random(n: number, choices?: Uint8Array): Promise<OtOutput> {
-    return this.#hashed(n, choices, 'random', undefined);
+  random(n: number, choices?: Uint8Array): Promise<OtOutput> {
+    return this.#serial(() => this.#hashed(n, choices, 'random', undefined));
   }
 
   /**
@@ -284,7 +288,7 @@ export class OtExtension {
       throw new RangeError(
         `ot.correlated: expected ${16 * n} bytes of correlations, got ${arg?.length ?? 'none'}`,
       );
-    return this.#hashed(
+    return this.#serialHashed(
       n,
       me === this.receiver ? arg : undefined,
       'correlated',
@@ -305,7 +309,7 @@ export class OtExtension {
       );
     if (me === this.receiver && (!arg || arg.length !== n))
       throw new RangeError(`ot.chosen: expected ${n} choices, got ${arg?.length ?? 'none'}`);
-    return this.#hashed(
+    return this.#serialHashed(
       n,
       me === this.receiver ? arg : undefined,
       'chosen',
@@ -314,6 +318,26 @@ export class OtExtension {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /**
+   * Calls on one instance run one after another, in call order (the same at
+   * both parties): a batch's rows live in the kernels' memory until hashed.
+   */
+  #serial<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(f);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+  #queue: Promise<unknown> = Promise.resolve();
+
+  #serialHashed(
+    n: number,
+    choices: Uint8Array | undefined,
+    kind: 'correlated' | 'chosen',
+    senderData: Uint8Array | undefined,
+  ): Promise<OtOutput> {
+    return this.#serial(() => this.#hashed(n, choices, kind, senderData));
+  }
 
   async #hashed(
     n: number,
@@ -331,7 +355,6 @@ export class OtExtension {
       const k = Math.min(MAX_BATCH, n - off);
       const tweak = this.#used;
       const b = await this.#extend(k, choices?.subarray(off, off + k));
-      if (kind === 'random') await this.#pace(off, n);
       const op = `ot.${kind}.payload`;
       if (b.q) {
         const q = b.q;
@@ -410,6 +433,7 @@ export class OtExtension {
       } else if (kind !== 'random') {
         await this.party.exchange({ op, send: none(this.party.n), recvFrom: [] });
       }
+      if (kind === 'random') await this.#pace(off, n);
     }
     if (m0) return { role: 'sender', m0, m1: m1! };
     if (mr) return { role: 'receiver', choices: cr!, m: mr };
