@@ -16,7 +16,9 @@ import { carryAnds, lessThanAnds } from './mixed.js';
 
 /** The primitive calls that consume material, with their arguments. */
 export type CostedOp =
-  | { op: 'mul' | 'dot' | 'randomBits' | 'input' | 'open'; n: number; owner?: number }
+  | { op: 'mul' | 'dot' | 'randomBits'; n: number }
+  | { op: 'input'; n: number; owner: number }
+  | { op: 'open'; n: number; to: readonly number[] }
   | { op: 'ltz' | 'eqz' | 'bits'; n: number; bound: number }
   | { op: 'trunc'; n: number; m: number; bound: number };
 
@@ -25,7 +27,8 @@ export type CostTable = (c: CostedOp, parties: number) => Counts;
 
 const words = (n: number) => Math.ceil(n / 64);
 
-function add(into: Counts, c: Counts): Counts {
+/** Adds counts into `into`. */
+export function addCounts(into: Counts, c: Counts): Counts {
   for (const [k, v] of Object.entries(c)) into[k] = (into[k] ?? 0) + v;
   return into;
 }
@@ -59,7 +62,7 @@ export const semi2kCost: CostTable = (c) => {
       if (c.m === 0) return {};
       if (c.bound >= 64) {
         const sign = semi2kCost({ op: 'ltz', n, bound: 64 }, 0);
-        return c.m >= 63 ? sign : add({ ...sign }, { daBit: 64 * n });
+        return c.m >= 63 ? sign : addCounts({ ...sign }, { daBit: 64 * n });
       }
       return c.m >= 63 ? {} : { daBit: 64 * n };
     }
@@ -95,7 +98,7 @@ export class CountingSuite implements Suite<ClearValues> {
     return this.#inner.compareCapacity;
   }
   #charge(c: CostedOp): void {
-    add(this.counts, this.#table(c, this.#inner.party.n));
+    addCounts(this.counts, this.#table(c, this.#inner.party.n));
   }
   constant(v: BigInt64Array) {
     return this.#inner.constant(v);
@@ -146,7 +149,7 @@ export class CountingSuite implements Suite<ClearValues> {
     return this.#inner.dot(a, b, m);
   }
   open(a: ClearValues, to: readonly number[]) {
-    this.#charge({ op: 'open', n: a.length });
+    this.#charge({ op: 'open', n: a.length, to });
     return this.#inner.open(a, to);
   }
   trunc(a: ClearValues, m: number, bound: number) {
