@@ -50,7 +50,7 @@ const lsbMask = (v: Code): Code => [
 ];
 
 /** xorv(a, b, o, n): o_i = a_i ^ b_i. */
-function xorv(): Func {
+export function xorv(): Func {
   const [A, B, O, N] = [0, 1, 2, 3];
   return {
     name: 'xorv',
@@ -61,7 +61,7 @@ function xorv(): Func {
 }
 
 /** xorc(a, c, o, n): o_i = a_i ^ c (one constant label). */
-function xorc(): Func {
+export function xorc(): Func {
   const [A, C, O, N, CV] = [0, 1, 2, 3, 4];
   return {
     name: 'xorc',
@@ -123,7 +123,7 @@ function gatherE(): Func {
  * tweak(p, y, n, start, domain, per): y_j = p_j ^ (t, domain << 32) as two
  * 64-bit lanes, t = start + floor(j / per), per = 1 or 2 (pairs share a tweak).
  */
-function tweak(): Func {
+export function tweak(): Func {
   const [P, Y, N, START, DOM, PER, T, V, K] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   // Inner: PER blocks with the same tweak.
   const inner = loopDown(K, [...st(Y, 0, x(ld(P), get(V))), ...inc(P, 16), ...inc(Y, 16)]);

@@ -42,7 +42,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { Prg } from '../../random/prg.js';
 import { ProtocolAbort } from '../../runtime/errors.js';
 import type { Party } from '../../runtime/party.js';
-import { TccrHash, TWEAK_DOMAIN } from '../hash.js';
+import { CHUNK, TccrHash, TWEAK_DOMAIN } from '../hash.js';
 import { baseOT, type BaseOtReceiverOutput, type BaseOtSenderOutput } from './base.js';
 import { evalBits, gfMul, GfMulTable } from './gf128.js';
 import { transpose128 } from './transpose.js';
@@ -361,19 +361,8 @@ export class OtExtension {
         const s = this.#s!;
         const h0 = words(m0!.subarray(16 * off, 16 * (off + k)));
         const h1 = words(m1!.subarray(16 * off, 16 * (off + k)));
-        // q xor Delta, rowwise.
-        const d0 = s.delta[0]!;
-        const d1 = s.delta[1]!;
-        const d2 = s.delta[2]!;
-        const d3 = s.delta[3]!;
-        for (let w = 0; w < 4 * k; w += 4) {
-          h1[w] = q[w]! ^ d0;
-          h1[w + 1] = q[w + 1]! ^ d1;
-          h1[w + 2] = q[w + 2]! ^ d2;
-          h1[w + 3] = q[w + 3]! ^ d3;
-        }
-        this.#hash.hashCounter(q, h0, k, tweak, TWEAK_DOMAIN.otExtension);
-        this.#hash.hashCounter(h1, h1, k, tweak, TWEAK_DOMAIN.otExtension);
+        this.#hashRows(q, k, tweak, h0, undefined);
+        this.#hashRows(q, k, tweak, h1, s.delta);
         if (kind !== 'random') {
           const data = words(senderData!.slice());
           let y: Uint32Array;
@@ -405,7 +394,7 @@ export class OtExtension {
       } else if (b.t) {
         const t = b.t;
         const out = words(mr!.subarray(16 * off, 16 * (off + k)));
-        this.#hash.hashCounter(t, out, k, tweak, TWEAK_DOMAIN.otExtension);
+        this.#hashRows(t, k, tweak, out, undefined);
         cr!.set(b.choices!, off);
         if (kind !== 'random') {
           const got = await this.party.exchange({
@@ -447,11 +436,65 @@ export class OtExtension {
   #work(m: number): { cols: Uint32Array; rows: Uint32Array } {
     const k = this.#k;
     if (!k) return { cols: new Uint32Array(4 * m), rows: new Uint32Array(4 * m) };
-    k.ensure(32 * m + 65536 + 16);
+    k.ensure(32 * m + 65536 + 16 + 3 * 16 * CHUNK + 16);
+    this.#scratch = 32 * m + 65536 + 16;
     return {
       cols: new Uint32Array(k.buffer, 0, 4 * m),
       rows: new Uint32Array(k.buffer, 16 * m, 4 * m),
     };
+  }
+
+  /** Where the hashing scratch (three chunks and Delta) starts in the kernels' memory. */
+  #scratch = 0;
+
+  /**
+   * out_j = TMMO(rows_j xor d, tweak + j) for j < k (d = Delta or 0): the AES
+   * calls through the provider, the xors in WebAssembly when the rows live
+   * there.
+   */
+  #hashRows(
+    rows: Uint32Array,
+    k: number,
+    tweak: number,
+    out: Uint32Array,
+    d: Uint32Array | undefined,
+  ): void {
+    const K = this.#k;
+    if (!K || rows.buffer !== K.buffer) {
+      let x = rows;
+      if (d) {
+        x = new Uint32Array(4 * k);
+        for (let w = 0; w < 4 * k; w += 4) {
+          x[w] = rows[w]! ^ d[0]!;
+          x[w + 1] = rows[w + 1]! ^ d[1]!;
+          x[w + 2] = rows[w + 2]! ^ d[2]!;
+          x[w + 3] = rows[w + 3]! ^ d[3]!;
+        }
+      }
+      this.#hash.hashCounter(x, out, k, tweak, TWEAK_DOMAIN.otExtension);
+      return;
+    }
+    const X = this.#scratch;
+    const P = X + 16 * CHUNK;
+    const Y = P + 16 * CHUNK;
+    const D = Y + 16 * CHUNK;
+    const buf = K.buffer;
+    if (d) new Uint32Array(buf, D, 4).set(d);
+    const pi = this.#hash.pi;
+    for (let j0 = 0; j0 < k; j0 += CHUNK) {
+      const c = Math.min(CHUNK, k - j0);
+      let src = rows.byteOffset + 16 * j0;
+      if (d) {
+        K.xorc(src, D, X, c);
+        src = X;
+      }
+      pi.permute(new Uint32Array(buf, src, 4 * c), new Uint32Array(buf, P, 4 * c), c);
+      K.tweak(P, Y, c, tweak + j0, TWEAK_DOMAIN.otExtension);
+      const y = new Uint32Array(buf, Y, 4 * c);
+      pi.permute(y, y, c);
+      K.xorv(Y, P, X, c);
+      out.set(new Uint32Array(buf, X, 4 * c), 4 * j0);
+    }
   }
 
   #transpose(cols: Uint32Array, rows: Uint32Array, m: number): void {

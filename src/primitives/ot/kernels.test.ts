@@ -131,3 +131,29 @@ describe('WebAssembly OT kernels', () => {
     expect(acc).toEqual(jsAcc);
   });
 });
+
+describe('WebAssembly TMMO glue', () => {
+  it('xorc / tweak / xorv around the AES calls equal TccrHash.hashCounter', async () => {
+    const { OtKernels } = await import('./wasm.js');
+    const k = OtKernels.create()!;
+    const n = 100;
+    k.ensure(16 * 4 * n + 16);
+    const buf = k.buffer;
+    const x = new Uint32Array(buf, 0, 4 * n);
+    x.set(randWords(4 * n));
+    const d = randWords(4);
+    new Uint32Array(buf, 16 * 4 * n, 4).set(d);
+    const [X, P, Y, D] = [0, 16 * n, 32 * n, 64 * n];
+    const h = new TccrHash(nodeCryptoProvider);
+    const want = new Uint32Array(4 * n);
+    const xd = x.map((v, w) => v ^ d[w & 3]!);
+    h.hashCounter(xd, want, n, 2 ** 32 - 7, 0x6f746578);
+    k.xorc(X, D, X, n); // x ^= Delta in place
+    h.pi.permute(new Uint32Array(buf, X, 4 * n), new Uint32Array(buf, P, 4 * n), n);
+    k.tweak(P, Y, n, 2 ** 32 - 7, 0x6f746578);
+    const y = new Uint32Array(buf, Y, 4 * n);
+    h.pi.permute(y, y, n);
+    k.xorv(Y, P, X, n);
+    expect(new Uint32Array(buf, X, 4 * n)).toEqual(want);
+  });
+});

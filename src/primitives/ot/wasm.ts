@@ -41,6 +41,7 @@ import {
   type Code,
   type Func,
 } from '../wasm-asm.js';
+import { tweak, xorc, xorv } from '../garble/wasm.js';
 
 /** transpose(cols, rows, W64, m64blocks): see the module comment. */
 function transposeFn(): Func {
@@ -155,6 +156,9 @@ interface Exports {
   memory: WebAssembly.Memory;
   transpose(cols: number, rows: number, w64: number): void;
   horner(table: number, rows: number, n: number, acc: number): void;
+  xorv(a: number, b: number, o: number, n: number): void;
+  xorc(a: number, c: number, o: number, n: number): void;
+  tweak(p: number, y: number, groups: number, start: bigint, domain: number, per: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -170,7 +174,9 @@ export class OtKernels {
   static create(): OtKernels | undefined {
     try {
       if (compiled === undefined)
-        compiled = new WebAssembly.Module(assemble([transposeFn(), hornerFn()]));
+        compiled = new WebAssembly.Module(
+          assemble([transposeFn(), hornerFn(), xorv(), xorc(), tweak()]),
+        );
       if (compiled === null) return undefined;
       return new OtKernels(new WebAssembly.Instance(compiled, {}).exports as unknown as Exports);
     } catch {
@@ -198,6 +204,21 @@ export class OtKernels {
   transpose(cols: number, rows: number, m: number): void {
     if (m % 64 !== 0) throw new RangeError(`transpose: m = ${m} is not a multiple of 64`);
     this.#x.transpose(cols, rows, m / 64);
+  }
+
+  /** o_i = a_i xor b_i over n blocks (byte offsets). */
+  xorv(a: number, b: number, o: number, n: number): void {
+    this.#x.xorv(a, b, o, n);
+  }
+
+  /** o_i = a_i xor c over n blocks. */
+  xorc(a: number, c: number, o: number, n: number): void {
+    this.#x.xorc(a, c, o, n);
+  }
+
+  /** y_j = p_j xor (start + j, domain << 32) as two 64-bit lanes. */
+  tweak(p: number, y: number, n: number, start: number, domain: number): void {
+    this.#x.tweak(p, y, n, BigInt(start), domain, 1);
   }
 
   /** As GfMulTable.horner, with the table (64 KiB) at byte `table` and acc (16 bytes) at `acc`. */
