@@ -11,6 +11,7 @@ import { runStudyBench } from './study.js';
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   '2pc': run2pc,
   core: runCore,
+  dishonest: async (a) => (await import('./dishonest.js')).runDishonest(a),
   net: runNet,
   study: runStudyBench,
   // bench/stats.ts is a script: it reads its own options (--rows, --suite, --only) from argv.

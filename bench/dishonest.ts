@@ -1,0 +1,232 @@
+/**
+ * Dishonest-majority benchmark: semi2k and spdz2k with n = 2 and 3.
+ *
+ *   npm run bench -- dishonest [--parties 2,3] [--tls] [--no-memory] [--scale 1]
+ *
+ * Measures, per suite and party count: OT-based triple generation (triples
+ * per second, bytes per triple), online multiplications per second on
+ * preprocessed triples, and 10k 32-bit comparisons (preprocessing, then the
+ * online phase). In memory every party runs in this one process (so the
+ * figures include all parties' work on one thread); with --tls each party is
+ * its own process (`entente run`) over loopback TLS 1.3, as in deployment.
+ * spdz2k's online phase in memory is also run on insecure-dealer material,
+ * which isolates the online cost from the (slow) OT preprocessing.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
+import { writeIdentity } from '../src/adapters/node/net/identity.js';
+import { runLocal } from '../src/api/run.js';
+import { freePorts } from '../src/cli/net.js';
+import type { SuiteFactory } from '../src/suites/suite.js';
+import { semi2kSuite } from '../src/suites/semi2k/semi2k.js';
+import { spdz2kFactory, spdz2kSuite } from '../src/suites/spdz2k/spdz2k.js';
+import dishonestBench, { type DmConfig, type DmResult, type Phase } from './dishonest-program.js';
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+interface Run {
+  label: string;
+  parties: number;
+  config: DmConfig;
+  results: DmResult[];
+}
+
+async function inMemory(
+  factory: SuiteFactory,
+  parties: number,
+  config: DmConfig,
+): Promise<DmResult[]> {
+  process.env.ENTENTE_BENCH_DM = JSON.stringify(config);
+  const outs = await runLocal(dishonestBench, {
+    suite: factory,
+    parties,
+    crypto: nodeCryptoProvider,
+    roundTimeoutMs: 600_000,
+  });
+  return outs.map((o) => o.result);
+}
+
+async function overTls(suite: string, parties: number, config: DmConfig): Promise<DmResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'entente-bench-dm-'));
+  try {
+    const ids = Array.from({ length: parties }, (_, i) => `p${i + 1}`);
+    const ports = await freePorts(parties);
+    const entries = [];
+    for (let i = 0; i < parties; i++) {
+      const f = await writeIdentity(dir, ids[i]!);
+      entries.push({
+        id: ids[i]!,
+        host: '127.0.0.1',
+        port: ports[i]!,
+        fingerprint: f.fingerprint,
+        suites: [suite],
+      });
+    }
+    const fed = join(dir, 'federation.json');
+    await writeFile(
+      fed,
+      JSON.stringify({
+        name: 'bench-dishonest',
+        suite,
+        transport: 'tls',
+        timeouts: { roundMs: 600_000 },
+        parties: entries,
+      }),
+    );
+    const env = { ...process.env, ENTENTE_BENCH_DM: JSON.stringify(config) };
+    const outs = await Promise.all(
+      ids.map(
+        (id) =>
+          new Promise<string>((resolve, reject) => {
+            const child = spawn(
+              process.execPath,
+              [
+                'bin/entente.js',
+                'run',
+                'bench/dishonest-program.ts',
+                '--federation',
+                fed,
+                '--party',
+                id,
+              ],
+              { stdio: ['ignore', 'pipe', 'inherit'], env },
+            );
+            let out = '';
+            child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+            child.on('close', (code) =>
+              code === 0 ? resolve(out) : reject(new Error(`party ${id} exited with ${code}`)),
+            );
+          }),
+      ),
+    );
+    return outs.map((o, i) => {
+      const m = new RegExp(`^${ids[i]}: (.*)$`, 'm').exec(o);
+      if (!m) throw new Error(`party ${ids[i]}: no result in its output`);
+      return JSON.parse(m[1]!) as DmResult;
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The slowest party's time, all parties' bytes. */
+function phase(results: DmResult[], key: 'triples' | 'mulPrep' | 'mul' | 'cmpPrep' | 'cmp') {
+  const ps = results.map((r) => r[key]).filter((p): p is Phase => p !== undefined);
+  if (ps.length === 0) return undefined;
+  return {
+    count: ps[0]!.count,
+    seconds: Math.max(...ps.map((p) => p.seconds)),
+    cpuSeconds: ps.reduce((a, p) => a + p.cpuSeconds, 0),
+    bytes: ps.reduce((a, p) => a + p.bytesSent, 0),
+    rounds: Math.max(...ps.map((p) => p.rounds)),
+  };
+}
+
+function fmtRate(x: number): string {
+  return x >= 1e6
+    ? `${(x / 1e6).toFixed(2)} M/s`
+    : x >= 1e3
+      ? `${(x / 1e3).toFixed(1)} k/s`
+      : `${x.toFixed(0)} /s`;
+}
+
+function report(run: Run, shared: boolean): void {
+  const r = run.results;
+  console.log(
+    `\n${run.label} (n=${run.parties}); setup + warm-up ${Math.max(...r.map((x) => x.warmupSeconds)).toFixed(2)} s`,
+  );
+  const line = (name: string, key: 'triples' | 'mulPrep' | 'mul' | 'cmpPrep' | 'cmp') => {
+    const p = phase(r, key);
+    if (!p) return;
+    // In one process the CPU time of this process counts every party once.
+    const cpu = shared ? r[0]![key]!.cpuSeconds : p.cpuSeconds;
+    console.log(
+      `  ${name.padEnd(28)} ${String(p.count).padStart(8)} in ${p.seconds.toFixed(3).padStart(8)} s = ${fmtRate(p.count / p.seconds).padStart(10)}` +
+        `  (${fmtRate(p.count / cpu).padStart(10)} per CPU-s)  ${(p.bytes / p.count).toFixed(0).padStart(7)} B/elem (all parties)  ${p.rounds} rounds`,
+    );
+  };
+  line('triples (OT preprocessing)', 'triples');
+  line('triples for the muls', 'mulPrep');
+  line('online multiplications', 'mul');
+  line('comparison preprocessing', 'cmpPrep');
+  line('online comparisons', 'cmp');
+  const m = r[0]!.cmpPrep?.material;
+  if (m)
+    console.log(
+      `  material per comparison: ${Object.entries(m)
+        .map(([k, v]) => `${k} ${(v / r[0]!.cmpPrep!.count).toFixed(1)}`)
+        .join(', ')}`,
+    );
+}
+
+export async function runDishonest(args: string[]): Promise<void> {
+  const scale = Number(option(args, 'scale') ?? '1');
+  const ns = (option(args, 'parties') ?? '2,3').split(',').map(Number);
+  const k = (x: number) => Math.max(1, Math.round(x * scale));
+  const semi: DmConfig = { triples: k(100_000), muls: k(1_000_000), cmps: k(10_000) };
+  const spdzOt: DmConfig = { triples: k(8192), muls: 0, cmps: 0 };
+  const spdzOnline: DmConfig = { triples: 0, muls: k(1_000_000), cmps: k(10_000) };
+  const dealer = spdz2kFactory({ preprocessing: 'insecureDealer', allowInsecure: true });
+  if (!args.includes('--no-memory')) {
+    console.log("In memory: all parties in this process (one thread does every party's work).");
+    for (const n of ns) {
+      report(
+        {
+          label: 'semi2k, OT preprocessing',
+          parties: n,
+          config: semi,
+          results: await inMemory(semi2kSuite, n, semi),
+        },
+        true,
+      );
+      report(
+        {
+          label: 'spdz2k, OT preprocessing',
+          parties: n,
+          config: spdzOt,
+          results: await inMemory(spdz2kSuite, n, spdzOt),
+        },
+        true,
+      );
+      report(
+        {
+          label: 'spdz2k online on INSECURE dealer material',
+          parties: n,
+          config: spdzOnline,
+          results: await inMemory(dealer, n, spdzOnline),
+        },
+        true,
+      );
+    }
+  }
+  if (args.includes('--tls')) {
+    console.log('\nOver loopback TLS 1.3: one process per party (entente run).');
+    const spdzTls: DmConfig = { triples: k(8192), muls: k(8192), cmps: 0 };
+    for (const n of ns) {
+      report(
+        {
+          label: 'semi2k over TLS',
+          parties: n,
+          config: semi,
+          results: await overTls('semi2k', n, semi),
+        },
+        false,
+      );
+      report(
+        {
+          label: 'spdz2k over TLS',
+          parties: n,
+          config: spdzTls,
+          results: await overTls('spdz2k', n, spdzTls),
+        },
+        false,
+      );
+    }
+  }
+}
