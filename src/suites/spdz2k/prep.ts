@@ -186,6 +186,11 @@ export class OtPreprocessing implements Spdz2kSource {
     const cope = await this.#ready();
     const W = x.length;
     const mac = z.mulWord(3, x, this.alpha);
+    // PRG output buffers, reused for every key bit (fewer allocations, less GC).
+    const t0 = new BigUint64Array(W);
+    const t1 = new BigUint64Array(W);
+    const t0b = new Uint8Array(t0.buffer);
+    const t1b = new Uint8Array(t1.buffer);
     const send: Array<Uint8Array | undefined> = new Array(party.n);
     if (holders.includes(me)) {
       for (const j of others(party)) {
@@ -194,8 +199,11 @@ export class OtPreprocessing implements Spdz2kSource {
         const u = new BigUint64Array(64 * W);
         const acc = new BigUint64Array(W);
         // Horner from the top key bit: acc = 2 acc + t0_l, so acc = sum_l 2^l t0_l.
-        for (let l = 63; l >= 0; l--)
-          copeSendStep(g0[l]!.words(W), g1[l]!.words(W), x, u.subarray(l * W, (l + 1) * W), acc);
+        for (let l = 63; l >= 0; l--) {
+          g0[l]!.fill(t0b);
+          g1[l]!.fill(t1b);
+          copeSendStep(t0, t1, x, u.subarray(l * W, (l + 1) * W), acc);
+        }
         z.sub(3, mac, acc, mac);
         send[j] = bytesOf(u);
       }
@@ -207,8 +215,10 @@ export class OtPreprocessing implements Spdz2kSource {
       const h = cope.h.get(i)!;
       const u = wordsOf(got[i] ?? new Uint8Array(0), 64 * W, i, party.ids[i]!);
       const acc = new BigUint64Array(W);
-      for (let l = 63; l >= 0; l--)
-        copeReceiveStep(h[l]!.words(W), u.subarray(l * W, (l + 1) * W), MASK[bits[l]!]!, acc);
+      for (let l = 63; l >= 0; l--) {
+        h[l]!.fill(t0b);
+        copeReceiveStep(t0, u.subarray(l * W, (l + 1) * W), MASK[bits[l]!]!, acc);
+      }
       z.add(3, mac, acc, mac);
     }
     return mac;

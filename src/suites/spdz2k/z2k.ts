@@ -143,11 +143,25 @@ export function mulWords(
     const y = w[e]!;
     const a0 = a[i]!;
     const a1 = a[i + 1]!;
-    const h0 = mulhi(a0, y);
+    // mulhi(a0, y) and mulhi(a1, y), inlined (a BigInt returned from a call is boxed).
+    const y0 = BigInt.asUintN(64, y & M32);
+    const y1 = BigInt.asUintN(64, y >> 32n);
+    const u0 = BigInt.asUintN(64, a0 & M32);
+    const u1 = BigInt.asUintN(64, a0 >> 32n);
+    const p01 = BigInt.asUintN(64, u0 * y1);
+    const p10 = BigInt.asUintN(64, u1 * y0);
+    const mid = BigInt.asUintN(64, ((u0 * y0) >> 32n) + (p01 & M32) + (p10 & M32));
+    const h0 = BigInt.asUintN(64, u1 * y1 + (p01 >> 32n) + (p10 >> 32n) + (mid >> 32n));
+    const v0 = BigInt.asUintN(64, a1 & M32);
+    const v1 = BigInt.asUintN(64, a1 >> 32n);
+    const q01 = BigInt.asUintN(64, v0 * y1);
+    const q10 = BigInt.asUintN(64, v1 * y0);
+    const mid2 = BigInt.asUintN(64, ((v0 * y0) >> 32n) + (q01 & M32) + (q10 & M32));
+    const h1 = BigInt.asUintN(64, v1 * y1 + (q01 >> 32n) + (q10 >> 32n) + (mid2 >> 32n));
     const l1 = BigInt.asUintN(64, a1 * y);
     const s1 = BigInt.asUintN(64, l1 + h0);
     const c1 = s1 < l1 ? 1n : 0n;
-    out[i + 2] = a[i + 2]! * y + mulhi(a1, y) + c1;
+    out[i + 2] = a[i + 2]! * y + h1 + c1;
     out[i + 1] = s1;
     out[i] = a0 * y;
   }
