@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { bool, fixed, int, type Session } from '../src/index.js';
 import { CONFIGS, label, run, testRng } from './harness.js';
 
+/** Every suite configuration of the harness, plus the two-party yao suite (whole API, through circuits). */
+const ALL = [...CONFIGS, { suite: 'yao', parties: 2 }] as const;
+
 const I32 = int(32);
 const MIN = -(2n ** 31n);
 const MAX = 2n ** 31n - 1n;
@@ -32,7 +35,7 @@ function inputs(s: Session, a: bigint[], b: bigint[], t = I32) {
   ] as const;
 }
 
-for (const c of CONFIGS) {
+for (const c of ALL) {
   describe(label(c), () => {
     it('adds, subtracts, negates and multiplies (secret and public operands)', async () => {
       const { a, b } = pairs(11);
@@ -318,7 +321,7 @@ for (const c of CONFIGS) {
 }
 
 describe('sorting, shuffling and fixed-point functions through the API', () => {
-  for (const c of CONFIGS) {
+  for (const c of ALL) {
     it(`${label(c)}: sort, sortBy with payloads, shuffle`, async () => {
       const keys = [5n, -3n, 5n, 0n, MAX, MIN, 7n, -1n, 2n];
       const ids = keys.map((_, i) => BigInt(i));

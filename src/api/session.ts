@@ -100,7 +100,7 @@ export class Session implements SessionCore {
     if (sh.reduce((a, b) => a * b, 1) !== n) {
       throw new RangeError(`input: shape [${sh.join(', ')}] does not hold ${n} elements`);
     }
-    const p = this.suite.input(owner, values, n);
+    const p = this.suite.input(owner, values, n, type.bits);
     return this.wrap(type, sh, type.bits, p);
   }
 

@@ -66,9 +66,11 @@ export interface Suite<S extends Shares = Shares> {
   setup(): Promise<void>;
   /**
    * Shares `values`, known to party `owner` only. Other parties pass
-   * undefined; `n` is public. @throws {RangeError} on a length mismatch.
+   * undefined; `n` is public. `width` (optional, public) is the declared bit
+   * length of the values, a hint that lets bit-level suites (yao) size their
+   * circuits; arithmetic suites ignore it. @throws {RangeError} on a length mismatch.
    */
-  input(owner: number, values: BigInt64Array | undefined, n: number): Promise<S>;
+  input(owner: number, values: BigInt64Array | undefined, n: number, width?: number): Promise<S>;
   mul(a: S, b: S): Promise<S>;
   /** Inner products of consecutive groups of m: out[j] = sum_k a[jm+k] b[jm+k]; one round. */
   dot(a: S, b: S, m: number): Promise<S>;
