@@ -7,6 +7,8 @@
  *
  * The insecure factory is registered here, in this test file's own module
  * graph only; the production registry (src/suites/index.ts) never has it.
+ * (operations.test.ts appends fixed configurations of its own, such as yao,
+ * to CONFIGS; those run here too.)
  */
 import { CONFIGS } from '../../../test/harness.js';
 import { SUITES } from '../index.js';
