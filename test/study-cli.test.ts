@@ -5,7 +5,7 @@
  * and nothing is computed (no party starts computing, no report is written).
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile, access } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +145,54 @@ describe('entente study', () => {
       /privacy\.budget\.epsilon: the analyses spend epsilon 1\.2 \(n 0\.6 \+ r 0\.6\), more than the budget 1: the run is refused/,
     );
     expect(r.stderr).not.toMatch(/linking/);
+  });
+
+  it("charges each run to every party's budget ledger and refuses a run over it", async () => {
+    const file = join(dir, 'ledger.yaml');
+    await writeFile(
+      file,
+      studyText(`  - { id: n, type: count, by: arm, dp: { epsilon: 0.6 } }\n`).replace(
+        'privacy: { minCellSize: 5 }',
+        'privacy: { minCellSize: 5, budget: { epsilon: 1 } }',
+      ),
+    );
+    const ledgers = join(dir, 'ledgers');
+    await mkdir(ledgers);
+    for (const id of ['hospital-a', 'hospital-b', 'hospital-c'])
+      await writeFile(
+        join(ledgers, `${id}.ledger.json`),
+        JSON.stringify({ budget: { epsilon: 1, delta: 1e-6 }, entries: [] }),
+      );
+    const first = await entente([
+      'study',
+      file,
+      '--ledger-dir',
+      ledgers,
+      '--out',
+      join(dir, 'report-l1'),
+    ]);
+    expect(first.code).toBe(0);
+    const ledger = JSON.parse(await readFile(join(ledgers, 'hospital-b.ledger.json'), 'utf8')) as {
+      entries: { study: string; epsilon: number; delta: number }[];
+    };
+    expect(ledger.entries).toEqual([
+      expect.objectContaining({ study: 'CLI test', epsilon: 0.6, delta: 1e-9 }),
+    ]);
+    // 0.6 + 0.6 > 1: every party refuses before linking; nothing is computed.
+    const second = await entente([
+      'study',
+      file,
+      '--ledger-dir',
+      ledgers,
+      '--out',
+      join(dir, 'report-l2'),
+    ]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(
+      /hospital-a\.ledger\.json: this run would spend epsilon 0\.6 and delta 1e-9, but earlier runs spent epsilon 0\.6 and delta 1e-9 of the dataset's budget \(epsilon 1, delta 0\.000001\): the run is refused/,
+    );
+    expect(second.stderr).not.toMatch(/analysis 1/);
+    expect(await exists(join(dir, 'report-l2'))).toBe(false);
   });
 
   it("a party's bad data stops that party before linking, and the others are stopped", async () => {

@@ -23,10 +23,12 @@ commands:
          records (synthetic data, generated when missing; N patients each, default 10000),
          each hospital a separate process over TLS on 127.0.0.1; prints the report beside
          the plaintext answers on the pooled records (demo only)
-  study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--in-process] [--timeout-ms T]
+  study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
+         [--in-process] [--timeout-ms T]
          run a study file (docs/ANALYTICS.md) with every party as a process on this machine
-  study  STUDY --federation FILE --party ID [--data FILE] [--out DIR] [key options as run]
-         run a study as one party of a federation; reads only this party's data
+  study  STUDY --federation FILE --party ID [--data FILE] [--out DIR] [--ledger FILE] [key options as run]
+         run a study as one party of a federation; reads only this party's data; with
+         --ledger, charges the run's privacy spend to the dataset's budget ledger first
   run    PROGRAM [--suite S] [--parties N]
          run a program module (its default export, (session) => Promise<result>)
          with every party in this process, and print each party's result and counters

@@ -6,10 +6,12 @@
  *       TLS 1.3 on 127.0.0.1 with fresh keys (like `entente local`); prints the
  *       report and writes report.json / report.md to --out (default: STUDY's
  *       folder/report). --in-process runs every party in this process instead.
- *   entente study STUDY --federation FILE --party ID [--data FILE] [--out DIR]
+ *   entente study STUDY --federation FILE --party ID [--data FILE] [--out DIR] [--ledger FILE]
  *                       [--key K --cert C | --identity F] [--listen ADDR] [--session ID]
  *       one party of a real deployment (docs/OPERATIONS.md): validates the study
- *       and this party's own data, then runs over the federation.
+ *       and this party's own data, charges the run's privacy spend to the
+ *       party's ledger (src/cli/ledger.ts), then runs over the federation.
+ *       Local runs take --ledger-dir DIR (ledgers DIR/ID.ledger.json).
  *   entente demo [--rows N] [--suite S] [--in-process]
  *       the bundled hospital study (examples/hospitals): generates the synthetic
  *       records if missing, runs the study, and shows each result beside the
@@ -34,7 +36,9 @@ import { countingReference, poolTables } from '../analytics/study/reference.js';
 import { terminalReport, type ReferenceRows } from '../analytics/study/report.js';
 import type { StudyOutcome } from '../analytics/study/result.js';
 import { isCounting } from '../analytics/study/counting.js';
-import { checkRunnable, runStudy, StudyRefused } from '../analytics/study/runner.js';
+import { checkRunnable, runStudy, studyDigest, StudyRefused } from '../analytics/study/runner.js';
+import { spend } from '../analytics/study/spec.js';
+import { charge } from './ledger.js';
 import { STATISTICS, STATISTICS_REFERENCE } from '../analytics/study/statistics.js';
 import { generatePatients, HOSPITALS, patientsCsv } from '../apps/hospitals.js';
 import { SUITES, suiteByName } from '../suites/index.js';
@@ -151,6 +155,18 @@ async function party(file: string, named: Named): Promise<number> {
   const dataOverride = named.get('data');
   // Nothing is linked or computed when our own data is bad.
   await loadOwn(loaded, id, dataOverride);
+  const ledger = named.get('ledger');
+  if (ledger !== undefined) {
+    // Charged before computing; refused (exit 2, nothing linked) when over the owner's budget.
+    const spent = spend(loaded.study.analyses);
+    const digest = Array.from(studyDigest(loaded.study), (b) =>
+      b.toString(16).padStart(2, '0'),
+    ).join('');
+    const r = await charge(resolve(ledger), { study: loaded.study.name, digest, ...spent });
+    console.error(
+      `ledger ${ledger}: this run spends epsilon ${spent.epsilon}; spent so far epsilon ${r.spentEpsilon} of ${r.budget.epsilon}`,
+    );
+  }
   process.env.ENTENTE_STUDY = resolve(file);
   if (dataOverride) process.env.ENTENTE_STUDY_DATA = resolve(dataOverride);
   const outcome = named.get('outcome');
@@ -160,7 +176,7 @@ async function party(file: string, named: Named): Promise<number> {
   if (named.get('quiet') === '1') process.env.ENTENTE_STUDY_QUIET = '1';
   if (only !== undefined) process.env.ENTENTE_STUDY_ANALYSES = only;
   const forward = new Map(named);
-  for (const k of ['data', 'outcome', 'out', 'quiet', 'analyses']) forward.delete(k);
+  for (const k of ['data', 'outcome', 'out', 'quiet', 'analyses', 'ledger']) forward.delete(k);
   if (!forward.has('suite') && loaded.study.suite) forward.set('suite', loaded.study.suite);
   return runFederated(PROGRAM, forward);
 }
@@ -202,7 +218,8 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
     outcome = outs[0]!.result;
     agree(outs.map((o) => ({ id: o.party, outcome: o.result })));
   } else {
-    const r = await processes(loaded, suite, dataOf, timeoutMs);
+    const ledgerDir = named.get('ledger-dir');
+    const r = await processes(loaded, suite, dataOf, timeoutMs, ledgerDir && resolve(ledgerDir));
     if (typeof r === 'number') return r;
     outcome = r;
   }
@@ -255,6 +272,7 @@ async function processes(
   suite: string,
   dataOf: (id: string) => string | undefined,
   timeoutMs: number,
+  ledgerDir: string | undefined,
 ): Promise<StudyOutcome | number> {
   const ids = loaded.study.parties.map((p) => p.id);
   const dir = await mkdtemp(join(tmpdir(), 'entente-study-'));
@@ -335,6 +353,7 @@ async function processes(
               '--analyses',
               loaded.study.analyses.map((a) => a.id).join(','),
               ...(data ? ['--data', data] : []),
+              ...(ledgerDir ? ['--ledger', join(ledgerDir, `${id}.ledger.json`)] : []),
             ],
             { stdio: ['ignore', 'pipe', 'pipe'] },
           );

@@ -163,6 +163,8 @@ export interface Study {
 }
 
 export const DEFAULT_MIN_CELL_SIZE = 10;
+/** The δ a run may spend when the budget does not say (a thousand analyses at the default). */
+export const DEFAULT_BUDGET_DELTA = 1e-6;
 /** The δ an analysis with dp may spend when it does not say. */
 export const DEFAULT_ANALYSIS_DELTA = 1e-9;
 
@@ -451,7 +453,9 @@ export function validateStudy(raw: Json, source = 'study', opts: ValidateOptions
           true,
         );
         const delta =
-          b.delta === undefined ? 0 : r.number(b.delta, 'privacy.budget.delta', 0, 0.01);
+          b.delta === undefined
+            ? DEFAULT_BUDGET_DELTA
+            : r.number(b.delta, 'privacy.budget.delta', 0, 0.01);
         if (epsilon !== undefined && delta !== undefined) budget = { epsilon, delta };
       }
     }
