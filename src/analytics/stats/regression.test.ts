@@ -148,7 +148,11 @@ for (const c of STAT_SUITES) {
       const bs = pick(x2, mask);
       const want = plainOls(ys, [as, bs]);
       want.beta.forEach((v, j) => near(`beta${j}`, (res[0] as number[])[j]!, v, 1e-3, 1e-4));
-      want.se.forEach((v, j) => near(`se${j}`, (res[1] as number[])[j]!, v, 1e-3, 1e-4));
+      // The intercept's standard error carries pessimistic bounds: about 1e-3 relative,
+      // up to 3e-3 seen across random shares (see linearRegression's precision note).
+      want.se.forEach((v, j) =>
+        near(`se${j}`, (res[1] as number[])[j]!, v, j === 0 ? 3e-3 : 1e-3, 1e-4),
+      );
       near('R2', (res[2] as number[])[0]!, want.r2, 1e-5);
       near('sigma', (res[3] as number[])[0]!, want.sigma, 1e-4, 1e-5);
       const cv = plainCov(as, ys);

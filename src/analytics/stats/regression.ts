@@ -218,8 +218,9 @@ export interface LinearModel {
  * Precision: every quotient has relative error about 2^-22 (the intercept's
  * standard error assumes |mean / sd| < 256 for every feature); the solve keeps
  * 24 fractional bits, so coefficients are accurate to about cond(R) 2^-20
- * relative (see the module note for ill-conditioned designs). Coefficients
- * saturate at +-2^24.
+ * relative (see the module note for ill-conditioned designs). The intercept's
+ * standard error is coarser, about 1e-3 relative (3e-3 at worst in tests),
+ * because its intermediate bounds are pessimistic. Coefficients saturate at +-2^24.
  * Cost: two rounds of inner products for the cross products (p^2 / 2 of
  * length n, local work O(n p^2)), then O(p) divisions in sequence (about
  * 40 rounds each), for any n.
