@@ -13,8 +13,9 @@ describe('semi2k OT-based generation', () => {
       const ps = localParties(n, nodeCryptoProvider);
       const outs = await runParties(ps, async (party) => {
         const ctx = { party, mesh: new OtMesh(party, false) };
-        const t = await gilboaTriples(ctx, 300);
-        const bt = await bitTriples(ctx, 7);
+        // Small chunks: several in flight (pipelined), the last one partial.
+        const t = await gilboaTriples(ctx, 300, 70);
+        const bt = await bitTriples(ctx, 7, 3);
         const db = await daBits(ctx, 500);
         return { t, bt, db };
       });

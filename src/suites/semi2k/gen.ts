@@ -111,18 +111,47 @@ export function others(party: Party): number[] {
  * Rounds: 2 per chunk of 8,192 triples.
  * @throws {ProtocolAbort} when a peer fails or sends a malformed message.
  */
-export async function gilboaTriples(ctx: GenContext, N: number): Promise<ArithTriples> {
+export async function gilboaTriples(
+  ctx: GenContext,
+  N: number,
+  chunk = TRIPLE_CHUNK,
+): Promise<ArithTriples> {
   const a = new BigUint64Array(N);
   const b = new BigUint64Array(N);
   const c = new BigUint64Array(N);
-  for (let off = 0; off < N; off += TRIPLE_CHUNK) {
-    const m = Math.min(TRIPLE_CHUNK, N - off);
-    const t = await gilboaChunk(ctx, m);
-    a.set(t.a, off);
-    b.set(t.b, off);
-    c.set(t.c, off);
-  }
+  await pipelined(
+    N,
+    chunk,
+    (m) => gilboaChunk(ctx, m),
+    (t, off) => {
+      a.set(t.a, off);
+      b.set(t.b, off);
+      c.set(t.c, off);
+    },
+  );
   return { a, b, c };
+}
+
+/**
+ * Runs chunks with two in flight, so that one party's work on a chunk (the
+ * receiver building its OT matrix) overlaps the other's on the previous one
+ * (the sender's corrections). Chunks start in order at every party, and each
+ * OT instance serves its calls in call order, so the rounds stay aligned.
+ */
+async function pipelined<T>(
+  N: number,
+  chunk: number,
+  run: (m: number) => Promise<T>,
+  place: (t: T, off: number) => void,
+): Promise<void> {
+  let prev: { p: Promise<T>; off: number } | undefined;
+  for (let off = 0; off < N; off += chunk) {
+    const p = run(Math.min(chunk, N - off));
+    p.catch(() => undefined); // awaited below; an earlier failure must not go unhandled
+    if (prev) place(await prev.p, prev.off);
+    prev = { p, off };
+  }
+  if (prev) place(await prev.p, prev.off);
 }
 
 async function gilboaChunk(ctx: GenContext, N: number): Promise<ArithTriples> {
@@ -217,17 +246,24 @@ function gilboaReceive(
  * parties, 2 with more.
  * @throws {ProtocolAbort} when a peer fails or sends a malformed message.
  */
-export async function bitTriples(ctx: GenContext, W: number): Promise<BitTriples> {
+export async function bitTriples(
+  ctx: GenContext,
+  W: number,
+  chunk = BIT_CHUNK,
+): Promise<BitTriples> {
   const a = new BigUint64Array(W);
   const b = new BigUint64Array(W);
   const c = new BigUint64Array(W);
-  for (let off = 0; off < W; off += BIT_CHUNK) {
-    const m = Math.min(BIT_CHUNK, W - off);
-    const t = await bitTripleChunk(ctx, m);
-    a.set(t.a, off);
-    b.set(t.b, off);
-    c.set(t.c, off);
-  }
+  await pipelined(
+    W,
+    chunk,
+    (m) => bitTripleChunk(ctx, m),
+    (t, off) => {
+      a.set(t.a, off);
+      b.set(t.b, off);
+      c.set(t.c, off);
+    },
+  );
   return { a, b, c };
 }
 
