@@ -262,3 +262,115 @@ export function groupedLogistic(
     n: total.toInt(),
   };
 }
+
+/**
+ * Kaplan-Meier curves from per-interval counts (G groups x K points,
+ * group-major): S(t_k) = prod_(j <= k) (1 - d_j / n_j), a factor of 1 where
+ * no one is at risk. The same arithmetic as the statistics library's
+ * kaplanMeier (src/analytics/stats/survival.ts: quotients with 30 fractional
+ * bits, a Hillis-Steele scan of products), on counts that the owners
+ * aggregated locally instead of counts from n x K comparisons in MPC.
+ */
+export function kaplanMeierFromCounts(
+  atRisk: Fx,
+  events: Fx,
+  G: number,
+  K: number,
+  frac = 20,
+): SecretFixed {
+  const empty = atRisk.eqz();
+  const factor = atRisk
+    .sub(events)
+    .divide(atRisk, { qBits: 1, frac: 30 })
+    .add(empty.rescale(30))
+    .withBound(32);
+  let P = factor;
+  for (let step = 1; step < K; step *= 2) {
+    const hiIdx: number[] = [];
+    const loIdx: number[] = [];
+    for (let g = 0; g < G; g++)
+      for (let k = step; k < K; k++) {
+        hiIdx.push(g * K + k);
+        loIdx.push(g * K + k - step);
+      }
+    const prod = P.gather(Uint32Array.from(hiIdx))
+      .mul(P.gather(Uint32Array.from(loIdx)), 30)
+      .withBound(32);
+    const pos = new Map<number, number>();
+    hiIdx.forEach((q, j) => pos.set(q, j));
+    P = Fx.concat([P, prod]).gather(
+      Uint32Array.from({ length: G * K }, (_, q) => {
+        const j = pos.get(q);
+        return j === undefined ? q : G * K + j;
+      }),
+    );
+  }
+  return P.rescale(frac).toFixed(frac);
+}
+
+/**
+ * The log-rank statistic of two groups from per-interval counts (2 x K,
+ * group-major), as the statistics library's logRank (R's survdiff(rho = 0)
+ * on the intervals): O - E and V summed over the points, X^2 = (O - E)^2 / V.
+ */
+export function logRankFromCounts(
+  atRisk: Fx,
+  events: Fx,
+  K: number,
+  frac = 20,
+): { observed: SecretInt; expected: SecretFixed; statistic: SecretFixed } {
+  const n1 = atRisk.slice(0, K);
+  const n = n1.add(atRisk.slice(K, 2 * K));
+  const d1 = events.slice(0, K);
+  const d = d1.add(events.slice(K, 2 * K));
+  const e = n1.divide(n, { qBits: 1, frac: 30 });
+  const rho = n.sub(d).divide(n.sub(1).relu(), { qBits: 2, frac: 30 });
+  // 0 <= e <= 1 (up to rounding), so d e <= d; e (1 - e) <= 1/4 and rho <= 2.
+  const expectedK = d.mul(e, 30).withBound(d.bound + 31);
+  const oMinusE = d1.sub(expectedK).sum();
+  const v = e
+    .mul(e.neg().addPublic([1]), 30)
+    .withBound(31)
+    .mul(rho, 30)
+    .withBound(32)
+    .mul(d, 30)
+    .withBound(d.bound + 31)
+    .sum()
+    .relu();
+  const z = oMinusE.divide(v.sqrt(), { qBits: 12, frac: 16, saturate: true });
+  return {
+    observed: d1.sum().toInt(),
+    expected: expectedK.sum().rescale(frac).toFixed(frac),
+    statistic: z.mul(z, 16).toFixed(16),
+  };
+}
+
+/**
+ * An owner's per-interval counts of its own records (in the clear, on its own
+ * table): at risk at the start of each interval (time > t_(k-1); every record
+ * for k = 0) and events in (t_(k-1), t_k], per group, group-major, at risk
+ * first then events: 2 G K numbers. `group(i)` is a record's group or -1.
+ */
+export function localSurvivalCounts(
+  rows: number,
+  selected: (i: number) => boolean,
+  group: (i: number) => number,
+  time: (i: number) => number,
+  event: (i: number) => boolean,
+  G: number,
+  times: readonly number[],
+): Float64Array {
+  const K = times.length;
+  const out = new Float64Array(2 * G * K);
+  for (let i = 0; i < rows; i++) {
+    const g = group(i);
+    if (!selected(i) || g < 0) continue;
+    const t = time(i);
+    for (let k = 0; k < K; k++) {
+      if (k > 0 && !(t > times[k - 1]!)) break;
+      out[g * K + k]!++;
+      if (event(i) && t <= times[k]!) out[G * K + g * K + k]!++;
+    }
+  }
+  return out;
+}

@@ -13,7 +13,6 @@ import { int } from '../../api/types.js';
 import * as stats from '../stats/describe.js';
 import * as groups from '../stats/groups.js';
 import * as hyp from '../stats/hypothesis.js';
-import * as survival from '../stats/survival.js';
 import * as reg from '../stats/regression.js';
 import { chiSquaredSf, normalCdf, studentTTwoSided } from '../distributions.js';
 import type { Column as SchemaColumn } from '../data/schema.js';
@@ -35,7 +34,16 @@ import type {
   TTestAnalysis,
 } from './spec.js';
 import { defaultTimes } from './spec.js';
-import { groupedLogistic, MAX_CELLS, predictorCells, type PredictorCells } from './grouped.js';
+import {
+  groupedLogistic,
+  kaplanMeierFromCounts,
+  localSurvivalCounts,
+  logRankFromCounts,
+  MAX_CELLS,
+  predictorCells,
+  type PredictorCells,
+} from './grouped.js';
+import { Fx } from '../stats/fx.js';
 
 /** A numeric column for the library: decimals as fixed point, the rest as exact integers. */
 function numeric(ctx: AnalysisContext, name: string): SecretInt | SecretFixed {
@@ -363,28 +371,61 @@ function timePoints(
   return { encoded, values: encoded.map((t) => t * unit) };
 }
 
+/**
+ * Per-interval counts of a survival analysis, per group: each owner counts its
+ * own records at risk and events per interval (its `where` and complete cases,
+ * in the clear on its own table) and inputs them; MPC adds them up. No
+ * comparison of times runs in MPC. Returns the secret counts, G x K each.
+ */
+function survivalCounts(
+  ctx: AnalysisContext,
+  a: SurvivalAnalysis,
+  G: number,
+  encoded: readonly number[],
+) {
+  const K = encoded.length;
+  const c = ctx.table.aggregate(`surv:${a.id}`, 2 * G * K, 34, (own) => {
+    const mask = referenceMask(own, a);
+    const g = referenceGroups(own, a.by);
+    const time = own.columns.get(a.time)!.values;
+    const ev = own.columns.get(a.event)!.values;
+    return localSurvivalCounts(
+      own.rows,
+      (i) => mask[i] === 1,
+      g.of,
+      (i) => time[i]!,
+      (i) => ev[i] === 1,
+      G,
+      encoded,
+    );
+  });
+  const bits = Math.ceil(Math.log2(ctx.table.rows + 1)) + 1;
+  // Counts of records: at most the public row count, a tighter bound than the sum's.
+  const atRisk = ctx.s.wrap(int(bits), [G * K], bits, c.slice(0, G * K).shares);
+  const events = ctx.s.wrap(int(bits), [G * K], bits, c.slice(G * K, 2 * G * K).shares);
+  return { atRisk, events };
+}
+
 async function kaplanMeierAnalysis(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const k = a as SurvivalAnalysis;
-  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
-  const time = numeric(ctx, k.time);
-  const event = ctx.table.bool(k.event);
   const g = k.by ? ctx.groups(k.by) : undefined;
-  const { values: times } = timePoints(ctx, k);
-  ctx.progress(
-    `  Kaplan-Meier at ${times.length} time points${g ? ` for ${g.labels.length} groups` : ''}`,
-  );
-  const km = survival.kaplanMeier(time, event, times, {
-    ...(g ? { groups: g.indicators } : {}),
-    ...(mask ? { where: mask } : {}),
-  });
   const labels = g ? g.labels : ['all'];
-  const GK = labels.length * times.length;
-  const atRisk = km.atRisk.reshape([GK]);
+  const { values: times, encoded } = timePoints(ctx, k);
+  ctx.progress(
+    `  Kaplan-Meier at ${times.length} time points for ${labels.length} group(s), on per-interval counts`,
+  );
+  const { atRisk, events } = survivalCounts(ctx, k, labels.length, encoded);
+  const survivalFx = kaplanMeierFromCounts(
+    Fx.of(atRisk),
+    Fx.of(events),
+    labels.length,
+    times.length,
+  );
   // Each point of a curve is released only when at least k records are still at risk there.
   const [rs, rn] = await releaseGuarded(
     ctx.s,
     [
-      { value: km.survival.reshape([GK]), support: atRisk },
+      { value: survivalFx, support: atRisk },
       { value: atRisk, support: atRisk },
     ],
     ctx.k,
@@ -414,36 +455,25 @@ async function kaplanMeierAnalysis(ctx: AnalysisContext, a: Analysis): Promise<A
         'Kaplan-Meier on event times rounded up to the next time point (exact at the points)',
       ),
       `S(t) at ${times.length} public time points; a point with fewer than k records at risk is suppressed`,
+      'each hospital counts its own records at risk and events per interval and inputs the counts; the curve is computed on their secret sums',
     ],
   };
 }
 
 async function logRankAnalysis(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const k = a as SurvivalAnalysis;
-  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
-  const time = numeric(ctx, k.time);
-  const event = ctx.table.bool(k.event);
   const g = ctx.groups(k.by!);
   if (g.labels.length !== 2)
     throw new RangeError(
       `log-rank: '${k.by}' has ${g.labels.length} levels; the test compares two`,
     );
-  const { values: times } = timePoints(ctx, k);
-  ctx.progress(`  log-rank over ${times.length} time points`);
-  const lr = survival.logRank(
-    time,
-    event,
-    g.indicators[0]!,
-    g.indicators[1]!,
-    times,
-    mask ? { where: mask } : {},
-  );
-  const counts = ctx.s.concat(
-    g.indicators.map((gi) => {
-      const w = within(mask, gi)!;
-      return w.count().reshape([1]);
-    }),
-  );
+  const { values: times, encoded } = timePoints(ctx, k);
+  const K = times.length;
+  ctx.progress(`  log-rank over ${K} time points, on per-interval counts`);
+  const { atRisk, events } = survivalCounts(ctx, k, 2, encoded);
+  const lr = logRankFromCounts(Fx.of(atRisk), Fx.of(events), K);
+  // Records per group: those at risk at the start.
+  const counts = ctx.s.concat([atRisk.at(0).reshape([1]), atRisk.at(K).reshape([1])]);
   const support = counts.min();
   const [rn, rx, ro, re] = await releaseGuarded(
     ctx.s,
@@ -458,6 +488,7 @@ async function logRankAnalysis(ctx: AnalysisContext, a: Analysis): Promise<Analy
   const x = rx!.values[0] ?? null;
   const suppressed = rx!.suppressed[0]!;
   const first = g.labels[0]!;
+  const both = g.labels.join(' vs ');
   const rows: ResultRow[] = [
     ...g.labels.map((group, i) => ({
       statistic: 'n',
@@ -482,14 +513,14 @@ async function logRankAnalysis(ctx: AnalysisContext, a: Analysis): Promise<Analy
     },
     {
       statistic: 'X^2',
-      group: `${g.labels.join(' vs ')}`,
+      group: both,
       value: x,
       suppressed,
       precision: 'relative 2^-20 + 2^-15 sqrt(X^2)',
     },
     {
       statistic: 'p-value',
-      group: `${g.labels.join(' vs ')}`,
+      group: both,
       value: x === null ? null : chiSquaredSf(Math.max(0, x), 1),
       suppressed,
       precision: 'chi-squared, 1 df, computed in the clear from the revealed X^2',
@@ -503,7 +534,8 @@ async function logRankAnalysis(ctx: AnalysisContext, a: Analysis): Promise<Analy
         a,
         "log-rank test (R's survdiff) on event times rounded up to the next time point",
       ),
-      `${times.length} public time points from ${times[0]} to ${times[times.length - 1]}`,
+      `${K} public time points from ${times[0]} to ${times[K - 1]}`,
+      'each hospital counts its own records at risk and events per interval and inputs the counts; the test is computed on their secret sums',
     ],
   };
 }
