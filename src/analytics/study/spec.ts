@@ -958,10 +958,13 @@ export function defineStudy(input: StudyInput, opts: ValidateOptions = {}): Stud
 
 /**
  * Default time points of a survival analysis over a column's declared range
- * [min, max] (in the column's units): 12 for Kaplan-Meier curves, 52 for the
- * log-rank test (the finer the grid, the closer to the test on exact times;
- * the cost grows with records x points). Evenly spaced, rounded to whole
- * units, ending at max.
+ * [min, max] (in the column's units). Kaplan-Meier: 12 evenly spaced points
+ * (for reading the curve). Log-rank: every value when the column is an
+ * integer with at most 2,001 values, which makes the test exactly R's
+ * survdiff on the records; else 52 evenly spaced points (the test on times
+ * rounded up to them). Points are whole units, ending at max. The cost in
+ * MPC grows with the number of points, not with records x points (the owners
+ * count per interval locally).
  */
 export function defaultTimes(schema: Schema, a: SurvivalAnalysis): number[] {
   const c = schema.columns.find((x) => x.name === a.time)!;
@@ -971,6 +974,8 @@ export function defaultTimes(schema: Schema, a: SurvivalAnalysis): number[] {
       : c.type === 'integer'
         ? [c.min, c.max]
         : [0, 1];
+  if (a.type === 'log-rank' && c.type === 'integer' && hi - lo <= 2000)
+    return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
   const count = a.type === 'kaplan-meier' ? 12 : 52;
   const out: number[] = [];
   for (let k = 1; k <= count; k++) {
