@@ -138,7 +138,7 @@ export async function gilboaTriples(
  * (the sender's corrections). Chunks start in order at every party, and each
  * OT instance serves its calls in call order, so the rounds stay aligned.
  */
-async function pipelined<T>(
+export async function pipelined<T>(
   N: number,
   chunk: number,
   run: (m: number) => Promise<T>,

@@ -178,6 +178,9 @@ export class MacChecker {
   readonly o: MacCheckOptions;
   #pending: Entry[] = [];
   #count = 0;
+  /** Checks run one after another; after a failure every later check fails too. */
+  #chain: Promise<void> = Promise.resolve();
+  #failure: Spdz2kAbort | undefined;
   /** Running hash of what this party saw opened or broadcast (three or more parties). */
   #transcript = sha256.create();
   #dirty = false;
@@ -212,11 +215,27 @@ export class MacChecker {
   }
 
   /**
-   * Checks everything recorded so far, with [r] (one element: share and
-   * MAC share, L limbs) as the mask.
+   * Checks everything recorded when the check starts, with [r] (one element:
+   * share and MAC share, L limbs) as the mask. Checks run in call order, one
+   * at a time, so when a check resolves every value recorded before its call
+   * has been checked.
    * @throws {Spdz2kAbort} ('mac-check', 'commitment', 'broadcast') at every honest party if anyone cheated.
    */
-  async check(rx: BigUint64Array, rm: BigUint64Array): Promise<void> {
+  check(rx: BigUint64Array, rm: BigUint64Array): Promise<void> {
+    const run = this.#chain.then(async () => {
+      if (this.#failure) throw this.#failure;
+      try {
+        await this.#check(rx, rm);
+      } catch (e) {
+        if (e instanceof Spdz2kAbort) this.#failure = e;
+        throw e;
+      }
+    });
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async #check(rx: BigUint64Array, rm: BigUint64Array): Promise<void> {
     const { party, L, K, alpha } = this.o;
     const entries = this.#pending;
     const count = this.#count;

@@ -287,8 +287,8 @@ describe('spdz2k malicious security (OT preprocessing)', () => {
     }, 60_000);
   }
 
-  it('n=3: a wrong OT correction is caught by the sacrifice at both honest parties', async () => {
-    const out = await prepAttack('spdz2k.triple.corr', 'triple', 3, {});
+  it('n=3: a wrong OT correction is caught by the sacrifice at both honest parties (chunks in flight)', async () => {
+    const out = await prepAttack('spdz2k.triple.corr', 'triple', 3, { tripleChunk: 4 });
     assertCaught(out);
     for (const o of out.slice(0, 2)) expect(String(o.error)).toMatch(/sacrifice/);
   }, 90_000);

@@ -10,7 +10,8 @@ describe('spdz2k OT preprocessing', () => {
   for (const n of [2, 3]) {
     it(`n=${n}: triples, random values and input masks are consistent and authenticated`, async () => {
       const parties = localParties(n, nodeCryptoProvider, 60_000);
-      const suites = parties.map((p) => new Spdz2kSuite(p));
+      // Small chunks: several in flight, checks interleaved with later chunks' openings.
+      const suites = parties.map((p) => new Spdz2kSuite(p, { tripleChunk: 16 }));
       const out = await Promise.all(
         suites.map(async (s) => {
           await s.setup();

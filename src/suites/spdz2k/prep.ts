@@ -52,7 +52,7 @@ import {
 import type { OtReceiverOutput, OtSenderOutput } from '../../primitives/ot/extension.js';
 import { Prg } from '../../random/prg.js';
 import type { Party } from '../../runtime/party.js';
-import { bytesOf, others } from '../semi2k/gen.js';
+import { bytesOf, others, pipelined } from '../semi2k/gen.js';
 import { OtMesh } from '../semi2k/pairwise.js';
 import { wordsOf } from '../vectors.js';
 import { CoinFlip, MacChecker, Spdz2kAbort } from './mac.js';
@@ -100,6 +100,8 @@ export class OtPreprocessing implements Spdz2kSource {
   readonly #checker: MacChecker;
   readonly #tag: string;
   #cope: Promise<Cope> | undefined;
+  /** Triples per chunk (memory: 320 OTs of 2 x 16 bytes per triple and pair). */
+  tripleChunk = TRIPLE_CHUNK;
 
   constructor(
     party: Party,
@@ -301,11 +303,19 @@ export class OtPreprocessing implements Spdz2kSource {
     const names = ['a', 'b', 'c', 'ma', 'mb', 'mc'] as const;
     const out: Record<string, BigUint64Array> = {};
     for (const k of names) out[k] = new BigUint64Array(2 * N);
-    for (let off = 0; off < N; off += TRIPLE_CHUNK) {
-      const k = Math.min(TRIPLE_CHUNK, N - off);
-      const t = await this.#tripleChunk(k);
-      for (const name of names) out[name]!.set(t[name]!, 2 * off);
-    }
+    // Two chunks in flight (see semi2k's pipelined). Every shared stream is
+    // drawn in call order at both ends: OT instances and coins serve calls in
+    // order, COPE seeds are drawn before the exchange by the authenticator
+    // and after it, in round order, by the key holder; and a chunk is released
+    // only after its own MAC check, which runs after every earlier one.
+    await pipelined(
+      N,
+      this.tripleChunk,
+      (m) => this.#tripleChunk(m),
+      (t, off) => {
+        for (const name of names) out[name]!.set(t[name]!, 2 * off);
+      },
+    );
     return out;
   }
 

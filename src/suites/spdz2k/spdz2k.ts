@@ -123,6 +123,8 @@ export interface Spdz2kOptions {
   /** A bundle exported earlier by this party (or a function per party) to import at setup. */
   bundle?: Uint8Array | ((party: Party) => Uint8Array);
   registry?: SpentRegistry;
+  /** Triples per preprocessing chunk (memory and pipelining; default 1024). */
+  tripleChunk?: number;
 }
 
 /** The source of online material. */
@@ -216,13 +218,15 @@ export class Spdz2kSuite implements Suite<Spdz2kShares> {
       };
     } else {
       const alpha = randomWords(party.crypto, 1)[0]!;
-      this.#source = new OtPreprocessing(
+      const prep = new OtPreprocessing(
         party,
         alpha,
         this.#coins,
         tag,
         this.opts.testOnlySkipMacCheck === true,
       );
+      if (this.opts.tripleChunk !== undefined) prep.tripleChunk = this.opts.tripleChunk;
+      this.#source = prep;
     }
     this.#mac = new MacChecker({
       party,
