@@ -984,3 +984,14 @@ export function defaultTimes(schema: Schema, a: SurvivalAnalysis): number[] {
   }
   return out;
 }
+
+/**
+ * Every value of an integer time column (at most 2,001), on which survival
+ * counts make Kaplan-Meier and log-rank exact (R's survfit and survdiff);
+ * undefined for other columns.
+ */
+export function everyTime(schema: Schema, a: SurvivalAnalysis): number[] | undefined {
+  const c = schema.columns.find((x) => x.name === a.time)!;
+  if (c.type !== 'integer' || c.max - c.min > 2000) return undefined;
+  return Array.from({ length: c.max - c.min + 1 }, (_, i) => c.min + i);
+}

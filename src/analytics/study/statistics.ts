@@ -33,7 +33,7 @@ import type {
   TableAnalysis,
   TTestAnalysis,
 } from './spec.js';
-import { defaultTimes } from './spec.js';
+import { defaultTimes, everyTime } from './spec.js';
 import {
   groupedLogistic,
   kaplanMeierFromCounts,
@@ -406,27 +406,40 @@ function survivalCounts(
   return { atRisk, events };
 }
 
+/**
+ * The points a Kaplan-Meier curve is computed on, and where each reported
+ * point lies among them: every value of an integer time column when the
+ * reported points are within its range (the curve is then exact at each
+ * reported point), else the reported points themselves.
+ */
+function curveGrid(ctx: AnalysisContext, a: SurvivalAnalysis, display: readonly number[]) {
+  const fine = everyTime(ctx.study.schema, a);
+  if (fine && display.every((t) => t >= fine[0]! && t <= fine[fine.length - 1]!))
+    return { compute: fine, at: display.map((t) => t - fine[0]!), exact: true };
+  return { compute: [...display], at: display.map((_, j) => j), exact: false };
+}
+
 async function kaplanMeierAnalysis(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const k = a as SurvivalAnalysis;
   const g = k.by ? ctx.groups(k.by) : undefined;
   const labels = g ? g.labels : ['all'];
   const { values: times, encoded } = timePoints(ctx, k);
+  const grid = curveGrid(ctx, k, encoded);
+  const Kc = grid.compute.length;
   ctx.progress(
-    `  Kaplan-Meier at ${times.length} time points for ${labels.length} group(s), on per-interval counts`,
+    `  Kaplan-Meier on ${Kc} time points for ${labels.length} group(s), reported at ${times.length}`,
   );
-  const { atRisk, events } = survivalCounts(ctx, k, labels.length, encoded);
-  const survivalFx = kaplanMeierFromCounts(
-    Fx.of(atRisk),
-    Fx.of(events),
-    labels.length,
-    times.length,
-  );
+  const { atRisk, events } = survivalCounts(ctx, k, labels.length, grid.compute);
+  const full = kaplanMeierFromCounts(Fx.of(atRisk), Fx.of(events), labels.length, Kc);
+  const pick = labels.flatMap((_, gi) => grid.at.map((j) => gi * Kc + j));
+  const survivalFx = ctx.s.concat(pick.map((q) => full.at(q).reshape([1])));
+  const atRiskAt = ctx.s.concat(pick.map((q) => atRisk.at(q).reshape([1])));
   // Each point of a curve is released only when at least k records are still at risk there.
   const [rs, rn] = await releaseGuarded(
     ctx.s,
     [
-      { value: survivalFx, support: atRisk },
-      { value: atRisk, support: atRisk },
+      { value: survivalFx, support: atRiskAt },
+      { value: atRiskAt, support: atRiskAt },
     ],
     ctx.k,
   );
@@ -442,7 +455,7 @@ async function kaplanMeierAnalysis(ctx: AnalysisContext, a: Analysis): Promise<A
       group: `${group}, t = ${t}`,
       value: rs!.values[gi * times.length + j] ?? null,
       suppressed: rs!.suppressed[gi * times.length + j]!,
-      precision: `within about ${j + 1} x 2^-24, then 2^-20`,
+      precision: `within about ${grid.at[j]! + 1} x 2^-24, then 2^-20`,
     })),
   );
   return {
@@ -452,7 +465,9 @@ async function kaplanMeierAnalysis(ctx: AnalysisContext, a: Analysis): Promise<A
       ...notes(
         ctx,
         a,
-        'Kaplan-Meier on event times rounded up to the next time point (exact at the points)',
+        grid.exact
+          ? "Kaplan-Meier as R's survfit (computed at every time value, reported at the points)"
+          : 'Kaplan-Meier on event times rounded up to the next time point',
       ),
       `S(t) at ${times.length} public time points; a point with fewer than k records at risk is suppressed`,
       'each hospital counts its own records at risk and events per interval and inputs the counts; the curve is computed on their secret sums',
@@ -1076,16 +1091,25 @@ function intervalCounts(t: Table, a: SurvivalAnalysis, study: Study, by: string 
 
 const kaplanMeierReference: ReferenceImpl = (t, a, study) => {
   const k = a as SurvivalAnalysis;
-  const c = intervalCounts(t, k, study, k.by);
+  const display = k.times ?? defaultTimes(study.schema, k);
+  const fine = everyTime(study.schema, k);
+  const useFine = fine && display.every((x) => x >= fine[0]! && x <= fine[fine.length - 1]!);
+  const c = intervalCounts(t, { ...k, times: useFine ? fine : display }, study, k.by);
+  const col = t.schema.columns.find((x) => x.name === k.time)!;
+  const unit = col.type === 'decimal' ? 10 ** -col.scale : 1;
   return c.labels.flatMap((group, gi) => {
     let s = 1;
-    return c.times.map((tt, j) => {
+    const S = c.times.map((_, j) => {
       const n = c.n[gi]![j]!;
       if (n > 0) s *= 1 - c.d[gi]![j]! / n;
+      return s;
+    });
+    return display.map((tt, j) => {
+      const idx = useFine ? tt - fine[0]! : j;
       return {
         statistic: 'S(t)',
-        group: `${group}, t = ${c.labelTimes[j]}`,
-        value: s,
+        group: `${group}, t = ${tt * unit}`,
+        value: S[idx]!,
         suppressed: false,
       };
     });

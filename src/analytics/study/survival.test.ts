@@ -42,6 +42,15 @@ const study = defineStudy({
       // Every week: the curve at every event time, as R's.
       times: Array.from({ length: 161 }, (_, i) => i + 1),
     },
+    // Reported at R's event times only: still computed at every week, so still exact.
+    {
+      id: 'km-points',
+      type: 'kaplan-meier',
+      time: 'time',
+      event: 'status',
+      by: 'x',
+      times: [9, 13, 18, 23, 31, 34, 48],
+    },
     // Default points: every week 1..161, so this is exactly R's survdiff.
     { id: 'lr', type: 'log-rank', time: 'time', event: 'status', by: 'x' },
   ],
@@ -62,7 +71,8 @@ describe('survival analyses on locally aggregated counts', () => {
       { suite, parties: PARTIES, crypto: nodeCryptoProvider },
     );
     const km = outs[0]!.result.analyses[0]!;
-    const lr = outs[0]!.result.analyses[1]!;
+    const points = outs[0]!.result.analyses[1]!;
+    const lr = outs[0]!.result.analyses[2]!;
     const value = (rows: typeof km.rows, statistic: string, group: string) =>
       rows.find((r) => r.statistic === statistic && r.group === group)!.value!;
     // R: summary(survfit(Surv(time, status) ~ x, data = aml)), the Maintained arm.
@@ -75,8 +85,12 @@ describe('survival analyses on locally aggregated counts', () => {
       [34, 0.368],
       [48, 0.184],
     ];
-    for (const [t, s] of published)
+    for (const [t, s] of published) {
       expect(Math.abs(value(km.rows, 'S(t)', `x = Maintained, t = ${t}`) - s)).toBeLessThan(5e-4);
+      expect(Math.abs(value(points.rows, 'S(t)', `x = Maintained, t = ${t}`) - s)).toBeLessThan(
+        5e-4,
+      );
+    }
     // At risk in the Maintained arm at weeks 9, 13, 18 (the start of each interval).
     expect([9, 13, 18].map((t) => km.curves![0]!.atRisk![t - 1])).toEqual([11, 10, 8]);
     // R: survdiff(Surv(time, status) ~ x, data = aml):
