@@ -49,7 +49,7 @@ describe('the bundled study', () => {
     expect(spend(s.analyses)).toEqual({ epsilon: 1, delta: 1e-9 });
     const young = s.analyses.find((a) => a.id === 'young-deaths')!;
     expect(young.where.map((w) => [w.text, w.values])).toEqual([
-      ['age < 21', [21]],
+      ['age < 30', [30]],
       ['death = true', [1]],
     ]);
   });
@@ -143,16 +143,16 @@ describe('bad study files: each error names its field, line and column, and noth
   });
 
   it('conditions: unknown level, wrong op for a categorical column, two ops', () => {
-    const text = edit('      - { column: age, lt: 21 }', '      - { column: arm, eq: C }');
+    const text = edit('      - { column: age, lt: 30 }', '      - { column: arm, eq: C }');
     expect(messages(text)[0]).toMatch(
       /analyses\[9\]\.where\[0\]\.eq: expected a level of 'arm' \(A, B\), got "C"/,
     );
     expect(
-      messages(edit('      - { column: age, lt: 21 }', '      - { column: arm, lt: B }'))[0],
+      messages(edit('      - { column: age, lt: 30 }', '      - { column: arm, lt: B }'))[0],
     ).toMatch(/analyses\[9\]\.where\[0\]\.lt: column 'arm' is categorical: use eq, ne or in/);
     expect(
       messages(
-        edit('      - { column: age, lt: 21 }', '      - { column: age, lt: 21, gt: 3 }'),
+        edit('      - { column: age, lt: 30 }', '      - { column: age, lt: 30, gt: 3 }'),
       )[0],
     ).toMatch(
       /analyses\[9\]\.where\[0\]: expected exactly one of eq, ne, lt, le, gt, ge, in; got 2/,
