@@ -13,15 +13,10 @@
  * program API, and bytes each party sends. Also the local garbling and
  * evaluation rates without any network. Times: medians; the slower party.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
-import { writeIdentity } from '../src/adapters/node/net/identity.js';
 import { runLocal } from '../src/api/run.js';
-import { freePorts } from '../src/cli/net.js';
+import { runFederated } from './federated.js';
 import { parseBristol } from '../src/primitives/circuits/bristol.js';
 import { Evaluator, Garbler } from '../src/primitives/garble/halfgates.js';
 import twoPcBench, { type Timing, type TwoPcResult } from './2pc-program.js';
@@ -33,58 +28,15 @@ function option(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-async function overTls(env: Record<string, string>): Promise<TwoPcResult[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'entente-bench-2pc-'));
-  try {
-    const ids = ['p1', 'p2'];
-    const ports = await freePorts(2);
-    const parties = [];
-    for (let i = 0; i < 2; i++) {
-      const f = await writeIdentity(dir, ids[i]!);
-      parties.push({
-        id: ids[i]!,
-        host: '127.0.0.1',
-        port: ports[i]!,
-        fingerprint: f.fingerprint,
-        suites: ['yao'],
-      });
-    }
-    const fed = join(dir, 'federation.json');
-    await writeFile(
-      fed,
-      JSON.stringify({
-        name: 'bench-2pc',
-        suite: 'yao',
-        transport: 'tls',
-        timeouts: { roundMs: 600_000 },
-        parties,
-      }),
-    );
-    const outs = await Promise.all(
-      ids.map(
-        (id) =>
-          new Promise<string>((resolve, reject) => {
-            const child = spawn(
-              process.execPath,
-              ['bin/entente.js', 'run', 'bench/2pc-program.ts', '--federation', fed, '--party', id],
-              { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
-            );
-            let out = '';
-            child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-            child.on('close', (code) =>
-              code === 0 ? resolve(out) : reject(new Error(`party ${id} exited with ${code}`)),
-            );
-          }),
-      ),
-    );
-    return outs.map((o, i) => {
-      const m = new RegExp(`^${ids[i]}: (.*)$`, 'm').exec(o);
-      if (!m) throw new Error(`party ${ids[i]}: no result in its output`);
-      return JSON.parse(m[1]!) as TwoPcResult;
-    });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+function overTls(env: Record<string, string>): Promise<TwoPcResult[]> {
+  return runFederated<TwoPcResult>({
+    name: 'bench-2pc',
+    suite: 'yao',
+    transport: 'tls',
+    parties: 2,
+    program: 'bench/2pc-program.ts',
+    env,
+  });
 }
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);

@@ -10,14 +10,9 @@
  * multiplication, rounds; and the time of one round (a chain of one-element
  * openings), which is the latency floor of every interactive step.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
-import { writeIdentity } from '../src/adapters/node/net/identity.js';
 import { runLocal } from '../src/api/run.js';
-import { freePorts } from '../src/cli/net.js';
+import { runFederated } from './federated.js';
 import netBench, { type NetBenchResult } from './net-program.js';
 
 function option(args: string[], name: string): string | undefined {
@@ -25,61 +20,18 @@ function option(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-async function overNetwork(
+function overNetwork(
   transport: 'tls' | 'ws',
   env: Record<string, string>,
 ): Promise<NetBenchResult[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'entente-bench-net-'));
-  try {
-    const ids = ['p1', 'p2', 'p3'];
-    const ports = await freePorts(3);
-    const parties = [];
-    for (let i = 0; i < 3; i++) {
-      const f = await writeIdentity(dir, ids[i]!);
-      parties.push({
-        id: ids[i]!,
-        host: '127.0.0.1',
-        port: ports[i]!,
-        fingerprint: f.fingerprint,
-        suites: ['rep3'],
-      });
-    }
-    const fed = join(dir, 'federation.json');
-    await writeFile(
-      fed,
-      JSON.stringify({
-        name: 'bench-net',
-        suite: 'rep3',
-        transport,
-        timeouts: { roundMs: 600_000 },
-        parties,
-      }),
-    );
-    const outs = await Promise.all(
-      ids.map(
-        (id) =>
-          new Promise<string>((resolve, reject) => {
-            const child = spawn(
-              process.execPath,
-              ['bin/entente.js', 'run', 'bench/net-program.ts', '--federation', fed, '--party', id],
-              { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
-            );
-            let out = '';
-            child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-            child.on('close', (code) =>
-              code === 0 ? resolve(out) : reject(new Error(`party ${id} exited with ${code}`)),
-            );
-          }),
-      ),
-    );
-    return outs.map((o, i) => {
-      const m = new RegExp(`^${ids[i]}: (.*)$`, 'm').exec(o);
-      if (!m) throw new Error(`party ${ids[i]}: no result in its output`);
-      return JSON.parse(m[1]!) as NetBenchResult;
-    });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  return runFederated<NetBenchResult>({
+    name: 'bench-net',
+    suite: 'rep3',
+    transport,
+    parties: 3,
+    program: 'bench/net-program.ts',
+    env,
+  });
 }
 
 function report(label: string, results: NetBenchResult[]): void {

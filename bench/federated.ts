@@ -1,0 +1,77 @@
+/**
+ * Runs a benchmark program as one `entente run` process per party, over a
+ * fresh federation on 127.0.0.1 (new keys, free ports), and returns each
+ * party's JSON result line (`ID: {...}`). Shared by the network and 2PC benchmarks.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeIdentity } from '../src/adapters/node/net/identity.js';
+import { freePorts } from '../src/cli/net.js';
+
+export interface FederatedBench {
+  /** Federation name, also the temp-dir prefix. */
+  name: string;
+  suite: string;
+  transport: 'tls' | 'ws';
+  parties: number;
+  /** The program module, e.g. 'bench/net-program.ts'. */
+  program: string;
+  /** Extra environment for the party processes (the program's options). */
+  env: Record<string, string>;
+}
+
+export async function runFederated<R>(b: FederatedBench): Promise<R[]> {
+  const dir = await mkdtemp(join(tmpdir(), `entente-${b.name}-`));
+  try {
+    const ids = Array.from({ length: b.parties }, (_, i) => `p${i + 1}`);
+    const ports = await freePorts(b.parties);
+    const parties = [];
+    for (let i = 0; i < b.parties; i++) {
+      const f = await writeIdentity(dir, ids[i]!);
+      parties.push({
+        id: ids[i]!,
+        host: '127.0.0.1',
+        port: ports[i]!,
+        fingerprint: f.fingerprint,
+        suites: [b.suite],
+      });
+    }
+    const fed = join(dir, 'federation.json');
+    await writeFile(
+      fed,
+      JSON.stringify({
+        name: b.name,
+        suite: b.suite,
+        transport: b.transport,
+        timeouts: { roundMs: 600_000 },
+        parties,
+      }),
+    );
+    const outs = await Promise.all(
+      ids.map(
+        (id) =>
+          new Promise<string>((resolve, reject) => {
+            const child = spawn(
+              process.execPath,
+              ['bin/entente.js', 'run', b.program, '--federation', fed, '--party', id],
+              { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...b.env } },
+            );
+            let out = '';
+            child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+            child.on('close', (code) =>
+              code === 0 ? resolve(out) : reject(new Error(`party ${id} exited with ${code}`)),
+            );
+          }),
+      ),
+    );
+    return outs.map((o, i) => {
+      const m = new RegExp(`^${ids[i]}: (.*)$`, 'm').exec(o);
+      if (!m) throw new Error(`party ${ids[i]}: no result in its output`);
+      return JSON.parse(m[1]!) as R;
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
