@@ -55,7 +55,16 @@ export async function runFederated<R>(b: FederatedBench): Promise<R[]> {
           new Promise<string>((resolve, reject) => {
             const child = spawn(
               process.execPath,
-              ['bin/entente.js', 'run', b.program, '--federation', fed, '--party', id],
+              [
+                ...nodeArgs(id),
+                'bin/entente.js',
+                'run',
+                b.program,
+                '--federation',
+                fed,
+                '--party',
+                id,
+              ],
               { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...b.env } },
             );
             let out = '';
@@ -74,4 +83,21 @@ export async function runFederated<R>(b: FederatedBench): Promise<R[]> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * ENTENTE_BENCH_NODE_ARGS adds node flags to every party process, with
+ * `{party}` replaced by the party's id, for finding where a federated
+ * benchmark spends its time (node refuses --cpu-prof in NODE_OPTIONS), e.g.
+ * ENTENTE_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof/{party}'
+ * (one profile per thread; the largest is the party's main thread).
+ */
+function nodeArgs(id: string): string[] {
+  const args = process.env.ENTENTE_BENCH_NODE_ARGS;
+  return args
+    ? args
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((a) => a.replaceAll('{party}', id))
+    : [];
 }

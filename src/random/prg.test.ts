@@ -43,6 +43,21 @@ describe('Prg', () => {
     expect(parts[0]!.length + parts[1]!.length + parts[2]!.length).toBe(200_000);
   });
 
+  it('subtractFrom consumes the stream exactly as words() does (odd lengths, several chunks)', () => {
+    for (const n of [0, 1, 3, 32_768, 70_001]) {
+      const seed = Uint8Array.from({ length: 16 }, (_, i) => i + n);
+      const a = new Prg(seed, nodeCryptoProvider);
+      const b = new Prg(seed, nodeCryptoProvider);
+      const base = new Prg(new Uint8Array(16), nodeCryptoProvider).words(n);
+      const z = base.slice();
+      a.subtractFrom(z);
+      const w = b.words(n);
+      for (let k = 0; k < n; k++) expect(z[k]).toBe(BigInt.asUintN(64, base[k]! - w[k]!));
+      // Both generators are at the same point of the stream afterwards.
+      expect(a.words(3)).toEqual(b.words(3));
+    }
+  });
+
   it('differs for different seeds and refuses a wrong seed length', () => {
     const a = new Prg(new Uint8Array(16), nodeCryptoProvider).words(4);
     const b = new Prg(Uint8Array.of(1, ...new Array(15).fill(0)), nodeCryptoProvider).words(4);

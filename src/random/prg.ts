@@ -32,6 +32,22 @@ export class Prg {
     }
   }
 
+  /**
+   * out[k] -= next word, for every k (mod 2^64): the difference of two
+   * streams (a zero-sharing) without materialising the second one.
+   */
+  subtractFrom(out: BigUint64Array): void {
+    this.#scratch ??= new BigUint64Array(CHUNK / 8);
+    const s = this.#scratch;
+    const sb = new Uint8Array(s.buffer);
+    for (let off = 0; off < out.length; off += s.length) {
+      const len = Math.min(s.length, out.length - off);
+      this.fill(sb.subarray(0, 8 * len));
+      for (let k = 0; k < len; k++) out[off + k] = out[off + k]! - s[k]!;
+    }
+  }
+  #scratch: BigUint64Array | undefined;
+
   /** The next n uniformly random 64-bit words. */
   words(n: number): BigUint64Array {
     const out = new BigUint64Array(n);

@@ -50,6 +50,36 @@ describe('Party.exchange', () => {
     }
   });
 
+  it('delivers handed-over large bodies intact beside small and borrowed ones', async () => {
+    const { ps } = parties(2);
+    // Odd lengths exercise the padding; 100_001 bytes is above the no-copy size.
+    const big = (seed: number, n: number) =>
+      Uint8Array.from({ length: n }, (_, k) => (k * seed) & 255);
+    const sizes = [3, 100_001, 5, 100_000, 0, 70_003];
+    const outs = await Promise.all(
+      ps.map((p) =>
+        Promise.all(
+          sizes.map((n, k) =>
+            p.exchange({
+              op: 'test',
+              send: p.index === 0 ? [undefined, big(k + 1, n)] : [undefined, undefined],
+              recvFrom: p.index === 1 ? [0] : [],
+              handOver: k % 2 === 1 || k === 5,
+            }),
+          ),
+        ),
+      ),
+    );
+    sizes.forEach((n, k) => {
+      const got = outs[1]![k]![0]!;
+      expect(got.length).toBe(n);
+      expect(got).toEqual(big(k + 1, n));
+      expect(got.byteOffset % 8).toBe(0);
+    });
+    expect(ps[0]!.stats.rounds).toBe(1);
+    expect(ps[0]!.stats.bytesSent).toBe(ps[1]!.stats.bytesReceived);
+  });
+
   it('matches messages by round when delivery is reordered', async () => {
     let s = 12345;
     const reorder = () => ((s = (s * 1103515245 + 12345) % 2 ** 31), s / 2 ** 31);

@@ -17,7 +17,12 @@
 import type { CryptoProvider } from '../random/provider.js';
 import { Prg, randomSeed } from '../random/prg.js';
 import { nextTask } from '../transport/schedule.js';
-import { TransportError, type Transport } from '../transport/transport.js';
+import {
+  payloadLength,
+  TransportError,
+  type Payload,
+  type Transport,
+} from '../transport/transport.js';
 import { ProtocolAbort } from './errors.js';
 import { Stats } from './stats.js';
 
@@ -28,6 +33,14 @@ export interface ExchangeRequest {
   readonly send: ReadonlyArray<Uint8Array | undefined>;
   /** Peers whose payload this exchange waits for. */
   readonly recvFrom: readonly number[];
+  /**
+   * The caller hands the send buffers over: it will never modify them again,
+   * so large ones go to the transport as they are instead of being copied
+   * into the round message (a whole pass over memory, and garbage, saved per
+   * large message). Leave unset for buffers that are reused (scratch memory,
+   * views of WebAssembly memory).
+   */
+  readonly handOver?: boolean;
 }
 
 /** Payloads received, indexed by peer. */
@@ -141,9 +154,11 @@ export class Party {
         if (j === this.index) continue;
         const parts = batch.filter((p) => p.req.send[j] !== undefined);
         if (parts.length > 0) {
-          const msg = encodeRound(parts.map((p) => ({ seq: p.seq, body: p.req.send[j]! })));
+          const msg = encodeRound(
+            parts.map((p) => ({ seq: p.seq, body: p.req.send[j]!, handOver: !!p.req.handOver })),
+          );
           this.stats.messagesSent++;
-          this.stats.bytesSent += msg.length;
+          this.stats.bytesSent += payloadLength(msg);
           this.#transport.send(j, round, msg);
         }
       }
@@ -215,21 +230,53 @@ function toAbort(e: unknown, ids: readonly string[]): ProtocolAbort {
  *   then the bodies, each padded to 8 bytes so receivers can view them as
  *   64-bit typed arrays without copying.
  */
-function encodeRound(parts: ReadonlyArray<{ seq: number; body: Uint8Array }>): Uint8Array {
+
+/** Handed-over bodies at least this large are sent as they are, not copied. */
+const UNCOPIED_BYTES = 64 * 1024;
+const ZEROS = new Uint8Array(8);
+
+/**
+ * The round message as parts to concatenate: runs of small or borrowed bodies
+ * are copied into one buffer (with the header), large handed-over bodies are
+ * parts of their own.
+ */
+function encodeRound(
+  parts: ReadonlyArray<{ seq: number; body: Uint8Array; handOver: boolean }>,
+): Payload {
   const headerLen = pad8(4 + 8 * parts.length);
-  let total = headerLen;
-  for (const p of parts) total += pad8(p.body.length);
-  const out = new Uint8Array(total);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, parts.length, true);
-  let off = headerLen;
-  parts.forEach((p, k) => {
-    dv.setUint32(4 + 8 * k, p.seq, true);
-    dv.setUint32(8 + 8 * k, p.body.length, true);
-    out.set(p.body, off);
-    off += pad8(p.body.length);
-  });
-  return out;
+  const own = (p: (typeof parts)[number]) => p.handOver && p.body.length >= UNCOPIED_BYTES;
+  // Copied runs: [start, end) over parts, preceded by the header for the first.
+  const out: Uint8Array[] = [];
+  let k = 0;
+  while (k <= parts.length) {
+    let end = k;
+    let size = k === 0 ? headerLen : 0;
+    while (end < parts.length && !own(parts[end]!)) size += pad8(parts[end++]!.body.length);
+    if (size > 0) {
+      const buf = new Uint8Array(size);
+      let off = 0;
+      if (k === 0) {
+        const dv = new DataView(buf.buffer);
+        dv.setUint32(0, parts.length, true);
+        parts.forEach((p, q) => {
+          dv.setUint32(4 + 8 * q, p.seq, true);
+          dv.setUint32(8 + 8 * q, p.body.length, true);
+        });
+        off = headerLen;
+      }
+      for (let q = k; q < end; q++) {
+        buf.set(parts[q]!.body, off);
+        off += pad8(parts[q]!.body.length);
+      }
+      out.push(buf);
+    }
+    if (end === parts.length) break;
+    const body = parts[end]!.body;
+    out.push(body);
+    if (body.length % 8) out.push(ZEROS.subarray(0, 8 - (body.length % 8)));
+    k = end + 1;
+  }
+  return out.length === 1 ? out[0]! : out;
 }
 
 function decodeRound(

@@ -7,7 +7,7 @@
  * supplied by the caller; it does not touch secrets.
  */
 import { nextTask } from './schedule.js';
-import { TransportError, type Transport } from './transport.js';
+import { payloadBytes, TransportError, type Payload, type Transport } from './transport.js';
 
 export interface MemoryNetworkOptions {
   /** Deliver messages of different rounds out of order (test aid). */
@@ -49,7 +49,8 @@ class MemoryTransport implements Transport {
     private readonly options: MemoryNetworkOptions,
   ) {}
 
-  send(to: number, round: number, payload: Uint8Array): void {
+  send(to: number, round: number, parts: Payload): void {
+    const payload = payloadBytes(parts);
     const box = this.boxes[to];
     if (!box) throw new RangeError(`send: no party ${to} (have ${this.parties})`);
     if (this.boxes[this.self]!.closed)

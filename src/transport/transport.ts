@@ -18,10 +18,12 @@ export interface Transport {
   /** Identifies the computation; frames of other sessions are refused. */
   readonly sessionId: string;
   /**
-   * Queues `payload` for party `to` as its message of `round`. Never blocks;
-   * the transport owns the bytes after the call.
+   * Queues `payload` for party `to` as its message of `round`: one buffer, or
+   * the concatenation of several (a gather write, so large parts need not be
+   * copied into one buffer first). Never blocks; the transport owns the bytes
+   * after the call.
    */
-  send(to: number, round: number, payload: Uint8Array): void;
+  send(to: number, round: number, payload: Payload): void;
   /**
    * Resolves with party `from`'s message for `round`; rejects with a
    * TransportError if the peer closed, misbehaved or the deadline passed.
@@ -29,6 +31,30 @@ export interface Transport {
   receive(from: number, round: number, deadlineMs: number): Promise<Uint8Array>;
   /** Releases resources; pending receives reject with a 'closed' error. */
   close(): void;
+}
+
+/** A message as one buffer or as parts to be concatenated. */
+export type Payload = Uint8Array | readonly Uint8Array[];
+
+/** The total length of a payload. */
+export function payloadLength(p: Payload): number {
+  if (p instanceof Uint8Array) return p.length;
+  let n = 0;
+  for (const x of p) n += x.length;
+  return n;
+}
+
+/** A payload as one buffer (copies only when it has several parts). */
+export function payloadBytes(p: Payload): Uint8Array {
+  if (p instanceof Uint8Array) return p;
+  if (p.length === 1) return p[0]!;
+  const out = new Uint8Array(payloadLength(p));
+  let off = 0;
+  for (const x of p) {
+    out.set(x, off);
+    off += x.length;
+  }
+  return out;
 }
 
 export type TransportFailure =

@@ -89,6 +89,17 @@ describe('TLS transport: computations', () => {
     ts[0]!.send(1, 1, Uint8Array.of(1));
     ts[0]!.send(1, 2, big);
     ts[0]!.send(1, 5, Uint8Array.of(5));
+    // A payload given as parts arrives as their concatenation.
+    ts[0]!.send(1, 6, [Uint8Array.of(6, 6), big.subarray(0, 200_000), Uint8Array.of(7)]);
+    ts[0]!.send(1, 7, [Uint8Array.of(1), Uint8Array.of(2, 3)]);
+    const r7 = await ts[1]!.receive(0, 7, 10_000);
+    const r6 = await ts[1]!.receive(0, 6, 10_000);
+    expect([...r7]).toEqual([1, 2, 3]);
+    expect(r6.length).toBe(200_003);
+    expect([r6[0], r6[1], r6[200_002]]).toEqual([6, 6, 7]);
+    expect(
+      Buffer.compare(Buffer.from(r6.subarray(2, 200_002)), Buffer.from(big.subarray(0, 200_000))),
+    ).toBe(0);
     const r5 = await ts[1]!.receive(0, 5, 10_000);
     const r2 = await ts[1]!.receive(0, 2, 10_000);
     const r1 = await ts[1]!.receive(0, 1, 10_000);

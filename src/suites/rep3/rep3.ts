@@ -89,8 +89,10 @@ export class Rep3Suite implements Suite<Rep3Shares> {
 
   /** A sharing of zero, one additive component per party: alpha_i = F(k_i) - F(k_{i+1}). */
   zeroShare(n: number): BigUint64Array {
-    const r = this.prss(n);
-    return ring.sub(r.a, r.b);
+    if (!this.#prgA || !this.#prgB) throw new Error('rep3: setup() has not run');
+    const z = this.#prgA.words(n);
+    this.#prgB.subtractFrom(z);
+    return z;
   }
 
   /** Words drawn from the key shared with the next party only (the "b" stream). */
@@ -181,10 +183,8 @@ export class Rep3Suite implements Suite<Rep3Shares> {
     if (x.length !== y.length)
       throw new RangeError(`rep3.mul: lengths differ (${x.length} and ${y.length})`);
     this.party.stats.count('mul', x.length);
-    // alpha_i = F(k_i) - F(k_{i+1}), computed in place in the first PRSS buffer.
-    const r = this.prss(x.length);
-    const z = r.a;
-    const rb = r.b;
+    // z starts as alpha_i = F(k_i) - F(k_{i+1}).
+    const z = this.zeroShare(x.length);
     const xa = x.a,
       xb = x.b,
       ya = y.a,
@@ -192,7 +192,6 @@ export class Rep3Suite implements Suite<Rep3Shares> {
     // One product term per statement: V8 keeps each in 64-bit registers this
     // way, while a single four-term BigInt expression runs about 4x slower.
     for (let k = 0; k < z.length; k++) {
-      z[k] = z[k]! - rb[k]!;
       z[k] = z[k]! + xa[k]! * (ya[k]! + yb[k]!);
       z[k] = z[k]! + xb[k]! * ya[k]!;
     }
@@ -228,7 +227,8 @@ export class Rep3Suite implements Suite<Rep3Shares> {
   async reshare(z: BigUint64Array, op: string): Promise<Rep3Shares> {
     const send: Array<Uint8Array | undefined> = [undefined, undefined, undefined];
     send[this.prev] = bytesOf(z);
-    const got = await this.party.exchange({ op, send, recvFrom: [this.next] });
+    // z becomes this party's first component, never modified: hand it over.
+    const got = await this.party.exchange({ op, send, recvFrom: [this.next], handOver: true });
     // The received bytes belong to this round's message alone: view them, no copy.
     return new Rep3Shares(
       z,

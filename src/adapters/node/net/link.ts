@@ -31,7 +31,13 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   type Frame,
 } from '../../../transport/frame.js';
-import { TransportError, type Transport } from '../../../transport/transport.js';
+import {
+  payloadBytes,
+  payloadLength,
+  TransportError,
+  type Payload,
+  type Transport,
+} from '../../../transport/transport.js';
 import { ConnectError } from './errors.js';
 import { normalizeFingerprint } from './fingerprint.js';
 
@@ -375,14 +381,14 @@ export class Link {
   }
 
   /** Writes a frame (header + payload), queueing it while the socket is above its high-water mark. */
-  write(header: Uint8Array, payload: Uint8Array): void {
-    const size = header.length + payload.length;
+  write(header: Uint8Array, payload: Payload): void {
+    const size = header.length + payloadLength(payload);
     const parts =
       size <= COALESCE_BYTES
-        ? [concat2(header, payload)]
-        : payload.length
-          ? [header, payload]
-          : [header];
+        ? [payloadBytes([header, ...(payload instanceof Uint8Array ? [payload] : payload)])]
+        : [header, ...(payload instanceof Uint8Array ? [payload] : payload)].filter(
+            (p) => p.length > 0,
+          );
     if (this.blocked || this.queue.length > 0) {
       if (this.queuedBytes + size > this.cfg.maxQueuedBytes) {
         this.fail(
@@ -397,16 +403,17 @@ export class Link {
       return;
     }
     // The runtime sends at most one data frame per link per round, so a small
-    // frame is already one write (one TLS record, one system call). Header and
-    // payload of a large frame go out together under cork, as one writev.
+    // frame is already one write (one TLS record, one system call). The parts
+    // of a large frame (header, then the payload's parts, uncopied) go out
+    // together under cork, as one writev.
     // Corking across a whole turn instead (uncork in a microtask) was measured
     // to add about 20 us to a round trip and save nothing.
     let ok: boolean;
     if (parts.length === 1) ok = this.socket.write(parts[0]!);
     else {
       this.socket.cork();
-      this.socket.write(parts[0]!);
-      ok = this.socket.write(parts[1]!);
+      ok = true;
+      for (const p of parts) ok = this.socket.write(p);
       this.socket.uncork();
     }
     this.lastTx = Date.now();
@@ -465,13 +472,6 @@ export class Link {
       });
     }
   }
-}
-
-function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
 
 /** The Transport of one party over TLS links (raw or WebSocket); made by an endpoint's connect(). */
@@ -548,16 +548,17 @@ export class TlsTransport implements Transport {
     return this.#links[j]!;
   }
 
-  send(to: number, round: number, payload: Uint8Array): void {
+  send(to: number, round: number, payload: Payload): void {
     const link = this.#link(to, 'send');
     if (this.#closed) throw new TransportError('closed', to, 'transport is closed');
     if (!Number.isSafeInteger(round) || round <= link.lastSent)
       throw new RangeError(
         `send: round ${round} to party ${to} after round ${link.lastSent} (rounds must increase)`,
       );
-    if (FRAME_HEADER_BYTES + payload.length > this.#cfg.maxFrameBytes)
+    const length = payloadLength(payload);
+    if (FRAME_HEADER_BYTES + length > this.#cfg.maxFrameBytes)
       throw new RangeError(
-        `send: message of ${payload.length} bytes exceeds maxFrameBytes ${this.#cfg.maxFrameBytes}`,
+        `send: message of ${length} bytes exceeds maxFrameBytes ${this.#cfg.maxFrameBytes}`,
       );
     link.lastSent = round;
     // Like the in-memory transport, sending to a peer that is gone is silent:
@@ -566,7 +567,7 @@ export class TlsTransport implements Transport {
     link.write(
       encodeFrameHeader(
         { kind: FrameKind.data, sender: this.self, round, session: this.#cfg.tag },
-        payload.length,
+        length,
       ),
       payload,
     );
