@@ -1,7 +1,7 @@
 /**
- * WebAssembly kernels for F_p, p = 2^127 - 1, assembled at load time by a
- * tiny in-file assembler (no generated artefact to keep in sync, no build
- * step; the bytes are a pure function of this file).
+ * WebAssembly kernels for F_p, p = 2^127 - 1, assembled at load time by
+ * the shared assembler in ./wasm-asm.ts (no generated artefact to keep in
+ * sync, no build step; the bytes are a pure function of these two files).
  *
  * Why WebAssembly: a 127-bit modular product needs 64-bit integer products,
  * which JavaScript only offers through BigInt (about 20 M/s, allocating);
@@ -20,85 +20,69 @@
  * propagation the bits at 2^127 and above fold back with weight 1.
  */
 
-type Code = number[];
-
-const I32 = 0x7f;
-const I64 = 0x7e;
-
-function uleb(n: number): Code {
-  const out: Code = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(v: bigint): Code {
-  const out: Code = [];
-  for (;;) {
-    const b = Number(v & 0x7fn);
-    v >>= 7n;
-    const done = (v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0);
-    out.push(done ? b : b | 0x80);
-    if (done) return out;
-  }
-}
+import {
+  assemble as assembleModule,
+  get,
+  i32c as c32,
+  i32load8u,
+  i64c as c64,
+  i64load,
+  i64store,
+  loopDown,
+  set as setLocal,
+  I32,
+  I32_ADD,
+  I32_AND,
+  I32_EQZ,
+  I32_MUL,
+  I32_GT_S,
+  I32_WRAP_I64,
+  I64,
+  I64_ADD,
+  I64_AND,
+  I64_EQ,
+  I64_EXTEND_I32_U,
+  I64_LT_U,
+  I64_MUL,
+  I64_OR,
+  I64_SHL,
+  I64_SHR_S,
+  I64_SHR_U,
+  I64_SUB,
+  I64_XOR,
+  SELECT,
+  type Code,
+} from './wasm-asm.js';
 
 // ----- expression helpers: each returns the bytes that push one value -----
-const get = (l: number): Code => [0x20, ...uleb(l)];
-const set = (l: number, e: Code): Code => [...e, 0x21, ...uleb(l)];
-const c64 = (v: bigint): Code => [0x42, ...sleb(v)];
-const c32 = (v: number): Code => [0x41, ...sleb(BigInt(v))];
+const set = (l: number, e: Code): Code => [...e, ...setLocal(l)];
 const bin =
   (op: number) =>
   (a: Code, b: Code): Code => [...a, ...b, op];
-const add = bin(0x7c);
-const sub = bin(0x7d);
-const mul = bin(0x7e);
-const and = bin(0x83);
-const xor = bin(0x85);
-const shl = bin(0x86);
-const shrS = bin(0x87);
-const shrU = bin(0x88);
-const orr = bin(0x84);
-const ltU = bin(0x54); // i64.lt_u -> i32
-const eq = bin(0x51); // i64.eq -> i32
-const add32 = bin(0x6a);
-const sub32 = bin(0x6b);
-const mul32 = bin(0x6c);
-const and32 = bin(0x71);
-const extU = (a: Code): Code => [...a, 0xad]; // i64.extend_i32_u
-const wrap = (a: Code): Code => [...a, 0xa7]; // i32.wrap_i64
-const eqz32 = (a: Code): Code => [...a, 0x45];
-const load = (addr: Code, off = 0): Code => [...addr, 0x29, 0x03, ...uleb(off)];
-const store = (addr: Code, off: number, v: Code): Code => [...addr, ...v, 0x37, 0x03, ...uleb(off)];
-const select = (a: Code, b: Code, cond: Code): Code => [...a, ...b, ...cond, 0x1b];
+const add = bin(I64_ADD);
+const sub = bin(I64_SUB);
+const mul = bin(I64_MUL);
+const and = bin(I64_AND);
+const xor = bin(I64_XOR);
+const shl = bin(I64_SHL);
+const shrS = bin(I64_SHR_S);
+const shrU = bin(I64_SHR_U);
+const orr = bin(I64_OR);
+const ltU = bin(I64_LT_U); // -> i32
+const eq = bin(I64_EQ); // -> i32
+const add32 = bin(I32_ADD);
+const mul32 = bin(I32_MUL);
+const and32 = bin(I32_AND);
+const extU = (a: Code): Code => [...a, I64_EXTEND_I32_U];
+const wrap = (a: Code): Code => [...a, I32_WRAP_I64];
+const eqz32 = (a: Code): Code => [...a, I32_EQZ];
+const load = (addr: Code, off = 0): Code => [...addr, ...i64load(off)];
+const store = (addr: Code, off: number, v: Code): Code => [...addr, ...v, ...i64store(off)];
+const select = (a: Code, b: Code, cond: Code): Code => [...a, ...b, ...cond, SELECT];
 
 const M32 = c64(0xffffffffn);
 const M63 = c64(0x7fffffffffffffffn);
 const K32 = c64(32n);
-
-/** `while (counter != 0) { body; counter-- }` for an i32 counter local. */
-function loopDown(counter: number, body: Code): Code {
-  return [
-    0x02,
-    0x40, // block
-    0x03,
-    0x40, // loop
-    ...eqz32(get(counter)),
-    0x0d,
-    0x01, // br_if 1 (exit)
-    ...body,
-    ...set(counter, sub32(get(counter), c32(1))),
-    0x0c,
-    0x00, // br 0
-    0x0b,
-    0x0b,
-  ];
-}
 
 type Tuple<N extends number, R extends number[] = []> = R['length'] extends N
   ? R
@@ -545,7 +529,7 @@ function kGrr1(): { fn: Fn; body: Code } {
   return { fn, body };
 }
 
-const load8 = (addr: Code): Code => [...addr, 0x2d, 0x00, 0x00]; // i32.load8_u
+const load8 = (addr: Code): Code => [...addr, ...i32load8u(0)];
 
 /** (lo, hi) = x + y mod p (lazily: below 2^127), for x, y below 2^127 as local pairs. */
 function addMod(lo: number, hi: number, x: Code[], y: Code[], tmp: number): Code {
@@ -764,7 +748,7 @@ function kGrrDiff(): { fn: Fn; body: Code } {
       0x40,
       0x03,
       0x40,
-      ...[...get(K), ...get(T), 0x4a], // i32.gt_s: k > t ends
+      ...[...get(K), ...get(T), I32_GT_S], // k > t ends
       0x0d,
       0x01,
       ...E.flatMap((x) => set(x, c64(0n))),
@@ -874,53 +858,12 @@ const KERNELS = [
 /** Pages of 64 KiB: 4 MiB of scratch, enough for chunks of 16,384 elements x 3 operands. */
 export const MEMORY_PAGES = 64;
 
-function section(id: number, content: Code): Code {
-  return [id, ...uleb(content.length), ...content];
-}
-function vec(items: Code[]): Code {
-  return [...uleb(items.length), ...items.flat()];
-}
-function name(s: string): Code {
-  const b = Array.from(new TextEncoder().encode(s));
-  return [...uleb(b.length), ...b];
-}
-
 /** The module's bytes. */
 export function assemble(): Uint8Array<ArrayBuffer> {
-  const types = KERNELS.map(({ fn }) => [0x60, ...vec(fn.params.map((p) => [p])), 0x00]);
-  const funcs = KERNELS.map((_, i) => uleb(i));
-  const mem = vec([[0x00, ...uleb(MEMORY_PAGES)]]);
-  const exports = vec([
-    [...name('memory'), 0x02, 0x00],
-    ...KERNELS.map(({ fn }, i) => [...name(fn.name), 0x00, ...uleb(i)]),
-  ]);
-  const codes = KERNELS.map(({ fn, body }) => {
-    // Locals as runs of one type each.
-    const runs: Code[] = [];
-    for (let i = 0; i < fn.locals.length;) {
-      let j = i;
-      while (j < fn.locals.length && fn.locals[j] === fn.locals[i]) j++;
-      runs.push([...uleb(j - i), fn.locals[i]!]);
-      i = j;
-    }
-    const f = [...vec(runs), ...body, 0x0b];
-    return [...uleb(f.length), ...f];
-  });
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, vec(types)),
-    ...section(3, vec(funcs)),
-    ...section(5, mem),
-    ...section(7, exports),
-    ...section(10, vec(codes)),
-  ]);
+  return assembleModule(
+    KERNELS.map(({ fn, body }) => ({ name: fn.name, params: fn.params, locals: fn.locals, body })),
+    MEMORY_PAGES,
+  );
 }
 
 export interface Field127Kernels {

@@ -31,7 +31,7 @@ import {
   i64c,
   type Code,
   type Func,
-} from '../wasm-asm.js';
+} from '../../arith/wasm-asm.js';
 
 const inc = (l: number, by: number): Code => [...get(l), ...i32c(by), I32_ADD, ...set(l)];
 const ld = (p: number, off = 0): Code => [...get(p), ...v128load(off)];

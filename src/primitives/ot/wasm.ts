@@ -40,7 +40,7 @@ import {
   V128_XOR,
   type Code,
   type Func,
-} from '../wasm-asm.js';
+} from '../../arith/wasm-asm.js';
 import { tweak, xorc, xorv } from '../garble/wasm.js';
 
 /** transpose(cols, rows, W64, m64blocks): see the module comment. */
