@@ -10,11 +10,6 @@
  * `local` starts N such processes on 127.0.0.1 with fresh keys, for trying a
  * program across processes. docs/OPERATIONS.md is the guide.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
@@ -32,6 +27,10 @@ import { Session } from '../api/session.js';
 import { ProtocolAbort } from '../runtime/errors.js';
 import { Party } from '../runtime/party.js';
 import { SUITES, suiteByName } from '../suites/index.js';
+import { freePorts, launchParties } from './launch.js';
+
+// Benchmarks and tests pick federation ports with it; it lives beside the launcher.
+export { freePorts };
 
 /** A mistake in the command line or configuration: exit status 2. */
 export class UsageError extends Error {}
@@ -266,145 +265,54 @@ export async function local(program: string | undefined, named: Named): Promise<
   const transport = named.get('transport') ?? 'tls';
   if (transport !== 'tls' && transport !== 'ws')
     throw new UsageError(`--transport: expected tls or ws, got '${transport}'`);
-  const dir = await mkdtemp(join(tmpdir(), 'entente-local-'));
-  const children: ChildProcess[] = [];
-  /** Children this process signalled: their signal deaths are 'stopped', not failures. */
-  const signalled = new Set<ChildProcess>();
-  const stopAll = () => {
-    for (const c of children) {
-      if (c.exitCode !== null || c.signalCode !== null) continue;
-      signalled.add(c);
-      c.kill('SIGTERM');
-      // A party that does not stop on SIGTERM is killed: stopping is bounded.
-      setTimeout(() => {
-        if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-      }, 3_000).unref();
-    }
-  };
-  const onSignal = () => stopAll();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const ids = Array.from({ length: n }, (_, i) => `p${i + 1}`);
-    const ports = await freePorts(n);
-    const parties = [];
-    for (let i = 0; i < n; i++) {
-      const files = await writeIdentity(dir, ids[i]!);
-      parties.push({
-        id: ids[i]!,
-        host: '127.0.0.1',
-        port: ports[i]!,
-        fingerprint: files.fingerprint,
-        suites: [suite],
-      });
-    }
-    const fedPath = join(dir, 'federation.json');
-    const federation = {
-      name: 'local',
-      session: `local-${randomUUID()}`,
+  const ids = Array.from({ length: n }, (_, i) => `p${i + 1}`);
+  return launchParties(
+    {
+      ids,
       suite,
+      name: 'local',
+      sessionPrefix: 'local',
       transport,
-      parties,
-    };
-    await writeFile(fedPath, JSON.stringify(federation, null, 2) + '\n');
-    console.error(
-      `entente local: ${n} processes, suite ${suite} over ${transport}, keys and federation in ${dir}`,
-    );
-
-    // Re-run this very CLI (same Node flags, e.g. tsx's loader) as each party.
-    const entry = process.argv[1]!;
-    const outputs: string[] = ids.map(() => '');
-    const exits = ids.map(
-      (id, i) =>
-        new Promise<{ id: string; code: number | null; signal: string | null }>((done) => {
-          const child = spawn(
-            process.execPath,
-            [
-              ...process.execArgv,
-              entry,
-              'run',
-              program,
-              '--federation',
-              fedPath,
-              '--party',
-              id,
-              '--suite',
-              suite,
-            ],
-            { stdio: ['ignore', 'pipe', 'pipe'] },
-          );
-          children.push(child);
-          child.stdout!.setEncoding('utf8').on('data', (d: string) => (outputs[i] += d));
-          let partial = '';
-          child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-            const lines = (partial + d).split('\n');
-            partial = lines.pop()!;
-            for (const l of lines) process.stderr.write(`[${id}] ${l}\n`);
-          });
-          child.on('error', (e) => {
-            outputs[i] += `cannot start: ${e.message}\n`;
-          });
-          child.on('close', (code, signal) => {
-            if (partial) process.stderr.write(`[${id}] ${partial}\n`);
-            done({ id, code, signal });
-          });
-        }),
-    );
-    // Failures in the order the processes ended; those we stopped are listed apart.
-    // After the first failure the others get a moment to end on their own (a
-    // failing party tells its peers why, so they stop at once and say so);
-    // whoever is still running after STOP_GRACE_MS is stopped.
-    const failures: string[] = [];
-    const stopped: string[] = [];
-    let grace: ReturnType<typeof setTimeout> | undefined;
-    exits.forEach((e, i) => {
-      void e.then((r) => {
-        if (r.code === 0 && !r.signal) return;
-        // A party we signalled either dies of it or exits 128 + signal after telling its peers.
-        if (signalled.has(children[i]!)) stopped.push(r.id);
-        else failures.push(`${r.id} (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`})`);
-        grace ??= setTimeout(stopAll, STOP_GRACE_MS);
+      tmpPrefix: 'entente-local-',
+      args: ({ id, federation }) => [
+        'run',
+        program,
+        '--federation',
+        federation,
+        '--party',
+        id,
+        '--suite',
+        suite,
+      ],
+      onReady: (dir) =>
+        console.error(
+          `entente local: ${n} processes, suite ${suite} over ${transport}, keys and federation in ${dir}`,
+        ),
+      stdout: 'collect',
+      timeoutMs,
+    },
+    ({ outputs, timedOut, failures, stopped }) => {
+      ids.forEach((id, i) => {
+        const out = outputs[i]!.trimEnd();
+        if (out) console.log(out);
+        else console.log(`${id}: (no output)`);
       });
-    });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = await Promise.race([
-      Promise.all(exits).then(() => false),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    clearTimeout(grace);
-    if (timedOut) {
-      stopAll();
-      await Promise.all(exits);
-    }
-    ids.forEach((id, i) => {
-      const out = outputs[i]!.trimEnd();
-      if (out) console.log(out);
-      else console.log(`${id}: (no output)`);
-    });
-    if (timedOut) {
-      console.error(`entente local: stopped all parties after ${timeoutMs} ms`);
-      return 1;
-    }
-    if (failures.length > 0) {
-      // The first to end is not always the cause (its peers abort at once); each
-      // party's last stderr line says why it stopped.
-      console.error(
-        `entente local: failed: ${failures.join(', ')}${stopped.length > 0 ? `; stopped: ${stopped.join(', ')}` : ''}`,
-      );
-      return 1;
-    }
-    return 0;
-  } finally {
-    stopAll();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await rm(dir, { recursive: true, force: true });
-  }
+      if (timedOut) {
+        console.error(`entente local: stopped all parties after ${timeoutMs} ms`);
+        return 1;
+      }
+      if (failures.length > 0) {
+        // The first to end is not always the cause (its peers abort at once); each
+        // party's last stderr line says why it stopped.
+        console.error(
+          `entente local: failed: ${failures.join(', ')}${stopped.length > 0 ? `; stopped: ${stopped.join(', ')}` : ''}`,
+        );
+        return 1;
+      }
+      return 0;
+    },
+  );
 }
-
-/** How long `local` lets the other parties end on their own after one fails. */
-const STOP_GRACE_MS = 2_000;
 
 function intOption(named: Named, name: string, dflt: number, min: number, max: number): number {
   const v = named.get(name);
@@ -413,25 +321,4 @@ function intOption(named: Named, name: string, dflt: number, min: number, max: n
   if (!Number.isInteger(x) || x < min || x > max)
     throw new UsageError(`--${name}: expected an integer in ${min}..${max}, got '${v}'`);
   return x;
-}
-
-/**
- * Ports that were free a moment ago on 127.0.0.1: all bound at once (so they
- * differ), then released for the parties to bind.
- */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const s = createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }

@@ -20,15 +20,11 @@
  * Exit status: 0 on success; 1 when the computation or a link fails; 2 for a
  * bad study, bad data, an over-budget study or bad flags (nothing computed).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { dataPath, loadStudy, loadTable, type LoadedStudy } from '../adapters/node/data.js';
-import { writeIdentity } from '../adapters/node/net/identity.js';
 import { runLocal } from '../api/run.js';
 import { DataError, SpecError } from '../analytics/data/errors.js';
 import type { Table } from '../analytics/data/table.js';
@@ -42,7 +38,8 @@ import { charge } from './ledger.js';
 import { STATISTICS, STATISTICS_REFERENCE } from '../analytics/study/statistics.js';
 import { generatePatients, HOSPITALS, patientsCsv } from '../apps/hospitals.js';
 import { SUITES, suiteByName } from '../suites/index.js';
-import { freePorts, runFederated, UsageError } from './net.js';
+import { launchParties } from './launch.js';
+import { runFederated, UsageError } from './net.js';
 import { writeReports } from './study-report.js';
 
 type Named = ReadonlyMap<string, string>;
@@ -260,9 +257,6 @@ function agree(outcomes: ReadonlyArray<{ id: string; outcome: StudyOutcome }>): 
 const ROUTINE =
   /^entente\[[^\]]+\]: (connected|accepted|federation|linked to|link to party .* finished and closed the connection)/;
 
-/** How long the others may end on their own after one party fails. */
-const STOP_GRACE_MS = 2_000;
-
 /**
  * One `entente study --federation` process per party with fresh keys and a
  * federation on free loopback ports; returns party 1's outcome, or an exit status.
@@ -275,154 +269,90 @@ async function processes(
   ledgerDir: string | undefined,
 ): Promise<StudyOutcome | number> {
   const ids = loaded.study.parties.map((p) => p.id);
-  const dir = await mkdtemp(join(tmpdir(), 'entente-study-'));
-  const children: ChildProcess[] = [];
-  const signalled = new Set<ChildProcess>();
-  const stopAll = () => {
-    for (const c of children) {
-      if (c.exitCode !== null || c.signalCode !== null) continue;
-      signalled.add(c);
-      c.kill('SIGTERM');
-      setTimeout(() => {
-        if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-      }, 3_000).unref();
-    }
-  };
-  const onSignal = () => stopAll();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // A step that runs long (a model fit over every record) shows that it is still going.
+  let lastProgress: { text: string; at: number } | undefined;
+  let ticker: ReturnType<typeof setInterval> | undefined;
   try {
-    const ports = await freePorts(ids.length);
-    const parties = [];
-    for (const [i, id] of ids.entries()) {
-      const files = await writeIdentity(dir, id);
-      parties.push({
-        id,
-        host: '127.0.0.1',
-        port: ports[i]!,
-        fingerprint: files.fingerprint,
-        suites: [suite],
-      });
-    }
-    const fedPath = join(dir, 'federation.json');
-    await writeFile(
-      fedPath,
-      JSON.stringify({
-        name: 'study-local',
-        session: `study-${randomUUID()}`,
+    return await launchParties(
+      {
+        ids,
         suite,
+        name: 'study-local',
+        sessionPrefix: 'study',
         // Long local steps (a comparison over every record) may take a while per round.
         timeouts: { connectMs: 60_000, roundMs: 600_000 },
-        parties,
-      }) + '\n',
-    );
-    console.error(`linking ${ids.length} processes over TLS 1.3 on 127.0.0.1 (keys in ${dir})`);
-    const entry = process.argv[1]!;
-    // A step that runs long (a model fit over every record) shows that it is still going.
-    let lastProgress: { text: string; at: number } | undefined;
-    const ticker = setInterval(() => {
-      if (!lastProgress) return;
-      const s = (performance.now() - lastProgress.at) / 1000;
-      if (s >= 5)
-        process.stderr.write(
-          `    ... ${lastProgress.text.replace(/^analysis \d+\/\d+: /, '')}: ${s.toFixed(0)} s\n`,
-        );
-    }, 5_000);
-    ticker.unref();
-    const exits = ids.map(
-      (id, i) =>
-        new Promise<{ id: string; code: number | null; signal: string | null }>((done) => {
+        tmpPrefix: 'entente-study-',
+        args: ({ id, federation, dir }) => {
           const data = dataOf(id);
-          const child = spawn(
-            process.execPath,
-            [
-              ...process.execArgv,
-              entry,
-              'study',
-              loaded.file,
-              '--federation',
-              fedPath,
-              '--party',
-              id,
-              '--suite',
-              suite,
-              '--outcome',
-              join(dir, `${id}.outcome.json`),
-              '--quiet',
-              '1',
-              '--analyses',
-              loaded.study.analyses.map((a) => a.id).join(','),
-              ...(data ? ['--data', data] : []),
-              ...(ledgerDir ? ['--ledger', join(ledgerDir, `${id}.ledger.json`)] : []),
-            ],
-            { stdio: ['ignore', 'pipe', 'pipe'] },
+          return [
+            'study',
+            loaded.file,
+            '--federation',
+            federation,
+            '--party',
+            id,
+            '--suite',
+            suite,
+            '--outcome',
+            join(dir, `${id}.outcome.json`),
+            '--quiet',
+            '1',
+            '--analyses',
+            loaded.study.analyses.map((a) => a.id).join(','),
+            ...(data ? ['--data', data] : []),
+            ...(ledgerDir ? ['--ledger', join(ledgerDir, `${id}.ledger.json`)] : []),
+          ];
+        },
+        onReady: (dir) => {
+          console.error(
+            `linking ${ids.length} processes over TLS 1.3 on 127.0.0.1 (keys in ${dir})`,
           );
-          children.push(child);
-          child.stdout!.resume();
-          let partial = '';
-          child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-            const lines = (partial + d).split('\n');
-            partial = lines.pop()!;
-            for (const l of lines) {
-              // Progress once (from the first party); everything else from everyone.
-              if (l.startsWith('progress: ')) {
-                if (i === 0) {
-                  process.stderr.write(`  ${l.slice(10)}\n`);
-                  lastProgress = { text: l.slice(10).trim(), at: performance.now() };
-                }
-              } else if (!ROUTINE.test(l)) process.stderr.write(`[${id}] ${l}\n`);
+          ticker = setInterval(() => {
+            if (!lastProgress) return;
+            const s = (performance.now() - lastProgress.at) / 1000;
+            if (s >= 5)
+              process.stderr.write(
+                `    ... ${lastProgress.text.replace(/^analysis \d+\/\d+: /, '')}: ${s.toFixed(0)} s\n`,
+              );
+          }, 5_000);
+          ticker.unref();
+        },
+        stdout: 'ignore',
+        stderrLine: (l, id, i) => {
+          // Progress once (from the first party); everything else from everyone.
+          if (l.startsWith('progress: ')) {
+            if (i === 0) {
+              process.stderr.write(`  ${l.slice(10)}\n`);
+              lastProgress = { text: l.slice(10).trim(), at: performance.now() };
             }
-          });
-          child.on('error', (e) => process.stderr.write(`[${id}] cannot start: ${e.message}\n`));
-          child.on('close', (code, signal) => {
-            if (partial) process.stderr.write(`[${id}] ${partial}\n`);
-            done({ id, code, signal });
-          });
-        }),
+          } else if (!ROUTINE.test(l)) process.stderr.write(`[${id}] ${l}\n`);
+        },
+        timeoutMs,
+      },
+      async ({ dir, timedOut, failures }) => {
+        clearInterval(ticker);
+        if (timedOut) {
+          console.error(`entente study: stopped every party after ${timeoutMs} ms (--timeout-ms)`);
+          return 1;
+        }
+        if (failures.length > 0) {
+          console.error(`entente study: failed: ${failures.join(', ')}; the others were stopped`);
+          return 1;
+        }
+        const outcomes = await Promise.all(
+          ids.map(async (id) => ({
+            id,
+            outcome: JSON.parse(
+              await readFile(join(dir, `${id}.outcome.json`), 'utf8'),
+            ) as StudyOutcome,
+          })),
+        );
+        agree(outcomes);
+        return outcomes[0]!.outcome;
+      },
     );
-    const failures: string[] = [];
-    let grace: ReturnType<typeof setTimeout> | undefined;
-    exits.forEach((e, i) => {
-      void e.then((r) => {
-        if (r.code === 0 && !r.signal) return;
-        if (!signalled.has(children[i]!))
-          failures.push(`${r.id} (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`})`);
-        grace ??= setTimeout(stopAll, STOP_GRACE_MS);
-      });
-    });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = await Promise.race([
-      Promise.all(exits).then(() => false),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    clearTimeout(grace);
-    clearInterval(ticker);
-    if (timedOut) {
-      stopAll();
-      await Promise.all(exits);
-      console.error(`entente study: stopped every party after ${timeoutMs} ms (--timeout-ms)`);
-      return 1;
-    }
-    if (failures.length > 0) {
-      console.error(`entente study: failed: ${failures.join(', ')}; the others were stopped`);
-      return 1;
-    }
-    const outcomes = await Promise.all(
-      ids.map(async (id) => ({
-        id,
-        outcome: JSON.parse(
-          await readFile(join(dir, `${id}.outcome.json`), 'utf8'),
-        ) as StudyOutcome,
-      })),
-    );
-    agree(outcomes);
-    return outcomes[0]!.outcome;
   } finally {
-    stopAll();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await rm(dir, { recursive: true, force: true });
+    clearInterval(ticker);
   }
 }
 

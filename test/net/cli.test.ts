@@ -111,6 +111,24 @@ describe('entente local', () => {
     expect(exit.stderr).toMatch(/\[p2\] entente: Error: p2 gives up/);
     expect(exit.stderr).toMatch(/entente local: failed: .*p2 \(exit 1\)/);
   });
+
+  it('stops every party after --timeout-ms and fails', async () => {
+    const exit = await cli([
+      'local',
+      'test/net/fixtures/long.ts',
+      '--parties',
+      '3',
+      '--timeout-ms',
+      '3000',
+    ]).exit(45_000);
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toMatch(/entente local: stopped all parties after 3000 ms/);
+    expect(exit.stdout.trim().split('\n')).toEqual([
+      'p1: (no output)',
+      'p2: (no output)',
+      'p3: (no output)',
+    ]);
+  });
 });
 
 describe('entente run --federation', () => {

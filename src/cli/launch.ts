@@ -1,0 +1,230 @@
+/**
+ * Every party of a computation as its own process on this machine: fresh
+ * keys in a temporary folder, a federation file on free 127.0.0.1 ports, and
+ * one process of this very CLI per party (`entente local` runs `entente run`,
+ * `entente study` runs `entente study --federation`).
+ *
+ * Stopping is bounded: once one party fails, the others get STOP_GRACE_MS to
+ * end on their own (a failing party tells its peers why, so they usually stop
+ * at once and say so), then SIGTERM, then SIGKILL after KILL_AFTER_MS; the
+ * whole run is stopped after `timeoutMs`. SIGINT or SIGTERM to this process
+ * stops every party. The keys are test keys: the folder is removed at the end.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeIdentity } from '../adapters/node/net/identity.js';
+
+/** How long the other parties may end on their own after one fails. */
+const STOP_GRACE_MS = 2_000;
+/** How long a party may take to stop on SIGTERM before it is killed. */
+const KILL_AFTER_MS = 3_000;
+
+/** One party process, as the arguments of its command line are built. */
+export interface LaunchedParty {
+  id: string;
+  index: number;
+  /** The federation file every party shares. */
+  federation: string;
+  /** The temporary folder (keys, federation), for files the parties leave for the caller. */
+  dir: string;
+}
+
+export interface LaunchOptions {
+  /** Party ids in order; each gets its own key pair and port. */
+  ids: readonly string[];
+  /** The one suite every party takes (federation `suite` and each party's `suites`). */
+  suite: string;
+  /** Federation `name`; the session id is `${sessionPrefix}-<random UUID>`. */
+  name: string;
+  sessionPrefix: string;
+  /** Federation `transport`; left out (TLS) when undefined. */
+  transport?: 'tls' | 'ws';
+  /** Federation `timeouts`; left out (the defaults) when undefined. */
+  timeouts?: Readonly<Record<string, number>>;
+  /** Prefix of the temporary folder's name under the OS temp folder. */
+  tmpPrefix: string;
+  /** The CLI arguments of one party, e.g. ['run', PROGRAM, '--federation', f, '--party', id]. */
+  args(p: LaunchedParty): string[];
+  /** Extra environment for every party process. */
+  env?: Readonly<Record<string, string>>;
+  /** Called once the keys and the federation file exist, before any party starts. */
+  onReady?(dir: string): void;
+  /**
+   * 'collect': each party's stdout is returned (and a failure to start is
+   * appended to it); 'ignore': stdout is discarded (a failure to start goes
+   * to stderr).
+   */
+  stdout: 'collect' | 'ignore';
+  /** Each complete stderr line of a party; by default `[id] line` on this process's stderr. */
+  stderrLine?(line: string, id: string, index: number): void;
+  /** The whole run is stopped after this long. */
+  timeoutMs: number;
+}
+
+export interface LaunchResult {
+  /** The temporary folder; it still exists while `finish` runs. */
+  dir: string;
+  /** Every party's stdout ('' when not collected), in `ids` order. */
+  outputs: string[];
+  /** The run hit `timeoutMs` and every party was stopped. */
+  timedOut: boolean;
+  /** Parties that failed on their own, as `id (exit N)` or `id (signal S)`, in the order they ended. */
+  failures: string[];
+  /** Parties this process stopped (after another failed, on a signal, or at the timeout). */
+  stopped: string[];
+}
+
+/**
+ * Starts one process per party (see the module comment), waits for all of
+ * them to end or be stopped, and returns what `finish` makes of the result;
+ * `finish` runs before the temporary folder is removed, so it may read files
+ * the parties wrote there.
+ *
+ * @throws whatever creating the keys, the folder or the federation file
+ *   throws, and whatever `finish` throws; every party is stopped and the
+ *   folder removed in every case.
+ */
+export async function launchParties<T>(
+  o: LaunchOptions,
+  finish: (r: LaunchResult) => Promise<T> | T,
+): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), o.tmpPrefix));
+  const children: ChildProcess[] = [];
+  /** Children this process signalled: their signal deaths are 'stopped', not failures. */
+  const signalled = new Set<ChildProcess>();
+  const stopAll = () => {
+    for (const c of children) {
+      if (c.exitCode !== null || c.signalCode !== null) continue;
+      signalled.add(c);
+      c.kill('SIGTERM');
+      setTimeout(() => {
+        if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      }, KILL_AFTER_MS).unref();
+    }
+  };
+  const onSignal = () => stopAll();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const ports = await freePorts(o.ids.length);
+    const parties = [];
+    for (const [i, id] of o.ids.entries()) {
+      const files = await writeIdentity(dir, id);
+      parties.push({
+        id,
+        host: '127.0.0.1',
+        port: ports[i]!,
+        fingerprint: files.fingerprint,
+        suites: [o.suite],
+      });
+    }
+    const federation = join(dir, 'federation.json');
+    await writeFile(
+      federation,
+      JSON.stringify(
+        {
+          name: o.name,
+          session: `${o.sessionPrefix}-${randomUUID()}`,
+          suite: o.suite,
+          ...(o.transport === undefined ? {} : { transport: o.transport }),
+          ...(o.timeouts === undefined ? {} : { timeouts: o.timeouts }),
+          parties,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    o.onReady?.(dir);
+
+    // Re-run this very CLI (same Node flags, e.g. tsx's loader) as each party.
+    const entry = process.argv[1]!;
+    const outputs: string[] = o.ids.map(() => '');
+    const stderrLine =
+      o.stderrLine ?? ((line: string, id: string) => process.stderr.write(`[${id}] ${line}\n`));
+    const exits = o.ids.map(
+      (id, index) =>
+        new Promise<{ id: string; code: number | null; signal: string | null }>((done) => {
+          const child = spawn(
+            process.execPath,
+            [...process.execArgv, entry, ...o.args({ id, index, federation, dir })],
+            {
+              stdio: ['ignore', 'pipe', 'pipe'],
+              env: o.env === undefined ? process.env : { ...process.env, ...o.env },
+            },
+          );
+          children.push(child);
+          if (o.stdout === 'collect')
+            child.stdout!.setEncoding('utf8').on('data', (d: string) => (outputs[index] += d));
+          else child.stdout!.resume();
+          let partial = '';
+          child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+            const lines = (partial + d).split('\n');
+            partial = lines.pop()!;
+            for (const l of lines) stderrLine(l, id, index);
+          });
+          child.on('error', (e) => {
+            if (o.stdout === 'collect') outputs[index] += `cannot start: ${e.message}\n`;
+            else process.stderr.write(`[${id}] cannot start: ${e.message}\n`);
+          });
+          child.on('close', (code, signal) => {
+            if (partial) process.stderr.write(`[${id}] ${partial}\n`);
+            done({ id, code, signal });
+          });
+        }),
+    );
+    const failures: string[] = [];
+    const stopped: string[] = [];
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    exits.forEach((e, i) => {
+      void e.then((r) => {
+        if (r.code === 0 && !r.signal) return;
+        // A party we signalled either dies of it or exits 128 + signal after telling its peers.
+        if (signalled.has(children[i]!)) stopped.push(r.id);
+        else failures.push(`${r.id} (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`})`);
+        grace ??= setTimeout(stopAll, STOP_GRACE_MS);
+      });
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(exits).then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), o.timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    clearTimeout(grace);
+    if (timedOut) {
+      stopAll();
+      await Promise.all(exits);
+    }
+    return await finish({ dir, outputs, timedOut, failures, stopped });
+  } finally {
+    stopAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Ports that were free a moment ago on 127.0.0.1: all bound at once (so they
+ * differ), then released for the parties to bind.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
