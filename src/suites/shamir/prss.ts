@@ -230,6 +230,32 @@ export class Prss {
     return { bits, phi: key.phi };
   }
 
+  /**
+   * The next `bytes` bytes of the key of set A (a fresh buffer), known to
+   * the parties outside A: the components of a replicated sharing
+   * (./ltz3.ts). Undefined for parties in A.
+   * @throws {RangeError} unless A is a set of t parties.
+   */
+  setStream(A: readonly number[], bytes: number): Uint8Array | undefined {
+    const key = this.keyOf(A);
+    return key && key.prg.bytes(bytes);
+  }
+
+  /** phi_A(me + 1) (see setBits); undefined for parties in A. @throws {RangeError} unless A is a set of t parties. */
+  phiOf(A: readonly number[]): bigint | undefined {
+    return this.keyOf(A)?.phi;
+  }
+
+  private keyOf(A: readonly number[]): HeldKey | undefined {
+    if (A.length !== this.t) throw new RangeError(`prss: expected ${this.t} parties in a set`);
+    if (A.includes(this.me)) return undefined;
+    const key = this.held.find(
+      (h) => h.set.length === A.length && h.set.every((a, i) => a === A[i]),
+    );
+    if (!key) throw new RangeError(`prss: no key for the set [${A.join(', ')}]`);
+    return key;
+  }
+
   /** `len` uniform elements from the key shared with `peer` only. */
   pairRandom(peer: number, len: number): F.FieldVec {
     const prg = this.pairs[peer];

@@ -9,6 +9,8 @@ import { ProtocolAbort } from '../../runtime/errors.js';
 import * as shamir from '../../sharing/shamir.js';
 import { run, testRng } from '../../../test/harness.js';
 import { chiSquare } from '../../../test/stats.js';
+import { shamirLtz } from './compare.js';
+import { wordsFrom } from './ltz3.js';
 import { compareCapacityFor, type ShamirShares, type ShamirSuite } from './shamir.js';
 
 type Ctx = { s: ShamirSuite; me: number; n: number };
@@ -562,6 +564,53 @@ describe('shamir(n=3) at the limits', () => {
     const up = r.filter((y) => y === 1n).length;
     expect(r.every((y) => y === 0n || y === 1n)).toBe(true);
     expect(Math.abs(up - 0.75 * copies)).toBeLessThan(6 * Math.sqrt(copies * 0.75 * 0.25));
+  });
+
+  // n = 3 compares on a replicated boolean sharing (./ltz3.ts): limbs of 32 bits per element.
+  it.each([2, 32, 33, 34, 64, 65, 66, 85])(
+    'ltz on the boolean path at bound %i: exact, same as the field protocol, a degree-1 sharing',
+    async (b) => {
+      const xs = [...edges(b), ...randomInts(60, b, 7 * b)];
+      const hi = xs.map((x) => x >> 42n);
+      const lo = xs.map((x) => x & ((1n << 42n) - 1n));
+      const r = await on(n, async (c) => {
+        const x = c.s.add(c.s.mulScalar(await input(c, 0, hi), 1n << 42n), await input(c, 2, lo));
+        const [fast, field] = await Promise.all([c.s.ltz(x, b), shamirLtz(c.s, x.v, b)]);
+        const degree = degreeAtMost(await everyShare(c, fast.v), 1);
+        return { degree, fast: await reveal(c, fast), field: await c.s.openField(field, all(n)) };
+      });
+      const want = xs.map((x) => (x < 0n ? 1n : 0n));
+      expect(r.degree).toBe(true);
+      expect(r.fast).toEqual(want);
+      expect(r.field && F.toCentered(r.field)).toEqual(want);
+    },
+  );
+
+  it('compares 32-bit values in 10 rounds and under 250 bytes per element', async () => {
+    const count = 500;
+    const r = await on(n, async (c) => {
+      const x = await input(c, 1, randomInts(count, 33, 3));
+      const before = c.s.party.stats.snapshot();
+      await c.s.ltz(x, 33);
+      const after = c.s.party.stats.snapshot();
+      const bytes = (after.bytesSent - before.bytesSent) / count;
+      return { rounds: after.rounds - before.rounds, small: bytes < 250 };
+    });
+    expect(r).toEqual({ rounds: 10, small: true });
+  });
+
+  it('aborts on a boolean payload of the wrong size, naming the peer', async () => {
+    const r = await on(n, async (c) => {
+      try {
+        wordsFrom(c.s, new Uint8Array(6), 2, 1, 'shamir.ltz');
+        return 'accepted';
+      } catch (e) {
+        return e instanceof ProtocolAbort ? `${e.reason} ${e.peer} ${e.message}` : 'other';
+      }
+    });
+    expect(r).toBe(
+      'malformed 1 protocol aborted: malformed (peer p2): shamir.ltz: sent 6 bytes, expected 8',
+    );
   });
 
   it('aborts on a payload of the wrong size, naming the peer', async () => {

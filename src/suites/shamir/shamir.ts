@@ -42,6 +42,7 @@ import {
   shamirTrunc,
   STAT_SEC,
 } from './compare.js';
+import { LTZ3_MAX_BITS, shamirLtz3 } from './ltz3.js';
 import { binomial, Prss } from './prss.js';
 
 /** This party's share of each element, as field elements. */
@@ -344,7 +345,11 @@ export class ShamirSuite implements Suite<ShamirShares> {
   ltz(a: ShamirShares, bound: number): Promise<ShamirShares> {
     checkBound(this, 'ltz', bound);
     this.party.stats.count('ltz', a.length);
-    return this.inChunks(a.v, bound, (x) => shamirLtz(this, x, bound));
+    // Three parties: the bit-level part on a replicated boolean sharing (./ltz3.ts).
+    const fast = this.n === 3 && bound >= 2 && bound - 1 <= LTZ3_MAX_BITS;
+    return this.inChunks(a.v, bound, (x) =>
+      fast ? shamirLtz3(this, x, bound) : shamirLtz(this, x, bound),
+    );
   }
   eqz(a: ShamirShares, bound: number): Promise<ShamirShares> {
     checkBound(this, 'eqz', bound);
