@@ -98,7 +98,7 @@ describe.each([3, 5, 7])('shamir(n=%i)', (n) => {
       cap: 126,
       cmp: compareCapacityFor(n, t),
       adv: 'semi-honest (passive)',
-      refs: 5,
+      refs: 6,
     });
     expect(r.cmp).toBe({ 3: 85, 5: 83, 7: 81 }[n]);
   });

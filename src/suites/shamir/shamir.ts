@@ -21,7 +21,9 @@
  *    party adds up what it receives: one round, n - 1 elements sent per party;
  *  - opening: parties 0..t send their shares to each recipient;
  *  - truncation, comparison, bit decomposition: ./compare.ts (Catrina-Saxena
- *    FC 2010, Catrina-de Hoogh SCN 2010).
+ *    FC 2010, Catrina-de Hoogh SCN 2010); for n = 3, less-than-zero computes
+ *    its carries on a replicated boolean sharing made of the PRSS keys'
+ *    streams, ./ltz3.ts (Araki, Furukawa, Lindell, Nof, Ohara CCS 2016).
  */
 import * as F from '../../arith/field127.js';
 import * as shamir from '../../sharing/shamir.js';
@@ -71,6 +73,7 @@ export const SHAMIR_MODEL: ThreatModel = {
     'Gennaro, Rabin, Rabin. Simplified VSS and Fast-Track Multiparty Computations with Applications to Threshold Cryptography. PODC 1998',
     'Catrina, Saxena. Secure Computation with Fixed-Point Numbers. FC 2010',
     'Catrina, de Hoogh. Improved Primitives for Secure Multiparty Integer Computation. SCN 2010',
+    'Araki, Furukawa, Lindell, Nof, Ohara. High-Throughput Semi-Honest Secure Three-Party Computation with an Honest Majority. CCS 2016',
   ],
 };
 
