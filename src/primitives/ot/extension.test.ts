@@ -4,6 +4,7 @@ import { ProtocolAbort } from '../../runtime/errors.js';
 import type { Party } from '../../runtime/party.js';
 import { localParties, runParties } from '../testing.js';
 import {
+  MAX_BATCH,
   OtExtension,
   type CotSenderOutput,
   type OtOptions,
@@ -169,6 +170,40 @@ describe('OT extension (IKNP + KOS check)', () => {
     await expect(run).rejects.toThrow(/consistency check failed: the receiver's matrix/);
     // Unchecked (semi-honest) mode does not notice.
     await expect(pair((ot) => ot.random(200), { check: false }, tamper)).resolves.toBeDefined();
+  });
+
+  it('checked batches are pipelined: several batches agree, and a bad later batch aborts', async () => {
+    // Three batches: the check of each completes two rounds after its matrix.
+    const n = 2 * MAX_BATCH + 1000;
+    const [s, r] = await pair<OtSenderOutput, OtReceiverOutput>((ot) => ot.random(n));
+    for (const i of [0, 1, MAX_BATCH - 1, MAX_BATCH, 2 * MAX_BATCH + 999])
+      expect(block(r.choices[i] ? s.m1 : s.m0, i)).toEqual(block(r.m, i));
+    let same = 0;
+    for (let i = 0; i < n; i++) {
+      const c = r.choices[i]!;
+      const want = c ? s.m1 : s.m0;
+      let eqBlock = true;
+      for (let b = 0; b < 16; b++) if (want[16 * i + b] !== r.m[16 * i + b]) eqBlock = false;
+      if (eqBlock) same++;
+    }
+    expect(same).toBe(n);
+    // The receiver cheats in the second batch's matrix only.
+    let extends_ = 0;
+    const tamper = (p: Party) => {
+      if (p.index !== 1) return;
+      const ex = p.exchange.bind(p);
+      p.exchange = (req) => {
+        if (req.op === 'ot.extend' && req.send[0] && extends_++ === 1) {
+          const u = new Uint32Array(req.send[0].buffer.slice(0));
+          u[7] = u[7]! ^ 1;
+          return ex({ ...req, send: [new Uint8Array(u.buffer), undefined] });
+        }
+        return ex(req);
+      };
+    };
+    await expect(pair((ot) => ot.random(n), {}, tamper)).rejects.toThrow(
+      /consistency check failed: the receiver's matrix/,
+    );
   });
 
   it('the check aborts on a coin that does not match its commitment', async () => {

@@ -44,7 +44,7 @@ import { ProtocolAbort } from '../../runtime/errors.js';
 import type { Party } from '../../runtime/party.js';
 import { CHUNK, TccrHash, TWEAK_DOMAIN } from '../hash.js';
 import { baseOT, type BaseOtReceiverOutput, type BaseOtSenderOutput } from './base.js';
-import { evalBits, gfMul, GfMulTable } from './gf128.js';
+import { combineChains, evalBits, gfMul, GfMulTable, gfPow } from './gf128.js';
 import { transpose128 } from './transpose.js';
 import { OtKernels } from './wasm.js';
 
@@ -53,12 +53,7 @@ export const KAPPA = 128;
 /** Extra rows per checked batch (kappa + s, s = 128), discarded after the check. */
 const CHECK_PAD = 256;
 /** Largest batch (OTs) handled in one pass; bigger requests are split. */
-export const MAX_BATCH = 1 << 20;
-/**
- * Unchecked batches flow one way (receiver to sender); every WINDOW batches
- * the receiver waits for the sender to catch up, bounding what is queued.
- */
-const WINDOW = 4;
+export const MAX_BATCH = 1 << 19;
 
 const LABELS = {
   sid: 'entente/ot/kos/base/v1',
@@ -253,16 +248,14 @@ export class OtExtension {
     const sOut = this.#s ? new Uint8Array(16 * n) : undefined;
     const rOut = this.#r ? new Uint8Array(16 * n) : undefined;
     const rChoices = this.#r ? new Uint8Array(n) : undefined;
-    for (let off = 0; off < n; off += MAX_BATCH) {
-      const k = Math.min(MAX_BATCH, n - off);
-      const b = await this.#extend(k, choices?.subarray(off, off + k));
-      if (b.q) sOut!.set(bytes(b.q.subarray(0, 4 * k)), 16 * off);
-      if (b.t) {
-        rOut!.set(bytes(b.t.subarray(0, 4 * k)), 16 * off);
-        rChoices!.set(b.choices!, off);
+    this.#used += n;
+    await this.#run(n, choices, (b, rows, c) => {
+      if (sOut) sOut.set(bytes(rows.subarray(0, 4 * b.k)), 16 * b.off);
+      if (rOut) {
+        rOut.set(bytes(rows.subarray(0, 4 * b.k)), 16 * b.off);
+        rChoices!.set(c!, b.off);
       }
-      await this.#pace(off, n);
-    }
+    });
     if (this.#s) return { role: 'sender', q: sOut!, delta: bytes(this.#s.delta).slice() };
     if (this.#r) return { role: 'receiver', choices: rChoices!, m: rOut! };
     return { role: 'none' };
@@ -351,78 +344,22 @@ export class OtExtension {
     const m1 = me === this.sender ? new Uint8Array(16 * n) : undefined;
     const mr = me === this.receiver ? new Uint8Array(16 * n) : undefined;
     const cr = me === this.receiver ? new Uint8Array(n) : undefined;
-    for (let off = 0; off < n; off += MAX_BATCH) {
-      const k = Math.min(MAX_BATCH, n - off);
-      const tweak = this.#used;
-      const b = await this.#extend(k, choices?.subarray(off, off + k));
-      const op = `ot.${kind}.payload`;
-      if (b.q) {
-        const q = b.q;
-        const s = this.#s!;
-        const h0 = words(m0!.subarray(16 * off, 16 * (off + k)));
-        const h1 = words(m1!.subarray(16 * off, 16 * (off + k)));
-        this.#hashRows(q, k, tweak, h0, undefined);
-        this.#hashRows(q, k, tweak, h1, s.delta);
-        if (kind !== 'random') {
-          const data = words(senderData!.slice());
-          let y: Uint32Array;
-          if (kind === 'correlated') {
-            // y = H(q) xor H(q xor Delta) xor x; the new m1 = m0 xor x.
-            y = new Uint32Array(4 * k);
-            const x = data.subarray(4 * off, 4 * (off + k));
-            for (let w = 0; w < 4 * k; w++) {
-              y[w] = h0[w]! ^ h1[w]! ^ x[w]!;
-              h1[w] = h0[w]! ^ x[w]!;
-            }
-          } else {
-            // y0 = m0 xor H(q), y1 = m1 xor H(q xor Delta); outputs are the chosen messages.
-            y = new Uint32Array(8 * k);
-            const total = data.length >>> 1;
-            for (let w = 0; w < 4 * k; w++) {
-              const a = data[4 * off + w]!;
-              const c = data[total + 4 * off + w]!;
-              y[w] = a ^ h0[w]!;
-              y[4 * k + w] = c ^ h1[w]!;
-              h0[w] = a;
-              h1[w] = c;
-            }
-          }
-          const send = none(this.party.n);
-          send[this.receiver] = bytes(y);
-          await this.party.exchange({ op, send, recvFrom: [] });
-        }
-      } else if (b.t) {
-        const t = b.t;
-        const out = words(mr!.subarray(16 * off, 16 * (off + k)));
-        this.#hashRows(t, k, tweak, out, undefined);
-        cr!.set(b.choices!, off);
-        if (kind !== 'random') {
-          const got = await this.party.exchange({
-            op,
-            send: none(this.party.n),
-            recvFrom: [this.sender],
-          });
-          const y = got[this.sender]!;
-          const per = kind === 'correlated' ? 16 : 32;
-          if (y.length !== per * k)
-            throw new ProtocolAbort(
-              'malformed',
-              this.sender,
-              this.party.ids[this.sender],
-              `${op}: expected ${per * k} bytes, got ${y.length}`,
-            );
-          const yw = words(y);
-          const c = b.choices!;
-          for (let i = 0; i < k; i++) {
-            if (kind === 'correlated' && c[i] === 0) continue;
-            const src = kind === 'correlated' ? 4 * i : 4 * i + (c[i] ? 4 * k : 0);
-            for (let w = 0; w < 4; w++) out[4 * i + w] = out[4 * i + w]! ^ yw[src + w]!;
-          }
-        }
-      } else if (kind !== 'random') {
-        await this.party.exchange({ op, send: none(this.party.n), recvFrom: [] });
+    const tweak0 = this.#used;
+    this.#used += n;
+    const batches = await this.#run(n, choices, (b, rows, c) => {
+      const range = (o: Uint8Array) => words(o.subarray(16 * b.off, 16 * (b.off + b.k)));
+      if (this.#s) {
+        this.#hashRows(rows, b.k, tweak0 + b.off, range(m0!), undefined);
+        this.#hashRows(rows, b.k, tweak0 + b.off, range(m1!), this.#s.delta);
+      } else {
+        this.#hashRows(rows, b.k, tweak0 + b.off, range(mr!), undefined);
+        cr!.set(c!, b.off);
       }
-      if (kind === 'random') await this.#pace(off, n);
+    });
+    // Every batch passed its check: only now may the sender's payloads go out.
+    if (kind !== 'random') {
+      const data = senderData ? words(senderData.slice()) : undefined;
+      for (const b of batches) await this.#payload(kind, b, data, m0, m1, mr, cr);
     }
     if (m0) return { role: 'sender', m0, m1: m1! };
     if (mr) return { role: 'receiver', choices: cr!, m: mr };
@@ -430,20 +367,101 @@ export class OtExtension {
   }
 
   /**
-   * Column and row buffers for m OTs: views of the kernels' memory (valid
-   * until the next batch) or plain arrays without WebAssembly.
+   * The extra message of correlated and chosen-message OT for one batch:
+   * correlated, y = H(q) xor H(q xor Delta) xor x, and the sender's m1
+   * becomes m0 xor x; chosen, y0 = m0 xor H(q), y1 = m1 xor H(q xor Delta),
+   * and the outputs become the chosen messages.
    */
-  #work(m: number): { cols: Uint32Array; rows: Uint32Array } {
-    const k = this.#k;
-    if (!k) return { cols: new Uint32Array(4 * m), rows: new Uint32Array(4 * m) };
-    k.ensure(32 * m + 65536 + 16 + 3 * 16 * CHUNK + 16);
-    this.#scratch = 32 * m + 65536 + 16;
+  async #payload(
+    kind: 'correlated' | 'chosen',
+    b: Batch,
+    data: Uint32Array | undefined,
+    m0: Uint8Array | undefined,
+    m1: Uint8Array | undefined,
+    mr: Uint8Array | undefined,
+    cr: Uint8Array | undefined,
+  ): Promise<void> {
+    const { off, k } = b;
+    const op = `ot.${kind}.payload`;
+    const party = this.party;
+    if (this.#s) {
+      const h0 = words(m0!.subarray(16 * off, 16 * (off + k)));
+      const h1 = words(m1!.subarray(16 * off, 16 * (off + k)));
+      let y: Uint32Array;
+      if (kind === 'correlated') {
+        y = new Uint32Array(4 * k);
+        const x = data!.subarray(4 * off, 4 * (off + k));
+        for (let w = 0; w < 4 * k; w++) {
+          y[w] = h0[w]! ^ h1[w]! ^ x[w]!;
+          h1[w] = h0[w]! ^ x[w]!;
+        }
+      } else {
+        y = new Uint32Array(8 * k);
+        const total = data!.length >>> 1;
+        for (let w = 0; w < 4 * k; w++) {
+          const a = data![4 * off + w]!;
+          const c = data![total + 4 * off + w]!;
+          y[w] = a ^ h0[w]!;
+          y[4 * k + w] = c ^ h1[w]!;
+          h0[w] = a;
+          h1[w] = c;
+        }
+      }
+      const send = none(party.n);
+      send[this.receiver] = bytes(y);
+      await party.exchange({ op, send, recvFrom: [], handOver: true });
+      return;
+    }
+    if (this.#r) {
+      const got = await party.exchange({ op, send: none(party.n), recvFrom: [this.sender] });
+      const y = got[this.sender]!;
+      const per = kind === 'correlated' ? 16 : 32;
+      if (y.length !== per * k)
+        throw new ProtocolAbort(
+          'malformed',
+          this.sender,
+          party.ids[this.sender],
+          `${op}: expected ${per * k} bytes, got ${y.length}`,
+        );
+      const yw = words(y);
+      const out = words(mr!.subarray(16 * off, 16 * (off + k)));
+      for (let i = 0; i < k; i++) {
+        const c = cr![off + i]!;
+        if (kind === 'correlated' && c === 0) continue;
+        const src = kind === 'correlated' ? 4 * i : 4 * i + (c ? 4 * k : 0);
+        for (let w = 0; w < 4; w++) out[4 * i + w] = out[4 * i + w]! ^ yw[src + w]!;
+      }
+      return;
+    }
+    await party.exchange({ op, send: none(party.n), recvFrom: [] });
+  }
+
+  /**
+   * Where one call's work lives: the column buffer and three row slots (a
+   * batch's rows are needed until its check, two rounds later), in the
+   * kernels' memory when WebAssembly is available, with the Horner table and
+   * the hashing scratch after them.
+   */
+  #layout(mMax: number): { cols: Uint32Array; slots: Uint32Array[] } {
+    const K = this.#k;
+    if (!K) {
+      return {
+        cols: new Uint32Array(4 * mMax),
+        slots: [0, 1, 2].map(() => new Uint32Array(4 * mMax)),
+      };
+    }
+    const slot = 16 * mMax;
+    this.#table = 4 * slot;
+    this.#scratch = this.#table + 65536 + 64;
+    K.ensure(this.#scratch + 3 * 16 * CHUNK + 16);
     return {
-      cols: new Uint32Array(k.buffer, 0, 4 * m),
-      rows: new Uint32Array(k.buffer, 16 * m, 4 * m),
+      cols: new Uint32Array(K.buffer, 0, 4 * mMax),
+      slots: [1, 2, 3].map((s) => new Uint32Array(K.buffer, s * slot, 4 * mMax)),
     };
   }
 
+  /** Where the Horner table (64 KiB) and its four accumulators start in the kernels' memory. */
+  #table = 0;
   /** Where the hashing scratch (three chunks and Delta) starts in the kernels' memory. */
   #scratch = 0;
 
@@ -504,33 +522,22 @@ export class OtExtension {
     else transpose128(cols, rows, m);
   }
 
-  /** acc = sum_i rows_i chi^(m - i) (Horner), in WebAssembly when the rows live there. */
-  #horner(chi: Uint32Array, rows: Uint32Array, m: number, acc: Uint32Array): void {
-    const table = new GfMulTable(chi);
-    const k = this.#k;
-    if (!k || rows.buffer !== k.buffer) {
-      table.horner(rows, m, acc);
-      return;
+  /**
+   * The check's hash sum_i rows_i chi^(m - i): four interleaved Horner chains
+   * in WebAssembly when the rows live there, one chain in JavaScript otherwise.
+   */
+  #polyHash(chi: Uint32Array, rows: Uint32Array, m: number): Uint32Array {
+    const K = this.#k;
+    if (!K || rows.buffer !== K.buffer) {
+      const acc = new Uint32Array(4);
+      new GfMulTable(chi).horner(rows, m, acc);
+      return acc;
     }
-    const tableOff = rows.byteOffset + 16 * m;
-    new Uint32Array(k.buffer, tableOff, table.table.length).set(table.table);
-    const accView = new Uint32Array(k.buffer, tableOff + 65536, 4);
-    accView.set(acc);
-    k.horner(tableOff, rows.byteOffset, m, tableOff + 65536);
-    acc.set(accView);
-  }
-
-  /** After every WINDOW one-way batches (not the last), the sender acknowledges. */
-  async #pace(off: number, n: number): Promise<void> {
-    const batch = off / MAX_BATCH + 1;
-    if (this.check || batch % WINDOW !== 0 || off + MAX_BATCH >= n) return;
-    const send = none(this.party.n);
-    if (this.party.index === this.sender) send[this.receiver] = new Uint8Array(0);
-    await this.party.exchange({
-      op: 'ot.pace',
-      send,
-      recvFrom: this.party.index === this.receiver ? [this.sender] : [],
-    });
+    new Uint32Array(K.buffer, this.#table, 16384).set(new GfMulTable(gfPow(chi, 4)).table);
+    const accs = new Uint32Array(K.buffer, this.#table + 65536, 16);
+    accs.fill(0);
+    K.horner4(this.#table, rows.byteOffset, m, this.#table + 65536);
+    return combineChains(chi, accs.slice());
   }
 
   #checkCount(n: number, choices: Uint8Array | undefined): void {
@@ -544,146 +551,261 @@ export class OtExtension {
   }
 
   /**
-   * One batch of IKNP with the optional KOS check: rows for the first n OTs
-   * (q at the sender; t and choices at the receiver).
+   * IKNP with the optional KOS check over the batches of one call, pipelined
+   * in lock step (both parties issue the same exchanges in the same rounds):
+   *
+   *   round b, receiver -> sender: u_b and a commitment to the receiver's
+   *            coin for batch b (b < B), and the check reply of batch b - 2
+   *            (b >= 2);
+   *   round b, sender -> receiver: the sender's coin for batch b - 1
+   *            (1 <= b <= B), sent once the sender has worked on u_(b-1).
+   *
+   * So the receiver builds u_(b+1) while the sender works on u_b, and each
+   * batch is checked two rounds after its matrix: B + 2 rounds in all.
+   * Unchecked, the coin is an empty acknowledgement that only bounds how far
+   * the receiver runs ahead (B rounds). `onBatch` gets each batch's rows (q
+   * at the sender; t and the choices at the receiver) as soon as they exist;
+   * callers release outputs only after `#run` resolves, i.e. after every
+   * batch passed its check.
    */
-  async #extend(
-    n: number,
+  async #run(n: number, choices: Uint8Array | undefined, onBatch: OnBatch): Promise<Batch[]> {
+    const batches = plan(n, this.check);
+    const B = batches.length;
+    const rounds = B === 0 ? 0 : this.check ? B + 2 : B;
+    if (B === 0) return batches;
+    // The three roles finish through the same number of async calls: the
+    // next exchange of concurrent work (other instances, the caller) must be
+    // issued at the same point of the turn at every party, or the rounds'
+    // exchange order diverges.
+    if (this.#r) await this.#runReceiver(batches, rounds, choices, onBatch);
+    else if (this.#s) await this.#runSender(batches, rounds, onBatch);
+    else await this.#runBystander(rounds);
+    return batches;
+  }
+
+  /** A party outside the pair keeps the rounds in step. */
+  async #runBystander(rounds: number): Promise<void> {
+    for (let b = 0; b < rounds; b++)
+      await this.party.exchange({ op: 'ot.extend', send: none(this.party.n), recvFrom: [] });
+  }
+
+  async #runReceiver(
+    batches: Batch[],
+    rounds: number,
     choices: Uint8Array | undefined,
-  ): Promise<{ q?: Uint32Array; t?: Uint32Array; choices?: Uint8Array }> {
+    onBatch: OnBatch,
+  ): Promise<void> {
     const party = this.party;
-    const m = roundUp(n, 128) + (this.check ? CHECK_PAD : 0);
-    const W = m >>> 5;
-    this.#used += n;
-    const op = 'ot.extend';
-    if (this.#r) {
-      const { prg0, prg1 } = this.#r;
+    const { prg0, prg1 } = this.#r!;
+    const B = batches.length;
+    const check = this.check;
+    const { cols, slots } = this.#layout(Math.max(...batches.map((b) => b.m)));
+    const tmp = new Uint32Array(batches[0]!.W);
+    const kept: Array<{ r: Uint32Array; seedR: Uint8Array | undefined }> = [];
+
+    /** u_b (and the commitment, and the reply `proof` of an earlier batch) as one message. */
+    const build = (b: number, proof: Uint8Array | undefined): Uint32Array => {
+      const { off, k, m, W } = batches[b]!;
       // r: the choices, then random padding (and random choices if none given).
-      const rBytes = new Uint8Array(4 * W);
-      party.crypto.randomFill(rBytes);
-      const r = words(rBytes);
+      const r = new Uint32Array(W);
+      party.crypto.randomFill(bytes(r));
       let c: Uint8Array;
       if (choices) {
-        c = choices;
-        for (let w = 0; w < n >>> 5; w++) r[w] = 0;
-        if (n & 31) r[n >>> 5] = r[n >>> 5]! & (~0 << (n & 31));
-        for (let i = 0; i < n; i++) r[i >>> 5] = r[i >>> 5]! | (c[i]! << (i & 31));
+        c = choices.subarray(off, off + k);
+        for (let w = 0; w < k >>> 5; w++) r[w] = 0;
+        if (k & 31) r[k >>> 5] = r[k >>> 5]! & (~0 << (k & 31));
+        for (let i = 0; i < k; i++) r[i >>> 5] = r[i >>> 5]! | (c[i]! << (i & 31));
       } else {
-        c = new Uint8Array(n);
-        for (let i = 0; i < n; i++) c[i] = (r[i >>> 5]! >>> (i & 31)) & 1;
+        c = new Uint8Array(k);
+        for (let i = 0; i < k; i++) c[i] = (r[i >>> 5]! >>> (i & 31)) & 1;
       }
-      const { cols: tCols, rows: t } = this.#work(m);
-      const u = new Uint32Array(128 * W + (this.check ? 8 : 0));
-      const tmp = new Uint32Array(W);
+      const u = new Uint32Array(128 * W + (check ? 8 : 0) + (proof ? 12 : 0));
+      const t = tmp.subarray(0, W);
       for (let j = 0; j < KAPPA; j++) {
-        const tj = tCols.subarray(j * W, (j + 1) * W);
+        const tj = cols.subarray(j * W, (j + 1) * W);
         prg0[j]!.fill(bytes(tj));
-        prg1[j]!.fill(bytes(tmp));
+        prg1[j]!.fill(bytes(t));
         const base = j * W;
-        for (let w = 0; w < W; w++) u[base + w] = tj[w]! ^ tmp[w]! ^ r[w]!;
+        for (let w = 0; w < W; w++) u[base + w] = tj[w]! ^ t[w]! ^ r[w]!;
       }
-      this.#transpose(tCols, t, m);
+      const rows = slots[b % 3]!.subarray(0, 4 * m);
+      this.#transpose(cols.subarray(0, 4 * m), rows, m);
       let seedR: Uint8Array | undefined;
-      if (this.check) {
+      if (check) {
         seedR = new Uint8Array(16);
         party.crypto.randomFill(seedR);
         u.set(words(commit(seedR)), 128 * W);
+        if (proof) u.set(words(proof), 128 * W + 8);
       }
+      kept[b % 3] = { r, seedR };
+      onBatch(batches[b]!, rows, choices ? c.slice() : c);
+      return u;
+    };
+
+    /** The reply for batch j: the receiver's coin, x = h(r) and t = h(t rows). */
+    const reply = (j: number, seedS: Uint8Array): Uint8Array => {
+      const { m } = batches[j]!;
+      const { r, seedR } = kept[j % 3]!;
+      const chi = challenge(seedS, seedR!, party);
+      const tAcc = this.#polyHash(chi, slots[j % 3]!.subarray(0, 4 * m), m);
+      const x = evalBits(chi, r, m);
+      const out = new Uint8Array(48);
+      out.set(seedR!, 0);
+      out.set(bytes(x), 16);
+      out.set(bytes(tAcc), 32);
+      return out;
+    };
+
+    let next: Uint32Array | undefined = build(0, undefined);
+    let lone: Uint8Array | undefined; // a reply that travels without a matrix
+    for (let b = 0; b < rounds; b++) {
+      const msg = b < B ? bytes(next!) : lone;
+      lone = undefined;
+      const wantCoin = b >= 1 && b <= (check ? B : B - 1);
       const send = none(party.n);
-      send[this.sender] = bytes(u);
-      await party.exchange({ op, send, recvFrom: [] });
-      if (this.check) {
-        const got = await party.exchange({
-          op: 'ot.check.coin',
-          send: none(party.n),
-          recvFrom: [this.sender],
-        });
-        const seedS = got[this.sender]!;
-        if (seedS.length !== 16)
+      send[this.sender] = msg;
+      const got = await party.exchange({
+        op: b < B ? 'ot.extend' : msg ? 'ot.check.proof' : 'ot.check.coin',
+        send,
+        recvFrom: wantCoin ? [this.sender] : [],
+        handOver: true,
+      });
+      let proof: Uint8Array | undefined;
+      if (wantCoin) {
+        const coin = got[this.sender]!;
+        const op = check ? 'ot.check.coin' : 'ot.pace';
+        if (coin.length !== (check ? 16 : 0))
           throw new ProtocolAbort(
             'malformed',
             this.sender,
             party.ids[this.sender],
-            'ot.check.coin: bad length',
+            `${op}: bad length`,
           );
-        const chi = challenge(seedS, seedR!, party);
-        const tAcc = new Uint32Array(4);
-        this.#horner(chi, t, m, tAcc);
-        const x = evalBits(chi, r, m);
-        const reply = new Uint8Array(48);
-        reply.set(seedR!, 0);
-        reply.set(bytes(x), 16);
-        reply.set(bytes(tAcc), 32);
-        const send3 = none(party.n);
-        send3[this.sender] = reply;
-        await party.exchange({ op: 'ot.check.proof', send: send3, recvFrom: [] });
+        if (check) proof = reply(b - 1, coin);
       }
-      return { t, choices: c.slice() };
+      if (b + 1 < B) next = build(b + 1, proof);
+      else lone = proof;
     }
-    if (this.#s) {
-      const { delta, prgs } = this.#s;
-      const got = await party.exchange({ op, send: none(party.n), recvFrom: [this.receiver] });
-      const msg = got[this.receiver]!;
-      const expect = 4 * (128 * W + (this.check ? 8 : 0));
-      if (msg.length !== expect)
+  }
+
+  async #runSender(batches: Batch[], rounds: number, onBatch: OnBatch): Promise<void> {
+    const party = this.party;
+    const { delta, prgs } = this.#s!;
+    const B = batches.length;
+    const check = this.check;
+    const { cols, slots } = this.#layout(Math.max(...batches.map((b) => b.m)));
+    const coins: Uint8Array[] = [];
+    const commitments: Uint8Array[] = [];
+    const id = party.ids[this.receiver];
+    const fail = (why: string) =>
+      new ProtocolAbort(
+        'malformed',
+        this.receiver,
+        id,
+        `OT extension consistency check failed: ${why}`,
+      );
+
+    /** Verifies batch j's reply against its commitment, coin and q rows. */
+    const verify = (j: number, proof: Uint8Array): void => {
+      const { m } = batches[j]!;
+      const seedR = proof.slice(0, 16);
+      if (!eq(commit(seedR), commitments[j % 3]!))
+        throw fail('the coin does not match its commitment');
+      const chi = challenge(coins[j % 3]!, seedR, party);
+      const qAcc = this.#polyHash(chi, slots[j % 3]!.subarray(0, 4 * m), m);
+      const x = words(proof.slice(16, 32));
+      const tAcc = words(proof.slice(32, 48));
+      const xd = gfMul(x, delta);
+      let d = 0;
+      for (let w = 0; w < 4; w++) d |= qAcc[w]! ^ tAcc[w]! ^ xd[w]!;
+      if (d !== 0) throw fail("the receiver's matrix is inconsistent");
+    };
+
+    /** Round b's message from the receiver: q rows of batch b, then the check of batch b - 2. */
+    const work = (b: number, msg: Uint8Array | undefined): void => {
+      const hasProof = check && b >= 2;
+      if (b < B) {
+        const { m, W } = batches[b]!;
+        const u = words(msg!);
+        const rows = slots[b % 3]!.subarray(0, 4 * m);
+        for (let j = 0; j < KAPPA; j++) {
+          const qj = cols.subarray(j * W, (j + 1) * W);
+          prgs[j]!.fill(bytes(qj));
+          if ((delta[j >>> 5]! >>> (j & 31)) & 1) {
+            const base = j * W;
+            for (let w = 0; w < W; w++) qj[w] = qj[w]! ^ u[base + w]!;
+          }
+        }
+        this.#transpose(cols.subarray(0, 4 * m), rows, m);
+        if (check) commitments[b % 3] = msg!.slice(4 * 128 * W, 4 * 128 * W + 32);
+        onBatch(batches[b]!, rows, undefined);
+      }
+      if (hasProof) verify(b - 2, msg!.subarray(msg!.length - 48));
+    };
+
+    let pending: { b: number; msg: Uint8Array | undefined } | undefined;
+    for (let b = 0; b < rounds; b++) {
+      const sendCoin = b >= 1 && b <= (check ? B : B - 1);
+      const send = none(party.n);
+      if (sendCoin) {
+        const coin = new Uint8Array(check ? 16 : 0);
+        if (check) {
+          party.crypto.randomFill(coin);
+          coins[(b - 1) % 3] = coin;
+        }
+        send[this.receiver] = coin;
+      }
+      const hasU = b < B;
+      const hasProof = check && b >= 2;
+      const expect = (hasU ? 4 * (128 * batches[b]!.W + (check ? 8 : 0)) : 0) + (hasProof ? 48 : 0);
+      const op = hasU ? 'ot.extend' : 'ot.check.proof';
+      const round = party.exchange({
+        op: sendCoin ? (check ? 'ot.check.coin' : 'ot.pace') : op,
+        send,
+        recvFrom: expect > 0 ? [this.receiver] : [],
+      });
+      // Work on the previous round's matrix now: this round's coin leaves
+      // when the work is done (at the next flush), and meanwhile the receiver
+      // builds its next matrix. Every continuation issues its next exchange
+      // before any work, so rounds stay in lock step across instances.
+      if (pending) {
+        // If the work throws (a failed check), this round is never awaited.
+        round.catch(() => undefined);
+        work(pending.b, pending.msg);
+      }
+      const got = await round;
+      const msg = got[this.receiver];
+      if (expect > 0 && msg!.length !== expect)
         throw new ProtocolAbort(
           'malformed',
           this.receiver,
-          party.ids[this.receiver],
-          `${op}: expected ${expect} bytes, got ${msg.length}`,
+          id,
+          `${op}: expected ${expect} bytes, got ${msg!.length}`,
         );
-      const u = words(msg);
-      const { cols: qCols, rows: q } = this.#work(m);
-      for (let j = 0; j < KAPPA; j++) {
-        const qj = qCols.subarray(j * W, (j + 1) * W);
-        prgs[j]!.fill(bytes(qj));
-        if ((delta[j >>> 5]! >>> (j & 31)) & 1) {
-          const base = j * W;
-          for (let w = 0; w < W; w++) qj[w] = qj[w]! ^ u[base + w]!;
-        }
-      }
-      this.#transpose(qCols, q, m);
-      if (this.check) {
-        const commitment = msg.slice(4 * 128 * W);
-        const seedS = new Uint8Array(16);
-        party.crypto.randomFill(seedS);
-        const send = none(party.n);
-        send[this.receiver] = seedS;
-        await party.exchange({ op: 'ot.check.coin', send, recvFrom: [] });
-        const got3 = await party.exchange({
-          op: 'ot.check.proof',
-          send: none(party.n),
-          recvFrom: [this.receiver],
-        });
-        const proof = got3[this.receiver]!;
-        const fail = (why: string) =>
-          new ProtocolAbort(
-            'malformed',
-            this.receiver,
-            party.ids[this.receiver],
-            `OT extension consistency check failed: ${why}`,
-          );
-        if (proof.length !== 48) throw fail('bad proof length');
-        const seedR = proof.slice(0, 16);
-        if (!eq(commit(seedR), commitment)) throw fail('the coin does not match its commitment');
-        const qAcc = new Uint32Array(4);
-        this.#horner(challenge(seedS, seedR, party), q, m, qAcc);
-        const x = words(proof.slice(16, 32));
-        const tAcc = words(proof.slice(32, 48));
-        const xd = gfMul(x, delta);
-        let d = 0;
-        for (let w = 0; w < 4; w++) d |= qAcc[w]! ^ tAcc[w]! ^ xd[w]!;
-        if (d !== 0) throw fail("the receiver's matrix is inconsistent");
-      }
-      return { q };
+      pending = { b, msg };
     }
-    await party.exchange({ op, send: none(party.n), recvFrom: [] });
-    if (this.check) {
-      await party.exchange({ op: 'ot.check.coin', send: none(party.n), recvFrom: [] });
-      await party.exchange({ op: 'ot.check.proof', send: none(party.n), recvFrom: [] });
-    }
-    return {};
+    if (pending) work(pending.b, pending.msg);
   }
+}
+
+/** One batch of a call: OTs [off, off + k), m rows (k rounded up, plus the check's padding), W words per column. */
+interface Batch {
+  readonly off: number;
+  readonly k: number;
+  readonly m: number;
+  readonly W: number;
+}
+
+type OnBatch = (b: Batch, rows: Uint32Array, choices: Uint8Array | undefined) => void;
+
+function plan(n: number, check: boolean): Batch[] {
+  const out: Batch[] = [];
+  for (let off = 0; off < n; off += MAX_BATCH) {
+    const k = Math.min(MAX_BATCH, n - off);
+    const m = roundUp(k, 128) + (check ? CHECK_PAD : 0);
+    out.push({ off, k, m, W: m >>> 5 });
+  }
+  return out;
 }
 
 function roundUp(n: number, k: number): number {

@@ -93,6 +93,35 @@ export class GfMulTable {
   }
 }
 
+/** chi^e by square-and-multiply (e >= 1). */
+export function gfPow(chi: Uint32Array, e: number): Uint32Array {
+  let result: Uint32Array<ArrayBufferLike> | undefined;
+  let base: Uint32Array<ArrayBufferLike> = chi.slice(0, 4);
+  for (let k = e; k > 0; k = Math.floor(k / 2)) {
+    if (k % 2) result = result ? gfMul(result, base) : base.slice();
+    if (k > 1) base = gfMul(base, base);
+  }
+  if (!result) throw new RangeError(`gfPow: exponent ${e} < 1`);
+  return result;
+}
+
+/**
+ * The polynomial hash sum_i row_i chi^(m - i) from four interleaved chains
+ * acc_k = sum_j row_(4j+k) c^(m/4 - 1 - j), c = chi^4 (the horner4 kernel,
+ * all accumulators starting at zero): row 4j+k carries chi^(m - 4 - 4j) in
+ * chain k and needs chi^(m - 4j - k), so chain k is multiplied by chi^(4 - k).
+ */
+export function combineChains(chi: Uint32Array, accs: Uint32Array): Uint32Array {
+  const out = new Uint32Array(4);
+  let p: Uint32Array<ArrayBufferLike> = chi.slice(0, 4); // chi^(4 - k) for k = 3, 2, 1, 0
+  for (let k = 3; k >= 0; k--) {
+    const t = gfMul(accs.subarray(4 * k, 4 * k + 4), p);
+    for (let w = 0; w < 4; w++) out[w] = out[w]! ^ t[w]!;
+    if (k > 0) p = gfMul(p, chi);
+  }
+  return out;
+}
+
 /**
  * sum_{i<m} r_i chi^(m - i) for bits r_i (bit i of r at word i >> 5, m a
  * multiple of 8): Horner's rule a byte at a time, acc = acc chi^8 xor S[byte]

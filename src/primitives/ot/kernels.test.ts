@@ -3,7 +3,7 @@ import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
 import { webCryptoProvider } from '../../random/provider.js';
 import { Prg } from '../../random/prg.js';
 import { FixedKeyAes, TccrHash } from '../hash.js';
-import { evalBits, gfMul, GfMulTable } from './gf128.js';
+import { combineChains, evalBits, gfMul, GfMulTable, gfPow } from './gf128.js';
 import { transpose128 } from './transpose.js';
 import { createCipheriv } from 'node:crypto';
 
@@ -155,5 +155,36 @@ describe('WebAssembly TMMO glue', () => {
     h.pi.permute(y, y, n);
     k.xorv(Y, P, X, n);
     expect(new Uint32Array(buf, X, 4 * n)).toEqual(want);
+  });
+});
+
+describe('Interleaved Horner (horner4)', () => {
+  it('four chains recombined equal the one-chain polynomial hash', async () => {
+    const { OtKernels } = await import('./wasm.js');
+    const k = OtKernels.create()!;
+    for (const m of [4, 8, 640, 1028]) {
+      k.ensure(16 * m + 65536 + 64);
+      const rows = new Uint32Array(k.buffer, 0, 4 * m);
+      rows.set(randWords(4 * m));
+      const chi = randWords(4);
+      const c = gfPow(chi, 4);
+      new Uint32Array(k.buffer, 16 * m, 16384).set(new GfMulTable(c).table);
+      const accs = new Uint32Array(k.buffer, 16 * m + 65536, 16);
+      accs.fill(0);
+      k.horner4(16 * m, 0, m, 16 * m + 65536);
+      const want = new Uint32Array(4);
+      new GfMulTable(chi).horner(rows, m, want);
+      expect(combineChains(chi, accs)).toEqual(want);
+    }
+    expect(() => k.horner4(0, 0, 6, 0)).toThrow(RangeError);
+  });
+
+  it('gfPow agrees with repeated multiplication', () => {
+    const chi = randWords(4);
+    let p: Uint32Array<ArrayBufferLike> = chi.slice();
+    for (let e = 1; e <= 9; e++) {
+      expect(gfPow(chi, e)).toEqual(p);
+      p = gfMul(p, chi);
+    }
   });
 });
