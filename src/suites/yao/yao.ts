@@ -104,7 +104,11 @@ const STREAM_BYTES = 4 << 20;
  */
 const WINDOW = 8;
 
-/** The garbler's outgoing stream: parts are never split across messages. */
+/**
+ * The garbler's outgoing stream: parts are never split across messages.
+ * Pushed parts are handed over (fresh arrays of tables and labels, never
+ * modified afterwards), so large messages reach the transport uncopied.
+ */
 class StreamOut {
   #parts: Uint32Array[] = [];
   #words = 0;
@@ -132,7 +136,7 @@ class StreamOut {
     this.#parts = [];
     this.#words = 0;
     const send: Array<Uint8Array | undefined> = [undefined, msg];
-    await this.party.exchange({ op: 'yao.garbled', send, recvFrom: [] });
+    await this.party.exchange({ op: 'yao.garbled', send, recvFrom: [], handOver: true });
     if (++this.#sent % WINDOW === 0)
       await this.party.exchange({
         op: 'yao.ack',
