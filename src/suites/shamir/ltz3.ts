@@ -38,13 +38,18 @@
  * r_1 mod 2^m, r_2 mod 2^m and K: two carry-save layers (one AND each) leave
  * two numbers whose carry out comes from a Kogge-Stone prefix of
  * ceil(log2 m) levels; v = o_1 + o_2 + o_3, the bits shifted out of each
- * layer. Each o_k = z_0 ^ z_1 ^ z_2 is converted to F_p as in random bits
- * (./compare.ts): party 0 knows z_1 ^ z_2 and inputs it; parties 1 and 2
- * know z_0 and share it by the public polynomial z_0 phi_{0}(X); the XOR is
- * one degree reduction.
+ * layer. The o_k come to F_p through random bits rho_k = rho_0 ^ rho_1 ^ rho_2
+ * (component j from key k_j) known in both forms, as the daBits of Rotaru
+ * and Wood, "MArBled Circuits", INDOCRYPT 2019: party 0 knows
+ * rho_1 ^ rho_2 and inputs it, parties 1 and 2 know rho_0 and share it by
+ * the public polynomial rho_0 phi_{0}(X), and the XOR is one degree
+ * reduction (./compare.ts does the same for random bits); this runs during
+ * the first two rounds. The last AND is fused with opening o_k ^ rho_k, and
+ * o_k = rho_k ^ (o_k ^ rho_k) is linear in rho_k.
  *
- * Rounds: 1 (opening, and the first carry-save AND) + 1 + 1 + ceil(log2 m)
- * (carries) + 2 (conversion): 10 for 32-bit comparisons (m = 32).
+ * Rounds: 1 (opening c, the first carry-save AND, the input of rho) + 1 +
+ * 1 + ceil(log2 m) (carries, the last one also opening o ^ rho): 8 for 32-bit
+ * comparisons (m = 32).
  *
  * Layout: each boolean value is m bits per element, in L = ceil(m / 32)
  * 32-bit little-endian limbs per element; party i holds components i + 1
@@ -236,6 +241,67 @@ async function bitsToField(
 }
 
 /**
+ * Opens o_k ^ rho_k for k = 1, 2, 3 in one round, o_3 being bit m - 1 of
+ * base ^ (x & y) (base undefined: 0), o_1 and o_2 given as party me's
+ * component me + 1 (bytes), rho_k likewise. Each party's 3-out-of-3 share
+ * of the three bits (its component me + 1 of the replicated values, and its
+ * three products for x & y), XORed with a fresh zero-sharing alpha, goes to
+ * both other parties; the two shares a party receives both contain the bits
+ * of the key it lacks, so they tell it nothing beyond their XOR, and rho
+ * makes the opened bits uniform.
+ */
+async function andOpen(
+  s: ShamirSuite,
+  [x, y, base]: readonly [Rep, Rep, Rep | undefined],
+  m: number,
+  known: readonly [Uint8Array, Uint8Array],
+  rhoA: Uint8Array,
+): Promise<Uint8Array> {
+  const L = limbs(m);
+  const n = x.a.length / L;
+  const me = s.me;
+  const l = (m - 1) >>> 5;
+  const sh = (m - 1) & 31;
+  const share = new Uint8Array(3 * n);
+  share.set(known[0], 0);
+  share.set(known[1], n);
+  for (let i = 0; i < n; i++) {
+    const k = i * L + l;
+    const xa = x.a[k]!;
+    let z = (xa & (y.a[k]! ^ y.b[k]!)) ^ (x.b[k]! & y.a[k]!);
+    if (base) z ^= base.a[k]!;
+    share[2 * n + i] = (z >>> sh) & 1;
+  }
+  for (let i = 0; i < 3 * n; i++) share[i] = share[i]! ^ rhoA[i]!;
+  const next = (me + 1) % 3;
+  const prev = (me + 2) % 3;
+  for (const j of [next, prev]) {
+    const w = s.prss.setStream([j], 3 * n)!;
+    for (let i = 0; i < 3 * n; i++) share[i] = share[i]! ^ (w[i]! & 1);
+  }
+  const send: Array<Uint8Array | undefined> = [undefined, undefined, undefined];
+  send[next] = share;
+  send[prev] = share;
+  const got = await s.party.exchange({ op: 'shamir.ltz', send, recvFrom: [next, prev] });
+  const out = new Uint8Array(3 * n);
+  for (const j of [next, prev]) {
+    const body = got[j];
+    if (!body || body.length !== 3 * n) {
+      throw new ProtocolAbort(
+        'malformed',
+        j,
+        s.party.ids[j],
+        `shamir.ltz: sent ${body?.length ?? 0} bytes, expected ${3 * n}`,
+      );
+    }
+  }
+  const u = got[next]!;
+  const w = got[prev]!;
+  for (let i = 0; i < 3 * n; i++) out[i] = share[i]! ^ u[i]! ^ w[i]!;
+  return out;
+}
+
+/**
  * [x < 0] for |x| < 2^(b-1), n = 3 (see the module comment).
  * @throws {RangeError} unless the suite has three parties and 2 <= b <= LTZ3_MAX_BITS + 1.
  */
@@ -279,10 +345,19 @@ export async function shamirLtz3(s: ShamirSuite, x: F.FieldVec, b: number): Prom
   // The low parts as one boolean sharing s1 (component j = r_j mod 2^m); party me holds j = me+1, me+2.
   const [ra, rb] = (me + 1) % 3 === held[0] ? lowWords : [lowWords[1]!, lowWords[0]!];
   const s1: Rep = { a: ra!, b: rb! };
+  // Three random bits rho per element (component j from key k_j), converted to F_p
+  // during the first two rounds, so that o_k comes out by opening o_k ^ rho_k.
+  const rhos = held.map((j) => {
+    const v = s.prss.setStream([j], 3 * n)!;
+    for (let i = 0; i < v.length; i++) v[i] = v[i]! & 1;
+    return v;
+  });
+  const [rhoA, rhoB] = (me + 1) % 3 === held[0] ? rhos : [rhos[1]!, rhos[0]!];
   // First carry-save layer, r_0 + r_1 + r_2 = s1 + 2 c1: c1 = maj(r_0, r_1, r_2), whose
   // three products r_j r_k are each known to the third party (party me knows a & b).
   const t = new Uint32Array(n * L);
   for (let i = 0; i < t.length; i++) t[i] = s1.a[i]! & s1.b[i]!;
+  const rhoField = bitsToField(s, rhoA!, rhoB!, 'shamir.ltz');
   const [c, c1] = await Promise.all([
     s.openAll(F.add(a, rFull), 'shamir.ltz'),
     reshareXor(s, t, 'shamir.ltz'),
@@ -297,35 +372,33 @@ export async function shamirLtz3(s: ShamirSuite, x: F.FieldVec, b: number): Prom
   const cLow = F.keepLowBits(c.slice(), m);
   // o_1: bit m of 2 c1. Second layer: s1 + (2 c1 mod 2^m) + K = s2 + 2 c2, with
   // c2 = maj(s1, d, K) = (s1 & d) ^ (K & (s1 ^ d)).
-  const o1 = [bitOf(c1.a, m - 1, L), bitOf(c1.b, m - 1, L)] as const;
-  const d = m > 1 ? shlRep(c1, 1, m) : { a: new Uint32Array(n * L), b: new Uint32Array(n * L) };
+  const d = shlRep(c1, 1, m);
   const sd = xor(s1, d);
   const [sdAnd] = await and(s, [[s1, d]]);
   const c2 = xor(sdAnd!, andPublic(sd, K));
   const s2 = xorPublic(me, sd, K);
-  const o2 = [bitOf(c2.a, m - 1, L), bitOf(c2.b, m - 1, L)] as const;
   // o_3: the carry out of s2 + (2 c2 mod 2^m), by a Kogge-Stone prefix of
-  // (generate, propagate): G <- G ^ (P & (G << k)), P <- P & (P << k).
-  const e = m > 1 ? shlRep(c2, 1, m) : { a: new Uint32Array(n * L), b: new Uint32Array(n * L) };
-  let P = xor(s2, e);
-  let [G] = await and(s, [[s2, e]]);
-  for (let k = 1; k < m; k <<= 1) {
-    const last = 2 * k >= m;
-    const pairs: Array<readonly [Rep, Rep]> = [[P, shlRep(G!, k, m)]];
-    if (!last) pairs.push([P, shlRep(P, k, m)]);
-    const r = await and(s, pairs);
-    G = xor(G!, r[0]!);
-    if (!last) P = r[1]!;
+  // (generate, propagate): G <- G ^ (P & (G << k)), P <- P & (P << k), from
+  // G = s2 & e, P = s2 ^ e. The last AND is fused with the opening.
+  const e = shlRep(c2, 1, m);
+  let last: readonly [Rep, Rep, Rep | undefined] = [s2, e, undefined];
+  if (m > 1) {
+    let P = xor(s2, e);
+    let [G] = await and(s, [[s2, e]]);
+    let k = 1;
+    for (; 2 * k < m; k <<= 1) {
+      const r = await and(s, [
+        [P, shlRep(G!, k, m)],
+        [P, shlRep(P, k, m)],
+      ]);
+      G = xor(G!, r[0]!);
+      P = r[1]!;
+    }
+    last = [P, shlRep(G!, k, m), G];
   }
-  const o3 = [bitOf(G!.a, m - 1, L), bitOf(G!.b, m - 1, L)] as const;
-  const cat = (k: 0 | 1) => {
-    const out = new Uint8Array(3 * n);
-    out.set(o1[k], 0);
-    out.set(o2[k], n);
-    out.set(o3[k], 2 * n);
-    return out;
-  };
-  const o = await bitsToField(s, cat(0), cat(1), 'shamir.ltz');
+  const opened = await andOpen(s, last, m, [bitOf(c1.a, m - 1, L), bitOf(c2.a, m - 1, L)], rhoA!);
+  // o_k = rho_k ^ (o_k ^ rho_k), with the opened bit public: the XOR with phi = 1.
+  const o = F.xorPublicBit(await rhoField, opened, 1n);
   const v = F.sumVectors([F.slice(o, 0, n), F.slice(o, n, 2 * n), F.slice(o, 2 * n, 3 * n)]);
   // 1 - floor(a / 2^m) = 1 - (a - c' + R) / 2^m + v.
   const floorA = F.sub(F.mulScalar(F.add(F.sub(a, cLow), rLow), F.inv(1n << BigInt(m))), v);

@@ -586,7 +586,7 @@ describe('shamir(n=3) at the limits', () => {
     },
   );
 
-  it('compares 32-bit values in 10 rounds and under 250 bytes per element', async () => {
+  it('compares 32-bit values in 8 rounds and under 250 bytes per element', async () => {
     const count = 500;
     const r = await on(n, async (c) => {
       const x = await input(c, 1, randomInts(count, 33, 3));
@@ -596,7 +596,7 @@ describe('shamir(n=3) at the limits', () => {
       const bytes = (after.bytesSent - before.bytesSent) / count;
       return { rounds: after.rounds - before.rounds, small: bytes < 250 };
     });
-    expect(r).toEqual({ rounds: 10, small: true });
+    expect(r).toEqual({ rounds: 8, small: true });
   });
 
   it('aborts on a boolean payload of the wrong size, naming the peer', async () => {

@@ -229,7 +229,7 @@ export class ShamirSuite implements Suite<ShamirShares> {
       const at = (j: number) =>
         F.linearCombination(vs, shamir.lagrangeAtPoints(nodes, shamir.point(j)));
       for (const j of others) send[j] = bytesOf(at(j));
-      await this.party.exchange({ op, send, recvFrom: [] });
+      await this.party.exchange({ op, send, recvFrom: [], handOver: true });
       return at(owner);
     }
     if (helpers.includes(this.me)) {
@@ -290,7 +290,8 @@ export class ShamirSuite implements Suite<ShamirShares> {
       }
     }
     const recvFrom = range(senders).filter((i) => i !== me);
-    const got = await this.party.exchange({ op, send, recvFrom });
+    // The h[j] are fresh and never written again: the round message need not copy them.
+    const got = await this.party.exchange({ op, send, recvFrom, handOver: true });
     return F.sumVectors(
       range(senders).map((i) => (i === me ? mine! : this.fieldFrom(got[i], len, i, op))),
     );
