@@ -372,16 +372,16 @@ describe.each([3, 5, 7])('shamir(n=%i)', (n) => {
 
 /**
  * The suite's own sharings (inputs through pairwise keys, degree-reduced
- * products, random bits) at every position, the last included, must be
- * uniform: chi-square over the top 4 of 127 bits of 16,000 shares of a
- * fixed value. The parties' randomness comes from the CSPRNG (no seed), so
- * the 58 statistics use the critical value 60 (p = 2.5e-7 each, a false
- * alarm about once in 70,000 runs); a defect such as a position that is
+ * products, random bits, comparison results) at every position, the last
+ * included, must be uniform: chi-square over the top 4 of 127 bits of 16,000
+ * shares of a fixed value. The parties' randomness comes from the CSPRNG (no
+ * seed), so the 66 statistics use the critical value 60 (p = 2.5e-7 each, a
+ * false alarm about once in 60,000 runs); a defect such as a position that is
  * fixed, or a top bit that is never set, scores in the thousands.
  */
 const CHI2_15_STRICT = 60;
 describe.each([3, 5])('shamir(n=%i) shares are uniform at every position', (n) => {
-  it('for inputs from each party, products and random bits', async () => {
+  it('for inputs from each party, products, random bits and comparisons', async () => {
     const count = 16_000;
     const stats = await on(n, async (c) => {
       const out: number[] = [];
@@ -398,9 +398,10 @@ describe.each([3, 5])('shamir(n=%i) shares are uniform at every position', (n) =
       await chi((await c.s.mul(x, c.s.constant(big(new Array<bigint>(count).fill(3n))))).v);
       await chi((await c.s.mul(x, x)).v);
       await chi((await c.s.randomBits(count)).v);
+      await chi((await c.s.ltz(x, 33)).v); // n = 3: the boolean path (./ltz3.ts)
       return out;
     });
-    expect(stats).toHaveLength(n * (n + 3));
+    expect(stats).toHaveLength(n * (n + 4));
     for (const s of stats) expect(s).toBeLessThan(CHI2_15_STRICT);
   });
 });
