@@ -189,7 +189,11 @@ export function wordsFrom(
  * x_(me+1) y_(me+1) ^ x_(me+1) y_(me+2) ^ x_(me+2) y_(me+1) (the parties
  * together cover all nine).
  */
-async function and(s: ShamirSuite, pairs: ReadonlyArray<readonly [Rep, Rep]>): Promise<Rep[]> {
+async function and(
+  s: ShamirSuite,
+  pairs: ReadonlyArray<readonly [Rep, Rep]>,
+  op: string,
+): Promise<Rep[]> {
   const total = pairs.reduce((u, [x]) => u + x.a.length, 0);
   const z = new Uint32Array(total);
   let off = 0;
@@ -204,7 +208,7 @@ async function and(s: ShamirSuite, pairs: ReadonlyArray<readonly [Rep, Rep]>): P
     }
     off += xa.length;
   }
-  const r = await reshareXor(s, z, 'shamir.ltz');
+  const r = await reshareXor(s, z, op);
   const out: Rep[] = [];
   off = 0;
   for (const [x] of pairs) {
@@ -241,8 +245,8 @@ async function bitsToField(
 }
 
 /**
- * Opens o_k ^ rho_k for k = 1, 2, 3 in one round, o_3 being bit m - 1 of
- * base ^ (x & y) (base undefined: 0), o_1 and o_2 given as party me's
+ * Opens o_k ^ rho_k for k = 1..q+1 in one round, o_(q+1) being bit m - 1 of
+ * base ^ (x & y) (base undefined: 0), o_1..o_q given as party me's
  * component me + 1 (bytes), rho_k likewise. Each party's 3-out-of-3 share
  * of the three bits (its component me + 1 of the replicated values, and its
  * three products for x & y), XORed with a fresh zero-sharing alpha, goes to
@@ -254,67 +258,90 @@ async function andOpen(
   s: ShamirSuite,
   [x, y, base]: readonly [Rep, Rep, Rep | undefined],
   m: number,
-  known: readonly [Uint8Array, Uint8Array],
+  known: readonly Uint8Array[],
   rhoA: Uint8Array,
+  op: string,
 ): Promise<Uint8Array> {
   const L = limbs(m);
   const n = x.a.length / L;
   const me = s.me;
   const l = (m - 1) >>> 5;
   const sh = (m - 1) & 31;
-  const share = new Uint8Array(3 * n);
-  share.set(known[0], 0);
-  share.set(known[1], n);
+  const q = known.length;
+  const size = (q + 1) * n;
+  const share = new Uint8Array(size);
+  known.forEach((v, k) => share.set(v, k * n));
   for (let i = 0; i < n; i++) {
     const k = i * L + l;
     const xa = x.a[k]!;
     let z = (xa & (y.a[k]! ^ y.b[k]!)) ^ (x.b[k]! & y.a[k]!);
     if (base) z ^= base.a[k]!;
-    share[2 * n + i] = (z >>> sh) & 1;
+    share[q * n + i] = (z >>> sh) & 1;
   }
-  for (let i = 0; i < 3 * n; i++) share[i] = share[i]! ^ rhoA[i]!;
+  for (let i = 0; i < size; i++) share[i] = share[i]! ^ rhoA[i]!;
   const next = (me + 1) % 3;
   const prev = (me + 2) % 3;
   for (const j of [next, prev]) {
-    const w = s.prss.setStream([j], 3 * n)!;
-    for (let i = 0; i < 3 * n; i++) share[i] = share[i]! ^ (w[i]! & 1);
+    const w = s.prss.setStream([j], size)!;
+    for (let i = 0; i < size; i++) share[i] = share[i]! ^ (w[i]! & 1);
   }
   const send: Array<Uint8Array | undefined> = [undefined, undefined, undefined];
   send[next] = share;
   send[prev] = share;
-  const got = await s.party.exchange({ op: 'shamir.ltz', send, recvFrom: [next, prev] });
-  const out = new Uint8Array(3 * n);
+  const got = await s.party.exchange({ op, send, recvFrom: [next, prev] });
+  const out = new Uint8Array(size);
   for (const j of [next, prev]) {
     const body = got[j];
-    if (!body || body.length !== 3 * n) {
+    if (!body || body.length !== size) {
       throw new ProtocolAbort(
         'malformed',
         j,
         s.party.ids[j],
-        `shamir.ltz: sent ${body?.length ?? 0} bytes, expected ${3 * n}`,
+        `${op}: sent ${body?.length ?? 0} bytes, expected ${size}`,
       );
     }
   }
   const u = got[next]!;
   const w = got[prev]!;
-  for (let i = 0; i < 3 * n; i++) out[i] = share[i]! ^ u[i]! ^ w[i]!;
+  for (let i = 0; i < size; i++) out[i] = share[i]! ^ u[i]! ^ w[i]!;
   return out;
 }
 
+/** What the masked opening leaves (see maskedOpen3). */
+interface Masked3 {
+  /** c = a + r, opened. */
+  readonly c: F.FieldVec;
+  /** Shares of R = sum_j (r_j mod 2^m). */
+  readonly rLow: F.FieldVec;
+  /** The boolean sharing with component j = r_j mod 2^m. */
+  readonly s1: Rep;
+  /** maj(r_0, r_1, r_2) mod 2^m, so that R = s1 + 2 c1. */
+  readonly c1: Rep;
+  /** Shares in F_p of the random bits rho (q per element, block k at k * n). */
+  readonly rho: Promise<F.FieldVec>;
+  /** Component me + 1 of rho. */
+  readonly rhoA: Uint8Array;
+}
+
 /**
- * [x < 0] for |x| < 2^(b-1), n = 3 (see the module comment).
- * @throws {RangeError} unless the suite has three parties and 2 <= b <= LTZ3_MAX_BITS + 1.
+ * Round 1 of both protocols: draws r_j uniform in [0, 2^(b+40)) and q random
+ * bits rho per element from each key k_j this party holds, opens c = a + r,
+ * computes the first carry-save layer of R = r_0 + r_1 + r_2 (mod 2^m) and
+ * inputs rho_1 ^ rho_2 for the daBits, whose degree reduction then runs in
+ * round 2 beside the caller's next step.
  */
-export async function shamirLtz3(s: ShamirSuite, x: F.FieldVec, b: number): Promise<F.FieldVec> {
-  const m = b - 1;
-  if (s.n !== 3 || m < 1 || m > LTZ3_MAX_BITS) {
-    throw new RangeError(`shamir.ltz3: expected 3 parties and 2..${LTZ3_MAX_BITS + 1} bits`);
-  }
-  const n = F.length(x);
+async function maskedOpen3(
+  s: ShamirSuite,
+  a: F.FieldVec,
+  b: number,
+  m: number,
+  q: number,
+  op: string,
+): Promise<Masked3> {
+  const n = F.length(a);
   const me = s.me;
   const L = limbs(m);
   const top = topMask(m);
-  const a = F.addScalar(x, 1n << BigInt(m));
   // r_j from key k_j, for the two keys this party holds, in key order.
   const held = [0, 1, 2].filter((j) => j !== me);
   const full: F.FieldVec[] = [];
@@ -342,41 +369,70 @@ export async function shamirLtz3(s: ShamirSuite, x: F.FieldVec, b: number): Prom
   }
   const rFull = F.linearCombination(full, phis);
   const rLow = F.linearCombination(low, phis);
-  // The low parts as one boolean sharing s1 (component j = r_j mod 2^m); party me holds j = me+1, me+2.
-  const [ra, rb] = (me + 1) % 3 === held[0] ? lowWords : [lowWords[1]!, lowWords[0]!];
-  const s1: Rep = { a: ra!, b: rb! };
-  // Three random bits rho per element (component j from key k_j), converted to F_p
-  // during the first two rounds, so that o_k comes out by opening o_k ^ rho_k.
+  // Party me holds components j = me + 1 (first) and me + 2.
+  const inOrder = (me + 1) % 3 === held[0];
+  const s1: Rep = inOrder
+    ? { a: lowWords[0]!, b: lowWords[1]! }
+    : { a: lowWords[1]!, b: lowWords[0]! };
+  // q random bits rho per element (component j from key k_j), converted to F_p
+  // during the first two rounds, so that an output bit o comes out by opening o ^ rho.
   const rhos = held.map((j) => {
-    const v = s.prss.setStream([j], 3 * n)!;
+    const v = s.prss.setStream([j], q * n)!;
     for (let i = 0; i < v.length; i++) v[i] = v[i]! & 1;
     return v;
   });
-  const [rhoA, rhoB] = (me + 1) % 3 === held[0] ? rhos : [rhos[1]!, rhos[0]!];
+  const [rhoA, rhoB] = inOrder ? rhos : [rhos[1]!, rhos[0]!];
   // First carry-save layer, r_0 + r_1 + r_2 = s1 + 2 c1: c1 = maj(r_0, r_1, r_2), whose
   // three products r_j r_k are each known to the third party (party me knows a & b).
   const t = new Uint32Array(n * L);
   for (let i = 0; i < t.length; i++) t[i] = s1.a[i]! & s1.b[i]!;
-  const rhoField = bitsToField(s, rhoA!, rhoB!, 'shamir.ltz');
-  const [c, c1] = await Promise.all([
-    s.openAll(F.add(a, rFull), 'shamir.ltz'),
-    reshareXor(s, t, 'shamir.ltz'),
-  ]);
+  const rho = bitsToField(s, rhoA!, rhoB!, op);
+  const [c, c1] = await Promise.all([s.openAll(F.add(a, rFull), op), reshareXor(s, t, op)]);
+  return { c, rLow, s1, c1, rho, rhoA: rhoA! };
+}
+
+/**
+ * The second carry-save layer with the public K: s1 + (2 c1 mod 2^m) + K =
+ * s2 + 2 c2 with c2 = maj(s1, d, K) = (s1 & d) ^ (K & (s1 ^ d)). One round.
+ */
+async function addPublic(
+  s: ShamirSuite,
+  mk: Masked3,
+  K: Uint32Array,
+  m: number,
+  op: string,
+): Promise<{ s2: Rep; c2: Rep }> {
+  const d = shlRep(mk.c1, 1, m);
+  const sd = xor(mk.s1, d);
+  const [sdAnd] = await and(s, [[mk.s1, d]], op);
+  return { s2: xorPublic(s.me, sd, K), c2: xor(sdAnd!, andPublic(sd, K)) };
+}
+
+/**
+ * [x < 0] for |x| < 2^(b-1), n = 3 (see the module comment).
+ * @throws {RangeError} unless the suite has three parties and 2 <= b <= LTZ3_MAX_BITS + 1.
+ */
+export async function shamirLtz3(s: ShamirSuite, x: F.FieldVec, b: number): Promise<F.FieldVec> {
+  const m = b - 1;
+  if (s.n !== 3 || m < 1 || m > LTZ3_MAX_BITS) {
+    throw new RangeError(`shamir.ltz3: expected 3 parties and 2..${LTZ3_MAX_BITS + 1} bits`);
+  }
+  const op = 'shamir.ltz';
+  const n = F.length(x);
+  const L = limbs(m);
+  const top = topMask(m);
+  const a = F.addScalar(x, 1n << BigInt(m));
+  const mk = await maskedOpen3(s, a, b, m, 3, op);
   // K = 2^m - 1 - c' = the complement of c's low m bits.
-  const cu = new Uint32Array(c.buffer, c.byteOffset, 4 * n);
+  const cu = new Uint32Array(mk.c.buffer, mk.c.byteOffset, 4 * n);
   const K = new Uint32Array(n * L);
   for (let i = 0; i < n; i++) {
     for (let l = 0; l < L; l++) K[i * L + l] = ~cu[4 * i + l]!;
     K[i * L + L - 1] = K[i * L + L - 1]! & top;
   }
-  const cLow = F.keepLowBits(c.slice(), m);
-  // o_1: bit m of 2 c1. Second layer: s1 + (2 c1 mod 2^m) + K = s2 + 2 c2, with
-  // c2 = maj(s1, d, K) = (s1 & d) ^ (K & (s1 ^ d)).
-  const d = shlRep(c1, 1, m);
-  const sd = xor(s1, d);
-  const [sdAnd] = await and(s, [[s1, d]]);
-  const c2 = xor(sdAnd!, andPublic(sd, K));
-  const s2 = xorPublic(me, sd, K);
+  const cLow = F.keepLowBits(mk.c.slice(), m);
+  // o_1: bit m of 2 c1; o_2: bit m of 2 c2.
+  const { s2, c2 } = await addPublic(s, mk, K, m, op);
   // o_3: the carry out of s2 + (2 c2 mod 2^m), by a Kogge-Stone prefix of
   // (generate, propagate): G <- G ^ (P & (G << k)), P <- P & (P << k), from
   // G = s2 & e, P = s2 ^ e. The last AND is fused with the opening.
@@ -384,23 +440,89 @@ export async function shamirLtz3(s: ShamirSuite, x: F.FieldVec, b: number): Prom
   let last: readonly [Rep, Rep, Rep | undefined] = [s2, e, undefined];
   if (m > 1) {
     let P = xor(s2, e);
-    let [G] = await and(s, [[s2, e]]);
+    let [G] = await and(s, [[s2, e]], op);
     let k = 1;
     for (; 2 * k < m; k <<= 1) {
-      const r = await and(s, [
-        [P, shlRep(G!, k, m)],
-        [P, shlRep(P, k, m)],
-      ]);
+      const r = await and(
+        s,
+        [
+          [P, shlRep(G!, k, m)],
+          [P, shlRep(P, k, m)],
+        ],
+        op,
+      );
       G = xor(G!, r[0]!);
       P = r[1]!;
     }
     last = [P, shlRep(G!, k, m), G];
   }
-  const opened = await andOpen(s, last, m, [bitOf(c1.a, m - 1, L), bitOf(c2.a, m - 1, L)], rhoA!);
+  const known = [bitOf(mk.c1.a, m - 1, L), bitOf(c2.a, m - 1, L)];
+  const opened = await andOpen(s, last, m, known, mk.rhoA, op);
   // o_k = rho_k ^ (o_k ^ rho_k), with the opened bit public: the XOR with phi = 1.
-  const o = F.xorPublicBit(await rhoField, opened, 1n);
+  const o = F.xorPublicBit(await mk.rho, opened, 1n);
   const v = F.sumVectors([F.slice(o, 0, n), F.slice(o, n, 2 * n), F.slice(o, 2 * n, 3 * n)]);
   // 1 - floor(a / 2^m) = 1 - (a - c' + R) / 2^m + v.
-  const floorA = F.sub(F.mulScalar(F.add(F.sub(a, cLow), rLow), F.inv(1n << BigInt(m))), v);
+  const floorA = F.sub(F.mulScalar(F.add(F.sub(a, cLow), mk.rLow), F.inv(1n << BigInt(m))), v);
   return F.addScalar(F.neg(floorA), 1n);
+}
+
+/**
+ * [x == 0] for |x| < 2^(b-1), n = 3, on the same machinery (Catrina-de Hoogh
+ * EQZ with the mask of shamirLtz3): m = b, a = x + 2^(b-1) in [0, 2^b), and
+ * x = 0 exactly when a = 2^(b-1), i.e. when
+ *   (r_0 mod 2^m) + (r_1 mod 2^m) + (r_2 mod 2^m) + K = 0 (mod 2^m),
+ * K = (2^(b-1) - c') mod 2^m. After the two carry-save layers this is
+ * s2 + e = 0 (mod 2^m), which holds exactly when every carry into bit i
+ * equals s2_i ^ e_i, and then that carry is s2_(i-1) | e_(i-1): so when
+ * t = s2 ^ e ^ ((s2 | e) << 1) is 0 mod 2^m. The OR of t's m bits takes
+ * ceil(log2 m) levels of u | (u << k) = u ^ (u << k) ^ (u & (u << k)), the
+ * last fused with opening it masked by a daBit. Rounds: 3 + ceil(log2 m)
+ * (9 for 32-bit values, b = 33).
+ * @throws {RangeError} unless the suite has three parties and 2 <= b <= LTZ3_MAX_BITS + 1.
+ */
+export async function shamirEqz3(s: ShamirSuite, x: F.FieldVec, b: number): Promise<F.FieldVec> {
+  const m = b;
+  if (s.n !== 3 || b < 2 || b > LTZ3_MAX_BITS + 1) {
+    throw new RangeError(`shamir.eqz3: expected 3 parties and 2..${LTZ3_MAX_BITS + 1} bits`);
+  }
+  const op = 'shamir.eqz';
+  const n = F.length(x);
+  const L = limbs(m);
+  const top = topMask(m);
+  const a = F.addScalar(x, 1n << BigInt(b - 1));
+  const mk = await maskedOpen3(s, a, b, m, 1, op);
+  // K = 2^(m-1) - c' mod 2^m, limb by limb with borrows.
+  const cu = new Uint32Array(mk.c.buffer, mk.c.byteOffset, 4 * n);
+  const K = new Uint32Array(n * L);
+  const hl = (m - 1) >>> 5;
+  const hb = 2 ** ((m - 1) & 31);
+  for (let i = 0; i < n; i++) {
+    let borrow = 0;
+    for (let l = 0; l < L; l++) {
+      let d =
+        (l === hl ? hb : 0) -
+        (l === L - 1 ? (cu[4 * i + l]! & top) >>> 0 : cu[4 * i + l]!) -
+        borrow;
+      borrow = d < 0 ? 1 : 0;
+      if (d < 0) d += 2 ** 32;
+      K[i * L + l] = d;
+    }
+    K[i * L + L - 1] = K[i * L + L - 1]! & top;
+  }
+  const { s2, c2 } = await addPublic(s, mk, K, m, op);
+  const e = shlRep(c2, 1, m);
+  const se = xor(s2, e);
+  const [both] = await and(s, [[s2, e]], op);
+  const t = xor(se, shlRep(xor(se, both!), 1, m)); // s2 | e = s2 ^ e ^ (s2 & e)
+  let u = t;
+  let k = 1;
+  for (; 2 * k < m; k <<= 1) {
+    const uk = shlRep(u, k, m);
+    const [p] = await and(s, [[u, uk]], op);
+    u = xor(xor(u, uk), p!);
+  }
+  const uk = shlRep(u, k, m);
+  const opened = await andOpen(s, [u, uk, xor(u, uk)], m, [], mk.rhoA, op);
+  // [x == 0] = 1 - OR = 1 - (rho ^ opened).
+  return F.addScalar(F.neg(F.xorPublicBit(await mk.rho, opened, 1n)), 1n);
 }

@@ -9,7 +9,7 @@ import { ProtocolAbort } from '../../runtime/errors.js';
 import * as shamir from '../../sharing/shamir.js';
 import { run, testRng } from '../../../test/harness.js';
 import { chiSquare } from '../../../test/stats.js';
-import { shamirLtz } from './compare.js';
+import { shamirEqz, shamirLtz } from './compare.js';
 import { wordsFrom } from './ltz3.js';
 import { compareCapacityFor, type ShamirShares, type ShamirSuite } from './shamir.js';
 
@@ -568,36 +568,62 @@ describe('shamir(n=3) at the limits', () => {
   });
 
   // n = 3 compares on a replicated boolean sharing (./ltz3.ts): limbs of 32 bits per element.
-  it.each([2, 32, 33, 34, 64, 65, 66, 85])(
-    'ltz on the boolean path at bound %i: exact, same as the field protocol, a degree-1 sharing',
+  it.each([2, 3, 32, 33, 34, 64, 65, 66, 85])(
+    'ltz and eqz on the boolean path at bound %i: exact, as the field protocols, degree-1 sharings',
     async (b) => {
-      const xs = [...edges(b), ...randomInts(60, b, 7 * b)];
+      const lo0 = -(1n << BigInt(b - 1));
+      const powers = Array.from({ length: b - 1 }, (_, k) => [1n << BigInt(k), -(1n << BigInt(k))]);
+      const xs = [
+        ...edges(b),
+        ...randomInts(60, b, 7 * b),
+        ...powers.flat(),
+        lo0,
+        ...new Array<bigint>(8).fill(0n),
+      ];
       const hi = xs.map((x) => x >> 42n);
       const lo = xs.map((x) => x & ((1n << 42n) - 1n));
       const r = await on(n, async (c) => {
         const x = c.s.add(c.s.mulScalar(await input(c, 0, hi), 1n << 42n), await input(c, 2, lo));
-        const [fast, field] = await Promise.all([c.s.ltz(x, b), shamirLtz(c.s, x.v, b)]);
-        const degree = degreeAtMost(await everyShare(c, fast.v), 1);
-        return { degree, fast: await reveal(c, fast), field: await c.s.openField(field, all(n)) };
+        const [l, e, lField, eField] = await Promise.all([
+          c.s.ltz(x, b),
+          c.s.eqz(x, b),
+          shamirLtz(c.s, x.v, b),
+          shamirEqz(c.s, x.v, b),
+        ]);
+        const degree =
+          degreeAtMost(await everyShare(c, l.v), 1) && degreeAtMost(await everyShare(c, e.v), 1);
+        const open = async (v: F.FieldVec) => F.toCentered((await c.s.openField(v, all(n)))!);
+        return {
+          degree,
+          l: await reveal(c, l),
+          e: await reveal(c, e),
+          lField: await open(lField),
+          eField: await open(eField),
+        };
       });
-      const want = xs.map((x) => (x < 0n ? 1n : 0n));
-      expect(r.degree).toBe(true);
-      expect(r.fast).toEqual(want);
-      expect(r.field && F.toCentered(r.field)).toEqual(want);
+      const lt = xs.map((x) => (x < 0n ? 1n : 0n));
+      const eq = xs.map((x) => (x === 0n ? 1n : 0n));
+      expect(r).toEqual({ degree: true, l: lt, e: eq, lField: lt, eField: eq });
     },
   );
 
-  it('compares 32-bit values in 8 rounds and under 250 bytes per element', async () => {
+  it('compares 32-bit values in 8 rounds (equality: 9) and under 250 bytes per element', async () => {
     const count = 500;
     const r = await on(n, async (c) => {
       const x = await input(c, 1, randomInts(count, 33, 3));
-      const before = c.s.party.stats.snapshot();
-      await c.s.ltz(x, 33);
-      const after = c.s.party.stats.snapshot();
-      const bytes = (after.bytesSent - before.bytesSent) / count;
-      return { rounds: after.rounds - before.rounds, small: bytes < 250 };
+      const cost = async (f: () => Promise<unknown>) => {
+        const before = c.s.party.stats.snapshot();
+        await f();
+        const after = c.s.party.stats.snapshot();
+        const bytes = (after.bytesSent - before.bytesSent) / count;
+        return { rounds: after.rounds - before.rounds, small: bytes < 250 };
+      };
+      return [await cost(() => c.s.ltz(x, 33)), await cost(() => c.s.eqz(x, 33))];
     });
-    expect(r).toEqual({ rounds: 8, small: true });
+    expect(r).toEqual([
+      { rounds: 8, small: true },
+      { rounds: 9, small: true },
+    ]);
   });
 
   it('aborts on a boolean payload of the wrong size, naming the peer', async () => {

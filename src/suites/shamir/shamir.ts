@@ -44,7 +44,7 @@ import {
   shamirTrunc,
   STAT_SEC,
 } from './compare.js';
-import { LTZ3_MAX_BITS, shamirLtz3 } from './ltz3.js';
+import { LTZ3_MAX_BITS, shamirEqz3, shamirLtz3 } from './ltz3.js';
 import { binomial, Prss } from './prss.js';
 
 /** This party's share of each element, as field elements. */
@@ -358,7 +358,10 @@ export class ShamirSuite implements Suite<ShamirShares> {
   eqz(a: ShamirShares, bound: number): Promise<ShamirShares> {
     checkBound(this, 'eqz', bound);
     this.party.stats.count('eqz', a.length);
-    return this.inChunks(a.v, bound, (x) => shamirEqz(this, x, bound));
+    const fast = this.n === 3 && bound >= 2 && bound <= LTZ3_MAX_BITS + 1;
+    return this.inChunks(a.v, bound, (x) =>
+      fast ? shamirEqz3(this, x, bound) : shamirEqz(this, x, bound),
+    );
   }
   bits(a: ShamirShares, bits: number): Promise<ShamirShares> {
     checkBound(this, 'bits', bits);
