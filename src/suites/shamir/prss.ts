@@ -233,7 +233,7 @@ export class Prss {
   /**
    * The next `bytes` bytes of the key of set A (a fresh buffer), known to
    * the parties outside A: the components of a replicated sharing
-   * (./ltz3.ts). Undefined for parties in A.
+   * (./compare3.ts). Undefined for parties in A.
    * @throws {RangeError} unless A is a set of t parties.
    */
   setStream(A: readonly number[], bytes: number): Uint8Array | undefined {

@@ -10,7 +10,7 @@ import * as shamir from '../../sharing/shamir.js';
 import { run, testRng } from '../../../test/harness.js';
 import { chiSquare } from '../../../test/stats.js';
 import { shamirEqz, shamirLtz } from './compare.js';
-import { wordsFrom } from './ltz3.js';
+import { wordsFrom } from './compare3.js';
 import { compareCapacityFor, type ShamirShares, type ShamirSuite } from './shamir.js';
 
 type Ctx = { s: ShamirSuite; me: number; n: number };
@@ -398,7 +398,7 @@ describe.each([3, 5])('shamir(n=%i) shares are uniform at every position', (n) =
       await chi((await c.s.mul(x, c.s.constant(big(new Array<bigint>(count).fill(3n))))).v);
       await chi((await c.s.mul(x, x)).v);
       await chi((await c.s.randomBits(count)).v);
-      await chi((await c.s.ltz(x, 33)).v); // n = 3: the boolean path (./ltz3.ts)
+      await chi((await c.s.ltz(x, 33)).v); // n = 3: the boolean path (./compare3.ts)
       return out;
     });
     expect(stats).toHaveLength(n * (n + 4));
@@ -567,7 +567,7 @@ describe('shamir(n=3) at the limits', () => {
     expect(Math.abs(up - 0.75 * copies)).toBeLessThan(6 * Math.sqrt(copies * 0.75 * 0.25));
   });
 
-  // n = 3 compares on a replicated boolean sharing (./ltz3.ts): limbs of 32 bits per element.
+  // n = 3 compares on a replicated boolean sharing (./compare3.ts): limbs of 32 bits per element.
   it.each([2, 3, 32, 33, 34, 64, 65, 66, 85])(
     'ltz and eqz on the boolean path at bound %i: exact, as the field protocols, degree-1 sharings',
     async (b) => {

@@ -23,7 +23,7 @@
  *  - truncation, comparison, bit decomposition: ./compare.ts (Catrina-Saxena
  *    FC 2010, Catrina-de Hoogh SCN 2010); for n = 3, less-than-zero computes
  *    its carries on a replicated boolean sharing made of the PRSS keys'
- *    streams, ./ltz3.ts (Araki, Furukawa, Lindell, Nof, Ohara CCS 2016).
+ *    streams, ./compare3.ts (Araki, Furukawa, Lindell, Nof, Ohara CCS 2016).
  */
 import * as F from '../../arith/field127.js';
 import * as shamir from '../../sharing/shamir.js';
@@ -44,7 +44,7 @@ import {
   shamirTrunc,
   STAT_SEC,
 } from './compare.js';
-import { LTZ3_MAX_BITS, shamirEqz3, shamirLtz3 } from './ltz3.js';
+import { LTZ3_MAX_BITS, shamirEqz3, shamirLtz3 } from './compare3.js';
 import { binomial, Prss } from './prss.js';
 
 /** This party's share of each element, as field elements. */
@@ -349,7 +349,7 @@ export class ShamirSuite implements Suite<ShamirShares> {
   ltz(a: ShamirShares, bound: number): Promise<ShamirShares> {
     checkBound(this, 'ltz', bound);
     this.party.stats.count('ltz', a.length);
-    // Three parties: the bit-level part on a replicated boolean sharing (./ltz3.ts).
+    // Three parties: the bit-level part on a replicated boolean sharing (./compare3.ts).
     const fast = this.n === 3 && bound >= 2 && bound - 1 <= LTZ3_MAX_BITS;
     return this.inChunks(a.v, bound, (x) =>
       fast ? shamirLtz3(this, x, bound) : shamirLtz(this, x, bound),

@@ -1,6 +1,7 @@
 /**
- * [x < 0] for three parties (n = 3, t = 1) with the bit-level work done on a
- * replicated boolean sharing instead of on shared field bits.
+ * [x < 0] and [x == 0] for three parties (n = 3, t = 1) with the bit-level
+ * work done on a replicated boolean sharing instead of on shared field bits
+ * (shamirLtz3 below; shamirEqz3 at the end reuses its first steps).
  *
  * Assumes what the suite assumes: semi-honest, one corrupted party out of
  * three, private authenticated channels. Statistical security 40, as for
@@ -60,7 +61,7 @@ import { ProtocolAbort } from '../../runtime/errors.js';
 import { STAT_SEC } from './compare.js';
 import type { ShamirSuite } from './shamir.js';
 
-/** Largest m = bound - 1 this protocol takes (masks of b + 40 bits must fit 127). */
+/** Largest bound - 1 these protocols take (masks of b + 40 bits must fit 127 bits). */
 export const LTZ3_MAX_BITS = 84;
 
 /** Party me's two components of a replicated boolean vector. */
