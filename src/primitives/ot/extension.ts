@@ -442,7 +442,12 @@ export class OtExtension {
    * kernels' memory when WebAssembly is available, with the Horner table and
    * the hashing scratch after them.
    */
-  #layout(mMax: number): { cols: Uint32Array; slots: Uint32Array[] } {
+  #layout(mMax: number): {
+    cols: Uint32Array;
+    slots: Uint32Array[];
+    /** The receiver's matrix u and its bits r, in the kernels' memory. */
+    uk?: { u: Uint32Array; r: Uint32Array };
+  } {
     const K = this.#k;
     if (!K) {
       return {
@@ -453,10 +458,13 @@ export class OtExtension {
     const slot = 16 * mMax;
     this.#table = 4 * slot;
     this.#scratch = this.#table + 65536 + 64;
-    K.ensure(this.#scratch + 3 * 16 * CHUNK + 16);
+    const U = this.#scratch + 3 * 16 * CHUNK + 16;
+    const R = U + slot;
+    K.ensure(R + mMax / 8);
     return {
       cols: new Uint32Array(K.buffer, 0, 4 * mMax),
       slots: [1, 2, 3].map((s) => new Uint32Array(K.buffer, s * slot, 4 * mMax)),
+      uk: { u: new Uint32Array(K.buffer, U, 4 * mMax), r: new Uint32Array(K.buffer, R, mMax / 32) },
     };
   }
 
@@ -599,7 +607,7 @@ export class OtExtension {
     const { prg0, prg1 } = this.#r!;
     const B = batches.length;
     const check = this.check;
-    const { cols, slots } = this.#layout(Math.max(...batches.map((b) => b.m)));
+    const { cols, slots, uk } = this.#layout(Math.max(...batches.map((b) => b.m)));
     const tmp = new Uint32Array(batches[0]!.W);
     const kept: Array<{ r: Uint32Array; seedR: Uint8Array | undefined }> = [];
 
@@ -614,19 +622,35 @@ export class OtExtension {
         c = choices.subarray(off, off + k);
         for (let w = 0; w < k >>> 5; w++) r[w] = 0;
         if (k & 31) r[k >>> 5] = r[k >>> 5]! & (~0 << (k & 31));
-        for (let i = 0; i < k; i++) r[i >>> 5] = r[i >>> 5]! | (c[i]! << (i & 31));
+        packBits(c, r, k);
       } else {
         c = new Uint8Array(k);
-        for (let i = 0; i < k; i++) c[i] = (r[i >>> 5]! >>> (i & 31)) & 1;
+        unpackBits(r, c, k);
       }
       const u = new Uint32Array(128 * W + (check ? 8 : 0) + (proof ? 12 : 0));
-      const t = tmp.subarray(0, W);
-      for (let j = 0; j < KAPPA; j++) {
-        const tj = cols.subarray(j * W, (j + 1) * W);
-        prg0[j]!.fill(bytes(tj));
-        prg1[j]!.fill(bytes(t));
-        const base = j * W;
-        for (let w = 0; w < W; w++) u[base + w] = tj[w]! ^ t[w]! ^ r[w]!;
+      const K = this.#k;
+      if (K && uk) {
+        // u_j = t_j xor t'_j xor r in WebAssembly, then one copy out.
+        const rk = uk.r.subarray(0, W);
+        rk.set(r);
+        for (let j = 0; j < KAPPA; j++) {
+          const tj = cols.subarray(j * W, (j + 1) * W);
+          const uj = uk.u.subarray(j * W, (j + 1) * W);
+          prg0[j]!.fill(bytes(tj));
+          prg1[j]!.fill(bytes(uj));
+          K.xorv(tj.byteOffset, uj.byteOffset, uj.byteOffset, W >>> 2);
+          K.xorv(rk.byteOffset, uj.byteOffset, uj.byteOffset, W >>> 2);
+        }
+        u.set(uk.u.subarray(0, 128 * W));
+      } else {
+        const t = tmp.subarray(0, W);
+        for (let j = 0; j < KAPPA; j++) {
+          const tj = cols.subarray(j * W, (j + 1) * W);
+          prg0[j]!.fill(bytes(tj));
+          prg1[j]!.fill(bytes(t));
+          const base = j * W;
+          for (let w = 0; w < W; w++) u[base + w] = tj[w]! ^ t[w]! ^ r[w]!;
+        }
       }
       const rows = slots[b % 3]!.subarray(0, 4 * m);
       this.#transpose(cols.subarray(0, 4 * m), rows, m);
@@ -806,6 +830,41 @@ function plan(n: number, check: boolean): Batch[] {
     out.push({ off, k, m, W: m >>> 5 });
   }
   return out;
+}
+
+/** NIBBLE[v]: the four bits of v as four bytes 0/1, little-endian. */
+const NIBBLE = Uint32Array.from(
+  { length: 16 },
+  (_, v) => (v & 1) | (((v >>> 1) & 1) << 8) | (((v >>> 2) & 1) << 16) | (((v >>> 3) & 1) << 24),
+);
+
+/** c[i] = bit i of r for i < k, four bytes per step through NIBBLE. */
+function unpackBits(r: Uint32Array, c: Uint8Array, k: number): void {
+  let i = 0;
+  if (c.byteOffset % 4 === 0) {
+    const c32 = new Uint32Array(c.buffer, c.byteOffset, k >>> 2);
+    for (let q = 0; q < c32.length; q++) c32[q] = NIBBLE[(r[q >>> 3]! >>> ((q & 7) << 2)) & 15]!;
+    i = 4 * c32.length;
+  }
+  for (; i < k; i++) c[i] = (r[i >>> 5]! >>> (i & 31)) & 1;
+}
+
+/**
+ * r |= bits c[i] (each 0 or 1) at positions i < k. Four bytes b0..b3 read as
+ * one word times 0x01020408 put b0..b3 at bits 24..27 (no other partial
+ * product reaches those bits).
+ */
+function packBits(c: Uint8Array, r: Uint32Array, k: number): void {
+  let i = 0;
+  if (c.byteOffset % 4 === 0) {
+    const c32 = new Uint32Array(c.buffer, c.byteOffset, k >>> 2);
+    for (let q = 0; q < c32.length; q++) {
+      const nibble = (Math.imul(c32[q]!, 0x01020408) >>> 24) & 15;
+      r[q >>> 3] = r[q >>> 3]! | (nibble << ((q & 7) << 2));
+    }
+    i = 4 * c32.length;
+  }
+  for (; i < k; i++) r[i >>> 5] = r[i >>> 5]! | (c[i]! << (i & 31));
 }
 
 function roundUp(n: number, k: number): number {
