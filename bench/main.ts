@@ -3,17 +3,17 @@
  * never decide a test. Each workload prints throughput, bytes sent per
  * element per party, rounds, and the ratio to a plaintext JavaScript baseline.
  */
-import { run2pc } from './2pc.js';
-import { runCore } from './core.js';
-import { runNet } from './net.js';
-import { runStudyBench } from './study.js';
 
+// Each benchmark is imported only when chosen: the others' modules would
+// enlarge the heap that every garbage collection walks (at 1M-element
+// workloads a full collection runs about once per operation, so a larger
+// heap measurably lowers throughput).
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
-  '2pc': run2pc,
-  core: runCore,
+  '2pc': async (a) => (await import('./2pc.js')).run2pc(a),
+  core: async (a) => (await import('./core.js')).runCore(a),
   dishonest: async (a) => (await import('./dishonest.js')).runDishonest(a),
-  net: runNet,
-  study: runStudyBench,
+  net: async (a) => (await import('./net.js')).runNet(a),
+  study: async (a) => (await import('./study.js')).runStudyBench(a),
   // bench/stats.ts is a script: it reads its own options (--rows, --suite, --only) from argv.
   stats: async () => {
     await import('./stats.js');
