@@ -570,8 +570,8 @@ export class OtExtension {
    *
    * So the receiver builds u_(b+1) while the sender works on u_b, and each
    * batch is checked two rounds after its matrix: B + 2 rounds in all.
-   * Unchecked, the coin is an empty acknowledgement that only bounds how far
-   * the receiver runs ahead (B rounds). `onBatch` gets each batch's rows (q
+   * Unchecked, an empty acknowledgement every few rounds replaces the coins
+   * and only bounds how far the receiver runs ahead (B rounds). `onBatch` gets each batch's rows (q
    * at the sender; t and the choices at the receiver) as soon as they exist;
    * callers release outputs only after `#run` resolves, i.e. after every
    * batch passed its check.
@@ -685,7 +685,7 @@ export class OtExtension {
     for (let b = 0; b < rounds; b++) {
       const msg = b < B ? bytes(next!) : lone;
       lone = undefined;
-      const wantCoin = b >= 1 && b <= (check ? B : B - 1);
+      const wantCoin = fromSender(b, B, check);
       const send = none(party.n);
       send[this.sender] = msg;
       const got = await party.exchange({
@@ -769,7 +769,7 @@ export class OtExtension {
 
     let pending: { b: number; msg: Uint8Array | undefined } | undefined;
     for (let b = 0; b < rounds; b++) {
-      const sendCoin = b >= 1 && b <= (check ? B : B - 1);
+      const sendCoin = fromSender(b, B, check);
       const send = none(party.n);
       if (sendCoin) {
         const coin = new Uint8Array(check ? 16 : 0);
@@ -831,6 +831,18 @@ function plan(n: number, check: boolean): Batch[] {
   }
   return out;
 }
+
+/**
+ * Whether the sender speaks in round b of B batches: checked, its coin for
+ * batch b - 1 (rounds 1..B); unchecked, an empty acknowledgement every PACE
+ * rounds, which only bounds how far the receiver runs ahead (PACE batches,
+ * 32 MiB) without stalling it every batch.
+ */
+function fromSender(b: number, B: number, check: boolean): boolean {
+  if (check) return b >= 1 && b <= B;
+  return b >= 1 && b <= B - 1 && b % PACE === 0;
+}
+const PACE = 4;
 
 /** NIBBLE[v]: the four bits of v as four bytes 0/1, little-endian. */
 const NIBBLE = Uint32Array.from(
