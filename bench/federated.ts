@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeIdentity } from '../src/adapters/node/net/identity.js';
-import { freePorts } from '../src/cli/net.js';
+import { freePorts, partyNodeFlags } from '../src/cli/launch.js';
 
 export interface FederatedBench {
   /** Federation name, also the temp-dir prefix. */
@@ -56,6 +56,8 @@ export async function runFederated<R>(b: FederatedBench): Promise<R[]> {
             const child = spawn(
               process.execPath,
               [
+                // Party processes as `entente local` starts them (see partyNodeFlags).
+                ...partyNodeFlags([]),
                 ...nodeArgs(id),
                 'bin/entente.js',
                 'run',

@@ -13,7 +13,10 @@ import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { runLocal, type Program } from '../api/run.js';
 import { SUITES, suiteByName } from '../suites/index.js';
 import { keygen, local, runFederated, UsageError } from './net.js';
-import { demo, study } from './study.js';
+// The study commands (and the analytics layer behind them) are imported only
+// when used: a party process of `entente run` keeps a smaller heap, which
+// every garbage collection walks (about once per million-element operation).
+const studyCommands = () => import('./study.js');
 
 const USAGE = `usage: entente <command> [options]
 
@@ -51,9 +54,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const flags = parseFlags(rest);
   switch (cmd) {
     case 'demo':
-      return demo(flags.named);
+      return (await studyCommands()).demo(flags.named);
     case 'study':
-      return study(flags.positional, flags.named);
+      return (await studyCommands()).study(flags.positional, flags.named);
     case 'run':
       return flags.named.has('federation')
         ? runFederated(flags.positional[0], flags.named)
