@@ -59,7 +59,7 @@ export async function runNet(args: string[]): Promise<void> {
     ENTENTE_BENCH_NET_ROUNDS: option(args, 'rounds') ?? '10000',
   };
   console.log(
-    'rep3 multiplications of int(32) vectors, 3 parties; times are medians of 3 after a warm-up',
+    'rep3 multiplications of int(32) vectors, 3 parties; times are means of 10 back-to-back runs after 3 warm-ups',
   );
   const which = option(args, 'transport') ?? 'tls';
   if (which !== 'tls' && which !== 'ws' && which !== 'both')
