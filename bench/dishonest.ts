@@ -12,17 +12,12 @@
  * spdz2k's online phase in memory is also run on insecure-dealer material,
  * which isolates the online cost from the (slow) OT preprocessing.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
-import { writeIdentity } from '../src/adapters/node/net/identity.js';
 import { runLocal } from '../src/api/run.js';
-import { freePorts } from '../src/cli/net.js';
 import type { SuiteFactory } from '../src/suites/suite.js';
 import { semi2kSuite } from '../src/suites/semi2k/semi2k.js';
 import { spdz2kFactory, spdz2kSuite } from '../src/suites/spdz2k/spdz2k.js';
+import { runFederated } from './federated.js';
 import dishonestBench, { type DmConfig, type DmResult, type Phase } from './dishonest-program.js';
 
 function option(args: string[], name: string): string | undefined {
@@ -53,66 +48,14 @@ async function inMemory(
 }
 
 async function overTls(suite: string, parties: number, config: DmConfig): Promise<DmResult[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'entente-bench-dm-'));
-  try {
-    const ids = Array.from({ length: parties }, (_, i) => `p${i + 1}`);
-    const ports = await freePorts(parties);
-    const entries = [];
-    for (let i = 0; i < parties; i++) {
-      const f = await writeIdentity(dir, ids[i]!);
-      entries.push({
-        id: ids[i]!,
-        host: '127.0.0.1',
-        port: ports[i]!,
-        fingerprint: f.fingerprint,
-        suites: [suite],
-      });
-    }
-    const fed = join(dir, 'federation.json');
-    await writeFile(
-      fed,
-      JSON.stringify({
-        name: 'bench-dishonest',
-        suite,
-        transport: 'tls',
-        timeouts: { roundMs: 600_000 },
-        parties: entries,
-      }),
-    );
-    const env = { ...process.env, ENTENTE_BENCH_DM: JSON.stringify(config) };
-    const outs = await Promise.all(
-      ids.map(
-        (id) =>
-          new Promise<string>((resolve, reject) => {
-            const child = spawn(
-              process.execPath,
-              [
-                'bin/entente.js',
-                'run',
-                'bench/dishonest-program.ts',
-                '--federation',
-                fed,
-                '--party',
-                id,
-              ],
-              { stdio: ['ignore', 'pipe', 'inherit'], env },
-            );
-            let out = '';
-            child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-            child.on('close', (code) =>
-              code === 0 ? resolve(out) : reject(new Error(`party ${id} exited with ${code}`)),
-            );
-          }),
-      ),
-    );
-    return outs.map((o, i) => {
-      const m = new RegExp(`^${ids[i]}: (.*)$`, 'm').exec(o);
-      if (!m) throw new Error(`party ${ids[i]}: no result in its output`);
-      return JSON.parse(m[1]!) as DmResult;
-    });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  return runFederated<DmResult>({
+    name: 'bench-dishonest',
+    suite,
+    transport: 'tls',
+    parties,
+    program: 'bench/dishonest-program.ts',
+    env: { ENTENTE_BENCH_DM: JSON.stringify(config) },
+  });
 }
 
 /** The slowest party's time, all parties' bytes. */
