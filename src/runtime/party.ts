@@ -13,6 +13,16 @@
  * lists the sequence numbers of the exchanges it carries, so a party whose
  * program took a different path is detected ('divergence') instead of
  * misreading data.
+ *
+ * What this asks of concurrent protocol code (several tasks awaiting
+ * exchanges at once, e.g. one OT instance per pair of parties): the order in
+ * which their continuations issue the next round's exchanges must be the
+ * same at every party. It is, when each continuation issues its next
+ * exchange before any long work and every role of a protocol reaches it
+ * through the same number of awaits; a role that returns through one async
+ * call fewer than the others (a bystander loop inlined where the sender and
+ * receiver run in their own async functions) reorders the round and shows as
+ * 'divergence' with n >= 3.
  */
 import type { CryptoProvider } from '../random/provider.js';
 import { Prg, randomSeed } from '../random/prg.js';
