@@ -717,7 +717,7 @@ export class OtExtension {
     const { delta, prgs } = this.#s!;
     const B = batches.length;
     const check = this.check;
-    const { cols, slots } = this.#layout(Math.max(...batches.map((b) => b.m)));
+    const { cols, slots, uk } = this.#layout(Math.max(...batches.map((b) => b.m)));
     const coins: Uint8Array[] = [];
     const commitments: Uint8Array[] = [];
     const id = party.ids[this.receiver];
@@ -752,10 +752,17 @@ export class OtExtension {
         const { m, W } = batches[b]!;
         const u = words(msg!);
         const rows = slots[b % 3]!.subarray(0, 4 * m);
+        const K = this.#k;
+        // q_j = G(k_j) xor Delta_j u_j; the xor in WebAssembly when available.
+        if (K && uk) uk.u.set(u.subarray(0, 128 * W));
         for (let j = 0; j < KAPPA; j++) {
           const qj = cols.subarray(j * W, (j + 1) * W);
           prgs[j]!.fill(bytes(qj));
           if ((delta[j >>> 5]! >>> (j & 31)) & 1) {
+            if (K && uk) {
+              K.xorv(qj.byteOffset, uk.u.byteOffset + 4 * j * W, qj.byteOffset, W >>> 2);
+              continue;
+            }
             const base = j * W;
             for (let w = 0; w < W; w++) qj[w] = qj[w]! ^ u[base + w]!;
           }
