@@ -88,6 +88,8 @@ export const V128_AND = [0xfd, 0x4e];
 export const V128_XOR = [0xfd, 0x51];
 export const I32X4_SPLAT = [0xfd, 0x11];
 export const I64X2_SPLAT = [0xfd, 0x12];
+export const I64X2_SHL = [0xfd, 0xcb, 0x01];
+export const I64X2_SHR_U = [0xfd, 0xcd, 0x01];
 export const extractU8 = (lane: number): Code => [0xfd, 0x16, lane];
 export const i32x4Extract = (lane: number): Code => [0xfd, 0x1b, lane];
 export const i64x2Replace = (lane: number): Code => [0xfd, 0x1e, lane];
