@@ -452,18 +452,21 @@ export class OtExtension {
     if (!K) {
       return {
         cols: new Uint32Array(4 * mMax),
-        slots: [0, 1, 2].map(() => new Uint32Array(4 * mMax)),
+        slots: Array.from({ length: SLOTS }, () => new Uint32Array(4 * mMax)),
       };
     }
     const slot = 16 * mMax;
-    this.#table = 4 * slot;
+    this.#table = (1 + SLOTS) * slot;
     this.#scratch = this.#table + 65536 + 64;
     const U = this.#scratch + 3 * 16 * CHUNK + 16;
     const R = U + slot;
     K.ensure(R + mMax / 8);
     return {
       cols: new Uint32Array(K.buffer, 0, 4 * mMax),
-      slots: [1, 2, 3].map((s) => new Uint32Array(K.buffer, s * slot, 4 * mMax)),
+      slots: Array.from(
+        { length: SLOTS },
+        (_, s) => new Uint32Array(K.buffer, (1 + s) * slot, 4 * mMax),
+      ),
       uk: { u: new Uint32Array(K.buffer, U, 4 * mMax), r: new Uint32Array(K.buffer, R, mMax / 32) },
     };
   }
@@ -563,15 +566,18 @@ export class OtExtension {
    * in lock step (both parties issue the same exchanges in the same rounds):
    *
    *   round b, receiver -> sender: u_b and a commitment to the receiver's
-   *            coin for batch b (b < B), and the check reply of batch b - 2
-   *            (b >= 2);
-   *   round b, sender -> receiver: the sender's coin for batch b - 1
-   *            (1 <= b <= B), sent once the sender has worked on u_(b-1).
+   *            coin for batch b (b < B), and the check reply of batch
+   *            b - LAG - 1 (b > LAG);
+   *   round b, sender -> receiver: the sender's coin for batch b - LAG
+   *            (LAG <= b < B + LAG), sent once the sender has worked on the
+   *            matrices before it (so after u_(b-LAG) arrived: the coin is
+   *            drawn after the matrix and commitment it challenges).
    *
-   * So the receiver builds u_(b+1) while the sender works on u_b, and each
-   * batch is checked two rounds after its matrix: B + 2 rounds in all.
-   * Unchecked, an empty acknowledgement every few rounds replaces the coins
-   * and only bounds how far the receiver runs ahead (B rounds). `onBatch` gets each batch's rows (q
+   * So the receiver builds its next matrices while the sender works on the
+   * earlier ones, up to LAG batches ahead, and each batch is checked LAG + 1
+   * rounds after its matrix: B + LAG + 1 rounds in all. Unchecked, an empty
+   * acknowledgement every few rounds replaces the coins and only bounds how
+   * far the receiver runs ahead (B rounds). `onBatch` gets each batch's rows (q
    * at the sender; t and the choices at the receiver) as soon as they exist;
    * callers release outputs only after `#run` resolves, i.e. after every
    * batch passed its check.
@@ -579,7 +585,7 @@ export class OtExtension {
   async #run(n: number, choices: Uint8Array | undefined, onBatch: OnBatch): Promise<Batch[]> {
     const batches = plan(n, this.check);
     const B = batches.length;
-    const rounds = B === 0 ? 0 : this.check ? B + 2 : B;
+    const rounds = B === 0 ? 0 : this.check ? B + LAG + 1 : B;
     if (B === 0) return batches;
     // The three roles finish through the same number of async calls: the
     // next exchange of concurrent work (other instances, the caller) must be
@@ -652,7 +658,7 @@ export class OtExtension {
           for (let w = 0; w < W; w++) u[base + w] = tj[w]! ^ t[w]! ^ r[w]!;
         }
       }
-      const rows = slots[b % 3]!.subarray(0, 4 * m);
+      const rows = slots[b % SLOTS]!.subarray(0, 4 * m);
       this.#transpose(cols.subarray(0, 4 * m), rows, m);
       let seedR: Uint8Array | undefined;
       if (check) {
@@ -661,7 +667,7 @@ export class OtExtension {
         u.set(words(commit(seedR)), 128 * W);
         if (proof) u.set(words(proof), 128 * W + 8);
       }
-      kept[b % 3] = { r, seedR };
+      kept[b % SLOTS] = { r, seedR };
       onBatch(batches[b]!, rows, choices ? c.slice() : c);
       return u;
     };
@@ -669,9 +675,9 @@ export class OtExtension {
     /** The reply for batch j: the receiver's coin, x = h(r) and t = h(t rows). */
     const reply = (j: number, seedS: Uint8Array): Uint8Array => {
       const { m } = batches[j]!;
-      const { r, seedR } = kept[j % 3]!;
+      const { r, seedR } = kept[j % SLOTS]!;
       const chi = challenge(seedS, seedR!, party);
-      const tAcc = this.#polyHash(chi, slots[j % 3]!.subarray(0, 4 * m), m);
+      const tAcc = this.#polyHash(chi, slots[j % SLOTS]!.subarray(0, 4 * m), m);
       const x = evalBits(chi, r, m);
       const out = new Uint8Array(48);
       out.set(seedR!, 0);
@@ -705,7 +711,7 @@ export class OtExtension {
             party.ids[this.sender],
             `${op}: bad length`,
           );
-        if (check) proof = reply(b - 1, coin);
+        if (check) proof = reply(b - LAG, coin);
       }
       if (b + 1 < B) next = build(b + 1, proof);
       else lone = proof;
@@ -733,10 +739,10 @@ export class OtExtension {
     const verify = (j: number, proof: Uint8Array): void => {
       const { m } = batches[j]!;
       const seedR = proof.slice(0, 16);
-      if (!eq(commit(seedR), commitments[j % 3]!))
+      if (!eq(commit(seedR), commitments[j % SLOTS]!))
         throw fail('the coin does not match its commitment');
-      const chi = challenge(coins[j % 3]!, seedR, party);
-      const qAcc = this.#polyHash(chi, slots[j % 3]!.subarray(0, 4 * m), m);
+      const chi = challenge(coins[j % SLOTS]!, seedR, party);
+      const qAcc = this.#polyHash(chi, slots[j % SLOTS]!.subarray(0, 4 * m), m);
       const x = words(proof.slice(16, 32));
       const tAcc = words(proof.slice(32, 48));
       const xd = gfMul(x, delta);
@@ -745,13 +751,13 @@ export class OtExtension {
       if (d !== 0) throw fail("the receiver's matrix is inconsistent");
     };
 
-    /** Round b's message from the receiver: q rows of batch b, then the check of batch b - 2. */
+    /** Round b's message from the receiver: q rows of batch b, then the check of batch b - LAG - 1. */
     const work = (b: number, msg: Uint8Array | undefined): void => {
-      const hasProof = check && b >= 2;
+      const hasProof = check && b >= LAG + 1;
       if (b < B) {
         const { m, W } = batches[b]!;
         const u = words(msg!);
-        const rows = slots[b % 3]!.subarray(0, 4 * m);
+        const rows = slots[b % SLOTS]!.subarray(0, 4 * m);
         const K = this.#k;
         // q_j = G(k_j) xor Delta_j u_j; the xor in WebAssembly when available.
         if (K && uk) uk.u.set(u.subarray(0, 128 * W));
@@ -768,10 +774,10 @@ export class OtExtension {
           }
         }
         this.#transpose(cols.subarray(0, 4 * m), rows, m);
-        if (check) commitments[b % 3] = msg!.slice(4 * 128 * W, 4 * 128 * W + 32);
+        if (check) commitments[b % SLOTS] = msg!.slice(4 * 128 * W, 4 * 128 * W + 32);
         onBatch(batches[b]!, rows, undefined);
       }
-      if (hasProof) verify(b - 2, msg!.subarray(msg!.length - 48));
+      if (hasProof) verify(b - LAG - 1, msg!.subarray(msg!.length - 48));
     };
 
     let pending: { b: number; msg: Uint8Array | undefined } | undefined;
@@ -782,12 +788,12 @@ export class OtExtension {
         const coin = new Uint8Array(check ? 16 : 0);
         if (check) {
           party.crypto.randomFill(coin);
-          coins[(b - 1) % 3] = coin;
+          coins[(b - LAG) % SLOTS] = coin;
         }
         send[this.receiver] = coin;
       }
       const hasU = b < B;
-      const hasProof = check && b >= 2;
+      const hasProof = check && b >= LAG + 1;
       const expect = (hasU ? 4 * (128 * batches[b]!.W + (check ? 8 : 0)) : 0) + (hasProof ? 48 : 0);
       const op = hasU ? 'ot.extend' : 'ot.check.proof';
       const round = party.exchange({
@@ -840,13 +846,22 @@ function plan(n: number, check: boolean): Batch[] {
 }
 
 /**
+ * How many rounds after its matrix a batch's coin comes (see #run): the
+ * receiver may run that many batches ahead of the sender, which absorbs the
+ * two processes' uneven pauses (collections, TLS) instead of stalling on each.
+ */
+const LAG = 3;
+/** Row buffers per call: a batch's rows live until its reply is checked, LAG + 1 rounds later. */
+const SLOTS = LAG + 2;
+
+/**
  * Whether the sender speaks in round b of B batches: checked, its coin for
- * batch b - 1 (rounds 1..B); unchecked, an empty acknowledgement every PACE
+ * batch b - LAG (rounds LAG..B + LAG - 1); unchecked, an empty acknowledgement every PACE
  * rounds, which only bounds how far the receiver runs ahead (PACE batches,
  * 32 MiB) without stalling it every batch.
  */
 function fromSender(b: number, B: number, check: boolean): boolean {
-  if (check) return b >= 1 && b <= B;
+  if (check) return b >= LAG && b <= B + LAG - 1;
   return b >= 1 && b <= B - 1 && b % PACE === 0;
 }
 const PACE = 4;
