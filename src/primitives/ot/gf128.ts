@@ -123,12 +123,73 @@ export function combineChains(chi: Uint32Array, accs: Uint32Array): Uint32Array 
 }
 
 /**
+ * evalBits for m a multiple of 128, a 128-bit block at a time: with
+ * i = 128 q + k, the sum is sum_q chi^(128 (Q - 1 - q)) L(R_q), where R_q is
+ * block q of r and L(R) = sum_k R_k chi^(128 - k) is GF(2)-linear, so L is
+ * tabulated by bytes like a product (16 lookups) and the outer sum is
+ * Horner's rule with the fixed factor chi^128 (16 more): 32 lookups per 128
+ * bits instead of 256.
+ */
+function evalBitBlocks(chi: Uint32Array, r: Uint32Array, m: number): Uint32Array {
+  // L's table: entry (k, b) = L(b << 8k), built from L(e_j) = chi^(128 - j).
+  const L = new Uint32Array(16 * 256 * 4);
+  const basis = new Uint32Array(128 * 4);
+  let pw: Uint32Array<ArrayBufferLike> = chi.slice(0, 4); // chi^(128 - j), j = 127 down to 0
+  for (let j = 127; j >= 0; j--) {
+    basis.set(pw, 4 * j);
+    if (j > 0) pw = gfMul(pw, chi);
+  }
+  for (let k = 0; k < 16; k++) {
+    for (let b = 1; b < 256; b++) {
+      const low = 31 - Math.clz32(b & -b);
+      const prev = 4 * (256 * k + (b & (b - 1)));
+      const e = 4 * (8 * k + low);
+      const o = 4 * (256 * k + b);
+      for (let w = 0; w < 4; w++) L[o + w] = L[prev + w]! ^ basis[e + w]!;
+    }
+  }
+  const T = new GfMulTable(gfPow(chi, 128)).table;
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  for (let q = 0; q < m >>> 7; q++) {
+    let b0 = 0;
+    let b1 = 0;
+    let b2 = 0;
+    let b3 = 0;
+    for (let k = 0; k < 16; k++) {
+      // acc chi^128 ...
+      const aw = k < 4 ? a0 : k < 8 ? a1 : k < 12 ? a2 : a3;
+      const o = (((k << 8) | ((aw >>> ((k & 3) << 3)) & 255)) << 2) >>> 0;
+      b0 ^= T[o]!;
+      b1 ^= T[o + 1]!;
+      b2 ^= T[o + 2]!;
+      b3 ^= T[o + 3]!;
+      // ... xor L(R_q)
+      const rw = r[4 * q + (k >>> 2)]!;
+      const ol = (((k << 8) | ((rw >>> ((k & 3) << 3)) & 255)) << 2) >>> 0;
+      b0 ^= L[ol]!;
+      b1 ^= L[ol + 1]!;
+      b2 ^= L[ol + 2]!;
+      b3 ^= L[ol + 3]!;
+    }
+    a0 = b0;
+    a1 = b1;
+    a2 = b2;
+    a3 = b3;
+  }
+  return Uint32Array.of(a0, a1, a2, a3);
+}
+
+/**
  * sum_{i<m} r_i chi^(m - i) for bits r_i (bit i of r at word i >> 5, m a
  * multiple of 8): Horner's rule a byte at a time, acc = acc chi^8 xor S[byte]
  * with S[b] = sum_k b_k chi^(8 - k), so one table product per 8 bits.
  */
 export function evalBits(chi: Uint32Array, r: Uint32Array, m: number): Uint32Array {
   if (m % 8 !== 0) throw new RangeError(`evalBits: m = ${m} is not a multiple of 8`);
+  if (m % 128 === 0) return evalBitBlocks(chi, r, m);
   const pow: Uint32Array[] = [chi.slice(0, 4)]; // pow[e] = chi^(e + 1)
   for (let e = 1; e < 8; e++) pow.push(gfMul(pow[e - 1]!, chi));
   const S = new Uint32Array(256 * 4);

@@ -188,3 +188,17 @@ describe('Interleaved Horner (horner4)', () => {
     }
   });
 });
+
+describe('evalBits by 128-bit blocks', () => {
+  it('equals the one-bit-at-a-time polynomial for m a multiple of 128', () => {
+    for (const m of [128, 256, 1024 + 256]) {
+      const chi = randWords(4);
+      const r = randWords(m / 32);
+      const rows = new Uint32Array(4 * m);
+      for (let i = 0; i < m; i++) rows[4 * i] = bit(r, i);
+      const acc = new Uint32Array(4);
+      new GfMulTable(chi).horner(rows, m, acc);
+      expect(evalBits(chi, r, m)).toEqual(acc);
+    }
+  });
+});
