@@ -20,6 +20,13 @@ export const CONFIGS = [
 
 export type Config = { suite: string; parties: number };
 
+/**
+ * Configurations test/operations.test.ts runs beside CONFIGS (the suites
+ * that take the whole API but are too slow for every other test file). A
+ * file that re-runs operations.test.ts under a suite of its own empties it.
+ */
+export const OPERATION_EXTRAS: Config[] = [{ suite: 'yao', parties: 2 }];
+
 export function label(c: Config): string {
   return `${c.suite}(n=${c.parties})`;
 }

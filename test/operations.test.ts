@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bool, fixed, int, type Session } from '../src/index.js';
-import { CONFIGS, label, run, testRng } from './harness.js';
+import { CONFIGS, label, OPERATION_EXTRAS, run, testRng } from './harness.js';
 
 /** Every suite configuration of the harness, plus the two-party yao suite (whole API, through circuits). */
-const ALL = [...CONFIGS, { suite: 'yao', parties: 2 }] as const;
+const ALL = [...CONFIGS, ...OPERATION_EXTRAS];
 
 const I32 = int(32);
 const MIN = -(2n ** 31n);

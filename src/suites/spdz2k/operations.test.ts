@@ -7,10 +7,10 @@
  *
  * The insecure factory is registered here, in this test file's own module
  * graph only; the production registry (src/suites/index.ts) never has it.
- * (operations.test.ts appends fixed configurations of its own, such as yao,
- * to CONFIGS; those run here too.)
+ * (The extra configurations operations.test.ts runs beside CONFIGS, such as
+ * yao, are emptied here: test/operations.test.ts itself runs them.)
  */
-import { CONFIGS } from '../../../test/harness.js';
+import { CONFIGS, OPERATION_EXTRAS } from '../../../test/harness.js';
 import { SUITES } from '../index.js';
 import type { SuiteFactory } from '../suite.js';
 import { spdz2kFactory } from './spdz2k.js';
@@ -22,5 +22,6 @@ const NAME = 'spdz2k-insecure-dealer';
 };
 const configs = CONFIGS as unknown as Array<{ suite: string; parties: number }>;
 configs.splice(0, configs.length, { suite: NAME, parties: 2 }, { suite: NAME, parties: 3 });
+OPERATION_EXTRAS.splice(0, OPERATION_EXTRAS.length);
 
 await import('../../../test/operations.test.js');
