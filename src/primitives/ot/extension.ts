@@ -567,15 +567,16 @@ export class OtExtension {
    *
    *   round b, receiver -> sender: u_b and a commitment to the receiver's
    *            coin for batch b (b < B), and the check reply of batch
-   *            b - LAG - 1 (b > LAG);
-   *   round b, sender -> receiver: the sender's coin for batch b - LAG
-   *            (LAG <= b < B + LAG), sent once the sender has worked on the
-   *            matrices before it (so after u_(b-LAG) arrived: the coin is
+   *            b - lag - 1 (b > lag);
+   *   round b, sender -> receiver: the sender's coin for batch b - lag
+   *            (lag <= b < B + lag), sent once the sender has worked on the
+   *            matrices before it (so after u_(b-lag) arrived: the coin is
    *            drawn after the matrix and commitment it challenges).
    *
    * So the receiver builds its next matrices while the sender works on the
-   * earlier ones, up to LAG batches ahead, and each batch is checked LAG + 1
-   * rounds after its matrix: B + LAG + 1 rounds in all. Unchecked, an empty
+   * earlier ones, up to lag batches ahead (lag = LAG = 3, less for calls of
+   * up to three batches), and each batch is checked lag + 1 rounds after its
+   * matrix: B + lag + 1 rounds in all. Unchecked, an empty
    * acknowledgement every few rounds replaces the coins and only bounds how
    * far the receiver runs ahead (B rounds). `onBatch` gets each batch's rows (q
    * at the sender; t and the choices at the receiver) as soon as they exist;
@@ -585,7 +586,7 @@ export class OtExtension {
   async #run(n: number, choices: Uint8Array | undefined, onBatch: OnBatch): Promise<Batch[]> {
     const batches = plan(n, this.check);
     const B = batches.length;
-    const rounds = B === 0 ? 0 : this.check ? B + LAG + 1 : B;
+    const rounds = B === 0 ? 0 : this.check ? B + lagOf(B) + 1 : B;
     if (B === 0) return batches;
     // The three roles finish through the same number of async calls: the
     // next exchange of concurrent work (other instances, the caller) must be
@@ -615,6 +616,7 @@ export class OtExtension {
     const check = this.check;
     const { cols, slots, uk } = this.#layout(Math.max(...batches.map((b) => b.m)));
     const tmp = new Uint32Array(batches[0]!.W);
+    const lag = lagOf(B);
     const kept: Array<{ r: Uint32Array; seedR: Uint8Array | undefined }> = [];
 
     /** u_b (and the commitment, and the reply `proof` of an earlier batch) as one message. */
@@ -711,7 +713,7 @@ export class OtExtension {
             party.ids[this.sender],
             `${op}: bad length`,
           );
-        if (check) proof = reply(b - LAG, coin);
+        if (check) proof = reply(b - lag, coin);
       }
       if (b + 1 < B) next = build(b + 1, proof);
       else lone = proof;
@@ -724,6 +726,7 @@ export class OtExtension {
     const B = batches.length;
     const check = this.check;
     const { cols, slots, uk } = this.#layout(Math.max(...batches.map((b) => b.m)));
+    const lag = lagOf(B);
     const coins: Uint8Array[] = [];
     const commitments: Uint8Array[] = [];
     const id = party.ids[this.receiver];
@@ -751,9 +754,9 @@ export class OtExtension {
       if (d !== 0) throw fail("the receiver's matrix is inconsistent");
     };
 
-    /** Round b's message from the receiver: q rows of batch b, then the check of batch b - LAG - 1. */
+    /** Round b's message from the receiver: q rows of batch b, then the check of batch b - lag - 1. */
     const work = (b: number, msg: Uint8Array | undefined): void => {
-      const hasProof = check && b >= LAG + 1;
+      const hasProof = check && b >= lag + 1;
       if (b < B) {
         const { m, W } = batches[b]!;
         const u = words(msg!);
@@ -777,7 +780,7 @@ export class OtExtension {
         if (check) commitments[b % SLOTS] = msg!.slice(4 * 128 * W, 4 * 128 * W + 32);
         onBatch(batches[b]!, rows, undefined);
       }
-      if (hasProof) verify(b - LAG - 1, msg!.subarray(msg!.length - 48));
+      if (hasProof) verify(b - lag - 1, msg!.subarray(msg!.length - 48));
     };
 
     let pending: { b: number; msg: Uint8Array | undefined } | undefined;
@@ -788,12 +791,12 @@ export class OtExtension {
         const coin = new Uint8Array(check ? 16 : 0);
         if (check) {
           party.crypto.randomFill(coin);
-          coins[(b - LAG) % SLOTS] = coin;
+          coins[(b - lag) % SLOTS] = coin;
         }
         send[this.receiver] = coin;
       }
       const hasU = b < B;
-      const hasProof = check && b >= LAG + 1;
+      const hasProof = check && b >= lag + 1;
       const expect = (hasU ? 4 * (128 * batches[b]!.W + (check ? 8 : 0)) : 0) + (hasProof ? 48 : 0);
       const op = hasU ? 'ot.extend' : 'ot.check.proof';
       const round = party.exchange({
@@ -851,17 +854,27 @@ function plan(n: number, check: boolean): Batch[] {
  * two processes' uneven pauses (collections, TLS) instead of stalling on each.
  */
 const LAG = 3;
-/** Row buffers per call: a batch's rows live until its reply is checked, LAG + 1 rounds later. */
+/** Row buffers per call: a batch's rows live until its reply is checked, lag + 1 rounds later. */
 const SLOTS = LAG + 2;
 
 /**
+ * The lag for a call of B batches: running ahead needs batches to run ahead
+ * over, so a short call keeps its coins one round behind (a one-batch call
+ * takes 3 rounds, not LAG + 2).
+ */
+function lagOf(B: number): number {
+  return Math.max(1, Math.min(LAG, B - 1));
+}
+
+/**
  * Whether the sender speaks in round b of B batches: checked, its coin for
- * batch b - LAG (rounds LAG..B + LAG - 1); unchecked, an empty acknowledgement every PACE
+ * batch b - lag (rounds lag..B + lag - 1); unchecked, an empty acknowledgement every PACE
  * rounds, which only bounds how far the receiver runs ahead (PACE batches,
  * 32 MiB) without stalling it every batch.
  */
 function fromSender(b: number, B: number, check: boolean): boolean {
-  if (check) return b >= LAG && b <= B + LAG - 1;
+  const lag = lagOf(B);
+  if (check) return b >= lag && b <= B + lag - 1;
   return b >= 1 && b <= B - 1 && b % PACE === 0;
 }
 const PACE = 4;
