@@ -132,6 +132,27 @@ function transposeV128Fn(): Func {
   };
 }
 
+/**
+ * Pushes x * c for the v128 local x, with the 16 byte tables of c at the i32
+ * local `table` (table + 4096 b + 16 byte_b(x)): 16 loads xored together.
+ */
+function tableProduct(x: number, table: number): Code {
+  const out: Code = [];
+  for (let b = 0; b < 16; b++) {
+    out.push(
+      ...get(x),
+      ...extractU8(b),
+      ...i32c(4),
+      I32_SHL,
+      ...get(table),
+      I32_ADD,
+      ...v128load(4096 * b),
+    );
+    if (b > 0) out.push(...V128_XOR);
+  }
+  return out;
+}
+
 /** horner(table, rows, n, acc): acc = (acc ^ row_i) chi for i < n. */
 function hornerFn(): Func {
   const TABLE = 0;
@@ -144,20 +165,7 @@ function hornerFn(): Func {
   body.push(...get(ACC), ...v128load(0), ...set(A));
   const step: Code = [];
   step.push(...get(A), ...get(ROWS), ...v128load(0), ...V128_XOR, ...set(X));
-  for (let b = 0; b < 16; b++) {
-    // table + (byte_b(x) << 4), offset 4096 b
-    step.push(
-      ...get(X),
-      ...extractU8(b),
-      ...i32c(4),
-      I32_SHL,
-      ...get(TABLE),
-      I32_ADD,
-      ...v128load(4096 * b),
-    );
-    if (b > 0) step.push(...V128_XOR);
-  }
-  step.push(...set(A));
+  step.push(...tableProduct(X, TABLE), ...set(A));
   step.push(...get(ROWS), ...i32c(16), I32_ADD, ...set(ROWS));
   body.push(...loopDown(N, step));
   body.push(...get(ACC), ...get(A), ...v128store(0));
@@ -178,19 +186,7 @@ function horner4Fn(): Func {
   for (let k = 0; k < 4; k++) {
     // X = A_k; A_k = T(X) xor row. The four chains are independent.
     step.push(...get(A[k]!), ...set(X));
-    step.push(...get(ROWS), ...v128load(16 * k));
-    for (let b = 0; b < 16; b++) {
-      step.push(
-        ...get(X),
-        ...extractU8(b),
-        ...i32c(4),
-        I32_SHL,
-        ...get(TABLE),
-        I32_ADD,
-        ...v128load(4096 * b),
-        ...V128_XOR,
-      );
-    }
+    step.push(...tableProduct(X, TABLE), ...get(ROWS), ...v128load(16 * k), ...V128_XOR);
     step.push(...set(A[k]!));
   }
   step.push(...get(ROWS), ...i32c(64), I32_ADD, ...set(ROWS));
