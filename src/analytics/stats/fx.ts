@@ -321,13 +321,22 @@ export class Fx {
     return this.sumGroups(this.length);
   }
 
-  /** Sums of consecutive groups of m elements. */
+  /**
+   * Sums of consecutive groups of m elements. A sum whose bound would pass
+   * CAP drops just enough fractional bits first (the sum of m terms needs
+   * log2(m) more bits than a term; giving up that much of the terms'
+   * precision beats refusing, e.g. a regression intercept with three slopes).
+   */
   sumGroups(m: number): Fx {
     const n = this.length;
     if (m === 0 || n === 0) {
       const k = m === 0 ? 0 : n / m;
       return this.make(Promise.resolve(this.suite.constant(new BigInt64Array(k))), this.frac, 2, k);
     }
+    const over = this.bound + log2ceil(m) - CAP;
+    // Truncating adds one bit to the bound, hence over + 1 bits.
+    if (over > 0 && this.frac > over && this.bound <= CAP)
+      return this.rescale(this.frac - over - 1).sumGroups(m);
     return this.make(
       this.then((a) => this.suite.sumGroups(a, m)),
       this.frac,

@@ -104,6 +104,7 @@ const r = rng(43);
 const yLin = x1.map((a, i) => Math.round(40 + 0.8 * a - 12 * x2[i]! + (r() - 0.5) * 30));
 const yLog = x1.map((a, i) => r() < 1 / (1 + Math.exp(-(-3 + 0.05 * a + 0.9 * x2[i]!))));
 const mask = randBools(N, 0.85, 44);
+const r3 = rng(46);
 
 for (const c of STAT_SUITES) {
   describe(label(c), () => {
@@ -123,6 +124,33 @@ for (const c of STAT_SUITES) {
       near('R2', (res[2] as number[])[0]!, 0.07307759899, 1e-5);
       near('sigma', (res[3] as number[])[0]!, 69.63894983, 1e-3);
       expect(res[4]).toEqual([18n]);
+    });
+
+    it('linear regression with three features (the intercept sums three slope terms)', async () => {
+      // Three features used to overflow the 64-bit bound at the intercept's sum; sums
+      // now give up the fractional bits they need instead.
+      const x3 = randInts(N, 0, 40, 45);
+      const y3 = x1.map((a, i) =>
+        Math.round(10 + 0.8 * a - 12 * x2[i]! + 2 * x3[i]! + (r3() - 0.5) * 20),
+      );
+      const res = await run(c, async (s) => {
+        const m = linearRegression(column(s, int(10), y3), [
+          column(s, int(8), x1),
+          column(s, int(2), x2),
+          column(s, int(7), x3),
+        ]);
+        return s.revealAll([m.coefficients, m.standardErrors, m.rSquared]);
+      });
+      const want = plainOls(y3, [x1, x2, x3]);
+      // The intercept is mean_y - sum_j b_j mean_j: the slopes' tolerance times the
+      // means (about 52, 0.5 and 20 here) bounds its error near 0.1; 0.02 is asked.
+      want.beta.forEach((v, j) =>
+        near(`beta${j}`, (res[0] as number[])[j]!, v, j === 0 ? 3e-3 : 1e-3, j === 0 ? 0.02 : 1e-4),
+      );
+      want.se.forEach((v, j) =>
+        near(`se${j}`, (res[1] as number[])[j]!, v, j === 0 ? 3e-3 : 1e-3, 1e-4),
+      );
+      near('R2', (res[2] as number[])[0]!, want.r2, 1e-5);
     });
 
     it('linear regression with two features and a filter, covariance and correlation', async () => {
