@@ -615,7 +615,6 @@ export class OtExtension {
     const B = batches.length;
     const check = this.check;
     const { cols, slots, uk } = this.#layout(Math.max(...batches.map((b) => b.m)));
-    const tmp = new Uint32Array(batches[0]!.W);
     const lag = lagOf(B);
     const kept: Array<{ r: Uint32Array; seedR: Uint8Array | undefined }> = [];
 
@@ -651,7 +650,7 @@ export class OtExtension {
         }
         u.set(uk.u.subarray(0, 128 * W));
       } else {
-        const t = tmp.subarray(0, W);
+        const t = new Uint32Array(W);
         for (let j = 0; j < KAPPA; j++) {
           const tj = cols.subarray(j * W, (j + 1) * W);
           prg0[j]!.fill(bytes(tj));
