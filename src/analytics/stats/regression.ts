@@ -329,6 +329,45 @@ export function linearRegression(
 
 // ----- logistic regression -----
 
+/**
+ * One Newton step of a p-parameter model from its Hessian H (Jacobi-scaled
+ * near unit diagonal) and gradient g: delta with H delta = g, and on request
+ * (the last iteration) also H^-1 for the standard errors, from one
+ * elimination of [g | I]. Shared by logisticRegression and the study's
+ * grouped-count logistic regression.
+ */
+export function newtonStep(
+  H: Fx,
+  g: Fx,
+  p: number,
+  withInverse: boolean,
+): { delta: Fx; inverse: Fx | undefined } {
+  const rhs = withInverse
+    ? Fx.concat([
+        g,
+        Fx.constant(
+          g.session,
+          Array.from({ length: p * p }, (_, q) => (Math.floor(q / p) === q % p ? 1 : 0)),
+          FX_FRAC,
+        ),
+      ]).gather(
+        Uint32Array.from({ length: p * (p + 1) }, (_, q) => {
+          const i = Math.floor(q / (p + 1));
+          const j = q % (p + 1);
+          return j === 0 ? i : p + i * p + (j - 1);
+        }),
+      )
+    : g;
+  const sol = solveSPD(H, rhs, p, withInverse ? p + 1 : 1, 40, QS + 2);
+  if (!withInverse) return { delta: sol.rescale(FX_FRAC), inverse: undefined };
+  return {
+    delta: sol.gather(Uint32Array.from({ length: p }, (_, i) => i * (p + 1))).rescale(FX_FRAC),
+    inverse: sol.gather(
+      Uint32Array.from({ length: p * p }, (_, q) => Math.floor(q / p) * (p + 1) + 1 + (q % p)),
+    ),
+  };
+}
+
 export interface LogisticModel {
   /** Intercept first, then one coefficient per feature (in the features' units). */
   coefficients: SecretFixed;
@@ -467,31 +506,9 @@ export function logisticRegression(
       const H = Hs.make(Hs.sh, Hs.frac + lg, Hs.bound);
       const gN = grad.make(grad.sh, grad.frac + lg, grad.bound);
       const last = it === iterations - 1;
-      const rhs = last
-        ? Fx.concat([
-            gN,
-            Fx.constant(
-              session,
-              Array.from({ length: p * p }, (_, q) => (Math.floor(q / p) === q % p ? 1 : 0)),
-              FX_FRAC,
-            ),
-          ]).gather(
-            Uint32Array.from({ length: p * (p + 1) }, (_, q) => {
-              const i = Math.floor(q / (p + 1));
-              const j = q % (p + 1);
-              return j === 0 ? i : p + i * p + (j - 1);
-            }),
-          )
-        : gN;
-      const sol = solveSPD(H, rhs, p, last ? p + 1 : 1, 40, QS + 2);
-      const delta = (
-        last ? sol.gather(Uint32Array.from({ length: p }, (_, i) => i * (p + 1))) : sol
-      ).rescale(FX_FRAC);
-      if (last)
-        Z = sol.gather(
-          Uint32Array.from({ length: p * p }, (_, q) => Math.floor(q / p) * (p + 1) + 1 + (q % p)),
-        );
-      beta = beta.add(delta).clamp(QS);
+      const step = newtonStep(H, gN, p, last);
+      if (last) Z = step.inverse;
+      beta = beta.add(step.delta).clamp(QS);
     } else {
       const step = grad.mul(invN!.tile(p), FX_FRAC + 8).mulPublic([lr], FX_FRAC);
       beta = beta.add(step).clamp(QS);

@@ -27,7 +27,7 @@ import * as fxops from '../../ops/fixed.js';
 import type { SecretFixed, SecretInt } from '../../api/secret.js';
 import type { Session } from '../../api/session.js';
 import { Fx, log2ceil } from '../stats/fx.js';
-import { solveSPD } from '../stats/regression.js';
+import { newtonStep } from '../stats/regression.js';
 import type { Column } from '../data/schema.js';
 
 /** Fractional bits of the scaled design and of the linear predictor (as the library). */
@@ -186,31 +186,9 @@ export function groupedLogistic(
     const H = Hs.make(Hs.sh, Hs.frac + lg, Hs.bound);
     const gN = grad.make(grad.sh, grad.frac + lg, grad.bound);
     const last = it === iterations - 1;
-    const rhs = last
-      ? Fx.concat([
-          gN,
-          Fx.constant(
-            s,
-            Array.from({ length: p * p }, (_, q) => (Math.floor(q / p) === q % p ? 1 : 0)),
-            FX_FRAC,
-          ),
-        ]).gather(
-          Uint32Array.from({ length: p * (p + 1) }, (_, q) => {
-            const i = Math.floor(q / (p + 1));
-            const j = q % (p + 1);
-            return j === 0 ? i : p + i * p + (j - 1);
-          }),
-        )
-      : gN;
-    const sol = solveSPD(H, rhs, p, last ? p + 1 : 1, 40, QS + 2);
-    const delta = (
-      last ? sol.gather(Uint32Array.from({ length: p }, (_, i) => i * (p + 1))) : sol
-    ).rescale(FX_FRAC);
-    if (last)
-      Z = sol.gather(
-        Uint32Array.from({ length: p * p }, (_, q) => Math.floor(q / p) * (p + 1) + 1 + (q % p)),
-      );
-    beta = beta.add(delta).clamp(QS);
+    const step = newtonStep(H, gN, p, last);
+    if (last) Z = step.inverse;
+    beta = beta.add(step.delta).clamp(QS);
   }
   // Mean loss: sum_c n_c softplus(z_c) - s_c z_c over N; softplus(z) = max(z, 0) + log(1 + e^-|z|).
   const z = predictor(beta);
