@@ -150,14 +150,32 @@ export function kaplanMeier(
   const f = resultFrac(op, opts.frac);
   const c = countIntervals(op, time, event, times, opts.groups, opts.where);
   const { G, K } = c;
-  // Factor (n - d) / n, and 1 when no one is at risk.
-  const empty = c.atRisk.eqz();
-  const factor = c.atRisk
-    .sub(c.events)
-    .divide(c.atRisk, { qBits: 1, frac: 30 })
+  const P = survivalProducts(c.atRisk, c.events, G, K);
+  const shape = [G, K];
+  return {
+    times: [...times],
+    atRisk: c.atRisk.toInt().reshape(shape),
+    events: c.events.toInt().reshape(shape),
+    censored: c.censored.toInt().reshape(shape),
+    survival: P.rescale(f).toFixed(f).reshape(shape),
+  };
+}
+
+/**
+ * Kaplan-Meier products from per-interval counts (G groups x K points,
+ * group-major): S(t_k) = prod_(j <= k) (1 - d_j / n_j), a factor of 1 where
+ * no one is at risk; quotients with 30 fractional bits, running products by a
+ * Hillis-Steele scan (log2 K rounds of multiplications). 30 fractional bits
+ * in the result. Also used on counts the data owners aggregated themselves
+ * (src/analytics/study/grouped.ts).
+ */
+export function survivalProducts(atRisk: Fx, events: Fx, G: number, K: number): Fx {
+  const empty = atRisk.eqz();
+  const factor = atRisk
+    .sub(events)
+    .divide(atRisk, { qBits: 1, frac: 30 })
     .add(empty.rescale(30))
     .withBound(32);
-  // Running products along each group's K factors (Hillis-Steele scan).
   let P = factor;
   for (let step = 1; step < K; step *= 2) {
     const hiIdx: number[] = [];
@@ -179,14 +197,7 @@ export function kaplanMeier(
       }),
     );
   }
-  const shape = [G, K];
-  return {
-    times: [...times],
-    atRisk: c.atRisk.toInt().reshape(shape),
-    events: c.events.toInt().reshape(shape),
-    censored: c.censored.toInt().reshape(shape),
-    survival: P.rescale(f).toFixed(f).reshape(shape),
-  };
+  return P;
 }
 
 export interface LogRank {

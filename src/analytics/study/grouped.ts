@@ -28,6 +28,7 @@ import type { SecretFixed, SecretInt } from '../../api/secret.js';
 import type { Session } from '../../api/session.js';
 import { Fx, log2ceil } from '../stats/fx.js';
 import { newtonStep } from '../stats/regression.js';
+import { survivalProducts } from '../stats/survival.js';
 import type { Column } from '../data/schema.js';
 
 /** Fractional bits of the scaled design and of the linear predictor (as the library). */
@@ -244,10 +245,9 @@ export function groupedLogistic(
 /**
  * Kaplan-Meier curves from per-interval counts (G groups x K points,
  * group-major): S(t_k) = prod_(j <= k) (1 - d_j / n_j), a factor of 1 where
- * no one is at risk. The same arithmetic as the statistics library's
- * kaplanMeier (src/analytics/stats/survival.ts: quotients with 30 fractional
- * bits, a Hillis-Steele scan of products), on counts that the owners
- * aggregated locally instead of counts from n x K comparisons in MPC.
+ * no one is at risk. The statistics library's arithmetic (survivalProducts
+ * in src/analytics/stats/survival.ts), on counts that the owners aggregated
+ * locally instead of counts from n x K comparisons in MPC.
  */
 export function kaplanMeierFromCounts(
   atRisk: Fx,
@@ -256,34 +256,7 @@ export function kaplanMeierFromCounts(
   K: number,
   frac = 20,
 ): SecretFixed {
-  const empty = atRisk.eqz();
-  const factor = atRisk
-    .sub(events)
-    .divide(atRisk, { qBits: 1, frac: 30 })
-    .add(empty.rescale(30))
-    .withBound(32);
-  let P = factor;
-  for (let step = 1; step < K; step *= 2) {
-    const hiIdx: number[] = [];
-    const loIdx: number[] = [];
-    for (let g = 0; g < G; g++)
-      for (let k = step; k < K; k++) {
-        hiIdx.push(g * K + k);
-        loIdx.push(g * K + k - step);
-      }
-    const prod = P.gather(Uint32Array.from(hiIdx))
-      .mul(P.gather(Uint32Array.from(loIdx)), 30)
-      .withBound(32);
-    const pos = new Map<number, number>();
-    hiIdx.forEach((q, j) => pos.set(q, j));
-    P = Fx.concat([P, prod]).gather(
-      Uint32Array.from({ length: G * K }, (_, q) => {
-        const j = pos.get(q);
-        return j === undefined ? q : G * K + j;
-      }),
-    );
-  }
-  return P.rescale(frac).toFixed(frac);
+  return survivalProducts(atRisk, events, G, K).rescale(frac).toFixed(frac);
 }
 
 /**
