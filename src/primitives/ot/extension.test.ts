@@ -213,6 +213,41 @@ describe('OT extension (IKNP + KOS check)', () => {
     expect(outcome).toMatch(/consistency check failed: the receiver's matrix/);
   });
 
+  it('the JavaScript kernels (no WebAssembly) give the same flavours, checked or not', async () => {
+    for (const check of [true, false]) {
+      const n = MAX_BATCH + 300; // two batches, the second partial
+      const msgs = new Uint8Array(32 * 50).map((_, i) => i * 7);
+      const xs = new Uint8Array(16 * 50).map((_, i) => i * 3);
+      const [s, r] = await pair<
+        [OtSenderOutput, OtSenderOutput, OtSenderOutput, CotSenderOutput],
+        [OtReceiverOutput, OtReceiverOutput, OtReceiverOutput, OtReceiverOutput]
+      >(
+        async (ot, p) => {
+          const ch = p.index === 1 ? randomChoices(p, 50) : undefined;
+          return [
+            await ot.random(n),
+            await ot.chosen(50, p.index === 0 ? msgs : ch),
+            await ot.correlated(50, p.index === 0 ? xs : ch),
+            await ot.correlatedRaw(300),
+          ];
+        },
+        { check, kernels: false },
+      );
+      for (const i of [0, 1, MAX_BATCH - 1, MAX_BATCH, n - 1])
+        expect(block(r[0].choices[i] ? s[0].m1 : s[0].m0, i)).toEqual(block(r[0].m, i));
+      for (let i = 0; i < 50; i++) {
+        const c = r[1].choices[i]!;
+        expect(block(r[1].m, i)).toEqual(msgs.subarray(800 * c + 16 * i, 800 * c + 16 * i + 16));
+        const want = r[2].choices[i] ? xor(block(s[2].m0, i), block(xs, i)) : block(s[2].m0, i);
+        expect(block(r[2].m, i)).toEqual(want);
+      }
+      for (let i = 0; i < 300; i++) {
+        const q = block(s[3].q, i);
+        expect(block(r[3].m, i)).toEqual(r[3].choices[i] ? xor(q, s[3].delta) : q);
+      }
+    }
+  });
+
   it('the check aborts on a coin that does not match its commitment', async () => {
     const tamper = (p: Party) => {
       if (p.index !== 1) return;

@@ -69,6 +69,12 @@ export interface OtOptions {
    * which takes labels straight from correlated OTs). Public; costs one bit.
    */
   deltaLsbOne?: boolean;
+  /**
+   * Use the WebAssembly kernels where available (default true); false runs
+   * the same protocol on the JavaScript kernels (slower; for environments
+   * without WebAssembly SIMD, and to test that path).
+   */
+  kernels?: boolean;
 }
 
 /** Sender's output of a batch: OT i's two messages at bytes [16 i, 16 i + 16). */
@@ -153,7 +159,7 @@ export class OtExtension {
   /** OTs produced so far: the tweak counter of the hash. */
   #used = 0;
   /** WebAssembly kernels (transposition, KOS hash), when available. */
-  readonly #k: OtKernels | undefined = OtKernels.create();
+  readonly #k: OtKernels | undefined;
 
   private constructor(
     party: Party,
@@ -162,7 +168,9 @@ export class OtExtension {
     check: boolean,
     s: SenderState | undefined,
     r: ReceiverState | undefined,
+    kernels: boolean,
   ) {
+    this.#k = kernels ? OtKernels.create() : undefined;
     this.party = party;
     this.sender = sender;
     this.receiver = receiver;
@@ -196,6 +204,7 @@ export class OtExtension {
       `${LABELS.sid}/${party.ids[sender] ?? sender}->${party.ids[receiver] ?? receiver}`,
     );
     const check = opts.check ?? true;
+    const kernels = opts.kernels ?? true;
     const me = party.index;
     let choices: Uint8Array | undefined;
     if (me === sender) {
@@ -214,7 +223,7 @@ export class OtExtension {
         { length: KAPPA },
         (_, j) => new Prg(r.k.slice(16 * j, 16 * j + 16), party.crypto),
       );
-      return new OtExtension(party, sender, receiver, check, { delta, prgs }, undefined);
+      return new OtExtension(party, sender, receiver, check, { delta, prgs }, undefined, kernels);
     }
     if (me === receiver) {
       const s = out as BaseOtSenderOutput;
@@ -223,12 +232,17 @@ export class OtExtension {
           { length: KAPPA },
           (_, j) => new Prg(k.slice(16 * j, 16 * j + 16), party.crypto),
         );
-      return new OtExtension(party, sender, receiver, check, undefined, {
-        prg0: mk(s.k0),
-        prg1: mk(s.k1),
-      });
+      return new OtExtension(
+        party,
+        sender,
+        receiver,
+        check,
+        undefined,
+        { prg0: mk(s.k0), prg1: mk(s.k1) },
+        kernels,
+      );
     }
-    return new OtExtension(party, sender, receiver, check, undefined, undefined);
+    return new OtExtension(party, sender, receiver, check, undefined, undefined, kernels);
   }
 
   // ---------------------------------------------------------------- flavours
