@@ -57,6 +57,7 @@ import { OtMesh } from '../semi2k/pairwise.js';
 import { wordsOf } from '../vectors.js';
 import { CoinFlip, MacChecker, Spdz2kAbort } from './mac.js';
 import type { Spdz2kSource } from './spdz2k.js';
+import { Spdz2kKernels } from './wasm.js';
 import * as z from './z2k.js';
 
 /**
@@ -555,9 +556,10 @@ function correctionsReceive(
 /**
  * The combine step, per triple: a = sum_l r_l A_l, a-hat = sum_l r'_l A_l
  * over this party's choice bits, c = a b + sum_l r_l cross_l and
- * c-hat = a-hat b + sum_l r'_l cross_l (all mod 2^128).
+ * c-hat = a-hat b + sum_l r'_l cross_l (all mod 2^128). The sums run in
+ * WebAssembly where available (src/suites/spdz2k/wasm.ts), else in BigInt.
  */
-function combine(
+export function combine(
   choices: Uint8Array,
   cross: BigUint64Array,
   b: BigUint64Array,
@@ -565,16 +567,51 @@ function combine(
   rh: BigUint64Array,
   N: number,
 ): { a: BigUint64Array; ah: BigUint64Array; c: BigUint64Array; ch: BigUint64Array } {
+  kernels ??= Spdz2kKernels.create() ?? null;
+  const sums = kernels
+    ? kernels.combine(choices, cross, ra, rh, N, TAU)
+    : combineReference(choices, cross, ra, rh, N, TAU);
   const a = new BigUint64Array(2 * N);
   const ah = new BigUint64Array(2 * N);
   const c = new BigUint64Array(2 * N);
   const ch = new BigUint64Array(2 * N);
+  for (let t = 0; t < N; t++) {
+    a[2 * t] = sums[8 * t]!;
+    a[2 * t + 1] = sums[8 * t + 1]!;
+    ah[2 * t] = sums[8 * t + 2]!;
+    ah[2 * t + 1] = sums[8 * t + 3]!;
+    c[2 * t] = sums[8 * t + 4]!;
+    c[2 * t + 1] = sums[8 * t + 5]!;
+    ch[2 * t] = sums[8 * t + 6]!;
+    ch[2 * t + 1] = sums[8 * t + 7]!;
+  }
+  // c += a b, c-hat += a-hat b
+  z.add(2, c, z.mul(2, a, b), c);
+  z.add(2, ch, z.mul(2, ah, b), ch);
+  return { a, ah, c, ch };
+}
+let kernels: Spdz2kKernels | null | undefined;
+
+/**
+ * The sums of the combine step in BigInt (the reference the WebAssembly
+ * kernel is tested against): 8 words per triple, a, a-hat, c and c-hat as
+ * (low, high), over tau terms each.
+ */
+export function combineReference(
+  choices: Uint8Array,
+  cross: BigUint64Array,
+  ra: BigUint64Array,
+  rh: BigUint64Array,
+  N: number,
+  tau: number,
+): BigUint64Array {
+  const out = new BigUint64Array(8 * N);
   const acc = new BigUint64Array(8);
   for (let t = 0; t < N; t++) {
     // acc: [a0, a1, ah0, ah1, c0, c1, ch0, ch1]
     acc.fill(0n);
-    const base = t * TAU;
-    for (let l = 0; l < TAU; l++) {
+    const base = t * tau;
+    for (let l = 0; l < tau; l++) {
       const mk = MASK[choices[base + l]!]!;
       const r = ra[l]!;
       const h0 = rh[2 * l]!;
@@ -619,17 +656,7 @@ function combine(
         acc[6] = w0;
       }
     }
-    a[2 * t] = acc[0]!;
-    a[2 * t + 1] = acc[1]!;
-    ah[2 * t] = acc[2]!;
-    ah[2 * t + 1] = acc[3]!;
-    c[2 * t] = acc[4]!;
-    c[2 * t + 1] = acc[5]!;
-    ch[2 * t] = acc[6]!;
-    ch[2 * t + 1] = acc[7]!;
+    out.set(acc, 8 * t);
   }
-  // c += a b, c-hat += a-hat b
-  z.add(2, c, z.mul(2, a, b), c);
-  z.add(2, ch, z.mul(2, ah, b), ch);
-  return { a, ah, c, ch };
+  return out;
 }
