@@ -199,6 +199,17 @@ export class OtPreprocessing implements Spdz2kSource {
       for (const j of others(party)) {
         const g0 = cope.g0.get(j)!;
         const g1 = cope.g1.get(j)!;
+        const K = spdz2kKernels();
+        if (K) {
+          // The same steps in WebAssembly, the PRGs writing straight into its memory.
+          const { u, acc } = K.copeSend(x, (l, a, b) => {
+            g0[l]!.fill(a);
+            g1[l]!.fill(b);
+          });
+          z.sub(3, mac, acc, mac);
+          send[j] = bytesOf(u);
+          continue;
+        }
         const u = new BigUint64Array(64 * W);
         const acc = new BigUint64Array(W);
         // Horner from the top key bit: acc = 2 acc + t0_l, so acc = sum_l 2^l t0_l.
@@ -217,6 +228,16 @@ export class OtPreprocessing implements Spdz2kSource {
     for (const i of from) {
       const h = cope.h.get(i)!;
       const u = wordsOf(got[i] ?? new Uint8Array(0), 64 * W, i, party.ids[i]!);
+      const K = spdz2kKernels();
+      if (K) {
+        z.add(
+          3,
+          mac,
+          K.copeRecv(u, bits, (l, t) => h[l]!.fill(t)),
+          mac,
+        );
+        continue;
+      }
       const acc = new BigUint64Array(W);
       for (let l = 63; l >= 0; l--) {
         h[l]!.fill(t0b);
@@ -411,7 +432,7 @@ const MASK = BigUint64Array.of(0n, (1n << 64n) - 1n);
  * One key bit of COPE at the authenticator: u = t0 - t1 + x and
  * acc = 2 acc + t0, elementwise over 3-limb values (fused, carries inline).
  */
-function copeSendStep(
+export function copeSendStep(
   t0: BigUint64Array,
   t1: BigUint64Array,
   x: BigUint64Array,
@@ -461,7 +482,7 @@ function copeSendStep(
 }
 
 /** One key bit of COPE at the key holder: q = t + (alpha_l ? u : 0), acc = 2 acc + q. */
-function copeReceiveStep(
+export function copeReceiveStep(
   t: BigUint64Array,
   u: BigUint64Array,
   mask: bigint,
@@ -567,9 +588,9 @@ export function combine(
   rh: BigUint64Array,
   N: number,
 ): { a: BigUint64Array; ah: BigUint64Array; c: BigUint64Array; ch: BigUint64Array } {
-  kernels ??= Spdz2kKernels.create() ?? null;
-  const sums = kernels
-    ? kernels.combine(choices, cross, ra, rh, N, TAU)
+  const K = spdz2kKernels();
+  const sums = K
+    ? K.combine(choices, cross, ra, rh, N, TAU)
     : combineReference(choices, cross, ra, rh, N, TAU);
   const a = new BigUint64Array(2 * N);
   const ah = new BigUint64Array(2 * N);
@@ -591,6 +612,11 @@ export function combine(
   return { a, ah, c, ch };
 }
 let kernels: Spdz2kKernels | null | undefined;
+/** The WebAssembly kernels (one instance, created on first use), or undefined without WebAssembly. */
+function spdz2kKernels(): Spdz2kKernels | undefined {
+  kernels ??= Spdz2kKernels.create() ?? null;
+  return kernels ?? undefined;
+}
 
 /**
  * The sums of the combine step in BigInt (the reference the WebAssembly

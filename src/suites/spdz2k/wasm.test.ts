@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
 import { Prg } from '../../random/prg.js';
-import { combineReference } from './prep.js';
+import { combineReference, copeReceiveStep, copeSendStep } from './prep.js';
 import { Spdz2kKernels } from './wasm.js';
 
 describe('spdz2k combine kernel', () => {
@@ -29,6 +29,44 @@ describe('spdz2k combine kernel', () => {
       const want = combineReference(choices, cross, ra, rh, N, tau);
       const got = k!.combine(choices, cross, ra, rh, N, tau);
       expect(got).toEqual(want);
+    }
+  });
+});
+
+describe('spdz2k COPE kernels', () => {
+  it('equal the BigInt steps over all 64 key bits (random values and all-ones limbs)', () => {
+    const k = Spdz2kKernels.create()!;
+    const prg = new Prg(new Uint8Array(16).fill(9), nodeCryptoProvider);
+    for (const n of [1, 5, 300]) {
+      const W = 3 * n;
+      const x = prg.words(W);
+      x.fill(2n ** 64n - 1n, 0, 3); // every carry and borrow
+      const streams = Array.from({ length: 64 }, () => [prg.words(W), prg.words(W)] as const);
+      streams[63]![0].fill(2n ** 64n - 1n, 0, 3);
+      // Authenticator: the reference steps.
+      const u = new BigUint64Array(64 * W);
+      const acc = new BigUint64Array(W);
+      for (let l = 63; l >= 0; l--)
+        copeSendStep(streams[l]![0], streams[l]![1], x, u.subarray(l * W, (l + 1) * W), acc);
+      const got = k.copeSend(x, (l, a, b) => {
+        a.set(new Uint8Array(streams[l]![0].buffer));
+        b.set(new Uint8Array(streams[l]![1].buffer));
+      });
+      expect(got.u).toEqual(u);
+      expect(got.acc).toEqual(acc);
+      // Key holder, with a key of mixed bits.
+      const bits = Uint8Array.from({ length: 64 }, (_, l) => ((l * 5 + 1) % 3 === 0 ? 1 : 0));
+      const accR = new BigUint64Array(W);
+      for (let l = 63; l >= 0; l--)
+        copeReceiveStep(
+          streams[l]![0],
+          u.subarray(l * W, (l + 1) * W),
+          bits[l] ? 2n ** 64n - 1n : 0n,
+          accR,
+        );
+      expect(k.copeRecv(u, bits, (l, t) => t.set(new Uint8Array(streams[l]![0].buffer)))).toEqual(
+        accR,
+      );
     }
   });
 });

@@ -2,6 +2,10 @@
  * WebAssembly kernel of spdz2k's triple preprocessing, assembled at load
  * time (no build step):
  *
+ *   copeSend, copeRecv
+ *            one key bit of COPE over n 192-bit values (3 limbs): at the
+ *            authenticator u = t0 - t1 + x and acc = 2 acc + t0; at the key
+ *            holder acc = 2 acc + (t + (u & mask)) (src/suites/spdz2k/prep.ts).
  *   combine  per triple t, over its TAU choice bits l: the 128-bit sums
  *            a = sum r_l A_l, a-hat = sum r'_l A_l, c = sum r_l cross_l and
  *            c-hat = sum r'_l cross_l (mod 2^128), where A_l is the choice
@@ -32,6 +36,8 @@ import {
   I64_EXTEND_I32_U,
   I64_LT_U,
   I64_MUL,
+  I64_OR,
+  I64_SHL,
   I64_SHR_U,
   I64_SUB,
   type Code,
@@ -171,8 +177,119 @@ function combineFn(): Func {
   };
 }
 
+// ----- COPE: 192-bit limb arithmetic on i64 locals -----
+
+type Limbs = readonly [number, number, number];
+
+/** Loads three limbs at ptr + off into locals. */
+function load3(ptr: number, off: number, to: Limbs): Code {
+  return to.flatMap((l, k) => [...get(ptr), ...i64load(off + 8 * k), ...set(l)]);
+}
+function store3(ptr: number, off: number, from: Limbs): Code {
+  return from.flatMap((l, k) => [...get(ptr), ...get(l), ...i64store(off + 8 * k)]);
+}
+const carry = (sum: number, addend: number): Code => [
+  ...get(sum),
+  ...get(addend),
+  I64_LT_U,
+  I64_EXTEND_I32_U,
+];
+
+/** out = a + b mod 2^192 (out distinct from a and b; T a scratch local). */
+function add192(out: Limbs, a: Limbs, b: Limbs, T: number): Code {
+  // prettier-ignore
+  return [
+    ...get(a[0]), ...get(b[0]), I64_ADD, ...set(out[0]),
+    ...get(a[1]), ...get(b[1]), I64_ADD, ...set(T),
+    // out1 = T + carry0; carry1 = (T < a1) + (out1 < T)
+    ...get(T), ...carry(out[0], a[0]), I64_ADD, ...set(out[1]),
+    ...get(a[2]), ...get(b[2]), I64_ADD,
+    ...carry(T, a[1]), I64_ADD,
+    ...carry(out[1], T), I64_ADD,
+    ...set(out[2]),
+  ];
+}
+
+/** out = a - b mod 2^192 (out distinct from a and b; T a scratch local). */
+function sub192(out: Limbs, a: Limbs, b: Limbs, T: number): Code {
+  // prettier-ignore
+  return [
+    ...get(a[0]), ...get(b[0]), I64_SUB, ...set(out[0]),
+    ...get(a[1]), ...get(b[1]), I64_SUB, ...set(T),
+    // borrow0 = a0 < b0; out1 = T - borrow0; borrow1 = (a1 < b1) + (T < borrow0)
+    ...get(T), ...carry(a[0], b[0]), I64_SUB, ...set(out[1]),
+    ...get(a[2]), ...get(b[2]), I64_SUB,
+    ...carry(a[1], b[1]), I64_SUB,
+    ...get(T), ...carry(a[0], b[0]), I64_LT_U, I64_EXTEND_I32_U, I64_SUB,
+    ...set(out[2]),
+  ];
+}
+
+/** out = 2 a mod 2^192 (out distinct from a). */
+function shl192(out: Limbs, a: Limbs): Code {
+  // prettier-ignore
+  return [
+    ...get(a[0]), ...i64c(1n), I64_SHL, ...set(out[0]),
+    ...get(a[1]), ...i64c(1n), I64_SHL, ...get(a[0]), ...i64c(63n), I64_SHR_U, I64_OR, ...set(out[1]),
+    ...get(a[2]), ...i64c(1n), I64_SHL, ...get(a[1]), ...i64c(63n), I64_SHR_U, I64_OR, ...set(out[2]),
+  ];
+}
+
+/** copeSend(t0, t1, x, u, acc, n): u = t0 - t1 + x, acc = 2 acc + t0, over n values. */
+function copeSendFn(): Func {
+  const [T0, T1, X, U, ACC, NN] = [0, 1, 2, 3, 4, 5];
+  const l = (k: number): Limbs => [6 + 3 * k, 7 + 3 * k, 8 + 3 * k];
+  const [a, b, x, d, u, p, q, r] = [0, 1, 2, 3, 4, 5, 6, 7].map(l) as Limbs[];
+  const T = 30;
+  const step: Code = [
+    ...load3(T0, 0, a!),
+    ...load3(T1, 0, b!),
+    ...load3(X, 0, x!),
+    ...sub192(d!, a!, b!, T),
+    ...add192(u!, d!, x!, T),
+    ...store3(U, 0, u!),
+    ...load3(ACC, 0, p!),
+    ...shl192(q!, p!),
+    ...add192(r!, q!, a!, T),
+    ...store3(ACC, 0, r!),
+  ];
+  for (const ptr of [T0, T1, X, U, ACC]) step.push(...get(ptr), ...i32c(24), I32_ADD, ...set(ptr));
+  return {
+    name: 'copeSend',
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: new Array<number>(25).fill(I64),
+    body: loopDown(NN, step),
+  };
+}
+
+/** copeRecv(t, u, mask, acc, n): acc = 2 acc + (t + (u & mask)), over n values. */
+function copeRecvFn(): Func {
+  const [TT, U, MASKP, ACC, NN] = [0, 1, 2, 3, 4];
+  const l = (k: number): Limbs => [5 + 3 * k, 6 + 3 * k, 7 + 3 * k];
+  const [t, v, q, p, s, r] = [0, 1, 2, 3, 4, 5].map(l) as Limbs[];
+  const T = 23;
+  const step: Code = [...load3(TT, 0, t!), ...load3(U, 0, v!)];
+  for (const k of [0, 1, 2]) step.push(...get(v![k]!), ...get(MASKP), I64_AND, ...set(v![k]!));
+  step.push(
+    ...add192(q!, t!, v!, T),
+    ...load3(ACC, 0, p!),
+    ...shl192(s!, p!),
+    ...add192(r!, s!, q!, T),
+    ...store3(ACC, 0, r!),
+  );
+  for (const ptr of [TT, U, ACC]) step.push(...get(ptr), ...i32c(24), I32_ADD, ...set(ptr));
+  return {
+    name: 'copeRecv',
+    params: [I32, I32, I64, I32, I32],
+    locals: new Array<number>(19).fill(I64),
+    body: loopDown(NN, step),
+  };
+}
+
 interface Exports {
   memory: WebAssembly.Memory;
+  copeSend(t0: number, t1: number, x: number, u: number, acc: number, n: number): void;
+  copeRecv(t: number, u: number, mask: bigint, acc: number, n: number): void;
   combine(
     choices: number,
     cross: number,
@@ -196,7 +313,8 @@ export class Spdz2kKernels {
 
   static create(): Spdz2kKernels | undefined {
     try {
-      if (compiled === undefined) compiled = new WebAssembly.Module(assemble([combineFn()]));
+      if (compiled === undefined)
+        compiled = new WebAssembly.Module(assemble([combineFn(), copeSendFn(), copeRecvFn()]));
       if (compiled === null) return undefined;
       return new Spdz2kKernels(
         new WebAssembly.Instance(compiled, {}).exports as unknown as Exports,
@@ -205,6 +323,63 @@ export class Spdz2kKernels {
       compiled = null;
       return undefined;
     }
+  }
+
+  /** Grows memory to at least `bytes`; views taken before are invalid afterwards. */
+  #ensure(bytes: number): ArrayBuffer {
+    const mem = this.#x.memory;
+    if (mem.buffer.byteLength < bytes) mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
+    return mem.buffer;
+  }
+
+  /**
+   * COPE at the authenticator over W words (W / 3 values of 3 limbs): for key
+   * bits l = 63 down to 0, `fill(l, t0, t1)` writes the two seeds' PRG
+   * output for bit l, then u_l = t0 - t1 + x and acc = 2 acc + t0. Returns
+   * u (64 W words, bit l at [l W, (l + 1) W)) and acc = sum_l 2^l t0_l.
+   */
+  copeSend(
+    x: BigUint64Array,
+    fill: (l: number, t0: Uint8Array, t1: Uint8Array) => void,
+  ): { u: BigUint64Array; acc: BigUint64Array } {
+    const W = x.length;
+    const [X, T0, T1, ACC, U] = [0, 8 * W, 16 * W, 24 * W, 32 * W];
+    const buf = this.#ensure(U + 64 * 8 * W);
+    new BigUint64Array(buf, X, W).set(x);
+    new BigUint64Array(buf, ACC, W).fill(0n);
+    const t0 = new Uint8Array(buf, T0, 8 * W);
+    const t1 = new Uint8Array(buf, T1, 8 * W);
+    for (let l = 63; l >= 0; l--) {
+      fill(l, t0, t1);
+      this.#x.copeSend(T0, T1, X, U + 8 * W * l, ACC, W / 3);
+    }
+    return {
+      u: new BigUint64Array(buf, U, 64 * W).slice(),
+      acc: new BigUint64Array(buf, ACC, W).slice(),
+    };
+  }
+
+  /**
+   * COPE at the key holder: for l = 63 down to 0, `fill(l, t)` writes the
+   * PRG output of the seed it holds for bit l, then acc = 2 acc + t +
+   * (bit_l ? u_l : 0). Returns acc.
+   */
+  copeRecv(
+    u: BigUint64Array,
+    bits: Uint8Array,
+    fill: (l: number, t: Uint8Array) => void,
+  ): BigUint64Array {
+    const W = u.length / 64;
+    const [T, ACC, U] = [0, 8 * W, 16 * W];
+    const buf = this.#ensure(U + 64 * 8 * W);
+    new BigUint64Array(buf, U, 64 * W).set(u);
+    new BigUint64Array(buf, ACC, W).fill(0n);
+    const t = new Uint8Array(buf, T, 8 * W);
+    for (let l = 63; l >= 0; l--) {
+      fill(l, t);
+      this.#x.copeRecv(T, U + 8 * W * l, bits[l] ? ALL_ONES : 0n, ACC, W / 3);
+    }
+    return new BigUint64Array(buf, ACC, W).slice();
   }
 
   /**
@@ -236,6 +411,9 @@ export class Spdz2kKernels {
     return new BigUint64Array(buf, ob, 8 * N).slice();
   }
 }
+
+/** The mask of a set key bit, as the kernel's signed i64 parameter. */
+const ALL_ONES = -1n;
 
 function align8(n: number): number {
   return (n + 7) & ~7;
