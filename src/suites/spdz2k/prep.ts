@@ -519,12 +519,15 @@ export function copeReceiveStep(
  * Sender corrections of the triple OTs: u = m0 - m1 + b_t (128 bits) for
  * every OT of triple t; subtracts m0 from this party's cross terms.
  */
-function correctionsSend(
+export function correctionsSend(
   m0: BigUint64Array,
   m1: BigUint64Array,
   b: BigUint64Array,
   cross: BigUint64Array,
+  useKernels = true,
 ): BigUint64Array {
+  const K = useKernels ? spdz2kKernels() : undefined;
+  if (K) return K.corrSend(m0, m1, b, cross, TAU);
   const u = new BigUint64Array(m0.length);
   const N = b.length / 2;
   for (let t = 0; t < N; t++) {
@@ -554,12 +557,18 @@ function correctionsSend(
 }
 
 /** Receiver side: cross += m_c + c u (128 bits, branch-free select). */
-function correctionsReceive(
+export function correctionsReceive(
   m: BigUint64Array,
   choices: Uint8Array,
   u: BigUint64Array,
   cross: BigUint64Array,
+  useKernels = true,
 ): void {
+  const K = useKernels ? spdz2kKernels() : undefined;
+  if (K) {
+    K.corrRecv(m, choices, u, cross);
+    return;
+  }
   for (let j = 0, i = 0; j < choices.length; j++, i += 2) {
     const mk = MASK[choices[j]!]!;
     const v0 = m[i]!;

@@ -2,7 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
 import { Prg } from '../../random/prg.js';
-import { combineReference, copeReceiveStep, copeSendStep } from './prep.js';
+import {
+  combineReference,
+  copeReceiveStep,
+  copeSendStep,
+  correctionsReceive,
+  correctionsSend,
+  TAU,
+} from './prep.js';
 import { Spdz2kKernels } from './wasm.js';
 
 describe('spdz2k combine kernel', () => {
@@ -67,6 +74,35 @@ describe('spdz2k COPE kernels', () => {
       expect(k.copeRecv(u, bits, (l, t) => t.set(new Uint8Array(streams[l]![0].buffer)))).toEqual(
         accR,
       );
+    }
+  });
+});
+
+describe('spdz2k correction kernels', () => {
+  it('equal the BigInt loops (sender and receiver, carries and borrows included)', () => {
+    const prg = new Prg(new Uint8Array(16).fill(11), nodeCryptoProvider);
+    for (const N of [1, 4]) {
+      const W = 2 * N * TAU;
+      const m0 = prg.words(W);
+      const m1 = prg.words(W);
+      const b = prg.words(2 * N);
+      const cross = prg.words(W);
+      m0.fill(0n, 0, 2); // 0 - m1 borrows through both limbs
+      b.fill(2n ** 64n - 1n, 0, 2);
+      const crossJs = cross.slice();
+      const want = correctionsSend(m0, m1, b, crossJs, false);
+      const crossK = cross.slice();
+      expect(correctionsSend(m0, m1, b, crossK, true)).toEqual(want);
+      expect(crossK).toEqual(crossJs);
+      const choices = prg.bytes(N * TAU).map((x) => x & 1);
+      const u = prg.words(W);
+      u.fill(2n ** 64n - 1n, 0, 2);
+      choices[0] = 1;
+      const r1 = cross.slice();
+      const r2 = cross.slice();
+      correctionsReceive(m0, choices, u, r1, false);
+      correctionsReceive(m0, choices, u, r2, true);
+      expect(r2).toEqual(r1);
     }
   });
 });

@@ -6,6 +6,9 @@
  *            one key bit of COPE over n 192-bit values (3 limbs): at the
  *            authenticator u = t0 - t1 + x and acc = 2 acc + t0; at the key
  *            holder acc = 2 acc + (t + (u & mask)) (src/suites/spdz2k/prep.ts).
+ *   corrSend, corrRecv
+ *            the triple OTs' corrections, 128-bit: at the sender u = m0 - m1
+ *            + b_t and cross -= m0; at the receiver cross += m_c + (c ? u : 0).
  *   combine  per triple t, over its TAU choice bits l: the 128-bit sums
  *            a = sum r_l A_l, a-hat = sum r'_l A_l, c = sum r_l cross_l and
  *            c-hat = sum r'_l cross_l (mod 2^128), where A_l is the choice
@@ -286,8 +289,107 @@ function copeRecvFn(): Func {
   };
 }
 
+// ----- the triple OTs' corrections: 128-bit values as two limbs -----
+
+type Pair = readonly [number, number];
+const load2 = (ptr: number, to: Pair): Code => [
+  ...get(ptr), ...i64load(0), ...set(to[0]),
+  ...get(ptr), ...i64load(8), ...set(to[1]),
+]; // prettier-ignore
+const store2 = (ptr: number, from: Pair): Code => [
+  ...get(ptr), ...get(from[0]), ...i64store(0),
+  ...get(ptr), ...get(from[1]), ...i64store(8),
+]; // prettier-ignore
+
+/** out = a + b mod 2^128 (out distinct from a). */
+function addPair(out: Pair, a: Pair, b: Pair): Code {
+  // prettier-ignore
+  return [
+    ...get(a[0]), ...get(b[0]), I64_ADD, ...set(out[0]),
+    ...get(a[1]), ...get(b[1]), I64_ADD, ...carry(out[0], a[0]), I64_ADD, ...set(out[1]),
+  ];
+}
+
+/** out = a - b mod 2^128 (out distinct from a and b). */
+function subPair(out: Pair, a: Pair, b: Pair): Code {
+  // prettier-ignore
+  return [
+    ...get(a[0]), ...get(b[0]), I64_SUB, ...set(out[0]),
+    ...get(a[1]), ...get(b[1]), I64_SUB, ...carry(a[0], b[0]), I64_SUB, ...set(out[1]),
+  ];
+}
+
+/** corrSend(m0, m1, b, cross, u, n, tau): per triple t and term l, u = m0 - m1 + b_t, cross -= m0. */
+function corrSendFn(): Func {
+  const [M0, M1, B, CROSS_, U, NN, TAU_] = [0, 1, 2, 3, 4, 5, 6];
+  const p = (k: number): Pair => [7 + 2 * k, 8 + 2 * k];
+  const [bt, x, y, d, u, c, n] = [0, 1, 2, 3, 4, 5, 6].map(p) as Pair[];
+  const LL = 21; // i32: remaining terms
+  const term: Code = [
+    ...load2(M0, x!),
+    ...load2(M1, y!),
+    ...subPair(d!, x!, y!),
+    ...addPair(u!, d!, bt!),
+    ...store2(U, u!),
+    ...load2(CROSS_, c!),
+    ...subPair(n!, c!, x!),
+    ...store2(CROSS_, n!),
+  ];
+  for (const ptr of [M0, M1, CROSS_, U]) term.push(...get(ptr), ...i32c(16), I32_ADD, ...set(ptr));
+  const triple: Code = [
+    ...load2(B, bt!),
+    ...get(B), ...i32c(16), I32_ADD, ...set(B),
+    ...get(TAU_), ...set(LL),
+    ...loopDown(LL, term),
+  ]; // prettier-ignore
+  return {
+    name: 'corrSend',
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [...new Array<number>(14).fill(I64), I32],
+    body: loopDown(NN, triple),
+  };
+}
+
+/** corrRecv(m, choices, u, cross, count): cross += m + (choice ? u : 0), 128-bit. */
+function corrRecvFn(): Func {
+  const [M, CH, U, CROSS_, NN] = [0, 1, 2, 3, 4];
+  const p = (k: number): Pair => [5 + 2 * k, 6 + 2 * k];
+  const [m, w, s, c, r] = [0, 1, 2, 3, 4].map(p) as Pair[];
+  const MK_ = 15;
+  // prettier-ignore
+  const step: Code = [
+    ...i64c(0n), ...get(CH), ...i32load8u(0), I64_EXTEND_I32_U, I64_SUB, ...set(MK_),
+    ...load2(M, m!),
+    ...load2(U, w!),
+    ...get(w![0]), ...get(MK_), I64_AND, ...set(w![0]),
+    ...get(w![1]), ...get(MK_), I64_AND, ...set(w![1]),
+    ...addPair(s!, m!, w!),
+    ...load2(CROSS_, c!),
+    ...addPair(r!, c!, s!),
+    ...store2(CROSS_, r!),
+    ...get(CH), ...i32c(1), I32_ADD, ...set(CH),
+  ];
+  for (const ptr of [M, U, CROSS_]) step.push(...get(ptr), ...i32c(16), I32_ADD, ...set(ptr));
+  return {
+    name: 'corrRecv',
+    params: [I32, I32, I32, I32, I32],
+    locals: new Array<number>(11).fill(I64),
+    body: loopDown(NN, step),
+  };
+}
+
 interface Exports {
   memory: WebAssembly.Memory;
+  corrSend(
+    m0: number,
+    m1: number,
+    b: number,
+    cross: number,
+    u: number,
+    n: number,
+    tau: number,
+  ): void;
+  corrRecv(m: number, choices: number, u: number, cross: number, count: number): void;
   copeSend(t0: number, t1: number, x: number, u: number, acc: number, n: number): void;
   copeRecv(t: number, u: number, mask: bigint, acc: number, n: number): void;
   combine(
@@ -314,7 +416,9 @@ export class Spdz2kKernels {
   static create(): Spdz2kKernels | undefined {
     try {
       if (compiled === undefined)
-        compiled = new WebAssembly.Module(assemble([combineFn(), copeSendFn(), copeRecvFn()]));
+        compiled = new WebAssembly.Module(
+          assemble([combineFn(), copeSendFn(), copeRecvFn(), corrSendFn(), corrRecvFn()]),
+        );
       if (compiled === null) return undefined;
       return new Spdz2kKernels(
         new WebAssembly.Instance(compiled, {}).exports as unknown as Exports,
@@ -380,6 +484,45 @@ export class Spdz2kKernels {
       this.#x.copeRecv(T, U + 8 * W * l, bits[l] ? ALL_ONES : 0n, ACC, W / 3);
     }
     return new BigUint64Array(buf, ACC, W).slice();
+  }
+
+  /**
+   * The triple OTs' corrections at the sender (N triples of tau terms, two
+   * words per term): returns u = m0 - m1 + b_t and subtracts m0 from cross
+   * in place.
+   */
+  corrSend(
+    m0: BigUint64Array,
+    m1: BigUint64Array,
+    b: BigUint64Array,
+    cross: BigUint64Array,
+    tau: number,
+  ): BigUint64Array {
+    const N = b.length / 2;
+    const W = 2 * N * tau;
+    const [M0, M1, C, U, Bp] = [0, 8 * W, 16 * W, 24 * W, 32 * W];
+    const buf = this.#ensure(Bp + 16 * N);
+    new BigUint64Array(buf, M0, W).set(m0.subarray(0, W));
+    new BigUint64Array(buf, M1, W).set(m1.subarray(0, W));
+    new BigUint64Array(buf, C, W).set(cross.subarray(0, W));
+    new BigUint64Array(buf, Bp, 2 * N).set(b);
+    this.#x.corrSend(M0, M1, Bp, C, U, N, tau);
+    cross.set(new BigUint64Array(buf, C, W));
+    return new BigUint64Array(buf, U, W).slice();
+  }
+
+  /** The receiver's side: cross += m + (choice ? u : 0), 128-bit per OT, in place. */
+  corrRecv(m: BigUint64Array, choices: Uint8Array, u: BigUint64Array, cross: BigUint64Array): void {
+    const count = choices.length;
+    const W = 2 * count;
+    const [M, U, C, CH] = [0, 8 * W, 16 * W, 24 * W];
+    const buf = this.#ensure(CH + count);
+    new BigUint64Array(buf, M, W).set(m.subarray(0, W));
+    new BigUint64Array(buf, U, W).set(u.subarray(0, W));
+    new BigUint64Array(buf, C, W).set(cross.subarray(0, W));
+    new Uint8Array(buf, CH, count).set(choices);
+    this.#x.corrRecv(M, CH, U, C, count);
+    cross.set(new BigUint64Array(buf, C, W));
   }
 
   /**
