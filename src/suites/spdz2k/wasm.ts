@@ -542,10 +542,7 @@ export class Spdz2kKernels {
     const rab = xb + 16 * N * tau;
     const rhb = rab + 8 * tau;
     const ob = rhb + 16 * tau;
-    const end = ob + 64 * N;
-    const mem = this.#x.memory;
-    if (mem.buffer.byteLength < end) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
-    const buf = mem.buffer;
+    const buf = this.#ensure(ob + 64 * N);
     new Uint8Array(buf, cb, N * tau).set(choices.subarray(0, N * tau));
     new BigUint64Array(buf, xb, 2 * N * tau).set(cross.subarray(0, 2 * N * tau));
     new BigUint64Array(buf, rab, tau).set(ra.subarray(0, tau));
