@@ -292,14 +292,16 @@ function copeRecvFn(): Func {
 // ----- the triple OTs' corrections: 128-bit values as two limbs -----
 
 type Pair = readonly [number, number];
+// prettier-ignore
 const load2 = (ptr: number, to: Pair): Code => [
   ...get(ptr), ...i64load(0), ...set(to[0]),
   ...get(ptr), ...i64load(8), ...set(to[1]),
-]; // prettier-ignore
+];
+// prettier-ignore
 const store2 = (ptr: number, from: Pair): Code => [
   ...get(ptr), ...get(from[0]), ...i64store(0),
   ...get(ptr), ...get(from[1]), ...i64store(8),
-]; // prettier-ignore
+];
 
 /** out = a + b mod 2^128 (out distinct from a). */
 function addPair(out: Pair, a: Pair, b: Pair): Code {
@@ -336,12 +338,13 @@ function corrSendFn(): Func {
     ...store2(CROSS_, n!),
   ];
   for (const ptr of [M0, M1, CROSS_, U]) term.push(...get(ptr), ...i32c(16), I32_ADD, ...set(ptr));
+  // prettier-ignore
   const triple: Code = [
     ...load2(B, bt!),
     ...get(B), ...i32c(16), I32_ADD, ...set(B),
     ...get(TAU_), ...set(LL),
     ...loopDown(LL, term),
-  ]; // prettier-ignore
+  ];
   return {
     name: 'corrSend',
     params: [I32, I32, I32, I32, I32, I32, I32],
