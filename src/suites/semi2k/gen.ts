@@ -182,7 +182,13 @@ async function gilboaChunk(ctx: GenContext, N: number): Promise<ArithTriples> {
     gilboaSend(m0, m1, 64 * N, a, c, u);
     send[r] = bytesOf(u);
   });
-  const got = await party.exchange({ op: 'semi2k.gilboa', send, recvFrom: receiveFrom(mesh, me) });
+  // The u arrays are fresh and never written again: no copy into the round message.
+  const got = await party.exchange({
+    op: 'semi2k.gilboa',
+    send,
+    recvFrom: receiveFrom(mesh, me),
+    handOver: true,
+  });
   pairs.forEach(([s, r], k) => {
     if (r !== me) return;
     const o = outs[k] as OtReceiverOutput;

@@ -223,7 +223,8 @@ export class OtPreprocessing implements Spdz2kSource {
       }
     }
     const from = holders.filter((i) => i !== me);
-    const got = await party.exchange({ op: 'spdz2k.cope', send, recvFrom: from });
+    // Each u is a fresh array, never written again: no copy into the round message.
+    const got = await party.exchange({ op: 'spdz2k.cope', send, recvFrom: from, handOver: true });
     const bits = bitsOf(this.alpha);
     for (const i of from) {
       const h = cope.h.get(i)!;
@@ -363,7 +364,12 @@ export class OtPreprocessing implements Spdz2kSource {
       send[r] = bytesOf(correctionsSend(u64(o.m0), u64(o.m1), b, cross));
     });
     const from = others(party);
-    const got = await party.exchange({ op: 'spdz2k.triple.corr', send, recvFrom: from });
+    const got = await party.exchange({
+      op: 'spdz2k.triple.corr',
+      send,
+      recvFrom: from,
+      handOver: true, // fresh correction arrays, never written again
+    });
     pairs.forEach(([s, r], k) => {
       if (r !== me) return;
       const o = outs[k] as OtReceiverOutput;
