@@ -330,6 +330,28 @@ export function linearRegression(
 // ----- logistic regression -----
 
 /**
+ * The pieces of softplus(z) = max(z, 0) + log(1 + e^-|z|) for |z| < 2^zBound:
+ * the sign of z and log(1 + e^-|z|) with FZ fractional bits (the log's
+ * argument lies in (1, 2], so both functions stay well inside their ranges).
+ * Shared by logisticRegression and the study's grouped logistic regression.
+ */
+export function softplusParts(z: Fx, zBound: number): { neg: Fx; l1p: Fx } {
+  const neg = z.ltz();
+  const absZ = neg.select(z.neg(), z);
+  const e = absZ.make(
+    absZ.neg().sh.then((a) => fxops.exp(z.suite, a, { bits: zBound + 2, frac: FZ }, zBound + 1)),
+    FZ,
+    FZ + 2,
+  );
+  const l1p = e.make(
+    e.addPublic([1]).sh.then((a) => fxops.log(z.suite, a, { bits: FZ + 4, frac: FZ }, FZ + 3)),
+    FZ,
+    FZ + 2,
+  );
+  return { neg, l1p };
+}
+
+/**
  * One Newton step of a p-parameter model from its Hessian H (Jacobi-scaled
  * near unit diagonal) and gradient g: delta with H delta = g, and on request
  * (the last iteration) also H^-1 for the standard errors, from one
@@ -516,18 +538,7 @@ export function logisticRegression(
   }
   // Loss: mean of softplus(z) - y z = max(z, 0) - y z + log(1 + e^-|z|).
   const z = predictor(beta);
-  const neg = z.ltz();
-  const absZ = neg.select(z.neg(), z);
-  const e = absZ.make(
-    absZ.neg().sh.then((a) => fxops.exp(z.suite, a, { bits: zBound + 2, frac: FZ }, zBound + 1)),
-    FZ,
-    FZ + 2,
-  );
-  const l1p = e.make(
-    e.addPublic([1]).sh.then((a) => fxops.log(z.suite, a, { bits: FZ + 4, frac: FZ }, FZ + 3)),
-    FZ,
-    FZ + 2,
-  );
+  const { neg, l1p } = softplusParts(z, zBound);
   const rowLoss = neg
     .select(Fx.zero(session, N, FZ), z)
     .sub(Y.mul(z, FZ))

@@ -27,7 +27,7 @@ import * as fxops from '../../ops/fixed.js';
 import type { SecretFixed, SecretInt } from '../../api/secret.js';
 import type { Session } from '../../api/session.js';
 import { Fx, log2ceil } from '../stats/fx.js';
-import { newtonStep } from '../stats/regression.js';
+import { newtonStep, softplusParts } from '../stats/regression.js';
 import { survivalProducts } from '../stats/survival.js';
 import type { Column } from '../data/schema.js';
 
@@ -193,18 +193,7 @@ export function groupedLogistic(
   }
   // Mean loss: sum_c n_c softplus(z_c) - s_c z_c over N; softplus(z) = max(z, 0) + log(1 + e^-|z|).
   const z = predictor(beta);
-  const neg = z.ltz();
-  const absZ = neg.select(z.neg(), z);
-  const e = absZ.make(
-    absZ.neg().sh.then((a) => fxops.exp(z.suite, a, { bits: zBound + 2, frac: FZ }, zBound + 1)),
-    FZ,
-    FZ + 2,
-  );
-  const l1p = e.make(
-    e.addPublic([1]).sh.then((a) => fxops.log(z.suite, a, { bits: FZ + 4, frac: FZ }, FZ + 3)),
-    FZ,
-    FZ + 2,
-  );
+  const { neg, l1p } = softplusParts(z, zBound);
   const softplus = neg
     .select(Fx.zero(s, C, FZ), z)
     .add(l1p)
