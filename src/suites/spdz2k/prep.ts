@@ -189,9 +189,11 @@ export class OtPreprocessing implements Spdz2kSource {
     const cope = await this.#ready();
     const W = x.length;
     const mac = z.mulWord(3, x, this.alpha);
-    // PRG output buffers, reused for every key bit (fewer allocations, less GC).
-    const t0 = new BigUint64Array(W);
-    const t1 = new BigUint64Array(W);
+    // With WebAssembly the PRGs write into the kernels' memory; otherwise into
+    // these buffers, reused for every key bit (fewer allocations, less GC).
+    const K = spdz2kKernels();
+    const t0 = new BigUint64Array(K ? 0 : W);
+    const t1 = new BigUint64Array(K ? 0 : W);
     const t0b = new Uint8Array(t0.buffer);
     const t1b = new Uint8Array(t1.buffer);
     const send: Array<Uint8Array | undefined> = new Array(party.n);
@@ -199,7 +201,6 @@ export class OtPreprocessing implements Spdz2kSource {
       for (const j of others(party)) {
         const g0 = cope.g0.get(j)!;
         const g1 = cope.g1.get(j)!;
-        const K = spdz2kKernels();
         if (K) {
           // The same steps in WebAssembly, the PRGs writing straight into its memory.
           const { u, acc } = K.copeSend(x, (l, a, b) => {
@@ -229,7 +230,6 @@ export class OtPreprocessing implements Spdz2kSource {
     for (const i of from) {
       const h = cope.h.get(i)!;
       const u = wordsOf(got[i] ?? new Uint8Array(0), 64 * W, i, party.ids[i]!);
-      const K = spdz2kKernels();
       if (K) {
         z.add(
           3,
