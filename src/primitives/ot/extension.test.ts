@@ -4,6 +4,7 @@ import { ProtocolAbort } from '../../runtime/errors.js';
 import type { Party } from '../../runtime/party.js';
 import { localParties, runParties } from '../testing.js';
 import {
+  batchSizes,
   MAX_BATCH,
   OtExtension,
   type CotSenderOutput,
@@ -211,6 +212,44 @@ describe('OT extension (IKNP + KOS check)', () => {
       (e: unknown) => String(e),
     );
     expect(outcome).toMatch(/consistency check failed: the receiver's matrix/);
+  });
+
+  it('long calls ramp their batch sizes at both ends, and every size covers the call exactly', () => {
+    const M = MAX_BATCH;
+    expect(batchSizes(0)).toEqual([]);
+    expect(batchSizes(1)).toEqual([1]);
+    expect(batchSizes(M)).toEqual([M]);
+    expect(batchSizes(2 * M + 1000)).toEqual([M, M, 1000]); // too short to ramp
+    // M/8 + M/4 + M/2 at each end; six full batches and the remainder between.
+    const ramp = [M / 8, M / 4, M / 2];
+    expect(batchSizes(8 * M)).toEqual([...ramp, M, M, M, M, M, M, M / 4, ...[...ramp].reverse()]);
+    for (const n of [0, 1, 127, M - 1, M + 1, 3 * M, 9 * M + 77, 40 * M + 5]) {
+      const sizes = batchSizes(n);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(n);
+      for (const k of sizes) {
+        expect(k).toBeGreaterThan(0);
+        expect(k).toBeLessThanOrEqual(M);
+      }
+    }
+  });
+
+  it('a ramped call (batches of unequal sizes) agrees on every OT, checked', async () => {
+    const n = (9 * MAX_BATCH) / 4 + 1000; // batches M/8, M, M, 1000, M/8
+    expect(batchSizes(n)).toEqual([MAX_BATCH / 8, MAX_BATCH, MAX_BATCH, 1000, MAX_BATCH / 8]);
+    const [s, r] = await pair<OtSenderOutput, OtReceiverOutput>((ot) => ot.random(n));
+    let same = 0;
+    for (let i = 0; i < n; i++) {
+      const want = r.choices[i] ? s.m1 : s.m0;
+      let eqBlock = true;
+      for (let b = 0; b < 16; b++) if (want[16 * i + b] !== r.m[16 * i + b]) eqBlock = false;
+      if (eqBlock) same++;
+    }
+    expect(same).toBe(n);
+    // Distinct tweaks across batches: no two OTs share a first message.
+    const seen = new Set<string>();
+    for (const i of [0, MAX_BATCH / 8 - 1, MAX_BATCH / 8, n - MAX_BATCH / 8, n - 1])
+      seen.add(Buffer.from(block(s.m0, i)).toString('hex'));
+    expect(seen.size).toBe(5);
   });
 
   it('the JavaScript kernels (no WebAssembly) give the same flavours, checked or not', async () => {

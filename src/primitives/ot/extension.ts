@@ -853,12 +853,35 @@ type OnBatch = (b: Batch, rows: Uint32Array, choices: Uint8Array | undefined) =>
 
 function plan(n: number, check: boolean): Batch[] {
   const out: Batch[] = [];
-  for (let off = 0; off < n; off += MAX_BATCH) {
-    const k = Math.min(MAX_BATCH, n - off);
+  let off = 0;
+  for (const k of batchSizes(n)) {
     const m = roundUp(k, 128) + (check ? CHECK_PAD : 0);
     out.push({ off, k, m, W: m >>> 5 });
+    off += k;
   }
   return out;
+}
+
+/**
+ * The sizes of a call's batches: full batches, with a ramp of smaller ones
+ * at both ends of long calls (MAX/8, MAX/4, MAX/2 first and the same in
+ * reverse last). The pipeline makes a call last about one party's total
+ * work plus the other's work on the first batch (the sender waits for the
+ * first matrix) or on the last (the receiver waits for the last check), so
+ * small end batches take most of that extra batch off every long call. A
+ * ramp step is taken only while two full batches stay between the ramps.
+ */
+export function batchSizes(n: number): number[] {
+  const head: number[] = [];
+  let rest = n;
+  for (const s of [MAX_BATCH / 8, MAX_BATCH / 4, MAX_BATCH / 2]) {
+    if (rest < 2 * s + 2 * MAX_BATCH) break;
+    head.push(s);
+    rest -= 2 * s;
+  }
+  const middle: number[] = [];
+  for (let k = 0; k < rest; k += MAX_BATCH) middle.push(Math.min(MAX_BATCH, rest - k));
+  return [...head, ...middle, ...head.reverse()];
 }
 
 /**
