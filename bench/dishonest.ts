@@ -4,7 +4,9 @@
  *   npm run bench -- dishonest [--parties 2,3] [--tls] [--no-memory] [--scale 1]
  *
  * Measures, per suite and party count: OT-based triple generation (triples
- * per second, bytes per triple), online multiplications per second on
+ * per second, bytes per triple; the first batch after setup on its own, as a
+ * cold start, and the next two batches of the same size as the steady
+ * state), online multiplications per second on
  * preprocessed triples, and 10k 32-bit comparisons (preprocessing, then the
  * online phase). In memory every party runs in this one process (so the
  * figures include all parties' work on one thread); with --tls each party is
@@ -59,7 +61,9 @@ async function overTls(suite: string, parties: number, config: DmConfig): Promis
 }
 
 /** The slowest party's time, all parties' bytes. */
-function phase(results: DmResult[], key: 'triples' | 'mulPrep' | 'mul' | 'cmpPrep' | 'cmp') {
+type PhaseKey = 'triplesCold' | 'triples' | 'mulPrep' | 'mul' | 'cmpPrep' | 'cmp';
+
+function phase(results: DmResult[], key: PhaseKey) {
   const ps = results.map((r) => r[key]).filter((p): p is Phase => p !== undefined);
   if (ps.length === 0) return undefined;
   return {
@@ -84,7 +88,7 @@ function report(run: Run, shared: boolean): void {
   console.log(
     `\n${run.label} (n=${run.parties}); setup + warm-up ${Math.max(...r.map((x) => x.warmupSeconds)).toFixed(2)} s`,
   );
-  const line = (name: string, key: 'triples' | 'mulPrep' | 'mul' | 'cmpPrep' | 'cmp') => {
+  const line = (name: string, key: PhaseKey) => {
     const p = phase(r, key);
     if (!p) return;
     // In one process the CPU time of this process counts every party once.
@@ -94,7 +98,8 @@ function report(run: Run, shared: boolean): void {
         `  (${fmtRate(p.count / cpu).padStart(10)} per CPU-s)  ${(p.bytes / p.count).toFixed(0).padStart(7)} B/elem (all parties)  ${p.rounds} rounds`,
     );
   };
-  line('triples (OT preprocessing)', 'triples');
+  line('triples, first batch (cold)', 'triplesCold');
+  line('triples, steady state', 'triples');
   line('triples for the muls', 'mulPrep');
   line('online multiplications', 'mul');
   line('comparison preprocessing', 'cmpPrep');
@@ -150,7 +155,7 @@ export async function runDishonest(args: string[]): Promise<void> {
   }
   if (args.includes('--tls')) {
     console.log('\nOver loopback TLS 1.3: one process per party (entente run).');
-    const spdzTls: DmConfig = { triples: k(8192), muls: k(8192), cmps: 0 };
+    const spdzTls: DmConfig = { triples: k(8192), muls: k(8192), cmps: k(10_000) };
     for (const n of ns) {
       report(
         {
