@@ -50,6 +50,38 @@ describe('Party.exchange', () => {
     }
   });
 
+  it('afterSend runs once the round has left and before it resolves; a throw rejects only its exchange', async () => {
+    const { ps } = parties(3);
+    const log: string[] = [];
+    const outs = await Promise.all(
+      ps.map(async (p) => {
+        const a = allToAll(p, 1);
+        const send = Array.from({ length: p.n }, (_, j) =>
+          j === p.index ? undefined : bytes(p.index, 2),
+        );
+        const from = Array.from({ length: p.n }, (_, j) => j).filter((j) => j !== p.index);
+        const b = p.exchange({
+          op: 'test',
+          send,
+          recvFrom: from,
+          afterSend: () => {
+            // The round's two messages are out; nothing has come back yet.
+            log.push(`p${p.index}: sent ${p.stats.messagesSent}, rounds ${p.stats.rounds}`);
+            if (p.index === 2) throw new Error('work failed');
+          },
+        });
+        const settled = await Promise.allSettled([a, b]);
+        return settled.map((r) => r.status);
+      }),
+    );
+    expect(log).toEqual(['p0: sent 2, rounds 1', 'p1: sent 2, rounds 1', 'p2: sent 2, rounds 1']);
+    expect(outs).toEqual([
+      ['fulfilled', 'fulfilled'],
+      ['fulfilled', 'fulfilled'],
+      ['fulfilled', 'rejected'],
+    ]);
+  });
+
   it('delivers handed-over large bodies intact beside small and borrowed ones', async () => {
     const { ps } = parties(2);
     // Odd lengths exercise the padding; 100_001 bytes is above the no-copy size.

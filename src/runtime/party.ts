@@ -22,7 +22,9 @@
  * through the same number of awaits; a role that returns through one async
  * call fewer than the others (a bystander loop inlined where the sender and
  * receiver run in their own async functions) reorders the round and shows as
- * 'divergence' with n >= 3.
+ * 'divergence' with n >= 3. A role with long work between issuing an
+ * exchange and awaiting it passes that work as the exchange's `afterSend`,
+ * so the round's messages leave before it.
  */
 import type { CryptoProvider } from '../random/provider.js';
 import { Prg, randomSeed } from '../random/prg.js';
@@ -51,6 +53,18 @@ export interface ExchangeRequest {
    * views of WebAssembly memory).
    */
   readonly handOver?: boolean;
+  /**
+   * Work to run once this exchange's round has been sent and before it is
+   * collected (in the task that flushes the round). For a role that would
+   * otherwise do long synchronous work between issuing an exchange and
+   * awaiting it, which holds the round's messages back until the work ends:
+   * here the peers get them first. The continuation after the exchange still
+   * resumes with the round's release, in issue order, like every other
+   * one's, so concurrent roles stay in step (an `await` of a task between
+   * issuing and awaiting would not: the round can be released before it
+   * ends). If the work throws, this exchange rejects with that error.
+   */
+  readonly afterSend?: () => void;
 }
 
 /** Payloads received, indexed by peer. */
@@ -178,6 +192,14 @@ export class Party {
       this.abort(abort);
       for (const p of batch) p.reject(abort);
       return;
+    }
+    for (const p of batch) {
+      if (!p.req.afterSend) continue;
+      try {
+        p.req.afterSend();
+      } catch (e) {
+        p.reject(e instanceof Error ? e : new Error(String(e)));
+      }
     }
     for (const p of batch) for (const j of p.req.recvFrom) expectFrom.add(j);
     void this.#collect(
