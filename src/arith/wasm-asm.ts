@@ -82,6 +82,9 @@ export const i64load = (off: number): Code => [0x29, 0x03, ...uleb(off)];
 export const i64store = (off: number): Code => [0x37, 0x03, ...uleb(off)];
 export const v128load = (off: number): Code => [0xfd, 0x00, 0x04, ...uleb(off)];
 export const v128store = (off: number): Code => [0xfd, 0x0b, 0x04, ...uleb(off)];
+export const i32store16 = (off: number): Code => [0x3b, 0x01, ...uleb(off)];
+/** v128.load64_zero: 8 bytes into the low lane, zeros above. */
+export const v128load64zero = (off: number): Code => [0xfd, 0x5d, 0x03, ...uleb(off)];
 
 // SIMD (opcodes after the 0xfd prefix).
 export const V128_AND = [0xfd, 0x4e];
@@ -93,6 +96,15 @@ export const I64X2_SHR_U = [0xfd, 0xcd, 0x01];
 export const extractU8 = (lane: number): Code => [0xfd, 0x16, lane];
 export const i32x4Extract = (lane: number): Code => [0xfd, 0x1b, lane];
 export const i64x2Replace = (lane: number): Code => [0xfd, 0x1e, lane];
+/** i8x16.shuffle: lanes 0-15 pick from the first operand, 16-31 from the second. */
+export const i8x16Shuffle = (lanes: readonly number[]): Code => {
+  if (lanes.length !== 16 || lanes.some((l) => l < 0 || l > 31))
+    throw new RangeError('i8x16.shuffle takes 16 lane indices below 32');
+  return [0xfd, 0x0d, ...lanes];
+};
+/** i8x16.bitmask: bit k of the i32 result is the top bit of byte lane k. */
+export const I8X16_BITMASK = [0xfd, 0x64];
+export const I8X16_ADD = [0xfd, 0x6e];
 
 /** `while (counter != 0) { body; counter-- }` for an i32 counter local. */
 export function loopDown(counter: number, body: Code): Code {

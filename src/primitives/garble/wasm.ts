@@ -60,6 +60,23 @@ export function xorv(): Func {
   };
 }
 
+/** xor3v(a, b, c, o, n): o_i = a_i ^ b_i ^ c_i, one pass instead of two xorv. */
+export function xor3v(): Func {
+  const [A, B, C, O, N] = [0, 1, 2, 3, 4];
+  return {
+    name: 'xor3v',
+    params: [I32, I32, I32, I32, I32],
+    locals: [],
+    body: loopDown(N, [
+      ...st(O, 0, x(x(ld(A), ld(B)), ld(C))),
+      ...inc(A, 16),
+      ...inc(B, 16),
+      ...inc(C, 16),
+      ...inc(O, 16),
+    ]),
+  };
+}
+
 /** xorc(a, c, o, n): o_i = a_i ^ c (one constant label). */
 export function xorc(): Func {
   const [A, C, O, N, CV] = [0, 1, 2, 3, 4];

@@ -107,6 +107,38 @@ describe('fixed-key AES hashing', () => {
 });
 
 describe('WebAssembly OT kernels', () => {
+  it('the transposition agrees with the JavaScript one, on random and single-bit matrices', async () => {
+    const { OtKernels } = await import('./wasm.js');
+    const k = OtKernels.create()!;
+    for (const m of [64, 128, 640, 4096]) {
+      k.ensure(32 * m);
+      const cols = new Uint32Array(k.buffer, 0, 4 * m);
+      const rows = new Uint32Array(k.buffer, 16 * m, 4 * m);
+      const want = new Uint32Array(4 * m);
+      cols.set(randWords(4 * m));
+      k.transpose(0, 16 * m, m);
+      transpose128(cols, want, m);
+      expect(rows).toEqual(want);
+      // One set bit lands exactly at its transposed place, for bits at every
+      // byte position and column group (column j, bit i -> row i, bit j).
+      for (const [j, i] of [
+        [0, 0],
+        [127, m - 1],
+        [17, 9],
+        [64, 63],
+        [15, m - 57],
+        [100, 8],
+      ] as const) {
+        cols.fill(0);
+        cols[j * (m / 32) + (i >>> 5)] = 1 << (i & 31);
+        k.transpose(0, 16 * m, m);
+        const hot = rows.reduce<number[]>((acc, v, w) => (v ? [...acc, w, v] : acc), []);
+        expect(hot).toEqual([4 * i + (j >>> 5), (1 << (j & 31)) >>> 0]);
+      }
+    }
+    expect(() => k.transpose(0, 0, 96)).toThrow(RangeError);
+  });
+
   it('transposition and Horner agree with the JavaScript kernels', async () => {
     const { OtKernels } = await import('./wasm.js');
     const k = OtKernels.create();
@@ -155,6 +187,24 @@ describe('WebAssembly TMMO glue', () => {
     h.pi.permute(y, y, n);
     k.xorv(Y, P, X, n);
     expect(new Uint32Array(buf, X, 4 * n)).toEqual(want);
+  });
+});
+
+describe('xor3v', () => {
+  it('equals a xor b xor c word by word, in place on its second operand too', async () => {
+    const { OtKernels } = await import('./wasm.js');
+    const k = OtKernels.create()!;
+    for (const n of [0, 1, 7, 1000]) {
+      k.ensure(4 * 16 * n + 16);
+      const [A, B, C, O] = [0, 16 * n, 32 * n, 48 * n];
+      const view = (at: number) => new Uint32Array(k.buffer, at, 4 * n);
+      for (const at of [A, B, C]) view(at).set(randWords(4 * n));
+      const want = view(A).map((v, w) => v ^ view(B)[w]! ^ view(C)[w]!);
+      k.xor3v(A, B, C, O, n);
+      expect(view(O)).toEqual(want);
+      k.xor3v(A, B, C, B, n); // the receiver writes u_j over its second operand
+      expect(view(B)).toEqual(want);
+    }
   });
 });
 
