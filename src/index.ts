@@ -13,6 +13,7 @@ export {
 export { Session, type InputData } from './api/session.js';
 export { SecretInt, SecretFixed, SecretBool, Secret, type Revealed } from './api/secret.js';
 export { runLocal, type Program, type LocalRunOptions, type PartyOutcome } from './api/run.js';
+export { planProgram, plannedSuite, PLANNABLE_SUITES, type Plan, type Counts } from './api/plan.js';
 export { ProtocolAbort, OverflowError, SecretMisuseError } from './runtime/errors.js';
 export { SUITES, suiteByName } from './suites/index.js';
 export type { Suite, SuiteFactory, ThreatModel } from './suites/suite.js';

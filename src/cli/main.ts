@@ -10,6 +10,7 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
+import { planProgram, plannedSuite } from '../api/plan.js';
 import { runLocal, type Program } from '../api/run.js';
 import { SUITES, suiteByName } from '../suites/index.js';
 import { keygen, local, runFederated, UsageError } from './net.js';
@@ -32,9 +33,12 @@ commands:
   study  STUDY --federation FILE --party ID [--data FILE] [--out DIR] [--ledger FILE] [key options as run]
          run a study as one party of a federation; reads only this party's data; with
          --ledger, charges the run's privacy spend to the dataset's budget ledger first
-  run    PROGRAM [--suite S] [--parties N]
+  run    PROGRAM [--suite S] [--parties N] [--plan]
          run a program module (its default export, (session) => Promise<result>)
-         with every party in this process, and print each party's result and counters
+         with every party in this process, and print each party's result and counters;
+         with --plan (semi2k, spdz2k): count the preprocessing the program needs by a dry
+         run in the clear, print it, generate it all before the program starts, then run
+         (printing preprocessing and online time apart)
   suites list the protocol suites with their threat models
   help   show this text
 
@@ -80,7 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** Flags that take no value. */
-const BOOLEAN_FLAGS = new Set(['in-process']);
+const BOOLEAN_FLAGS = new Set(['in-process', 'plan']);
 
 interface Flags {
   positional: string[];
@@ -135,18 +139,55 @@ async function runProgram(f: Flags): Promise<number> {
     throw new CliError(
       `run: ${file} has no default export (a program: (session) => Promise<result>)`,
     );
-  const outs = await runLocal(mod.default as Program<unknown>, {
+  const program = mod.default as Program<unknown>;
+  if (f.named.has('plan')) return runPlanned(program, suite, parties);
+  const outs = await runLocal(program, {
     suite,
     parties,
     crypto: nodeCryptoProvider,
   });
+  printOutcomes(outs);
+  return 0;
+}
+
+/** `run --plan`: count the material, report it, generate it up front, then run. */
+async function runPlanned(program: Program<unknown>, suite: string, parties: number) {
+  const plan = await planProgram(program, suite, parties, nodeCryptoProvider);
+  const kinds = Object.entries(plan.counts);
+  console.log(
+    `preprocessing for this program under ${suite} with ${parties} parties (each party, by a dry run in the clear): ` +
+      (kinds.length === 0 ? 'none' : kinds.map(([k, v]) => `${k} ${v}`).join(', ')),
+  );
+  // The suite's setup generates the plan before the program starts; the
+  // program's own time (from its first step) is the online phase.
+  let online = 0;
+  const timed: Program<unknown> = async (s) => {
+    const t = performance.now();
+    const r = await program(s);
+    online = Math.max(online, performance.now() - t);
+    return r;
+  };
+  const t0 = performance.now();
+  const outs = await runLocal(timed, {
+    suite: plannedSuite(suite, plan.counts),
+    parties,
+    crypto: nodeCryptoProvider,
+  });
+  const total = performance.now() - t0;
+  printOutcomes(outs);
+  console.log(
+    `setup and preprocessing ${((total - online) / 1000).toFixed(2)} s, online ${(online / 1000).toFixed(2)} s`,
+  );
+  return 0;
+}
+
+function printOutcomes(outs: Awaited<ReturnType<typeof runLocal<unknown>>>): void {
   for (const o of outs) {
     console.log(`${o.party}: ${show(o.result)}`);
     console.log(
       `  ${o.stats.rounds} rounds, ${o.stats.messagesSent} messages, ${o.stats.bytesSent} bytes sent`,
     );
   }
-  return 0;
 }
 
 function show(v: unknown): string {

@@ -2,7 +2,8 @@
  * `entente keygen`, `entente run --federation` and `entente local` as real
  * processes over TLS on 127.0.0.1: the same results as in memory under rep3
  * and shamir; a party killed or frozen mid-computation makes the others fail
- * with an error naming it; configuration mistakes name the field.
+ * with an error naming it; configuration mistakes name the field. Also
+ * `entente run --plan` in one process.
  */
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -252,6 +253,48 @@ describe('entente run --federation', () => {
     expect(e3.code).toBe(2);
     expect(e3.stderr).toContain(`${idFile} is the identity of party 'p1', not 'p2'`);
     expect(e2.stderr).toContain(`has fingerprint ${fresh.fingerprint}, but ${fed} pins`);
+  });
+});
+
+describe('entente run --plan (in process)', () => {
+  it('reports the preprocessing a program needs, generates it first, then runs it', async () => {
+    const exit = await cli([
+      'run',
+      'examples/millionaires.ts',
+      '--suite',
+      'spdz2k',
+      '--parties',
+      '2',
+      '--plan',
+    ]).exit();
+    expect(exit.stderr).toBe('');
+    expect(exit.code).toBe(0);
+    // The plan line comes before any result, and names every kind with its count.
+    const lines = exit.stdout.split('\n');
+    expect(lines[0]).toMatch(
+      /^preprocessing for this program under spdz2k with 2 parties \(each party, by a dry run in the clear\): .*bit 33.*triple \d+/,
+    );
+    expect(results(exit.stdout)).toEqual(
+      new Map([
+        ['p1', '{"p1IsRicher":true}'],
+        ['p2', '{"p1IsRicher":true}'],
+      ]),
+    );
+    expect(exit.stdout).toMatch(/setup and preprocessing \d+\.\d\d s, online \d+\.\d\d s/);
+  });
+
+  it('refuses --plan for a suite without preprocessing', async () => {
+    const exit = await cli([
+      'run',
+      'examples/millionaires.ts',
+      '--suite',
+      'rep3',
+      '--parties',
+      '3',
+      '--plan',
+    ]).exit();
+    expect(exit.code).not.toBe(0);
+    expect(exit.stderr).toContain("suite 'rep3' has no preprocessing to plan");
   });
 });
 
