@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { PreprocessingError } from '../suites/semi2k/material.js';
-import { planProgram, plannedSuite } from './plan.js';
+import { planFromJson, planProgram, plannedSuite, planToJson } from './plan.js';
 import { runLocal, type Program } from './run.js';
 import type { Session } from './session.js';
 import { int } from './types.js';
@@ -59,6 +59,25 @@ describe('preprocessing plans', () => {
       ).rejects.toThrow(PreprocessingError);
     });
   }
+
+  it('a plan survives its JSON form; bad plan files are refused naming the file and field', async () => {
+    const plan = await planProgram(program, 'spdz2k', 2, nodeCryptoProvider);
+    expect(planFromJson(planToJson(plan), 'p.json')).toEqual(plan);
+    const bad = (o: unknown) => () => planFromJson(JSON.stringify(o), 'p.json');
+    expect(() => planFromJson('{', 'p.json')).toThrow(/^p\.json: not JSON/);
+    expect(bad([])).toThrow(/p\.json: suite: expected one of semi2k, spdz2k/);
+    expect(bad({ suite: 'rep3', parties: 3, counts: {} })).toThrow(/p\.json: suite: expected/);
+    expect(bad({ suite: 'spdz2k', parties: 1, counts: {} })).toThrow(/p\.json: parties: expected/);
+    expect(bad({ suite: 'spdz2k', parties: 2, counts: [] })).toThrow(/p\.json: counts: expected/);
+    expect(bad({ suite: 'spdz2k', parties: 2, counts: { triple: -1 } })).toThrow(
+      /p\.json: counts\.triple: expected a non-negative integer, got -1/,
+    );
+    expect(bad({ suite: 'spdz2k', parties: 2, counts: { triple: 1.5 } })).toThrow(/counts\.triple/);
+    expect(bad({ suite: 'spdz2k', parties: 2, counts: { tripel: 3 } })).toThrow(
+      /p\.json: counts\.tripel: not a kind of spdz2k material with 2 parties \(kinds: .*triple/,
+    );
+    expect(bad({ suite: 'spdz2k', parties: 2, counts: { input2: 3 } })).toThrow(/counts\.input2/);
+  });
 
   it('refuses suites without preprocessing, naming the ones with it', async () => {
     await expect(planProgram(program, 'rep3', 3)).rejects.toThrow(

@@ -20,9 +20,9 @@
 import type { CryptoProvider } from '../random/provider.js';
 import type { Counts } from '../suites/semi2k/material.js';
 import { countingSuite, semi2kCost, type CostTable } from '../suites/semi2k/cost.js';
-import { semi2kFactory } from '../suites/semi2k/semi2k.js';
+import { SEMI2K_LAYOUTS, semi2kFactory } from '../suites/semi2k/semi2k.js';
 import { spdz2kCost } from '../suites/spdz2k/cost.js';
-import { spdz2kFactory } from '../suites/spdz2k/spdz2k.js';
+import { spdz2kFactory, spdz2kLayouts } from '../suites/spdz2k/spdz2k.js';
 import type { SuiteFactory } from '../suites/suite.js';
 import { runLocal, type Program } from './run.js';
 
@@ -30,10 +30,26 @@ export type { Counts };
 
 /** Suites whose material can be planned, with their cost tables and planned factories. */
 const PLANNABLE: Readonly<
-  Record<string, { table: CostTable; factory(plan: Counts): SuiteFactory }>
+  Record<
+    string,
+    {
+      table: CostTable;
+      factory(plan: Counts): SuiteFactory;
+      /** The material kinds with `parties` parties. */
+      kinds(parties: number): string[];
+    }
+  >
 > = {
-  semi2k: { table: semi2kCost, factory: (plan) => semi2kFactory({ plan, strict: true }) },
-  spdz2k: { table: spdz2kCost, factory: (plan) => spdz2kFactory({ plan, strict: true }) },
+  semi2k: {
+    table: semi2kCost,
+    factory: (plan) => semi2kFactory({ plan, strict: true }),
+    kinds: () => Object.keys(SEMI2K_LAYOUTS),
+  },
+  spdz2k: {
+    table: spdz2kCost,
+    factory: (plan) => spdz2kFactory({ plan, strict: true }),
+    kinds: (n) => Object.keys(spdz2kLayouts(n)),
+  },
 };
 
 /** The names of the suites `planProgram` accepts. */
@@ -93,4 +109,50 @@ function canonical(c: Counts): Counts {
   const out: Counts = {};
   for (const k of Object.keys(c).sort()) if (c[k]! > 0) out[k] = c[k]!;
   return out;
+}
+
+/** A plan as a JSON text (for `entente plan --out` and `entente run --plan-file`). */
+export function planToJson(plan: Plan): string {
+  return `${JSON.stringify({ suite: plan.suite, parties: plan.parties, counts: plan.counts }, null, 2)}\n`;
+}
+
+/**
+ * Reads a plan written by `planToJson`. `source` names it in errors.
+ * @throws {RangeError} naming the source and the field that is wrong.
+ */
+export function planFromJson(text: string, source: string): Plan {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new RangeError(`${source}: not JSON (${(e as Error).message})`);
+  }
+  const o = raw as { suite?: unknown; parties?: unknown; counts?: unknown };
+  if (typeof raw !== 'object' || raw === null)
+    throw new RangeError(`${source}: expected an object`);
+  if (typeof o.suite !== 'string' || !PLANNABLE[o.suite])
+    throw new RangeError(
+      `${source}: suite: expected one of ${PLANNABLE_SUITES.join(', ')}, got ${JSON.stringify(o.suite)}`,
+    );
+  if (typeof o.parties !== 'number' || !Number.isInteger(o.parties) || o.parties < 2)
+    throw new RangeError(
+      `${source}: parties: expected an integer of at least 2, got ${JSON.stringify(o.parties)}`,
+    );
+  if (typeof o.counts !== 'object' || o.counts === null || Array.isArray(o.counts))
+    throw new RangeError(`${source}: counts: expected an object of kind: count`);
+  const counts: Counts = {};
+  for (const [k, v] of Object.entries(o.counts)) {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(
+        `${source}: counts.${k}: expected a non-negative integer, got ${JSON.stringify(v)}`,
+      );
+    counts[k] = v;
+  }
+  const known = PLANNABLE[o.suite]!.kinds(o.parties);
+  for (const k of Object.keys(counts))
+    if (!known.includes(k))
+      throw new RangeError(
+        `${source}: counts.${k}: not a kind of ${o.suite} material with ${o.parties} parties (kinds: ${known.join(', ')})`,
+      );
+  return { suite: o.suite, parties: o.parties, counts };
 }

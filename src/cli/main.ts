@@ -10,7 +10,8 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
-import { planProgram, plannedSuite } from '../api/plan.js';
+import { writeFile } from 'node:fs/promises';
+import { planProgram, plannedSuite, planToJson } from '../api/plan.js';
 import { runLocal, type Program } from '../api/run.js';
 import { SUITES, suiteByName } from '../suites/index.js';
 import { keygen, local, runFederated, UsageError } from './net.js';
@@ -39,6 +40,10 @@ commands:
          with --plan (semi2k, spdz2k): count the preprocessing the program needs by a dry
          run in the clear, print it, generate it all before the program starts, then run
          (printing preprocessing and online time apart)
+  plan   PROGRAM --suite semi2k|spdz2k --parties N [--out FILE]
+         count the preprocessing a program needs (a dry run in the clear, every party
+         in this process, on the program's own data or data of the same sizes); print
+         it, and write it to FILE for 'run --plan-file' / 'local --plan-file'
   suites list the protocol suites with their threat models
   help   show this text
 
@@ -48,9 +53,11 @@ network (docs/OPERATIONS.md):
          (DIR/ID.crt); print the certificate's SHA-256 fingerprint for the federation file
   run    PROGRAM --federation FILE --party ID [--suite S]
          [--key FILE --cert FILE | --identity FILE] [--listen ADDR] [--session ID]
+         [--plan-file PLAN]
          run the program as party ID over mutually authenticated TLS 1.3; keys default
-         to ID.key and ID.crt beside FILE
-  local  PROGRAM --parties N [--suite S] [--transport tls|ws] [--timeout-ms T]
+         to ID.key and ID.crt beside FILE; with a plan ('entente plan --out'), generate
+         all preprocessing before the program and refuse to run out of it
+  local  PROGRAM --parties N [--suite S] [--transport tls|ws] [--timeout-ms T] [--plan-file PLAN]
          fresh keys, a federation on 127.0.0.1, one 'entente run' process per party`;
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -69,6 +76,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return keygen(flags.named);
     case 'local':
       return local(flags.positional[0], flags.named);
+    case 'plan':
+      return planCommand(flags);
     case 'suites':
       return listSuites();
     case undefined:
@@ -122,8 +131,7 @@ function intFlag(f: Flags, name: string, dflt: number, min: number, max: number)
 }
 
 async function runProgram(f: Flags): Promise<number> {
-  const file = f.positional[0];
-  if (!file)
+  if (!f.positional[0])
     throw new CliError('run: name a program module, e.g. entente run examples/millionaires.ts');
   const suite = f.named.get('suite') ?? 'plaintext';
   const factory = suiteByName(suite);
@@ -134,12 +142,7 @@ async function runProgram(f: Flags): Promise<number> {
     factory.minParties,
     factory.maxParties,
   );
-  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
-  if (typeof mod.default !== 'function')
-    throw new CliError(
-      `run: ${file} has no default export (a program: (session) => Promise<result>)`,
-    );
-  const program = mod.default as Program<unknown>;
+  const program = await loadProgramFlag(f, 'run');
   if (f.named.has('plan')) return runPlanned(program, suite, parties);
   const outs = await runLocal(program, {
     suite,
@@ -150,14 +153,49 @@ async function runProgram(f: Flags): Promise<number> {
   return 0;
 }
 
+async function loadProgramFlag(f: Flags, cmd: string): Promise<Program<unknown>> {
+  const file = f.positional[0];
+  if (!file)
+    throw new CliError(
+      `${cmd}: name a program module, e.g. entente ${cmd} examples/millionaires.ts`,
+    );
+  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
+  if (typeof mod.default !== 'function')
+    throw new CliError(
+      `${cmd}: ${file} has no default export (a program: (session) => Promise<result>)`,
+    );
+  return mod.default as Program<unknown>;
+}
+
+/** `entente plan`: the dry run's counts, printed and optionally written for `--plan-file`. */
+async function planCommand(f: Flags): Promise<number> {
+  const suite = f.named.get('suite');
+  if (!suite) throw new CliError('plan: --suite is required (semi2k or spdz2k)');
+  const factory = suiteByName(suite);
+  const parties = intFlag(f, 'parties', factory.minParties, factory.minParties, factory.maxParties);
+  const program = await loadProgramFlag(f, 'plan');
+  const plan = await planProgram(program, suite, parties, nodeCryptoProvider);
+  console.log(planLine(suite, parties, plan.counts));
+  const out = f.named.get('out');
+  if (out) {
+    await writeFile(out, planToJson(plan));
+    console.log(`plan written to ${out}`);
+  }
+  return 0;
+}
+
+function planLine(suite: string, parties: number, counts: Record<string, number>): string {
+  const kinds = Object.entries(counts);
+  return (
+    `preprocessing for this program under ${suite} with ${parties} parties (each party, by a dry run in the clear): ` +
+    (kinds.length === 0 ? 'none' : kinds.map(([k, v]) => `${k} ${v}`).join(', '))
+  );
+}
+
 /** `run --plan`: count the material, report it, generate it up front, then run. */
 async function runPlanned(program: Program<unknown>, suite: string, parties: number) {
   const plan = await planProgram(program, suite, parties, nodeCryptoProvider);
-  const kinds = Object.entries(plan.counts);
-  console.log(
-    `preprocessing for this program under ${suite} with ${parties} parties (each party, by a dry run in the clear): ` +
-      (kinds.length === 0 ? 'none' : kinds.map(([k, v]) => `${k} ${v}`).join(', ')),
-  );
+  console.log(planLine(suite, parties, plan.counts));
   // The suite's setup generates the plan before the program starts; the
   // program's own time (from its first step) is the online phase.
   let online = 0;

@@ -3,8 +3,8 @@
  *
  *   entente keygen --out DIR --id ID
  *   entente run PROGRAM --federation FILE --party ID [--suite S] [--key K --cert C | --identity FILE]
- *                       [--listen ADDR] [--session ID]
- *   entente local PROGRAM --parties N [--suite S] [--transport tls|ws] [--timeout-ms T]
+ *                       [--listen ADDR] [--session ID] [--plan-file PLAN]
+ *   entente local PROGRAM --parties N [--suite S] [--transport tls|ws] [--timeout-ms T] [--plan-file PLAN]
  *
  * `run` is one party of a federation, over mutually authenticated TLS;
  * `local` starts N such processes on 127.0.0.1 with fresh keys, for trying a
@@ -12,6 +12,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import {
   ConfigError,
@@ -22,6 +23,7 @@ import {
 import { loadIdentity, writeIdentity } from '../adapters/node/net/identity.js';
 import { ConnectError, TlsEndpoint, type TlsTransport } from '../adapters/node/net/tls.js';
 import { WsEndpoint } from '../adapters/node/net/ws.js';
+import { planFromJson, plannedSuite, type Plan } from '../api/plan.js';
 import type { Program } from '../api/run.js';
 import { Session } from '../api/session.js';
 import { ProtocolAbort } from '../runtime/errors.js';
@@ -90,11 +92,14 @@ export async function runFederated(program: string | undefined, named: Named): P
       `${files.cert} has fingerprint ${identity.fingerprint}, but ${fedPath} pins ${fed.parties[me]!.fingerprint} for party ${id}`,
     );
   const suite = chooseSuite(fed, named.get('suite'), fedPath);
-  const factory = suiteByName(suite);
+  let factory = suiteByName(suite);
   if (fed.parties.length < factory.minParties || fed.parties.length > factory.maxParties)
     throw new UsageError(
       `suite ${suite} needs ${factory.minParties}..${factory.maxParties} parties, ${fedPath} has ${fed.parties.length}`,
     );
+  const planPath = named.get('plan-file');
+  const plan = planPath ? await readPlan(planPath, suite, fed.parties.length) : undefined;
+  if (plan) factory = plannedSuite(suite, plan.counts);
   const fn = await loadProgram(program);
   const log = (line: string) => process.stderr.write(`entente[${id}]: ${line}\n`);
   const session = named.get('session') ?? fed.session;
@@ -149,7 +154,14 @@ export async function runFederated(program: string | undefined, named: Named): P
       roundTimeoutMs: fed.timeouts.roundMs,
     });
     const s = factory.create(party);
+    if (plan)
+      log(
+        `preprocessing the plan in ${planPath}: ${Object.entries(plan.counts)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     await s.setup();
+    const tSetup = performance.now();
     const result = await fn(new Session(s, party));
     const st = party.stats.snapshot();
     const t1 = performance.now();
@@ -158,7 +170,8 @@ export async function runFederated(program: string | undefined, named: Named): P
     console.log(
       `  ${st.rounds} rounds, ${st.messagesSent} messages, ${st.bytesSent} bytes sent, ` +
         `${st.bytesReceived} bytes received; linked in ${(tLinked - t0).toFixed(0)} ms, ` +
-        `computed in ${(t1 - tLinked).toFixed(0)} ms`,
+        (plan ? `preprocessed in ${(tSetup - tLinked).toFixed(0)} ms, online ` : '') +
+        `computed in ${(t1 - (plan ? tSetup : tLinked)).toFixed(0)} ms`,
     );
     return 0;
   } catch (e) {
@@ -230,6 +243,27 @@ function chooseSuite(fed: Federation, flag: string | undefined, fedPath: string)
   return suite;
 }
 
+/** A plan file (`entente plan --out`) for this suite and party count. */
+async function readPlan(path: string, suite: string, parties: number): Promise<Plan> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--plan-file: cannot read ${path} (${(e as NodeJS.ErrnoException).code})`);
+  }
+  let plan: Plan;
+  try {
+    plan = planFromJson(text, path);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (plan.suite !== suite || plan.parties !== parties)
+    throw new UsageError(
+      `${path} plans ${plan.suite} with ${plan.parties} parties, but this run is ${suite} with ${parties}`,
+    );
+  return plan;
+}
+
 async function loadProgram(file: string): Promise<Program<unknown>> {
   const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
   if (typeof mod.default !== 'function')
@@ -266,6 +300,9 @@ export async function local(program: string | undefined, named: Named): Promise<
   if (transport !== 'tls' && transport !== 'ws')
     throw new UsageError(`--transport: expected tls or ws, got '${transport}'`);
   const ids = Array.from({ length: n }, (_, i) => `p${i + 1}`);
+  // Refuse a wrong plan here, once, rather than in every party process.
+  const planPath = named.get('plan-file');
+  if (planPath) await readPlan(planPath, suite, n);
   return launchParties(
     {
       ids,
@@ -283,6 +320,7 @@ export async function local(program: string | undefined, named: Named): Promise<
         id,
         '--suite',
         suite,
+        ...(planPath ? ['--plan-file', resolve(planPath)] : []),
       ],
       onReady: (dir) =>
         console.error(

@@ -256,7 +256,7 @@ describe('entente run --federation', () => {
   });
 });
 
-describe('entente run --plan (in process)', () => {
+describe('preprocessing plans from the command line (run --plan, plan --out, --plan-file)', () => {
   it('reports the preprocessing a program needs, generates it first, then runs it', async () => {
     const exit = await cli([
       'run',
@@ -281,6 +281,55 @@ describe('entente run --plan (in process)', () => {
       ]),
     );
     expect(exit.stdout).toMatch(/setup and preprocessing \d+\.\d\d s, online \d+\.\d\d s/);
+  });
+
+  it('entente plan --out writes a plan that local --plan-file runs; a mismatched plan is refused first', async () => {
+    const planFile = join(dir, 'millionaires.plan.json');
+    const made = await cli([
+      'plan',
+      'examples/millionaires.ts',
+      '--suite',
+      'spdz2k',
+      '--parties',
+      '2',
+      '--out',
+      planFile,
+    ]).exit();
+    expect(made.code).toBe(0);
+    expect(made.stdout).toContain('under spdz2k with 2 parties');
+    expect(JSON.parse(await readFile(planFile, 'utf8'))).toMatchObject({
+      suite: 'spdz2k',
+      parties: 2,
+      counts: { bit: 33 },
+    });
+    const run = await cli([
+      'local',
+      'examples/millionaires.ts',
+      '--suite',
+      'spdz2k',
+      '--parties',
+      '2',
+      '--plan-file',
+      planFile,
+    ]).exit();
+    expect(run.code).toBe(0);
+    expect(results(run.stdout).get('p2')).toBe('{"p1IsRicher":true}');
+    expect(run.stdout).toMatch(/preprocessed in \d+ ms, online computed in \d+ ms/);
+    expect(run.stderr).toContain(`preprocessing the plan in ${planFile}: bit 33`);
+    const wrong = await cli([
+      'local',
+      'examples/millionaires.ts',
+      '--suite',
+      'semi2k',
+      '--parties',
+      '2',
+      '--plan-file',
+      planFile,
+    ]).exit();
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain(
+      `${planFile} plans spdz2k with 2 parties, but this run is semi2k with 2`,
+    );
   });
 
   it('refuses --plan for a suite without preprocessing', async () => {
