@@ -13,8 +13,8 @@
  * instead of falling back to slower on-demand generation.
  *
  * @example
- *   const plan = await planProgram(program, 'spdz2k', 2);
- *   console.log(plan.counts); // { triple: 58, bit: 33, rand: 1, input0: 1, input1: 1 }
+ *   const plan = await planProgram(millionaires, 'spdz2k', 2); // examples/millionaires.ts
+ *   console.log(plan.counts); // { bit: 33, input0: 1, input1: 1, rand: 2, triple: 58 }
  *   await runLocal(program, { suite: plannedSuite('spdz2k', plan.counts), parties: 2 });
  */
 import type { CryptoProvider } from '../random/provider.js';
@@ -109,6 +109,12 @@ function canonical(c: Counts): Counts {
   const out: Counts = {};
   for (const k of Object.keys(c).sort()) if (c[k]! > 0) out[k] = c[k]!;
   return out;
+}
+
+/** Counts as `kind n, kind n` (kinds in the plan's order), or 'none'. */
+export function formatCounts(counts: Counts): string {
+  const kinds = Object.entries(counts);
+  return kinds.length === 0 ? 'none' : kinds.map(([k, v]) => `${k} ${v}`).join(', ');
 }
 
 /** A plan as a JSON text (for `entente plan --out` and `entente run --plan-file`). */

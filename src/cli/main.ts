@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { writeFile } from 'node:fs/promises';
-import { planProgram, plannedSuite, planToJson } from '../api/plan.js';
+import { formatCounts, planProgram, plannedSuite, planToJson } from '../api/plan.js';
 import { runLocal, type Program } from '../api/run.js';
 import { SUITES, suiteByName } from '../suites/index.js';
 import { keygen, local, runFederated, UsageError } from './net.js';
@@ -131,8 +131,6 @@ function intFlag(f: Flags, name: string, dflt: number, min: number, max: number)
 }
 
 async function runProgram(f: Flags): Promise<number> {
-  if (!f.positional[0])
-    throw new CliError('run: name a program module, e.g. entente run examples/millionaires.ts');
   const suite = f.named.get('suite') ?? 'plaintext';
   const factory = suiteByName(suite);
   const parties = intFlag(
@@ -185,11 +183,7 @@ async function planCommand(f: Flags): Promise<number> {
 }
 
 function planLine(suite: string, parties: number, counts: Record<string, number>): string {
-  const kinds = Object.entries(counts);
-  return (
-    `preprocessing for this program under ${suite} with ${parties} parties (each party, by a dry run in the clear): ` +
-    (kinds.length === 0 ? 'none' : kinds.map(([k, v]) => `${k} ${v}`).join(', '))
-  );
+  return `preprocessing for this program under ${suite} with ${parties} parties (each party, by a dry run in the clear): ${formatCounts(counts)}`;
 }
 
 /** `run --plan`: count the material, report it, generate it up front, then run. */

@@ -23,7 +23,7 @@ import {
 import { loadIdentity, writeIdentity } from '../adapters/node/net/identity.js';
 import { ConnectError, TlsEndpoint, type TlsTransport } from '../adapters/node/net/tls.js';
 import { WsEndpoint } from '../adapters/node/net/ws.js';
-import { planFromJson, plannedSuite, type Plan } from '../api/plan.js';
+import { formatCounts, planFromJson, plannedSuite, type Plan } from '../api/plan.js';
 import type { Program } from '../api/run.js';
 import { Session } from '../api/session.js';
 import { ProtocolAbort } from '../runtime/errors.js';
@@ -154,12 +154,7 @@ export async function runFederated(program: string | undefined, named: Named): P
       roundTimeoutMs: fed.timeouts.roundMs,
     });
     const s = factory.create(party);
-    if (plan)
-      log(
-        `preprocessing the plan in ${planPath}: ${Object.entries(plan.counts)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ')}`,
-      );
+    if (plan) log(`preprocessing the plan in ${planPath}: ${formatCounts(plan.counts)}`);
     await s.setup();
     const tSetup = performance.now();
     const result = await fn(new Session(s, party));
