@@ -781,14 +781,16 @@ export class OtExtension {
         const u = words(msg!);
         const rows = slots[b % SLOTS]!.subarray(0, 4 * m);
         const K = this.#k;
-        // q_j = G(k_j) xor Delta_j u_j; the xor in WebAssembly when available.
-        if (K && uk) uk.u.set(u.subarray(0, 128 * W));
+        // q_j = G(k_j) xor Delta_j u_j; the xor in WebAssembly when available,
+        // so only the columns it needs (Delta_j = 1, about half) are copied in.
         for (let j = 0; j < KAPPA; j++) {
           const qj = cols.subarray(j * W, (j + 1) * W);
           prgs[j]!.fill(bytes(qj));
           if ((delta[j >>> 5]! >>> (j & 31)) & 1) {
             if (K && uk) {
-              K.xorv(qj.byteOffset, uk.u.byteOffset + 4 * j * W, qj.byteOffset, W >>> 2);
+              const uj = uk.u.subarray(j * W, (j + 1) * W);
+              uj.set(u.subarray(j * W, (j + 1) * W));
+              K.xorv(qj.byteOffset, uj.byteOffset, qj.byteOffset, W >>> 2);
               continue;
             }
             const base = j * W;
