@@ -93,6 +93,7 @@ export const I32X4_SPLAT = [0xfd, 0x11];
 export const I64X2_SPLAT = [0xfd, 0x12];
 export const I64X2_SHL = [0xfd, 0xcb, 0x01];
 export const I64X2_SHR_U = [0xfd, 0xcd, 0x01];
+export const I64X2_ADD = [0xfd, 0xce, 0x01];
 export const extractU8 = (lane: number): Code => [0xfd, 0x16, lane];
 export const i32x4Extract = (lane: number): Code => [0xfd, 0x1b, lane];
 export const i64x2Replace = (lane: number): Code => [0xfd, 0x1e, lane];

@@ -22,8 +22,9 @@ import {
   I32_SUB,
   I32X4_SPLAT,
   I64,
-  I64_ADD,
   I64_EXTEND_I32_U,
+  I64X2_ADD,
+  I32_EQZ,
   I64X2_SPLAT,
   V128,
   V128_AND,
@@ -141,34 +142,49 @@ function gatherE(): Func {
  * 64-bit lanes, t = start + floor(j / per), per = 1 or 2 (pairs share a tweak).
  */
 export function tweak(): Func {
-  const [P, Y, N, START, DOM, PER, T, V, K] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  // Inner: PER blocks with the same tweak.
-  const inner = loopDown(K, [...st(Y, 0, x(ld(P), get(V))), ...inc(P, 16), ...inc(Y, 16)]);
+  const [P, Y, N, START, DOM, PER, V, INC] = [0, 1, 2, 3, 4, 5, 6, 7];
+  // V = (t, domain << 32) is built once and stepped by INC = (1, 0): one
+  // i64x2.add per group instead of rebuilding it (the 64-bit lane carries).
+  const one = (off: number): Code => st(Y, off, x(ld(P, off), get(V)));
+  const step = (per: 1 | 2): Code => [
+    ...one(0),
+    ...(per === 2 ? one(16) : []),
+    ...inc(P, 16 * per),
+    ...inc(Y, 16 * per),
+    ...get(V),
+    ...get(INC),
+    ...I64X2_ADD,
+    ...set(V),
+  ];
   return {
     name: 'tweak',
     params: [I32, I32, I32, I64, I32, I32],
-    locals: [I64, V128, I32],
+    locals: [V128, V128],
     body: [
+      ...get(DOM),
+      I64_EXTEND_I32_U,
+      ...i64c(32n),
+      0x86, // i64.shl
+      ...I64X2_SPLAT,
       ...get(START),
-      ...set(T),
-      // N counts groups of PER blocks.
-      ...loopDown(N, [
-        ...get(DOM),
-        I64_EXTEND_I32_U,
-        ...i64c(32n),
-        0x86, // i64.shl
-        ...I64X2_SPLAT,
-        ...get(T),
-        ...i64x2Replace(0),
-        ...set(V),
-        ...get(PER),
-        ...set(K),
-        ...inner,
-        ...get(T),
-        ...i64c(1n),
-        I64_ADD,
-        ...set(T),
-      ]),
+      ...i64x2Replace(0),
+      ...set(V),
+      ...i64c(0n),
+      ...I64X2_SPLAT,
+      ...i64c(1n),
+      ...i64x2Replace(0),
+      ...set(INC),
+      // N counts groups of PER (1 or 2) blocks that share a tweak.
+      ...get(PER),
+      ...i32c(2),
+      I32_SUB,
+      I32_EQZ,
+      0x04, // if
+      0x40,
+      ...loopDown(N, step(2)),
+      0x05, // else
+      ...loopDown(N, step(1)),
+      0x0b, // end
     ],
   };
 }
