@@ -4,11 +4,10 @@
  * party's JSON result line (`ID: {...}`). Shared by the network and 2PC benchmarks.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeIdentity } from '../src/adapters/node/net/identity.js';
-import { freePorts, partyNodeFlags } from '../src/cli/launch.js';
+import { partyNodeFlags, writeLocalFederation } from '../src/cli/launch.js';
 
 export interface FederatedBench {
   /** Federation name, also the temp-dir prefix. */
@@ -26,29 +25,13 @@ export async function runFederated<R>(b: FederatedBench): Promise<R[]> {
   const dir = await mkdtemp(join(tmpdir(), `entente-${b.name}-`));
   try {
     const ids = Array.from({ length: b.parties }, (_, i) => `p${i + 1}`);
-    const ports = await freePorts(b.parties);
-    const parties = [];
-    for (let i = 0; i < b.parties; i++) {
-      const f = await writeIdentity(dir, ids[i]!);
-      parties.push({
-        id: ids[i]!,
-        host: '127.0.0.1',
-        port: ports[i]!,
-        fingerprint: f.fingerprint,
-        suites: [b.suite],
-      });
-    }
-    const fed = join(dir, 'federation.json');
-    await writeFile(
-      fed,
-      JSON.stringify({
-        name: b.name,
-        suite: b.suite,
-        transport: b.transport,
-        timeouts: { roundMs: 600_000 },
-        parties,
-      }),
-    );
+    const fed = await writeLocalFederation(dir, {
+      ids,
+      suite: b.suite,
+      name: b.name,
+      transport: b.transport,
+      timeouts: { roundMs: 600_000 },
+    });
     const outs = await Promise.all(
       ids.map(
         (id) =>

@@ -105,6 +105,54 @@ export interface LaunchResult {
  *   throws, and whatever `finish` throws; every party is stopped and the
  *   folder removed in every case.
  */
+/**
+ * Fresh keys for every party in `dir` and a federation of them on free ports
+ * of 127.0.0.1 (`dir/federation.json`, whose path this returns). Shared by
+ * the launcher and the networked benchmarks.
+ */
+export async function writeLocalFederation(
+  dir: string,
+  f: {
+    ids: readonly string[];
+    suite: string;
+    name: string;
+    /** Federation `session`; left out (the file's default) when undefined. */
+    session?: string;
+    transport?: 'tls' | 'ws';
+    timeouts?: Readonly<Record<string, number>>;
+  },
+): Promise<string> {
+  const ports = await freePorts(f.ids.length);
+  const parties = [];
+  for (const [i, id] of f.ids.entries()) {
+    const files = await writeIdentity(dir, id);
+    parties.push({
+      id,
+      host: '127.0.0.1',
+      port: ports[i]!,
+      fingerprint: files.fingerprint,
+      suites: [f.suite],
+    });
+  }
+  const federation = join(dir, 'federation.json');
+  await writeFile(
+    federation,
+    JSON.stringify(
+      {
+        name: f.name,
+        ...(f.session === undefined ? {} : { session: f.session }),
+        suite: f.suite,
+        ...(f.transport === undefined ? {} : { transport: f.transport }),
+        ...(f.timeouts === undefined ? {} : { timeouts: f.timeouts }),
+        parties,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  return federation;
+}
+
 export async function launchParties<T>(
   o: LaunchOptions,
   finish: (r: LaunchResult) => Promise<T> | T,
@@ -127,34 +175,10 @@ export async function launchParties<T>(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const ports = await freePorts(o.ids.length);
-    const parties = [];
-    for (const [i, id] of o.ids.entries()) {
-      const files = await writeIdentity(dir, id);
-      parties.push({
-        id,
-        host: '127.0.0.1',
-        port: ports[i]!,
-        fingerprint: files.fingerprint,
-        suites: [o.suite],
-      });
-    }
-    const federation = join(dir, 'federation.json');
-    await writeFile(
-      federation,
-      JSON.stringify(
-        {
-          name: o.name,
-          session: `${o.sessionPrefix}-${randomUUID()}`,
-          suite: o.suite,
-          ...(o.transport === undefined ? {} : { transport: o.transport }),
-          ...(o.timeouts === undefined ? {} : { timeouts: o.timeouts }),
-          parties,
-        },
-        null,
-        2,
-      ) + '\n',
-    );
+    const federation = await writeLocalFederation(dir, {
+      ...o,
+      session: `${o.sessionPrefix}-${randomUUID()}`,
+    });
     o.onReady?.(dir);
 
     // Re-run this very CLI (same Node flags, e.g. tsx's loader) as each party.
