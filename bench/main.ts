@@ -26,4 +26,7 @@ if (!bench) {
   console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [options]`);
   process.exit(2);
 }
+// Every figure depends on which AES the parties use (ENTENTE_NATIVE=0 forces node:crypto).
+const { aesBackend } = await import('../src/adapters/node/crypto.js');
+console.log(`AES: ${aesBackend()}`);
 await bench(rest);

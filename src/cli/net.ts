@@ -13,7 +13,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readFile } from 'node:fs/promises';
-import { nodeCryptoProvider } from '../adapters/node/crypto.js';
+import { aesBackend, nodeCryptoProvider } from '../adapters/node/crypto.js';
 import {
   ConfigError,
   loadFederation,
@@ -107,7 +107,7 @@ export async function runFederated(program: string | undefined, named: Named): P
   const sessionId = `${session}|${suite}|${fed.digest}`;
 
   log(
-    `federation '${fed.name}' (digest ${fed.digest.slice(0, 16)}), party ${me + 1} of ${fed.parties.length}, suite ${suite}, session '${session}', over ${fed.transport === 'ws' ? 'WebSocket/TLS 1.3' : 'TLS 1.3'}`,
+    `federation '${fed.name}' (digest ${fed.digest.slice(0, 16)}), party ${me + 1} of ${fed.parties.length}, suite ${suite}, session '${session}', over ${fed.transport === 'ws' ? 'WebSocket/TLS 1.3' : 'TLS 1.3'}, AES ${aesBackend()}`,
   );
   let transport: TlsTransport | undefined;
   // Stopped by an operator (or by `entente local`): tell the peers, then exit 128 + signal.

@@ -106,6 +106,6 @@ export const nodeCryptoProvider: CryptoProvider = native.ok
 /** Which AES implementation `nodeCryptoProvider` uses, for logs and benchmarks. */
 export function aesBackend(): string {
   return native.ok
-    ? `native ${native.binding.path()} (${native.file})`
+    ? `native ${native.binding.path()}`
     : `node:crypto (native kernel ${native.reason})`;
 }
