@@ -181,9 +181,9 @@ describe('yao suite (two-party garbled circuits)', () => {
     }
   });
 
-  it('a large circuit streams its tables under flow control (AES x 320: 65 MB in 9 messages, one acknowledgement)', async () => {
+  it('a large circuit streams its tables under flow control (AES x 640: 131 MB in 17 messages, two acknowledgements, the first awaited a window late)', async () => {
     const aes = parseBristol(readFileSync('../shared/data/bristol-circuits/aes_128.txt', 'utf8'));
-    const n = 320;
+    const n = 640;
     const key = Buffer.alloc(16, 7);
     const keyBits = new Uint8Array(128 * n);
     const ptBits = new Uint8Array(128 * n);
@@ -205,9 +205,9 @@ describe('yao suite (two-party garbled circuits)', () => {
       );
       return { bits, rounds: s.stats().rounds - before };
     });
-    // Input OT, 8 chunks of 8 MiB of tables and a last message with the decoding bits, 1 acknowledgement.
-    expect(out.rounds).toBe(1 + 9 + 1);
-    for (const i of [0, 1, 200, 319]) {
+    // Input OT, 16 chunks of 8 MiB of tables and a last message with the decoding bits, 2 acknowledgements.
+    expect(out.rounds).toBe(1 + 17 + 2);
+    for (const i of [0, 1, 200, 319, 320, 639]) {
       const pt = Buffer.alloc(16);
       pt[15 - ((i & 127) >> 3)] = 1 << (i & 7);
       const ct = Buffer.alloc(16);

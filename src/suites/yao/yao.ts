@@ -98,9 +98,13 @@ const MODEL: ThreatModel = {
 /** Bytes per message of the garbler's stream (tables are sent as they are made). */
 const STREAM_BYTES = 4 << 20;
 /**
- * Flow control: after every WINDOW messages the garbler waits until the
- * evaluator has started on the last of them, so at most about 2 WINDOW
- * messages (64 MiB) are ever queued however large the circuit.
+ * Flow control: the evaluator acknowledges every WINDOW-th message as it
+ * takes it, and the garbler, after sending message k WINDOW, waits for the
+ * acknowledgement of message (k - 1) WINDOW. So at most about 2 WINDOW
+ * messages (64 MiB) are ever queued however large the circuit, and the
+ * pipeline never drains: waiting for the acknowledgement of the window just
+ * sent (as an earlier version did) left the evaluator idle while the garbler
+ * garbled the next message, and the garbler idle while the evaluator caught up.
  */
 const WINDOW = 8;
 
@@ -137,13 +141,33 @@ class StreamOut {
     this.#words = 0;
     const send: Array<Uint8Array | undefined> = [undefined, msg];
     await this.party.exchange({ op: 'yao.garbled', send, recvFrom: [], handOver: true });
-    if (++this.#sent % WINDOW === 0)
-      await this.party.exchange({
+    if (++this.#sent % WINDOW === 0) {
+      let gone!: () => void;
+      const sent = new Promise<void>((resolve) => (gone = resolve));
+      const ack = this.party.exchange({
         op: 'yao.ack',
         send: [undefined, undefined],
         recvFrom: [EVALUATOR],
+        afterSend: () => gone(),
       });
+      // Awaited one window later (or by close()); a failure surfaces there.
+      ack.catch(() => {});
+      // The acknowledgement is a round of its own at the evaluator, so it must
+      // be one here: go on only once it has been flushed (or has failed).
+      await Promise.race([sent, ack]);
+      const previous = this.#ack;
+      this.#ack = ack;
+      if (previous) await previous;
+    }
   }
+  /** Sends what is left and waits for the last acknowledgement due. */
+  async close(): Promise<void> {
+    await this.end();
+    const last = this.#ack;
+    this.#ack = undefined;
+    if (last) await last;
+  }
+  #ack: Promise<unknown> | undefined;
 }
 
 /** The evaluator's incoming stream: takes parts in the order they were pushed. */
@@ -612,7 +636,7 @@ export class YaoSuite implements Suite<YaoShares> {
       const out = new StreamOut(this.party);
       await this.#flushGarbler(wires, out);
       if (toE) await out.push(pack(wires.map(lsb)));
-      await out.end();
+      await out.close();
       if (toG) {
         const got = await this.party.exchange({
           op: 'yao.output',
