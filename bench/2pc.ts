@@ -20,6 +20,7 @@ import { runFederated } from './federated.js';
 import { parseBristol } from '../src/primitives/circuits/bristol.js';
 import { Evaluator, Garbler } from '../src/primitives/garble/halfgates.js';
 import twoPcBench, { type Timing, type TwoPcResult } from './2pc-program.js';
+import { GARBLER } from '../src/suites/yao/yao.js';
 
 const AES_ANDS = 6400;
 
@@ -60,7 +61,7 @@ function report(label: string, rs: TwoPcResult[]): void {
   ] as const) {
     const t = worst(f);
     console.log(
-      `  ${name.padEnd(32)} ${(r0.ot.n / t.seconds / 1e6).toFixed(1).padStart(6)} M OTs/s   (${r0.ot.n} OTs, MiB sent garbler / evaluator: ${sent(f)}, ${t.rounds} rounds)`,
+      `  ${name.padEnd(32)} ${(r0.ot.n / t.seconds / 1e6).toFixed(1).padStart(6)} M OTs/s   (${r0.ot.n} OTs, MiB sent p1 / p2: ${sent(f)}, ${t.rounds} rounds)`,
     );
   }
   const ones = rs.map((r) => median(r.aesOne).seconds);
@@ -68,7 +69,7 @@ function report(label: string, rs: TwoPcResult[]): void {
   const many = worst((r) => r.aesMany.run);
   const n = r0.aesMany.n;
   console.log(
-    `  AES-128 in 2PC, one block: ${(one * 1000).toFixed(2)} ms (median of ${r0.aesOne.length}; ${mib(r0.aesOne[0]!.bytesSent)} MiB from the garbler)`,
+    `  AES-128 in 2PC, one block: ${(one * 1000).toFixed(2)} ms (median of ${r0.aesOne.length}; ${mib(rs[GARBLER]!.aesOne[0]!.bytesSent)} MiB from the garbler)`,
   );
   console.log(
     `  AES-128 in 2PC, ${n} blocks: ${((many.seconds * 1000) / n).toFixed(3)} ms per block, ${(n / many.seconds).toFixed(0)} blocks/s, ` +
@@ -127,7 +128,7 @@ export async function run2pc(args: string[]): Promise<void> {
   const which = option(args, 'transport') ?? 'both';
   if (!['tls', 'memory', 'both'].includes(which))
     throw new RangeError(`--transport: expected tls, memory or both, got '${which}'`);
-  console.log('two parties (p1 garbles / OT sender, p2 evaluates / OT receiver)');
+  console.log('two parties (p1 evaluates and is the OT sender, p2 garbles and is the OT receiver)');
   await localGarbling(Number(env.ENTENTE_BENCH_2PC_BLOCKS));
   if (which !== 'memory')
     report('2 processes over TLS 1.3 on 127.0.0.1 (entente run)', await overTls(env));

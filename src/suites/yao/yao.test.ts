@@ -158,7 +158,7 @@ describe('yao suite (two-party garbled circuits)', () => {
       });
       return bits;
     };
-    const [, out] = await yao(async (s) => {
+    const outs = await yao(async (s) => {
       const y = s.suite as YaoSuite;
       const me = s.party.index;
       return y.runCircuit(
@@ -172,6 +172,7 @@ describe('yao suite (two-party garbled circuits)', () => {
         [EVALUATOR],
       );
     });
+    const out = outs[EVALUATOR];
     for (let i = 0; i < n; i++) {
       const ct = Buffer.alloc(16);
       for (let j = 0; j < 128; j++) ct[15 - (j >> 3)]! |= out![j * n + i]! << (j & 7);
@@ -192,7 +193,7 @@ describe('yao suite (two-party garbled circuits)', () => {
         keyBits[j * n + i] = (key[15 - (j >> 3)]! >> (j & 7)) & 1;
         ptBits[j * n + i] = j === (i & 127) ? 1 : 0;
       }
-    const [, out] = await yao(async (s) => {
+    const outs = await yao(async (s) => {
       const y = s.suite as YaoSuite;
       const me = s.party.index;
       const before = s.stats().rounds;
@@ -205,6 +206,7 @@ describe('yao suite (two-party garbled circuits)', () => {
       );
       return { bits, rounds: s.stats().rounds - before };
     });
+    const out = outs[EVALUATOR];
     // Input OT, 16 chunks of 8 MiB of tables and a last message with the decoding bits, 2 acknowledgements.
     expect(out.rounds).toBe(1 + 17 + 2);
     for (const i of [0, 1, 200, 319, 320, 639]) {
@@ -234,12 +236,14 @@ describe('yao suite (two-party garbled circuits)', () => {
   it('a truncated garbled stream aborts the evaluator, naming the garbler', async () => {
     const run = runLocal(
       async (s) => {
-        if (s.me === 'alice') {
+        if (s.party.index === GARBLER) {
           const ex = s.party.exchange.bind(s.party);
-          s.party.exchange = (req) =>
-            req.op === 'yao.garbled'
-              ? ex({ ...req, send: [undefined, req.send[1]!.subarray(0, 40)] })
-              : ex(req);
+          s.party.exchange = (req) => {
+            if (req.op !== 'yao.garbled') return ex(req);
+            const send = [...req.send];
+            send[EVALUATOR] = send[EVALUATOR]!.subarray(0, 40);
+            return ex({ ...req, send });
+          };
         }
         const x = s.input('alice', int(8), s.me === 'alice' ? [3, 4] : 2);
         const y = s.input('bob', int(8), s.me === 'bob' ? [5, 1] : 2);
@@ -252,7 +256,8 @@ describe('yao suite (two-party garbled circuits)', () => {
         roundTimeoutMs: 5_000,
       },
     );
-    await expect(run).rejects.toThrow(/malformed \(peer alice\): yao.garbled/);
+    const garbler = ['alice', 'bob'][GARBLER]!;
+    await expect(run).rejects.toThrow(new RegExp(`malformed \\(peer ${garbler}\\): yao.garbled`));
   });
 
   it('needs exactly two parties', async () => {

@@ -38,6 +38,7 @@ import {
   type Payload,
   type Transport,
 } from '../../../transport/transport.js';
+import type { ReadTap } from './endpoint.js';
 import { ConnectError } from './errors.js';
 import { normalizeFingerprint } from './fingerprint.js';
 
@@ -169,9 +170,11 @@ export class Link {
     readonly socket: Duplex,
     private readonly t: TlsTransport,
     private readonly cfg: ResolvedOptions,
+    tap?: ReadTap,
   ) {
     this.decoder = new FrameDecoder({ maxFrameBytes: cfg.maxFrameBytes });
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    if (tap) tap.attach((chunk) => this.#onData(chunk));
+    else socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
     socket.on('error', (e) => {
       this.#lastSocketError = describeError(e);
@@ -222,7 +225,7 @@ export class Link {
     }
   }
 
-  #onData(chunk: Buffer): void {
+  #onData(chunk: Uint8Array): void {
     this.lastRx = Date.now();
     if (this.#peerClosed || (this.failure && this.failure.reason !== 'peer-closed')) return;
     const { frames, error } = this.decoder.push(chunk);
@@ -516,8 +519,8 @@ export class TlsTransport implements Transport {
   }
 
   /** @internal Installs the connection to peer j and sends our hello. */
-  adopt(j: number, s: Duplex): Link {
-    const link = new Link(j, s, this, this.#cfg);
+  adopt(j: number, s: Duplex, tap?: ReadTap): Link {
+    const link = new Link(j, s, this, this.#cfg, tap);
     this.#links[j] = link;
     return link;
   }

@@ -10,9 +10,16 @@
  * when, and the size of every message. Frames go straight onto the TLS
  * stream, with ALPN "entente/1" (docs/WIRE.md).
  */
-import type { AddressInfo } from 'node:net';
-import { connect, createServer, type Server } from 'node:tls';
-import { checkTls, Endpoint, type Conn, type Dialer, type TlsEndpointOptions } from './endpoint.js';
+import type { AddressInfo, OnReadOpts } from 'node:net';
+import { connect, createServer, type ConnectionOptions, type Server } from 'node:tls';
+import {
+  checkTls,
+  Endpoint,
+  ReadTap,
+  type Conn,
+  type Dialer,
+  type TlsEndpointOptions,
+} from './endpoint.js';
 import { ConnectError } from './errors.js';
 import { describeError, type TlsSessionOptions, type TlsTransport } from './link.js';
 
@@ -79,7 +86,19 @@ export class TlsEndpoint extends Endpoint {
 
   protected dial: Dialer = (j, p, budgetMs) =>
     new Promise<Conn>((resolve, reject) => {
+      // The dialling side reads into one reused buffer (ReadTap); Node offers
+      // this only to sockets it opens itself, not to accepted ones.
+      const tap = new ReadTap();
+      const onread: OnReadOpts = {
+        buffer: new Uint8Array(READ_BUFFER_BYTES),
+        callback: (n, buf) => {
+          tap.push(buf.subarray(0, n));
+          return true;
+        },
+      };
+      // tls.connect takes `onread` (Node docs) though @types/node does not list it.
       const s = connect({
+        ...({ onread } as ConnectionOptions),
         host: p.host,
         port: p.port,
         key: this.opts.key,
@@ -120,10 +139,13 @@ export class TlsEndpoint extends Endpoint {
           return reject(new ConnectError('handshake', j, p.id, bad));
         }
         s.setNoDelay(true);
-        resolve({ tls: s, stream: s });
+        resolve({ tls: s, stream: s, tap });
       });
     });
 }
+
+/** The dialling side's read buffer: TLS hands over one record (at most 16 KiB) per read. */
+const READ_BUFFER_BYTES = 65536;
 
 /**
  * Listens and connects in one call, for a party whose port is known.
