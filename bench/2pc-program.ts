@@ -70,8 +70,10 @@ export default async function twoPcBench(s: Session): Promise<TwoPcResult> {
     ot = await OtExtension.create(party, SENDER, RECEIVER);
   });
   const plain = await OtExtension.create(party, SENDER, RECEIVER, { check: false });
-  await ot.random(1 << 20); // warm-up
-  await plain.random(1 << 20);
+  // Warm-up with one full-size call each: on these VMs the first pass over fresh
+  // memory after the machine idled runs up to 2x slower (docs/PERFORMANCE.md).
+  await ot.random(otN);
+  await plain.random(otN);
   const rep = async (f: () => Promise<unknown>) => {
     const runs: Timing[] = [];
     for (let r = 0; r < 3; r++) runs.push(await timed(s, f));
