@@ -70,10 +70,11 @@ export default async function twoPcBench(s: Session): Promise<TwoPcResult> {
     ot = await OtExtension.create(party, SENDER, RECEIVER);
   });
   const plain = await OtExtension.create(party, SENDER, RECEIVER, { check: false });
-  // Warm-up with one full-size call each: on these VMs the first pass over fresh
-  // memory after the machine idled runs up to 2x slower (docs/PERFORMANCE.md).
-  await ot.random(otN);
-  await plain.random(otN);
+  // Warm-up with full-size calls: on these VMs a process's first seconds of
+  // work on fresh memory after the machine idled run up to 2.5x slower
+  // (docs/PERFORMANCE.md), and the figures below are the steady state.
+  for (let r = 0; r < 3; r++) await ot.random(otN);
+  for (let r = 0; r < 2; r++) await plain.random(otN);
   const rep = async (f: () => Promise<unknown>) => {
     const runs: Timing[] = [];
     for (let r = 0; r < 3; r++) runs.push(await timed(s, f));
