@@ -10,12 +10,15 @@
  * over many blocks, garbler's key and evaluator's block, including the
  * evaluator's input OTs; base OTs are setup and reported apart), end-to-end
  * AND gates per second, 32-bit comparisons and multiplications through the
- * program API, and bytes each party sends. Also the local garbling and
+ * program API, and bytes each party sends, rounds, and the ratio to the same
+ * work in the clear (see `baselines`). Also the local garbling and
  * evaluation rates without any network. Times: medians; the slower party.
  */
+import { createCipheriv } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
 import { runLocal } from '../src/api/run.js';
+import { Prg } from '../src/random/prg.js';
 import { runFederated } from './federated.js';
 import { parseBristol } from '../src/primitives/circuits/bristol.js';
 import { Evaluator, Garbler } from '../src/primitives/garble/halfgates.js';
@@ -42,7 +45,68 @@ function overTls(env: Record<string, string>): Promise<TwoPcResult[]> {
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 
-function report(label: string, rs: TwoPcResult[]): void {
+/**
+ * The same work in the clear, in seconds (median of three after a warm-up),
+ * for the "x plaintext" ratios: for OT, drawing the sender's two random
+ * 16-byte messages per OT from the local PRG (what an OT costs beyond
+ * randomness); for AES, node:crypto with a fresh key per block, as each 2PC
+ * block has its own key; for comparisons and products, a JavaScript loop.
+ */
+interface Baselines {
+  ot: number;
+  aesOne: number;
+  aesMany: number;
+  compare: number;
+  mul: number;
+}
+
+function timeClear(f: () => unknown): number {
+  f();
+  const ts = [0, 1, 2].map(() => {
+    const t0 = performance.now();
+    f();
+    return (performance.now() - t0) / 1000;
+  });
+  return ts.sort((a, b) => a - b)[1]!;
+}
+
+function baselines(ots: number, blocks: number, compares: number, muls: number): Baselines {
+  const prg = new Prg(new Uint8Array(16), nodeCryptoProvider);
+  const otBytes = new Uint8Array(32 * ots);
+  const aesIn = Array.from({ length: blocks }, (_, i) => [
+    Buffer.alloc(16, i & 255),
+    Buffer.alloc(16, (7 * i) & 255),
+  ]);
+  const aes = (n: number) => () => {
+    let x = 0;
+    for (let i = 0; i < n; i++) {
+      const [key, pt] = aesIn[i]!;
+      x ^= createCipheriv('aes-128-ecb', key!, null).setAutoPadding(false).update(pt!)[0]!;
+    }
+    return x;
+  };
+  const a = Int32Array.from({ length: Math.max(compares, muls) }, (_, i) => (i * 2654435761) | 0);
+  const b = a.slice().reverse();
+  return {
+    ot: timeClear(() => prg.fill(otBytes)),
+    aesOne: timeClear(aes(1)),
+    aesMany: timeClear(aes(blocks)),
+    compare: timeClear(() => {
+      const out = new Uint8Array(compares);
+      for (let i = 0; i < compares; i++) out[i] = a[i]! < b[i]! ? 1 : 0;
+      return out;
+    }),
+    mul: timeClear(() => {
+      const out = new BigInt64Array(muls);
+      for (let i = 0; i < muls; i++) out[i] = BigInt(a[i]!) * BigInt(b[i]!);
+      return out;
+    }),
+  };
+}
+
+const times = (secure: number, clear: number) => `${(secure / clear).toFixed(0)}x plaintext`;
+
+function report(label: string, rs: TwoPcResult[], plain: Baselines): void {
   const worst = (f: (r: TwoPcResult) => Timing): Timing => {
     const ts = rs.map(f);
     const t = ts.reduce((a, b) => (a.seconds >= b.seconds ? a : b));
@@ -61,27 +125,28 @@ function report(label: string, rs: TwoPcResult[]): void {
   ] as const) {
     const t = worst(f);
     console.log(
-      `  ${name.padEnd(32)} ${(r0.ot.n / t.seconds / 1e6).toFixed(1).padStart(6)} M OTs/s   (${r0.ot.n} OTs, MiB sent p1 / p2: ${sent(f)}, ${t.rounds} rounds)`,
+      `  ${name.padEnd(32)} ${(r0.ot.n / t.seconds / 1e6).toFixed(1).padStart(6)} M OTs/s   (${r0.ot.n} OTs, MiB sent p1 / p2: ${sent(f)}, ${t.rounds} rounds, ${times(t.seconds, plain.ot)})`,
     );
   }
-  const ones = rs.map((r) => median(r.aesOne).seconds);
-  const one = Math.max(...ones);
+  const ones = rs.map((r) => median(r.aesOne));
+  const oneT = ones.reduce((a, b) => (a.seconds >= b.seconds ? a : b));
+  const one = oneT.seconds;
   const many = worst((r) => r.aesMany.run);
   const n = r0.aesMany.n;
   console.log(
-    `  AES-128 in 2PC, one block: ${(one * 1000).toFixed(2)} ms (median of ${r0.aesOne.length}; ${mib(rs[GARBLER]!.aesOne[0]!.bytesSent)} MiB from the garbler)`,
+    `  AES-128 in 2PC, one block: ${(one * 1000).toFixed(2)} ms (median of ${r0.aesOne.length}; ${mib(rs[GARBLER]!.aesOne[0]!.bytesSent)} MiB from the garbler, ${oneT.rounds} rounds, ${times(one, plain.aesOne)})`,
   );
   console.log(
     `  AES-128 in 2PC, ${n} blocks: ${((many.seconds * 1000) / n).toFixed(3)} ms per block, ${(n / many.seconds).toFixed(0)} blocks/s, ` +
-      `${((n * AES_ANDS) / many.seconds / 1e6).toFixed(1)} M AND gates/s end to end (${mib(many.bytesSent)} MiB)`,
+      `${((n * AES_ANDS) / many.seconds / 1e6).toFixed(1)} M AND gates/s end to end (${mib(many.bytesSent)} MiB, ${many.rounds} rounds, ${times(many.seconds, plain.aesMany)})`,
   );
   const c = worst((r) => r.compare.run);
   const m = worst((r) => r.mul.run);
   console.log(
-    `  ${r0.compare.n} 32-bit comparisons (input, compare, reveal): ${c.seconds.toFixed(3)} s, ${mib(c.bytesSent)} MiB`,
+    `  ${r0.compare.n} 32-bit comparisons (input, compare, reveal): ${c.seconds.toFixed(3)} s, ${mib(c.bytesSent)} MiB, ${c.rounds} rounds, ${times(c.seconds, plain.compare)}`,
   );
   console.log(
-    `  ${r0.mul.n} 32-bit multiplications (input, multiply, reveal): ${m.seconds.toFixed(3)} s, ${mib(m.bytesSent)} MiB`,
+    `  ${r0.mul.n} 32-bit multiplications (input, multiply, reveal): ${m.seconds.toFixed(3)} s, ${mib(m.bytesSent)} MiB, ${m.rounds} rounds, ${times(m.seconds, plain.mul)}`,
   );
 }
 
@@ -130,8 +195,14 @@ export async function run2pc(args: string[]): Promise<void> {
     throw new RangeError(`--transport: expected tls, memory or both, got '${which}'`);
   console.log('two parties (p1 evaluates and is the OT sender, p2 garbles and is the OT receiver)');
   await localGarbling(Number(env.ENTENTE_BENCH_2PC_BLOCKS));
+  const plain = baselines(
+    Number(env.ENTENTE_BENCH_2PC_OTS),
+    Number(env.ENTENTE_BENCH_2PC_BLOCKS),
+    Number(process.env.ENTENTE_BENCH_2PC_COMPARE ?? 100_000),
+    Number(process.env.ENTENTE_BENCH_2PC_MUL ?? 1_000),
+  );
   if (which !== 'memory')
-    report('2 processes over TLS 1.3 on 127.0.0.1 (entente run)', await overTls(env));
+    report('2 processes over TLS 1.3 on 127.0.0.1 (entente run)', await overTls(env), plain);
   if (which !== 'tls') {
     Object.assign(process.env, env);
     const outs = await runLocal(twoPcBench, {
@@ -143,6 +214,7 @@ export async function run2pc(args: string[]): Promise<void> {
     report(
       '1 process, in-memory transport (both parties share one thread)',
       outs.map((o) => o.result),
+      plain,
     );
   }
 }
