@@ -7,7 +7,8 @@
  *
  * Prints, per batch size: the median time of one batch of multiplications
  * (slowest party), multiplications per second, bytes each party sends per
- * multiplication, rounds; and the time of one round (a chain of one-element
+ * multiplication, rounds, and the ratio to the same products in the clear;
+ * and the time of one round (a chain of one-element
  * openings), which is the latency floor of every interactive step.
  */
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
@@ -34,6 +35,28 @@ function overNetwork(
   });
 }
 
+/**
+ * The same products in the clear: a loop over 64-bit arrays, as rep3 shares
+ * are (median of three after a warm-up), for the "x plain" column.
+ */
+function plainSeconds(n: number): number {
+  const a = BigInt64Array.from({ length: n }, (_, i) => BigInt((i * 2654435761) | 0));
+  const b = a.slice().reverse();
+  const out = new BigInt64Array(n);
+  const run = () => {
+    for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
+  };
+  // Small n: repeat, so that the loop is optimised and each timing spans ~1M products.
+  const reps = Math.max(1, Math.ceil(1e6 / n));
+  for (let r = 0; r < 3 * reps; r++) run();
+  const ts = [0, 1, 2].map(() => {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) run();
+    return (performance.now() - t0) / 1000 / reps;
+  });
+  return ts.sort((x, y) => x - y)[1]!;
+}
+
 function report(label: string, results: NetBenchResult[]): void {
   const rt = Math.max(...results.map((r) => r.roundTrip.microsPerRound));
   console.log(`\n${label}`);
@@ -41,14 +64,14 @@ function report(label: string, results: NetBenchResult[]): void {
     `  one round (chain of ${results[0]!.roundTrip.rounds} one-element openings): ${rt.toFixed(1)} us`,
   );
   console.log(
-    `  ${'n'.padStart(9)} ${'seconds'.padStart(9)} ${'M mul/s'.padStart(9)} ${'B sent/mul'.padStart(11)} ${'rounds'.padStart(7)}`,
+    `  ${'n'.padStart(9)} ${'seconds'.padStart(9)} ${'M mul/s'.padStart(9)} ${'B sent/mul'.padStart(11)} ${'rounds'.padStart(7)} ${'x plain'.padStart(8)}`,
   );
   results[0]!.mul.forEach((m, k) => {
     const seconds = Math.max(...results.map((r) => r.mul[k]!.seconds));
     const bytes = Math.max(...results.map((r) => r.mul[k]!.bytesSent));
     console.log(
       `  ${String(m.n).padStart(9)} ${seconds.toFixed(4).padStart(9)} ${(m.n / seconds / 1e6).toFixed(2).padStart(9)} ` +
-        `${(bytes / m.n).toFixed(1).padStart(11)} ${String(m.rounds).padStart(7)}`,
+        `${(bytes / m.n).toFixed(1).padStart(11)} ${String(m.rounds).padStart(7)} ${(seconds / plainSeconds(m.n)).toFixed(0).padStart(8)}`,
     );
   });
 }
