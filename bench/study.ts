@@ -6,8 +6,9 @@
  *   npm run bench -- study [--rows 10000,100000] [--suite rep3] [--skip ID,...]
  *
  * Prints, per size: the wall time of the whole run (process start, linking,
- * loading, every analysis, report), and per analysis the wall time and the
- * bytes sent by hospital-a (each party sends about the same).
+ * loading, every analysis, report), and per analysis the wall time, rounds,
+ * the bytes sent by hospital-a (each party sends about the same) and the ratio
+ * to the same analysis in the clear on the pooled records.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -18,6 +19,11 @@ import { isCounting } from '../src/analytics/study/counting.js';
 import type { StudyOutcome } from '../src/analytics/study/result.js';
 import { STATISTICS } from '../src/analytics/study/statistics.js';
 import { writeHospitals } from '../src/cli/study.js';
+import { loadTable } from '../src/adapters/node/data.js';
+import type { Table } from '../src/analytics/data/table.js';
+import type { Study } from '../src/analytics/study/spec.js';
+import { countingReference, poolTables } from '../src/analytics/study/reference.js';
+import { STATISTICS_REFERENCE } from '../src/analytics/study/statistics.js';
 
 const STUDY = 'examples/hospitals/study.yaml';
 
@@ -43,6 +49,32 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
 }
 
 const mib = (b: number) => (b / 1024 / 1024).toFixed(2);
+
+/**
+ * Each analysis in the clear on the pooled records (what the demo shows as
+ * "pooled"), in seconds, median of three after a warm-up: the baseline of
+ * the "x plain" column. Loading the files is not counted on either side.
+ */
+async function plainSeconds(study: Study, dataDir: string): Promise<Map<string, number>> {
+  const tables: Table[] = [];
+  for (const p of study.parties)
+    if (p.data !== undefined)
+      tables.push(await loadTable(join(dataDir, `${p.id}.csv`), study.schema, p.format));
+  const pooled = poolTables(tables);
+  const out = new Map<string, number>();
+  for (const a of study.analyses) {
+    const impl = () =>
+      countingReference(pooled, a) ?? STATISTICS_REFERENCE[a.type]?.(pooled, a, study);
+    if (impl() === undefined) continue;
+    const ts = [0, 1, 2].map(() => {
+      const t0 = performance.now();
+      impl();
+      return (performance.now() - t0) / 1000;
+    });
+    out.set(a.id, ts.sort((x, y) => x - y)[1]!);
+  }
+  return out;
+}
 
 export async function runStudyBench(args: string[]): Promise<void> {
   const sizes = (option(args, 'rows') ?? '10000,100000').split(',').map(Number);
@@ -86,13 +118,16 @@ export async function runStudyBench(args: string[]): Promise<void> {
         `\n3 x ${rows} rows, suite ${o.suite}, three processes over TLS: ${wall.toFixed(1)} s wall in total ` +
           `(study ${o.seconds.toFixed(1)} s at hospital-a, ${mib(o.bytesSent)} MiB sent by it)`,
       );
+      const plain = await plainSeconds(study, join(dir, 'data'));
       console.log(
-        `  ${'analysis'.padEnd(28)} ${'seconds'.padStart(8)} ${'rounds'.padStart(7)} ${'MiB sent'.padStart(9)}`,
+        `  ${'analysis'.padEnd(28)} ${'seconds'.padStart(8)} ${'rounds'.padStart(7)} ${'MiB sent'.padStart(9)} ${'x plain'.padStart(9)}`,
       );
-      for (const a of o.analyses)
+      for (const a of o.analyses) {
+        const p = plain.get(a.id);
         console.log(
-          `  ${a.id.padEnd(28)} ${a.seconds.toFixed(2).padStart(8)} ${String(a.rounds).padStart(7)} ${mib(a.bytesSent).padStart(9)}`,
+          `  ${a.id.padEnd(28)} ${a.seconds.toFixed(2).padStart(8)} ${String(a.rounds).padStart(7)} ${mib(a.bytesSent).padStart(9)} ${(p ? (a.seconds / p).toFixed(0) : '-').padStart(9)}`,
         );
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
