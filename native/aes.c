@@ -19,16 +19,22 @@
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
-#include <immintrin.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+/* Elsewhere (ARM, say) the module builds and loads but offers no kernel. */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(ENTENTE_NO_X86)
+#define ENTENTE_X86 1
+#include <immintrin.h>
+#endif
+
 enum path { PATH_NONE = 0, PATH_AESNI = 1, PATH_VAES = 2 };
 static enum path best_path = PATH_NONE;
 static enum path active_path = PATH_NONE;
 
+#ifdef ENTENTE_X86
 /* ---- key expansion (FIPS 197 section 5.2, AES-128: 11 round keys) ---- */
 
 __attribute__((target("aes,sse2"))) static __m128i expand_step(__m128i k, __m128i assist) {
@@ -221,6 +227,22 @@ __attribute__((target("aes,ssse3,vaes,avx512f,avx512bw"))) static void ctr_vaes(
   store_be64(ctr + 8, lo);
 }
 
+#else
+static void expand_key(const uint8_t *key, uint8_t *out) { (void)key; (void)out; }
+static void ecb_aesni(const uint8_t *rk, const uint8_t *in, uint8_t *out, size_t n) {
+  (void)rk; (void)in; (void)out; (void)n;
+}
+static void ecb_vaes(const uint8_t *rk, const uint8_t *in, uint8_t *out, size_t n) {
+  (void)rk; (void)in; (void)out; (void)n;
+}
+static void ctr_aesni(const uint8_t *rk, uint8_t *ctr, uint8_t *out, size_t n) {
+  (void)rk; (void)ctr; (void)out; (void)n;
+}
+static void ctr_vaes(const uint8_t *rk, uint8_t *ctr, uint8_t *out, size_t n) {
+  (void)rk; (void)ctr; (void)out; (void)n;
+}
+#endif /* ENTENTE_X86 */
+
 /* ---- N-API glue ---- */
 
 static int bytes_of(napi_env env, napi_value v, const char *what, uint8_t **data, size_t *len) {
@@ -370,11 +392,13 @@ static napi_value js_best(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+#ifdef ENTENTE_X86
   __builtin_cpu_init();
   if (__builtin_cpu_supports("aes") && __builtin_cpu_supports("ssse3")) best_path = PATH_AESNI;
   if (best_path == PATH_AESNI && __builtin_cpu_supports("vaes") &&
       __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
     best_path = PATH_VAES;
+#endif
   active_path = best_path;
   napi_property_descriptor props[] = {
       {"expandKey", NULL, js_expand_key, NULL, NULL, NULL, napi_default, NULL},
