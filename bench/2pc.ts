@@ -22,6 +22,7 @@ import { Prg } from '../src/random/prg.js';
 import { runFederated } from './federated.js';
 import { parseBristol } from '../src/primitives/circuits/bristol.js';
 import { Evaluator, Garbler } from '../src/primitives/garble/halfgates.js';
+import { plainSeconds, timePlain } from './plain.js';
 import twoPcBench, { type Timing, type TwoPcResult } from './2pc-program.js';
 import { GARBLER } from '../src/suites/yao/yao.js';
 
@@ -60,16 +61,6 @@ interface Baselines {
   mul: number;
 }
 
-function timeClear(f: () => unknown): number {
-  f();
-  const ts = [0, 1, 2].map(() => {
-    const t0 = performance.now();
-    f();
-    return (performance.now() - t0) / 1000;
-  });
-  return ts.sort((a, b) => a - b)[1]!;
-}
-
 function baselines(ots: number, blocks: number, compares: number, muls: number): Baselines {
   const prg = new Prg(new Uint8Array(16), nodeCryptoProvider);
   const otBytes = new Uint8Array(32 * ots);
@@ -85,22 +76,12 @@ function baselines(ots: number, blocks: number, compares: number, muls: number):
     }
     return x;
   };
-  const a = Int32Array.from({ length: Math.max(compares, muls) }, (_, i) => (i * 2654435761) | 0);
-  const b = a.slice().reverse();
   return {
-    ot: timeClear(() => prg.fill(otBytes)),
-    aesOne: timeClear(aes(1)),
-    aesMany: timeClear(aes(blocks)),
-    compare: timeClear(() => {
-      const out = new Uint8Array(compares);
-      for (let i = 0; i < compares; i++) out[i] = a[i]! < b[i]! ? 1 : 0;
-      return out;
-    }),
-    mul: timeClear(() => {
-      const out = new BigInt64Array(muls);
-      for (let i = 0; i < muls; i++) out[i] = BigInt(a[i]!) * BigInt(b[i]!);
-      return out;
-    }),
+    ot: timePlain(() => prg.fill(otBytes)),
+    aesOne: timePlain(aes(1), 1000),
+    aesMany: timePlain(aes(blocks)),
+    compare: plainSeconds('cmp', compares),
+    mul: plainSeconds('mul', muls),
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
 import { fixed, int, runLocal, type Session } from '../src/index.js';
+import { timePlain } from './plain.js';
 
 interface Workload {
   name: string;
@@ -162,16 +163,6 @@ async function mark(s: Session, f: () => Promise<unknown>): Promise<void> {
 }
 
 /** Median of three timed runs after a warm-up. */
-function timePlain(f: () => unknown): number {
-  f();
-  const ts = [0, 1, 2].map(() => {
-    const t0 = performance.now();
-    f();
-    return (performance.now() - t0) / 1000;
-  });
-  return ts.sort((a, b) => a - b)[1]!;
-}
-
 function fmt(x: number): string {
   if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
   if (x >= 1e3) return `${(x / 1e3).toFixed(1)}k`;

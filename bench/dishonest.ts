@@ -17,6 +17,7 @@
  * the clear ("x plain"; triples against the products they serve).
  */
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
+import { plainSeconds } from './plain.js';
 import { runLocal } from '../src/api/run.js';
 import type { SuiteFactory } from '../src/suites/suite.js';
 import { semi2kSuite } from '../src/suites/semi2k/semi2k.js';
@@ -75,36 +76,6 @@ function phase(results: DmResult[], key: PhaseKey) {
     bytes: ps.reduce((a, p) => a + p.bytesSent, 0),
     rounds: Math.max(...ps.map((p) => p.rounds)),
   };
-}
-
-/**
- * The same count of products (64-bit) or 32-bit comparisons in the clear, in
- * seconds (median of three, each over about 1M operations after a warm-up),
- * for the "x plain" column: triples are set against the products they serve.
- */
-function plainSeconds(kind: 'mul' | 'cmp', n: number): number {
-  const a = BigInt64Array.from({ length: n }, (_, i) => BigInt((i * 2654435761) | 0));
-  const b = a.slice().reverse();
-  const x = Int32Array.from(a, Number);
-  const y = x.slice().reverse();
-  const prod = new BigInt64Array(n);
-  const less = new Uint8Array(n);
-  const run =
-    kind === 'mul'
-      ? () => {
-          for (let i = 0; i < n; i++) prod[i] = a[i]! * b[i]!;
-        }
-      : () => {
-          for (let i = 0; i < n; i++) less[i] = x[i]! < y[i]! ? 1 : 0;
-        };
-  const reps = Math.max(1, Math.ceil(1e6 / n));
-  for (let r = 0; r < 3 * reps; r++) run();
-  const ts = [0, 1, 2].map(() => {
-    const t0 = performance.now();
-    for (let r = 0; r < reps; r++) run();
-    return (performance.now() - t0) / 1000 / reps;
-  });
-  return ts.sort((p, q) => p - q)[1]!;
 }
 
 function fmtRate(x: number): string {

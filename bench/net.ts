@@ -14,6 +14,7 @@
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
 import { runLocal } from '../src/api/run.js';
 import { runFederated } from './federated.js';
+import { plainSeconds } from './plain.js';
 import netBench, { type NetBenchResult } from './net-program.js';
 
 function option(args: string[], name: string): string | undefined {
@@ -35,28 +36,6 @@ function overNetwork(
   });
 }
 
-/**
- * The same products in the clear: a loop over 64-bit arrays, as rep3 shares
- * are (median of three after a warm-up), for the "x plain" column.
- */
-function plainSeconds(n: number): number {
-  const a = BigInt64Array.from({ length: n }, (_, i) => BigInt((i * 2654435761) | 0));
-  const b = a.slice().reverse();
-  const out = new BigInt64Array(n);
-  const run = () => {
-    for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
-  };
-  // Small n: repeat, so that the loop is optimised and each timing spans ~1M products.
-  const reps = Math.max(1, Math.ceil(1e6 / n));
-  for (let r = 0; r < 3 * reps; r++) run();
-  const ts = [0, 1, 2].map(() => {
-    const t0 = performance.now();
-    for (let r = 0; r < reps; r++) run();
-    return (performance.now() - t0) / 1000 / reps;
-  });
-  return ts.sort((x, y) => x - y)[1]!;
-}
-
 function report(label: string, results: NetBenchResult[]): void {
   const rt = Math.max(...results.map((r) => r.roundTrip.microsPerRound));
   console.log(`\n${label}`);
@@ -71,7 +50,7 @@ function report(label: string, results: NetBenchResult[]): void {
     const bytes = Math.max(...results.map((r) => r.mul[k]!.bytesSent));
     console.log(
       `  ${String(m.n).padStart(9)} ${seconds.toFixed(4).padStart(9)} ${(m.n / seconds / 1e6).toFixed(2).padStart(9)} ` +
-        `${(bytes / m.n).toFixed(1).padStart(11)} ${String(m.rounds).padStart(7)} ${(seconds / plainSeconds(m.n)).toFixed(0).padStart(8)}`,
+        `${(bytes / m.n).toFixed(1).padStart(11)} ${String(m.rounds).padStart(7)} ${(seconds / plainSeconds('mul', m.n)).toFixed(0).padStart(8)}`,
     );
   });
 }
