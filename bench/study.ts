@@ -24,6 +24,7 @@ import type { Table } from '../src/analytics/data/table.js';
 import type { Study } from '../src/analytics/study/spec.js';
 import { countingReference, poolTables } from '../src/analytics/study/reference.js';
 import { STATISTICS_REFERENCE } from '../src/analytics/study/statistics.js';
+import { timePlain } from './plain.js';
 
 const STUDY = 'examples/hospitals/study.yaml';
 
@@ -55,7 +56,7 @@ const mib = (b: number) => (b / 1024 / 1024).toFixed(2);
  * "pooled"), in seconds, median of three after a warm-up: the baseline of
  * the "x plain" column. Loading the files is not counted on either side.
  */
-async function plainSeconds(study: Study, dataDir: string): Promise<Map<string, number>> {
+async function plainAnalysisSeconds(study: Study, dataDir: string): Promise<Map<string, number>> {
   const tables: Table[] = [];
   for (const p of study.parties)
     if (p.data !== undefined)
@@ -66,12 +67,7 @@ async function plainSeconds(study: Study, dataDir: string): Promise<Map<string, 
     const impl = () =>
       countingReference(pooled, a) ?? STATISTICS_REFERENCE[a.type]?.(pooled, a, study);
     if (impl() === undefined) continue;
-    const ts = [0, 1, 2].map(() => {
-      const t0 = performance.now();
-      impl();
-      return (performance.now() - t0) / 1000;
-    });
-    out.set(a.id, ts.sort((x, y) => x - y)[1]!);
+    out.set(a.id, timePlain(impl));
   }
   return out;
 }
@@ -118,7 +114,7 @@ export async function runStudyBench(args: string[]): Promise<void> {
         `\n3 x ${rows} rows, suite ${o.suite}, three processes over TLS: ${wall.toFixed(1)} s wall in total ` +
           `(study ${o.seconds.toFixed(1)} s at hospital-a, ${mib(o.bytesSent)} MiB sent by it)`,
       );
-      const plain = await plainSeconds(study, join(dir, 'data'));
+      const plain = await plainAnalysisSeconds(study, join(dir, 'data'));
       console.log(
         `  ${'analysis'.padEnd(28)} ${'seconds'.padStart(8)} ${'rounds'.padStart(7)} ${'MiB sent'.padStart(9)} ${'x plain'.padStart(9)}`,
       );

@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
+// The installation prefix of the running Node (its npm and, where installed, its headers).
+const prefix = dirname(dirname(process.execPath));
 const required = process.env.ENTENTE_REQUIRE_NATIVE === '1';
 
 function nodeGyp() {
@@ -26,7 +28,6 @@ function nodeGyp() {
         'node-gyp.js',
       ),
     );
-  const prefix = dirname(dirname(process.execPath));
   candidates.push(
     join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
   );
@@ -47,7 +48,6 @@ const gyp = nodeGyp();
 if (!gyp) fail('node-gyp not found beside npm');
 const args = [gyp, 'rebuild', '--directory', join(root, 'native')];
 // Build against the running Node's own headers when they are installed (no download).
-const prefix = dirname(dirname(process.execPath));
 if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h')))
   args.push(`--nodedir=${prefix}`);
 const r = spawnSync(process.execPath, args, {
