@@ -4,9 +4,8 @@
  * must be yao; the program reaches below the API to the OT extension and to
  * `runCircuit` for AES-128, which the integer API cannot express.
  */
-import { readFileSync } from 'node:fs';
 import type { Session } from '../src/api/session.js';
-import { parseBristol } from '../src/primitives/circuits/bristol.js';
+import { bristolCircuit } from '../test/circuits.js';
 import { OtExtension } from '../src/primitives/ot/extension.js';
 import { EVALUATOR, GARBLER, type YaoSuite } from '../src/suites/yao/yao.js';
 import { int } from '../src/api/types.js';
@@ -85,7 +84,7 @@ export default async function twoPcBench(s: Session): Promise<TwoPcResult> {
   const correlated = await rep(() => plain.correlatedRaw(otN));
 
   // ---- AES-128: the garbler's key, the evaluator's block, output to the evaluator.
-  const aes = parseBristol(readFileSync('../shared/data/bristol-circuits/aes_128.txt', 'utf8'));
+  const aes = bristolCircuit('aes_128.txt');
   const bits = (n: number) => {
     const b = party.prg.bytes(128 * n);
     for (let i = 0; i < b.length; i++) b[i] = b[i]! & 1;

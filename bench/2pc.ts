@@ -15,12 +15,11 @@
  * evaluation rates without any network. Times: medians; the slower party.
  */
 import { createCipheriv } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
 import { runLocal } from '../src/api/run.js';
 import { Prg } from '../src/random/prg.js';
 import { runFederated } from './federated.js';
-import { parseBristol } from '../src/primitives/circuits/bristol.js';
+import { bristolCircuit } from '../test/circuits.js';
 import { Evaluator, Garbler } from '../src/primitives/garble/halfgates.js';
 import { plainSeconds, timePlain } from './plain.js';
 import twoPcBench, { type Timing, type TwoPcResult } from './2pc-program.js';
@@ -136,7 +135,7 @@ function median(xs: Timing[]): Timing {
 }
 
 async function localGarbling(blocks: number): Promise<void> {
-  const aes = parseBristol(readFileSync('../shared/data/bristol-circuits/aes_128.txt', 'utf8'));
+  const aes = bristolCircuit('aes_128.txt');
   const delta = new Uint8Array(16);
   nodeCryptoProvider.randomFill(delta);
   delta[0] = delta[0]! | 1;

@@ -17,7 +17,7 @@
  * Blocks are 16 bytes, viewed as four little-endian 32-bit words. Work is
  * done in batches of CHUNK blocks so each AES call is large (hundreds of
  * millions of blocks per second through node:crypto) but its output stays
- * under 256 KiB (../shared/PERF-FACTS.md).
+ * under 256 KiB (docs/PERFORMANCE.md, "Machine facts").
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { aesEcbOf, type CryptoProvider } from '../random/provider.js';

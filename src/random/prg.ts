@@ -2,7 +2,7 @@
  * A seeded pseudo-random generator: AES-128 in counter mode keyed by a 16-byte
  * seed. Output is produced in chunks of at most 256 KiB (larger single cipher
  * calls trip glibc's mmap path and lose an order of magnitude; see
- * ../shared/PERF-FACTS.md). Two PRGs with the same seed produce the same
+ * docs/PERFORMANCE.md, "Machine facts"). Two PRGs with the same seed produce the same
  * stream, which is what pseudo-random secret sharing relies on.
  */
 import type { CryptoProvider } from './provider.js';

@@ -21,7 +21,7 @@ export interface CryptoProvider {
    * `input.length` must be a multiple of 16 and equal `output.length`; the two
    * may be the same array. Used as the public random permutation of
    * fixed-key-AES hashing (OT extension, garbling), so batches of thousands
-   * of blocks per call matter (../shared/PERF-FACTS.md). Optional so that
+   * of blocks per call matter (docs/PERFORMANCE.md, "Machine facts"). Optional so that
    * older providers keep working: `aesEcbOf` falls back to the portable AES.
    */
   aesEcb?(key: Uint8Array): (input: Uint8Array, output: Uint8Array) => void;

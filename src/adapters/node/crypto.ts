@@ -7,14 +7,14 @@
  * was built, and node:crypto otherwise (`opensslProvider`: 5-7 GB/s for
  * AES-128-CTR, but every call allocates its output, which the caller then
  * copies). Both give identical bytes; tests compare them. The portable
- * JavaScript AES reaches about 0.1 GB/s (../shared/PERF-FACTS.md).
+ * JavaScript AES reaches about 0.1 GB/s (docs/PERFORMANCE.md, "Machine facts").
  */
 import { createCipheriv, randomFillSync } from 'node:crypto';
 import { checkBlocks, checkKey, type CryptoProvider } from '../../random/provider.js';
 import { nativeAes, type NativeAesBinding } from './native.js';
 
 // Outputs of at most 256 KiB per cipher call stay off glibc's mmap path
-// (../shared/PERF-FACTS.md: larger ones collapse throughput unpredictably).
+// (docs/PERFORMANCE.md, "Machine facts": larger ones collapse throughput unpredictably).
 const ECB_CHUNK = 262144;
 const ZEROS = new Uint8Array(ECB_CHUNK);
 

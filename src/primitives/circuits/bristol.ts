@@ -1,6 +1,6 @@
 /**
  * Parser for the Bristol Fashion circuit format (the format of the circuits
- * published with SCALE-MAMBA; see ../shared/data/bristol-circuits/README.md):
+ * published with SCALE-MAMBA; the ones Entente tests with are in data/circuits):
  *
  *   <gates> <wires>
  *   <number of inputs> <bits of input 1> ...

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createCipheriv, createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
@@ -13,9 +12,9 @@ import {
   type Circuit,
 } from './circuit.js';
 import * as int from './integer.js';
+import { bristolCircuit } from '../../../test/circuits.js';
 
-const DATA = '../shared/data/bristol-circuits';
-const bristol = (name: string): Circuit => parseBristol(readFileSync(`${DATA}/${name}`, 'utf8'));
+const bristol = (name: string): Circuit => bristolCircuit(name);
 
 /** Bits of a big-endian integer, least significant first (Bristol Fashion's order). */
 function beBits(b: Uint8Array): number[] {

@@ -3,14 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
 import { webCryptoProvider } from '../../random/provider.js';
 import { Prg } from '../../random/prg.js';
-import { readFileSync } from 'node:fs';
-import { parseBristol } from '../circuits/bristol.js';
+import { bristolCircuit } from '../../../test/circuits.js';
 import { CircuitBuilder, evaluatePlain, inputCount, type Circuit } from '../circuits/circuit.js';
 import * as int from '../circuits/integer.js';
 import { Evaluator, Garbler } from './halfgates.js';
 
-const bristol = (name: string): Circuit =>
-  parseBristol(readFileSync(`../shared/data/bristol-circuits/${name}`, 'utf8'));
+const bristol = (name: string): Circuit => bristolCircuit(name);
 /** Bits of a big-endian integer, least significant first (Bristol Fashion's order). */
 function beBits(b: Uint8Array): number[] {
   return Array.from(

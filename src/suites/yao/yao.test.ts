@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseBristol } from '../../primitives/circuits/bristol.js';
 import { EVALUATOR, GARBLER, YaoSuite } from './yao.js';
 import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
 import { runLocal, type Program } from '../../api/run.js';
 import { fixed, int } from '../../api/types.js';
 import { testRng } from '../../../test/harness.js';
+import { bristolCircuit } from '../../../test/circuits.js';
 
 async function yao<R>(program: Program<R>): Promise<[R, R]> {
   const outs = await runLocal(program, {
@@ -144,7 +143,7 @@ describe('yao suite (two-party garbled circuits)', () => {
   });
 
   it('AES-128 in 2PC: garbler holds the key, evaluator the block; agrees with node:crypto', async () => {
-    const aes = parseBristol(readFileSync('../shared/data/bristol-circuits/aes_128.txt', 'utf8'));
+    const aes = bristolCircuit('aes_128.txt');
     const n = 3;
     const keys = Array.from({ length: n }, (_, i) => Buffer.alloc(16, 17 * i + 1));
     const pts = Array.from({ length: n }, (_, i) =>
@@ -183,7 +182,7 @@ describe('yao suite (two-party garbled circuits)', () => {
   });
 
   it('a large circuit streams its tables under flow control (AES x 640: 131 MB in 17 messages, two acknowledgements, the first awaited a window late)', async () => {
-    const aes = parseBristol(readFileSync('../shared/data/bristol-circuits/aes_128.txt', 'utf8'));
+    const aes = bristolCircuit('aes_128.txt');
     const n = 640;
     const key = Buffer.alloc(16, 7);
     const keyBits = new Uint8Array(128 * n);
