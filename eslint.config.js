@@ -24,9 +24,10 @@ export default tseslint.config(
     },
   },
   {
-    // The core must run in browsers: Node built-ins are allowed only in adapters, the CLI, tests and benchmarks.
+    // The core must run in browsers: Node built-ins are allowed only in adapters, the party
+    // node (a Node service at the top of the stack), the CLI, tests and benchmarks.
     files: ['src/**/*.ts'],
-    ignores: ['src/adapters/node/**', 'src/cli/**', 'src/**/*.test.ts'],
+    ignores: ['src/adapters/node/**', 'src/node/**', 'src/cli/**', 'src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

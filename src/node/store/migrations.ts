@@ -1,0 +1,167 @@
+/**
+ * Versioned schema migrations, applied in order when a node starts, each in
+ * its own transaction with the version row that records it. A database whose
+ * version is newer than this code knows is refused: an older build must not
+ * write into a schema it does not understand (roll the code forward instead).
+ *
+ * Migrations are constant SQL (no values spliced in) and run unchanged on
+ * PGlite and PostgreSQL. Append new ones at the end; never edit a released one.
+ */
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly steps: readonly RawBuilder<unknown>[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description:
+      'users, datasets, budgets, ledger, proposals, approvals, runs, releases, audit log',
+    steps: [
+      sql`create table users (
+        id text primary key,
+        name text not null unique,
+        role text not null check (role in ('owner', 'analyst', 'auditor')),
+        token_id text not null unique,
+        token_hash text not null,
+        created_at text not null,
+        disabled boolean not null default false)`,
+      sql`create table datasets (
+        name text primary key,
+        path text not null,
+        format text not null check (format in ('csv', 'jsonl')),
+        schema_json text not null,
+        content_hash text not null,
+        rows integer not null,
+        registered_at text not null,
+        registered_by text not null,
+        max_epsilon_per_run double precision,
+        min_cell_size integer)`,
+      sql`create table budgets (
+        dataset text primary key references datasets(name),
+        epsilon_total double precision not null check (epsilon_total >= 0),
+        delta_total double precision not null check (delta_total >= 0),
+        epsilon_spent double precision not null default 0,
+        delta_spent double precision not null default 0,
+        epsilon_reserved double precision not null default 0,
+        delta_reserved double precision not null default 0,
+        -- The ledger can never promise more than the owner allowed (tiny slack for float sums).
+        check (epsilon_spent + epsilon_reserved <= epsilon_total * (1 + 1e-9) + 1e-12),
+        check (delta_spent + delta_reserved <= delta_total * (1 + 1e-9) + 1e-18))`,
+      sql`create table ledger (
+        id serial primary key,
+        dataset text not null references datasets(name),
+        run_id text not null,
+        kind text not null check (kind in ('reserve', 'charge', 'return')),
+        epsilon double precision not null,
+        delta double precision not null,
+        at text not null)`,
+      sql`create table proposals (
+        id text primary key,
+        hash text not null unique,
+        study_name text not null,
+        study_text text not null,
+        suite text not null,
+        parties text not null,
+        proposer_node text not null,
+        proposer_user text not null,
+        supersedes text,
+        summary text not null,
+        status text not null,
+        created_at text not null)`,
+      sql`create table approvals (
+        proposal_id text not null references proposals(id),
+        node text not null,
+        decision text not null check (decision in ('approve', 'refuse')),
+        reason text,
+        conditions text not null,
+        hash text not null,
+        user_name text not null,
+        signature text not null,
+        at text not null,
+        primary key (proposal_id, node))`,
+      sql`create table runs (
+        id text primary key,
+        proposal_id text not null references proposals(id),
+        hash text not null,
+        state text not null check (state in ('queued', 'running', 'released', 'failed')),
+        progress text not null,
+        reason text,
+        started_at text not null,
+        finished_at text)`,
+      sql`create table releases (
+        run_id text primary key references runs(id),
+        outcome text not null,
+        epsilon double precision not null,
+        delta double precision not null,
+        at text not null)`,
+      sql`create table audit_log (
+        seq integer primary key,
+        at text not null,
+        kind text not null,
+        actor text not null,
+        body text not null,
+        prev_hash text not null,
+        hash text not null,
+        signature text not null)`,
+      sql`create table audit_head (
+        id integer primary key check (id = 1),
+        seq integer not null,
+        hash text not null)`,
+      sql`insert into audit_head (id, seq, hash) values (1, 0, repeat('0', 64))`,
+      // Append-only: the database itself refuses to change or remove an entry.
+      sql`create function entente_audit_append_only() returns trigger language plpgsql as $$
+        begin raise exception 'audit_log is append-only'; end $$`,
+      sql`create trigger audit_log_append_only before update or delete on audit_log
+        for each row execute function entente_audit_append_only()`,
+      sql`create table peer_heads (
+        peer text not null,
+        seq integer not null,
+        hash text not null,
+        signature text not null,
+        run_id text not null,
+        received_at text not null,
+        primary key (peer, seq))`,
+    ],
+  },
+];
+
+/** The newest schema version this code knows. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** The database's schema is newer than this build: refuse to start. */
+export class SchemaTooNewError extends Error {
+  override readonly name = 'SchemaTooNewError';
+}
+
+/**
+ * Brings the database to SCHEMA_VERSION. Returns the versions applied.
+ * @throws {SchemaTooNewError} when the database is at a version this code does not know.
+ */
+export async function migrate(db: Kysely<unknown>): Promise<number[]> {
+  await sql`create table if not exists entente_schema (
+    version integer primary key, applied_at text not null)`.execute(db);
+  const rows = await sql<{
+    v: number | null;
+  }>`select max(version) as v from entente_schema`.execute(db);
+  const current = rows.rows[0]?.v ?? 0;
+  if (current > SCHEMA_VERSION)
+    throw new SchemaTooNewError(
+      `database schema is at version ${current}, but this build of Entente knows versions up to ${SCHEMA_VERSION}; upgrade Entente (docs/NODE.md, "Upgrades")`,
+    );
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    await db.transaction().execute(async (tx) => {
+      for (const step of m.steps) await step.execute(tx);
+      await sql`insert into entente_schema (version, applied_at) values (${m.version}, ${new Date().toISOString()})`.execute(
+        tx,
+      );
+    });
+    applied.push(m.version);
+  }
+  return applied;
+}

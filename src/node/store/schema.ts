@@ -1,0 +1,175 @@
+/**
+ * The node's tables as Kysely types: one schema for PGlite and PostgreSQL
+ * (created by migrations.ts). Times are ISO-8601 text and JSON documents are
+ * text, so both backends return exactly the bytes that were written (the
+ * audit chain hashes them; jsonb would reorder keys).
+ */
+import type { Generated, Insertable, Kysely, Selectable } from 'kysely';
+
+export type Role = 'owner' | 'analyst' | 'auditor';
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  role: Role;
+  /** The public part of the user's token, to find the row. */
+  token_id: string;
+  /** scrypt$N$r$p$salt$hash of the token's secret part. */
+  token_hash: string;
+  created_at: string;
+  disabled: boolean;
+}
+
+export interface DatasetsTable {
+  name: string;
+  path: string;
+  format: 'csv' | 'jsonl';
+  /** The schema as the study format writes it (JSON text). */
+  schema_json: string;
+  /** SHA-256 of the file's bytes, hex: an approval binds to this version. */
+  content_hash: string;
+  rows: number;
+  registered_at: string;
+  registered_by: string;
+  /** The owner's policy: the largest epsilon one run may spend, and the smallest cell released. */
+  max_epsilon_per_run: number | null;
+  min_cell_size: number | null;
+}
+
+export interface BudgetsTable {
+  dataset: string;
+  epsilon_total: number;
+  delta_total: number;
+  epsilon_spent: number;
+  delta_spent: number;
+  /** Held by runs in progress: spent when they release, given back when they fail. */
+  epsilon_reserved: number;
+  delta_reserved: number;
+}
+
+export interface LedgerTable {
+  id: Generated<number>;
+  dataset: string;
+  run_id: string;
+  kind: 'reserve' | 'charge' | 'return';
+  epsilon: number;
+  delta: number;
+  at: string;
+}
+
+export type ProposalStatus = 'pending' | 'approved' | 'refused' | 'superseded' | 'ran';
+
+export interface ProposalsTable {
+  id: string;
+  /** SHA-256 over the canonical proposal (study text, suite, parties, proposer): what approvals sign. */
+  hash: string;
+  study_name: string;
+  study_text: string;
+  suite: string;
+  /** JSON list of the node ids the study names, in the study's order. */
+  parties: string;
+  proposer_node: string;
+  proposer_user: string;
+  /** The id of the proposal this one replaces (same study, changed), if any. */
+  supersedes: string | null;
+  /** JSON: what would be released (analyses, cells, minimum cell size, DP cost). */
+  summary: string;
+  status: ProposalStatus;
+  created_at: string;
+}
+
+export interface ApprovalsTable {
+  proposal_id: string;
+  node: string;
+  decision: 'approve' | 'refuse';
+  reason: string | null;
+  /** JSON: the owner's conditions (maxEpsilon, minCellSize), checked against the proposal. */
+  conditions: string;
+  /** The proposal hash this decision is for. */
+  hash: string;
+  user_name: string;
+  /** Base64 ECDSA P-256 signature of the node over the decision (see governance.ts). */
+  signature: string;
+  at: string;
+}
+
+export type RunState = 'queued' | 'running' | 'released' | 'failed';
+
+export interface RunsTable {
+  id: string;
+  proposal_id: string;
+  hash: string;
+  state: RunState;
+  /** JSON list of progress lines, newest last. */
+  progress: string;
+  reason: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+export interface ReleasesTable {
+  run_id: string;
+  /** JSON: the study outcome after suppression and noise, as the engine released it. */
+  outcome: string;
+  epsilon: number;
+  delta: number;
+  at: string;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  at: string;
+  kind: string;
+  actor: string;
+  /** Canonical JSON text. */
+  body: string;
+  prev_hash: string;
+  hash: string;
+  signature: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface PeerHeadsTable {
+  peer: string;
+  seq: number;
+  hash: string;
+  signature: string;
+  run_id: string;
+  received_at: string;
+}
+
+export interface SchemaVersionTable {
+  version: number;
+  applied_at: string;
+}
+
+export interface Schema {
+  entente_schema: SchemaVersionTable;
+  users: UsersTable;
+  datasets: DatasetsTable;
+  budgets: BudgetsTable;
+  ledger: LedgerTable;
+  proposals: ProposalsTable;
+  approvals: ApprovalsTable;
+  runs: RunsTable;
+  releases: ReleasesTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
+  peer_heads: PeerHeadsTable;
+}
+
+export type NodeDb = Kysely<Schema>;
+export type User = Selectable<UsersTable>;
+export type Dataset = Selectable<DatasetsTable>;
+export type Budget = Selectable<BudgetsTable>;
+export type Proposal = Selectable<ProposalsTable>;
+export type NewProposal = Insertable<ProposalsTable>;
+export type Approval = Selectable<ApprovalsTable>;
+export type Run = Selectable<RunsTable>;
+export type Release = Selectable<ReleasesTable>;
+export type AuditEntry = Selectable<AuditLogTable>;
