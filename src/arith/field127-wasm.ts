@@ -6,7 +6,8 @@
  * Why WebAssembly: a 127-bit modular product needs 64-bit integer products,
  * which JavaScript only offers through BigInt (about 20 M/s, allocating);
  * WebAssembly's i64.mul on 32-bit limbs does it without allocation at about
- * ten times that rate (docs/PERFORMANCE.md, "Machine facts").
+ * 20 times that rate (430 M/s for the product mod 2^61 - 1; docs/PERFORMANCE.md,
+ * "Machine facts").
  *
  * Representation (shared with src/arith/field127.ts): an element is two
  * little-endian 64-bit words (lo, hi), 16 bytes. Every kernel accepts any
