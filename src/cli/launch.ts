@@ -13,10 +13,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeIdentity } from '../adapters/node/net/identity.js';
+import { freePorts } from '../adapters/node/net/ports.js';
+
+export { freePorts };
 
 /**
  * Node flags for party processes that share this machine. V8 collects
@@ -247,25 +249,4 @@ export async function launchParties<T>(
     process.off('SIGTERM', onSignal);
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * Ports that were free a moment ago on 127.0.0.1: all bound at once (so they
- * differ), then released for the parties to bind.
- */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const s = createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }

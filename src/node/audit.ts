@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson } from '../adapters/node/net/federation.js';
 import type { AuditEntry, NodeDb, Schema } from './store/schema.js';
 import type { Signer, Verifier } from './signer.js';
 

@@ -1,0 +1,80 @@
+/**
+ * Several nodes on this machine, wired as peers on free loopback ports: for
+ * the demo, the tests and the benchmark. Each gets its own folder, identity
+ * and database, exactly as `entente node init` makes them.
+ */
+import { join } from 'node:path';
+import { freePorts } from '../adapters/node/net/ports.js';
+import { addUser } from './auth.js';
+import { initNode, loadConfig, loadNodeIdentity, writeConfig, type NodeConfig } from './config.js';
+import type { NodeProfile } from './client.js';
+import { startNode, storeLocation, type RunningNode } from './server.js';
+import { openStore } from './store/store.js';
+
+export interface LocalNodeSpec {
+  readonly id: string;
+  readonly name?: string;
+  /** 'embedded' (default) or a postgres:// URL. */
+  readonly database?: string;
+}
+
+/** Creates node folders under root with API and MPC ports, each listing the others as peers. */
+export async function initLocalNodes(
+  root: string,
+  specs: readonly LocalNodeSpec[],
+): Promise<string[]> {
+  const ports = await freePorts(2 * specs.length);
+  const made: { dir: string; config: NodeConfig; fingerprint: string }[] = [];
+  for (const [i, s] of specs.entries()) {
+    const dir = join(root, s.id);
+    const r = await initNode({
+      dir,
+      id: s.id,
+      ...(s.name ? { name: s.name } : {}),
+      api: { host: '127.0.0.1', port: ports[2 * i]! },
+      mpc: { host: '127.0.0.1', port: ports[2 * i + 1]! },
+      ...(s.database ? { database: s.database } : {}),
+    });
+    made.push({ dir, ...r });
+  }
+  for (const m of made) {
+    const peers = made
+      .filter((o) => o !== m)
+      .map((o) => ({
+        id: o.config.id,
+        api: `https://${o.config.api.host}:${o.config.api.port}`,
+        mpc: o.config.mpc,
+        fingerprint: o.fingerprint,
+      }));
+    await writeConfig(m.dir, { ...m.config, peers });
+  }
+  return made.map((m) => m.dir);
+}
+
+/**
+ * Adds a user directly in a stopped node's database (bootstrap: the first
+ * owner), returning a profile the CLI and clients can use once it runs.
+ */
+export async function addLocalUser(dir: string, name: string, role: string): Promise<NodeProfile> {
+  const config = await loadConfig(dir);
+  const store = await openStore(storeLocation(dir, config));
+  try {
+    const { token } = await addUser(store.db, name, role);
+    const id = await loadNodeIdentity(dir, config.id);
+    return {
+      node: `https://${config.api.host}:${config.api.port}`,
+      fingerprint: id.fingerprint,
+      token,
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+/** Starts every node folder in this process. */
+export async function startLocalNodes(
+  dirs: readonly string[],
+  log?: (line: string) => void,
+): Promise<RunningNode[]> {
+  return Promise.all(dirs.map((dir) => startNode({ dir, ...(log ? { log } : {}) })));
+}

@@ -1,0 +1,309 @@
+/**
+ * A party node: one organisation's long-running service. It owns the store,
+ * the node's key, its peers and its runs; the HTTP API (http/app.ts) and the
+ * CLI call it. Nothing here listens: server.ts does.
+ */
+import { join } from 'node:path';
+import { appendAudit, auditHead, type AuditHead } from './audit.js';
+import { identityDir, type NodeConfig, type PeerConfig } from './config.js';
+import {
+  approvalsOf,
+  decide,
+  GovernanceError,
+  receiveApproval,
+  type DecisionInput,
+} from './governance.js';
+import { pinnedRequest } from './pinned-https.js';
+import { Runner } from './runs.js';
+import { signerFromPem, verifierFromPem, type Signer, type Verifier } from './signer.js';
+import type { Approval, NodeDb, Proposal, User } from './store/schema.js';
+import type { Store } from './store/store.js';
+import { FailureThrottle, TokenVerifier } from './auth.js';
+
+export interface NodeIdentity {
+  readonly key: string;
+  readonly cert: string;
+  readonly fingerprint: string;
+}
+
+export interface PartyNodeOptions {
+  readonly dir: string;
+  readonly config: NodeConfig;
+  readonly store: Store;
+  readonly identity: NodeIdentity;
+  readonly log?: (line: string) => void;
+  /** Bound on each call to a peer. */
+  readonly peerTimeoutMs?: number;
+}
+
+export class PartyNode {
+  readonly dir: string;
+  readonly config: NodeConfig;
+  readonly db: NodeDb;
+  readonly store: Store;
+  readonly signer: Signer;
+  readonly identity: NodeIdentity;
+  readonly runner: Runner;
+  readonly tokens: TokenVerifier;
+  readonly throttle = new FailureThrottle();
+  readonly log: (line: string) => void;
+  private readonly verifiers = new Map<string, Verifier>();
+  private readonly peerCerts = new Map<string, string>();
+  private readonly peerTimeoutMs: number;
+
+  constructor(o: PartyNodeOptions) {
+    this.dir = o.dir;
+    this.config = o.config;
+    this.store = o.store;
+    this.db = o.store.db;
+    this.identity = o.identity;
+    this.signer = signerFromPem(o.config.id, o.identity.key);
+    this.tokens = new TokenVerifier(this.db);
+    this.log = o.log ?? ((l) => process.stderr.write(`entente node ${o.config.id}: ${l}\n`));
+    this.peerTimeoutMs = o.peerTimeoutMs ?? 15_000;
+    const ids = identityDir(o.dir);
+    this.runner = new Runner({
+      dir: o.dir,
+      config: o.config,
+      db: this.db,
+      signer: this.signer,
+      identity: {
+        keyPath: join(ids, `${o.config.id}.key`),
+        certPath: join(ids, `${o.config.id}.crt`),
+        fingerprint: o.identity.fingerprint,
+      },
+      onStart: (run, parties) => this.exchangeHeads(run.id, parties),
+      log: this.log,
+    });
+  }
+
+  /** This node and its peers: the nodes a study may name. */
+  nodes(): string[] {
+    return [this.config.id, ...this.config.peers.map((p) => p.id)];
+  }
+
+  peer(id: string): PeerConfig {
+    const p = this.config.peers.find((x) => x.id === id);
+    if (!p) throw new GovernanceError(`'${id}' is not a peer of this node`, 404);
+    return p;
+  }
+
+  /** The peer whose pinned certificate has this fingerprint, if any. */
+  peerByFingerprint(fp: string | undefined): PeerConfig | undefined {
+    return fp === undefined ? undefined : this.config.peers.find((p) => p.fingerprint === fp);
+  }
+
+  /** Records a peer's certificate (seen on its TLS connection) to verify its signatures. */
+  rememberPeerCert(id: string, certPem: string): void {
+    if (!this.peerCerts.has(id)) {
+      this.peerCerts.set(id, certPem);
+      this.verifiers.set(id, verifierFromPem(certPem));
+    }
+  }
+
+  verifierOf(id: string): Verifier {
+    const v = this.verifiers.get(id);
+    if (!v) throw new GovernanceError(`no certificate seen yet for peer '${id}'`, 403);
+    return v;
+  }
+
+  /** One call to a peer's federation API, over TLS with both certificates pinned. */
+  async callPeer(
+    id: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<unknown> {
+    const peer = this.peer(id);
+    const r = await pinnedRequest({
+      url: `${peer.api}${path}`,
+      fingerprint: peer.fingerprint,
+      method,
+      body,
+      clientCert: { cert: this.identity.cert, key: this.identity.key },
+      timeoutMs: this.peerTimeoutMs,
+    });
+    this.rememberPeerCert(id, r.certPem);
+    if (r.status >= 300) {
+      const msg = (r.body as { error?: string } | undefined)?.error ?? r.text.slice(0, 200);
+      throw new GovernanceError(`peer ${id} answered ${r.status}: ${msg}`, 409);
+    }
+    return r.body;
+  }
+
+  /** Sends to every other node the proposal names; returns the nodes that could not be reached. */
+  async sendProposal(p: Proposal): Promise<string[]> {
+    const others = (JSON.parse(p.parties) as string[]).filter((n) => n !== this.config.id);
+    return this.sendToAll(others, '/v1/federation/proposals', p);
+  }
+
+  async sendDecision(p: Proposal, a: Approval): Promise<string[]> {
+    const others = [...new Set([...(JSON.parse(p.parties) as string[]), p.proposer_node])].filter(
+      (n) => n !== this.config.id,
+    );
+    return this.sendToAll(others, '/v1/federation/decisions', a);
+  }
+
+  private async sendToAll(ids: readonly string[], path: string, body: unknown): Promise<string[]> {
+    const failed: string[] = [];
+    await Promise.all(
+      ids.map(async (id) => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await this.callPeer(id, 'POST', path, body);
+            return;
+          } catch (e) {
+            if (attempt >= 2) {
+              this.log(`could not reach ${id} (${path}): ${(e as Error).message}`);
+              failed.push(id);
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+          }
+        }
+      }),
+    );
+    return failed;
+  }
+
+  /** An owner's decision: recorded, signed, sent to the other nodes; a complete approval starts the run. */
+  async decide(
+    user: User,
+    input: DecisionInput,
+  ): Promise<{ approval: Approval; unreached: string[] }> {
+    const approval = await decide(this.db, this.signer, user, input);
+    const p = await this.proposal(input.proposalId);
+    const unreached = await this.sendDecision(p, approval);
+    await this.startIfApproved(p.id);
+    return { approval, unreached };
+  }
+
+  /** A peer's signed decision. */
+  async receiveDecision(from: string, a: Approval): Promise<void> {
+    await receiveApproval(this.db, this.signer, from, this.verifierOf(from), a);
+    await this.startIfApproved(a.proposal_id);
+  }
+
+  async proposal(id: string): Promise<Proposal> {
+    const p = await this.db
+      .selectFrom('proposals')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!p) throw new GovernanceError(`no proposal '${id}'`, 404);
+    return p;
+  }
+
+  /** Starts this node's party once every named node approved (and only if this node is named). */
+  async startIfApproved(proposalId: string): Promise<void> {
+    const p = await this.proposal(proposalId);
+    if (p.status !== 'approved') return;
+    if (!(JSON.parse(p.parties) as string[]).includes(this.config.id)) return;
+    await this.runner.start(p);
+  }
+
+  approvals(proposalId: string): Promise<Approval[]> {
+    return approvalsOf(this.db, proposalId);
+  }
+
+  /**
+   * Sends this node's signed audit head to the run's other nodes and records
+   * theirs: a node that later rewrites its history contradicts a head others hold.
+   */
+  async exchangeHeads(runId: string, parties: readonly string[]): Promise<void> {
+    const head = await this.signedHead();
+    await Promise.all(
+      parties
+        .filter((n) => n !== this.config.id)
+        .map(async (n) => {
+          const theirs = (await this.callPeer(n, 'POST', '/v1/federation/heads', {
+            run: runId,
+            ...head,
+          })) as (AuditHead & { signature: string }) | undefined;
+          if (theirs) await this.recordPeerHead(n, runId, theirs);
+        }),
+    );
+  }
+
+  async signedHead(): Promise<AuditHead & { signature: string; node: string }> {
+    const h = await auditHead(this.db);
+    return {
+      ...h,
+      node: this.config.id,
+      signature: this.signer.sign(`${this.config.id}:${h.seq}:${h.hash}`),
+    };
+  }
+
+  /** Stores a peer's head after checking its signature. @throws {GovernanceError} on a bad one. */
+  async recordPeerHead(
+    peer: string,
+    runId: string,
+    h: { seq: number; hash: string; signature: string },
+  ): Promise<void> {
+    if (!Number.isInteger(h.seq) || h.seq < 0 || !/^[0-9a-f]{64}$/.test(h.hash))
+      throw new GovernanceError(`log head from ${peer}: malformed`, 400);
+    if (!this.verifierOf(peer)(`${peer}:${h.seq}:${h.hash}`, h.signature))
+      throw new GovernanceError(`log head from ${peer}: bad signature`, 403);
+    await this.db
+      .insertInto('peer_heads')
+      .values({
+        peer,
+        seq: h.seq,
+        hash: h.hash,
+        signature: h.signature,
+        run_id: runId,
+        received_at: new Date().toISOString(),
+      })
+      .onConflict((c) => c.columns(['peer', 'seq']).doNothing())
+      .execute();
+  }
+
+  /**
+   * Asks each peer for the entries at the heads it gave this node earlier:
+   * a different hash means that peer rewrote its history.
+   */
+  async checkPeerHeads(): Promise<{ peer: string; seq: number; ok: boolean; problem?: string }[]> {
+    const heads = await this.db
+      .selectFrom('peer_heads')
+      .selectAll()
+      .orderBy('peer')
+      .orderBy('seq')
+      .execute();
+    const out: { peer: string; seq: number; ok: boolean; problem?: string }[] = [];
+    for (const h of heads) {
+      if (h.seq === 0) continue;
+      try {
+        const e = (await this.callPeer(h.peer, 'GET', `/v1/federation/audit/${h.seq}`)) as
+          { hash?: string } | undefined;
+        out.push(
+          e?.hash === h.hash
+            ? { peer: h.peer, seq: h.seq, ok: true }
+            : {
+                peer: h.peer,
+                seq: h.seq,
+                ok: false,
+                problem: `entry ${h.seq} now has hash ${e?.hash?.slice(0, 16) ?? '(none)'}..., but it gave ${h.hash.slice(0, 16)}... at run ${h.run_id}`,
+              },
+        );
+      } catch (e) {
+        out.push({
+          peer: h.peer,
+          seq: h.seq,
+          ok: false,
+          problem: `unreachable: ${(e as Error).message}`,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Records a refused request (bad token, wrong role) in the audit log. */
+  async auditRefusal(actor: string, body: Record<string, unknown>): Promise<void> {
+    await appendAudit(this.db, this.signer, { kind: 'request.refused', actor, body });
+  }
+
+  async close(): Promise<void> {
+    this.runner.stopAll();
+    await this.store.close();
+  }
+}
