@@ -19,6 +19,7 @@ import { keygen, local, runFederated, UsageError } from './net.js';
 // when used: a party process of `entente run` keeps a smaller heap, which
 // every garbage collection walks (about once per million-element operation).
 const studyCommands = () => import('./study.js');
+const nodeCommands = () => import('./node.js');
 
 const USAGE = `usage: entente <command> [options]
 
@@ -47,6 +48,20 @@ commands:
   suites list the protocol suites with their threat models
   help   show this text
 
+party nodes (docs/NODE.md):
+  node init --dir DIR --id ORG [--name NAME] [--host H] [--api-port P] [--mpc-port P] [--database URL]
+         create a node: identity keys, configuration, embedded database (or a PostgreSQL URL)
+  node start --dir DIR [--database URL]      run the node (API over TLS) until stopped
+  node info --dir DIR                        what peers need: id, API URL, MPC address, fingerprint
+  node user add --dir DIR --name N --role owner|analyst|auditor [--profile-out FILE]
+  node peer add --dir DIR --id ID --api https://HOST:PORT --mpc HOST:PORT --fingerprint FP
+
+client of a node (--profile FILE, or --node URL --fingerprint FP --token T):
+  datasets | dataset add NAME --file F --schema S --epsilon E [--delta D] [--max-epsilon-per-run X] [--min-cell-size K]
+  propose STUDY [--suite S] [--supersedes ID]     proposals | proposal ID
+  approve ID [--max-epsilon E] [--min-cell-size K] [--yes]     reject ID --reason TEXT
+  runs [watch [RUN]]     results RUN [--format text|json|md]     audit [verify]
+
 network (docs/OPERATIONS.md):
   keygen --out DIR --id ID
          write a private key (DIR/ID.key, mode 0600) and a self-signed certificate
@@ -65,7 +80,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const flags = parseFlags(rest);
   switch (cmd) {
     case 'demo':
-      return (await studyCommands()).demo(flags.named);
+      return flags.named.get('one-shot') === '1'
+        ? (await studyCommands()).demo(flags.named)
+        : (await import('./node-demo.js')).nodeDemo(flags.named);
     case 'study':
       return (await studyCommands()).study(flags.positional, flags.named);
     case 'run':
@@ -80,20 +97,25 @@ export async function main(argv: readonly string[]): Promise<number> {
       return planCommand(flags);
     case 'suites':
       return listSuites();
+    case 'node':
+      return (await nodeCommands()).nodeCommand(flags.positional, flags.named);
     case undefined:
     case 'help':
     case '--help':
     case '-h':
       console.log(USAGE);
       return 0;
-    default:
+    default: {
+      const client = await (await nodeCommands()).clientCommand(cmd, flags.positional, flags.named);
+      if (client !== undefined) return client;
       console.error(`entente: unknown command '${cmd}'\n\n${USAGE}`);
       return 2;
+    }
   }
 }
 
 /** Flags that take no value. */
-const BOOLEAN_FLAGS = new Set(['in-process', 'plan']);
+const BOOLEAN_FLAGS = new Set(['in-process', 'plan', 'yes', 'serve', 'one-shot']);
 
 interface Flags {
   positional: string[];

@@ -33,7 +33,7 @@ import { terminalReport, type ReferenceRows } from '../analytics/study/report.js
 import type { StudyOutcome } from '../analytics/study/result.js';
 import { isCounting } from '../analytics/study/counting.js';
 import { checkRunnable, runStudy, studyDigest, StudyRefused } from '../analytics/study/runner.js';
-import { spend } from '../analytics/study/spec.js';
+import { spend, type Study } from '../analytics/study/spec.js';
 import { charge } from './ledger.js';
 import { STATISTICS, STATISTICS_REFERENCE } from '../analytics/study/statistics.js';
 import { generatePatients, HOSPITALS, patientsCsv } from '../apps/hospitals.js';
@@ -229,18 +229,26 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
       const t = await loadOwn(loaded, id, dataOf(id));
       if (t) tables.push(t);
     }
-    const pooled = poolTables(tables);
-    const ref = new Map<string, ReturnType<typeof countingReference> & object>();
-    for (const a of st.analyses) {
-      const rows = countingReference(pooled, a) ?? STATISTICS_REFERENCE[a.type]?.(pooled, a, st);
-      if (rows) ref.set(a.id, rows);
-    }
-    reference = ref;
+    reference = pooledReference(st, tables);
   }
   console.log('\n' + terminalReport(outcome, reference));
   const written = await writeReports(outDir, outcome, reference);
   console.log(`\nReports: ${written.join(', ')}`);
   return 0;
+}
+
+/**
+ * Demo only: each analysis computed in the clear on every party's records
+ * pooled in one place, to show beside the secure answers.
+ */
+export function pooledReference(st: Study, tables: readonly Table[]): ReferenceRows {
+  const pooled = poolTables(tables);
+  const ref = new Map<string, ReturnType<typeof countingReference> & object>();
+  for (const a of st.analyses) {
+    const rows = countingReference(pooled, a) ?? STATISTICS_REFERENCE[a.type]?.(pooled, a, st);
+    if (rows) ref.set(a.id, rows);
+  }
+  return ref;
 }
 
 /** Checks that every party got the same released values (they must: all open the same shares). */

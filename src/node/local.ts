@@ -5,7 +5,9 @@
  */
 import { join } from 'node:path';
 import { freePorts } from '../adapters/node/net/ports.js';
+import { appendAudit } from './audit.js';
 import { addUser } from './auth.js';
+import { signerFromPem } from './signer.js';
 import { initNode, loadConfig, loadNodeIdentity, writeConfig, type NodeConfig } from './config.js';
 import type { NodeProfile } from './client.js';
 import { startNode, storeLocation, type RunningNode } from './server.js';
@@ -59,8 +61,16 @@ export async function addLocalUser(dir: string, name: string, role: string): Pro
   const config = await loadConfig(dir);
   const store = await openStore(storeLocation(dir, config));
   try {
-    const { token } = await addUser(store.db, name, role);
     const id = await loadNodeIdentity(dir, config.id);
+    const { token } = await store.db.transaction().execute(async (tx) => {
+      const made = await addUser(tx, name, role);
+      await appendAudit(tx, signerFromPem(config.id, id.key), {
+        kind: 'user.added',
+        actor: 'operator',
+        body: { name, role },
+      });
+      return made;
+    });
     return {
       node: `https://${config.api.host}:${config.api.port}`,
       fingerprint: id.fingerprint,

@@ -1,0 +1,498 @@
+/**
+ * `entente node ...` (run a party node) and the client commands that talk to
+ * a node's API (docs/NODE.md). Parses arguments, calls src/node.
+ *
+ *   entente node init --dir DIR --id ORG [--name NAME] [--host H] [--api-port P] [--mpc-port P] [--database URL]
+ *   entente node start --dir DIR [--database URL]
+ *   entente node info --dir DIR
+ *   entente node user add --dir DIR --name NAME --role owner|analyst|auditor [--profile-out FILE]
+ *   entente node peer add --dir DIR --id ID --api https://HOST:PORT --mpc HOST:PORT --fingerprint FP
+ *
+ *   entente datasets | dataset add NAME --file F --schema S --epsilon E [--delta D] [--format csv|jsonl]
+ *                                      [--max-epsilon-per-run X] [--min-cell-size K]
+ *   entente propose STUDY [--suite S] [--supersedes ID]
+ *   entente proposals | proposal ID
+ *   entente approve ID [--max-epsilon E] [--min-cell-size K] [--yes]
+ *   entente reject ID --reason TEXT
+ *   entente runs [watch [RUN]]
+ *   entente results RUN [--format text|json|md]
+ *   entente audit [verify] [--after N]
+ *
+ * Client commands find their node in --profile FILE (JSON: node, fingerprint,
+ * token; default ENTENTE_PROFILE), or in --node URL --fingerprint FP --token T.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import { normalizeFingerprint } from '../adapters/node/net/fingerprint.js';
+import { formatReleaseSummary, type ReleaseSummary } from '../analytics/study/release.js';
+import { markdownReport, terminalReport } from '../analytics/study/report.js';
+import type { StudyOutcome } from '../analytics/study/result.js';
+import { ClientError, NodeClient, type NodeProfile } from '../node/client.js';
+import {
+  initNode,
+  loadConfig,
+  loadNodeIdentity,
+  NodeConfigError,
+  writeConfig,
+} from '../node/config.js';
+import { readSchemaFile } from '../node/datasets.js';
+import { addLocalUser } from '../node/local.js';
+import { startNode } from '../node/server.js';
+import { UsageError } from './net.js';
+
+type Named = ReadonlyMap<string, string>;
+
+function need(named: Named, flag: string, cmd: string): string {
+  const v = named.get(flag);
+  if (v === undefined || v === '') throw new UsageError(`${cmd}: --${flag} is required`);
+  return v;
+}
+
+function port(named: Named, flag: string, dflt: number): number {
+  const v = named.get(flag);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new UsageError(`--${flag}: expected a port in 1..65535, got '${v}'`);
+  return n;
+}
+
+function num(named: Named, flag: string, min: number, max: number): number | undefined {
+  const v = named.get(flag);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`--${flag}: expected a number in ${min}..${max}, got '${v}'`);
+  return n;
+}
+
+function hostPort(text: string, flag: string): { host: string; port: number } {
+  const m = /^(.+):(\d{1,5})$/.exec(text);
+  if (!m || Number(m[2]) > 65535)
+    throw new UsageError(`--${flag}: expected HOST:PORT, got '${text}'`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+async function configErrors<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (
+      e instanceof NodeConfigError ||
+      (e as Error).name === 'UserError' ||
+      (e as Error).name === 'DatasetError'
+    )
+      throw new UsageError((e as Error).message);
+    throw e;
+  }
+}
+
+/** `entente node SUB ...` */
+export async function nodeCommand(positional: readonly string[], named: Named): Promise<number> {
+  const [sub, sub2] = positional;
+  const dir = () => need(named, 'dir', `node ${sub ?? ''}`.trim());
+  switch (sub) {
+    case 'init': {
+      const host = named.get('host') ?? '127.0.0.1';
+      const r = await configErrors(() =>
+        initNode({
+          dir: dir(),
+          id: need(named, 'id', 'node init'),
+          ...(named.has('name') ? { name: named.get('name')! } : {}),
+          api: { host, port: port(named, 'api-port', 7100) },
+          mpc: { host, port: port(named, 'mpc-port', 7200) },
+          ...(named.has('database') ? { database: named.get('database')! } : {}),
+        }),
+      );
+      console.log(r.fingerprint);
+      console.error(
+        `node '${r.config.id}' in ${dir()}: API https://${r.config.api.host}:${r.config.api.port}, MPC ${r.config.mpc.host}:${r.config.mpc.port}, database ${r.config.database}\n` +
+          `next: 'entente node user add --dir ${dir()} --name NAME --role owner', give peers 'entente node info --dir ${dir()}', then 'entente node start --dir ${dir()}'`,
+      );
+      return 0;
+    }
+    case 'info': {
+      const config = await configErrors(() => loadConfig(dir()));
+      const id = await configErrors(() => loadNodeIdentity(dir(), config.id));
+      console.log(
+        JSON.stringify(
+          {
+            id: config.id,
+            api: `https://${config.api.host}:${config.api.port}`,
+            mpc: config.mpc,
+            fingerprint: id.fingerprint,
+          },
+          null,
+          2,
+        ),
+      );
+      return 0;
+    }
+    case 'peer': {
+      if (sub2 !== 'add') throw new UsageError("node peer: expected 'add'");
+      const config = await configErrors(() => loadConfig(dir()));
+      const fp = normalizeFingerprint(need(named, 'fingerprint', 'node peer add'));
+      if (!fp) throw new UsageError('--fingerprint: expected a SHA-256 fingerprint (AB:CD:...)');
+      const api = need(named, 'api', 'node peer add');
+      if (!/^https:\/\/[^/]+$/.test(api))
+        throw new UsageError(`--api: expected https://HOST:PORT, got '${api}'`);
+      const id = need(named, 'id', 'node peer add');
+      const peer = {
+        id,
+        api,
+        mpc: hostPort(need(named, 'mpc', 'node peer add'), 'mpc'),
+        fingerprint: fp,
+      };
+      const peers = [...config.peers.filter((p) => p.id !== id), peer];
+      await writeConfig(dir(), { ...config, peers });
+      await configErrors(() => loadConfig(dir()));
+      console.error(`peer '${id}' recorded; restart the node to use it`);
+      return 0;
+    }
+    case 'user': {
+      if (sub2 !== 'add') throw new UsageError("node user: expected 'add'");
+      const profile = await configErrors(() =>
+        addLocalUser(
+          dir(),
+          need(named, 'name', 'node user add'),
+          need(named, 'role', 'node user add'),
+        ),
+      );
+      const out = named.get('profile-out');
+      if (out) {
+        await writeFile(out, JSON.stringify(profile, null, 2) + '\n', {
+          mode: 0o600,
+          flag: 'wx',
+        }).catch((e: NodeJS.ErrnoException) => {
+          throw new UsageError(`--profile-out: cannot write ${out} (${e.code})`);
+        });
+        console.error(`profile written to ${out} (mode 0600); use it with --profile ${out}`);
+      } else {
+        console.log(profile.token);
+        console.error('the token is shown once; keep it secret (or use --profile-out FILE)');
+      }
+      return 0;
+    }
+    case 'start': {
+      const running = await configErrors(() =>
+        startNode({
+          dir: dir(),
+          ...(named.has('database') ? { database: named.get('database')! } : {}),
+        }),
+      );
+      return new Promise<number>((done) => {
+        const stop = (sig: NodeJS.Signals) => {
+          running.node.log(`stopping on ${sig}`);
+          void running.close().then(() => done(sig === 'SIGINT' ? 130 : 143));
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    }
+    default:
+      throw new UsageError("node: expected 'init', 'start', 'info', 'user add' or 'peer add'");
+  }
+}
+
+async function profileOf(named: Named): Promise<NodeProfile> {
+  const file = named.get('profile') ?? process.env.ENTENTE_PROFILE;
+  if (file && !named.has('node')) {
+    let raw: Partial<NodeProfile>;
+    try {
+      raw = JSON.parse(await readFile(file, 'utf8')) as Partial<NodeProfile>;
+    } catch (e) {
+      throw new UsageError(
+        `--profile: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
+    }
+    if (!raw.node || !raw.fingerprint || !raw.token)
+      throw new UsageError(`${file}: expected node, fingerprint and token`);
+    return { node: raw.node, fingerprint: raw.fingerprint, token: raw.token };
+  }
+  const node = named.get('node');
+  if (!node)
+    throw new UsageError('name the node: --profile FILE, or --node URL --fingerprint FP --token T');
+  const fp = normalizeFingerprint(need(named, 'fingerprint', 'client'));
+  if (!fp) throw new UsageError('--fingerprint: expected a SHA-256 fingerprint (AB:CD:...)');
+  const token = named.get('token') ?? process.env.ENTENTE_TOKEN;
+  if (!token) throw new UsageError('--token (or ENTENTE_TOKEN) is required');
+  return { node: node.replace(/\/$/, ''), fingerprint: fp, token };
+}
+
+async function clientErrors<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    // A refusal by the node (4xx) is the caller's to fix: exit 2; anything else exits 1.
+    if (e instanceof ClientError && e.status >= 400 && e.status < 500)
+      throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+interface ProposalView {
+  id: string;
+  hash: string;
+  study_name: string;
+  suite: string;
+  parties: string[];
+  proposer: string;
+  status: string;
+  created_at: string;
+  summary: ReleaseSummary;
+  decisions: { node: string; decision: string; user_name: string; reason: string | null }[];
+  unreached?: string[];
+}
+
+interface RunView {
+  id: string;
+  proposal_id: string;
+  state: string;
+  progress: string[];
+  reason: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+function showProposal(p: ProposalView): string {
+  const decided = p.decisions.map(
+    (d) => `  ${d.node}: ${d.decision} by ${d.user_name}${d.reason ? ` (${d.reason})` : ''}`,
+  );
+  return [
+    `proposal ${p.id}  ${p.status}  by ${p.proposer}  ${p.created_at}`,
+    `hash ${p.hash}`,
+    `suite ${p.suite}, nodes ${p.parties.join(', ')}`,
+    '',
+    formatReleaseSummary(p.summary),
+    '',
+    'decisions:',
+    ...(decided.length ? decided : ['  (none yet)']),
+  ].join('\n');
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** The client commands; returns undefined when `cmd` is not one of them. */
+export async function clientCommand(
+  cmd: string,
+  positional: readonly string[],
+  named: Named,
+): Promise<number | undefined> {
+  const commands = [
+    'datasets',
+    'dataset',
+    'propose',
+    'proposals',
+    'proposal',
+    'approve',
+    'reject',
+    'runs',
+    'results',
+    'audit',
+  ];
+  if (!commands.includes(cmd)) return undefined;
+  const client = new NodeClient(await profileOf(named));
+  return clientErrors(async () => {
+    switch (cmd) {
+      case 'datasets': {
+        const ds = await client.get<
+          {
+            name: string;
+            rows: number;
+            content_hash: string;
+            budget: { epsilon_left: number; epsilon_total: number } | null;
+          }[]
+        >('/v1/datasets');
+        for (const d of ds)
+          console.log(
+            `${d.name}  ${d.rows} rows  sha256 ${d.content_hash.slice(0, 16)}...  epsilon left ${d.budget?.epsilon_left ?? '-'} of ${d.budget?.epsilon_total ?? '-'}`,
+          );
+        return 0;
+      }
+      case 'dataset': {
+        if (positional[0] !== 'add' || !positional[1])
+          throw new UsageError('dataset: expected add NAME --file F --schema S --epsilon E');
+        const schema = await configErrors(() =>
+          readSchemaFile(need(named, 'schema', 'dataset add')),
+        );
+        const { resolve } = await import('node:path');
+        const d = await client.post<{ name: string; rows: number; content_hash: string }>(
+          '/v1/datasets',
+          {
+            name: positional[1],
+            path: resolve(need(named, 'file', 'dataset add')),
+            schema,
+            ...(named.has('format') ? { format: named.get('format') } : {}),
+            budget: {
+              epsilon: num(named, 'epsilon', 0, 1000) ?? 0,
+              delta: num(named, 'delta', 0, 1) ?? 0,
+            },
+            ...(named.has('max-epsilon-per-run')
+              ? { maxEpsilonPerRun: num(named, 'max-epsilon-per-run', 0, 1000) }
+              : {}),
+            ...(named.has('min-cell-size')
+              ? { minCellSize: num(named, 'min-cell-size', 0, 1_000_000) }
+              : {}),
+          },
+        );
+        console.log(`registered '${d.name}': ${d.rows} rows, sha256 ${d.content_hash}`);
+        return 0;
+      }
+      case 'propose': {
+        const file = positional[0];
+        if (!file) throw new UsageError('propose: name a study file');
+        const study = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+          throw new UsageError(`${file}: cannot read (${e.code})`);
+        });
+        const p = await client.post<ProposalView>('/v1/proposals', {
+          study,
+          ...(named.has('suite') ? { suite: named.get('suite') } : {}),
+          ...(named.has('supersedes') ? { supersedes: named.get('supersedes') } : {}),
+        });
+        console.log(p.id);
+        console.error(showProposal(p));
+        if (p.unreached?.length)
+          console.error(`WARNING: not yet delivered to ${p.unreached.join(', ')}`);
+        return 0;
+      }
+      case 'proposals': {
+        for (const p of await client.get<ProposalView[]>('/v1/proposals'))
+          console.log(
+            `${p.id}  ${p.status.padEnd(10)} ${p.study_name}  (${p.parties.join(', ')}; by ${p.proposer})`,
+          );
+        return 0;
+      }
+      case 'proposal': {
+        if (!positional[0]) throw new UsageError('proposal: name a proposal id');
+        console.log(
+          showProposal(
+            await client.get<ProposalView>(`/v1/proposals/${encodeURIComponent(positional[0])}`),
+          ),
+        );
+        return 0;
+      }
+      case 'approve':
+      case 'reject': {
+        const id = positional[0];
+        if (!id) throw new UsageError(`${cmd}: name a proposal id`);
+        const p = await client.get<ProposalView>(`/v1/proposals/${encodeURIComponent(id)}`);
+        console.error(showProposal(p));
+        if (cmd === 'reject') {
+          const reason = need(named, 'reason', 'reject');
+          await client.post(`/v1/proposals/${encodeURIComponent(id)}/refuse`, {
+            hash: p.hash,
+            reason,
+          });
+          console.error(`refused ${id}`);
+          return 0;
+        }
+        if (named.get('yes') !== '1') {
+          if (!process.stdin.isTTY)
+            throw new UsageError('approve: confirm with --yes (no terminal to ask)');
+          if (
+            !(await confirm(`\napprove the release above (hash ${p.hash.slice(0, 16)}...)? [y/N] `))
+          ) {
+            console.error('not approved');
+            return 2;
+          }
+        }
+        const conditions = {
+          ...(named.has('max-epsilon') ? { maxEpsilon: num(named, 'max-epsilon', 0, 1000) } : {}),
+          ...(named.has('min-cell-size')
+            ? { minCellSize: num(named, 'min-cell-size', 0, 1_000_000) }
+            : {}),
+        };
+        const r = await client.post<{ unreached: string[] }>(
+          `/v1/proposals/${encodeURIComponent(id)}/approve`,
+          {
+            hash: p.hash,
+            ...(Object.keys(conditions).length ? { conditions } : {}),
+          },
+        );
+        console.error(`approved ${id} (hash ${p.hash.slice(0, 16)}...)`);
+        if (r.unreached.length)
+          console.error(`WARNING: not yet delivered to ${r.unreached.join(', ')}`);
+        return 0;
+      }
+      case 'runs': {
+        if (positional[0] === 'watch') return watch(client, positional[1]);
+        for (const r of await client.get<RunView[]>('/v1/runs'))
+          console.log(
+            `${r.id}  ${r.state.padEnd(9)} proposal ${r.proposal_id}  ${r.started_at}${r.reason ? `  (${r.reason})` : ''}`,
+          );
+        return 0;
+      }
+      case 'results': {
+        const id = positional[0];
+        if (!id) throw new UsageError('results: name a run id');
+        const r = await client.get<{
+          outcome: StudyOutcome;
+          epsilon: number;
+          delta: number;
+          released_at: string;
+        }>(`/v1/results/${encodeURIComponent(id)}`);
+        const format = named.get('format') ?? 'text';
+        if (format === 'json') console.log(JSON.stringify(r, null, 2));
+        else if (format === 'md') console.log(markdownReport(r.outcome));
+        else if (format === 'text') console.log(terminalReport(r.outcome));
+        else throw new UsageError(`--format: expected text, json or md, got '${format}'`);
+        return 0;
+      }
+      case 'audit': {
+        if (positional[0] === 'verify') {
+          const v = await client.get<{
+            ok: boolean;
+            entries: number;
+            firstBad?: { seq: number; problem: string };
+            peers: { peer: string; seq: number; ok: boolean; problem?: string }[];
+          }>('/v1/audit/verify');
+          console.log(
+            v.firstBad
+              ? `audit log: entry ${v.firstBad.seq} fails: ${v.firstBad.problem}`
+              : `audit log: ${v.entries} entries, chain and signatures verify`,
+          );
+          for (const p of v.peers)
+            console.log(`  head of ${p.peer} at entry ${p.seq}: ${p.ok ? 'matches' : p.problem}`);
+          return v.ok ? 0 : 1;
+        }
+        const after = num(named, 'after', 0, 2 ** 31) ?? 0;
+        for (const e of await client.get<
+          { seq: number; at: string; kind: string; actor: string; body: unknown }[]
+        >(`/v1/audit?after=${after}&limit=10000`))
+          console.log(
+            `${String(e.seq).padStart(6)} ${e.at} ${e.kind.padEnd(18)} ${e.actor}  ${JSON.stringify(e.body)}`,
+          );
+        return 0;
+      }
+    }
+    return 2;
+  });
+}
+
+/** Follows runs until the named one (or every running one) ends. */
+async function watch(client: NodeClient, runId: string | undefined): Promise<number> {
+  const shown = new Map<string, number>();
+  for (;;) {
+    const runs = (await client.get<RunView[]>('/v1/runs')).filter((r) => !runId || r.id === runId);
+    if (runId && runs.length === 0) throw new UsageError(`runs watch: no run '${runId}'`);
+    for (const r of runs) {
+      const from = shown.get(r.id) ?? 0;
+      for (const line of r.progress.slice(from)) console.log(`${r.id}  ${line}`);
+      shown.set(r.id, r.progress.length);
+    }
+    const live = runs.filter((r) => r.state === 'queued' || r.state === 'running');
+    if (live.length === 0) {
+      for (const r of runs.slice(0, runId ? 1 : 5))
+        console.log(`${r.id}  ${r.state}${r.reason ? `: ${r.reason}` : ''}`);
+      return runs.some((r) => r.state === 'failed') && runId ? 1 : 0;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
