@@ -260,6 +260,16 @@ function listSuites(): number {
   return 0;
 }
 
+// A party started by a node (src/node/runs.ts) ends with it: its stdin is a pipe from the
+// node, which closes when the node's process is gone, even after kill -9.
+if (process.env.ENTENTE_EXIT_WITH_PARENT === '1') {
+  const gone = () => {
+    console.error('entente: the node that started this party is gone; stopping');
+    process.exit(1);
+  };
+  process.stdin.on('end', gone).on('close', gone).on('error', gone).resume();
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {

@@ -273,7 +273,9 @@ export async function checkApprovable(
   }
   const format = study.parties.find((x) => x.id === nodeId)?.format;
   if (format !== undefined && format !== d.format)
-    throw new GovernanceError(`dataset '${name}' is ${d.format}, but the study reads it as ${format}`);
+    throw new GovernanceError(
+      `dataset '${name}' is ${d.format}, but the study reads it as ${format}`,
+    );
   if (schemaText(study.schema) !== d.schema_json)
     throw new GovernanceError(
       `dataset '${name}': the study's schema differs from the schema the dataset was registered with`,
@@ -384,6 +386,15 @@ async function storeApproval(
   actor: string,
 ): Promise<void> {
   await db.transaction().execute(async (tx) => {
+    // Decisions on one proposal are stored one at a time (row lock), so the one
+    // that completes the set sees every other: with concurrent transactions each
+    // would otherwise miss the other's uncommitted row and none would mark it approved.
+    await tx
+      .selectFrom('proposals')
+      .select('id')
+      .where('id', '=', a.proposal_id)
+      .forUpdate()
+      .execute();
     await tx.insertInto('approvals').values(a).execute();
     const p = await getProposal(tx, a.proposal_id);
     let status = p.status;

@@ -58,6 +58,8 @@ export interface RunnerDeps {
     readonly certPath: string;
     readonly fingerprint: string;
   };
+  /** Called when a run fails here (not on another node's word): tell the run's other nodes. */
+  readonly onFail?: (runId: string, reason: string) => Promise<void>;
   /** Called once a run has started, to exchange audit-log heads with the other nodes. */
   readonly onStart?: (run: Run, parties: readonly string[]) => Promise<void>;
   readonly log: (line: string) => void;
@@ -67,6 +69,8 @@ export interface RunnerDeps {
 export class Runner {
   readonly events = new EventEmitter();
   private readonly children = new Map<string, ChildProcess>();
+  private closing = false;
+  private readonly preparing = new Map<string, Promise<Run>>();
 
   constructor(private readonly d: RunnerDeps) {
     this.events.setMaxListeners(1000);
@@ -79,26 +83,57 @@ export class Runner {
       .selectAll()
       .where('state', 'in', ['queued', 'running'])
       .execute();
-    for (const r of stale)
-      await this.fail(
-        r.id,
-        'this node stopped during the run (it was restarted); nothing was released',
+    for (const r of stale) {
+      // The party finished and wrote its outcome before the node stopped: the other
+      // nodes may have released it, so this node records the release and charges it.
+      const outcome = await readFile(join(runsDir(this.d.dir), r.id, 'outcome.json'), 'utf8').then(
+        (t) => (JSON.parse(t) ? t.trim() : undefined),
+        () => undefined,
       );
+      if (outcome !== undefined) {
+        const p = await getProposal(this.d.db, r.proposal_id);
+        const ds = ownDatasetName(
+          proposalStudy(p.study_text, JSON.parse(p.parties) as string[]),
+          this.d.config.id,
+        );
+        await this.release(r.id, p, ds, outcome);
+      } else
+        await this.fail(
+          r.id,
+          'this node stopped during the run (it was restarted); nothing was released',
+        );
+    }
     return stale.length;
   }
 
   /**
-   * Starts this node's party of an approved proposal. Starting it twice is harmless.
-   * Returns the run, which may already have failed (e.g. budget exhausted).
+   * Records this node's run of an approved proposal and reserves its budget
+   * (phase one; `launch` starts the party). Preparing twice returns the same run.
+   * @throws {GovernanceError} when the run may not go ahead (the run is then recorded as failed).
    */
-  async start(p: Proposal): Promise<Run> {
+  async prepare(p: Proposal): Promise<{ run: Run; created: boolean }> {
+    // Decisions arriving together may ask twice at once: one preparation per run.
     const id = runIdOf(p);
+    const busy = this.preparing.get(id);
+    if (busy) return busy.then((run) => ({ run, created: false }));
+    const work = this.prepareOnce(p, id);
+    const shared = work.then((r) => r.run);
+    shared.catch(() => undefined); // the caller of `work` handles its failure
+    this.preparing.set(id, shared);
+    try {
+      return await work;
+    } finally {
+      this.preparing.delete(id);
+    }
+  }
+
+  private async prepareOnce(p: Proposal, id: string): Promise<{ run: Run; created: boolean }> {
     const existing = await this.d.db
       .selectFrom('runs')
       .selectAll()
       .where('id', '=', id)
       .executeTakeFirst();
-    if (existing) return existing;
+    if (existing) return { run: existing, created: false };
     const parties = JSON.parse(p.parties) as string[];
     const study = proposalStudy(p.study_text, parties);
     const datasetName = ownDatasetName(study, this.d.config.id);
@@ -131,19 +166,33 @@ export class Runner {
       });
     } catch (e) {
       if (!(e instanceof GovernanceError)) throw e;
-      // The run row did not commit: record the refusal as a failed run.
+      // The run row did not commit: record the refusal as a failed run, then report it.
       await this.d.db
         .insertInto('runs')
         .values(run)
         .onConflict((c) => c.column('id').doNothing())
         .execute();
       await this.fail(id, e.message);
-      return this.get(id);
+      throw e;
     }
-    void this.execute(p, run, datasetName).catch((e: Error) =>
-      this.fail(id, `internal error: ${e.message}`),
-    );
-    return run;
+    return { run, created: true };
+  }
+
+  /** Phase two: starts the party process of a prepared run (returns at once). */
+  launch(p: Proposal, run: Run): void {
+    if (run.state !== 'queued' || this.children.has(run.id)) return;
+    const parties = JSON.parse(p.parties) as string[];
+    const datasetName = ownDatasetName(proposalStudy(p.study_text, parties), this.d.config.id);
+    void this.execute(p, run, datasetName)
+      .catch((e: Error) => this.fail(run.id, `internal error: ${e.message}`))
+      .catch((e: Error) => this.d.log(`run ${run.id}: cannot record its failure (${e.message})`));
+  }
+
+  /** Stops a run on another node's word (it could not start, or it failed first). */
+  async abort(runId: string, reason: string): Promise<void> {
+    // Failed first, so the reason is the other node's and not the killed child's exit.
+    await this.fail(runId, reason, false);
+    this.children.get(runId)?.kill('SIGTERM');
   }
 
   async get(id: string): Promise<Run> {
@@ -247,9 +296,12 @@ export class Runner {
       '1',
       ...(dataPath ? ['--data', dataPath] : []),
     ];
+    // The party reads nothing from stdin; it exits when that pipe closes, which is
+    // when this node's process is gone (even after kill -9): a party must never go on
+    // computing, and release to the others, for a node that can no longer record it.
     const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ENTENTE_STUDY_QUIET: '1' },
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env: { ...process.env, ENTENTE_STUDY_QUIET: '1', ENTENTE_EXIT_WITH_PARENT: '1' },
     });
     this.children.set(run.id, child);
     const progress: string[] = [];
@@ -292,6 +344,8 @@ export class Runner {
     clearTimeout(deadline);
     this.children.delete(run.id);
     await pending.catch(() => undefined);
+    // A node stopping records its runs itself (stopAll), before its database closes.
+    if (this.closing) return;
     if (exit.code !== 0) {
       const why =
         lastError ||
@@ -354,7 +408,7 @@ export class Runner {
   }
 
   /** Marks a run failed, returns its budget and records why. Idempotent. */
-  async fail(runId: string, reason: string): Promise<void> {
+  async fail(runId: string, reason: string, notify = true): Promise<void> {
     const done = await this.d.db.transaction().execute(async (tx) => {
       const r = await tx
         .selectFrom('runs')
@@ -383,11 +437,37 @@ export class Runner {
     if (done) {
       this.d.log(`run ${runId}: failed: ${reason}`);
       this.emit({ run: runId, state: 'failed', reason });
+      if (notify)
+        void this.d
+          .onFail?.(runId, reason)
+          .catch((e: Error) =>
+            this.d.log(`run ${runId}: could not tell the other nodes (${e.message})`),
+          );
     }
   }
 
-  /** Stops every party process (node shutdown); their runs are failed at the next start. */
-  stopAll(): void {
-    for (const c of this.children.values()) c.kill('SIGTERM');
+  /**
+   * Node shutdown: stops every party process (bounded), then records their runs
+   * as failed and tells the other nodes, while the database is still open.
+   */
+  async stopAll(): Promise<void> {
+    this.closing = true;
+    const running = [...this.children.entries()];
+    await Promise.all(
+      running.map(
+        ([, c]) =>
+          new Promise<void>((done) => {
+            if (c.exitCode !== null || c.signalCode !== null) return done();
+            const force = setTimeout(() => c.kill('SIGKILL'), 5_000);
+            c.once('close', () => {
+              clearTimeout(force);
+              done();
+            });
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    for (const [id] of running)
+      await this.fail(id, 'the node was stopped during the run; nothing was released');
   }
 }

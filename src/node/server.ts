@@ -113,6 +113,8 @@ export async function startNode(o: StartOptions): Promise<RunningNode> {
   const addr = server.address() as AddressInfo;
   const url = `https://${config.api.host}:${addr.port}`;
   node.log(`API on ${url} (certificate ${identity.fingerprint}), database ${store.backend}`);
+  // Proposals approved while this node (their coordinator) was down start now.
+  void node.resumeApproved();
   return {
     node,
     server,

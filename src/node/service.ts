@@ -73,6 +73,7 @@ export class PartyNode {
         fingerprint: o.identity.fingerprint,
       },
       onStart: (run, parties) => this.exchangeHeads(run.id, parties),
+      onFail: (runId, reason) => this.runFailed(runId, reason),
       log: this.log,
     });
   }
@@ -194,12 +195,111 @@ export class PartyNode {
     return p;
   }
 
-  /** Starts this node's party once every named node approved (and only if this node is named). */
+  /**
+   * The node that starts a proposal's run: the first node the study names.
+   * One coordinator per proposal means every node reserves budget for the
+   * same runs in the same order as the coordinator decided, so two proposals
+   * racing for the last of a budget do not each win at a different node.
+   */
+  static coordinatorOf(p: Proposal): string {
+    return (JSON.parse(p.parties) as string[])[0]!;
+  }
+
+  /**
+   * At the coordinator, once every named node approved: reserve here, ask
+   * every other node to reserve and start, then start; if any node cannot,
+   * the run fails everywhere at once (nobody waits for a link deadline).
+   */
   async startIfApproved(proposalId: string): Promise<void> {
     const p = await this.proposal(proposalId);
-    if (p.status !== 'approved') return;
-    if (!(JSON.parse(p.parties) as string[]).includes(this.config.id)) return;
-    await this.runner.start(p);
+    if (p.status !== 'approved' || PartyNode.coordinatorOf(p) !== this.config.id) return;
+    let prepared;
+    try {
+      prepared = await this.runner.prepare(p);
+    } catch (e) {
+      if (e instanceof GovernanceError) return; // recorded as a failed run
+      throw e;
+    }
+    // Only the call that created the run goes on (several decisions may complete it at once).
+    const { run, created } = prepared;
+    if (!created || run.state !== 'queued') return;
+    const others = (JSON.parse(p.parties) as string[]).filter((n) => n !== this.config.id);
+    const answers = await Promise.allSettled(
+      others.map((n) =>
+        this.callPeer(n, 'POST', '/v1/federation/runs', { proposal: p.id, hash: p.hash }),
+      ),
+    );
+    const refused = answers.flatMap((a, i) =>
+      a.status === 'rejected' ? [`${others[i]}: ${(a.reason as Error).message}`] : [],
+    );
+    if (refused.length > 0) {
+      const reason = `not every node could start: ${refused.join('; ')}`;
+      await this.runner.fail(run.id, reason);
+      await this.tellAbort(run.id, others, reason);
+      return;
+    }
+    this.runner.launch(p, run);
+  }
+
+  /**
+   * At another node: the coordinator asks to start an approved proposal. The
+   * last decision may still be on its way here, so wait for it (bounded).
+   * @throws {GovernanceError} when this node will not run it (the coordinator aborts the run).
+   */
+  async startRequested(from: string, proposalId: string, hash: string): Promise<string> {
+    let p = await this.proposal(proposalId);
+    if (PartyNode.coordinatorOf(p) !== from)
+      throw new GovernanceError(`${from} is not the coordinator of ${p.id}`, 403);
+    if (p.hash !== hash) throw new GovernanceError(`proposal ${p.id} has another hash here`, 409);
+    const until = Date.now() + 15_000;
+    while (p.status === 'pending' && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+      p = await this.proposal(proposalId);
+    }
+    if (p.status !== 'approved')
+      throw new GovernanceError(
+        `proposal ${p.id} is ${p.status} at ${this.config.id}, not approved`,
+        409,
+      );
+    const { run, created } = await this.runner.prepare(p);
+    if (!created)
+      throw new GovernanceError(`run ${run.id} exists at ${this.config.id} (${run.state})`, 409);
+    this.runner.launch(p, run);
+    return run.id;
+  }
+
+  private async tellAbort(runId: string, nodes: readonly string[], reason: string): Promise<void> {
+    await Promise.allSettled(
+      nodes.map((n) => this.callPeer(n, 'POST', '/v1/federation/aborts', { run: runId, reason })),
+    );
+  }
+
+  /** A run failed here: tell the run's other nodes, so they stop at once. */
+  async runFailed(runId: string, reason: string): Promise<void> {
+    const r = await this.db
+      .selectFrom('runs')
+      .select('proposal_id')
+      .where('id', '=', runId)
+      .executeTakeFirst();
+    if (!r) return;
+    const p = await this.proposal(r.proposal_id);
+    const others = (JSON.parse(p.parties) as string[]).filter((n) => n !== this.config.id);
+    await this.tellAbort(runId, others, `${this.config.id}: ${reason}`);
+  }
+
+  /** Approved proposals this node coordinates that never started (it was down): start them. */
+  async resumeApproved(): Promise<void> {
+    const ps = await this.db
+      .selectFrom('proposals')
+      .leftJoin('runs', 'runs.proposal_id', 'proposals.id')
+      .select('proposals.id')
+      .where('proposals.status', '=', 'approved')
+      .where('runs.id', 'is', null)
+      .execute();
+    for (const p of ps)
+      await this.startIfApproved(p.id).catch((e: Error) =>
+        this.log(`proposal ${p.id}: ${e.message}`),
+      );
   }
 
   approvals(proposalId: string): Promise<Approval[]> {
@@ -303,7 +403,7 @@ export class PartyNode {
   }
 
   async close(): Promise<void> {
-    this.runner.stopAll();
+    await this.runner.stopAll();
     await this.store.close();
   }
 }

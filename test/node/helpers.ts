@@ -66,7 +66,9 @@ export async function threeHospitals(
   for (const d of dirs) owner.push(await addLocalUser(d, 'owner', 'owner'));
   for (const d of dirs) auditors.push(await addLocalUser(d, 'auditor', 'auditor'));
   const analyst = await addLocalUser(dirs[0]!, 'analyst', 'analyst');
-  const nodes = await startLocalNodes(dirs, () => undefined);
+  const nodes = await startLocalNodes(dirs, (l) => {
+    if (process.env.ENTENTE_TEST_NODE_LOG) process.stderr.write(`node: ${l}\n`);
+  });
   const owners = owner.map((p) => new NodeClient(p));
   const files: string[] = [];
   for (const [i, h] of HOSPITALS.entries()) {

@@ -10,7 +10,9 @@ import { parseTable } from '../../src/analytics/data/table.js';
 import { parseSchema } from '../../src/analytics/data/schema.js';
 import { countingReference, poolTables } from '../../src/analytics/study/reference.js';
 import { parseStudyText } from '../../src/analytics/study/parse.js';
+import { sql } from 'kysely';
 import { NodeClient, ClientError } from '../../src/node/client.js';
+import { BACKENDS } from './backends.js';
 import {
   approveAll,
   runEnded,
@@ -34,132 +36,235 @@ interface Proposal {
   unreached: string[];
 }
 
-describe('three hospital nodes (embedded databases)', () => {
-  let f: Federation;
-  beforeAll(async () => {
-    f = await threeHospitals(120);
-  }, 120_000);
-  afterAll(async () => {
-    await f?.close();
-  });
+for (const backend of BACKENDS)
+  describe(`three hospital nodes on ${backend.name}`, () => {
+    let f: Federation;
+    const drops: (() => Promise<void>)[] = [];
+    beforeAll(async () => {
+      const databases: (string | undefined)[] = [];
+      for (let i = 0; i < 3; i++) {
+        const l = await backend.location('');
+        databases.push(l.database);
+        drops.push(l.drop);
+      }
+      f = await threeHospitals(120, { epsilon: 2, delta: 1e-5 }, databases);
+    }, 120_000);
+    afterAll(async () => {
+      await f?.close();
+      for (const d of drops) await d();
+    });
 
-  it('runs an approved study between the nodes and releases what the plaintext gives', async () => {
-    const text = studyText(ANALYSES);
-    const p = await f.analyst.post<Proposal>('/v1/proposals', { study: text });
-    expect(p.status).toBe('pending');
-    expect(p.unreached).toEqual([]);
-    // Every owner sees the same proposal (same hash) with what it would release.
-    for (const o of f.owners) {
-      const seen = await o.get<Proposal>(`/v1/proposals/${p.id}`);
-      expect(seen.hash).toBe(p.hash);
-      expect(seen.summary.total.cells).toBe(2 + 4);
-    }
-    await approveAll(f, p);
-    const runs = await runEnded(f, p.id);
-    expect(runs.map((r) => r.state)).toEqual(['released', 'released', 'released']);
-    const result = await f.analyst.get<{
-      outcome: { analyses: { id: string; rows: { values: unknown[] }[] }[] };
-    }>(`/v1/results/${runs[0]!.id}`);
-    // The same counts in the clear, on the pooled records (test only).
-    const schema = parseSchema(SCHEMA);
-    const tables = await Promise.all(
-      f.files.map(async (file) => parseTable(await readFile(file, 'utf8'), schema, file)),
-    );
-    const study = parseStudyText(text, 'study.yaml');
-    const expected = countingReference(poolTables(tables), study.analyses[0]!);
-    const got = result.outcome.analyses.find((a) => a.id === 'patients')!;
-    const pick = (rows: readonly unknown[]) =>
-      (rows as { group: string; value: number }[]).map((r) => [r.group, r.value]);
-    expect(pick(got.rows)).toEqual(pick(expected!));
-    // Every node released the same, and its audit log verifies.
-    const released = (o: { analyses: { id: string; rows: unknown[] }[] }) =>
-      o.analyses.map((a) => [a.id, a.rows]);
-    for (const o of f.owners) {
-      const r = await o.get<typeof result>(`/v1/results/${runs[0]!.id}`);
-      expect(released(r.outcome)).toEqual(released(result.outcome));
-    }
-    for (const a of f.auditors) {
-      const v = await a.get<{ ok: boolean; entries: number; peers: { ok: boolean }[] }>(
-        '/v1/audit/verify',
+    it('runs an approved study between the nodes and releases what the plaintext gives', async () => {
+      const text = studyText(ANALYSES);
+      const p = await f.analyst.post<Proposal>('/v1/proposals', { study: text });
+      expect(p.status).toBe('pending');
+      expect(p.unreached).toEqual([]);
+      // Every owner sees the same proposal (same hash) with what it would release.
+      for (const o of f.owners) {
+        const seen = await o.get<Proposal>(`/v1/proposals/${p.id}`);
+        expect(seen.hash).toBe(p.hash);
+        expect(seen.summary.total.cells).toBe(2 + 4);
+      }
+      await approveAll(f, p);
+      const runs = await runEnded(f, p.id);
+      expect(runs.map((r) => r.state)).toEqual(['released', 'released', 'released']);
+      const result = await f.analyst.get<{
+        outcome: { analyses: { id: string; rows: { values: unknown[] }[] }[] };
+      }>(`/v1/results/${runs[0]!.id}`);
+      // The same counts in the clear, on the pooled records (test only).
+      const schema = parseSchema(SCHEMA);
+      const tables = await Promise.all(
+        f.files.map(async (file) => parseTable(await readFile(file, 'utf8'), schema, file)),
       );
-      expect(v.ok).toBe(true);
-      expect(v.peers.length).toBeGreaterThan(0);
-    }
-  }, 180_000);
+      const study = parseStudyText(text, 'study.yaml');
+      const expected = countingReference(poolTables(tables), study.analyses[0]!);
+      const got = result.outcome.analyses.find((a) => a.id === 'patients')!;
+      const pick = (rows: readonly unknown[]) =>
+        (rows as { group: string; value: number }[]).map((r) => [r.group, r.value]);
+      expect(pick(got.rows)).toEqual(pick(expected!));
+      // Every node released the same, and its audit log verifies.
+      const released = (o: { analyses: { id: string; rows: unknown[] }[] }) =>
+        o.analyses.map((a) => [a.id, a.rows]);
+      for (const o of f.owners) {
+        const r = await o.get<typeof result>(`/v1/results/${runs[0]!.id}`);
+        expect(released(r.outcome)).toEqual(released(result.outcome));
+      }
+      for (const a of f.auditors) {
+        const v = await a.get<{ ok: boolean; entries: number; peers: { ok: boolean }[] }>(
+          '/v1/audit/verify',
+        );
+        expect(v.ok).toBe(true);
+        expect(v.peers.length).toBeGreaterThan(0);
+      }
+    }, 180_000);
 
-  it('checks roles, tokens and fields', async () => {
-    const bad = new NodeClient({
-      ...f.profiles.analyst,
-      token: 'ent_0123456789abcdef_' + 'x'.repeat(43),
+    it('checks roles, tokens and fields', async () => {
+      const bad = new NodeClient({
+        ...f.profiles.analyst,
+        token: 'ent_0123456789abcdef_' + 'x'.repeat(43),
+      });
+      await expect(bad.get('/v1/me')).rejects.toMatchObject({ status: 401 });
+      await expect(
+        f.analyst.post('/v1/datasets', {
+          name: 'x',
+          path: '/x',
+          schema: {},
+          budget: { epsilon: 1, delta: 0 },
+        }),
+      ).rejects.toMatchObject({ status: 403 });
+      await expect(f.owners[0]!.post('/v1/proposals', { study: 'x' })).rejects.toMatchObject({
+        status: 403,
+      });
+      const e = await f.analyst.post('/v1/proposals', { studdy: 'x' }).catch((x: ClientError) => x);
+      expect(e).toBeInstanceOf(ClientError);
+      expect((e as ClientError).status).toBe(400);
+      expect((e as ClientError).message).toMatch(/studdy|study/);
+      const v =
+        await f.auditors[0]!.get<{ kind: string; body: { why?: string } }[]>(
+          '/v1/audit?limit=10000',
+        );
+      expect(v.some((x) => x.kind === 'request.refused' && x.body.why === 'bad token')).toBe(true);
+      expect(v.some((x) => x.kind === 'request.refused' && x.body.why === 'role')).toBe(true);
     });
-    await expect(bad.get('/v1/me')).rejects.toMatchObject({ status: 401 });
-    await expect(
-      f.analyst.post('/v1/datasets', {
-        name: 'x',
-        path: '/x',
-        schema: {},
-        budget: { epsilon: 1, delta: 0 },
-      }),
-    ).rejects.toMatchObject({ status: 403 });
-    await expect(f.owners[0]!.post('/v1/proposals', { study: 'x' })).rejects.toMatchObject({
-      status: 403,
-    });
-    const e = await f.analyst.post('/v1/proposals', { studdy: 'x' }).catch((x: ClientError) => x);
-    expect(e).toBeInstanceOf(ClientError);
-    expect((e as ClientError).status).toBe(400);
-    expect((e as ClientError).message).toMatch(/studdy|study/);
-    const v =
-      await f.auditors[0]!.get<{ kind: string; body: { why?: string } }[]>('/v1/audit?limit=10000');
-    expect(v.some((x) => x.kind === 'request.refused' && x.body.why === 'bad token')).toBe(true);
-    expect(v.some((x) => x.kind === 'request.refused' && x.body.why === 'role')).toBe(true);
-  });
 
-  it('a refusal stops the proposal; a stale hash is refused', async () => {
-    const p = await f.analyst.post<Proposal>('/v1/proposals', {
-      study: studyText(ANALYSES.slice(0, 1)),
-    });
-    await expect(
-      f.owners[0]!.post(`/v1/proposals/${p.id}/approve`, { hash: 'a'.repeat(64) }),
-    ).rejects.toMatchObject({ status: 409 });
-    await expect(
-      f.owners[1]!.post(`/v1/proposals/${p.id}/refuse`, { hash: p.hash, reason: '' }),
-    ).rejects.toMatchObject({ status: 400 });
-    await f.owners[1]!.post(`/v1/proposals/${p.id}/refuse`, {
-      hash: p.hash,
-      reason: 'not this quarter',
-    });
-    await f.owners[0]!.post(`/v1/proposals/${p.id}/approve`, { hash: p.hash }).catch(
-      () => undefined,
-    );
-    const seen = await f.owners[0]!.get<Proposal>(`/v1/proposals/${p.id}`);
-    expect(seen.status).toBe('refused');
-    const runs = await f.owners[0]!.get<{ proposal_id: string }[]>('/v1/runs');
-    expect(runs.some((r) => r.proposal_id === p.id)).toBe(false);
-  });
-
-  it('a changed data file cannot be approved until registered again', async () => {
-    const original = await readFile(f.files[2]!, 'utf8');
-    await appendFile(f.files[2]!, original.split('\n')[1]! + '\n');
-    try {
+    it('a refusal stops the proposal; a stale hash is refused', async () => {
       const p = await f.analyst.post<Proposal>('/v1/proposals', {
         study: studyText(ANALYSES.slice(0, 1)),
       });
       await expect(
-        f.owners[2]!.post(`/v1/proposals/${p.id}/approve`, { hash: p.hash }),
-      ).rejects.toThrow(/changed since it was registered/);
-    } finally {
-      await writeFile(f.files[2]!, original);
-    }
-  });
-
-  it('an owner condition on epsilon is checked against the study', async () => {
-    const dp = [{ id: 'noisy', type: 'count', by: 'arm', dp: { epsilon: 0.5 } }];
-    const p = await f.analyst.post<Proposal>('/v1/proposals', { study: studyText(dp) });
-    await expect(
-      f.owners[0]!.post(`/v1/proposals/${p.id}/approve`, {
+        f.owners[0]!.post(`/v1/proposals/${p.id}/approve`, { hash: 'a'.repeat(64) }),
+      ).rejects.toMatchObject({ status: 409 });
+      await expect(
+        f.owners[1]!.post(`/v1/proposals/${p.id}/refuse`, { hash: p.hash, reason: '' }),
+      ).rejects.toMatchObject({ status: 400 });
+      await f.owners[1]!.post(`/v1/proposals/${p.id}/refuse`, {
         hash: p.hash,
-        conditions: { maxEpsilon: 0.1 },
-      }),
-    ).rejects.toThrow(/maxEpsilon 0.1/);
+        reason: 'not this quarter',
+      });
+      await f.owners[0]!.post(`/v1/proposals/${p.id}/approve`, { hash: p.hash }).catch(
+        () => undefined,
+      );
+      const seen = await f.owners[0]!.get<Proposal>(`/v1/proposals/${p.id}`);
+      expect(seen.status).toBe('refused');
+      const runs = await f.owners[0]!.get<{ proposal_id: string }[]>('/v1/runs');
+      expect(runs.some((r) => r.proposal_id === p.id)).toBe(false);
+    });
+
+    it('a changed data file cannot be approved until registered again', async () => {
+      const original = await readFile(f.files[2]!, 'utf8');
+      await appendFile(f.files[2]!, original.split('\n')[1]! + '\n');
+      try {
+        const p = await f.analyst.post<Proposal>('/v1/proposals', {
+          study: studyText(ANALYSES.slice(0, 1)),
+        });
+        await expect(
+          f.owners[2]!.post(`/v1/proposals/${p.id}/approve`, { hash: p.hash }),
+        ).rejects.toThrow(/changed since it was registered/);
+      } finally {
+        await writeFile(f.files[2]!, original);
+      }
+    });
+
+    it('an owner condition on epsilon is checked against the study', async () => {
+      const dp = [{ id: 'noisy', type: 'count', by: 'arm', dp: { epsilon: 0.5 } }];
+      const p = await f.analyst.post<Proposal>('/v1/proposals', { study: studyText(dp) });
+      await expect(
+        f.owners[0]!.post(`/v1/proposals/${p.id}/approve`, {
+          hash: p.hash,
+          conditions: { maxEpsilon: 0.1 },
+        }),
+      ).rejects.toThrow(/maxEpsilon 0.1/);
+    });
+
+    it('two approved runs racing for the last of a budget: exactly one is charged', async () => {
+      // Budget left at every node: 2 - (what earlier tests spent, none released with dp) = 2.
+      const dp = (id: string) => [{ id, type: 'count', by: 'arm', dp: { epsilon: 1.5 } }];
+      const privacy = { minCellSize: 5, budget: { epsilon: 1.5, delta: 1e-6 } };
+      const a = await f.analyst.post<Proposal>('/v1/proposals', {
+        study: studyText(dp('first'), { study: 'Race one', privacy }),
+      });
+      const b = await f.analyst.post<Proposal>('/v1/proposals', {
+        study: studyText(dp('second'), { study: 'Race two', privacy }),
+      });
+      // Each owner approves both before any run can have finished.
+      await Promise.all(
+        f.owners.map((o) =>
+          Promise.all([a, b].map((p) => o.post(`/v1/proposals/${p.id}/approve`, { hash: p.hash }))),
+        ),
+      );
+      // The coordinator (the study's first node) reserves for one of them first; the other
+      // fails there at once and never starts anywhere.
+      const ended = async (id: string) => {
+        const until = Date.now() + 120_000;
+        for (;;) {
+          const runs = await Promise.all(
+            f.owners.map(async (o) =>
+              (
+                await o.get<{ proposal_id: string; state: string; reason: string | null }[]>(
+                  '/v1/runs',
+                )
+              ).find((r) => r.proposal_id === id),
+            ),
+          );
+          if (runs[0]?.state === 'failed') return runs;
+          if (runs.every((r) => r?.state === 'released')) return runs;
+          if (Date.now() > until)
+            throw new Error(`runs of ${id} did not end: ${JSON.stringify(runs)}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      const outcomes = [await ended(a.id), await ended(b.id)];
+      const winners = outcomes.filter((runs) => runs.every((r) => r?.state === 'released'));
+      expect(winners).toHaveLength(1);
+      const loser = outcomes.find((runs) => runs[0]?.state === 'failed')!;
+      expect(loser[0]!.reason).toMatch(/needs epsilon 1.5.*left/);
+      // The others never started it (or record it failed), and nothing was released for it.
+      for (const r of loser.slice(1)) expect(r === undefined || r.state === 'failed').toBe(true);
+      for (const o of f.owners) {
+        const ds =
+          await o.get<{ budget: { epsilon_spent: number; epsilon_reserved: number } }[]>(
+            '/v1/datasets',
+          );
+        expect(ds[0]!.budget.epsilon_spent).toBeCloseTo(1.5, 9);
+        expect(ds[0]!.budget.epsilon_reserved).toBe(0);
+      }
+    }, 180_000);
+
+    it("a node that rewrites its log is caught by its peers' heads", async () => {
+      const victim = f.nodes[1]!.node;
+      const auditorB = f.auditors[1]!;
+      expect((await auditorB.get<{ ok: boolean }>('/v1/audit/verify')).ok).toBe(true);
+      // Node B's operator rewrites entry 2 and re-signs the whole chain with B's own key.
+      const { appendAudit } = await import('../../src/node/audit.js');
+      const rows = await victim.db.selectFrom('audit_log').selectAll().orderBy('seq').execute();
+      await sql`alter table audit_log disable trigger audit_log_append_only`.execute(victim.db);
+      await sql`delete from audit_log`.execute(victim.db);
+      await sql`update audit_head set seq = 0, hash = repeat('0', 64)`.execute(victim.db);
+      for (const r of rows)
+        await appendAudit(victim.db, victim.signer, {
+          kind: r.kind,
+          actor: r.actor,
+          body: r.seq === 2 ? { rewritten: true } : (JSON.parse(r.body) as Record<string, unknown>),
+        });
+      await sql`alter table audit_log enable trigger audit_log_append_only`.execute(victim.db);
+      // Its own chain verifies (it was re-signed), but A and C hold heads B gave them at the runs.
+      expect(
+        (await auditorB.get<{ entries: number; firstBad?: unknown }>('/v1/audit/verify')).firstBad,
+      ).toBeUndefined();
+      const seenByA = await f.auditors[0]!.get<{
+        ok: boolean;
+        peers: { peer: string; ok: boolean; problem?: string }[];
+      }>('/v1/audit/verify');
+      expect(seenByA.ok).toBe(false);
+      expect(
+        seenByA.peers.some((p) => p.peer === 'hospital-b' && !p.ok && /hash/.test(p.problem ?? '')),
+      ).toBe(true);
+    }, 60_000);
+
+    it('refuses a body over the size limit with 413', async () => {
+      const e = await f.analyst
+        .post('/v1/proposals', { study: 'x'.repeat(3 * 1024 * 1024) })
+        .catch((x: ClientError) => x);
+      expect((e as ClientError).status).toBe(413);
+    });
   });
-});

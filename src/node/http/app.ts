@@ -656,6 +656,24 @@ export function createApp(node: PartyNode): OpenAPIHono<Env> {
     await node.receiveDecision(c.get('peer'), a);
     return c.json({ received: a.proposal_id });
   });
+  app.post('/v1/federation/runs', async (c) => {
+    const b = (await c.req.json()) as { proposal?: unknown; hash?: unknown };
+    if (typeof b.proposal !== 'string' || typeof b.hash !== 'string')
+      throw new HttpError(400, 'expected { proposal, hash }');
+    return c.json({ run: await node.startRequested(c.get('peer'), b.proposal, b.hash) });
+  });
+  app.post('/v1/federation/aborts', async (c) => {
+    const b = (await c.req.json()) as { run?: unknown; reason?: unknown };
+    if (typeof b.run !== 'string' || typeof b.reason !== 'string')
+      throw new HttpError(400, 'expected { run, reason }');
+    const peer = c.get('peer');
+    const run = await node.runner.get(b.run);
+    const p = await node.proposal(run.proposal_id);
+    if (!(JSON.parse(p.parties) as string[]).includes(peer))
+      throw new HttpError(403, `run ${run.id} does not involve ${peer}`);
+    await node.runner.abort(run.id, `node ${peer} stopped the run: ${b.reason.slice(0, 2000)}`);
+    return c.json({ aborted: run.id });
+  });
   app.post('/v1/federation/heads', async (c) => {
     const parsed = HeadIn.safeParse(await c.req.json());
     if (!parsed.success)
