@@ -1,7 +1,8 @@
 /**
  * The `entente` command line. It only parses arguments and calls the library.
  *
- *   entente demo [--rows 10000] [--suite rep3]    the bundled hospital study (src/cli/study.ts)
+ *   entente demo [--rows 10000] [--serve] [--dir DIR]   the bundled study on three party nodes (src/cli/node-demo.ts)
+ *   entente demo --one-shot [--rows N] [--suite S]      the same study as one command (src/cli/study.ts)
  *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
@@ -24,11 +25,14 @@ const nodeCommands = () => import('./node.js');
 const USAGE = `usage: entente <command> [options]
 
 commands:
-  demo   [--rows N] [--suite rep3|shamir] [--in-process]
-         the bundled study: three hospitals compare two treatments without pooling
-         records (synthetic data, generated when missing; N patients each, default 10000),
-         each hospital a separate process over TLS on 127.0.0.1; prints the report beside
-         the plaintext answers on the pooled records (demo only)
+  demo   [--rows N] [--serve] [--dir DIR]
+         the bundled study on the platform: three hospital nodes (embedded databases) register
+         synthetic records (N patients each, default 10000), an analyst proposes the study, each
+         owner reviews what it releases and approves, the nodes run it over TLS on 127.0.0.1;
+         prints the report beside the plaintext answers on the pooled records (demo only) and
+         each node's audit-log verdict; --serve keeps the nodes up
+  demo   --one-shot [--rows N] [--suite rep3|shamir] [--in-process]
+         the same study as one command, each hospital a process (no nodes)
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
          [--in-process] [--timeout-ms T]
          run a study file (docs/ANALYTICS.md) with every party as a process on this machine
@@ -57,6 +61,7 @@ party nodes (docs/NODE.md):
   node peer add --dir DIR --id ID --api https://HOST:PORT --mpc HOST:PORT --fingerprint FP
 
 client of a node (--profile FILE, or --node URL --fingerprint FP --token T):
+  users | user add NAME --role R | user disable NAME
   datasets | dataset add NAME --file F --schema S --epsilon E [--delta D] [--max-epsilon-per-run X] [--min-cell-size K]
   propose STUDY [--suite S] [--supersedes ID]     proposals | proposal ID
   approve ID [--max-epsilon E] [--min-cell-size K] [--yes]     reject ID --reason TEXT

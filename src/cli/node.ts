@@ -143,9 +143,9 @@ export async function nodeCommand(positional: readonly string[], named: Named): 
         mpc: hostPort(need(named, 'mpc', 'node peer add'), 'mpc'),
         fingerprint: fp,
       };
+      if (id === config.id) throw new UsageError(`--id: '${id}' is this node`);
       const peers = [...config.peers.filter((p) => p.id !== id), peer];
       await writeConfig(dir(), { ...config, peers });
-      await configErrors(() => loadConfig(dir()));
       console.error(`peer '${id}' recorded; restart the node to use it`);
       return 0;
     }
@@ -286,6 +286,8 @@ export async function clientCommand(
   named: Named,
 ): Promise<number | undefined> {
   const commands = [
+    'users',
+    'user',
     'datasets',
     'dataset',
     'propose',
@@ -301,6 +303,33 @@ export async function clientCommand(
   const client = new NodeClient(await profileOf(named));
   return clientErrors(async () => {
     switch (cmd) {
+      case 'users': {
+        for (const u of await client.get<
+          { name: string; role: string; created_at: string; disabled: boolean }[]
+        >('/v1/users'))
+          console.log(
+            `${u.name.padEnd(20)} ${u.role.padEnd(8)} ${u.created_at}${u.disabled ? '  disabled' : ''}`,
+          );
+        return 0;
+      }
+      case 'user': {
+        const [verb, name] = positional;
+        if (verb === 'add' && name) {
+          const r = await client.post<{ token: string }>('/v1/users', {
+            name,
+            role: need(named, 'role', 'user add'),
+          });
+          console.log(r.token);
+          console.error('the token is shown once; give it to the user over a private channel');
+          return 0;
+        }
+        if (verb === 'disable' && name) {
+          await client.post(`/v1/users/${encodeURIComponent(name)}/disable`, {});
+          console.error(`disabled '${name}': its token no longer works`);
+          return 0;
+        }
+        throw new UsageError('user: expected add NAME --role R, or disable NAME');
+      }
       case 'datasets': {
         const ds = await client.get<
           {
@@ -330,8 +359,9 @@ export async function clientCommand(
             path: resolve(need(named, 'file', 'dataset add')),
             schema,
             ...(named.has('format') ? { format: named.get('format') } : {}),
+            // The total budget is the owner's decision: no default.
             budget: {
-              epsilon: num(named, 'epsilon', 0, 1000) ?? 0,
+              epsilon: num(named, 'epsilon', 0, 1000) ?? Number(need(named, 'epsilon', 'dataset add')),
               delta: num(named, 'delta', 0, 1) ?? 0,
             },
             ...(named.has('max-epsilon-per-run')

@@ -22,7 +22,7 @@ import type { Signer, Verifier } from './signer.js';
 export const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditRecord {
-  /** What happened, e.g. 'proposal.created', 'run.released', 'auth.refused'. */
+  /** What happened, e.g. 'proposal.recorded', 'proposal.approved', 'run.released', 'request.refused'. */
   readonly kind: string;
   /** Who did it: 'user:NAME', 'node:ID' or 'anonymous'. */
   readonly actor: string;

@@ -61,6 +61,11 @@ function hashedFields(p: Omit<Proposal, 'hash' | 'status' | 'summary'>): string 
   });
 }
 
+/** What an owner reviews: the release summary, with the suite the run will actually use. */
+function summaryOf(study: Study, suite: string): string {
+  return JSON.stringify({ ...releaseSummary(study), suite });
+}
+
 export function proposalHash(p: Omit<Proposal, 'hash' | 'status' | 'summary'>): string {
   return createHash('sha256').update(hashedFields(p)).digest('hex');
 }
@@ -105,6 +110,11 @@ export async function createProposal(
   const suite = input.suite ?? study.suite ?? 'rep3';
   const factory = SUITES[suite];
   if (!factory) throw new GovernanceError(`suite: unknown suite '${suite}'`, 400);
+  if (suite === 'plaintext')
+    throw new GovernanceError(
+      "suite: 'plaintext' computes in the clear (for tests); a node runs only secure suites",
+      400,
+    );
   if (study.parties.length < factory.minParties || study.parties.length > factory.maxParties)
     throw new GovernanceError(
       `suite ${suite} needs ${factory.minParties}..${factory.maxParties} parties; the study names ${study.parties.length}`,
@@ -131,7 +141,7 @@ export async function createProposal(
   const proposal: Proposal = {
     ...base,
     hash: proposalHash(base),
-    summary: JSON.stringify(releaseSummary(study)),
+    summary: summaryOf(study, suite),
     status: 'pending',
   };
   await storeProposal(db, signer, proposal, `user:${user.name}`);
@@ -172,7 +182,7 @@ export async function receiveProposal(
   await storeProposal(
     db,
     signer,
-    { ...p, summary: JSON.stringify(releaseSummary(study)), status: 'pending' },
+    { ...p, summary: summaryOf(study, p.suite), status: 'pending' },
     `node:${from}`,
   );
 }
@@ -335,12 +345,25 @@ export async function decide(
   if (input.decision === 'refuse' && !input.reason?.trim())
     throw new GovernanceError('reason: a refusal needs a reason', 400);
   if (input.decision === 'approve') await checkApprovable(db, signer.nodeId, p, input.conditions);
+  // An approval names the version of the data it was given for; a run refuses any other.
+  const name = ownDatasetName(proposalStudy(p.study_text, parties), signer.nodeId);
+  const dataset =
+    input.decision === 'approve' && name !== undefined
+      ? await db
+          .selectFrom('datasets')
+          .select('content_hash')
+          .where('name', '=', name)
+          .executeTakeFirst()
+      : undefined;
   const unsigned: Omit<Approval, 'signature'> = {
     proposal_id: p.id,
     node: signer.nodeId,
     decision: input.decision,
     reason: input.reason ?? null,
-    conditions: canonicalJson(input.conditions ?? {}),
+    conditions: canonicalJson({
+      ...input.conditions,
+      ...(dataset ? { dataset: name, datasetHash: dataset.content_hash } : {}),
+    }),
     hash: p.hash,
     user_name: user.name,
     at: new Date().toISOString(),

@@ -3,12 +3,20 @@
  * the demo, the tests and the benchmark. Each gets its own folder, identity
  * and database, exactly as `entente node init` makes them.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePorts } from '../adapters/node/net/ports.js';
 import { appendAudit } from './audit.js';
 import { addUser } from './auth.js';
 import { signerFromPem } from './signer.js';
-import { initNode, loadConfig, loadNodeIdentity, writeConfig, type NodeConfig } from './config.js';
+import {
+  initNode,
+  loadConfig,
+  loadNodeIdentity,
+  NodeConfigError,
+  writeConfig,
+  type NodeConfig,
+} from './config.js';
 import type { NodeProfile } from './client.js';
 import { startNode, storeLocation, type RunningNode } from './server.js';
 import { openStore } from './store/store.js';
@@ -59,7 +67,16 @@ export async function initLocalNodes(
  */
 export async function addLocalUser(dir: string, name: string, role: string): Promise<NodeProfile> {
   const config = await loadConfig(dir);
-  const store = await openStore(storeLocation(dir, config));
+  const where = storeLocation(dir, config);
+  // The embedded database belongs to one process: not while the node runs.
+  if (where.kind === 'pglite') {
+    const pid = Number(await readFile(join(dir, 'node.pid'), 'utf8').catch(() => ''));
+    if (pid > 0 && pid !== process.pid && isAlive(pid))
+      throw new NodeConfigError(
+        `the node in ${dir} is running (process ${pid}); stop it, or add users through its API (POST /v1/users as an owner)`,
+      );
+  }
+  const store = await openStore(where);
   try {
     const id = await loadNodeIdentity(dir, config.id);
     const { token } = await store.db.transaction().execute(async (tx) => {
@@ -78,6 +95,15 @@ export async function addLocalUser(dir: string, name: string, role: string): Pro
     };
   } finally {
     await store.close();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

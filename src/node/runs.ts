@@ -216,7 +216,21 @@ export class Runner {
     let dataPath: string | undefined;
     if (datasetName !== undefined) {
       try {
-        dataPath = (await checkedDataset(this.d.db, datasetName)).path;
+        const d = await checkedDataset(this.d.db, datasetName);
+        const mine = await this.d.db
+          .selectFrom('approvals')
+          .select('conditions')
+          .where('proposal_id', '=', p.id)
+          .where('node', '=', this.d.config.id)
+          .executeTakeFirst();
+        const approved =
+          mine && (JSON.parse(mine.conditions) as { datasetHash?: string }).datasetHash;
+        if (approved !== d.content_hash)
+          return this.fail(
+            run.id,
+            `dataset '${datasetName}' was registered again since the owner approved (approved SHA-256 ${String(approved).slice(0, 12)}..., now ${d.content_hash.slice(0, 12)}...); propose again`,
+          );
+        dataPath = d.path;
       } catch (e) {
         return this.fail(run.id, (e as Error).message);
       }

@@ -282,6 +282,38 @@ export function createApp(node: PartyNode): OpenAPIHono<Env> {
     },
   );
 
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/users/{name}/disable',
+      security: bearer,
+      request: { params: z.object({ name: z.string().min(1).max(64) }) },
+      responses: ok(UserOut, 'The user, whose token no longer works'),
+    }),
+    async (c) => {
+      const by = requireRole(c, 'owner');
+      const { name } = c.req.valid('param');
+      if (name === by.name) throw new HttpError(409, 'an owner cannot disable itself');
+      const u = await node.db.transaction().execute(async (tx) => {
+        const row = await tx
+          .updateTable('users')
+          .set({ disabled: true })
+          .where('name', '=', name)
+          .returning(['name', 'role', 'created_at', 'disabled'])
+          .executeTakeFirst();
+        if (!row) throw new HttpError(404, `no user '${name}'`);
+        await appendAudit(tx, node.signer, {
+          kind: 'user.disabled',
+          actor: `user:${by.name}`,
+          body: { name },
+        });
+        return row;
+      });
+      node.tokens.clear();
+      return c.json(u, 200);
+    },
+  );
+
   // ---- datasets
   const datasetOut = async () => {
     const rows = await node.db
