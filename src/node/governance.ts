@@ -384,22 +384,27 @@ export async function receiveApproval(
   verify: Verifier,
   a: Approval,
 ): Promise<void> {
-  if (a.node !== from)
-    throw new GovernanceError(`decision sent by ${from} is signed as ${a.node}`, 403);
+  // `verify` checks the deciding node's signature; `from` may be another node
+  // relaying it (sync), which cannot forge it.
   const { signature, ...unsigned } = a;
   if (!verify(decisionText(unsigned), signature))
-    throw new GovernanceError(`decision of ${from} on ${a.proposal_id}: bad signature`, 403);
+    throw new GovernanceError(`decision of ${a.node} on ${a.proposal_id}: bad signature`, 403);
   const p = await getProposal(db, a.proposal_id);
-  if (!(JSON.parse(p.parties) as string[]).includes(from))
-    throw new GovernanceError(`proposal ${p.id} does not name ${from}`, 403);
+  if (!(JSON.parse(p.parties) as string[]).includes(a.node))
+    throw new GovernanceError(`proposal ${p.id} does not name ${a.node}`, 403);
   const seen = await db
     .selectFrom('approvals')
     .select('hash')
     .where('proposal_id', '=', a.proposal_id)
-    .where('node', '=', from)
+    .where('node', '=', a.node)
     .executeTakeFirst();
   if (seen) return;
-  await storeApproval(db, signer, a, `node:${from}`);
+  await storeApproval(
+    db,
+    signer,
+    a,
+    a.node === from ? `node:${from}` : `node:${from} (relaying ${a.node})`,
+  );
 }
 
 async function storeApproval(

@@ -27,6 +27,8 @@ export interface StartOptions {
   /** Overrides the API port (0: any free port; tests). */
   readonly apiPort?: number;
   readonly log?: (line: string) => void;
+  /** How often the node catches up with its peers (missed proposals and decisions). */
+  readonly syncMs?: number;
 }
 
 export interface RunningNode {
@@ -113,13 +115,21 @@ export async function startNode(o: StartOptions): Promise<RunningNode> {
   const addr = server.address() as AddressInfo;
   const url = `https://${config.api.host}:${addr.port}`;
   node.log(`API on ${url} (certificate ${identity.fingerprint}), database ${store.backend}`);
-  // Proposals approved while this node (their coordinator) was down start now.
-  void node.resumeApproved();
+  // Catch up with the peers (what they sent while this node was down), then start
+  // proposals approved meanwhile that this node coordinates; then keep catching up.
+  const catchUp = async () => {
+    await node.sync().catch((e: Error) => node.log(`sync: ${e.message}`));
+    await node.resumeApproved().catch((e: Error) => node.log(`resume: ${e.message}`));
+  };
+  void catchUp();
+  const syncTimer = setInterval(() => void catchUp(), o.syncMs ?? 10_000);
+  syncTimer.unref();
   return {
     node,
     server,
     url,
     close: async () => {
+      clearInterval(syncTimer);
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await node.close();

@@ -11,6 +11,7 @@ import {
   decide,
   GovernanceError,
   receiveApproval,
+  receiveProposal,
   type DecisionInput,
 } from './governance.js';
 import { pinnedRequest } from './pinned-https.js';
@@ -181,8 +182,62 @@ export class PartyNode {
 
   /** A peer's signed decision. */
   async receiveDecision(from: string, a: Approval): Promise<void> {
-    await receiveApproval(this.db, this.signer, from, this.verifierOf(from), a);
+    if (a.node === this.config.id) return; // our own decision, relayed back
+    await receiveApproval(this.db, this.signer, from, this.verifierOf(a.node), a);
     await this.startIfApproved(a.proposal_id);
+  }
+
+  /**
+   * What a peer may have missed while it or the network was down: the open
+   * proposals that name it (those this node proposed) and every decision this
+   * node holds on them. Pushes are best effort; this pull makes them certain.
+   */
+  async openFor(peer: string): Promise<{ proposals: Proposal[]; decisions: Approval[] }> {
+    const open = await this.db
+      .selectFrom('proposals')
+      .selectAll()
+      .where('status', 'in', ['pending', 'approved'])
+      .execute();
+    const named = open.filter((p) => (JSON.parse(p.parties) as string[]).includes(peer));
+    const decisions =
+      named.length === 0
+        ? []
+        : await this.db
+            .selectFrom('approvals')
+            .selectAll()
+            .where(
+              'proposal_id',
+              'in',
+              named.map((p) => p.id),
+            )
+            .execute();
+    return { proposals: named.filter((p) => p.proposer_node === this.config.id), decisions };
+  }
+
+  /** One round of catching up with every peer (see openFor); failures are retried next round. */
+  async sync(): Promise<void> {
+    for (const peer of this.config.peers) {
+      let got: { proposals: Proposal[]; decisions: Approval[] };
+      try {
+        got = (await this.callPeer(peer.id, 'GET', '/v1/federation/open')) as typeof got;
+      } catch {
+        continue; // down or unreachable: next round
+      }
+      for (const p of got.proposals)
+        await receiveProposal(this.db, this.signer, this.nodes(), peer.id, p).catch((e: Error) =>
+          this.log(`sync: proposal ${p.id} from ${peer.id}: ${e.message}`),
+        );
+      for (const a of got.decisions) {
+        if (a.node === this.config.id || !this.hasVerifier(a.node)) continue;
+        await this.receiveDecision(peer.id, a).catch((e: Error) =>
+          this.log(`sync: decision of ${a.node} on ${a.proposal_id}: ${e.message}`),
+        );
+      }
+    }
+  }
+
+  private hasVerifier(id: string): boolean {
+    return this.verifiers.has(id);
   }
 
   async proposal(id: string): Promise<Proposal> {

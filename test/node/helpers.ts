@@ -37,6 +37,7 @@ export function studyText(analyses: unknown[], extra: Record<string, unknown> = 
 
 export interface Federation {
   readonly root: string;
+  readonly dirs: readonly string[];
   readonly nodes: RunningNode[];
   readonly owners: NodeClient[];
   readonly analyst: NodeClient;
@@ -79,6 +80,7 @@ export async function threeHospitals(
   }
   return {
     root,
+    dirs,
     nodes,
     owners,
     analyst: new NodeClient(analyst),

@@ -12,6 +12,7 @@ import { countingReference, poolTables } from '../../src/analytics/study/referen
 import { parseStudyText } from '../../src/analytics/study/parse.js';
 import { sql } from 'kysely';
 import { NodeClient, ClientError } from '../../src/node/client.js';
+import { startNode } from '../../src/node/server.js';
 import { BACKENDS } from './backends.js';
 import {
   approveAll,
@@ -267,4 +268,27 @@ for (const backend of BACKENDS)
         .catch((x: ClientError) => x);
       expect((e as ClientError).status).toBe(413);
     });
+
+    it('a node that was down catches up on the proposal and decisions it missed', async () => {
+      await f.nodes[2]!.close();
+      const p = await f.analyst.post<Proposal>('/v1/proposals', {
+        study: studyText([{ id: 'late', type: 'count', by: 'sex' }], { study: 'While C was down' }),
+      });
+      expect(p.unreached).toEqual(['hospital-c']);
+      await f.owners[0]!.post(`/v1/proposals/${p.id}/approve`, { hash: p.hash });
+      await f.owners[1]!.post(`/v1/proposals/${p.id}/approve`, { hash: p.hash });
+      f.nodes[2] = await startNode({ dir: f.dirs[2]!, syncMs: 300, log: () => undefined });
+      const until = Date.now() + 30_000;
+      let seen: Proposal | undefined;
+      while (!seen || seen.decisions.length < 2) {
+        if (Date.now() > until)
+          throw new Error(`hospital-c did not catch up: ${JSON.stringify(seen)}`);
+        await new Promise((r) => setTimeout(r, 200));
+        seen = await f.owners[2]!.get<Proposal>(`/v1/proposals/${p.id}`).catch(() => undefined);
+      }
+      expect(seen.hash).toBe(p.hash);
+      await f.owners[2]!.post(`/v1/proposals/${p.id}/approve`, { hash: p.hash });
+      const runs = await runEnded(f, p.id);
+      expect(runs.map((r) => r.state)).toEqual(['released', 'released', 'released']);
+    }, 120_000);
   });

@@ -688,6 +688,7 @@ export function createApp(node: PartyNode): OpenAPIHono<Env> {
     await node.receiveDecision(c.get('peer'), a);
     return c.json({ received: a.proposal_id });
   });
+  app.get('/v1/federation/open', async (c) => c.json(await node.openFor(c.get('peer'))));
   app.post('/v1/federation/runs', async (c) => {
     const b = (await c.req.json()) as { proposal?: unknown; hash?: unknown };
     if (typeof b.proposal !== 'string' || typeof b.hash !== 'string')
