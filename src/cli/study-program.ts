@@ -14,7 +14,7 @@
  * The party reads only its own data file. Progress goes to stderr as
  * `progress: ...` lines; the report to stdout.
  */
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import type { Session } from '../api/session.js';
 import { dataPath, loadStudy, loadTable } from '../adapters/node/data.js';
 import { runStudy } from '../analytics/study/runner.js';
@@ -42,7 +42,11 @@ export default async function studyProgram(s: Session): Promise<unknown> {
     progress: (m) => process.stderr.write(`progress: ${m}\n`),
   });
   const outFile = process.env.ENTENTE_STUDY_OUTCOME;
-  if (outFile) await writeFile(outFile, JSON.stringify(outcome) + '\n');
+  if (outFile) {
+    // Written whole or not at all (a node reads it after a crash: src/node/runs.ts).
+    await writeFile(`${outFile}.tmp`, JSON.stringify(outcome) + '\n');
+    await rename(`${outFile}.tmp`, outFile);
+  }
   const outDir = process.env.ENTENTE_STUDY_OUT;
   if (outDir) await writeReports(outDir, outcome);
   if (process.env.ENTENTE_STUDY_QUIET !== '1') console.log(terminalReport(outcome) + '\n');

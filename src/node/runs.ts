@@ -87,7 +87,15 @@ export class Runner {
       // The party finished and wrote its outcome before the node stopped: the other
       // nodes may have released it, so this node records the release and charges it.
       const outcome = await readFile(join(runsDir(this.d.dir), r.id, 'outcome.json'), 'utf8').then(
-        (t) => (JSON.parse(t) ? t.trim() : undefined),
+        (t) => {
+          try {
+            return JSON.parse(t) ? t.trim() : undefined;
+          } catch {
+            // Cut short by the crash: nothing complete was written here.
+            this.d.log(`run ${r.id}: its outcome file is incomplete; the run failed`);
+            return undefined;
+          }
+        },
         () => undefined,
       );
       if (outcome !== undefined) {
