@@ -268,9 +268,17 @@ function listSuites(): number {
 // A party started by a node (src/node/runs.ts) ends with it: its stdin is a pipe from the
 // node, which closes when the node's process is gone, even after kill -9.
 if (process.env.ENTENTE_EXIT_WITH_PARENT === '1') {
+  let going = false;
   const gone = () => {
+    if (going) return;
+    going = true;
     console.error('entente: the node that started this party is gone; stopping');
-    process.exit(1);
+    // A party running over a federation stops as on SIGTERM: it tells its peers why
+    // (bounded), then exits; anything else exits at once.
+    if (process.listenerCount('SIGTERM') > 0) {
+      process.emit('SIGTERM', 'SIGTERM');
+      setTimeout(() => process.exit(1), 3_000);
+    } else process.exit(1);
   };
   process.stdin.on('end', gone).on('close', gone).on('error', gone).resume();
 }
