@@ -24,6 +24,19 @@ export const HOSPITAL_COLUMNS = [
   'death',
 ] as const;
 
+/** The schema of the records, as the bundled study declares it (study.yaml's `schema`, without labels). */
+export const HOSPITAL_SCHEMA = {
+  columns: [
+    { name: 'age', type: 'integer', min: 18, max: 95 },
+    { name: 'sex', type: 'categorical', levels: ['F', 'M'] },
+    { name: 'arm', type: 'categorical', levels: ['A', 'B'] },
+    { name: 'recovered', type: 'boolean' },
+    { name: 'recovery_days', type: 'integer', min: 1, max: 60, missing: 'allow' },
+    { name: 'survival_days', type: 'integer', min: 1, max: 365 },
+    { name: 'death', type: 'boolean' },
+  ],
+} as const;
+
 /** Hospitals of the bundled study: id, display name and mean age. */
 export const HOSPITALS = [
   { id: 'hospital-a', name: 'Hospital A', meanAge: 58 },

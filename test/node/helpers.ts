@@ -6,22 +6,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { generatePatients, HOSPITALS, patientsCsv } from '../../src/apps/hospitals.js';
+import {
+  generatePatients,
+  HOSPITAL_SCHEMA,
+  HOSPITALS,
+  patientsCsv,
+} from '../../src/apps/hospitals.js';
 import { NodeClient, type NodeProfile } from '../../src/node/client.js';
 import { addLocalUser, initLocalNodes, startLocalNodes } from '../../src/node/local.js';
 import type { RunningNode } from '../../src/node/server.js';
 
-export const SCHEMA = {
-  columns: [
-    { name: 'age', type: 'integer', min: 18, max: 95 },
-    { name: 'sex', type: 'categorical', levels: ['F', 'M'] },
-    { name: 'arm', type: 'categorical', levels: ['A', 'B'] },
-    { name: 'recovered', type: 'boolean' },
-    { name: 'recovery_days', type: 'integer', min: 1, max: 60, missing: 'allow' },
-    { name: 'survival_days', type: 'integer', min: 1, max: 365 },
-    { name: 'death', type: 'boolean' },
-  ],
-};
+export const SCHEMA = HOSPITAL_SCHEMA;
 
 export function studyText(analyses: unknown[], extra: Record<string, unknown> = {}): string {
   return stringify({

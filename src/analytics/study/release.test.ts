@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
 import { runLocal } from '../../api/run.js';
-import { generatePatients, patientsCsv } from '../../apps/hospitals.js';
+import { generatePatients, HOSPITAL_SCHEMA, patientsCsv } from '../../apps/hospitals.js';
 import { parseCsvTable, type Table } from '../data/table.js';
 import { parseStudyText } from './parse.js';
 import { formatReleaseSummary, releaseSummary, type ReleaseSummary } from './release.js';
@@ -17,17 +17,7 @@ const EXAMPLE = readFileSync(
 );
 const PARTIES = ['hospital-a', 'hospital-b', 'hospital-c'];
 
-const SCHEMA: StudyInput['schema'] = {
-  columns: [
-    { name: 'age', type: 'integer', min: 18, max: 95 },
-    { name: 'sex', type: 'categorical', levels: ['F', 'M'] },
-    { name: 'arm', type: 'categorical', levels: ['A', 'B'] },
-    { name: 'recovered', type: 'boolean' },
-    { name: 'recovery_days', type: 'integer', min: 1, max: 60, missing: 'allow' },
-    { name: 'survival_days', type: 'integer', min: 1, max: 365 },
-    { name: 'death', type: 'boolean' },
-  ],
-};
+const SCHEMA = HOSPITAL_SCHEMA as unknown as StudyInput['schema'];
 
 function studyOf(analyses: AnalysisInput[], extra: Partial<StudyInput> = {}): Study {
   return defineStudy({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
 import { runLocal } from '../../api/run.js';
-import { generatePatients, patientsCsv } from '../../apps/hospitals.js';
+import { generatePatients, HOSPITAL_SCHEMA, patientsCsv } from '../../apps/hospitals.js';
 import { parseCsvTable, type Table } from '../data/table.js';
 import { countingReference, poolTables } from './reference.js';
 import type { ResultRow } from './result.js';
@@ -11,17 +11,7 @@ import { STATISTICS, STATISTICS_REFERENCE } from './statistics.js';
 
 const PARTIES = ['hospital-a', 'hospital-b', 'hospital-c'];
 
-const SCHEMA: StudyInput['schema'] = {
-  columns: [
-    { name: 'age', type: 'integer', min: 18, max: 95 },
-    { name: 'sex', type: 'categorical', levels: ['F', 'M'] },
-    { name: 'arm', type: 'categorical', levels: ['A', 'B'] },
-    { name: 'recovered', type: 'boolean' },
-    { name: 'recovery_days', type: 'integer', min: 1, max: 60, missing: 'allow' },
-    { name: 'survival_days', type: 'integer', min: 1, max: 365 },
-    { name: 'death', type: 'boolean' },
-  ],
-};
+const SCHEMA = HOSPITAL_SCHEMA as unknown as StudyInput['schema'];
 
 function studyOf(analyses: AnalysisInput[], extra: Partial<StudyInput> = {}) {
   return defineStudy({

@@ -486,52 +486,46 @@ export function createApp(node: PartyNode): OpenAPIHono<Env> {
       return c.json(proposalOut(p, await node.approvals(id), true), 200);
     },
   );
+  // An owner's decision: approve with optional conditions, or refuse with a reason.
+  const decisionRoute = <V extends 'approve' | 'refuse'>(verb: V) => ({
+    method: 'post' as const,
+    path: `/v1/proposals/{id}/${verb}` as const,
+    security: bearer,
+    responses: ok(
+      z.object({ decision: ApprovalOut, unreached: z.array(z.string()) }),
+      'Recorded, signed and sent to the other nodes',
+    ),
+  });
+  const decided = (r: { approval: Approval; unreached: string[] }) => ({
+    decision: decisionOut(r.approval),
+    unreached: r.unreached,
+  });
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/proposals/{id}/approve',
-      security: bearer,
-      request: { params: IdParam, ...body(ApproveIn) },
-      responses: ok(
-        z.object({ decision: ApprovalOut, unreached: z.array(z.string()) }),
-        'Recorded, signed and sent to the other nodes',
-      ),
-    }),
+    createRoute({ ...decisionRoute('approve'), request: { params: IdParam, ...body(ApproveIn) } }),
     async (c) => {
       const user = requireRole(c, 'owner');
-      const { id } = c.req.valid('param');
       const i = c.req.valid('json');
       const r = await node.decide(user, {
-        proposalId: id,
+        proposalId: c.req.valid('param').id,
         hash: i.hash,
         decision: 'approve',
         ...(i.conditions ? { conditions: i.conditions } : {}),
       });
-      return c.json({ decision: decisionOut(r.approval), unreached: r.unreached }, 200);
+      return c.json(decided(r), 200);
     },
   );
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/proposals/{id}/refuse',
-      security: bearer,
-      request: { params: IdParam, ...body(RefuseIn) },
-      responses: ok(
-        z.object({ decision: ApprovalOut, unreached: z.array(z.string()) }),
-        'Recorded, signed and sent to the other nodes',
-      ),
-    }),
+    createRoute({ ...decisionRoute('refuse'), request: { params: IdParam, ...body(RefuseIn) } }),
     async (c) => {
       const user = requireRole(c, 'owner');
-      const { id } = c.req.valid('param');
       const i = c.req.valid('json');
       const r = await node.decide(user, {
-        proposalId: id,
+        proposalId: c.req.valid('param').id,
         hash: i.hash,
         decision: 'refuse',
         reason: i.reason,
       });
-      return c.json({ decision: decisionOut(r.approval), unreached: r.unreached }, 200);
+      return c.json(decided(r), 200);
     },
   );
 
