@@ -13,6 +13,7 @@ import { parseStudyText } from '../../src/analytics/study/parse.js';
 import { sql } from 'kysely';
 import { NodeClient, ClientError } from '../../src/node/client.js';
 import { startNode } from '../../src/node/server.js';
+import { pinnedRequest } from '../../src/node/pinned-https.js';
 import { BACKENDS } from './backends.js';
 import {
   approveAll,
@@ -120,6 +121,22 @@ for (const backend of BACKENDS)
       expect(e).toBeInstanceOf(ClientError);
       expect((e as ClientError).status).toBe(400);
       expect((e as ClientError).message).toMatch(/studdy|study/);
+      // The OpenAPI document lists the routes, from the schemas that validate them.
+      const doc = (
+        await pinnedRequest({
+          url: `${f.nodes[0]!.url}/openapi.json`,
+          fingerprint: f.profiles.analyst.fingerprint,
+          method: 'GET',
+        })
+      ).body as { paths: Record<string, unknown> };
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining([
+          '/v1/proposals',
+          '/v1/proposals/{id}/approve',
+          '/v1/datasets',
+          '/v1/audit/verify',
+        ]),
+      );
       const v =
         await f.auditors[0]!.get<{ kind: string; body: { why?: string } }[]>(
           '/v1/audit?limit=10000',
