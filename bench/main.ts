@@ -13,6 +13,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   core: async (a) => (await import('./core.js')).runCore(a),
   dishonest: async (a) => (await import('./dishonest.js')).runDishonest(a),
   net: async (a) => (await import('./net.js')).runNet(a),
+  node: async (a) => (await import('./node.js')).runNodeBench(a),
   study: async (a) => (await import('./study.js')).runStudyBench(a),
   // bench/stats.ts is a script: it reads its own options (--rows, --suite, --only) from argv.
   stats: async () => {
