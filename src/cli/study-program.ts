@@ -6,6 +6,7 @@
  *
  *   ENTENTE_STUDY          the study file (required)
  *   ENTENTE_STUDY_DATA     this party's data file (default: the study's `data` for the party)
+ *   ENTENTE_STUDY_DATA_SHA256  refuse the data file unless its bytes have this SHA-256 (hex)
  *   ENTENTE_STUDY_OUTCOME  write the outcome (JSON) to this file
  *   ENTENTE_STUDY_OUT      write report.json, report.md and the survival plots to this folder
  *   ENTENTE_STUDY_QUIET    '1': do not print the report (entente study prints it)
@@ -36,7 +37,12 @@ export default async function studyProgram(s: Session): Promise<unknown> {
   const own =
     data === undefined || me?.data === undefined
       ? undefined
-      : await loadTable(data, loaded.study.schema, me.format);
+      : await loadTable(
+          data,
+          loaded.study.schema,
+          me.format,
+          process.env.ENTENTE_STUDY_DATA_SHA256 || undefined,
+        );
   const outcome = await runStudy(s, loaded.study, own, {
     implementations: STATISTICS,
     progress: (m) => process.stderr.write(`progress: ${m}\n`),

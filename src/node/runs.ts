@@ -222,6 +222,7 @@ export class Runner {
     const dir = join(runsDir(this.d.dir), run.id);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     let dataPath: string | undefined;
+    let dataHash: string | undefined;
     if (datasetName !== undefined) {
       try {
         const d = await checkedDataset(this.d.db, datasetName);
@@ -239,6 +240,7 @@ export class Runner {
             `dataset '${datasetName}' was registered again since the owner approved (approved SHA-256 ${String(approved).slice(0, 12)}..., now ${d.content_hash.slice(0, 12)}...); propose again`,
           );
         dataPath = d.path;
+        dataHash = d.content_hash;
       } catch (e) {
         return this.fail(run.id, (e as Error).message);
       }
@@ -323,7 +325,13 @@ export class Runner {
     // computing, and release to the others, for a node that can no longer record it.
     const child = spawn(process.execPath, args, {
       stdio: ['pipe', 'ignore', 'pipe'],
-      env: { ...process.env, ENTENTE_STUDY_QUIET: '1', ENTENTE_EXIT_WITH_PARENT: '1' },
+      env: {
+        ...process.env,
+        ENTENTE_STUDY_QUIET: '1',
+        ENTENTE_EXIT_WITH_PARENT: '1',
+        // The party checks the bytes it reads, not just the node before it starts.
+        ...(dataHash ? { ENTENTE_STUDY_DATA_SHA256: dataHash } : {}),
+      },
     });
     this.children.set(run.id, child);
     const progress: string[] = [];

@@ -3,6 +3,7 @@
  * their text to the core parsers (src/analytics). Text must be UTF-8; a file
  * that is not is refused, never decoded with replacement characters.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DataError, SpecError } from '../../analytics/data/errors.js';
@@ -13,9 +14,12 @@ import type { Study, ValidateOptions } from '../../analytics/study/spec.js';
 
 /** A file's text, strictly UTF-8. @throws {Error} naming the file when it cannot be read or decoded. */
 export async function readText(file: string, kind: 'data' | 'study'): Promise<string> {
-  let bytes: Uint8Array;
+  return decodeText(await readBytes(file, kind), file, kind);
+}
+
+async function readBytes(file: string, kind: 'data' | 'study'): Promise<Uint8Array> {
   try {
-    bytes = await readFile(file);
+    return await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code;
@@ -23,6 +27,9 @@ export async function readText(file: string, kind: 'data' | 'study'): Promise<st
       throw new DataError([{ file, line: 1, reason: `cannot read the file (${why})` }]);
     throw new SpecError(file, [{ path: '(file)', message: `cannot read the file (${why})` }]);
   }
+}
+
+function decodeText(bytes: Uint8Array, file: string, kind: 'data' | 'study'): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
@@ -47,9 +54,31 @@ export async function readText(file: string, kind: 'data' | 'study'): Promise<st
   }
 }
 
-/** Loads one party's table. @throws {DataError} naming file, line, column and reason. */
-export async function loadTable(file: string, schema: Schema, format?: DataFormat): Promise<Table> {
-  return parseTable(await readText(file, 'data'), schema, file, format);
+/**
+ * Loads one party's table. With `sha256` (hex), the bytes read must have that
+ * hash: what is computed on is exactly the version someone approved, even if
+ * the file changes after it was checked.
+ * @throws {DataError} naming file, line, column and reason.
+ */
+export async function loadTable(
+  file: string,
+  schema: Schema,
+  format?: DataFormat,
+  sha256?: string,
+): Promise<Table> {
+  const bytes = await readBytes(file, 'data');
+  if (sha256 !== undefined) {
+    const got = createHash('sha256').update(bytes).digest('hex');
+    if (got !== sha256)
+      throw new DataError([
+        {
+          file,
+          line: 1,
+          reason: `the file changed (SHA-256 ${got.slice(0, 12)}..., expected ${sha256.slice(0, 12)}...)`,
+        },
+      ]);
+  }
+  return parseTable(decodeText(bytes, file, 'data'), schema, file, format);
 }
 
 /** A study file, validated, with its folder (data paths are relative to it). */
