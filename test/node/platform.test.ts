@@ -14,6 +14,22 @@ import { sql } from 'kysely';
 import { NodeClient, ClientError } from '../../src/node/client.js';
 import { startNode } from '../../src/node/server.js';
 import { pinnedRequest } from '../../src/node/pinned-https.js';
+import { request as httpsRequest } from 'node:https';
+
+/** A GET with its headers (the test pins nothing: it reads its own node on 127.0.0.1). */
+function fetchRaw(
+  url: string,
+  _fingerprint: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { rejectUnauthorized: false, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 import { BACKENDS } from './backends.js';
 import {
   approveAll,
@@ -308,4 +324,104 @@ for (const backend of BACKENDS)
       const runs = await runEnded(f, p.id);
       expect(runs.map((r) => r.state)).toEqual(['released', 'released', 'released']);
     }, 120_000);
+
+    it('shows what changed since the superseded version, filters the audit log, and updates a policy', async () => {
+      const v1 = await f.analyst.post<Proposal>('/v1/proposals', {
+        study: studyText([{ id: 'patients', type: 'count', by: 'arm' }], { study: 'Versioned' }),
+      });
+      const v2 = await f.analyst.post<Proposal>('/v1/proposals', {
+        study: studyText(
+          [
+            { id: 'patients', type: 'count', by: 'sex' },
+            { id: 'rate', type: 'rate', column: 'recovered', by: 'arm' },
+          ],
+          { study: 'Versioned' },
+        ),
+        supersedes: v1.id,
+      });
+      const d = await f.owners[1]!.get<{
+        previous: string;
+        lines: { op: string; text: string }[];
+        analyses: { added: string[]; removed: string[]; changed: string[] };
+      }>(`/v1/proposals/${v2.id}/diff`);
+      expect(d.previous).toBe(v1.id);
+      expect(d.analyses).toEqual({ added: ['rate'], removed: [], changed: ['patients'] });
+      expect(d.lines.some((l) => l.op === '+' && /column: recovered/.test(l.text))).toBe(true);
+      expect(
+        d.lines
+          .filter((l) => l.op !== '+')
+          .map((l) => l.text)
+          .join('\n'),
+      ).toBe((await f.owners[1]!.get<{ study: string }>(`/v1/proposals/${v1.id}`)).study);
+      expect(d.lines.some((l) => l.op === '+' && /by: sex/.test(l.text))).toBe(true);
+      expect((await f.owners[1]!.get<Proposal>(`/v1/proposals/${v1.id}`)).status).toBe(
+        'superseded',
+      );
+      const none = await f.owners[1]!.get<{ previous: null }>(`/v1/proposals/${v1.id}/diff`);
+      expect(none.previous).toBeNull();
+
+      const auditor = f.auditors[0]!;
+      const recorded = await auditor.get<{ kind: string }[]>(
+        '/v1/audit?kind=proposal.recorded&limit=10000',
+      );
+      expect(recorded.length).toBeGreaterThan(0);
+      expect(recorded.every((e) => e.kind === 'proposal.recorded')).toBe(true);
+      const runs = await f.owners[0]!.get<{ id: string; state: string }[]>('/v1/runs');
+      const released = runs.find((r) => r.state === 'released')!;
+      const ofRun = await auditor.get<{ kind: string; body: { run?: string } }[]>(
+        `/v1/audit?run=${released.id}&limit=10000`,
+      );
+      expect(ofRun.map((e) => e.kind)).toEqual(
+        expect.arrayContaining(['run.queued', 'run.released']),
+      );
+      expect(ofRun.every((e) => e.body.run === released.id)).toBe(true);
+      await expect(auditor.get('/v1/audit?run=x%25')).rejects.toMatchObject({ status: 400 });
+
+      const owner = f.owners[2]!;
+      const after = await owner.call<{
+        max_epsilon_per_run: number;
+        min_cell_size: number;
+        budget: { epsilon_total: number };
+      }>('PUT', '/v1/datasets/patients/policy', {
+        maxEpsilonPerRun: 0.5,
+        minCellSize: 8,
+        budget: { epsilon: 5, delta: 1e-5 },
+      });
+      expect(after).toMatchObject({
+        max_epsilon_per_run: 0.5,
+        min_cell_size: 8,
+        budget: { epsilon_total: 5 },
+      });
+      await expect(
+        owner.call('PUT', '/v1/datasets/patients/policy', {
+          maxEpsilonPerRun: null,
+          minCellSize: null,
+          budget: { epsilon: 0, delta: 0 },
+        }),
+      ).rejects.toMatchObject({ status: 422 });
+      await expect(
+        f.analyst.call('PUT', '/v1/datasets/patients/policy', {
+          maxEpsilonPerRun: null,
+          minCellSize: null,
+        }),
+      ).rejects.toMatchObject({ status: 403 });
+    }, 60_000);
+
+    it('serves the dashboard with a strict content security policy', async () => {
+      const r = await pinnedRequest({
+        url: `${f.nodes[0]!.url}/v1/health`,
+        fingerprint: f.profiles.analyst.fingerprint,
+        method: 'GET',
+      });
+      expect(r.status).toBe(200);
+      const page = await fetchRaw(`${f.nodes[0]!.url}/`, f.profiles.analyst.fingerprint);
+      expect([200, 503]).toContain(page.status);
+      expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
+      expect(page.headers['content-security-policy']).not.toMatch(/script-src[^;]*unsafe-inline/);
+      const escape = await fetchRaw(
+        `${f.nodes[0]!.url}/..%2f..%2fpackage.json`,
+        f.profiles.analyst.fingerprint,
+      );
+      expect(escape.status).toBe(404);
+    });
   });

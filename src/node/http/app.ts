@@ -17,7 +17,9 @@ import { addUser, UserError } from '../auth.js';
 import { DatasetError, registerDataset } from '../datasets.js';
 import { appendAudit, verifyAudit } from '../audit.js';
 import { verifierFromPem } from '../signer.js';
+import { diffLines } from '../diff.js';
 import { createProposal, GovernanceError, receiveProposal } from '../governance.js';
+import { SECURITY_HEADERS, staticFile } from './static.js';
 import type { PartyNode } from '../service.js';
 import type { Approval, Proposal, Role, Run, User } from '../store/schema.js';
 import {
@@ -26,6 +28,8 @@ import {
   AuditEntryOut,
   DatasetIn,
   DatasetOut,
+  DiffOut,
+  PolicyIn,
   ErrorBody,
   HeadIn,
   NewToken,
@@ -118,6 +122,9 @@ function decisionOut(a: Approval) {
   };
 }
 
+const summaryAnalyses = (p: Proposal) =>
+  (JSON.parse(p.summary) as { analyses?: { id: string }[] }).analyses ?? [];
+
 const runOut = (r: Run) => ({ ...r, progress: JSON.parse(r.progress) as string[] });
 
 /** The API of one node. Does not listen (server.ts does). */
@@ -147,6 +154,11 @@ export function createApp(node: PartyNode): OpenAPIHono<Env> {
     return c.json({ error: 'internal error (details are in the node log)' }, 500);
   });
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
+
+  app.use('*', async (c, next) => {
+    await next();
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
+  });
 
   app.use(
     '*',
@@ -398,6 +410,69 @@ export function createApp(node: PartyNode): OpenAPIHono<Env> {
   );
   app.openapi(
     createRoute({
+      method: 'put',
+      path: '/v1/datasets/{name}/policy',
+      security: bearer,
+      request: { params: z.object({ name: z.string().min(1).max(64) }), ...body(PolicyIn) },
+      responses: ok(DatasetOut, 'The dataset with its new policy and budget'),
+    }),
+    async (c) => {
+      const by = requireRole(c, 'owner');
+      const { name } = c.req.valid('param');
+      const i = c.req.valid('json');
+      await node.db.transaction().execute(async (tx) => {
+        const d = await tx
+          .selectFrom('datasets')
+          .select('name')
+          .where('name', '=', name)
+          .executeTakeFirst();
+        if (!d) throw new HttpError(404, `no dataset '${name}'`);
+        await tx
+          .updateTable('datasets')
+          .set({ max_epsilon_per_run: i.maxEpsilonPerRun, min_cell_size: i.minCellSize })
+          .where('name', '=', name)
+          .execute();
+        if (i.budget) {
+          const b = await tx
+            .selectFrom('budgets')
+            .selectAll()
+            .where('dataset', '=', name)
+            .forUpdate()
+            .executeTakeFirstOrThrow();
+          const used = {
+            epsilon: b.epsilon_spent + b.epsilon_reserved,
+            delta: b.delta_spent + b.delta_reserved,
+          };
+          if (i.budget.epsilon < used.epsilon || i.budget.delta < used.delta)
+            throw new HttpError(
+              422,
+              `budget: runs have spent or hold epsilon ${used.epsilon}, delta ${used.delta}; the total cannot go below that`,
+            );
+          await tx
+            .updateTable('budgets')
+            .set({ epsilon_total: i.budget.epsilon, delta_total: i.budget.delta })
+            .where('dataset', '=', name)
+            .execute();
+        }
+        await appendAudit(tx, node.signer, {
+          kind: 'dataset.policy',
+          actor: `user:${by.name}`,
+          body: {
+            name,
+            maxEpsilonPerRun: i.maxEpsilonPerRun,
+            minCellSize: i.minCellSize,
+            budget: i.budget ?? null,
+          },
+        });
+      });
+      return c.json(
+        (await datasetOut()).find((x) => x.name === name)!,
+        200,
+      );
+    },
+  );
+  app.openapi(
+    createRoute({
       method: 'get',
       path: '/v1/ledger',
       security: bearer,
@@ -486,6 +561,41 @@ export function createApp(node: PartyNode): OpenAPIHono<Env> {
       return c.json(proposalOut(p, await node.approvals(id), true), 200);
     },
   );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/proposals/{id}/diff',
+      security: bearer,
+      request: { params: IdParam },
+      responses: ok(DiffOut, 'What changed since the proposal this one supersedes'),
+    }),
+    async (c) => {
+      const p = await node.proposal(c.req.valid('param').id);
+      if (!p.supersedes)
+        return c.json(
+          { previous: null, lines: [], analyses: { added: [], removed: [], changed: [] } },
+          200,
+        );
+      const old = await node.proposal(p.supersedes);
+      const before = new Map(summaryAnalyses(old).map((a) => [a.id, JSON.stringify(a)]));
+      const after = new Map(summaryAnalyses(p).map((a) => [a.id, JSON.stringify(a)]));
+      return c.json(
+        {
+          previous: old.id,
+          lines: diffLines(old.study_text, p.study_text),
+          analyses: {
+            added: [...after.keys()].filter((k) => !before.has(k)),
+            removed: [...before.keys()].filter((k) => !after.has(k)),
+            changed: [...after.keys()].filter(
+              (k) => before.has(k) && before.get(k) !== after.get(k),
+            ),
+          },
+        },
+        200,
+      );
+    },
+  );
+
   // An owner's decision: approve with optional conditions, or refuse with a reason.
   const decisionRoute = <V extends 'approve' | 'refuse'>(verb: V) => ({
     method: 'post' as const,
@@ -633,17 +743,31 @@ export function createApp(node: PartyNode): OpenAPIHono<Env> {
         query: z.object({
           after: z.coerce.number().int().min(0).optional(),
           limit: z.coerce.number().int().min(1).max(10_000).optional(),
+          kind: z.string().max(64).optional(),
+          actor: z.string().max(160).optional(),
+          run: z
+            .string()
+            .regex(/^r-[0-9a-f]{1,64}$/, 'a run id (r-...)')
+            .optional(),
         }),
       },
-      responses: ok(z.array(AuditEntryOut), 'Entries after seq `after`, oldest first'),
+      responses: ok(
+        z.array(AuditEntryOut),
+        'Entries after seq `after`, oldest first; optionally only one kind, actor or run',
+      ),
     }),
     async (c) => {
       requireRole(c, 'auditor', 'owner');
       const q = c.req.valid('query');
-      const rows = await node.db
+      let query = node.db
         .selectFrom('audit_log')
         .selectAll()
-        .where('seq', '>', q.after ?? 0)
+        .where('seq', '>', q.after ?? 0);
+      if (q.kind) query = query.where('kind', '=', q.kind);
+      if (q.actor) query = query.where('actor', '=', q.actor);
+      // Bodies are canonical JSON, so a run appears exactly as "run":"r-..." (the id is checked above).
+      if (q.run) query = query.where('body', 'like', `%"run":${JSON.stringify(q.run)}%`);
+      const rows = await query
         .orderBy('seq')
         .limit(q.limit ?? 1000)
         .execute();
@@ -722,6 +846,23 @@ export function createApp(node: PartyNode): OpenAPIHono<Env> {
       .executeTakeFirst();
     if (!e) throw new HttpError(404, `no audit entry ${seq}`);
     return c.json(e);
+  });
+
+  // The dashboard (web/dist): its pages talk to this API only, with the user's token.
+  app.get('*', async (c, next) => {
+    if (c.req.path.startsWith('/v1/') || c.req.path === '/openapi.json') return next();
+    const f = await staticFile(c.req.path);
+    if (!f) {
+      if (c.req.path === '/')
+        return c.text(
+          "the dashboard is not built: run 'npm run build:web' (npm install builds it)",
+          503,
+        );
+      return next();
+    }
+    c.header('Content-Type', f.type);
+    c.header('Cache-Control', f.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+    return c.body(f.body as Uint8Array<ArrayBuffer>, 200);
   });
 
   app.doc('/openapi.json', {

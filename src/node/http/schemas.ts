@@ -189,3 +189,27 @@ export const HeadIn = z
     node: z.string().optional(),
   })
   .strict();
+
+export const PolicyIn = z
+  .object({
+    maxEpsilonPerRun: z.number().positive().max(1000).nullable(),
+    minCellSize: z.number().int().min(0).max(1_000_000).nullable(),
+    budget: z
+      .object({ epsilon: z.number().min(0).max(1000), delta: z.number().min(0).max(1) })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .openapi('Policy');
+
+export const DiffOut = z
+  .object({
+    previous: z.string().nullable(),
+    lines: z.array(z.object({ op: z.enum([' ', '+', '-']), text: z.string() })),
+    analyses: z.object({
+      added: z.array(z.string()),
+      removed: z.array(z.string()),
+      changed: z.array(z.string()),
+    }),
+  })
+  .openapi('ProposalDiff');
