@@ -361,7 +361,8 @@ export async function clientCommand(
             ...(named.has('format') ? { format: named.get('format') } : {}),
             // The total budget is the owner's decision: no default.
             budget: {
-              epsilon: num(named, 'epsilon', 0, 1000) ?? Number(need(named, 'epsilon', 'dataset add')),
+              epsilon:
+                num(named, 'epsilon', 0, 1000) ?? Number(need(named, 'epsilon', 'dataset add')),
               delta: num(named, 'delta', 0, 1) ?? 0,
             },
             ...(named.has('max-epsilon-per-run')

@@ -29,7 +29,11 @@ export class NodeClient {
     private readonly timeoutMs = 30_000,
   ) {}
 
-  async call<T = unknown>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
+  async call<T = unknown>(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
     const r = await pinnedRequest({
       url: `${this.profile.node}${path}`,
       fingerprint: this.profile.fingerprint,
