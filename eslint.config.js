@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bin/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'web/dist/**', 'test-artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -36,6 +36,23 @@ export default tseslint.config(
             {
               group: ['node:*'],
               message: 'Core code must not import Node built-ins; use an adapter.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The dashboard runs in browsers: no Node built-ins (it may import browser-safe core code).
+    files: ['web/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*'],
+              message: 'The dashboard runs in browsers: no Node built-ins.',
             },
           ],
         },
