@@ -11,6 +11,8 @@ import { PALETTE } from './model.js';
 import { formatNumber } from './ui.js';
 
 const WIDTH = 640;
+/** Plot's own text is 10px; a little larger reads better beside the page's text. */
+const STYLE = { fontSize: '12px', color: '#1b1b1b', background: '#fff', overflow: 'visible' };
 
 /** A figure holding one Plot chart, drawn again when `data` changes (by identity). */
 export function Chart({
@@ -27,6 +29,10 @@ export function Chart({
   const holder = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = draw();
+    // Plot names each mark's <g> (aria-label "line", "x-axis tick", ...); a name needs a role
+    // that takes one, so those groups are made ARIA groups.
+    for (const g of el.querySelectorAll('g[aria-label]'))
+      if (!g.hasAttribute('role')) g.setAttribute('role', 'group');
     holder.current?.replaceChildren(el);
     return () => el.remove();
   }, [data]);
@@ -47,6 +53,7 @@ export function survivalPlot(
 ): Element {
   const withBand = points.filter((p) => p.lower !== null && p.upper !== null);
   return Plot.plot({
+    style: STYLE,
     width: WIDTH,
     height: 360,
     marginRight: 20,
@@ -96,6 +103,7 @@ export function barPlot(title: string, statistic: string, data: Bar[], k: number
   const shown = data.filter((b) => b.value !== null);
   const withInterval = shown.filter((b) => b.lower !== null && b.upper !== null);
   return Plot.plot({
+    style: STYLE,
     width: WIDTH,
     height: 300,
     marginLeft: 60,
@@ -151,6 +159,7 @@ export function heatmapPlot(
   const shown = cells.filter((c) => c.value !== null && !c.suppressed);
   const max = Math.max(1, ...shown.map((c) => c.value!));
   return Plot.plot({
+    style: STYLE,
     width: Math.min(WIDTH, 160 + 140 * cols.length),
     height: 80 + 56 * rows.length,
     marginLeft: 140,
@@ -188,6 +197,7 @@ export function heatmapPlot(
 export function coefficientPlot(title: string, terms: Term[]): Element {
   const shown = terms.filter((t) => t.coefficient !== null);
   return Plot.plot({
+    style: STYLE,
     width: WIDTH,
     height: 60 + 36 * Math.max(1, terms.length),
     marginLeft: 140,
@@ -217,11 +227,18 @@ export function coefficientPlot(title: string, terms: Term[]): Element {
 export function pValuePlot(ps: PValue[]): Element {
   const min = Math.min(1e-4, ...ps.map((p) => Math.max(p.p, 1e-300)));
   return Plot.plot({
+    style: STYLE,
     width: WIDTH,
     height: 60 + 34 * ps.length,
     marginLeft: 260,
     ariaLabel: 'p-values of the study’s tests and model terms, on a log scale',
-    x: { type: 'log', domain: [min, 1], label: 'p-value (log scale) →', grid: true },
+    x: {
+      type: 'log',
+      domain: [min, 1],
+      label: 'p-value (log scale) →',
+      grid: true,
+      tickFormat: '~g',
+    },
     y: { label: null, domain: ps.map((p) => p.test) },
     marks: [
       Plot.ruleX([0.05], { stroke: PALETTE[1], strokeDasharray: '4,3' }),
@@ -245,6 +262,7 @@ export function budgetPlot(name: string, b: Budget): Element {
     { part: 'remaining', epsilon: b.epsilon_left },
   ];
   return Plot.plot({
+    style: STYLE,
     width: 480,
     height: 90,
     marginLeft: 10,

@@ -147,7 +147,15 @@ export function Audit({ s }: { s: Session }) {
           {!verifying && verdict && <VerdictView v={verdict.v} checkedAt={verdict.at} />}
         </div>
         {verifyError && <ErrorMessage error={`Could not verify: ${verifyError}`} />}
-        <button type="button" onClick={() => void verify()} disabled={verifying}>
+        <button
+          type="button"
+          onClick={() => {
+            void verify();
+            setMore([]);
+            void first.reload();
+          }}
+          disabled={verifying}
+        >
           Re-verify
         </button>
       </section>

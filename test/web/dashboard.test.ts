@@ -1,0 +1,453 @@
+/**
+ * The dashboard end to end in Debian's Chromium (driven by playwright-core),
+ * against three hospital nodes started in this process: an owner signs in and
+ * approves a proposal through the confirmation step, the run is watched to
+ * completion on the Runs page, the Results page draws one Kaplan-Meier curve
+ * per group and shows exactly the numbers the API released, an analyst sees
+ * no approve button and no settings, and a tampered audit entry shows as a
+ * failed verification after "Re-verify". axe-core checks every page (no
+ * serious or critical violations); screenshots go to test-artifacts/dashboard/.
+ *
+ * Skipped (with a message) only outside CI when `chromium` is not installed;
+ * in CI (CI set) a missing browser fails.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatNumber } from '../../src/analytics/study/report.js';
+import type { StudyOutcome } from '../../src/analytics/study/result.js';
+import { NodeClient } from '../../src/node/client.js';
+import { runEnded, studyText, threeHospitals, type Federation } from '../node/helpers.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ARTIFACTS = join(ROOT, 'test-artifacts', 'dashboard');
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+function findChromium(): string | undefined {
+  if (process.env.ENTENTE_CHROMIUM) return process.env.ENTENTE_CHROMIUM;
+  const r = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' });
+  const path = r.stdout?.trim();
+  return r.status === 0 && path ? path : undefined;
+}
+const CHROMIUM = findChromium();
+const IN_CI = !!process.env.CI;
+if (!CHROMIUM && !IN_CI)
+  console.warn(
+    'test/web/dashboard.test.ts: SKIPPED: no `chromium` on PATH (Debian: apt-get install chromium). ' +
+      'In CI (CI set) a missing chromium fails instead.',
+  );
+
+const SURVIVAL = {
+  id: 'survival',
+  title: 'Kaplan-Meier survival per arm',
+  type: 'kaplan-meier',
+  time: 'survival_days',
+  event: 'death',
+  by: 'arm',
+  times: [30, 90, 180, 270, 360],
+};
+const V1 = [{ id: 'patients', type: 'count', by: 'arm' }, SURVIVAL];
+const V2 = [
+  ...V1,
+  { id: 'outcome', title: 'Recovery by arm', type: 'crosstab', rows: 'arm', cols: 'recovered' },
+  {
+    id: 'recovery-dp',
+    title: 'Recovery rate per arm, with differential privacy',
+    type: 'rate',
+    column: 'recovered',
+    by: 'arm',
+    dp: { epsilon: 0.5 },
+  },
+  {
+    id: 'recovery-t',
+    title: 'Welch t-test of recovery time',
+    type: 't-test',
+    column: 'recovery_days',
+    by: 'arm',
+  },
+];
+
+interface ProposalView {
+  id: string;
+  hash: string;
+  status: string;
+}
+interface ResultView {
+  run: string;
+  outcome: StudyOutcome;
+}
+
+/** What the results tables must show for an outcome: statistic, group, value as the page formats it. */
+function expectedRows(o: StudyOutcome): Record<string, string[][]> {
+  return Object.fromEntries(
+    o.analyses.map((a) => [
+      a.id,
+      a.rows.map((r) => [
+        r.statistic,
+        r.group ?? '',
+        r.suppressed ? `suppressed (< ${o.minCellSize})` : formatNumber(r.value),
+      ]),
+    ]),
+  );
+}
+
+/** The statistic, group and value cells of every results table on the page. */
+async function shownRows(page: Page): Promise<Record<string, string[][]>> {
+  return page.$$eval('table[data-analysis]', (tables) =>
+    Object.fromEntries(
+      tables.map((t) => [
+        t.getAttribute('data-analysis')!,
+        Array.from(t.querySelectorAll('tbody tr')).map((tr) =>
+          Array.from(tr.querySelectorAll('th, td'))
+            .slice(0, 3)
+            .map((c) => c.textContent!.trim()),
+        ),
+      ]),
+    ),
+  );
+}
+
+describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
+  let f: Federation;
+  let browser: Browser;
+  let v2: ProposalView;
+  const contexts: BrowserContext[] = [];
+  /** Console errors and page errors (a CSP refusal shows here), per page. */
+  const problems: string[] = [];
+  let shot = 0;
+
+  beforeAll(async () => {
+    if (!CHROMIUM)
+      throw new Error(
+        'chromium is not installed (CI is set, so the browser tests may not be skipped): ' +
+          'apt-get install chromium (.ci/run does this)',
+      );
+    // Cheap when web/dist is up to date (npm install built it).
+    const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs')], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    if (b.status !== 0) throw new Error(`npm run build:web failed:\n${b.stdout}\n${b.stderr}`);
+    rmSync(ARTIFACTS, { recursive: true, force: true });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: 30_000,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+    f = await threeHospitals(150);
+    const v1 = await f.analyst.post<ProposalView>('/v1/proposals', { study: studyText(V1) });
+    v2 = await f.analyst.post<ProposalView>('/v1/proposals', {
+      study: studyText(V2),
+      supersedes: v1.id,
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await f?.close();
+  }, 60_000);
+
+  async function open(url: string): Promise<Page> {
+    // The nodes' certificates are self-signed. The test pins nothing: the browser talks only to
+    // nodes this test started on 127.0.0.1 a moment ago, so there is no one to impersonate them.
+    // Real users reach a node over a certificate they trust (pinned by the CLI, or installed).
+    const context = await browser.newContext({
+      ignoreHTTPSErrors: true,
+      viewport: { width: 1280, height: 900 },
+      acceptDownloads: true,
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    page.setDefaultNavigationTimeout(20_000);
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`${page.url()}: console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
+    await page.goto(`${url}/`);
+    return page;
+  }
+
+  async function signIn(page: Page, token: string): Promise<void> {
+    await page.getByLabel('Access token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  }
+
+  async function goTo(page: Page, link: string, heading: RegExp): Promise<void> {
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link }).click();
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  }
+
+  /** A full-page screenshot, numbered in the order taken. */
+  async function screenshot(page: Page, name: string): Promise<void> {
+    shot += 1;
+    await page.screenshot({
+      path: join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`),
+      fullPage: true,
+      timeout: 20_000,
+    });
+  }
+
+  /** axe-core on the page as it is: no serious or critical violation. */
+  async function accessible(page: Page, name: string): Promise<void> {
+    // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+    if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(AXE);
+    const violations = (await page.evaluate(
+      `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+      })))`,
+    )) as { id: string; impact: string; help: string; nodes: string[] }[];
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(bad, `axe on ${name}`).toEqual([]);
+  }
+
+  it('an owner signs in, reviews and approves; the run is watched to completion; results match the API', async () => {
+    const owner = f.profiles.owner[0]!;
+    const page = await open(f.nodes[0]!.url);
+    await page.getByRole('heading', { level: 1, name: /Sign in/ }).waitFor();
+    await screenshot(page, 'sign-in');
+    await accessible(page, 'sign in');
+    await signIn(page, owner.token);
+
+    // Overview: the datasets with their hash, the budget, the pending proposal.
+    await page.getByRole('heading', { level: 1, name: /Overview/ }).waitFor();
+    const datasets = await f.owners[0]!.get<{ content_hash: string }[]>('/v1/datasets');
+    await page.getByText(datasets[0]!.content_hash).waitFor();
+    const pending = page.locator('[data-list="pending"] li', { hasText: v2.id });
+    await expect(pending.textContent()).resolves.toMatch(/awaiting your decision/);
+    await page.locator('figure[data-chart="budget"] svg').first().waitFor();
+    await screenshot(page, 'overview-owner');
+    await accessible(page, 'overview');
+
+    // Keyboard: the skip link is the first stop and moves focus to the page.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+
+    // Proposal review: the release summary, the diff against v1, the decisions.
+    await pending.getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: /Proposal:/ }).waitFor();
+    expect(await page.locator('table[data-table="release"] tbody tr').count()).toBe(V2.length);
+    await expect(page.locator('[data-list="diff-analyses"]').textContent()).resolves.toContain(
+      'Analyses added: outcome, recovery-dp, recovery-t',
+    );
+    await screenshot(page, 'proposal-review');
+    await accessible(page, 'proposal review');
+
+    // Approve through the confirmation dialog, confirmed with the keyboard.
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Approve this proposal?' });
+    await dialog.waitFor();
+    await expect(dialog.textContent()).resolves.toContain(v2.hash.slice(0, 16));
+    await screenshot(page, 'approve-confirmation');
+    await accessible(page, 'approval dialog');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Confirm approval');
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'approved proposal' }).waitFor();
+    await expect(
+      page.locator('table[data-table="decisions"] tr[data-node="hospital-a"]').textContent(),
+    ).resolves.toContain('approved');
+    expect(await page.getByRole('button', { name: 'Approve…' }).count()).toBe(0);
+    const seen = await f.owners[0]!.get<{ decisions: { node: string; decision: string }[] }>(
+      `/v1/proposals/${v2.id}`,
+    );
+    expect(seen.decisions).toContainEqual(
+      expect.objectContaining({ node: 'hospital-a', decision: 'approve' }),
+    );
+
+    // The Runs page is open before the run exists; the other owners approve by API.
+    const asked: string[] = [];
+    page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+    await goTo(page, 'Runs', /^Runs$/);
+    for (const o of f.owners.slice(1))
+      await o.post(`/v1/proposals/${v2.id}/approve`, { hash: v2.hash });
+    const run = page.locator('section[data-run]').first();
+    await run.waitFor({ timeout: 30_000 });
+    const firstSeen = await run.getAttribute('data-state');
+    await page.locator('section[data-run][data-state="released"]').waitFor({ timeout: 150_000 });
+    const runs = await runEnded(f, v2.id, 30_000);
+    expect(runs.map((r) => r.state)).toEqual(['released', 'released', 'released']);
+    await expect(run.textContent()).resolves.toContain(`All ${V2.length} analyses done`);
+    // A run first listed while live is followed through its event stream.
+    if (firstSeen === 'queued' || firstSeen === 'running')
+      expect(asked).toContain(`/v1/runs/${runs[0]!.id}/events`);
+    await screenshot(page, 'runs');
+    await accessible(page, 'runs');
+
+    // Results: the Kaplan-Meier plot has one line per group; the tables show the API's numbers.
+    await run.getByRole('link', { name: 'Read the results' }).click();
+    await page.getByRole('heading', { level: 1, name: /Results:/ }).waitFor();
+    const result = await f.analyst.get<ResultView>(`/v1/results/${runs[0]!.id}`);
+    const km = result.outcome.analyses.find((a) => a.id === 'survival')!;
+    expect(km.curves?.length).toBe(2);
+    const plot = page.locator('figure[data-chart="kaplan-meier"] svg');
+    await plot.first().waitFor();
+    expect(await plot.locator('g[aria-label="line"] path').count()).toBe(km.curves!.length);
+    await page.locator('figure[data-chart="heatmap"] svg').first().waitFor();
+    await page.locator('figure[data-chart="p-values"] svg').first().waitFor();
+    const expected = expectedRows(result.outcome);
+    const shown = await shownRows(page);
+    expect(Object.keys(shown).sort()).toEqual(Object.keys(expected).sort());
+    expect(shown).toEqual(expected);
+    // The comparison would catch a wrong number: one changed value no longer matches.
+    const altered = structuredClone(result.outcome) as unknown as {
+      analyses: { rows: { value: number | null; suppressed: boolean }[] }[];
+    };
+    const victim = altered.analyses[0]!.rows.find((r) => !r.suppressed)!;
+    victim.value = (victim.value ?? 0) + 1;
+    expect(shown).not.toEqual(expectedRows(altered as unknown as StudyOutcome));
+    // Downloads: JSON is the API's result; CSV has a line per row (and per at-risk count).
+    const [json] = await Promise.all([
+      page.waitForEvent('download', { timeout: 20_000 }),
+      page.getByRole('link', { name: 'Download JSON' }).click(),
+    ]);
+    expect(JSON.parse(readFileSync(await json.path(), 'utf8'))).toEqual(result);
+    const [csv] = await Promise.all([
+      page.waitForEvent('download', { timeout: 20_000 }),
+      page.getByRole('link', { name: 'Download CSV' }).click(),
+    ]);
+    const lines = readFileSync(await csv.path(), 'utf8')
+      .trim()
+      .split('\r\n');
+    const rows = result.outcome.analyses.reduce((n, a) => n + a.rows.length, 0);
+    const atRisk = km.curves!.reduce((n, c) => n + (c.atRisk?.length ?? 0), 0);
+    expect(lines.length).toBe(1 + rows + atRisk);
+    await screenshot(page, 'results');
+    for (const kind of ['kaplan-meier', 'heatmap', 'p-values'])
+      await page
+        .locator(`figure[data-chart="${kind}"]`)
+        .first()
+        .screenshot({ path: join(ARTIFACTS, `results-${kind}.png`), timeout: 20_000 });
+    await accessible(page, 'results');
+
+    // Audit log: verified, and filtered by kind on the node.
+    await goTo(page, 'Audit log', /Audit log/);
+    await page.locator('[data-verdict="ok"]').waitFor({ timeout: 30_000 });
+    await page.getByLabel('Kind').selectOption('proposal.approved');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('(kind proposal.approved)').waitFor();
+    const kinds = await page.$$eval('table[data-table="audit"] tbody tr', (trs) =>
+      trs.map((tr) => tr.getAttribute('data-kind')),
+    );
+    const approvals = await f.auditors[0]!.get<unknown[]>('/v1/audit?kind=proposal.approved');
+    expect(kinds.length).toBe(approvals.length);
+    expect(kinds.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(kinds)).toEqual(new Set(['proposal.approved']));
+    await screenshot(page, 'audit-owner');
+    await accessible(page, 'audit log');
+
+    // Settings: add a user (its token shown once, and it works), change a dataset's policy.
+    await goTo(page, 'Settings', /Settings/);
+    await page.locator('table[data-table="users"] tr[data-user="analyst"]').waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('ana2');
+    await page.getByLabel('Role').selectOption('analyst');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    const token = await page.getByLabel('Token of ana2').inputValue();
+    expect(token).toMatch(/^ent_/);
+    const me = await new NodeClient({ ...owner, token }).get<{ name: string; role: string }>(
+      '/v1/me',
+    );
+    expect(me).toMatchObject({ name: 'ana2', role: 'analyst' });
+    const policy = page.locator('form[data-policy="patients"]');
+    await policy.getByLabel('Minimum cell size a study must use').fill('5');
+    await policy.getByLabel('Most epsilon one run may spend').fill('1.5');
+    await policy.getByRole('button', { name: /Save policy/ }).click();
+    await policy.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    const after =
+      await f.owners[0]!.get<{ min_cell_size: number; max_epsilon_per_run: number }[]>(
+        '/v1/datasets',
+      );
+    expect(after[0]).toMatchObject({ min_cell_size: 5, max_epsilon_per_run: 1.5 });
+    await screenshot(page, 'settings');
+    await accessible(page, 'settings');
+
+    // Signing out forgets the token.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Access token').waitFor();
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    expect(problems).toEqual([]);
+  }, 300_000);
+
+  it('an analyst sees no approve button and no settings, and asks for nothing it may not read', async () => {
+    const page = await open(f.nodes[0]!.url);
+    const asked: string[] = [];
+    page.on('request', (r) => asked.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    await signIn(page, f.profiles.analyst.token);
+    const nav = page.getByRole('navigation', { name: 'Pages' });
+    await nav.getByRole('link', { name: 'Overview' }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Settings' }).count()).toBe(0);
+    expect(await nav.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
+    expect(await nav.getByRole('link', { name: 'Results' }).count()).toBe(1);
+    await screenshot(page, 'overview-analyst');
+    await accessible(page, 'overview (analyst)');
+
+    // A fresh proposal is pending: still no decision controls for an analyst.
+    const p = await f.analyst.post<ProposalView>('/v1/proposals', { study: studyText(V1) });
+    await page.goto(`${f.nodes[0]!.url}/#/proposals/${p.id}`);
+    await page.getByRole('heading', { level: 1, name: /Proposal:/ }).waitFor();
+    await page.locator('table[data-table="release"]').waitFor();
+    expect(await page.getByRole('button', { name: /Approve|Refuse/ }).count()).toBe(0);
+    expect(await page.getByRole('heading', { name: /Your decision/ }).count()).toBe(0);
+    await screenshot(page, 'proposal-analyst');
+    await accessible(page, 'proposal review (analyst)');
+
+    // Typing the settings address shows that it is not available, and loads nothing of it.
+    await page.goto(`${f.nodes[0]!.url}/#/settings`);
+    await page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
+    await screenshot(page, 'settings-analyst');
+    await accessible(page, 'settings (analyst)');
+    await page.goto(`${f.nodes[0]!.url}/#/audit`);
+    await page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
+    const forbidden = asked.filter((a) =>
+      /\/v1\/(users|audit)|\/approve$|\/refuse$|\/policy$/.test(a),
+    );
+    expect(forbidden).toEqual([]);
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('a tampered audit entry shows as a failed verification after Re-verify', async () => {
+    const page = await open(f.nodes[1]!.url);
+    const auditor = await f.auditors[1]!.get<{ name: string }>('/v1/me');
+    expect(auditor.name).toBe('auditor');
+    await signIn(page, f.auditors[1]!.profile.token);
+    const nav = page.getByRole('navigation', { name: 'Pages' });
+    expect(await nav.getByRole('link', { name: 'Results' }).count()).toBe(0);
+    await goTo(page, 'Audit log', /Audit log/);
+    await page.locator('[data-verdict="ok"]').waitFor({ timeout: 30_000 });
+
+    // Node B's operator edits entry 2 behind the node's back (the append-only trigger disabled).
+    const db = f.nodes[1]!.node.db;
+    await sql`alter table audit_log disable trigger audit_log_append_only`.execute(db);
+    try {
+      await sql`update audit_log set body = ${'{"name":"someone else"}'} where seq = 2`.execute(db);
+    } finally {
+      await sql`alter table audit_log enable trigger audit_log_append_only`.execute(db);
+    }
+    await page.getByRole('button', { name: 'Re-verify' }).click();
+    const failed = page.locator('[data-verdict="failed"]');
+    await failed.waitFor({ timeout: 30_000 });
+    await expect(failed.textContent()).resolves.toMatch(/Verification FAILED.*entry 2 fails/);
+    // The entries were read again: entry 2 shows what it now says.
+    await page
+      .locator('table[data-table="audit"] tbody tr', { hasText: 'name: someone else' })
+      .waitFor();
+    await screenshot(page, 'audit-tampered');
+    await accessible(page, 'audit log (failed verification)');
+    expect(problems).toEqual([]);
+  }, 120_000);
+});
