@@ -223,14 +223,18 @@ export function coefficientPlot(title: string, terms: Term[]): Element {
   });
 }
 
-/** Every p-value of the study on a log scale, with the 0.05 line. */
+/** p-values below this are drawn at it (the label gives the exact value). */
+const P_FLOOR = 1e-16;
+
+/** Every p-value of the study on a log scale, with the 0.05 line; long labels wrap. */
 export function pValuePlot(ps: PValue[]): Element {
-  const min = Math.min(1e-4, ...ps.map((p) => Math.max(p.p, 1e-300)));
+  const min = Math.min(1e-4, ...ps.map((p) => Math.max(p.p, P_FLOOR)));
   return Plot.plot({
     style: STYLE,
-    width: WIDTH,
-    height: 60 + 34 * ps.length,
-    marginLeft: 260,
+    width: WIDTH + 120,
+    height: 70 + 48 * ps.length,
+    marginLeft: 300,
+    marginRight: 30,
     ariaLabel: 'p-values of the study’s tests and model terms, on a log scale',
     x: {
       type: 'log',
@@ -239,16 +243,25 @@ export function pValuePlot(ps: PValue[]): Element {
       grid: true,
       tickFormat: '~g',
     },
-    y: { label: null, domain: ps.map((p) => p.test) },
+    y: { label: null, domain: ps.map((p) => p.test), axis: null },
     marks: [
+      Plot.axisY({ lineWidth: 22, label: null }),
       Plot.ruleX([0.05], { stroke: PALETTE[1], strokeDasharray: '4,3' }),
       Plot.text([0.05], { x: (d: number) => d, frameAnchor: 'top', text: () => '0.05', dy: -2 }),
       Plot.dot(ps, {
-        x: (p: PValue) => Math.max(p.p, 1e-300),
+        x: (p: PValue) => Math.max(p.p, P_FLOOR),
         y: 'test',
         fill: PALETTE[0],
         r: 5,
         title: (p: PValue) => `${p.test}: p = ${formatNumber(p.p)}`,
+      }),
+      Plot.text(ps, {
+        x: (p: PValue) => Math.max(p.p, P_FLOOR),
+        y: 'test',
+        text: (p: PValue) => (p.p < P_FLOOR ? `p = ${formatNumber(p.p)}` : formatNumber(p.p)),
+        dy: -12,
+        fill: 'currentColor',
+        textAnchor: 'start',
       }),
     ],
   });

@@ -105,14 +105,15 @@ const PER_GROUP = new Set([
 /**
  * The statistic a bar chart shows for a per-group analysis (the analysis's
  * own statistic, else the count), one bar per group; null when the analysis
- * has no groups to compare (or one group only).
+ * has no groups to compare (one group only) or every value is suppressed.
  */
 export function bars(a: AnalysisOutcome): { statistic: string; bars: Bar[] } | null {
   if (!PER_GROUP.has(a.type)) return null;
   const stats = [...new Set(a.rows.map((r) => r.statistic))];
   const statistic = stats.find((s) => s !== 'n') ?? 'n';
   const rows = a.rows.filter((r) => r.statistic === statistic) as RowWithInterval[];
-  if (rows.length < 2) return null;
+  // Nothing to compare when fewer than two groups, or when every value is withheld (the table says so).
+  if (rows.length < 2 || rows.every((r) => r.suppressed || r.value === null)) return null;
   return {
     statistic,
     bars: rows.map((r) => ({
