@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { createMemoryNetwork } from '../transport/memory.js';
-import type { Transport } from '../transport/transport.js';
+import { TransportError, type Transport } from '../transport/transport.js';
 import { ProtocolAbort } from './errors.js';
 import { Party } from './party.js';
 
@@ -186,5 +186,50 @@ describe('Party.exchange', () => {
       .exchange({ op: 'test', send: [undefined, undefined], recvFrom: [1] })
       .catch((e: unknown) => e)) as ProtocolAbort;
     expect(err.reason).toBe('duplicate');
+  });
+
+  it('aborts at once when the transport reports a fatal failure, whatever it waits for', async () => {
+    // A 3-party memory network whose p1 transport can report a violation by p3.
+    const { ts } = parties(3, 60_000);
+    let report!: (e: TransportError) => void;
+    let closed = 0;
+    const t = ts[0]!;
+    const watched: Transport = {
+      self: t.self,
+      parties: t.parties,
+      sessionId: t.sessionId,
+      send: (to, round, payload) => t.send(to, round, payload),
+      receive: (from, round, ms) => t.receive(from, round, ms),
+      close: () => (closed++, t.close()),
+      onFatal: (l) => (report = l),
+    };
+    const p = new Party({
+      ids: ['p1', 'p2', 'p3'],
+      transport: watched,
+      crypto: nodeCryptoProvider,
+      roundTimeoutMs: 60_000,
+    });
+    // Waits for p2, which never answers; one more exchange is issued but not yet flushed.
+    const waiting = p
+      .exchange({ op: 'test', send: [undefined, bytes(1), undefined], recvFrom: [1] })
+      .catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    const queued = p
+      .exchange({ op: 'test', send: [undefined, bytes(2), undefined], recvFrom: [1] })
+      .catch((e: unknown) => e);
+    const t0 = performance.now();
+    report(new TransportError('malformed', 2, 'bad magic'));
+    const [a, b] = (await Promise.all([waiting, queued])) as ProtocolAbort[];
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    for (const e of [a, b, p.failure]) {
+      expect(e).toBeInstanceOf(ProtocolAbort);
+      expect(e).toMatchObject({ reason: 'malformed', peer: 2, peerId: 'p3' });
+      expect(e!.message).toBe('protocol aborted: malformed (peer p3): bad magic');
+    }
+    expect(closed).toBeGreaterThan(0);
+    // Later exchanges fail with the same error.
+    await expect(
+      p.exchange({ op: 'test', send: [undefined, undefined, undefined], recvFrom: [1] }),
+    ).rejects.toBe(p.failure);
   });
 });

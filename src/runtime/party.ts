@@ -114,6 +114,9 @@ export class Party {
     this.#transport = t;
     this.roundTimeoutMs = opts.roundTimeoutMs ?? 60_000;
     this.prg = new Prg(randomSeed(opts.crypto), opts.crypto);
+    // A violation or a peer's abort stops this party at once, not at its next
+    // receive from that peer (which may never come, or only at the deadline).
+    t.onFatal?.((e) => this.abort(toAbort(e, this.ids)));
   }
 
   get id(): string {
@@ -148,12 +151,13 @@ export class Party {
     });
   }
 
-  /** Stops the party: pending and future exchanges fail with `reason`. */
+  /** Stops the party: pending and future exchanges fail with `reason` (or the failure before it). */
   abort(reason: ProtocolAbort): void {
     if (!this.#failure) this.#failure = reason;
+    const first = this.#failure;
     const pending = this.#pending;
     this.#pending = [];
-    for (const p of pending) p.reject(reason);
+    for (const p of pending) p.reject(first);
     this.#transport.close();
   }
 
@@ -188,7 +192,7 @@ export class Party {
       }
     } catch (e) {
       // A send fails only when the link is gone; the round cannot complete.
-      const abort = toAbort(e, this.ids);
+      const abort = this.#failure ?? toAbort(e, this.ids);
       this.abort(abort);
       for (const p of batch) p.reject(abort);
       return;
@@ -234,7 +238,8 @@ export class Party {
         }),
       );
     } catch (e) {
-      const abort = toAbort(e, this.ids);
+      // The first failure is the cause (later ones are receives cut short by the abort).
+      const abort = this.#failure ?? toAbort(e, this.ids);
       this.abort(abort);
       for (const p of batch) p.reject(abort);
       return;

@@ -346,6 +346,49 @@ describe('frame codec', () => {
     expect(sender).toBe(3);
   });
 
+  it('feed hands each frame over as it completes; admit sees each header before its payload is allocated', () => {
+    const mk = (round: number, n: number) =>
+      encodeFrame({ kind: FrameKind.data, sender: 0, round, session: TAG }, new Uint8Array(n));
+    const seen: string[] = [];
+    const d = new FrameDecoder({
+      admit: (h, len) => {
+        seen.push(`admit ${h.round} ${len}`);
+        return h.round < 3;
+      },
+    });
+    const bytes = concat([mk(1, 8), mk(2, 16), mk(3, 1 << 20), mk(4, 8)]);
+    // Cut inside the second header; frame 1 is handed over before header 2 is admitted.
+    const stop = d.feed(bytes.subarray(0, 60), (f) => (seen.push(`frame ${f.round}`), true));
+    expect(stop).toBeUndefined();
+    expect(
+      d.feed(bytes.subarray(60), (f) => (seen.push(`frame ${f.round}`), true)),
+    ).toBeUndefined();
+    // Frame 3 is refused from its header: its megabyte is never allocated, and nothing after it is read.
+    expect(seen).toEqual(['admit 1 8', 'frame 1', 'admit 2 16', 'frame 2', 'admit 3 1048576']);
+    expect(d.allocated).toBe(0);
+    expect(d.push(mk(5, 8)).frames).toEqual([]);
+    // A callback that returns false stops the stream too.
+    const e = new FrameDecoder();
+    const got: number[] = [];
+    e.feed(concat([mk(1, 8), mk(2, 8)]), (f) => (got.push(f.round), false));
+    expect(got).toEqual([1]);
+    expect(e.push(mk(3, 8)).frames).toEqual([]);
+  });
+
+  it('reports the length of the frame being received', () => {
+    const f = encodeFrame(
+      { kind: FrameKind.data, sender: 0, round: 1, session: TAG },
+      new Uint8Array(1000),
+    );
+    const d = new FrameDecoder();
+    d.push(f.subarray(0, 20));
+    expect([d.buffered, d.expected, d.allocated]).toEqual([20, 0, 0]);
+    d.push(f.subarray(20, 50));
+    expect([d.buffered, d.expected, d.allocated]).toEqual([50, 1040, 1000]);
+    expect(d.push(f.subarray(50)).frames).toHaveLength(1);
+    expect([d.buffered, d.expected, d.allocated]).toEqual([0, 0, 0]);
+  });
+
   it('rejects bad arguments to the encoder and decoder with RangeError', () => {
     expect(() => new FrameDecoder({ maxFrameBytes: 39 })).toThrow(RangeError);
     expect(() => new FrameDecoder({ maxFrameBytes: 2 ** 32 })).toThrow(RangeError);

@@ -167,6 +167,14 @@ export function decodeCloseReason(payload: Uint8Array): string {
 export interface FrameDecoderOptions {
   /** Largest frame accepted, header included (40..2^32-1). Default 256 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Called with each frame's header once it is complete and valid, before
+   * its payload is allocated: return false to refuse the frame. The decoder
+   * then stops for good (the caller, which refused, reports why); frames
+   * completed before it have already been handed out. With `feed`, the
+   * caller's own state reflects every earlier frame when it decides.
+   */
+  admit?: (header: FrameHeader, payloadLength: number) => boolean;
 }
 
 export interface DecodeResult {
@@ -189,6 +197,9 @@ export class FrameDecoder {
   /** The frame whose payload is being filled, once its header is complete and valid. */
   #current: { header: FrameHeader; payload: Uint8Array; fill: number } | undefined;
   #error: FrameError | undefined;
+  /** The caller refused a frame (see `admit`): no more input is read. */
+  #refused = false;
+  readonly #admit: ((header: FrameHeader, payloadLength: number) => boolean) | undefined;
 
   /** @throws {RangeError} for a limit outside 40..2^32-1. */
   constructor(opts: FrameDecoderOptions = {}) {
@@ -198,11 +209,22 @@ export class FrameDecoder {
         `maxFrameBytes: expected an integer 40..${FRAME_LENGTH_MAX}, got ${max}`,
       );
     this.maxFrameBytes = max;
+    this.#admit = opts.admit;
   }
 
   /** Bytes of an incomplete frame held so far. */
   get buffered(): number {
     return this.#current ? FRAME_HEADER_BYTES + this.#current.fill : this.#headerFill;
+  }
+
+  /** The payload length of the frame being filled (allocated already), 0 between frames. */
+  get allocated(): number {
+    return this.#current?.payload.length ?? 0;
+  }
+
+  /** The total length of the frame being filled, 0 between frames or inside a header. */
+  get expected(): number {
+    return this.#current ? FRAME_HEADER_BYTES + this.#current.payload.length : 0;
   }
 
   /** The error that stopped the stream, if any. */
@@ -213,7 +235,20 @@ export class FrameDecoder {
   /** Feeds the next bytes of the stream. Never throws. */
   push(chunk: Uint8Array): DecodeResult {
     const frames: Frame[] = [];
-    if (this.#error) return { frames, error: this.#error };
+    const error = this.feed(chunk, (f) => (frames.push(f), true));
+    return error ? { frames, error } : { frames };
+  }
+
+  /**
+   * Feeds the next bytes of the stream, handing each frame to `onFrame` as
+   * soon as it is complete (so the caller's state is current when `admit`
+   * sees the next header). `onFrame` returns false to stop: the rest of the
+   * chunk and all later input are ignored. Returns the error that stopped
+   * the stream, if any. Never throws (unless a callback does).
+   */
+  feed(chunk: Uint8Array, onFrame: (f: Frame) => boolean): FrameError | undefined {
+    if (this.#error) return this.#error;
+    if (this.#refused) return undefined;
     let off = 0;
     while (off < chunk.length) {
       const cur = this.#current;
@@ -227,7 +262,11 @@ export class FrameDecoder {
         const parsed = this.#parseHeader();
         if (parsed instanceof FrameError) {
           this.#error = parsed;
-          return { frames, error: parsed };
+          return parsed;
+        }
+        if (this.#admit && !this.#admit(parsed.header, parsed.payloadLength)) {
+          this.#refused = true;
+          return undefined;
         }
         // Allocation is bounded: parseHeader checked the length against the limit.
         this.#current = {
@@ -243,11 +282,14 @@ export class FrameDecoder {
       }
       const done = this.#current;
       if (done !== undefined && done.fill === done.payload.length) {
-        frames.push({ ...done.header, payload: done.payload });
         this.#current = undefined;
+        if (!onFrame({ ...done.header, payload: done.payload })) {
+          this.#refused = true;
+          return undefined;
+        }
       }
     }
-    return { frames };
+    return undefined;
   }
 
   #parseHeader(): { header: FrameHeader; payloadLength: number } | FrameError {

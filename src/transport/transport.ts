@@ -31,6 +31,15 @@ export interface Transport {
   receive(from: number, round: number, deadlineMs: number): Promise<Uint8Array>;
   /** Releases resources; pending receives reject with a 'closed' error. */
   close(): void;
+  /**
+   * Optional: calls `listener` once when the session cannot go on, whatever
+   * this party waits for: a peer broke the protocol (malformed, oversized,
+   * duplicate, wrong-session or flood frames) or closed its link with an
+   * abort reason. Called at once if that has already happened. The network
+   * transports implement it so a party aborts at the first violation
+   * instead of at its next receive from the offender (docs/WIRE.md).
+   */
+  onFatal?(listener: (e: TransportError) => void): void;
 }
 
 /** A message as one buffer or as parts to be concatenated. */
@@ -58,7 +67,14 @@ export function payloadBytes(p: Payload): Uint8Array {
 }
 
 export type TransportFailure =
-  'timeout' | 'peer-closed' | 'closed' | 'duplicate' | 'malformed' | 'oversized' | 'wrong-session';
+  | 'timeout'
+  | 'peer-closed'
+  | 'closed'
+  | 'duplicate'
+  | 'malformed'
+  | 'oversized'
+  | 'wrong-session'
+  | 'flood';
 
 /** A failure of the link to one peer. Never carries payload bytes. */
 export class TransportError extends Error {

@@ -226,6 +226,10 @@ class Setup {
       if (this.#failed) reject(this.#failed);
     });
     failed.catch(() => {});
+    // A greeted link whose peer breaks the protocol or aborts fails the set-up at once.
+    this.#t.onFatal((e) =>
+      this.#fail(new ConnectError('closed', e.peer, peers[e.peer]?.id ?? `#${e.peer}`, e.message)),
+    );
     // Heartbeats start per link as soon as it is greeted, so a peer that waits
     // for its other links does not take this one for dead.
     this.#t.start();

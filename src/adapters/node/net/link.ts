@@ -9,11 +9,23 @@
  * increasing rounds, heartbeats when a link has been quiet for `heartbeatMs`,
  * and a close frame with the reason when a party stops (docs/WIRE.md).
  *
- * Failures are per peer and sticky: a malformed, oversized, wrong-session or
- * duplicated frame, a closed connection or a silent peer fails every pending
- * and future receive from that peer with a TransportError naming it. Messages
- * that arrived intact before a disconnection are still delivered; after a
- * protocol violation nothing from that peer is.
+ * Failures are per peer and sticky: a malformed, oversized, wrong-session,
+ * duplicated or flooding frame, a closed connection or a silent peer fails
+ * every pending and future receive from that peer with a TransportError
+ * naming it. Messages that arrived intact before a disconnection are still
+ * delivered; after a protocol violation nothing from that peer is.
+ *
+ * A protocol violation, or a peer's close frame with an abort reason, also
+ * ends the whole session at once ("fatal"): every pending and future receive,
+ * from every peer, fails with that error; the party's runtime is told
+ * (Transport.onFatal) and aborts; every peer gets a close frame naming the
+ * offender and the violation. So nobody waits for a round deadline after a
+ * violation (docs/WIRE.md, "Failure semantics").
+ *
+ * Memory: a peer may have at most `maxAheadRounds` messages and
+ * `maxAheadBytes` bytes (the frame being received included) buffered here
+ * before this party asks for them; a frame beyond either is refused from its
+ * header, before its payload is allocated, as a 'flood' violation.
  */
 import type { Duplex } from 'node:stream';
 import {
@@ -30,6 +42,7 @@ import {
   sessionTag,
   DEFAULT_MAX_FRAME_BYTES,
   type Frame,
+  type FrameHeader,
 } from '../../../transport/frame.js';
 import {
   payloadBytes,
@@ -67,12 +80,31 @@ export interface TlsSessionOptions {
   readonly maxFrameBytes?: number;
   /** Largest amount queued for one peer that is not reading. Default 2 x maxFrameBytes. */
   readonly maxQueuedBytes?: number;
+  /**
+   * Most bytes of messages one peer may have buffered here before this party
+   * asks for them, the frame being received included (a message this party
+   * already waits for is not counted). Default: 2 x maxFrameBytes, at least
+   * MIN_DEFAULT_AHEAD_BYTES; never less than maxFrameBytes.
+   */
+  readonly maxAheadBytes?: number;
+  /** Most messages (rounds) one peer may have buffered here. Default DEFAULT_MAX_AHEAD_ROUNDS. */
+  readonly maxAheadRounds?: number;
   /** First retry delay when a peer is not listening yet; doubles up to 2 s. Default 50 ms. */
   readonly retryDelayMs?: number;
 }
 
 /** Frames up to this size go out as one buffer; larger ones as header + payload under cork. */
 const COALESCE_BYTES = 64 * 1024;
+
+/**
+ * The default bound on what one peer may have buffered here ahead of this
+ * party is 2 x maxFrameBytes (512 MiB with the default frame limit, as the
+ * sending side's maxQueuedBytes), and never less than this: 256 MiB.
+ * docs/WIRE.md ("Memory") gives what honest runs reach (at most tens of MiB).
+ */
+export const MIN_DEFAULT_AHEAD_BYTES = 256 * 1024 * 1024;
+/** Default bound on the number of messages one peer may have buffered here ahead. */
+export const DEFAULT_MAX_AHEAD_ROUNDS = 1024;
 
 type Waiter = {
   resolve: (b: Uint8Array) => void;
@@ -91,6 +123,8 @@ export interface ResolvedOptions {
   readonly idleTimeoutMs: number;
   readonly maxFrameBytes: number;
   readonly maxQueuedBytes: number;
+  readonly maxAheadBytes: number;
+  readonly maxAheadRounds: number;
   readonly retryDelayMs: number;
 }
 
@@ -128,6 +162,11 @@ export function resolveOptions(o: TlsSessionOptions): ResolvedOptions {
     idleTimeoutMs: pos('idleTimeoutMs', o.idleTimeoutMs, 30_000),
     maxFrameBytes,
     maxQueuedBytes: pos('maxQueuedBytes', o.maxQueuedBytes, 2 * maxFrameBytes),
+    maxAheadBytes: Math.max(
+      maxFrameBytes,
+      pos('maxAheadBytes', o.maxAheadBytes, Math.max(2 * maxFrameBytes, MIN_DEFAULT_AHEAD_BYTES)),
+    ),
+    maxAheadRounds: pos('maxAheadRounds', o.maxAheadRounds, DEFAULT_MAX_AHEAD_ROUNDS),
     retryDelayMs: pos('retryDelayMs', o.retryDelayMs, 50),
   };
 }
@@ -143,11 +182,20 @@ export function describeError(e: unknown): string {
 /** @internal One peer's connection, its decoder, inbox and send queue. */
 export class Link {
   readonly inbox = new Map<number, Uint8Array>();
+  /** Payload bytes in `inbox`. */
+  inboxBytes = 0;
+  /** The payload length of the data frame being received, when it counts as ahead (else 0). */
+  partialAhead = 0;
+  /** Most bytes and messages this peer had buffered here ahead at any time (frame in progress included). */
+  peakAheadBytes = 0;
+  peakAheadRounds = 0;
   readonly waiters = new Map<number, Waiter>();
   readonly decoder: FrameDecoder;
   failure: TransportError | undefined;
-  /** Highest round received, -1 before any. */
+  /** Highest round received (whole frame), -1 before any. */
   lastRound = -1;
+  /** Highest round of a data frame header admitted, -1 before any. */
+  #headerRound = -1;
   /** Highest round sent, -1 before any. */
   lastSent = -1;
   lastRx = Date.now();
@@ -172,20 +220,31 @@ export class Link {
     private readonly cfg: ResolvedOptions,
     tap?: ReadTap,
   ) {
-    this.decoder = new FrameDecoder({ maxFrameBytes: cfg.maxFrameBytes });
+    this.decoder = new FrameDecoder({
+      maxFrameBytes: cfg.maxFrameBytes,
+      admit: (h, length) => this.#admit(h, length),
+    });
     if (tap) tap.attach((chunk) => this.#onData(chunk));
     else socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
-    socket.on('error', (e) => {
+    socket.on('error', (e: NodeJS.ErrnoException) => {
       this.#lastSocketError = describeError(e);
+      // The WebSocket layer refuses a message over its limit or a bad frame itself.
+      if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        this.#violation('oversized', `WebSocket message over the limit (${describeError(e)})`);
+      else if (e.code?.startsWith('WS_ERR_'))
+        this.#violation('malformed', `bad WebSocket frame (${describeError(e)})`);
     });
-    socket.on('end', () => this.fail('peer-closed', `party ${this.id} closed the connection`));
-    socket.on('close', () =>
-      this.fail(
-        'peer-closed',
-        `connection to party ${this.id} lost${this.#lastSocketError ? ` (${this.#lastSocketError})` : ''}`,
-      ),
-    );
+    socket.on('end', () => {
+      if (!this.#truncated()) this.fail('peer-closed', `party ${this.id} closed the connection`);
+    });
+    socket.on('close', () => {
+      if (!this.#truncated())
+        this.fail(
+          'peer-closed',
+          `connection to party ${this.id} lost${this.#lastSocketError ? ` (${this.#lastSocketError})` : ''}`,
+        );
+    });
     this.write(
       encodeFrameHeader({ kind: FrameKind.hello, sender: cfg.self, round: 0, session: cfg.tag }, 8),
       encodeHello(cfg.peers.length),
@@ -227,30 +286,87 @@ export class Link {
 
   #onData(chunk: Uint8Array): void {
     this.lastRx = Date.now();
-    if (this.#peerClosed || (this.failure && this.failure.reason !== 'peer-closed')) return;
-    const { frames, error } = this.decoder.push(chunk);
-    for (const f of frames) {
-      if (!this.#onFrame(f)) return;
-    }
+    if (
+      this.#peerClosed ||
+      this.t.closed ||
+      (this.failure && this.failure.reason !== 'peer-closed')
+    )
+      return;
+    const error = this.decoder.feed(chunk, (f) => this.#onFrame(f));
     if (error) this.#violation(error.reason, error.message);
   }
 
-  /** Handles one frame; false once the link has failed. */
-  #onFrame(f: Frame): boolean {
-    if (f.sender !== this.peer) {
+  /**
+   * A frame's header, before its payload is read or allocated: every check
+   * that the header allows is made here, so a bad frame is refused at once
+   * whatever its length. False once the link has failed.
+   */
+  #admit(h: FrameHeader, length: number): boolean {
+    if (h.sender !== this.peer) {
       this.#violation(
         'malformed',
-        `frame claims sender ${f.sender} on the link of party ${this.peer}`,
+        `frame claims sender ${h.sender} on the link of party ${this.peer}`,
       );
       return false;
     }
-    if (!sameTag(f.session, this.cfg.tag)) {
+    if (!sameTag(h.session, this.cfg.tag)) {
       this.#violation(
         'wrong-session',
-        `${kindName(f.kind)} frame of another session (session id, suite or federation file differ)`,
+        `${kindName(h.kind)} frame of another session (session id, suite or federation file differ)`,
       );
       return false;
     }
+    if (h.kind === FrameKind.close) return true;
+    if (!this.#greetingDone) {
+      if (h.kind !== FrameKind.hello) {
+        this.#violation('malformed', `${kindName(h.kind)} frame before hello`);
+        return false;
+      }
+      return true;
+    }
+    if (h.kind === FrameKind.heartbeat) return true;
+    if (h.kind === FrameKind.hello) {
+      this.#violation('malformed', 'second hello');
+      return false;
+    }
+    if (h.round <= this.#headerRound) {
+      if (h.round === this.#headerRound)
+        this.#violation('duplicate', `second frame for round ${h.round}`);
+      else
+        this.#violation(
+          'malformed',
+          `round ${h.round} after round ${this.#headerRound} (rounds must increase)`,
+        );
+      return false;
+    }
+    this.#headerRound = h.round;
+    this.partialAhead = 0;
+    // A message this party already waits for is handed over as it completes.
+    if (this.waiters.has(h.round)) return true;
+    const rounds = this.inbox.size + 1;
+    const bytes = this.inboxBytes + length;
+    if (rounds > this.cfg.maxAheadRounds) {
+      this.#violation(
+        'flood',
+        `party ${this.id} sent round ${h.round} with ${this.inbox.size} messages already buffered here that this party has not asked for, over the limit of ${this.cfg.maxAheadRounds} rounds ahead (maxAheadRounds)`,
+      );
+      return false;
+    }
+    if (bytes > this.cfg.maxAheadBytes) {
+      this.#violation(
+        'flood',
+        `party ${this.id} sent ${length} bytes for round ${h.round} with ${this.inboxBytes} bytes already buffered here that this party has not asked for, over the limit of ${this.cfg.maxAheadBytes} bytes ahead (maxAheadBytes)`,
+      );
+      return false;
+    }
+    if (bytes > this.peakAheadBytes) this.peakAheadBytes = bytes;
+    if (rounds > this.peakAheadRounds) this.peakAheadRounds = rounds;
+    this.partialAhead = length;
+    return true;
+  }
+
+  /** Handles one complete frame (its header passed #admit); false once the link has failed. */
+  #onFrame(f: Frame): boolean {
     if (f.kind === FrameKind.close) {
       const why = decodeCloseReason(f.payload);
       this.#peerClosed = true;
@@ -269,13 +385,11 @@ export class Link {
           ? `party ${this.id} aborted: ${why}`
           : `party ${this.id} finished and closed the connection`,
       );
+      // A peer that aborts has stopped computing: this session cannot finish.
+      if (why && this.#greetingDone && this.failure) this.t.fatal(this.failure);
       return false;
     }
-    if (!this.#greetingDone) {
-      if (f.kind !== FrameKind.hello) {
-        this.#violation('malformed', `${kindName(f.kind)} frame before hello`);
-        return false;
-      }
+    if (f.kind === FrameKind.hello) {
       const n = decodeHello(f.payload);
       if (n !== this.cfg.peers.length) {
         this.#violation(
@@ -288,21 +402,8 @@ export class Link {
       return true;
     }
     if (f.kind === FrameKind.heartbeat) return true;
-    if (f.kind === FrameKind.hello) {
-      this.#violation('malformed', 'second hello');
-      return false;
-    }
-    if (f.round <= this.lastRound) {
-      if (f.round === this.lastRound)
-        this.#violation('duplicate', `second frame for round ${f.round}`);
-      else
-        this.#violation(
-          'malformed',
-          `round ${f.round} after round ${this.lastRound} (rounds must increase)`,
-        );
-      return false;
-    }
     this.lastRound = f.round;
+    this.partialAhead = 0;
     const w = this.waiters.get(f.round);
     if (w) {
       this.waiters.delete(f.round);
@@ -310,15 +411,45 @@ export class Link {
       w.resolve(f.payload);
     } else {
       this.inbox.set(f.round, f.payload);
+      this.inboxBytes += f.payload.length;
     }
     return true;
   }
 
-  /** The peer broke the protocol: nothing more from it is trusted, including what is queued. */
+  /** Takes the buffered message of `round`, if there is one. */
+  take(round: number): Uint8Array | undefined {
+    const m = this.inbox.get(round);
+    if (m) {
+      this.inbox.delete(round);
+      this.inboxBytes -= m.length;
+    }
+    return m;
+  }
+
+  /**
+   * The connection ended inside a frame: a truncated frame, a violation.
+   * False (nothing done) when it ended between frames.
+   */
+  #truncated(): boolean {
+    const got = this.decoder.buffered;
+    if (got === 0 || this.failure || !this.#greetingDone || this.t.closed) return false;
+    const of = this.decoder.expected;
+    this.#violation(
+      'malformed',
+      `truncated frame: the connection ended ${got} bytes into a ${of > 0 ? `frame of ${of} bytes` : 'frame header'}`,
+    );
+    return true;
+  }
+
+  /**
+   * The peer broke the protocol: nothing more from it is trusted, including
+   * what is queued; after the greeting the whole session ends (fatal).
+   */
   #violation(
-    reason: 'malformed' | 'oversized' | 'duplicate' | 'wrong-session',
+    reason: 'malformed' | 'oversized' | 'duplicate' | 'wrong-session' | 'flood',
     detail: string,
   ): void {
+    if (this.failure && this.failure.reason !== 'peer-closed') return;
     if (!this.#greetingDone) {
       this.#endGreeting(
         new ConnectError(
@@ -330,10 +461,13 @@ export class Link {
       );
     }
     this.inbox.clear();
+    this.inboxBytes = 0;
+    this.partialAhead = 0;
     this.fail(reason, detail);
     // Tell the peer why it is cut off (header fields only, never payload bytes).
     this.sendClose(`refused your frames: ${reason}: ${detail}`);
     this.hangUp();
+    if (this.#greetingDone) this.t.fatal(this.failure!);
   }
 
   /** Writes a close frame with `reason` ('' for a normal end), if the socket still takes writes. */
@@ -487,6 +621,11 @@ export class TlsTransport implements Transport {
   readonly #logSink: (line: string) => void;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  /** The program finished (shutdown without a reason): peers' aborts no longer end the session. */
+  #finishing = false;
+  /** The violation or peer abort that ended the session, if any. */
+  #fatal: TransportError | undefined;
+  #fatalListeners: Array<(e: TransportError) => void> = [];
   #drainWaiters: Array<() => void> = [];
 
   /** @internal */
@@ -516,6 +655,60 @@ export class TlsTransport implements Transport {
   /** @internal */
   linkFailure(j: number): TransportError | undefined {
     return this.#links[j]?.failure;
+  }
+
+  /** The violation or peer abort that ended this session, if any. */
+  get fatalError(): TransportError | undefined {
+    return this.#fatal;
+  }
+
+  /**
+   * What peer `j` has buffered here that this party has not asked for yet
+   * (messages and bytes, the frame being received included), and the most it
+   * ever had; bounded by maxAheadRounds and maxAheadBytes.
+   */
+  ahead(j: number): { rounds: number; bytes: number; peakRounds: number; peakBytes: number } {
+    const l = this.#links[j];
+    if (!l) return { rounds: 0, bytes: 0, peakRounds: 0, peakBytes: 0 };
+    const partial = l.decoder.allocated > 0 ? l.partialAhead : 0;
+    return {
+      rounds: l.inbox.size + (partial > 0 ? 1 : 0),
+      bytes: l.inboxBytes + partial,
+      peakRounds: l.peakAheadRounds,
+      peakBytes: l.peakAheadBytes,
+    };
+  }
+
+  onFatal(listener: (e: TransportError) => void): void {
+    if (this.#fatal) listener(this.#fatal);
+    else this.#fatalListeners.push(listener);
+  }
+
+  /**
+   * @internal A peer broke the protocol, or aborted: this party cannot
+   * finish. Fails every pending receive (from every peer) with `e`, tells
+   * the listeners (the runtime aborts, which closes the transport with its
+   * reason), then closes every link with a close frame naming the offender.
+   */
+  fatal(e: TransportError): void {
+    if (this.#fatal || this.#closed || this.#finishing) return;
+    this.#fatal = e;
+    this.log(`ending the session: ${e.message}`);
+    for (const l of this.#links) {
+      if (!l) continue;
+      for (const w of l.waiters.values()) {
+        if (w.timer) clearTimeout(w.timer);
+        w.reject(e);
+      }
+      l.waiters.clear();
+    }
+    for (const f of this.#fatalListeners.splice(0)) f(e);
+    if (!this.#closed) this.close();
+  }
+
+  /** The close reason that names the offender: the runtime's ProtocolAbort message, in its format. */
+  #fatalReason(e: TransportError): string {
+    return `protocol aborted: ${e.reason} (peer ${this.#cfg.peers[e.peer]?.id ?? e.peer}): ${e.detail}`;
   }
 
   /** @internal Installs the connection to peer j and sends our hello. */
@@ -553,6 +746,7 @@ export class TlsTransport implements Transport {
 
   send(to: number, round: number, payload: Payload): void {
     const link = this.#link(to, 'send');
+    if (this.#fatal) throw this.#fatal;
     if (this.#closed) throw new TransportError('closed', to, 'transport is closed');
     if (!Number.isSafeInteger(round) || round <= link.lastSent)
       throw new RangeError(
@@ -583,13 +777,11 @@ export class TlsTransport implements Transport {
     } catch (e) {
       return Promise.reject(e as Error);
     }
+    if (this.#fatal) return Promise.reject(this.#fatal);
     if (this.#closed)
       return Promise.reject(new TransportError('closed', from, 'transport is closed'));
-    const ready = link.inbox.get(round);
-    if (ready) {
-      link.inbox.delete(round);
-      return Promise.resolve(ready);
-    }
+    const ready = link.take(round);
+    if (ready) return Promise.resolve(ready);
     if (link.failure) return Promise.reject(link.failure);
     if (round <= link.lastRound)
       return Promise.reject(
@@ -634,6 +826,7 @@ export class TlsTransport implements Transport {
       send: (to, round, payload) => this.send(to, round, payload),
       receive: (from, round, deadlineMs) => this.receive(from, round, deadlineMs),
       close: () => this.close(why()),
+      onFatal: (listener) => this.onFatal(listener),
     };
   }
 
@@ -645,6 +838,8 @@ export class TlsTransport implements Transport {
   close(reason?: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    // Closed after a violation without a reason of its own: the peers still learn who and why.
+    if (reason === undefined && this.#fatal) reason = this.#fatalReason(this.#fatal);
     if (this.#timer) clearInterval(this.#timer);
     for (const l of this.#links) {
       if (!l) continue;
@@ -672,6 +867,7 @@ export class TlsTransport implements Transport {
   async shutdown(lingerMs = 5_000, reason?: string): Promise<void> {
     const deadline = Date.now() + lingerMs;
     const pending = () => this.#links.some((l) => l && !l.failure && l.queue.length > 0);
+    if (reason === undefined) this.#finishing = true;
     if (!this.#closed && reason === undefined && pending()) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, lingerMs);
