@@ -308,3 +308,41 @@ describe('memory is bounded against a peer that floods rounds ahead', () => {
     expect(l.t2.fatalError).toBeUndefined();
   });
 });
+
+describe('a failure while linking reaches every party', () => {
+  it('a party that fails tells a peer that was not linked yet why, when it connects', async () => {
+    const net = await listenAll(3);
+    net.endpoints.forEach(track);
+    const session = (i: number) =>
+      net.endpoints[i]!.connect({
+        self: i,
+        peers: net.peers,
+        // p2 holds another federation file (its session tag differs).
+        sessionId: i === 1 ? 'other' : 'test',
+        connectTimeoutMs: 20_000,
+      });
+    const first = Promise.all([0, 1].map((i) => session(i).catch((e: Error) => e)));
+    // p3 starts only once p1 has failed: p1 and p2 are giving up, and tell it why on their way out.
+    await bounded(
+      (async () => {
+        while (!net.logs[0]!.some((l) => l.includes('wrong-session (party p2)')))
+          await new Promise((r) => setTimeout(r, 5));
+      })(),
+      10_000,
+      'p1 fails',
+    );
+    const t0 = performance.now();
+    const e3 = (await session(2).catch((e: Error) => e)) as Error;
+    expect(performance.now() - t0).toBeLessThan(PROMPT_MS);
+    expect(e3.name).toBe('ConnectError');
+    // From p1 (a close frame on the link it had dialled, or a refusal instead of its
+    // hello), naming p2 and why; or from p2 itself, whose frames are of another session.
+    expect(e3.message).toMatch(
+      /\(party p1\): party p1 (aborted|refused the link): could not link every party: wrong-session \(party p2\): hello frame of another session|^wrong-session \(party p2\)/,
+    );
+    expect(e3.message).not.toMatch(/may refuse our certificate/);
+    const [e1, e2] = await first;
+    expect(e1).toMatchObject({ reason: 'wrong-session', peerId: 'p2' });
+    expect(e2).toMatchObject({ reason: 'wrong-session', peerId: 'p1' });
+  });
+});

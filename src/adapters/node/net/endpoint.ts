@@ -5,9 +5,12 @@
  * lower index dials the higher, each side pins the other's certificate
  * fingerprint, then both exchange hellos. An endpoint listens first (so tests
  * can bind port 0 and publish the port), then `connect()` sets up a session.
+ * A party whose set-up fails tells every peer why before it gives up, those
+ * it has not linked with yet included (docs/WIRE.md, Connections).
  */
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { encodeCloseReason, encodeFrame, FrameKind } from '../../../transport/frame.js';
 import { ConnectError } from './errors.js';
 import {
   describeError,
@@ -75,6 +78,14 @@ export class ReadTap {
 export type Dialer = (j: number, peer: TlsPeer, budgetMs: number) => Promise<Conn>;
 
 const MAX_RETRY_DELAY_MS = 2_000;
+/**
+ * After a failed set-up, how long this party goes on telling the peers it has
+ * no link with why (accepting their connections, dialling the higher-index
+ * ones), before it gives up on them; it stops earlier once every peer knows.
+ */
+const REFUSAL_LINGER_MS = 3_000;
+/** The retry delay of those dials (a peer starting late is still told). */
+const REFUSAL_RETRY_MS = 100;
 /** Incoming connections held before `connect()` claims them. */
 const MAX_UNCLAIMED = 64;
 
@@ -165,7 +176,8 @@ export abstract class Endpoint {
     try {
       await setup.run();
     } catch (e) {
-      transport.close(`could not link every party: ${(e as Error).message}`);
+      // Every peer learns why, even one not linked yet, before this party gives up.
+      await setup.tellEveryone(REFUSAL_LINGER_MS);
       throw e;
     } finally {
       this.close();
@@ -194,6 +206,11 @@ class Setup {
   readonly #log: (line: string) => void;
   readonly #deadline: number;
   #failed: ConnectError | undefined;
+  /** Why this party stops, for the peers: set with #failed. */
+  #refusal = '';
+  /** Peers that have been told (a close frame on their link, or a refusal). */
+  readonly #told = new Set<number>();
+  #onTold: (() => void) | undefined;
   #onFail: ((e: ConnectError) => void) | undefined;
   /** Per lower-index peer: resolves when its connection is accepted and greeted. */
   readonly #inbound = new Map<number, { resolve: () => void; refusals: string[] }>();
@@ -216,7 +233,87 @@ class Setup {
   #fail(e: ConnectError): void {
     if (this.#failed) return;
     this.#failed = e;
+    this.#refusal = `could not link every party: ${e.message}`;
     this.#onFail?.(e);
+  }
+
+  /**
+   * After a failure: every peer learns why within `lingerMs`. Links made (or
+   * being made) get a close frame with the reason; a peer without one is
+   * refused with it (a close frame instead of the hello) when it connects, and
+   * a higher-index one is dialled to be refused, until it answers or the
+   * time is up. Then waits for the links' sockets to close (bounded too).
+   * After the connect deadline (a 'timeout' or 'unreachable' failure) the
+   * peers' deadlines are passing too: only the links made are told.
+   */
+  async tellEveryone(lingerMs: number): Promise<void> {
+    const { self, peers } = this.#cfg;
+    const deadline = Date.now() + lingerMs;
+    const late = this.#failed?.reason === 'timeout' || this.#failed?.reason === 'unreachable';
+    for (let j = 0; j < peers.length; j++)
+      if (j !== self && (late || this.#t.adopted(j))) this.#told.add(j);
+    const closing = this.#t.shutdown(lingerMs, this.#refusal);
+    const dials: Promise<void>[] = [];
+    for (let j = self + 1; j < peers.length; j++)
+      if (!this.#told.has(j)) dials.push(this.#refuseByDialling(j, deadline));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      this.#onTold = () => {
+        if (this.#told.size === peers.length - 1) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      this.#onTold();
+    });
+    this.#onTold = undefined;
+    await Promise.all([closing, ...dials]);
+  }
+
+  /** Sends the refusal (a close frame with the reason, no hello) on a new connection from or to peer j. */
+  #refuse(c: Conn, j: number): void {
+    const reason = encodeCloseReason(this.#refusal);
+    c.stream.on('error', () => {});
+    c.stream.end(
+      encodeFrame(
+        { kind: FrameKind.close, sender: this.#cfg.self, round: 0, session: this.#cfg.tag },
+        reason,
+      ),
+    );
+    setTimeout(() => {
+      c.stream.destroy();
+      c.tls.destroy();
+    }, 1_000).unref();
+    this.#told.add(j);
+    this.#onTold?.();
+  }
+
+  /** Peer j cannot be told: stop waiting for it. */
+  #giveUp(j: number): void {
+    this.#told.add(j);
+    this.#onTold?.();
+  }
+
+  /** Dials peer j (retrying while it is not listening, until `deadline`) to refuse it. */
+  async #refuseByDialling(j: number, deadline: number): Promise<void> {
+    if (this.#told.has(j)) return;
+    const p = this.#cfg.peers[j]!;
+    while (!this.#told.has(j) && Date.now() < deadline) {
+      try {
+        const c = await this.#dialer(j, p, Math.max(1, deadline - Date.now()));
+        if (c.tls.getPeerX509Certificate()?.fingerprint256 === p.fingerprint)
+          return this.#refuse(c, j);
+        // Not the party the federation pins: it cannot be told.
+        c.stream.destroy();
+        return this.#giveUp(j);
+      } catch (e) {
+        // A TLS failure does not go away by retrying.
+        if (e instanceof ConnectError) return this.#giveUp(j);
+        await new Promise((r) =>
+          setTimeout(r, Math.min(REFUSAL_RETRY_MS, Math.max(0, deadline - Date.now()))),
+        );
+      }
+    }
   }
 
   async run(): Promise<void> {
@@ -228,7 +325,14 @@ class Setup {
     failed.catch(() => {});
     // A greeted link whose peer breaks the protocol or aborts fails the set-up at once.
     this.#t.onFatal((e) =>
-      this.#fail(new ConnectError('closed', e.peer, peers[e.peer]?.id ?? `#${e.peer}`, e.message)),
+      this.#fail(
+        new ConnectError(
+          'closed',
+          e.peer,
+          peers[e.peer]?.id ?? `#${e.peer}`,
+          e.reason === 'peer-closed' ? e.detail : `${e.reason}: ${e.detail}`,
+        ),
+      ),
     );
     // Heartbeats start per link as soon as it is greeted, so a peer that waits
     // for its other links does not take this one for dead.
@@ -288,13 +392,19 @@ class Setup {
       c.stream.destroy();
       s.destroy();
     };
-    if (this.#failed) return refuse('this party could not link every party');
     const cert = s.getPeerX509Certificate();
     if (!cert) return refuse('no client certificate');
     const fp = cert.fingerprint256;
     const j = peers.findIndex((p) => p.fingerprint === fp);
     if (j < 0) return refuse(`certificate ${fp} is not in the federation`);
     if (j === self) return refuse(`it presents this party's own certificate`, undefined);
+    if (this.#failed) {
+      // A party of the federation is told why, instead of finding a closed door.
+      this.#log(
+        `refused party ${peers[j]!.id} from ${from}: this party could not link every party`,
+      );
+      return this.#refuse(c, j);
+    }
     if (j > self)
       return refuse(
         `party ${peers[j]!.id} has the higher index and should be dialled, not dial`,
@@ -307,7 +417,8 @@ class Setup {
         this.#inbound.get(j)?.resolve();
       },
       (e: ConnectError) => {
-        this.#log(e.message);
+        // After this party's own failure, a link it closed is no news.
+        if (!this.#failed) this.#log(e.message);
         // A peer that greets wrongly is misconfigured, not a stranger: stop.
         this.#fail(e);
       },
@@ -316,9 +427,9 @@ class Setup {
 
   /** Sends our hello and waits for the peer's; installs the link. */
   #greet(c: Conn, j: number): Promise<void> {
-    // A connection that completes after setup failed is not adopted.
+    // A connection that completes after setup failed is not adopted: the peer is told why.
     if (this.#failed) {
-      c.stream.destroy();
+      this.#refuse(c, j);
       return Promise.reject(this.#failed);
     }
     const link = this.#t.adopt(j, c.stream, c.tap);
@@ -385,7 +496,7 @@ class Setup {
     try {
       await this.#greet(c, j);
     } catch (e) {
-      this.#log((e as Error).message);
+      if (!this.#failed) this.#log((e as Error).message);
       throw e;
     }
     return 'ok';

@@ -652,6 +652,11 @@ export class TlsTransport implements Transport {
     return this.#links[j] !== undefined && !this.#links[j]!.failure;
   }
 
+  /** @internal A connection to peer j was adopted (greeted or not, failed or not). */
+  adopted(j: number): boolean {
+    return this.#links[j] !== undefined;
+  }
+
   /** @internal */
   linkFailure(j: number): TransportError | undefined {
     return this.#links[j]?.failure;
@@ -693,7 +698,9 @@ export class TlsTransport implements Transport {
   fatal(e: TransportError): void {
     if (this.#fatal || this.#closed || this.#finishing) return;
     this.#fatal = e;
-    this.log(`ending the session: ${e.message}`);
+    this.log(
+      `ending the session: ${e.reason} (party ${this.#cfg.peers[e.peer]?.id ?? e.peer}): ${e.detail}`,
+    );
     for (const l of this.#links) {
       if (!l) continue;
       for (const w of l.waiters.values()) {
