@@ -259,10 +259,11 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
     expect(await page.evaluate('document.activeElement.textContent')).toBe('Confirm approval');
     await page.keyboard.press('Enter');
     await page.getByRole('status').filter({ hasText: 'approved proposal' }).waitFor();
-    await expect(
-      page.locator('table[data-table="decisions"] tr[data-node="hospital-a"]').textContent(),
-    ).resolves.toContain('approved');
-    expect(await page.getByRole('button', { name: 'Approve…' }).count()).toBe(0);
+    await page
+      .locator('table[data-table="decisions"] tr[data-node="hospital-a"]', { hasText: 'approved' })
+      .waitFor();
+    // Decided: the decision controls are gone.
+    await page.getByRole('button', { name: 'Approve…' }).waitFor({ state: 'detached' });
     const seen = await f.owners[0]!.get<{ decisions: { node: string; decision: string }[] }>(
       `/v1/proposals/${v2.id}`,
     );
@@ -363,6 +364,15 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
       '/v1/me',
     );
     expect(me).toMatchObject({ name: 'ana2', role: 'analyst' });
+    // Disabling it (behind a confirmation) revokes the token at once.
+    await page.getByRole('button', { name: 'Done, hide it' }).click();
+    await page.getByRole('button', { name: 'Disable ana2' }).click();
+    await page.getByRole('dialog', { name: 'Disable ana2?' }).waitFor();
+    await page.getByRole('button', { name: 'Confirm: disable' }).click();
+    await page
+      .locator('table[data-table="users"] tr[data-user="ana2"]', { hasText: 'disabled' })
+      .waitFor();
+    await expect(new NodeClient({ ...owner, token }).get('/v1/me')).rejects.toThrow(/401/);
     const policy = page.locator('form[data-policy="patients"]');
     await policy.getByLabel('Minimum cell size a study must use').fill('5');
     await policy.getByLabel('Most epsilon one run may spend').fill('1.5');

@@ -14,11 +14,14 @@ export interface Loaded<T> {
 
 /**
  * Loads an API path (null: load nothing, e.g. when the role may not read it).
- * The previous data stays shown while reloading.
+ * The previous data of the same path stays shown while reloading; data of
+ * another path is never shown (so a page never shows one filter's rows under
+ * another's heading).
  */
 export function useApi<T>(path: string | null): Loaded<T> {
-  const [data, setData] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const [state, setState] = useState<{ path: string | null; data?: T; error?: string }>({
+    path,
+  });
   const [loading, setLoading] = useState(path !== null);
   const current = useRef(path);
   current.current = path;
@@ -27,21 +30,28 @@ export function useApi<T>(path: string | null): Loaded<T> {
     setLoading(true);
     try {
       const d = await api<T>(path);
-      if (current.current === path) {
-        setData(d);
-        setError(undefined);
-      }
+      if (current.current === path) setState({ path, data: d });
     } catch (e) {
-      if (current.current === path) setError((e as Error).message);
+      if (current.current === path)
+        setState((s) => ({
+          path,
+          ...(s.path === path && s.data !== undefined ? { data: s.data } : {}),
+          error: (e as Error).message,
+        }));
     } finally {
       if (current.current === path) setLoading(false);
     }
   }, [path]);
   useEffect(() => {
-    setData(undefined);
     void reload();
   }, [reload]);
-  return { data, error, loading, reload };
+  const mine = state.path === path;
+  return {
+    data: mine ? state.data : undefined,
+    error: mine ? state.error : undefined,
+    loading: loading || !mine,
+    reload,
+  };
 }
 
 export function Loading({ what }: { what: string }) {
