@@ -95,6 +95,8 @@ export interface LaunchResult {
   failures: string[];
   /** Parties this process stopped (after another failed, on a signal, or at the timeout). */
   stopped: string[];
+  /** The signal (SIGINT, SIGTERM) that stopped this launcher, if one did. */
+  signal?: NodeJS.Signals;
 }
 
 /**
@@ -173,9 +175,15 @@ export async function launchParties<T>(
       }, KILL_AFTER_MS).unref();
     }
   };
-  const onSignal = () => stopAll();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let signal: NodeJS.Signals | undefined;
+  // Held for the whole run (not once): a second Ctrl-C must not kill this process
+  // before it has stopped the parties and removed their keys.
+  const onSignal = (sig: NodeJS.Signals) => {
+    signal ??= sig;
+    stopAll();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const federation = await writeLocalFederation(dir, {
       ...o,
@@ -225,8 +233,9 @@ export async function launchParties<T>(
     exits.forEach((e, i) => {
       void e.then((r) => {
         if (r.code === 0 && !r.signal) return;
-        // A party we signalled either dies of it or exits 128 + signal after telling its peers.
-        if (signalled.has(children[i]!)) stopped.push(r.id);
+        // A party we signalled either dies of it or exits 128 + signal after telling its peers;
+        // on Ctrl-C the terminal signals every party as well as this process.
+        if (signalled.has(children[i]!) || signal !== undefined) stopped.push(r.id);
         else failures.push(`${r.id} (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`})`);
         grace ??= setTimeout(stopAll, STOP_GRACE_MS);
       });
@@ -242,7 +251,7 @@ export async function launchParties<T>(
       stopAll();
       await Promise.all(exits);
     }
-    return await finish({ dir, outputs, timedOut, failures, stopped });
+    return await finish({ dir, outputs, timedOut, failures, stopped, signal });
   } finally {
     stopAll();
     process.off('SIGINT', onSignal);

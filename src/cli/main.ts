@@ -8,14 +8,13 @@
  *   entente suites                                 the protocol suites and their threat models
  *   entente keygen | run --federation | local      network parties (src/cli/net.ts)
  */
-import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { writeFile } from 'node:fs/promises';
 import { formatCounts, planProgram, plannedSuite, planToJson } from '../api/plan.js';
 import { runLocal, type Program } from '../api/run.js';
 import { SUITES, suiteByName } from '../suites/index.js';
-import { keygen, local, runFederated, UsageError } from './net.js';
+import { EXIT, signalExit, UsageError } from './exit.js';
+import { Failed, computing, keygen, loadProgram, local, runFederated } from './net.js';
 // The study commands (and the analytics layer behind them) are imported only
 // when used: a party process of `entente run` keeps a smaller heap, which
 // every garbage collection walks (about once per million-element operation).
@@ -139,21 +138,19 @@ function parseFlags(args: readonly string[]): Flags {
         continue;
       }
       const value = v ?? args[++i];
-      if (value === undefined) throw new CliError(`option --${k} needs a value`);
+      if (value === undefined) throw new UsageError(`option --${k} needs a value`);
       named.set(k, value);
     } else positional.push(a);
   }
   return { positional, named };
 }
 
-class CliError extends Error {}
-
 function intFlag(f: Flags, name: string, dflt: number, min: number, max: number): number {
   const v = f.named.get(name);
   if (v === undefined) return dflt;
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new CliError(`--${name}: expected an integer in ${min}..${max}, got '${v}'`);
+    throw new UsageError(`--${name}: expected an integer in ${min}..${max}, got '${v}'`);
   return n;
 }
 
@@ -169,37 +166,34 @@ async function runProgram(f: Flags): Promise<number> {
   );
   const program = await loadProgramFlag(f, 'run');
   if (f.named.has('plan')) return runPlanned(program, suite, parties);
-  const outs = await runLocal(program, {
-    suite,
-    parties,
-    crypto: nodeCryptoProvider,
-  });
+  const outs = await computing(() =>
+    runLocal(program, {
+      suite,
+      parties,
+      crypto: nodeCryptoProvider,
+    }),
+  );
   printOutcomes(outs);
-  return 0;
+  return EXIT.ok;
 }
 
 async function loadProgramFlag(f: Flags, cmd: string): Promise<Program<unknown>> {
   const file = f.positional[0];
   if (!file)
-    throw new CliError(
+    throw new UsageError(
       `${cmd}: name a program module, e.g. entente ${cmd} examples/millionaires.ts`,
     );
-  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
-  if (typeof mod.default !== 'function')
-    throw new CliError(
-      `${cmd}: ${file} has no default export (a program: (session) => Promise<result>)`,
-    );
-  return mod.default as Program<unknown>;
+  return loadProgram(file);
 }
 
 /** `entente plan`: the dry run's counts, printed and optionally written for `--plan-file`. */
 async function planCommand(f: Flags): Promise<number> {
   const suite = f.named.get('suite');
-  if (!suite) throw new CliError('plan: --suite is required (semi2k or spdz2k)');
+  if (!suite) throw new UsageError('plan: --suite is required (semi2k or spdz2k)');
   const factory = suiteByName(suite);
   const parties = intFlag(f, 'parties', factory.minParties, factory.minParties, factory.maxParties);
   const program = await loadProgramFlag(f, 'plan');
-  const plan = await planProgram(program, suite, parties, nodeCryptoProvider);
+  const plan = await computing(() => planProgram(program, suite, parties, nodeCryptoProvider));
   console.log(planLine(suite, parties, plan.counts));
   const out = f.named.get('out');
   if (out) {
@@ -215,7 +209,7 @@ function planLine(suite: string, parties: number, counts: Record<string, number>
 
 /** `run --plan`: count the material, report it, generate it up front, then run. */
 async function runPlanned(program: Program<unknown>, suite: string, parties: number) {
-  const plan = await planProgram(program, suite, parties, nodeCryptoProvider);
+  const plan = await computing(() => planProgram(program, suite, parties, nodeCryptoProvider));
   console.log(planLine(suite, parties, plan.counts));
   // The suite's setup generates the plan before the program starts; the
   // program's own time (from its first step) is the online phase.
@@ -227,11 +221,13 @@ async function runPlanned(program: Program<unknown>, suite: string, parties: num
     return r;
   };
   const t0 = performance.now();
-  const outs = await runLocal(timed, {
-    suite: plannedSuite(suite, plan.counts),
-    parties,
-    crypto: nodeCryptoProvider,
-  });
+  const outs = await computing(() =>
+    runLocal(timed, {
+      suite: plannedSuite(suite, plan.counts),
+      parties,
+      crypto: nodeCryptoProvider,
+    }),
+  );
   const total = performance.now() - t0;
   printOutcomes(outs);
   console.log(
@@ -265,39 +261,65 @@ function listSuites(): number {
   return 0;
 }
 
-// A party started by a node (src/node/runs.ts) ends with it: its stdin is a pipe from the
-// node, which closes when the node's process is gone, even after kill -9.
+// SIGINT or SIGTERM while nothing else handles it (an in-process run, a plan, a client
+// command): stop at once with 130 / 143. Commands that must stop something first (a
+// party telling its peers, a launcher stopping its parties and removing their keys)
+// add their own listener, and this one then leaves it to them.
+function onSignal(sig: NodeJS.Signals): void {
+  if (process.listeners(sig).some((l) => l !== onSignal)) return;
+  console.error(`entente: interrupted (${sig})`);
+  process.exit(signalExit(sig));
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+// A party started by a node (src/node/runs.ts) or by `entente local` / `entente study`
+// (src/cli/launch.ts) ends with it: its stdin is a pipe from its parent, which closes
+// when the parent's process is gone, even after kill -9.
 if (process.env.ENTENTE_EXIT_WITH_PARENT === '1') {
   let going = false;
   const gone = () => {
     if (going) return;
     going = true;
-    console.error('entente: the node that started this party is gone; stopping');
+    console.error('entente: the process that started this party is gone; stopping');
     // A party running over a federation stops as on SIGTERM: it tells its peers why
     // (bounded), then exits; anything else exits at once.
-    if (process.listenerCount('SIGTERM') > 0) {
+    if (process.listeners('SIGTERM').some((l) => l !== onSignal)) {
       process.emit('SIGTERM', 'SIGTERM');
-      setTimeout(() => process.exit(1), 3_000);
-    } else process.exit(1);
+      setTimeout(() => process.exit(EXIT.failed), 3_000).unref();
+    } else process.exit(EXIT.failed);
   };
   process.stdin.on('end', gone).on('close', gone).on('error', gone).resume();
+  // Watching the pipe must not keep a party alive whose work is over (see below).
+  (process.stdin as { unref?: () => void }).unref?.();
 }
 
+let settled = false;
+// The event loop emptied while the command had not finished: a program whose promise
+// never settles (its peers gone, nothing left to wait for). No result was printed.
+process.on('beforeExit', () => {
+  if (settled) return;
+  console.error(
+    'entente: the program ended without a result (its promise never settled); nothing left to wait for',
+  );
+  process.exit(EXIT.failed);
+});
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    settled = true;
+    process.exit(code);
+  },
   (e: unknown) => {
+    settled = true;
     // Errors carry no secrets by construction (src/runtime/errors.ts); print the message, not a stack, for user errors.
-    const err = e as Error;
+    const err = e instanceof Failed ? e.cause : (e as Error);
+    const usage =
+      !(e instanceof Failed) &&
+      (err instanceof UsageError || err instanceof RangeError || err instanceof TypeError);
     console.error(
-      `entente: ${err instanceof CliError || err instanceof UsageError ? err.message : `${err.name}: ${err.message}`}`,
+      `entente: ${err instanceof UsageError ? err.message : `${err.name}: ${err.message}`}`,
     );
-    process.exit(
-      err instanceof CliError ||
-        err instanceof UsageError ||
-        err instanceof RangeError ||
-        err instanceof TypeError
-        ? 2
-        : 1,
-    );
+    process.exit(usage ? EXIT.usage : EXIT.failed);
   },
 );

@@ -12,7 +12,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { aesBackend, nodeCryptoProvider } from '../adapters/node/crypto.js';
 import {
   ConfigError,
@@ -29,13 +29,29 @@ import { Session } from '../api/session.js';
 import { ProtocolAbort } from '../runtime/errors.js';
 import { Party } from '../runtime/party.js';
 import { SUITES, suiteByName } from '../suites/index.js';
+import { EXIT, signalExit, suiteLine, UsageError } from './exit.js';
 import { freePorts, launchParties } from './launch.js';
 
 // Benchmarks and tests pick federation ports with it; it lives beside the launcher.
 export { freePorts };
 
-/** A mistake in the command line or configuration: exit status 2. */
-export class UsageError extends Error {}
+export { UsageError };
+
+/** The computation failed (the program threw, or a party's run did): exit status 1, whatever `cause` is. */
+export class Failed extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+  }
+}
+
+/** Runs a computation; whatever it throws (a program's own TypeError too) is a failure, exit 1. */
+export async function computing<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    throw e instanceof UsageError || e instanceof Failed ? e : new Failed(e as Error);
+  }
+}
 
 /** This party's address cannot be bound (in use, not local): exit status 1. */
 class ListenError extends Error {
@@ -107,14 +123,14 @@ export async function runFederated(program: string | undefined, named: Named): P
   const sessionId = `${session}|${suite}|${fed.digest}`;
 
   log(
-    `federation '${fed.name}' (digest ${fed.digest.slice(0, 16)}), party ${me + 1} of ${fed.parties.length}, suite ${suite}, session '${session}', over ${fed.transport === 'ws' ? 'WebSocket/TLS 1.3' : 'TLS 1.3'}, AES ${aesBackend()}`,
+    `federation '${fed.name}' (digest ${fed.digest.slice(0, 16)}), party ${me + 1} of ${fed.parties.length}, ${suiteLine(factory, fed.parties.length)}, session '${session}', over ${fed.transport === 'ws' ? 'WebSocket/TLS 1.3' : 'TLS 1.3'}, AES ${aesBackend()}`,
   );
   let transport: TlsTransport | undefined;
   // Stopped by an operator (or by `entente local`): tell the peers, then exit 128 + signal.
   const onSignal = (sig: NodeJS.Signals) => {
     log(`stopping on ${sig}`);
     void (transport?.shutdown(1_000, `party ${id} was stopped (${sig})`) ?? Promise.resolve()).then(
-      () => process.exit(sig === 'SIGINT' ? 130 : 143),
+      () => process.exit(signalExit(sig)),
     );
   };
   process.once('SIGINT', onSignal);
@@ -180,9 +196,10 @@ export async function runFederated(program: string | undefined, named: Named): P
     );
     if (e instanceof ConnectError || e instanceof ProtocolAbort || e instanceof ListenError) {
       console.error(`entente: party ${id}: ${e.name}: ${e.message}`);
-      return 1;
+      return EXIT.failed;
     }
-    throw e;
+    // The program's own error (any kind): the computation failed.
+    throw new Failed(e as Error);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -259,8 +276,30 @@ async function readPlan(path: string, suite: string, parties: number): Promise<P
   return plan;
 }
 
-async function loadProgram(file: string): Promise<Program<unknown>> {
-  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
+/**
+ * A program module's default export. A missing file, a folder, a module that does
+ * not load (a syntax error, a missing import, an error at its top level) or one
+ * without a default function is bad input: {@link UsageError}, exit 2.
+ */
+export async function loadProgram(file: string): Promise<Program<unknown>> {
+  const path = resolve(file);
+  const st = await stat(path).catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`${file}: cannot read the program (${e.code ?? e.message})`);
+  });
+  if (!st.isFile()) throw new UsageError(`${file}: not a program file (a folder?)`);
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (e) {
+    const err = e as Error;
+    throw new UsageError(
+      `${file}: the program does not load: ${err.name}: ${err.message
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .slice(0, 3)
+        .join(' ')}`,
+    );
+  }
   if (typeof mod.default !== 'function')
     throw new UsageError(`${file} has no default export (a program: (session) => Promise<result>)`);
   return mod.default as Program<unknown>;
@@ -298,6 +337,8 @@ export async function local(program: string | undefined, named: Named): Promise<
   // Refuse a wrong plan here, once, rather than in every party process.
   const planPath = named.get('plan-file');
   if (planPath) await readPlan(planPath, suite, n);
+  // A program that does not load is refused here (exit 2), before any key is made.
+  await loadProgram(program);
   return launchParties(
     {
       ids,
@@ -324,12 +365,18 @@ export async function local(program: string | undefined, named: Named): Promise<
       stdout: 'collect',
       timeoutMs,
     },
-    ({ outputs, timedOut, failures, stopped }) => {
+    ({ outputs, timedOut, failures, stopped, signal }) => {
+      const missing: string[] = [];
       ids.forEach((id, i) => {
         const out = outputs[i]!.trimEnd();
         if (out) console.log(out);
         else console.log(`${id}: (no output)`);
+        if (!out.split('\n').some((l) => l.startsWith(`${id}: `))) missing.push(id);
       });
+      if (signal) {
+        console.error(`entente local: interrupted (${signal}); every party was stopped`);
+        return signalExit(signal);
+      }
       if (timedOut) {
         console.error(`entente local: stopped all parties after ${timeoutMs} ms`);
         return 1;
@@ -340,9 +387,14 @@ export async function local(program: string | undefined, named: Named): Promise<
         console.error(
           `entente local: failed: ${failures.join(', ')}${stopped.length > 0 ? `; stopped: ${stopped.join(', ')}` : ''}`,
         );
-        return 1;
+        return EXIT.failed;
       }
-      return 0;
+      // A party that exits 0 has printed its result; one that did not is no success.
+      if (missing.length > 0) {
+        console.error(`entente local: failed: no result from ${missing.join(', ')}`);
+        return EXIT.failed;
+      }
+      return EXIT.ok;
     },
   );
 }

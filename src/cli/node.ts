@@ -38,6 +38,7 @@ import {
 import { readSchemaFile } from '../node/datasets.js';
 import { addLocalUser } from '../node/local.js';
 import { startNode } from '../node/server.js';
+import { signalExit } from './exit.js';
 import { UsageError } from './net.js';
 
 type Named = ReadonlyMap<string, string>;
@@ -183,7 +184,7 @@ export async function nodeCommand(positional: readonly string[], named: Named): 
       return new Promise<number>((done) => {
         const stop = (sig: NodeJS.Signals) => {
           running.node.log(`stopping on ${sig}`);
-          void running.close().then(() => done(sig === 'SIGINT' ? 130 : 143));
+          void running.close().then(() => done(signalExit(sig)));
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

@@ -39,7 +39,8 @@ import { STATISTICS, STATISTICS_REFERENCE } from '../analytics/study/statistics.
 import { generatePatients, HOSPITALS, patientsCsv } from '../apps/hospitals.js';
 import { SUITES, suiteByName } from '../suites/index.js';
 import { launchParties } from './launch.js';
-import { runFederated, UsageError } from './net.js';
+import { signalExit } from './exit.js';
+import { computing, runFederated, UsageError } from './net.js';
 import { writeReports } from './study-report.js';
 
 type Named = ReadonlyMap<string, string>;
@@ -204,13 +205,15 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
   if (named.get('in-process') !== undefined) {
     const tables = new Map<string, Table | undefined>();
     for (const id of parties) tables.set(id, await loadOwn(loaded, id, dataOf(id)));
-    const outs = await runLocal(
-      (s) =>
-        runStudy(s, st, tables.get(s.me), {
-          implementations: STATISTICS,
-          progress: s.me === parties[0] ? (m) => console.error(`[${s.me}] ${m}`) : undefined,
-        }),
-      { suite, parties, crypto: nodeCryptoProvider, roundTimeoutMs: 600_000 },
+    const outs = await computing(() =>
+      runLocal(
+        (s) =>
+          runStudy(s, st, tables.get(s.me), {
+            implementations: STATISTICS,
+            progress: s.me === parties[0] ? (m) => console.error(`[${s.me}] ${m}`) : undefined,
+          }),
+        { suite, parties, crypto: nodeCryptoProvider, roundTimeoutMs: 600_000 },
+      ),
     );
     outcome = outs[0]!.result;
     agree(outs.map((o) => ({ id: o.party, outcome: o.result })));
@@ -337,8 +340,12 @@ async function processes(
         },
         timeoutMs,
       },
-      async ({ dir, timedOut, failures }) => {
+      async ({ dir, timedOut, failures, signal }) => {
         clearInterval(ticker);
+        if (signal) {
+          console.error(`entente study: interrupted (${signal}); every party was stopped`);
+          return signalExit(signal);
+        }
         if (timedOut) {
           console.error(`entente study: stopped every party after ${timeoutMs} ms (--timeout-ms)`);
           return 1;
