@@ -13,7 +13,8 @@ import { writeFile } from 'node:fs/promises';
 import { formatCounts, planProgram, plannedSuite, planToJson } from '../api/plan.js';
 import { runLocal, type Program } from '../api/run.js';
 import { SUITES, suiteByName } from '../suites/index.js';
-import { EXIT, signalExit, UsageError } from './exit.js';
+import { EXIT, signalExit, suiteLine, UsageError } from './exit.js';
+import { checkFlags } from './flags.js';
 import { Failed, computing, keygen, loadProgram, local, runFederated } from './net.js';
 // The study commands (and the analytics layer behind them) are imported only
 // when used: a party process of `entente run` keeps a smaller heap, which
@@ -82,6 +83,10 @@ network (docs/OPERATIONS.md):
 export async function main(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const flags = parseFlags(rest);
+  // Unknown flags first: `--yse` at the end is a typo, not a flag missing its value.
+  if (cmd !== undefined) checkFlags(cmd, flags.positional, flags.named);
+  if (flags.valueless !== undefined)
+    throw new UsageError(`option --${flags.valueless} needs a value`);
   switch (cmd) {
     case 'demo':
       return flags.named.get('one-shot') === '1'
@@ -124,11 +129,14 @@ const BOOLEAN_FLAGS = new Set(['in-process', 'plan', 'yes', 'serve', 'one-shot']
 interface Flags {
   positional: string[];
   named: Map<string, string>;
+  /** A flag that takes a value but came last without one. */
+  valueless?: string;
 }
 
 function parseFlags(args: readonly string[]): Flags {
   const positional: string[] = [];
   const named = new Map<string, string>();
+  let valueless: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a.startsWith('--')) {
@@ -138,11 +146,11 @@ function parseFlags(args: readonly string[]): Flags {
         continue;
       }
       const value = v ?? args[++i];
-      if (value === undefined) throw new UsageError(`option --${k} needs a value`);
-      named.set(k, value);
+      if (value === undefined) valueless ??= k;
+      named.set(k, value ?? '');
     } else positional.push(a);
   }
-  return { positional, named };
+  return { positional, named, valueless };
 }
 
 function intFlag(f: Flags, name: string, dflt: number, min: number, max: number): number {
@@ -165,6 +173,10 @@ async function runProgram(f: Flags): Promise<number> {
     factory.maxParties,
   );
   const program = await loadProgramFlag(f, 'run');
+  // First, what protects the inputs (a typo in --suite must not pass unnoticed).
+  console.error(
+    `entente run: ${suiteLine(factory, parties)}, ${parties} ${parties === 1 ? 'party' : 'parties'} in this process`,
+  );
   if (f.named.has('plan')) return runPlanned(program, suite, parties);
   const outs = await computing(() =>
     runLocal(program, {

@@ -1,0 +1,141 @@
+/**
+ * The flags each `entente` command takes. A flag a command does not take is
+ * refused (exit 2) with the nearest known one, so that a typo (`--suit shamir`)
+ * never runs with a default (the plaintext suite) in its place.
+ */
+import { UsageError } from './exit.js';
+
+const KEY = ['key', 'cert', 'identity', 'listen', 'session'];
+const CLIENT = ['profile', 'node', 'fingerprint', 'token'];
+
+/** Each command (and mode) and the flags it reads. */
+export function knownFlags(
+  cmd: string,
+  positional: readonly string[],
+  named: ReadonlyMap<string, string>,
+): readonly string[] | undefined {
+  switch (cmd) {
+    case 'demo':
+      return named.has('one-shot')
+        ? ['one-shot', 'rows', 'suite', 'in-process', 'out', 'analyses', 'timeout-ms', 'ledger-dir']
+        : ['rows', 'serve', 'dir'];
+    case 'study':
+      return named.has('federation')
+        ? ['federation', 'party', 'suite', 'data', 'out', 'ledger', 'analyses', 'outcome', 'quiet']
+            .concat(KEY)
+            .concat(['plan-file'])
+        : ['suite', 'out', 'data-dir', 'analyses', 'ledger-dir', 'in-process', 'timeout-ms'];
+    case 'run':
+      return named.has('federation')
+        ? ['federation', 'party', 'suite', 'plan-file', ...KEY]
+        : ['suite', 'parties', 'plan'];
+    case 'keygen':
+      return ['out', 'id'];
+    case 'local':
+      return ['parties', 'suite', 'transport', 'timeout-ms', 'plan-file'];
+    case 'plan':
+      return ['suite', 'parties', 'out'];
+    case 'suites':
+    case 'help':
+      return [];
+    case 'node':
+      switch (positional[0]) {
+        case 'init':
+          return ['dir', 'id', 'name', 'host', 'api-port', 'mpc-port', 'database'];
+        case 'start':
+          return ['dir', 'database'];
+        case 'info':
+          return ['dir'];
+        case 'user':
+          return ['dir', 'name', 'role', 'profile-out'];
+        case 'peer':
+          return ['dir', 'id', 'api', 'mpc', 'fingerprint'];
+        default:
+          return undefined;
+      }
+    case 'users':
+    case 'datasets':
+    case 'proposals':
+    case 'proposal':
+    case 'runs':
+      return CLIENT;
+    case 'user':
+      return [...CLIENT, 'role'];
+    case 'dataset':
+      return [
+        ...CLIENT,
+        'file',
+        'schema',
+        'epsilon',
+        'delta',
+        'format',
+        'max-epsilon-per-run',
+        'min-cell-size',
+      ];
+    case 'propose':
+      return [...CLIENT, 'suite', 'supersedes'];
+    case 'approve':
+      return [...CLIENT, 'max-epsilon', 'min-cell-size', 'yes'];
+    case 'reject':
+      return [...CLIENT, 'reason'];
+    case 'results':
+      return [...CLIENT, 'format'];
+    case 'audit':
+      return [...CLIENT, 'after'];
+    default:
+      return undefined;
+  }
+}
+
+/** Edit distance (insertions, deletions, substitutions). */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(
+        prev[j]! + 1,
+        cur[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The known flag nearest to `flag`, if one is near enough to be what was meant. */
+export function suggest(flag: string, known: readonly string[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const k of known) {
+    const d = k.startsWith(flag) || flag.startsWith(k) ? 1 : distance(flag, k);
+    if (d <= Math.max(2, Math.floor(k.length / 3)) && (!best || d < best.d)) best = { name: k, d };
+  }
+  return best?.name;
+}
+
+/**
+ * @throws {UsageError} for the first flag `cmd` does not take, naming the nearest
+ *   known one (`--suit`: did you mean --suite?) or else every flag it takes.
+ */
+export function checkFlags(
+  cmd: string,
+  positional: readonly string[],
+  named: ReadonlyMap<string, string>,
+): void {
+  const known = knownFlags(cmd, positional, named);
+  if (known === undefined) return;
+  for (const flag of named.keys()) {
+    if (known.includes(flag)) continue;
+    const near = suggest(flag, known);
+    const what = `${cmd}${cmd === 'node' && positional[0] ? ` ${positional[0]}` : ''}`;
+    throw new UsageError(
+      `${what}: unknown option --${flag}; ${
+        near
+          ? `did you mean --${near}?`
+          : known.length > 0
+            ? `it takes ${known.map((k) => `--${k}`).join(', ')}`
+            : 'it takes no options'
+      } (entente help)`,
+    );
+  }
+}
