@@ -12,11 +12,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeIdentity } from '../adapters/node/net/identity.js';
 import { freePorts } from '../adapters/node/net/ports.js';
+import { makeKeyFolder, type KEY_FOLDER_PREFIXES } from './tempdir.js';
 
 export { freePorts };
 
@@ -64,8 +64,8 @@ export interface LaunchOptions {
   transport?: 'tls' | 'ws';
   /** Federation `timeouts`; left out (the defaults) when undefined. */
   timeouts?: Readonly<Record<string, number>>;
-  /** Prefix of the temporary folder's name under the OS temp folder. */
-  tmpPrefix: string;
+  /** Prefix of the temporary folder's name under the OS temp folder (src/cli/tempdir.ts). */
+  tmpPrefix: (typeof KEY_FOLDER_PREFIXES)[number];
   /** The CLI arguments of one party, e.g. ['run', PROGRAM, '--federation', f, '--party', id]. */
   args(p: LaunchedParty): string[];
   /** Extra environment for every party process. */
@@ -161,7 +161,8 @@ export async function launchParties<T>(
   o: LaunchOptions,
   finish: (r: LaunchResult) => Promise<T> | T,
 ): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), o.tmpPrefix));
+  const folder = await makeKeyFolder(o.tmpPrefix);
+  const dir = folder.dir;
   const children: ChildProcess[] = [];
   /** Children this process signalled: their signal deaths are 'stopped', not failures. */
   const signalled = new Set<ChildProcess>();
@@ -203,8 +204,10 @@ export async function launchParties<T>(
             process.execPath,
             [...partyNodeFlags(), entry, ...o.args({ id, index, federation, dir })],
             {
-              stdio: ['ignore', 'pipe', 'pipe'],
-              env: o.env === undefined ? process.env : { ...process.env, ...o.env },
+              // Each party dies with this process, even after kill -9: it exits when
+              // its stdin, a pipe from here, closes (src/cli/main.ts), as a node's parties do.
+              stdio: ['pipe', 'pipe', 'pipe'],
+              env: { ...process.env, ...o.env, ENTENTE_EXIT_WITH_PARENT: '1' },
             },
           );
           children.push(child);
@@ -256,6 +259,6 @@ export async function launchParties<T>(
     stopAll();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await rm(dir, { recursive: true, force: true });
+    await folder.remove();
   }
 }

@@ -12,8 +12,7 @@
  * --serve keeps the nodes up for exploring (profiles for the CLI are written
  * into the folder); --dir keeps everything there instead of a temporary folder.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
@@ -26,7 +25,9 @@ import { HOSPITALS } from '../apps/hospitals.js';
 import { NodeClient, type NodeProfile } from '../node/client.js';
 import { addLocalUser, initLocalNodes, startLocalNodes } from '../node/local.js';
 import type { RunningNode } from '../node/server.js';
+import { signalExit } from './exit.js';
 import { UsageError } from './net.js';
+import { makeKeyFolder } from './tempdir.js';
 import { pooledReference, writeHospitals } from './study.js';
 
 type Named = ReadonlyMap<string, string>;
@@ -57,123 +58,156 @@ export async function nodeDemo(named: Named): Promise<number> {
     throw new UsageError(`--rows: expected an integer in 1..1000000, got '${rowsText}'`);
   const serve = named.get('serve') === '1';
   const keep = named.get('dir');
-  const root = keep ? resolve(keep) : await mkdtemp(join(tmpdir(), 'entente-demo-'));
+  // Without --dir, the nodes' private keys live in a temporary folder that is removed on
+  // every way out (src/cli/tempdir.ts), Ctrl-C included.
+  const folder = keep ? undefined : await makeKeyFolder('entente-demo-');
+  const root = keep ? resolve(keep) : folder!.dir;
   if (keep) await mkdir(root, { recursive: true });
-  const t0 = performance.now();
+  let onSignal!: (sig: NodeJS.Signals) => void;
+  const interrupted = new Promise<NodeJS.Signals>((r) => (onSignal = r));
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let nodes: RunningNode[] = [];
+  const work = demoSteps(rows, serve, root, interrupted, (n) => (nodes = n));
+  // Once interrupted, whatever the steps still throw (files gone, nodes closed) is moot.
+  work.catch(() => undefined);
   try {
-    step(`three hospital nodes in ${root} (embedded PostgreSQL, TLS on 127.0.0.1)`);
-    const dirs = await initLocalNodes(
-      root,
-      HOSPITALS.map((h) => ({ id: h.id, name: h.name })),
-    );
-    const owners: NodeProfile[] = [];
-    for (const d of dirs) owners.push(await addLocalUser(d, 'owner', 'owner'));
-    const analyst = await addLocalUser(dirs[0]!, 'analyst', 'analyst');
-    const auditors: NodeProfile[] = [];
-    for (const d of dirs) auditors.push(await addLocalUser(d, 'auditor', 'auditor'));
-    nodes = await startLocalNodes(dirs, (l) => {
-      if (!/^API on/.test(l)) console.error(`  node: ${l}`);
-    });
-    nodes.forEach((n, i) =>
-      console.error(`  ${HOSPITALS[i]!.name}: ${n.url}, database ${n.node.store.backend}`),
-    );
-
-    step(`each owner registers ${rows} synthetic patient records (they stay at the hospital)`);
-    const files = await writeHospitals(join(root, 'data'), rows);
-    const studyText = await readFile(HOSPITAL_STUDY, 'utf8');
-    const schema = (parseDocument(studyText).toJS() as { schema: unknown }).schema;
-    const ownerClients = owners.map((p) => new NodeClient(p));
-    for (const [i, c] of ownerClients.entries()) {
-      const d = await c.post<{ rows: number; content_hash: string }>('/v1/datasets', {
-        name: DATASET,
-        path: files[i],
-        schema: { schema },
-        budget: { epsilon: 3, delta: 1e-5 },
-      });
-      console.error(
-        `  ${HOSPITALS[i]!.name}: '${DATASET}', ${d.rows} rows, sha256 ${d.content_hash.slice(0, 16)}..., budget epsilon 3`,
-      );
-    }
-
-    step('the analyst at Hospital A proposes the bundled study');
-    const proposalText = nodeStudyText(studyText, DATASET);
-    const analystClient = new NodeClient(analyst);
-    const p = await analystClient.post<{
-      id: string;
-      hash: string;
-      summary: ReleaseSummary;
-      unreached: string[];
-    }>('/v1/proposals', { study: proposalText });
+    const r = await Promise.race([
+      work.then((code) => ({ code })),
+      interrupted.then((sig) => ({ sig })),
+    ]);
+    if ('code' in r) return r.code;
     console.error(
-      `  proposal ${p.id}, hash ${p.hash.slice(0, 16)}..., delivered to every named node${p.unreached.length ? ` except ${p.unreached.join(', ')}` : ''}`,
+      `\nentente demo: interrupted (${r.sig}); stopping the nodes${folder ? ' and removing their keys' : ''}`,
     );
-    console.error('\n' + formatReleaseSummary(p.summary).replace(/^/gm, '  '));
+    return signalExit(r.sig);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await Promise.race([
+      Promise.all(nodes.map((n) => n.close().catch(() => undefined))),
+      new Promise((r) => setTimeout(r, 5_000).unref()),
+    ]);
+    await folder?.remove();
+  }
+}
 
-    step('each owner reviews exactly this release and approves it');
-    for (const [i, c] of ownerClients.entries()) {
-      const seen = await c.get<{ hash: string; summary: ReleaseSummary }>(`/v1/proposals/${p.id}`);
-      await c.post(`/v1/proposals/${p.id}/approve`, { hash: seen.hash });
-      console.error(
-        `  ${HOSPITALS[i]!.name} (owner): approved hash ${seen.hash.slice(0, 16)}... (${seen.summary.total.cells} values, epsilon ${seen.summary.total.epsilon})`,
-      );
-    }
+/** The demo's steps; resolves with the exit status (1 if an audit log fails to verify). */
+async function demoSteps(
+  rows: number,
+  serve: boolean,
+  root: string,
+  interrupted: Promise<NodeJS.Signals>,
+  started: (nodes: RunningNode[]) => void,
+): Promise<number> {
+  const t0 = performance.now();
+  step(`three hospital nodes in ${root} (embedded PostgreSQL, TLS on 127.0.0.1)`);
+  const dirs = await initLocalNodes(
+    root,
+    HOSPITALS.map((h) => ({ id: h.id, name: h.name })),
+  );
+  const owners: NodeProfile[] = [];
+  for (const d of dirs) owners.push(await addLocalUser(d, 'owner', 'owner'));
+  const analyst = await addLocalUser(dirs[0]!, 'analyst', 'analyst');
+  const auditors: NodeProfile[] = [];
+  for (const d of dirs) auditors.push(await addLocalUser(d, 'auditor', 'auditor'));
+  const nodes = await startLocalNodes(dirs, (l) => {
+    if (!/^API on/.test(l)) console.error(`  node: ${l}`);
+  });
+  started(nodes);
+  nodes.forEach((n, i) =>
+    console.error(`  ${HOSPITALS[i]!.name}: ${n.url}, database ${n.node.store.backend}`),
+  );
 
-    step('the nodes run it (each hospital one party process, rep3 over TLS)');
-    const runId = await waitForRuns(nodes, p.id);
-    const result = await analystClient.get<{ outcome: StudyOutcome }>(`/v1/results/${runId}`);
-    const tables = [];
-    const study = parseStudyText(studyText, HOSPITAL_STUDY);
-    for (const f of files) tables.push(await loadTable(f, study.schema, 'csv'));
-    console.log('\n' + terminalReport(result.outcome, pooledReference(study, tables)));
+  step(`each owner registers ${rows} synthetic patient records (they stay at the hospital)`);
+  const files = await writeHospitals(join(root, 'data'), rows);
+  const studyText = await readFile(HOSPITAL_STUDY, 'utf8');
+  const schema = (parseDocument(studyText).toJS() as { schema: unknown }).schema;
+  const ownerClients = owners.map((p) => new NodeClient(p));
+  for (const [i, c] of ownerClients.entries()) {
+    const d = await c.post<{ rows: number; content_hash: string }>('/v1/datasets', {
+      name: DATASET,
+      path: files[i],
+      schema: { schema },
+      budget: { epsilon: 3, delta: 1e-5 },
+    });
+    console.error(
+      `  ${HOSPITALS[i]!.name}: '${DATASET}', ${d.rows} rows, sha256 ${d.content_hash.slice(0, 16)}..., budget epsilon 3`,
+    );
+  }
 
-    step("each node's audit log");
-    let allOk = true;
-    for (const [i, a] of auditors.entries()) {
-      const v = await new NodeClient(a).get<{
-        ok: boolean;
-        entries: number;
-        firstBad?: { seq: number; problem: string };
-        peers: { ok: boolean }[];
-      }>('/v1/audit/verify');
-      allOk &&= v.ok;
-      console.error(
-        `  ${HOSPITALS[i]!.name}: ${v.ok ? 'verified' : 'FAILED'}: ${v.entries} entries, chain and signatures ${v.firstBad ? `broken at entry ${v.firstBad.seq} (${v.firstBad.problem})` : 'intact'}; ${v.peers.filter((x) => x.ok).length}/${v.peers.length} peer heads match`,
-      );
-    }
-    console.error(`\ndone in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    if (serve) {
-      for (const [i, d] of dirs.entries()) {
-        await writeFile(join(d, 'owner.profile.json'), JSON.stringify(owners[i], null, 2) + '\n', {
-          mode: 0o600,
-        });
-        await writeFile(
-          join(d, 'auditor.profile.json'),
-          JSON.stringify(auditors[i], null, 2) + '\n',
-          { mode: 0o600 },
-        );
-      }
+  step('the analyst at Hospital A proposes the bundled study');
+  const proposalText = nodeStudyText(studyText, DATASET);
+  const analystClient = new NodeClient(analyst);
+  const p = await analystClient.post<{
+    id: string;
+    hash: string;
+    summary: ReleaseSummary;
+    unreached: string[];
+  }>('/v1/proposals', { study: proposalText });
+  console.error(
+    `  proposal ${p.id}, hash ${p.hash.slice(0, 16)}..., delivered to every named node${p.unreached.length ? ` except ${p.unreached.join(', ')}` : ''}`,
+  );
+  console.error('\n' + formatReleaseSummary(p.summary).replace(/^/gm, '  '));
+
+  step('each owner reviews exactly this release and approves it');
+  for (const [i, c] of ownerClients.entries()) {
+    const seen = await c.get<{ hash: string; summary: ReleaseSummary }>(`/v1/proposals/${p.id}`);
+    await c.post(`/v1/proposals/${p.id}/approve`, { hash: seen.hash });
+    console.error(
+      `  ${HOSPITALS[i]!.name} (owner): approved hash ${seen.hash.slice(0, 16)}... (${seen.summary.total.cells} values, epsilon ${seen.summary.total.epsilon})`,
+    );
+  }
+
+  step('the nodes run it (each hospital one party process, rep3 over TLS)');
+  const runId = await waitForRuns(nodes, p.id);
+  const result = await analystClient.get<{ outcome: StudyOutcome }>(`/v1/results/${runId}`);
+  const tables = [];
+  const study = parseStudyText(studyText, HOSPITAL_STUDY);
+  for (const f of files) tables.push(await loadTable(f, study.schema, 'csv'));
+  console.log('\n' + terminalReport(result.outcome, pooledReference(study, tables)));
+
+  step("each node's audit log");
+  let allOk = true;
+  for (const [i, a] of auditors.entries()) {
+    const v = await new NodeClient(a).get<{
+      ok: boolean;
+      entries: number;
+      firstBad?: { seq: number; problem: string };
+      peers: { ok: boolean }[];
+    }>('/v1/audit/verify');
+    allOk &&= v.ok;
+    console.error(
+      `  ${HOSPITALS[i]!.name}: ${v.ok ? 'verified' : 'FAILED'}: ${v.entries} entries, chain and signatures ${v.firstBad ? `broken at entry ${v.firstBad.seq} (${v.firstBad.problem})` : 'intact'}; ${v.peers.filter((x) => x.ok).length}/${v.peers.length} peer heads match`,
+    );
+  }
+  console.error(`\ndone in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (serve) {
+    for (const [i, d] of dirs.entries()) {
+      await writeFile(join(d, 'owner.profile.json'), JSON.stringify(owners[i], null, 2) + '\n', {
+        mode: 0o600,
+      });
       await writeFile(
-        join(dirs[0]!, 'analyst.profile.json'),
-        JSON.stringify(analyst, null, 2) + '\n',
+        join(d, 'auditor.profile.json'),
+        JSON.stringify(auditors[i], null, 2) + '\n',
         { mode: 0o600 },
       );
-      console.error(
-        `\nthe nodes stay up (Ctrl-C stops them). Try:\n` +
-          `  npx entente proposals --profile ${join(dirs[0]!, 'analyst.profile.json')}\n` +
-          `  npx entente results ${runId} --profile ${join(dirs[0]!, 'analyst.profile.json')}\n` +
-          `  npx entente audit --profile ${join(dirs[1]!, 'auditor.profile.json')}`,
-      );
-      await new Promise<void>((done) => {
-        process.once('SIGINT', () => done());
-        process.once('SIGTERM', () => done());
-      });
     }
-    return allOk ? 0 : 1;
-  } finally {
-    await Promise.all(nodes.map((n) => n.close().catch(() => undefined)));
-    if (!keep) await rm(root, { recursive: true, force: true });
+    await writeFile(
+      join(dirs[0]!, 'analyst.profile.json'),
+      JSON.stringify(analyst, null, 2) + '\n',
+      { mode: 0o600 },
+    );
+    console.error(
+      `\nthe nodes stay up (Ctrl-C stops them). Try:\n` +
+        `  npx entente proposals --profile ${join(dirs[0]!, 'analyst.profile.json')}\n` +
+        `  npx entente results ${runId} --profile ${join(dirs[0]!, 'analyst.profile.json')}\n` +
+        `  npx entente audit --profile ${join(dirs[1]!, 'auditor.profile.json')}`,
+    );
+    // Until Ctrl-C (or SIGTERM): the caller then stops the nodes and exits 130 / 143.
+    await interrupted;
   }
+  return allOk ? 0 : 1;
 }
 
 /** Follows the run at every node, printing Hospital A's progress; returns the run id. */
