@@ -198,6 +198,15 @@ async function demoSteps(
       JSON.stringify(analyst, null, 2) + '\n',
       { mode: 0o600 },
     );
+    // The demo's throwaway nodes: their tokens are printed so that a browser can sign in.
+    console.error('\n== the dashboards (sign in with a token; the certificate is self-signed:');
+    console.error('   the browser warns, and its fingerprint is shown beside each address)');
+    for (const [i, h] of HOSPITALS.entries()) {
+      console.error(`  ${h.name}: ${owners[i]!.node}/   certificate ${owners[i]!.fingerprint}`);
+      console.error(`    owner   ${owners[i]!.token}`);
+      console.error(`    auditor ${auditors[i]!.token}`);
+      if (i === 0) console.error(`    analyst ${analyst.token}`);
+    }
     console.error(
       `\nthe nodes stay up (Ctrl-C stops them). Try:\n` +
         `  npx entente proposals --profile ${join(dirs[0]!, 'analyst.profile.json')}\n` +
