@@ -106,6 +106,9 @@ export interface Moments {
   q?: Fx;
   /** The rounded column x' (frac and bound) used for s2 and q. */
   xr?: Fx;
+  /** The column and the G x N row weights (for the centred refinement of the variance). */
+  x?: Fx;
+  w?: Fx;
 }
 
 /**
@@ -133,7 +136,7 @@ export function moments(x: Fx, w: Fx, G: number, second: boolean, rowsHint?: num
   const sq = xr.mul(xr, 2 * xr.frac);
   const s2 = r > 0 ? w.dotGroups(xr.tile(G), N, xr.frac) : s;
   const q = w.dotGroups(sq.tile(G), N, sq.frac);
-  return { n, s, s2, q, xr };
+  return { n, s, s2, q, xr, x, w };
 }
 
 /** The exact numerator n Q - S^2 of the variance (>= 0), at scale 2 frac(x'). */

@@ -30,6 +30,7 @@ import {
   type RowOptions,
 } from './common.js';
 import { Fx, fixConst, signedBits } from './fx.js';
+import { pickLevel, varianceCandidates, type VarianceCandidates } from './variance.js';
 
 /** The summary of one column (per group when groups are given). */
 export interface Summary {
@@ -99,8 +100,10 @@ export function summary(
   const { w, G } = groupWeights(op, n, opts.where, opts.groups, x.session);
   const m = moments(X, w, G, true);
   const mean = m.s.divide(m.n, { qBits: Math.max(1, X.intBits), frac: f });
-  const variance = varianceOf(m, X, f, opts.population ?? false);
-  const sd = variance.sqrt().rescale(f);
+  const levels = varianceLevels(m, X, f, opts.population ?? false);
+  const variance = pickLevel(levels);
+  // The square root per level: a small variance keeps its fractional bits.
+  const sd = pickLevel(levels, (v) => v.sqrt().rescale(f));
   return {
     count: m.n.toInt(),
     sum: asColumnType(x, m.s),
@@ -117,11 +120,25 @@ export function varianceOf(
   f: number,
   population: boolean,
 ): Fx {
+  return pickLevel(varianceLevels(m, X, f, population));
+}
+
+/** The variance candidates of variance.ts (the plain estimate alone for narrow columns). */
+function varianceLevels(
+  m: ReturnType<typeof moments>,
+  X: Fx,
+  f: number,
+  population: boolean,
+): VarianceCandidates {
   const num = varianceNumerator(m);
   const den = population ? m.n.mul(m.n, 0) : m.n.mul(m.n.sub(1), 0);
   // Sample variance <= n/(n-1) max x^2 <= 2 max x^2.
   const qBits = Math.max(1, 2 * m.xr!.intBits + 1);
-  return num.divide(den, { qBits, frac: Math.min(f + 8, 61 - qBits) }).relu();
+  const v1 = num.divide(den, { qBits, frac: Math.min(f + 8, 61 - qBits) }).relu();
+  // A wide column was rounded before squaring: refine with the centred values (variance.ts).
+  return m.xr!.frac < X.frac
+    ? varianceCandidates(v1, m, X, m.w!, population, f)
+    : { plain: v1, levels: [] };
 }
 
 /**

@@ -1,0 +1,189 @@
+/**
+ * Variance without losing the low bits of wide columns.
+ *
+ * The exact numerator n Q - S^2 needs 2 b + 2 log2(n) bits for a column of b
+ * bits, more than the 63 that truncation allows once b passes about 25 at
+ * ten thousand rows, so `moments` first rounds each value to a coarser grid g
+ * (see `secondMomentShift`). That is harmless when the standard deviation is
+ * large against g, and ruinous when it is not: 5000 values with sd 0.01 in
+ * the default fixed(32, 16) were rounded to halves and gave a variance 30
+ * times too large.
+ *
+ * What fits is not the column's range but its spread: the values minus
+ * their (secret) mean are small whenever the sd is small. So beside the
+ * rounded estimate v1 this module computes the variance of the centred
+ * values d = x - round(mean) at a few finer grids ("levels": the column's own
+ * scale, then 8 bits coarser each step), each with products modulo the
+ * suite's 64-bit ring or field, which give the exact integer whenever the
+ * true sum fits. Whether it fits is decided by comparing v1 with a public
+ * threshold per level (|v - v1| is bounded by g, so a level is only chosen
+ * when its sums provably fit); the finest level that fits is selected
+ * obliviously. Which level was used stays secret; `varianceErrorBound`
+ * states what holds for every level the released value allows.
+ *
+ * Cost: two multiplications per row, group and level (in the same two
+ * rounds for every level), one comparison per group and level; the
+ * divisions of the levels run side by side.
+ */
+import type { Fx } from './fx.js';
+import { secondMomentShift, type Moments } from './common.js';
+
+/** Bits between the grids of consecutive levels. */
+const LEVEL_STEP = 8;
+/** The true n sum(d^2) must stay below 2^LIMIT (63-bit truncation, one bit for rounding). */
+const LIMIT = 61;
+
+export interface VarianceLevel {
+  /** Fractional bits of the centred values. */
+  readonly frac: number;
+  /** Their rounding grid (0 when the column's own scale is used). */
+  readonly grid: number;
+  /** Chosen when the rounded estimate v1 is below this (public) threshold. */
+  readonly threshold: number;
+}
+
+export interface VariancePlan {
+  /** The rounding grid of the plain estimate v1 (0: v1 is exact and no level is needed). */
+  readonly grid: number;
+  /** Finer levels, finest first; empty when v1 is exact or no level can fit. */
+  readonly levels: readonly VarianceLevel[];
+}
+
+/**
+ * The public plan for a column of `bound` bits with `frac` fractional bits
+ * over `rows` rows: the grid of the plain estimate and the levels above it.
+ */
+export function variancePlan(bound: number, frac: number, rows: number): VariancePlan {
+  const r = secondMomentShift(bound, rows);
+  if (r === 0) return { grid: 0, levels: [] };
+  const grid = 2 ** (r - frac);
+  const g1 = slack(grid, rows);
+  // How far the centre c (the mean, divided at relative 2^-25, on the column's grid) is from the mean.
+  const dc = 2 ** (bound - 1 - frac - 25) + 2 ** (1 - frac);
+  const levels: VarianceLevel[] = [];
+  for (let f = frac; f > frac - r; f -= LEVEL_STEP) {
+    const gk = f === frac ? 0 : 2 ** -f;
+    // n sum(d^2) 2^(2f) <= 2 N^2 (v + dc^2 + g_k^2) 2^(2f) < 2^LIMIT with v <= 2 v1 + 2 g1^2,
+    // halved once more for the error of v1 itself.
+    const threshold =
+      2 ** (LIMIT - 3 - 2 * f) / Math.max(1, rows) ** 2 - g1 * g1 - gk * gk - dc * dc;
+    if (threshold > 0) levels.push({ frac: f, grid: gk, threshold });
+  }
+  return { grid, levels };
+}
+
+/** sd of the per-row rounding errors (each below g): at most g sqrt(n / (n - 1)). */
+function slack(grid: number, rows: number): number {
+  return grid * Math.SQRT2 * (rows > 1 ? Math.sqrt(rows / (rows - 1) / 2) : 1);
+}
+
+/** The plain estimate and the centred levels (coarse to fine), each with its secret "fits" bit. */
+export interface VarianceCandidates {
+  readonly plain: Fx;
+  readonly levels: ReadonlyArray<{ readonly value: Fx; readonly fits: Fx }>;
+}
+
+/**
+ * The centred levels beside the plain estimate `v1` (from `moments`, whose
+ * rounded column had fewer fractional bits than `x`); none when the plan
+ * has none. `w` holds the G x N row weights.
+ */
+export function varianceCandidates(
+  v1: Fx,
+  m: Moments,
+  x: Fx,
+  w: Fx,
+  population: boolean,
+  resultFrac: number,
+): VarianceCandidates {
+  const N = x.length;
+  const G = m.n.length;
+  const plan = variancePlan(x.bound, x.frac, N);
+  if (plan.levels.length === 0) return { plain: v1, levels: [] };
+  const suite = x.suite;
+  // The mean on the column's own grid: |mean - c| is about one unit of it.
+  const c = m.s.divide(m.n, { qBits: Math.max(1, x.intBits), frac: x.frac });
+  const d = w.mulBit(x.tile(G).sub(c.repeatEach(N)));
+  const den = population ? m.n.mul(m.n, 0) : m.n.mul(m.n.sub(1), 0);
+  const g1 = slack(plan.grid, N);
+  const levels = [...plan.levels].reverse().map((level) => {
+    const dk = level.frac === x.frac ? d : d.rescale(level.frac);
+    const sd = dk.sumGroups(N);
+    // Exact modulo the suite's ring or field; the true value when the level fits.
+    const q = dk.make(
+      Promise.all([dk.sh, dk.sh]).then(([a, b]) => suite.dot(a, b, N)),
+      2 * level.frac,
+      64,
+      G,
+    );
+    const num = dk.make(
+      Promise.all([m.n.sh, q.sh, sd.sh]).then(async ([n, qq, s]) =>
+        suite.sub(await suite.mul(n, qq), await suite.mul(s, s)),
+      ),
+      2 * level.frac,
+      LIMIT + 1,
+      G,
+    );
+    // Where the level is chosen, v <= 2 v1 + 2 g1^2 < 2 T + 2 g1^2 (elsewhere the quotient is discarded).
+    const qBits = Math.max(1, Math.ceil(Math.log2(2 * level.threshold + 2 * g1 * g1 + 1)) + 1);
+    // The quotient's scaling needs qBits + frac(num) + bits(den) < 62: drop low bits of num if not.
+    const room = 61 - qBits - Math.max(den.bound, 2);
+    const numFit = num.frac > room ? num.rescale(room) : num;
+    const value = numFit.divide(den, { qBits, frac: Math.min(resultFrac + 8, 61 - qBits) }).relu();
+    return { value, fits: v1.sub(level.threshold).ltz() };
+  });
+  return { plain: v1, levels };
+}
+
+/**
+ * The finest level that fits, after `map` (e.g. a square root, taken per
+ * level so that a small variance keeps its fractional bits).
+ */
+export function pickLevel(c: VarianceCandidates, map: (v: Fx) => Fx = (v) => v): Fx {
+  let out = map(c.plain);
+  for (const { value, fits } of c.levels) out = fits.select(map(value), out);
+  return out;
+}
+
+/**
+ * A bound on |released sd - true sd| for a column of `bound` bits and `frac`
+ * fractional bits over `rows` rows, given the released sd (which tells
+ * which levels could have been used). Division and square root add
+ * relative 2^-22 and 2^-resultFrac on top.
+ */
+export function sdErrorBound(
+  releasedSd: number,
+  bound: number,
+  frac: number,
+  rows: number,
+  resultFrac = 20,
+): number {
+  const plan = variancePlan(bound, frac, rows);
+  const arithmetic = releasedSd * 2 ** -22 + 2 ** -resultFrac;
+  if (plan.grid === 0) return arithmetic;
+  const g1 = slack(plan.grid, rows);
+  // Candidates, finest first: level k is used when v1 < T_k and v1 >= T_(k-1).
+  // The finest level is exact (the numerator is shift-invariant); coarser ones round to their grid.
+  let worst = 0;
+  let lower = 0;
+  for (let k = 0; k <= plan.levels.length; k++) {
+    const gk = k < plan.levels.length ? slack(plan.levels[k]!.grid, rows) : g1;
+    // v1 >= lower means true sd >= sqrt(lower) - g1, released sd >= that - gk.
+    if (Math.sqrt(lower) - g1 - gk <= releasedSd) worst = Math.max(worst, gk);
+    if (k < plan.levels.length) lower = plan.levels[k]!.threshold;
+  }
+  return worst + arithmetic;
+}
+
+/** The matching bound on the variance: |v' - v| <= 2 s e + e^2 for sd error e. */
+export function varianceErrorBound(
+  releasedVariance: number,
+  bound: number,
+  frac: number,
+  rows: number,
+  resultFrac = 20,
+): number {
+  const s = Math.sqrt(Math.max(0, releasedVariance));
+  const e = sdErrorBound(s, bound, frac, rows, resultFrac);
+  return 2 * (s + e) * e + e * e + releasedVariance * 2 ** -23 + 2 ** -resultFrac;
+}
