@@ -5,7 +5,8 @@
  * completion on the Runs page, the Results page draws one Kaplan-Meier curve
  * per group and shows exactly the numbers the API released, an analyst sees
  * no approve button and no settings, and a tampered audit entry shows as a
- * failed verification after "Re-verify". axe-core checks every page (no
+ * failed verification after "Re-verify", and a run that cannot start (a
+ * node is down) shows as failed with the node's reason. axe-core checks every page (no
  * serious or critical violations); screenshots go to test-artifacts/dashboard/.
  *
  * Skipped (with a message) only outside CI when `chromium` is not installed;
@@ -458,6 +459,41 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
       .waitFor();
     await screenshot(page, 'audit-tampered');
     await accessible(page, 'audit log (failed verification)');
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  // Last: it stops node C.
+  it('a run that cannot start shows as failed on the Runs page, naming the node and the reason', async () => {
+    const p = await f.analyst.post<ProposalView>('/v1/proposals', { study: studyText(V1) });
+    // B and C approve; node A must have both decisions before C goes away.
+    for (const o of f.owners.slice(1))
+      await o.post(`/v1/proposals/${p.id}/approve`, { hash: p.hash });
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const seen = await f.owners[0]!.get<{ decisions: { node: string }[] }>(
+        `/v1/proposals/${p.id}`,
+      );
+      if (seen.decisions.length >= 2) break;
+      if (Date.now() > until) throw new Error(`node A saw ${seen.decisions.length} decisions`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await f.nodes[2]!.close();
+    const page = await open(f.nodes[0]!.url);
+    await signIn(page, f.profiles.owner[0]!.token);
+    await goTo(page, 'Runs', /^Runs$/);
+    await f.owners[0]!.post(`/v1/proposals/${p.id}/approve`, { hash: p.hash });
+    const failed = page.locator('section[data-run][data-state="failed"]');
+    await failed.first().waitFor({ timeout: 60_000 });
+    const runs =
+      await f.owners[0]!.get<{ proposal_id: string; state: string; reason: string }[]>('/v1/runs');
+    const run = runs.find((r) => r.proposal_id === p.id)!;
+    expect(run.state).toBe('failed');
+    expect(run.reason).toMatch(/hospital-c/);
+    // The page shows the node's own words for the failure.
+    const shown = await failed.first().locator('[data-reason]').textContent();
+    expect(shown).toBe(`Failed: ${run.reason}`);
+    await screenshot(page, 'runs-failed');
+    await accessible(page, 'runs (a failed run)');
     expect(problems).toEqual([]);
   }, 120_000);
 });
