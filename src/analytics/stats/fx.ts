@@ -605,7 +605,9 @@ export class Fx {
     const bU = (x: Fx) => Math.min(x.bound - 1 + M, qBits + x.frac - b.frac + M + 1) + 1;
     while (bU(a) > T) {
       // Truncating r bits lowers the bound by r - 1, so drop at least two.
-      const r = Math.min(bU(a) - T + 1, a.frac);
+      // Fractional bits first; then low integer bits (a numerator of a wide integer column,
+      // e.g. n^2 times a variance, keeps far more significant bits than the quotient needs).
+      const r = Math.min(bU(a) - T + 1, a.frac > 0 ? a.frac : a.bound - 3);
       if (r <= 0) throw new RangeError(`stats: divide: a ${a.bound}-bit numerator does not fit`);
       a = a.rescale(a.frac - r);
     }

@@ -2,15 +2,15 @@
  * Stated precision holds across the type's range: variance, sd and Welch's t
  * of wide columns (where `moments` rounds before squaring) against exact
  * float64 references, on data spread over the whole range, concentrated
- * far from zero, tiny spreads, constants and the type's extremes. (Integer
- * columns wide enough to need rounding, about 20 bits at thousands of rows,
- * are refused with a RangeError by the division: a known limit.) Each
+ * far from zero, tiny spreads, constants and the type's extremes. (The sd
+ * of an int(32) column over thousands of rows is refused with a RangeError:
+ * its square root does not fit; a known limit.) Each
  * secure value must be within the bound that variance.ts states from the
  * released value (the bound a report prints), and that bound must be useful
  * (small) where the refinement applies.
  */
 import { describe, expect, it } from 'vitest';
-import { bool, fixed, type SecretType } from '../../api/types.js';
+import { bool, fixed, int, type SecretType } from '../../api/types.js';
 import { label, run } from '../../../test/harness.js';
 import { summary } from './describe.js';
 import { welchTTest } from './hypothesis.js';
@@ -84,6 +84,20 @@ function cases(): Case[] {
       bound: 32,
       frac: 16,
       values: new Array<number>(1000).fill(12345.5),
+    },
+    {
+      name: 'int(20), 4000 rows, mean 1e5, sd 2',
+      type: int(20),
+      bound: 20,
+      frac: 0,
+      values: Array.from({ length: 4000 }, () => Math.round(1e5 + 2 * normal(r))),
+    },
+    {
+      name: 'int(28), 4000 rows, across the range',
+      type: int(28),
+      bound: 28,
+      frac: 0,
+      values: Array.from({ length: 4000 }, () => Math.round((r() - 0.5) * 2.6e8)),
     },
   ];
 }

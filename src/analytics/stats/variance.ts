@@ -40,6 +40,8 @@ export interface VarianceLevel {
   readonly grid: number;
   /** Chosen when the rounded estimate v1 is below this (public) threshold. */
   readonly threshold: number;
+  /** Bits of the variance where the level is chosen: v <= 2 v1 + 2 g1^2 < 2 T + 2 g1^2. */
+  readonly qBits: number;
 }
 
 export interface VariancePlan {
@@ -67,7 +69,8 @@ export function variancePlan(bound: number, frac: number, rows: number): Varianc
     // halved once more for the error of v1 itself.
     const threshold =
       2 ** (LIMIT - 3 - 2 * f) / Math.max(1, rows) ** 2 - g1 * g1 - gk * gk - dc * dc;
-    if (threshold > 0) levels.push({ frac: f, grid: gk, threshold });
+    const qBits = Math.max(1, Math.ceil(Math.log2(2 * threshold + 2 * g1 * g1 + 1)) + 1);
+    if (threshold > 0) levels.push({ frac: f, grid: gk, threshold, qBits });
   }
   return { grid, levels };
 }
@@ -105,7 +108,6 @@ export function varianceCandidates(
   const c = m.s.divide(m.n, { qBits: Math.max(1, x.intBits), frac: x.frac });
   const d = w.mulBit(x.tile(G).sub(c.repeatEach(N)));
   const den = population ? m.n.mul(m.n, 0) : m.n.mul(m.n.sub(1), 0);
-  const g1 = slack(plan.grid, N);
   const levels = [...plan.levels].reverse().map((level) => {
     const dk = level.frac === x.frac ? d : d.rescale(level.frac);
     const sd = dk.sumGroups(N);
@@ -124,8 +126,8 @@ export function varianceCandidates(
       LIMIT + 1,
       G,
     );
-    // Where the level is chosen, v <= 2 v1 + 2 g1^2 < 2 T + 2 g1^2 (elsewhere the quotient is discarded).
-    const qBits = Math.max(1, Math.ceil(Math.log2(2 * level.threshold + 2 * g1 * g1 + 1)) + 1);
+    // Elsewhere the quotient is discarded.
+    const qBits = level.qBits;
     // The quotient's scaling needs qBits + frac(num) + bits(den) < 62: drop low bits of num if not.
     const room = 61 - qBits - Math.max(den.bound, 2);
     const numFit = num.frac > room ? num.rescale(room) : num;
@@ -140,8 +142,15 @@ export function varianceCandidates(
  * level so that a small variance keeps its fractional bits).
  */
 export function pickLevel(c: VarianceCandidates, map: (v: Fx) => Fx = (v) => v): Fx {
-  let out = map(c.plain);
-  for (const { value, fits } of c.levels) out = fits.select(map(value), out);
+  const values = [c.plain, ...c.levels.map((l) => l.value)].map(map);
+  // One scale for all: the most fractional bits that every candidate has room for.
+  const frac = Math.min(
+    Math.max(...values.map((v) => v.frac)),
+    ...values.map((v) => Math.max(v.frac, v.frac + 62 - v.bound)),
+  );
+  const [plain, ...levels] = values.map((v) => v.rescale(frac));
+  let out = plain!;
+  c.levels.forEach(({ fits }, i) => (out = fits.select(levels[i]!, out)));
   return out;
 }
 
@@ -162,17 +171,37 @@ export function sdErrorBound(
   const arithmetic = releasedSd * 2 ** -22 + 2 ** -resultFrac;
   if (plan.grid === 0) return arithmetic;
   const g1 = slack(plan.grid, rows);
-  // Candidates, finest first: level k is used when v1 < T_k and v1 >= T_(k-1).
-  // The finest level is exact (the numerator is shift-invariant); coarser ones round to their grid.
+  // The plain estimate's quotient bound, as describe.ts's varianceOf sets it.
+  const plainQBits = 2 * (bound - frac) + 1;
+  // Candidates, finest first: level k is used when v1 < T_k and v1 >= T_(k-1). The finest
+  // level is exact (the numerator is shift-invariant); coarser ones round to their grid; each
+  // also loses what its fixed-point format holds below its square root's input unit.
   let worst = 0;
   let lower = 0;
   for (let k = 0; k <= plan.levels.length; k++) {
-    const gk = k < plan.levels.length ? slack(plan.levels[k]!.grid, rows) : g1;
-    // v1 >= lower means true sd >= sqrt(lower) - g1, released sd >= that - gk.
-    if (Math.sqrt(lower) - g1 - gk <= releasedSd) worst = Math.max(worst, gk);
-    if (k < plan.levels.length) lower = plan.levels[k]!.threshold;
+    const level = plan.levels[k];
+    const gk = level ? slack(level.grid, rows) : g1;
+    const ek = gk + sqrtResolution(releasedSd, level ? level.qBits : plainQBits, resultFrac);
+    // v1 >= lower means true sd >= sqrt(lower) - g1, released sd >= that - ek.
+    if (Math.sqrt(lower) - g1 - ek <= releasedSd) worst = Math.max(worst, ek);
+    if (level) lower = level.threshold;
   }
   return worst + arithmetic;
+}
+
+/**
+ * What a variance with quotient bound 2^qBits loses in its square root: the
+ * division leaves min(f + 8, 61 - qBits) fractional bits, Fx.sqrt keeps
+ * bound + frac <= 75 by dropping some, and the input unit u then moves the
+ * root by at most u / sqrt(v) (or sqrt(u) near 0), plus a few units of the
+ * result (truncations on the way).
+ */
+function sqrtResolution(sd: number, qBits: number, resultFrac: number): number {
+  const fq = Math.min(resultFrac + 8, 61 - qBits);
+  const bq = qBits + fq + 2;
+  const drop = bq + fq > 75 ? Math.min(Math.ceil((bq + fq - 74) / 2), fq - 2) : 0;
+  const u = 2 ** -(fq - drop);
+  return u / Math.max(sd, Math.sqrt(u)) + 4 * Math.max(u, 2 ** -resultFrac);
 }
 
 /** The matching bound on the variance: |v' - v| <= 2 s e + e^2 for sd error e. */
