@@ -26,8 +26,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentedExports } from './api-doc.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const NPX = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+const NPM = 'npm';
+const NPX = 'npx';
 
 interface Ran {
   code: number;
