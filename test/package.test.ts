@@ -9,7 +9,8 @@
  *   - the browser entry points bundle for the browser without Node built-ins and
  *     compute in a sandbox offering only what browsers offer;
  *   - the `entente` command runs: --help, a program with every party in one process,
- *     and a study with one process per party (the party processes re-run the command).
+ *     and a study with one process per party (the party processes re-run the command);
+ *     a TypeScript program with the project's tsx, and a clear error without it.
  * It needs the npm registry (or npm's cache) for the package's dependencies.
  */
 import { execFile } from 'node:child_process';
@@ -437,6 +438,41 @@ int('32');
       analyses: { id: string; rows: Row[] }[];
     };
     expectStudy(report, records.flat());
+  });
+
+  it('runs a TypeScript program with the tsx of the project, and says what is missing without it', async () => {
+    const wealth = [randomInt(1, 1_000_000), randomInt(1, 1_000_000)];
+    await writeFile(
+      join(project, 'typed.ts'),
+      `import { int, type Session } from 'entente';
+      export default async function (s: Session): Promise<boolean> {
+        const a = s.input('p1', int(32), s.me === 'p1' ? [${wealth[0]}] : 1);
+        const b = s.input('p2', int(32), s.me === 'p2' ? [${wealth[1]}] : 1);
+        return (await a.gt(b).reveal())[0]!;
+      }\n`,
+    );
+    const args = ['--no', '--', 'entente', 'run', 'typed.ts', '--suite', 'rep3', '--parties', '3'];
+    const without = await run(NPX, args, project);
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain('add tsx to your project');
+    const { devDependencies } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    await ok(
+      NPM,
+      [
+        'install',
+        '-D',
+        `tsx@${devDependencies.tsx}`,
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+      ],
+      project,
+    );
+    const ran = await ok(NPX, args, project);
+    for (const p of ['p1', 'p2', 'p3'])
+      expect(ran.stdout).toContain(`${p}: ${wealth[0]! > wealth[1]!}`);
   });
 
   it('finds its files from the compiled code: the dashboard, the native kernel, the party command', async () => {
