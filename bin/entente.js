@@ -1,5 +1,51 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so the repository works without a build step.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/main.ts');
+/* global process, console */
+// The `entente` command. In a checkout of the repository (src/ is there) it runs the
+// TypeScript sources through tsx, so the repository needs no build step and never runs
+// a stale build. An installed package has no src/ and runs the compiled dist/.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const sources = new URL('../src/cli/main.ts', import.meta.url);
+const compiled = new URL('../dist/cli/main.js', import.meta.url);
+
+/**
+ * The ES module of tsx's API as installed in the project at `dir` (its `import` export,
+ * since the CommonJS one cannot register the loader from here), or undefined.
+ */
+function tsxIn(dir) {
+  try {
+    const manifest = createRequire(join(dir, 'noop.js')).resolve('tsx/package.json');
+    const api = JSON.parse(readFileSync(manifest, 'utf8')).exports?.['./esm/api']?.import;
+    const file = typeof api === 'string' ? api : api?.default;
+    return file ? pathToFileURL(join(dirname(manifest), file)).href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+if (existsSync(sources)) {
+  const tsx = await import('tsx/esm/api').catch(() => undefined);
+  if (tsx) {
+    tsx.register();
+    await import(sources.href);
+  } else if (existsSync(compiled)) {
+    // A checkout installed without its development dependencies: use a build if there is one.
+    await import(compiled.href);
+  } else {
+    console.error(
+      "entente: this checkout has neither tsx (run 'npm install') nor a build (run 'npm run build')",
+    );
+    process.exit(1);
+  }
+} else {
+  // A program given as TypeScript (entente run prog.ts) needs a loader on Node before 22.6:
+  // use the tsx of the project the command runs in, when it has one.
+  if (process.argv.slice(2).some((a) => /\.[cm]?ts$/.test(a))) {
+    const tsx = tsxIn(process.cwd());
+    if (tsx) (await import(tsx)).register();
+  }
+  await import(compiled.href);
+}

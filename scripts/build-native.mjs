@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /* global process, console */
 // Builds the optional native AES kernel (native/aes.c) with node-gyp, which npm
-// ships. Runs from `npm install`/`npm ci`: a failure (no compiler, no Node
-// headers) is reported and the install goes on, since Entente falls back to
-// node:crypto. With ENTENTE_REQUIRE_NATIVE=1 (CI) a failure fails the install.
+// ships. Runs from `npm install`/`npm ci`, in the repository and in a project that
+// installs the package (which ships native/aes.c and binding.gyp): a failure (no
+// compiler, no Node headers) is reported in one line and the install goes on, since
+// Entente falls back to node:crypto. With ENTENTE_REQUIRE_NATIVE=1 (CI) a failure fails the install.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -44,6 +45,11 @@ function fail(why) {
   process.exit(0);
 }
 
+// ENTENTE_NATIVE=0 turns the kernel off at run time; no need to build it then.
+if (process.env.ENTENTE_NATIVE === '0' && !required) {
+  console.log('entente: native AES kernel not built (ENTENTE_NATIVE=0)');
+  process.exit(0);
+}
 const gyp = nodeGyp();
 if (!gyp) fail('node-gyp not found beside npm');
 const args = [gyp, 'rebuild', '--directory', join(root, 'native')];

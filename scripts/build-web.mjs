@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /* global process, console */
 // Builds the dashboard (web/) with Vite into web/dist, which every node serves on its
-// API's origin. Runs from `npm install`/`npm ci` (after the native kernel) and as
-// `npm run build:web`. Skips the build when web/dist is newer than every file of web/,
+// API's origin. Runs from `npm install`/`npm ci` in the repository (after the native
+// kernel), as `npm run build:web` and from `npm pack` (scripts/build-dist.mjs); in an
+// installed package, which ships web/dist, it does nothing. Skips the build when web/dist is newer than every file of web/,
 // the lockfile and the files outside web/ the last build bundled (so repeated installs
 // cost nothing); `--force` builds anyway. Prints the size of the shipped JavaScript,
 // gzipped, and fails above BUDGET_KB.
@@ -84,6 +85,14 @@ function report() {
     );
     process.exit(1);
   }
+}
+
+// An installed package ships web/dist prebuilt (built by `npm pack`'s prepack) and not
+// the dashboard's sources, nor Vite: nothing to build.
+if (!existsSync(join(web, 'vite.config.ts'))) {
+  if (!existsSync(index))
+    console.warn('entente: this package has no dashboard (web/dist); the nodes answer / with 503');
+  process.exit(0);
 }
 
 if (upToDate()) {

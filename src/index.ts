@@ -18,3 +18,4 @@ export { ProtocolAbort, OverflowError, SecretMisuseError } from './runtime/error
 export { SUITES, suiteByName } from './suites/index.js';
 export type { Suite, SuiteFactory, ThreatModel } from './suites/suite.js';
 export type { StatsSnapshot } from './runtime/stats.js';
+export type { CryptoProvider } from './random/provider.js';

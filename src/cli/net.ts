@@ -291,13 +291,18 @@ export async function loadProgram(file: string): Promise<Program<unknown>> {
   try {
     mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (e) {
-    const err = e as Error;
+    const err = e as NodeJS.ErrnoException;
+    // An installed `entente` runs compiled JavaScript; TypeScript programs need a loader.
+    const hint =
+      err.code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(path)
+        ? ` (this Node cannot load TypeScript by itself: add tsx to your project, npm install -D tsx, or compile the program to JavaScript)`
+        : '';
     throw new UsageError(
       `${file}: the program does not load: ${err.name}: ${err.message
         .split('\n')
         .filter((l) => l.trim() !== '')
         .slice(0, 3)
-        .join(' ')}`,
+        .join(' ')}${hint}`,
     );
   }
   if (typeof mod.default !== 'function')

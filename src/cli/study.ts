@@ -46,7 +46,10 @@ import { writeReports } from './study-report.js';
 type Named = ReadonlyMap<string, string>;
 
 /** The program module every party process runs (absolute, so any working folder works). */
-const PROGRAM = fileURLToPath(new URL('./study-program.ts', import.meta.url));
+// Beside this file: .ts in the repository (run through tsx), .js once compiled to dist/.
+const PROGRAM = fileURLToPath(
+  new URL(`./study-program${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+);
 /** The bundled study. */
 const HOSPITAL_STUDY = fileURLToPath(
   new URL('../../examples/hospitals/study.yaml', import.meta.url),
