@@ -198,6 +198,7 @@ describe('the npm package, installed into an empty project', { timeout: 180_000 
       'native/aes.c',
       'native/binding.gyp',
       'examples/hospitals/study.yaml',
+      'LICENSE',
     ])
       expect(files, f).toContain(f);
     const stray = files.filter(
