@@ -21,7 +21,7 @@
  * `null` or absent.
  */
 import { SpecError } from './errors.js';
-import { FieldReader, join, type Json } from './reader.js';
+import { FieldReader, article, join, plural, type Json } from './reader.js';
 
 export type MissingPolicy = 'refuse' | 'allow';
 
@@ -186,30 +186,33 @@ function readColumn(
   na: readonly string[],
 ): Column | undefined {
   const before = r.issues.length;
-  const pre = r.object(raw, path, [
-    'name',
-    'type',
-    'missing',
-    'label',
-    ...Object.values(KNOWN).flat(),
-  ]);
+  const pre = r.object(raw, path);
   if (!pre) return undefined;
+  // The fields allowed depend on the type (`levels` only on a categorical
+  // column); checked first, so that a misspelt field is reported once, as such.
+  const common = ['name', 'type', 'missing', 'label'];
+  const given = COLUMN_TYPES.find((t) => t === pre.type);
+  if (given)
+    r.knownKeys(
+      pre,
+      path,
+      [...common, ...KNOWN[given]],
+      `field of ${article(given)} ${given} column`,
+    );
+  else r.knownKeys(pre, path, [...common, ...Object.values(KNOWN).flat()]);
   const name = r.string(
     r.required(pre, 'name', path),
     join(path, 'name'),
     COLUMN_NAME,
     'a name of letters, digits and _ (not starting with a digit), 1..64 characters',
   );
-  const type = r.oneOf(r.required(pre, 'type', path), join(path, 'type'), COLUMN_TYPES);
+  const type = r.oneOf(
+    r.required(pre, 'type', path),
+    join(path, 'type'),
+    COLUMN_TYPES,
+    'column type',
+  );
   if (type === undefined) return undefined;
-  // Fields of other types are refused with this type's list, e.g. `levels` on an integer.
-  for (const k of Object.keys(pre)) {
-    if (!['name', 'type', 'missing', 'label', ...KNOWN[type]].includes(k))
-      r.fail(
-        join(path, k),
-        `not a field of a ${type} column (its fields: ${KNOWN[type].join(', ')})`,
-      );
-  }
   const missing =
     pre.missing === undefined
       ? 'refuse'
@@ -237,7 +240,7 @@ function readColumn(
         if (u === undefined)
           return r.fail(
             join(path, k),
-            `expected a number with at most ${scale} digits after the point, got ${v}`,
+            `expected a number with at most ${plural(scale, 'digit')} after the point, got ${v}`,
           );
         return { v, u };
       };
