@@ -24,7 +24,13 @@ import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
-import { dataPath, loadStudy, loadTable, type LoadedStudy } from '../adapters/node/data.js';
+import {
+  dataPath,
+  loadPartyData,
+  loadStudy,
+  UnreadableDataFile,
+  type LoadedStudy,
+} from '../adapters/node/data.js';
 import { runLocal } from '../api/run.js';
 import { DataError, SpecError } from '../analytics/data/errors.js';
 import type { Table } from '../analytics/data/table.js';
@@ -39,7 +45,7 @@ import { STATISTICS, STATISTICS_REFERENCE } from '../analytics/study/statistics.
 import { generatePatients, HOSPITALS, patientsCsv } from '../apps/hospitals.js';
 import { SUITES, suiteByName } from '../suites/index.js';
 import { launchParties } from './launch.js';
-import { signalExit } from './exit.js';
+import { EXIT, signalExit } from './exit.js';
 import { computing, runFederated, UsageError } from './net.js';
 import { writeReports } from './study-report.js';
 
@@ -95,23 +101,53 @@ async function prepare(file: string, available = false, only?: string): Promise<
   }
 }
 
+/** A data file given on the command line in place of the study's, and the flag that gave it. */
+type DataOverride = { file: string; flag: string } | undefined;
+
+/**
+ * One party's data, checked against the schema. Its problems are usage errors
+ * (exit 2): a file that is not there is reported at the study field (or flag)
+ * that names it, a bad record at its file, line and column.
+ */
 async function loadOwn(
   loaded: LoadedStudy,
   party: string,
-  override?: string,
+  override?: DataOverride,
 ): Promise<Table | undefined> {
   const p = loaded.study.parties.find((x) => x.id === party);
   if (!p)
     throw new UsageError(
       `--party: '${party}' is not a party of the study (${loaded.study.parties.map((x) => x.id).join(', ')})`,
     );
-  if (p.data === undefined) return undefined;
   try {
-    return await loadTable(override ?? dataPath(loaded, party)!, loaded.study.schema, p.format);
+    return await loadPartyData(loaded, party, override);
   } catch (e) {
-    if (e instanceof DataError) throw new UsageError(e.message);
+    if (e instanceof DataError || e instanceof SpecError || e instanceof UnreadableDataFile)
+      throw new UsageError(e.message);
     throw e;
   }
+}
+
+/**
+ * Every party's data, checked before anything is linked or computed: a typo
+ * in one file is reported at once, with the problems of every other file.
+ */
+async function loadEvery(
+  loaded: LoadedStudy,
+  dataOf: (id: string) => DataOverride,
+): Promise<Map<string, Table | undefined>> {
+  const tables = new Map<string, Table | undefined>();
+  const problems: string[] = [];
+  for (const { id } of loaded.study.parties) {
+    try {
+      tables.set(id, await loadOwn(loaded, id, dataOf(id)));
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      problems.push(e.message);
+    }
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  return tables;
 }
 
 /** `entente study ...`: see the module comment. */
@@ -152,7 +188,7 @@ async function party(file: string, named: Named): Promise<number> {
   const loaded = await prepare(file, false, only);
   const dataOverride = named.get('data');
   // Nothing is linked or computed when our own data is bad.
-  await loadOwn(loaded, id, dataOverride);
+  await loadOwn(loaded, id, dataOverride ? { file: dataOverride, flag: '--data' } : undefined);
   const ledger = named.get('ledger');
   if (ledger !== undefined) {
     // Charged before computing; refused (exit 2, nothing linked) when over the owner's budget.
@@ -190,9 +226,11 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
       `suite ${suite} needs ${factory.minParties}..${factory.maxParties} parties; the study has ${st.parties.length}`,
     );
   const dataDir = named.get('data-dir');
-  const dataOf = (id: string): string | undefined => {
+  const dataOf = (id: string): DataOverride => {
     const p = dataPath(loaded, id);
-    return p === undefined || dataDir === undefined ? p : join(resolve(dataDir), basename(p));
+    return p === undefined || dataDir === undefined
+      ? undefined
+      : { file: join(dataDir, basename(p)), flag: '--data-dir' };
   };
   const outDir = resolve(named.get('out') ?? join(loaded.dir, 'report'));
   const timeoutMs = intOption(named, 'timeout-ms', 1_800_000, 1_000, 86_400_000);
@@ -200,11 +238,12 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
   console.error(
     `${st.name}: ${parties.length} parties (${parties.join(', ')}), suite ${suite}, ${st.analyses.length} analyses`,
   );
+  // Every party's data is checked here, in every mode, before any key is made
+  // or any process starts: a bad file costs a moment, not a start-up.
+  const tables = await loadEvery(loaded, dataOf);
 
   let outcome: StudyOutcome;
   if (named.get('in-process') !== undefined) {
-    const tables = new Map<string, Table | undefined>();
-    for (const id of parties) tables.set(id, await loadOwn(loaded, id, dataOf(id)));
     const outs = await computing(() =>
       runLocal(
         (s) =>
@@ -218,6 +257,8 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
     outcome = outs[0]!.result;
     agree(outs.map((o) => ({ id: o.party, outcome: o.result })));
   } else {
+    // Each party process reads its own file again; this copy is only kept for the demo.
+    if (!demo) tables.clear();
     const ledgerDir = named.get('ledger-dir');
     const r = await processes(loaded, suite, dataOf, timeoutMs, ledgerDir && resolve(ledgerDir));
     if (typeof r === 'number') return r;
@@ -227,12 +268,8 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
   let reference: ReferenceRows | undefined;
   if (demo) {
     // Demo only: every party's records in one place, to show that the secure answers are right.
-    const tables: Table[] = [];
-    for (const id of parties) {
-      const t = await loadOwn(loaded, id, dataOf(id));
-      if (t) tables.push(t);
-    }
-    reference = pooledReference(st, tables);
+    const pooled = parties.flatMap((id) => tables.get(id) ?? []);
+    reference = pooledReference(st, pooled);
   }
   console.log('\n' + terminalReport(outcome, reference));
   const written = await writeReports(outDir, outcome, reference);
@@ -275,7 +312,7 @@ const ROUTINE =
 async function processes(
   loaded: LoadedStudy,
   suite: string,
-  dataOf: (id: string) => string | undefined,
+  dataOf: (id: string) => DataOverride,
   timeoutMs: number,
   ledgerDir: string | undefined,
 ): Promise<StudyOutcome | number> {
@@ -310,7 +347,7 @@ async function processes(
             '1',
             '--analyses',
             loaded.study.analyses.map((a) => a.id).join(','),
-            ...(data ? ['--data', data] : []),
+            ...(data ? ['--data', resolve(data.file)] : []),
             ...(ledgerDir ? ['--ledger', join(ledgerDir, `${id}.ledger.json`)] : []),
           ];
         },
@@ -340,7 +377,7 @@ async function processes(
         },
         timeoutMs,
       },
-      async ({ dir, timedOut, failures, signal }) => {
+      async ({ dir, timedOut, failures, failedWith, signal }) => {
         clearInterval(ticker);
         if (signal) {
           console.error(`entente study: interrupted (${signal}); every party was stopped`);
@@ -352,7 +389,9 @@ async function processes(
         }
         if (failures.length > 0) {
           console.error(`entente study: failed: ${failures.join(', ')}; the others were stopped`);
-          return 1;
+          // Parties that all refused their input (exit 2: a ledger over budget, a file
+          // changed since it was checked) computed nothing: bad input, not a failed run.
+          return failedWith.every((f) => f.code === EXIT.usage) ? EXIT.usage : EXIT.failed;
         }
         const outcomes = await Promise.all(
           ids.map(async (id) => ({

@@ -24,12 +24,27 @@ export function pathSegments(path: string): (string | number)[] {
   return out;
 }
 
+/** A field's 1-based line and column in the study file, by its path (`parties[1].data`). */
+export type Locate = (path: string) => { line: number; col: number } | undefined;
+
 /**
  * Parses and validates a study file's text; `.json` files must be JSON,
  * anything else is read as YAML.
  * @throws {SpecError} for a syntax error or any invalid field, with line and column.
  */
 export function parseStudyText(text: string, file: string, opts: ValidateOptions = {}): Study {
+  return parseStudyFile(text, file, opts).study;
+}
+
+/**
+ * As `parseStudyText`, and where each field is in the text, so that a later
+ * problem with a field (a data file that does not exist) can point at it.
+ */
+export function parseStudyFile(
+  text: string,
+  file: string,
+  opts: ValidateOptions = {},
+): { study: Study; locate: Locate } {
   const lineCounter = new LineCounter();
   const json = /\.json$/i.test(file);
   const doc = parseDocument(text, {
@@ -52,21 +67,22 @@ export function parseStudyText(text: string, file: string, opts: ValidateOptions
       : (e as Error).message;
     throw new SpecError(file, [{ path: json ? 'JSON syntax' : 'YAML syntax', message }]);
   }
+  const locate: Locate = (path) => {
+    // The deepest node on the path that exists: the field itself, or its parent when it is missing.
+    const segs = pathSegments(path);
+    for (let n = segs.length; n >= 0; n--) {
+      const node: unknown = n === 0 ? doc.contents : doc.getIn(segs.slice(0, n), true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]);
+    }
+    return undefined;
+  };
   try {
-    return validateStudy(raw, file, opts);
+    return { study: validateStudy(raw, file, opts), locate };
   } catch (e) {
     if (!(e instanceof SpecError)) throw e;
     const located: FieldIssue[] = e.issues.map((i) => {
-      // The deepest node on the path that exists: the field itself, or its parent when it is missing.
-      const segs = pathSegments(i.path);
-      for (let n = segs.length; n >= 0; n--) {
-        const node: unknown = n === 0 ? doc.contents : doc.getIn(segs.slice(0, n), true);
-        if (isNode(node) && node.range) {
-          const pos = lineCounter.linePos(node.range[0]);
-          return { ...i, line: pos.line, col: pos.col };
-        }
-      }
-      return i;
+      const pos = locate(i.path);
+      return pos ? { ...i, line: pos.line, col: pos.col } : i;
     });
     throw new SpecError(file, located);
   }
