@@ -21,7 +21,7 @@
  * `null` or absent.
  */
 import { SpecError } from './errors.js';
-import { FieldReader, article, join, plural, type Json } from './reader.js';
+import { FieldReader, article, describe, join, plural, type Json } from './reader.js';
 
 export type MissingPolicy = 'refuse' | 'allow';
 
@@ -152,7 +152,7 @@ export function readSchema(raw: Json, r: FieldReader, path: string): Schema | un
     if (list) {
       list.forEach((t, i) => {
         if (typeof t !== 'string')
-          r.fail(`${join(path, 'na')}[${i}]`, `expected a string, got ${typeof t}`);
+          r.fail(`${join(path, 'na')}[${i}]`, `expected a string, got ${describe(t)}`);
       });
       na = list.filter((t): t is string => typeof t === 'string');
     }
@@ -261,7 +261,7 @@ function readColumn(
         // Numbers in YAML (levels: [1, 2]) are taken as their text: the file's text is what is matched.
         const text = typeof l === 'number' && Number.isFinite(l) ? String(l) : l;
         if (typeof text !== 'string' || text.length === 0 || text.length > 256)
-          return r.fail(`${lp}[${i}]`, `expected a non-empty string, got ${typeof l}`);
+          return r.fail(`${lp}[${i}]`, `expected a non-empty string, got ${describe(l)}`);
         if (levels.includes(text)) return r.fail(`${lp}[${i}]`, `duplicate level '${text}'`);
         if (na.includes(text))
           return r.fail(`${lp}[${i}]`, `level '${text}' is also a missing-value marker (na)`);

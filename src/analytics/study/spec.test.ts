@@ -162,6 +162,14 @@ describe('bad study files: each error names its field, line and column, and noth
     expect(messages(edit('      - { column: age, lt: 30 }', '      - { column: age }'))[0]).toMatch(
       /analyses\[9\]\.where\[0\]: expected one comparison \(eq, ne, lt, le, gt, ge or in\), got none$/,
     );
+    // A misspelt comparison is one problem, not also "got none".
+    expect(
+      messages(edit('      - { column: age, lt: 30 }', '      - { column: age, lte: 30 }')),
+    ).toEqual([
+      expect.stringMatching(
+        /analyses\[9\]\.where\[0\]\.lte: unknown field \(did you mean 'lt'\?\)$/,
+      ),
+    ]);
   });
 
   it('differential privacy: unsupported analysis, missing budget, over budget (the run is refused)', () => {

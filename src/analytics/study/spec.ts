@@ -325,14 +325,16 @@ class AnalysisReader {
         [...NUMERIC, 'categorical'],
         'a condition',
       );
-      if (ops.length !== 1) {
+      // A misspelt comparison (`lte`) was reported as such: not also as none given.
+      const misspelt = Object.keys(o).some((k) => r.reported(join(p, k)));
+      if (ops.length !== 1 && !(ops.length === 0 && misspelt)) {
         r.fail(
           p,
           `expected one comparison (eq, ne, lt, le, gt, ge or in), got ${ops.length === 0 ? 'none' : ops.join(' and ')}`,
         );
         return;
       }
-      if (name === undefined) return;
+      if (name === undefined || ops.length !== 1) return;
       const op = ops[0]!;
       const c = this.get(name);
       if (c.type === 'categorical' && !['eq', 'ne', 'in'].includes(op)) {
