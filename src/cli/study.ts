@@ -17,8 +17,10 @@
  *       records if missing, runs the study, and shows each result beside the
  *       plaintext answer on the pooled records (computed for the demo only).
  *
- * Exit status: 0 on success; 1 when the computation or a link fails; 2 for a
- * bad study, bad data, an over-budget study or bad flags (nothing computed).
+ * Exit status, the same in every mode: 0 on success; 1 when the computation
+ * or a link fails; 2 for a bad study, bad data, an over-budget study or bad
+ * flags (nothing computed). Every party's data is checked before any key is
+ * made or process started, so a typo in a data file is reported at once.
  */
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
