@@ -259,13 +259,18 @@ describe('entente study', () => {
         suite: 'rep3',
         name: 'one-party',
       });
+      const data = join(dir, 'partydata');
+      await writeHospitals(data, 20, 4);
+      const csv = (await readFile(join(data, 'hospital-b.csv'), 'utf8')).split('\n');
+      csv[4] = csv[4]!.replace(/^\d+,/, '130,');
+      await writeFile(join(data, 'hospital-b.csv'), csv.join('\n'));
       const file = join(dir, 'party.yaml');
-      await writeFile(file, studyText(`  - { id: n, type: count, by: arm }\n`, 'baddata'));
+      await writeFile(file, studyText(`  - { id: n, type: count, by: arm }\n`, 'partydata'));
       const args = ['study', file, '--federation', federation, '--party'];
       const bad = await new Cli([...args, 'hospital-b']).exit(60_000);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(
-        /^entente: baddata\/hospital-b\.csv:5: column 'age' \(1\): out of range: expected an integer in 18\.\.95$/m,
+        /^entente: partydata\/hospital-b\.csv:5: column 'age' \(1\): out of range: expected an integer in 18\.\.95$/m,
       );
       // runFederated logs the federation line before it listens or connects.
       expect(bad.stderr).not.toMatch(/federation 'one-party'/);
@@ -277,6 +282,14 @@ describe('entente study', () => {
         `--data: cannot read ${join(dir, 'none.csv')} for party hospital-a (no such file)`,
       );
       expect(missing.stderr).not.toMatch(/federation 'one-party'/);
+      const stranger = await new Cli([...args, 'hospital-d']).exit(60_000);
+      expect(stranger.code).toBe(2);
+      expect(stranger.stderr).toContain(
+        "--party: 'hospital-d' is not a party of the study (its parties: hospital-a, hospital-b, hospital-c)",
+      );
+      const typo = await new Cli([...args, 'hospital-a', '--analyses', 'nn']).exit(60_000);
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toContain("--analyses: 'nn' is not in the study (did you mean 'n'?)");
       // Control: a party whose data is good goes on to the federation (and waits for its peers).
       const good = new Cli([...args, 'hospital-a']);
       try {

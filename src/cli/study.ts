@@ -35,6 +35,7 @@ import {
 } from '../adapters/node/data.js';
 import { runLocal } from '../api/run.js';
 import { DataError, SpecError } from '../analytics/data/errors.js';
+import { nearest } from '../analytics/data/reader.js';
 import type { Table } from '../analytics/data/table.js';
 import { countingReference, poolTables } from '../analytics/study/reference.js';
 import { terminalReport, type ReferenceRows } from '../analytics/study/report.js';
@@ -117,10 +118,13 @@ async function loadOwn(
   override?: DataOverride,
 ): Promise<Table | undefined> {
   const p = loaded.study.parties.find((x) => x.id === party);
-  if (!p)
+  if (!p) {
+    const ids = loaded.study.parties.map((x) => x.id);
+    const meant = nearest(party, ids);
     throw new UsageError(
-      `--party: '${party}' is not a party of the study (${loaded.study.parties.map((x) => x.id).join(', ')})`,
+      `--party: '${party}' is not a party of the study (${meant ? `did you mean '${meant}'?` : `its parties: ${ids.join(', ')}`})`,
     );
+  }
   try {
     return await loadPartyData(loaded, party, override);
   } catch (e) {
@@ -172,10 +176,14 @@ export function selectAnalyses(loaded: LoadedStudy, only: string | undefined): L
   const ids = only.split(',').filter((x) => x !== '');
   const known = loaded.study.analyses.map((a) => a.id);
   const unknown = ids.filter((id) => !known.includes(id));
-  if (unknown.length > 0)
+  if (unknown.length > 0) {
+    const meant = unknown.map((id) => nearest(id, known));
     throw new UsageError(
-      `--analyses: ${unknown.join(', ')} not in the study (its analyses: ${known.join(', ')})`,
+      meant.every((m) => m !== undefined)
+        ? `--analyses: ${unknown.map((id, i) => `'${id}' is not in the study (did you mean '${meant[i]}'?)`).join('; ')}`
+        : `--analyses: ${unknown.join(', ')} not in the study (its analyses: ${known.join(', ')})`,
     );
+  }
   return {
     ...loaded,
     study: { ...loaded.study, analyses: loaded.study.analyses.filter((a) => ids.includes(a.id)) },

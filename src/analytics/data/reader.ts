@@ -50,16 +50,21 @@ export function distance(a: string, b: string): number {
 /**
  * The option a misspelt `name` most likely meant: the nearest by edit
  * distance (ignoring case), if it is near enough (a third of the name's
- * length, at least 1) to be a typo rather than another word.
+ * length, at least 1) to be a typo rather than another word, and nearer than
+ * every other option (`hospital-d` could be `hospital-a` or `hospital-b`: no guess).
  */
 export function nearest(name: string, options: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
+  let tied = false;
   for (const o of options) {
     const dd = distance(name.toLowerCase(), o.toLowerCase());
-    if (dd < bestD) [best, bestD] = [o, dd];
+    if (dd < bestD) [best, bestD, tied] = [o, dd, false];
+    else if (dd === bestD) tied = true;
   }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
+  return best !== undefined && !tied && bestD <= Math.max(1, Math.floor(name.length / 3))
+    ? best
+    : undefined;
 }
 
 /** 'an' before a word read with a vowel sound (an integer, an sd), else 'a'. */

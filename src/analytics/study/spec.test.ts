@@ -162,12 +162,20 @@ describe('bad study files: each error names its field, line and column, and noth
     expect(messages(edit('      - { column: age, lt: 30 }', '      - { column: age }'))[0]).toMatch(
       /analyses\[9\]\.where\[0\]: expected one comparison \(eq, ne, lt, le, gt, ge or in\), got none$/,
     );
-    // A misspelt comparison is one problem, not also "got none".
+    // A misspelt field of a condition is one problem, not also "got none" or "missing";
+    // `lte` is as near to `lt` as to `le`: no guess, the fields.
     expect(
       messages(edit('      - { column: age, lt: 30 }', '      - { column: age, lte: 30 }')),
     ).toEqual([
       expect.stringMatching(
-        /analyses\[9\]\.where\[0\]\.lte: unknown field \(did you mean 'lt'\?\)$/,
+        /analyses\[9\]\.where\[0\]\.lte: unknown field \(known fields: column, eq, ne, lt, le, gt, ge, in\)$/,
+      ),
+    ]);
+    expect(
+      messages(edit('      - { column: age, lt: 30 }', '      - { colum: age, lt: 30 }')),
+    ).toEqual([
+      expect.stringMatching(
+        /analyses\[9\]\.where\[0\]\.colum: unknown field \(did you mean 'column'\?\)$/,
       ),
     ]);
   });
