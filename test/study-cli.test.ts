@@ -9,7 +9,9 @@ import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeLocalFederation } from '../src/cli/launch.js';
 import { writeHospitals } from '../src/cli/study.js';
+import { Cli } from './net/helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -187,7 +189,8 @@ describe('entente study', () => {
       '--out',
       join(dir, 'report-l2'),
     ]);
-    expect(second.code).toBe(1);
+    // Every party refused its input before linking: bad input (2), not a failed computation (1).
+    expect(second.code).toBe(2);
     expect(second.stderr).toMatch(
       /hospital-a\.ledger\.json: this run would spend epsilon 0\.6 and delta 1e-9, but earlier runs spent epsilon 0\.6 and delta 1e-9 of the dataset's budget \(epsilon 1, delta 0\.000001\): the run is refused/,
     );
@@ -195,22 +198,107 @@ describe('entente study', () => {
     expect(await exists(join(dir, 'report-l2'))).toBe(false);
   });
 
-  it("a party's bad data stops that party before linking, and the others are stopped", async () => {
+  it('bad data in any party exits 2 in every mode, naming each bad file and line as the study names it, before any process links', async () => {
     const bad = join(dir, 'baddata');
     await writeHospitals(bad, 20, 3);
-    const text = await readFile(join(bad, 'hospital-b.csv'), 'utf8');
-    const lines = text.split('\n');
-    lines[4] = lines[4]!.replace(/^\d+,/, '130,');
-    await writeFile(join(bad, 'hospital-b.csv'), lines.join('\n'));
+    for (const [id, line] of [
+      ['hospital-b', 4],
+      ['hospital-c', 9],
+    ] as const) {
+      const text = await readFile(join(bad, `${id}.csv`), 'utf8');
+      const lines = text.split('\n');
+      lines[line] = lines[line]!.replace(/^\d+,/, '130,');
+      await writeFile(join(bad, `${id}.csv`), lines.join('\n'));
+    }
     const file = join(dir, 'baddata.yaml');
     await writeFile(file, studyText(`  - { id: n, type: count, by: arm }\n`, 'baddata'));
-    const r = await entente(['study', file, '--out', join(dir, 'report-baddata')]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(
-      /\[hospital-b\] entente: .*hospital-b\.csv:5: column 'age' \(1\): out of range: expected an integer in 18\.\.95/,
+    const problems = [
+      "baddata/hospital-b.csv:5: column 'age' (1): out of range: expected an integer in 18..95",
+      "baddata/hospital-c.csv:10: column 'age' (1): out of range: expected an integer in 18..95",
+    ];
+    for (const mode of [[], ['--in-process']]) {
+      const r = await entente(['study', file, ...mode, '--out', join(dir, 'report-baddata')]);
+      expect(r.code).toBe(2);
+      // Both files, in the study's words (relative to the study file), in one report.
+      expect(r.stderr).toContain(`entente: ${problems[0]}\n${problems[1]}\n`);
+      // Checked by `entente study` itself: no keys made, no party process started.
+      expect(r.stderr).not.toMatch(/linking|\[hospital-/);
+      expect(await exists(join(dir, 'report-baddata'))).toBe(false);
+    }
+  });
+
+  it('a data path that does not exist is reported at the study field that names it, in every mode', async () => {
+    const file = join(dir, 'nodata.yaml');
+    const text = studyText(`  - { id: n, type: count, by: arm }\n`).replace(
+      'data/hospital-b.csv',
+      'data/hospital_b.csv',
     );
-    expect(r.stderr).toMatch(/failed: hospital-b \(exit 2\)/);
-    expect(r.stderr).not.toMatch(/analysis 1/);
-    expect(await exists(join(dir, 'report-baddata'))).toBe(false);
+    await writeFile(file, text);
+    const line = text.split('\n').findIndex((l) => l.includes('hospital_b')) + 1;
+    const expected = `nodata.yaml:${line}:29: parties[1].data: no such file 'data/hospital_b.csv' (did you mean 'data/hospital-b.csv'?)`;
+    for (const mode of [[], ['--in-process']]) {
+      const r = await entente(['study', file, ...mode]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(expected);
+      expect(r.stderr).not.toMatch(/linking|:1:|\[hospital-/);
+    }
+    // No file near the name: where it was looked for.
+    await writeFile(file, text.replace('data/hospital_b.csv', 'elsewhere/b.csv'));
+    const far = await entente(['study', file]);
+    expect(far.code).toBe(2);
+    expect(far.stderr).toContain(
+      `nodata.yaml:${line}:29: parties[1].data: no such file 'elsewhere/b.csv' (looked in ${join(dir, 'elsewhere')}; paths are relative to the study file)`,
+    );
+  });
+
+  it('one party over a federation checks its own data before it starts linking, and exits 2', async () => {
+    const keys = await mkdtemp(join(tmpdir(), 'entente-study-party-'));
+    try {
+      const federation = await writeLocalFederation(keys, {
+        ids: ['hospital-a', 'hospital-b', 'hospital-c'],
+        suite: 'rep3',
+        name: 'one-party',
+      });
+      const data = join(dir, 'partydata');
+      await writeHospitals(data, 20, 4);
+      const csv = (await readFile(join(data, 'hospital-b.csv'), 'utf8')).split('\n');
+      csv[4] = csv[4]!.replace(/^\d+,/, '130,');
+      await writeFile(join(data, 'hospital-b.csv'), csv.join('\n'));
+      const file = join(dir, 'party.yaml');
+      await writeFile(file, studyText(`  - { id: n, type: count, by: arm }\n`, 'partydata'));
+      const args = ['study', file, '--federation', federation, '--party'];
+      const bad = await new Cli([...args, 'hospital-b']).exit(60_000);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(
+        /^entente: partydata\/hospital-b\.csv:5: column 'age' \(1\): out of range: expected an integer in 18\.\.95$/m,
+      );
+      // runFederated logs the federation line before it listens or connects.
+      expect(bad.stderr).not.toMatch(/federation 'one-party'/);
+      const missing = await new Cli([...args, 'hospital-a', '--data', join(dir, 'none.csv')]).exit(
+        60_000,
+      );
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain(
+        `--data: cannot read ${join(dir, 'none.csv')} for party hospital-a (no such file)`,
+      );
+      expect(missing.stderr).not.toMatch(/federation 'one-party'/);
+      const stranger = await new Cli([...args, 'hospital-d']).exit(60_000);
+      expect(stranger.code).toBe(2);
+      expect(stranger.stderr).toContain(
+        "--party: 'hospital-d' is not a party of the study (its parties: hospital-a, hospital-b, hospital-c)",
+      );
+      const typo = await new Cli([...args, 'hospital-a', '--analyses', 'nn']).exit(60_000);
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toContain("--analyses: 'nn' is not in the study (did you mean 'n'?)");
+      // Control: a party whose data is good goes on to the federation (and waits for its peers).
+      const good = new Cli([...args, 'hospital-a']);
+      try {
+        await good.stderrMatches(/federation 'one-party'/, 60_000);
+      } finally {
+        good.kill();
+      }
+    } finally {
+      await rm(keys, { recursive: true, force: true });
+    }
   });
 });

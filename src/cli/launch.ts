@@ -93,6 +93,8 @@ export interface LaunchResult {
   timedOut: boolean;
   /** Parties that failed on their own, as `id (exit N)` or `id (signal S)`, in the order they ended. */
   failures: string[];
+  /** The same parties, with how each ended (an exit code, or the signal that killed it). */
+  failedWith: { id: string; code: number | null; signal: string | null }[];
   /** Parties this process stopped (after another failed, on a signal, or at the timeout). */
   stopped: string[];
   /** The signal (SIGINT, SIGTERM) that stopped this launcher, if one did. */
@@ -231,6 +233,7 @@ export async function launchParties<T>(
         }),
     );
     const failures: string[] = [];
+    const failedWith: LaunchResult['failedWith'] = [];
     const stopped: string[] = [];
     let grace: ReturnType<typeof setTimeout> | undefined;
     exits.forEach((e, i) => {
@@ -239,7 +242,10 @@ export async function launchParties<T>(
         // A party we signalled either dies of it or exits 128 + signal after telling its peers;
         // on Ctrl-C the terminal signals every party as well as this process.
         if (signalled.has(children[i]!) || signal !== undefined) stopped.push(r.id);
-        else failures.push(`${r.id} (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`})`);
+        else {
+          failures.push(`${r.id} (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`})`);
+          failedWith.push(r);
+        }
         grace ??= setTimeout(stopAll, STOP_GRACE_MS);
       });
     });
@@ -254,7 +260,7 @@ export async function launchParties<T>(
       stopAll();
       await Promise.all(exits);
     }
-    return await finish({ dir, outputs, timedOut, failures, stopped, signal });
+    return await finish({ dir, outputs, timedOut, failures, failedWith, stopped, signal });
   } finally {
     stopAll();
     process.off('SIGINT', onSignal);

@@ -17,7 +17,7 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import type { Session } from '../api/session.js';
-import { dataPath, loadStudy, loadTable } from '../adapters/node/data.js';
+import { loadPartyData, loadStudy } from '../adapters/node/data.js';
 import { runStudy } from '../analytics/study/runner.js';
 import { SUITES } from '../suites/index.js';
 import { STATISTICS } from '../analytics/study/statistics.js';
@@ -32,17 +32,13 @@ export default async function studyProgram(s: Session): Promise<unknown> {
     await loadStudy(file, { knownSuites: Object.keys(SUITES) }),
     process.env.ENTENTE_STUDY_ANALYSES,
   );
-  const data = process.env.ENTENTE_STUDY_DATA || dataPath(loaded, s.me);
-  const me = loaded.study.parties.find((p) => p.id === s.me);
-  const own =
-    data === undefined || me?.data === undefined
-      ? undefined
-      : await loadTable(
-          data,
-          loaded.study.schema,
-          me.format,
-          process.env.ENTENTE_STUDY_DATA_SHA256 || undefined,
-        );
+  const data = process.env.ENTENTE_STUDY_DATA;
+  const own = await loadPartyData(
+    loaded,
+    s.me,
+    data ? { file: data, flag: 'ENTENTE_STUDY_DATA' } : undefined,
+    process.env.ENTENTE_STUDY_DATA_SHA256 || undefined,
+  );
   const outcome = await runStudy(s, loaded.study, own, {
     implementations: STATISTICS,
     progress: (m) => process.stderr.write(`progress: ${m}\n`),

@@ -17,16 +17,25 @@
  *       records if missing, runs the study, and shows each result beside the
  *       plaintext answer on the pooled records (computed for the demo only).
  *
- * Exit status: 0 on success; 1 when the computation or a link fails; 2 for a
- * bad study, bad data, an over-budget study or bad flags (nothing computed).
+ * Exit status, the same in every mode: 0 on success; 1 when the computation
+ * or a link fails; 2 for a bad study, bad data, an over-budget study or bad
+ * flags (nothing computed). Every party's data is checked before any key is
+ * made or process started, so a typo in a data file is reported at once.
  */
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
-import { dataPath, loadStudy, loadTable, type LoadedStudy } from '../adapters/node/data.js';
+import {
+  dataPath,
+  loadPartyData,
+  loadStudy,
+  UnreadableDataFile,
+  type LoadedStudy,
+} from '../adapters/node/data.js';
 import { runLocal } from '../api/run.js';
 import { DataError, SpecError } from '../analytics/data/errors.js';
+import { nearest } from '../analytics/data/reader.js';
 import type { Table } from '../analytics/data/table.js';
 import { countingReference, poolTables } from '../analytics/study/reference.js';
 import { terminalReport, type ReferenceRows } from '../analytics/study/report.js';
@@ -39,7 +48,7 @@ import { STATISTICS, STATISTICS_REFERENCE } from '../analytics/study/statistics.
 import { generatePatients, HOSPITALS, patientsCsv } from '../apps/hospitals.js';
 import { SUITES, suiteByName } from '../suites/index.js';
 import { launchParties } from './launch.js';
-import { signalExit } from './exit.js';
+import { EXIT, signalExit } from './exit.js';
 import { computing, runFederated, UsageError } from './net.js';
 import { writeReports } from './study-report.js';
 
@@ -98,23 +107,56 @@ async function prepare(file: string, available = false, only?: string): Promise<
   }
 }
 
+/** A data file given on the command line in place of the study's, and the flag that gave it. */
+type DataOverride = { file: string; flag: string } | undefined;
+
+/**
+ * One party's data, checked against the schema. Its problems are usage errors
+ * (exit 2): a file that is not there is reported at the study field (or flag)
+ * that names it, a bad record at its file, line and column.
+ */
 async function loadOwn(
   loaded: LoadedStudy,
   party: string,
-  override?: string,
+  override?: DataOverride,
 ): Promise<Table | undefined> {
   const p = loaded.study.parties.find((x) => x.id === party);
-  if (!p)
+  if (!p) {
+    const ids = loaded.study.parties.map((x) => x.id);
+    const meant = nearest(party, ids);
     throw new UsageError(
-      `--party: '${party}' is not a party of the study (${loaded.study.parties.map((x) => x.id).join(', ')})`,
+      `--party: '${party}' is not a party of the study (${meant ? `did you mean '${meant}'?` : `its parties: ${ids.join(', ')}`})`,
     );
-  if (p.data === undefined) return undefined;
+  }
   try {
-    return await loadTable(override ?? dataPath(loaded, party)!, loaded.study.schema, p.format);
+    return await loadPartyData(loaded, party, override);
   } catch (e) {
-    if (e instanceof DataError) throw new UsageError(e.message);
+    if (e instanceof DataError || e instanceof SpecError || e instanceof UnreadableDataFile)
+      throw new UsageError(e.message);
     throw e;
   }
+}
+
+/**
+ * Every party's data, checked before anything is linked or computed: a typo
+ * in one file is reported at once, with the problems of every other file.
+ */
+async function loadEvery(
+  loaded: LoadedStudy,
+  dataOf: (id: string) => DataOverride,
+): Promise<Map<string, Table | undefined>> {
+  const tables = new Map<string, Table | undefined>();
+  const problems: string[] = [];
+  for (const { id } of loaded.study.parties) {
+    try {
+      tables.set(id, await loadOwn(loaded, id, dataOf(id)));
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      problems.push(e.message);
+    }
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  return tables;
 }
 
 /** `entente study ...`: see the module comment. */
@@ -137,10 +179,14 @@ export function selectAnalyses(loaded: LoadedStudy, only: string | undefined): L
   const ids = only.split(',').filter((x) => x !== '');
   const known = loaded.study.analyses.map((a) => a.id);
   const unknown = ids.filter((id) => !known.includes(id));
-  if (unknown.length > 0)
+  if (unknown.length > 0) {
+    const meant = unknown.map((id) => nearest(id, known));
     throw new UsageError(
-      `--analyses: ${unknown.join(', ')} not in the study (its analyses: ${known.join(', ')})`,
+      meant.every((m) => m !== undefined)
+        ? `--analyses: ${unknown.map((id, i) => `'${id}' is not in the study (did you mean '${meant[i]}'?)`).join('; ')}`
+        : `--analyses: ${unknown.join(', ')} not in the study (its analyses: ${known.join(', ')})`,
     );
+  }
   return {
     ...loaded,
     study: { ...loaded.study, analyses: loaded.study.analyses.filter((a) => ids.includes(a.id)) },
@@ -155,7 +201,7 @@ async function party(file: string, named: Named): Promise<number> {
   const loaded = await prepare(file, false, only);
   const dataOverride = named.get('data');
   // Nothing is linked or computed when our own data is bad.
-  await loadOwn(loaded, id, dataOverride);
+  await loadOwn(loaded, id, dataOverride ? { file: dataOverride, flag: '--data' } : undefined);
   const ledger = named.get('ledger');
   if (ledger !== undefined) {
     // Charged before computing; refused (exit 2, nothing linked) when over the owner's budget.
@@ -193,9 +239,11 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
       `suite ${suite} needs ${factory.minParties}..${factory.maxParties} parties; the study has ${st.parties.length}`,
     );
   const dataDir = named.get('data-dir');
-  const dataOf = (id: string): string | undefined => {
+  const dataOf = (id: string): DataOverride => {
     const p = dataPath(loaded, id);
-    return p === undefined || dataDir === undefined ? p : join(resolve(dataDir), basename(p));
+    return p === undefined || dataDir === undefined
+      ? undefined
+      : { file: join(dataDir, basename(p)), flag: '--data-dir' };
   };
   const outDir = resolve(named.get('out') ?? join(loaded.dir, 'report'));
   const timeoutMs = intOption(named, 'timeout-ms', 1_800_000, 1_000, 86_400_000);
@@ -203,11 +251,12 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
   console.error(
     `${st.name}: ${parties.length} parties (${parties.join(', ')}), suite ${suite}, ${st.analyses.length} analyses`,
   );
+  // Every party's data is checked here, in every mode, before any key is made
+  // or any process starts: a bad file costs a moment, not a start-up.
+  const tables = await loadEvery(loaded, dataOf);
 
   let outcome: StudyOutcome;
   if (named.get('in-process') !== undefined) {
-    const tables = new Map<string, Table | undefined>();
-    for (const id of parties) tables.set(id, await loadOwn(loaded, id, dataOf(id)));
     const outs = await computing(() =>
       runLocal(
         (s) =>
@@ -221,6 +270,8 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
     outcome = outs[0]!.result;
     agree(outs.map((o) => ({ id: o.party, outcome: o.result })));
   } else {
+    // Each party process reads its own file again; this copy is only kept for the demo.
+    if (!demo) tables.clear();
     const ledgerDir = named.get('ledger-dir');
     const r = await processes(loaded, suite, dataOf, timeoutMs, ledgerDir && resolve(ledgerDir));
     if (typeof r === 'number') return r;
@@ -230,12 +281,8 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
   let reference: ReferenceRows | undefined;
   if (demo) {
     // Demo only: every party's records in one place, to show that the secure answers are right.
-    const tables: Table[] = [];
-    for (const id of parties) {
-      const t = await loadOwn(loaded, id, dataOf(id));
-      if (t) tables.push(t);
-    }
-    reference = pooledReference(st, tables);
+    const pooled = parties.flatMap((id) => tables.get(id) ?? []);
+    reference = pooledReference(st, pooled);
   }
   console.log('\n' + terminalReport(outcome, reference));
   const written = await writeReports(outDir, outcome, reference);
@@ -278,7 +325,7 @@ const ROUTINE =
 async function processes(
   loaded: LoadedStudy,
   suite: string,
-  dataOf: (id: string) => string | undefined,
+  dataOf: (id: string) => DataOverride,
   timeoutMs: number,
   ledgerDir: string | undefined,
 ): Promise<StudyOutcome | number> {
@@ -313,7 +360,7 @@ async function processes(
             '1',
             '--analyses',
             loaded.study.analyses.map((a) => a.id).join(','),
-            ...(data ? ['--data', data] : []),
+            ...(data ? ['--data', resolve(data.file)] : []),
             ...(ledgerDir ? ['--ledger', join(ledgerDir, `${id}.ledger.json`)] : []),
           ];
         },
@@ -343,7 +390,7 @@ async function processes(
         },
         timeoutMs,
       },
-      async ({ dir, timedOut, failures, signal }) => {
+      async ({ dir, timedOut, failures, failedWith, signal }) => {
         clearInterval(ticker);
         if (signal) {
           console.error(`entente study: interrupted (${signal}); every party was stopped`);
@@ -355,7 +402,9 @@ async function processes(
         }
         if (failures.length > 0) {
           console.error(`entente study: failed: ${failures.join(', ')}; the others were stopped`);
-          return 1;
+          // Parties that all refused their input (exit 2: a ledger over budget, a file
+          // changed since it was checked) computed nothing: bad input, not a failed run.
+          return failedWith.every((f) => f.code === EXIT.usage) ? EXIT.usage : EXIT.failed;
         }
         const outcomes = await Promise.all(
           ids.map(async (id) => ({

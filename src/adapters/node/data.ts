@@ -4,12 +4,13 @@
  * that is not is refused, never decoded with replacement characters.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, posix, resolve } from 'node:path';
 import { DataError, SpecError } from '../../analytics/data/errors.js';
 import type { Schema } from '../../analytics/data/schema.js';
 import { parseTable, type DataFormat, type Table } from '../../analytics/data/table.js';
-import { parseStudyText } from '../../analytics/study/parse.js';
+import { nearest } from '../../analytics/data/reader.js';
+import { parseStudyFile, type Locate } from '../../analytics/study/parse.js';
 import type { Study, ValidateOptions } from '../../analytics/study/spec.js';
 
 /** A file's text, strictly UTF-8. @throws {Error} naming the file when it cannot be read or decoded. */
@@ -17,14 +18,25 @@ export async function readText(file: string, kind: 'data' | 'study'): Promise<st
   return decodeText(await readBytes(file, kind), file, kind);
 }
 
-async function readBytes(file: string, kind: 'data' | 'study'): Promise<Uint8Array> {
+/** Why a file cannot be read, in words: `no such file`, `permission denied`, ... */
+function whyUnreadable(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code ?? 'error';
+  return code === 'ENOENT'
+    ? 'no such file'
+    : code === 'EACCES'
+      ? 'permission denied'
+      : code === 'EISDIR'
+        ? 'a folder, not a file'
+        : code;
+}
+
+async function readBytes(file: string, kind: 'data' | 'study', shown = file): Promise<Uint8Array> {
   try {
     return await readFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code;
+    const why = whyUnreadable(e);
     if (kind === 'data')
-      throw new DataError([{ file, line: 1, reason: `cannot read the file (${why})` }]);
+      throw new DataError([{ file: shown, line: 1, reason: `cannot read the file (${why})` }]);
     throw new SpecError(file, [{ path: '(file)', message: `cannot read the file (${why})` }]);
   }
 }
@@ -65,20 +77,22 @@ export async function loadTable(
   schema: Schema,
   format?: DataFormat,
   sha256?: string,
+  /** The file's name in messages (default: `file`), e.g. as the study wrote it. */
+  shown = file,
 ): Promise<Table> {
-  const bytes = await readBytes(file, 'data');
+  const bytes = await readBytes(file, 'data', shown);
   if (sha256 !== undefined) {
     const got = createHash('sha256').update(bytes).digest('hex');
     if (got !== sha256)
       throw new DataError([
         {
-          file,
+          file: shown,
           line: 1,
           reason: `the file changed (SHA-256 ${got.slice(0, 12)}..., expected ${sha256.slice(0, 12)}...)`,
         },
       ]);
   }
-  return parseTable(decodeText(bytes, file, 'data'), schema, file, format);
+  return parseTable(decodeText(bytes, shown, 'data'), schema, shown, format);
 }
 
 /** A study file, validated, with its folder (data paths are relative to it). */
@@ -86,16 +100,87 @@ export interface LoadedStudy {
   readonly study: Study;
   readonly file: string;
   readonly dir: string;
+  /** Where a field is in the study file, for problems found after validation. */
+  readonly locate?: Locate;
 }
 
 /** Loads and validates a study file (YAML or JSON). @throws {SpecError} naming each bad field. */
 export async function loadStudy(file: string, opts: ValidateOptions = {}): Promise<LoadedStudy> {
-  const study = parseStudyText(await readText(file, 'study'), file, opts);
-  return { study, file, dir: dirname(resolve(file)) };
+  const { study, locate } = parseStudyFile(await readText(file, 'study'), file, opts);
+  return { study, file, dir: dirname(resolve(file)), locate };
 }
 
 /** The path of a party's dataset: its `data` field, relative to the study file. */
 export function dataPath(loaded: LoadedStudy, party: string): string | undefined {
   const p = loaded.study.parties.find((x) => x.id === party);
   return p?.data === undefined ? undefined : resolve(loaded.dir, p.data);
+}
+
+/** A data file named on the command line (not by the study) that cannot be read. */
+export class UnreadableDataFile extends Error {
+  override readonly name = 'UnreadableDataFile';
+}
+
+/**
+ * Loads one party's dataset: the study's `parties[i].data` (relative to the
+ * study file), or `override`, a file named on the command line by `flag`.
+ * Undefined for a party that brings no data. Problems name the file as the
+ * study (or the command line) wrote it.
+ * @throws {SpecError} at `parties[i].data`, with its line and column, when the
+ *   study names a file that cannot be read (with the file it most likely meant).
+ * @throws {UnreadableDataFile} when `override` cannot be read.
+ * @throws {DataError} naming file, line and column, for what the file holds.
+ */
+export async function loadPartyData(
+  loaded: LoadedStudy,
+  party: string,
+  override?: { file: string; flag: string },
+  sha256?: string,
+): Promise<Table | undefined> {
+  const i = loaded.study.parties.findIndex((x) => x.id === party);
+  const p = loaded.study.parties[i];
+  if (!p || p.data === undefined) return undefined;
+  const file = override ? resolve(override.file) : resolve(loaded.dir, p.data);
+  const why = await stat(file).then(
+    (st) => (st.isFile() ? undefined : 'a folder, not a file'),
+    whyUnreadable,
+  );
+  if (why !== undefined) {
+    if (override)
+      throw new UnreadableDataFile(
+        `${override.flag}: cannot read ${override.file} for party ${party} (${why})`,
+      );
+    const path = `parties[${i}].data`;
+    let message = `cannot read '${p.data}' (${why})`;
+    if (why === 'no such file') {
+      const meant = await nearbyFile(loaded, p.data);
+      message = `no such file '${p.data}' ${meant ? `(did you mean '${meant}'?)` : `(looked in ${dirname(file)}; paths are relative to the study file)`}`;
+    }
+    throw new SpecError(loaded.file, [{ path, message, ...loaded.locate?.(path) }]);
+  }
+  return loadTable(file, loaded.study.schema, p.format, sha256, override?.file ?? p.data);
+}
+
+/**
+ * The file a study most likely meant by a data path that does not exist: one
+ * of the same kind, in the folder named, that no other party uses, with a
+ * name close to the one written (as the study would write it).
+ */
+async function nearbyFile(loaded: LoadedStudy, written: string): Promise<string | undefined> {
+  const folder = resolve(loaded.dir, written, '..');
+  const used = new Set(
+    loaded.study.parties.flatMap((q) =>
+      q.data === undefined ? [] : [resolve(loaded.dir, q.data)],
+    ),
+  );
+  const names = await readdir(folder, { withFileTypes: true }).then(
+    (es) =>
+      es
+        .filter((e) => e.isFile() && /\.(csv|jsonl|ndjson)$/i.test(e.name))
+        .map((e) => e.name)
+        .filter((n) => !used.has(resolve(folder, n))),
+    () => [],
+  );
+  const meant = nearest(basename(written), names);
+  return meant === undefined ? undefined : posix.join(posix.dirname(written), meant);
 }

@@ -21,7 +21,7 @@
  * `null` or absent.
  */
 import { SpecError } from './errors.js';
-import { FieldReader, join, type Json } from './reader.js';
+import { FieldReader, article, describe, join, plural, type Json } from './reader.js';
 
 export type MissingPolicy = 'refuse' | 'allow';
 
@@ -152,7 +152,7 @@ export function readSchema(raw: Json, r: FieldReader, path: string): Schema | un
     if (list) {
       list.forEach((t, i) => {
         if (typeof t !== 'string')
-          r.fail(`${join(path, 'na')}[${i}]`, `expected a string, got ${typeof t}`);
+          r.fail(`${join(path, 'na')}[${i}]`, `expected a string, got ${describe(t)}`);
       });
       na = list.filter((t): t is string => typeof t === 'string');
     }
@@ -186,30 +186,33 @@ function readColumn(
   na: readonly string[],
 ): Column | undefined {
   const before = r.issues.length;
-  const pre = r.object(raw, path, [
-    'name',
-    'type',
-    'missing',
-    'label',
-    ...Object.values(KNOWN).flat(),
-  ]);
+  const pre = r.object(raw, path);
   if (!pre) return undefined;
+  // The fields allowed depend on the type (`levels` only on a categorical
+  // column); checked first, so that a misspelt field is reported once, as such.
+  const common = ['name', 'type', 'missing', 'label'];
+  const given = COLUMN_TYPES.find((t) => t === pre.type);
+  if (given)
+    r.knownKeys(
+      pre,
+      path,
+      [...common, ...KNOWN[given]],
+      `field of ${article(given)} ${given} column`,
+    );
+  else r.knownKeys(pre, path, [...common, ...Object.values(KNOWN).flat()]);
   const name = r.string(
     r.required(pre, 'name', path),
     join(path, 'name'),
     COLUMN_NAME,
     'a name of letters, digits and _ (not starting with a digit), 1..64 characters',
   );
-  const type = r.oneOf(r.required(pre, 'type', path), join(path, 'type'), COLUMN_TYPES);
+  const type = r.oneOf(
+    r.required(pre, 'type', path),
+    join(path, 'type'),
+    COLUMN_TYPES,
+    'column type',
+  );
   if (type === undefined) return undefined;
-  // Fields of other types are refused with this type's list, e.g. `levels` on an integer.
-  for (const k of Object.keys(pre)) {
-    if (!['name', 'type', 'missing', 'label', ...KNOWN[type]].includes(k))
-      r.fail(
-        join(path, k),
-        `not a field of a ${type} column (its fields: ${KNOWN[type].join(', ')})`,
-      );
-  }
   const missing =
     pre.missing === undefined
       ? 'refuse'
@@ -237,7 +240,7 @@ function readColumn(
         if (u === undefined)
           return r.fail(
             join(path, k),
-            `expected a number with at most ${scale} digits after the point, got ${v}`,
+            `expected a number with at most ${plural(scale, 'digit')} after the point, got ${v}`,
           );
         return { v, u };
       };
@@ -258,7 +261,7 @@ function readColumn(
         // Numbers in YAML (levels: [1, 2]) are taken as their text: the file's text is what is matched.
         const text = typeof l === 'number' && Number.isFinite(l) ? String(l) : l;
         if (typeof text !== 'string' || text.length === 0 || text.length > 256)
-          return r.fail(`${lp}[${i}]`, `expected a non-empty string, got ${typeof l}`);
+          return r.fail(`${lp}[${i}]`, `expected a non-empty string, got ${describe(l)}`);
         if (levels.includes(text)) return r.fail(`${lp}[${i}]`, `duplicate level '${text}'`);
         if (na.includes(text))
           return r.fail(`${lp}[${i}]`, `level '${text}' is also a missing-value marker (na)`);

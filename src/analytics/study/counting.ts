@@ -20,6 +20,7 @@ import { releaseGuarded, type Released } from '../privacy/suppress.js';
 import type { AnalysisBody, AnalysisContext } from './context.js';
 import { AnalysisContext as Ctx } from './context.js';
 import type { ResultRow } from './result.js';
+import { groupsSuppressed } from './wording.js';
 import { noisePlans, type Analysis, type HistogramAnalysis, type TableAnalysis } from './spec.js';
 
 /** Whether this module computes analyses of this type. */
@@ -60,7 +61,7 @@ function baseNotes(ctx: AnalysisContext, a: Analysis): string[] {
     notes.push(
       `differential privacy: epsilon ${a.dp.epsilon}, delta ${a.dp.delta}; suppression is decided on the noisy counts`,
     );
-  if (ctx.k > 0) notes.push(`groups of fewer than ${ctx.k} records are suppressed`);
+  if (ctx.k > 0) notes.push(groupsSuppressed(ctx.k));
   return notes;
 }
 

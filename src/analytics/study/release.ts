@@ -13,6 +13,7 @@
 import type { Column, Schema } from '../data/schema.js';
 import { AnalysisContext } from './context.js';
 import { histogramLabels } from './counting.js';
+import { atLeast, fewerThan } from './wording.js';
 import {
   defaultTimes,
   noisePlans,
@@ -251,7 +252,7 @@ function outputsOf(schema: Schema, a: Analysis): string[] {
  * pass it to releaseGuarded; `k` is the minimum cell size (> 0).
  */
 function suppressionRule(schema: Schema, a: Analysis, k: number): string {
-  const each = `a group's values are withheld when it has fewer than ${k} records`;
+  const each = `a group's values are withheld when it has ${fewerThan(k)}`;
   switch (a.type) {
     case 'count':
     case 'sum':
@@ -262,37 +263,37 @@ function suppressionRule(schema: Schema, a: Analysis, k: number): string {
     case 'min':
     case 'max':
     case 'median':
-      return a.by ? each : `withheld when fewer than ${k} records are used`;
+      return a.by ? each : `withheld when ${fewerThan(k)} are used`;
     case 'histogram':
     case 'crosstab':
-      return `a cell is withheld when it has fewer than ${k} records`;
+      return `a cell is withheld when it has ${fewerThan(k)}`;
     case 'quantiles':
     case 'covariance':
     case 'correlation':
-      return `withheld when fewer than ${k} records are used`;
+      return `withheld when ${fewerThan(k)} are used`;
     case 'chi-squared':
-      return `everything is withheld unless every cell of the ${groupLabels(schema, a.rows).length} x ${groupLabels(schema, a.cols).length} table ${a.rows} x ${a.cols} has at least ${k} records`;
+      return `everything is withheld unless every cell of the ${groupLabels(schema, a.rows).length} x ${groupLabels(schema, a.cols).length} table ${a.rows} x ${a.cols} has ${atLeast(k)}`;
     case 't-test':
-      return `each group's count is withheld when below ${k}; the means, t, df and p-value are withheld unless both groups have at least ${k} records`;
+      return `each group's count is withheld when below ${k}; the means, t, df and p-value are withheld unless both groups have ${atLeast(k)}`;
     case 'log-rank':
-      return `each group's count is withheld when below ${k}; the other values are withheld unless both groups have at least ${k} records`;
+      return `each group's count is withheld when below ${k}; the other values are withheld unless both groups have ${atLeast(k)}`;
     case 'kaplan-meier':
-      return `each point of a curve (S(t) and the number at risk) is withheld when fewer than ${k} records of that group are still at risk there`;
+      return `each point of a curve (S(t) and the number at risk) is withheld when ${fewerThan(k)} of that group are still at risk there`;
     case 'linear-regression': {
       const grouping = a.predictors.filter((p) => {
         const t = columnOf(schema, p).type;
         return t === 'categorical' || t === 'boolean';
       });
       return grouping.length > 0
-        ? `everything is withheld unless every level of ${grouping.join(', ')} has at least ${k} records`
-        : `everything is withheld when fewer than ${k} records are used`;
+        ? `everything is withheld unless every level of ${grouping.join(', ')} has ${atLeast(k)}`
+        : `everything is withheld when ${fewerThan(k)} are used`;
     }
     case 'logistic-regression': {
       const grouping = a.predictors.filter((p) => {
         const t = columnOf(schema, p).type;
         return t === 'categorical' || t === 'boolean';
       });
-      return `everything is withheld unless both outcomes of ${a.outcome}${grouping.length > 0 ? ` and every level of ${grouping.join(', ')}` : ''} have at least ${k} records`;
+      return `everything is withheld unless both outcomes of ${a.outcome}${grouping.length > 0 ? ` and every level of ${grouping.join(', ')}` : ''} have ${atLeast(k)}`;
     }
   }
 }

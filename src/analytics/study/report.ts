@@ -8,6 +8,7 @@
  * Pure text generation: writing files is the caller's.
  */
 import type { AnalysisOutcome, ResultRow, StudyOutcome } from './result.js';
+import { fewerThan } from './wording.js';
 
 /** Reference rows per analysis id (plaintext on pooled data, demo only). */
 export type ReferenceRows = ReadonlyMap<string, readonly ResultRow[]>;
@@ -83,11 +84,11 @@ export function terminalReport(o: StudyOutcome, reference?: ReferenceRows): stri
     out.push('');
   });
   out.push(
-    `Total ${o.seconds.toFixed(1)} s, ${bytes(o.bytesSent)} sent by this party. "(< k)": suppressed, fewer than k records.`,
+    `Total ${o.seconds.toFixed(1)} s, ${bytes(o.bytesSent)} sent by this party.${o.minCellSize > 0 ? ` "(< ${o.minCellSize})": suppressed, ${fewerThan(o.minCellSize)}.` : ''}`,
   );
   if (reference)
     out.push(
-      "* pooled: computed in the clear on all hospitals' records together, FOR THIS DEMO ONLY, to check the secure answers;",
+      "* pooled: computed in the clear on every party's records together, FOR THIS DEMO ONLY, to check the secure answers;",
       '  a real study never pools the records. Differences show fixed-point rounding or, where marked, DP noise.',
     );
   return out.join('\n');

@@ -8,6 +8,7 @@ import type { ResultRow } from './result.js';
 import { checkRunnable, runStudy, studyProgram, StudyRefused } from './runner.js';
 import { defineStudy, type AnalysisInput, type StudyInput } from './spec.js';
 import { STATISTICS, STATISTICS_REFERENCE } from './statistics.js';
+import { terminalReport } from './report.js';
 
 const PARTIES = ['hospital-a', 'hospital-b', 'hospital-c'];
 
@@ -209,5 +210,44 @@ describe('study runner', () => {
       expect(r.precision).toBe('DP noise: discrete Laplace, scale 2');
     }
     expect(o.analyses[1]!.dp).toEqual({ epsilon: 0.5, delta: 1e-9 });
+  });
+});
+
+describe("run reports in the study's own words", () => {
+  it('names the parties of the study (banks, not hospitals) and reads right for k = 1', async () => {
+    const names = ['Bank North', 'Bank South', 'Bank East'];
+    const study = studyOf(
+      [
+        { id: 'n', type: 'count', by: 'arm' },
+        { id: 'km', type: 'kaplan-meier', time: 'survival_days', event: 'death', times: [90, 365] },
+        { id: 'logit', type: 'logistic-regression', outcome: 'recovered', predictors: ['arm'] },
+      ],
+      {
+        study: 'Loan defaults',
+        parties: PARTIES.map((id, i) => ({ id, name: names[i], data: `${id}.csv` })),
+        privacy: { minCellSize: 1 },
+      },
+    );
+    const outs = await runLocal(
+      studyProgram(study, (p) => tables.get(p), { implementations: STATISTICS }),
+      { suite: 'rep3', parties: PARTIES, crypto: nodeCryptoProvider },
+    );
+    const o = outs[0]!.result;
+    const notes = o.analyses.flatMap((a) => a.notes);
+    const text = terminalReport(o);
+    expect(text).not.toMatch(/hospital/i);
+    expect(text).not.toMatch(/fewer than 1 records/);
+    expect(notes).toContain('groups with no records are suppressed');
+    expect(notes).toContainEqual(
+      expect.stringMatching(
+        /^each of Bank North, Bank South and Bank East counts its own records at risk and events per interval/,
+      ),
+    );
+    expect(notes).toContainEqual(
+      expect.stringMatching(
+        /: each of Bank North, Bank South and Bank East counts its own records per cell/,
+      ),
+    );
+    expect(text).toMatch(/"\(< 1\)": suppressed, no records\.$/m);
   });
 });

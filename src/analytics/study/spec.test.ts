@@ -99,9 +99,9 @@ describe('bad study files: each error names its field, line and column, and noth
   });
 
   it('unknown analysis type, unknown and misplaced fields, missing fields', () => {
-    expect(messages(edit('    type: t-test', '    type: ttest'))[0]).toMatch(
-      /analyses\[3\]\.type: expected one of count, sum, .*, got "ttest"$/,
-    );
+    expect(messages(edit('    type: t-test', '    type: ttest'))).toEqual([
+      `study.yaml:${lineOf(EXAMPLE, 'type: t-test')}:11: analyses[3].type: unknown analysis type 'ttest' (did you mean 't-test'?)`,
+    ]);
     expect(
       messages(
         edit('    type: count\n    by: arm', '    type: count\n    by: arm\n    colour: red'),
@@ -111,7 +111,9 @@ describe('bad study files: each error names its field, line and column, and noth
       messages(
         edit('    type: count\n    by: arm', '    type: count\n    by: arm\n    column: age'),
       )[0],
-    ).toMatch(/analyses\[0\]\.column: not a field of a count analysis \(its fields: by\)/);
+    ).toMatch(
+      /analyses\[0\]\.column: unknown field of a count analysis \(known fields: id, type, title, where, dp, by\)$/,
+    );
     const noOutcome = edit('    outcome: recovered\n', '');
     expect(messages(noOutcome)).toContain(
       `study.yaml:${lineOf(noOutcome, 'id: outcome-model')}:5: analyses[5].outcome: missing`,
@@ -155,8 +157,27 @@ describe('bad study files: each error names its field, line and column, and noth
         edit('      - { column: age, lt: 30 }', '      - { column: age, lt: 30, gt: 3 }'),
       )[0],
     ).toMatch(
-      /analyses\[9\]\.where\[0\]: expected exactly one of eq, ne, lt, le, gt, ge, in; got 2/,
+      /analyses\[9\]\.where\[0\]: expected one comparison \(eq, ne, lt, le, gt, ge or in\), got lt and gt$/,
     );
+    expect(messages(edit('      - { column: age, lt: 30 }', '      - { column: age }'))[0]).toMatch(
+      /analyses\[9\]\.where\[0\]: expected one comparison \(eq, ne, lt, le, gt, ge or in\), got none$/,
+    );
+    // A misspelt field of a condition is one problem, not also "got none" or "missing";
+    // `lte` is as near to `lt` as to `le`: no guess, the fields.
+    expect(
+      messages(edit('      - { column: age, lt: 30 }', '      - { column: age, lte: 30 }')),
+    ).toEqual([
+      expect.stringMatching(
+        /analyses\[9\]\.where\[0\]\.lte: unknown field \(known fields: column, eq, ne, lt, le, gt, ge, in\)$/,
+      ),
+    ]);
+    expect(
+      messages(edit('      - { column: age, lt: 30 }', '      - { colum: age, lt: 30 }')),
+    ).toEqual([
+      expect.stringMatching(
+        /analyses\[9\]\.where\[0\]\.colum: unknown field \(did you mean 'column'\?\)$/,
+      ),
+    ]);
   });
 
   it('differential privacy: unsupported analysis, missing budget, over budget (the run is refused)', () => {
@@ -164,11 +185,11 @@ describe('bad study files: each error names its field, line and column, and noth
       messages(edit('    type: log-rank', '    type: log-rank\n    dp: { epsilon: 0.5 }')),
     ).toContainEqual(
       expect.stringMatching(
-        /analyses\[7\]\.dp: differential privacy is available for count, sum, mean, rate, histogram, crosstab \(counts and sums\), not for log-rank/,
+        /analyses\[7\]\.dp: differential privacy is for counts and sums \(the types that take dp: count, sum, mean, rate, histogram, crosstab\), not for a log-rank analysis$/,
       ),
     );
     expect(messages(edit('  budget: { epsilon: 1.0, delta: 1.0e-6 }\n', ''))[0]).toMatch(
-      /privacy\.budget: missing: 1 analyses use dp, so the study must declare the budget/,
+      /privacy\.budget: missing: 1 analysis uses dp, so the study must declare the budget/,
     );
     const over = edit('    dp: { epsilon: 1.0 }', '    dp: { epsilon: 0.8 }').replace(
       '    column: recovered\n    by: arm\n  - id: recovery-time',
@@ -186,17 +207,140 @@ describe('bad study files: each error names its field, line and column, and noth
 
   it('YAML syntax errors and duplicate keys, with line and column', () => {
     expect(messages('study: x\nparties:\n  - id: a\n   name: b\n')).toEqual([
-      'study.yaml:4:1: (syntax): Sequence item without - indicator',
+      "study.yaml:4:1: YAML syntax: this line is inside a list but does not start with '- ' (or is indented too far)",
     ]);
     expect(messages('study: x\nstudy: y\n')).toEqual([
-      'study.yaml:2:1: (syntax): Map keys must be unique',
+      "study.yaml:2:1: YAML syntax: 'study' appears twice in the same object; keep one",
     ]);
-    expect(messages('{"study": "x", "study": "y"}', 'study.json')[0]).toMatch(
-      /^study\.json:1:\d+: \(syntax\): Map keys must be unique/,
-    );
+    expect(messages('{"study": "x", "study": "y"}', 'study.json')).toEqual([
+      "study.json:1:16: JSON syntax: 'study' appears twice in the same object; keep one",
+    ]);
     expect(messages('[1, 2]')).toEqual([
       'study.yaml:1:1: (top level): expected an object, got a list',
     ]);
+  });
+
+  it('a YAML syntax error is said plainly, once, at its line and column', () => {
+    // The parser reports several errors for one missing ']'; the first is the one to fix.
+    const unclosed = edit('predictors: [age, arm]', 'predictors: [age, arm');
+    expect(messages(unclosed)).toEqual([
+      `study.yaml:${lineOf(unclosed, 'predictors:') + 1}:3: YAML syntax: a list opened with '[' before this line is not closed with ']'`,
+    ]);
+    const colon = edit('title: Recovery rate per arm', 'title: Recovery rate: per arm');
+    expect(messages(colon)).toEqual([
+      `study.yaml:${lineOf(colon, 'Recovery rate: per arm')}:12: YAML syntax: a second ': ' on this line: put a value that contains ': ' in quotes, e.g. title: "Recovery rate: per arm"`,
+    ]);
+    const tab = edit('  - id: hospital-a', '\t- id: hospital-a');
+    expect(messages(tab)).toEqual([
+      `study.yaml:${lineOf(tab, 'id: hospital-a')}:1: YAML syntax: a tab indents this line; indent with spaces only`,
+    ]);
+    const indent = edit(
+      '    by: arm\n  - id: recovery-rate',
+      '    by: arm\n   - id: recovery-rate',
+    );
+    expect(messages(indent)).toEqual([
+      `study.yaml:${lineOf(indent, 'id: recovery-rate')}:4: YAML syntax: this list item does not start in the same column as the items before it (line up the '-')`,
+    ]);
+    expect(messages('study: x\ndescription: "not closed\n')).toEqual([
+      'study.yaml:3:1: YAML syntax: a quoted value is not closed: add its closing quote',
+    ]);
+    expect(messages('study: x\nsuite: *rep\n')).toEqual([
+      "study.yaml: YAML syntax: '*rep' refers to no anchor '&rep' before it",
+    ]);
+    expect(messages('{"study": "x" "suite": "rep3"}', 'study.json')).toEqual([
+      'study.json:1:15: JSON syntax: not valid JSON here (a missing comma or quote, or a comment?)',
+    ]);
+  });
+
+  it('one line per problem: a misspelt field is not also reported missing', () => {
+    const stud = edit('study: Treatment A', 'stud: Treatment A');
+    expect(messages(stud)).toEqual([
+      `study.yaml:${lineOf(stud, 'stud:')}:7: stud: unknown field (did you mean 'study'?)`,
+    ]);
+    const colum = edit(
+      '    column: recovery_days\n    by: arm\n  - id: recovery-t-test',
+      '    colum: recovery_days\n    by: arm\n  - id: recovery-t-test',
+    );
+    expect(messages(colum)).toEqual([
+      `study.yaml:${lineOf(colum, 'colum:')}:12: analyses[2].colum: unknown field of a mean analysis (did you mean 'column'?)`,
+    ]);
+    // A field that is already given is not what a misspelling meant.
+    const col = edit('    cols: recovered', '    cols: recovered\n    col: arm');
+    expect(messages(col)).toEqual([
+      `study.yaml:${lineOf(col, '    col: arm')}:10: analyses[4].col: unknown field of a chi-squared analysis (known fields: id, type, title, where, dp, rows, cols)`,
+    ]);
+    const nam = edit('    name: Hospital B', '    nam: Hospital B');
+    expect(messages(nam)).toEqual([
+      `study.yaml:${lineOf(nam, 'nam:')}:10: parties[1].nam: unknown field (did you mean 'name'?)`,
+    ]);
+    const cell = edit('  minCellSize: 10', '  minCelSize: 10');
+    expect(messages(cell)).toEqual([
+      `study.yaml:${lineOf(cell, 'minCelSize')}:15: privacy.minCelSize: unknown field (did you mean 'minCellSize'?)`,
+    ]);
+    const tpye = edit(
+      '    type: count\n    by: arm\n  - id: recovery-rate',
+      '    tpye: count\n    by: arm\n  - id: recovery-rate',
+    );
+    expect(messages(tpye)).toEqual([
+      `study.yaml:${lineOf(tpye, 'tpye:')}:11: analyses[0].tpye: unknown field (did you mean 'type'?)`,
+    ]);
+    expect(messages(edit('levels: [A, B]', 'levls: [A, B]'))).toEqual([
+      expect.stringMatching(
+        /:\d+:\d+: schema\.columns\[2\]\.levls: unknown field of a categorical column \(did you mean 'levels'\?\)$/,
+      ),
+    ]);
+  });
+
+  it('a list of options is spelled out once; later messages point back to it', () => {
+    const text = edit('    type: t-test', '    type: zap').replace(
+      '    type: log-rank',
+      '    type: zop',
+    );
+    expect(messages(text)).toEqual([
+      `study.yaml:${lineOf(text, 'type: zap')}:11: analyses[3].type: unknown analysis type 'zap' (analysis types: count, sum, mean, rate, variance, sd, min, max, median, quantiles, histogram, crosstab, chi-squared, covariance, correlation, linear-regression, logistic-regression, t-test, kaplan-meier, log-rank)`,
+      `study.yaml:${lineOf(text, 'type: zop')}:11: analyses[7].type: unknown analysis type 'zop' (analysis types: see analyses[3].type)`,
+    ]);
+    const cols = edit(
+      '    column: recovered\n    by: arm\n  - id: recovery-time',
+      '    column: zzz\n    by: qqq\n  - id: recovery-time',
+    );
+    expect(messages(cols)).toEqual([
+      expect.stringMatching(
+        /analyses\[1\]\.column: unknown column 'zzz' \(columns: age, sex, arm, recovered, recovery_days, survival_days, death\)$/,
+      ),
+      expect.stringMatching(
+        /analyses\[1\]\.by: unknown column 'qqq' \(columns: see analyses\[1\]\.column\)$/,
+      ),
+    ]);
+  });
+
+  it('messages read right: articles, plurals, counts', () => {
+    expect(
+      messages(
+        edit('    type: t-test\n    column: recovery_days', '    type: t-test\n    column: arm'),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /analyses\[3\]\.column: column 'arm' is categorical; a t-test needs an integer, decimal, date or boolean column$/,
+      ),
+    ]);
+    expect(
+      messages(
+        edit(
+          '    by: arm\n  - id: outcome-chi-squared',
+          '    by: arm\n    levels: [A]\n  - id: outcome-chi-squared',
+        ),
+      ),
+    ).toEqual([
+      expect.stringMatching(/analyses\[3\]\.levels: expected a list of 2 items, got 1 item$/),
+    ]);
+    expect(messages(edit('  - id: hospital-a\n', '  - id: hospital-a\n    format: cvs\n'))).toEqual(
+      [
+        expect.stringMatching(
+          /parties\[0\]\.format: unknown format 'cvs' \(did you mean 'csv'\?\)$/,
+        ),
+      ],
+    );
   });
 
   it('lists every problem at once', () => {

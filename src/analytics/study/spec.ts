@@ -10,7 +10,7 @@
  * their copies are identical before computing).
  */
 import { SpecError } from '../data/errors.js';
-import { FieldReader, describe, join, type Json } from '../data/reader.js';
+import { FieldReader, article, describe, join, orList, plural, type Json } from '../data/reader.js';
 import {
   parseDate,
   parseDecimalUnits,
@@ -228,33 +228,6 @@ const FIELDS: Record<AnalysisType, readonly string[]> = {
 };
 const COMMON = ['id', 'type', 'title', 'where', 'dp'];
 
-/** Levenshtein distance, for "did you mean" hints. */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return d[b.length]!;
-}
-
-function suggest(name: string, options: readonly string[]): string {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const o of options) {
-    const dd = distance(name.toLowerCase(), o.toLowerCase());
-    if (dd < bestD) [best, bestD] = [o, dd];
-  }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(name.length / 3))
-    ? ` (did you mean '${best}'?)`
-    : ` (columns: ${options.join(', ')})`;
-}
-
 /** Reads analyses against a schema. */
 class AnalysisReader {
   constructor(
@@ -270,15 +243,18 @@ class AnalysisReader {
     if (!c)
       return this.r.fail(
         path,
-        `unknown column '${v}'${suggest(
-          v,
-          this.schema.columns.map((x) => x.name),
-        )}`,
+        () =>
+          `unknown column '${v}' ${this.r.hint(
+            v,
+            this.schema.columns.map((x) => x.name),
+            'columns',
+            path,
+          )}`,
       );
     if (!types.includes(c.type))
       return this.r.fail(
         path,
-        `column '${v}' is ${c.type}; ${role} needs a ${types.join(' or ')} column`,
+        `column '${v}' is ${c.type}; ${role} needs ${article(types[0]!)} ${orList(types)} column`,
       );
     return v;
   }
@@ -301,7 +277,7 @@ class AnalysisReader {
         if (typeof u !== 'number')
           return r.fail(
             path,
-            `expected a number with at most ${c.scale} digits after the point (column '${c.name}'), got ${describe(v)}`,
+            `expected a number with at most ${plural(c.scale, 'digit')} after the point (column '${c.name}'), got ${describe(v)}`,
           );
         return u;
       }
@@ -349,11 +325,16 @@ class AnalysisReader {
         [...NUMERIC, 'categorical'],
         'a condition',
       );
-      if (ops.length !== 1) {
-        r.fail(p, `expected exactly one of eq, ne, lt, le, gt, ge, in; got ${ops.length}`);
+      // A misspelt comparison (`lte`) was reported as such: not also as none given.
+      const misspelt = Object.keys(o).some((k) => r.reported(join(p, k)));
+      if (ops.length !== 1 && !(ops.length === 0 && misspelt)) {
+        r.fail(
+          p,
+          `expected one comparison (eq, ne, lt, le, gt, ge or in), got ${ops.length === 0 ? 'none' : ops.join(' and ')}`,
+        );
         return;
       }
-      if (name === undefined) return;
+      if (name === undefined || ops.length !== 1) return;
       const op = ops[0]!;
       const c = this.get(name);
       if (c.type === 'categorical' && !['eq', 'ne', 'in'].includes(op)) {
@@ -401,7 +382,7 @@ export function validateStudy(raw: Json, source = 'study', opts: ValidateOptions
   let suite: string | undefined;
   if (top.suite !== undefined) {
     suite = opts.knownSuites
-      ? r.oneOf(top.suite, 'suite', opts.knownSuites)
+      ? r.oneOf(top.suite, 'suite', opts.knownSuites, 'suite')
       : r.string(top.suite, 'suite');
   }
 
@@ -423,7 +404,7 @@ export function validateStudy(raw: Json, source = 'study', opts: ValidateOptions
     const data = o.data === undefined ? undefined : r.string(o.data, join(path, 'data'));
     let format: DataFormat | undefined;
     if (o.format !== undefined)
-      format = r.oneOf(o.format, join(path, 'format'), ['csv', 'jsonl'] as const);
+      format = r.oneOf(o.format, join(path, 'format'), ['csv', 'jsonl'] as const, 'format');
     else if (data !== undefined && formatOf(data) === undefined)
       r.fail(
         join(path, 'data'),
@@ -479,7 +460,7 @@ export function validateStudy(raw: Json, source = 'study', opts: ValidateOptions
   if (dpAnalyses.length > 0 && budget === undefined)
     r.fail(
       'privacy.budget',
-      `missing: ${dpAnalyses.length} analyses use dp, so the study must declare the budget each dataset may spend`,
+      `missing: ${dpAnalyses.length === 1 ? '1 analysis uses' : `${dpAnalyses.length} analyses use`} dp, so the study must declare the budget each dataset may spend`,
     );
   if (budget) {
     const spent = spend(analyses);
@@ -529,17 +510,26 @@ function readAnalysis(
 ): Analysis | undefined {
   const r = ar.r;
   const before = r.issues.length;
-  const pre = r.object(raw, path, [...new Set([...COMMON, ...Object.values(FIELDS).flat()])]);
+  const pre = r.object(raw, path);
   if (!pre) return undefined;
-  const type = r.oneOf(r.required(pre, 'type', path), join(path, 'type'), ANALYSIS_TYPES);
+  // The fields allowed depend on the type; they are checked first, so that a
+  // misspelt field is reported once, as such, and not also as missing.
+  const given = ANALYSIS_TYPES.find((t) => t === pre.type);
+  if (given)
+    r.knownKeys(
+      pre,
+      path,
+      [...COMMON, ...FIELDS[given]],
+      `field of ${article(given)} ${given} analysis`,
+    );
+  else r.knownKeys(pre, path, [...new Set([...COMMON, ...Object.values(FIELDS).flat()])]);
+  const type = r.oneOf(
+    r.required(pre, 'type', path),
+    join(path, 'type'),
+    ANALYSIS_TYPES,
+    'analysis type',
+  );
   if (type === undefined) return undefined;
-  for (const k of Object.keys(pre)) {
-    if (!COMMON.includes(k) && !FIELDS[type].includes(k))
-      r.fail(
-        join(path, k),
-        `not a field of a ${type} analysis (its fields: ${FIELDS[type].join(', ')})`,
-      );
-  }
   const id =
     pre.id === undefined
       ? `${type}-${i + 1}`
@@ -551,7 +541,8 @@ function readAnalysis(
     if (!DP_TYPES.includes(type)) {
       r.fail(
         dpp,
-        `differential privacy is available for ${DP_TYPES.join(', ')} (counts and sums), not for ${type}`,
+        () =>
+          `differential privacy is for counts and sums (${r.listed('the types that take dp', DP_TYPES, dpp)}), not for ${article(type)} ${type} analysis`,
       );
     } else {
       const o = r.object(pre.dp, dpp, ['epsilon', 'delta']);

@@ -44,6 +44,7 @@ import {
   type PredictorCells,
 } from './grouped.js';
 import { Fx } from '../stats/fx.js';
+import { eachOwner, groupsSuppressed } from './wording.js';
 
 /** A numeric column for the library: decimals as fixed point, the rest as exact integers. */
 function numeric(ctx: AnalysisContext, name: string): SecretInt | SecretFixed {
@@ -64,7 +65,7 @@ function notes(ctx: AnalysisContext, a: Analysis, precision: string): string[] {
   const missing = AnalysisContext.columnsOf(a).filter((c) => ctx.table.mayBeMissing(c));
   if (missing.length > 0)
     out.push(`records with a missing ${missing.join(' or ')} are left out (complete cases)`);
-  if (ctx.k > 0) out.push(`groups of fewer than ${ctx.k} records are suppressed`);
+  if (ctx.k > 0) out.push(groupsSuppressed(ctx.k));
   out.push(`precision: ${precision}`);
   return out;
 }
@@ -470,7 +471,7 @@ async function kaplanMeierAnalysis(ctx: AnalysisContext, a: Analysis): Promise<A
           : 'Kaplan-Meier on event times rounded up to the next time point',
       ),
       `S(t) at ${times.length} public time points; a point with fewer than k records at risk is suppressed`,
-      'each hospital counts its own records at risk and events per interval and inputs the counts; the curve is computed on their secret sums',
+      `${eachOwner(ctx.study)} counts its own records at risk and events per interval and inputs the counts; the curve is computed on their secret sums`,
     ],
   };
 }
@@ -550,7 +551,7 @@ async function logRankAnalysis(ctx: AnalysisContext, a: Analysis): Promise<Analy
         "log-rank test (R's survdiff) on event times rounded up to the next time point",
       ),
       `${K} public time points from ${times[0]} to ${times[K - 1]}`,
-      'each hospital counts its own records at risk and events per interval and inputs the counts; the test is computed on their secret sums',
+      `${eachOwner(ctx.study)} counts its own records at risk and events per interval and inputs the counts; the test is computed on their secret sums`,
     ],
   };
 }
@@ -711,7 +712,7 @@ async function groupedLogisticAnalysis(
     rows,
     notes: [
       ...notes(ctx, r, `Newton (IRLS), ${iterations} iterations, as R's glm(family = binomial)`),
-      `fitted on the counts of ${C} cells (${r.predictors.join(' x ')}): each hospital counts its own records per cell and inputs the counts as secrets; the likelihood, and so the estimate, is that of the records`,
+      `fitted on the counts of ${C} cells (${r.predictors.join(' x ')}): ${eachOwner(ctx.study)} counts its own records per cell and inputs the counts as secrets; the likelihood, and so the estimate, is that of the records`,
       'released only when both outcomes and every level of a categorical predictor have at least k records',
     ],
   };
