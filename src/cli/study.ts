@@ -38,7 +38,7 @@ import { charge } from './ledger.js';
 import { STATISTICS, STATISTICS_REFERENCE } from '../analytics/study/statistics.js';
 import { generatePatients, HOSPITALS, patientsCsv } from '../apps/hospitals.js';
 import { SUITES, suiteByName } from '../suites/index.js';
-import { launchParties } from './launch.js';
+import { describeFailures, launchParties } from './launch.js';
 import { signalExit } from './exit.js';
 import { computing, runFederated, UsageError } from './net.js';
 import { writeReports } from './study-report.js';
@@ -340,7 +340,7 @@ async function processes(
         },
         timeoutMs,
       },
-      async ({ dir, timedOut, failures, signal }) => {
+      async ({ dir, timedOut, failed, signal }) => {
         clearInterval(ticker);
         if (signal) {
           console.error(`entente study: interrupted (${signal}); every party was stopped`);
@@ -350,8 +350,10 @@ async function processes(
           console.error(`entente study: stopped every party after ${timeoutMs} ms (--timeout-ms)`);
           return 1;
         }
-        if (failures.length > 0) {
-          console.error(`entente study: failed: ${failures.join(', ')}; the others were stopped`);
+        if (failed.length > 0) {
+          console.error(
+            `entente study: failed: ${describeFailures(failed)}; the others were stopped`,
+          );
           return 1;
         }
         const outcomes = await Promise.all(

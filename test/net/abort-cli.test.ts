@@ -117,6 +117,8 @@ describe('entente run: a violation by an authenticated peer ends every party at 
     expect(lastLine(e3.stderr)).toMatch(
       /^entente: party p3: ProtocolAbort: protocol aborted: peer-closed \(peer p2\): party p2 aborted: protocol aborted: malformed \(peer p1\): malformed frame: bad magic/,
     );
+    // Log lines name parties by id, never by 0-based index.
+    for (const e of [e2, e3]) expect(e.stderr).not.toMatch(/\(party \d+\)/);
     // p1 was told by both why the session ended.
     await r3.until(() => r3.frames.some((f) => f.kind === FrameKind.close));
     const told = [r2, r3].map((r) =>
@@ -214,7 +216,10 @@ describe('entente run: a failure while linking reaches every party', () => {
     // Process start-up included; the connect deadline is 60 s.
     expect(performance.now() - t0).toBeLessThan(15_000);
     const lines = ends.map((e) => lastLine(e.stderr));
-    for (const e of ends) expect(e.code).toBe(1);
+    for (const e of ends) {
+      expect(e.code).toBe(1);
+      expect(e.stderr).not.toMatch(/\(party \d+\)/);
+    }
     // p1 and p2 both name p3 and why: its hello (or, once it has given up, its
     // refusal) is of another session; neither blames a certificate.
     for (const line of lines.slice(0, 2)) {
