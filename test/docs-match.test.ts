@@ -1,5 +1,5 @@
 /**
- * docs/WIRE.md's worked example of a session id: the federation file, its
+ * The documentation says what the code does. docs/WIRE.md's worked example of a session id: the federation file, its
  * canonical JSON, digest, session id and session tag are read out of the
  * document, derived again here the way the document describes (defaults,
  * fingerprint form, sorted keys, SHA-256), and compared with both the
@@ -9,13 +9,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateFederation } from '../src/adapters/node/net/federation.js';
+import { SUITES } from '../src/suites/index.js';
 import { sessionTag } from '../src/transport/frame.js';
 
 const wire = readFileSync('docs/WIRE.md', 'utf8');
 /** The worked example: from "For example, this federation file" to the test's mention. */
 const example = wire.slice(
   wire.indexOf('For example, this federation file'),
-  wire.indexOf('(`test/wire-doc.test.ts`'),
+  wire.indexOf('(`test/docs-match.test.ts`'),
 );
 const blocks = [...example.matchAll(/```(\w*)\n([\s\S]*?)\n```/g)].map((m) => ({
   lang: m[1],
@@ -97,5 +98,14 @@ describe("WIRE.md's session id example", () => {
     ).subarray(0, 16);
     expect(tag.toString('hex')).toBe(values.get('session tag'));
     expect(Buffer.from(sessionTag(sid)).toString('hex')).toBe(values.get('session tag'));
+  });
+});
+
+describe("OPERATIONS.md's federation file", () => {
+  it('lists every suite a party may agree to run, as the CLI accepts them', () => {
+    const ops = readFileSync('docs/OPERATIONS.md', 'utf8');
+    const row = ops.split('\n').find((l) => l.startsWith('| `parties[].suites` |'))!;
+    const listed = [...row.split('|')[3]!.matchAll(/`([a-z0-9]+)`/g)].map((m) => m[1]);
+    expect(listed.sort()).toEqual(Object.keys(SUITES).sort());
   });
 });
