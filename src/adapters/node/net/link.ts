@@ -769,7 +769,7 @@ export class TlsTransport implements Transport {
     if (this.#closed) throw new TransportError('closed', to, 'transport is closed', link.id);
     if (!Number.isSafeInteger(round) || round <= link.lastSent)
       throw new RangeError(
-        `send: round ${round} to party ${to} after round ${link.lastSent} (rounds must increase)`,
+        `send: round ${round} to party ${link.id} after round ${link.lastSent} (rounds must increase)`,
       );
     const length = payloadLength(payload);
     if (FRAME_HEADER_BYTES + length > this.#cfg.maxFrameBytes)
@@ -813,7 +813,7 @@ export class TlsTransport implements Transport {
       );
     if (link.waiters.has(round))
       return Promise.reject(
-        new RangeError(`receive: already waiting for round ${round} from party ${from}`),
+        new RangeError(`receive: already waiting for round ${round} from party ${link.id}`),
       );
     return new Promise((resolve, reject) => {
       const timer =
