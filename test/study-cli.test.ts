@@ -209,7 +209,10 @@ describe('entente study', () => {
     expect(r.stderr).toMatch(
       /\[hospital-b\] entente: .*hospital-b\.csv:5: column 'age' \(1\): out of range: expected an integer in 18\.\.95/,
     );
-    expect(r.stderr).toMatch(/failed: hospital-b \(exit 2\)/);
+    // The summary names the party that failed first, with its reason.
+    expect(r.stderr).toMatch(
+      /entente study: failed: hospital-b \(exit 2\): .*hospital-b\.csv:5: column 'age' \(1\): out of range/,
+    );
     expect(r.stderr).not.toMatch(/analysis 1/);
     expect(await exists(join(dir, 'report-baddata'))).toBe(false);
   });
