@@ -3,9 +3,9 @@
  * "Exit status"), with real processes: 0 a result printed, 1 the computation failed
  * or ended without a result, 2 bad input or usage, 130 / 143 interrupted.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Cli } from './net/helpers.js';
 
@@ -17,10 +17,27 @@ afterEach(() => {
 let dir: string;
 /** A program that does not parse (written here: it would break the type check; .mts: an ES module wherever it is). */
 let syntaxError: string;
+/**
+ * The stats program in a folder outside any `"type": "module"` package, as
+ * .ts: Node (through tsx) takes it for CommonJS; in `esm/` beside a
+ * package.json with `"type": "module"`, the same file loads.
+ */
+let commonJs: string;
+let esm: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'entente-exit-codes-'));
   syntaxError = join(dir, 'syntax-error.mts');
   await writeFile(syntaxError, 'export default async function broken(s) {\n  return s.(;\n}\n');
+  const stats = (await readFile(`${F}/stats.ts`, 'utf8')).replace(
+    '../../../src/index.js',
+    resolve('src/index.js'),
+  );
+  commonJs = join(dir, 'stats.ts');
+  await writeFile(commonJs, stats);
+  await mkdir(join(dir, 'esm'));
+  await writeFile(join(dir, 'esm', 'package.json'), '{ "type": "module" }\n');
+  esm = join(dir, 'esm', 'stats.ts');
+  await writeFile(esm, stats);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -37,6 +54,14 @@ const F = 'test/net/fixtures';
 describe('exit 0: a result was printed', () => {
   it('entente run (in process) prints every result and exits 0', async () => {
     const exit = await cli(['run', `${F}/stats.ts`, '--suite', 'rep3', '--parties', '3']).exit();
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toMatch(/^p1: \{"total":\[1322\]/m);
+  });
+});
+
+describe('a program in its own "type": "module" package', () => {
+  it('loads wherever it is (the fix the CommonJS message gives)', async () => {
+    const exit = await cli(['run', esm, '--suite', 'rep3', '--parties', '3']).exit();
     expect(exit.code).toBe(0);
     expect(exit.stdout).toMatch(/^p1: \{"total":\[1322\]/m);
   });
@@ -60,7 +85,9 @@ describe('exit 1: the computation failed or ended without a result', () => {
     const exit = await cli(['local', `${F}/never.ts`, '--parties', '3']).exit(45_000);
     expect(exit.code).toBe(1);
     expect(exit.stderr).toMatch(/\[p2\] entente: the program ended without a result/);
-    expect(exit.stderr).toMatch(/entente local: failed: p2 \(exit 1\)/);
+    expect(exit.stderr).toMatch(
+      /entente local: failed: p2 \(exit 1\): the program ended without a result/,
+    );
     expect(exit.stdout).toMatch(/^p2: \(no output\)$/m);
   });
 });
@@ -77,6 +104,11 @@ describe('exit 2: bad input or usage', () => {
       'a program with a syntax error',
       () => syntaxError,
       /the program does not load: .*syntax-error\.ts:2/,
+    ],
+    [
+      'a .ts program outside a "type": "module" package',
+      () => commonJs,
+      /stats\.ts: the program does not load: Node takes it for CommonJS \(no package\.json in its folder or above\), but a program is an ES module \(it imports Entente\)\. Fix: add a package\.json with \{"type": "module"\} to .*, or rename it stats\.mts\./,
     ],
   ] as const) {
     it(`${what}: entente run and entente local exit 2 before anything runs`, async () => {

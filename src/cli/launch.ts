@@ -95,10 +95,94 @@ export interface LaunchResult {
   failures: string[];
   /** The same parties, with how each ended (an exit code, or the signal that killed it). */
   failedWith: { id: string; code: number | null; signal: string | null }[];
+  /** The same parties with each one's last stderr line ('' if none), in the order they ended. */
+  failed: PartyFailure[];
   /** Parties this process stopped (after another failed, on a signal, or at the timeout). */
   stopped: string[];
   /** The signal (SIGINT, SIGTERM) that stopped this launcher, if one did. */
   signal?: NodeJS.Signals;
+}
+
+/** A party process that failed on its own. */
+export interface PartyFailure {
+  id: string;
+  /** `exit N` or `signal S`. */
+  status: string;
+  /** Its last line on stderr, which says why it stopped; '' if it wrote none. */
+  line: string;
+}
+
+/** The party a failure line blames: the first `(peer X)` or `(party X)` naming another party. */
+/** The failed peer that `f` ended because of, if its line says so. */
+function followed(f: PartyFailure, ids: ReadonlySet<string>): string | undefined {
+  for (const m of f.line.matchAll(
+    /peer-closed \((?:peer|party) ([^\s()]+)\)|party ([^\s()]+) (?:aborted|was stopped)/g,
+  )) {
+    const id = m[1] ?? m[2]!;
+    if (id !== f.id && ids.has(id)) return id;
+  }
+  return undefined;
+}
+
+function blamed(f: PartyFailure, ids: ReadonlySet<string>): string | undefined {
+  for (const m of f.line.matchAll(/\((?:peer|party) ([^\s()]+)\)/g))
+    if (m[1] !== f.id && ids.has(m[1]!)) return m[1];
+  return undefined;
+}
+
+/**
+ * Which failure the others follow from. A party whose peer failed reports
+ * that peer (`peer-closed (peer p2): party p2 aborted: ...`), and the party
+ * that failed first often ends last (it waits for its peers to read why), so
+ * the order of exits does not tell. The cause is among the failures that did
+ * not end because of another (a party that detected a violation names the
+ * offender, but failed on its own account); of those, the one the others
+ * name most (two parties of different sessions name each other), then the
+ * first in exit order. Returns it and the failures that follow from it,
+ * directly or not.
+ */
+export function firstFailure(
+  failed: readonly PartyFailure[],
+): { first: PartyFailure; following: PartyFailure[]; others: PartyFailure[] } | undefined {
+  if (failed.length === 0) return undefined;
+  const ids = new Set(failed.map((f) => f.id));
+  const blames = new Map(failed.map((f) => [f.id, blamed(f, ids)]));
+  // A party that ended because a peer did says so (`peer-closed (peer p3)`, `party p3 aborted`);
+  // one that detected a violation names the offender but failed on its own account.
+  const own = failed.filter((f) => followed(f, ids) === undefined);
+  const candidates = own.length > 0 ? own : failed;
+  const count = (id: string) => failed.filter((f) => blames.get(f.id) === id).length;
+  const first = candidates.reduce((best, f) => (count(f.id) > count(best.id) ? f : best));
+  const follows = (f: PartyFailure): boolean => {
+    const seen = new Set<string>();
+    for (let id = blames.get(f.id); id !== undefined && !seen.has(id); id = blames.get(id)) {
+      if (id === first.id) return true;
+      seen.add(id);
+    }
+    return false;
+  };
+  const rest = failed.filter((f) => f !== first);
+  return {
+    first,
+    following: rest.filter(follows),
+    others: rest.filter((f) => !follows(f)),
+  };
+}
+
+/**
+ * `p2 (exit 1): Error: p2 gives up; because of it: p1 (exit 1), p3 (exit 1)`:
+ * the failure the others follow from, with its reason, first.
+ */
+export function describeFailures(failed: readonly PartyFailure[]): string {
+  const r = firstFailure(failed);
+  if (!r) return '';
+  const name = (f: PartyFailure) => `${f.id} (${f.status})`;
+  const why = r.first.line.replace(/^entente: /, '').replace(`party ${r.first.id}: `, '');
+  return (
+    `${name(r.first)}${why ? `: ${why}` : ''}` +
+    (r.following.length > 0 ? `; because of it: ${r.following.map(name).join(', ')}` : '') +
+    (r.others.length > 0 ? `; also failed: ${r.others.map(name).join(', ')}` : '')
+  );
 }
 
 /**
@@ -197,6 +281,7 @@ export async function launchParties<T>(
     // Re-run this very CLI (same Node flags, e.g. tsx's loader) as each party.
     const entry = process.argv[1]!;
     const outputs: string[] = o.ids.map(() => '');
+    const lastLines: string[] = o.ids.map(() => '');
     const stderrLine =
       o.stderrLine ?? ((line: string, id: string) => process.stderr.write(`[${id}] ${line}\n`));
     const exits = o.ids.map(
@@ -220,20 +305,26 @@ export async function launchParties<T>(
           child.stderr!.setEncoding('utf8').on('data', (d: string) => {
             const lines = (partial + d).split('\n');
             partial = lines.pop()!;
-            for (const l of lines) stderrLine(l, id, index);
+            for (const l of lines) {
+              if (l.trim() !== '') lastLines[index] = l;
+              stderrLine(l, id, index);
+            }
           });
           child.on('error', (e) => {
             if (o.stdout === 'collect') outputs[index] += `cannot start: ${e.message}\n`;
             else process.stderr.write(`[${id}] cannot start: ${e.message}\n`);
           });
           child.on('close', (code, signal) => {
-            if (partial) process.stderr.write(`[${id}] ${partial}\n`);
+            if (partial) {
+              lastLines[index] = partial;
+              process.stderr.write(`[${id}] ${partial}\n`);
+            }
             done({ id, code, signal });
           });
         }),
     );
-    const failures: string[] = [];
     const failedWith: LaunchResult['failedWith'] = [];
+    const failed: PartyFailure[] = [];
     const stopped: string[] = [];
     let grace: ReturnType<typeof setTimeout> | undefined;
     exits.forEach((e, i) => {
@@ -243,8 +334,12 @@ export async function launchParties<T>(
         // on Ctrl-C the terminal signals every party as well as this process.
         if (signalled.has(children[i]!) || signal !== undefined) stopped.push(r.id);
         else {
-          failures.push(`${r.id} (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`})`);
           failedWith.push(r);
+          failed.push({
+            id: r.id,
+            status: r.signal ? `signal ${r.signal}` : `exit ${r.code}`,
+            line: lastLines[i]!,
+          });
         }
         grace ??= setTimeout(stopAll, STOP_GRACE_MS);
       });
@@ -260,7 +355,8 @@ export async function launchParties<T>(
       stopAll();
       await Promise.all(exits);
     }
-    return await finish({ dir, outputs, timedOut, failures, failedWith, stopped, signal });
+    const failures = failed.map((f) => `${f.id} (${f.status})`);
+    return await finish({ dir, outputs, timedOut, failures, failedWith, failed, stopped, signal });
   } finally {
     stopAll();
     process.off('SIGINT', onSignal);

@@ -10,7 +10,7 @@
  * `local` starts N such processes on 127.0.0.1 with fresh keys, for trying a
  * program across processes. docs/OPERATIONS.md is the guide.
  */
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readFile, stat } from 'node:fs/promises';
 import { aesBackend, nodeCryptoProvider } from '../adapters/node/crypto.js';
@@ -30,7 +30,7 @@ import { ProtocolAbort } from '../runtime/errors.js';
 import { Party } from '../runtime/party.js';
 import { SUITES, suiteByName } from '../suites/index.js';
 import { EXIT, signalExit, suiteLine, UsageError } from './exit.js';
-import { freePorts, launchParties } from './launch.js';
+import { describeFailures, freePorts, launchParties } from './launch.js';
 
 // Benchmarks and tests pick federation ports with it; it lives beside the launcher.
 export { freePorts };
@@ -292,6 +292,17 @@ export async function loadProgram(file: string): Promise<Program<unknown>> {
     mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
+    const scope = await commonJsScope(path, err);
+    if (scope !== undefined) {
+      const ext = extname(path);
+      const renamed =
+        ext === '.js' || ext === '.ts' ? `${basename(path, ext)}.m${ext.slice(1)}` : undefined;
+      throw new UsageError(
+        `${file}: the program does not load: Node takes it for CommonJS (${scope.why}), but a program is an ES module (it imports Entente). ` +
+          `Fix: ${scope.fix}${renamed ? `, or rename it ${renamed}` : ''}. ` +
+          `(Node: ${err.message.split('\n')[0]!.replace(/ A cycle involving.*$/, '')})`,
+      );
+    }
     // An installed `entente` runs compiled JavaScript; TypeScript programs need a loader.
     const hint =
       err.code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(path)
@@ -308,6 +319,55 @@ export async function loadProgram(file: string): Promise<Program<unknown>> {
   if (typeof mod.default !== 'function')
     throw new UsageError(`${file} has no default export (a program: (session) => Promise<result>)`);
   return mod.default as Program<unknown>;
+}
+
+/**
+ * Load errors of an ES module's syntax read as CommonJS: tsx compiles a .ts
+ * file outside a `"type": "module"` package to CommonJS, whose require() of
+ * Entente (an ES module) then fails with one of these codes; Node's own
+ * loader fails on `import` in a .js file read as CommonJS with a SyntaxError.
+ */
+const COMMONJS_LOAD_ERRORS = new Set([
+  'ERR_REQUIRE_CYCLE_MODULE',
+  'ERR_REQUIRE_ESM',
+  'ERR_REQUIRE_ASYNC_MODULE',
+]);
+
+/**
+ * Why `path` is read as CommonJS, and what makes it an ES module, when `err`
+ * is the error of loading an ES module that way (its nearest package.json, or
+ * none, has no `"type": "module"`); undefined when `err` is something else or
+ * the file is read as an ES module.
+ */
+async function commonJsScope(
+  path: string,
+  err: NodeJS.ErrnoException,
+): Promise<{ why: string; fix: string } | undefined> {
+  const esmSyntax =
+    (err.code !== undefined && COMMONJS_LOAD_ERRORS.has(err.code)) ||
+    (err.name === 'SyntaxError' &&
+      /Cannot use import statement outside a module/.test(err.message));
+  if (!esmSyntax || /\.m[jt]s$/.test(path)) return undefined;
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    const text = await readFile(pkg, 'utf8').catch(() => undefined);
+    if (text !== undefined) {
+      let type: unknown;
+      try {
+        type = (JSON.parse(text) as { type?: unknown }).type;
+      } catch {
+        type = undefined;
+      }
+      return type === 'module'
+        ? undefined
+        : { why: `${pkg} has no "type": "module"`, fix: `add "type": "module" to ${pkg}` };
+    }
+    if (dirname(dir) === dir)
+      return {
+        why: 'no package.json in its folder or above',
+        fix: `add a package.json with {"type": "module"} to ${dirname(path)}`,
+      };
+  }
 }
 
 /** Results as JSON; bigints as numbers when exact, else strings (as `entente run`). */
@@ -370,7 +430,7 @@ export async function local(program: string | undefined, named: Named): Promise<
       stdout: 'collect',
       timeoutMs,
     },
-    ({ outputs, timedOut, failures, stopped, signal }) => {
+    ({ outputs, timedOut, failed, stopped, signal }) => {
       const missing: string[] = [];
       ids.forEach((id, i) => {
         const out = outputs[i]!.trimEnd();
@@ -386,11 +446,10 @@ export async function local(program: string | undefined, named: Named): Promise<
         console.error(`entente local: stopped all parties after ${timeoutMs} ms`);
         return 1;
       }
-      if (failures.length > 0) {
-        // The first to end is not always the cause (its peers abort at once); each
-        // party's last stderr line says why it stopped.
+      if (failed.length > 0) {
+        // The party whose failure the others follow from first, with its reason.
         console.error(
-          `entente local: failed: ${failures.join(', ')}${stopped.length > 0 ? `; stopped: ${stopped.join(', ')}` : ''}`,
+          `entente local: failed: ${describeFailures(failed)}${stopped.length > 0 ? `; stopped: ${stopped.join(', ')}` : ''}`,
         );
         return EXIT.failed;
       }

@@ -47,7 +47,7 @@ import { charge } from './ledger.js';
 import { STATISTICS, STATISTICS_REFERENCE } from '../analytics/study/statistics.js';
 import { generatePatients, HOSPITALS, patientsCsv } from '../apps/hospitals.js';
 import { SUITES, suiteByName } from '../suites/index.js';
-import { launchParties } from './launch.js';
+import { describeFailures, launchParties } from './launch.js';
 import { EXIT, signalExit } from './exit.js';
 import { computing, runFederated, UsageError } from './net.js';
 import { writeReports } from './study-report.js';
@@ -390,7 +390,7 @@ async function processes(
         },
         timeoutMs,
       },
-      async ({ dir, timedOut, failures, failedWith, signal }) => {
+      async ({ dir, timedOut, failed, failedWith, signal }) => {
         clearInterval(ticker);
         if (signal) {
           console.error(`entente study: interrupted (${signal}); every party was stopped`);
@@ -400,8 +400,10 @@ async function processes(
           console.error(`entente study: stopped every party after ${timeoutMs} ms (--timeout-ms)`);
           return 1;
         }
-        if (failures.length > 0) {
-          console.error(`entente study: failed: ${failures.join(', ')}; the others were stopped`);
+        if (failed.length > 0) {
+          console.error(
+            `entente study: failed: ${describeFailures(failed)}; the others were stopped`,
+          );
           // Parties that all refused their input (exit 2: a ledger over budget, a file
           // changed since it was checked) computed nothing: bad input, not a failed run.
           return failedWith.every((f) => f.code === EXIT.usage) ? EXIT.usage : EXIT.failed;

@@ -100,7 +100,7 @@ class MemoryTransport implements Transport {
     }
     if (this.boxes[from]?.closed) {
       return Promise.reject(
-        new TransportError('peer-closed', from, `party ${from} closed its transport`),
+        new TransportError('peer-closed', from, 'the peer closed its transport'),
       );
     }
     return new Promise((resolve, reject) => {
@@ -139,9 +139,7 @@ class MemoryTransport implements Transport {
         if (Number(key.split(':')[0]) !== this.self) continue;
         box.waiting.delete(key);
         if (w.timer) clearTimeout(w.timer);
-        w.reject(
-          new TransportError('peer-closed', this.self, `party ${this.self} closed its transport`),
-        );
+        w.reject(new TransportError('peer-closed', this.self, 'the peer closed its transport'));
       }
     }
   }

@@ -76,7 +76,11 @@ export type TransportFailure =
   | 'wrong-session'
   | 'flood';
 
-/** A failure of the link to one peer. Never carries payload bytes. */
+/**
+ * A failure of the link to one peer. Never carries payload bytes. The
+ * message names the peer by its id when the transport knows it (the network
+ * transports do), else by its 0-based index.
+ */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
   constructor(
@@ -84,7 +88,9 @@ export class TransportError extends Error {
     readonly peer: number,
     /** What happened, without the reason and peer (which have their own fields). */
     readonly detail: string,
+    /** The peer's configured id, when known. */
+    readonly peerId?: string,
   ) {
-    super(`${reason} (party ${peer}): ${detail}`);
+    super(`${reason} (party ${peerId ?? peer}): ${detail}`);
   }
 }

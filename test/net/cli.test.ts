@@ -85,6 +85,8 @@ describe('entente local', () => {
       ]);
       const exit = await run.exit(45_000);
       expect(exit.stderr).not.toMatch(/entente: /);
+      // A party that finished and closed its links is no failure to report.
+      expect(exit.stderr).not.toMatch(/failed/);
       expect(exit.code).toBe(0);
       const want = show(
         (await runLocal(stats, { suite, parties: 3, crypto: nodeCryptoProvider }))[0]!.result,
@@ -110,7 +112,33 @@ describe('entente local', () => {
     ]).exit(45_000);
     expect(exit.code).toBe(1);
     expect(exit.stderr).toMatch(/\[p2\] entente: Error: p2 gives up/);
-    expect(exit.stderr).toMatch(/entente local: failed: .*p2 \(exit 1\)/);
+    // p2 is named first with its reason, whoever ended first (p2 lingers to tell its
+    // peers why); p3 (and p1, if it was still computing) aborted because p2 did.
+    const summary = exit.stderr.split('\n').find((l) => l.startsWith('entente local: failed'));
+    expect(summary).toMatch(
+      /^entente local: failed: p2 \(exit 1\): Error: p2 gives up(; because of it: p[13] \(exit 1\)(, p[13] \(exit 1\))?)?$/,
+    );
+    expect(exit.stderr).not.toMatch(/\(party \d+\)/);
+  });
+
+  it('parties whose inputs differ in size fail at once, naming the party and the sizes (OPERATIONS.md)', async () => {
+    const exit = await cli([
+      'local',
+      'test/net/fixtures/sizes.ts',
+      '--parties',
+      '3',
+      '--suite',
+      'rep3',
+    ]).exit(45_000);
+    expect(exit.code).toBe(1);
+    // p3 expects 5 values from p1, which inputs 4: the documented malformed message.
+    expect(exit.stderr).toMatch(
+      /\[p3\] entente: party p3: ProtocolAbort: protocol aborted: malformed \(peer p1\): sent 32 bytes, expected 40$/m,
+    );
+    const summary = exit.stderr.split('\n').find((l) => l.startsWith('entente local: failed'));
+    expect(summary).toMatch(
+      /^entente local: failed: p3 \(exit 1\): ProtocolAbort: protocol aborted: malformed \(peer p1\): sent 32 bytes, expected 40/,
+    );
   });
 
   it('stops every party after --timeout-ms and fails', async () => {

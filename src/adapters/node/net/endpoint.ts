@@ -84,6 +84,11 @@ const MAX_RETRY_DELAY_MS = 2_000;
  * ones), before it gives up on them; it stops earlier once every peer knows.
  */
 const REFUSAL_LINGER_MS = 3_000;
+/**
+ * How long a refusal's connection stays open for the peer to read it and
+ * close first (it closes as soon as it has read the refusal).
+ */
+const REFUSAL_GRACE_MS = 1_000;
 /** The retry delay of those dials (a peer starting late is still told). */
 const REFUSAL_RETRY_MS = 100;
 /** Incoming connections held before `connect()` claims them. */
@@ -212,6 +217,8 @@ class Setup {
   readonly #told = new Set<number>();
   #onTold: (() => void) | undefined;
   #onFail: ((e: ConnectError) => void) | undefined;
+  /** Refusals sent, each resolving once its connection has closed (bounded by REFUSAL_GRACE_MS). */
+  readonly #lingering: Promise<void>[] = [];
   /** Per lower-index peer: resolves when its connection is accepted and greeted. */
   readonly #inbound = new Map<number, { resolve: () => void; refusals: string[] }>();
 
@@ -268,22 +275,42 @@ class Setup {
     });
     this.#onTold = undefined;
     await Promise.all([closing, ...dials]);
+    // Refusals sent until now are read, or given up on, before this party exits.
+    await Promise.all(this.#lingering);
   }
 
-  /** Sends the refusal (a close frame with the reason, no hello) on a new connection from or to peer j. */
+  /**
+   * Sends the refusal (a close frame with the reason, no hello) on a new
+   * connection from or to peer j, then lingers until the peer closes (it does
+   * once it has read the refusal) or REFUSAL_GRACE_MS pass. Meanwhile what the
+   * peer sends (its hello) is read and dropped: a socket closed with unread
+   * bytes sends a TCP reset, and a reset can discard the refusal on the
+   * peer's side before it is read, leaving it a bare hang-up to explain.
+   */
   #refuse(c: Conn, j: number): void {
     const reason = encodeCloseReason(this.#refusal);
     c.stream.on('error', () => {});
+    if (c.tap) c.tap.attach(() => {});
+    else c.stream.resume();
     c.stream.end(
       encodeFrame(
         { kind: FrameKind.close, sender: this.#cfg.self, round: 0, session: this.#cfg.tag },
         reason,
       ),
     );
-    setTimeout(() => {
-      c.stream.destroy();
-      c.tls.destroy();
-    }, 1_000).unref();
+    this.#lingering.push(
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          c.stream.destroy();
+          c.tls.destroy();
+          resolve();
+        };
+        const timer = setTimeout(done, REFUSAL_GRACE_MS);
+        if (c.stream.destroyed) done();
+        else c.stream.once('close', done);
+      }),
+    );
     this.#told.add(j);
     this.#onTold?.();
   }

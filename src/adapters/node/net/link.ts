@@ -379,11 +379,13 @@ export class Link {
             `party ${this.id} refused the link: ${why || 'no reason given'}`,
           ),
         );
+      // A peer that finished is no failure to report: only a later receive from it would be.
       this.fail(
         'peer-closed',
         why
           ? `party ${this.id} aborted: ${why}`
           : `party ${this.id} finished and closed the connection`,
+        why !== '',
       );
       // A peer that aborts has stopped computing: this session cannot finish.
       if (why && this.#greetingDone && this.failure) this.t.fatal(this.failure);
@@ -492,8 +494,12 @@ export class Link {
     setTimeout(() => this.socket.destroy(), 1_000).unref();
   }
 
-  /** Fails every pending and future receive from this peer (first failure wins). */
-  fail(reason: TransportError['reason'], detail: string): void {
+  /**
+   * Fails every pending and future receive from this peer (first failure
+   * wins); logs it unless `report` is false or this party is closing or
+   * finishing (then links closing are expected).
+   */
+  fail(reason: TransportError['reason'], detail: string, report = true): void {
     if (!this.#greetingDone)
       this.#endGreeting(
         new ConnectError(
@@ -506,8 +512,9 @@ export class Link {
         ),
       );
     if (this.failure) return;
-    this.failure = new TransportError(reason, this.peer, detail);
-    if (!this.t.closed) this.t.log(`link to party ${this.id} failed: ${this.failure.message}`);
+    this.failure = new TransportError(reason, this.peer, detail, this.id);
+    if (report && !this.t.closed && !this.t.finishing)
+      this.t.log(`link to party ${this.id} failed: ${this.failure.message}`);
     for (const w of this.waiters.values()) {
       if (w.timer) clearTimeout(w.timer);
       w.reject(this.failure);
@@ -642,6 +649,11 @@ export class TlsTransport implements Transport {
     return this.#closed;
   }
 
+  /** @internal The program finished: this party is closing its links without a reason. */
+  get finishing(): boolean {
+    return this.#finishing;
+  }
+
   /** @internal */
   log(line: string): void {
     this.#logSink(line);
@@ -754,10 +766,10 @@ export class TlsTransport implements Transport {
   send(to: number, round: number, payload: Payload): void {
     const link = this.#link(to, 'send');
     if (this.#fatal) throw this.#fatal;
-    if (this.#closed) throw new TransportError('closed', to, 'transport is closed');
+    if (this.#closed) throw new TransportError('closed', to, 'transport is closed', link.id);
     if (!Number.isSafeInteger(round) || round <= link.lastSent)
       throw new RangeError(
-        `send: round ${round} to party ${to} after round ${link.lastSent} (rounds must increase)`,
+        `send: round ${round} to party ${link.id} after round ${link.lastSent} (rounds must increase)`,
       );
     const length = payloadLength(payload);
     if (FRAME_HEADER_BYTES + length > this.#cfg.maxFrameBytes)
@@ -786,7 +798,7 @@ export class TlsTransport implements Transport {
     }
     if (this.#fatal) return Promise.reject(this.#fatal);
     if (this.#closed)
-      return Promise.reject(new TransportError('closed', from, 'transport is closed'));
+      return Promise.reject(new TransportError('closed', from, 'transport is closed', link.id));
     const ready = link.take(round);
     if (ready) return Promise.resolve(ready);
     if (link.failure) return Promise.reject(link.failure);
@@ -796,11 +808,12 @@ export class TlsTransport implements Transport {
           'malformed',
           from,
           `party ${link.id} sent round ${link.lastRound} but no message for round ${round}`,
+          link.id,
         ),
       );
     if (link.waiters.has(round))
       return Promise.reject(
-        new RangeError(`receive: already waiting for round ${round} from party ${from}`),
+        new RangeError(`receive: already waiting for round ${round} from party ${link.id}`),
       );
     return new Promise((resolve, reject) => {
       const timer =
@@ -812,6 +825,7 @@ export class TlsTransport implements Transport {
                   'timeout',
                   from,
                   `no message from party ${link.id} for round ${round} within ${deadlineMs} ms`,
+                  link.id,
                 ),
               );
             }, deadlineMs)
@@ -852,7 +866,7 @@ export class TlsTransport implements Transport {
       if (!l) continue;
       for (const w of l.waiters.values()) {
         if (w.timer) clearTimeout(w.timer);
-        w.reject(new TransportError('closed', l.peer, 'transport closed while waiting'));
+        w.reject(new TransportError('closed', l.peer, 'transport closed while waiting', l.id));
       }
       l.waiters.clear();
       // end() sends what the socket holds, then close_notify and FIN.
