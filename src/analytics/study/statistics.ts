@@ -1198,6 +1198,40 @@ export function quantile7(sorted: readonly number[], p: number): number {
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
+/**
+ * R's quantile of sorted values for type 1..9 (Hyndman and Fan 1996, as
+ * R's quantile.default): Q = (1 - h) x_j + h x_(j+1), x_j clamped to x_1 and
+ * x_n, with j and h from n p + m per type (types 1-3 discontinuous).
+ */
+export function quantileOfType(sorted: readonly number[], p: number, type: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const fuzz = 4 * Number.EPSILON;
+  let j: number;
+  let h: number;
+  if (type <= 3) {
+    const nppm = type === 3 ? n * p - 0.5 : n * p;
+    j = Math.floor(nppm + fuzz);
+    const frac = nppm > j;
+    h = type === 1 ? +frac : type === 2 ? (+frac + 1) / 2 : +(nppm !== j || j % 2 !== 0);
+  } else {
+    const [a, b] = [
+      [0, 1],
+      [0.5, 0.5],
+      [0, 0],
+      [1, 1],
+      [1 / 3, 1 / 3],
+      [3 / 8, 3 / 8],
+    ][type - 4]!;
+    const nppm = a! + p * (n + 1 - a! - b!);
+    j = Math.floor(nppm + fuzz);
+    h = nppm - j;
+    if (Math.abs(h) < fuzz) h = 0;
+  }
+  const x = (i: number) => sorted[Math.min(n, Math.max(1, i)) - 1]!;
+  return h === 0 ? x(j) : h === 1 ? x(j + 1) : (1 - h) * x(j) + h * x(j + 1);
+}
+
 const descriptiveReference: ReferenceImpl = (t, a) => {
   const c = a as ColumnAnalysis;
   const mask = referenceMask(t, a);
@@ -1243,7 +1277,7 @@ const quantilesReference: ReferenceImpl = (t, a) => {
     ...q.probs.map((p) => ({
       statistic: 'quantile',
       group: `p = ${p}`,
-      value: quantile7(xs, p),
+      value: quantileOfType(xs, p, q.quantileType),
       suppressed: false,
     })),
   ];
