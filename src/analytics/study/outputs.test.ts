@@ -27,6 +27,8 @@ const CSV = readFileSync(new URL('../../../test/r/outputs.csv', import.meta.url)
 const PARTIES = ['h1', 'h2', 'h3'];
 const TIMES = [5, 10, 20, 30, 45, 60];
 const PROBS = [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1];
+/** On the 31 records with sex = F, where n p is not an integer. */
+const PROBS_F = [0.01, 0.33, 0.5, 0.66, 0.999];
 
 function studyOf(analyses: AnalysisInput[], minCellSize = 0): Study {
   return defineStudy({
@@ -86,6 +88,14 @@ const ANALYSES: AnalysisInput[] = [
     column: 'age',
     probs: PROBS,
     quantileType: i + 1,
+  })),
+  ...Array.from({ length: 9 }, (_, i) => ({
+    id: `qF${i + 1}`,
+    type: 'quantiles' as const,
+    column: 'age',
+    probs: PROBS_F,
+    quantileType: i + 1,
+    where: { column: 'sex', eq: 'F' },
   })),
 ];
 
@@ -275,6 +285,16 @@ describe.each(STAT_SUITES.map((c) => c.suite))('complete outputs (%s)', (suite) 
     const o = await run();
     for (let type = 1; type <= 9; type++) {
       const a = byId(o, `q${type}`);
+      const f = byId(o, `qF${type}`);
+      expect(value(f, 'n', 'all')).toBe(31);
+      PROBS_F.forEach((p, j) =>
+        close(
+          `sex = F, type ${type} p = ${p}`,
+          value(f, 'quantile', `p = ${p}`),
+          R.quantilesF[type as 1][j]!,
+          2e-6,
+        ),
+      );
       PROBS.forEach((p, j) =>
         close(
           `type ${type} p = ${p}`,

@@ -210,7 +210,11 @@ async function quantiles(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBod
   const x = numeric(ctx, q.column);
   const col = ctx.table.column(q.column);
   const n = stats.count(x, mask ? { where: mask } : {});
-  const v = stats.quantile(x, q.probs, { range: rangeOf(col), ...(mask ? { where: mask } : {}) });
+  const v = stats.quantile(x, q.probs, {
+    range: rangeOf(col),
+    type: q.quantileType,
+    ...(mask ? { where: mask } : {}),
+  });
   // The whole vector is released only when the analysis has at least k records.
   const [rn, rv] = await releaseGuarded(
     ctx.s,
@@ -233,10 +237,13 @@ async function quantiles(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBod
       group: `p = ${p}`,
       value: rv!.values[i] ?? null,
       suppressed: rv!.suppressed[i]!,
-      precision: 'exact (R type 7; interpolation rounded to 2^-20)',
+      precision: `exact (R type ${q.quantileType}; interpolation rounded to 2^-20)`,
     })),
   ];
-  return { rows, notes: notes(ctx, a, 'R type 7 quantiles by oblivious binary search') };
+  return {
+    rows,
+    notes: notes(ctx, a, `R type ${q.quantileType} quantiles by oblivious binary search`),
+  };
 }
 
 const T_NAME: Record<TTestAnalysis['variant'], string> = {
