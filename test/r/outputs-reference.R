@@ -68,4 +68,9 @@ probs <- c(0.01, 0.33, 0.5, 0.66, 0.999)
 cat("  quantilesF: {\n")
 for (type in 1:9) cat(sprintf("    %d: %s,\n", type, vec(quantile(d$age[d$sex == "F"], probs, type = type, names = FALSE))))
 cat("  },\n")
+# Edge: the Nonmaintained arm of aml ends with an event (S = 0 from week 45 on).
+s <- summary(survfit(Surv(time, status) ~ x, data = aml), times = c(12, 30, 45, 48, 100), extend = TRUE)
+k <- s$strata == "x=Nonmaintained"
+out("amlNonmaintained", sprintf("{ atRisk: %s, events: %s, survival: %s, stdErr: %s, lower: %s, upper: %s }",
+  vec(s$n.risk[k]), vec(s$n.event[k]), vec(s$surv[k]), vec(s$std.err[k]), vec(s$lower[k]), vec(s$upper[k])))
 cat("} as const;\n")

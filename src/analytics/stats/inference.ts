@@ -102,18 +102,19 @@ export function correlationTest(
  * Greenwood variance V of log S (V = sum d / (n (n - d))), as survfit's
  * default conf.type = "log": S exp(-+ z sqrt V), the upper bound capped at 1;
  * and the standard error of S, S sqrt V (summary.survfit's std.err). Null
- * bounds where S = 0 (R: NA).
+ * standard error and bounds where S = 0 (R: NA).
  */
 export function kaplanMeierBand(
   survival: number,
   greenwood: number,
   level = 0.95,
-): { stdErr: number; lower: number | null; upper: number | null } {
+): { stdErr: number | null; lower: number | null; upper: number | null } {
   checkConfLevel('kaplanMeierBand', level);
   const v = Math.max(0, greenwood);
   const s = Math.max(0, survival);
+  // Where S = 0 the variance of log S is infinite: R reports NA.
+  if (s === 0) return { stdErr: null, lower: null, upper: null };
   const stdErr = s * Math.sqrt(v);
-  if (s === 0) return { stdErr, lower: null, upper: null };
   const h = normalQuantile((1 + level) / 2) * Math.sqrt(v);
   return { stdErr, lower: s * Math.exp(-h), upper: Math.min(1, s * Math.exp(h)) };
 }

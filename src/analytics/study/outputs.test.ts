@@ -322,3 +322,92 @@ describe.each(STAT_SUITES.map((c) => c.suite))('complete outputs (%s)', (suite) 
     }
   });
 });
+
+// aml (Miller 1981, R's survival package): the Nonmaintained arm ends with an event at week 45.
+const AML_TIME = [
+  9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161, 5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45,
+];
+const AML_STATUS = [1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1];
+
+function amlStudy(minCellSize: number): { study: Study; tables: Map<string, Table> } {
+  const study = defineStudy({
+    study: 'aml',
+    parties: PARTIES.map((id) => ({ id, data: `${id}.csv` })),
+    schema: {
+      columns: [
+        { name: 'time', type: 'integer', min: 1, max: 161 },
+        { name: 'status', type: 'boolean', labels: { false: '0', true: '1' } },
+        { name: 'x', type: 'categorical', levels: ['Maintained', 'Nonmaintained'] },
+      ],
+    },
+    privacy: { minCellSize },
+    analyses: [
+      {
+        id: 'km',
+        type: 'kaplan-meier',
+        time: 'time',
+        event: 'status',
+        by: 'x',
+        times: [12, 30, 45, 48, 100],
+      },
+    ],
+  });
+  const tables = new Map<string, Table>(
+    PARTIES.map((id, p) => {
+      const rows = AML_TIME.map(
+        (t, i) => `${t},${AML_STATUS[i]},${i < 11 ? 'Maintained' : 'Nonmaintained'}`,
+      ).filter((_, i) => i % 3 === p);
+      return [id, parseCsvTable(['time,status,x', ...rows].join('\n'), study.schema, `${id}.csv`)];
+    }),
+  );
+  return { study, tables };
+}
+
+describe.each(STAT_SUITES.map((c) => c.suite))(
+  'Kaplan-Meier where nobody is left (%s)',
+  (suite) => {
+    const runAml = async (k: number) => {
+      const { study, tables } = amlStudy(k);
+      const outs = await runLocal(
+        studyProgram(study, (p) => tables.get(p), { implementations: STATISTICS }),
+        { suite, parties: PARTIES, crypto: nodeCryptoProvider },
+      );
+      return outs[0]!.result.analyses[0]!;
+    };
+
+    it("without suppression: S is exactly 0 from the last event, bands and std.err null, as R's survfit", async () => {
+      const km = await runAml(0);
+      const c = km.curves!.find((x) => x.group === 'x = Nonmaintained')!;
+      const want = R.amlNonmaintained;
+      expect(c.atRisk).toEqual(want.atRisk);
+      expect(c.events).toEqual(want.events);
+      want.survival.forEach((s, j) => {
+        if (s === 0) expect(c.survival[j], `S at ${c.times[j]}`).toBe(0);
+        else close(`S at ${c.times[j]}`, c.survival[j], s, 2e-6);
+        for (const key of ['stdErr', 'lower', 'upper'] as const) {
+          const w = want[key][j];
+          if (w === null) expect(c[key]![j], `${key} at ${c.times[j]}`).toBeNull();
+          else close(`${key} at ${c.times[j]}`, c[key]![j], w as number, 2e-6, 1e-5);
+        }
+      });
+    });
+
+    it('with k = 1: S is shown as 0 (not suppressed) once the curve has reached 0; empty counts are withheld', async () => {
+      const km = await runAml(1);
+      const c = km.curves!.find((x) => x.group === 'x = Nonmaintained')!;
+      // At week 45 one record is at risk (released, S = 0); from week 48 on nobody.
+      expect(c.survival.slice(2)).toEqual([0, 0, 0]);
+      expect(c.atRisk).toEqual([8, 4, 1, null, null]);
+      expect(c.events).toEqual([5, 3, 3, null, null]);
+      expect(c.lower!.slice(2)).toEqual([null, null, null]);
+      const rows = km.rows.filter((r) => r.group!.startsWith('x = Nonmaintained'));
+      expect(rows.map((r) => r.suppressed)).toEqual([false, false, false, false, false]);
+      expect(rows[4]!.value).toBe(0);
+      expect(rows[4]!.precision).toContain('reached 0');
+      // The Maintained arm ends censored (week 161): one record still at risk at 100, S above 0.
+      const m = km.curves!.find((x) => x.group === 'x = Maintained')!;
+      expect(m.atRisk).toEqual([10, 5, 3, 2, 1]);
+      expect(m.survival[4]).toBeGreaterThan(0.18);
+    });
+  },
+);
