@@ -867,8 +867,6 @@ function readAnalysis(
           else times = enc as number[];
         }
       }
-      if (type === 'log-rank' && pre.confLevel !== undefined)
-        r.fail(join(path, 'confLevel'), 'not a field of a log-rank analysis');
       const level = type === 'kaplan-meier' ? confLevel() : 0.95;
       if (time && event)
         a = {
