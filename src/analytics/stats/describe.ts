@@ -216,9 +216,11 @@ export interface QuantileOptions extends ResultOptions {
 const H_FRAC = 32;
 
 /**
- * Sample quantiles, R's default (type 7, also numpy's "linear"): with
+ * Sample quantiles, by default R's type 7 (also numpy's "linear"): with
  * h = (n - 1) p + 1, Q(p) = x_(floor h) + (h - floor h)(x_(floor h + 1) - x_(floor h)),
- * x_(k) the k-th smallest selected value.
+ * x_(k) the k-th smallest selected value. Option `type` selects R's types
+ * 1-9 (see `rankOfType`): the same search on a clamped rank, at the cost of
+ * one more comparison batch and two multiplications.
  *
  * Method: an oblivious binary search over the public value range rather
  * than sorting. Each step compares every row with a secret pivot and the
