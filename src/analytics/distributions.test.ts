@@ -14,6 +14,8 @@ import {
   normalCdf,
   studentTCdf,
   studentTQuantile,
+  fSf,
+  normalQuantile,
   studentTTwoSided,
 } from './distributions.js';
 
@@ -99,5 +101,18 @@ describe('normal, t and chi-squared', () => {
     close(chiSquaredSf(30.070149095754672, 2), 2.9535891832117595e-7, 1e-9);
     close(chiSquaredSf(200, 1) / 2.0884875837625688e-45, 1, 1e-9);
     expect(chiSquaredSf(0, 3)).toBe(1);
+  });
+
+  it('F upper tail and the normal quantile against R: pf(..., lower.tail = FALSE), qnorm', () => {
+    close(fSf(3.2, 2, 17), 0.066142566666421362, 1e-12);
+    close(fSf(131.495811180698, 3, 56) / 2.5128484061695917e-25, 1, 1e-8);
+    close(fSf(0.5, 1, 1), 0.60817344796939288, 1e-12);
+    expect(fSf(0, 2, 3)).toBe(1);
+    expect(() => fSf(1, 0, 3)).toThrow(RangeError);
+    close(normalQuantile(0.975), 1.9599639845400536, 1e-11);
+    close(normalQuantile(0.995), 2.5758293035488999, 1e-11);
+    close(normalQuantile(0.001), -3.0902323061678132, 1e-11);
+    expect(normalQuantile(0.5)).toBe(0);
+    expect(() => normalQuantile(1)).toThrow(RangeError);
   });
 });

@@ -220,3 +220,36 @@ export function chiSquaredSf(x: number, k: number): number {
   checkShape('chiSquaredSf', 'k', k);
   return gammaQ(k / 2, x / 2);
 }
+
+/**
+ * The upper tail of Snedecor's F distribution with (d1, d2) degrees of
+ * freedom, P(F >= f) = I_(d2 / (d2 + d1 f))(d2 / 2, d1 / 2): the p-value of an
+ * F statistic (R's pf(f, d1, d2, lower.tail = FALSE)).
+ * @throws {RangeError} for d1 or d2 <= 0.
+ */
+export function fSf(f: number, d1: number, d2: number): number {
+  checkShape('fSf', 'd1', d1);
+  checkShape('fSf', 'd2', d2);
+  if (Number.isNaN(f)) return NaN;
+  if (f <= 0) return 1;
+  if (f === Infinity) return 0;
+  return betaI(d2 / (d2 + d1 * f), d2 / 2, d1 / 2);
+}
+
+/**
+ * The standard normal quantile: the z with normalCdf(z) = p, by bisection on
+ * the CDF (to 1e-13 absolute), for confidence intervals (R's qnorm).
+ * @throws {RangeError} for p outside (0, 1).
+ */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: p must be in (0, 1), got ${p}`);
+  if (p === 0.5) return 0;
+  let lo = -40;
+  let hi = 40;
+  for (let i = 0; i < 200 && hi - lo > 1e-13; i++) {
+    const mid = (lo + hi) / 2;
+    if (normalCdf(mid) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}

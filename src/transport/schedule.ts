@@ -3,9 +3,12 @@
  * without setTimeout's clamping: setImmediate where it exists (Node), a
  * MessageChannel task elsewhere (browsers, workers).
  */
+// Typed here rather than through @types/node, so that the core type-checks for browsers too.
+const setImmediateOf = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+
 export const nextTask: (f: () => void) => void =
-  typeof globalThis.setImmediate === 'function'
-    ? (f) => void globalThis.setImmediate(f)
+  typeof setImmediateOf === 'function'
+    ? (f) => void setImmediateOf(f)
     : typeof globalThis.MessageChannel === 'function'
       ? (() => {
           const ch = new MessageChannel();

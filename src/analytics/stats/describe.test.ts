@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { bool, fixed, int } from '../../api/types.js';
 import { label, run } from '../../../test/harness.js';
+import { quantileOfType } from '../study/statistics.js';
 import { count, histogram, max, min, quantile, sum, summary } from './describe.js';
 import {
   STAT_SUITES,
@@ -162,6 +163,54 @@ for (const c of STAT_SUITES) {
         2 ** -18 + 365 * 2 ** -33 * N,
       );
       expect(r[2]).toEqual([days[5], days[5]]);
+    });
+
+    it("quantile types 1-9 (R's quantile(type = t)) with a filter, against plain JavaScript; one row", async () => {
+      const probs = [0, 0.02, 0.137, 0.25, 0.5, 0.61, 0.9, 0.999, 1];
+      const types = [1, 2, 3, 4, 5, 6, 8, 9];
+      const r = await run(c, async (s) => {
+        const x = column(s, int(10), days);
+        const where = column(s, bool, mask);
+        const one = column(
+          s,
+          bool,
+          days.map((_, i) => i === 7),
+        );
+        return s.revealAll(
+          types.flatMap((type) => [
+            quantile(x, probs, { where, type, range: [0, 365] }),
+            quantile(x, [0, 0.3, 1], { where: one, type, range: [0, 365] }),
+          ]),
+        );
+      });
+      const sel = pick(days, mask).sort((a, b) => a - b);
+      types.forEach((type, t) => {
+        probs.forEach((p, k) =>
+          near(
+            `type ${type} p = ${p}`,
+            (r[2 * t] as number[])[k]!,
+            quantileOfType(sel, p, type),
+            2 ** -18 + 365 * 2 ** -33 * N,
+          ),
+        );
+        expect(r[2 * t + 1], `type ${type}, one row`).toEqual([days[7], days[7], days[7]]);
+      });
+      // The same n p as an integer for every type: n = 150 rows, p = 0.2 (n p = 30).
+      const all = [...days].sort((a, b) => a - b);
+      const q = await run(c, async (s) => {
+        const x = column(s, int(10), days);
+        return s.revealAll(types.map((type) => quantile(x, [0.2, 0.5], { type })));
+      });
+      types.forEach((type, t) =>
+        [0.2, 0.5].forEach((p, k) =>
+          near(
+            `all, type ${type} p = ${p}`,
+            (q[t] as number[])[k]!,
+            quantileOfType(all, p, type),
+            2 ** -18,
+          ),
+        ),
+      );
     });
 
     it('histograms over public edges (last bin closed), with a filter', async () => {

@@ -221,15 +221,23 @@ export interface QuantileOptions extends ResultOptions {
    * 2^frac + 2)) steps. Default: the column type's full range.
    */
   range?: readonly [number, number];
+  /**
+   * R's quantile type, 1..9 (Hyndman and Fan 1996; default 7, R's default).
+   * Types 4-9 interpolate between x_j and x_(j+1) with j + h = n p + m(p);
+   * types 1-3 are discontinuous (h is 0, 1/2 or 1).
+   */
+  type?: number;
 }
 
 /** Fractional bits of the interpolation weight h - floor(h). */
 const H_FRAC = 32;
 
 /**
- * Sample quantiles, R's default (type 7, also numpy's "linear"): with
+ * Sample quantiles, by default R's type 7 (also numpy's "linear"): with
  * h = (n - 1) p + 1, Q(p) = x_(floor h) + (h - floor h)(x_(floor h + 1) - x_(floor h)),
- * x_(k) the k-th smallest selected value.
+ * x_(k) the k-th smallest selected value. Option `type` selects R's types
+ * 1-9 (see `rankOfType`): the same search on a clamped rank, at the cost of
+ * one more comparison batch and two multiplications.
  *
  * Method: an oblivious binary search over the public value range rather
  * than sorting. Each step compares every row with a secret pivot and the
@@ -266,6 +274,9 @@ export function quantile(
       throw new RangeError(`${op}: probabilities must be in [0, 1], got ${p}`);
   });
   if (N === 0) throw new RangeError(`${op}: empty column`);
+  const type = opts.type ?? 7;
+  if (!Number.isInteger(type) || type < 1 || type > 9)
+    throw new RangeError(`${op}: type must be an integer in 1..9, got ${type}`);
   const X = Fx.of(x);
   const fx = X.frac;
   const half = 2 ** (Math.max(X.bound, x.type.bits) - 1);
@@ -285,31 +296,8 @@ export function quantile(
   const enc = (v: Fx) => new Fx(v.session, v.sh, v.length, 0, v.bound);
   const E = opts.where ? enc(fillUnselected(op, X, opts.where, BigInt(hi + 1))) : enc(X);
   const n = opts.where ? Fx.of(opts.where).sum() : Fx.constant(session, [N], 0);
-  // H = (n - 1) round(p 2^32) + 2^32; floor h = H >> 32, h - floor h = (H mod 2^32) / 2^32.
-  const c = probs.map((p) => BigInt(Math.round(p * 2 ** H_FRAC)));
-  const H = n
-    .sub(1)
-    .tile(P)
-    .scaleInt(c)
-    .addPublic([2 ** H_FRAC]);
-  const hb = H.bound;
-  const bitsP = H.sh.then((a) => X.suite.bits(a, hb));
-  const r1 = new Fx(
-    session,
-    bitsP.then((b) =>
-      weighted(X, b, P, hb, (j) => (j >= H_FRAC && j < hb - 1 ? 2n ** BigInt(j - H_FRAC) : 0n)),
-    ),
-    P,
-    0,
-    Math.max(2, hb - H_FRAC + 1),
-  );
-  const phi = new Fx(
-    session,
-    bitsP.then((b) => weighted(X, b, P, hb, (j) => (j < H_FRAC ? 2n ** BigInt(j) : 0n))),
-    P,
-    H_FRAC,
-    H_FRAC + 2,
-  );
+  const rank = type === 7 ? rankType7(X, n, probs) : rankOfType(X, n, probs, type, N);
+  const { r1, phi } = rank;
   // Binary search: v = largest value with #{x <= v} < r1; then x_(r1) = v + 1.
   const steps = Math.max(1, Math.ceil(Math.log2(hi - lo + 2)));
   let v = Fx.constant(session, new Array<number>(P).fill(lo - 1), 0);
@@ -326,7 +314,10 @@ export function quantile(
   // x_(r1 + 1) is lower when at least r1 + 1 values are <= lower, else the smallest value above it.
   const gt = lower.repeatEach(N).sub(Et).ltz(); // [lower < x_i]
   const cnt = gt.sumGroups(N).neg().addPublic([N]);
-  const enough = cnt.sub(r1).addPublic([-1]).ltz().not();
+  // Other types may ask for x_(n+1), which R takes to be x_n: so also when every value is <= lower.
+  const enough = rank.capped
+    ? notBoth(Fx.concat([cnt.sub(r1).addPublic([-1]), cnt.sub(n.tile(P))]).ltz(), P)
+    : cnt.sub(r1).addPublic([-1]).ltz().not();
   const big = BigInt(Math.max(hi + 1, half - 1));
   const bigC = Fx.constant(session, [Number(big)], 0).tile(N * P);
   const above = gt.select(Et, bigC);
@@ -345,6 +336,134 @@ export function quantile(
   const interp = phi.mul(upper.sub(lower), H_FRAC);
   const total = lower.rescale(H_FRAC).add(interp);
   return new Fx(session, total.sh, P, fx + H_FRAC, total.bound).rescale(f).toFixed(f);
+}
+
+/** not (a and b) for the halves a, b of a 0/1 vector of 2P (one multiplication). */
+function notBoth(bits: Fx, P: number): Fx {
+  return bits
+    .slice(0, P)
+    .mulBit(bits.slice(P, 2 * P))
+    .not();
+}
+
+interface Rank {
+  /** The rank j of the lower order statistic, in 1..n. */
+  r1: Fx;
+  /** The weight h of x_(j+1), with H_FRAC fractional bits. */
+  phi: Fx;
+  /** Whether j + 1 may exceed n (x_(n+1) is then x_n). */
+  capped: boolean;
+}
+
+/** Type 7: H = (n - 1) round(p 2^32) + 2^32; j = H >> 32 in 1..n, h = (H mod 2^32) / 2^32. */
+function rankType7(X: Fx, n: Fx, probs: readonly number[]): Rank {
+  const P = probs.length;
+  const c = probs.map((p) => BigInt(Math.round(p * 2 ** H_FRAC)));
+  const H = n
+    .sub(1)
+    .tile(P)
+    .scaleInt(c)
+    .addPublic([2 ** H_FRAC]);
+  const { floor, frac } = splitH(X, H, P);
+  return { r1: floor, phi: frac, capped: false };
+}
+
+/** floor(H / 2^32) and (H mod 2^32) / 2^32 of H >= 0 by one bit decomposition, and bit 32 (the floor's parity). */
+function splitH(X: Fx, H: Fx, P: number): { floor: Fx; frac: Fx; odd: Fx } {
+  const session = X.session;
+  const hb = H.bound;
+  const bitsP = H.sh.then((a) => X.suite.bits(a, hb));
+  const floor = new Fx(
+    session,
+    bitsP.then((b) =>
+      weighted(X, b, P, hb, (j) => (j >= H_FRAC && j < hb - 1 ? 2n ** BigInt(j - H_FRAC) : 0n)),
+    ),
+    P,
+    0,
+    Math.max(2, hb - H_FRAC + 1),
+  );
+  const frac = new Fx(
+    session,
+    bitsP.then((b) => weighted(X, b, P, hb, (j) => (j < H_FRAC ? 2n ** BigInt(j) : 0n))),
+    P,
+    H_FRAC,
+    H_FRAC + 2,
+  );
+  const odd = new Fx(
+    session,
+    bitsP.then((b) => weighted(X, b, P, hb, (j) => (j === H_FRAC ? 1n : 0n))),
+    P,
+    0,
+    2,
+  );
+  return { floor, frac, odd };
+}
+
+/**
+ * Types 1-6, 8 and 9, as R's quantile.default: j + h = n p + m with
+ * m = a + p (1 - a - b) (types 4-9; (a, b) = (0, 1), (1/2, 1/2), (0, 0),
+ * (1/3, 1/3), (3/8, 3/8)) or m = 0, 0, -1/2 (types 1-3); Q = (1 - h) x_j +
+ * h x_(j+1) with x_j clamped to x_1 .. x_n. H = n round(p 2^32) + round((m + 2) 2^32)
+ * is j + 2 + h in fixed point (non-negative). Types 1-3 decide whether n p + m
+ * is an integer: p is rounded to 2^-33, so n p is within (N + 1) 2^-33 of
+ * the exact value; H is shifted up by delta = 2^(ceil log2 (N + 2) - 32) and
+ * read as an integer when its fraction is below 2 delta, so n p within about
+ * delta of an integer counts as that integer (R allows 4 double epsilons).
+ */
+function rankOfType(X: Fx, n: Fx, probs: readonly number[], type: number, N: number): Rank {
+  const P = probs.length;
+  const session = X.session;
+  const lg = Math.ceil(Math.log2(N + 2));
+  const delta = type <= 3 ? 2 ** (lg - H_FRAC) : 0;
+  const m = probs.map((p) => {
+    if (type <= 3) return type === 3 ? -0.5 : 0;
+    const [a, b] = [
+      [0, 1],
+      [0.5, 0.5],
+      [0, 0],
+      [1, 1],
+      [1 / 3, 1 / 3],
+      [3 / 8, 3 / 8],
+    ][type - 4]!;
+    return a! + p * (1 - a! - b!);
+  });
+  const c = probs.map((p) => BigInt(Math.round(p * 2 ** H_FRAC)));
+  const H = n
+    .tile(P)
+    .scaleInt(c)
+    .addPublic(m.map((v) => Math.round((v + 2 + delta) * 2 ** H_FRAC)));
+  const { floor, frac, odd } = splitH(X, H, P);
+  const j = floor.addPublic([-2]);
+  const nP = n.tile(P);
+  // [j < 1], [j > n] and, for types 1-3, [h > 2 delta], in one comparison batch.
+  const tests = [j.addPublic([-1]), nP.sub(j)];
+  if (type <= 3) tests.push(frac.neg().addPublic([2 * delta]));
+  const bits = Fx.concat(tests).ltz();
+  const low = bits.slice(0, P);
+  const high = bits.slice(P, 2 * P);
+  // j clamped to 1..n: j + low (1 - j) + high (n - j).
+  const moves = Fx.concat([low, high]).mulBit(Fx.concat([j.neg().addPublic([1]), nP.sub(j)]));
+  const r1 = j
+    .add(moves.slice(0, P))
+    .add(moves.slice(P, 2 * P))
+    .withBound(n.bound + 1);
+  let h: Fx;
+  if (type >= 4) h = frac;
+  else {
+    const nonInteger = bits.slice(2 * P, 3 * P);
+    // Type 1: h = [n p > j]; type 2: ([n p > j] + 1) / 2; type 3: [n p - 1/2 != j] or j odd.
+    const h0 =
+      type === 1
+        ? nonInteger
+        : type === 2
+          ? nonInteger.addPublic([1]).withBound(3)
+          : nonInteger.add(odd).sub(nonInteger.mulBit(odd)).withBound(2);
+    const up = h0.rescale(type === 2 ? H_FRAC - 1 : H_FRAC);
+    h = new Fx(session, up.sh, P, H_FRAC, H_FRAC + 2);
+  }
+  // Below x_1 (j < 1) the answer is x_1 whatever h.
+  const phi = low.not().mulBit(h);
+  return { r1, phi, capped: true };
 }
 
 /** sum_j coeff(j) bit_j for each of P elements with `w` bits each (local). */

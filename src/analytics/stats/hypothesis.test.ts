@@ -9,7 +9,15 @@ import { bool, int } from '../../api/types.js';
 import { label, run } from '../../../test/harness.js';
 import { chiSquaredSf, studentTTwoSided } from '../distributions.js';
 import { crosstab, cut, groupBy, oneHot } from './groups.js';
-import { chiSquaredTest, revealChiSquared, revealTTest, welchTTest } from './hypothesis.js';
+import {
+  chiSquaredTest,
+  oneSampleTTest,
+  pairedTTest,
+  revealChiSquared,
+  revealTTest,
+  studentTTest,
+  welchTTest,
+} from './hypothesis.js';
 import {
   STAT_SUITES,
   column,
@@ -71,6 +79,51 @@ for (const c of STAT_SUITES) {
       near('t', r.t, -1.8608134674868526, 2e-5);
       near('df', r.df, 17.776473516178488, 1e-4);
       near('p', r.pValue, 0.0793941401873583, 1e-5);
+    });
+
+    it("Student's, paired and one-sample t-tests and standard errors on the sleep data match R", async () => {
+      const r = await run(c, async (s) => {
+        const x = column(s, int(8), [...SLEEP1, ...SLEEP2]);
+        const g2 = column(s, bool, [...SLEEP1.map(() => false), ...SLEEP2.map(() => true)]);
+        const a = column(s, int(8), SLEEP1);
+        const b = column(s, int(8), SLEEP2);
+        const st = studentTTest(x, g2.not(), g2);
+        const w = welchTTest(x, g2.not(), g2);
+        const pr = pairedTTest(a, b);
+        const one = oneSampleTTest(a, { mu: 5 });
+        const zero = oneSampleTTest(b);
+        return s.revealAll([
+          st.t,
+          st.df,
+          st.se,
+          w.se,
+          pr.t,
+          pr.df,
+          pr.se,
+          pr.mean,
+          one.t,
+          one.df,
+          one.se,
+          zero.t,
+          zero.n,
+        ]);
+      });
+      const v = (i: number) => Number((r[i] as number[] | bigint[])[0]!);
+      // R: t.test(x, y, var.equal = TRUE); t.test(x, y)$stderr; paired; t.test(x, mu = 5).
+      near('student t', v(0), -1.86081346748685, 2e-5);
+      expect(v(1)).toBe(18);
+      near('student se', v(2), 8.49091017238762, 1e-5);
+      near('welch se', v(3), 8.49091017238762, 1e-5);
+      near('paired t', v(4), -4.06212768338204, 2e-5);
+      expect(v(5)).toBe(9);
+      near('paired se', v(6), 3.88958723888395, 1e-5);
+      near('paired mean', v(7), -15.8, 1e-5);
+      near('one-sample t', v(8), 0.44190338023794, 2e-5);
+      expect(v(9)).toBe(9);
+      near('one-sample se', v(10), 5.65734527455728, 1e-5);
+      // mu = 0: mean(SLEEP2) / se = 23.3 / (sd / sqrt 10).
+      near('mu = 0 t', v(11), 23.3 / Math.sqrt(plainVar(SLEEP2) / 10), 2e-5);
+      expect(v(12)).toBe(10);
     });
 
     it("Welch's t-test on random data with a filter, against plain JavaScript", async () => {

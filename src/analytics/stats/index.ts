@@ -26,13 +26,18 @@ export { crosstab, cut, groupBy, oneHot, type GroupResult } from './groups.js';
 export {
   chiSquaredPValue,
   chiSquaredTest,
+  oneSampleTTest,
+  pairedTTest,
   revealChiSquared,
   revealTTest,
+  studentTTest,
   tTestPValue,
   welchTTest,
   type ChiSquaredTest,
+  type OneSampleTTest,
   type TTest,
 } from './hypothesis.js';
+export { correlationTest, kaplanMeierBand, linearModelTest, tInterval } from './inference.js';
 export {
   cor,
   cov,

@@ -73,7 +73,12 @@ for (const c of STAT_SUITES) {
         const m = column(s, bool, AML_MAINTAINED);
         const km = kaplanMeier(t, ev, points, { groups: [m] });
         const lr = logRank(t, ev, m, m.not(), points);
-        return { surv: await km.survival.reveal(), lr: await revealLogRank(lr) };
+        return {
+          surv: await km.survival.reveal(),
+          gw: await km.greenwood.reveal(),
+          lr: await revealLogRank(lr),
+          both: await s.revealAll([lr.observedByGroup, lr.expectedByGroup]),
+        };
       });
       // R: summary(survfit(Surv(time, status) ~ x, data = aml))
       const published: [number, number][] = [
@@ -86,6 +91,19 @@ for (const c of STAT_SUITES) {
         [48, 0.184],
       ];
       for (const [t, sv] of published) near(`S(${t})`, r.surv[t - 1]!, sv, 5e-4);
+      // R: summary(survfit(...), times = c(9, 18, 31, 48))$std.err, S sqrt(V) with Greenwood's V.
+      const stdErr: [number, number][] = [
+        [9, 0.0866784172041448],
+        [18, 0.139664970557228],
+        [31, 0.164193267221136],
+        [48, 0.153492745786294],
+      ];
+      for (const [t, se] of stdErr)
+        near(`std.err(${t})`, r.surv[t - 1]! * Math.sqrt(r.gw[t - 1]!), se, 2e-6, 1e-5);
+      // Both groups: O = 7, 11 and E = 10.69, 7.31.
+      expect((r.both[0] as bigint[]).map(Number)).toEqual([7, 11]);
+      near('E1', (r.both[1] as number[])[0]!, 10.689335992300723, 1e-4);
+      near('E2', (r.both[1] as number[])[1]!, 7.310664007699277, 1e-4);
       // R: survdiff(Surv(time, status) ~ x, data = aml): O = 7, E = 10.69, Chisq = 3.4 on 1 df, p = 0.0653
       expect(r.lr.observed).toBe(7);
       near('E', r.lr.expected, 10.689335992300723, 1e-4);
@@ -102,7 +120,7 @@ for (const c of STAT_SUITES) {
         const km = kaplanMeier(t, ev, POINTS, { groups: [b, b.not()], where });
         const lr = logRank(t, ev, b, b.not(), POINTS, { where });
         return {
-          km: await s.revealAll([km.atRisk, km.events, km.censored, km.survival]),
+          km: await s.revealAll([km.atRisk, km.events, km.censored, km.survival, km.greenwood]),
           lr: await s.revealAll([lr.observed, lr.expected, lr.variance, lr.statistic]),
           all: await kaplanMeier(t, ev, [50]).survival.reveal(),
         };
@@ -123,6 +141,17 @@ for (const c of STAT_SUITES) {
       (r.km[3] as number[]).forEach((sv, q) =>
         near(`S ${q}`, sv, want.surv[Math.floor(q / K)]![q % K]!, 1e-5),
       );
+      // Greenwood: sum of d / (n (n - d)) over the intervals so far (where n > d).
+      (r.km[4] as number[]).forEach((v, q) => {
+        const g = Math.floor(q / K);
+        let sum = 0;
+        for (let k = 0; k <= q % K; k++) {
+          const n = want.atRisk[g]![k]!;
+          const d = want.events[g]![k]!;
+          if (n > d) sum += d / (n * (n - d));
+        }
+        near(`V ${q}`, v, sum, 1e-8, 1e-6);
+      });
       expect(Number((r.lr[0] as bigint[])[0])).toBe(want.O);
       near('E', (r.lr[1] as number[])[0]!, want.E, 1e-5, 1e-5);
       near('V', (r.lr[2] as number[])[0]!, want.V, 1e-5, 1e-5);

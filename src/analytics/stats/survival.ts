@@ -121,8 +121,14 @@ export interface KaplanMeier {
   events: SecretInt;
   /** Censorings in each interval, [groups, points]. */
   censored: SecretInt;
-  /** S(t_k), [groups, points]. */
+  /** S(t_k), [groups, points]; exactly 0 from the interval where everyone left had the event. */
   survival: SecretFixed;
+  /**
+   * Greenwood's variance of log S(t_k), sum_(j <= k) d_j / (n_j (n_j - d_j)),
+   * [groups, points] (meaningless where S = 0); for confidence bands in the
+   * clear (inference.ts, kaplanMeierBand).
+   */
+  greenwood: SecretFixed;
 }
 
 /**
@@ -150,14 +156,15 @@ export function kaplanMeier(
   const f = resultFrac(op, opts.frac);
   const c = countIntervals(op, time, event, times, opts.groups, opts.where);
   const { G, K } = c;
-  const P = survivalProducts(c.atRisk, c.events, G, K);
+  const { survival, greenwood } = survivalWithGreenwood(c.atRisk, c.events, G, K);
   const shape = [G, K];
   return {
     times: [...times],
     atRisk: c.atRisk.toInt().reshape(shape),
     events: c.events.toInt().reshape(shape),
     censored: c.censored.toInt().reshape(shape),
-    survival: P.rescale(f).toFixed(f).reshape(shape),
+    survival: survival.rescale(f).toFixed(f).reshape(shape),
+    greenwood: greenwood.rescale(Math.max(f, 30)).toFixed().reshape(shape),
   };
 }
 
@@ -170,7 +177,10 @@ export function kaplanMeier(
  * (src/analytics/study/grouped.ts).
  */
 export function survivalProducts(atRisk: Fx, events: Fx, G: number, K: number): Fx {
-  const empty = atRisk.eqz();
+  return productsOf(atRisk, events, atRisk.eqz(), G, K);
+}
+
+function productsOf(atRisk: Fx, events: Fx, empty: Fx, G: number, K: number): Fx {
   const factor = atRisk
     .sub(events)
     .divide(atRisk, { qBits: 1, frac: 30 })
@@ -200,6 +210,60 @@ export function survivalProducts(atRisk: Fx, events: Fx, G: number, K: number): 
   return P;
 }
 
+/** Running sums along each of G rows of K (group-major), by log2 K local additions. */
+function prefixSums(x: Fx, G: number, K: number, bound: number): Fx {
+  let P = x;
+  for (let step = 1; step < K; step *= 2) {
+    const shifted = Fx.concat([Fx.zero(x.session, 1, P.frac), P]).gather(
+      Uint32Array.from({ length: G * K }, (_, q) => (q % K >= step ? 1 + q - step : 0)),
+    );
+    P = P.add(shifted).withBound(bound);
+  }
+  return P;
+}
+
+/**
+ * Kaplan-Meier products with Greenwood's variance, from per-interval counts
+ * (G x K, group-major): S as `survivalProducts`, but exactly 0 from the
+ * interval where everyone still at risk had the event (n = d > 0; otherwise
+ * the fixed-point factor 0 could come out one ulp off), and
+ * V(t_k) = sum_(j <= k) d_j / (n_j (n_j - d_j)), the variance of log S that
+ * R's survfit uses for its default (conf.type = "log") bands.
+ *
+ * Precision: S as `survivalProducts`; each term of V has relative error
+ * 2^-24 and at most 2^-40 absolute, so V is within k 2^-40 plus 2^-24 relative.
+ * Cost: one comparison batch (n = 0 and n = d, together), one multiplication
+ * round for n (n - d), one for the zeroed numerators, one division of G K
+ * values (in parallel with the factors'), the running products, and one
+ * multiplication to zero S; the sums are local.
+ */
+export function survivalWithGreenwood(
+  atRisk: Fx,
+  events: Fx,
+  G: number,
+  K: number,
+): { survival: Fx; greenwood: Fx } {
+  const GK = G * K;
+  const left = atRisk.sub(events).withBound(atRisk.bound);
+  const zeros = Fx.concat([atRisk, left]).eqz();
+  const empty = zeros.slice(0, GK);
+  const none = zeros.slice(GK, 2 * GK); // n = d (0 = 0 included)
+  const last = none.sub(empty).withBound(2); // n = d > 0: the interval where the curve reaches 0
+  const P = productsOf(atRisk, events, empty, G, K);
+  // The curve is 0 from `last` on: at most one such interval per group (no one is left after it).
+  const reached = prefixSums(last, G, K, 2);
+  const survival = reached.neg().addPublic([1]).withBound(2).mulBit(P);
+  // Greenwood terms d / (n (n - d)), with d zeroed where n = d (that term's S is 0 anyway).
+  const den = atRisk
+    .mul(left, 0)
+    .add(none)
+    .withBound(2 * atRisk.bound);
+  const num = none.neg().addPublic([1]).withBound(2).mulBit(events);
+  const term = num.divide(den, { qBits: 1, frac: 40 });
+  const greenwood = prefixSums(term, G, K, term.bound + Math.max(1, Math.ceil(Math.log2(K + 1))));
+  return { survival, greenwood };
+}
+
 export interface LogRank {
   /** Events observed in group 1. */
   observed: SecretInt;
@@ -209,6 +273,10 @@ export interface LogRank {
   variance: SecretFixed;
   /** (O - E)^2 / V, chi-squared with 1 degree of freedom; saturates at 2^24. */
   statistic: SecretFixed;
+  /** Events observed in each group, [2]. */
+  observedByGroup: SecretInt;
+  /** Events expected in each group under the null hypothesis, [2] (they add up to the observed total). */
+  expectedByGroup: SecretFixed;
 }
 
 /**
@@ -257,11 +325,16 @@ export function logRank(
     .relu();
   const z = oMinusE.divide(v.sqrt(), { qBits: 12, frac: 16, saturate: true });
   const statistic = z.mul(z, 16);
+  const observed = Fx.concat([d1.sum(), c.events.slice(K, 2 * K).sum()]);
+  const e1 = expectedK.sum();
+  const expected = Fx.concat([e1, d.sum().rescale(e1.frac).sub(e1)]);
   return {
     observed: d1.sum().toInt(),
-    expected: expectedK.sum().rescale(f).toFixed(f),
+    expected: e1.rescale(f).toFixed(f),
     variance: v.rescale(f).toFixed(f),
     statistic: statistic.toFixed(16),
+    observedByGroup: observed.toInt(),
+    expectedByGroup: expected.rescale(f).toFixed(f),
   };
 }
 

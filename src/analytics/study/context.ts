@@ -132,7 +132,7 @@ export class AnalysisContext {
       case 'logistic-regression':
         return [a.outcome, ...a.predictors];
       case 't-test':
-        return [a.column, a.by];
+        return [a.column, ...(a.by ? [a.by] : []), ...(a.paired ? [a.paired] : [])];
       case 'kaplan-meier':
       case 'log-rank':
         return [a.time, a.event, ...(a.by ? [a.by] : [])];

@@ -28,7 +28,7 @@ import type { SecretFixed, SecretInt } from '../../api/secret.js';
 import type { Session } from '../../api/session.js';
 import { Fx, log2ceil } from '../stats/fx.js';
 import { newtonStep, softplusParts } from '../stats/regression.js';
-import { survivalProducts } from '../stats/survival.js';
+import { survivalWithGreenwood } from '../stats/survival.js';
 import type { Column } from '../data/schema.js';
 
 /** Fractional bits of the scaled design and of the linear predictor (as the library). */
@@ -234,9 +234,10 @@ export function groupedLogistic(
 /**
  * Kaplan-Meier curves from per-interval counts (G groups x K points,
  * group-major): S(t_k) = prod_(j <= k) (1 - d_j / n_j), a factor of 1 where
- * no one is at risk. The statistics library's arithmetic (survivalProducts
- * in src/analytics/stats/survival.ts), on counts that the owners aggregated
- * locally instead of counts from n x K comparisons in MPC.
+ * no one is at risk, exactly 0 once everyone has had the event, and
+ * Greenwood's variance of log S. The statistics library's arithmetic
+ * (survivalWithGreenwood in src/analytics/stats/survival.ts), on counts that
+ * the owners aggregated locally instead of counts from n x K comparisons in MPC.
  */
 export function kaplanMeierFromCounts(
   atRisk: Fx,
@@ -244,8 +245,9 @@ export function kaplanMeierFromCounts(
   G: number,
   K: number,
   frac = 20,
-): SecretFixed {
-  return survivalProducts(atRisk, events, G, K).rescale(frac).toFixed(frac);
+): { survival: SecretFixed; greenwood: Fx } {
+  const r = survivalWithGreenwood(atRisk, events, G, K);
+  return { survival: r.survival.rescale(frac).toFixed(frac), greenwood: r.greenwood };
 }
 
 /**
@@ -258,7 +260,14 @@ export function logRankFromCounts(
   events: Fx,
   K: number,
   frac = 20,
-): { observed: SecretInt; expected: SecretFixed; statistic: SecretFixed } {
+): {
+  observed: SecretInt;
+  expected: SecretFixed;
+  statistic: SecretFixed;
+  /** Observed and expected events of both groups, [2] each. */
+  observedByGroup: SecretInt;
+  expectedByGroup: SecretFixed;
+} {
   const n1 = atRisk.slice(0, K);
   const n = n1.add(atRisk.slice(K, 2 * K));
   const d1 = events.slice(0, K);
@@ -278,10 +287,16 @@ export function logRankFromCounts(
     .sum()
     .relu();
   const z = oMinusE.divide(v.sqrt(), { qBits: 12, frac: 16, saturate: true });
+  // Group 2's: its events, and the rest of the expected total (E1 + E2 = O1 + O2); local.
+  const e1 = expectedK.sum();
   return {
     observed: d1.sum().toInt(),
-    expected: expectedK.sum().rescale(frac).toFixed(frac),
+    expected: e1.rescale(frac).toFixed(frac),
     statistic: z.mul(z, 16).toFixed(16),
+    observedByGroup: Fx.concat([d1.sum(), events.slice(K, 2 * K).sum()]).toInt(),
+    expectedByGroup: Fx.concat([e1, d.sum().rescale(e1.frac).sub(e1)])
+      .rescale(frac)
+      .toFixed(frac),
   };
 }
 

@@ -49,9 +49,19 @@ async function runPlain(study: Study, tables: Map<string, Table>): Promise<Study
   return out!.result;
 }
 
-/** Every number an outcome reveals: its rows, and the at-risk counts carried by Kaplan-Meier curves. */
+/** Every number an outcome reveals: its rows, and the per-point values carried by Kaplan-Meier curves. */
 const released = (a: AnalysisOutcome) =>
-  a.rows.length + (a.curves ?? []).reduce((s, c) => s + (c.atRisk?.length ?? 0), 0);
+  a.rows.length +
+  (a.curves ?? []).reduce(
+    (s, c) =>
+      s +
+      (c.atRisk?.length ?? 0) +
+      (c.events?.length ?? 0) +
+      (c.stdErr?.length ?? 0) +
+      (c.lower?.length ?? 0) +
+      (c.upper?.length ?? 0),
+    0,
+  );
 
 /** The summary's cells agree with what the engine released, analysis by analysis. */
 function expectCellsMatch(summary: ReleaseSummary, outcome: StudyOutcome) {
@@ -85,11 +95,11 @@ describe('release summary of the bundled study', () => {
       patients: 2, // n for arm = A, B
       'recovery-rate': 4, // n and rate per arm
       'recovery-time': 4, // n and mean per arm
-      'recovery-t-test': 7, // n x 2, mean x 2, t, df, p
-      'outcome-chi-squared': 3, // X^2, df, p
+      'recovery-t-test': 10, // n x 2, mean x 2, t, df, p, se, CI lower and upper
+      'outcome-chi-squared': 7, // X^2, df, p, 2 x 2 expected counts
       'outcome-model': 11, // n, 3 terms x (coefficient, se, p), loss
-      survival: 48, // 2 arms x 12 points x (S(t), at risk)
-      'survival-log-rank': 6, // n x 2, observed, expected, X^2, p
+      survival: 144, // 2 arms x 12 points x (S(t), at risk, events, se, lower, upper)
+      'survival-log-rank': 8, // n x 2, (observed, expected) x 2, X^2, p
       'recovery-rate-dp': 4,
       'young-deaths': 2,
     });
@@ -109,7 +119,7 @@ describe('release summary of the bundled study', () => {
       expect(a.protection, a.id).toBe(dp ? 'suppression+noise' : 'suppression');
       expect([a.epsilon, a.delta], a.id).toEqual(dp ? [1, 1e-9] : [0, 0]);
     }
-    expect(summary.total).toEqual({ cells: 91, ...spend(study.analyses) });
+    expect(summary.total).toEqual({ cells: 196, ...spend(study.analyses) });
     expect(summary.analyses.find((a) => a.id === 'young-deaths')!.notes).toContain(
       'only records where age < 30 and death = true',
     );
@@ -126,7 +136,7 @@ describe('release summary of the bundled study', () => {
     const text = formatReleaseSummary(summary);
     expect(text).toContain('What this study releases: Treatment A versus treatment B');
     expect(text).toContain('privacy budget per run: epsilon 1, delta 1e-6');
-    expect(text).toMatch(/^\s+total\s+91\s+1\s+1e-9$/m);
+    expect(text).toMatch(/^\s+total\s+196\s+1\s+1e-9$/m);
     expect(text).toMatch(
       /^\s*9\s+recovery-rate-dp\s+rate\s+4\s+10\s+1\s+1e-9\s+suppression\+noise$/m,
     );
@@ -243,7 +253,18 @@ describe('release summary of small studies', () => {
         { id: 'median', type: 'median', column: 'recovery_days' },
         { id: 'q', type: 'quantiles', column: 'age', probs: [0.1, 0.5, 0.9] },
         { id: 'tt', type: 't-test', column: 'age', by: 'arm', levels: ['B', 'A'] },
+        { id: 'tt-student', type: 't-test', variant: 'student', column: 'age', by: 'sex' },
+        {
+          id: 'tt-paired',
+          type: 't-test',
+          variant: 'paired',
+          column: 'recovery_days',
+          paired: 'age',
+          mu: -30,
+        },
+        { id: 'tt-one', type: 't-test', variant: 'one-sample', column: 'age', confLevel: 0.9 },
         { id: 'chi', type: 'chi-squared', rows: 'sex', cols: 'death' },
+        { id: 'chi-plain', type: 'chi-squared', rows: 'sex', cols: 'arm', correct: false },
         { id: 'km', type: 'kaplan-meier', time: 'survival_days', event: 'death' },
         { id: 'lr', type: 'log-rank', time: 'survival_days', event: 'death', by: 'sex' },
         {
@@ -268,7 +289,15 @@ describe('release summary of small studies', () => {
     const summary = releaseSummary(study);
     expectCellsMatch(summary, await runPlain(study, patientTables(study)));
     const cells = Object.fromEntries(summary.analyses.map((a) => [a.id, a.cells]));
-    expect(cells).toMatchObject({ km: 24, gd: 5, ols: 1 + 4 * 3 + 2, lr: 6 });
+    expect(cells).toMatchObject({ km: 72, gd: 5, ols: 1 + 4 * 4 + 6, lr: 8, cor: 7, cov: 2 });
+    expect(cells).toMatchObject({ 'tt-student': 10, 'tt-paired': 8, 'tt-one': 8, 'chi-plain': 7 });
+    const words = (id: string) => summary.analyses.find((a) => a.id === id)!.outputs;
+    expect(words('chi')[0]).toContain("(Yates' correction)");
+    expect(words('chi-plain')[0]).not.toContain('Yates');
+    expect(words('tt-one')).toContain(
+      'lower bound of the 90% confidence interval of the mean of age',
+    );
+    expect(words('tt-paired')[1]).toBe('mean difference recovery_days - age');
     expect(summary.analyses.find((a) => a.id === 'tt')!.outputs[0]).toBe(
       'count of records with arm = B',
     );
@@ -303,7 +332,7 @@ describe('edge cases', () => {
       { id: 'ev', type: 'count', by: 'event' },
     ]);
     const s = releaseSummary(study);
-    expect(s.analyses.map((a) => a.cells)).toEqual([1, 3, 3, 2, 2]);
+    expect(s.analyses.map((a) => a.cells)).toEqual([1, 3, 5, 2, 2]);
     expect(s.analyses[0]!.outputs).toEqual(['count of records with site = X']);
     // A boolean spelled otherwise in the data is named both ways.
     expect(s.analyses[4]!.outputs).toEqual([

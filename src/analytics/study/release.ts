@@ -152,7 +152,7 @@ function outputsOf(schema: Schema, a: Analysis): string[] {
     case 'quantiles':
       return [
         'count of records used',
-        ...a.probs.map((p) => `quantile p = ${p} of ${a.column} (R type 7)`),
+        ...a.probs.map((p) => `quantile p = ${p} of ${a.column} (R type ${a.quantileType})`),
       ];
     case 'histogram': {
       const c = columnOf(schema, a.column);
@@ -168,32 +168,47 @@ function outputsOf(schema: Schema, a: Analysis): string[] {
       );
     }
     case 'chi-squared': {
-      const yates =
-        groupLabels(schema, a.rows).length === 2 && groupLabels(schema, a.cols).length === 2;
+      const rows = groupLabels(schema, a.rows);
+      const cols = groupLabels(schema, a.cols);
+      const yates = a.correct && rows.length === 2 && cols.length === 2;
       return [
         `Pearson chi-squared statistic X^2 of ${a.rows} x ${a.cols}${yates ? " (Yates' correction)" : ''}`,
         'degrees of freedom of the chi-squared test',
         'p-value of the chi-squared test',
+        ...rows.flatMap((r) =>
+          cols.map((c) => `expected count of records with ${r} and ${c} under independence`),
+        ),
       ];
     }
     case 'covariance':
-    case 'correlation':
+      return ['count of records used', `sample covariance of ${a.x} and ${a.y} (divisor n - 1)`];
+    case 'correlation': {
+      const pct = `${+(a.confLevel * 100).toPrecision(6)}%`;
       return [
         'count of records used',
-        a.type === 'covariance'
-          ? `sample covariance of ${a.x} and ${a.y} (divisor n - 1)`
-          : `Pearson correlation of ${a.x} and ${a.y}`,
+        `Pearson correlation of ${a.x} and ${a.y}`,
+        't statistic of the correlation test',
+        'degrees of freedom of the correlation test (n - 2)',
+        'p-value of the correlation test (two-sided)',
+        `lower bound of the ${pct} confidence interval of the correlation (Fisher's z)`,
+        `upper bound of the ${pct} confidence interval of the correlation (Fisher's z)`,
       ];
+    }
     case 'linear-regression':
       return [
         'count of records used',
         ...terms(schema, a).flatMap((t) => [
           `coefficient of ${t}`,
           `standard error of the coefficient of ${t}`,
+          `t value of the coefficient of ${t}`,
           `p-value of the coefficient of ${t} (t test)`,
         ]),
         'R^2 of the model',
-        'residual standard deviation (sigma) of the model',
+        'residual standard error (sigma) of the model',
+        'adjusted R^2 of the model',
+        'residual degrees of freedom of the model',
+        'F statistic of the model',
+        'p-value of the F test of the model',
       ];
     case 'logistic-regression': {
       // Gradient descent (learningRate set) reports coefficients only; Newton adds standard errors and p-values.
@@ -213,15 +228,43 @@ function outputsOf(schema: Schema, a: Analysis): string[] {
       ];
     }
     case 't-test': {
-      const [g1, g2] = a.levels.map((l) => `${a.by} = ${l}`) as [string, string];
+      const test = {
+        welch: 'Welch t-test',
+        student: "Student's t-test",
+        paired: 'paired t-test',
+        'one-sample': 'one-sample t-test',
+      }[a.variant];
+      const pct = `${+(a.confLevel * 100).toPrecision(6)}%`;
+      const tail = (what: string, of: string) => [
+        `t statistic of the ${test} (${what})`,
+        `degrees of freedom of the ${test}`,
+        `p-value of the ${test} (two-sided)`,
+        `standard error of ${of}`,
+        `lower bound of the ${pct} confidence interval of ${of}`,
+        `upper bound of the ${pct} confidence interval of ${of}`,
+      ];
+      if (a.variant === 'one-sample')
+        return [
+          'count of records used',
+          `mean of ${a.column}`,
+          ...tail(`mean of ${a.column} vs mu = ${a.mu}`, `the mean of ${a.column}`),
+        ];
+      if (a.variant === 'paired') {
+        const diff = `${a.column} - ${a.paired}`;
+        return [
+          'count of records used',
+          `mean difference ${diff}`,
+          ...tail(`mean of ${diff} vs mu = ${a.mu}`, `the mean difference ${diff}`),
+        ];
+      }
+      const [l1, l2] = a.levels!;
+      const [g1, g2] = [l1, l2].map((l) => `${a.by} = ${l}`) as [string, string];
       return [
         `count of records with ${g1}`,
         `count of records with ${g2}`,
         `mean of ${a.column} for ${g1}`,
         `mean of ${a.column} for ${g2}`,
-        `Welch t statistic of ${a.column} (${a.levels[0]} - ${a.levels[1]})`,
-        'degrees of freedom of the Welch t-test',
-        'p-value of the Welch t-test (two-sided)',
+        ...tail(`${a.column}, ${l1} - ${l2}`, `the difference of means (${l1} - ${l2})`),
       ];
     }
     case 'kaplan-meier': {
@@ -230,7 +273,15 @@ function outputsOf(schema: Schema, a: Analysis): string[] {
       // The report's rows are the curves; the curves also carry the number at risk at each point.
       const at = (what: string) =>
         groups.flatMap((g) => times.map((t) => `${what} at ${a.time} = ${t} for ${g}`));
-      return [...at('survival probability S(t)'), ...at('number at risk')];
+      const pct = `${+(a.confLevel * 100).toPrecision(6)}%`;
+      return [
+        ...at('survival probability S(t)'),
+        ...at('number at risk'),
+        ...at('number of events since the previous time point'),
+        ...at('standard error of S(t) (Greenwood)'),
+        ...at(`lower bound of the ${pct} confidence band of S(t)`),
+        ...at(`upper bound of the ${pct} confidence band of S(t)`),
+      ];
     }
     case 'log-rank': {
       const groups = groupLabels(schema, a.by!);
@@ -240,6 +291,8 @@ function outputsOf(schema: Schema, a: Analysis): string[] {
         `count of records with ${groups[1]}`,
         `observed events (${a.event}) for ${groups[0]}`,
         `expected events (${a.event}) for ${groups[0]} if survival did not differ`,
+        `observed events (${a.event}) for ${groups[1]}`,
+        `expected events (${a.event}) for ${groups[1]} if survival did not differ`,
         `log-rank chi-squared statistic X^2 (${groups[0]} vs ${groups[1]})`,
         'p-value of the log-rank test (chi-squared, 1 df)',
       ];
@@ -274,11 +327,13 @@ function suppressionRule(schema: Schema, a: Analysis, k: number): string {
     case 'chi-squared':
       return `everything is withheld unless every cell of the ${groupLabels(schema, a.rows).length} x ${groupLabels(schema, a.cols).length} table ${a.rows} x ${a.cols} has ${atLeast(k)}`;
     case 't-test':
-      return `each group's count is withheld when below ${k}; the means, t, df and p-value are withheld unless both groups have ${atLeast(k)}`;
+      return a.variant === 'welch' || a.variant === 'student'
+        ? `each group's count is withheld when below ${k}; the means, t, df, p-value, standard error and confidence interval are withheld unless both groups have ${atLeast(k)}`
+        : `withheld when ${fewerThan(k)} are used`;
     case 'log-rank':
       return `each group's count is withheld when below ${k}; the other values are withheld unless both groups have ${atLeast(k)}`;
     case 'kaplan-meier':
-      return `each point of a curve (S(t) and the number at risk) is withheld when ${fewerThan(k)} of that group are still at risk there`;
+      return `each point of a curve (S(t), the number at risk, the standard error and the band) is withheld when ${fewerThan(k)} of that group are still at risk there, except that S(t) is shown as 0 after a released point where it is 0; a number of events is withheld when below ${k}`;
     case 'linear-regression': {
       const grouping = a.predictors.filter((p) => {
         const t = columnOf(schema, p).type;
@@ -342,15 +397,31 @@ function notesOf(study: Study, a: Analysis): string[] {
       );
       break;
     case 't-test':
+      out.push(
+        'the p-value and the confidence interval are computed in the clear from the released estimate, standard error and df',
+      );
+      break;
     case 'chi-squared':
-      out.push('the p-value is computed in the clear from the released statistic and df');
+      out.push(
+        "the p-value is computed in the clear from the released statistic and df; the expected counts reveal the table's row and column totals",
+      );
+      break;
+    case 'correlation':
+      out.push(
+        'the t statistic, p-value and confidence interval are computed in the clear from the released correlation and count',
+      );
       break;
     case 'log-rank':
       out.push('the p-value is computed in the clear from the released X^2');
       break;
+    case 'kaplan-meier':
+      out.push(
+        'the confidence bands are computed in the clear from the released S(t) and its Greenwood variance',
+      );
+      break;
     case 'linear-regression':
       out.push(
-        'the residual degrees of freedom (count - number of terms) are also opened, for the p-values; p-values are computed in the clear',
+        'the t values, p-values, adjusted R^2 and F test are computed in the clear from the released coefficients, standard errors, R^2 and count',
       );
       break;
     case 'logistic-regression':

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatNumber, jsonReport, markdownReport, survivalSvg, terminalReport } from './report.js';
+import {
+  formatNumber,
+  jsonReport,
+  markdownReport,
+  survivalSvg,
+  survivalTable,
+  terminalReport,
+} from './report.js';
 import type { StudyOutcome } from './result.js';
 
 const outcome: StudyOutcome = {
@@ -104,5 +111,34 @@ describe('reports', () => {
     expect(j.study).toBe('Demo study');
     expect(Object.keys(j.pooledReferenceForDemoOnly as object)).toEqual(['n', 'km']);
     expect(JSON.parse(jsonReport(outcome))).not.toHaveProperty('pooledReferenceForDemoOnly');
+  });
+
+  it("tabulates Kaplan-Meier curves as R's summary(survfit(...), times): suppressed counts and empty bands", () => {
+    const rows = survivalTable(
+      {
+        curves: [
+          {
+            group: 'arm = A',
+            times: [10, 20],
+            survival: [0.5, 0],
+            atRisk: [12, null],
+            events: [6, null],
+            stdErr: [0.14433756729740643, null],
+            lower: [0.28, null],
+            upper: [0.9, null],
+            confLevel: 0.9,
+          },
+        ],
+      },
+      { minCellSize: 5 },
+    );
+    expect(rows).toEqual([
+      '| group | time | at risk | events | S(t) | std.err | lower 90% | upper 90% |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      '| arm = A | 10 | 12 | 6 | 0.5000 | 0.1443 | 0.2800 | 0.9000 |',
+      '| arm = A | 20 | (< 5) | (< 5) | 0 | - | - | - |',
+    ]);
+    // Older curves (S and at risk only) keep their two columns.
+    expect(survivalTable(outcome.analyses[1]!, outcome)[0]).toBe('| group | time | S(t) |');
   });
 });

@@ -7,7 +7,7 @@
  *
  * Pure text generation: writing files is the caller's.
  */
-import type { AnalysisOutcome, ResultRow, StudyOutcome } from './result.js';
+import type { AnalysisOutcome, ResultRow, StudyOutcome, SurvivalCurve } from './result.js';
 import { fewerThan } from './wording.js';
 
 /** Reference rows per analysis id (plaintext on pooled data, demo only). */
@@ -136,7 +136,7 @@ export function markdownReport(o: StudyOutcome, reference?: ReferenceRows): stri
       );
     }
     out.push('');
-    if (a.curves && a.curves.length > 0) out.push(survivalSvg(a), '');
+    if (a.curves && a.curves.length > 0) out.push(survivalSvg(a), '', ...survivalTable(a, o), '');
     for (const n of a.notes) out.push(`- ${md(n)}`);
     out.push(
       `- cost at one party: ${a.seconds.toFixed(2)} s, ${a.rounds} rounds, ${bytes(a.bytesSent)} sent`,
@@ -144,6 +144,52 @@ export function markdownReport(o: StudyOutcome, reference?: ReferenceRows): stri
     );
   });
   return out.join('\n');
+}
+
+/**
+ * Kaplan-Meier curves as a table, as R's summary(survfit(...), times): per
+ * group and time the number at risk, events since the previous time, S(t),
+ * its standard error and the confidence band (columns without data left out).
+ */
+export function survivalTable(
+  a: Pick<AnalysisOutcome, 'curves'>,
+  o: Pick<StudyOutcome, 'minCellSize'>,
+): string[] {
+  const curves = a.curves ?? [];
+  const level = curves.find((c) => c.confLevel !== undefined)?.confLevel;
+  const pct = level === undefined ? '' : ` ${+(level * 100).toPrecision(6)}%`;
+  type Col = {
+    name: string;
+    get: (c: SurvivalCurve) => readonly (number | null)[] | undefined;
+  };
+  const all: Col[] = [
+    { name: 'at risk', get: (c) => c.atRisk },
+    { name: 'events', get: (c) => c.events },
+    { name: 'S(t)', get: (c) => c.survival },
+    { name: 'std.err', get: (c) => c.stdErr },
+    { name: `lower${pct}`, get: (c) => c.lower },
+    { name: `upper${pct}`, get: (c) => c.upper },
+  ];
+  const cols = all.filter((col) => curves.some((c) => col.get(c) !== undefined));
+  const out = [
+    `| group | time | ${cols.map((c) => c.name).join(' | ')} |`,
+    `|---|---:|${cols.map(() => '---:').join('|')}|`,
+  ];
+  for (const c of curves)
+    c.times.forEach((t, i) => {
+      const cells = cols.map((col) => {
+        const v = col.get(c)?.[i];
+        if (v === undefined) return '';
+        // Suppressed counts and points; a band is also empty where S = 0 (R: NA).
+        return v === null
+          ? col.name === 'S(t)' || col.name === 'at risk' || col.name === 'events'
+            ? `(< ${o.minCellSize})`
+            : '-'
+          : formatNumber(v);
+      });
+      out.push(`| ${md(c.group)} | ${t} | ${cells.join(' | ')} |`);
+    });
+  return out;
 }
 
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];

@@ -22,8 +22,16 @@ export interface SurvivalCurve {
   readonly group: string;
   readonly times: readonly number[];
   readonly survival: readonly (number | null)[];
-  /** Records at risk at each time, when released. */
+  /** Records at risk at each time (R's n.risk: time >= t), when released. */
   readonly atRisk?: readonly (number | null)[];
+  /** Events since the previous reported time, (t_prev, t] (R's n.event with `times`); null below k. */
+  readonly events?: readonly (number | null)[];
+  /** Standard error of S(t) by Greenwood's formula (R's std.err); null where S is suppressed. */
+  readonly stdErr?: readonly (number | null)[];
+  /** Pointwise confidence band at `confLevel`, R's conf.type = "log"; null where S is 0 or suppressed. */
+  readonly lower?: readonly (number | null)[];
+  readonly upper?: readonly (number | null)[];
+  readonly confLevel?: number;
 }
 
 export interface AnalysisOutcome {

@@ -267,7 +267,7 @@ describe('bad study files: each error names its field, line and column, and noth
     // A field that is already given is not what a misspelling meant.
     const col = edit('    cols: recovered', '    cols: recovered\n    col: arm');
     expect(messages(col)).toEqual([
-      `study.yaml:${lineOf(col, '    col: arm')}:10: analyses[4].col: unknown field of a chi-squared analysis (known fields: id, type, title, where, dp, rows, cols)`,
+      `study.yaml:${lineOf(col, '    col: arm')}:10: analyses[4].col: unknown field of a chi-squared analysis (known fields: id, type, title, where, dp, rows, cols, correct)`,
     ]);
     const nam = edit('    name: Hospital B', '    nam: Hospital B');
     expect(messages(nam)).toEqual([
@@ -353,6 +353,94 @@ describe('bad study files: each error names its field, line and column, and noth
         /analyses\[1\]\.column: unknown column 'recoverd' \(did you mean 'recovered'\?\)$/,
       ),
       expect.stringMatching(/analyses\[1\]\.by: unknown column 'armm' \(did you mean 'arm'\?\)$/),
+    ]);
+  });
+});
+
+describe('options of the complete outputs', () => {
+  const base = parseYaml(EXAMPLE) as StudyInput;
+  const withAnalyses = (analyses: StudyInput['analyses']): StudyInput => ({ ...base, analyses });
+  const problems = (analyses: StudyInput['analyses']): string[] => {
+    try {
+      defineStudy(withAnalyses(analyses));
+    } catch (e) {
+      expect(e).toBeInstanceOf(SpecError);
+      return (e as SpecError).issues.map((i) => `${i.path}: ${i.message}`);
+    }
+    throw new Error('expected a SpecError');
+  };
+
+  it('reads t-test variants, mu and confLevel, with the defaults of R', () => {
+    const s = defineStudy(
+      withAnalyses([
+        { id: 'w', type: 't-test', column: 'age', by: 'arm' },
+        { id: 's', type: 't-test', variant: 'student', column: 'age', by: 'sex', confLevel: 0.9 },
+        {
+          id: 'p',
+          type: 't-test',
+          variant: 'paired',
+          column: 'recovery_days',
+          paired: 'age',
+          mu: 2,
+        },
+        { id: 'o', type: 't-test', variant: 'one-sample', column: 'age' },
+        { id: 'c', type: 'chi-squared', rows: 'arm', cols: 'death', correct: false },
+        { id: 'r', type: 'correlation', x: 'age', y: 'recovery_days', confLevel: 0.99 },
+        { id: 'k', type: 'kaplan-meier', time: 'survival_days', event: 'death', confLevel: 0.8 },
+        { id: 'q', type: 'quantiles', column: 'age', probs: [0.5], quantileType: 6 },
+      ]),
+    );
+    const [w, st, p, o, c, r, k, q] = s.analyses as never as Record<string, unknown>[];
+    expect(w).toMatchObject({ variant: 'welch', levels: ['A', 'B'], mu: 0, confLevel: 0.95 });
+    expect(st).toMatchObject({ variant: 'student', levels: ['F', 'M'], confLevel: 0.9 });
+    expect(st!.title).toBe("Student's t-test of age: F vs M");
+    expect(p).toMatchObject({ variant: 'paired', paired: 'age', mu: 2, by: undefined });
+    expect(p!.title).toBe('Paired t-test of recovery_days - age');
+    expect(o).toMatchObject({ variant: 'one-sample', mu: 0, levels: undefined });
+    expect(c).toMatchObject({ correct: false });
+    expect(r).toMatchObject({ confLevel: 0.99 });
+    expect(k).toMatchObject({ confLevel: 0.8 });
+    expect(q).toMatchObject({ quantileType: 6 });
+    // The bundled study keeps its defaults.
+    const ex = parseStudyText(EXAMPLE, 'study.yaml').analyses;
+    expect(ex.find((a) => a.type === 'chi-squared')).toMatchObject({ correct: true });
+    expect(ex.find((a) => a.type === 't-test')).toMatchObject({ variant: 'welch' });
+  });
+
+  it('refuses options that do not fit the analysis, naming each field', () => {
+    expect(
+      problems([
+        { id: 'a', type: 't-test', variant: 'welsh' as never, column: 'age', by: 'arm' },
+        { id: 'b', type: 't-test', column: 'age', by: 'arm', mu: 3 },
+        { id: 'c', type: 't-test', variant: 'paired', column: 'age' },
+        { id: 'd', type: 't-test', variant: 'one-sample', column: 'age', by: 'arm' },
+        { id: 'e', type: 't-test', variant: 'paired', column: 'age', paired: 'age' },
+        { id: 'f', type: 'correlation', x: 'age', y: 'recovery_days', confLevel: 1 },
+        { id: 'g', type: 'quantiles', column: 'age', probs: [0.5], quantileType: 10 },
+        { id: 'h', type: 'chi-squared', rows: 'arm', cols: 'death', correct: 'yes' as never },
+        {
+          id: 'i',
+          type: 'log-rank',
+          time: 'survival_days',
+          event: 'death',
+          by: 'arm',
+          confLevel: 0.9,
+        },
+        { id: 'j', type: 'covariance', x: 'age', y: 'recovery_days', confLevel: 0.9 },
+        { id: 'k', type: 't-test', variant: 'paired', column: 'age', paired: 'arm' },
+      ]),
+    ).toEqual([
+      'analyses[0].variant: expected welch, student, paired or one-sample, got "welsh" (did you mean \'welch\'?)',
+      'analyses[1].mu: not a field of a welch t-test (mu is for one-sample and paired t-tests)',
+      'analyses[2].paired: missing',
+      'analyses[3].by: not a field of a one-sample t-test (only the two-sample variants, welch and student, compare groups)',
+      'analyses[4].paired: expected a column other than column',
+      'analyses[5].confLevel: expected a number in (0, 1), got 1',
+      'analyses[6].quantileType: expected an integer in 1..9, got 10',
+      'analyses[7].correct: expected true or false, got "yes"',
+      'analyses[8].confLevel: unknown field of a log-rank analysis (known fields: id, type, title, where, dp, time, event, by, times)',
+      'analyses[9].confLevel: unknown field of a covariance analysis (known fields: id, type, title, where, dp, x, y)',
+      "analyses[10].paired: column 'arm' is categorical; the second column of a paired t-test needs an integer, decimal, date or boolean column",
     ]);
   });
 });

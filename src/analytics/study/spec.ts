@@ -80,6 +80,8 @@ export interface QuantilesAnalysis extends AnalysisBase {
   readonly type: 'quantiles';
   readonly column: string;
   readonly probs: readonly number[];
+  /** R's quantile type, 1..9 (default 7, R's default). */
+  readonly quantileType: number;
 }
 export interface HistogramAnalysis extends AnalysisBase {
   readonly type: 'histogram';
@@ -91,11 +93,15 @@ export interface TableAnalysis extends AnalysisBase {
   readonly type: 'crosstab' | 'chi-squared';
   readonly rows: string;
   readonly cols: string;
+  /** Chi-squared: Yates' continuity correction on 2 x 2 tables (default true, as R's chisq.test). */
+  readonly correct: boolean;
 }
 export interface PairAnalysis extends AnalysisBase {
   readonly type: 'covariance' | 'correlation';
   readonly x: string;
   readonly y: string;
+  /** Correlation: level of the confidence interval (default 0.95). */
+  readonly confLevel: number;
 }
 export interface RegressionAnalysis extends AnalysisBase {
   readonly type: 'linear-regression' | 'logistic-regression';
@@ -106,12 +112,30 @@ export interface RegressionAnalysis extends AnalysisBase {
   readonly iterations: number | undefined;
   readonly learningRate: number | undefined;
 }
+/** The t-tests: two groups (Welch's or Student's), one sample, or paired columns. */
+export type TTestVariant = 'welch' | 'student' | 'paired' | 'one-sample';
+export const T_TEST_VARIANTS: readonly TTestVariant[] = [
+  'welch',
+  'student',
+  'paired',
+  'one-sample',
+];
+
 export interface TTestAnalysis extends AnalysisBase {
   readonly type: 't-test';
+  /** Default 'welch' (R's t.test default). */
+  readonly variant: TTestVariant;
   readonly column: string;
-  readonly by: string;
-  /** The two levels of `by` compared (default: its first two). */
-  readonly levels: readonly [string, string];
+  /** Two-group variants: the grouping column. */
+  readonly by: string | undefined;
+  /** Two-group variants: the two levels of `by` compared (default: its first two). */
+  readonly levels: readonly [string, string] | undefined;
+  /** Paired variant: the second column of the same record; the test is on column - paired. */
+  readonly paired: string | undefined;
+  /** One-sample and paired variants: the mean under the null hypothesis (default 0), in the column's units. */
+  readonly mu: number;
+  /** Level of the confidence interval (default 0.95). */
+  readonly confLevel: number;
 }
 export interface SurvivalAnalysis extends AnalysisBase {
   readonly type: 'kaplan-meier' | 'log-rank';
@@ -125,6 +149,8 @@ export interface SurvivalAnalysis extends AnalysisBase {
    * Default: see `defaultTimes`.
    */
   readonly times: readonly number[] | undefined;
+  /** Kaplan-Meier: level of the pointwise confidence bands (default 0.95). */
+  readonly confLevel: number;
 }
 
 export type Analysis =
@@ -214,16 +240,16 @@ const FIELDS: Record<AnalysisType, readonly string[]> = {
   min: ['column', 'by'],
   max: ['column', 'by'],
   median: ['column', 'by'],
-  quantiles: ['column', 'probs'],
+  quantiles: ['column', 'probs', 'quantileType'],
   histogram: ['column', 'edges'],
   crosstab: ['rows', 'cols'],
-  'chi-squared': ['rows', 'cols'],
+  'chi-squared': ['rows', 'cols', 'correct'],
   covariance: ['x', 'y'],
-  correlation: ['x', 'y'],
+  correlation: ['x', 'y', 'confLevel'],
   'linear-regression': ['outcome', 'predictors'],
   'logistic-regression': ['outcome', 'predictors', 'iterations', 'learningRate'],
-  't-test': ['column', 'by', 'levels'],
-  'kaplan-meier': ['time', 'event', 'by', 'times'],
+  't-test': ['variant', 'column', 'by', 'levels', 'paired', 'mu', 'confLevel'],
+  'kaplan-meier': ['time', 'event', 'by', 'times', 'confLevel'],
   'log-rank': ['time', 'event', 'by', 'times'],
 };
 const COMMON = ['id', 'type', 'title', 'where', 'dp'];
@@ -561,6 +587,13 @@ function readAnalysis(
     ar.column(r.required(pre, k, path), join(path, k), types, role);
   const optCol = (k: string, types: readonly ColumnType[], role: string) =>
     pre[k] === undefined ? undefined : ar.column(pre[k], join(path, k), types, role);
+  // A confidence level in (0, 1), default 0.95 (R's conf.level).
+  const confLevel = (): number => {
+    if (pre.confLevel === undefined) return 0.95;
+    const v = r.number(pre.confLevel, join(path, 'confLevel'), 0, 1, true);
+    if (v === 1) r.fail(join(path, 'confLevel'), 'expected a number in (0, 1), got 1');
+    return v ?? 0.95;
+  };
   let a: Analysis | undefined;
   switch (type) {
     case 'count': {
@@ -604,12 +637,17 @@ function readAnalysis(
       const column = col('column', NUMERIC, type);
       const list = r.list(r.required(pre, 'probs', path), join(path, 'probs'), 1, 99);
       const probs = list?.map((p, j) => r.number(p, `${join(path, 'probs')}[${j}]`, 0, 1));
+      const quantileType =
+        pre.quantileType === undefined
+          ? 7
+          : (r.int(pre.quantileType, join(path, 'quantileType'), 1, 9) ?? 7);
       if (column && probs && probs.every((p) => p !== undefined))
         a = {
           ...base,
           type,
           column,
           probs: probs as number[],
+          quantileType,
           title: title ?? `Quantiles of ${column}`,
         };
       break;
@@ -646,12 +684,15 @@ function readAnalysis(
       const cols = col('cols', GROUPING, 'cols');
       if (rows && cols && rows === cols)
         r.fail(join(path, 'cols'), 'expected a column other than rows');
+      const correct =
+        pre.correct === undefined ? true : (r.boolean(pre.correct, join(path, 'correct')) ?? true);
       if (rows && cols)
         a = {
           ...base,
           type,
           rows,
           cols,
+          correct,
           title:
             title ?? `${type === 'crosstab' ? 'Crosstab' : 'Chi-squared test'}: ${rows} x ${cols}`,
         };
@@ -661,7 +702,16 @@ function readAnalysis(
     case 'correlation': {
       const x = col('x', NUMERIC, type);
       const y = col('y', NUMERIC, type);
-      if (x && y) a = { ...base, type, x, y, title: title ?? `${LABEL[type]} of ${x} and ${y}` };
+      const level = confLevel();
+      if (x && y)
+        a = {
+          ...base,
+          type,
+          x,
+          y,
+          confLevel: level,
+          title: title ?? `${LABEL[type]} of ${x} and ${y}`,
+        };
       break;
     }
     case 'linear-regression':
@@ -708,8 +758,38 @@ function readAnalysis(
       break;
     }
     case 't-test': {
+      const variant =
+        pre.variant === undefined
+          ? 'welch'
+          : r.oneOf(pre.variant, join(path, 'variant'), T_TEST_VARIANTS);
       const column = col('column', NUMERIC, 'a t-test');
-      const by = col('by', GROUPING, 'by');
+      const twoGroups = variant === 'welch' || variant === 'student';
+      // Fields of the other variants are refused, so that a study says what it runs.
+      const misplaced = (k: string, why: string) => {
+        if (pre[k] !== undefined && variant !== undefined)
+          r.fail(join(path, k), `not a field of a ${variant} t-test (${why})`);
+      };
+      if (twoGroups) {
+        misplaced('paired', 'only paired t-tests have a second column');
+        misplaced('mu', 'mu is for one-sample and paired t-tests');
+      } else {
+        misplaced('by', 'only the two-sample variants, welch and student, compare groups');
+        misplaced('levels', 'only the two-sample variants, welch and student, compare groups');
+        if (variant === 'one-sample')
+          misplaced('paired', 'only paired t-tests have a second column');
+      }
+      const by = twoGroups ? col('by', GROUPING, 'by') : undefined;
+      const paired =
+        variant === 'paired'
+          ? col('paired', NUMERIC, 'the second column of a paired t-test')
+          : undefined;
+      if (paired && column && paired === column)
+        r.fail(join(path, 'paired'), 'expected a column other than column');
+      const mu =
+        pre.mu === undefined || twoGroups
+          ? 0
+          : (r.number(pre.mu, join(path, 'mu'), -1e15, 1e15) ?? 0);
+      const level = confLevel();
       let levels: [string, string] | undefined;
       if (by) {
         const c = ar.get(by);
@@ -735,14 +815,30 @@ function readAnalysis(
           }
         }
       }
-      if (column && by && levels)
+      const name = {
+        welch: 'Welch t-test',
+        student: "Student's t-test",
+        paired: 'Paired t-test',
+        'one-sample': 'One-sample t-test',
+      };
+      if (variant && column && (twoGroups ? by && levels : variant === 'one-sample' || paired))
         a = {
           ...base,
           type,
+          variant,
           column,
           by,
           levels,
-          title: title ?? `Welch t-test of ${column}: ${levels[0]} vs ${levels[1]}`,
+          paired,
+          mu,
+          confLevel: level,
+          title:
+            title ??
+            (twoGroups
+              ? `${name[variant]} of ${column}: ${levels![0]} vs ${levels![1]}`
+              : variant === 'paired'
+                ? `${name[variant]} of ${column} - ${paired}`
+                : `${name[variant]} of ${column}`),
         };
       break;
     }
@@ -762,6 +858,7 @@ function readAnalysis(
           else times = enc as number[];
         }
       }
+      const level = type === 'kaplan-meier' ? confLevel() : 0.95;
       if (time && event)
         a = {
           ...base,
@@ -770,6 +867,7 @@ function readAnalysis(
           event,
           by,
           times,
+          confLevel: level,
           title:
             title ??
             (type === 'kaplan-meier'
@@ -898,6 +996,7 @@ export interface AnalysisInput {
   column?: string;
   by?: string;
   probs?: number[];
+  quantileType?: number;
   edges?: (number | string)[];
   rows?: string;
   cols?: string;
@@ -908,6 +1007,11 @@ export interface AnalysisInput {
   iterations?: number;
   learningRate?: number;
   levels?: [string, string];
+  variant?: TTestVariant;
+  paired?: string;
+  mu?: number;
+  confLevel?: number;
+  correct?: boolean;
   time?: string;
   event?: string;
   times?: number[];

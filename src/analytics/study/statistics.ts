@@ -15,6 +15,12 @@ import * as groups from '../stats/groups.js';
 import * as hyp from '../stats/hypothesis.js';
 import * as reg from '../stats/regression.js';
 import { chiSquaredSf, normalCdf, studentTTwoSided } from '../distributions.js';
+import {
+  correlationTest,
+  kaplanMeierBand,
+  linearModelTest,
+  tInterval,
+} from '../stats/inference.js';
 import type { Column as SchemaColumn } from '../data/schema.js';
 import type { Table } from '../data/table.js';
 import { releaseGuarded, type Guarded } from '../privacy/suppress.js';
@@ -205,7 +211,11 @@ async function quantiles(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBod
   const x = numeric(ctx, q.column);
   const col = ctx.table.column(q.column);
   const n = stats.count(x, mask ? { where: mask } : {});
-  const v = stats.quantile(x, q.probs, { range: rangeOf(col), ...(mask ? { where: mask } : {}) });
+  const v = stats.quantile(x, q.probs, {
+    range: rangeOf(col),
+    type: q.quantileType,
+    ...(mask ? { where: mask } : {}),
+  });
   // The whole vector is released only when the analysis has at least k records.
   const [rn, rv] = await releaseGuarded(
     ctx.s,
@@ -228,42 +238,160 @@ async function quantiles(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBod
       group: `p = ${p}`,
       value: rv!.values[i] ?? null,
       suppressed: rv!.suppressed[i]!,
-      precision: 'exact (R type 7; interpolation rounded to 2^-20)',
+      precision: `exact (R type ${q.quantileType}; interpolation rounded to 2^-20)`,
     })),
   ];
-  return { rows, notes: notes(ctx, a, 'R type 7 quantiles by oblivious binary search') };
+  return {
+    rows,
+    notes: notes(ctx, a, `R type ${q.quantileType} quantiles by oblivious binary search`),
+  };
+}
+
+const T_NAME: Record<TTestAnalysis['variant'], string> = {
+  welch: "Welch's t-test as R's t.test(var.equal = FALSE)",
+  student: "Student's t-test as R's t.test(var.equal = TRUE)",
+  paired: "paired t-test as R's t.test(paired = TRUE)",
+  'one-sample': "one-sample t-test as R's t.test(x, mu = mu)",
+};
+
+/** The label of a t-test's statistic rows: the two levels compared, or the column(s) tested. */
+export function tTestGroup(t: TTestAnalysis): string {
+  if (t.levels) return `${t.levels[0]} - ${t.levels[1]}`;
+  return t.paired ? `${t.column} - ${t.paired}` : t.column;
+}
+
+/** Rows of a t-test's statistic, df, p-value, standard error and confidence interval (in the clear). */
+function tTestRows(
+  t: TTestAnalysis,
+  estimate: number | null,
+  tv: number | null,
+  dfv: number | null,
+  se: number | null,
+  suppressed: boolean,
+  dfPrecision: string,
+): ResultRow[] {
+  const group = tTestGroup(t);
+  const p = tv !== null && dfv !== null ? hyp.tTestPValue(tv, dfv).pValue : null;
+  const ci =
+    estimate !== null && se !== null && dfv !== null
+      ? tInterval(estimate, se, dfv, t.confLevel)
+      : { lower: null, upper: null };
+  const pct = `${+(t.confLevel * 100).toPrecision(6)}%`;
+  return [
+    { statistic: 't', group, value: tv, suppressed, precision: 'relative 2^-20 + 2^-20 / se' },
+    { statistic: 'df', group, value: dfv, suppressed, precision: dfPrecision },
+    {
+      statistic: 'p-value',
+      group,
+      value: p,
+      suppressed,
+      precision: 'two-sided, computed in the clear from the revealed t and df',
+    },
+    {
+      statistic: 'standard error',
+      group,
+      value: se,
+      suppressed,
+      precision: 'relative 2^-22',
+    },
+    {
+      statistic: 'CI lower',
+      group,
+      value: ci.lower,
+      suppressed,
+      precision: `${pct} confidence interval, computed in the clear from the revealed estimate, se and df`,
+    },
+    {
+      statistic: 'CI upper',
+      group,
+      value: ci.upper,
+      suppressed,
+      precision: `${pct} confidence interval, computed in the clear from the revealed estimate, se and df`,
+    },
+  ];
 }
 
 async function tTest(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const t = a as TTestAnalysis;
   const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
   const x = numeric(ctx, t.column);
-  const g = ctx.groups(t.by);
+  const pct = `${+(t.confLevel * 100).toPrecision(6)}%`;
+  const opts = mask ? { where: mask } : {};
+  if (t.variant === 'one-sample' || t.variant === 'paired') {
+    const r =
+      t.variant === 'paired'
+        ? hyp.pairedTTest(x, numeric(ctx, t.paired!), { ...opts, mu: t.mu })
+        : hyp.oneSampleTTest(x, { ...opts, mu: t.mu });
+    // Released only when at least k records are used.
+    const [rn, rm, rt, rdf, rse] = await releaseGuarded(
+      ctx.s,
+      [
+        { value: r.n, support: r.n },
+        { value: r.mean, support: r.n },
+        { value: r.t, support: r.n },
+        { value: r.df, support: r.n },
+        { value: r.se, support: r.n },
+      ],
+      ctx.k,
+    );
+    const suppressed = rt!.suppressed[0]!;
+    const mean = rm!.values[0] ?? null;
+    const group = tTestGroup(t);
+    const rows: ResultRow[] = [
+      {
+        statistic: 'n',
+        group: 'all',
+        value: rn!.values[0] ?? null,
+        suppressed: rn!.suppressed[0]!,
+        precision: 'exact',
+      },
+      {
+        statistic: t.variant === 'paired' ? 'mean difference' : 'mean',
+        group,
+        value: mean,
+        suppressed,
+        precision: MOMENT_PRECISION,
+      },
+      ...tTestRows(
+        t,
+        mean,
+        rt!.values[0] ?? null,
+        rdf!.values[0] ?? null,
+        rse!.values[0] ?? null,
+        suppressed,
+        'exact (n - 1)',
+      ),
+    ];
+    return {
+      rows,
+      notes: [
+        ...notes(ctx, a, `${T_NAME[t.variant]}, mu = ${t.mu}`),
+        `${pct} confidence interval of the ${t.variant === 'paired' ? 'mean difference' : 'mean'}`,
+      ],
+    };
+  }
+  const g = ctx.groups(t.by!);
+  const [l1, l2] = t.levels!;
   const level = (l: string) => g.labels.indexOf(`${t.by} = ${l}`);
-  const r = hyp.welchTTest(
-    x,
-    g.indicators[level(t.levels[0])]!,
-    g.indicators[level(t.levels[1])]!,
-    mask ? { where: mask } : {},
-  );
+  const test = t.variant === 'student' ? hyp.studentTTest : hyp.welchTTest;
+  const r = test(x, g.indicators[level(l1)]!, g.indicators[level(l2)]!, opts);
   // Released only when both groups have at least k records.
   const support = r.n1.minimum(r.n2);
   const counts = ctx.s.concat([r.n1.reshape([1]), r.n2.reshape([1])]);
-  const [rn, rt, rdf, rm] = await releaseGuarded(
+  const [rn, rt, rdf, rm, rse] = await releaseGuarded(
     ctx.s,
     [
       { value: counts, support: counts },
       { value: r.t, support },
       { value: r.df, support },
       { value: ctx.s.concat([r.mean1.reshape([1]), r.mean2.reshape([1])]), support },
+      { value: r.se, support },
     ],
     ctx.k,
   );
-  const tv = rt!.values[0] ?? null;
-  const dfv = rdf!.values[0] ?? null;
-  const p = tv !== null && dfv !== null ? hyp.tTestPValue(tv, dfv).pValue : null;
   const suppressed = rt!.suppressed[0]!;
-  const [l1, l2] = t.levels;
+  const m1 = rm!.values[0] ?? null;
+  const m2 = rm!.values[1] ?? null;
   const rows: ResultRow[] = [
     ...[l1, l2].map((l, i) => ({
       statistic: 'n',
@@ -279,29 +407,23 @@ async function tTest(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
       suppressed,
       precision: MOMENT_PRECISION,
     })),
-    {
-      statistic: 't',
-      group: `${l1} - ${l2}`,
-      value: tv,
+    ...tTestRows(
+      t,
+      m1 !== null && m2 !== null ? m1 - m2 : null,
+      rt!.values[0] ?? null,
+      rdf!.values[0] ?? null,
+      rse!.values[0] ?? null,
       suppressed,
-      precision: 'relative 2^-20 + 2^-20 / se',
-    },
-    {
-      statistic: 'df',
-      group: `${l1} - ${l2}`,
-      value: dfv,
-      suppressed,
-      precision: 'relative 2^-20 (Welch-Satterthwaite)',
-    },
-    {
-      statistic: 'p-value',
-      group: `${l1} - ${l2}`,
-      value: p,
-      suppressed,
-      precision: 'two-sided, computed in the clear from the revealed t and df',
-    },
+      t.variant === 'student' ? 'exact (n1 + n2 - 2)' : 'relative 2^-20 (Welch-Satterthwaite)',
+    ),
   ];
-  return { rows, notes: notes(ctx, a, "Welch's t-test as R's t.test(var.equal = FALSE)") };
+  return {
+    rows,
+    notes: [
+      ...notes(ctx, a, T_NAME[t.variant]),
+      `${pct} confidence interval of the difference of means (${l1} - ${l2})`,
+    ],
+  };
 }
 
 async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
@@ -315,14 +437,16 @@ async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBo
   // for its products at hundreds of thousands of rows.
   const bits = Math.ceil(Math.log2(ctx.table.rows + 1)) + 1;
   const table = bits < wide.bound ? ctx.s.wrap(int(bits), wide.shape, bits, wide.shares) : wide;
-  const test = hyp.chiSquaredTest(table);
+  const test = hyp.chiSquaredTest(table, { correct: c.correct });
   // Released only when every cell of the table has at least k records.
-  const support = table.reshape([R.labels.length * C.labels.length]).min();
-  const [rx, rdf] = await releaseGuarded(
+  const cells = R.labels.length * C.labels.length;
+  const support = table.reshape([cells]).min();
+  const [rx, rdf, re] = await releaseGuarded(
     ctx.s,
     [
       { value: test.statistic, support },
       { value: test.df, support },
+      { value: test.expected.reshape([cells]), support },
     ],
     ctx.k,
   );
@@ -331,7 +455,7 @@ async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBo
   const p = x !== null && df !== null ? hyp.chiSquaredPValue(x, df).pValue : null;
   const suppressed = rx!.suppressed[0]!;
   const group = `${c.rows} x ${c.cols}`;
-  const yates = R.labels.length === 2 && C.labels.length === 2;
+  const yates = c.correct && R.labels.length === 2 && C.labels.length === 2;
   return {
     rows: [
       {
@@ -349,6 +473,15 @@ async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBo
         suppressed,
         precision: 'computed in the clear from the revealed X^2 and df',
       },
+      ...R.labels.flatMap((rl, i) =>
+        C.labels.map((cl, j) => ({
+          statistic: 'expected',
+          group: `${rl}, ${cl}`,
+          value: re!.values[i * C.labels.length + j] ?? null,
+          suppressed,
+          precision: 'relative 2^-24 (row total x column total / n)',
+        })),
+      ),
     ],
     notes: [
       ...notes(
@@ -431,34 +564,80 @@ async function kaplanMeierAnalysis(ctx: AnalysisContext, a: Analysis): Promise<A
     `  Kaplan-Meier on ${Kc} time points for ${labels.length} group(s), reported at ${times.length}`,
   );
   const { atRisk, events } = survivalCounts(ctx, k, labels.length, grid.compute);
-  const full = kaplanMeierFromCounts(Fx.of(atRisk), Fx.of(events), labels.length, Kc);
+  const km = kaplanMeierFromCounts(Fx.of(atRisk), Fx.of(events), labels.length, Kc);
   const pick = labels.flatMap((_, gi) => grid.at.map((j) => gi * Kc + j));
-  const survivalFx = ctx.s.concat(pick.map((q) => full.at(q).reshape([1])));
+  const survivalFx = ctx.s.concat(pick.map((q) => km.survival.at(q).reshape([1])));
   const atRiskAt = ctx.s.concat(pick.map((q) => atRisk.at(q).reshape([1])));
-  // Each point of a curve is released only when at least k records are still at risk there.
-  const [rs, rn] = await releaseGuarded(
+  const greenwood = km.greenwood.gather(Uint32Array.from(pick)).rescale(30).toFixed();
+  // Events in (previous reported point, this one]: sums of the computed intervals (local).
+  const ev = Fx.of(events);
+  const eventsAt = Fx.concat(
+    labels.flatMap((_, gi) =>
+      grid.at.map((j, r) => {
+        const from = r === 0 ? 0 : grid.at[r - 1]! + 1;
+        return ev
+          .gather(Uint32Array.from({ length: j - from + 1 }, (_, q) => gi * Kc + from + q))
+          .sum();
+      }),
+    ),
+  )
+    .withBound(events.bound)
+    .toInt();
+  // A point of a curve (S, its variance, the number at risk) is released only when at least
+  // k records are still at risk there; a count of events only when it is at least k.
+  const [rs, rn, re, rv] = await releaseGuarded(
     ctx.s,
     [
       { value: survivalFx, support: atRiskAt },
       { value: atRiskAt, support: atRiskAt },
+      { value: eventsAt, support: eventsAt },
+      { value: greenwood, support: atRiskAt },
     ],
     ctx.k,
   );
-  const curves: SurvivalCurve[] = labels.map((group, gi) => ({
-    group,
-    times,
-    survival: times.map((_, j) => rs!.values[gi * times.length + j] ?? null),
-    atRisk: times.map((_, j) => rn!.values[gi * times.length + j] ?? null),
-  }));
+  const T = times.length;
+  const curves: SurvivalCurve[] = labels.map((group, gi) => {
+    const at = (r: typeof rs, j: number) => r!.values[gi * T + j] ?? null;
+    // The curve never rises: once a released point is 0, every later point is 0 (public).
+    let zeroFrom = -1;
+    const survival = times.map((_, j) => {
+      const v = at(rs, j);
+      if (v === 0 && zeroFrom < 0) zeroFrom = j;
+      return v ?? (zeroFrom >= 0 ? 0 : null);
+    });
+    const bands = survival.map((sv, j) => {
+      const v = at(rv, j);
+      return sv !== null && v !== null ? kaplanMeierBand(sv, v, k.confLevel) : undefined;
+    });
+    return {
+      group,
+      times,
+      survival,
+      atRisk: times.map((_, j) => at(rn, j)),
+      events: times.map((_, j) => at(re, j)),
+      stdErr: bands.map((b) => b?.stdErr ?? null),
+      lower: bands.map((b) => b?.lower ?? null),
+      upper: bands.map((b) => b?.upper ?? null),
+      confLevel: k.confLevel,
+    };
+  });
   const rows: ResultRow[] = labels.flatMap((group, gi) =>
-    times.map((t, j) => ({
-      statistic: 'S(t)',
-      group: `${group}, t = ${t}`,
-      value: rs!.values[gi * times.length + j] ?? null,
-      suppressed: rs!.suppressed[gi * times.length + j]!,
-      precision: `within about ${grid.at[j]! + 1} x 2^-24, then 2^-20`,
-    })),
+    times.map((t, j) => {
+      const shown = curves[gi]!.survival[j]!;
+      const released = !rs!.suppressed[gi * T + j]!;
+      return {
+        statistic: 'S(t)',
+        group: `${group}, t = ${t}`,
+        value: shown,
+        suppressed: shown === null,
+        precision:
+          shown !== null && !released
+            ? 'exact: the curve reached 0 at an earlier released point'
+            : `within about ${grid.at[j]! + 1} x 2^-24, then 2^-20`,
+      };
+    }),
   );
+  const pct = `${+(k.confLevel * 100).toPrecision(6)}%`;
   return {
     rows,
     curves,
@@ -470,7 +649,8 @@ async function kaplanMeierAnalysis(ctx: AnalysisContext, a: Analysis): Promise<A
           ? "Kaplan-Meier as R's survfit (computed at every time value, reported at the points)"
           : 'Kaplan-Meier on event times rounded up to the next time point',
       ),
-      `S(t) at ${times.length} public time points; a point with fewer than k records at risk is suppressed`,
+      `S(t) at ${times.length} public time points; a point with fewer than k records at risk is suppressed (shown as 0 once the curve has reached 0)`,
+      `curves carry the number at risk at each point, the events since the previous point (suppressed below k), the standard error of S (Greenwood) and ${pct} confidence bands (R's default conf.type = "log"), computed in the clear from the released S and Greenwood variance`,
       `${eachOwner(ctx.study)} counts its own records at risk and events per interval and inputs the counts; the curve is computed on their secret sums`,
     ],
   };
@@ -496,14 +676,13 @@ async function logRankAnalysis(ctx: AnalysisContext, a: Analysis): Promise<Analy
     [
       { value: counts, support: counts },
       { value: lr.statistic, support },
-      { value: lr.observed, support },
-      { value: lr.expected, support },
+      { value: lr.observedByGroup, support },
+      { value: lr.expectedByGroup, support },
     ],
     ctx.k,
   );
   const x = rx!.values[0] ?? null;
   const suppressed = rx!.suppressed[0]!;
-  const first = g.labels[0]!;
   const both = g.labels.join(' vs ');
   const rows: ResultRow[] = [
     ...g.labels.map((group, i) => ({
@@ -513,20 +692,22 @@ async function logRankAnalysis(ctx: AnalysisContext, a: Analysis): Promise<Analy
       suppressed: rn!.suppressed[i]!,
       precision: 'exact',
     })),
-    {
-      statistic: 'observed events',
-      group: first,
-      value: ro!.values[0] ?? null,
-      suppressed,
-      precision: 'exact',
-    },
-    {
-      statistic: 'expected events',
-      group: first,
-      value: re!.values[0] ?? null,
-      suppressed,
-      precision: 'relative 2^-24 per term',
-    },
+    ...g.labels.flatMap((group, i) => [
+      {
+        statistic: 'observed events',
+        group,
+        value: ro!.values[i] ?? null,
+        suppressed,
+        precision: 'exact',
+      },
+      {
+        statistic: 'expected events',
+        group,
+        value: re!.values[i] ?? null,
+        suppressed,
+        precision: 'relative 2^-24 per term',
+      },
+    ]),
     {
       statistic: 'X^2',
       group: both,
@@ -846,6 +1027,13 @@ async function linear(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> 
     });
     const t = b !== null && se !== null && se > 0 ? b / se : null;
     rows.push({
+      statistic: 't',
+      group: term,
+      value: t,
+      suppressed,
+      precision: 'coefficient / standard error, computed in the clear',
+    });
+    rows.push({
       statistic: 'p-value',
       group: term,
       value: t === null || df === null ? null : studentTTwoSided(t, df),
@@ -865,8 +1053,43 @@ async function linear(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> 
     group: 'model',
     value: rs!.values[0] ?? null,
     suppressed,
-    precision: 'relative 2^-22',
+    precision: 'relative 2^-22 (the residual standard error)',
   });
+  // Adjusted R^2 and the F test follow from R^2, n and the number of terms (in the clear).
+  const r2 = rr2!.values[0] ?? null;
+  const nv = rn!.values[0] ?? null;
+  const p = 1 + d.names.length;
+  const ft = r2 !== null && nv !== null ? linearModelTest(r2, nv, p) : undefined;
+  rows.push(
+    {
+      statistic: 'adjusted R^2',
+      group: 'model',
+      value: ft?.adjRSquared ?? null,
+      suppressed,
+      precision: 'computed in the clear from R^2 and n',
+    },
+    {
+      statistic: 'residual df',
+      group: 'model',
+      value: df,
+      suppressed,
+      precision: 'exact (n - number of terms)',
+    },
+    {
+      statistic: 'F',
+      group: 'model',
+      value: ft?.f ?? null,
+      suppressed,
+      precision: `on ${p - 1} and n - ${p} df, computed in the clear from R^2 and n`,
+    },
+    {
+      statistic: 'p-value',
+      group: 'model',
+      value: ft?.pValue ?? null,
+      suppressed,
+      precision: 'F test, computed in the clear',
+    },
+  );
   return { rows, notes: notes(ctx, a, "least squares as R's lm") };
 }
 
@@ -887,6 +1110,40 @@ async function pair(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
     ctx.k,
   );
   const group = `${p.x}, ${p.y}`;
+  const extra: ResultRow[] = [];
+  if (p.type === 'correlation') {
+    const r = rv!.values[0] ?? null;
+    const nv = rn!.values[0] ?? null;
+    const suppressed = rv!.suppressed[0]!;
+    const ct = r !== null && nv !== null ? correlationTest(r, nv, p.confLevel) : undefined;
+    const pct = `${+(p.confLevel * 100).toPrecision(6)}%`;
+    const clear = 'computed in the clear from the revealed r and n';
+    extra.push(
+      { statistic: 't', group, value: ct?.t ?? null, suppressed, precision: clear },
+      { statistic: 'df', group, value: ct ? ct.df : null, suppressed, precision: 'exact (n - 2)' },
+      {
+        statistic: 'p-value',
+        group,
+        value: ct?.pValue ?? null,
+        suppressed,
+        precision: `two-sided t test, ${clear}`,
+      },
+      {
+        statistic: 'CI lower',
+        group,
+        value: ct?.lower ?? null,
+        suppressed,
+        precision: `${pct} confidence interval by Fisher's z, ${clear}`,
+      },
+      {
+        statistic: 'CI upper',
+        group,
+        value: ct?.upper ?? null,
+        suppressed,
+        precision: `${pct} confidence interval by Fisher's z, ${clear}`,
+      },
+    );
+  }
   return {
     rows: [
       {
@@ -903,6 +1160,7 @@ async function pair(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
         suppressed: rv!.suppressed[0]!,
         precision: p.type === 'covariance' ? MOMENT_PRECISION : 'relative 2^-22 + 2^-20',
       },
+      ...extra,
     ],
     notes: notes(
       ctx,
@@ -946,6 +1204,40 @@ export function quantile7(sorted: readonly number[], p: number): number {
   const lo = Math.floor(h);
   const hi = Math.min(n - 1, lo + 1);
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/**
+ * R's quantile of sorted values for type 1..9 (Hyndman and Fan 1996, as
+ * R's quantile.default): Q = (1 - h) x_j + h x_(j+1), x_j clamped to x_1 and
+ * x_n, with j and h from n p + m per type (types 1-3 discontinuous).
+ */
+export function quantileOfType(sorted: readonly number[], p: number, type: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const fuzz = 4 * Number.EPSILON;
+  let j: number;
+  let h: number;
+  if (type <= 3) {
+    const nppm = type === 3 ? n * p - 0.5 : n * p;
+    j = Math.floor(nppm + fuzz);
+    const frac = nppm > j;
+    h = type === 1 ? +frac : type === 2 ? (+frac + 1) / 2 : +(nppm !== j || j % 2 !== 0);
+  } else {
+    const [a, b] = [
+      [0, 1],
+      [0.5, 0.5],
+      [0, 0],
+      [1, 1],
+      [1 / 3, 1 / 3],
+      [3 / 8, 3 / 8],
+    ][type - 4]!;
+    const nppm = a! + p * (n + 1 - a! - b!);
+    j = Math.floor(nppm + fuzz);
+    h = nppm - j;
+    if (Math.abs(h) < fuzz) h = 0;
+  }
+  const x = (i: number) => sorted[Math.min(n, Math.max(1, i)) - 1]!;
+  return h === 0 ? x(j) : h === 1 ? x(j + 1) : (1 - h) * x(j) + h * x(j + 1);
 }
 
 const descriptiveReference: ReferenceImpl = (t, a) => {
@@ -993,47 +1285,81 @@ const quantilesReference: ReferenceImpl = (t, a) => {
     ...q.probs.map((p) => ({
       statistic: 'quantile',
       group: `p = ${p}`,
-      value: quantile7(xs, p),
+      value: quantileOfType(xs, p, q.quantileType),
       suppressed: false,
     })),
   ];
 };
 
+/** n, mean and sample variance of values. */
+function moments(xs: readonly number[]): { n: number; mean: number; v: number } {
+  const n = xs.length;
+  const mean = xs.reduce((p, y) => p + y, 0) / n;
+  const v = xs.reduce((p, y) => p + (y - mean) ** 2, 0) / (n - 1);
+  return { n, mean, v };
+}
+
 const tTestReference: ReferenceImpl = (t, a) => {
   const tt = a as TTestAnalysis;
   const mask = referenceMask(t, a);
-  const g = referenceGroups(t, tt.by);
   const x = values(t, tt.column);
-  const [l1, l2] = tt.levels;
-  const stats2 = [l1, l2].map((l) => {
-    const k = g.labels.indexOf(`${tt.by} = ${l}`);
-    const xs: number[] = [];
-    for (let i = 0; i < t.rows; i++) if (mask[i] && g.of(i) === k) xs.push(x(i));
-    const n = xs.length;
-    const mean = xs.reduce((p, y) => p + y, 0) / n;
-    const v = xs.reduce((p, y) => p + (y - mean) ** 2, 0) / (n - 1);
-    return { n, mean, v };
-  });
-  const [s1, s2] = stats2 as [(typeof stats2)[0], (typeof stats2)[0]];
-  const a1 = s1.v / s1.n;
-  const a2 = s2.v / s2.n;
-  const tv = (s1.mean - s2.mean) / Math.sqrt(a1 + a2);
-  const df = (a1 + a2) ** 2 / (a1 ** 2 / (s1.n - 1) + a2 ** 2 / (s2.n - 1));
-  const group = `${l1} - ${l2}`;
-  const row = (statistic: string, grp: string, value: number): ResultRow => ({
+  const group = tTestGroup(tt);
+  const row = (statistic: string, grp: string, value: number | null): ResultRow => ({
     statistic,
     group: grp,
     value,
     suppressed: false,
   });
+  const tail = (estimate: number, se: number, tv: number, df: number): ResultRow[] => {
+    const ci = tInterval(estimate, se, df, tt.confLevel);
+    return [
+      row('t', group, tv),
+      row('df', group, df),
+      row('p-value', group, studentTTwoSided(tv, df)),
+      row('standard error', group, se),
+      row('CI lower', group, ci.lower),
+      row('CI upper', group, ci.upper),
+    ];
+  };
+  if (tt.variant === 'one-sample' || tt.variant === 'paired') {
+    const y = tt.paired ? values(t, tt.paired) : () => 0;
+    const xs: number[] = [];
+    for (let i = 0; i < t.rows; i++) if (mask[i]) xs.push(x(i) - y(i));
+    const m = moments(xs);
+    const se = Math.sqrt(m.v / m.n);
+    return [
+      row('n', 'all', m.n),
+      row(tt.variant === 'paired' ? 'mean difference' : 'mean', group, m.mean),
+      ...tail(m.mean, se, (m.mean - tt.mu) / se, m.n - 1),
+    ];
+  }
+  const g = referenceGroups(t, tt.by);
+  const [l1, l2] = tt.levels!;
+  const [s1, s2] = [l1, l2].map((l) => {
+    const k = g.labels.indexOf(`${tt.by} = ${l}`);
+    const xs: number[] = [];
+    for (let i = 0; i < t.rows; i++) if (mask[i] && g.of(i) === k) xs.push(x(i));
+    return moments(xs);
+  }) as [ReturnType<typeof moments>, ReturnType<typeof moments>];
+  let se: number;
+  let df: number;
+  if (tt.variant === 'student') {
+    df = s1.n + s2.n - 2;
+    const pooled = ((s1.n - 1) * s1.v + (s2.n - 1) * s2.v) / df;
+    se = Math.sqrt(pooled / s1.n + pooled / s2.n);
+  } else {
+    const a1 = s1.v / s1.n;
+    const a2 = s2.v / s2.n;
+    se = Math.sqrt(a1 + a2);
+    df = (a1 + a2) ** 2 / (a1 ** 2 / (s1.n - 1) + a2 ** 2 / (s2.n - 1));
+  }
+  const d = s1.mean - s2.mean;
   return [
     row('n', `${tt.by} = ${l1}`, s1.n),
     row('n', `${tt.by} = ${l2}`, s2.n),
     row('mean', `${tt.by} = ${l1}`, s1.mean),
     row('mean', `${tt.by} = ${l2}`, s2.mean),
-    row('t', group, tv),
-    row('df', group, df),
-    row('p-value', group, studentTTwoSided(tv, df)),
+    ...tail(d, se, d / se, df),
   ];
 };
 
@@ -1048,7 +1374,7 @@ const chiSquaredReference: ReferenceImpl = (t, a) => {
   const rowT = O.map((r) => r.reduce((p, q) => p + q, 0));
   const colT = C.labels.map((_, j) => O.reduce((p, r) => p + r[j]!, 0));
   const n = rowT.reduce((p, q) => p + q, 0);
-  const yates = R.labels.length === 2 && C.labels.length === 2;
+  const yates = c.correct && R.labels.length === 2 && C.labels.length === 2;
   let x2 = 0;
   O.forEach((r, i) =>
     r.forEach((o, j) => {
@@ -1062,6 +1388,14 @@ const chiSquaredReference: ReferenceImpl = (t, a) => {
     { statistic: 'X^2', group, value: x2, suppressed: false },
     { statistic: 'df', group, value: df, suppressed: false },
     { statistic: 'p-value', group, value: chiSquaredSf(x2, df), suppressed: false },
+    ...R.labels.flatMap((rl, i) =>
+      C.labels.map((cl, j) => ({
+        statistic: 'expected',
+        group: `${rl}, ${cl}`,
+        value: (rowT[i]! * colT[j]!) / n,
+        suppressed: false,
+      })),
+    ),
   ];
 };
 
@@ -1123,6 +1457,8 @@ const logRankReference: ReferenceImpl = (t, a, study) => {
   let o = 0;
   let e = 0;
   let v = 0;
+  let o2 = 0;
+  let e2 = 0;
   c.times.forEach((_, j) => {
     const n1 = c.n[0]![j]!;
     const n = n1 + c.n[1]![j]!;
@@ -1131,6 +1467,8 @@ const logRankReference: ReferenceImpl = (t, a, study) => {
     if (n === 0) return;
     o += d1;
     e += (d * n1) / n;
+    o2 += d - d1;
+    e2 += (d * (n - n1)) / n;
     if (n > 1) v += (d * (n1 / n) * (1 - n1 / n) * (n - d)) / (n - 1);
   });
   const x = (o - e) ** 2 / v;
@@ -1151,6 +1489,8 @@ const logRankReference: ReferenceImpl = (t, a, study) => {
     })),
     { statistic: 'observed events', group: g.labels[0]!, value: o, suppressed: false },
     { statistic: 'expected events', group: g.labels[0]!, value: e, suppressed: false },
+    { statistic: 'observed events', group: g.labels[1]!, value: o2, suppressed: false },
+    { statistic: 'expected events', group: g.labels[1]!, value: e2, suppressed: false },
     { statistic: 'X^2', group: both, value: x, suppressed: false },
     { statistic: 'p-value', group: both, value: chiSquaredSf(x, 1), suppressed: false },
   ];
@@ -1303,6 +1643,7 @@ const linearReference: ReferenceImpl = (t, a) => {
     const se = sigma * Math.sqrt(inv[j]![j]!);
     rows.push({ statistic: 'coefficient', group: term, value: beta[j]!, suppressed: false });
     rows.push({ statistic: 'standard error', group: term, value: se, suppressed: false });
+    rows.push({ statistic: 't', group: term, value: beta[j]! / se, suppressed: false });
     rows.push({
       statistic: 'p-value',
       group: term,
@@ -1310,8 +1651,22 @@ const linearReference: ReferenceImpl = (t, a) => {
       suppressed: false,
     });
   });
-  rows.push({ statistic: 'R^2', group: 'model', value: 1 - rss / tss, suppressed: false });
-  rows.push({ statistic: 'sigma', group: 'model', value: sigma, suppressed: false });
+  const r2 = 1 - rss / tss;
+  const ft = linearModelTest(r2, y.length, p);
+  const model = (statistic: string, value: number | null): ResultRow => ({
+    statistic,
+    group: 'model',
+    value,
+    suppressed: false,
+  });
+  rows.push(
+    model('R^2', r2),
+    model('sigma', sigma),
+    model('adjusted R^2', ft.adjRSquared),
+    model('residual df', df),
+    model('F', ft.f),
+    model('p-value', ft.pValue),
+  );
   return rows;
 };
 
@@ -1339,10 +1694,25 @@ const pairReference: ReferenceImpl = (t, a) => {
     syy += (ys[i]! - my) ** 2;
   }
   const value = p.type === 'covariance' ? sxy / (n - 1) : sxy / Math.sqrt(sxx * syy);
-  return [
-    { statistic: 'n', group: 'all', value: n, suppressed: false },
-    { statistic: p.type, group: `${p.x}, ${p.y}`, value, suppressed: false },
-  ];
+  const group = `${p.x}, ${p.y}`;
+  const row = (statistic: string, v: number | null): ResultRow => ({
+    statistic,
+    group,
+    value: v,
+    suppressed: false,
+  });
+  const rows = [{ statistic: 'n', group: 'all', value: n, suppressed: false }, row(p.type, value)];
+  if (p.type === 'correlation') {
+    const ct = correlationTest(value, n, p.confLevel);
+    rows.push(
+      row('t', ct.t),
+      row('df', ct.df),
+      row('p-value', ct.pValue),
+      row('CI lower', ct.lower),
+      row('CI upper', ct.upper),
+    );
+  }
+  return rows;
 };
 
 /** Plaintext references of the same analyses on pooled data (demo and tests only). */
