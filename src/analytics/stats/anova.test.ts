@@ -8,7 +8,7 @@ import { bool, fixed, int } from '../../api/types.js';
 import { label, run } from '../../../test/harness.js';
 import { anovaPValue, fDistSf, oneWayAnova, revealAnova } from './anova.js';
 import { oneHot } from './groups.js';
-import { PLANT_GROUP, PLANT_WEIGHT, R, readRCsv } from './methods-data.js';
+import { PLANT_GROUP, PLANT_WEIGHT, R, readRCsv } from '../../../test/methods-data.js';
 import {
   STAT_SUITES,
   column,

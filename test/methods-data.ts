@@ -44,7 +44,7 @@ export const R = {
 
 /** A CSV file of test/r as columns of strings. */
 export function readRCsv(name: string): Record<string, string[]> {
-  const path = fileURLToPath(new URL(`../../../test/r/${name}`, import.meta.url));
+  const path = fileURLToPath(new URL(`r/${name}`, import.meta.url));
   const [head, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
   const names = head!.split(',');
   const out: Record<string, string[]> = Object.fromEntries(names.map((n) => [n, []]));
