@@ -73,3 +73,6 @@ report <- function(label, f) {
 report("arm + female + strata(site)",
   coxph(Surv(time, status) ~ arm + female + strata(site), data = cox, ties = "breslow"))
 report("arm (no strata)", coxph(Surv(time, status) ~ arm, data = cox, ties = "breslow"))
+
+# ---- the exact rank-sum distribution ----
+out("pwilcox(c(0, 3, 10, 24), 5, 10) = %s", paste(sprintf("%.15g", pwilcox(c(0, 3, 10, 24), 5, 10)), collapse = ", "))
