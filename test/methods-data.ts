@@ -40,6 +40,8 @@ export const R = {
   wilcoxOzone: { W: 127.5, p: 0.000120807830769 },
   /** mw.csv: arm A vs arm B. */
   wilcoxScore: { W: 1084, p: 0.0385461075366, n1: 60, n2: 47 },
+  /** PlantGrowth, ctrl vs trt1. */
+  wilcoxPlant: { W: 67.5, p: 0.198595758633 },
 } as const;
 
 /** A CSV file of test/r as columns of strings. */

@@ -76,3 +76,7 @@ report("arm (no strata)", coxph(Surv(time, status) ~ arm, data = cox, ties = "br
 
 # ---- the exact rank-sum distribution ----
 out("pwilcox(c(0, 3, 10, 24), 5, 10) = %s", paste(sprintf("%.15g", pwilcox(c(0, 3, 10, 24), 5, 10)), collapse = ", "))
+
+# ---- PlantGrowth rank-sum, ctrl vs trt1 (ties: normal approximation) ----
+w <- suppressWarnings(wilcox.test(weight ~ group, data = subset(PlantGrowth, group %in% c("ctrl", "trt1"))))
+out("wilcox PlantGrowth ctrl vs trt1: W = %.12g, p = %.12g", w$statistic, w$p.value)

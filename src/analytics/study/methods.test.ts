@@ -1,0 +1,186 @@
+/**
+ * The study types anova and mann-whitney, run for real under every
+ * honest-majority suite on records split over three parties, against R's
+ * numbers (test/r/methods.R) and the plaintext references; the release
+ * summary's cells against the rows the engine releases; validation errors.
+ */
+import { describe, expect, it } from 'vitest';
+import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
+import { runLocal } from '../../api/run.js';
+import { SpecError } from '../data/errors.js';
+import { parseCsvTable, type Table } from '../data/table.js';
+import { PLANT_GROUP, PLANT_WEIGHT, R, readRCsv } from '../../../test/methods-data.js';
+import { STAT_SUITES } from '../stats/testdata.js';
+import { poolTables } from './reference.js';
+import { releaseSummary } from './release.js';
+import type { AnalysisOutcome } from './result.js';
+import { studyProgram } from './runner.js';
+import { defineStudy, type AnalysisInput, type StudyInput } from './spec.js';
+import { STATISTICS, STATISTICS_REFERENCE } from './statistics.js';
+
+const PARTIES = ['h1', 'h2', 'h3'];
+
+const SCHEMA: StudyInput['schema'] = {
+  columns: [
+    { name: 'score', type: 'integer', min: 0, max: 10 },
+    { name: 'arm', type: 'categorical', levels: ['A', 'B', 'C'] },
+    { name: 'weight', type: 'decimal', scale: 2, min: 3, max: 7 },
+    { name: 'group', type: 'categorical', levels: ['ctrl', 'trt1', 'trt2'] },
+  ],
+};
+
+/** test/r/mw.csv (150 records) beside PlantGrowth (30 records, repeated to fill the rows). */
+function records(): string[] {
+  const mw = readRCsv('mw.csv');
+  return mw.score!.map((sc, i) => {
+    const j = i % 30;
+    // PlantGrowth occupies the first 30 rows; the rest repeat a placeholder group excluded by `where`.
+    const w = (PLANT_WEIGHT[j]! / 100).toFixed(2);
+    const g = ['ctrl', 'trt1', 'trt2'][PLANT_GROUP[j]!]!;
+    return `${sc},${mw.arm![i]},${w},${g}`;
+  });
+}
+
+const ANALYSES: AnalysisInput[] = [
+  { id: 'anova-score', type: 'anova', column: 'score', by: 'arm' },
+  { id: 'mw-score', type: 'mann-whitney', column: 'score', by: 'arm' },
+  // PlantGrowth: the first 30 records only (score is not used; a where on the row block).
+  {
+    id: 'anova-plant',
+    type: 'anova',
+    column: 'weight',
+    by: 'group',
+    where: { column: 'row', lt: 30 },
+  },
+  {
+    id: 'mw-plant',
+    type: 'mann-whitney',
+    column: 'weight',
+    by: 'group',
+    levels: ['ctrl', 'trt1'],
+    where: { column: 'row', lt: 30 },
+  },
+];
+
+const FULL_SCHEMA: StudyInput['schema'] = {
+  columns: [...SCHEMA.columns, { name: 'row', type: 'integer', min: 0, max: 1000 }],
+};
+
+const study = defineStudy({
+  study: 'methods',
+  parties: PARTIES.map((id) => ({ id, data: `${id}.csv` })),
+  schema: FULL_SCHEMA,
+  // Small groups: no suppression, to compare every number with R.
+  privacy: { minCellSize: 0 },
+  analyses: ANALYSES,
+});
+
+const all = records().map((r, i) => `${r},${i}`);
+const header = 'score,arm,weight,group,row';
+// Records dealt round-robin to the three parties.
+const tables = new Map<string, Table>(
+  PARTIES.map((id, p) => [
+    id,
+    parseCsvTable(
+      [header, ...all.filter((_, i) => i % 3 === p)].join('\n'),
+      study.schema,
+      `${id}.csv`,
+    ),
+  ]),
+);
+
+const value = (a: AnalysisOutcome, statistic: string, group?: string) =>
+  a.rows.find((r) => r.statistic === statistic && (group === undefined || r.group === group))!
+    .value!;
+
+for (const c of STAT_SUITES) {
+  describe(`anova and mann-whitney in a study (${c.suite})`, () => {
+    it("match R's oneway.test and wilcox.test, and the plaintext references", async () => {
+      const outs = await runLocal(
+        studyProgram(study, (p) => tables.get(p), { implementations: STATISTICS }),
+        { suite: c.suite, parties: PARTIES, crypto: nodeCryptoProvider },
+      );
+      const res = outs[0]!.result;
+      const [aScore, mScore, aPlant, mPlant] = res.analyses as AnalysisOutcome[];
+      const rel = (got: number, want: number, tol: number) =>
+        expect(Math.abs(got - want)).toBeLessThanOrEqual(tol * Math.abs(want));
+      rel(value(aScore!, 'F'), R.anovaScore.F, 2e-5);
+      expect(value(aScore!, 'df between')).toBe(R.anovaScore.df1);
+      expect(value(aScore!, 'df within')).toBe(R.anovaScore.df2);
+      rel(value(aScore!, 'p-value'), R.anovaScore.p, 1e-4);
+      expect(value(mScore!, 'W')).toBe(R.wilcoxScore.W);
+      expect(value(mScore!, 'n', 'arm = A')).toBe(R.wilcoxScore.n1);
+      rel(value(mScore!, 'p-value'), R.wilcoxScore.p, 1e-9);
+      rel(value(aPlant!, 'F'), R.anovaPlant.F, 2e-5);
+      rel(value(aPlant!, 'p-value'), R.anovaPlant.p, 1e-4);
+      expect(Math.abs(value(aPlant!, 'mean', 'group = ctrl') - 5.032)).toBeLessThan(1e-5);
+      expect(value(mPlant!, 'W')).toBe(R.wilcoxPlant.W);
+      rel(value(mPlant!, 'p-value'), R.wilcoxPlant.p, 1e-9);
+      // Against the plaintext references on the pooled records, row by row.
+      const pooled = poolTables([...tables.values()]);
+      for (const [i, a] of study.analyses.entries()) {
+        const want = STATISTICS_REFERENCE[a.type]!(pooled, a, study)!;
+        const got = res.analyses[i]!.rows;
+        expect(got.map((r) => [r.statistic, r.group])).toEqual(
+          want.map((r) => [r.statistic, r.group]),
+        );
+        got.forEach((r, j) =>
+          expect(
+            Math.abs(r.value! - want[j]!.value!),
+            `${a.id} ${r.statistic} ${r.group}`,
+          ).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(want[j]!.value!))),
+        );
+      }
+      // The release summary lists as many values as the engine released.
+      const summary = releaseSummary(study);
+      summary.analyses.forEach((s, i) => expect(s.cells, s.id).toBe(res.analyses[i]!.rows.length));
+    });
+  });
+}
+
+describe('anova and mann-whitney: suppression and validation', () => {
+  it('withholds the test when a level has fewer than k records', async () => {
+    // Arm A has 60 records, B 47, C 43: with k = 50 only A's count is shown.
+    const small = defineStudy({
+      study: 'small',
+      parties: PARTIES.map((id) => ({ id, data: `${id}.csv` })),
+      schema: FULL_SCHEMA,
+      privacy: { minCellSize: 50 },
+      analyses: [ANALYSES[0]!, ANALYSES[1]!],
+    });
+    const outs = await runLocal(
+      studyProgram(small, (p) => tables.get(p), { implementations: STATISTICS }),
+      { suite: 'rep3', parties: PARTIES, crypto: nodeCryptoProvider },
+    );
+    for (const a of outs[0]!.result.analyses) {
+      for (const r of a.rows) {
+        const shown = r.statistic === 'n' && r.group === 'arm = A';
+        expect(r.suppressed, `${a.id} ${r.statistic} ${r.group}`).toBe(!shown);
+        expect(r.value === null, `${a.id} ${r.statistic} ${r.group}`).toBe(!shown);
+      }
+    }
+    expect(releaseSummary(small).analyses[1]!.notes.join(' ')).toContain('tie correction');
+  });
+
+  it('reports bad fields by path', () => {
+    const bad = (analyses: AnalysisInput[]) => () =>
+      defineStudy({
+        study: 'bad',
+        parties: [{ id: 'a', data: 'a.csv' }],
+        schema: {
+          columns: [...SCHEMA.columns, { name: 'income', type: 'integer', min: 0, max: 1_000_000 }],
+        },
+        analyses,
+      });
+    expect(bad([{ type: 'mann-whitney', column: 'income', by: 'arm' }])).toThrow(
+      /analyses\[0\]\.column: column 'income' takes 1000001 values/,
+    );
+    expect(bad([{ type: 'mann-whitney', column: 'score', by: 'arm', levels: ['A', 'D'] }])).toThrow(
+      /analyses\[0\]\.levels\[1\]: expected a level of 'arm'/,
+    );
+    expect(bad([{ type: 'anova', column: 'score', by: 'arm', levels: ['A', 'B'] }])).toThrow(
+      /analyses\[0\]\.levels: not a field of a anova analysis/,
+    );
+    expect(bad([{ type: 'anova', column: 'arm', by: 'group' }])).toThrow(SpecError);
+  });
+});
