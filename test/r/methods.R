@@ -66,8 +66,11 @@ report <- function(label, f) {
   for (j in seq_len(nrow(cf)))
     out("  %s: coef = %.12g, se = %.12g, HR = %.12g, lower95 = %.12g, upper95 = %.12g, p = %.12g",
       rownames(cf)[j], cf[j, 1], cf[j, 3], cf[j, 2], ci[j, 3], ci[j, 4], cf[j, 5])
-  out("  wald = %.12g (df %d, p = %.12g); lr = %.12g (p = %.12g); score = %.12g (p = %.12g)",
-    s$waldtest[1], s$waldtest[2], s$waldtest[3], s$logtest[1], s$logtest[3], s$sctest[1], s$sctest[3])
+  df <- length(f$coefficients)
+  lr <- 2 * (f$loglik[2] - f$loglik[1])
+  out("  wald = %.12g, lr = %.12g, score = %.12g (df %d; p = %.12g, %.12g, %.12g)",
+    f$wald.test, lr, f$score, df, pchisq(f$wald.test, df, lower.tail = FALSE),
+    pchisq(lr, df, lower.tail = FALSE), pchisq(f$score, df, lower.tail = FALSE))
   out("  loglik: null %.12g, final %.12g", f$loglik[1], f$loglik[2])
 }
 report("arm + female + strata(site)",
@@ -80,3 +83,11 @@ out("pwilcox(c(0, 3, 10, 24), 5, 10) = %s", paste(sprintf("%.15g", pwilcox(c(0, 
 # ---- PlantGrowth rank-sum, ctrl vs trt1 (ties: normal approximation) ----
 w <- suppressWarnings(wilcox.test(weight ~ group, data = subset(PlantGrowth, group %in% c("ctrl", "trt1"))))
 out("wilcox PlantGrowth ctrl vs trt1: W = %.12g, p = %.12g", w$statistic, w$p.value)
+# The arm as an integer predictor 0, 1, 2 (a linear trend), with strata.
+cox$armnum <- as.integer(cox$arm) - 1
+report("armnum + strata(site)",
+  coxph(Surv(time, status) ~ armnum + strata(site), data = cox, ties = "breslow"))
+# Times rounded up to the public points 3, 6, 9, 12 (the approximation on coarser points).
+cox$time3 <- 3 * ceiling(cox$time / 3)
+report("arm + female + strata(site), times rounded up to 3, 6, 9, 12",
+  coxph(Surv(time3, status) ~ arm + female + strata(site), data = cox, ties = "breslow"))
