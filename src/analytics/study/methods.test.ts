@@ -1,5 +1,5 @@
 /**
- * The study types anova and mann-whitney, run for real under every
+ * The study types anova, mann-whitney and cox, run for real under every
  * honest-majority suite on records split over three parties, against R's
  * numbers (test/r/methods.R) and the plaintext references; the release
  * summary's cells against the rows the engine releases; validation errors.
@@ -9,7 +9,14 @@ import { nodeCryptoProvider } from '../../adapters/node/crypto.js';
 import { runLocal } from '../../api/run.js';
 import { SpecError } from '../data/errors.js';
 import { parseCsvTable, type Table } from '../data/table.js';
-import { PLANT_GROUP, PLANT_WEIGHT, R, readRCsv } from '../../../test/methods-data.js';
+import {
+  PLANT_GROUP,
+  PLANT_WEIGHT,
+  R,
+  R_COX,
+  readRCsv,
+  type RCox,
+} from '../../../test/methods-data.js';
 import { STAT_SUITES } from '../stats/testdata.js';
 import { poolTables } from './reference.js';
 import { releaseSummary } from './release.js';
@@ -182,5 +189,175 @@ describe('anova and mann-whitney: suppression and validation', () => {
       /analyses\[0\]\.levels: not a field of a anova analysis/,
     );
     expect(bad([{ type: 'anova', column: 'arm', by: 'group' }])).toThrow(SpecError);
+  });
+});
+
+// ----- cox -----
+
+const coxCsv = readRCsv('cox.csv');
+const COX_PARTIES = ['h1', 'h2', 'h3'];
+const coxStudy = defineStudy({
+  study: 'cox',
+  parties: COX_PARTIES.map((id) => ({ id, data: `${id}.csv` })),
+  schema: {
+    columns: [
+      { name: 'time', type: 'integer', min: 1, max: 12 },
+      { name: 'status', type: 'boolean', labels: { false: '0', true: '1' } },
+      { name: 'arm', type: 'categorical', levels: ['A', 'B', 'C'] },
+      { name: 'female', type: 'boolean', labels: { false: 'FALSE', true: 'TRUE' } },
+      { name: 'site', type: 'categorical', levels: ['north', 'south'] },
+      { name: 'armnum', type: 'integer', min: 0, max: 2 },
+    ],
+  },
+  privacy: { minCellSize: 0 },
+  analyses: [
+    // Default points: every month 1..12, so the fit is exactly R's.
+    {
+      id: 'cox',
+      type: 'cox',
+      time: 'time',
+      event: 'status',
+      predictors: ['arm', 'female'],
+      strata: 'site',
+    },
+    { id: 'cox-arm', type: 'cox', time: 'time', event: 'status', predictors: ['arm'] },
+    {
+      id: 'cox-trend',
+      type: 'cox',
+      time: 'time',
+      event: 'status',
+      predictors: ['armnum'],
+      strata: 'site',
+    },
+    {
+      id: 'cox-coarse',
+      type: 'cox',
+      time: 'time',
+      event: 'status',
+      predictors: ['arm', 'female'],
+      strata: 'site',
+      times: [3, 6, 9, 12],
+    },
+  ],
+});
+const coxLines = coxCsv.time!.map(
+  (t, i) =>
+    `${t},${coxCsv.status![i]},${coxCsv.arm![i]},${coxCsv.female![i]},${coxCsv.site![i]},${['A', 'B', 'C'].indexOf(coxCsv.arm![i]!)}`,
+);
+const coxTables = new Map<string, Table>(
+  COX_PARTIES.map((id, p) => [
+    id,
+    parseCsvTable(
+      ['time,status,arm,female,site,armnum', ...coxLines.filter((_, i) => i % 3 === p)].join('\n'),
+      coxStudy.schema,
+      `${id}.csv`,
+    ),
+  ]),
+);
+
+function expectCoxR(o: AnalysisOutcome, want: RCox, terms: string[]) {
+  expect(value(o, 'n')).toBe(want.n);
+  expect(value(o, 'events')).toBe(want.events);
+  const near = (got: number, w: number, tol: number, what: string) =>
+    expect(Math.abs(got - w), `${o.id} ${what}`).toBeLessThanOrEqual(tol);
+  terms.forEach((term, j) => {
+    near(value(o, 'coefficient', term), want.coef[j]!, 1e-5, `coef ${term}`);
+    near(value(o, 'standard error', term), want.se[j]!, 2e-5 * want.se[j]!, `se ${term}`);
+    near(value(o, 'hazard ratio', term), want.hr[j]!, 2e-5 * want.hr[j]!, `HR ${term}`);
+    near(value(o, 'HR lower 95%', term), want.lower[j]!, 5e-5 * want.lower[j]!, `lower ${term}`);
+    near(value(o, 'HR upper 95%', term), want.upper[j]!, 5e-5 * want.upper[j]!, `upper ${term}`);
+    near(value(o, 'p-value', term), want.p[j]!, 5e-4 * want.p[j]!, `p ${term}`);
+  });
+  near(value(o, 'X^2', 'Wald test'), want.wald, 3e-4 * want.wald, 'Wald');
+  near(value(o, 'X^2', 'likelihood-ratio test'), want.lr, 1e-3, 'LR');
+  near(value(o, 'X^2', 'score test'), want.score, 1e-4 * want.score, 'score');
+  expect(value(o, 'df', 'model')).toBe(terms.length);
+}
+
+for (const c of STAT_SUITES) {
+  describe(`cox in a study (${c.suite})`, () => {
+    it("matches R's coxph(ties = 'breslow') and the plaintext reference", async () => {
+      const outs = await runLocal(
+        studyProgram(coxStudy, (p) => coxTables.get(p), { implementations: STATISTICS }),
+        { suite: c.suite, parties: COX_PARTIES, crypto: nodeCryptoProvider },
+      );
+      const res = outs[0]!.result;
+      const [full, arm, trend, coarse] = res.analyses as AnalysisOutcome[];
+      const terms = ['arm = B', 'arm = C', 'female = true'];
+      expectCoxR(full!, R_COX.armFemaleStrata, terms);
+      expectCoxR(arm!, R_COX.arm, ['arm = B', 'arm = C']);
+      expectCoxR(trend!, R_COX.armnumStrata, ['armnum']);
+      expectCoxR(coarse!, R_COX.coarse, terms);
+      const pooled = poolTables([...coxTables.values()]);
+      for (const [i, a] of coxStudy.analyses.entries()) {
+        const want = STATISTICS_REFERENCE[a.type]!(pooled, a, coxStudy)!;
+        const got = res.analyses[i]!.rows;
+        expect(got.map((r) => [r.statistic, r.group])).toEqual(
+          want.map((r) => [r.statistic, r.group]),
+        );
+        got.forEach((r, j) =>
+          expect(
+            Math.abs(r.value! - want[j]!.value!),
+            `${a.id} ${r.statistic} ${r.group}`,
+          ).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(want[j]!.value!))),
+        );
+      }
+      const summary = releaseSummary(coxStudy);
+      summary.analyses.forEach((s, i) => {
+        expect(s.cells, s.id).toBe(res.analyses[i]!.rows.length);
+        // The summary's words name each row's term in the engine's order.
+        res.analyses[i]!.rows.forEach((r, j) => {
+          if (r.group && r.group.includes(' = ')) expect(s.outputs[j], s.id).toContain(r.group);
+        });
+      });
+    });
+  });
+}
+
+describe('cox: suppression and validation', () => {
+  it('withholds everything when a stratum or a level has fewer than k records', async () => {
+    const strict = defineStudy({
+      study: 'cox',
+      parties: COX_PARTIES.map((id) => ({ id, data: `${id}.csv` })),
+      schema: coxStudy.schema as unknown as StudyInput['schema'],
+      privacy: { minCellSize: 200 },
+      analyses: [{ type: 'cox', time: 'time', event: 'status', predictors: ['arm'] }],
+    });
+    const outs = await runLocal(
+      studyProgram(strict, (p) => coxTables.get(p), { implementations: STATISTICS }),
+      { suite: 'rep3', parties: COX_PARTIES, crypto: nodeCryptoProvider },
+    );
+    const o = outs[0]!.result.analyses[0]!;
+    expect(o.rows.every((r) => r.suppressed && r.value === null)).toBe(true);
+  });
+
+  it('reports bad fields by path', () => {
+    const bad = (a: AnalysisInput) => () =>
+      defineStudy({
+        study: 'bad',
+        parties: [{ id: 'a', data: 'a.csv' }],
+        schema: {
+          columns: [
+            { name: 'time', type: 'integer', min: 1, max: 12 },
+            { name: 'status', type: 'boolean' },
+            { name: 'arm', type: 'categorical', levels: ['A', 'B'] },
+            { name: 'age', type: 'integer', min: 0, max: 1000 },
+            { name: 'dose', type: 'decimal', scale: 1, min: 0, max: 10 },
+          ],
+        },
+        analyses: [a],
+      });
+    expect(bad({ type: 'cox', time: 'time', event: 'status', predictors: ['age'] })).toThrow(
+      /analyses\[0\]\.predictors\[0\]: column 'age' takes 1001 values/,
+    );
+    expect(bad({ type: 'cox', time: 'time', event: 'status', predictors: ['dose'] })).toThrow(
+      /analyses\[0\]\.predictors\[0\]: column 'dose' is decimal/,
+    );
+    expect(
+      bad({ type: 'cox', time: 'time', event: 'status', predictors: ['arm'], strata: 'arm' }),
+    ).toThrow(/analyses\[0\]\.strata: 'arm' cannot be both a predictor and the strata/);
+    expect(bad({ type: 'cox', time: 'time', event: 'status', predictors: [] })).toThrow(
+      /analyses\[0\]\.predictors/,
+    );
   });
 });

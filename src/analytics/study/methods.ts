@@ -19,6 +19,7 @@ import { releaseGuarded } from '../privacy/suppress.js';
 import { AnalysisContext, type AnalysisBody, type AnalysisImpl } from './context.js';
 import { referenceGroups, referenceMask, type ReferenceImpl } from './reference.js';
 import type { ResultRow } from './result.js';
+import { coxAnalysis, coxReference } from './cox.js';
 import {
   rankDomain,
   type Analysis,
@@ -208,10 +209,11 @@ async function rankSumAnalysis(ctx: AnalysisContext, a: Analysis): Promise<Analy
   };
 }
 
-/** The analyses of this module, for statistics.ts's table. */
+/** The analyses of this module and cox.ts, for statistics.ts's table. */
 export const METHODS: Partial<Record<AnalysisType, AnalysisImpl>> = {
   anova: anovaAnalysis,
   'mann-whitney': rankSumAnalysis,
+  cox: (ctx, a) => coxAnalysis(ctx, a),
 };
 
 // ----- plaintext references (pooled data; demo and tests only) -----
@@ -295,4 +297,5 @@ const rankSumReference: ReferenceImpl = (t, a) => {
 export const METHODS_REFERENCE: Partial<Record<AnalysisType, ReferenceImpl>> = {
   anova: anovaReference,
   'mann-whitney': rankSumReference,
+  cox: (t, a, study) => coxReference(t, a, study),
 };
