@@ -29,7 +29,7 @@ import {
   type Column,
   type ResultOptions,
 } from './common.js';
-import { Fx, log2ceil } from './fx.js';
+import { CAP, Fx, T, log2ceil } from './fx.js';
 
 /** A one-way ANOVA, secret. */
 export interface Anova {
@@ -50,6 +50,20 @@ const U_FRAC = 20;
 const U_BITS = 11;
 
 /**
+ * The numerator of a division with low bits dropped until the division's
+ * scaled numerator fits in 63 bits (Fx.divide drops only fractional bits; a
+ * wide column rounded by `secondMomentShift` has a negative frac). The
+ * dropped bits are the lowest of about 60 significant ones.
+ */
+function roomFor(num: Fx, den: Fx, qBits: number): Fx {
+  const M = Math.max(den.bound, 2) - 2;
+  const bU = (x: Fx) => Math.min(x.bound - 1 + M, qBits + x.frac - den.frac + M + 1) + 1;
+  let x = num;
+  while (bU(x) > T) x = x.rescale(x.frac - (bU(x) - T + 1));
+  return x;
+}
+
+/**
  * One-way ANOVA of a column across groups (SecretBool indicators, at least
  * two; rows in no group are ignored, and `where` filters further).
  *
@@ -61,8 +75,8 @@ const U_BITS = 11;
  * Columns wider than the 63-bit budget of `secondMomentShift` are rounded
  * for the within-group sums, as in `variance`.
  * Cost: two rounds of inner products, one comparison round for G', then
- * five divisions and two square roots in sequence (about 250 rounds in
- * rep3), for any n.
+ * five divisions and two square roots in sequence, and two comparison
+ * rounds for the constant-groups case (about 250 rounds in rep3), for any n.
  * @example
  *   const a = oneWayAnova(weight, [ctrl, trt1, trt2]);
  *   const { F, dfBetween, dfWithin, pValue } = await revealAnova(a);
@@ -92,23 +106,35 @@ export function oneWayAnova(
   // Within-group sums of squares W_g / n_g <= n_g (2 max|x'|)^2.
   const ib = m.xr!.intBits;
   const qW = 2 * ib + 2 + lg;
-  const ssw = varianceNumerator(m)
-    .divide(m.n, { qBits: qW, frac: Math.min(24, 61 - qW) })
+  // Room for the sum over the groups before its bound is tightened.
+  const fW = Math.min(24, 61 - qW - log2ceil(G));
+  const W = varianceNumerator(m);
+  const ssw = roomFor(W, m.n, qW)
+    .divide(m.n, { qBits: qW, frac: fW })
     .relu()
-    .sum();
+    .sum()
+    .withBound(qW + fW + 2); // SSW = sum_g SSW_g <= N (2 max|x'|)^2 too
   // MSW = SSW / (N - G') <= G (2 max|x'|)^2 / 4 (each group's share is at most n_g / (N - G') times its mean square).
   const qMsw = 2 * ib + 2 + log2ceil(G) + 1;
-  const msw = ssw.divide(dfWithin, { qBits: qMsw, frac: Math.min(30, 61 - qMsw) });
+  const msw = roomFor(ssw, dfWithin, qMsw).divide(dfWithin, {
+    qBits: qMsw,
+    frac: Math.min(30, 61 - qMsw),
+  });
   // B_g = N S_g - n_g S, exact; B_g / (N sqrt(n_g)) = sqrt(n_g) (mean_g - mean).
   const S = m.s.sum();
   const B = total
     .tile(G)
     .mul(m.s, m.s.frac)
     .sub(m.n.mul(S.tile(G), m.s.frac));
-  const den = total.tile(G).mul(m.n.rescale(16).sqrt(), 16);
+  const den = total.tile(G).mul(m.n.rescale(28).sqrt(), 28);
   const qZ = qm + 2 + Math.ceil(lg / 2);
-  const z = B.divide(den, { qBits: qZ, frac: Math.min(30, 60 - qZ) });
-  const u = z.divide(msw.relu().sqrt(), { qBits: U_BITS, frac: U_FRAC, saturate: true });
+  const z = roomFor(B, den, qZ).divide(den, { qBits: qZ, frac: Math.min(30, 60 - qZ) });
+  // sqrt needs 2 fractional bits: a wide MSW (negative frac) is read as MSW / 4^k first, then scaled back.
+  const k = Math.max(0, Math.ceil((2 - msw.frac) / 2));
+  const root = msw.relu();
+  const sq = root.make(root.sh, root.frac + 2 * k, root.bound).sqrt();
+  const sd = sq.make(sq.sh, sq.frac - k, sq.bound);
+  const u = roomFor(z, sd, U_BITS).divide(sd, { qBits: U_BITS, frac: U_FRAC, saturate: true });
   const ratio = u
     .mul(u, 30)
     .withBound(2 * U_BITS + 30 + 2)
@@ -116,9 +142,15 @@ export function oneWayAnova(
   const qF = 2 * U_BITS + log2ceil(G) + 1;
   const Fq = ratio.divide(dfBetween, { qBits: qF, frac: f, saturate: true });
   // MSW = 0 (every group constant): F is infinite when the means differ, as R's, so it
-  // saturates; when every value is equal (R: NaN) it stays 0. One comparison round.
-  const zz = z.mul(z, 8).sum();
-  const zero = Fx.concat([msw, zz]).eqz();
+  // saturates; when every value is equal (R: NaN) it stays 0. Two comparison rounds.
+  // [MSW = 0] and [B_g = 0] per group (exact integers), then [every B_g = 0].
+  const eqs = Fx.concat([msw.fit(62, -CAP), B.fit(62, -CAP)]).eqz();
+  const equalMeans = eqs
+    .slice(1, G + 1)
+    .sum()
+    .sub(G)
+    .eqz();
+  const zero = Fx.concat([eqs.slice(0), equalMeans]);
   const top = Fx.constant(x.session, [2 ** qF - 1], f);
   const F = zero
     .slice(0)
