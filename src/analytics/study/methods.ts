@@ -11,7 +11,6 @@
  * record is compared with another in MPC and the counts are never opened.
  */
 import { int } from '../../api/types.js';
-import type { SecretFixed, SecretInt } from '../../api/secret.js';
 import { fDistSf, oneWayAnova } from '../stats/anova.js';
 import { mannWhitneyFromCounts, mannWhitneyPValue } from '../stats/ranks.js';
 import type { Table } from '../data/table.js';
@@ -27,12 +26,6 @@ import {
   type AnovaAnalysis,
   type RankSumAnalysis,
 } from './spec.js';
-
-/** A numeric column for the library: decimals as fixed point, the rest as exact integers. */
-function numeric(ctx: AnalysisContext, name: string): SecretInt | SecretFixed {
-  const c = ctx.table.column(name);
-  return c.type === 'decimal' ? ctx.table.fixed(name) : ctx.table.exact(name);
-}
 
 /** The notes every analysis carries: records used, suppression, precision. */
 export function methodNotes(ctx: AnalysisContext, a: Analysis, precision: string): string[] {
@@ -54,7 +47,11 @@ const countBits = (rows: number) => Math.ceil(Math.log2(rows + 1)) + 1;
 async function anovaAnalysis(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const v = a as AnovaAnalysis;
   const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
-  const x = numeric(ctx, v.column);
+  // Exact integer units (decimals in 10^-scale): F does not depend on the unit, so it is
+  // computed on the very values R sees; the means are scaled back in the clear.
+  const x = ctx.table.exact(v.column);
+  const col = ctx.table.column(v.column);
+  const unit = col.type === 'decimal' ? 10 ** -col.scale : 1;
   const g = ctx.groups(v.by);
   const r = oneWayAnova(x, g.indicators, mask ? { where: mask } : {});
   // The means and the test only when every level has at least k records.
@@ -87,7 +84,7 @@ async function anovaAnalysis(ctx: AnalysisContext, a: Analysis): Promise<Analysi
     ...g.labels.map((group, i) => ({
       statistic: 'mean',
       group,
-      value: rm!.values[i] ?? null,
+      value: rm!.values[i] === null || rm!.values[i] === undefined ? null : rm!.values[i]! * unit,
       suppressed,
       precision: 'relative 2^-24 + 2^-20 (one division of exact sums)',
     })),
