@@ -356,6 +356,22 @@ describe('cox: suppression and validation', () => {
     expect(
       bad({ type: 'cox', time: 'time', event: 'status', predictors: ['arm'], strata: 'arm' }),
     ).toThrow(/analyses\[0\]\.strata: 'arm' cannot be both a predictor and the strata/);
+    // Every day of 2,000 x 2 arms x 101 scores: too many counts, refused at loading.
+    expect(() =>
+      defineStudy({
+        study: 'big',
+        parties: [{ id: 'a', data: 'a.csv' }],
+        schema: {
+          columns: [
+            { name: 'days', type: 'integer', min: 1, max: 2000 },
+            { name: 'died', type: 'boolean' },
+            { name: 'arm', type: 'categorical', levels: ['A', 'B'] },
+            { name: 'score', type: 'integer', min: 0, max: 100 },
+          ],
+        },
+        analyses: [{ type: 'cox', time: 'days', event: 'died', predictors: ['arm', 'score'] }],
+      }),
+    ).toThrow(/analyses\[0\]: 2000 risk sets \(strata x time points\) x 202 cells = 404000 counts/);
     expect(bad({ type: 'cox', time: 'time', event: 'status', predictors: [] })).toThrow(
       /analyses\[0\]\.predictors/,
     );

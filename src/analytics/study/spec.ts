@@ -900,10 +900,16 @@ function readAnalysis(
           : r.int(pre.iterations, join(path, 'iterations'), 1, 50);
       if (time && event && predictors && predictors.every((p) => p !== undefined)) {
         const cells = (predictors as string[]).reduce((x, p) => x * coxPredictorSize(ar.get(p)), 1);
+        const risk = groupCount(ar.schema, strata) * coxTimes(ar.schema, { time, times }).length;
         if (cells > MAX_COX_CELLS)
           r.fail(
             pp,
             `the predictors have ${cells} combinations of values; at most ${MAX_COX_CELLS}`,
+          );
+        else if (cells * risk > MAX_COX_COUNTS)
+          r.fail(
+            path,
+            `${risk} risk sets (strata x time points) x ${cells} cells = ${cells * risk} counts; at most ${MAX_COX_COUNTS} (give fewer times, fewer predictor values or no strata)`,
           );
         else
           a = {
@@ -945,6 +951,8 @@ export const MAX_RANK_VALUES = 20001;
 /** Most values of an integer Cox predictor, and most combinations of the predictors' values. */
 export const MAX_COX_VALUES = 512;
 export const MAX_COX_CELLS = 4096;
+/** Most counts of a Cox fit (strata x time points x cells): each iteration divides that many values. */
+export const MAX_COX_COUNTS = 50_000;
 const COX_PREDICTOR: readonly ColumnType[] = ['categorical', 'boolean', 'integer'];
 
 /** Values of a Cox predictor (cells along it). */
@@ -1209,7 +1217,7 @@ export function everyTime(schema: Schema, a: SurvivalAnalysis): number[] | undef
  * exactly R's coxph(ties = "breslow") on the records; else 52 evenly spaced
  * points over the declared range (the fit on times rounded up to them).
  */
-export function coxTimes(schema: Schema, a: CoxAnalysis): number[] {
+export function coxTimes(schema: Schema, a: Pick<CoxAnalysis, 'time' | 'times'>): number[] {
   if (a.times) return [...a.times];
   const c = schema.columns.find((x) => x.name === a.time)!;
   const [lo, hi] =
