@@ -83,14 +83,14 @@ const MODELS: Record<keyof typeof R_COX, Model> = {
 };
 
 /** Each party counts its own records (rows i with i mod 3 = party) and inputs the counts. */
-function fit(s: Session, m: Model, only?: (i: number) => boolean) {
+function fit(s: Session, m: Model, iterations?: number) {
   const C = m.design.cells.length;
   const LC = m.strata * m.times.length * C;
   const parts = s.parties.map((p, k) => {
     if (p !== s.me) return s.input(p, int(16), 2 * LC);
     const local = localCoxCounts(
       rows,
-      (i) => i % s.parties.length === k && (only?.(i) ?? true),
+      (i) => i % s.parties.length === k,
       m.stratum,
       m.cell,
       (i) => time[i]!,
@@ -106,11 +106,14 @@ function fit(s: Session, m: Model, only?: (i: number) => boolean) {
   const bits = Math.ceil(Math.log2(rows + 1)) + 1;
   const atRisk = s.wrap(int(bits), [LC], bits, sum.slice(0, LC).shares);
   const events = s.wrap(int(bits), [LC], bits, sum.slice(LC, 2 * LC).shares);
-  return coxFromCounts(atRisk, events, m.times.length, m.design, rows, { strata: m.strata });
+  return coxFromCounts(atRisk, events, m.times.length, m.design, rows, {
+    strata: m.strata,
+    ...(iterations ? { iterations } : {}),
+  });
 }
 
 function expectR(got: CoxResult, want: RCox) {
-  expect([got.n, got.events]).toEqual([want.n, want.events]);
+  expect([got.n, got.events, got.converged]).toEqual([want.n, want.events, true]);
   want.coef.forEach((b, j) => {
     near(`coef ${j}`, got.coefficients[j]!, b, 1e-5);
     near(`se ${j}`, got.standardErrors[j]!, want.se[j]!, 0, 2e-5);
@@ -145,6 +148,15 @@ for (const c of STAT_SUITES) {
 }
 
 describe('coxFromCounts: edges', () => {
+  it('reports a fit stopped before convergence', async () => {
+    const r = await run({ suite: 'rep3', parties: 3 }, async (s) =>
+      revealCox(fit(s, MODELS.armFemaleStrata, 1)),
+    );
+    expect(r.converged).toBe(false);
+    // One step from 0 is still in the right direction.
+    expect(Math.sign(r.coefficients[1]!)).toBe(-1);
+  });
+
   it('no difference between groups gives b = 0 and zero statistics; bad shapes are refused', async () => {
     const r = await run({ suite: 'rep3', parties: 3 }, async (s) => {
       // Two cells with identical counts in every risk set: the estimate is exactly 0.

@@ -87,7 +87,12 @@ export interface CoxModel {
   /** Records used (at risk in the first interval) and events. */
   n: SecretInt;
   events: SecretInt;
+  /** 1 when every coefficient's last Newton step was below CONVERGED (scaled units), else 0. */
+  converged: SecretInt;
 }
+
+/** A last Newton step below this (in the scaled coefficients) counts as converged. */
+export const CONVERGED = 2 ** -14;
 
 /**
  * Fits the Cox model from secret counts laid out risk set by risk set
@@ -259,6 +264,7 @@ export function coxFromCounts(
   let Z: Fx | undefined;
   let H: Fx | undefined;
   let scoreStat: Fx | undefined;
+  let lastStep: Fx | undefined;
   for (let it = 0; it < iterations; it++) {
     const { U, I } = evaluate(beta);
     const last = it === iterations - 1;
@@ -267,7 +273,10 @@ export function coxFromCounts(
     const step = newtonStep(H, g, p, last);
     // Score test at b = 0: U^T I^-1 U = U . delta.
     if (it === 0) scoreStat = U.mul(step.delta, 24).sum();
-    if (last) Z = step.inverse;
+    if (last) {
+      Z = step.inverse;
+      lastStep = step.delta;
+    }
     beta = beta.add(step.delta).clamp(QS);
   }
   const score = scoreStat!;
@@ -318,7 +327,17 @@ export function coxFromCounts(
     score: score.rescale(Math.min(f, score.frac)).toFixed(f),
     n: n.toInt(),
     events: Dl.sum().toInt(),
+    converged: convergedFlag(lastStep!, p).toInt(),
   };
+}
+
+/** [|delta_j| < CONVERGED for every j]: 2p comparisons in one round, then one more. */
+function convergedFlag(delta: Fx, p: number): Fx {
+  const below = Fx.concat([delta.sub(CONVERGED), delta.neg().sub(CONVERGED)]).ltz();
+  return below
+    .sum()
+    .sub(2 * p)
+    .eqz();
 }
 
 /** Order (l, q) of [xbar (L x p) | cov (L x P)] concatenated: risk set by risk set. */
@@ -349,13 +368,22 @@ export interface CoxResult {
   scoreP: number;
   n: number;
   events: number;
+  /** Whether the last Newton step was below CONVERGED (undefined when not known). */
+  converged?: boolean;
 }
 
 /** Hazard ratios, 95% limits exp(b +- 1.96 se) and p-values as R's summary(coxph). */
 export function coxSummary(
   b: readonly number[],
   se: readonly number[],
-  tests: { wald: number; likelihoodRatio: number; score: number; n: number; events: number },
+  tests: {
+    wald: number;
+    likelihoodRatio: number;
+    score: number;
+    n: number;
+    events: number;
+    converged?: boolean;
+  },
 ): CoxResult {
   const z975 = 1.959963984540054;
   const df = b.length;
@@ -376,7 +404,7 @@ export function coxSummary(
 
 /** Reveals a model (every party must call it) and completes it in the clear. */
 export async function revealCox(m: CoxModel): Promise<CoxResult> {
-  const [b, se, w, lr, sc, n, d] = await Promise.all([
+  const [b, se, w, lr, sc, n, d, ok] = await Promise.all([
     m.coefficients.reveal(),
     m.standardErrors.reveal(),
     m.wald.reveal(),
@@ -384,6 +412,7 @@ export async function revealCox(m: CoxModel): Promise<CoxResult> {
     m.score.reveal(),
     m.n.reveal(),
     m.events.reveal(),
+    m.converged.reveal(),
   ]);
   return coxSummary(b, se, {
     wald: w[0]!,
@@ -391,6 +420,7 @@ export async function revealCox(m: CoxModel): Promise<CoxResult> {
     score: sc[0]!,
     n: Number(n[0]!),
     events: Number(d[0]!),
+    converged: ok[0] === 1n,
   });
 }
 

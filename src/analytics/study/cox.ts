@@ -127,7 +127,7 @@ export async function coxAnalysis(ctx: AnalysisContext, a: Analysis): Promise<An
   const support = ctx.s
     .concat([events.sum().reshape([1]), ...levelMasks.map((w) => atRisk.mul(w).sum().reshape([1]))])
     .min();
-  const [rb, rse, rw, rlr, rsc, rn, rd] = await releaseGuarded(
+  const [rb, rse, rw, rlr, rsc, rn, rd, rok] = await releaseGuarded(
     ctx.s,
     [
       { value: model.coefficients, support },
@@ -137,6 +137,7 @@ export async function coxAnalysis(ctx: AnalysisContext, a: Analysis): Promise<An
       { value: model.score, support },
       { value: model.n, support },
       { value: model.events, support },
+      { value: model.converged, support },
     ],
     ctx.k,
   );
@@ -217,6 +218,7 @@ export async function coxAnalysis(ctx: AnalysisContext, a: Analysis): Promise<An
       `chi-squared, ${terms.length} df, computed in the clear`,
     ),
   ];
+  const converged = rok!.values[0] !== 0;
   const tc = ctx.table.column(m.time);
   const exact = !m.times && tc.type === 'integer' && tc.max - tc.min <= 2000;
   return {
@@ -232,6 +234,11 @@ export async function coxAnalysis(ctx: AnalysisContext, a: Analysis): Promise<An
         : `${K} public time points from ${times[0]} to ${times[K - 1]}: the fit is R's on times rounded up to the next point`,
       `each hospital counts its own records at risk and events per interval${m.strata ? ', stratum' : ''} and combination of ${m.predictors.join(', ')} (${C} cells) and inputs the counts; the counts are never opened`,
       'released only with at least k events and k records in every level of a categorical or boolean predictor and stratum',
+      ...(converged
+        ? []
+        : [
+            `NOT CONVERGED: the last of ${iterations} Newton-Raphson steps still moved a coefficient by more than 2^-14 (scaled); the estimates are not final: raise iterations`,
+          ]),
     ],
   };
 }

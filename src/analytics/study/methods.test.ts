@@ -272,6 +272,7 @@ function expectCoxR(o: AnalysisOutcome, want: RCox, terms: string[]) {
   near(value(o, 'X^2', 'likelihood-ratio test'), want.lr, 1e-3, 'LR');
   near(value(o, 'X^2', 'score test'), want.score, 1e-4 * want.score, 'score');
   expect(value(o, 'df', 'model')).toBe(terms.length);
+  expect(o.notes.join(' ')).not.toContain('NOT CONVERGED');
 }
 
 for (const c of STAT_SUITES) {
@@ -329,6 +330,30 @@ describe('cox: suppression and validation', () => {
     );
     const o = outs[0]!.result.analyses[0]!;
     expect(o.rows.every((r) => r.suppressed && r.value === null)).toBe(true);
+  });
+
+  it('warns when the fit has not converged', async () => {
+    const one = defineStudy({
+      study: 'cox',
+      parties: COX_PARTIES.map((id) => ({ id, data: `${id}.csv` })),
+      schema: coxStudy.schema as unknown as StudyInput['schema'],
+      privacy: { minCellSize: 0 },
+      analyses: [
+        {
+          type: 'cox',
+          time: 'time',
+          event: 'status',
+          predictors: ['arm', 'female'],
+          strata: 'site',
+          iterations: 1,
+        },
+      ],
+    });
+    const outs = await runLocal(
+      studyProgram(one, (p) => coxTables.get(p), { implementations: STATISTICS }),
+      { suite: 'rep3', parties: COX_PARTIES, crypto: nodeCryptoProvider },
+    );
+    expect(outs[0]!.result.analyses[0]!.notes.join(' ')).toContain('NOT CONVERGED');
   });
 
   it('reports bad fields by path', () => {

@@ -426,7 +426,7 @@ function notesOf(study: Study, a: Analysis): string[] {
     case 'cox':
       out.push(
         `computed on ${coxTimeCount(schema, a)} time points of ${a.time}: each party counts its own records at risk and events per interval, stratum and combination of predictor values and inputs the counts; they are never opened`,
-        'hazard ratios, their confidence limits and the p-values are computed in the clear from the released coefficients, standard errors and statistics',
+        'hazard ratios, their confidence limits and the p-values are computed in the clear from the released coefficients, standard errors and statistics; whether the fit converged (one bit) is also opened',
       );
       break;
     case 'linear-regression':
