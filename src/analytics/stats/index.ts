@@ -48,6 +48,7 @@ export {
   mannWhitney,
   mannWhitneyFromCounts,
   mannWhitneyPValue,
+  mannWhitneySorted,
   revealMannWhitney,
   valueCounts,
   wilcoxCdf,

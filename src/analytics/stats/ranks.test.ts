@@ -19,6 +19,7 @@ import {
   mannWhitney,
   mannWhitneyFromCounts,
   mannWhitneyPValue,
+  mannWhitneySorted,
   revealMannWhitney,
   wilcoxCdf,
 } from './ranks.js';
@@ -152,6 +153,50 @@ for (const c of STAT_SUITES) {
         b.filter((v) => v < 9),
       );
       expect([r.part.W, r.part.ties]).toEqual([want8.W, want8.ties]);
+    });
+
+    it('by sorting: airquality and the exact example match R; random decimals with ties match midranks', async () => {
+      const dec = randInts(70, 0, 40, 44).map((v) => v / 8);
+      const dg = randInts(70, 0, 2, 45);
+      const dm = randBools(70, 0.85, 46);
+      const r = await run(c, async (s) => {
+        const oz = column(s, fixed({ bits: 12, frac: 2 }), [...OZONE_MAY, ...OZONE_AUG]);
+        const ob = column(s, bool, [...OZONE_MAY.map(() => false), ...OZONE_AUG.map(() => true)]);
+        const ex = column(s, int(9), [...WILCOX_X, ...WILCOX_Y]);
+        const eb = column(s, bool, [...WILCOX_X.map(() => false), ...WILCOX_Y.map(() => true)]);
+        const x = column(s, fixed({ bits: 12, frac: 3 }), dec);
+        const g1 = column(
+          s,
+          bool,
+          dg.map((v) => v === 0),
+        );
+        const g2 = column(
+          s,
+          bool,
+          dg.map((v) => v === 1),
+        );
+        const where = column(s, bool, dm);
+        return {
+          ozone: await revealMannWhitney(mannWhitneySorted(oz, ob.not(), ob)),
+          exact: await revealMannWhitney(mannWhitneySorted(ex, eb.not(), eb)),
+          random: await revealMannWhitney(mannWhitneySorted(x, g1, g2, { where })),
+        };
+      });
+      expect(r.ozone.W).toBe(R.wilcoxOzone.W);
+      near('p', r.ozone.pValue, R.wilcoxOzone.p, 1e-12);
+      expect([r.exact.W, r.exact.exact]).toEqual([R.wilcoxExact.W, true]);
+      near('p', r.exact.pValue, R.wilcoxExact.p, 1e-12);
+      const a = dec.filter((_, i) => dm[i] && dg[i] === 0);
+      const b = dec.filter((_, i) => dm[i] && dg[i] === 1);
+      const want = plainW(a, b);
+      // Ties, and rows of the third level and filtered rows among them.
+      expect(want.ties).toBeGreaterThan(0);
+      expect([r.random.W, r.random.ties, r.random.n1, r.random.n2]).toEqual([
+        want.W,
+        want.ties,
+        a.length,
+        b.length,
+      ]);
     });
 
     it('edges: from counts with an empty group, one value, and no ties', async () => {

@@ -1,8 +1,9 @@
 /**
  * The Wilcoxon rank-sum (Mann-Whitney U) test of two groups, as R's
- * wilcox.test(x, y) (two-sided, correct = TRUE), for columns whose values
- * lie in a public set of V values (integers, dates or decimals with a
- * declared range, codes of an ordinal scale).
+ * wilcox.test(x, y) (two-sided, correct = TRUE): from per-value counts for
+ * columns whose values lie in a public set of V values (integers, dates or
+ * decimals with a declared range, codes of an ordinal scale), or by
+ * oblivious sorting for any column (`mannWhitneySorted`).
  *
  * Ranks from per-value counts: with c1[v] and c2[v] the rows of each group
  * holding value v, R's statistic W (the rank sum of group 1 minus
@@ -27,6 +28,7 @@ import type { SecretBool, SecretInt } from '../../api/secret.js';
 import { normalCdf } from '../distributions.js';
 import { checkBool, checkColumn, groupWeights, type Column, type RowOptions } from './common.js';
 import { Fx, fixConst, log2ceil, signedBits } from './fx.js';
+import { sortBy } from '../../ops/sort.js';
 
 /** A rank-sum test, secret. */
 export interface MannWhitney {
@@ -170,6 +172,126 @@ export function mannWhitney(
   const V = values.length;
   const flat = c.reshape([2 * V]);
   return mannWhitneyFromCounts(flat.slice(0, V), flat.slice(V, 2 * V));
+}
+
+/**
+ * The rank-sum test of a column of any values between two groups, by
+ * oblivious sorting (src/ops/sort.ts) instead of per-value counts: for
+ * columns whose values are not a small public set (wide decimals).
+ *
+ * Method: sorting on the key 2 x + [row in group 2] puts, among equal values,
+ * group 1 first, so for each group-1 row the group-2 rows before it are those
+ * with x2 < x1: A = sum w1[p] C2[p] (C2 the group-2 rows before position p);
+ * a second sort on 2 x + [row in group 1] puts group 2 first and gives
+ * B = #{x2 <= x1}; 2W = A + B. The tie term: after the first sort, equal
+ * neighbours (n - 1 equality tests) delimit the runs of equal values, a
+ * segmented prefix sum (log2 n rounds) gives r_p, the group rows before p in
+ * its run, and T = 3 sum_p u_p r_p (r_p + 1) (u_p = 1 for a row in either
+ * group), since t^3 - t = 3 sum_(r < t) r (r + 1). Exact.
+ * Cost: two sorts of n rows (Batcher: about n log2(n)^2 / 4 comparisons each,
+ * in log2(n)^2 / 2 layers), n equality tests, and log2 n rounds of products.
+ * @example
+ *   const r = mannWhitneySorted(crp, armA, armB);
+ *   const { W, pValue } = await revealMannWhitney(r);
+ * @throws {RangeError} for lengths that differ, more than MAX_RANK_ROWS rows, or keys too wide for the suite's comparisons.
+ */
+export function mannWhitneySorted(
+  x: Column,
+  group1: SecretBool,
+  group2: SecretBool,
+  opts: RowOptions = {},
+): MannWhitney {
+  const op = 'mannWhitneySorted';
+  const n = checkColumn(op, x);
+  if (n > MAX_RANK_ROWS) throw new RangeError(`${op}: at most ${MAX_RANK_ROWS} rows, got ${n}`);
+  const X = Fx.of(x);
+  const suite = X.suite;
+  const { w } = groupWeights(op, n, opts.where, [group1, group2], x.session);
+  const w1 = w.slice(0, n);
+  const w2 = w.slice(n, 2 * n);
+  const keyBound = X.bound + 2;
+  const m = log2ceil(n + 1);
+  const sorted = (tie: Fx) =>
+    Promise.all([X.sh, tie.sh, w1.sh, w2.sh]).then(([xs, t, a, b]) =>
+      sortBy(suite, suite.add(suite.mulScalar(xs, 2n), t), keyBound, [a, b, xs]),
+    );
+  const sA = sorted(w2);
+  const sB = sorted(w1);
+  const at = (r: ReturnType<typeof sorted>, j: number, bound: number, frac = 0) =>
+    new Fx(
+      x.session,
+      r.then((o) => o.payloads[j]!),
+      n,
+      frac,
+      bound,
+    );
+  // Group-2 rows before each position, then the pairs.
+  const pairs = (r: ReturnType<typeof sorted>) => {
+    const b = at(r, 1, 2);
+    const before = exclusivePrefix(b).withBound(m + 1);
+    return at(r, 0, 2)
+      .dotGroups(before, n, 0)
+      .withBound(2 * m + 1);
+  };
+  const w2x = pairs(sA)
+    .add(pairs(sB))
+    .withBound(2 * m + 2);
+  // Tie term from the first order: runs of equal values.
+  const u = at(sA, 0, 2)
+    .add(at(sA, 1, 2))
+    .withBound(2);
+  const vals = at(sA, 2, X.bound);
+  const prevIdx = Uint32Array.from({ length: n }, (_, p) => Math.max(0, p - 1));
+  // same[p] = [x_p = x_(p-1)] (0 at p = 0).
+  const diff = vals.sub(vals.gather(prevIdx)).withBound(X.bound + 1);
+  const same = Fx.concat([Fx.zero(x.session, 1), diff.eqz().slice(1, n)]);
+  const Pu = exclusivePrefix(u).withBound(m + 1);
+  // s_p = same_p ? s_(p-1) : Pu_p, as the linear recurrence s_p = f_p s_(p-1) + v_p.
+  let f = same;
+  let v = same
+    .not()
+    .mulBit(Pu)
+    .withBound(m + 1);
+  for (let d = 1; d < n; d *= 2) {
+    const idx = Uint32Array.from({ length: n }, (_, p) => Math.max(0, p - d));
+    const mask = Fx.constant(
+      x.session,
+      Array.from({ length: n }, (_, p) => (p >= d ? 1 : 0)),
+      0,
+    );
+    // Positions p < d have no predecessor at distance d: they keep (f, v).
+    const fPrev = f.gather(idx);
+    const vPrev = v
+      .gather(idx)
+      .mulBit(mask)
+      .withBound(m + 1);
+    const prods = Fx.concat([f, f]).mulBit(Fx.concat([fPrev, vPrev]));
+    const ff = prods.slice(0, n).withBound(2);
+    const fv = prods.slice(n, 2 * n).withBound(m + 1);
+    // f_p f_(p-d) where p >= d; f_p stays where p < d (a run cannot start before 0 anyway).
+    f = Fx.concat([ff, f])
+      .gather(Uint32Array.from({ length: n }, (_, p) => (p >= d ? p : n + p)))
+      .withBound(2);
+    v = v.add(fv).withBound(m + 1);
+  }
+  const r = Pu.sub(v).withBound(m + 1);
+  const rr = r.mul(r.add(1).withBound(m + 1), 0).withBound(2 * m + 1);
+  const ties = u
+    .dotGroups(rr, n, 0)
+    .scaleInt([3n])
+    .withBound(3 * m + 1);
+  return {
+    w2: w2x.toInt(),
+    n1: w1
+      .sum()
+      .withBound(m + 1)
+      .toInt(),
+    n2: w2
+      .sum()
+      .withBound(m + 1)
+      .toInt(),
+    ties: ties.toInt(),
+  };
 }
 
 export interface MannWhitneyResult {

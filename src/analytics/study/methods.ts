@@ -12,7 +12,12 @@
  */
 import { int } from '../../api/types.js';
 import { fDistSf, oneWayAnova } from '../stats/anova.js';
-import { mannWhitneyFromCounts, mannWhitneyPValue } from '../stats/ranks.js';
+import {
+  mannWhitneyFromCounts,
+  mannWhitneyPValue,
+  mannWhitneySorted,
+  type MannWhitney,
+} from '../stats/ranks.js';
 import type { Table } from '../data/table.js';
 import { releaseGuarded } from '../privacy/suppress.js';
 import { AnalysisContext, type AnalysisBody, type AnalysisImpl } from './context.js';
@@ -20,7 +25,9 @@ import { referenceGroups, referenceMask, type ReferenceImpl } from './reference.
 import type { ResultRow } from './result.js';
 import { coxAnalysis, coxReference } from './cox.js';
 import {
+  MAX_RANK_VALUES,
   rankDomain,
+  rankRange,
   type Analysis,
   type AnalysisType,
   type AnovaAnalysis,
@@ -145,12 +152,37 @@ function rankCounts(ctx: AnalysisContext, a: RankSumAnalysis, domain: readonly n
   };
 }
 
+/** The test by sorting the records (columns with too many values to count per value). */
+function rankSumSorted(ctx: AnalysisContext, m: RankSumAnalysis) {
+  const mask = ctx.mask(m.where, AnalysisContext.columnsOf(m));
+  const g = ctx.groups(m.by);
+  const level = (l: string) => g.indicators[g.labels.indexOf(`${m.by} = ${l}`)]!;
+  // Exact integer units: the order, and so the ranks, are those of the values.
+  return mannWhitneySorted(
+    ctx.table.exact(m.column),
+    level(m.levels[0]),
+    level(m.levels[1]),
+    mask ? { where: mask } : {},
+  );
+}
+
 async function rankSumAnalysis(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const m = a as RankSumAnalysis;
-  const domain = rankDomain(ctx.table.column(m.column));
-  ctx.progress(`  rank-sum test on counts of ${domain.length} values of ${m.column}`);
-  const { c1, c2 } = rankCounts(ctx, m, domain);
-  const r = mannWhitneyFromCounts(c1, c2);
+  const [lo, hi] = rankRange(ctx.table.column(m.column));
+  const counted = hi - lo + 1 <= MAX_RANK_VALUES;
+  let r: MannWhitney;
+  let how: string;
+  if (counted) {
+    const domain = rankDomain(ctx.table.column(m.column));
+    ctx.progress(`  rank-sum test on counts of ${domain.length} values of ${m.column}`);
+    const { c1, c2 } = rankCounts(ctx, m, domain);
+    r = mannWhitneyFromCounts(c1, c2);
+    how = `each hospital counts its own records per value of ${m.column} (${domain.length} values) and group and inputs the counts; W and the tie correction are computed on their secret sums`;
+  } else {
+    ctx.progress(`  rank-sum test by sorting ${ctx.table.rows} records`);
+    r = rankSumSorted(ctx, m);
+    how = `${m.column} takes more than ${MAX_RANK_VALUES} values: the records are sorted obliviously inside MPC (two sorts), and W and the tie correction computed on the secret order`;
+  }
   const counts = ctx.s.concat([r.n1.reshape([1]), r.n2.reshape([1])]);
   const support = counts.min();
   const [rn, rw, rt] = await releaseGuarded(
@@ -200,7 +232,7 @@ async function rankSumAnalysis(ctx: AnalysisContext, a: Analysis): Promise<Analy
         a,
         "Wilcoxon rank-sum test as R's wilcox.test (two-sided, correct = TRUE): W exact (midranks for ties)",
       ),
-      `each hospital counts its own records per value of ${m.column} (${domain.length} values) and group and inputs the counts; W and the tie correction are computed on their secret sums`,
+      how,
       'W and the p-value are released only when both groups have at least k records',
     ],
   };

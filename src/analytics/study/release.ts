@@ -14,8 +14,10 @@ import type { Column, Schema } from '../data/schema.js';
 import { AnalysisContext } from './context.js';
 import { histogramLabels } from './counting.js';
 import {
+  MAX_RANK_VALUES,
   coxTimes,
   defaultTimes,
+  rankRange,
   noisePlans,
   spend,
   type Analysis,
@@ -418,11 +420,13 @@ function notesOf(study: Study, a: Analysis): string[] {
     case 'anova':
       out.push('the p-value is computed in the clear from the released F and df');
       break;
-    case 'mann-whitney':
+    case 'mann-whitney': {
+      const [lo, hi] = rankRange(columnOf(schema, a.column));
       out.push(
-        `each party counts its own records per value of ${a.column} and group and inputs the counts; the engine also opens the tie correction sum(t^3 - t) over the values, which the p-value determines anyway; the p-value is computed in the clear (exact when both groups have fewer than 50 records and there are no ties, as R)`,
+        `${hi - lo + 1 <= MAX_RANK_VALUES ? `each party counts its own records per value of ${a.column} and group and inputs the counts` : `the records are sorted by ${a.column} inside MPC (it takes more than ${MAX_RANK_VALUES} values)`}; the engine also opens the tie correction sum(t^3 - t) over the values, which the p-value determines anyway; the p-value is computed in the clear (exact when both groups have fewer than 50 records and there are no ties, as R)`,
       );
       break;
+    }
     case 'cox':
       out.push(
         `computed on ${coxTimeCount(schema, a)} time points of ${a.time}: each party counts its own records at risk and events per interval, stratum and combination of predictor values and inputs the counts; they are never opened`,

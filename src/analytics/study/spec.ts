@@ -136,7 +136,7 @@ export interface AnovaAnalysis extends AnalysisBase {
 /** The Wilcoxon rank-sum (Mann-Whitney) test of `column` between two levels of `by`. */
 export interface RankSumAnalysis extends AnalysisBase {
   readonly type: 'mann-whitney';
-  /** A numeric column whose declared range holds at most MAX_RANK_VALUES values. */
+  /** A numeric column (counted per value when its range holds at most MAX_RANK_VALUES values, else sorted). */
   readonly column: string;
   readonly by: string;
   /** The two levels of `by` compared (default: its first two). */
@@ -838,15 +838,6 @@ function readAnalysis(
     }
     case 'mann-whitney': {
       const column = col('column', NUMERIC, 'a rank-sum test');
-      if (column) {
-        const [lo, hi] = rankRange(ar.get(column));
-        const size = hi - lo + 1;
-        if (size > MAX_RANK_VALUES)
-          r.fail(
-            join(path, 'column'),
-            `column '${column}' takes ${size} values in its declared range; the rank-sum test counts records per value and allows at most ${MAX_RANK_VALUES} (declare a narrower range or a coarser scale)`,
-          );
-      }
       const by = col('by', GROUPING, 'by');
       const levels = by ? twoLevels(ar, pre.levels, by, path) : undefined;
       if (column && by && levels)
@@ -946,7 +937,7 @@ function readAnalysis(
   return r.issues.length === before ? a : undefined;
 }
 
-/** Most values a rank-sum column may take in its declared range (records are counted per value). */
+/** Most values of a rank-sum column counted per value; wider columns are sorted instead. */
 export const MAX_RANK_VALUES = 20001;
 /** Most values of an integer Cox predictor, and most combinations of the predictors' values. */
 export const MAX_COX_VALUES = 512;
@@ -979,7 +970,7 @@ export function rankRange(c: Column): [number, number] {
 /**
  * The public values a rank-sum column can take (integers, decimal units,
  * days, 0/1), in increasing order.
- * @throws {RangeError} for more than MAX_RANK_VALUES values (validation refuses such columns).
+ * @throws {RangeError} for more than MAX_RANK_VALUES values (such columns are sorted instead).
  */
 export function rankDomain(c: Column): number[] {
   const [lo, hi] = rankRange(c);
