@@ -6,7 +6,7 @@
 #   Rscript test/r/methods.R
 # It writes the data sets test/r/mw.csv and test/r/cox.csv (seeded, so the
 # same files every time) and prints R's numbers, which the tests embed as
-# constants (CI has no R).
+# constants in test/methods-data.ts (CI has no R).
 suppressMessages(library(survival))
 here <- "test/r"
 out <- function(...) cat(sprintf(...), "\n", sep = "")
