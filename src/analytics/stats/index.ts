@@ -48,3 +48,25 @@ export {
   type LogisticOptions,
 } from './regression.js';
 export { kaplanMeier, logRank, revealLogRank, type KaplanMeier, type LogRank } from './survival.js';
+export { anovaPValue, fDistSf, oneWayAnova, revealAnova, type Anova } from './anova.js';
+export {
+  mannWhitney,
+  mannWhitneyFromCounts,
+  mannWhitneyPValue,
+  mannWhitneySorted,
+  revealMannWhitney,
+  valueCounts,
+  wilcoxCdf,
+  type MannWhitney,
+  type MannWhitneyResult,
+} from './ranks.js';
+export {
+  coxFromCounts,
+  coxSummary,
+  localCoxCounts,
+  revealCox,
+  type CoxDesign,
+  type CoxModel,
+  type CoxOptions,
+  type CoxResult,
+} from './cox.js';

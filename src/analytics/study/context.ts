@@ -136,6 +136,8 @@ export class AnalysisContext {
       case 'kaplan-meier':
       case 'log-rank':
         return [a.time, a.event, ...(a.by ? [a.by] : [])];
+      case 'cox':
+        return [a.time, a.event, ...a.predictors, ...(a.strata ? [a.strata] : [])];
       case 'quantiles':
       case 'histogram':
         return [a.column];

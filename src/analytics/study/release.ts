@@ -15,10 +15,14 @@ import { AnalysisContext } from './context.js';
 import { histogramLabels } from './counting.js';
 import { atLeast, fewerThan } from './wording.js';
 import {
+  MAX_RANK_VALUES,
+  coxTimes,
   defaultTimes,
+  rankRange,
   noisePlans,
   spend,
   type Analysis,
+  type CoxAnalysis,
   type RegressionAnalysis,
   type Study,
   type SurvivalAnalysis,
@@ -114,6 +118,11 @@ function timeValues(schema: Schema, a: SurvivalAnalysis): number[] {
 }
 
 const LOG_RANK_GROUPS = 2;
+
+/** The number of time points a Cox regression counts on (statistics.ts, coxTimes). */
+function coxTimeCount(schema: Schema, a: CoxAnalysis): number {
+  return coxTimes(schema, a).length;
+}
 
 /** The released values of one analysis, in words, in the order of the engine's rows. */
 function outputsOf(schema: Schema, a: Analysis): string[] {
@@ -297,7 +306,57 @@ function outputsOf(schema: Schema, a: Analysis): string[] {
         'p-value of the log-rank test (chi-squared, 1 df)',
       ];
     }
+    case 'anova': {
+      const groups = groupLabels(schema, a.by);
+      return [
+        ...groups.map((g) => `count of records with ${g}`),
+        ...groups.map((g) => `mean of ${a.column} for ${g}`),
+        `F statistic of the one-way ANOVA of ${a.column} by ${a.by}`,
+        'between-groups degrees of freedom (levels with records - 1)',
+        'within-groups degrees of freedom (records - levels with records)',
+        'p-value of the F test',
+      ];
+    }
+    case 'mann-whitney': {
+      const [g1, g2] = a.levels.map((l) => `${a.by} = ${l}`) as [string, string];
+      return [
+        `count of records with ${g1}`,
+        `count of records with ${g2}`,
+        `Wilcoxon rank-sum statistic W of ${a.column} (${g1} vs ${g2}, as R's wilcox.test)`,
+        'p-value of the rank-sum test (two-sided)',
+      ];
+    }
+    case 'cox':
+      return [
+        'count of records used',
+        'count of events',
+        ...coxTerms(schema, a).flatMap((t) => [
+          `coefficient (log hazard ratio) of ${t}`,
+          `standard error of the coefficient of ${t}`,
+          `hazard ratio of ${t}`,
+          `lower 95% confidence limit of the hazard ratio of ${t}`,
+          `upper 95% confidence limit of the hazard ratio of ${t}`,
+          `p-value of the coefficient of ${t} (Wald test)`,
+        ]),
+        'Wald chi-squared statistic of the model',
+        'likelihood-ratio chi-squared statistic of the model',
+        'score (log-rank) chi-squared statistic of the model',
+        'degrees of freedom of the model tests (number of terms)',
+        'p-value of the Wald test',
+        'p-value of the likelihood-ratio test',
+        'p-value of the score test',
+      ];
   }
+}
+
+/** Cox model terms in the engine's order: each predictor's dummies against its first level, or the integer itself. */
+export function coxTerms(schema: Schema, a: CoxAnalysis): string[] {
+  return a.predictors.flatMap((name) => {
+    const c = columnOf(schema, name);
+    if (c.type === 'categorical') return c.levels.slice(1).map((l) => `${name} = ${l}`);
+    if (c.type === 'boolean') return [`${name} = true`];
+    return [name];
+  });
 }
 
 /**
@@ -332,6 +391,17 @@ function suppressionRule(schema: Schema, a: Analysis, k: number): string {
         : `withheld when ${fewerThan(k)} are used`;
     case 'log-rank':
       return `each group's count is withheld when below ${k}; the other values are withheld unless both groups have ${atLeast(k)}`;
+    case 'anova':
+      return `each group's count is withheld when below ${k}; the means, F, df and p-value are withheld unless every level of ${a.by} has ${atLeast(k)}`;
+    case 'mann-whitney':
+      return `each group's count is withheld when below ${k}; W and the p-value are withheld unless both groups have ${atLeast(k)}`;
+    case 'cox': {
+      const grouping = [...a.predictors, ...(a.strata ? [a.strata] : [])].filter((p) => {
+        const t = columnOf(schema, p).type;
+        return t === 'categorical' || t === 'boolean';
+      });
+      return `everything is withheld unless there are at least ${k} events${grouping.length > 0 ? ` and every level of ${grouping.join(', ')} has ${atLeast(k)}` : ''}`;
+    }
     case 'kaplan-meier':
       return `each point of a curve (S(t), the number at risk, the standard error and the band) is withheld when ${fewerThan(k)} of that group are still at risk there, except that S(t) is shown as 0 after a released point where it is 0; a number of events is withheld when below ${k}`;
     case 'linear-regression': {
@@ -417,6 +487,22 @@ function notesOf(study: Study, a: Analysis): string[] {
     case 'kaplan-meier':
       out.push(
         'the confidence bands are computed in the clear from the released S(t) and its Greenwood variance',
+      );
+      break;
+    case 'anova':
+      out.push('the p-value is computed in the clear from the released F and df');
+      break;
+    case 'mann-whitney': {
+      const [lo, hi] = rankRange(columnOf(schema, a.column));
+      out.push(
+        `${hi - lo + 1 <= MAX_RANK_VALUES ? `each party counts its own records per value of ${a.column} and group and inputs the counts` : `the records are sorted by ${a.column} inside MPC (it takes more than ${MAX_RANK_VALUES} values)`}; the engine also opens the tie correction sum(t^3 - t) over the values, which the p-value determines anyway; the p-value is computed in the clear (exact when both groups have fewer than 50 records and there are no ties, as R)`,
+      );
+      break;
+    }
+    case 'cox':
+      out.push(
+        `computed on ${coxTimeCount(schema, a)} time points of ${a.time}: each party counts its own records at risk and events per interval, stratum and combination of predictor values and inputs the counts; they are never opened`,
+        'hazard ratios, their confidence limits and the p-values are computed in the clear from the released coefficients, standard errors and statistics; whether the fit converged (one bit) is also opened',
       );
       break;
     case 'linear-regression':

@@ -297,7 +297,7 @@ describe('bad study files: each error names its field, line and column, and noth
       '    type: zop',
     );
     expect(messages(text)).toEqual([
-      `study.yaml:${lineOf(text, 'type: zap')}:11: analyses[3].type: unknown analysis type 'zap' (analysis types: count, sum, mean, rate, variance, sd, min, max, median, quantiles, histogram, crosstab, chi-squared, covariance, correlation, linear-regression, logistic-regression, t-test, kaplan-meier, log-rank)`,
+      `study.yaml:${lineOf(text, 'type: zap')}:11: analyses[3].type: unknown analysis type 'zap' (analysis types: count, sum, mean, rate, variance, sd, min, max, median, quantiles, histogram, crosstab, chi-squared, covariance, correlation, linear-regression, logistic-regression, t-test, kaplan-meier, log-rank, anova, mann-whitney, cox)`,
       `study.yaml:${lineOf(text, 'type: zop')}:11: analyses[7].type: unknown analysis type 'zop' (analysis types: see analyses[3].type)`,
     ]);
     const cols = edit(

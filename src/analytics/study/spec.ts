@@ -153,7 +153,41 @@ export interface SurvivalAnalysis extends AnalysisBase {
   readonly confLevel: number;
 }
 
+/** One-way ANOVA: the F test of equal means of `column` across the levels of `by`. */
+export interface AnovaAnalysis extends AnalysisBase {
+  readonly type: 'anova';
+  readonly column: string;
+  readonly by: string;
+}
+/** The Wilcoxon rank-sum (Mann-Whitney) test of `column` between two levels of `by`. */
+export interface RankSumAnalysis extends AnalysisBase {
+  readonly type: 'mann-whitney';
+  /** A numeric column (counted per value when its range holds at most MAX_RANK_VALUES values, else sorted). */
+  readonly column: string;
+  readonly by: string;
+  /** The two levels of `by` compared (default: its first two). */
+  readonly levels: readonly [string, string];
+}
+/** Cox proportional-hazards regression (Breslow ties) over public time points. */
+export interface CoxAnalysis extends AnalysisBase {
+  readonly type: 'cox';
+  readonly time: string;
+  /** Boolean: true where the event happened, false where the record is censored. */
+  readonly event: string;
+  /** Categorical, boolean, or integer columns with at most 512 values (cells). */
+  readonly predictors: readonly string[];
+  /** A categorical or boolean column: a baseline hazard per level (R's strata()). */
+  readonly strata: string | undefined;
+  /** The public time points; events are counted per interval between them (default: see `defaultTimes`). */
+  readonly times: readonly number[] | undefined;
+  /** Newton-Raphson iterations (default 6). */
+  readonly iterations: number | undefined;
+}
+
 export type Analysis =
+  | AnovaAnalysis
+  | RankSumAnalysis
+  | CoxAnalysis
   | CountAnalysis
   | ColumnAnalysis
   | RateAnalysis
@@ -215,6 +249,9 @@ export const ANALYSIS_TYPES: readonly AnalysisType[] = [
   't-test',
   'kaplan-meier',
   'log-rank',
+  'anova',
+  'mann-whitney',
+  'cox',
 ];
 
 /** Analyses whose outputs are counts and sums, to which discrete Laplace noise can be added. */
@@ -251,6 +288,9 @@ const FIELDS: Record<AnalysisType, readonly string[]> = {
   't-test': ['variant', 'column', 'by', 'levels', 'paired', 'mu', 'confLevel'],
   'kaplan-meier': ['time', 'event', 'by', 'times', 'confLevel'],
   'log-rank': ['time', 'event', 'by', 'times'],
+  anova: ['column', 'by'],
+  'mann-whitney': ['column', 'by', 'levels'],
+  cox: ['time', 'event', 'predictors', 'strata', 'times', 'iterations'],
 };
 const COMMON = ['id', 'type', 'title', 'where', 'dp'];
 
@@ -876,6 +916,98 @@ function readAnalysis(
         };
       break;
     }
+    case 'anova': {
+      const column = col('column', NUMERIC, 'an ANOVA');
+      const by = col('by', GROUPING, 'by');
+      if (by && groupCount(ar.schema, by) < 2)
+        r.fail(join(path, 'by'), `column '${by}' has fewer than two levels`);
+      if (column && by)
+        a = { ...base, type, column, by, title: title ?? `One-way ANOVA of ${column} by ${by}` };
+      break;
+    }
+    case 'mann-whitney': {
+      const column = col('column', NUMERIC, 'a rank-sum test');
+      const by = col('by', GROUPING, 'by');
+      const levels = by ? twoLevels(ar, pre.levels, by, path) : undefined;
+      if (column && by && levels)
+        a = {
+          ...base,
+          type,
+          column,
+          by,
+          levels,
+          title: title ?? `Wilcoxon rank-sum test of ${column}: ${levels[0]} vs ${levels[1]}`,
+        };
+      break;
+    }
+    case 'cox': {
+      const time = col('time', ['integer', 'decimal'], 'a survival time');
+      const event = col('event', ['boolean'], 'an event indicator');
+      const pp = join(path, 'predictors');
+      const list = r.list(r.required(pre, 'predictors', path), pp, 1, 16);
+      const predictors = list?.map((p, j) => {
+        const name = ar.column(p, `${pp}[${j}]`, COX_PREDICTOR, 'a Cox predictor');
+        if (name === undefined) return undefined;
+        const c = ar.get(name);
+        if (c.type === 'integer' && c.max - c.min + 1 > MAX_COX_VALUES)
+          return r.fail(
+            `${pp}[${j}]`,
+            `column '${name}' takes ${c.max - c.min + 1} values; a Cox predictor may take at most ${MAX_COX_VALUES} (use a categorical or binned column)`,
+          );
+        return name;
+      });
+      if (predictors && new Set(predictors).size !== predictors.length)
+        r.fail(pp, 'a predictor is listed twice');
+      const strata = optCol('strata', GROUPING, 'strata');
+      if (strata && predictors?.includes(strata))
+        r.fail(join(path, 'strata'), `'${strata}' cannot be both a predictor and the strata`);
+      for (const c of [time, event])
+        if (c && predictors?.includes(c)) r.fail(pp, `'${c}' cannot also be a predictor`);
+      let times: number[] | undefined;
+      if (pre.times !== undefined && time) {
+        const tp = join(path, 'times');
+        const tl = r.list(pre.times, tp, 1, 1000);
+        const enc = tl?.map((t, j) => ar.value(ar.get(time), t, `${tp}[${j}]`));
+        if (enc && enc.every((t) => t !== undefined)) {
+          if (!(enc as number[]).every((t, j) => j === 0 || t > enc[j - 1]!))
+            r.fail(tp, 'expected increasing times');
+          else times = enc as number[];
+        }
+      }
+      const iterations =
+        pre.iterations === undefined
+          ? undefined
+          : r.int(pre.iterations, join(path, 'iterations'), 1, 50);
+      if (time && event && predictors && predictors.every((p) => p !== undefined)) {
+        const cells = (predictors as string[]).reduce((x, p) => x * coxPredictorSize(ar.get(p)), 1);
+        const risk = groupCount(ar.schema, strata) * coxTimes(ar.schema, { time, times }).length;
+        if (cells > MAX_COX_CELLS)
+          r.fail(
+            pp,
+            `the predictors have ${cells} combinations of values; at most ${MAX_COX_CELLS}`,
+          );
+        else if (cells * risk > MAX_COX_COUNTS)
+          r.fail(
+            path,
+            `${risk} risk sets (strata x time points) x ${cells} cells = ${cells * risk} counts; at most ${MAX_COX_COUNTS} (give fewer times, fewer predictor values or no strata)`,
+          );
+        else
+          a = {
+            ...base,
+            type,
+            time,
+            event,
+            predictors: predictors as string[],
+            strata,
+            times,
+            iterations,
+            title:
+              title ??
+              `Cox regression of ${time} on ${(predictors as string[]).join(' + ')}${strata ? ` (strata ${strata})` : ''}`,
+          };
+      }
+      break;
+    }
   }
   if (a && a.dp) {
     // The sampler must reach the declared δ at the declared ε; checked here, before any run.
@@ -892,6 +1024,79 @@ function readAnalysis(
     }
   }
   return r.issues.length === before ? a : undefined;
+}
+
+/** Most values of a rank-sum column counted per value; wider columns are sorted instead. */
+export const MAX_RANK_VALUES = 20001;
+/** Most values of an integer Cox predictor, and most combinations of the predictors' values. */
+export const MAX_COX_VALUES = 512;
+export const MAX_COX_CELLS = 4096;
+/** Most counts of a Cox fit (strata x time points x cells): each iteration divides that many values. */
+export const MAX_COX_COUNTS = 50_000;
+const COX_PREDICTOR: readonly ColumnType[] = ['categorical', 'boolean', 'integer'];
+
+/** Values of a Cox predictor (cells along it). */
+function coxPredictorSize(c: Column): number {
+  if (c.type === 'categorical') return c.levels.length;
+  if (c.type === 'integer') return c.max - c.min + 1;
+  return 2;
+}
+
+/** The declared range [lo, hi] of a rank-sum column, encoded as data/table.ts encodes values. */
+export function rankRange(c: Column): [number, number] {
+  switch (c.type) {
+    case 'integer':
+      return [c.min, c.max];
+    case 'decimal':
+      return [c.minUnits, c.maxUnits];
+    case 'date':
+      return [c.minDay, c.maxDay];
+    default:
+      return [0, 1];
+  }
+}
+
+/**
+ * The public values a rank-sum column can take (integers, decimal units,
+ * days, 0/1), in increasing order.
+ * @throws {RangeError} for more than MAX_RANK_VALUES values (such columns are sorted instead).
+ */
+export function rankDomain(c: Column): number[] {
+  const [lo, hi] = rankRange(c);
+  if (hi - lo + 1 > MAX_RANK_VALUES)
+    throw new RangeError(`rank-sum: column '${c.name}' takes more than ${MAX_RANK_VALUES} values`);
+  return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+}
+
+/** The two levels of `by` a two-group test compares (default: the first two). */
+function twoLevels(
+  ar: AnalysisReader,
+  raw: Json,
+  by: string,
+  path: string,
+): [string, string] | undefined {
+  const r = ar.r;
+  const c = ar.get(by);
+  const all = c.type === 'categorical' ? c.levels : ['false', 'true'];
+  if (raw === undefined) {
+    if (all.length < 2) return r.fail(join(path, 'by'), `column '${by}' has fewer than two levels`);
+    return [all[0]!, all[1]!];
+  }
+  const lp = join(path, 'levels');
+  const list = r.list(raw, lp, 2, 2);
+  if (!list) return undefined;
+  const ls = list.map((l, j) => {
+    const t = typeof l === 'boolean' ? String(l) : l;
+    if (typeof t !== 'string' || !all.includes(t))
+      return r.fail(
+        `${lp}[${j}]`,
+        `expected a level of '${by}' (${all.join(', ')}), got ${describe(l)}`,
+      );
+    return t;
+  });
+  if (ls[0] !== undefined && ls[0] === ls[1]) return r.fail(lp, 'expected two different levels');
+  if (ls[0] !== undefined && ls[1] !== undefined) return [ls[0], ls[1]];
+  return undefined;
 }
 
 /** The number of groups of a by-column (1 without one). */
@@ -1015,6 +1220,7 @@ export interface AnalysisInput {
   time?: string;
   event?: string;
   times?: number[];
+  strata?: string;
 }
 
 /** A study as written in TypeScript: the same fields as the YAML file. */
@@ -1089,4 +1295,29 @@ export function everyTime(schema: Schema, a: SurvivalAnalysis): number[] | undef
   const c = schema.columns.find((x) => x.name === a.time)!;
   if (c.type !== 'integer' || c.max - c.min > 2000) return undefined;
   return Array.from({ length: c.max - c.min + 1 }, (_, i) => c.min + i);
+}
+
+/**
+ * The time points of a Cox regression: `times` when given; else every value
+ * of an integer time column with at most 2,001 values, which makes the fit
+ * exactly R's coxph(ties = "breslow") on the records; else 52 evenly spaced
+ * points over the declared range (the fit on times rounded up to them).
+ */
+export function coxTimes(schema: Schema, a: Pick<CoxAnalysis, 'time' | 'times'>): number[] {
+  if (a.times) return [...a.times];
+  const c = schema.columns.find((x) => x.name === a.time)!;
+  const [lo, hi] =
+    c.type === 'decimal'
+      ? [c.minUnits, c.maxUnits]
+      : c.type === 'integer'
+        ? [c.min, c.max]
+        : [0, 1];
+  if (c.type === 'integer' && hi - lo <= 2000)
+    return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+  const out: number[] = [];
+  for (let k = 1; k <= 52; k++) {
+    const t = Math.round(lo + ((hi - lo) * k) / 52);
+    if (out.length === 0 || t > out[out.length - 1]!) out.push(t);
+  }
+  return out;
 }

@@ -51,6 +51,7 @@ import {
 } from './grouped.js';
 import { Fx } from '../stats/fx.js';
 import { eachOwner, groupsSuppressed } from './wording.js';
+import { METHODS, METHODS_REFERENCE } from './methods.js';
 
 /** A numeric column for the library: decimals as fixed point, the rest as exact integers. */
 function numeric(ctx: AnalysisContext, name: string): SecretInt | SecretFixed {
@@ -1185,6 +1186,7 @@ export const STATISTICS: Partial<Record<AnalysisType, AnalysisImpl>> = {
   max: descriptive,
   median: descriptive,
   quantiles,
+  ...METHODS,
 };
 
 // ----- plaintext references (pooled data; demo and tests only) -----
@@ -1731,4 +1733,5 @@ export const STATISTICS_REFERENCE: Partial<Record<AnalysisType, ReferenceImpl>> 
   max: descriptiveReference,
   median: descriptiveReference,
   quantiles: quantilesReference,
+  ...METHODS_REFERENCE,
 };
