@@ -141,10 +141,12 @@ export class Fx {
   /** As a SecretFixed with `frac` fractional bits (fewer if a wide value has no room for them). */
   toFixed(frac = this.frac): SecretFixed {
     if (frac < 1) throw new RangeError('stats: a SecretFixed needs at least 1 fractional bit');
-    // Scaling up never adds information: stop where the 64-bit limit is (keeping at least 1 bit).
+    // Scaling up never adds information: stop at 63 bits (keeping at least 1 fractional bit), so
+    // that a select on the result (suppression: value or 0) still fits in 64.
     const target =
-      frac > this.frac ? Math.max(1, Math.min(frac, this.frac + CAP - this.bound)) : frac;
-    const x = this.rescale(target);
+      frac > this.frac ? Math.max(1, Math.min(frac, this.frac + T - this.bound)) : frac;
+    let x = this.rescale(target);
+    if (x.bound > T && x.frac > 1) x = x.rescale(Math.max(1, x.frac - (x.bound - T) - 1));
     const bits = Math.min(CAP, Math.max(x.bound, x.frac + 2));
     return new SecretFixed(this.session, fixed({ bits, frac: x.frac }), [x.length], x.bound, x.sh);
   }

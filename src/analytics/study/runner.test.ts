@@ -251,3 +251,65 @@ describe("run reports in the study's own words", () => {
     expect(text).toMatch(/"\(< 1\)": suppressed, no records\.$/m);
   });
 });
+
+describe('stated precision of wide columns', () => {
+  it('a variance and sd over a wide decimal column state the bound that holds, and meet it', async () => {
+    // 600 balances in cents up to +-10 million: 31-bit values, too wide for exact squares at
+    // this many records, so the report states the bound from the released value.
+    const schema = {
+      columns: [{ name: 'balance', type: 'decimal', scale: 2, min: -10_000_000, max: 10_000_000 }],
+    } as unknown as StudyInput['schema'];
+    const study = defineStudy({
+      study: 'balances',
+      parties: PARTIES.map((id) => ({ id, data: `${id}.csv` })),
+      schema,
+      analyses: [
+        { id: 'v', type: 'variance', column: 'balance' },
+        { id: 's', type: 'sd', column: 'balance' },
+      ],
+      privacy: { minCellSize: 5 },
+    });
+    let seed = 11;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const values = PARTIES.map(() =>
+      Array.from(
+        { length: 200 },
+        () => Math.round((2_000_000 + 0.37 * (next() - 0.5)) * 100) / 100,
+      ),
+    );
+    const own = new Map(
+      PARTIES.map((id, i) => [
+        id,
+        parseCsvTable(
+          `balance\n${values[i]!.map((v) => v.toFixed(2)).join('\n')}\n`,
+          study.schema,
+          `${id}.csv`,
+        ),
+      ]),
+    );
+    const outs = await runLocal(
+      studyProgram(study, (p) => own.get(p), { implementations: STATISTICS }),
+      {
+        suite: 'rep3',
+        parties: PARTIES,
+        crypto: nodeCryptoProvider,
+      },
+    );
+    const all = values.flat();
+    const mean = all.reduce((a, b) => a + b, 0) / all.length;
+    const variance = all.reduce((a, b) => a + (b - mean) ** 2, 0) / (all.length - 1);
+    const row = (id: string, statistic: string) =>
+      outs[0]!.result.analyses
+        .find((a) => a.id === id)!
+        .rows.find((r) => r.statistic === statistic)!;
+    for (const [id, statistic, want] of [
+      ['v', 'variance', variance],
+      ['s', 'sd', Math.sqrt(variance)],
+    ] as const) {
+      const r = row(id, statistic);
+      const m = /within \+-([0-9.e+-]+) \(600 records of a/.exec(r.precision ?? '');
+      expect(m, `${statistic}: ${r.precision}`).not.toBeNull();
+      expect(Math.abs(r.value! - want)).toBeLessThanOrEqual(Number(m![1]));
+    }
+  }, 60_000);
+});

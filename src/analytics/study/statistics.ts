@@ -8,7 +8,7 @@
  * Each adapter also has a plaintext reference (`STATISTICS_REFERENCE`) that
  * computes the same rows on pooled data, for the demo and the tests.
  */
-import { SecretBool, type SecretFixed, type SecretInt } from '../../api/secret.js';
+import { SecretBool, SecretFixed, type SecretInt } from '../../api/secret.js';
 import { int } from '../../api/types.js';
 import * as stats from '../stats/describe.js';
 import * as groups from '../stats/groups.js';
@@ -50,6 +50,7 @@ import {
   type PredictorCells,
 } from './grouped.js';
 import { Fx } from '../stats/fx.js';
+import { sdErrorBound, variancePlan, varianceErrorBound } from '../stats/variance.js';
 import { eachOwner, groupsSuppressed } from './wording.js';
 import { METHODS, METHODS_REFERENCE } from './methods.js';
 
@@ -82,7 +83,13 @@ async function releaseRows(
   ctx: AnalysisContext,
   labels: readonly string[],
   counts: SecretInt,
-  values: ReadonlyArray<{ statistic: string; value: SecretInt | SecretFixed; precision: string }>,
+  values: ReadonlyArray<{
+    statistic: string;
+    value: SecretInt | SecretFixed;
+    precision: string;
+    /** The bound that holds for a released value, when it depends on the value. */
+    stated?: (value: number) => string;
+  }>,
 ): Promise<ResultRow[]> {
   const items: Guarded[] = [
     { value: counts, support: counts },
@@ -98,17 +105,23 @@ async function releaseRows(
       suppressed: rel[0]!.suppressed[i]!,
       precision: 'exact',
     });
-    values.forEach((v, j) =>
+    values.forEach((v, j) => {
+      const value = rel[j + 1]!.values[i] ?? null;
       rows.push({
         statistic: v.statistic,
         group,
-        value: rel[j + 1]!.values[i] ?? null,
+        value,
         suppressed: rel[j + 1]!.suppressed[i]!,
-        precision: v.precision,
-      }),
-    );
+        precision: v.stated && value !== null ? v.stated(value) : v.precision,
+      });
+    });
   });
   return rows;
+}
+
+/** An absolute error bound as a report prints it: `+-3.1e-6`. */
+function formatBound(e: number): string {
+  return `+-${e.toPrecision(2)}`;
 }
 
 const MOMENT_PRECISION = 'relative 2^-24 + 2^-20 (one division of exact sums)';
@@ -129,11 +142,21 @@ async function descriptive(ctx: AnalysisContext, a: Analysis): Promise<AnalysisB
     filters.map((w) => stats.count(x, w ? { where: w } : {}).reshape([1])),
   );
   const col = ctx.table.column(c.column);
-  let values: { statistic: string; value: SecretInt | SecretFixed; precision: string }[];
+  let values: {
+    statistic: string;
+    value: SecretInt | SecretFixed;
+    precision: string;
+    stated?: (value: number) => string;
+  }[];
   switch (c.type) {
     case 'variance':
     case 'sd': {
       const s = filters.map((w) => stats.summary(x, w ? { where: w } : {}));
+      // A column too wide for exact squares over this many records: state what holds (variance.ts).
+      const frac = x instanceof SecretFixed ? x.type.frac : 0;
+      const wide = variancePlan(x.bound, frac, x.length).grid > 0;
+      const within = (e: number) =>
+        `within ${formatBound(e)} (${x.length} records of a ${x.bound}-bit column: squares taken on the values less their mean)`;
       values = [
         {
           statistic: 'mean',
@@ -145,11 +168,17 @@ async function descriptive(ctx: AnalysisContext, a: Analysis): Promise<AnalysisB
               statistic: 'variance',
               value: ctx.s.concat(s.map((y) => y.variance.reshape([1]))),
               precision: MOMENT_PRECISION,
+              ...(wide
+                ? { stated: (v: number) => within(varianceErrorBound(v, x.bound, frac, x.length)) }
+                : {}),
             }
           : {
               statistic: 'sd',
               value: ctx.s.concat(s.map((y) => y.sd.reshape([1]))),
               precision: SD_PRECISION,
+              ...(wide
+                ? { stated: (v: number) => within(sdErrorBound(v, x.bound, frac, x.length)) }
+                : {}),
             },
       ];
       break;
