@@ -4,7 +4,7 @@
  * random data (normal equations, Newton's method and gradient descent).
  */
 import { describe, expect, it } from 'vitest';
-import { bool, int } from '../../api/types.js';
+import { bool, fixed, int } from '../../api/types.js';
 import { label, run } from '../../../test/harness.js';
 import { cor, cov, linearRegression, logisticRegression } from './regression.js';
 import { STAT_SUITES, column, near, pick, plainCov, randBools, randInts, rng } from './testdata.js';
@@ -108,6 +108,28 @@ const r3 = rng(46);
 
 for (const c of STAT_SUITES) {
   describe(label(c), () => {
+    it('a fixed(32, 16) outcome against an int(8) feature: correlation and slope as in the clear (they came out 0)', async () => {
+      const n = 300;
+      const age = randInts(n, 18, 95, 71);
+      const noise = randInts(n, -4, 4, 72);
+      const y = age.map((a, i) => 40 + 0.5 * a + noise[i]!);
+      const res = await run(c, async (s) => {
+        const Y = column(s, fixed(), y);
+        const A = column(s, int(8), age);
+        const m = linearRegression(Y, [A]);
+        return s.revealAll([cor(A, Y), m.coefficients]);
+      });
+      const mx = age.reduce((a, b) => a + b, 0) / n;
+      const my = y.reduce((a, b) => a + b, 0) / n;
+      const sxy = age.reduce((a, x, i) => a + (x - mx) * (y[i]! - my), 0);
+      const sxx = age.reduce((a, x) => a + (x - mx) ** 2, 0);
+      const syy = y.reduce((a, v) => a + (v - my) ** 2, 0);
+      near('r', (res[0] as number[])[0]!, sxy / Math.sqrt(sxx * syy), 1e-5);
+      const slope = sxy / sxx;
+      near('slope', (res[1] as number[])[1]!, slope, 0, 1e-3);
+      near('intercept', (res[1] as number[])[0]!, my - slope * mx, 0, 1e-2);
+    });
+
     it("reproduces R's lm(weight ~ group) on Dobson's plant weights", async () => {
       const res = await run(c, async (s) => {
         const y = column(s, int(11), [...CTL, ...TRT]);

@@ -115,12 +115,22 @@ export function cor(x: Column, y: Column, opts: ResultOptions = {}): SecretFixed
   const { w } = groupWeights('cor', N, opts.where, undefined, x.session);
   const c = crossProducts([Fx.of(x), Fx.of(y)], w, N);
   const C = covariances(c, f);
-  const sd = Fx.concat([C[0]!.relu(), C[2]!.relu()]).sqrt();
-  const denom = sd.slice(0).mul(sd.slice(1));
-  return C[1]!
-    .divide(denom, { qBits: 1, frac: Math.max(f, 28), saturate: true })
+  return correlation(C[1]!, C[0]!.relu().sqrt(), C[2]!.relu().sqrt(), Math.max(f, 28))
     .rescale(f)
     .toFixed(f);
+}
+
+/**
+ * r = C / (sd_x sd_y) by two normalised divisions, each sd kept at its own
+ * scale: the product of two sds (or a vector of both, which shares one
+ * scale) of columns of very different ranges lost the smaller one entirely
+ * (r = 0 for a fixed(32, 16) column against an int(8) one).
+ */
+function correlation(C: Fx, sdX: Fx, sdY: Fx, frac: number): Fx {
+  // |C / sd_x| <= sd_y.
+  const q = Math.max(1, sdY.intBits + 1);
+  const u = C.divide(sdX, { qBits: q, frac: Math.min(frac + 8, 60 - q), saturate: true });
+  return u.divide(sdY, { qBits: 1, frac, saturate: true });
 }
 
 // ----- the secure solve -----
@@ -246,10 +256,10 @@ export function linearRegression(
   const K1 = k + 1;
   const at = (j: number, l: number) => C[pairIndex(K1, j, l)]!;
   const variances = Fx.concat(Array.from({ length: K1 }, (_, j) => at(j, j).relu()));
-  const sd = variances.sqrt(); // k features, then y
+  // Each sd at its own scale for the correlations (see `correlation`).
+  const sds = Array.from({ length: K1 }, (_, j) => at(j, j).relu().sqrt());
   // Correlations: R_jl = C_jl / (sd_j sd_l) for the features, r_j = C_jy / (sd_j sd_y).
-  const corrOf = (j: number, l: number) =>
-    at(j, l).divide(sd.slice(j).mul(sd.slice(l)), { qBits: 1, frac: FS, saturate: true });
+  const corrOf = (j: number, l: number) => correlation(at(j, l), sds[j]!, sds[l]!, FS);
   const Rm: Fx[] = [];
   for (let j = 0; j < k; j++)
     for (let l = 0; l < k; l++) Rm.push(j === l ? Fx.constant(y.session, [1], FS) : corrOf(j, l));
@@ -270,8 +280,8 @@ export function linearRegression(
   const sol = solveSPD(Fx.concat(Rm), rhs, k, K1, FS, QS + 1);
   const g = sol.gather(Uint32Array.from({ length: k }, (_, i) => i * K1));
   const Zdiag = sol.gather(Uint32Array.from({ length: k }, (_, i) => i * K1 + 1 + i));
-  const sdX = sd.slice(0, k);
-  const sdY = sd.slice(k).tile(k);
+  const sdX = Fx.concat(sds.slice(0, k));
+  const sdY = sds[k]!.tile(k);
   const slopes = g.mul(sdY).divide(sdX, { qBits: 24, frac: Math.min(f + 8, 36), saturate: true });
   const rSquared = g.mul(rxy, FS).sum().clamp(0).relu();
   const oneMinusR2 = rSquared.neg().addPublic([1]).relu();
