@@ -224,9 +224,10 @@ export function intervalPlot(
   return Plot.plot({
     style: STYLE,
     width: WIDTH,
-    height: 70 + 40 * Math.max(1, estimates.length),
+    height: 80 + 52 * Math.max(1, estimates.length),
     marginLeft: 140,
     marginRight: 30,
+    marginBottom: 44,
     ariaLabel: `${title}: ${axis}`,
     x: { label: `${axis} →`, grid: true, nice: true, ...(domain ? { domain } : {}) },
     y: { label: null, domain: estimates.map((e) => e.label) },
@@ -239,9 +240,9 @@ export function intervalPlot(
         y2: 'label',
         stroke: PALETTE[0],
         strokeWidth: 2,
+        // Short bars across both ends mark where the interval stops.
+        marker: 'tick',
       }),
-      Plot.tickX(withInterval, { x: 'lower', y: 'label', stroke: PALETTE[0], strokeWidth: 2 }),
-      Plot.tickX(withInterval, { x: 'upper', y: 'label', stroke: PALETTE[0], strokeWidth: 2 }),
       Plot.dot(shown, {
         x: 'value',
         y: 'label',
@@ -258,8 +259,11 @@ export function intervalPlot(
           e.lower !== null && e.upper !== null
             ? `${formatNumber(e.value)} [${formatNumber(e.lower)}, ${formatNumber(e.upper)}]`
             : formatNumber(e.value),
-        dy: -12,
+        dy: -16,
         fill: 'currentColor',
+        // A white halo keeps the numbers legible over the interval's ends and the zero line.
+        stroke: '#fff',
+        strokeWidth: 4,
       }),
     ],
   });

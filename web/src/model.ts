@@ -335,7 +335,13 @@ export function pValues(o: StudyOutcome): PValue[] {
       if (r.statistic === 'p-value' && !r.suppressed && r.value !== null)
         out.push({
           analysis: a.title,
-          test: r.group && !/ x /.test(r.group) ? `${a.title}: ${r.group}` : a.title,
+          // A model's own p-value (group "model") is its F test.
+          test:
+            r.group === 'model'
+              ? `${a.title}: F test`
+              : r.group && !/ x /.test(r.group)
+                ? `${a.title}: ${r.group}`
+                : a.title,
           p: r.value,
         });
   return out;

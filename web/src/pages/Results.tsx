@@ -228,7 +228,7 @@ function Figures({ a, k }: { a: AnalysisOutcome; k: number }) {
           kind="means"
           data={a}
           draw={() => barPlot(a.title, 'mean', tt.means, k)}
-          caption="The mean of each group compared."
+          caption="The mean of each group, as released; the interval of their difference follows."
         />,
       );
     if (tt.estimate.value !== null)
