@@ -3,7 +3,9 @@
  * against three hospital nodes started in this process: an owner signs in and
  * approves a proposal through the confirmation step, the run is watched to
  * completion on the Runs page, the Results page draws one Kaplan-Meier curve
- * per group and shows exactly the numbers the API released, an analyst sees
+ * and one confidence band per group, writes the API's intervals on the t-test,
+ * correlation and regression charts, shows exactly the numbers the API
+ * released and downloads them as JSON and CSV, an analyst sees
  * no approve button and no settings, and a tampered audit entry shows as a
  * failed verification after "Re-verify", and a run that cannot start (a
  * node is down) shows as failed with the node's reason. axe-core checks every page (no
