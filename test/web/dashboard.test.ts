@@ -3,7 +3,9 @@
  * against three hospital nodes started in this process: an owner signs in and
  * approves a proposal through the confirmation step, the run is watched to
  * completion on the Runs page, the Results page draws one Kaplan-Meier curve
- * per group and shows exactly the numbers the API released, an analyst sees
+ * and one confidence band per group, writes the API's intervals on the t-test,
+ * correlation and regression charts, shows exactly the numbers the API
+ * released and downloads them as JSON and CSV, an analyst sees
  * no approve button and no settings, and a tampered audit entry shows as a
  * failed verification after "Re-verify", and a run that cannot start (a
  * node is down) shows as failed with the node's reason. axe-core checks every page (no
@@ -20,8 +22,9 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { studentTQuantile } from '../../src/analytics/distributions.js';
 import { formatNumber } from '../../src/analytics/study/report.js';
-import type { StudyOutcome } from '../../src/analytics/study/result.js';
+import type { AnalysisOutcome, StudyOutcome } from '../../src/analytics/study/result.js';
 import { NodeClient } from '../../src/node/client.js';
 import { runEnded, studyText, threeHospitals, type Federation } from '../node/helpers.js';
 
@@ -71,6 +74,20 @@ const V2 = [
     column: 'recovery_days',
     by: 'arm',
   },
+  {
+    id: 'survival-lm',
+    title: 'Linear regression of survival time on age and arm',
+    type: 'linear-regression',
+    outcome: 'survival_days',
+    predictors: ['age', 'arm'],
+  },
+  {
+    id: 'age-survival-r',
+    title: 'Correlation of age and survival time',
+    type: 'correlation',
+    x: 'age',
+    y: 'survival_days',
+  },
 ];
 
 interface ProposalView {
@@ -111,6 +128,52 @@ async function shownRows(page: Page): Promise<Record<string, string[][]>> {
       ]),
     ),
   );
+}
+
+/** The cells of a table's body rows (header cell first), as shown. */
+async function cellsOf(page: Page, selector: string): Promise<string[][]> {
+  return page.$$eval(`${selector} tbody tr`, (trs) =>
+    trs.map((tr) => Array.from(tr.querySelectorAll('th, td')).map((c) => c.textContent!.trim())),
+  );
+}
+
+/** The released value of a row of an analysis (null when withheld). */
+function valueOf(a: AnalysisOutcome, statistic: string, group?: string): number | null {
+  const r = a.rows.find(
+    (x) => x.statistic === statistic && (group === undefined || x.group === group),
+  );
+  if (!r) throw new Error(`${a.id} has no row ${statistic} ${group ?? ''}`);
+  return r.suppressed ? null : r.value;
+}
+
+/** RFC 4180 fields of CSV text (quoted fields may hold commas, quotes and line breaks). */
+function parseCsv(text: string): string[][] {
+  const lines: string[][] = [];
+  let line: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      line.push(field);
+      field = '';
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      line.push(field);
+      lines.push(line);
+      line = [];
+      field = '';
+      i++;
+    } else field += ch;
+  }
+  if (field !== '' || line.length > 0) lines.push([...line, field]);
+  return lines;
 }
 
 describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
@@ -245,7 +308,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
     await page.getByRole('heading', { level: 1, name: /Proposal:/ }).waitFor();
     expect(await page.locator('table[data-table="release"] tbody tr').count()).toBe(V2.length);
     await expect(page.locator('[data-list="diff-analyses"]').textContent()).resolves.toContain(
-      'Analyses added: outcome, recovery-dp, recovery-t',
+      'Analyses added: outcome, recovery-dp, recovery-t, survival-lm, age-survival-r',
     );
     await screenshot(page, 'proposal-review');
     await accessible(page, 'proposal review');
@@ -300,8 +363,98 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
     const plot = page.locator('figure[data-chart="kaplan-meier"] svg');
     await plot.first().waitFor();
     expect(await plot.locator('g[aria-label="line"] path').count()).toBe(km.curves!.length);
+    // One shaded confidence band per group, at the released level, named in the caption.
+    expect(km.curves!.every((c) => c.lower?.some((v) => v !== null))).toBe(true);
+    expect(await plot.locator('g[aria-label="area"] path').count()).toBe(km.curves!.length);
+    await expect(
+      page.locator('figure[data-chart="kaplan-meier"] figcaption').textContent(),
+    ).resolves.toContain(`pointwise ${km.curves![0]!.confLevel! * 100}% confidence bands`);
+    // The curves' table (the bands' text alternative) holds the API's points.
+    const k = result.outcome.minCellSize;
+    const shownNumber = (v: number | null | undefined) =>
+      v === undefined ? '' : v === null ? `suppressed (< ${k})` : formatNumber(v);
+    expect(await cellsOf(page, 'table[data-curves="survival"]')).toEqual(
+      km.curves!.flatMap((c) =>
+        c.times.map((t, i) => [
+          c.group,
+          String(t),
+          ...[c.survival, c.lower, c.upper, c.atRisk, c.events, c.stdErr].map((xs) =>
+            shownNumber(xs?.[i]),
+          ),
+        ]),
+      ),
+    );
     await page.locator('figure[data-chart="heatmap"] svg').first().waitFor();
     await page.locator('figure[data-chart="p-values"] svg').first().waitFor();
+
+    // Interval charts: the numbers written on them and in their tables are the API's.
+    const analysis = (id: string) => result.outcome.analyses.find((a) => a.id === id)!;
+    const interval = async (
+      kind: string,
+      id: string,
+      rows: (number | null)[][],
+      labels: string[],
+    ) => {
+      const expected = rows.map((r, i) => [labels[i]!, ...r.map((v) => formatNumber(v))]);
+      expect(await cellsOf(page, `table[data-intervals="${id}"]`)).toEqual(expected);
+      const drawn = await page
+        .locator(`section[data-analysis-section="${id}"] figure[data-chart="${kind}"] svg`)
+        .first()
+        .textContent();
+      for (const [, v, lo, hi] of expected) expect(drawn).toContain(`${v} [${lo}, ${hi}]`);
+    };
+    const tt = analysis('recovery-t');
+    const meanA = valueOf(tt, 'mean', 'arm = A')!;
+    const meanB = valueOf(tt, 'mean', 'arm = B')!;
+    await interval(
+      't-interval',
+      'recovery-t',
+      [[meanA - meanB, valueOf(tt, 'CI lower', 'A - B'), valueOf(tt, 'CI upper', 'A - B')]],
+      ['A - B'],
+    );
+    // The group means are drawn as bars, one per arm.
+    expect(
+      await page
+        .locator(
+          'section[data-analysis-section="recovery-t"] figure[data-chart="means"] g[aria-label="bar"] rect',
+        )
+        .count(),
+    ).toBe(2);
+    const cor = analysis('age-survival-r');
+    const pair = 'age, survival_days';
+    await interval(
+      'correlation',
+      'age-survival-r',
+      [
+        [
+          valueOf(cor, 'correlation', pair),
+          valueOf(cor, 'CI lower', pair),
+          valueOf(cor, 'CI upper', pair),
+        ],
+      ],
+      [pair],
+    );
+    // Linear regression: coefficient -+ t(0.975, residual df) x se, as R's confint.
+    const lm = analysis('survival-lm');
+    const df = valueOf(lm, 'residual df', 'model')!;
+    const q = studentTQuantile(0.975, df);
+    expect(q).toBeGreaterThan(1.96);
+    const terms = lm.rows.filter((r) => r.statistic === 'coefficient').map((r) => r.group!);
+    expect(terms.length).toBe(3);
+    await interval(
+      'coefficients',
+      'survival-lm',
+      terms.map((t) => {
+        const b = valueOf(lm, 'coefficient', t)!;
+        const se = valueOf(lm, 'standard error', t)!;
+        return [b, b - q * se, b + q * se];
+      }),
+      terms,
+    );
+    await expect(
+      page.locator('section[data-analysis-section="survival-lm"] figcaption').textContent(),
+    ).resolves.toContain(`t(0.975, ${formatNumber(df)} residual df)`);
+
     const expected = expectedRows(result.outcome);
     const shown = await shownRows(page);
     expect(Object.keys(shown).sort()).toEqual(Object.keys(expected).sort());
@@ -313,7 +466,8 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
     const victim = altered.analyses[0]!.rows.find((r) => !r.suppressed)!;
     victim.value = (victim.value ?? 0) + 1;
     expect(shown).not.toEqual(expectedRows(altered as unknown as StudyOutcome));
-    // Downloads: JSON is the API's result; CSV has a line per row (and per at-risk count).
+    // Downloads: JSON is the API's result; CSV has a line per row, and each Kaplan-Meier row
+    // carries its curve point (at risk, events, standard error, band, level) beside it.
     const [json] = await Promise.all([
       page.waitForEvent('download', { timeout: 20_000 }),
       page.getByRole('link', { name: 'Download JSON' }).click(),
@@ -323,14 +477,51 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
       page.waitForEvent('download', { timeout: 20_000 }),
       page.getByRole('link', { name: 'Download CSV' }).click(),
     ]);
-    const lines = readFileSync(await csv.path(), 'utf8')
-      .trim()
-      .split('\r\n');
+    const [header, ...lines] = parseCsv(readFileSync(await csv.path(), 'utf8'));
+    expect(header).toEqual([
+      'analysis',
+      'title',
+      'statistic',
+      'group',
+      'value',
+      'suppressed',
+      'precision',
+      'atRisk',
+      'events',
+      'stdErr',
+      'lower',
+      'upper',
+      'confLevel',
+    ]);
     const rows = result.outcome.analyses.reduce((n, a) => n + a.rows.length, 0);
-    const atRisk = km.curves!.reduce((n, c) => n + (c.atRisk?.length ?? 0), 0);
-    expect(lines.length).toBe(1 + rows + atRisk);
+    expect(lines.length).toBe(rows);
+    const csvCell = (v: number | null | undefined) =>
+      v === null || v === undefined ? '' : String(v);
+    const kmLines = lines.filter((l) => l[0] === 'survival');
+    expect(kmLines.map((l) => [l[3], ...l.slice(7)])).toEqual(
+      km.curves!.flatMap((c) =>
+        c.times.map((t, i) => [
+          `${c.group}, t = ${t}`,
+          ...[c.atRisk, c.events, c.stdErr, c.lower, c.upper].map((xs) => csvCell(xs?.[i])),
+          String(c.confLevel),
+        ]),
+      ),
+    );
+    expect(kmLines.some((l) => l[9] !== '' && l[10] !== '')).toBe(true);
+    // Other analyses leave the curve columns empty.
+    expect(
+      lines.filter((l) => l[0] !== 'survival').every((l) => l.slice(7).every((x) => x === '')),
+    ).toBe(true);
     await screenshot(page, 'results');
-    for (const kind of ['kaplan-meier', 'heatmap', 'p-values'])
+    for (const kind of [
+      'kaplan-meier',
+      'heatmap',
+      'p-values',
+      'means',
+      't-interval',
+      'correlation',
+      'coefficients',
+    ])
       await page
         .locator(`figure[data-chart="${kind}"]`)
         .first()

@@ -6,8 +6,8 @@
 import * as Plot from '@observablehq/plot';
 import { useEffect, useRef } from 'preact/hooks';
 import type { Budget } from './api.js';
-import type { Bar, Cell, PValue, SurvivalPoint, Term } from './model.js';
-import { PALETTE } from './model.js';
+import type { Bar, Cell, Estimate, PValue, SurvivalPoint } from './model.js';
+import { PALETTE, percent } from './model.js';
 import { formatNumber } from './ui.js';
 
 const WIDTH = 640;
@@ -44,23 +44,33 @@ export function Chart({
   );
 }
 
-/** Kaplan-Meier step curves, one line per group, with confidence bands when released. */
+/**
+ * Kaplan-Meier step curves, one line per group, each with its confidence band
+ * as a shaded step area (one area per group, in the group's colour) when the
+ * curves carry bands.
+ */
 export function survivalPlot(
   title: string,
   groups: string[],
   points: SurvivalPoint[],
   bands: boolean,
+  confLevel: number | null,
 ): Element {
   const withBand = points.filter((p) => p.lower !== null && p.upper !== null);
+  const band = confLevel !== null ? `${percent(confLevel)} confidence band` : 'confidence band';
   return Plot.plot({
     style: STYLE,
     width: WIDTH,
     height: 360,
     marginRight: 20,
     ariaLabel: `${title}: Kaplan-Meier survival curves`,
-    ariaDescription: `One step curve per group (${groups.join(', ')}); survival from 0 to 1 against time.`,
+    ariaDescription: `One step curve per group (${groups.join(', ')})${bands ? `, each in a shaded ${band}` : ''}; survival from 0 to 1 against time.`,
     x: { label: 'time →', grid: true, nice: true },
-    y: { label: '↑ survival S(t)', domain: [0, 1], grid: true },
+    y: {
+      label: bands ? `↑ survival S(t), shaded: ${band}` : '↑ survival S(t)',
+      domain: [0, 1],
+      grid: true,
+    },
     color: { domain: groups, range: [...PALETTE], legend: true },
     symbol: { domain: groups, legend: false },
     marks: [
@@ -69,6 +79,7 @@ export function survivalPlot(
             x: 'time',
             y1: 'lower',
             y2: 'upper',
+            z: 'group',
             fill: 'group',
             fillOpacity: 0.18,
             curve: 'step-after',
@@ -91,7 +102,11 @@ export function survivalPlot(
           symbol: 'group',
           r: 3.5,
           title: (p: SurvivalPoint) =>
-            `${p.group}, t = ${p.time}: S(t) = ${formatNumber(p.survival)}${p.atRisk !== null ? `, ${p.atRisk} at risk` : ''}`,
+            `${p.group}, t = ${p.time}: S(t) = ${formatNumber(p.survival)}` +
+            (p.lower !== null && p.upper !== null
+              ? ` (${formatNumber(p.lower)} to ${formatNumber(p.upper)})`
+              : '') +
+            (p.atRisk !== null ? `, ${p.atRisk} at risk` : ''),
         },
       ),
     ],
@@ -193,31 +208,62 @@ export function heatmapPlot(
   });
 }
 
-/** Coefficients with their 95% intervals, on a line per term, zero marked. */
-export function coefficientPlot(title: string, terms: Term[]): Element {
-  const shown = terms.filter((t) => t.coefficient !== null);
+/**
+ * Estimates with their intervals, one line per estimate (a dot and a rule
+ * from lower to upper, the numbers written beside), a dashed line at the
+ * reference value (0: no difference, no association, no effect).
+ */
+export function intervalPlot(
+  title: string,
+  estimates: Estimate[],
+  axis: string,
+  domain?: [number, number],
+): Element {
+  const shown = estimates.filter((e) => e.value !== null);
+  const withInterval = shown.filter((e) => e.lower !== null && e.upper !== null);
   return Plot.plot({
     style: STYLE,
     width: WIDTH,
-    height: 60 + 36 * Math.max(1, terms.length),
+    height: 80 + 52 * Math.max(1, estimates.length),
     marginLeft: 140,
-    ariaLabel: `${title}: coefficients with 95% intervals`,
-    x: { label: 'coefficient (95% interval) →', grid: true, nice: true },
-    y: { label: null, domain: terms.map((t) => t.term) },
+    marginRight: 30,
+    marginBottom: 44,
+    ariaLabel: `${title}: ${axis}`,
+    x: { label: `${axis} →`, grid: true, nice: true, ...(domain ? { domain } : {}) },
+    y: { label: null, domain: estimates.map((e) => e.label) },
     marks: [
       Plot.ruleX([0], { stroke: '#767676', strokeDasharray: '4,3' }),
-      Plot.link(
-        shown.filter((t) => t.lower !== null),
-        { x1: 'lower', x2: 'upper', y1: 'term', y2: 'term', stroke: PALETTE[0], strokeWidth: 2 },
-      ),
+      Plot.link(withInterval, {
+        x1: 'lower',
+        x2: 'upper',
+        y1: 'label',
+        y2: 'label',
+        stroke: PALETTE[0],
+        strokeWidth: 2,
+        // Short bars across both ends mark where the interval stops.
+        marker: 'tick',
+      }),
       Plot.dot(shown, {
-        x: 'coefficient',
-        y: 'term',
+        x: 'value',
+        y: 'label',
         fill: PALETTE[1],
         symbol: 'diamond',
         r: 5,
-        title: (t: Term) =>
-          `${t.term}: ${formatNumber(t.coefficient)}${t.lower !== null ? ` (${formatNumber(t.lower)} to ${formatNumber(t.upper)})` : ''}`,
+        title: (e: Estimate) =>
+          `${e.label}: ${formatNumber(e.value)}${e.lower !== null ? ` (${formatNumber(e.lower)} to ${formatNumber(e.upper)})` : ''}`,
+      }),
+      Plot.text(shown, {
+        x: 'value',
+        y: 'label',
+        text: (e: Estimate) =>
+          e.lower !== null && e.upper !== null
+            ? `${formatNumber(e.value)} [${formatNumber(e.lower)}, ${formatNumber(e.upper)}]`
+            : formatNumber(e.value),
+        dy: -16,
+        fill: 'currentColor',
+        // A white halo keeps the numbers legible over the interval's ends and the zero line.
+        stroke: '#fff',
+        strokeWidth: 4,
       }),
     ],
   });

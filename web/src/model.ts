@@ -2,7 +2,13 @@
  * From a released study outcome to what the Results page draws and offers for
  * download. Pure functions (no DOM), so they can be checked on their own.
  */
-import type { AnalysisOutcome, ResultRow, StudyOutcome } from '../../src/analytics/study/result.js';
+import { studentTQuantile } from '../../src/analytics/distributions.js';
+import type {
+  AnalysisOutcome,
+  ResultRow,
+  StudyOutcome,
+  SurvivalCurve,
+} from '../../src/analytics/study/result.js';
 
 /** Okabe-Ito, ordered for lines on white (yellow last: too light for thin marks). */
 export const PALETTE = [
@@ -25,8 +31,11 @@ interface CurveWithBands {
   times: readonly number[];
   survival: readonly (number | null)[];
   atRisk?: readonly (number | null)[];
+  events?: readonly (number | null)[];
+  stdErr?: readonly (number | null)[];
   lower?: readonly (number | null)[];
   upper?: readonly (number | null)[];
+  confLevel?: number;
   bands?: { lower?: readonly (number | null)[]; upper?: readonly (number | null)[] };
 }
 
@@ -37,22 +46,28 @@ export interface SurvivalPoint {
   lower: number | null;
   upper: number | null;
   atRisk: number | null;
+  events: number | null;
+  stdErr: number | null;
 }
 
 /**
  * The points of each Kaplan-Meier curve from S(0) = 1: a curve stops at its
  * first suppressed point (fewer than k records still at risk there, and so at
- * every later point).
+ * every later point). `confLevel` is the bands' level (R's conf.int), when the
+ * curves carry bands and say it.
  */
 export function survivalPoints(a: AnalysisOutcome): {
   groups: string[];
   points: SurvivalPoint[];
   bands: boolean;
+  confLevel: number | null;
 } {
   const curves = (a.curves ?? []) as readonly CurveWithBands[];
   const points: SurvivalPoint[] = [];
   let bands = false;
+  let confLevel: number | null = null;
   for (const c of curves) {
+    confLevel ??= c.confLevel ?? null;
     const lower = c.lower ?? c.bands?.lower;
     const upper = c.upper ?? c.bands?.upper;
     const hasBands = !!lower && !!upper;
@@ -64,6 +79,8 @@ export function survivalPoints(a: AnalysisOutcome): {
       lower: hasBands ? 1 : null,
       upper: hasBands ? 1 : null,
       atRisk: null,
+      events: null,
+      stdErr: hasBands ? 0 : null,
     });
     for (let i = 0; i < c.times.length; i++) {
       const s = c.survival[i];
@@ -75,10 +92,17 @@ export function survivalPoints(a: AnalysisOutcome): {
         lower: lower?.[i] ?? null,
         upper: upper?.[i] ?? null,
         atRisk: c.atRisk?.[i] ?? null,
+        events: c.events?.[i] ?? null,
+        stdErr: c.stdErr?.[i] ?? null,
       });
     }
   }
-  return { groups: curves.map((c) => c.group), points, bands };
+  return { groups: curves.map((c) => c.group), points, bands, confLevel: bands ? confLevel : null };
+}
+
+/** A confidence level as the engine writes it: 0.95 -> "95%". */
+export function percent(level: number): string {
+  return `${+(level * 100).toPrecision(6)}%`;
 }
 
 export interface Bar {
@@ -171,13 +195,24 @@ export interface Term {
 export const Z95 = 1.959963984540054;
 
 /**
- * Regression coefficients with 95% Wald intervals (coefficient ± 1.96 times
- * the released standard error; none when the standard error is not released).
+ * Regression coefficients with 95% intervals: coefficient -+ q times the
+ * released standard error, where q is Student's t quantile on the residual df
+ * when the model releases them (R's confint for lm), else the normal quantile
+ * (Wald intervals, R's confint.default, e.g. logistic regression). The
+ * model's own rows (group "model": R^2, F, its p-value, ...) are not terms.
  */
-export function regressionTerms(a: AnalysisOutcome): Term[] | null {
+export function regressionTerms(
+  a: AnalysisOutcome,
+): { terms: Term[]; df: number | null; quantile: number } | null {
   if (a.type !== 'linear-regression' && a.type !== 'logistic-regression') return null;
   const byTerm = new Map<string, Term>();
+  let df: number | null = null;
   for (const r of a.rows as RowWithInterval[]) {
+    if (r.group === 'model') {
+      if (r.statistic === 'residual df' && !r.suppressed && r.value !== null && r.value > 0)
+        df = r.value;
+      continue;
+    }
     if (!['coefficient', 'standard error', 'p-value'].includes(r.statistic)) continue;
     const term = r.group ?? '';
     const t = byTerm.get(term) ?? {
@@ -200,12 +235,90 @@ export function regressionTerms(a: AnalysisOutcome): Term[] | null {
     else t.p = r.value;
     byTerm.set(term, t);
   }
+  const quantile = df !== null ? studentTQuantile(0.975, df) : Z95;
   for (const t of byTerm.values())
     if (t.lower === null && t.coefficient !== null && t.se !== null) {
-      t.lower = t.coefficient - Z95 * t.se;
-      t.upper = t.coefficient + Z95 * t.se;
+      t.lower = t.coefficient - quantile * t.se;
+      t.upper = t.coefficient + quantile * t.se;
     }
-  return [...byTerm.values()];
+  return { terms: [...byTerm.values()], df, quantile };
+}
+
+/** One estimate with its interval, as the interval charts draw it. */
+export interface Estimate {
+  label: string;
+  value: number | null;
+  lower: number | null;
+  upper: number | null;
+}
+
+/** The level of a released interval, read from its rows' precision ("95% confidence interval, ..."). */
+function levelOf(rows: readonly ResultRow[]): string | null {
+  const ci = rows.find((r) => r.statistic === 'CI lower');
+  return /^(\d+(?:\.\d+)?%) confidence interval/.exec(ci?.precision ?? '')?.[1] ?? null;
+}
+
+function released(r: ResultRow | undefined): number | null {
+  return r && !r.suppressed ? r.value : null;
+}
+
+/**
+ * A t-test's means as bars (two-sample tests) and its estimate with the
+ * released confidence interval: the difference of the means (group "A - B",
+ * the difference of the two released means), or the mean (difference) of a
+ * one-sample or paired test. Null when the test released no interval.
+ */
+export function tTestParts(a: AnalysisOutcome): {
+  means: Bar[];
+  estimate: Estimate;
+  level: string | null;
+} | null {
+  if (a.type !== 't-test') return null;
+  const lower = a.rows.find((r) => r.statistic === 'CI lower');
+  const upper = a.rows.find((r) => r.statistic === 'CI upper');
+  if (!lower || !upper) return null;
+  const label = lower.group ?? '';
+  const means = a.rows
+    .filter((r) => r.statistic === 'mean' && r.group !== label)
+    .map((r) => ({
+      group: r.group ?? 'all',
+      value: r.suppressed ? null : r.value,
+      suppressed: r.suppressed,
+      lower: null,
+      upper: null,
+    }));
+  const own = a.rows.find(
+    (r) => (r.statistic === 'mean' || r.statistic === 'mean difference') && r.group === label,
+  );
+  let value: number | null = null;
+  if (own) value = released(own);
+  else if (means.length === 2 && means[0]!.value !== null && means[1]!.value !== null)
+    value = means[0]!.value - means[1]!.value;
+  return {
+    means,
+    estimate: { label, value, lower: released(lower), upper: released(upper) },
+    level: levelOf(a.rows),
+  };
+}
+
+/** A correlation's r with its released (Fisher z) confidence interval. */
+export function correlationEstimate(
+  a: AnalysisOutcome,
+): { estimate: Estimate; level: string | null } | null {
+  if (a.type !== 'correlation') return null;
+  const r = a.rows.find((x) => x.statistic === 'correlation');
+  const lower = a.rows.find((x) => x.statistic === 'CI lower');
+  const upper = a.rows.find((x) => x.statistic === 'CI upper');
+  if (!r || !lower || !upper) return null;
+  return {
+    estimate: {
+      label: r.group ?? 'r',
+      value: released(r),
+      lower: released(lower),
+      upper: released(upper),
+    },
+    level: levelOf(a.rows),
+  };
 }
 
 export interface PValue {
@@ -222,7 +335,13 @@ export function pValues(o: StudyOutcome): PValue[] {
       if (r.statistic === 'p-value' && !r.suppressed && r.value !== null)
         out.push({
           analysis: a.title,
-          test: r.group && !/ x /.test(r.group) ? `${a.title}: ${r.group}` : a.title,
+          // A model's own p-value (group "model") is its F test.
+          test:
+            r.group === 'model'
+              ? `${a.title}: F test`
+              : r.group && !/ x /.test(r.group)
+                ? `${a.title}: ${r.group}`
+                : a.title,
           p: r.value,
         });
   return out;
@@ -232,15 +351,37 @@ function csvField(v: string): string {
   return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
+/** The curve fields the CSV puts beside a Kaplan-Meier row, named as in the JSON. */
+const CURVE_FIELDS = ['atRisk', 'events', 'stdErr', 'lower', 'upper'] as const;
+
 /**
- * Every released value as CSV: one line per row of each analysis (suppressed
- * values empty, with suppressed = true), then the records at risk of each
- * survival curve, which the rows do not repeat.
+ * Every released value as CSV, one line per row of each analysis (suppressed
+ * values empty, with suppressed = true). A Kaplan-Meier row (S(t) of a group
+ * at a time) carries its curve's point beside it: records at risk, events
+ * since the previous time, Greenwood standard error, the confidence band and
+ * its level (empty where withheld); other rows leave these columns empty.
  */
 export function toCsv(o: StudyOutcome): string {
-  const lines = [['analysis', 'title', 'statistic', 'group', 'value', 'suppressed', 'precision']];
+  const lines = [
+    [
+      'analysis',
+      'title',
+      'statistic',
+      'group',
+      'value',
+      'suppressed',
+      'precision',
+      ...CURVE_FIELDS,
+      'confLevel',
+    ],
+  ];
+  const cell = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
   for (const a of o.analyses) {
-    for (const r of a.rows)
+    const points = new Map<string, { c: SurvivalCurve; i: number }>();
+    for (const c of a.curves ?? [])
+      c.times.forEach((t, i) => points.set(`${c.group}, t = ${t}`, { c, i }));
+    for (const r of a.rows) {
+      const at = r.statistic === 'S(t)' ? points.get(r.group ?? '') : undefined;
       lines.push([
         a.id,
         a.title,
@@ -249,21 +390,10 @@ export function toCsv(o: StudyOutcome): string {
         r.value === null || r.suppressed ? '' : String(r.value),
         String(r.suppressed),
         r.precision ?? '',
+        ...CURVE_FIELDS.map((f) => (at ? cell(at.c[f]?.[at.i]) : '')),
+        at ? cell(at.c.confLevel) : '',
       ]);
-    for (const c of a.curves ?? [])
-      c.times.forEach((t, i) => {
-        const n = c.atRisk?.[i];
-        if (n === undefined) return;
-        lines.push([
-          a.id,
-          a.title,
-          'at risk',
-          `${c.group}, t = ${t}`,
-          n === null ? '' : String(n),
-          String(n === null),
-          'exact',
-        ]);
-      });
+    }
   }
   return lines.map((l) => l.map(csvField).join(',')).join('\r\n') + '\r\n';
 }

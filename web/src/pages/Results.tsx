@@ -8,15 +8,19 @@
 import { useEffect, useMemo } from 'preact/hooks';
 import type { AnalysisOutcome } from '../../../src/analytics/study/result.js';
 import type { Proposal, Result, Run } from '../api.js';
+import { barPlot, Chart, heatmapPlot, intervalPlot, pValuePlot, survivalPlot } from '../charts.js';
+import type { Estimate } from '../model.js';
 import {
-  barPlot,
-  Chart,
-  coefficientPlot,
-  heatmapPlot,
-  pValuePlot,
-  survivalPlot,
-} from '../charts.js';
-import { bars, crosstabCells, pValues, regressionTerms, survivalPoints, toCsv } from '../model.js';
+  bars,
+  correlationEstimate,
+  crosstabCells,
+  percent,
+  pValues,
+  regressionTerms,
+  survivalPoints,
+  toCsv,
+  tTestParts,
+} from '../model.js';
 import type { Session } from '../pages.js';
 import { formatNumber, privacy, Show, Time, useApi } from '../ui.js';
 
@@ -88,18 +92,107 @@ function Valued({ a, k }: { a: AnalysisOutcome; k: number }) {
   );
 }
 
+/** The numbers of the Kaplan-Meier curves, point by point: the text alternative of the bands. */
+function CurveTable({ a, k }: { a: AnalysisOutcome; k: number }) {
+  const curves = a.curves ?? [];
+  const level = curves.find((c) => c.confLevel !== undefined)?.confLevel;
+  const withheld = `suppressed (< ${k})`;
+  const num = (v: number | null | undefined) =>
+    v === undefined ? '' : v === null ? withheld : formatNumber(v);
+  return (
+    <details class="curve-numbers">
+      <summary>The curves point by point (at risk, events, standard error, band)</summary>
+      <table class="numbers" data-curves={a.id}>
+        <caption>
+          Kaplan-Meier curves of “{a.title}”
+          {level !== undefined ? ` with ${percent(level)} confidence bands (log)` : ''}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Group</th>
+            <th scope="col">Time</th>
+            <th scope="col">S(t)</th>
+            <th scope="col">Lower</th>
+            <th scope="col">Upper</th>
+            <th scope="col">At risk</th>
+            <th scope="col">Events</th>
+            <th scope="col">Standard error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {curves.flatMap((c) =>
+            c.times.map((t, i) => (
+              <tr key={`${c.group} ${t}`}>
+                <th scope="row">{c.group}</th>
+                <td class="num">{t}</td>
+                <td class="num">{num(c.survival[i])}</td>
+                <td class="num">{num(c.lower?.[i])}</td>
+                <td class="num">{num(c.upper?.[i])}</td>
+                <td class="num">{num(c.atRisk?.[i])}</td>
+                <td class="num">{num(c.events?.[i])}</td>
+                <td class="num">{num(c.stdErr?.[i])}</td>
+              </tr>
+            )),
+          )}
+        </tbody>
+      </table>
+    </details>
+  );
+}
+
+/** The numbers an interval chart draws: the text alternative beside it. */
+function IntervalTable({
+  a,
+  estimates,
+  what,
+  level,
+}: {
+  a: AnalysisOutcome;
+  estimates: Estimate[];
+  what: string;
+  level: string;
+}) {
+  return (
+    <table class="numbers" data-intervals={a.id}>
+      <caption>
+        {what} of “{a.title}” with {level} intervals
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Term</th>
+          <th scope="col">Estimate</th>
+          <th scope="col">Lower</th>
+          <th scope="col">Upper</th>
+        </tr>
+      </thead>
+      <tbody>
+        {estimates.map((e) => (
+          <tr key={e.label}>
+            <th scope="row">{e.label}</th>
+            <td class="num">{e.value === null ? 'suppressed' : formatNumber(e.value)}</td>
+            <td class="num">{e.lower === null ? '' : formatNumber(e.lower)}</td>
+            <td class="num">{e.upper === null ? '' : formatNumber(e.upper)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function Figures({ a, k }: { a: AnalysisOutcome; k: number }) {
   const out = [];
   if (a.curves && a.curves.length > 0) {
     const sp = survivalPoints(a);
+    const band = sp.confLevel !== null ? `${percent(sp.confLevel)} confidence` : 'confidence';
     out.push(
       <Chart
         key="km"
         kind="kaplan-meier"
         data={a}
-        draw={() => survivalPlot(a.title, sp.groups, sp.points, sp.bands)}
-        caption={`Kaplan-Meier survival per group (${sp.groups.join(', ')})${sp.bands ? ', with confidence bands' : ''}; a curve ends where fewer than ${k} records were still at risk.`}
+        draw={() => survivalPlot(a.title, sp.groups, sp.points, sp.bands, sp.confLevel)}
+        caption={`Kaplan-Meier survival per group (${sp.groups.join(', ')})${sp.bands ? `; the shaded areas are pointwise ${band} bands (R's log band)` : ''}; a curve ends where fewer than ${k} records were still at risk.`}
       />,
+      <CurveTable key="km-numbers" a={a} k={k} />,
     );
   }
   const b = bars(a);
@@ -124,17 +217,99 @@ function Figures({ a, k }: { a: AnalysisOutcome; k: number }) {
         caption="Counts per cell; darker is fewer. Suppressed cells are grey."
       />,
     );
-  const terms = regressionTerms(a);
-  if (terms && terms.length > 0)
+  const tt = tTestParts(a);
+  if (tt) {
+    const level = tt.level ?? 'confidence';
+    const two = tt.means.length === 2;
+    if (two && tt.means.some((m) => m.value !== null))
+      out.push(
+        <Chart
+          key="means"
+          kind="means"
+          data={a}
+          draw={() => barPlot(a.title, 'mean', tt.means, k)}
+          caption="The mean of each group, as released; the interval of their difference follows."
+        />,
+      );
+    if (tt.estimate.value !== null)
+      out.push(
+        <Chart
+          key="t-interval"
+          kind="t-interval"
+          data={a}
+          draw={() =>
+            intervalPlot(
+              a.title,
+              [tt.estimate],
+              `${two ? 'difference of means' : 'mean'} (${level} interval)`,
+            )
+          }
+          caption={`${two ? `The difference of the means (${tt.estimate.label})` : `The ${a.rows.some((r) => r.statistic === 'mean difference') ? 'mean difference' : 'mean'}`} with the released ${level} confidence interval (estimate ± t quantile × standard error, as R's t.test); the dashed line is 0.`}
+        />,
+        <IntervalTable
+          key="t-numbers"
+          a={a}
+          estimates={[tt.estimate]}
+          what={two ? 'Difference of means' : 'Mean'}
+          level={level}
+        />,
+      );
+  }
+  const cor = correlationEstimate(a);
+  if (cor && cor.estimate.value !== null) {
+    const level = cor.level ?? 'confidence';
+    out.push(
+      <Chart
+        key="r"
+        kind="correlation"
+        data={a}
+        draw={() => intervalPlot(a.title, [cor.estimate], `r (${level} interval)`, [-1, 1])}
+        caption={`Pearson's r with the released ${level} confidence interval (Fisher's z, as R's cor.test), on the whole range -1 to 1; the dashed line is 0.`}
+      />,
+      <IntervalTable
+        key="r-numbers"
+        a={a}
+        estimates={[cor.estimate]}
+        what="Correlation"
+        level={level}
+      />,
+    );
+  }
+  const reg = regressionTerms(a);
+  if (reg && reg.terms.length > 0) {
+    const estimates = reg.terms.map((t) => ({
+      label: t.term,
+      value: t.coefficient,
+      lower: t.lower,
+      upper: t.upper,
+    }));
+    const how =
+      reg.df !== null
+        ? `coefficient ± t(0.975, ${formatNumber(reg.df)} residual df) × standard error (${formatNumber(reg.quantile)} × se, as R's confint)`
+        : `coefficient ± 1.96 × standard error (Wald, as R's confint.default)`;
     out.push(
       <Chart
         key="coef"
         kind="coefficients"
         data={a}
-        draw={() => coefficientPlot(a.title, terms)}
-        caption={`Coefficients${a.type === 'logistic-regression' ? ' (log-odds)' : ''} with 95% intervals: coefficient ± 1.96 × standard error.`}
+        draw={() =>
+          intervalPlot(
+            a.title,
+            estimates,
+            `coefficient${a.type === 'logistic-regression' ? ' (log-odds)' : ''} (95% interval)`,
+          )
+        }
+        caption={`Coefficients${a.type === 'logistic-regression' ? ' (log-odds)' : ''} with 95% intervals: ${how}; the dashed line is 0.`}
+      />,
+      <IntervalTable
+        key="coef-numbers"
+        a={a}
+        estimates={estimates}
+        what="Coefficients"
+        level="95%"
       />,
     );
+  }
   return <>{out}</>;
 }
 
