@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const sources = new URL('../src/cli/main.ts', import.meta.url);
-const compiled = new URL('../dist/cli/main.js', import.meta.url);
+const sources = new URL('../src/cli/bin.ts', import.meta.url);
+const compiled = new URL('../dist/cli/bin.js', import.meta.url);
 
 /**
  * The ES module of tsx's API as installed in the project at `dir` (its `import` export,

@@ -193,6 +193,7 @@ describe('the npm package, installed into an empty project', { timeout: 180_000 
       ...targets.map((t) => t.replace(/^\.\//, '')),
       'bin/entente.js',
       'dist/cli/main.js',
+      'dist/cli/bin.js',
       'dist/cli/study-program.js',
       'web/dist/index.html',
       'native/aes.c',
@@ -400,7 +401,7 @@ int('32');
     expectStudy(parsed.study, records.flat());
   });
 
-  it('runs the entente command: --help, a program in one process, a study with a process per party', async () => {
+  it('runs the entente command: --help, a program in one process, a study with a process per party, and main() of entente/cli', async () => {
     const help = await ok(NPX, ['--no', '--', 'entente', '--help'], project);
     expect(help.stdout).toMatch(/^usage: entente <command>/);
 
@@ -439,6 +440,21 @@ int('32');
       analyses: { id: string; rows: Row[] }[];
     };
     expectStudy(report, records.flat());
+
+    // The command as a function (entente/cli): a process per party, started from the user's
+    // own script, which the parties must not re-run.
+    await writeFile(
+      join(project, 'cli.mjs'),
+      `import { main } from 'entente/cli';
+      const code = await main(['local', 'millionaires.mjs', '--parties', '3', '--suite', 'rep3']);
+      console.log('exit status ' + code);\n`,
+    );
+    const called = await ok(process.execPath, ['cli.mjs'], project);
+    expect(called.stdout).toContain('exit status 0');
+    for (const p of ['p1', 'p2', 'p3'])
+      expect(called.stdout).toContain(
+        `${p}: ${JSON.stringify({ p1IsRicher: wealth[0]! > wealth[1]! })}`,
+      );
   });
 
   it('runs a TypeScript program with the tsx of the project, and says what is missing without it', async () => {

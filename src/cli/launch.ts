@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeIdentity } from '../adapters/node/net/identity.js';
 import { freePorts } from '../adapters/node/net/ports.js';
 import { makeKeyFolder, type KEY_FOLDER_PREFIXES } from './tempdir.js';
@@ -278,8 +279,10 @@ export async function launchParties<T>(
     });
     o.onReady?.(dir);
 
-    // Re-run this very CLI (same Node flags, e.g. tsx's loader) as each party.
-    const entry = process.argv[1]!;
+    // Each party runs the `entente` command of this package (bin/entente.js sits at the same
+    // depth from src/cli and dist/cli), with this process's Node flags: not process.argv[1],
+    // which is the caller's own script when `main` is called from a library.
+    const entry = fileURLToPath(new URL('../../bin/entente.js', import.meta.url));
     const outputs: string[] = o.ids.map(() => '');
     const lastLines: string[] = o.ids.map(() => '');
     const stderrLine =
@@ -292,7 +295,7 @@ export async function launchParties<T>(
             [...partyNodeFlags(), entry, ...o.args({ id, index, federation, dir })],
             {
               // Each party dies with this process, even after kill -9: it exits when
-              // its stdin, a pipe from here, closes (src/cli/main.ts), as a node's parties do.
+              // its stdin, a pipe from here, closes (src/cli/bin.ts), as a node's parties do.
               stdio: ['pipe', 'pipe', 'pipe'],
               env: { ...process.env, ...o.env, ENTENTE_EXIT_WITH_PARENT: '1' },
             },
