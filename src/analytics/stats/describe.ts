@@ -410,6 +410,19 @@ function splitH(X: Fx, H: Fx, P: number): { floor: Fx; frac: Fx; odd: Fx } {
  * read as an integer when its fraction is below 2 delta, so n p within about
  * delta of an integer counts as that integer (R allows 4 double epsilons).
  */
+/**
+ * Hyndman and Fan's (alpha, beta) of quantile types 4-9: the sample
+ * quantile at p interpolates at position alpha + p (n + 1 - alpha - beta).
+ */
+export const QUANTILE_AB: readonly (readonly [number, number])[] = [
+  [0, 1],
+  [0.5, 0.5],
+  [0, 0],
+  [1, 1],
+  [1 / 3, 1 / 3],
+  [3 / 8, 3 / 8],
+];
+
 function rankOfType(X: Fx, n: Fx, probs: readonly number[], type: number, N: number): Rank {
   const P = probs.length;
   const session = X.session;
@@ -417,15 +430,8 @@ function rankOfType(X: Fx, n: Fx, probs: readonly number[], type: number, N: num
   const delta = type <= 3 ? 2 ** (lg - H_FRAC) : 0;
   const m = probs.map((p) => {
     if (type <= 3) return type === 3 ? -0.5 : 0;
-    const [a, b] = [
-      [0, 1],
-      [0.5, 0.5],
-      [0, 0],
-      [1, 1],
-      [1 / 3, 1 / 3],
-      [3 / 8, 3 / 8],
-    ][type - 4]!;
-    return a! + p * (1 - a! - b!);
+    const [a, b] = QUANTILE_AB[type - 4]!;
+    return a + p * (1 - a - b);
   });
   const c = probs.map((p) => BigInt(Math.round(p * 2 ** H_FRAC)));
   const H = n

@@ -47,6 +47,24 @@ export interface TTest {
   n2: SecretInt;
 }
 
+/** What both two-sample tests start from: per-group counts, means and variances. */
+function twoGroups(
+  op: string,
+  x: Column,
+  group1: SecretBool,
+  group2: SecretBool,
+  opts: ResultOptions,
+): { n: number; f: number; m: ReturnType<typeof moments>; mean: Fx; v: Fx } {
+  const n = checkColumn(op, x);
+  const f = resultFrac(op, opts.frac);
+  const X = Fx.of(x);
+  const { w } = groupWeights(op, n, opts.where, [group1, group2], x.session);
+  const m = moments(X, w, 2, true);
+  const qm = Math.max(1, X.intBits);
+  const mean = m.s.divide(m.n, { qBits: qm, frac: Math.min(40, 60 - qm) });
+  return { n, f, m, mean, v: varianceOf(m, X, f, false) };
+}
+
 /**
  * Welch's two-sample t-test of a column between two groups (SecretBool
  * indicators; rows in neither are ignored, and `where` filters further).
@@ -68,15 +86,7 @@ export function welchTTest(
   group2: SecretBool,
   opts: ResultOptions = {},
 ): TTest {
-  const op = 'welchTTest';
-  const n = checkColumn(op, x);
-  const f = resultFrac(op, opts.frac);
-  const X = Fx.of(x);
-  const { w } = groupWeights(op, n, opts.where, [group1, group2], x.session);
-  const m = moments(X, w, 2, true);
-  const qm = Math.max(1, X.intBits);
-  const mean = m.s.divide(m.n, { qBits: qm, frac: Math.min(40, 60 - qm) });
-  const v = varianceOf(m, X, f, false);
+  const { n, f, m, mean, v } = twoGroups('welchTTest', x, group1, group2, opts);
   // var / n with as many fractional bits as fit: small for large groups.
   const qv = v.intBits;
   const a = v.divide(m.n, { qBits: qv, frac: Math.min(44, 60 - qv) });
@@ -128,15 +138,7 @@ export function studentTTest(
   group2: SecretBool,
   opts: ResultOptions = {},
 ): TTest {
-  const op = 'studentTTest';
-  const n = checkColumn(op, x);
-  const f = resultFrac(op, opts.frac);
-  const X = Fx.of(x);
-  const { w } = groupWeights(op, n, opts.where, [group1, group2], x.session);
-  const m = moments(X, w, 2, true);
-  const qm = Math.max(1, X.intBits);
-  const mean = m.s.divide(m.n, { qBits: qm, frac: Math.min(40, 60 - qm) });
-  const v = varianceOf(m, X, f, false);
+  const { f, m, mean, v } = twoGroups('studentTTest', x, group1, group2, opts);
   // Sums of squared deviations (n_g - 1) var_g: products with integers, no rounding.
   const nm1 = m.n.sub(1).relu();
   const ss = v.mul(nm1, v.frac);

@@ -1254,15 +1254,8 @@ export function quantileOfType(sorted: readonly number[], p: number, type: numbe
     const frac = nppm > j;
     h = type === 1 ? +frac : type === 2 ? (+frac + 1) / 2 : +(nppm !== j || j % 2 !== 0);
   } else {
-    const [a, b] = [
-      [0, 1],
-      [0.5, 0.5],
-      [0, 0],
-      [1, 1],
-      [1 / 3, 1 / 3],
-      [3 / 8, 3 / 8],
-    ][type - 4]!;
-    const nppm = a! + p * (n + 1 - a! - b!);
+    const [a, b] = stats.QUANTILE_AB[type - 4]!;
+    const nppm = a + p * (n + 1 - a - b);
     j = Math.floor(nppm + fuzz);
     h = nppm - j;
     if (Math.abs(h) < fuzz) h = 0;
