@@ -14,6 +14,7 @@ import { bool, fixed, int, type SecretType } from '../../api/types.js';
 import { label, run } from '../../../test/harness.js';
 import { summary } from './describe.js';
 import { welchTTest } from './hypothesis.js';
+import { cor } from './regression.js';
 import { STAT_SUITES, column, plainMean, plainVar, rng } from './testdata.js';
 import { sdErrorBound, variancePlan, varianceErrorBound } from './variance.js';
 
@@ -136,6 +137,25 @@ for (const c of SUITES) {
         60_000,
       );
     }
+
+    it('correlation of a tiny-spread fixed(32, 16) column with an int(8) one over 3000 rows: within 1e-5', async () => {
+      const r = rng(8);
+      const n = 3000;
+      const age = Array.from({ length: n }, () => 18 + Math.floor(r() * 78));
+      const y = age.map((a) => onGrid(1000 + 0.0004 * a + 0.01 * normal(r), 16));
+      const got = await run(c, async (s) => {
+        const A = column(s, int(8), age);
+        const Y = column(s, fixed({ bits: 32, frac: 16 }), y);
+        return s.revealAll([cor(A, Y)]);
+      });
+      const ma = plainMean(age);
+      const my = plainMean(y);
+      const sxy = age.reduce((acc, a, i) => acc + (a - ma) * (y[i]! - my), 0);
+      const sxx = age.reduce((acc, a) => acc + (a - ma) ** 2, 0);
+      const syy = y.reduce((acc, v) => acc + (v - my) ** 2, 0);
+      const want = sxy / Math.sqrt(sxx * syy);
+      expect(Math.abs((got[0] as number[])[0]! - want)).toBeLessThan(1e-5);
+    }, 60_000);
 
     it("Welch's t in fixed(32, 16) over 2000 rows: relative 5e-6 (the rounded moments gave 4e-4)", async () => {
       const r = rng(5);

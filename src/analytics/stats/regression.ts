@@ -30,6 +30,7 @@ import {
   type ResultOptions,
 } from './common.js';
 import { Fx, log2ceil } from './fx.js';
+import { centredCovariances } from './variance.js';
 
 /** Fractional bits inside the elimination. */
 const FS = 24;
@@ -113,11 +114,26 @@ export function cor(x: Column, y: Column, opts: ResultOptions = {}): SecretFixed
   const N = checkColumns('cor', [x, y], ['x', 'y']);
   const f = resultFrac('cor', opts.frac);
   const { w } = groupWeights('cor', N, opts.where, undefined, x.session);
-  const c = crossProducts([Fx.of(x), Fx.of(y)], w, N);
+  const cols = [Fx.of(x), Fx.of(y)];
+  const c = crossProducts(cols, w, N);
   const C = covariances(c, f);
-  return correlation(C[1]!, C[0]!.relu().sqrt(), C[2]!.relu().sqrt(), Math.max(f, 28))
-    .rescale(f)
-    .toFixed(f);
+  const F = Math.max(f, 28);
+  const plain = correlation(C[1]!, C[0]!.relu().sqrt(), C[2]!.relu().sqrt(), F);
+  // Wide columns were rounded before their products: the centred values are exact where
+  // they fit (variance.ts), and r (bounded by 1 either way) is chosen obliviously.
+  const centred = centredCovariances(cols, w, c.n, c.s, [C[0]!, C[2]!], [[0, 1]], f);
+  const r = centred
+    ? centred.fits.select(
+        correlation(
+          centred.covariances[0]!,
+          centred.variances[0]!.sqrt(),
+          centred.variances[1]!.sqrt(),
+          F,
+        ),
+        plain,
+      )
+    : plain;
+  return r.rescale(f).toFixed(f);
 }
 
 /**

@@ -216,3 +216,70 @@ export function varianceErrorBound(
   const e = sdErrorBound(s, bound, frac, rows, resultFrac);
   return 2 * (s + e) * e + e * e + releasedVariance * 2 ** -23 + 2 ** -resultFrac;
 }
+
+/**
+ * The covariance matrix entries of columns centred on their secret means,
+ * for correlations (regression.ts's `cor`): the same idea as the variance
+ * levels, at each column's own scale only. Returns, per pair (j, l) in
+ * `pairs`, the centred covariance; per column the centred variance; and a
+ * secret bit that is 1 when every column's centred sums provably fit (its
+ * plain variance estimate `plainVar[j]` is below the level's threshold).
+ * Undefined when every column fits exact squares (the plain path is exact)
+ * or a wide column has no level at its own scale.
+ */
+export function centredCovariances(
+  cols: readonly Fx[],
+  w: Fx,
+  n: Fx,
+  sums: readonly Fx[],
+  plainVar: readonly Fx[],
+  pairs: readonly (readonly [number, number])[],
+  resultFrac: number,
+): { variances: Fx[]; covariances: Fx[]; fits: Fx } | undefined {
+  const N = w.length;
+  const plans = cols.map((x) => variancePlan(x.bound, x.frac, N));
+  if (plans.every((p) => p.grid === 0)) return undefined;
+  if (plans.some((p, j) => p.grid > 0 && p.levels[0]?.frac !== cols[j]!.frac)) return undefined;
+  const suite = w.suite;
+  // Bits of each variance where the level is chosen (or of the whole type's range otherwise).
+  const qv = plans.map((p, j) => (p.grid > 0 ? p.levels[0]!.qBits : 2 * cols[j]!.intBits + 1));
+  const d = cols.map((x, j) => {
+    const c = sums[j]!.divide(n, { qBits: Math.max(1, x.intBits), frac: x.frac });
+    return w.mulBit(x.sub(c.repeatEach(N)));
+  });
+  const ds = d.map((dj) => dj.sumGroups(N));
+  const den = n.mul(n.sub(1).relu(), 0);
+  const centred = (j: number, l: number, qBits: number): Fx => {
+    const q = d[j]!.make(
+      Promise.all([d[j]!.sh, d[l]!.sh]).then(([a, b]) => suite.dot(a, b, N)),
+      d[j]!.frac + d[l]!.frac,
+      64,
+      1,
+    );
+    const num = q.make(
+      Promise.all([n.sh, q.sh, ds[j]!.sh, ds[l]!.sh]).then(async ([nn, qq, sj, sl]) =>
+        suite.sub(await suite.mul(nn, qq), await suite.mul(sj, sl)),
+      ),
+      q.frac,
+      LIMIT + 1,
+    );
+    const room = 61 - qBits - Math.max(den.bound, 2);
+    const fitted = num.frac > room ? num.rescale(room) : num;
+    return fitted.divide(den, {
+      qBits,
+      frac: Math.min(resultFrac + 8, 61 - qBits),
+      saturate: true,
+    });
+  };
+  const variances = cols.map((_, j) => centred(j, j, qv[j]!).relu());
+  const covariances = pairs.map(([j, l]) =>
+    centred(j, l, Math.max(1, Math.ceil((qv[j]! + qv[l]!) / 2) + 1)),
+  );
+  let fits: Fx | undefined;
+  plans.forEach((p, j) => {
+    if (p.grid === 0) return;
+    const bit = plainVar[j]!.sub(p.levels[0]!.threshold).ltz();
+    fits = fits ? fits.mulBit(bit) : bit;
+  });
+  return { variances, covariances, fits: fits! };
+}
