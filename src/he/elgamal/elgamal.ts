@@ -18,7 +18,7 @@ export interface Ciphertext {
 }
 
 /**
- * A public key with a precomputed multiplication table: encryption multiplies
+ * A public key with a precomputed multiplication table (10-bit windows): encryption multiplies
  * K by a fresh nonce for every ciphertext, and the table makes that about as
  * fast as a multiplication of G.
  */
@@ -28,7 +28,7 @@ export class PublicKey {
     if (point.is0()) throw new RangeError('ElGamal public key: the identity is not a key');
     // A fresh copy, so that the table is attached to this key's own object.
     this.point = point.add(ZERO);
-    this.point.precompute(8, false);
+    this.point.precompute(10, false);
   }
   /** r·K. */
   times(r: bigint): Point {

@@ -21,9 +21,15 @@ export const RistrettoPoint = ristretto255.Point;
 
 /** The group order q (a 253-bit prime). */
 export const Q: bigint = RistrettoPoint.Fn.ORDER;
-/** The generator G (the ristretto255 base point). */
-export const G: Point = RistrettoPoint.BASE;
 export const ZERO: Point = RistrettoPoint.ZERO;
+/**
+ * The generator G (the ristretto255 base point), with a 12-bit window table
+ * (about 45,000 points, built on first use): s·G is then about twice as fast
+ * as with the library's default table, and s·G is most of the work of
+ * encrypting and proving.
+ */
+export const G: Point = RistrettoPoint.BASE.add(ZERO);
+G.precompute(12, true);
 
 /** x mod q, in 0..q-1. */
 export function mod(x: bigint): bigint {
