@@ -188,8 +188,10 @@ export class Device {
     readonly election: Election,
     readonly id: string,
     private readonly crypto: CryptoProvider,
+    /** The code of the device's last ballot, to continue its chain (a new chain if absent). */
+    last?: string,
   ) {
-    this.last = chainStart(election.hashes.extendedBase, id);
+    this.last = last ?? chainStart(election.hashes.extendedBase, id);
   }
 
   /** Encrypts a ballot; the voter then casts or spoils it. */

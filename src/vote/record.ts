@@ -103,16 +103,18 @@ export function recordToJson(r: ElectionRecord): unknown {
           alpha: P(s.ct.alpha),
           beta: P(s.ct.beta),
           value: s.value,
-          shares: s.shares.map((d) => ({
-            guardian: d.guardian,
-            share: P(d.share),
-            proof: cpJson(d.proof),
-          })),
+          shares: s.shares.map(decryptionShareJson),
         })),
       })),
     },
   };
 }
+
+export const decryptionShareJson = (d: DecryptionShare) => ({
+  guardian: d.guardian,
+  share: P(d.share),
+  proof: cpJson(d.proof),
+});
 
 // ---------------------------------------------------------------- from JSON
 
@@ -181,7 +183,7 @@ function choices(v: unknown, w: string): Choices {
   return out;
 }
 
-function ballot(v: unknown, w: string): EncryptedBallot {
+export function parseBallot(v: unknown, w: string): EncryptedBallot {
   const o = obj(v, w);
   const state = o.state;
   if (state !== 'cast' && state !== 'spoiled')
@@ -221,7 +223,7 @@ function ballot(v: unknown, w: string): EncryptedBallot {
   return b;
 }
 
-function guardian(v: unknown, w: string): GuardianPublic {
+export function parseGuardian(v: unknown, w: string): GuardianPublic {
   const o = obj(v, w);
   return {
     index: int(o.index, `${w}.index`, 1, 1000),
@@ -231,6 +233,20 @@ function guardian(v: unknown, w: string): GuardianPublic {
     proofs: arr(o.proofs, `${w}.proofs`).map((p, j) => schnorr(p, `${w}.proofs[${j}]`)),
     communicationKey: pt(o, 'communicationKey', w),
     communicationProof: schnorr(o.communicationProof, `${w}.communicationProof`),
+  };
+}
+
+export function parseDecryptionShare(dv: unknown, wd: string, n: number): DecryptionShare {
+  const d = obj(dv, wd);
+  const p = obj(d.proof, `${wd}.proof`);
+  return {
+    guardian: int(d.guardian, `${wd}.guardian`, 1, n),
+    share: pt(d, 'share', wd),
+    proof: {
+      a: pt(p, 'a', `${wd}.proof`),
+      b: pt(p, 'b', `${wd}.proof`),
+      response: sc(p, 'v', `${wd}.proof`),
+    },
   };
 }
 
@@ -255,7 +271,7 @@ export function parseRecord(json: unknown, w = 'record'): ElectionRecord {
   const cer = obj(o.ceremony, `${w}.ceremony`);
   const ceremony: CeremonyRecord = {
     guardians: arr(cer.guardians, `${w}.ceremony.guardians`).map((g, i) =>
-      guardian(g, `${w}.ceremony.guardians[${i}]`),
+      parseGuardian(g, `${w}.ceremony.guardians[${i}]`),
     ),
     complaints: arr(cer.complaints, `${w}.ceremony.complaints`).map((cv, i): Complaint => {
       const c = obj(cv, `${w}.ceremony.complaints[${i}]`);
@@ -284,7 +300,9 @@ export function parseRecord(json: unknown, w = 'record'): ElectionRecord {
       closingCode: hash(d.closingCode, `${w}.devices[${i}].closingCode`),
     };
   });
-  const ballots = arr(o.ballots, `${w}.ballots`).map((b, i) => ballot(b, `${w}.ballots[${i}]`));
+  const ballots = arr(o.ballots, `${w}.ballots`).map((b, i) =>
+    parseBallot(b, `${w}.ballots[${i}]`),
+  );
   const tallyObj = obj(o.tally, `${w}.tally`);
   const tally: DecryptedTally = {
     contests: arr(tallyObj.contests, `${w}.tally.contests`).map((cv, ci) => {
@@ -299,20 +317,9 @@ export function parseRecord(json: unknown, w = 'record'): ElectionRecord {
             id: str(s.id, `${ws}.id`),
             ct: ciphertext(s, ws),
             value: int(s.value, `${ws}.value`),
-            shares: arr(s.shares, `${ws}.shares`).map((dv, di): DecryptionShare => {
-              const wd = `${ws}.shares[${di}]`;
-              const d = obj(dv, wd);
-              const p = obj(d.proof, `${wd}.proof`);
-              return {
-                guardian: int(d.guardian, `${wd}.guardian`, 1, n),
-                share: pt(d, 'share', wd),
-                proof: {
-                  a: pt(p, 'a', `${wd}.proof`),
-                  b: pt(p, 'b', `${wd}.proof`),
-                  response: sc(p, 'v', `${wd}.proof`),
-                },
-              };
-            }),
+            shares: arr(s.shares, `${ws}.shares`).map((dv, di) =>
+              parseDecryptionShare(dv, `${ws}.shares[${di}]`, n),
+            ),
           };
         }),
       };
