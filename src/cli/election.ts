@@ -51,7 +51,8 @@ import { EXIT, UsageError } from './exit.js';
 
 const SETUP_FORMAT = 'entente-election-setup/1';
 
-async function readJson(file: string): Promise<unknown> {
+/** A JSON file; for a secret one, a parse error does not quote the text (V8's messages do). */
+async function readJson(file: string, secret = false): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -61,13 +62,13 @@ async function readJson(file: string): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new UsageError(`${file}: not JSON (${(e as Error).message})`);
+    throw new UsageError(`${file}: not JSON${secret ? '' : ` (${(e as Error).message})`}`);
   }
 }
 
 /** Runs `f`, turning a RangeError about a field into a usage error naming the file. */
-async function fromFile<T>(file: string, f: (json: unknown) => T): Promise<T> {
-  const json = await readJson(file);
+async function fromFile<T>(file: string, f: (json: unknown) => T, secret = false): Promise<T> {
+  const json = await readJson(file, secret);
   try {
     return f(json);
   } catch (e) {
@@ -141,14 +142,20 @@ async function loadPublics(s: Setup) {
 }
 
 async function loadSecret(s: Setup, i: number): Promise<GuardianSecret> {
-  return fromFile(secretFile(s, i, 'secret'), (j) => {
-    const o = j as { coefficients: unknown[]; communicationSecret: unknown };
-    return {
-      index: i,
-      coefficients: o.coefficients.map((c, k) => scalarFromHex(c, `coefficients[${k}]`)),
-      communicationSecret: scalarFromHex(o.communicationSecret, 'communicationSecret'),
-    };
-  });
+  return fromFile(
+    secretFile(s, i, 'secret'),
+    (j) => {
+      const o = j as { coefficients?: unknown; communicationSecret?: unknown };
+      if (!Array.isArray(o.coefficients) || o.coefficients.length !== s.t)
+        throw new RangeError(`coefficients: expected ${s.t} scalars`);
+      return {
+        index: i,
+        coefficients: o.coefficients.map((c, k) => scalarFromHex(c, `coefficients[${k}]`)),
+        communicationSecret: scalarFromHex(o.communicationSecret, 'communicationSecret'),
+      };
+    },
+    true,
+  );
 }
 
 async function loadList<T>(s: Setup, prefix: string, parse: (j: unknown) => T[]): Promise<T[]> {
@@ -328,7 +335,7 @@ async function guardian(
     }
     case 'decrypt': {
       const election = await loadElection(s);
-      const received = (await readJson(secretFile(s, i, 'received'))) as {
+      const received = (await readJson(secretFile(s, i, 'received'), true)) as {
         shares: Record<string, string>;
       };
       const shares = new Map(
