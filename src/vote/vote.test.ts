@@ -224,6 +224,19 @@ describe('the verifier catches each tampering', () => {
     );
   });
 
+  it('a changed guardian commitment, and a joint key that is not theirs', () => {
+    const j = copy();
+    j.ceremony.guardians[1].commitments[1] = pointToHex(
+      pointFromHex(j.ceremony.guardians[1].commitments[1], 'k').add(G),
+    );
+    expect(failure(j)).toBe(
+      'ceremony: guardian 2: the proof of knowledge of coefficient 1 does not verify',
+    );
+    const k = copy();
+    k.jointKey = pointToHex(pointFromHex(k.jointKey, 'k').add(G));
+    expect(failure(k)).toBe("jointKey is not the sum of the qualified guardians' commitments");
+  });
+
   it('a malformed field is named', () => {
     const j = copy();
     j.ballots[1].contests[0].selections[2].alpha = 'zz';

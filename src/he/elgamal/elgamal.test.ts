@@ -178,7 +178,7 @@ describe('proofs', () => {
 function ceremony(
   n: number,
   t: number,
-  cheat?: { dealer: number; to: number; answersHonestly: boolean },
+  cheat?: { dealer: number; to: number; answersHonestly: boolean | 'wrong' },
 ) {
   const params: CeremonyParams = { n, t, context: ['test-election'] };
   const gs = Array.from({ length: n }, (_, i) => newGuardian(i + 1, params, crypto));
@@ -195,11 +195,13 @@ function ceremony(
       }
   const received = gs.map((g) => receiveShares(g.secret, publics, sent, params));
   const complaints = received.flatMap((r) => r.complaints);
-  const answers = gs.flatMap((g) =>
-    cheat && g.secret.index === cheat.dealer && !cheat.answersHonestly
-      ? []
-      : answerComplaints(g.secret, complaints),
-  );
+  const answers = gs.flatMap((g) => {
+    if (!cheat || g.secret.index !== cheat.dealer || cheat.answersHonestly === true)
+      return answerComplaints(g.secret, complaints);
+    if (cheat.answersHonestly === false) return [];
+    // A dealer that answers with another value than the one its commitments fix.
+    return answerComplaints(g.secret, complaints).map((a) => ({ ...a, share: mod(a.share + 1n) }));
+  });
   const outcome = resolveCeremony(publics, complaints, answers, params);
   const K = jointKey(publics, outcome.qualified);
   const shares = gs.map((g, i) =>
@@ -289,6 +291,12 @@ describe('key ceremony and threshold decryption', () => {
       ),
     );
     expect(small.solve(combineShares(ct, ds, 2))).toBe(9);
+
+    const lying = ceremony(4, 2, { dealer: 2, to: 3, answersHonestly: 'wrong' });
+    expect(lying.outcome.qualified).toEqual([1, 3, 4]);
+    expect(lying.outcome.disqualified[0]!.reason).toMatch(
+      /its revealed share for guardian 3 does not match its commitments/,
+    );
 
     const silent = ceremony(4, 2, { dealer: 2, to: 3, answersHonestly: false });
     expect(silent.outcome.qualified).toEqual([1, 3, 4]);
