@@ -203,7 +203,7 @@ export function verifyRange(
  * Checks many equations of the form Σ s_i·P_i = 0 at once: each equation is
  * weighted by a fresh random 128-bit z, and the weighted sum is computed as
  * one multi-scalar multiplication. If any equation is false, the sum is zero
- * with probability at most 2^-128 over the weights (Bellare, Garay and Rabin
+ * with probability at most 2^-127 over the (odd, 128-bit) weights (Bellare, Garay and Rabin
  * 1998, "Fast batch verification for modular exponentiation and digital
  * signatures", the small-exponents test). Terms in G and in the election key
  * are collected into one coefficient each.
@@ -268,7 +268,7 @@ export class BatchVerifier {
     this.eq(proof.commitment, proof.response, c, pub, false);
   }
 
-  /** Whether every equation added holds (with error probability at most 2^-128). */
+  /** Whether every equation added holds (with error probability at most 2^-127). */
   check(): boolean {
     const pts = [...this.points, G];
     const sc = [...this.scalars, mod(this.gCoeff)];
