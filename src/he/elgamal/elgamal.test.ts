@@ -274,6 +274,29 @@ describe('key ceremony and threshold decryption', () => {
     ).toBe(false);
   });
 
+  it('the edges: one guardian (t = n = 1) and all guardians needed (t = n = 3)', () => {
+    for (const [n, t] of [
+      [1, 1],
+      [3, 3],
+    ] as const) {
+      const { publics, outcome, K, shares } = ceremony(n, t);
+      const key = new PublicKey(K);
+      const ct = sum([encrypt(key, 1000, crypto).ct, encrypt(key, 5, crypto).ct]);
+      const all = outcome.qualified.map((l) =>
+        decryptionShare(
+          l,
+          shares[l - 1]!,
+          publicShare(publics, outcome.qualified, l),
+          ct,
+          [],
+          crypto,
+        ),
+      );
+      expect(small.solve(combineShares(ct, all, t))).toBe(1005);
+      if (t > 1) expect(() => combineShares(ct, all.slice(1), t)).toThrow(/are needed/);
+    }
+  });
+
   it('a bad share draws a complaint; an honest answer keeps the dealer, none disqualifies it', () => {
     const honest = ceremony(4, 2, { dealer: 2, to: 3, answersHonestly: true });
     expect(honest.complaints).toEqual([{ by: 3, against: 2 }]);
