@@ -93,6 +93,8 @@ export function verifyElection(record: ElectionRecord, opts: VerifyOptions): Ver
     return { ok: true, summary: check(record, opts) };
   } catch (e) {
     if (e instanceof Failure) return { ok: false, failure: e.message };
+    // A value no honest record holds (a joint key that is the identity).
+    if (e instanceof RangeError) return { ok: false, failure: e.message };
     throw e;
   }
 }
