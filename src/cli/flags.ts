@@ -82,6 +82,10 @@ export function knownFlags(
       return [...CLIENT, 'format'];
     case 'audit':
       return [...CLIENT, 'after'];
+    case 'election':
+      return ['dir', 'guardians', 'threshold', 'index', 'device', 'out'];
+    case 'verify':
+      return [];
     default:
       return undefined;
   }

@@ -56,6 +56,18 @@ commands:
   suites list the protocol suites with their threat models
   help   show this text
 
+verifiable elections (docs/VOTE.md):
+  election init MANIFEST --dir DIR --guardians N --threshold T
+  election guardian keys|shares|receive|answer --dir DIR --index I     the key ceremony, per guardian
+  election finalize --dir DIR                    the joint key, once every guardian has checked its shares
+  election vote BALLOTS --dir DIR --device D     encrypt, prove and cast (or spoil) a file of ballots
+  election tally --dir DIR                       the homomorphic tally of the cast ballots
+  election guardian decrypt --dir DIR --index I  a guardian's decryption shares, with proofs
+  election publish --dir DIR --out RECORD        the counts and the election record
+  verify election RECORD
+         check every proof, the chains of confirmation codes, the tally and its decryption;
+         exit 1 naming the first thing that fails
+
 party nodes (docs/NODE.md):
   node init --dir DIR --id ORG [--name NAME] [--host H] [--api-port P] [--mpc-port P] [--database URL]
          create a node: identity keys, configuration, embedded database (or a PostgreSQL URL)
@@ -112,6 +124,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return listSuites();
     case 'node':
       return (await nodeCommands()).nodeCommand(flags.positional, flags.named);
+    case 'election':
+      return (await import('./election.js')).electionCommand(flags.positional, flags.named);
+    case 'verify':
+      return (await import('./election.js')).verifyCommand(flags.positional);
     case undefined:
     case 'help':
     case '--help':

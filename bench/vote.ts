@@ -1,0 +1,203 @@
+/**
+ * The verifiable vote's benchmark (issue 16): ristretto255 ElGamal, ballot
+ * encryption with its proofs, and a whole election record verified.
+ *
+ *   npm run bench -- vote [--ballots 10000] [--selections 10] [--only elgamal,ballot,record]
+ *
+ * Prints:
+ * 1. ElGamal encryptions, decryptions (to m·G, and to m by the 2^32 table)
+ *    and homomorphic additions per second, beside the same sums of plain
+ *    numbers (the "x plain" ratio);
+ * 2. encrypting and proving one ballot of --selections selections (one
+ *    contest, vote for one), the first call beside the warm mean; verifying
+ *    one ballot alone (each proof by itself) and in a batch;
+ * 3. a record of --ballots ballots (3 guardians, threshold 2, one missing at
+ *    decryption, 4 devices, 1% spoiled): the time to make it (not a target),
+ *    the tally, and the full verification of its JSON (parsing and decoding
+ *    every element, every proof batched, the chains, the tally and the
+ *    decryption), with where the time goes.
+ */
+import { nodeCryptoProvider as crypto } from '../src/adapters/node/crypto.js';
+import { discreteLog32 } from '../src/he/elgamal/dlog.js';
+import { add, decryptToPoint, encrypt, PublicKey } from '../src/he/elgamal/elgamal.js';
+import { mulG, randomScalar } from '../src/he/elgamal/group.js';
+import { BatchVerifier, verifyRange } from '../src/he/elgamal/proofs.js';
+import { contestContext, Device, selectionContext, type Choices } from '../src/vote/ballot.js';
+import { parseManifest, type Manifest } from '../src/vote/manifest.js';
+import { parseRecord, recordToJson } from '../src/vote/record.js';
+import { finishElection, runCeremony } from '../src/vote/simulate.js';
+import { accumulate } from '../src/vote/tally.js';
+import { verifyElection } from '../src/vote/verify.js';
+import { timePlain } from './plain.js';
+import { sum } from '../src/he/elgamal/elgamal.js';
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+const ms = (s: number) => (s * 1000).toFixed(s < 0.01 ? 2 : 1);
+const rate = (n: number, s: number) => Math.round(n / s).toLocaleString('en-US');
+
+function manifestOf(selections: number): Manifest {
+  return parseManifest({
+    electionScope: 'bench',
+    name: 'Benchmark election',
+    contests: [
+      {
+        id: 'contest',
+        selectionLimit: 1,
+        selections: Array.from({ length: selections }, (_, i) => ({ id: `option-${i + 1}` })),
+      },
+    ],
+  });
+}
+
+/** Seconds per call: the mean over `reps` calls after `warm` untimed ones. */
+function timeIt(run: (i: number) => unknown, reps: number, warm = Math.min(reps, 20)): number {
+  for (let i = 0; i < warm; i++) run(i);
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) run(i);
+  return (performance.now() - t0) / 1000 / reps;
+}
+
+function benchElGamal(): void {
+  const s = randomScalar(crypto);
+  const key = new PublicKey(mulG(s));
+  const n = 300;
+  const enc = timeIt(() => encrypt(key, 1, crypto), n);
+  const cts = Array.from({ length: n }, (_, i) => encrypt(key, i % 2, crypto).ct);
+  const dec = timeIt((i) => decryptToPoint(cts[i % n]!, s), n);
+  const table = discreteLog32();
+  const decoded = timeIt((i) => table.solve(decryptToPoint(cts[i % n]!, s)), n);
+  let acc = cts[0]!;
+  const addS = timeIt((i) => (acc = add(acc, cts[i % n]!)), 20_000, 2_000);
+  const plainNums = Float64Array.from({ length: 1_000_000 }, (_, i) => i % 2);
+  const plainAdd =
+    timePlain(() => {
+      let x = 0;
+      for (let i = 0; i < plainNums.length; i++) x += plainNums[i]!;
+      return x;
+    }) / plainNums.length;
+  console.log('ElGamal over ristretto255 (one key, one core):');
+  console.log(`  encryptions    ${rate(1, enc)}/s   (${ms(enc)} ms each)`);
+  console.log(
+    `  decryptions    ${rate(1, dec)}/s to m·G, ${rate(1, decoded)}/s to m (the 2^32 table, m < 2^16)`,
+  );
+  console.log(
+    `  additions      ${rate(1, addS)}/s   (${(addS / plainAdd).toFixed(0)}x plain: ${rate(1, plainAdd)}/s adding plain numbers)`,
+  );
+}
+
+function benchBallot(selections: number): void {
+  const manifest = manifestOf(selections);
+  const { election } = runCeremony(manifest, 3, 2, crypto);
+  const device = new Device(election, 'bench-device', crypto);
+  const choice = (i: number): Choices => ({ contest: { [`option-${(i % selections) + 1}`]: 1 } });
+  const t0 = performance.now();
+  const first = device.encrypt('first', choice(0));
+  const firstS = (performance.now() - t0) / 1000;
+  const reps = 40;
+  const warm = timeIt((i) => device.cast(device.encrypt(`b${i}`, choice(i))), reps, 5);
+  const hE = election.hashes.extendedBase;
+  const c = first.contests[0]!;
+  const alone = timeIt(
+    () => {
+      c.selections.forEach((s) =>
+        verifyRange(s.ct, s.proof, 1, election.key, selectionContext(hE, 'contest', s.id)),
+      );
+      verifyRange(
+        sum(c.selections.map((s) => s.ct)),
+        c.proof,
+        1,
+        election.key,
+        contestContext(hE, 'contest'),
+      );
+    },
+    10,
+    2,
+  );
+  const batched = timeIt(
+    () => {
+      const b = new BatchVerifier(crypto);
+      c.selections.forEach((s) => b.addRange(s.ct, s.proof, election.key));
+      b.addRange(sum(c.selections.map((s) => s.ct)), c.proof, election.key);
+      return b.check();
+    },
+    10,
+    2,
+  );
+  console.log(
+    `ballot of ${selections} selections (one contest, vote for one; ${selections + 1} range proofs):`,
+  );
+  console.log(
+    `  encrypt and prove   first ${ms(firstS)} ms, warm ${ms(warm)} ms (${rate(1, warm)} ballots/s)`,
+  );
+  console.log(
+    `  verify one ballot   ${ms(alone)} ms proof by proof, ${ms(batched)} ms as one batch (elements already decoded)`,
+  );
+}
+
+async function benchRecord(ballots: number, selections: number): Promise<void> {
+  const manifest = manifestOf(selections);
+  let t0 = performance.now();
+  const { election, guardians } = runCeremony(manifest, 3, 2, crypto);
+  const devices = Array.from(
+    { length: 4 },
+    (_, i) => new Device(election, `device-${i + 1}`, crypto),
+  );
+  const list = [];
+  for (let i = 0; i < ballots; i++) {
+    const d = devices[i % devices.length]!;
+    const b = d.encrypt(`ballot-${i + 1}`, {
+      contest: { [`option-${((i * 7) % selections) + 1}`]: 1 },
+    });
+    list.push(i % 100 === 99 ? d.spoil(b) : d.cast(b));
+    if ((i + 1) % 1000 === 0)
+      process.stdout.write(`\r  making the record: ${i + 1}/${ballots} ballots`);
+  }
+  const makeS = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  accumulate(election, list);
+  const tallyS = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  const record = finishElection(election, guardians, devices, list, [1, 3], crypto);
+  const decryptS = (performance.now() - t0) / 1000 - tallyS;
+  const text = JSON.stringify(recordToJson(record));
+  process.stdout.write('\r');
+  console.log(
+    `record of ${ballots} ballots x ${selections} selections (3 guardians, threshold 2, guardian 2 missing; 4 devices):`,
+  );
+  console.log(
+    `  making it           ${makeS.toFixed(1)} s (${ms(makeS / ballots)} ms per ballot; not a target)`,
+  );
+  console.log(
+    `  tally               ${ms(tallyS)} ms (homomorphic sums); decryption by 2 guardians ${ms(decryptS)} ms`,
+  );
+  console.log(`  record              ${(text.length / 1e6).toFixed(1)} MB of JSON`);
+  // The verifier's whole work on the record's text, in its three parts (as
+  // \`entente verify election\` runs it: JSON.parse, then verifyElectionJson).
+  t0 = performance.now();
+  const json = JSON.parse(text) as unknown;
+  const parseJsonS = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  const parsed = parseRecord(json);
+  const decodeS = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  const r = verifyElection(parsed, { crypto });
+  const checkS = (performance.now() - t0) / 1000;
+  if (!r.ok) throw new Error(`bench: the honest record fails verification: ${r.failure}`);
+  console.log(
+    `  full verification   ${(parseJsonS + decodeS + checkS).toFixed(1)} s (${r.summary.rangeProofs} range proofs, ${r.summary.decryptionShares} decryption shares): ` +
+      `JSON.parse ${parseJsonS.toFixed(1)} s, decoding every element ${decodeS.toFixed(1)} s, checks ${checkS.toFixed(1)} s`,
+  );
+}
+
+export async function runVoteBench(args: string[]): Promise<void> {
+  const ballots = Number(option(args, 'ballots') ?? 10_000);
+  const selections = Number(option(args, 'selections') ?? 10);
+  const only = new Set((option(args, 'only') ?? 'elgamal,ballot,record').split(','));
+  if (only.has('elgamal')) benchElGamal();
+  if (only.has('ballot')) benchBallot(selections);
+  if (only.has('record')) await benchRecord(ballots, selections);
+}
