@@ -48,8 +48,12 @@ const ORDER = Point.Fn.ORDER;
 export const ECDH_DST = 'entente/psi/ecdh/hash-to-group/v1';
 const VERSION = 1;
 const PROTOCOL_ECDH = 2;
-/** Elements per message (32 bytes each: 2 MiB). */
-const PER_MESSAGE = 1 << 16;
+/**
+ * Elements per message (32 bytes each: 64 KiB). Small on purpose: each
+ * message's scalar multiplications (about a millisecond each) run between
+ * two awaits, so the event loop keeps the link's heartbeats going.
+ */
+const PER_MESSAGE = 1 << 11;
 
 export type EcdhPsiMode = 'intersection' | 'cardinality' | 'sum';
 
@@ -167,17 +171,22 @@ function randomScalar(party: Party): bigint {
   return k === 0n ? 1n : k;
 }
 
-/** k H(d) for every digest, encoded, 32 bytes each, in the given order. */
-function blindAll(digests: Uint8Array, k: bigint, order?: Uint32Array): Uint8Array {
-  const n = digests.length >>> 4;
-  const out = new Uint8Array(32 * n);
-  for (let i = 0; i < n; i++) {
+/** k H(d) for the digests at positions order[from..to) (or from..to), encoded, 32 bytes each. */
+function blindRange(
+  digests: Uint8Array,
+  k: bigint,
+  from: number,
+  to: number,
+  order?: Uint32Array,
+): Uint8Array {
+  const out = new Uint8Array(32 * (to - from));
+  for (let i = from; i < to; i++) {
     const e = order ? order[i]! : i;
     out.set(
       hashToGroup(digests.subarray(16 * e, 16 * e + 16))
         .multiply(k)
         .toBytes(),
-      32 * i,
+      32 * (i - from),
     );
   }
   return out;
@@ -210,23 +219,16 @@ function reblind(
   }
 }
 
-/** Sends `data` (`size` bytes per element) in messages of PER_MESSAGE elements. */
+/** Sends n elements in messages of PER_MESSAGE, each made by `make(from, to)` just before it goes. */
 async function sendChunks(
   party: Party,
   peer: number,
   op: string,
-  data: Uint8Array,
-  size: number,
+  n: number,
+  make: (from: number, to: number) => Uint8Array,
 ): Promise<void> {
-  const n = data.length / size;
   for (let i = 0; i < n; i += PER_MESSAGE)
-    await talk(
-      party,
-      peer,
-      op,
-      data.subarray(size * i, size * Math.min(n, i + PER_MESSAGE)),
-      false,
-    );
+    await talk(party, peer, op, make(i, Math.min(n, i + PER_MESSAGE)), false);
 }
 
 /** Receives n elements (`size` bytes each) in messages of PER_MESSAGE, handing each chunk to `f`. */
@@ -255,7 +257,7 @@ async function runReceiver(
   const { mode } = opts;
   if (nR === 0 || nS === 0) return emptyResult(mode, nS, true);
   const a = randomScalar(party);
-  await sendChunks(party, peer, 'psi.ecdh.blinded', blindAll(digests, a), 32);
+  await sendChunks(party, peer, 'psi.ecdh.blinded', nR, (f, t) => blindRange(digests, a, f, t));
   // b a H(x) (first 16 bytes), in this party's order or shuffled by the sender.
   const keys = new Uint32Array(4 * nR);
   const kb = new Uint8Array(keys.buffer);
@@ -325,9 +327,11 @@ async function runSender(
   await receiveChunks(party, peer, 'psi.ecdh.blinded', nR, 32, (msg, at) =>
     reblind(party, peer, 'psi.ecdh.blinded', msg, b, 16, doubled, at, shuffleR),
   );
-  await sendChunks(party, peer, 'psi.ecdh.double', doubled, 16);
+  await sendChunks(party, peer, 'psi.ecdh.double', nR, (f, t) => doubled.subarray(16 * f, 16 * t));
   const order = randomPermutation(nS, (o) => party.prg.fill(o));
-  await sendChunks(party, peer, 'psi.ecdh.sender', blindAll(digests, b, order), 32);
+  await sendChunks(party, peer, 'psi.ecdh.sender', nS, (f, t) =>
+    blindRange(digests, b, f, t, order),
+  );
   if (mode === 'intersection') {
     if (!opts.both) return { peerSize: nR };
     const msg = await talk(party, peer, 'psi.ecdh.result', undefined, true);
