@@ -114,7 +114,12 @@ export class HashIndex {
 
   /** Inserts keys 0..n-1 of `keys` (duplicates keep the first). */
   insertAll(keys: Uint32Array, n: number): void {
-    for (let i = 0; i < n; i++) this.insertIfAbsent(keys, i);
+    this.insertRange(keys, 0, n);
+  }
+
+  /** Inserts keys from..to-1 of `keys` (one array for every call on this index). */
+  insertRange(keys: Uint32Array, from: number, to: number): void {
+    for (let i = from; i < to; i++) this.insertIfAbsent(keys, i);
   }
 
   /** Index of a key equal to key i of `probe`, or -1. */

@@ -69,6 +69,8 @@ import {
 export const CODE_BITS = 512;
 /** Bins per matrix message: 2^16 rows of 64 bytes, 4 MiB. */
 const ROWS = 1 << 16;
+/** Sender values per message (at most 16 bytes each: 1 MiB). */
+const VALUES_PER_MESSAGE = 1 << 16;
 /** Elements per AES batch when evaluating. */
 const CH = 8192;
 const VERSION = 1;
@@ -249,18 +251,22 @@ async function runReceiver(
   const L = valueBytes(nR, nS);
   const theirs = new Uint32Array(4 * 3 * nS);
   const theirBytes = u8(theirs);
-  for (let i = 0; i < 3; i++) {
-    const msg = expectLength(
-      party,
-      peer,
-      'psi.kkrt.values',
-      await talk(party, peer, 'psi.kkrt.values', undefined, true),
-      L * nS,
-    );
-    unpackValues(msg, theirBytes, L, i * nS, nS);
-  }
+  // Indexed as they arrive, while the sender computes the next ones.
   const index = new HashIndex(3 * nS);
-  index.insertAll(theirs, 3 * nS);
+  for (let i = 0; i < 3; i++) {
+    for (let k0 = 0; k0 < nS; k0 += VALUES_PER_MESSAGE) {
+      const c = Math.min(VALUES_PER_MESSAGE, nS - k0);
+      const msg = await talk(party, peer, 'psi.kkrt.values', undefined, true);
+      unpackValues(
+        expectLength(party, peer, 'psi.kkrt.values', msg, L * c),
+        theirBytes,
+        L,
+        i * nS + k0,
+        c,
+      );
+      index.insertRange(theirs, i * nS + k0, i * nS + k0 + c);
+    }
+  }
   truncateRows(mine, M, L);
   const { hits, positions } = match(index, mine, table, bins);
   if (output === 'both') await talk(party, peer, 'psi.kkrt.result', u8(positions), false);
@@ -325,13 +331,16 @@ async function runSender(
   for (let i = 0; i < 3; i++) {
     const perm = randomPermutation(nS, (o) => party.prg.fill(o));
     at.push(perm);
-    const list = new Uint8Array(L * nS);
-    for (let k0 = 0; k0 < nS; k0 += CH) {
-      const c = Math.min(CH, nS - k0);
-      evalChunk(ev, perm, k0, c, i);
-      packValues(u8(ev.out), list, L, k0, c);
+    for (let m0 = 0; m0 < nS; m0 += VALUES_PER_MESSAGE) {
+      const mEnd = Math.min(nS, m0 + VALUES_PER_MESSAGE);
+      const list = new Uint8Array(L * (mEnd - m0));
+      for (let k0 = m0; k0 < mEnd; k0 += CH) {
+        const c = Math.min(CH, mEnd - k0);
+        evalChunk(ev, perm, k0, c, i);
+        packValues(u8(ev.out), list, L, k0 - m0, c);
+      }
+      await talk(party, peer, 'psi.kkrt.values', list, false);
     }
-    await talk(party, peer, 'psi.kkrt.values', list, false);
   }
   if (output !== 'both') return { intersection: undefined, peerSize: nR };
 
