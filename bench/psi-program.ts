@@ -45,14 +45,17 @@ export default async function psiBench(s: Session): Promise<PsiBenchCase[]> {
     const before = s.stats().bytesSent;
     const t = performance.now();
     const shared = await f();
-    out.push({
+    const c = {
       protocol,
       output,
       n,
       seconds: (performance.now() - t) / 1000,
       bytesSent: s.stats().bytesSent - before,
       shared,
-    });
+    };
+    out.push(c);
+    // Progress on stderr (long ECDH runs): the table comes at the end.
+    console.error(`${s.me}: ${protocol} ${output} n=${n}: ${c.seconds.toFixed(2)} s`);
   };
   for (const n of otSizes) {
     const d = digests(s, n);
