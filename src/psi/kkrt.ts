@@ -39,7 +39,8 @@
  *
  * Messages (R = receiver of the output, S = sender): one hello each way
  * (version, mode, set size, seed), the OT extension's own messages, R -> S
- * the rows u in batches of ROWS bins, S -> R the three value lists, and with
+ * the rows u in batches of ROWS bins, S -> R the three value lists in
+ * messages of VALUES_PER_MESSAGE, and with
  * output 'both' R -> S the matched positions. Every message is checked for
  * its exact length (src/psi/wire.ts).
  */
