@@ -35,6 +35,13 @@ export function knownFlags(
       return ['parties', 'suite', 'transport', 'timeout-ms', 'plan-file'];
     case 'plan':
       return ['suite', 'parties', 'out'];
+    case 'psi': {
+      const psi = ['column', 'protocol', 'output', 'to', 'values', 'value-bits'];
+      psi.push('min-intersection', 'epsilon', 'sensitivity', 'out');
+      return named.has('federation')
+        ? [...psi, 'federation', 'party', 'receiver', 'suite', ...KEY]
+        : psi;
+    }
     case 'suites':
     case 'help':
       return [];

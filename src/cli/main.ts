@@ -25,6 +25,7 @@ import { computing, keygen, loadProgram, local, runFederated } from './net.js';
 // every garbage collection walks (about once per million-element operation).
 const studyCommands = () => import('./study.js');
 const nodeCommands = () => import('./node.js');
+const psiCommands = () => import('./psi.js');
 
 const USAGE = `usage: entente <command> [options]
 
@@ -53,6 +54,14 @@ commands:
          count the preprocessing a program needs (a dry run in the clear, every party
          in this process, on the program's own data or data of the same sizes); print
          it, and write it to FILE for 'run --plan-file' / 'local --plan-file'
+  psi    A.csv B.csv --column C [--protocol ot|ecdh] [--output intersection|cardinality|sum]
+         [--to receiver|both] [--values COL [--value-bits B] [--min-intersection K] [--epsilon E
+         [--sensitivity S]]] [--out FILE]
+         one-off private set intersection of two CSV files on key column C, both parties in
+         this process (A's party learns the result); --output sum adds up B's column COL over
+         the shared keys, released only under the policy (docs/PSI.md)
+  psi    FILE.csv --column C --federation FED --party ID [--receiver ID] [same options] [key options as run]
+         the same as one party of a two-party federation over TLS 1.3
   suites list the protocol suites with their threat models
   help   show this text
 
@@ -120,6 +129,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return local(flags.positional[0], flags.named);
     case 'plan':
       return planCommand(flags);
+    case 'psi':
+      return (await psiCommands()).psiCommand(flags.positional, flags.named);
     case 'suites':
       return listSuites();
     case 'node':

@@ -90,7 +90,11 @@ export async function keygen(named: Named): Promise<number> {
  * success, 1 when the computation or a link fails (the message names the
  * peer and the cause), 2 for configuration errors.
  */
-export async function runFederated(program: string | undefined, named: Named): Promise<number> {
+export async function runFederated(
+  // A module path (`entente run`) or the program itself (`entente psi`).
+  program: string | Program<unknown> | undefined,
+  named: Named,
+): Promise<number> {
   if (!program)
     throw new UsageError('run: name a program module, e.g. entente run examples/millionaires.ts');
   const fedPath = need(named, 'federation', 'run');
@@ -116,7 +120,7 @@ export async function runFederated(program: string | undefined, named: Named): P
   const planPath = named.get('plan-file');
   const plan = planPath ? await readPlan(planPath, suite, fed.parties.length) : undefined;
   if (plan) factory = plannedSuite(suite, plan.counts);
-  const fn = await loadProgram(program);
+  const fn = typeof program === 'string' ? await loadProgram(program) : program;
   const log = (line: string) => process.stderr.write(`entente[${id}]: ${line}\n`);
   const session = named.get('session') ?? fed.session;
   // Parties with different files, suites or session ids refuse each other's first frame.

@@ -17,7 +17,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { CryptoProvider } from '../../random/provider.js';
 
 export type Point = InstanceType<typeof ristretto255.Point>;
-export const RistrettoPoint = ristretto255.Point;
+export const RistrettoPoint: typeof ristretto255.Point = ristretto255.Point;
 
 /** The group order q (a 253-bit prime). */
 export const Q: bigint = RistrettoPoint.Fn.ORDER;

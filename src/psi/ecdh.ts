@@ -1,0 +1,417 @@
+/**
+ * Two-party PSI from Diffie-Hellman over ristretto255: the commutative
+ * blinding of Meadows (IEEE S&P 1986) and Huberman, Franklin, Hogg (ACM EC
+ * 1999), as deployed in Ion et al., "On Deploying Secure Computing: Private
+ * Intersection-Sum-with-Cardinality" (IEEE EuroS&P 2020). Elements map to the
+ * group with hash_to_ristretto255 (RFC 9380 expand_message_xmd with
+ * SHA-512, then the RFC 9496 one-way map), through @noble/curves.
+ *
+ * With keys a (receiver R) and b (sender S):
+ *   R -> S: a H(x) for each x, in R's order;
+ *   S -> R: b (a H(x)) for each, in R's order (intersection) or shuffled
+ *           (cardinality, sum), and b H(y) for each y, shuffled;
+ *   R:      a (b H(y)) and compares (first 16 bytes of the encodings).
+ * Semi-honest security under DDH in ristretto255 (random-oracle model for
+ * the hash). Leakage: both set sizes; R learns, by output:
+ *   - intersection: which of its elements are shared (and S, with output
+ *     'both', which of its elements are, from the positions R sends back);
+ *   - cardinality: the count only (the shuffle unlinks its values);
+ *   - sum: the count, plus additive shares of the sum of S's values over the
+ *     intersection; S learns nothing but |X|. The shares come from one
+ *     chosen-message OT per element of S (m0 = rho, m1 = rho + v; R picks
+ *     with its match bit), so neither share alone says anything about the sum.
+ * Cost: two scalar multiplications per element of each set at each party
+ * plus the hashing; 32 bytes per element of R twice and of S once. It suits
+ * browsers (no OT extension needed for the intersection) and unbalanced
+ * sets (the small party's work is linear in its own set plus one
+ * multiplication per element of the other).
+ */
+import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
+import { OtExtension, type OtReceiverOutput } from '../primitives/ot/extension.js';
+import type { Party } from '../runtime/party.js';
+import { HashIndex } from './items.js';
+import {
+  checkOwnSize,
+  expectLength,
+  malformed,
+  MAX_SET,
+  oversized,
+  randomPermutation,
+  talk,
+} from './wire.js';
+
+const Point: typeof ristretto255.Point = ristretto255.Point;
+type RPoint = InstanceType<typeof Point>;
+const ORDER = Point.Fn.ORDER;
+
+/** Domain-separation tag of the hash to the group (RFC 9380 section 3.1). */
+export const ECDH_DST = 'entente/psi/ecdh/hash-to-group/v1';
+const VERSION = 1;
+const PROTOCOL_ECDH = 2;
+/**
+ * Elements per message (32 bytes each: 64 KiB). Small on purpose: each
+ * message's scalar multiplications (about a millisecond each) run between
+ * two awaits, so the event loop keeps the link's heartbeats going.
+ */
+const PER_MESSAGE = 1 << 11;
+
+export type EcdhPsiMode = 'intersection' | 'cardinality' | 'sum';
+
+export interface EcdhPsiOptions {
+  readonly receiver: number;
+  readonly sender: number;
+  readonly mode: EcdhPsiMode;
+  /** Intersection and cardinality only: also tell the sender. Default false. */
+  readonly both?: boolean;
+  /** Sum only, at the sender: one value per digest (64-bit two's complement). */
+  readonly values?: BigInt64Array;
+}
+
+export interface EcdhPsiResult {
+  /** Positions in this party's list of the shared elements (intersection mode, where learnt). */
+  readonly intersection?: Uint32Array;
+  /** The intersection's size (cardinality mode where learnt; the receiver in sum mode). */
+  readonly cardinality?: number;
+  /**
+   * Sum mode: this party's additive shares (mod 2^64) of the count and of
+   * the sum of the sender's values over the intersection.
+   */
+  readonly shares?: { readonly count: bigint; readonly sum: bigint };
+  readonly peerSize: number;
+}
+
+/** hash_to_ristretto255 of one digest under our DST (RFC 9380 / RFC 9496). */
+export function hashToGroup(digest: Uint8Array): RPoint {
+  return ristretto255_hasher.hashToCurve(digest, { DST: ECDH_DST });
+}
+
+/**
+ * Runs the ECDH PSI; both parties call it with their distinct digests.
+ * @throws {RangeError} on bad local input; {ProtocolAbort} naming the peer
+ *   on a malformed or oversized message (including bytes that are not a
+ *   ristretto255 encoding).
+ */
+export async function ecdhPsi(
+  party: Party,
+  digests: Uint8Array,
+  opts: EcdhPsiOptions,
+): Promise<EcdhPsiResult> {
+  const { receiver, sender, mode } = opts;
+  const me = party.index;
+  if (receiver === sender || (me !== receiver && me !== sender))
+    throw new RangeError(
+      `ecdhPsi: party ${me} is neither receiver ${receiver} nor sender ${sender}`,
+    );
+  if (digests.length % 16 !== 0)
+    throw new RangeError(`ecdhPsi: digests must be 16 bytes each, got ${digests.length} bytes`);
+  const n = digests.length >>> 4;
+  checkOwnSize(n);
+  if (mode === 'sum' && me === sender && (!opts.values || opts.values.length !== n))
+    throw new RangeError(
+      `ecdhPsi: sum mode needs one value per element at the sender (${n}), got ${opts.values?.length ?? 'none'}`,
+    );
+  const flags = modeByte(mode, opts.both ?? false);
+  const peer = me === receiver ? sender : receiver;
+  const got = await talk(party, peer, 'psi.ecdh.hello', hello(flags, n), true);
+  const nPeer = parseHello(party, peer, flags, got);
+  return me === receiver
+    ? runReceiver(party, peer, digests, n, nPeer, opts)
+    : runSender(party, peer, digests, n, nPeer, opts);
+}
+
+function modeByte(mode: EcdhPsiMode, both: boolean): number {
+  return (mode === 'intersection' ? 0 : mode === 'cardinality' ? 1 : 2) | (both ? 4 : 0);
+}
+
+function hello(flags: number, n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  b[0] = VERSION;
+  b[1] = PROTOCOL_ECDH;
+  b[2] = flags;
+  new DataView(b.buffer).setUint32(4, n, true);
+  return b;
+}
+
+function parseHello(
+  party: Party,
+  peer: number,
+  flags: number,
+  msg: Uint8Array | undefined,
+): number {
+  const b = expectLength(party, peer, 'psi.ecdh.hello', msg, 8);
+  if (b[0] !== VERSION || b[1] !== PROTOCOL_ECDH)
+    throw malformed(
+      party,
+      peer,
+      `psi.ecdh.hello: version ${b[0]}/${b[1]}, expected ${VERSION}/${PROTOCOL_ECDH}`,
+    );
+  if (b[2] !== flags)
+    throw malformed(
+      party,
+      peer,
+      `psi.ecdh.hello: the peer asked for mode ${b[2]}, this party for ${flags}`,
+    );
+  const n = new DataView(b.buffer, b.byteOffset).getUint32(4, true);
+  if (n > MAX_SET)
+    throw oversized(
+      party,
+      peer,
+      `psi.ecdh.hello: a set of ${n} elements exceeds the limit of ${MAX_SET}`,
+    );
+  return n;
+}
+
+function randomScalar(party: Party): bigint {
+  // 64 random bytes reduced mod the order: bias below 2^-250.
+  const b = new Uint8Array(64);
+  party.crypto.randomFill(b);
+  let x = 0n;
+  for (const v of b) x = (x << 8n) | BigInt(v);
+  const k = x % ORDER;
+  return k === 0n ? 1n : k;
+}
+
+/** k H(d) for the digests at positions order[from..to) (or from..to), encoded, 32 bytes each. */
+function blindRange(
+  digests: Uint8Array,
+  k: bigint,
+  from: number,
+  to: number,
+  order?: Uint32Array,
+): Uint8Array {
+  const out = new Uint8Array(32 * (to - from));
+  for (let i = from; i < to; i++) {
+    const e = order ? order[i]! : i;
+    out.set(
+      hashToGroup(digests.subarray(16 * e, 16 * e + 16))
+        .multiply(k)
+        .toBytes(),
+      32 * (i - from),
+    );
+  }
+  return out;
+}
+
+/** k P for every encoded P of `msg` (checked encodings), as encodings or their first 16 bytes. */
+function reblind(
+  party: Party,
+  peer: number,
+  op: string,
+  msg: Uint8Array,
+  k: bigint,
+  keep: 16 | 32,
+  into: Uint8Array,
+  at: number,
+  order?: Uint32Array,
+): void {
+  const n = msg.length >>> 5;
+  for (let i = 0; i < n; i++) {
+    let p: RPoint;
+    try {
+      p = Point.fromBytes(msg.subarray(32 * i, 32 * i + 32));
+    } catch {
+      throw malformed(party, peer, `${op}: element ${at + i} is not a ristretto255 encoding`);
+    }
+    if (p.is0()) throw malformed(party, peer, `${op}: element ${at + i} is the identity`);
+    const q = p.multiply(k).toBytes();
+    const j = order ? order[at + i]! : at + i;
+    into.set(keep === 32 ? q : q.subarray(0, 16), keep * j);
+  }
+}
+
+/** Sends n elements in messages of PER_MESSAGE, each made by `make(from, to)` just before it goes. */
+async function sendChunks(
+  party: Party,
+  peer: number,
+  op: string,
+  n: number,
+  make: (from: number, to: number) => Uint8Array,
+): Promise<void> {
+  for (let i = 0; i < n; i += PER_MESSAGE)
+    await talk(party, peer, op, make(i, Math.min(n, i + PER_MESSAGE)), false);
+}
+
+/** Receives n elements (`size` bytes each) in messages of PER_MESSAGE, handing each chunk to `f`. */
+async function receiveChunks(
+  party: Party,
+  peer: number,
+  op: string,
+  n: number,
+  size: number,
+  f: (msg: Uint8Array, at: number) => void,
+): Promise<void> {
+  for (let i = 0; i < n; i += PER_MESSAGE) {
+    const k = Math.min(PER_MESSAGE, n - i);
+    f(expectLength(party, peer, op, await talk(party, peer, op, undefined, true), size * k), i);
+  }
+}
+
+async function runReceiver(
+  party: Party,
+  peer: number,
+  digests: Uint8Array,
+  nR: number,
+  nS: number,
+  opts: EcdhPsiOptions,
+): Promise<EcdhPsiResult> {
+  const { mode } = opts;
+  if (nR === 0 || nS === 0) return emptyResult(mode, nS, true);
+  const a = randomScalar(party);
+  await sendChunks(party, peer, 'psi.ecdh.blinded', nR, (f, t) => blindRange(digests, a, f, t));
+  // b a H(x) (first 16 bytes), in this party's order or shuffled by the sender.
+  const keys = new Uint32Array(4 * nR);
+  const kb = new Uint8Array(keys.buffer);
+  await receiveChunks(party, peer, 'psi.ecdh.double', nR, 16, (msg, at) => kb.set(msg, 16 * at));
+  const index = new HashIndex(nR);
+  index.insertAll(keys, nR);
+  // a b H(y) for the sender's (shuffled) elements, matched against the index.
+  const theirs = new Uint8Array(16 * nS);
+  await receiveChunks(party, peer, 'psi.ecdh.sender', nS, 32, (msg, at) =>
+    reblind(party, peer, 'psi.ecdh.sender', msg, a, 16, theirs, at),
+  );
+  const tw = new Uint32Array(theirs.buffer);
+  const match = new Uint8Array(nS);
+  const hitsR: number[] = [];
+  const hitsS: number[] = [];
+  for (let j = 0; j < nS; j++) {
+    const k = index.find(tw, j);
+    if (k < 0) continue;
+    match[j] = 1;
+    hitsR.push(k);
+    hitsS.push(j);
+  }
+  if (mode === 'intersection') {
+    if (opts.both) await talk(party, peer, 'psi.ecdh.result', u8(Uint32Array.from(hitsS)), false);
+    return { intersection: Uint32Array.from(hitsR).sort(), peerSize: nS };
+  }
+  if (mode === 'cardinality') {
+    if (opts.both)
+      await talk(party, peer, 'psi.ecdh.result', u8(Uint32Array.of(hitsS.length)), false);
+    return { cardinality: hitsS.length, peerSize: nS };
+  }
+  // Sum: one chosen OT per sender position, choice = match bit.
+  const ot = await OtExtension.create(party, peer, party.index, { check: false });
+  const out = (await ot.chosen(nS, match)) as OtReceiverOutput;
+  const w = new BigUint64Array(out.m.buffer, out.m.byteOffset, 2 * nS);
+  let count = 0n;
+  let sum = 0n;
+  for (let j = 0; j < nS; j++) {
+    sum += w[2 * j]!;
+    count += w[2 * j + 1]!;
+  }
+  return {
+    cardinality: hitsS.length,
+    shares: { count: mod64(count), sum: mod64(sum) },
+    peerSize: nS,
+  };
+}
+
+async function runSender(
+  party: Party,
+  peer: number,
+  digests: Uint8Array,
+  nS: number,
+  nR: number,
+  opts: EcdhPsiOptions,
+): Promise<EcdhPsiResult> {
+  const { mode } = opts;
+  if (nR === 0 || nS === 0)
+    return mode === 'sum'
+      ? { shares: { count: 0n, sum: 0n }, peerSize: nR }
+      : emptyResult(mode, nR, opts.both ?? false);
+  const b = randomScalar(party);
+  // R's elements, re-blinded and (cardinality, sum) shuffled.
+  const shuffleR =
+    mode === 'intersection' ? undefined : randomPermutation(nR, (o) => party.prg.fill(o));
+  const doubled = new Uint8Array(16 * nR);
+  await receiveChunks(party, peer, 'psi.ecdh.blinded', nR, 32, (msg, at) =>
+    reblind(party, peer, 'psi.ecdh.blinded', msg, b, 16, doubled, at, shuffleR),
+  );
+  await sendChunks(party, peer, 'psi.ecdh.double', nR, (f, t) => doubled.subarray(16 * f, 16 * t));
+  const order = randomPermutation(nS, (o) => party.prg.fill(o));
+  await sendChunks(party, peer, 'psi.ecdh.sender', nS, (f, t) =>
+    blindRange(digests, b, f, t, order),
+  );
+  if (mode === 'intersection') {
+    if (!opts.both) return { peerSize: nR };
+    const msg = await talk(party, peer, 'psi.ecdh.result', undefined, true);
+    return { intersection: positions(party, peer, msg, order, Math.min(nR, nS)), peerSize: nR };
+  }
+  if (mode === 'cardinality') {
+    if (!opts.both) return { peerSize: nR };
+    const msg = expectLength(
+      party,
+      peer,
+      'psi.ecdh.result',
+      await talk(party, peer, 'psi.ecdh.result', undefined, true),
+      4,
+    );
+    const c = new DataView(msg.buffer, msg.byteOffset).getUint32(0, true);
+    if (c > Math.min(nR, nS))
+      throw malformed(party, peer, `psi.ecdh.result: a count of ${c} for sets of ${nR} and ${nS}`);
+    return { cardinality: c, peerSize: nR };
+  }
+  // Sum: m0 = (rho, rho'), m1 = (rho + v, rho' + 1) per position, this party keeps -(sum rho, sum rho').
+  const values = opts.values!;
+  const msgs = new BigUint64Array(4 * nS);
+  party.crypto.randomFill(new Uint8Array(msgs.buffer, 0, 16 * nS));
+  let rhoSum = 0n;
+  let rhoCount = 0n;
+  for (let j = 0; j < nS; j++) {
+    const r0 = msgs[2 * j]!;
+    const r1 = msgs[2 * j + 1]!;
+    rhoSum += r0;
+    rhoCount += r1;
+    msgs[2 * nS + 2 * j] = BigInt.asUintN(64, r0 + BigInt.asUintN(64, values[order[j]!]!));
+    msgs[2 * nS + 2 * j + 1] = BigInt.asUintN(64, r1 + 1n);
+  }
+  const ot = await OtExtension.create(party, party.index, peer, { check: false });
+  await ot.chosen(nS, new Uint8Array(msgs.buffer));
+  return { shares: { count: mod64(-rhoCount), sum: mod64(-rhoSum) }, peerSize: nR };
+}
+
+function positions(
+  party: Party,
+  peer: number,
+  msg: Uint8Array | undefined,
+  order: Uint32Array,
+  max: number,
+): Uint32Array {
+  if (!msg || msg.length % 4 !== 0)
+    throw malformed(
+      party,
+      peer,
+      `psi.ecdh.result: ${msg?.length ?? 0} bytes is not a list of 32-bit positions`,
+    );
+  if (msg.length > 4 * max)
+    throw oversized(party, peer, `psi.ecdh.result: ${msg.length / 4} matches, at most ${max}`);
+  const pos = new Uint32Array(msg.slice().buffer);
+  const seen = new Uint8Array(order.length);
+  const out = new Uint32Array(pos.length);
+  for (let k = 0; k < pos.length; k++) {
+    const p = pos[k]!;
+    if (p >= order.length)
+      throw malformed(party, peer, `psi.ecdh.result: position ${p} out of range`);
+    const e = order[p]!;
+    if (seen[e]) throw malformed(party, peer, 'psi.ecdh.result: element matched twice');
+    seen[e] = 1;
+    out[k] = e;
+  }
+  return out.sort();
+}
+
+function emptyResult(mode: EcdhPsiMode, peerSize: number, learns: boolean): EcdhPsiResult {
+  if (mode === 'sum') return { cardinality: 0, shares: { count: 0n, sum: 0n }, peerSize };
+  if (!learns) return { peerSize };
+  return mode === 'intersection'
+    ? { intersection: new Uint32Array(0), peerSize }
+    : { cardinality: 0, peerSize };
+}
+
+function mod64(x: bigint): bigint {
+  return BigInt.asUintN(64, x);
+}
+
+function u8(w: Uint32Array): Uint8Array {
+  return new Uint8Array(w.buffer, w.byteOffset, 4 * w.length);
+}
