@@ -38,6 +38,7 @@ import {
   oversized,
   randomPermutation,
   talk,
+  expectHello,
 } from './wire.js';
 
 const Point: typeof ristretto255.Point = ristretto255.Point;
@@ -138,13 +139,7 @@ function parseHello(
   flags: number,
   msg: Uint8Array | undefined,
 ): number {
-  const b = expectLength(party, peer, 'psi.ecdh.hello', msg, 8);
-  if (b[0] !== VERSION || b[1] !== PROTOCOL_ECDH)
-    throw malformed(
-      party,
-      peer,
-      `psi.ecdh.hello: version ${b[0]}/${b[1]}, expected ${VERSION}/${PROTOCOL_ECDH}`,
-    );
+  const b = expectHello(party, peer, 'psi.ecdh.hello', msg, 8, VERSION, PROTOCOL_ECDH);
   if (b[2] !== flags)
     throw malformed(
       party,

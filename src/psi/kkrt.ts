@@ -64,6 +64,7 @@ import {
   oversized,
   randomPermutation,
   talk,
+  expectHello,
 } from './wire.js';
 
 /** Code width in bits (KKRT16's k); four AES blocks. */
@@ -154,13 +155,7 @@ function parseHello(
   output: OtPsiOutput,
   msg: Uint8Array | undefined,
 ): Hello {
-  const b = expectLength(party, peer, 'psi.kkrt.hello', msg, 24);
-  if (b[0] !== VERSION || b[1] !== PROTOCOL_KKRT)
-    throw malformed(
-      party,
-      peer,
-      `psi.kkrt.hello: version ${b[0]}/${b[1]}, expected ${VERSION}/${PROTOCOL_KKRT}`,
-    );
+  const b = expectHello(party, peer, 'psi.kkrt.hello', msg, 24, VERSION, PROTOCOL_KKRT);
   const theirs = b[2] === 1 ? 'both' : b[2] === 0 ? 'receiver' : undefined;
   if (theirs !== output)
     throw malformed(

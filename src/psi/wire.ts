@@ -39,6 +39,25 @@ export function expectLength(
   return msg;
 }
 
+/**
+ * A hello of `bytes` bytes whose first two are the wire version and the
+ * protocol id: checked against this party's, naming the peer otherwise.
+ */
+export function expectHello(
+  party: Party,
+  peer: number,
+  op: string,
+  msg: Uint8Array | undefined,
+  bytes: number,
+  version: number,
+  protocol: number,
+): Uint8Array {
+  const b = expectLength(party, peer, op, msg, bytes);
+  if (b[0] !== version || b[1] !== protocol)
+    throw malformed(party, peer, `${op}: version ${b[0]}/${b[1]}, expected ${version}/${protocol}`);
+  return b;
+}
+
 /** One exchange with a single peer: send `msg` (or nothing), optionally wait for its message. */
 export async function talk(
   party: Party,
