@@ -627,6 +627,18 @@ function readAnalysis(
     ar.column(r.required(pre, k, path), join(path, k), types, role);
   const optCol = (k: string, types: readonly ColumnType[], role: string) =>
     pre[k] === undefined ? undefined : ar.column(pre[k], join(path, k), types, role);
+  // Public time points of a survival analysis: increasing, encoded like the time column.
+  const timePoints = (time: string | undefined): number[] | undefined => {
+    if (pre.times === undefined || !time) return undefined;
+    const tp = join(path, 'times');
+    const enc = r
+      .list(pre.times, tp, 1, 1000)
+      ?.map((t, j) => ar.value(ar.get(time), t, `${tp}[${j}]`));
+    if (!enc || !enc.every((t) => t !== undefined)) return undefined;
+    if (!(enc as number[]).every((t, j) => j === 0 || t > enc[j - 1]!))
+      return r.fail(tp, 'expected increasing times');
+    return enc as number[];
+  };
   // A confidence level in (0, 1), default 0.95 (R's conf.level).
   const confLevel = (): number => {
     if (pre.confLevel === undefined) return 0.95;
@@ -887,17 +899,7 @@ function readAnalysis(
       const time = col('time', ['integer', 'decimal'], 'a survival time');
       const event = col('event', ['boolean'], 'an event indicator');
       const by = type === 'log-rank' ? col('by', GROUPING, 'by') : optCol('by', GROUPING, 'by');
-      let times: number[] | undefined;
-      if (pre.times !== undefined && time) {
-        const tp = join(path, 'times');
-        const list = r.list(pre.times, tp, 1, 1000);
-        const enc = list?.map((t, j) => ar.value(ar.get(time), t, `${tp}[${j}]`));
-        if (enc && enc.every((t) => t !== undefined)) {
-          if (!(enc as number[]).every((t, j) => j === 0 || t > enc[j - 1]!))
-            r.fail(tp, 'expected increasing times');
-          else times = enc as number[];
-        }
-      }
+      const times = timePoints(time);
       const level = type === 'kaplan-meier' ? confLevel() : 0.95;
       if (time && event)
         a = {
@@ -963,17 +965,7 @@ function readAnalysis(
         r.fail(join(path, 'strata'), `'${strata}' cannot be both a predictor and the strata`);
       for (const c of [time, event])
         if (c && predictors?.includes(c)) r.fail(pp, `'${c}' cannot also be a predictor`);
-      let times: number[] | undefined;
-      if (pre.times !== undefined && time) {
-        const tp = join(path, 'times');
-        const tl = r.list(pre.times, tp, 1, 1000);
-        const enc = tl?.map((t, j) => ar.value(ar.get(time), t, `${tp}[${j}]`));
-        if (enc && enc.every((t) => t !== undefined)) {
-          if (!(enc as number[]).every((t, j) => j === 0 || t > enc[j - 1]!))
-            r.fail(tp, 'expected increasing times');
-          else times = enc as number[];
-        }
-      }
+      const times = timePoints(time);
       const iterations =
         pre.iterations === undefined
           ? undefined
