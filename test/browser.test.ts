@@ -5,9 +5,8 @@
  * MessageChannel, timers), with the portable AES and CSPRNG provider.
  */
 import { build } from 'esbuild';
-import { webcrypto } from 'node:crypto';
-import { MessageChannel } from 'node:worker_threads';
 import vm from 'node:vm';
+import { browserSandbox } from './browser-sandbox.js';
 import { describe, expect, it } from 'vitest';
 
 describe('browser build of the core', () => {
@@ -23,18 +22,7 @@ describe('browser build of the core', () => {
     });
     const code = out.outputFiles[0]!.text;
     expect(code).not.toMatch(/require\(["']node:/);
-    const sandbox: Record<string, unknown> = {
-      crypto: webcrypto,
-      MessageChannel,
-      setTimeout,
-      clearTimeout,
-      console,
-      performance,
-      TextEncoder,
-      TextDecoder,
-    };
-    vm.createContext(sandbox);
-    vm.runInContext(code, sandbox);
+    const sandbox = browserSandbox(code);
     const result = await vm.runInContext(
       `(async () => {
         const { runLocal, int } = Entente;

@@ -14,14 +14,14 @@
  * It needs the npm registry (or npm's cache) for the package's dependencies.
  */
 import { execFile } from 'node:child_process';
-import { randomInt, webcrypto } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
-import { MessageChannel } from 'node:worker_threads';
+import { browserSandbox } from './browser-sandbox.js';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentedExports } from './api-doc.js';
@@ -363,18 +363,7 @@ int('32');
 
     const x = Array.from({ length: 4 }, () => randomInt(-100, 100));
     const records = [randomRecords(10), randomRecords(10), randomRecords(10)];
-    const sandbox: Record<string, unknown> = {
-      crypto: webcrypto,
-      MessageChannel,
-      setTimeout,
-      clearTimeout,
-      console,
-      performance,
-      TextEncoder,
-      TextDecoder,
-    };
-    vm.createContext(sandbox);
-    vm.runInContext(code, sandbox);
+    const sandbox = browserSandbox(code);
     const result = await vm.runInContext(
       `(async () => {
         const { runLocal, int, analytics } = Entente;
