@@ -7,27 +7,10 @@ import { ProtocolAbort } from '../runtime/errors.js';
 import type { Party } from '../runtime/party.js';
 import { ECDH_DST, ecdhPsi, hashToGroup, type EcdhPsiOptions, type EcdhPsiResult } from './ecdh.js';
 import { digestSet } from './items.js';
+import { plain, sets } from '../../test/psi-sets.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
-
-function sets(nA: number, nB: number, common: number): { a: Uint8Array; b: Uint8Array } {
-  const a = new Uint8Array(16 * nA);
-  const b = new Uint8Array(16 * nB);
-  nodeCryptoProvider.randomFill(a);
-  nodeCryptoProvider.randomFill(b);
-  for (let k = 0; k < common; k++) b.set(a.subarray(16 * k, 16 * k + 16), 16 * (nB - 1 - k));
-  return { a, b };
-}
-
-function plain(mine: Uint8Array, theirs: Uint8Array): number[] {
-  const set = new Set<string>();
-  for (let k = 0; k < theirs.length / 16; k++) set.add(hex(theirs.subarray(16 * k, 16 * k + 16)));
-  const out: number[] = [];
-  for (let k = 0; k < mine.length / 16; k++)
-    if (set.has(hex(mine.subarray(16 * k, 16 * k + 16)))) out.push(k);
-  return out;
-}
 
 async function run(
   a: Uint8Array,
