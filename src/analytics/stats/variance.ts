@@ -100,41 +100,64 @@ export function varianceCandidates(
   resultFrac: number,
 ): VarianceCandidates {
   const N = x.length;
-  const G = m.n.length;
   const plan = variancePlan(x.bound, x.frac, N);
   if (plan.levels.length === 0) return { plain: v1, levels: [] };
-  const suite = x.suite;
-  // The mean on the column's own grid: |mean - c| is about one unit of it.
-  const c = m.s.divide(m.n, { qBits: Math.max(1, x.intBits), frac: x.frac });
-  const d = w.mulBit(x.tile(G).sub(c.repeatEach(N)));
+  const d = centre(x, w, m.s, m.n);
   const den = population ? m.n.mul(m.n, 0) : m.n.mul(m.n.sub(1), 0);
   const levels = [...plan.levels].reverse().map((level) => {
     const dk = level.frac === x.frac ? d : d.rescale(level.frac);
     const sd = dk.sumGroups(N);
-    // Exact modulo the suite's ring or field; the true value when the level fits.
-    const q = dk.make(
-      Promise.all([dk.sh, dk.sh]).then(([a, b]) => suite.dot(a, b, N)),
-      2 * level.frac,
-      64,
-      G,
-    );
-    const num = dk.make(
-      Promise.all([m.n.sh, q.sh, sd.sh]).then(async ([n, qq, s]) =>
-        suite.sub(await suite.mul(n, qq), await suite.mul(s, s)),
-      ),
-      2 * level.frac,
-      LIMIT + 1,
-      G,
-    );
     // Elsewhere the quotient is discarded.
-    const qBits = level.qBits;
-    // The quotient's scaling needs qBits + frac(num) + bits(den) < 62: drop low bits of num if not.
-    const room = 61 - qBits - Math.max(den.bound, 2);
-    const numFit = num.frac > room ? num.rescale(room) : num;
-    const value = numFit.divide(den, { qBits, frac: Math.min(resultFrac + 8, 61 - qBits) }).relu();
+    const value = divideWithRoom(
+      centredNumerator(dk, dk, m.n, sd, sd),
+      den,
+      level.qBits,
+      resultFrac,
+    ).relu();
     return { value, fits: v1.sub(level.threshold).ltz() };
   });
   return { plain: v1, levels };
+}
+
+/**
+ * w (x - c_g) per group g (G x N, group-major), c_g = S_g / n_g on x's own
+ * grid: |mean - c| is about one unit of it, and the numerators below do
+ * not depend on c.
+ */
+function centre(x: Fx, w: Fx, sums: Fx, n: Fx): Fx {
+  const G = n.length;
+  const c = sums.divide(n, { qBits: Math.max(1, x.intBits), frac: x.frac });
+  return w.mulBit(x.tile(G).sub(c.repeatEach(x.length)));
+}
+
+/**
+ * n sum(a b) - sum(a) sum(b) per group of centred columns (sa, sb their sums),
+ * exact modulo the suite's ring or field: the true value wherever it fits,
+ * which the caller proves (or discards the result).
+ */
+function centredNumerator(a: Fx, b: Fx, n: Fx, sa: Fx, sb: Fx): Fx {
+  const suite = a.suite;
+  const G = n.length;
+  const N = a.length / G;
+  return a.make(
+    Promise.all([a.sh, b.sh, n.sh, sa.sh, sb.sh]).then(async ([x, y, nn, s1, s2]) =>
+      suite.sub(await suite.mul(nn, await suite.dot(x, y, N)), await suite.mul(s1, s2)),
+    ),
+    a.frac + b.frac,
+    LIMIT + 1,
+    G,
+  );
+}
+
+/**
+ * num / den for a quotient below 2^qBits. The quotient's scaling needs
+ * qBits + frac(num) + bits(den) < 62, so low bits of num are dropped first
+ * when they would not fit.
+ */
+function divideWithRoom(num: Fx, den: Fx, qBits: number, resultFrac: number, saturate = false): Fx {
+  const room = 61 - qBits - Math.max(den.bound, 2);
+  const fitted = num.frac > room ? num.rescale(room) : num;
+  return fitted.divide(den, { qBits, frac: Math.min(resultFrac + 8, 61 - qBits), saturate });
 }
 
 /**
@@ -240,37 +263,13 @@ export function centredCovariances(
   const plans = cols.map((x) => variancePlan(x.bound, x.frac, N));
   if (plans.every((p) => p.grid === 0)) return undefined;
   if (plans.some((p, j) => p.grid > 0 && p.levels[0]?.frac !== cols[j]!.frac)) return undefined;
-  const suite = w.suite;
   // Bits of each variance where the level is chosen (or of the whole type's range otherwise).
   const qv = plans.map((p, j) => (p.grid > 0 ? p.levels[0]!.qBits : 2 * cols[j]!.intBits + 1));
-  const d = cols.map((x, j) => {
-    const c = sums[j]!.divide(n, { qBits: Math.max(1, x.intBits), frac: x.frac });
-    return w.mulBit(x.sub(c.repeatEach(N)));
-  });
+  const d = cols.map((x, j) => centre(x, w, sums[j]!, n));
   const ds = d.map((dj) => dj.sumGroups(N));
   const den = n.mul(n.sub(1).relu(), 0);
-  const centred = (j: number, l: number, qBits: number): Fx => {
-    const q = d[j]!.make(
-      Promise.all([d[j]!.sh, d[l]!.sh]).then(([a, b]) => suite.dot(a, b, N)),
-      d[j]!.frac + d[l]!.frac,
-      64,
-      1,
-    );
-    const num = q.make(
-      Promise.all([n.sh, q.sh, ds[j]!.sh, ds[l]!.sh]).then(async ([nn, qq, sj, sl]) =>
-        suite.sub(await suite.mul(nn, qq), await suite.mul(sj, sl)),
-      ),
-      q.frac,
-      LIMIT + 1,
-    );
-    const room = 61 - qBits - Math.max(den.bound, 2);
-    const fitted = num.frac > room ? num.rescale(room) : num;
-    return fitted.divide(den, {
-      qBits,
-      frac: Math.min(resultFrac + 8, 61 - qBits),
-      saturate: true,
-    });
-  };
+  const centred = (j: number, l: number, qBits: number): Fx =>
+    divideWithRoom(centredNumerator(d[j]!, d[l]!, n, ds[j]!, ds[l]!), den, qBits, resultFrac, true);
   const variances = cols.map((_, j) => centred(j, j, qv[j]!).relu());
   const covariances = pairs.map(([j, l]) =>
     centred(j, l, Math.max(1, Math.ceil((qv[j]! + qv[l]!) / 2) + 1)),
