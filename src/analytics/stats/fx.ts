@@ -66,6 +66,20 @@ export function fixConst(c: number, s: number): bigint {
   return BigInt(Math.round(c * 2 ** s));
 }
 
+/** Largest bound + frac of a square root's input: its internal precision stays at 24 bits or more. */
+export const SQRT_ROOM = 75;
+
+/**
+ * The fractional bits `Fx.sqrt` keeps of an input with this bound and frac
+ * (at least 2): all of them when bound + frac <= SQRT_ROOM, else fewer.
+ */
+export function sqrtInputFrac(bound: number, frac: number): number {
+  if (bound + frac <= SQRT_ROOM) return frac;
+  // Dropping r fractional bits lowers bound + frac by 2r - 1.
+  const r = Math.min(Math.ceil((bound + frac - SQRT_ROOM + 1) / 2), frac - 2);
+  return r > 0 ? frac - r : frac;
+}
+
 /**
  * A secret vector of fixed-point encodings: element i is enc_i / 2^frac, with
  * -2^(bound-1) <= enc_i < 2^(bound-1). frac 0 is an integer; a negative frac
@@ -691,17 +705,14 @@ export class Fx {
    * sqrt(x) for x >= 0 (negative inputs give meaningless values), with this
    * frac, by src/ops/fixed.ts (normalisation and Goldschmidt): relative error
    * 2^-22 or better plus about 1 ulp. When bound + frac > 75 the input is
-   * first truncated so that the internal precision stays at 24 bits or more.
+   * first truncated (`sqrtInputFrac`) so that the internal precision stays at 24 bits or more.
    */
   sqrt(): Fx {
     let x = this.rescale(this.frac);
     if (x.frac < 2) x = x.rescale(2);
-    if (x.bound + x.frac > 75) {
-      // Dropping r fractional bits lowers bound + frac by 2r - 1.
-      const r = Math.min(Math.ceil((x.bound + x.frac - 74) / 2), x.frac - 2);
-      if (r > 0) x = x.rescale(x.frac - r);
-    }
-    if (x.bound + x.frac > 75) throw new RangeError(`stats: sqrt of a ${x.bound}-bit value`);
+    const kept = sqrtInputFrac(x.bound, x.frac);
+    if (kept < x.frac) x = x.rescale(kept);
+    if (x.bound + x.frac > SQRT_ROOM) throw new RangeError(`stats: sqrt of a ${x.bound}-bit value`);
     const f = x.frac;
     const out = Math.ceil((x.bound - 1 - f) / 2) + f + 2;
     return this.make(

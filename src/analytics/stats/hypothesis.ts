@@ -23,7 +23,7 @@ import {
   type ResultOptions,
 } from './common.js';
 import { varianceOf } from './describe.js';
-import { Fx, log2ceil } from './fx.js';
+import { Fx, log2ceil, SQRT_ROOM } from './fx.js';
 
 /** A two-sample t-test, secret: every field is a secret scalar. */
 export interface TTest {
@@ -180,11 +180,11 @@ function standardise(d: Fx, D: Fx, N: Fx, f: number): { t: Fx; se: Fx } {
 
 /**
  * sqrt(x), its input first given every fractional bit Fx.sqrt has room for
- * (bound + frac <= 75): the root is returned with the input's frac, so an
+ * (bound + frac <= SQRT_ROOM): the root is returned with the input's frac, so an
  * integer count would otherwise come back rounded to quarters.
  */
 function rootWithRoom(x: Fx): Fx {
-  const k = Math.floor((75 - x.bound - x.frac) / 2);
+  const k = Math.floor((SQRT_ROOM - x.bound - x.frac) / 2);
   return (k > 0 ? x.rescale(x.frac + k) : x).sqrt();
 }
 

@@ -25,7 +25,7 @@
  * rounds for every level), one comparison per group and level; the
  * divisions of the levels run side by side.
  */
-import type { Fx } from './fx.js';
+import { sqrtInputFrac, type Fx } from './fx.js';
 import { secondMomentShift, type Moments } from './common.js';
 
 /** Bits between the grids of consecutive levels. */
@@ -215,15 +215,13 @@ export function sdErrorBound(
 /**
  * What a variance with quotient bound 2^qBits loses in its square root: the
  * division leaves min(f + 8, 61 - qBits) fractional bits, Fx.sqrt keeps
- * bound + frac <= 75 by dropping some, and the input unit u then moves the
+ * what `sqrtInputFrac` says, and the input unit u then moves the
  * root by at most u / sqrt(v) (or sqrt(u) near 0), plus a few units of the
  * result (truncations on the way).
  */
 function sqrtResolution(sd: number, qBits: number, resultFrac: number): number {
   const fq = Math.min(resultFrac + 8, 61 - qBits);
-  const bq = qBits + fq + 2;
-  const drop = bq + fq > 75 ? Math.min(Math.ceil((bq + fq - 74) / 2), fq - 2) : 0;
-  const u = 2 ** -(fq - drop);
+  const u = 2 ** -sqrtInputFrac(qBits + fq + 2, fq);
   return u / Math.max(sd, Math.sqrt(u)) + 4 * Math.max(u, 2 ** -resultFrac);
 }
 
