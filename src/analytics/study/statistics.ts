@@ -78,18 +78,21 @@ function notes(ctx: AnalysisContext, a: Analysis, precision: string): string[] {
   return out;
 }
 
+/** A statistic computed per group, with the precision its rows state. */
+interface GroupValue {
+  statistic: string;
+  value: SecretInt | SecretFixed;
+  precision: string;
+  /** The bound that holds for a released value, when it depends on the value. */
+  stated?: (value: number) => string;
+}
+
 /** Releases per-group values with their group counts as support; one row per (statistic, group). */
 async function releaseRows(
   ctx: AnalysisContext,
   labels: readonly string[],
   counts: SecretInt,
-  values: ReadonlyArray<{
-    statistic: string;
-    value: SecretInt | SecretFixed;
-    precision: string;
-    /** The bound that holds for a released value, when it depends on the value. */
-    stated?: (value: number) => string;
-  }>,
+  values: readonly GroupValue[],
 ): Promise<ResultRow[]> {
   const items: Guarded[] = [
     { value: counts, support: counts },
@@ -142,12 +145,7 @@ async function descriptive(ctx: AnalysisContext, a: Analysis): Promise<AnalysisB
     filters.map((w) => stats.count(x, w ? { where: w } : {}).reshape([1])),
   );
   const col = ctx.table.column(c.column);
-  let values: {
-    statistic: string;
-    value: SecretInt | SecretFixed;
-    precision: string;
-    stated?: (value: number) => string;
-  }[];
+  let values: GroupValue[];
   switch (c.type) {
     case 'variance':
     case 'sd': {
