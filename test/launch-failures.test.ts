@@ -6,7 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { describeFailures, firstFailure, type PartyFailure } from '../src/cli/launch.js';
 
-const exit1 = (id: string, line: string): PartyFailure => ({ id, status: 'exit 1', line });
+const exit1 = (id: string, line: string): PartyFailure => ({
+  id,
+  status: 'exit 1',
+  code: 1,
+  line,
+});
 
 describe('the failure the others follow from', () => {
   it('a program error: named first though its peers ended before it', () => {
@@ -51,7 +56,7 @@ describe('the failure the others follow from', () => {
         'p1',
         'entente: party p1: ProtocolAbort: protocol aborted: peer-closed (peer p2): connection to party p2 lost',
       ),
-      { id: 'p2', status: 'signal SIGKILL', line: '' },
+      { id: 'p2', status: 'signal SIGKILL', code: null, line: '' },
     ];
     expect(describeFailures(failed)).toBe('p2 (signal SIGKILL); because of it: p1 (exit 1)');
   });

@@ -92,11 +92,7 @@ export interface LaunchResult {
   outputs: string[];
   /** The run hit `timeoutMs` and every party was stopped. */
   timedOut: boolean;
-  /** Parties that failed on their own, as `id (exit N)` or `id (signal S)`, in the order they ended. */
-  failures: string[];
-  /** The same parties, with how each ended (an exit code, or the signal that killed it). */
-  failedWith: { id: string; code: number | null; signal: string | null }[];
-  /** The same parties with each one's last stderr line ('' if none), in the order they ended. */
+  /** Parties that failed on their own, with how each ended and its last stderr line, in the order they ended. */
   failed: PartyFailure[];
   /** Parties this process stopped (after another failed, on a signal, or at the timeout). */
   stopped: string[];
@@ -109,6 +105,8 @@ export interface PartyFailure {
   id: string;
   /** `exit N` or `signal S`. */
   status: string;
+  /** The exit code; null when a signal killed it. */
+  code: number | null;
   /** Its last line on stderr, which says why it stopped; '' if it wrote none. */
   line: string;
 }
@@ -326,7 +324,6 @@ export async function launchParties<T>(
           });
         }),
     );
-    const failedWith: LaunchResult['failedWith'] = [];
     const failed: PartyFailure[] = [];
     const stopped: string[] = [];
     let grace: ReturnType<typeof setTimeout> | undefined;
@@ -336,14 +333,13 @@ export async function launchParties<T>(
         // A party we signalled either dies of it or exits 128 + signal after telling its peers;
         // on Ctrl-C the terminal signals every party as well as this process.
         if (signalled.has(children[i]!) || signal !== undefined) stopped.push(r.id);
-        else {
-          failedWith.push(r);
+        else
           failed.push({
             id: r.id,
             status: r.signal ? `signal ${r.signal}` : `exit ${r.code}`,
+            code: r.signal ? null : r.code,
             line: lastLines[i]!,
           });
-        }
         grace ??= setTimeout(stopAll, STOP_GRACE_MS);
       });
     });
@@ -358,8 +354,7 @@ export async function launchParties<T>(
       stopAll();
       await Promise.all(exits);
     }
-    const failures = failed.map((f) => `${f.id} (${f.status})`);
-    return await finish({ dir, outputs, timedOut, failures, failedWith, failed, stopped, signal });
+    return await finish({ dir, outputs, timedOut, failed, stopped, signal });
   } finally {
     stopAll();
     process.off('SIGINT', onSignal);

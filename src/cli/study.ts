@@ -390,7 +390,7 @@ async function processes(
         },
         timeoutMs,
       },
-      async ({ dir, timedOut, failed, failedWith, signal }) => {
+      async ({ dir, timedOut, failed, signal }) => {
         clearInterval(ticker);
         if (signal) {
           console.error(`entente study: interrupted (${signal}); every party was stopped`);
@@ -406,7 +406,7 @@ async function processes(
           );
           // Parties that all refused their input (exit 2: a ledger over budget, a file
           // changed since it was checked) computed nothing: bad input, not a failed run.
-          return failedWith.every((f) => f.code === EXIT.usage) ? EXIT.usage : EXIT.failed;
+          return failed.every((f) => f.code === EXIT.usage) ? EXIT.usage : EXIT.failed;
         }
         const outcomes = await Promise.all(
           ids.map(async (id) => ({
