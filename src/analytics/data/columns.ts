@@ -51,9 +51,8 @@ const WRONG = 'wrong type';
 function converter(c: Column, t: SourceType): Convert | string {
   switch (c.type) {
     case 'integer':
-      if (t.kind === 'integer') return (v) => integerValue(c.min, c.max, v);
-      if (t.kind === 'decimal' && t.scale === 0)
-        return (v) => integerValue(c.min, c.max, v as bigint);
+      if (t.kind === 'integer' || (t.kind === 'decimal' && t.scale === 0))
+        return integerValue(c.min, c.max);
       return 'an integer type (cast it in the query: CAST(x AS BIGINT))';
     case 'decimal': {
       const units = (u: number | string): number | string =>
@@ -105,11 +104,22 @@ function converter(c: Column, t: SourceType): Convert | string {
   }
 }
 
-function integerValue(min: number, max: number, v: Exclude<SourceValue, null>): number | string {
-  const n = typeof v === 'bigint' ? Number(v) : (v as number);
-  if (typeof v === 'bigint' && BigInt(n) !== v)
-    return `out of range: expected an integer in ${min}..${max}`;
-  return n < min || n > max ? `out of range: expected an integer in ${min}..${max}` : n;
+/**
+ * An integer value within [min, max], or why not. Bigints are compared with
+ * bigint bounds made once per column: no allocation per value.
+ */
+function integerValue(
+  min: number,
+  max: number,
+): (v: Exclude<SourceValue, null>) => number | string {
+  const bmin = BigInt(min);
+  const bmax = BigInt(max);
+  const why = `out of range: expected an integer in ${min}..${max}`;
+  return (v) => {
+    if (typeof v === 'bigint') return v < bmin || v > bmax ? why : Number(v);
+    const n = v as number;
+    return n < min || n > max ? why : n;
+  };
 }
 
 /**
