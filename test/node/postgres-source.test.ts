@@ -8,11 +8,15 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSchema } from '../../src/analytics/data/schema.js';
 import { parseTable } from '../../src/analytics/data/table.js';
-import { loadQuery } from '../../src/adapters/node/data.js';
+import { loadPartyData, loadQuery } from '../../src/adapters/node/data.js';
+import { runLocal } from '../../src/api/run.js';
+import { parseStudyText } from '../../src/analytics/study/parse.js';
+import { studyProgram } from '../../src/analytics/study/runner.js';
+import { STATISTICS } from '../../src/analytics/study/statistics.js';
 import { readWithPostgres } from '../../src/adapters/node/sources/postgres.js';
 import { BACKENDS, freshDatabase } from './backends.js';
 
-const schema = parseSchema({
+const rawSchema = {
   columns: [
     { name: 'age', type: 'integer', min: -5, max: 120 },
     { name: 'cost', type: 'decimal', scale: 2, min: -1000, max: 100000 },
@@ -20,7 +24,8 @@ const schema = parseSchema({
     { name: 'smoker', type: 'boolean', missing: 'allow' },
     { name: 'seen', type: 'date', min: '2000-01-01', max: '2030-12-31' },
   ],
-});
+};
+const schema = parseSchema(rawSchema);
 
 const ROWS = [
   [-5, '-1000.00', 'F', null, '2000-01-01'],
@@ -138,5 +143,44 @@ describe.runIf(BACKENDS.some((b) => b.name === 'postgres'))('PostgreSQL as a dat
     await c.connect();
     expect((await c.query('SELECT count(*)::int AS n FROM visits')).rows[0].n).toBe(ROWS.length);
     await c.end();
+  });
+
+  it('computes a counting study in PostgreSQL (pushdown) exactly as on the loaded rows', async () => {
+    const study = parseStudyText(
+      JSON.stringify({
+        study: 'pg pushdown',
+        parties: [{ id: 'a', query: SELECT, engine: 'postgres', connection: 'BANK_DB' }],
+        schema: rawSchema,
+        privacy: { minCellSize: 0 },
+        analyses: [
+          { id: 'n', type: 'count', by: 'sex' },
+          { id: 'cost', type: 'sum', column: 'cost', by: 'smoker' },
+          { id: 'age', type: 'mean', column: 'age', where: { column: 'seen', ge: '2015-01-01' } },
+          { id: 'h', type: 'histogram', column: 'cost', edges: [-1000, 0, 50000, 100000] },
+          { id: 'tab', type: 'crosstab', rows: 'sex', cols: 'smoker' },
+        ],
+      }),
+      'study.json',
+    );
+    const loaded = { study, file: 'study.json', dir: '.' };
+    const pushed = (await loadPartyData(loaded, 'a', undefined, undefined, { BANK_DB: url }))!;
+    const rows = (await loadPartyData(loaded, 'a', undefined, undefined, {
+      BANK_DB: url,
+      ENTENTE_PUSHDOWN: '0',
+    }))!;
+    expect(pushed.columns.size).toBe(0);
+    expect(pushed.rows).toBe(ROWS.length);
+    expect(rows.columns.size).toBe(5);
+    const run = async (t: typeof rows) =>
+      (
+        await runLocal(
+          studyProgram(study, () => t, { implementations: STATISTICS }),
+          {
+            suite: 'plaintext',
+            parties: ['a'],
+          },
+        )
+      )[0]!.result.analyses.map((a) => a.rows);
+    expect(await run(pushed)).toEqual(await run(rows));
   });
 });

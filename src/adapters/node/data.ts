@@ -12,6 +12,7 @@ import { formatOf, parseTable, type DataFormat, type Table } from '../../analyti
 import { nearest } from '../../analytics/data/reader.js';
 import { parseStudyFile, type Locate } from '../../analytics/study/parse.js';
 import type { PartyQuery, Study, ValidateOptions } from '../../analytics/study/spec.js';
+import { pushedDownTable } from './pushdown.js';
 import { readWithDuckDb } from './sources/duckdb.js';
 import { readWithPostgres } from './sources/postgres.js';
 
@@ -138,7 +139,23 @@ export function queryName(q: PartyQuery): string {
   return q.engine === 'postgres' ? `query (postgres, $${q.connection})` : 'query (duckdb)';
 }
 
-/** A party's table from its SQL query. @throws {DataError} */
+function queryUrl(q: PartyQuery, env: NodeJS.ProcessEnv): string {
+  const url = env[q.connection!];
+  if (url === undefined || url === '')
+    throw new DataError([
+      {
+        file: queryName(q),
+        line: 0,
+        unit: 'row',
+        reason: `the environment variable ${q.connection} is not set: set it to the connection URL (postgres://user:password@host:port/database)`,
+      },
+    ]);
+  return url;
+}
+
+const cleanSql = (sql: string) => sql.trim().replace(/;+\s*$/, '');
+
+/** A party's table from its SQL query, every row loaded. @throws {DataError} */
 export async function loadQuery(
   q: PartyQuery,
   schema: Schema,
@@ -146,20 +163,16 @@ export async function loadQuery(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Table> {
   const shown = queryName(q);
-  const sql = q.sql.trim().replace(/;+\s*$/, '');
+  const sql = cleanSql(q.sql);
   if (q.engine === 'duckdb') return readWithDuckDb({ kind: 'query', sql }, schema, { dir, shown });
-  const url = env[q.connection!];
-  if (url === undefined || url === '')
-    throw new DataError([
-      {
-        file: shown,
-        line: 0,
-        unit: 'row',
-        reason: `the environment variable ${q.connection} is not set: set it to the connection URL (postgres://user:password@host:port/database)`,
-      },
-    ]);
-  return readWithPostgres(sql, schema, { url, shown });
+  return readWithPostgres(sql, schema, { url: queryUrl(q, env), shown });
 }
+
+/**
+ * Whether SQL sources compute the study's local aggregates themselves
+ * (pushdown); `ENTENTE_PUSHDOWN=0` loads the rows instead (for comparisons).
+ */
+const pushdownByDefault = (env: NodeJS.ProcessEnv) => env.ENTENTE_PUSHDOWN !== '0';
 
 /** A study file, validated, with its folder (data paths are relative to it). */
 export interface LoadedStudy {
@@ -202,11 +215,26 @@ export async function loadPartyData(
   party: string,
   override?: { file: string; flag: string },
   sha256?: string,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<Table | undefined> {
   const i = loaded.study.parties.findIndex((x) => x.id === party);
   const p = loaded.study.parties[i];
-  if (p?.query !== undefined && !override)
-    return loadQuery(p.query, loaded.study.schema, loaded.dir);
+  const pushdown = pushdownByDefault(env);
+  if (p?.query !== undefined && !override) {
+    if (pushdown) {
+      const q = p.query;
+      const sql = cleanSql(q.sql);
+      const pushed = await pushedDownTable(
+        loaded.study,
+        q.engine === 'duckdb'
+          ? { engine: 'duckdb', sql, dir: loaded.dir }
+          : { engine: 'postgres', sql, url: queryUrl(q, env) },
+        queryName(q),
+      );
+      if (!('why' in pushed)) return pushed;
+    }
+    return loadQuery(p.query, loaded.study.schema, loaded.dir, env);
+  }
   if (!p || (p.data === undefined && !override)) return undefined;
   const written = p.data ?? override!.file;
   const file = override ? resolve(override.file) : resolve(loaded.dir, written);
@@ -231,7 +259,31 @@ export async function loadPartyData(
     }
     throw new SpecError(loaded.file, [{ path, message, ...loaded.locate?.(path) }]);
   }
-  return loadTable(file, loaded.study.schema, format, sha256, override?.file ?? written);
+  const shown = override?.file ?? written;
+  if (format === 'parquet' && pushdown) {
+    const pushed = await pushedDownParquet(loaded, file, sha256, shown);
+    if (!('why' in pushed)) return pushed;
+  }
+  return loadTable(file, loaded.study.schema, format, sha256, shown);
+}
+
+/** A Parquet file or folder's local aggregates, by DuckDB; an approved file is hashed before and after. */
+async function pushedDownParquet(
+  loaded: LoadedStudy,
+  file: string,
+  sha256: string | undefined,
+  shown: string,
+): Promise<Table | { why: string }> {
+  const folder = (await stat(file)).isDirectory();
+  if (folder && sha256 !== undefined) return { why: 'an approved dataset is one file' };
+  if (sha256 !== undefined) checkHash(await readBytes(file, 'data', shown), sha256, shown);
+  const pushed = await pushedDownTable(
+    loaded.study,
+    { engine: 'duckdb', parquet: folder ? `${file}/**/*.parquet` : file, dir: loaded.dir },
+    shown,
+  );
+  if (sha256 !== undefined) checkHash(await readBytes(file, 'data', shown), sha256, shown);
+  return pushed;
 }
 
 /**

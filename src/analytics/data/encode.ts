@@ -356,7 +356,12 @@ export class SecretTable {
     return this.memo(`agg:${key}`, () => {
       const parts = s.parties.map((p) => {
         if (p !== s.me) return s.input(p, int(bits), length);
-        const v = this.own ? local(this.own) : new Float64Array(length);
+        const pre = this.own?.aggregates;
+        if (pre && !pre.has(key))
+          throw new RangeError(
+            `aggregate ${key}: this party's SQL engine computed the aggregates of other analyses`,
+          );
+        const v = this.own ? (pre?.get(key) ?? local(this.own)) : new Float64Array(length);
         if (v.length !== length)
           throw new RangeError(
             `aggregate ${key}: expected ${length} numbers, computed ${v.length}`,

@@ -33,6 +33,11 @@ export interface Table {
   readonly schema: Schema;
   readonly rows: number;
   readonly columns: ReadonlyMap<string, ColumnValues>;
+  /**
+   * Local aggregates computed by the table's own SQL engine (pushdown), by
+   * the key SecretTable.aggregate uses; a pushed-down table has no columns.
+   */
+  readonly aggregates?: ReadonlyMap<string, Float64Array>;
 }
 
 /** Text formats parsed here, and Parquet, read through DuckDB by the Node adapter. */

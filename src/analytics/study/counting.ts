@@ -20,7 +20,7 @@
  */
 import type { SecretInt } from '../../api/secret.js';
 import { int } from '../../api/types.js';
-import { formatDate, type Column } from '../data/schema.js';
+import { formatDate, type Column, type Schema } from '../data/schema.js';
 import type { Table } from '../data/table.js';
 import { addDiscreteLaplace } from '../privacy/dp.js';
 import { releaseGuarded, type Released } from '../privacy/suppress.js';
@@ -34,6 +34,102 @@ import { noisePlans, type Analysis, type HistogramAnalysis, type TableAnalysis }
 /** Whether this module computes analyses of this type. */
 export function isCounting(a: Analysis): boolean {
   return ['count', 'sum', 'mean', 'rate', 'histogram', 'crosstab'].includes(a.type);
+}
+
+/** How a counting analysis lays out its local aggregate (see `countingAggregate`). */
+export type AggregateLayout =
+  | { readonly kind: 'groups'; readonly by: string | undefined; readonly groups: number }
+  | {
+      readonly kind: 'cells';
+      readonly rows: string;
+      readonly cols: string;
+      readonly colLevels: number;
+    }
+  | { readonly kind: 'bins'; readonly column: string; readonly edges: readonly number[] };
+
+/**
+ * A counting analysis's local aggregate: `slots` counts (one per group, cell
+ * or bin), followed, with `sumOf`, by as many sums of that column's exact
+ * units. Under `key` in SecretTable.aggregate, whether computed here on a
+ * loaded table or by the source's SQL engine (pushdown.ts).
+ */
+export interface CountingAggregate {
+  readonly key: string;
+  readonly slots: number;
+  readonly length: number;
+  readonly layout: AggregateLayout;
+  readonly sumOf: string | undefined;
+}
+
+function levelCount(schema: Schema, name: string): number {
+  const c = schema.columns.find((x) => x.name === name)!;
+  return c.type === 'categorical' ? c.levels.length : 2;
+}
+
+/** The local aggregate of a counting analysis, or undefined for another analysis. */
+export function countingAggregate(a: Analysis, schema: Schema): CountingAggregate | undefined {
+  const groups = (key: string, by: string | undefined, sumOf?: string): CountingAggregate => {
+    const G = by === undefined ? 1 : levelCount(schema, by);
+    return {
+      key,
+      slots: G,
+      length: sumOf === undefined ? G : 2 * G,
+      layout: { kind: 'groups', by, groups: G },
+      sumOf,
+    };
+  };
+  switch (a.type) {
+    case 'count':
+      return groups(`n:${a.id}`, a.by);
+    case 'sum':
+    case 'mean':
+    case 'rate':
+      return groups(`ns:${a.id}`, a.by, a.column);
+    case 'histogram': {
+      if (!a.edges) return groups(`n:${a.id}`, a.column);
+      const m = a.edges.length - 1;
+      return {
+        key: `bins:${a.id}`,
+        slots: m,
+        length: m,
+        layout: { kind: 'bins', column: a.column, edges: a.edges },
+        sumOf: undefined,
+      };
+    }
+    case 'crosstab': {
+      const R = levelCount(schema, a.rows);
+      const C = levelCount(schema, a.cols);
+      return {
+        key: `cells:${a.id}`,
+        slots: R * C,
+        length: R * C,
+        layout: { kind: 'cells', rows: a.rows, cols: a.cols, colLevels: C },
+        sumOf: undefined,
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A local aggregate from the (slot, n, s) rows its SQL returned. @throws {RangeError} for a slot out of range. */
+export function fillAggregate(
+  agg: CountingAggregate,
+  rows: readonly { slot: number; n: number; s: number | null }[],
+): Float64Array {
+  const out = new Float64Array(agg.length);
+  for (const r of rows) {
+    if (!Number.isInteger(r.slot) || r.slot < 0 || r.slot >= agg.slots)
+      throw new RangeError(`${agg.key}: the engine returned slot ${r.slot} of ${agg.slots}`);
+    out[r.slot] = r.n;
+    if (agg.sumOf !== undefined) out[agg.slots + r.slot] = r.s ?? 0;
+  }
+  return out;
+}
+
+/** The key of an analysis's local aggregate: one place, shared with the SQL pushdown. */
+function keyOf(ctx: AnalysisContext, a: Analysis): string {
+  return countingAggregate(a, ctx.study.schema)!.key;
 }
 
 /** Bits of a signed secret holding up to `n` in magnitude. */
@@ -94,7 +190,7 @@ function groupCounts(
     return out;
   };
   if (column === undefined)
-    return { labels, n: summed(ctx, `n:${a.id}`, G, rows, local), sum: undefined };
+    return { labels, n: summed(ctx, keyOf(ctx, a), G, rows, local), sum: undefined };
   const c = ctx.table.column(column);
   const [lo, hi] =
     c.type === 'decimal'
@@ -108,7 +204,7 @@ function groupCounts(
             : [0, 0];
   const both = summed(
     ctx,
-    `ns:${a.id}`,
+    keyOf(ctx, a),
     2 * G,
     rows * Math.max(1, Math.abs(lo), Math.abs(hi)),
     local,
@@ -267,7 +363,7 @@ async function histogram(
     const m = e.length - 1;
     labels = histogramLabels(col, e);
     // Bin b holds e_b <= x < e_{b+1}, the last one closed: e_{m-1} <= x <= e_m.
-    cells = summed(ctx, `bins:${a.id}`, m, ctx.table.rows, (own) => {
+    cells = summed(ctx, keyOf(ctx, a), m, ctx.table.rows, (own) => {
       const mask = referenceMask(own, a);
       const x = own.columns.get(a.column)!.values;
       const n = new Float64Array(m);
@@ -307,7 +403,7 @@ async function crosstab(
   const s = ctx.s;
   const R = groupLabels(ctx, a.rows);
   const C = groupLabels(ctx, a.cols);
-  const cells = summed(ctx, `cells:${a.id}`, R.length * C.length, ctx.table.rows, (own) => {
+  const cells = summed(ctx, keyOf(ctx, a), R.length * C.length, ctx.table.rows, (own) => {
     const mask = referenceMask(own, a);
     const r = referenceGroups(own, a.rows);
     const c = referenceGroups(own, a.cols);

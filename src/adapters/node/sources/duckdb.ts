@@ -12,6 +12,7 @@
 import {
   DuckDBInstance,
   DuckDBTypeId,
+  type DuckDBConnection,
   type DuckDBDecimalType,
   type DuckDBType,
 } from '@duckdb/node-api';
@@ -162,3 +163,65 @@ export async function readWithDuckDb(
     instance.closeSync();
   }
 }
+
+/** Runs `f` with a connection of a fresh in-memory DuckDB whose relative paths start at `dir`. */
+export async function withDuckDb<T>(
+  dir: string,
+  f: (c: DuckDBConnection) => Promise<T>,
+): Promise<T> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    await connection.run(`SET file_search_path = ${literal(dir)}`);
+    return await f(connection);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** The columns of `relation` (a table function or a parenthesised query), read without rows. */
+export async function duckDbColumns(
+  c: DuckDBConnection,
+  relation: string,
+  shown: string,
+): Promise<SourceColumn[]> {
+  try {
+    const r = await c.run(`SELECT * FROM ${relation} LIMIT 0`);
+    const types = r.columnTypes();
+    return r.columnNames().map((name, k) => ({
+      name,
+      type: duckDbSourceType(types[k]!),
+      typeName: types[k]!.toString(),
+    }));
+  } catch (e) {
+    throw engineError(e, shown, 'query');
+  }
+}
+
+/** All rows of a query whose values are numbers (bigints and decimals converted), or null. */
+export async function duckDbNumbers(
+  c: DuckDBConnection,
+  sql: string,
+  shown: string,
+): Promise<(number | null)[][]> {
+  let rows;
+  try {
+    rows = (await c.runAndReadAll(sql)).getRows();
+  } catch (e) {
+    throw engineError(e, shown, 'rows');
+  }
+  return rows.map((r) =>
+    r.map((v) => {
+      if (v === null || v === undefined) return null;
+      if (typeof v === 'number' || typeof v === 'bigint') return Number(v);
+      const d = v as { value?: bigint; scale?: number };
+      if (typeof d.value === 'bigint' && typeof d.scale === 'number')
+        return Number(d.value) / 10 ** d.scale;
+      return Number(String(v));
+    }),
+  );
+}
+
+/** A path as a SQL string literal. */
+export const sqlLiteral = literal;

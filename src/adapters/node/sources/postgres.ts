@@ -18,7 +18,7 @@ import {
   type SourceValue,
 } from '../../../analytics/data/columns.js';
 import { DataError } from '../../../analytics/data/errors.js';
-import type { Schema } from '../../../analytics/data/schema.js';
+import { parseDate, type Schema } from '../../../analytics/data/schema.js';
 import type { Table } from '../../../analytics/data/table.js';
 
 export interface PostgresReadOptions {
@@ -46,8 +46,8 @@ const TYPES: ReadonlyMap<number, { name: string; type: SourceType }> = new Map([
   [1043, { name: 'varchar', type: { kind: 'text' } }],
   [1042, { name: 'char', type: { kind: 'text' } }],
   [19, { name: 'name', type: { kind: 'text' } }],
-  // Dates arrive as ISO text (DateStyle is set below) and are parsed as CSV dates are.
-  [1082, { name: 'date', type: { kind: 'text' } }],
+  // Dates arrive as ISO text (DateStyle is set below), turned into days here.
+  [1082, { name: 'date', type: { kind: 'date' } }],
 ]);
 
 /** A column of the result as the schema checks see it. */
@@ -68,6 +68,9 @@ function plain(v: string | null, t: SourceType): SourceValue {
       return BigInt(v);
     case 'float':
       return Number(v);
+    case 'date':
+      // 'infinity' and BC dates have no day number: below any range, so refused as out of range.
+      return parseDate(v) ?? Number.NEGATIVE_INFINITY;
     default:
       return v;
   }
@@ -145,5 +148,63 @@ export async function readWithPostgres(
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);
     await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `f` with a client in a read-only transaction on the party's
+ * PostgreSQL; values arrive as text.
+ */
+export async function withPostgres<T>(
+  url: string,
+  shown: string,
+  f: (c: pg.Client) => Promise<T>,
+  connectTimeoutMs = 10_000,
+): Promise<T> {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: connectTimeoutMs,
+    types: { getTypeParser: () => (v: string) => v },
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (e) {
+    throw serverError(e, shown);
+  }
+  try {
+    await client.query('BEGIN READ ONLY');
+    return await f(client);
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The columns of `relation`, read without rows. */
+export async function postgresColumns(
+  c: pg.Client,
+  relation: string,
+  shown: string,
+): Promise<SourceColumn[]> {
+  try {
+    const r = await c.query({ text: `SELECT * FROM ${relation} LIMIT 0`, rowMode: 'array' });
+    return r.fields.map(sourceColumn);
+  } catch (e) {
+    throw serverError(e, shown);
+  }
+}
+
+/** All rows of a query whose values are numbers (from their text), or null. */
+export async function postgresNumbers(
+  c: pg.Client,
+  sql: string,
+  shown: string,
+): Promise<(number | null)[][]> {
+  try {
+    const r = await c.query<(string | null)[]>({ text: sql, rowMode: 'array' });
+    return r.rows.map((row) => row.map((v) => (v === null ? null : Number(v))));
+  } catch (e) {
+    throw serverError(e, shown);
   }
 }

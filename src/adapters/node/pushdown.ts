@@ -1,0 +1,93 @@
+/**
+ * Runs a study's pushdown plan (src/analytics/study/pushdown.ts) in the
+ * party's own SQL engine: DuckDB over a Parquet file or folder or over local
+ * files, or the party's PostgreSQL. The result is a table with a row count
+ * and the local aggregates, and no rows: nothing per record enters
+ * JavaScript. When the study cannot be pushed down, says why, and the caller
+ * loads the rows instead.
+ */
+import { ColumnarTableBuilder, type SourceColumn } from '../../analytics/data/columns.js';
+import { DataError, type DataIssue } from '../../analytics/data/errors.js';
+import type { Table } from '../../analytics/data/table.js';
+import { fillAggregate } from '../../analytics/study/counting.js';
+import { pushdownPlan, type PushdownPlan } from '../../analytics/study/pushdown.js';
+import type { Study } from '../../analytics/study/spec.js';
+import { duckDbColumns, duckDbNumbers, sqlLiteral, withDuckDb } from './sources/duckdb.js';
+import { postgresColumns, postgresNumbers, withPostgres } from './sources/postgres.js';
+
+/** Where the party's rows are, as its engine sees them. */
+export type PushdownSource =
+  | { readonly engine: 'duckdb'; readonly parquet: string; readonly dir: string }
+  | { readonly engine: 'duckdb'; readonly sql: string; readonly dir: string }
+  | { readonly engine: 'postgres'; readonly sql: string; readonly url: string };
+
+function relationOf(s: PushdownSource): string {
+  if ('parquet' in s) return `read_parquet(${sqlLiteral(s.parquet)}, hive_partitioning = false)`;
+  return `(${s.sql}) AS source_rows`;
+}
+
+/** Runs the plan with `numbers` (the engine's query runner). */
+async function execute(
+  study: Study,
+  plan: PushdownPlan,
+  shown: string,
+  numbers: (sql: string) => Promise<(number | null)[][]>,
+): Promise<Table> {
+  const [counts] = await numbers(plan.checks.sql);
+  const rows = counts?.[0] ?? 0;
+  const issues: DataIssue[] = [];
+  plan.checks.reasons.forEach((r, i) => {
+    const bad = counts?.[i + 1] ?? 0;
+    if (bad > 0)
+      issues.push({
+        file: shown,
+        line: 0,
+        unit: 'row',
+        column: r.column,
+        reason: `${bad} ${bad === 1 ? 'row' : 'rows'}: ${r.reason} (checked by the source's engine, which does not number rows)`,
+      });
+  });
+  if (issues.length > 0) throw new DataError(issues);
+  const aggregates = new Map<string, Float64Array>();
+  for (const a of plan.aggregates) {
+    const got = await numbers(a.sql);
+    aggregates.set(
+      a.key,
+      fillAggregate(
+        a,
+        got.map(([slot, n, s]) => ({ slot: slot ?? -1, n: n ?? 0, s: s ?? null })),
+      ),
+    );
+  }
+  return { schema: study.schema, rows, columns: new Map(), aggregates };
+}
+
+/**
+ * The party's table as local aggregates computed by its engine, or why the
+ * study cannot be pushed down (then load the rows).
+ * @throws {DataError} for a column that does not fit the schema, a value the
+ *   schema refuses (counted per column), or what the engine refused.
+ */
+export async function pushedDownTable(
+  study: Study,
+  source: PushdownSource,
+  shown: string,
+): Promise<Table | { readonly why: string }> {
+  const relation = relationOf(source);
+  const planFor = (columns: SourceColumn[]) => {
+    // The same column and type checks as loading the rows, before anything else.
+    new ColumnarTableBuilder(study.schema, shown, columns);
+    return pushdownPlan(study, columns, relation);
+  };
+  if (source.engine === 'duckdb')
+    return withDuckDb(source.dir, async (c) => {
+      const plan = planFor(await duckDbColumns(c, relation, shown));
+      if ('why' in plan) return plan;
+      return execute(study, plan, shown, (sql) => duckDbNumbers(c, sql, shown));
+    });
+  return withPostgres(source.url, shown, async (c) => {
+    const plan = planFor(await postgresColumns(c, relation, shown));
+    if ('why' in plan) return plan;
+    return execute(study, plan, shown, (sql) => postgresNumbers(c, sql, shown));
+  });
+}
