@@ -3,9 +3,26 @@
  * BFV takes integers in (-t/2, t/2) (t the plaintext modulus). Vectors shorter
  * than the slot count are padded with zeros; longer ones are refused.
  */
-import type { Plaintext } from 'node-seal';
+import type { BatchEncoder, CKKSEncoder, Plaintext } from 'node-seal';
 import { LatticeMismatchError } from './errors.js';
 import type { LatticeContext } from './params.js';
+
+// Building an encoder precomputes its tables (milliseconds at n = 8192, more
+// than the encoding itself): one per context, kept as long as the context is.
+const ckksEncoders = new WeakMap<LatticeContext, CKKSEncoder>();
+const batchEncoders = new WeakMap<LatticeContext, BatchEncoder>();
+
+function ckksEncoder(ctx: LatticeContext): CKKSEncoder {
+  let e = ckksEncoders.get(ctx);
+  if (!e) ckksEncoders.set(ctx, (e = new ctx.seal.CKKSEncoder(ctx.context)));
+  return e;
+}
+
+function batchEncoder(ctx: LatticeContext): BatchEncoder {
+  let e = batchEncoders.get(ctx);
+  if (!e) batchEncoders.set(ctx, (e = new ctx.seal.BatchEncoder(ctx.context)));
+  return e;
+}
 
 /** Values for one ciphertext: numbers (CKKS) or integers (BFV, as numbers or bigints). */
 export type SlotValues = readonly number[] | Float64Array | readonly bigint[] | BigInt64Array;
@@ -44,27 +61,16 @@ export function encodeInto(
   scale: number,
   pt: Plaintext,
 ): void {
-  const { seal } = ctx;
   if (ctx.params.scheme === 'ckks') {
     const v = new Float64Array(ctx.slots);
     for (let i = 0; i < values.length; i++) v[i] = values[i] as number;
-    const enc = new seal.CKKSEncoder(ctx.context);
-    try {
-      enc.encode(v, scale, pt);
-    } finally {
-      enc.delete();
-    }
+    ckksEncoder(ctx).encode(v, scale, pt);
     return;
   }
   // BFV batching: 2 rows of n/2 slots; rotations act within a row, so vectors use row 0.
   const v = new BigInt64Array(ctx.params.polyModulusDegree);
   for (let i = 0; i < values.length; i++) v[i] = BigInt(values[i]!);
-  const enc = new seal.BatchEncoder(ctx.context);
-  try {
-    enc.encode(v, pt);
-  } finally {
-    enc.delete();
-  }
+  batchEncoder(ctx).encode(v, pt);
 }
 
 /** The first `count` slots of a decrypted plaintext: Float64Array (CKKS) or BigInt64Array (BFV, centred). */
@@ -73,20 +79,13 @@ export function decodeFrom(
   pt: Plaintext,
   count: number,
 ): Float64Array | BigInt64Array {
-  const { seal } = ctx;
   if (count > ctx.slots) throw new LatticeMismatchError(`decode: ${count} slots > ${ctx.slots}`);
   if (ctx.params.scheme === 'ckks') {
-    const enc = new seal.CKKSEncoder(ctx.context);
-    try {
-      return Float64Array.from((enc.decodeFloat64(pt) as Float64Array).subarray(0, count));
-    } finally {
-      enc.delete();
-    }
+    return Float64Array.from(
+      (ckksEncoder(ctx).decodeFloat64(pt) as Float64Array).subarray(0, count),
+    );
   }
-  const enc = new seal.BatchEncoder(ctx.context);
-  try {
-    return BigInt64Array.from((enc.decodeBigInt64(pt) as BigInt64Array).subarray(0, count));
-  } finally {
-    enc.delete();
-  }
+  return BigInt64Array.from(
+    (batchEncoder(ctx).decodeBigInt64(pt) as BigInt64Array).subarray(0, count),
+  );
 }

@@ -176,18 +176,18 @@ export function integerScore(
     throw new LatticeMismatchError('integerScore: exact integer scoring needs a BFV context');
   const n = model.weights.length;
   checkModel(model, ev.ctx.slots);
-  let worst = BigInt(Math.abs(model.bias));
-  for (const [i, w] of model.weights.entries()) {
-    if (!Number.isSafeInteger(w))
-      throw new RangeError(`integerScore: weight ${i} is not a safe integer`);
-    worst += BigInt(Math.abs(w)) * BigInt(model.featureBound);
-  }
   if (
     !Number.isSafeInteger(model.bias) ||
     !Number.isSafeInteger(model.featureBound) ||
     model.featureBound < 0
   )
     throw new RangeError('integerScore: bias and featureBound must be safe integers (bound >= 0)');
+  let worst = BigInt(Math.abs(model.bias));
+  for (const [i, w] of model.weights.entries()) {
+    if (!Number.isSafeInteger(w))
+      throw new RangeError(`integerScore: weight ${i} is not a safe integer`);
+    worst += BigInt(Math.abs(w)) * BigInt(model.featureBound);
+  }
   if (worst >= ev.ctx.plainModulus / 2n)
     throw new RangeError(
       `integerScore: |score| could reach ${worst}, not below t/2 = ${ev.ctx.plainModulus / 2n}: it would wrap`,
