@@ -10,7 +10,7 @@ import { webCryptoProvider } from '../../random/provider.js';
 import { createContext, type LatticePreset } from './params.js';
 import { ScoringBank, ScoringCustomer, type LogisticModel } from './scoring.js';
 import type { Seal } from './seal.js';
-import { evalCubic, logistic, SIGMOID_FIT_8 } from './sigmoid.js';
+import { evalCubic, logistic, SIGMOID_FIT_8, type SigmoidFit } from './sigmoid.js';
 
 export interface ScoringDemoOptions {
   /** 16-byte seed of the synthetic model and customers (not a secret: demo data only). */
@@ -43,11 +43,7 @@ export interface ScoringDemoReport {
   readonly coeffModulusBits: readonly number[];
   readonly scaleBits: number;
   readonly features: number;
-  readonly fit: {
-    readonly radius: number;
-    readonly coeffs: readonly number[];
-    readonly maxError: number;
-  };
+  readonly fit: SigmoidFit;
   readonly contextMs: number;
   readonly customers: readonly ScoredCustomer[];
   /** Bytes the customer sends once (evaluation keys) and per query, and the bank's answer. */
@@ -140,11 +136,7 @@ export function runScoringDemo(seal: Seal, options: ScoringDemoOptions): Scoring
     coeffModulusBits: p.coeffModulusBits,
     scaleBits: p.scaleBits ?? 0,
     features,
-    fit: {
-      radius: SIGMOID_FIT_8.radius,
-      coeffs: SIGMOID_FIT_8.coeffs,
-      maxError: SIGMOID_FIT_8.maxError,
-    },
+    fit: SIGMOID_FIT_8,
     contextMs,
     customers: scored,
     bytes,
