@@ -2,7 +2,10 @@
  * Lattice homomorphic encryption through Microsoft SEAL (node-seal 7.0.0):
  * CKKS and BFV contexts at 128-bit security, a key-owning client, a server
  * that computes with evaluation keys only, validated serialisation, and the
- * private-scoring example. See docs/HE-LATTICE.md.
+ * private-scoring example: the `entente/lattice` entry point. See
+ * docs/HE-LATTICE.md. Runs wherever node-seal's WebAssembly does (browsers
+ * with WebAssembly exnref; not Node 20, where loadSeal throws
+ * LatticeUnavailableError).
  */
 export { loadSeal, sealSupported, type Seal, type SealLoadOptions } from './seal.js';
 export {
@@ -32,4 +35,9 @@ export {
   type LogisticModel,
   type IntegerModel,
 } from './scoring.js';
-export { runScoringDemo, type ScoringDemoReport, type ScoringDemoOptions } from './demo.js';
+export {
+  runScoringDemo,
+  type ScoringDemoReport,
+  type ScoringDemoOptions,
+  type ScoredCustomer,
+} from './demo.js';
