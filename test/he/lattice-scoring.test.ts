@@ -79,7 +79,12 @@ describe.runIf(RUN_BROWSER)('lattice HE in Chromium (node-seal 7.0.0)', () => {
     const r = await page.evaluate(() => {
       const { lattice: L, seal, st, caught } = globalThis as unknown as PageGlobals;
       const levels = (['ckks-8192', 'ckks-16384', 'bfv-8192'] as const).map((p) => {
-        const ctx = p === 'ckks-8192' ? st.customerCtx : L.createContext(seal, p);
+        const ctx =
+          p === 'ckks-8192'
+            ? st.customerCtx
+            : p === 'bfv-8192'
+              ? st.bfvClientCtx
+              : L.createContext(seal, p);
         if (p === 'ckks-16384') st.bigCtx = ctx;
         return ctx.context.keyContextData().qualifiers().securityLevel.value as number;
       });
@@ -282,6 +287,8 @@ describe.runIf(RUN_BROWSER)('lattice HE in Chromium (node-seal 7.0.0)', () => {
           foreign: caught(() => bank.score(foreignQuery)),
           relinAsQuery: caught(() => bank.score(st.keys.relinKeys)),
           notBytes: caught(() => bank.score('hello' as never)),
+          // The bank's own answer (two levels down) offered as a fresh ciphertext.
+          lowLevel: caught(() => bank.evaluator.load(bank.score(query))),
           badKeys: caught(
             () =>
               new L.ScoringBank(
@@ -331,6 +338,8 @@ describe.runIf(RUN_BROWSER)('lattice HE in Chromium (node-seal 7.0.0)', () => {
     expect(r.relinAsQuery).toMatchObject({ name: 'LatticeMismatchError' });
     expect(r.relinAsQuery!.message).toMatch(/hold a relin-keys/);
     expect(r.notBytes).toMatchObject({ name: 'TypeError' });
+    expect(r.lowLevel).toMatchObject({ name: 'LatticeFormatError' });
+    expect(r.lowLevel!.message).toMatch(/at level 0, expected a fresh one at level 3/);
     expect(r.badKeys).toMatchObject({ name: 'LatticeFormatError' });
     expect(r.swappedKeys).toMatchObject({ name: 'LatticeMismatchError' });
     expect(r.tamperedAnswer!.message).toMatch(/digest mismatch/);

@@ -107,6 +107,19 @@ export class LatticeEvaluator {
         throw new LatticeFormatError(
           `load: a ciphertext of size ${ct.size()}, expected a fresh one (2)`,
         );
+      // A client's ciphertext is fresh: at the top level and, for CKKS, at the
+      // context's scale. Anything else would fail later with a less clear error
+      // (levels run out, scales mismatch) or lose precision silently.
+      const top = this.#levelOf(null);
+      const level = this.#levelOf(ct);
+      if (level !== top)
+        throw new LatticeFormatError(
+          `load: a ciphertext at level ${level}, expected a fresh one at level ${top}`,
+        );
+      if (this.ctx.params.scheme === 'ckks' && ct.scale() !== this.ctx.scale)
+        throw new LatticeFormatError(
+          `load: a ciphertext at scale 2^${Math.log2(ct.scale()).toFixed(2)}, expected 2^${this.ctx.params.scaleBits}`,
+        );
     } catch (e) {
       ct.delete();
       throw e;
@@ -215,8 +228,8 @@ export class LatticeEvaluator {
     const out = new seal.Ciphertext();
     const lower = new seal.Ciphertext();
     try {
-      const ia = this.ctx.context.getContextData(a.ct.parmsId()).chainIndex();
-      const ib = this.ctx.context.getContextData(b.ct.parmsId()).chainIndex();
+      const ia = this.#levelOf(a.ct);
+      const ib = this.#levelOf(b.ct);
       const [hi, lo] = ia >= ib ? [a, b] : [b, a];
       this.#call('add: level', () =>
         this.#evaluator.cipherModSwitchTo(hi.ct, lo.ct.parmsId(), lower),
@@ -268,6 +281,19 @@ export class LatticeEvaluator {
       rotated.delete();
     }
     return new EncryptedVector(acc, 1);
+  }
+
+  /** A ciphertext's position in the modulus chain (higher: more levels left); null: the top data level. */
+  #levelOf(ct: Ciphertext | null): number {
+    const { context } = this.ctx;
+    const parms = ct?.parmsId();
+    const data = parms ? context.getContextData(parms) : context.firstContextData();
+    try {
+      return data.chainIndex();
+    } finally {
+      data.delete();
+      parms?.delete();
+    }
   }
 
   /** SEAL's Galois element for a left rotation by `step`: 3^step mod 2n (its rotation generator is 3). */
