@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LatticeUnavailableError } from '../../he/lattice/errors.js';
+import { LatticeError, LatticeUnavailableError } from '../../he/lattice/errors.js';
 
 /** What page.evaluate needs of a Playwright page (kept structural so no type leaks from a dev dependency). */
 export interface SealPage {
@@ -96,6 +96,25 @@ interface Playwright {
 }
 
 /**
+ * `p`, or a LatticeError after `ms` (Playwright bounds no evaluate): the
+ * computation in the page cannot be interrupted, so `stop` closes the browser.
+ */
+async function bounded<T>(p: Promise<T>, ms: number, stop: () => Promise<void>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void stop().catch(() => {});
+      reject(new LatticeError(`seal-browser: the page did not answer within ${ms} ms; closed it`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([p, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Opens the lattice HE page in headless Chromium, with SEAL loaded, and
  * returns a handle whose evaluate runs code next to `globalThis.lattice`
  * (src/he/lattice), `globalThis.latticeWire` and `globalThis.seal`.
@@ -150,7 +169,7 @@ export async function openSealPage(
     if (errors.length)
       throw new LatticeUnavailableError(`seal-browser: the page failed: ${errors.join('; ')}`);
     return {
-      evaluate: (fn, arg) => page.evaluate(fn, arg),
+      evaluate: (fn, arg) => bounded(page.evaluate(fn, arg), timeout, () => browser.close()),
       browserVersion: browser.version(),
       close: () => browser.close(),
     };

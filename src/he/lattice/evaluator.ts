@@ -245,8 +245,10 @@ export class LatticeEvaluator {
   }
 
   /**
-   * Slot 0 of the result holds the sum of slots 0..count-1 of a (by log2(count)
-   * rotate-and-add steps; Halevi and Shoup 2014's "total sums"). The other
+   * Slot 0 of the result holds the sum of slots 0..m-1 of a, m = count rounded
+   * up to a power of two (by log2(m) rotate-and-add steps; Halevi and Shoup
+   * 2014's "total sums"): slots count..m-1 must be zero, as they are in a
+   * client's vector of length count and in its product with one. The other
    * slots hold partial sums: mask them before returning the ciphertext to
    * anyone who must not see them.
    *
