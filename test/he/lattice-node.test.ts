@@ -98,3 +98,21 @@ describe.runIf(!sealSupported())('loading SEAL where the engine lacks exnref', (
     await expect(loadSeal()).rejects.toThrow(/exception references/);
   });
 });
+
+describe('the Chromium adapter bounds every call into the page', () => {
+  it('rejects with a LatticeError after the bound and closes the browser', async () => {
+    const { bounded } = await import('../../src/adapters/node/seal-browser.js');
+    const { LatticeError } = await import('../../src/he/lattice/errors.js');
+    let closed = 0;
+    const stop = async () => {
+      closed++;
+    };
+    const never = new Promise<number>(() => {});
+    await expect(bounded(never, 50, stop)).rejects.toBeInstanceOf(LatticeError);
+    expect(closed).toBe(1);
+    await expect(bounded(never, 50, stop)).rejects.toThrow(/did not answer within 50 ms/);
+    // An answer in time passes through and closes nothing.
+    await expect(bounded(Promise.resolve(7), 1000, stop)).resolves.toBe(7);
+    expect(closed).toBe(2);
+  });
+});

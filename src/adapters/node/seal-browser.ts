@@ -99,7 +99,7 @@ interface Playwright {
  * `p`, or a LatticeError after `ms` (Playwright bounds no evaluate): the
  * computation in the page cannot be interrupted, so `stop` closes the browser.
  */
-async function bounded<T>(p: Promise<T>, ms: number, stop: () => Promise<void>): Promise<T> {
+export async function bounded<T>(p: Promise<T>, ms: number, stop: () => Promise<void>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
