@@ -18,6 +18,7 @@ export function knownFlags(
     case 'demo':
       if (positional[0] === 'mobility')
         return ['trips', 'zones', 'epsilon', 'min-cell-size', 'seed', 'dir', 'out'];
+      if (positional[0] === 'scoring') return ['customers', 'preset', 'seed'];
       return named.has('one-shot')
         ? ['one-shot', 'rows', 'suite', 'in-process', 'out', 'analyses', 'timeout-ms', 'ledger-dir']
         : ['rows', 'serve', 'dir'];

@@ -4,6 +4,7 @@
  *   entente demo [--rows 10000] [--serve] [--dir DIR]   the bundled study on three party nodes (src/cli/node-demo.ts)
  *   entente demo --one-shot [--rows N] [--suite S]      the same study as one command (src/cli/study.ts)
  *   entente demo mobility [--trips N]                  three transport operators' OD matrix (src/cli/mobility.ts)
+ *   entente demo scoring [--customers N] [--preset P]   private scoring under lattice HE (src/cli/scoring.ts)
  *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
@@ -45,6 +46,11 @@ commands:
          their own trips in SQL (DuckDB); the origin-destination matrix by hour band is summed,
          noised (DP) and suppressed below K inside MPC; printed beside the plaintext answer,
          with a heatmap
+  demo   scoring [--customers N] [--preset ckks-8192|ckks-16384] [--seed HEX]
+         private credit scoring under lattice HE (docs/HE-LATTICE.md): a bank scores each
+         synthetic customer's encrypted 64 features with a logistic model, only the customer
+         decrypts; prints encrypted beside plaintext scores, timings and bytes (runs node-seal
+         in headless Chromium where Node cannot)
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
          [--in-process] [--timeout-ms T]
          run a study file (docs/ANALYTICS.md) with every party as a process on this machine
@@ -123,6 +129,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'demo':
       if (flags.positional[0] === 'mobility')
         return (await import('./mobility.js')).mobilityDemo(flags.positional.slice(1), flags.named);
+      if (flags.positional[0] === 'scoring')
+        return (await import('./scoring.js')).scoringDemo(flags.named);
       return flags.named.get('one-shot') === '1'
         ? (await studyCommands()).demo(flags.named)
         : (await import('./node-demo.js')).nodeDemo(flags.named);
