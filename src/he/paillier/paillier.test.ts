@@ -12,7 +12,7 @@ import {
   SecretKey,
   type KeyPair,
 } from './paillier.js';
-import { isProbablePrime, randomPrime, randomSafePrime } from './primes.js';
+import { isProbablePrime, isSafePrime, randomPrime, randomSafePrime } from './primes.js';
 
 /** x^e mod m by plain binary square-and-multiply: the reference for modPow and the KAT. */
 function naivePow(x: bigint, e: bigint, m: bigint): bigint {
@@ -73,6 +73,20 @@ describe('bigint helpers and primes', () => {
     expect(s).toBe(2n * pPrime + 1n);
     expect(s.toString(2)).toHaveLength(128);
     expect(isProbablePrime(s, crypto) && isProbablePrime(pPrime, crypto)).toBe(true);
+    expect(isSafePrime(s, crypto)).toBe(true);
+    for (const x of [23n, 47n, 59n, 83n, 107n]) expect(isSafePrime(x, crypto)).toBe(true);
+    // Primes that are not safe, composites p = 2p' + 1 with p' prime, and p' composite.
+    for (const x of [
+      13n,
+      29n,
+      31n,
+      43n,
+      KAT_Q,
+      2n * 13n + 1n,
+      2n * 561n + 1n,
+      2n * pPrime * 3n + 1n,
+    ])
+      expect(isSafePrime(x, crypto)).toBe(false);
   });
 
   it('fixed-base tables agree with modPow, including past the table size', () => {

@@ -10,7 +10,10 @@
  *
  * A safe prime p = 2p' + 1 (p' prime) is searched for by sieving p' and p
  * together (p' must avoid 0 and (r - 1)/2 mod every small prime r), then a
- * base-2 Fermat test of p' and of p before the full tests.
+ * base-2 Fermat test of p' and of p before Miller-Rabin on p'. Once p' is
+ * prime, p needs no probabilistic test: by Pocklington's criterion (HAC 4.40,
+ * with p - 1 = 2p' and the factor p' > sqrt(p)), 2^(p-1) = 1 mod p and
+ * gcd(2^2 - 1, p) = 1 prove p prime.
  */
 import type { CryptoProvider } from '../../random/provider.js';
 import { bitLength, modPow, randomBelow, randomBits } from './bigint.js';
@@ -121,6 +124,16 @@ export function randomPrime(bits: number, crypto: CryptoProvider): bigint {
 }
 
 /**
+ * Whether p = 2p' + 1 is a safe prime: Miller-Rabin on p', then Pocklington
+ * for p (see the module comment).
+ */
+export function isSafePrime(p: bigint, crypto: CryptoProvider): boolean {
+  if (p < 11n || p % 4n !== 3n || p % 3n === 0n) return false;
+  const pPrime = (p - 1n) / 2n;
+  return modPow(2n, p - 1n, p) === 1n && isProbablePrime(pPrime, crypto);
+}
+
+/**
  * A random safe prime p = 2p' + 1 of exactly `bits` bits (top two bits set),
  * with p' prime. Returns both.
  * @throws {RangeError} for fewer than 32 bits.
@@ -139,7 +152,7 @@ export function randomSafePrime(
       if (modPow(2n, pPrime - 1n, pPrime) !== 1n) continue;
       const p = 2n * pPrime + 1n;
       if (modPow(2n, p - 1n, p) !== 1n) continue;
-      if (isProbablePrime(pPrime, crypto) && isProbablePrime(p, crypto)) return { p, pPrime };
+      if (isProbablePrime(pPrime, crypto)) return { p, pPrime };
     }
   }
 }
