@@ -228,6 +228,9 @@ describe('Paillier', () => {
     for (const v of [0n, pk.n, pk.n2 - pk.n, pk.n2, (1n << BigInt(8 * (bytes.length - 16))) - 1n])
       expect(code(() => pk.deserialize(withValue(v)))).toBe('not-in-group');
     expect(code(() => sk.decrypt(new Ciphertext(0n, pk.keyId)))).toBe('not-in-group');
+    // Additions check only the range; a factor shared with n survives them and is refused at decryption.
+    expect(code(() => pk.add(c, new Ciphertext(pk.n2, pk.keyId)))).toBe('not-in-group');
+    expect(code(() => sk.decrypt(pk.add(c, new Ciphertext(pk.n, pk.keyId))))).toBe('not-in-group');
   });
 
   it('tampering inside Z*_{n^2} is not detectable (Paillier is malleable): the plaintext changes', () => {
