@@ -219,7 +219,11 @@ export class PublicKey {
     return new Ciphertext(acc, this.keyId);
   }
 
-  /** The encryption of k * m mod n for a public integer k (negative k allowed). */
+  /**
+   * The encryption of k * m mod n for a public integer k (negative k allowed).
+   * Not re-randomised: c^k is linkable to c by whoever knows k, and k = 0 gives
+   * the ciphertext 1 (readable as 0); call `rerandomize` before sending it on.
+   */
   mulScalar(c: Ciphertext, k: bigint): Ciphertext {
     this.checkCheap(c);
     return new Ciphertext(modPow(c.value, mod(k, this.n), this.n2), this.keyId);
