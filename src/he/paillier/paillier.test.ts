@@ -192,6 +192,15 @@ describe('Paillier', () => {
     }
   });
 
+  it('encrypts the same with and without the fixed-base table (built at the 32nd encryption)', () => {
+    const fresh = PublicKey.fromJSON(small.publicKey.toJSON());
+    const a = randomBelow(1n << 160n, crypto);
+    const m = randomBelow(fresh.n, crypto);
+    const before = Array.from({ length: 40 }, () => fresh.encryptWithExponent(m, a).value);
+    expect(new Set(before).size).toBe(1);
+    expect(before[0]).toBe(((1n + m * fresh.n) * naivePow(fresh.hs, a, fresh.n2)) % fresh.n2);
+  });
+
   it('re-randomises: a different ciphertext of the same plaintext', () => {
     const { publicKey: pk, secretKey: sk } = small;
     const c = pk.encrypt(42n, crypto);
