@@ -3,7 +3,7 @@
  * degree residuosity classes", EUROCRYPT 1999) with g = 1 + n, and the fast
  * encryption of Damgard, Jurik and Nielsen ("A generalization of Paillier's
  * public-key system with applications to electronic voting", IJIS 9(6), 2010,
- * section 4.2, with s = 1).
+ * its key generation with h_s = h^(n^s) and short exponents, with s = 1).
  *
  * Plaintexts are integers mod n; multiplying ciphertexts adds plaintexts, and
  * raising one to a public k multiplies its plaintext by k. Semantic security
@@ -427,7 +427,7 @@ export interface KeyGenOptions {
 }
 
 /**
- * h_s = (-x^2 mod n)^n mod n^2 for a random x in Z*_n (DJN 2010, section 4.2).
+ * h_s = (-x^2 mod n)^n mod n^2 for a random x in Z*_n (DJN 2010).
  */
 export function randomHs(n: bigint, crypto: CryptoProvider): bigint {
   const x = randomUnit(n, crypto);

@@ -11,8 +11,8 @@
  * A safe prime p = 2p' + 1 (p' prime) is searched for by sieving p' and p
  * together (p' must avoid 0 and (r - 1)/2 mod every small prime r), then a
  * base-2 Fermat test of p' and of p before Miller-Rabin on p'. Once p' is
- * prime, p needs no probabilistic test: by Pocklington's criterion (HAC 4.40,
- * with p - 1 = 2p' and the factor p' > sqrt(p)), 2^(p-1) = 1 mod p and
+ * prime, p needs no probabilistic test: by Pocklington's theorem (with
+ * p - 1 = 2p' and the prime factor p' > sqrt(p)), 2^(p-1) = 1 mod p and
  * gcd(2^2 - 1, p) = 1 prove p prime.
  */
 import type { CryptoProvider } from '../../random/provider.js';

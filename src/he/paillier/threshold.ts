@@ -1,8 +1,8 @@
 /**
  * Threshold Paillier with a trusted dealer: Damgard and Jurik, "A
  * generalisation, a simplification and some applications of Paillier's
- * probabilistic public-key system", PKC 2001, section 4 (threshold
- * decryption), with s = 1, which is Shoup's RSA sharing ("Practical threshold
+ * probabilistic public-key system", PKC 2001, its threshold
+ * variant, with s = 1, which is Shoup's RSA sharing ("Practical threshold
  * signatures", EUROCRYPT 2000) applied to Paillier's decryption exponent.
  *
  * Setting. A dealer, trusted to generate the key and forget it, deals shares
