@@ -12,8 +12,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   '2pc': async (a) => (await import('./2pc.js')).run2pc(a),
   core: async (a) => (await import('./core.js')).runCore(a),
   dishonest: async (a) => (await import('./dishonest.js')).runDishonest(a),
-  // Temporary name until bench/he.ts (`he`) calls runScoringBench itself.
-  'he-scoring': async () => (await import('./he-scoring.js')).runScoringBench(),
+  he: async (a) => (await import('./he.js')).runHeBench(a),
   net: async (a) => (await import('./net.js')).runNet(a),
   node: async (a) => (await import('./node.js')).runNodeBench(a),
   psi: async (a) => (await import('./psi.js')).runPsi(a),
