@@ -90,7 +90,9 @@ export function knownFlags(
     case 'audit':
       return [...CLIENT, 'after'];
     case 'election':
-      return ['dir', 'guardians', 'threshold', 'index', 'device', 'out'];
+      return positional[0] === 'serve'
+        ? ['dir', 'host', 'port']
+        : ['dir', 'guardians', 'threshold', 'index', 'device', 'out'];
     case 'verify':
       return [];
     default:
