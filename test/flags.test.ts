@@ -90,6 +90,8 @@ describe('unknown flags', () => {
       ],
       ['demo', [], m(), ['rows', 'serve', 'dir']],
       ['demo', [], m({ 'one-shot': '1' }), ['rows', 'suite', 'in-process']],
+      ['demo', ['vote'], m(), ['voters', 'seed', 'out']],
+      ['election', ['serve'], m(), ['dir', 'host', 'port']],
       ['node', ['init'], m(), ['dir', 'id', 'name', 'host', 'api-port', 'mpc-port', 'database']],
       ['node', ['start'], m(), ['dir', 'database']],
       ['node', ['user', 'add'], m(), ['dir', 'name', 'role', 'profile-out']],

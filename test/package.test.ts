@@ -199,6 +199,7 @@ describe('the npm package, installed into an empty project', { timeout: 180_000 
       'native/aes.c',
       'native/binding.gyp',
       'examples/hospitals/study.yaml',
+      'examples/vote/manifest.json',
       'LICENSE',
     ])
       expect(files, f).toContain(f);

@@ -16,6 +16,7 @@ export function knownFlags(
 ): readonly string[] | undefined {
   switch (cmd) {
     case 'demo':
+      if (positional[0] === 'vote') return ['voters', 'seed', 'out'];
       return named.has('one-shot')
         ? ['one-shot', 'rows', 'suite', 'in-process', 'out', 'analyses', 'timeout-ms', 'ledger-dir']
         : ['rows', 'serve', 'dir'];
@@ -140,7 +141,7 @@ export function checkFlags(
   for (const flag of named.keys()) {
     if (known.includes(flag)) continue;
     const near = suggest(flag, known);
-    const what = `${cmd}${cmd === 'node' && positional[0] ? ` ${positional[0]}` : ''}`;
+    const what = `${cmd}${(cmd === 'node' || cmd === 'demo' || cmd === 'election') && positional[0] ? ` ${positional[0]}` : ''}`;
     throw new UsageError(
       `${what}: unknown option --${flag}; ${
         near

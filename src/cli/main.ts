@@ -3,6 +3,7 @@
  *
  *   entente demo [--rows 10000] [--serve] [--dir DIR]   the bundled study on three party nodes (src/cli/node-demo.ts)
  *   entente demo --one-shot [--rows N] [--suite S]      the same study as one command (src/cli/study.ts)
+ *   entente demo vote [--voters N] [--seed S]          a verifiable election in one command (src/cli/vote-demo.ts)
  *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
@@ -66,6 +67,11 @@ commands:
   help   show this text
 
 verifiable elections (docs/VOTE.md):
+  demo vote [--voters N] [--seed S] [--out RECORD]
+         a whole election in one command: the key ceremony of 3 guardians (threshold 2), N
+         simulated voters (default 10000; choices from seed S) at 4 devices, the tally, its
+         decryption with guardian 2 missing, the record and the verifier's verdict; prints the
+         tally beside the plaintext count of the choices
   election init MANIFEST --dir DIR --guardians N --threshold T
   election guardian keys|shares|receive|answer --dir DIR --index I     the key ceremony, per guardian
   election finalize --dir DIR                    the joint key, once every guardian has checked its shares
@@ -114,6 +120,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw new UsageError(`option --${flags.valueless} needs a value`);
   switch (cmd) {
     case 'demo':
+      if (flags.positional[0] === 'vote')
+        return (await import('./vote-demo.js')).voteDemo(flags.named);
       return flags.named.get('one-shot') === '1'
         ? (await studyCommands()).demo(flags.named)
         : (await import('./node-demo.js')).nodeDemo(flags.named);
