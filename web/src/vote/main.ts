@@ -196,8 +196,13 @@ async function start(): Promise<void> {
     const settle = async (how: 'cast' | 'spoil') => {
       cast.disabled = spoil.disabled = true;
       const b = how === 'cast' ? device.cast(ballot) : device.spoil(ballot);
+      // For a spoiled ballot, the choices shown are the ones the box holds
+      // under this code (and re-encrypted), not this page's own copy.
+      let published: Choices = choices;
       try {
         await call('/api/ballots', ballotJson(b));
+        if (how === 'spoil')
+          published = ((await call(`/api/ballots/${ballot.code}`)) as { choices: Choices }).choices;
       } catch (e) {
         result.replaceChildren(
           status(`The ballot box refused the ballot: ${(e as Error).message}`, 'error'),
@@ -225,7 +230,7 @@ async function start(): Promise<void> {
             status(
               `Spoiled. The ballot box re-encrypted these choices with the ballot's published nonce and found the ciphertexts of code ${ballot.code}:`,
             ),
-            choicesList(election, choices),
+            choicesList(election, published),
             el(
               'p',
               {},
