@@ -330,10 +330,25 @@ describe.skipIf(!CHROMIUM && !IN_CI)('voting in a browser', () => {
     expect((await post('/api/ballots', JSON.stringify({ ...json, id: 'b-again' }))).status).toBe(
       409,
     );
+
+    // A spoiled ballot whose published choices are not what it encrypts
+    // (Benaloh's challenge at the box), and one that is cast but shows its nonce.
+    const spoiled = ballotJson(device.spoil(device.encrypt('b-spoiled', { park: { no: 1 } })));
+    const lying = structuredClone(spoiled);
+    lying.spoiled = { ...spoiled.spoiled!, choices: { park: { yes: 1 } } };
+    expect(await error(await post('/api/ballots', JSON.stringify(lying)))).toEqual([
+      422,
+      "ballot 'b-spoiled' contest 'park' selection 'yes': the spoiled ballot's nonce and choices do not re-encrypt to its ciphertext",
+    ]);
+    expect(
+      await error(await post('/api/ballots', JSON.stringify({ ...spoiled, state: 'cast' }))),
+    ).toEqual([400, "ballot 'b-spoiled': a cast ballot must not publish its nonce"]);
+    expect((await post('/api/ballots', JSON.stringify(spoiled))).status).toBe(201);
+
     const stored = JSON.parse(
       await readFile(join(dir, 'ballots', `${opened.device}.json`), 'utf8'),
     ) as { ballots: { id: string }[] };
-    expect(stored.ballots.map((b) => b.id)).toEqual(['b-honest']);
+    expect(stored.ballots.map((b) => b.id)).toEqual(['b-honest', 'b-spoiled']);
     expect((await fetch(`${server.url}api/nothing`)).status).toBe(404);
   });
 });
