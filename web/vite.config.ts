@@ -1,9 +1,9 @@
 /**
  * Vite configuration of the dashboard (built by scripts/build-web.mjs, which
- * sets the root to this folder), and of the voting page (vote.html, served by
- * `entente election serve`), a second page of the same build. Preact through the automatic JSX runtime
- * (Vite's own transform, no Babel); no inline scripts (the node's CSP allows
- * only the bundle's own files).
+ * sets the root to this folder) and of the voting page (vote.html, served by
+ * `entente election serve`), a second page of the same build. Preact through
+ * the automatic JSX runtime (Vite's own transform, no Babel); no inline
+ * scripts (the node's CSP allows only the bundle's own files).
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
