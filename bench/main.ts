@@ -15,6 +15,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   net: async (a) => (await import('./net.js')).runNet(a),
   node: async (a) => (await import('./node.js')).runNodeBench(a),
   psi: async (a) => (await import('./psi.js')).runPsi(a),
+  scale: async (a) => (await import('./scale.js')).runScaleBench(a),
   study: async (a) => (await import('./study.js')).runStudyBench(a),
   vote: async (a) => (await import('./vote.js')).runVoteBench(a),
   // bench/stats.ts is a script: it reads its own options (--rows, --suite, --only) from argv.

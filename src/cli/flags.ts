@@ -17,6 +17,8 @@ export function knownFlags(
   switch (cmd) {
     case 'demo':
       if (positional[0] === 'vote') return ['voters', 'seed', 'out'];
+      if (positional[0] === 'mobility')
+        return ['trips', 'zones', 'epsilon', 'min-cell-size', 'seed', 'dir', 'out'];
       return named.has('one-shot')
         ? ['one-shot', 'rows', 'suite', 'in-process', 'out', 'analyses', 'timeout-ms', 'ledger-dir']
         : ['rows', 'serve', 'dir'];

@@ -3,6 +3,7 @@
  *
  *   entente demo [--rows 10000] [--serve] [--dir DIR]   the bundled study on three party nodes (src/cli/node-demo.ts)
  *   entente demo --one-shot [--rows N] [--suite S]      the same study as one command (src/cli/study.ts)
+ *   entente demo mobility [--trips N]                  three transport operators' OD matrix (src/cli/mobility.ts)
  *   entente demo vote [--voters N] [--seed S]          a verifiable election in one command (src/cli/vote-demo.ts)
  *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
@@ -39,6 +40,12 @@ commands:
          each node's audit-log verdict; --serve keeps the nodes up
   demo   --one-shot [--rows N] [--suite rep3|shamir] [--in-process]
          the same study as one command, each hospital a process (no nodes)
+  demo   mobility [--trips N] [--zones Z] [--epsilon E|none] [--min-cell-size K] [--seed S]
+         [--dir DIR] [--out DIR]
+         three transport operators (synthetic Parquet trips, 10M each by default) aggregate
+         their own trips in SQL (DuckDB); the origin-destination matrix by hour band is summed,
+         noised (DP) and suppressed below K inside MPC; printed beside the plaintext answer,
+         with a heatmap
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
          [--in-process] [--timeout-ms T]
          run a study file (docs/ANALYTICS.md) with every party as a process on this machine
@@ -120,6 +127,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw new UsageError(`option --${flags.valueless} needs a value`);
   switch (cmd) {
     case 'demo':
+      if (flags.positional[0] === 'mobility')
+        return (await import('./mobility.js')).mobilityDemo(flags.positional.slice(1), flags.named);
       if (flags.positional[0] === 'vote')
         return (await import('./vote-demo.js')).voteDemo(flags.named);
       return flags.named.get('one-shot') === '1'

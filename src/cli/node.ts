@@ -8,7 +8,7 @@
  *   entente node user add --dir DIR --name NAME --role owner|analyst|auditor [--profile-out FILE]
  *   entente node peer add --dir DIR --id ID --api https://HOST:PORT --mpc HOST:PORT --fingerprint FP
  *
- *   entente datasets | dataset add NAME --file F --schema S --epsilon E [--delta D] [--format csv|jsonl]
+ *   entente datasets | dataset add NAME --file F --schema S --epsilon E [--delta D] [--format csv|jsonl|parquet]
  *                                      [--max-epsilon-per-run X] [--min-cell-size K]
  *   entente propose STUDY [--suite S] [--supersedes ID]
  *   entente proposals | proposal ID

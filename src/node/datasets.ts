@@ -5,14 +5,14 @@
  * to the hash, and a run refuses a file that changed since it was registered.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadTable } from '../adapters/node/data.js';
 import { canonicalJson } from '../adapters/node/net/federation.js';
 import { DataError, SpecError } from '../analytics/data/errors.js';
 import { parseSchema, type Schema } from '../analytics/data/schema.js';
-import { formatOf, type Table } from '../analytics/data/table.js';
+import { formatOf, type DataFormat, type Table } from '../analytics/data/table.js';
 import type { Dataset, NodeDb } from './store/schema.js';
 
 export const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -27,7 +27,7 @@ export interface RegisterOptions {
   readonly path: string;
   /** The schema: `{ columns: [...] }`, or a study whose `schema` is used. */
   readonly schema: unknown;
-  readonly format?: 'csv' | 'jsonl';
+  readonly format?: DataFormat;
   /** The owner's total privacy budget for this dataset, over all runs. */
   readonly budget: { readonly epsilon: number; readonly delta: number };
   readonly maxEpsilonPerRun?: number | null;
@@ -93,21 +93,32 @@ export async function registerDataset(db: NodeDb, o: RegisterOptions): Promise<D
   const schema = toSchema(o.schema, 'schema');
   const format = o.format ?? formatOf(path);
   if (format === undefined)
-    throw new DatasetError(`${path}: name the format (csv or jsonl); the file name does not say`);
+    throw new DatasetError(
+      `${path}: name the format (csv, jsonl or parquet); the file name does not say`,
+    );
+  const kind = await stat(path).then(
+    (st) => (st.isDirectory() ? 'folder' : 'file'),
+    () => 'missing',
+  );
+  if (kind === 'folder')
+    throw new DatasetError(
+      `${path}: a folder; a node's dataset is one file (its hash is what runs are approved on): merge a Parquet folder into one file first`,
+    );
+  // Hash first, then load with that hash: the rows counted are the bytes hashed.
+  const hash = kind === 'file' ? await fileHash(path) : undefined;
   let table: Table;
   try {
-    table = await loadTable(path, schema, format);
+    table = await loadTable(path, schema, format, hash);
   } catch (e) {
     if (e instanceof DataError) throw new DatasetError(e.message);
     throw e;
   }
-  const hash = await fileHash(path);
   const row: Dataset = {
     name: o.name,
     path,
     format,
     schema_json: schemaText(schema),
-    content_hash: hash,
+    content_hash: hash!,
     rows: table.rows,
     registered_at: new Date().toISOString(),
     registered_by: o.by,

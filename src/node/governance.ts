@@ -86,6 +86,14 @@ export function proposalStudy(text: string, knownNodes: readonly string[]): Stud
     throw new GovernanceError(
       `parties: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a node' : 'are not nodes'} of this federation (nodes: ${knownNodes.join(', ')})`,
     );
+  // A node computes only on datasets its owner registered (and approves by
+  // name); a query in a proposal would let the proposer choose what is read.
+  const queried = study.parties.findIndex((p) => p.query !== undefined);
+  if (queried >= 0)
+    throw new GovernanceError(
+      `parties[${queried}].query: a party node reads only registered datasets; name one in data (the owner can register a Parquet file: entente dataset add)`,
+      400,
+    );
   return study;
 }
 

@@ -40,7 +40,8 @@ async function admin<T>(f: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/** A fresh database on the test server, dropped by drop(). */
+export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `entente_test_${randomBytes(6).toString('hex')}`;
   // The name is ours (hex), never user input; identifiers cannot be bound parameters.
   await admin((c) => c.query(`create database ${name}`));

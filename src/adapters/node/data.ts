@@ -8,10 +8,12 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, posix, resolve } from 'node:path';
 import { DataError, SpecError } from '../../analytics/data/errors.js';
 import type { Schema } from '../../analytics/data/schema.js';
-import { parseTable, type DataFormat, type Table } from '../../analytics/data/table.js';
+import { formatOf, parseTable, type DataFormat, type Table } from '../../analytics/data/table.js';
 import { nearest } from '../../analytics/data/reader.js';
 import { parseStudyFile, type Locate } from '../../analytics/study/parse.js';
-import type { Study, ValidateOptions } from '../../analytics/study/spec.js';
+import type { PartyQuery, Study, ValidateOptions } from '../../analytics/study/spec.js';
+import { readWithDuckDb } from './sources/duckdb.js';
+import { readWithPostgres } from './sources/postgres.js';
 
 /** A file's text, strictly UTF-8. @throws {Error} naming the file when it cannot be read or decoded. */
 export async function readText(file: string, kind: 'data' | 'study'): Promise<string> {
@@ -67,10 +69,11 @@ function decodeText(bytes: Uint8Array, file: string, kind: 'data' | 'study'): st
 }
 
 /**
- * Loads one party's table. With `sha256` (hex), the bytes read must have that
- * hash: what is computed on is exactly the version someone approved, even if
- * the file changes after it was checked.
- * @throws {DataError} naming file, line, column and reason.
+ * Loads one party's table from a CSV, JSON lines or Parquet file (a Parquet
+ * folder too, without `sha256`). With `sha256` (hex), the bytes read must
+ * have that hash: what is computed on is exactly the version someone
+ * approved, even if the file changes after it was checked.
+ * @throws {DataError} naming file, line (or row), column and reason.
  */
 export async function loadTable(
   file: string,
@@ -80,19 +83,82 @@ export async function loadTable(
   /** The file's name in messages (default: `file`), e.g. as the study wrote it. */
   shown = file,
 ): Promise<Table> {
+  if ((format ?? formatOf(file)) === 'parquet') return loadParquet(file, schema, sha256, shown);
   const bytes = await readBytes(file, 'data', shown);
-  if (sha256 !== undefined) {
-    const got = createHash('sha256').update(bytes).digest('hex');
-    if (got !== sha256)
-      throw new DataError([
-        {
-          file: shown,
-          line: 1,
-          reason: `the file changed (SHA-256 ${got.slice(0, 12)}..., expected ${sha256.slice(0, 12)}...)`,
-        },
-      ]);
-  }
+  if (sha256 !== undefined) checkHash(bytes, sha256, shown);
   return parseTable(decodeText(bytes, shown, 'data'), schema, shown, format);
+}
+
+function checkHash(bytes: Uint8Array, sha256: string, shown: string): void {
+  const got = createHash('sha256').update(bytes).digest('hex');
+  if (got !== sha256)
+    throw new DataError([
+      {
+        file: shown,
+        line: 1,
+        reason: `the file changed (SHA-256 ${got.slice(0, 12)}..., expected ${sha256.slice(0, 12)}...)`,
+      },
+    ]);
+}
+
+/**
+ * A Parquet file or folder (every `*.parquet` below it), read by DuckDB. With
+ * `sha256` the file is hashed before and after DuckDB reads it, so a file
+ * replaced in between is refused rather than computed on.
+ */
+async function loadParquet(
+  file: string,
+  schema: Schema,
+  sha256: string | undefined,
+  shown: string,
+): Promise<Table> {
+  const st = await stat(file).catch((e: unknown) => {
+    throw new DataError([{ file: shown, line: 1, reason: `cannot read (${whyUnreadable(e)})` }]);
+  });
+  if (st.isDirectory() && sha256 !== undefined)
+    throw new DataError([
+      {
+        file: shown,
+        line: 1,
+        reason: 'an approved dataset must be one Parquet file, not a folder',
+      },
+    ]);
+  if (sha256 !== undefined) checkHash(await readBytes(file, 'data', shown), sha256, shown);
+  const path = st.isDirectory() ? `${file}/**/*.parquet` : file;
+  const table = await readWithDuckDb({ kind: 'parquet', path }, schema, {
+    dir: dirname(file),
+    shown,
+  });
+  if (sha256 !== undefined) checkHash(await readBytes(file, 'data', shown), sha256, shown);
+  return table;
+}
+
+/** How messages name a party's query. */
+export function queryName(q: PartyQuery): string {
+  return q.engine === 'postgres' ? `query (postgres, $${q.connection})` : 'query (duckdb)';
+}
+
+/** A party's table from its SQL query. @throws {DataError} */
+export async function loadQuery(
+  q: PartyQuery,
+  schema: Schema,
+  dir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Table> {
+  const shown = queryName(q);
+  const sql = q.sql.trim().replace(/;+\s*$/, '');
+  if (q.engine === 'duckdb') return readWithDuckDb({ kind: 'query', sql }, schema, { dir, shown });
+  const url = env[q.connection!];
+  if (url === undefined || url === '')
+    throw new DataError([
+      {
+        file: shown,
+        line: 0,
+        unit: 'row',
+        reason: `the environment variable ${q.connection} is not set: set it to the connection URL (postgres://user:password@host:port/database)`,
+      },
+    ]);
+  return readWithPostgres(sql, schema, { url, shown });
 }
 
 /** A study file, validated, with its folder (data paths are relative to it). */
@@ -139,10 +205,17 @@ export async function loadPartyData(
 ): Promise<Table | undefined> {
   const i = loaded.study.parties.findIndex((x) => x.id === party);
   const p = loaded.study.parties[i];
-  if (!p || p.data === undefined) return undefined;
-  const file = override ? resolve(override.file) : resolve(loaded.dir, p.data);
+  if (p?.query !== undefined && !override)
+    return loadQuery(p.query, loaded.study.schema, loaded.dir);
+  if (!p || (p.data === undefined && !override)) return undefined;
+  const written = p.data ?? override!.file;
+  const file = override ? resolve(override.file) : resolve(loaded.dir, written);
+  const format = p.format ?? formatOf(file);
   const why = await stat(file).then(
-    (st) => (st.isFile() ? undefined : 'a folder, not a file'),
+    (st) =>
+      st.isFile() || (format === 'parquet' && st.isDirectory())
+        ? undefined
+        : 'a folder, not a file',
     whyUnreadable,
   );
   if (why !== undefined) {
@@ -151,14 +224,14 @@ export async function loadPartyData(
         `${override.flag}: cannot read ${override.file} for party ${party} (${why})`,
       );
     const path = `parties[${i}].data`;
-    let message = `cannot read '${p.data}' (${why})`;
+    let message = `cannot read '${written}' (${why})`;
     if (why === 'no such file') {
-      const meant = await nearbyFile(loaded, p.data);
-      message = `no such file '${p.data}' ${meant ? `(did you mean '${meant}'?)` : `(looked in ${dirname(file)}; paths are relative to the study file)`}`;
+      const meant = await nearbyFile(loaded, written);
+      message = `no such file '${written}' ${meant ? `(did you mean '${meant}'?)` : `(looked in ${dirname(file)}; paths are relative to the study file)`}`;
     }
     throw new SpecError(loaded.file, [{ path, message, ...loaded.locate?.(path) }]);
   }
-  return loadTable(file, loaded.study.schema, p.format, sha256, override?.file ?? p.data);
+  return loadTable(file, loaded.study.schema, format, sha256, override?.file ?? written);
 }
 
 /**
@@ -176,7 +249,7 @@ async function nearbyFile(loaded: LoadedStudy, written: string): Promise<string 
   const names = await readdir(folder, { withFileTypes: true }).then(
     (es) =>
       es
-        .filter((e) => e.isFile() && /\.(csv|jsonl|ndjson)$/i.test(e.name))
+        .filter((e) => e.isFile() && /\.(csv|jsonl|ndjson|parquet)$/i.test(e.name))
         .map((e) => e.name)
         .filter((n) => !used.has(resolve(folder, n))),
     () => [],

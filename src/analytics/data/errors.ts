@@ -42,8 +42,13 @@ export class SpecError extends Error {
 /** One problem in a data file. */
 export interface DataIssue {
   readonly file: string;
-  /** 1-based line where the record (or field) starts. */
+  /**
+   * 1-based line where the record (or field) starts; with `unit: 'row'`, the
+   * row of a query's result (0: a problem of the column itself, its type).
+   */
   readonly line: number;
+  /** What `line` counts: lines of a text file (the default) or rows of a query or Parquet file. */
+  readonly unit?: 'line' | 'row';
   /** The column's name, when the problem is in one field. */
   readonly column?: string;
   /** The column's 1-based position in the file, when known. */
@@ -56,7 +61,10 @@ function dataText(i: DataIssue): string {
     i.column === undefined
       ? ''
       : ` column '${i.column}'${i.columnIndex === undefined ? '' : ` (${i.columnIndex})`}:`;
-  return `${i.file}:${i.line}:${col} ${i.reason}`;
+  if (i.unit === 'row' && i.line === 0) return `${i.file}:${col} ${i.reason}`;
+  return i.unit === 'row'
+    ? `${i.file}: row ${i.line}:${col} ${i.reason}`
+    : `${i.file}:${i.line}:${col} ${i.reason}`;
 }
 
 /** A data file that does not match its schema. Lists up to `MAX_DATA_ISSUES` problems. */

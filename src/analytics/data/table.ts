@@ -35,18 +35,24 @@ export interface Table {
   readonly columns: ReadonlyMap<string, ColumnValues>;
 }
 
-export type DataFormat = 'csv' | 'jsonl';
+/** Text formats parsed here, and Parquet, read through DuckDB by the Node adapter. */
+export type DataFormat = 'csv' | 'jsonl' | 'parquet';
 
-/** The format of a file by its name: `.csv`, or `.jsonl` / `.ndjson`. */
+/** The format of a file by its name: `.csv`, `.jsonl` / `.ndjson`, or `.parquet`. */
 export function formatOf(file: string): DataFormat | undefined {
   if (/\.csv$/i.test(file)) return 'csv';
   if (/\.(jsonl|ndjson)$/i.test(file)) return 'jsonl';
+  if (/\.parquet$/i.test(file)) return 'parquet';
   return undefined;
 }
 
 /** Parses a whole table, choosing the format by `format` or the file name. @throws {DataError} */
 export function parseTable(text: string, schema: Schema, file: string, format?: DataFormat): Table {
   const f = format ?? formatOf(file);
+  if (f === 'parquet')
+    throw new DataError([
+      { file, line: 1, reason: 'Parquet is binary: read it with loadTable (src/adapters/node)' },
+    ]);
   if (f === undefined)
     throw new DataError([
       { file, line: 1, reason: 'unknown data format: name the file .csv, .jsonl or .ndjson' },
@@ -54,8 +60,12 @@ export function parseTable(text: string, schema: Schema, file: string, format?: 
   return f === 'csv' ? parseCsvTable(text, schema, file) : parseJsonlTable(text, schema, file);
 }
 
-/** Accumulates columns and issues while reading rows. */
-class Builder {
+/**
+ * Accumulates columns and issues while reading rows. `line` in `set` is the
+ * record's position in the source: a line of a text file, or a row number of
+ * a query (then `unit` is 'row', and messages say so).
+ */
+export class TableBuilder {
   readonly issues: DataIssue[] = [];
   more = 0;
   private readonly values: number[][];
@@ -65,12 +75,14 @@ class Builder {
   constructor(
     readonly schema: Schema,
     readonly file: string,
+    readonly unit: 'line' | 'row' = 'line',
   ) {
     this.values = schema.columns.map(() => []);
     this.missing = schema.columns.map((c) => (c.missing === 'allow' ? [] : undefined));
   }
 
   issue(i: DataIssue): void {
+    if (this.unit === 'row') i = { ...i, unit: 'row' };
     if (this.issues.length < MAX_DATA_ISSUES) this.issues.push(i);
     else this.more++;
   }
@@ -123,7 +135,7 @@ function range(c: Column): string {
 }
 
 /** A value's text from CSV: its number, or a reason. Missing values are handled by the caller. */
-function fromText(c: Column, text: string): number | string {
+export function fromText(c: Column, text: string): number | string {
   switch (c.type) {
     case 'integer': {
       if (!INTEGER.test(text))
@@ -169,7 +181,7 @@ function listLevels(levels: readonly string[]): string {
  * @throws {DataError} naming file, line, column and reason for each problem.
  */
 export function parseCsvTable(text: string, schema: Schema, file: string): Table {
-  const b = new Builder(schema, file);
+  const b = new TableBuilder(schema, file);
   let header: number[] | undefined; // file position -> schema column
   let fileIndex: number[] = []; // schema column -> 1-based file position
   let headerBroken = false;
@@ -274,7 +286,7 @@ function fromJson(c: Column, v: JsonScalar | undefined): number | null | string 
  * @throws {DataError} naming file, line, column and reason for each problem.
  */
 export function parseJsonlTable(text: string, schema: Schema, file: string): Table {
-  const b = new Builder(schema, file);
+  const b = new TableBuilder(schema, file);
   const index = new Map(schema.columns.map((c, j) => [c.name, j]));
   let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;

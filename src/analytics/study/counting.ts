@@ -8,18 +8,26 @@
  * Means and rates are S / n, computed on the revealed values: they carry no
  * more information than the pair (n, S) itself, and stay exact.
  *
- * Costs: one dot product (one element sent) per group and statistic; a
- * multiplication per record for a `where` mask or for columns with missing
- * values; comparisons per record and edge for numeric histograms.
+ * Each owner computes its own counts and sums per group or cell, in the
+ * clear on its own records (its `where`, complete cases, groups and bins,
+ * exactly as the pooled reference does), and inputs them as secrets; MPC
+ * adds them up (`SecretTable.aggregate`). No record is input for these
+ * analyses, so their cost is per group or cell, not per record, and the
+ * numbers are the same exact integers a per-record computation gives.
+ *
+ * Costs: one input per group and statistic and party; then the noise and
+ * one comparison per group for the suppression.
  */
-import type { SecretBool, SecretInt } from '../../api/secret.js';
-import { bool, int } from '../../api/types.js';
+import type { SecretInt } from '../../api/secret.js';
+import { int } from '../../api/types.js';
 import { formatDate, type Column } from '../data/schema.js';
+import type { Table } from '../data/table.js';
 import { addDiscreteLaplace } from '../privacy/dp.js';
 import { releaseGuarded, type Released } from '../privacy/suppress.js';
 import type { AnalysisBody, AnalysisContext } from './context.js';
 import { AnalysisContext as Ctx } from './context.js';
 import type { ResultRow } from './result.js';
+import { referenceGroups, referenceMask } from './reference.js';
 import { groupsSuppressed } from './wording.js';
 import { noisePlans, type Analysis, type HistogramAnalysis, type TableAnalysis } from './spec.js';
 
@@ -28,15 +36,90 @@ export function isCounting(a: Analysis): boolean {
   return ['count', 'sum', 'mean', 'rate', 'histogram', 'crosstab'].includes(a.type);
 }
 
-/** Secret counts of `indicators` within the mask: one dot product each. */
-function counts(
+/** Bits of a signed secret holding up to `n` in magnitude. */
+function bitsFor(n: number): number {
+  return Math.ceil(Math.log2(n + 1)) + 1;
+}
+
+/** The group labels of `by` (or one group, 'all'), from the schema alone. */
+function groupLabels(ctx: AnalysisContext, by: string | undefined): string[] {
+  if (by === undefined) return ['all'];
+  const c = ctx.table.column(by);
+  if (c.type === 'categorical') return c.levels.map((l) => `${by} = ${l}`);
+  if (c.type === 'boolean') return [`${by} = false`, `${by} = true`];
+  throw new TypeError(`groups: column '${by}' is ${c.type}, not categorical or boolean`);
+}
+
+/**
+ * The secure sum over the owners of `length` local numbers, each of which is
+ * at most `bound` in magnitude at every party and in total.
+ */
+function summed(
   ctx: AnalysisContext,
-  mask: SecretBool | undefined,
-  ind: readonly SecretBool[],
+  key: string,
+  length: number,
+  bound: number,
+  local: (own: Table) => Float64Array,
 ): SecretInt {
-  const s = ctx.s;
-  const m = mask?.toInt(2);
-  return s.concat(ind.map((g) => (m ? m.dot(g.toInt(2)) : g.count()).reshape([1])));
+  const bits = bitsFor(bound);
+  if (bits > 62)
+    throw new RangeError(
+      `${key}: sums up to ${bound} do not fit the engine's 62-bit exact integers; narrow the column's declared range`,
+    );
+  const c = ctx.table.aggregate(key, length, bits, local);
+  return ctx.s.wrap(int(bits), [length], bits, c.shares);
+}
+
+/** Per group of `by`: records in the analysis's mask, and (with `column`) the sum of its exact units. */
+function groupCounts(
+  ctx: AnalysisContext,
+  a: Analysis,
+  by: string | undefined,
+  column?: string,
+): { labels: string[]; n: SecretInt; sum: SecretInt | undefined } {
+  const labels = groupLabels(ctx, by);
+  const G = labels.length;
+  const rows = ctx.table.rows;
+  const local = (own: Table): Float64Array => {
+    const mask = referenceMask(own, a);
+    const g = referenceGroups(own, by);
+    const x = column === undefined ? undefined : own.columns.get(column)!.values;
+    const out = new Float64Array(x ? 2 * G : G);
+    for (let i = 0; i < own.rows; i++) {
+      const gi = g.of(i);
+      if (!mask[i] || gi < 0) continue;
+      out[gi]!++;
+      if (x) out[G + gi]! += x[i]!;
+    }
+    return out;
+  };
+  if (column === undefined)
+    return { labels, n: summed(ctx, `n:${a.id}`, G, rows, local), sum: undefined };
+  const c = ctx.table.column(column);
+  const [lo, hi] =
+    c.type === 'decimal'
+      ? [c.minUnits, c.maxUnits]
+      : c.type === 'date'
+        ? [c.minDay, c.maxDay]
+        : c.type === 'boolean'
+          ? [0, 1]
+          : c.type === 'integer'
+            ? [c.min, c.max]
+            : [0, 0];
+  const both = summed(
+    ctx,
+    `ns:${a.id}`,
+    2 * G,
+    rows * Math.max(1, Math.abs(lo), Math.abs(hi)),
+    local,
+  );
+  const nb = bitsFor(rows);
+  return {
+    labels,
+    // Counts are at most the public row count: a tighter type than the sums', so cheaper to compare.
+    n: ctx.s.wrap(int(nb), [G], nb, both.slice(0, G).shares),
+    sum: both.slice(G, 2 * G),
+  };
 }
 
 function noisy(ctx: AnalysisContext, a: Analysis, role: 'count' | 'sum', x: SecretInt): SecretInt {
@@ -86,17 +169,11 @@ function rowsOf(
  */
 export async function runCounting(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const notes = baseNotes(ctx, a);
-  const mask = ctx.mask(a.where, Ctx.columnsOf(a));
   const dp = a.dp ? { epsilon: a.dp.epsilon, delta: a.dp.delta } : undefined;
   switch (a.type) {
     case 'count': {
-      const g = a.by
-        ? ctx.groups(a.by)
-        : {
-            labels: ['all'],
-            indicators: [ctx.s.constant(bool, new Array<boolean>(ctx.table.rows).fill(true))],
-          };
-      const n = noisy(ctx, a, 'count', counts(ctx, mask, g.indicators));
+      const g = groupCounts(ctx, a, a.by);
+      const n = noisy(ctx, a, 'count', g.n);
       const [r] = await releaseGuarded(ctx.s, [{ value: n, support: n }], ctx.k);
       return {
         rows: rowsOf('n', g.labels, r!, precisionOf(ctx, a, 'count')),
@@ -107,19 +184,10 @@ export async function runCounting(ctx: AnalysisContext, a: Analysis): Promise<An
     case 'sum':
     case 'mean':
     case 'rate': {
-      const g = a.by ? ctx.groups(a.by) : { labels: ['all'], indicators: undefined };
       const col = ctx.table.column(a.column);
-      const x = ctx.table.exact(a.column);
-      const xm = mask ? x.mul(mask.toInt(2)) : x;
-      const m = mask?.toInt(2);
-      const nExact = g.indicators
-        ? counts(ctx, mask, g.indicators)
-        : (m ? m.sum() : ctx.s.constant(int(32), [ctx.table.rows])).reshape([1]);
-      const sExact = g.indicators
-        ? ctx.s.concat(g.indicators.map((gi) => xm.dot(gi.toInt(2)).reshape([1])))
-        : xm.sum().reshape([1]);
-      const n = noisy(ctx, a, 'count', nExact);
-      const S = noisy(ctx, a, 'sum', sExact);
+      const g = groupCounts(ctx, a, a.by, a.column);
+      const n = noisy(ctx, a, 'count', g.n);
+      const S = noisy(ctx, a, 'sum', g.sum!);
       const [rn, rs] = await releaseGuarded(
         ctx.s,
         [
@@ -163,9 +231,9 @@ export async function runCounting(ctx: AnalysisContext, a: Analysis): Promise<An
       return { rows, notes, ...(dp ? { dp } : {}) };
     }
     case 'histogram':
-      return histogram(ctx, a, mask, notes, dp);
+      return histogram(ctx, a, notes, dp);
     case 'crosstab':
-      return crosstab(ctx, a, mask, notes, dp);
+      return crosstab(ctx, a, notes, dp);
     default:
       throw new TypeError(`runCounting: ${a.type} is not a counting analysis`);
   }
@@ -183,7 +251,6 @@ export function histogramLabels(col: Column, e: readonly number[]): string[] {
 async function histogram(
   ctx: AnalysisContext,
   a: HistogramAnalysis,
-  mask: SecretBool | undefined,
   notes: string[],
   dp: { epsilon: number; delta: number } | undefined,
 ): Promise<AnalysisBody> {
@@ -192,30 +259,34 @@ async function histogram(
   let labels: string[];
   let cells: SecretInt;
   if (!a.edges) {
-    const g = ctx.groups(a.column);
-    labels = [...g.labels];
-    cells = counts(ctx, mask, g.indicators);
+    const g = groupCounts(ctx, a, a.column);
+    labels = g.labels;
+    cells = g.n;
   } else {
     const e = a.edges;
     const m = e.length - 1;
     labels = histogramLabels(col, e);
-    const n = ctx.table.rows;
-    // C_i = #{x >= e_i} for i < m, C_m = #{x > e_m}; bin i = C_i - C_{i+1}. The owners
-    // input the indicators of their own rows (no comparison protocol).
-    const ge = s
-      .concat([
-        ctx.table.indicators(a.column, 'ge', e.slice(0, m)),
-        ctx.table.indicators(a.column, 'gt', [e[m]!]),
-      ])
-      .toInt(2);
-    const mk = mask?.toInt(2);
-    const C = s.concat(
-      Array.from({ length: m + 1 }, (_, i) => {
-        const block = ge.slice(i * n, (i + 1) * n);
-        return (mk ? block.dot(mk) : block.sum()).reshape([1]);
-      }),
-    );
-    cells = C.slice(0, m).sub(C.slice(1, m + 1));
+    // Bin b holds e_b <= x < e_{b+1}, the last one closed: e_{m-1} <= x <= e_m.
+    cells = summed(ctx, `bins:${a.id}`, m, ctx.table.rows, (own) => {
+      const mask = referenceMask(own, a);
+      const x = own.columns.get(a.column)!.values;
+      const n = new Float64Array(m);
+      for (let i = 0; i < own.rows; i++) {
+        if (!mask[i]) continue;
+        const v = x[i]!;
+        if (v < e[0]! || v > e[m]!) continue;
+        // The last edge not above v (binary search), the top edge into the last bin.
+        let lo = 0;
+        let hi = m;
+        while (hi - lo > 1) {
+          const mid = (lo + hi) >> 1;
+          if (e[mid]! <= v) lo = mid;
+          else hi = mid;
+        }
+        n[lo]!++;
+      }
+      return n;
+    });
     notes.push(`records outside ${histogramLabels(col, [e[0]!, e[m]!])[0]} are not counted`);
   }
   const noisyCells = noisy(ctx, a, 'count', cells);
@@ -230,19 +301,22 @@ async function histogram(
 async function crosstab(
   ctx: AnalysisContext,
   a: TableAnalysis,
-  mask: SecretBool | undefined,
   notes: string[],
   dp: { epsilon: number; delta: number } | undefined,
 ): Promise<AnalysisBody> {
   const s = ctx.s;
-  const R = ctx.groups(a.rows);
-  const C = ctx.groups(a.cols);
-  // Rows within the mask first (one multiplication per record and row level), then one dot per cell.
-  const rowsIn = R.indicators.map((g) => (mask ? g.and(mask) : g).toInt(2));
-  const cells = s.concat(
-    rowsIn.flatMap((r) => C.indicators.map((c) => r.dot(c.toInt(2)).reshape([1]))),
-  );
-  const labels = R.labels.flatMap((r) => C.labels.map((c) => `${r}, ${c}`));
+  const R = groupLabels(ctx, a.rows);
+  const C = groupLabels(ctx, a.cols);
+  const cells = summed(ctx, `cells:${a.id}`, R.length * C.length, ctx.table.rows, (own) => {
+    const mask = referenceMask(own, a);
+    const r = referenceGroups(own, a.rows);
+    const c = referenceGroups(own, a.cols);
+    const n = new Float64Array(R.length * C.length);
+    for (let i = 0; i < own.rows; i++)
+      if (mask[i] && r.of(i) >= 0 && c.of(i) >= 0) n[r.of(i) * C.length + c.of(i)]!++;
+    return n;
+  });
+  const labels = R.flatMap((r) => C.map((c) => `${r}, ${c}`));
   const noisyCells = noisy(ctx, a, 'count', cells);
   const [rel] = await releaseGuarded(s, [{ value: noisyCells, support: noisyCells }], ctx.k);
   return {

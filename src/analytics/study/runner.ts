@@ -23,7 +23,7 @@ import type { Table } from '../data/table.js';
 import { AnalysisContext, type AnalysisImpl } from './context.js';
 import { isCounting, runCounting } from './counting.js';
 import type { AnalysisOutcome, StudyOutcome } from './result.js';
-import { spend, type AnalysisType, type Study } from './spec.js';
+import { bringsData, spend, type AnalysisType, type Study } from './spec.js';
 
 /** A study that may not run: over budget, no implementation, or parties that disagree. */
 export class StudyRefused extends Error {
@@ -63,7 +63,7 @@ export function checkRunnable(study: Study, opts: RunStudyOptions = {}): void {
 export function studyDigest(study: Study): Uint8Array {
   const shared = {
     ...study,
-    parties: study.parties.map((p) => ({ id: p.id, name: p.name, hasData: p.data !== undefined })),
+    parties: study.parties.map((p) => ({ id: p.id, name: p.name, hasData: bringsData(p) })),
   };
   return sha256(new TextEncoder().encode(JSON.stringify(shared)));
 }
@@ -86,10 +86,10 @@ export async function runStudy(
       `the study's parties (${ids.join(', ')}) are not this session's (${s.parties.join(', ')})`,
     );
   const me = study.parties.find((p) => p.id === s.me)!;
-  if ((me.data !== undefined) !== (own !== undefined))
+  if (bringsData(me) !== (own !== undefined))
     throw new StudyRefused(
-      me.data !== undefined
-        ? `party ${s.me} must bring its table (${me.data})`
+      bringsData(me)
+        ? `party ${s.me} must bring its table (${me.data ?? `its ${me.query!.engine} query`})`
         : `party ${s.me} brings no data in this study`,
     );
   checkRunnable(study, opts);

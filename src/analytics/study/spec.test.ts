@@ -452,3 +452,69 @@ describe('paths', () => {
     expect(pathSegments('schema.columns[10]')).toEqual(['schema', 'columns', 10]);
   });
 });
+
+describe('parties that read their table from a SQL query', () => {
+  const base = parseYaml(EXAMPLE) as StudyInput;
+  const withParty = (p: StudyInput['parties'][number]): StudyInput => ({
+    ...base,
+    parties: [p, ...base.parties.slice(1)],
+  });
+  const problems = (p: StudyInput['parties'][number]): string[] => {
+    try {
+      defineStudy(withParty(p));
+    } catch (e) {
+      expect(e).toBeInstanceOf(SpecError);
+      return (e as SpecError).issues.map((i) => `${i.path}: ${i.message}`);
+    }
+    throw new Error('expected a SpecError');
+  };
+
+  it('reads a DuckDB query (the default engine) and a PostgreSQL query with its variable', () => {
+    const d = defineStudy(withParty({ id: 'a', query: "SELECT * FROM 'a.parquet'" }));
+    expect(d.parties[0]).toMatchObject({
+      data: undefined,
+      query: { sql: "SELECT * FROM 'a.parquet'", engine: 'duckdb', connection: undefined },
+    });
+    const p = defineStudy(
+      withParty({ id: 'a', query: 'SELECT 1', engine: 'postgres', connection: 'A_DB' }),
+    );
+    expect(p.parties[0]!.query).toEqual({
+      sql: 'SELECT 1',
+      engine: 'postgres',
+      connection: 'A_DB',
+    });
+  });
+
+  it('refuses what cannot be run, naming the field', () => {
+    expect(problems({ id: 'a', data: 'a.csv', query: 'SELECT 1' })).toEqual([
+      'parties[0].query: a party reads its table from data or from a query, not both',
+    ]);
+    expect(problems({ id: 'a', query: 'SELECT 1', engine: 'postgres' })).toEqual([
+      expect.stringMatching(
+        /^parties\[0\]\.connection: missing: a postgres query needs the name of the environment variable/,
+      ),
+    ]);
+    expect(problems({ id: 'a', query: 'SELECT 1', connection: 'X' })).toEqual([
+      'parties[0].connection: duckdb reads local files: it takes no connection',
+    ]);
+    expect(problems({ id: 'a', data: 'a.csv', engine: 'duckdb' })).toEqual([
+      'parties[0].engine: engine applies only to a query (set query)',
+    ]);
+    expect(problems({ id: 'a', query: 'SELECT 1', engine: 'oracle' as 'duckdb' })).toEqual([
+      expect.stringMatching(/^parties\[0\]\.engine: unknown query engine 'oracle'/),
+    ]);
+    expect(
+      problems({
+        id: 'a',
+        query: 'SELECT 1',
+        engine: 'postgres',
+        connection: 'postgres://u:p@h/db',
+      }),
+    ).toEqual([
+      'parties[0].connection: expected the name of an environment variable that holds the connection URL (letters, digits and _), not the URL itself: a study file never holds a password',
+    ]);
+    expect(problems({ id: 'a', query: '  ' })).toEqual([
+      expect.stringMatching(/^parties\[0\]\.query: expected a SQL query/),
+    ]);
+  });
+});

@@ -30,10 +30,39 @@ export interface StudyParty {
   readonly id: string;
   /** Display name. */
   readonly name: string;
-  /** The party's dataset, relative to the study file; undefined for a party that only computes. */
+  /**
+   * The party's dataset file (or, for Parquet, folder), relative to the study
+   * file; undefined for a party that only computes or reads a query.
+   */
   readonly data: string | undefined;
   readonly format: DataFormat | undefined;
+  /** A SQL query that gives the party's table, instead of `data`. */
+  readonly query: PartyQuery | undefined;
 }
+
+/** The SQL engines a party's table may be read from. */
+export const QUERY_ENGINES = ['duckdb', 'postgres'] as const;
+export type QueryEngine = (typeof QUERY_ENGINES)[number];
+
+/**
+ * A party's table as the result of a SQL query: over local files with DuckDB
+ * (paths relative to the study file), or against the party's PostgreSQL,
+ * whose URL is read from the environment variable `connection` (a study file
+ * never holds a password).
+ */
+export interface PartyQuery {
+  readonly sql: string;
+  readonly engine: QueryEngine;
+  /** For postgres: the environment variable holding the connection URL. */
+  readonly connection: string | undefined;
+}
+
+/** Whether a party brings a table (a file or a query). */
+export const bringsData = (p: StudyParty): boolean => p.data !== undefined || p.query !== undefined;
+
+/** Longest SQL query a study may hold. */
+const MAX_QUERY = 65_536;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 export type ConditionOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'in';
 
@@ -456,7 +485,7 @@ export function validateStudy(raw: Json, source = 'study', opts: ValidateOptions
   const plist = r.list(r.required(top, 'parties', ''), 'parties', 1, 64);
   plist?.forEach((p, i) => {
     const path = `parties[${i}]`;
-    const o = r.object(p, path, ['id', 'name', 'data', 'format']);
+    const o = r.object(p, path, ['id', 'name', 'data', 'format', 'query', 'engine', 'connection']);
     if (!o) return;
     const id = r.string(
       r.required(o, 'id', path),
@@ -468,18 +497,26 @@ export function validateStudy(raw: Json, source = 'study', opts: ValidateOptions
       r.fail(join(path, 'id'), `duplicate party id '${id}'`);
     const pname = o.name === undefined ? id : r.string(o.name, join(path, 'name'));
     const data = o.data === undefined ? undefined : r.string(o.data, join(path, 'data'));
+    const query = readQuery(o, path, r);
+    if (data !== undefined && o.query !== undefined)
+      r.fail(join(path, 'query'), 'a party reads its table from data or from a query, not both');
     let format: DataFormat | undefined;
     if (o.format !== undefined)
-      format = r.oneOf(o.format, join(path, 'format'), ['csv', 'jsonl'] as const, 'format');
+      format = r.oneOf(
+        o.format,
+        join(path, 'format'),
+        ['csv', 'jsonl', 'parquet'] as const,
+        'format',
+      );
     else if (data !== undefined && formatOf(data) === undefined)
       r.fail(
         join(path, 'data'),
-        `cannot tell the format of '${data}': name it .csv, .jsonl or .ndjson, or set format`,
+        `cannot tell the format of '${data}': name it .csv, .jsonl, .ndjson or .parquet, or set format`,
       );
-    if (id !== undefined) parties.push({ id, name: pname ?? id, data, format });
+    if (id !== undefined) parties.push({ id, name: pname ?? id, data, format, query });
   });
-  if (plist && parties.length === plist.length && parties.every((p) => p.data === undefined))
-    r.fail('parties', 'no party brings data (set parties[i].data)');
+  if (plist && parties.length === plist.length && !parties.some(bringsData))
+    r.fail('parties', 'no party brings data (set parties[i].data or parties[i].query)');
 
   const schema = readSchema(r.required(top, 'schema', ''), r, 'schema');
 
@@ -1220,7 +1257,15 @@ export interface StudyInput {
   study: string;
   description?: string;
   suite?: string;
-  parties: { id: string; name?: string; data?: string; format?: DataFormat }[];
+  parties: {
+    id: string;
+    name?: string;
+    data?: string;
+    format?: DataFormat;
+    query?: string;
+    engine?: QueryEngine;
+    connection?: string;
+  }[];
   schema: {
     columns: ({
       name: string;
@@ -1312,4 +1357,47 @@ export function coxTimes(schema: Schema, a: Pick<CoxAnalysis, 'time' | 'times'>)
     if (out.length === 0 || t > out[out.length - 1]!) out.push(t);
   }
   return out;
+}
+
+/** A party's `query`, `engine` and `connection` fields. */
+function readQuery(o: Record<string, Json>, path: string, r: FieldReader): PartyQuery | undefined {
+  if (o.query === undefined) {
+    for (const k of ['engine', 'connection'])
+      if (o[k] !== undefined) r.fail(join(path, k), `${k} applies only to a query (set query)`);
+    return undefined;
+  }
+  const sql = o.query;
+  if (typeof sql !== 'string' || sql.trim() === '' || sql.length > MAX_QUERY)
+    return r.fail(
+      join(path, 'query'),
+      `expected a SQL query (text of 1..${MAX_QUERY} characters), got ${describe(sql)}`,
+    );
+  const engine =
+    o.engine === undefined
+      ? 'duckdb'
+      : r.oneOf(o.engine, join(path, 'engine'), QUERY_ENGINES, 'query engine');
+  if (engine === undefined) return undefined;
+  let connection: string | undefined;
+  if (engine === 'postgres') {
+    if (o.connection === undefined)
+      return r.fail(
+        join(path, 'connection'),
+        'missing: a postgres query needs the name of the environment variable that holds the connection URL (e.g. connection: HOSPITAL_PG_URL)',
+      );
+    if (typeof o.connection === 'string' && !ENV_NAME.test(o.connection))
+      // Not echoed: what was written may be a URL with its password.
+      return r.fail(
+        join(path, 'connection'),
+        'expected the name of an environment variable that holds the connection URL (letters, digits and _), not the URL itself: a study file never holds a password',
+      );
+    connection = r.string(
+      o.connection,
+      join(path, 'connection'),
+      ENV_NAME,
+      'the name of an environment variable (letters, digits and _)',
+    );
+    if (connection === undefined) return undefined;
+  } else if (o.connection !== undefined)
+    r.fail(join(path, 'connection'), 'duckdb reads local files: it takes no connection');
+  return { sql, engine, connection };
 }

@@ -4,7 +4,7 @@
  * speaks of hospitals), and a minimum cell size of 1 as "no records" rather
  * than "fewer than 1 records".
  */
-import type { Study } from './spec.js';
+import { bringsData, type Study } from './spec.js';
 
 /** `fewer than 10 records`; for k = 1, `no records`. */
 export function fewerThan(k: number): string {
@@ -29,7 +29,7 @@ export function groupsSuppressed(k: number): string {
  * `each of the 12 parties with data`.
  */
 export function eachOwner(study: Study): string {
-  const names = study.parties.filter((p) => p.data !== undefined).map((p) => p.name);
+  const names = study.parties.filter(bringsData).map((p) => p.name);
   if (names.length === 1) return names[0]!;
   if (names.length > 5) return `each of the ${names.length} parties with data`;
   return `each of ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;

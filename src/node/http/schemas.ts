@@ -30,7 +30,7 @@ export const DatasetIn = z
     name: Name,
     path: z.string().min(1).max(4096),
     schema: z.record(z.string(), z.unknown()),
-    format: z.enum(['csv', 'jsonl']).optional(),
+    format: z.enum(['csv', 'jsonl', 'parquet']).optional(),
     budget: z
       .object({ epsilon: z.number().min(0).max(1000), delta: z.number().min(0).max(1) })
       .strict(),

@@ -127,6 +127,15 @@ export const MIGRATIONS: readonly Migration[] = [
         primary key (peer, seq))`,
     ],
   },
+  {
+    version: 2,
+    description: 'datasets may be Parquet files (read through DuckDB)',
+    steps: [
+      sql`alter table datasets drop constraint datasets_format_check`,
+      sql`alter table datasets add constraint datasets_format_check
+        check (format in ('csv', 'jsonl', 'parquet'))`,
+    ],
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -4,6 +4,7 @@
  * text, so both backends return exactly the bytes that were written (the
  * audit chain hashes them; jsonb would reorder keys).
  */
+import type { DataFormat } from '../../analytics/data/table.js';
 import type { Generated, Insertable, Kysely, Selectable } from 'kysely';
 
 export type Role = 'owner' | 'analyst' | 'auditor';
@@ -23,7 +24,7 @@ export interface UsersTable {
 export interface DatasetsTable {
   name: string;
   path: string;
-  format: 'csv' | 'jsonl';
+  format: DataFormat;
   /** The schema as the study format writes it (JSON text). */
   schema_json: string;
   /** SHA-256 of the file's bytes, hex: an approval binds to this version. */
