@@ -2,7 +2,7 @@
  * The verifiable vote's benchmark (issue 16): ristretto255 ElGamal, ballot
  * encryption with its proofs, and a whole election record verified.
  *
- *   npm run bench -- vote [--ballots 10000] [--selections 10] [--only elgamal,ballot,record]
+ *   npm run bench -- vote [--ballots 10000] [--selections 10] [--only chromium,elgamal,ballot,record]
  *
  * Prints:
  * 1. ElGamal encryptions, decryptions (to m·G, and to m by the 2^32 table)
@@ -15,7 +15,9 @@
  *    decryption, 4 devices, 1% spoiled): the time to make it (not a target),
  *    the tally, and the full verification of its JSON (parsing and decoding
  *    every element, every proof batched, the chains, the tally and the
- *    decryption), with where the time goes.
+ *    decryption), with where the time goes;
+ * 4. first, the same ballot encrypted and proved in headless Chromium
+ *    (./vote-browser.ts; skipped when `chromium` is not installed).
  */
 import { nodeCryptoProvider as crypto } from '../src/adapters/node/crypto.js';
 import { discreteLog32 } from '../src/he/elgamal/dlog.js';
@@ -196,7 +198,9 @@ async function benchRecord(ballots: number, selections: number): Promise<void> {
 export async function runVoteBench(args: string[]): Promise<void> {
   const ballots = Number(option(args, 'ballots') ?? 10_000);
   const selections = Number(option(args, 'selections') ?? 10);
-  const only = new Set((option(args, 'only') ?? 'elgamal,ballot,record').split(','));
+  const only = new Set((option(args, 'only') ?? 'chromium,elgamal,ballot,record').split(','));
+  if (only.has('chromium'))
+    await (await import('./vote-browser.js')).benchBallotInChromium(selections);
   if (only.has('elgamal')) benchElGamal();
   if (only.has('ballot')) benchBallot(selections);
   if (only.has('record')) await benchRecord(ballots, selections);

@@ -40,7 +40,8 @@ function mtime(p) {
 }
 
 function upToDate() {
-  if (force || !existsSync(index)) return false;
+  // The voting page is the build's second page (web/vote.html): a build without it is stale.
+  if (force || !existsSync(index) || !existsSync(join(dist, 'vote.html'))) return false;
   const built = mtime(index);
   let inputs = [];
   try {

@@ -196,9 +196,11 @@ describe('the npm package, installed into an empty project', { timeout: 180_000 
       'dist/cli/bin.js',
       'dist/cli/study-program.js',
       'web/dist/index.html',
+      'web/dist/vote.html',
       'native/aes.c',
       'native/binding.gyp',
       'examples/hospitals/study.yaml',
+      'examples/vote/manifest.json',
       'LICENSE',
     ])
       expect(files, f).toContain(f);

@@ -10,6 +10,7 @@
  *   election guardian keys|shares|receive|answer|decrypt --dir DIR --index I
  *   election finalize --dir DIR
  *   election vote BALLOTS --dir DIR --device D
+ *   election serve --dir DIR [--host H] [--port P]   (./election-serve.ts)
  *   election tally --dir DIR
  *   election publish --dir DIR --out RECORD
  *   verify election RECORD
@@ -77,7 +78,7 @@ async function fromFile<T>(file: string, f: (json: unknown) => T, secret = false
   }
 }
 
-const writePublic = (file: string, v: unknown) =>
+export const writePublic = (file: string, v: unknown) =>
   writeFile(file, JSON.stringify(v, null, 2) + '\n');
 const writeSecret = (file: string, v: unknown) =>
   writeFile(file, JSON.stringify(v) + '\n', { mode: 0o600 });
@@ -102,7 +103,7 @@ function intFlag(
   return n;
 }
 
-interface Setup {
+export interface Setup {
   dir: string;
   manifest: ReturnType<typeof parseManifest>;
   n: number;
@@ -110,7 +111,7 @@ interface Setup {
   base: string;
 }
 
-async function loadSetup(named: ReadonlyMap<string, string>, cmd: string): Promise<Setup> {
+export async function loadSetup(named: ReadonlyMap<string, string>, cmd: string): Promise<Setup> {
   const dir = need(named, 'dir', cmd);
   const file = join(dir, 'election.json');
   if (!existsSync(file))
@@ -176,7 +177,7 @@ const loadAnswers = (s: Setup) =>
     })),
   );
 
-async function loadElection(s: Setup): Promise<Election> {
+export async function loadElection(s: Setup): Promise<Election> {
   const publics = await loadPublics(s);
   const e = Election.fromCeremony(
     s.manifest,
@@ -213,9 +214,11 @@ export async function electionCommand(
       return tally(named);
     case 'publish':
       return publish(named);
+    case 'serve':
+      return (await import('./election-serve.js')).serveCommand(named);
     default:
       throw new UsageError(
-        `election: expected init, guardian keys|shares|receive|answer|decrypt, finalize, vote, tally or publish (docs/VOTE.md)`,
+        `election: expected init, guardian keys|shares|receive|answer|decrypt, finalize, vote, serve, tally or publish (docs/VOTE.md)`,
       );
   }
 }
@@ -384,7 +387,9 @@ async function finalize(named: ReadonlyMap<string, string>): Promise<number> {
   return EXIT.ok;
 }
 
-async function loadBallots(s: Setup): Promise<{ device: string; ballots: EncryptedBallot[] }[]> {
+export async function loadBallots(
+  s: Setup,
+): Promise<{ device: string; ballots: EncryptedBallot[] }[]> {
   const dir = join(s.dir, 'ballots');
   const out = [];
   for (const f of (await readdir(dir)).filter((f) => f.endsWith('.json')).sort())

@@ -16,6 +16,7 @@ export function knownFlags(
 ): readonly string[] | undefined {
   switch (cmd) {
     case 'demo':
+      if (positional[0] === 'vote') return ['voters', 'seed', 'out'];
       if (positional[0] === 'mobility')
         return ['trips', 'zones', 'epsilon', 'min-cell-size', 'seed', 'dir', 'out'];
       if (positional[0] === 'scoring') return ['customers', 'preset', 'seed'];
@@ -93,7 +94,9 @@ export function knownFlags(
     case 'audit':
       return [...CLIENT, 'after'];
     case 'election':
-      return ['dir', 'guardians', 'threshold', 'index', 'device', 'out'];
+      return positional[0] === 'serve'
+        ? ['dir', 'host', 'port']
+        : ['dir', 'guardians', 'threshold', 'index', 'device', 'out'];
     case 'verify':
       return [];
     default:
@@ -141,7 +144,7 @@ export function checkFlags(
   for (const flag of named.keys()) {
     if (known.includes(flag)) continue;
     const near = suggest(flag, known);
-    const what = `${cmd}${cmd === 'node' && positional[0] ? ` ${positional[0]}` : ''}`;
+    const what = `${cmd}${(cmd === 'node' || cmd === 'demo' || cmd === 'election') && positional[0] ? ` ${positional[0]}` : ''}`;
     throw new UsageError(
       `${what}: unknown option --${flag}; ${
         near

@@ -5,6 +5,7 @@
  *   entente demo --one-shot [--rows N] [--suite S]      the same study as one command (src/cli/study.ts)
  *   entente demo mobility [--trips N]                  three transport operators' OD matrix (src/cli/mobility.ts)
  *   entente demo scoring [--customers N] [--preset P]   private scoring under lattice HE (src/cli/scoring.ts)
+ *   entente demo vote [--voters N] [--seed S]          a verifiable election in one command (src/cli/vote-demo.ts)
  *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
@@ -79,6 +80,11 @@ commands:
   help   show this text
 
 verifiable elections (docs/VOTE.md):
+  demo vote [--voters N] [--seed S] [--out RECORD]
+         a whole election in one command: the key ceremony of 3 guardians (threshold 2), N
+         simulated voters (default 10000; choices from seed S) at 4 devices, the tally, its
+         decryption with guardian 2 missing, the record and the verifier's verdict; prints the
+         tally beside the plaintext count of the choices
   election init MANIFEST --dir DIR --guardians N --threshold T
   election guardian keys|shares|receive|answer --dir DIR --index I     the key ceremony, per guardian
   election finalize --dir DIR                    the joint key, once every guardian has checked its shares
@@ -131,6 +137,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return (await import('./mobility.js')).mobilityDemo(flags.positional.slice(1), flags.named);
       if (flags.positional[0] === 'scoring')
         return (await import('./scoring.js')).scoringDemo(flags.named);
+      if (flags.positional[0] === 'vote')
+        return (await import('./vote-demo.js')).voteDemo(flags.named);
       return flags.named.get('one-shot') === '1'
         ? (await studyCommands()).demo(flags.named)
         : (await import('./node-demo.js')).nodeDemo(flags.named);

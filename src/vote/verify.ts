@@ -55,6 +55,19 @@ export interface VerifyOptions {
    * shows that it is the proof check that catches it.
    */
   readonly checkProofs?: boolean;
+  /**
+   * Told how far the checks have come (for a progress line on long records):
+   * each ballot checked (its proofs queued for the batch), then once before the
+   * batch of range proofs is checked.
+   */
+  readonly onProgress?: (p: VerifyProgress) => void;
+}
+
+/** How far a verification has come: `done` of `total` items of `step`. */
+export interface VerifyProgress {
+  readonly step: 'ballots' | 'batch';
+  readonly done: number;
+  readonly total: number;
 }
 
 export interface VerifySummary {
@@ -168,7 +181,10 @@ function check(r: ElectionRecord, opts: VerifyOptions): VerifySummary {
       if (!(e instanceof Failure)) throw e;
       structural = e.message;
     }
+    if (opts.onProgress && (bi + 1) % 100 === 0)
+      opts.onProgress({ step: 'ballots', done: bi + 1, total: r.ballots.length });
   }
+  opts.onProgress?.({ step: 'batch', done: 0, total: rangeProofs });
   function checkBallot(b: EncryptedBallot, bi: number): void {
     const dup = ids.get(b.id);
     if (dup !== undefined)
