@@ -93,6 +93,24 @@ export function creditData(rows: number, seed = 2026): CreditData {
 }
 
 /**
+ * The two banks' tables as CSV files for a study with a `join` clause
+ * (examples/credit): customer numbers as the integer key.
+ */
+export function creditCsv(rows: number, seed = 2026): { bankA: string; bankB: string } {
+  const { bankA, bankB } = creditData(rows, seed);
+  const num = (id: string) => String(Number(id.slice(1)));
+  const a = ['customer_id,income,debt_ratio,years'];
+  bankA.ids.forEach((id, i) =>
+    a.push(
+      `${num(id)},${bankA.income[i]!.toFixed(1)},${bankA.debt[i]!.toFixed(2)},${bankA.years[i]}`,
+    ),
+  );
+  const b = ['customer_id,defaulted'];
+  bankB.ids.forEach((id, i) => b.push(`${num(id)},${bankB.defaulted[i]}`));
+  return { bankA: `${a.join('\n')}\n`, bankB: `${b.join('\n')}\n` };
+}
+
+/**
  * Runs the joint credit-risk regression with all three parties in this
  * process and prints the secure coefficients beside the plaintext ones.
  * @throws {RangeError} for bad options; a protocol failure as thrown by the parties.

@@ -3,6 +3,7 @@
  * their text to the core parsers (src/analytics). Text must be UTF-8; a file
  * that is not is refused, never decoded with replacement characters.
  */
+import { sideSchema } from '../../analytics/study/join-spec.js';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, posix, resolve } from 'node:path';
@@ -158,7 +159,11 @@ export async function loadPartyData(
     }
     throw new SpecError(loaded.file, [{ path, message, ...loaded.locate?.(path) }]);
   }
-  return loadTable(file, loaded.study.schema, p.format, sha256, override?.file ?? p.data);
+  // In a joined study each side's file has the key and its own columns only.
+  const schema = loaded.study.join
+    ? sideSchema(loaded.study.schema, loaded.study.join, party)
+    : loaded.study.schema;
+  return loadTable(file, schema, p.format, sha256, override?.file ?? p.data);
 }
 
 /**

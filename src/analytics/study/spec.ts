@@ -9,6 +9,7 @@
  * The study is public: every party runs the same one (the runner checks that
  * their copies are identical before computing).
  */
+import { readJoin, type JoinSpec } from './join-spec.js';
 import { SpecError } from '../data/errors.js';
 import { FieldReader, article, describe, join, orList, plural, type Json } from '../data/reader.js';
 import {
@@ -220,6 +221,8 @@ export interface Study {
   readonly schema: Schema;
   readonly privacy: PrivacySpec;
   readonly analyses: readonly Analysis[];
+  /** The parties' tables are joined on a key before the analyses (join-spec.ts). */
+  readonly join?: JoinSpec;
 }
 
 export const DEFAULT_MIN_CELL_SIZE = 10;
@@ -440,6 +443,7 @@ export function validateStudy(raw: Json, source = 'study', opts: ValidateOptions
     'schema',
     'privacy',
     'analyses',
+    'join',
   ]);
   if (!top) throw new SpecError(source, r.issues);
   const name = r.string(r.required(top, 'study', ''), 'study');
@@ -542,6 +546,9 @@ export function validateStudy(raw: Json, source = 'study', opts: ValidateOptions
       );
   }
 
+  const joinSpec =
+    top.join === undefined ? undefined : readJoin(r, top.join, parties, schema, analyses);
+
   if (r.issues.length > 0 || !schema || name === undefined) throw new SpecError(source, r.issues);
   return {
     name,
@@ -551,6 +558,7 @@ export function validateStudy(raw: Json, source = 'study', opts: ValidateOptions
     schema,
     privacy: { minCellSize, budget },
     analyses,
+    ...(joinSpec ? { join: joinSpec } : {}),
   };
 }
 
