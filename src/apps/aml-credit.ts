@@ -16,7 +16,7 @@
  * secrets). Per person: income in thousands (20..200), debt-to-income ratio
  * (0..1.5) and years as a customer (0..40) at bank A; default at bank B with
  * logit p = -1 - 0.015 (income - 60) + 2.2 (debt - 0.4) - 0.04 (years - 8).
- * Each bank holds about 75% of a common population, so about 56% of each
+ * Each bank holds about 75% of a common population, so about 75% of each
  * bank's rows match.
  */
 import { runLocal } from '../api/run.js';

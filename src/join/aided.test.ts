@@ -3,6 +3,7 @@ import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { runLocal } from '../api/run.js';
 import { int } from '../api/types.js';
 import { lookupJoin, type LookupJoinSpec } from './aided.js';
+import { ProtocolAbort } from '../runtime/errors.js';
 import { JoinKeyError } from './keys.js';
 
 /** A small seeded generator (test data only; no secrets). */
@@ -116,6 +117,37 @@ describe('helper-aided lookup join (rep3)', () => {
       pIds: ['d', 'c', 'b', 'a'],
     };
     expect(await secure(all)).toEqual(plain(all));
+  }, 30_000);
+
+  it('a message of the wrong length aborts naming the peer', async () => {
+    const c = randomCase(20, 10, 30, 7);
+    const run = runLocal(
+      async (s) => {
+        if (s.me === 'pub') {
+          // The table's owner sends the helper one row short.
+          const ex = s.party.exchange.bind(s.party);
+          s.party.exchange = (req) =>
+            req.op === 'join.lookup.tokens'
+              ? ex({ ...req, send: req.send.map((m) => m?.subarray(0, m.length - 24)) })
+              : ex(req);
+        }
+        const j = await lookupJoin(
+          s,
+          SPEC(c),
+          s.me === 'pub'
+            ? { ids: c.tIds, columns: { a: c.a, b: c.b } }
+            : s.me === 'adv'
+              ? { ids: c.pIds }
+              : undefined,
+        );
+        return j.match.reveal();
+      },
+      { suite: 'rep3', parties: ['pub', 'adv', 'helper'], crypto: nodeCryptoProvider },
+    );
+    await expect(run).rejects.toThrow(ProtocolAbort);
+    await expect(run).rejects.toThrow(
+      /malformed \(peer pub\): join\.lookup\.tokens: expected 480 bytes, got 456/,
+    );
   }, 30_000);
 
   it('refuses repeated ids (naming party and rows), bad values and a wrong session', async () => {
