@@ -3,7 +3,6 @@
  * their text to the core parsers (src/analytics). Text must be UTF-8; a file
  * that is not is refused, never decoded with replacement characters.
  */
-import { sideSchema } from '../../analytics/study/join-spec.js';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, posix, resolve } from 'node:path';
@@ -13,6 +12,7 @@ import { parseTable, type DataFormat, type Table } from '../../analytics/data/ta
 import { nearest } from '../../analytics/data/reader.js';
 import { parseStudyFile, type Locate } from '../../analytics/study/parse.js';
 import type { Study, ValidateOptions } from '../../analytics/study/spec.js';
+import { sideSchema } from '../../analytics/study/join-spec.js';
 
 /** A file's text, strictly UTF-8. @throws {Error} naming the file when it cannot be read or decoded. */
 export async function readText(file: string, kind: 'data' | 'study'): Promise<string> {

@@ -9,7 +9,6 @@
  * The study is public: every party runs the same one (the runner checks that
  * their copies are identical before computing).
  */
-import { readJoin, type JoinSpec } from './join-spec.js';
 import { SpecError } from '../data/errors.js';
 import { FieldReader, article, describe, join, orList, plural, type Json } from '../data/reader.js';
 import {
@@ -22,6 +21,7 @@ import {
 } from '../data/schema.js';
 import { formatOf, type DataFormat } from '../data/table.js';
 import { planDiscreteLaplace, samplerDelta, type LaplacePlan } from '../privacy/dp.js';
+import { readJoin, type JoinSpec } from './join-spec.js';
 
 /** Party ids: as in federation files. */
 export const PARTY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
