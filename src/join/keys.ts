@@ -11,6 +11,9 @@
  *   checked for fingerprint collisions locally (a clear error, never a silent
  *   merge).
  *
+ * Both tables must key the same way: the integer 5 and the string '5' are
+ * different keys (one exact, one fingerprinted) and never match.
+ *
  * Why 60 bits: the join sorts on 2 key + source < 2^61 and compares
  * neighbours' differences, which must stay inside the 63 bits that the
  * 64-bit suites compare exactly.
