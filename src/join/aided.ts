@@ -148,6 +148,7 @@ export async function lookupJoin(
   });
   const key =
     me === T ? send1[P]! : me === P ? expect(s, T, 'join.lookup.key', got1[T], 32) : undefined;
+  const keyed = key ? hmac.create(sha256, key) : undefined;
 
   // 2. Tokens and ciphertexts to the helper, each owner in a random order.
   const send2 = new Array<Uint8Array | undefined>(3);
@@ -167,7 +168,7 @@ export async function lookupJoin(
     const view = new DataView(out.buffer);
     for (let r = 0; r < nT; r++) {
       const i = perm[r]!;
-      const h = prf(key!, data!.ids[i]!, k);
+      const h = prf(keyed!, data!.ids[i]!, k);
       view.setBigUint64(word * r, h[0]!, true);
       for (let j = 0; j < k; j++)
         view.setBigUint64(word * r + 8 * (1 + j), (cols[j]![i]! + h[1 + j]!) & MASK64, true);
@@ -179,7 +180,7 @@ export async function lookupJoin(
     const view = new DataView(out.buffer);
     negPads = names.map(() => new BigInt64Array(nP));
     for (let r = 0; r < nP; r++) {
-      const h = prf(key!, data!.ids[order[r]!]!, k);
+      const h = prf(keyed!, data!.ids[order[r]!]!, k);
       view.setBigUint64(8 * r, h[0]!, true);
       for (let j = 0; j < k; j++) negPads[j]![r] = BigInt.asIntN(64, -h[1 + j]!);
     }
@@ -246,15 +247,18 @@ export async function lookupJoin(
   return { rows: nP, match, columns, ...(order ? { order } : {}) };
 }
 
-/** Token and pads of one id: 64-bit words of HMAC-SHA256(K, label || id), extended by a counter. */
-function prf(key: Uint8Array, id: string, pads: number): bigint[] {
+type Keyed = ReturnType<typeof hmac.create>;
+
+/** Token and pads of one id: 64-bit words of HMAC-SHA256(K, counter || id). */
+function prf(keyed: Keyed, id: string, pads: number): bigint[] {
   const body = TEXT.encode(id);
   const out: bigint[] = [];
   for (let block = 0; out.length < 1 + pads; block++) {
     const msg = new Uint8Array(body.length + 1);
     msg[0] = block;
     msg.set(body, 1);
-    const d = hmac(sha256, key, msg);
+    // The keyed state is cloned, not rebuilt: a quarter of the cost per id.
+    const d = keyed.clone().update(msg).digest();
     const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
     for (let w = 0; w < 4 && out.length < 1 + pads; w++) out.push(v.getBigUint64(8 * w, true));
   }
