@@ -13,13 +13,14 @@
  *
  * Each side's data file has the key and its own columns only; every other
  * schema column belongs to exactly one side. What the joined rows allow:
- * linear and logistic regressions, with `where` conditions on categorical
- * and boolean columns (the other analyses and conditions use each owner's
+ * linear and logistic regressions, correlations and covariances, with `where`
+ * conditions on categorical and boolean columns (the other analyses and conditions use each owner's
  * rows locally, which a join's secret rows do not allow); a regression's
  * released `n` is the number of joined rows it used.
  */
 import type { Schema } from '../data/schema.js';
 import type { FieldReader, Json } from '../data/reader.js';
+import { AnalysisContext } from './context.js';
 import type { Analysis, StudyParty } from './spec.js';
 
 export interface JoinSide {
@@ -36,7 +37,12 @@ export interface JoinSpec {
 }
 
 /** Analysis types that run on joined rows. */
-export const JOINABLE_ANALYSES = ['logistic-regression', 'linear-regression'] as const;
+export const JOINABLE_ANALYSES = [
+  'logistic-regression',
+  'linear-regression',
+  'correlation',
+  'covariance',
+] as const;
 
 /** Reads and checks the `join` clause against the parties, the schema and the analyses. */
 export function readJoin(
@@ -136,12 +142,11 @@ export function readJoin(
     if (!(JOINABLE_ANALYSES as readonly string[]).includes(a.type)) {
       r.fail(
         `analyses[${i}].type`,
-        `a joined study runs ${JOINABLE_ANALYSES.join(' and ')} only, not ${a.type}`,
+        `a joined study runs ${JOINABLE_ANALYSES.join(', ')} only, not ${a.type}`,
       );
       return;
     }
-    const reg = a as Analysis & { outcome: string; predictors: readonly string[] };
-    if ([reg.outcome, ...reg.predictors].includes(key))
+    if (AnalysisContext.columnsOf(a).includes(key))
       r.fail(`analyses[${i}]`, `the join key '${key}' is an identifier, not a variable to analyse`);
     a.where.forEach((w, j) => {
       const t = columnTypes.get(w.column);

@@ -45,14 +45,18 @@ function plainJoin(study: Study, a: Table, b: Table): Table {
   return { schema: study.schema, rows: rowsA.length, columns };
 }
 
-async function secureRows(study: Study, tables: Map<string, Table>): Promise<readonly ResultRow[]> {
+async function secureRows(
+  study: Study,
+  tables: Map<string, Table>,
+  analysis = 0,
+): Promise<readonly ResultRow[]> {
   const out = await runLocal(
     studyProgram(study, (p) => tables.get(p), { implementations: STATISTICS }),
     { suite: 'rep3', parties: PARTIES, crypto: nodeCryptoProvider },
   );
   for (const o of out.slice(1))
-    expect(o.result.analyses[0]!.rows).toEqual(out[0]!.result.analyses[0]!.rows);
-  return out[0]!.result.analyses[0]!.rows;
+    expect(o.result.analyses[analysis]!.rows).toEqual(out[0]!.result.analyses[analysis]!.rows);
+  return out[0]!.result.analyses[analysis]!.rows;
 }
 
 describe('joined studies (a join clause)', () => {
@@ -94,6 +98,25 @@ describe('joined studies (a join clause)', () => {
     // 1000 rows); that is the library's, left to its owner.
     const lw = by(want, 'loss')[0]![1] as number;
     expect(Math.abs((by(got, 'loss')[0]![1] as number) - lw)).toBeLessThan(0.01);
+  }, 60_000);
+
+  it('a correlation across the two sides, where-filtered on a boolean, equals the plaintext', async () => {
+    const text = TEXT.replace(
+      '    predictors: [income, debt_ratio, years]',
+      '    predictors: [income, debt_ratio, years]\n' +
+        '  - { id: r, type: correlation, x: debt_ratio, y: years, where: { column: defaulted, eq: false } }',
+    );
+    const study = parseStudyText(text, 'study.yaml');
+    const tables = sideTables(study, creditCsv(200, 9));
+    const joined = plainJoin(study, tables.get('bank-a')!, tables.get('bank-b')!);
+    const want = STATISTICS_REFERENCE.correlation!(joined, study.analyses[1]!, study)!;
+    const got = await secureRows(study, tables, 1);
+    const r = (rows: readonly ResultRow[], stat: string) =>
+      rows.find((x) => x.statistic === stat)!.value as number;
+    expect(r(got, 'n')).toBe(r(want, 'n'));
+    expect(r(got, 'n')).toBeLessThan(joined.rows);
+    expect(Math.abs(r(got, 'correlation') - r(want, 'correlation'))).toBeLessThan(1e-5);
+    expect(Math.abs(r(got, 'p-value') - r(want, 'p-value'))).toBeLessThan(1e-4);
   }, 60_000);
 
   it('a repeated key stops the run at its owner, naming the party and rows', async () => {
@@ -144,7 +167,7 @@ describe('joined studies (a join clause)', () => {
         '    predictors: [income]\n  - { id: n, type: count }',
       ),
     ).toThrow(
-      /analyses\[1\]\.type: a joined study runs logistic-regression and linear-regression only, not count/,
+      /analyses\[1\]\.type: a joined study runs logistic-regression, linear-regression, correlation, covariance only, not count/,
     );
     expect(
       bad(
