@@ -39,4 +39,5 @@ export async function runPsi(args: string[]): Promise<void> {
       `  ${c.protocol.padEnd(8)} ${c.output.padEnd(26)} ${String(c.n).padStart(10)} ${seconds.toFixed(2).padStart(8)} ${`${mb(c.bytesSent)}/${mb(other.bytesSent)}`.padStart(14)}  ${c.shared}`,
     );
   });
+  await (await import('./join.js')).runJoinBench(args);
 }

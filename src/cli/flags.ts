@@ -20,6 +20,7 @@ export function knownFlags(
       if (positional[0] === 'mobility')
         return ['trips', 'zones', 'epsilon', 'min-cell-size', 'seed', 'dir', 'out'];
       if (positional[0] === 'scoring') return ['customers', 'preset', 'seed'];
+      if (positional[0] === 'ads') return ['scale', 'seed', 'epsilon', 'min-conversions'];
       return named.has('one-shot')
         ? ['one-shot', 'rows', 'suite', 'in-process', 'out', 'analyses', 'timeout-ms', 'ledger-dir']
         : ['rows', 'serve', 'dir'];

@@ -6,6 +6,7 @@
  *   entente demo mobility [--trips N]                  three transport operators' OD matrix (src/cli/mobility.ts)
  *   entente demo scoring [--customers N] [--preset P]   private scoring under lattice HE (src/cli/scoring.ts)
  *   entente demo vote [--voters N] [--seed S]          a verifiable election in one command (src/cli/vote-demo.ts)
+ *   entente demo ads [--scale S]                   conversion lift with a private join (src/cli/ads.ts)
  *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
@@ -52,6 +53,10 @@ commands:
          synthetic customer's encrypted 64 features with a logistic model, only the customer
          decrypts; prints encrypted beside plaintext scores, timings and bytes (runs node-seal
          in headless Chromium where Node cannot)
+  demo   ads [--scale S] [--seed N] [--epsilon E] [--min-conversions K]
+         conversion lift: a publisher (1M people, exposed/control, cohort) and an advertiser
+         (100k conversions) joined inside MPC; conversions, revenue and lift per cohort
+         released with DP, the plaintext answer beside; --scale 0.01 for a quick run
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
          [--in-process] [--timeout-ms T]
          run a study file (docs/ANALYTICS.md) with every party as a process on this machine
@@ -139,6 +144,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return (await import('./scoring.js')).scoringDemo(flags.named);
       if (flags.positional[0] === 'vote')
         return (await import('./vote-demo.js')).voteDemo(flags.named);
+      if (flags.positional[0] === 'ads') return (await import('./ads.js')).adsDemo(flags.named);
       return flags.named.get('one-shot') === '1'
         ? (await studyCommands()).demo(flags.named)
         : (await import('./node-demo.js')).nodeDemo(flags.named);

@@ -12,6 +12,7 @@ import { formatOf, parseTable, type DataFormat, type Table } from '../../analyti
 import { nearest } from '../../analytics/data/reader.js';
 import { parseStudyFile, type Locate } from '../../analytics/study/parse.js';
 import type { PartyQuery, Study, ValidateOptions } from '../../analytics/study/spec.js';
+import { sideSchema } from '../../analytics/study/join-spec.js';
 import { pushedDownTable } from './pushdown.js';
 import { readWithDuckDb } from './sources/duckdb.js';
 import { readWithPostgres } from './sources/postgres.js';
@@ -219,7 +220,11 @@ export async function loadPartyData(
 ): Promise<Table | undefined> {
   const i = loaded.study.parties.findIndex((x) => x.id === party);
   const p = loaded.study.parties[i];
-  const pushdown = pushdownByDefault(env);
+  // In a joined study each side's table has the key and its own columns only.
+  const schema = loaded.study.join
+    ? sideSchema(loaded.study.schema, loaded.study.join, party)
+    : loaded.study.schema;
+  const pushdown = pushdownByDefault(env) && !loaded.study.join;
   if (p?.query !== undefined && !override) {
     if (pushdown) {
       const q = p.query;
@@ -233,7 +238,7 @@ export async function loadPartyData(
       );
       if (!('why' in pushed)) return pushed;
     }
-    return loadQuery(p.query, loaded.study.schema, loaded.dir, env);
+    return loadQuery(p.query, schema, loaded.dir, env);
   }
   if (!p || (p.data === undefined && !override)) return undefined;
   const written = p.data ?? override!.file;
@@ -260,11 +265,11 @@ export async function loadPartyData(
     throw new SpecError(loaded.file, [{ path, message, ...loaded.locate?.(path) }]);
   }
   const shown = override?.file ?? written;
-  if (format === 'parquet' && pushdown) {
+  if (format === 'parquet' && pushdown && !loaded.study.join) {
     const pushed = await pushedDownParquet(loaded, file, sha256, shown);
     if (!('why' in pushed)) return pushed;
   }
-  return loadTable(file, loaded.study.schema, format, sha256, shown);
+  return loadTable(file, schema, format, sha256, shown);
 }
 
 /** A Parquet file or folder's local aggregates, by DuckDB; an approved file is hashed before and after. */

@@ -111,7 +111,39 @@ export class SecretTable {
     private readonly own: Table | undefined,
     /** Each party's row count, in party order (public). */
     readonly rowCounts: ReadonlyMap<string, number>,
+    /**
+     * Only for a joined table (src/analytics/study/joined.ts): the rows that
+     * belong to it, which every analysis's mask includes.
+     */
+    readonly weight?: SecretBool,
   ) {}
+
+  /**
+   * A table whose columns are already secrets (a private join's result):
+   * `columns` maps the cache keys this class uses (`int:NAME` for integer
+   * and date columns, `fixed:NAME` for decimal ones, `bool:NAME`,
+   * `onehot:NAME`) to the secrets; `weight` selects the rows. Nothing is
+   * input later: a column or operation that needs the owners' plaintext rows
+   * (local aggregates, indicators, exact decimals) is refused with a TypeError.
+   */
+  static joined(
+    s: Session,
+    schema: Schema,
+    rowCounts: ReadonlyMap<string, number>,
+    columns: ReadonlyMap<string, unknown>,
+    weight: SecretBool,
+  ): SecretTable {
+    const t = new SecretTable(s, schema, undefined, rowCounts, weight);
+    for (const [k, v] of columns) t.cache.set(k, v);
+    return t;
+  }
+
+  private notJoined(what: string): void {
+    if (this.weight)
+      throw new TypeError(
+        `table: ${what} needs each owner's rows, which a joined table does not have`,
+      );
+  }
 
   /** Total number of rows. */
   get rows(): number {
@@ -159,6 +191,7 @@ export class SecretTable {
     type: T,
     mine: () => ArrayLike<number>,
   ): T extends IntType ? SecretInt : T extends FixedType ? SecretFixed : SecretBool {
+    this.notJoined('this column');
     const s = this.session;
     const parts = s.parties.map((p) =>
       s.input(p, type, p === s.me ? mine() : this.rowCounts.get(p)!),
@@ -300,6 +333,7 @@ export class SecretTable {
     };
     const f = test[op];
     if (!f) throw new RangeError(`indicators: unknown comparison '${String(op)}'`);
+    this.notJoined(`a condition on '${name}'`);
     const s = this.session;
     return this.memo(`ind:${name}:${op}:${values.join(',')}`, () => {
       const parts = s.parties.map((p) => {
@@ -352,6 +386,7 @@ export class SecretTable {
     bits: number,
     local: (own: Table) => ArrayLike<number>,
   ): SecretInt {
+    this.notJoined(`the local aggregate ${key}`);
     const s = this.session;
     return this.memo(`agg:${key}`, () => {
       const parts = s.parties.map((p) => {

@@ -53,7 +53,8 @@ export class AnalysisContext {
         ...where.map((w) => this.condition(w)),
         ...needed.map((c) => this.table.present(c)),
       ];
-      let m: SecretBool | undefined;
+      // A joined table's rows count only where its weight (the match flag) is 1.
+      let m: SecretBool | undefined = this.table.weight;
       for (const p of parts) m = m ? m.and(p) : p;
       this.masks.set(key, m);
     }

@@ -22,6 +22,7 @@ import { SecretTable } from '../data/encode.js';
 import type { Table } from '../data/table.js';
 import { AnalysisContext, type AnalysisImpl } from './context.js';
 import { isCounting, runCounting } from './counting.js';
+import { joinedTable } from './joined.js';
 import type { AnalysisOutcome, StudyOutcome } from './result.js';
 import { bringsData, spend, type AnalysisType, type Study } from './spec.js';
 
@@ -113,7 +114,9 @@ export async function runStudy(
     );
 
   progress(`agreeing on row counts`);
-  const table = await SecretTable.input(s, study.schema, own);
+  const table = study.join
+    ? await joinedTable(s, study, own)
+    : await SecretTable.input(s, study.schema, own);
   progress(
     `${table.rows} records: ${[...table.rowCounts].map(([p, n]) => `${p} ${n}`).join(', ')}`,
   );

@@ -21,6 +21,7 @@ import {
 } from '../data/schema.js';
 import { formatOf, type DataFormat } from '../data/table.js';
 import { planDiscreteLaplace, samplerDelta, type LaplacePlan } from '../privacy/dp.js';
+import { readJoin, type JoinSpec } from './join-spec.js';
 
 /** Party ids: as in federation files. */
 export const PARTY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -249,6 +250,8 @@ export interface Study {
   readonly schema: Schema;
   readonly privacy: PrivacySpec;
   readonly analyses: readonly Analysis[];
+  /** The parties' tables are joined on a key before the analyses (join-spec.ts). */
+  readonly join?: JoinSpec;
 }
 
 export const DEFAULT_MIN_CELL_SIZE = 10;
@@ -469,6 +472,7 @@ export function validateStudy(raw: Json, source = 'study', opts: ValidateOptions
     'schema',
     'privacy',
     'analyses',
+    'join',
   ]);
   if (!top) throw new SpecError(source, r.issues);
   const name = r.string(r.required(top, 'study', ''), 'study');
@@ -579,6 +583,9 @@ export function validateStudy(raw: Json, source = 'study', opts: ValidateOptions
       );
   }
 
+  const joinSpec =
+    top.join === undefined ? undefined : readJoin(r, top.join, parties, schema, analyses);
+
   if (r.issues.length > 0 || !schema || name === undefined) throw new SpecError(source, r.issues);
   return {
     name,
@@ -588,6 +595,7 @@ export function validateStudy(raw: Json, source = 'study', opts: ValidateOptions
     schema,
     privacy: { minCellSize, budget },
     analyses,
+    ...(joinSpec ? { join: joinSpec } : {}),
   };
 }
 

@@ -818,7 +818,8 @@ async function groupedLogisticAnalysis(
   ctx: AnalysisContext,
   r: RegressionAnalysis,
 ): Promise<AnalysisBody | undefined> {
-  if (r.learningRate !== undefined) return undefined;
+  // Cell counts are local aggregates, which a joined table's rows do not allow.
+  if (r.learningRate !== undefined || ctx.table.weight) return undefined;
   const cells = r.predictors.map((name) => predictorCells(ctx.table.column(name)));
   if (cells.some((c) => c === undefined)) return undefined;
   const cs = cells as PredictorCells[];
