@@ -25,87 +25,44 @@ import {
   checkColumns,
   groupWeights,
   resultFrac,
-  secondMomentShift,
   type Column,
   type ResultOptions,
 } from './common.js';
 import { Fx, log2ceil } from './fx.js';
-import { centredCovariances } from './variance.js';
+import { crossMatrix } from './crossmatrix.js';
 
 /** Fractional bits inside the elimination. */
 const FS = 24;
 /** Entries of the eliminated system are clamped to +-2^QS. */
 const QS = 6;
 
-// ----- cross products -----
-
-interface Cross {
-  n: Fx;
-  /** Exact sums per column (at each column's own scale). */
-  s: Fx[];
-  /** Centered cross products N_jl = n P_jl - S_j S_l (exact), for j <= l, indexed by pairIndex. */
-  N: Fx[];
-  /** The rounded columns (their frac and bound describe the scale of N). */
-  xr: Fx[];
-}
-
-const pairIndex = (k: number, j: number, l: number): number => {
-  const [a, b] = j <= l ? [j, l] : [l, j];
-  return a * k - (a * (a - 1)) / 2 + (b - a);
-};
-
-function crossProducts(cols: Fx[], w: Fx, N: number): Cross {
-  const k = cols.length;
-  const n = w.sumGroups(N);
-  const s = cols.map((x) => w.dotGroups(x, N, x.frac));
-  const xr = cols.map((x) => {
-    const r = secondMomentShift(x.bound, N);
-    return r > 0 ? x.rescale(x.frac - r) : x;
-  });
-  const sr = xr.map((x, j) => (x === cols[j] ? s[j]! : w.dotGroups(x, N, x.frac)));
-  const wx = xr.map((x) => w.mulBit(x));
-  const Nm: Fx[] = [];
-  for (let j = 0; j < k; j++)
-    for (let l = j; l < k; l++) {
-      const P = wx[j]!.dotGroups(xr[l]!, N, xr[j]!.frac + xr[l]!.frac);
-      const nP = n.mul(P, P.frac);
-      const SS = sr[j]!.mul(sr[l]!, sr[j]!.frac + sr[l]!.frac);
-      Nm.push(nP.sub(SS));
-    }
-  return { n, s, N: Nm, xr };
-}
-
-/** Covariances C_jl = N_jl / (n (n - 1)) with as many fractional bits as fit. */
-function covariances(c: Cross, f: number): Fx[] {
-  const k = c.xr.length;
-  const den = c.n.mul(c.n.sub(1).relu(), 0);
-  const out: Fx[] = [];
-  for (let j = 0; j < k; j++)
-    for (let l = j; l < k; l++) {
-      const q = Math.max(1, c.xr[j]!.intBits + c.xr[l]!.intBits + 2);
-      out.push(c.N[pairIndex(k, j, l)]!.divide(den, { qBits: q, frac: Math.min(f + 8, 60 - q) }));
-    }
-  return out;
-}
+// ----- covariance and correlation -----
 
 /**
- * Sample covariance of two columns (divisor n - 1; 0 when n < 2). Exact
- * cross products, one division: relative error below 2^-24 plus 2^-frac.
+ * Sample covariance of two columns (divisor n - 1; 0 when n < 2): exact
+ * centred cross products (crossmatrix.ts), one division. Relative error
+ * below 2^-24 plus 2^-frac when both columns fit exact squares; for wider
+ * columns add each column's rounding to its chosen level (see
+ * `corErrorBound`): |error| <= (pi / 2) (g_x / sd_x + g_y / sd_y) sd_x sd_y.
  * @throws {RangeError} for columns of different lengths.
  */
 export function cov(x: Column, y: Column, opts: ResultOptions = {}): SecretFixed {
   const N = checkColumns('cov', [x, y], ['x', 'y']);
   const f = resultFrac('cov', opts.frac);
   const { w } = groupWeights('cov', N, opts.where, undefined, x.session);
-  const c = crossProducts([Fx.of(x), Fx.of(y)], w, N);
-  return covariances(c, f)[1]!.rescale(f).toFixed(f);
+  return crossMatrix([Fx.of(x), Fx.of(y)], w, f)
+    .cov(0, 1, f)
+    .rescale(f)
+    .toFixed(f);
 }
 
 /**
  * Pearson's correlation r = cov(x, y) / (sd(x) sd(y)); 0 when either column
- * is constant (R gives NA). Error about 2^-22 relative plus 2^-frac.
+ * is constant (R gives NA). Error 2^-20 plus 2^-frac for columns that fit
+ * exact squares, plus each wide column's level rounding (`corErrorBound`).
  * Cost: two inner-product rounds, then a division, square roots and a
- * division in sequence (about 120 rounds in rep3).
+ * division in sequence (about 120 rounds in rep3; wide columns: a division,
+ * a comparison per level and two rounds more).
  * @example
  *   const r = cor(age, recoveryDays);
  * @throws {RangeError} for columns of different lengths.
@@ -114,39 +71,10 @@ export function cor(x: Column, y: Column, opts: ResultOptions = {}): SecretFixed
   const N = checkColumns('cor', [x, y], ['x', 'y']);
   const f = resultFrac('cor', opts.frac);
   const { w } = groupWeights('cor', N, opts.where, undefined, x.session);
-  const cols = [Fx.of(x), Fx.of(y)];
-  const c = crossProducts(cols, w, N);
-  const C = covariances(c, f);
-  const F = Math.max(f, 28);
-  const plain = correlation(C[1]!, C[0]!.relu().sqrt(), C[2]!.relu().sqrt(), F);
-  // Wide columns were rounded before their products: the centred values are exact where
-  // they fit (variance.ts), and r (bounded by 1 either way) is chosen obliviously.
-  const centred = centredCovariances(cols, w, c.n, c.s, [C[0]!, C[2]!], [[0, 1]], f);
-  const r = centred
-    ? centred.fits.select(
-        correlation(
-          centred.covariances[0]!,
-          centred.variances[0]!.sqrt(),
-          centred.variances[1]!.sqrt(),
-          F,
-        ),
-        plain,
-      )
-    : plain;
-  return r.rescale(f).toFixed(f);
-}
-
-/**
- * r = C / (sd_x sd_y) by two normalised divisions, each sd kept at its own
- * scale: the product of two sds (or a vector of both, which shares one
- * scale) of columns of very different ranges lost the smaller one entirely
- * (r = 0 for a fixed(32, 16) column against an int(8) one).
- */
-function correlation(C: Fx, sdX: Fx, sdY: Fx, frac: number): Fx {
-  // |C / sd_x| <= sd_y.
-  const q = Math.max(1, sdY.intBits + 1);
-  const u = C.divide(sdX, { qBits: q, frac: Math.min(frac + 8, 60 - q), saturate: true });
-  return u.divide(sdY, { qBits: 1, frac, saturate: true });
+  return crossMatrix([Fx.of(x), Fx.of(y)], w, f)
+    .cor(0, 1, Math.max(f, 28))
+    .rescale(f)
+    .toFixed(f);
 }
 
 // ----- the secure solve -----
@@ -267,15 +195,12 @@ export function linearRegression(
   const p = k + 1;
   const { w } = groupWeights(op, N, opts.where, undefined, y.session);
   const cols = [...features.map((x) => Fx.of(x)), Fx.of(y)];
-  const c = crossProducts(cols, w, N);
-  const C = covariances(c, f);
+  const c = crossMatrix(cols, w, f);
   const K1 = k + 1;
-  const at = (j: number, l: number) => C[pairIndex(K1, j, l)]!;
-  const variances = Fx.concat(Array.from({ length: K1 }, (_, j) => at(j, j).relu()));
-  // Each sd at its own scale for the correlations (see `correlation`).
-  const sds = Array.from({ length: K1 }, (_, j) => at(j, j).relu().sqrt());
+  // Each sd at its own scale (see crossmatrix.ts's `correlation`).
+  const sds = Array.from({ length: K1 }, (_, j) => c.sd(j, f));
   // Correlations: R_jl = C_jl / (sd_j sd_l) for the features, r_j = C_jy / (sd_j sd_y).
-  const corrOf = (j: number, l: number) => correlation(at(j, l), sds[j]!, sds[l]!, FS);
+  const corrOf = (j: number, l: number) => c.cor(j, l, FS);
   const Rm: Fx[] = [];
   for (let j = 0; j < k; j++)
     for (let l = 0; l < k; l++) Rm.push(j === l ? Fx.constant(y.session, [1], FS) : corrOf(j, l));
@@ -303,7 +228,7 @@ export function linearRegression(
   const oneMinusR2 = rSquared.neg().addPublic([1]).relu();
   // Means and the intercept.
   const means = Fx.concat(
-    c.s.map((s, j) =>
+    c.sums.map((s, j) =>
       s.divide(c.n, {
         qBits: Math.max(1, cols[j]!.intBits),
         frac: Math.min(f + 8, 60 - cols[j]!.intBits),
@@ -315,7 +240,7 @@ export function linearRegression(
   const dfRes = c.n.sub(p).relu();
   // (n - 1) / (n - p) lies in [1, p] for n > p (0 for n <= p).
   const ratio = nm1.divide(dfRes, { qBits: log2ceil(p) + 1, frac: 30 });
-  const varY = variances.slice(k);
+  const varY = c.variance(k, f);
   const sigma2 = varY
     .mul(oneMinusR2)
     .withIntBits(varY.intBits)
