@@ -20,7 +20,7 @@
  * units are selected among the public rescalings of the same quotient with
  * the secret level bits (a few local truncations and scalar selections).
  *
- * Precision (derived in docs/ANALYTICS.md, `corErrorBound` below): the only
+ * Precision (derived in bounds.ts and docs/ANALYTICS.md): the only
  * loss beyond the arithmetic (divisions relative 2^-25, square roots
  * 2^-22) is each column's rounding to the grid of its chosen level, whose
  * relative effect on the spread is bounded by the level thresholds.
@@ -36,13 +36,12 @@ import {
   centre,
   centredNumerator,
   divideWithRoom,
-  slack,
   variancePlan,
   type VariancePlan,
 } from './variance.js';
 
 /** One candidate encoding: its fractional bits and the bits of the variance where it is used. */
-interface Candidate {
+export interface Candidate {
   readonly frac: number;
   readonly varBits: number;
 }
@@ -74,6 +73,21 @@ export interface CrossMatrix {
 const rangeBits = (bound: number, frac: number): number => Math.max(1, 2 * (bound - 1 - frac) + 1);
 
 /**
+ * The public candidates of a column of `bound` bits and `frac` fractional
+ * bits over `rows` rows: the plain grid first, then the levels coarse to
+ * fine (one candidate, the column itself, when exact squares fit).
+ */
+export function columnCandidates(bound: number, frac: number, rows: number): Candidate[] {
+  const plan = variancePlan(bound, frac, rows);
+  if (plan.grid === 0) return [{ frac, varBits: rangeBits(bound, frac) }];
+  const r = secondMomentShift(bound, rows);
+  return [
+    { frac: frac - r, varBits: rangeBits(bound - r + 1, frac - r) },
+    ...[...plan.levels].reverse().map((l) => ({ frac: l.frac, varBits: l.qBits })),
+  ];
+}
+
+/**
  * The covariance matrix of `cols` over the rows with weight 1 in `w` (a 0/1
  * vector of the columns' length), quotients with about `resultFrac` + 8 bits.
  */
@@ -89,11 +103,9 @@ export function crossMatrix(cols: readonly Fx[], w: Fx, resultFrac: number): Cro
       const p = w.mulBit(v);
       return p.make(p.sh, 0, p.bound);
     };
+    const candidates = columnCandidates(x.bound, x.frac, N);
     if (plan.grid === 0) {
-      levels.push({
-        candidates: [{ frac: x.frac, varBits: rangeBits(x.bound, x.frac) }],
-        fits: [],
-      });
+      levels.push({ candidates, fits: [] });
       return wx(x);
     }
     const r = secondMomentShift(x.bound, N);
@@ -101,13 +113,7 @@ export function crossMatrix(cols: readonly Fx[], w: Fx, resultFrac: number): Cro
     const plain = wx(xr);
     const fits = plainFits(plain, xr, n, den, plan, resultFrac);
     const coarseToFine = [...plan.levels].reverse();
-    levels.push({
-      candidates: [
-        { frac: xr.frac, varBits: rangeBits(xr.bound, xr.frac) },
-        ...coarseToFine.map((l) => ({ frac: l.frac, varBits: l.qBits })),
-      ],
-      fits,
-    });
+    levels.push({ candidates, fits });
     const d = centre(x, w, sums[j]!, n);
     let out = plain;
     coarseToFine.forEach((level, i) => {
@@ -173,12 +179,21 @@ function plainFits(
 
 /** Bits of q_jl at the encodings' scale: the largest over the candidates of both columns. */
 function scaledBits(a: ColumnLevels, b: ColumnLevels): number {
+  return candidateBits(a.candidates, b.candidates, a === b);
+}
+
+/** `scaledBits` on public candidates (`same`: a column with itself). */
+export function candidateBits(
+  a: readonly Candidate[],
+  b: readonly Candidate[],
+  same: boolean,
+): number {
   let bits = 1;
-  for (const ca of a.candidates)
-    for (const cb of b.candidates)
+  for (const ca of a)
+    for (const cb of b)
       bits = Math.max(
         bits,
-        Math.ceil((ca.varBits + 2 * ca.frac + cb.varBits + 2 * cb.frac) / 2) + (a === b ? 0 : 1),
+        Math.ceil((ca.varBits + 2 * ca.frac + cb.varBits + 2 * cb.frac) / 2) + (same ? 0 : 1),
       );
   return bits;
 }
@@ -234,50 +249,4 @@ export function correlation(C: Fx, sdX: Fx, sdY: Fx, frac: number): Fx {
   const q = Math.max(1, sdY.intBits + 1);
   const u = C.divide(sdX, { qBits: q, frac: Math.min(frac + 8, 60 - q), saturate: true });
   return u.divide(sdY, { qBits: 1, frac, saturate: true });
-}
-
-/**
- * The largest relative rounding a column's chosen level can leave on its
- * spread: g_c / sd over the candidates c and the spreads at which c can be
- * chosen (0 for a narrow column; the finest level, at the column's own
- * scale, is exact). Pearson's r then moves by at most
- * (pi / 2) (this for x + this for y), see `corErrorBound`.
- */
-export function levelRounding(bound: number, frac: number, rows: number): number {
-  const plan = variancePlan(bound, frac, rows);
-  if (plan.grid === 0) return 0;
-  const g1 = slack(plan.grid, rows);
-  // Candidate k (coarse to fine, plain first) is used only when v1 >= T of the next finer level,
-  // so sd >= sqrt(T) - g1 (v1 is within g1 of the truth in sd terms).
-  // Fine to coarse: level i is chosen only when level i - 1 does not fit, that is v1 >= T(i-1),
-  // so sd >= sqrt(T(i-1)) - g1 (v1 is within g1 of the truth in sd terms); the finest at any
-  // spread; the plain grid when no level fits.
-  const grids = [...plan.levels.map((l) => l.grid), plan.grid];
-  let worst = 0;
-  grids.forEach((grid, i) => {
-    if (grid === 0) return;
-    const g = slack(grid, rows);
-    const sdMin = i === 0 ? 0 : Math.sqrt(plan.levels[i - 1]!.threshold) - g1;
-    worst = Math.max(worst, sdMin > g ? g / sdMin : Infinity);
-  });
-  return worst;
-}
-
-/**
- * A bound on |released r - true r| for columns of these bounds and fracs over
- * `rows` rows: each column's rounding to its level's grid turns its centred
- * vector by at most asin(g / sd) <= (pi / 2) g / sd, and r is the cosine of
- * the angle between them; the divisions and roots add 2^-20 and the result
- * its resolution 2^-frac.
- */
-export function corErrorBound(
-  columns: ReadonlyArray<{ bound: number; frac: number }>,
-  rows: number,
-  resultFrac = 20,
-): number {
-  const turn = columns.reduce(
-    (acc, c) => acc + (Math.PI / 2) * Math.min(1, levelRounding(c.bound, c.frac, rows)),
-    0,
-  );
-  return Math.min(2, turn + 2 ** -20 + 2 ** -resultFrac);
 }

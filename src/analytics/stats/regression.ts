@@ -223,7 +223,9 @@ export function linearRegression(
   const Zdiag = sol.gather(Uint32Array.from({ length: k }, (_, i) => i * K1 + 1 + i));
   const sdX = Fx.concat(sds.slice(0, k));
   const sdY = sds[k]!.tile(k);
-  const slopes = g.mul(sdY).divide(sdX, { qBits: 24, frac: Math.min(f + 8, 36), saturate: true });
+  const slopes = g
+    .mul(sdY)
+    .divide(sdX, { qBits: SLOPE_BITS, frac: Math.min(f + 8, 36), saturate: true });
   const rSquared = g.mul(rxy, FS).sum().clamp(0).relu();
   const oneMinusR2 = rSquared.neg().addPublic([1]).relu();
   // Means and the intercept.
@@ -256,7 +258,17 @@ export function linearRegression(
     .divide(sdX, { qBits: 24, frac: Math.min(f + 8, 36), saturate: true });
   // se(b_0) = sigma sqrt(1/n + u^T Z u / (n - 1)), u = mean_x / sd_x.
   const u = means.slice(0, k).divide(sdX, { qBits: 8, frac: FS, saturate: true });
-  const intercept = means.slice(k).sub(slopes.mul(means.slice(0, k), slopes.frac).sum());
+  // Both parts of the coefficients at the fractional bits the intercept has room for.
+  const intBits = cols.map((x) => x.intBits);
+  const fb = coefficientFrac(intBits, f);
+  const reach = interceptBits(intBits);
+  const products = mulWide(slopes, means.slice(0, k), fb + 1, intBits.slice(0, k));
+  const intercept = means
+    .slice(k)
+    .rescale(fb + 1)
+    .sub(products.sum().withIntBits(reach))
+    .withIntBits(reach)
+    .rescale(fb);
   const Zfull = sol.gather(
     Uint32Array.from({ length: k * k }, (_, q) => Math.floor(q / k) * K1 + 1 + (q % k)),
   );
@@ -269,13 +281,55 @@ export function linearRegression(
     .add(inv.divide(c.n, { qBits: 1, frac: 30 }));
   const se0 = se0sq.relu().sqrt().mul(sigma);
   return {
-    coefficients: Fx.concat([intercept, slopes]).toFixed(f),
+    coefficients: Fx.concat([intercept, slopes.rescale(fb)]).toFixed(fb),
     standardErrors: Fx.concat([se0, seSlopes]).toFixed(f),
     rSquared: rSquared.rescale(f).toFixed(f),
     sigma: sigma.rescale(f).toFixed(f),
     df: dfRes.toInt(),
     n: c.n.toInt(),
   };
+}
+
+/** Slopes saturate at +-2^SLOPE_BITS. */
+const SLOPE_BITS = 24;
+
+/**
+ * Fractional bits of linear-regression coefficients for columns of these
+ * integer bits (features, then y) and result bits f: the intercept
+ * mean_y - sum b_j mean_j can reach 2^int_y + sum 2^(24 + int_j), and the
+ * intercept and slopes share one vector. f unless a feature is wide.
+ */
+export function coefficientFrac(intBits: readonly number[], f: number): number {
+  return Math.max(1, Math.min(f, 58 - interceptBits(intBits)));
+}
+
+/** |intercept| < 2^this for columns of these integer bits (features, then y). */
+function interceptBits(intBits: readonly number[]): number {
+  const y = intBits[intBits.length - 1]!;
+  const reach = intBits
+    .slice(0, -1)
+    .reduce((a, b) => a + 2 ** (SLOPE_BITS + Math.max(0, b)), 2 ** Math.max(0, y));
+  return Math.ceil(Math.log2(reach));
+}
+
+/**
+ * a b elementwise for an `a` whose bound is pessimistic (slopes are only
+ * known to lie below 2^24): Fx.mul would truncate both operands to fit 63
+ * bits (the intercept lost 2^-14 of each slope that way), so a's integer
+ * and fractional parts are multiplied separately, each product fitting.
+ */
+function mulWide(a: Fx, b: Fx, frac: number, bIntBits: readonly number[]): Fx {
+  const hi = a.rescale(0);
+  // Truncation leaves |a - hi| < 2 whichever way it rounds.
+  const lo = a.sub(hi.rescale(a.frac)).withIntBits(1);
+  // |a b| < 2^(SLOPE_BITS + int(b)) for each element; the vector takes the largest.
+  const q = SLOPE_BITS + Math.max(0, ...bIntBits) + 1;
+  return hi
+    .mul(b, frac)
+    .withIntBits(q)
+    .rescale(frac)
+    .add(lo.mul(b, frac).withIntBits(q).rescale(frac))
+    .withIntBits(q);
 }
 
 // ----- logistic regression -----
