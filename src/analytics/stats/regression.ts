@@ -40,10 +40,10 @@ const QS = 6;
 
 /**
  * Sample covariance of two columns (divisor n - 1; 0 when n < 2): exact
- * centred cross products (crossmatrix.ts), one division. Relative error
- * below 2^-24 plus 2^-frac when both columns fit exact squares; for wider
- * columns add each column's rounding to its chosen level (see
- * `corErrorBound`): |error| <= (pi / 2) (g_x / sd_x + g_y / sd_y) sd_x sd_y.
+ * centred cross products (crossmatrix.ts), one division. |error| within
+ * `covErrorBound` (bounds.ts): 2^-22 sd_x sd_y plus 2^-19 when both columns
+ * fit exact squares; wide columns add g_x sd_y + g_y sd_x + g_x g_y for
+ * their level roundings g.
  * @throws {RangeError} for columns of different lengths.
  */
 export function cov(x: Column, y: Column, opts: ResultOptions = {}): SecretFixed {
@@ -58,8 +58,9 @@ export function cov(x: Column, y: Column, opts: ResultOptions = {}): SecretFixed
 
 /**
  * Pearson's correlation r = cov(x, y) / (sd(x) sd(y)); 0 when either column
- * is constant (R gives NA). Error 2^-20 plus 2^-frac for columns that fit
- * exact squares, plus each wide column's level rounding (`corErrorBound`).
+ * is constant (R gives NA). Error 2^-20 plus 2^-19 for columns that fit
+ * exact squares, plus each wide column's level rounding and units
+ * (`corErrorBound` in bounds.ts).
  * Cost: two inner-product rounds, then a division, square roots and a
  * division in sequence (about 120 rounds in rep3; wide columns: a division,
  * a comparison per level and two rounds more).
@@ -169,12 +170,15 @@ export interface LinearModel {
  * se(b_j) = sigma sqrt([R^-1]_jj / (n - 1)) / sd_j, and for the intercept
  * se = sigma sqrt(1/n + u^T R^-1 u / (n - 1)), u_j = mean_j / sd_j.
  *
- * Precision: every quotient has relative error about 2^-22 (the intercept's
- * standard error assumes |mean / sd| < 256 for every feature); the solve keeps
- * 24 fractional bits, so coefficients are accurate to about cond(R) 2^-20
- * relative (see the module note for ill-conditioned designs). The intercept's
- * standard error is coarser, about 1e-3 relative (3e-3 at worst in tests),
- * because its intermediate bounds are pessimistic. Coefficients saturate at +-2^24.
+ * Precision: coefficients and R^2 within `linearRegressionErrorBound`
+ * (bounds.ts, derived in docs/ANALYTICS.md): the correlations' errors
+ * through ||R^-1||, the sds' relative errors and the fixed-point truncations;
+ * coefficients have 2^-frac resolution unless wide features leave the
+ * intercept fewer bits (`coefficientFrac`). No bound holds, and
+ * coefficients saturate, when ||R^-1|| >= 32 (see the module note) or a
+ * slope passes +-2^24. Standard errors and sigma have no stated bound
+ * (measured: the intercept's se about 1e-3 relative; its intermediate
+ * bounds assume |mean / sd| < 256 for every feature).
  * Cost: two rounds of inner products for the cross products (p^2 / 2 of
  * length n, local work O(n p^2)), then O(p) divisions in sequence (about
  * 40 rounds each), for any n.
