@@ -310,8 +310,12 @@ export interface TTestStats {
  * A bound on |t released - t true| for Welch's t = (m1 - m2) / se: the
  * means' relative 2^-24, the variances' errors through
  * |se' - se| <= |se'^2 - se^2| / se, and the division's and the result's
- * relative 2^-20 plus 2^-20 / se, the root of D's unit (small variances
- * of wide columns keep few fractional bits there), and the result's resolution (two units
+ * relative 2^-20 plus 2^-20 / se, D's truncation and its root's unit
+ * (D = var1 n2 + var2 n1 carries the type's whole range times a count as
+ * integer bits, so a variance of a wide type keeps only FD fractional bits
+ * there; when that truncation reaches a quarter of D no bound holds and t
+ * can come out 0: Welch's t of a fixed(32, 16) column with sd below about
+ * 0.03 at 1200 rows), and the result's resolution (two units
  * of 2^-frac: MPC truncation rounds either way). Infinite when the variances' errors could
  * reach se itself (or se is 0: t saturates, as R refuses).
  */
@@ -323,10 +327,15 @@ export function tErrorBound(s: TTestStats, shape: ColumnShape, resultFrac = 20):
   // leaves), and its root at least what `sqrtInputFrac` keeps of them within 64 bits.
   const rows = ns[0] + ns[1];
   const range = 2 * (shape.bound - shape.frac);
-  const FD = Math.min(resultFrac + 8, 60 - range - 1, 59 - range - log2ceil(rows + 1) - 1);
+  const FD = Math.min(resultFrac + 8, 60 - range - 1, 59 - range - log2ceil(rows + 1) - 2);
   const kept = Math.min(FD, sqrtInputFrac(64, FD));
-  const sD = se * Math.sqrt(ns[0] * ns[1]);
-  const rootRel = 2 ** (1 - kept) / sD;
+  const D = se * se * ns[0] * ns[1];
+  // Each variance loses up to 2^(1 - FD) before its product with the other group's count.
+  const dD = (ns[0] + ns[1]) * 2 ** (1 - FD);
+  // Below this D is mostly truncation: no bound holds (t may come out 0).
+  if (dD >= D / 4) return Infinity;
+  const sD = Math.sqrt(D);
+  const rootRel = 2 ** (1 - kept) / sD + dD / D;
   const t = Math.abs(means[0] - means[1]) / se;
   const dd = (Math.abs(means[0]) + Math.abs(means[1])) * 2 ** -24 + 2 ** -19;
   const dse = (varianceErrors[0] / ns[0] + varianceErrors[1] / ns[1] + se * se * DIV) / se;

@@ -319,20 +319,26 @@ function interceptBits(intBits: readonly number[]): number {
 /**
  * a b elementwise for an `a` whose bound is pessimistic (slopes are only
  * known to lie below 2^24): Fx.mul would truncate both operands to fit 63
- * bits (the intercept lost 2^-14 of each slope that way), so a's integer
- * and fractional parts are multiplied separately, each product fitting.
+ * bits (the intercept lost 2^-14 of each slope, or 2^-19 of each mean
+ * times the slope, that way), so both operands are split into integer and
+ * fractional parts, and each partial product fits.
  */
 function mulWide(a: Fx, b: Fx, frac: number, bIntBits: readonly number[]): Fx {
-  const hi = a.rescale(0);
-  // Truncation leaves |a - hi| < 2 whichever way it rounds.
-  const lo = a.sub(hi.rescale(a.frac)).withIntBits(1);
+  // Truncation leaves |x - hi| < 2 whichever way it rounds.
+  const split = (x: Fx): [Fx, Fx] => {
+    const hi = x.rescale(0);
+    return [hi, x.sub(hi.rescale(x.frac)).withIntBits(1)];
+  };
+  const [ah, al] = split(a);
+  const [bh, bl] = split(b);
   // |a b| < 2^(SLOPE_BITS + int(b)) for each element; the vector takes the largest.
   const q = SLOPE_BITS + Math.max(0, ...bIntBits) + 1;
-  return hi
-    .mul(b, frac)
-    .withIntBits(q)
-    .rescale(frac)
-    .add(lo.mul(b, frac).withIntBits(q).rescale(frac))
+  const part = (x: Fx): Fx => x.withIntBits(q).rescale(frac);
+  // Integer times integer is exact, integer times fraction fits 63 bits at b's scale, and
+  // a's fraction (below 2) costs b at most a few of its fractional bits.
+  return part(ah.mul(bh, 0))
+    .add(part(ah.mul(bl, bl.frac)))
+    .add(part(al.mul(b, frac)))
     .withIntBits(q);
 }
 
