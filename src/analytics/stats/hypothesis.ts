@@ -184,7 +184,8 @@ function standardise(d: Fx, D: Fx, N: Fx, f: number): { t: Fx; se: Fx } {
  * integer count would otherwise come back rounded to quarters.
  */
 function rootWithRoom(x: Fx): Fx {
-  const k = Math.floor((SQRT_ROOM - x.bound - x.frac) / 2);
+  // Never past 63 bits either (a wide D of a long int(20) column did, and threw).
+  const k = Math.min(Math.floor((SQRT_ROOM - x.bound - x.frac) / 2), 63 - x.bound);
   return (k > 0 ? x.rescale(x.frac + k) : x).sqrt();
 }
 

@@ -25,87 +25,45 @@ import {
   checkColumns,
   groupWeights,
   resultFrac,
-  secondMomentShift,
   type Column,
   type ResultOptions,
 } from './common.js';
 import { Fx, log2ceil } from './fx.js';
-import { centredCovariances } from './variance.js';
+import { crossMatrix } from './crossmatrix.js';
 
 /** Fractional bits inside the elimination. */
 const FS = 24;
 /** Entries of the eliminated system are clamped to +-2^QS. */
 const QS = 6;
 
-// ----- cross products -----
-
-interface Cross {
-  n: Fx;
-  /** Exact sums per column (at each column's own scale). */
-  s: Fx[];
-  /** Centered cross products N_jl = n P_jl - S_j S_l (exact), for j <= l, indexed by pairIndex. */
-  N: Fx[];
-  /** The rounded columns (their frac and bound describe the scale of N). */
-  xr: Fx[];
-}
-
-const pairIndex = (k: number, j: number, l: number): number => {
-  const [a, b] = j <= l ? [j, l] : [l, j];
-  return a * k - (a * (a - 1)) / 2 + (b - a);
-};
-
-function crossProducts(cols: Fx[], w: Fx, N: number): Cross {
-  const k = cols.length;
-  const n = w.sumGroups(N);
-  const s = cols.map((x) => w.dotGroups(x, N, x.frac));
-  const xr = cols.map((x) => {
-    const r = secondMomentShift(x.bound, N);
-    return r > 0 ? x.rescale(x.frac - r) : x;
-  });
-  const sr = xr.map((x, j) => (x === cols[j] ? s[j]! : w.dotGroups(x, N, x.frac)));
-  const wx = xr.map((x) => w.mulBit(x));
-  const Nm: Fx[] = [];
-  for (let j = 0; j < k; j++)
-    for (let l = j; l < k; l++) {
-      const P = wx[j]!.dotGroups(xr[l]!, N, xr[j]!.frac + xr[l]!.frac);
-      const nP = n.mul(P, P.frac);
-      const SS = sr[j]!.mul(sr[l]!, sr[j]!.frac + sr[l]!.frac);
-      Nm.push(nP.sub(SS));
-    }
-  return { n, s, N: Nm, xr };
-}
-
-/** Covariances C_jl = N_jl / (n (n - 1)) with as many fractional bits as fit. */
-function covariances(c: Cross, f: number): Fx[] {
-  const k = c.xr.length;
-  const den = c.n.mul(c.n.sub(1).relu(), 0);
-  const out: Fx[] = [];
-  for (let j = 0; j < k; j++)
-    for (let l = j; l < k; l++) {
-      const q = Math.max(1, c.xr[j]!.intBits + c.xr[l]!.intBits + 2);
-      out.push(c.N[pairIndex(k, j, l)]!.divide(den, { qBits: q, frac: Math.min(f + 8, 60 - q) }));
-    }
-  return out;
-}
+// ----- covariance and correlation -----
 
 /**
- * Sample covariance of two columns (divisor n - 1; 0 when n < 2). Exact
- * cross products, one division: relative error below 2^-24 plus 2^-frac.
+ * Sample covariance of two columns (divisor n - 1; 0 when n < 2): exact
+ * centred cross products (crossmatrix.ts), one division. |error| within
+ * `covErrorBound` (bounds.ts): 2^-22 sd_x sd_y plus 2^-19 when both columns
+ * fit exact squares; wide columns add g_x sd_y + g_y sd_x + g_x g_y for
+ * their level roundings g.
  * @throws {RangeError} for columns of different lengths.
  */
 export function cov(x: Column, y: Column, opts: ResultOptions = {}): SecretFixed {
   const N = checkColumns('cov', [x, y], ['x', 'y']);
   const f = resultFrac('cov', opts.frac);
   const { w } = groupWeights('cov', N, opts.where, undefined, x.session);
-  const c = crossProducts([Fx.of(x), Fx.of(y)], w, N);
-  return covariances(c, f)[1]!.rescale(f).toFixed(f);
+  return crossMatrix([Fx.of(x), Fx.of(y)], w, f)
+    .cov(0, 1, f)
+    .rescale(f)
+    .toFixed(f);
 }
 
 /**
  * Pearson's correlation r = cov(x, y) / (sd(x) sd(y)); 0 when either column
- * is constant (R gives NA). Error about 2^-22 relative plus 2^-frac.
+ * is constant (R gives NA). Error 2^-20 plus 2^-19 for columns that fit
+ * exact squares, plus each wide column's level rounding and units
+ * (`corErrorBound` in bounds.ts).
  * Cost: two inner-product rounds, then a division, square roots and a
- * division in sequence (about 120 rounds in rep3).
+ * division in sequence (about 120 rounds in rep3; wide columns: a division,
+ * a comparison per level and two rounds more).
  * @example
  *   const r = cor(age, recoveryDays);
  * @throws {RangeError} for columns of different lengths.
@@ -114,39 +72,10 @@ export function cor(x: Column, y: Column, opts: ResultOptions = {}): SecretFixed
   const N = checkColumns('cor', [x, y], ['x', 'y']);
   const f = resultFrac('cor', opts.frac);
   const { w } = groupWeights('cor', N, opts.where, undefined, x.session);
-  const cols = [Fx.of(x), Fx.of(y)];
-  const c = crossProducts(cols, w, N);
-  const C = covariances(c, f);
-  const F = Math.max(f, 28);
-  const plain = correlation(C[1]!, C[0]!.relu().sqrt(), C[2]!.relu().sqrt(), F);
-  // Wide columns were rounded before their products: the centred values are exact where
-  // they fit (variance.ts), and r (bounded by 1 either way) is chosen obliviously.
-  const centred = centredCovariances(cols, w, c.n, c.s, [C[0]!, C[2]!], [[0, 1]], f);
-  const r = centred
-    ? centred.fits.select(
-        correlation(
-          centred.covariances[0]!,
-          centred.variances[0]!.sqrt(),
-          centred.variances[1]!.sqrt(),
-          F,
-        ),
-        plain,
-      )
-    : plain;
-  return r.rescale(f).toFixed(f);
-}
-
-/**
- * r = C / (sd_x sd_y) by two normalised divisions, each sd kept at its own
- * scale: the product of two sds (or a vector of both, which shares one
- * scale) of columns of very different ranges lost the smaller one entirely
- * (r = 0 for a fixed(32, 16) column against an int(8) one).
- */
-function correlation(C: Fx, sdX: Fx, sdY: Fx, frac: number): Fx {
-  // |C / sd_x| <= sd_y.
-  const q = Math.max(1, sdY.intBits + 1);
-  const u = C.divide(sdX, { qBits: q, frac: Math.min(frac + 8, 60 - q), saturate: true });
-  return u.divide(sdY, { qBits: 1, frac, saturate: true });
+  return crossMatrix([Fx.of(x), Fx.of(y)], w, f)
+    .cor(0, 1, Math.max(f, 28))
+    .rescale(f)
+    .toFixed(f);
 }
 
 // ----- the secure solve -----
@@ -241,12 +170,15 @@ export interface LinearModel {
  * se(b_j) = sigma sqrt([R^-1]_jj / (n - 1)) / sd_j, and for the intercept
  * se = sigma sqrt(1/n + u^T R^-1 u / (n - 1)), u_j = mean_j / sd_j.
  *
- * Precision: every quotient has relative error about 2^-22 (the intercept's
- * standard error assumes |mean / sd| < 256 for every feature); the solve keeps
- * 24 fractional bits, so coefficients are accurate to about cond(R) 2^-20
- * relative (see the module note for ill-conditioned designs). The intercept's
- * standard error is coarser, about 1e-3 relative (3e-3 at worst in tests),
- * because its intermediate bounds are pessimistic. Coefficients saturate at +-2^24.
+ * Precision: coefficients and R^2 within `linearRegressionErrorBound`
+ * (bounds.ts, derived in docs/ANALYTICS.md): the correlations' errors
+ * through ||R^-1||, the sds' relative errors and the fixed-point truncations;
+ * coefficients have 2^-frac resolution unless wide features leave the
+ * intercept fewer bits (`coefficientFrac`). No bound holds, and
+ * coefficients saturate, when ||R^-1|| >= 32 (see the module note) or a
+ * slope passes +-2^24. Standard errors and sigma have no stated bound
+ * (measured: the intercept's se about 1e-3 relative; its intermediate
+ * bounds assume |mean / sd| < 256 for every feature).
  * Cost: two rounds of inner products for the cross products (p^2 / 2 of
  * length n, local work O(n p^2)), then O(p) divisions in sequence (about
  * 40 rounds each), for any n.
@@ -267,15 +199,12 @@ export function linearRegression(
   const p = k + 1;
   const { w } = groupWeights(op, N, opts.where, undefined, y.session);
   const cols = [...features.map((x) => Fx.of(x)), Fx.of(y)];
-  const c = crossProducts(cols, w, N);
-  const C = covariances(c, f);
+  const c = crossMatrix(cols, w, f);
   const K1 = k + 1;
-  const at = (j: number, l: number) => C[pairIndex(K1, j, l)]!;
-  const variances = Fx.concat(Array.from({ length: K1 }, (_, j) => at(j, j).relu()));
-  // Each sd at its own scale for the correlations (see `correlation`).
-  const sds = Array.from({ length: K1 }, (_, j) => at(j, j).relu().sqrt());
+  // Each sd at its own scale (see crossmatrix.ts's `correlation`).
+  const sds = Array.from({ length: K1 }, (_, j) => c.sd(j, f));
   // Correlations: R_jl = C_jl / (sd_j sd_l) for the features, r_j = C_jy / (sd_j sd_y).
-  const corrOf = (j: number, l: number) => correlation(at(j, l), sds[j]!, sds[l]!, FS);
+  const corrOf = (j: number, l: number) => c.cor(j, l, FS);
   const Rm: Fx[] = [];
   for (let j = 0; j < k; j++)
     for (let l = 0; l < k; l++) Rm.push(j === l ? Fx.constant(y.session, [1], FS) : corrOf(j, l));
@@ -298,12 +227,14 @@ export function linearRegression(
   const Zdiag = sol.gather(Uint32Array.from({ length: k }, (_, i) => i * K1 + 1 + i));
   const sdX = Fx.concat(sds.slice(0, k));
   const sdY = sds[k]!.tile(k);
-  const slopes = g.mul(sdY).divide(sdX, { qBits: 24, frac: Math.min(f + 8, 36), saturate: true });
+  const slopes = g
+    .mul(sdY)
+    .divide(sdX, { qBits: SLOPE_BITS, frac: Math.min(f + 8, 36), saturate: true });
   const rSquared = g.mul(rxy, FS).sum().clamp(0).relu();
   const oneMinusR2 = rSquared.neg().addPublic([1]).relu();
   // Means and the intercept.
   const means = Fx.concat(
-    c.s.map((s, j) =>
+    c.sums.map((s, j) =>
       s.divide(c.n, {
         qBits: Math.max(1, cols[j]!.intBits),
         frac: Math.min(f + 8, 60 - cols[j]!.intBits),
@@ -315,7 +246,7 @@ export function linearRegression(
   const dfRes = c.n.sub(p).relu();
   // (n - 1) / (n - p) lies in [1, p] for n > p (0 for n <= p).
   const ratio = nm1.divide(dfRes, { qBits: log2ceil(p) + 1, frac: 30 });
-  const varY = variances.slice(k);
+  const varY = c.variance(k, f);
   const sigma2 = varY
     .mul(oneMinusR2)
     .withIntBits(varY.intBits)
@@ -331,7 +262,17 @@ export function linearRegression(
     .divide(sdX, { qBits: 24, frac: Math.min(f + 8, 36), saturate: true });
   // se(b_0) = sigma sqrt(1/n + u^T Z u / (n - 1)), u = mean_x / sd_x.
   const u = means.slice(0, k).divide(sdX, { qBits: 8, frac: FS, saturate: true });
-  const intercept = means.slice(k).sub(slopes.mul(means.slice(0, k), slopes.frac).sum());
+  // Both parts of the coefficients at the fractional bits the intercept has room for.
+  const intBits = cols.map((x) => x.intBits);
+  const fb = coefficientFrac(intBits, f);
+  const reach = interceptBits(intBits);
+  const products = mulWide(slopes, means.slice(0, k), fb + 1, intBits.slice(0, k));
+  const intercept = means
+    .slice(k)
+    .rescale(fb + 1)
+    .sub(products.sum().withIntBits(reach))
+    .withIntBits(reach)
+    .rescale(fb);
   const Zfull = sol.gather(
     Uint32Array.from({ length: k * k }, (_, q) => Math.floor(q / k) * K1 + 1 + (q % k)),
   );
@@ -344,13 +285,61 @@ export function linearRegression(
     .add(inv.divide(c.n, { qBits: 1, frac: 30 }));
   const se0 = se0sq.relu().sqrt().mul(sigma);
   return {
-    coefficients: Fx.concat([intercept, slopes]).toFixed(f),
+    coefficients: Fx.concat([intercept, slopes.rescale(fb)]).toFixed(fb),
     standardErrors: Fx.concat([se0, seSlopes]).toFixed(f),
     rSquared: rSquared.rescale(f).toFixed(f),
     sigma: sigma.rescale(f).toFixed(f),
     df: dfRes.toInt(),
     n: c.n.toInt(),
   };
+}
+
+/** Slopes saturate at +-2^SLOPE_BITS. */
+const SLOPE_BITS = 24;
+
+/**
+ * Fractional bits of linear-regression coefficients for columns of these
+ * integer bits (features, then y) and result bits f: the intercept
+ * mean_y - sum b_j mean_j can reach 2^int_y + sum 2^(24 + int_j), and the
+ * intercept and slopes share one vector. f unless a feature is wide.
+ */
+export function coefficientFrac(intBits: readonly number[], f: number): number {
+  return Math.max(1, Math.min(f, 58 - interceptBits(intBits)));
+}
+
+/** |intercept| < 2^this for columns of these integer bits (features, then y). */
+function interceptBits(intBits: readonly number[]): number {
+  const y = intBits[intBits.length - 1]!;
+  const reach = intBits
+    .slice(0, -1)
+    .reduce((a, b) => a + 2 ** (SLOPE_BITS + Math.max(0, b)), 2 ** Math.max(0, y));
+  return Math.ceil(Math.log2(reach));
+}
+
+/**
+ * a b elementwise for an `a` whose bound is pessimistic (slopes are only
+ * known to lie below 2^24): Fx.mul would truncate both operands to fit 63
+ * bits (the intercept lost 2^-14 of each slope, or 2^-19 of each mean
+ * times the slope, that way), so both operands are split into integer and
+ * fractional parts, and each partial product fits.
+ */
+function mulWide(a: Fx, b: Fx, frac: number, bIntBits: readonly number[]): Fx {
+  // Truncation leaves |x - hi| < 2 whichever way it rounds.
+  const split = (x: Fx): [Fx, Fx] => {
+    const hi = x.rescale(0);
+    return [hi, x.sub(hi.rescale(x.frac)).withIntBits(1)];
+  };
+  const [ah, al] = split(a);
+  const [bh, bl] = split(b);
+  // |a b| < 2^(SLOPE_BITS + int(b)) for each element; the vector takes the largest.
+  const q = SLOPE_BITS + Math.max(0, ...bIntBits) + 1;
+  const part = (x: Fx): Fx => x.withIntBits(q).rescale(frac);
+  // Integer times integer is exact, integer times fraction fits 63 bits at b's scale, and
+  // a's fraction (below 2) costs b at most a few of its fractional bits.
+  return part(ah.mul(bh, 0))
+    .add(part(ah.mul(bl, bl.frac)))
+    .add(part(al.mul(b, frac)))
+    .withIntBits(q);
 }
 
 // ----- logistic regression -----

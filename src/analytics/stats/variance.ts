@@ -76,7 +76,7 @@ export function variancePlan(bound: number, frac: number, rows: number): Varianc
 }
 
 /** sd of the per-row rounding errors (each below g): at most g sqrt(n / (n - 1)). */
-function slack(grid: number, rows: number): number {
+export function slack(grid: number, rows: number): number {
   return grid * Math.SQRT2 * (rows > 1 ? Math.sqrt(rows / (rows - 1) / 2) : 1);
 }
 
@@ -124,7 +124,7 @@ export function varianceCandidates(
  * grid: |mean - c| is about one unit of it, and the numerators below do
  * not depend on c.
  */
-function centre(x: Fx, w: Fx, sums: Fx, n: Fx): Fx {
+export function centre(x: Fx, w: Fx, sums: Fx, n: Fx): Fx {
   const G = n.length;
   const c = sums.divide(n, { qBits: Math.max(1, x.intBits), frac: x.frac });
   return w.mulBit(x.tile(G).sub(c.repeatEach(x.length)));
@@ -135,7 +135,7 @@ function centre(x: Fx, w: Fx, sums: Fx, n: Fx): Fx {
  * exact modulo the suite's ring or field: the true value wherever it fits,
  * which the caller proves (or discards the result).
  */
-function centredNumerator(a: Fx, b: Fx, n: Fx, sa: Fx, sb: Fx): Fx {
+export function centredNumerator(a: Fx, b: Fx, n: Fx, sa: Fx, sb: Fx): Fx {
   const suite = a.suite;
   const G = n.length;
   const N = a.length / G;
@@ -154,7 +154,13 @@ function centredNumerator(a: Fx, b: Fx, n: Fx, sa: Fx, sb: Fx): Fx {
  * qBits + frac(num) + bits(den) < 62, so low bits of num are dropped first
  * when they would not fit.
  */
-function divideWithRoom(num: Fx, den: Fx, qBits: number, resultFrac: number, saturate = false): Fx {
+export function divideWithRoom(
+  num: Fx,
+  den: Fx,
+  qBits: number,
+  resultFrac: number,
+  saturate = false,
+): Fx {
   const room = 61 - qBits - Math.max(den.bound, 2);
   const fitted = num.frac > room ? num.rescale(room) : num;
   return fitted.divide(den, { qBits, frac: Math.min(resultFrac + 8, 61 - qBits), saturate });
@@ -236,47 +242,4 @@ export function varianceErrorBound(
   const s = Math.sqrt(Math.max(0, releasedVariance));
   const e = sdErrorBound(s, bound, frac, rows, resultFrac);
   return 2 * (s + e) * e + e * e + releasedVariance * 2 ** -23 + 2 ** -resultFrac;
-}
-
-/**
- * The covariance matrix entries of columns centred on their secret means,
- * for correlations (regression.ts's `cor`): the same idea as the variance
- * levels, at each column's own scale only. Returns, per pair (j, l) in
- * `pairs`, the centred covariance; per column the centred variance; and a
- * secret bit that is 1 when every column's centred sums provably fit (its
- * plain variance estimate `plainVar[j]` is below the level's threshold).
- * Undefined when every column fits exact squares (the plain path is exact)
- * or a wide column has no level at its own scale.
- */
-export function centredCovariances(
-  cols: readonly Fx[],
-  w: Fx,
-  n: Fx,
-  sums: readonly Fx[],
-  plainVar: readonly Fx[],
-  pairs: readonly (readonly [number, number])[],
-  resultFrac: number,
-): { variances: Fx[]; covariances: Fx[]; fits: Fx } | undefined {
-  const N = w.length;
-  const plans = cols.map((x) => variancePlan(x.bound, x.frac, N));
-  if (plans.every((p) => p.grid === 0)) return undefined;
-  if (plans.some((p, j) => p.grid > 0 && p.levels[0]?.frac !== cols[j]!.frac)) return undefined;
-  // Bits of each variance where the level is chosen (or of the whole type's range otherwise).
-  const qv = plans.map((p, j) => (p.grid > 0 ? p.levels[0]!.qBits : 2 * cols[j]!.intBits + 1));
-  const d = cols.map((x, j) => centre(x, w, sums[j]!, n));
-  const ds = d.map((dj) => dj.sumGroups(N));
-  const den = n.mul(n.sub(1).relu(), 0);
-  const centred = (j: number, l: number, qBits: number): Fx =>
-    divideWithRoom(centredNumerator(d[j]!, d[l]!, n, ds[j]!, ds[l]!), den, qBits, resultFrac, true);
-  const variances = cols.map((_, j) => centred(j, j, qv[j]!).relu());
-  const covariances = pairs.map(([j, l]) =>
-    centred(j, l, Math.max(1, Math.ceil((qv[j]! + qv[l]!) / 2) + 1)),
-  );
-  let fits: Fx | undefined;
-  plans.forEach((p, j) => {
-    if (p.grid === 0) return;
-    const bit = plainVar[j]!.sub(p.levels[0]!.threshold).ltz();
-    fits = fits ? fits.mulBit(bit) : bit;
-  });
-  return { variances, covariances, fits: fits! };
 }

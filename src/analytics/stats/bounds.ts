@@ -1,0 +1,346 @@
+/**
+ * Stated error bounds of the cross-product statistics (cov, cor, linear
+ * regression), as functions of the columns' public types, the row count
+ * and the data's spread: what docs/ANALYTICS.md states and
+ * precision.property.test.ts checks against float64 on inputs sampled
+ * across the types' ranges.
+ *
+ * Two sources of error, each bounded separately:
+ * - Encoding. crossmatrix.ts replaces a wide column by its values (less
+ *   their secret mean) on the grid of one candidate, chosen obliviously;
+ *   the products of the encodings are then exact. The rounding moves each
+ *   centred column by a vector whose sd is at most `slack(grid)`, and which
+ *   candidates a column can be given depends only on its spread (each
+ *   level's public threshold on the plain estimate, itself within the plain
+ *   grid's slack of the true sd). `encodingSlack` is the largest over the
+ *   possible candidates: 0 for narrow columns and for tiny spreads (the
+ *   finest level is the column's own grid).
+ * - Arithmetic. Each quotient q_jl is taken at the encodings' scale with
+ *   min(f + 8, 61 - bits) fractional bits (a unit of 2^(1 - F) there, two
+ *   truncations), divisions add relative 2^-22, square roots also lose what
+ *   `sqrtInputFrac` drops of their input, and the result is truncated to
+ *   2^-frac.
+ */
+import { candidateBits, columnCandidates, type Candidate } from './crossmatrix.js';
+import { log2ceil, sqrtInputFrac } from './fx.js';
+import { coefficientFrac } from './regression.js';
+import { slack, variancePlan } from './variance.js';
+
+/** A column's public shape: its bound (bits) and fractional bits. */
+export interface ColumnShape {
+  readonly bound: number;
+  readonly frac: number;
+}
+
+/** Relative error of one division (Catrina-Saxena with three Goldschmidt steps: 2^-25) with margin. */
+const DIV = 2 ** -22;
+
+/** A candidate with its rounding grid (0 when it is the column's own grid). */
+interface Possible {
+  readonly candidate: Candidate;
+  readonly grid: number;
+}
+
+/**
+ * The candidates a column of true sd `sd` can be encoded with: the finest
+ * level whose threshold the plain estimate v1 stays below, where
+ * (sd - g1)^2 <= v1 <= (sd + g1)^2 up to the division's relative error.
+ */
+function possible(shape: ColumnShape, rows: number, sd: number): Possible[] {
+  const cands = columnCandidates(shape.bound, shape.frac, rows);
+  const plan = variancePlan(shape.bound, shape.frac, rows);
+  if (plan.grid === 0) return [{ candidate: cands[0]!, grid: 0 }];
+  const g1 = slack(plan.grid, rows);
+  const lo = Math.max(0, sd - g1) ** 2 * (1 - DIV);
+  const hi = (sd + g1) ** 2 * (1 + DIV);
+  // Levels finest first with their thresholds; a level is used when v1 < its threshold and
+  // v1 >= every finer one's; the plain grid when v1 >= every threshold.
+  const fine = plan.levels;
+  const out: Possible[] = [];
+  fine.forEach((level, i) => {
+    const below = i === 0 ? 0 : fine[i - 1]!.threshold;
+    if (hi >= below && lo < level.threshold)
+      out.push({ candidate: cands[cands.length - 1 - i]!, grid: level.grid });
+  });
+  const top = fine.length ? fine[fine.length - 1]!.threshold : 0;
+  if (hi >= top) out.push({ candidate: cands[0]!, grid: plan.grid });
+  return out;
+}
+
+/** The largest sd of the rounding a column of this shape and true sd can be given (0: exact). */
+export function encodingSlack(shape: ColumnShape, rows: number, sd: number): number {
+  return Math.max(0, ...possible(shape, rows, sd).map((p) => (p.grid ? slack(p.grid, rows) : 0)));
+}
+
+/**
+ * The unit (in the columns' units) of the quotient q_ab for each pair of
+ * possible candidates, worst case: 2^(1 - F - f_a - f_b), F its
+ * fractional bits at the encodings' scale.
+ */
+function quotientUnit(
+  a: ColumnShape,
+  b: ColumnShape,
+  same: boolean,
+  rows: number,
+  sdA: number,
+  sdB: number,
+  resultFrac: number,
+): { unit: number; rootUnit: number } {
+  const ca = columnCandidates(a.bound, a.frac, rows);
+  const cb = same ? ca : columnCandidates(b.bound, b.frac, rows);
+  const bits = candidateBits(ca, cb, same);
+  const F = Math.min(resultFrac + 8, 61 - bits);
+  // The root keeps its input's fractional bits (fewer when `sqrtInputFrac` drops some).
+  const kept = Math.min(F, sqrtInputFrac(bits + F + 2, F));
+  let unit = 0;
+  let rootUnit = 0;
+  for (const pa of possible(a, rows, sdA))
+    for (const pb of same ? [pa] : possible(b, rows, sdB)) {
+      const scale = pa.candidate.frac + pb.candidate.frac;
+      unit = Math.max(unit, 2 ** (1 - F - scale));
+      // Same column: a root's output unit, in the column's units.
+      rootUnit = Math.max(rootUnit, 2 ** (1 - kept - scale / 2));
+    }
+  return { unit, rootUnit };
+}
+
+/**
+ * A bound on |cov released - cov true| for columns of these shapes over
+ * `rows` rows with true sds sdX, sdY: the encodings' rounding
+ * gx sdY + gy sdX + gx gy, the division's relative error on |cov| <= sdX sdY,
+ * and the quotient's and the result's units.
+ */
+export function covErrorBound(
+  x: ColumnShape,
+  y: ColumnShape,
+  rows: number,
+  sdX: number,
+  sdY: number,
+  resultFrac = 20,
+): number {
+  const gx = encodingSlack(x, rows, sdX);
+  const gy = encodingSlack(y, rows, sdY);
+  const { unit } = quotientUnit(x, y, false, rows, sdX, sdY, resultFrac);
+  return (
+    gx * sdY + gy * sdX + gx * gy + DIV * (sdX + gx) * (sdY + gy) + unit + 2 ** (1 - resultFrac)
+  );
+}
+
+/**
+ * The relative error of a standard deviation taken from the cross-product
+ * matrix (regression's sds): the encoding's slack, the quotient's and the
+ * root's input units, the division and the root.
+ */
+export function crossSdRelError(
+  shape: ColumnShape,
+  rows: number,
+  sd: number,
+  resultFrac = 20,
+): number {
+  if (sd === 0) return 0;
+  const g = encodingSlack(shape, rows, sd);
+  const { unit, rootUnit } = quotientUnit(shape, shape, true, rows, sd, sd, resultFrac);
+  // The quotient's unit u moves the root by u / (2 sd) at most; the root adds its own unit.
+  return g / sd + unit / (2 * sd * sd) + rootUnit / sd + 2 * DIV;
+}
+
+/**
+ * A bound on |r released - r true| (r = 0 by convention when a column is
+ * constant, and then released exactly 0). Rounding a centred column by a
+ * vector of sd g turns it by at most asin(g / sd) <= (pi / 2) g / sd, and r
+ * is the cosine of the angle between the two; the arithmetic adds the
+ * quotients' units against sdX sdY and relative 2^-20.
+ */
+export function corErrorBound(
+  x: ColumnShape,
+  y: ColumnShape,
+  rows: number,
+  sdX: number,
+  sdY: number,
+  resultFrac = 20,
+): number {
+  if (sdX === 0 || sdY === 0) return 2 ** -resultFrac;
+  const turn = (g: number, sd: number) => (Math.PI / 2) * Math.min(1, g / sd);
+  const relX = crossSdRelError(x, rows, sdX, resultFrac);
+  const relY = crossSdRelError(y, rows, sdY, resultFrac);
+  const { unit } = quotientUnit(x, y, false, rows, sdX, sdY, resultFrac);
+  // The sds' relative errors without their encoding parts (counted as turns).
+  const arithmetic =
+    unit / (sdX * sdY) +
+    relX -
+    encodingSlack(x, rows, sdX) / sdX +
+    relY -
+    encodingSlack(y, rows, sdY) / sdY;
+  return Math.min(
+    2,
+    turn(encodingSlack(x, rows, sdX), sdX) +
+      turn(encodingSlack(y, rows, sdY), sdY) +
+      arithmetic +
+      2 ** -20 +
+      2 ** (1 - resultFrac),
+  );
+}
+
+/** What the regression bound needs of the data (plaintext: the analyst's or a test's). */
+export interface DesignStats {
+  /** Features' and then the outcome's shapes (k + 1). */
+  readonly shapes: readonly ColumnShape[];
+  readonly rows: number;
+  /** True sds and means, features then outcome. */
+  readonly sds: readonly number[];
+  readonly means: readonly number[];
+  /** The features' correlation matrix (k x k, row-major) and their correlations with y. */
+  readonly R: readonly number[];
+  readonly r: readonly number[];
+}
+
+/** Per coefficient (intercept first) and for R^2, bounds on |released - true|. */
+export interface RegressionBounds {
+  readonly coefficients: number[];
+  readonly rSquared: number;
+}
+
+/** The inverse of a small SPD matrix by Gauss-Jordan in float64 (undefined when singular). */
+function inverse(A: readonly number[], k: number): number[] | undefined {
+  const M = Array.from({ length: k }, (_, i) => [
+    ...A.slice(i * k, i * k + k),
+    ...Array.from({ length: k }, (_, j) => (i === j ? 1 : 0)),
+  ]);
+  for (let i = 0; i < k; i++) {
+    const p = M[i]![i]!;
+    if (!(Math.abs(p) > 1e-12)) return undefined;
+    for (let c = 0; c < 2 * k; c++) M[i]![c]! /= p;
+    for (let j = 0; j < k; j++) {
+      if (j === i) continue;
+      const f = M[j]![i]!;
+      for (let c = 0; c < 2 * k; c++) M[j]![c]! -= f * M[i]![c]!;
+    }
+  }
+  return M.flatMap((row) => row.slice(k));
+}
+
+/**
+ * Bounds for `linearRegression` (slopes b_j = g_j sd_y / sd_j with
+ * g = R^-1 r, intercept mean_y - sum b_j mean_j, R^2 = r . g).
+ *
+ * Each correlation entry is within `corErrorBound`; the fixed-point
+ * Gauss-Jordan solve (24 fractional bits, k steps, every entry of the
+ * Jacobi-scaled system below 64) is the exact solve of a system whose
+ * entries moved by at most eta = 4 (k + 1) 2^-24 (1 + |g|), added to them.
+ * With L = ||R^-1||_2 (here its Frobenius norm, an upper bound) and E, e
+ * the Frobenius norms of the moves of R and r, perturbation theory gives
+ * |dg| <= L (e + E |g|) / (1 - L E) while L E < 1/2; slopes add the
+ * relative errors of both sds; the intercept adds |db_j| |mean_j| and the
+ * means' relative 2^-24; all carry the coefficients' resolution
+ * (`coefficientFrac`: 2^-f unless wide features leave the intercept fewer
+ * bits). Infinite (no bound holds) when L E >= 1/2 or when
+ * the elimination would pass 64 (L >= 32): the coefficients saturate then.
+ */
+export function linearRegressionErrorBound(d: DesignStats, resultFrac = 20): RegressionBounds {
+  const k = d.sds.length - 1;
+  const none: RegressionBounds = {
+    coefficients: new Array<number>(k + 1).fill(Infinity),
+    rSquared: Infinity,
+  };
+  const inv = inverse(d.R, k);
+  if (!inv || d.sds.some((s) => s === 0)) return none;
+  const L = Math.sqrt(inv.reduce((a, v) => a + v * v, 0));
+  if (L >= 32) return none;
+  const g = Array.from({ length: k }, (_, i) =>
+    d.r.reduce((a, rj, j) => a + inv[i * k + j]! * rj, 0),
+  );
+  const norm = (v: readonly number[]) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+  const gN = norm(g);
+  const eta = 4 * (k + 1) * 2 ** -24 * (1 + gN);
+  const corErr = (j: number, l: number) =>
+    corErrorBound(d.shapes[j]!, d.shapes[l]!, d.rows, d.sds[j]!, d.sds[l]!, resultFrac);
+  let E2 = 0;
+  for (let j = 0; j < k; j++)
+    for (let l = 0; l < k; l++) if (j !== l) E2 += (corErr(j, l) + eta) ** 2;
+  E2 += k * eta * eta;
+  const E = Math.sqrt(E2);
+  const e = norm(Array.from({ length: k }, (_, j) => corErr(j, k) + eta));
+  if (L * E >= 0.5) return none;
+  const dg = (L * (e + E * gN)) / (1 - L * E) + 2 ** -22 * gN + 2 ** -23;
+  const rel = d.sds.map((s, j) => crossSdRelError(d.shapes[j]!, d.rows, s, resultFrac));
+  // The coefficients' resolution (two units: truncations round either way).
+  const unit =
+    2 **
+    (1 -
+      coefficientFrac(
+        d.shapes.map((c) => c.bound - 1 - c.frac),
+        resultFrac,
+      ));
+  // b_j = (g_j sd_y) / sd_j in fixed point: sds carry their type's whole range as integer bits
+  // (about bound - frac + 3), so the product truncates g_j to Fg bits (Fx.mul shares the cut by
+  // fractional bits: 24 of g's against 28 of sd_y's) and the saturating division the
+  // numerator to Fa bits; both are absolute errors before the division by sd_j.
+  const sdBits = (c: ColumnShape) => c.bound - c.frac + 3;
+  const Fg = Math.floor(((52 - sdBits(d.shapes[k]!)) * 24) / 52);
+  const slopes = g.map((gj, j) => {
+    const scale = d.sds[k]! / d.sds[j]!;
+    const Fa = 34 - sdBits(d.shapes[j]!);
+    const truncation = (2 ** -Fg * d.sds[k]! + 2 ** -Fa) / d.sds[j]!;
+    return scale * (dg + Math.abs(gj) * (rel[j]! + rel[k]! + 2 * DIV)) + truncation + unit;
+  });
+  const b = g.map((gj, j) => (gj * d.sds[k]!) / d.sds[j]!);
+  const meanErr = (j: number) => Math.abs(d.means[j]!) * 2 ** -24 + 2 ** -(resultFrac + 6);
+  const intercept =
+    meanErr(k) +
+    slopes.reduce(
+      (a, db, j) => a + db * (Math.abs(d.means[j]!) + meanErr(j)) + Math.abs(b[j]!) * meanErr(j),
+      0,
+    ) +
+    (k + 2) * unit;
+  const rSquared = e * gN + norm(d.r) * dg + e * dg + k * 2 ** -23 + 2 ** (1 - resultFrac);
+  return { coefficients: [intercept, ...slopes], rSquared };
+}
+
+/** What the t-test bound needs: the groups' true means and sizes, the variances' stated errors, the true se. */
+export interface TTestStats {
+  readonly means: readonly [number, number];
+  readonly ns: readonly [number, number];
+  /** Bounds on each group variance's error (`varianceErrorBound`). */
+  readonly varianceErrors: readonly [number, number];
+  /** sqrt(var1 / n1 + var2 / n2), true. */
+  readonly se: number;
+}
+
+/**
+ * A bound on |t released - t true| for Welch's t = (m1 - m2) / se: the
+ * means' relative 2^-24, the variances' errors through
+ * |se' - se| <= |se'^2 - se^2| / se, and the division's and the result's
+ * relative 2^-20 plus 2^-20 / se, D's truncation and its root's unit
+ * (D = var1 n2 + var2 n1 carries the type's whole range times a count as
+ * integer bits, so a variance of a wide type keeps only FD fractional bits
+ * there; when that truncation reaches a quarter of D no bound holds and t
+ * can come out 0: Welch's t of a fixed(32, 16) column with sd below about
+ * 0.03 at 1200 rows), and the result's resolution (two units
+ * of 2^-frac: MPC truncation rounds either way). Infinite when the variances' errors could
+ * reach se itself (or se is 0: t saturates, as R refuses).
+ */
+export function tErrorBound(s: TTestStats, shape: ColumnShape, resultFrac = 20): number {
+  const { means, ns, varianceErrors, se } = s;
+  if (!(se > 0)) return Infinity;
+  // t = d sqrt(n1 n2) / sqrt(D), D = var1 n2 + var2 n1 (hypothesis.ts's `standardise`): D keeps
+  // at least FD fractional bits (the variances' own, or what a 63-bit product with the counts
+  // leaves), and its root at least what `sqrtInputFrac` keeps of them within 64 bits.
+  const rows = ns[0] + ns[1];
+  const range = 2 * (shape.bound - shape.frac);
+  const FD = Math.min(resultFrac + 8, 60 - range - 1, 59 - range - log2ceil(rows + 1) - 2);
+  const kept = Math.min(FD, sqrtInputFrac(64, FD));
+  const D = se * se * ns[0] * ns[1];
+  // Each variance loses up to 2^(1 - FD) before its product with the other group's count.
+  const dD = (ns[0] + ns[1]) * 2 ** (1 - FD);
+  // Below this D is mostly truncation: no bound holds (t may come out 0).
+  if (dD >= D / 4) return Infinity;
+  const sD = Math.sqrt(D);
+  const rootRel = 2 ** (1 - kept) / sD + dD / D;
+  const t = Math.abs(means[0] - means[1]) / se;
+  const dd = (Math.abs(means[0]) + Math.abs(means[1])) * 2 ** -24 + 2 ** -19;
+  const dse = (varianceErrors[0] / ns[0] + varianceErrors[1] / ns[1] + se * se * DIV) / se;
+  if (dse >= se / 2) return Infinity;
+  return (
+    (dd + t * dse) / (se - dse) + t * (2 ** -20 + rootRel) + 2 ** -20 / se + 2 ** (1 - resultFrac)
+  );
+}
