@@ -158,8 +158,14 @@ export async function runCreditRisk(opts: CreditOptions = {}): Promise<CreditRep
         CREDIT_FEATURES.map((f) => col(f) as SecretFixed),
         { ranges: RANGES, where: j.weight },
       );
-      // Standard errors are not released: the library's saturate at 0.5 in its
-      // scaled units (x / half-range) on these data, so they would be wrong.
+      // Standard errors are not released: on these data the secure inverse
+      // loses precision (m.standardErrorsLost), so they would be wrong. The
+      // coefficients are released only when the gradient certifies them.
+      const [lost] = await m.fitLost.reveal();
+      if (lost === 1n)
+        throw new Error(
+          'credit risk: the secure fit did not reach the maximum-likelihood estimate; the coefficients are withheld',
+        );
       const [coef, n] = await s.revealAll([m.coefficients, m.n]);
       return { coef: coef as number[], n: Number((n as bigint[])[0]) };
     },

@@ -231,7 +231,14 @@ for (const c of STAT_SUITES) {
         );
         const nt = logisticRegression(y, [a, b], { ranges });
         const gd = logisticRegression(y, [a, b], { ranges, method: 'gd', iterations: 8 });
-        return s.revealAll([nt.coefficients, nt.loss, nt.standardErrors, gd.coefficients, gd.loss]);
+        return s.revealAll([
+          nt.coefficients,
+          nt.loss,
+          nt.standardErrors,
+          gd.coefficients,
+          gd.loss,
+          nt.fitLost,
+        ]);
       });
       const scales = ranges.map(([lo, hi]) => ({ c: (lo + hi) / 2, h: (hi - lo) / 2 }));
       const yn = yLog.map(Number);
@@ -258,6 +265,47 @@ for (const c of STAT_SUITES) {
       const gd = plainLogistic(yn, [x1, x2], 'gd', 8, scales);
       gd.coef.forEach((v, j) => near(`gd b${j}`, (res[3] as number[])[j]!, v, 1e-3, 1e-3));
       near('gd loss', (res[4] as number[])[0]!, gd.loss, 1e-4);
+      // A fit that converged with a good inverse is not flagged.
+      expect(res[5]).toEqual([0n]);
+    });
+
+    it('flags a logistic fit that lost precision (data in a small part of a wide range), so it is withheld', async () => {
+      // Ages 40..60 in a declared 0..1000, and only 120 records: centred on the range's
+      // midpoint, the scaled age is nearly constant, the information matrix nearly
+      // singular in scaled units, and the fixed-point solve saturates. The fit must say so.
+      const g = rng(77);
+      const n = 120;
+      const age = Array.from({ length: n }, () => 40 + Math.floor(g() * 21));
+      const flag = Array.from({ length: n }, () => (g() < 0.5 ? 1 : 0));
+      const yy = age.map((a, i) =>
+        g() < 1 / (1 + Math.exp(-(-3 + 0.05 * a + 0.4 * flag[i]!))) ? 1 : 0,
+      );
+      const res = await run(c, async (s) => {
+        const m = logisticRegression(
+          column(
+            s,
+            bool,
+            yy.map((v) => v === 1),
+          ),
+          [
+            column(s, int(11), age),
+            column(
+              s,
+              bool,
+              flag.map((v) => v === 1),
+            ),
+          ],
+          {
+            ranges: [
+              [0, 1000],
+              [0, 1],
+            ],
+            iterations: 10,
+          },
+        );
+        return s.revealAll([m.fitLost]);
+      });
+      expect(res[0]).toEqual([1n]);
     });
   });
 }

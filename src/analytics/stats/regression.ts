@@ -405,11 +405,72 @@ export function newtonStep(
   };
 }
 
+/** Largest |(H Z - I)_ij| accepted from a secure inverse before its standard errors are withheld. */
+const INVERSE_TOLERANCE = 2 ** -6;
+
+/**
+ * 1 when a secure inverse Z of the p x p matrix H lost precision (some entry
+ * of H Z - I exceeds INVERSE_TOLERANCE: the solve saturated or clamped, as it
+ * does when columns vary little within wide declared ranges), else 0. The
+ * standard errors built on Z are then wrong, so they are withheld rather than
+ * released; the bit says only that, and is revealed to decide it.
+ * Cost: p^2 inner products of length p, 2 p^2 comparisons (a few rounds).
+ */
+export function inverseLost(H: Fx, Z: Fx, p: number): Fx {
+  const ia = Uint32Array.from({ length: p * p * p }, (_, q) => {
+    const i = Math.floor(q / (p * p));
+    return i * p + (q % p);
+  });
+  const ib = Uint32Array.from({ length: p * p * p }, (_, q) => {
+    const j = Math.floor(q / p) % p;
+    return (q % p) * p + j;
+  });
+  const prod = H.rescale(Math.min(H.frac, FS))
+    .gather(ia)
+    .dotGroups(Z.rescale(FS).gather(ib), p, 16);
+  const R = prod
+    .addPublic(Array.from({ length: p * p }, (_, q) => (Math.floor(q / p) === q % p ? -1 : 0)))
+    .withIntBits(QS + 8 + Math.ceil(Math.log2(p + 1)));
+  return anyAbove(R, INVERSE_TOLERANCE);
+}
+
+/** 1 when some |x_i| > t, else 0. */
+export function anyAbove(x: Fx, t: number): Fx {
+  const abs = x.ltz().select(x.neg(), x);
+  const over = abs.addPublic(new Array<number>(x.length).fill(-t)).neg().ltz();
+  return over.sum().neg().ltz();
+}
+
+/**
+ * 1 when a Newton fit's coefficients cannot be trusted: a coefficient reached
+ * the clamp (scaled |b| = 2^QS), or the gradient at the final coefficients
+ * (`gradN`: the score over 2^lg, in scaled units) is not near 0, so they are
+ * not the maximum-likelihood estimate. An exact gradient near 0 certifies the
+ * estimate even when the solve that found it was inaccurate.
+ */
+export function newtonFitLost(beta: Fx, gradN: Fx): Fx {
+  const flags = Fx.concat([
+    anyAbove(beta, 2 ** QS * (1 - 2 ** -12)),
+    anyAbove(gradN, GRADIENT_TOLERANCE),
+  ]);
+  return flags.sum().neg().ltz();
+}
+
+/** Largest |score / 2^lg| at accepted coefficients (scaled units). */
+const GRADIENT_TOLERANCE = 2 ** -10;
+
 export interface LogisticModel {
   /** Intercept first, then one coefficient per feature (in the features' units). */
   coefficients: SecretFixed;
   /** Standard errors from the inverse Hessian at the last iterate (Newton only; else 0). */
   standardErrors: SecretFixed;
+  /**
+   * 1 when the coefficients cannot be trusted (a coefficient saturated, or
+   * the gradient at them is not near 0): the model is then withheld.
+   */
+  fitLost: SecretInt;
+  /** 1 when the standard errors cannot be trusted (the secure inverse lost precision; Newton only). */
+  standardErrorsLost: SecretInt;
   /** Mean negative log-likelihood at the final coefficients. */
   loss: SecretFixed;
   /** Iterations run (public). */
@@ -518,6 +579,7 @@ export function logisticRegression(
     );
   let beta = Fx.zero(session, p, FX_FRAC);
   let Z: Fx | undefined;
+  let seLost: Fx | undefined;
   const invN =
     method === 'gd' ? Fx.constant(session, [1], 0).divide(n, { qBits: 1, frac: 40 }) : undefined;
   const lr = opts.learningRate ?? 4 / p;
@@ -544,15 +606,24 @@ export function logisticRegression(
       const gN = grad.make(grad.sh, grad.frac + lg, grad.bound);
       const last = it === iterations - 1;
       const step = newtonStep(H, gN, p, last);
-      if (last) Z = step.inverse;
+      if (last) {
+        Z = step.inverse;
+        seLost = inverseLost(H, Z!, p);
+      }
       beta = beta.add(step.delta).clamp(QS);
     } else {
       const step = grad.mul(invN!.tile(p), FX_FRAC + 8).mulPublic([lr], FX_FRAC);
       beta = beta.add(step).clamp(QS);
     }
   }
-  // Loss: mean of softplus(z) - y z = max(z, 0) - y z + log(1 + e^-|z|).
+  // The score at the final coefficients: near 0 certifies them (newtonFitLost).
   const z = predictor(beta);
+  const finalGrad = Xw.dotGroups(Y.sub(sigmoid(z)).tile(p), N, FX_FRAC).withBound(lg + FX_FRAC + 2);
+  const lost = newtonFitLost(
+    beta,
+    finalGrad.make(finalGrad.sh, finalGrad.frac + lg, finalGrad.bound),
+  );
+  // Loss: mean of softplus(z) - y z = max(z, 0) - y z + log(1 + e^-|z|).
   const { neg, l1p } = softplusParts(z, zBound);
   const rowLoss = neg
     .select(Fx.zero(session, N, FZ), z)
@@ -588,6 +659,8 @@ export function logisticRegression(
   return {
     coefficients: coefficients.rescale(f).toFixed(f),
     standardErrors: se.rescale(f).toFixed(f),
+    fitLost: lost.toInt(),
+    standardErrorsLost: (seLost ?? Fx.zero(session, 1, 0)).toInt(),
     loss: loss.toFixed(f),
     iterations,
     n: n.toInt(),

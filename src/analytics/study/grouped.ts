@@ -27,7 +27,7 @@ import * as fxops from '../../ops/fixed.js';
 import type { SecretFixed, SecretInt } from '../../api/secret.js';
 import type { Session } from '../../api/session.js';
 import { Fx, log2ceil } from '../stats/fx.js';
-import { newtonStep, softplusParts } from '../stats/regression.js';
+import { inverseLost, newtonFitLost, newtonStep, softplusParts } from '../stats/regression.js';
 import { survivalWithGreenwood } from '../stats/survival.js';
 import type { Column } from '../data/schema.js';
 
@@ -97,6 +97,10 @@ export function predictorCells(c: Column): PredictorCells | undefined {
 export interface GroupedModel {
   readonly coefficients: SecretFixed;
   readonly standardErrors: SecretFixed;
+  /** 1 when the coefficients cannot be trusted (see LogisticModel.fitLost). */
+  readonly fitLost: SecretInt;
+  /** 1 when the standard errors cannot be trusted (see LogisticModel.standardErrorsLost). */
+  readonly standardErrorsLost: SecretInt;
   readonly loss: SecretFixed;
   readonly n: SecretInt;
 }
@@ -158,6 +162,7 @@ export function groupedLogistic(
     );
   let beta = Fx.zero(s, p, FX_FRAC);
   let Z: Fx | undefined;
+  let seLost: Fx | undefined;
   const ia = Uint32Array.from(
     { length: p * p * C },
     (_, q) => Math.floor(q / (p * C)) * C + (q % C),
@@ -188,11 +193,28 @@ export function groupedLogistic(
     const gN = grad.make(grad.sh, grad.frac + lg, grad.bound);
     const last = it === iterations - 1;
     const step = newtonStep(H, gN, p, last);
-    if (last) Z = step.inverse;
+    if (last) {
+      Z = step.inverse;
+      seLost = inverseLost(H, Z!, p);
+    }
     beta = beta.add(step.delta).clamp(QS);
   }
-  // Mean loss: sum_c n_c softplus(z_c) - s_c z_c over N; softplus(z) = max(z, 0) + log(1 + e^-|z|).
+  // The score at the final coefficients: near 0 certifies them (newtonFitLost).
   const z = predictor(beta);
+  const finalMu = N.mul(sigmoid(z), FZ).withBound(countBits + FZ + 1);
+  const finalGrad = Xcm.dotGroups(
+    S.rescale(FZ)
+      .sub(finalMu)
+      .withBound(countBits + FZ + 1)
+      .tile(p),
+    C,
+    FX_FRAC,
+  ).withBound(lg + FX_FRAC + 3);
+  const lost = newtonFitLost(
+    beta,
+    finalGrad.make(finalGrad.sh, finalGrad.frac + lg, finalGrad.bound),
+  );
+  // Mean loss: sum_c n_c softplus(z_c) - s_c z_c over N; softplus(z) = max(z, 0) + log(1 + e^-|z|).
   const { neg, l1p } = softplusParts(z, zBound);
   const softplus = neg
     .select(Fx.zero(s, C, FZ), z)
@@ -226,6 +248,8 @@ export function groupedLogistic(
   return {
     coefficients: coefficients.rescale(frac).toFixed(frac),
     standardErrors: se.rescale(frac).toFixed(frac),
+    fitLost: lost.toInt(),
+    standardErrorsLost: seLost!.toInt(),
     loss: loss.toFixed(frac),
     n: total.toInt(),
   };

@@ -869,23 +869,28 @@ async function groupedLogisticAnalysis(
       ...levelMasks.map((m) => n.mul(m).sum().reshape([1])),
     ])
     .min();
-  const [rc, rse, rl, rn] = await releaseGuarded(
-    ctx.s,
-    [
-      { value: model.coefficients, support },
-      { value: model.standardErrors, support },
-      { value: model.loss, support },
-      { value: model.n, support },
-    ],
-    ctx.k,
-  );
+  const [[lost, seLost], [rc, rse, rl, rn]] = await Promise.all([
+    ctx.s.concat([model.fitLost.reshape([1]), model.standardErrorsLost.reshape([1])]).reveal(),
+    releaseGuarded(
+      ctx.s,
+      [
+        { value: model.coefficients, support },
+        { value: model.standardErrors, support },
+        { value: model.loss, support },
+        { value: model.n, support },
+      ],
+      ctx.k,
+    ),
+  ]);
+  const withheld = lost === 1n;
+  const seWithheld = withheld || seLost === 1n;
   const suppressed = rc!.suppressed[0]!;
   const rows: ResultRow[] = [
     { statistic: 'n', group: 'all', value: rn!.values[0] ?? null, suppressed, precision: 'exact' },
   ];
   ['(intercept)', ...cs.flatMap((c) => c.terms)].forEach((term, j) => {
-    const b = rc!.values[j] ?? null;
-    const se = rse!.values[j] ?? null;
+    const b = withheld ? null : (rc!.values[j] ?? null);
+    const se = seWithheld ? null : (rse!.values[j] ?? null);
     const z = b !== null && se !== null && se > 0 ? b / se : null;
     rows.push(
       {
@@ -914,19 +919,27 @@ async function groupedLogisticAnalysis(
   rows.push({
     statistic: 'loss',
     group: 'mean negative log-likelihood',
-    value: rl!.values[0] ?? null,
+    value: withheld ? null : (rl!.values[0] ?? null),
     suppressed,
     precision: 'sigmoid, exp and log in fixed point',
   });
   return {
     rows,
     notes: [
+      ...(withheld ? [FIT_LOST] : seWithheld ? [SE_LOST] : []),
       ...notes(ctx, r, `Newton (IRLS), ${iterations} iterations, as R's glm(family = binomial)`),
       `fitted on the counts of ${C} cells (${r.predictors.join(' x ')}): ${eachOwner(ctx.study)} counts its own records per cell and inputs the counts as secrets; the likelihood, and so the estimate, is that of the records`,
       'released only when both outcomes and every level of a categorical predictor have at least k records',
     ],
   };
 }
+
+/** Why a logistic model is withheld (LogisticModel.fitLost). */
+const FIT_LOST =
+  'model withheld: the secure fit did not reach the maximum-likelihood estimate on these data (a coefficient reached its bound, or the gradient at the final coefficients is not near 0), so its numbers would be wrong; this usually means a predictor varies little within its declared range: narrow the range in the schema, or raise iterations';
+/** Why a logistic model's standard errors are withheld (LogisticModel.standardErrorsLost). */
+const SE_LOST =
+  'standard errors and p-values withheld: the secure inverse of the information matrix lost precision on these data (a predictor varies little within its declared range, or predictors are nearly collinear), so they would be wrong; the coefficients are certified by their gradient and released';
 
 async function logistic(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const r = a as RegressionAnalysis;
@@ -949,24 +962,29 @@ async function logistic(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody
   });
   // Both outcomes and every level of a categorical predictor need k records.
   const support = smallestGroup(ctx, mask, [y, y.not(), ...d.levels]);
-  const [rc, rse, rl, rn] = await releaseGuarded(
-    ctx.s,
-    [
-      { value: model.coefficients, support },
-      { value: model.standardErrors, support },
-      { value: model.loss, support },
-      { value: model.n, support },
-    ],
-    ctx.k,
-  );
+  const [[lost, seLost], [rc, rse, rl, rn]] = await Promise.all([
+    ctx.s.concat([model.fitLost.reshape([1]), model.standardErrorsLost.reshape([1])]).reveal(),
+    releaseGuarded(
+      ctx.s,
+      [
+        { value: model.coefficients, support },
+        { value: model.standardErrors, support },
+        { value: model.loss, support },
+        { value: model.n, support },
+      ],
+      ctx.k,
+    ),
+  ]);
+  const withheld = lost === 1n;
+  const seWithheld = withheld || seLost === 1n;
   const terms = ['(intercept)', ...d.names];
   const suppressed = rc!.suppressed[0]!;
   const rows: ResultRow[] = [
     { statistic: 'n', group: 'all', value: rn!.values[0] ?? null, suppressed, precision: 'exact' },
   ];
   terms.forEach((term, j) => {
-    const b = rc!.values[j] ?? null;
-    const se = rse!.values[j] ?? null;
+    const b = withheld ? null : (rc!.values[j] ?? null);
+    const se = seWithheld ? null : (rse!.values[j] ?? null);
     rows.push({
       statistic: 'coefficient',
       group: term,
@@ -995,13 +1013,14 @@ async function logistic(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody
   rows.push({
     statistic: 'loss',
     group: 'mean negative log-likelihood',
-    value: rl!.values[0] ?? null,
+    value: withheld ? null : (rl!.values[0] ?? null),
     suppressed,
     precision: 'sigmoid, exp and log in fixed point',
   });
   return {
     rows,
     notes: [
+      ...(withheld ? [FIT_LOST] : seWithheld ? [SE_LOST] : []),
       ...notes(
         ctx,
         a,
