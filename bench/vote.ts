@@ -28,6 +28,9 @@ import { parseRecord, recordToJson } from '../src/vote/record.js';
 import { finishElection, runCeremony } from '../src/vote/simulate.js';
 import { accumulate } from '../src/vote/tally.js';
 import { verifyElection } from '../src/vote/verify.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { timePlain } from './plain.js';
 import { sum } from '../src/he/elgamal/elgamal.js';
 
@@ -121,7 +124,12 @@ function benchBallot(selections: number): void {
     () => {
       const b = new BatchVerifier(crypto);
       c.selections.forEach((s) => b.addRange(s.ct, s.proof, election.key));
-      b.addRange(sum(c.selections.map((s) => s.ct)), c.proof, election.key);
+      b.addRange(
+        sum(c.selections.map((s) => s.ct)),
+        c.proof,
+        election.key,
+        c.selections.map((s) => s.ct),
+      );
       return b.check();
     },
     10,
@@ -138,7 +146,17 @@ function benchBallot(selections: number): void {
   );
 }
 
-async function benchRecord(ballots: number, selections: number): Promise<void> {
+/**
+ * The record's JSON text, made once per (ballots, selections) and cached in
+ * the temporary directory: making 10,000 ballots takes minutes, and repeated
+ * verification runs need only the text. --fresh makes it again.
+ */
+function recordText(ballots: number, selections: number, fresh: boolean): string {
+  const file = join(tmpdir(), `entente-vote-record-${ballots}x${selections}.json`);
+  if (!fresh && existsSync(file)) {
+    console.log(`record of ${ballots} ballots x ${selections} selections: cached in ${file}`);
+    return readFileSync(file, 'utf8');
+  }
   const manifest = manifestOf(selections);
   let t0 = performance.now();
   const { election, guardians } = runCeremony(manifest, 3, 2, crypto);
@@ -174,7 +192,15 @@ async function benchRecord(ballots: number, selections: number): Promise<void> {
   console.log(
     `  tally               ${ms(tallyS)} ms (homomorphic sums); decryption by 2 guardians ${ms(decryptS)} ms`,
   );
+  writeFileSync(file, text);
+  console.log(`  cached in ${file}`);
+  return text;
+}
+
+async function benchRecord(ballots: number, selections: number, fresh: boolean): Promise<void> {
+  const text = recordText(ballots, selections, fresh);
   console.log(`  record              ${(text.length / 1e6).toFixed(1)} MB of JSON`);
+  let t0: number;
   // The verifier's whole work on the record's text, in its three parts (as
   // \`entente verify election\` runs it: JSON.parse, then verifyElectionJson).
   t0 = performance.now();
@@ -199,5 +225,5 @@ export async function runVoteBench(args: string[]): Promise<void> {
   const only = new Set((option(args, 'only') ?? 'elgamal,ballot,record').split(','));
   if (only.has('elgamal')) benchElGamal();
   if (only.has('ballot')) benchBallot(selections);
-  if (only.has('record')) await benchRecord(ballots, selections);
+  if (only.has('record')) await benchRecord(ballots, selections, args.includes('--fresh'));
 }

@@ -205,6 +205,7 @@ function check(r: ElectionRecord, opts: VerifyOptions): VerifySummary {
             where(b, c.id, s.id),
             s.ct,
             s.proof,
+            undefined,
             mc.optionLimit,
             selectionContext(hE, c.id, s.id),
             `encrypts 0..${mc.optionLimit}`,
@@ -216,6 +217,7 @@ function check(r: ElectionRecord, opts: VerifyOptions): VerifySummary {
           where(b, c.id),
           sum(c.selections.map((s) => s.ct)),
           c.proof,
+          c.selections.map((s) => s.ct),
           mc.selectionLimit,
           contestContext(hE, c.id),
           `has at most ${mc.selectionLimit} vote${mc.selectionLimit === 1 ? '' : 's'} in all`,
@@ -252,6 +254,7 @@ function check(r: ElectionRecord, opts: VerifyOptions): VerifySummary {
     label: string,
     ct: Ciphertext,
     proof: RangeProof,
+    parts: readonly Ciphertext[] | undefined,
     limit: number,
     ctx: (string | number)[],
     claim: string,
@@ -262,7 +265,7 @@ function check(r: ElectionRecord, opts: VerifyOptions): VerifySummary {
       fail(`${msg} (${proof.branches.length} branches, expected ${limit + 1})`);
     if (!rangeChallengesSum(ct, proof, key, ctx)) fail(msg);
     pending.push({ b, label: msg, ct, proof, limit, ctx });
-    batch.addRange(ct, proof, key);
+    batch.addRange(ct, proof, key, parts);
   }
   if (pending.length > 0 && !batch.check()) {
     const bad = pending.find((p) => !verifyRange(p.ct, p.proof, p.limit, key, p.ctx));
