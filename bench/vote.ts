@@ -3,6 +3,7 @@
  * encryption with its proofs, and a whole election record verified.
  *
  *   npm run bench -- vote [--ballots 10000] [--selections 10] [--only elgamal,ballot,record]
+ *                         [--workers 1,2] [--fresh]
  *
  * Prints:
  * 1. ElGamal encryptions, decryptions (to m·G, and to m by the 2^32 table)
@@ -15,7 +16,10 @@
  *    decryption, 4 devices, 1% spoiled): the time to make it (not a target),
  *    the tally, and the full verification of its JSON (parsing and decoding
  *    every element, every proof batched, the chains, the tally and the
- *    decryption), with where the time goes.
+ *    decryption): on one thread with where the time goes (JSON.parse,
+ *    decoding, checks, the batch's multi-scalar multiplication), and on
+ *    each --workers count of worker threads (the CLI's verifier). The record
+ *    is made once and cached in the temporary directory (--fresh: again).
  */
 import { nodeCryptoProvider as crypto } from '../src/adapters/node/crypto.js';
 import { discreteLog32 } from '../src/he/elgamal/dlog.js';
@@ -28,6 +32,7 @@ import { parseRecord, recordToJson } from '../src/vote/record.js';
 import { finishElection, runCeremony } from '../src/vote/simulate.js';
 import { accumulate } from '../src/vote/tally.js';
 import { verifyElection } from '../src/vote/verify.js';
+import { verifyElectionInWorkers } from '../src/adapters/node/verify-workers.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -197,25 +202,59 @@ function recordText(ballots: number, selections: number, fresh: boolean): string
   return text;
 }
 
-async function benchRecord(ballots: number, selections: number, fresh: boolean): Promise<void> {
+async function benchRecord(
+  ballots: number,
+  selections: number,
+  fresh: boolean,
+  workerCounts: number[],
+): Promise<void> {
   const text = recordText(ballots, selections, fresh);
   console.log(`  record              ${(text.length / 1e6).toFixed(1)} MB of JSON`);
-  let t0: number;
-  // The verifier's whole work on the record's text, in its three parts (as
-  // \`entente verify election\` runs it: JSON.parse, then verifyElectionJson).
-  t0 = performance.now();
+  for (const workers of workerCounts) {
+    if (workers === 1) verifyOnOneThread(text);
+    else {
+      // As `entente verify election` runs it on a large record: JSON.parse here,
+      // then each worker decodes and checks its half of the ballots.
+      const t0 = performance.now();
+      const json = JSON.parse(text) as unknown;
+      const r = await verifyElectionInWorkers(json, { crypto, workers });
+      const s = (performance.now() - t0) / 1000;
+      if (!r.ok) throw new Error(`bench: the honest record fails verification: ${r.failure}`);
+      console.log(
+        `  full verification   ${s.toFixed(1)} s on ${workers} worker threads (JSON.parse, decoding and checks)`,
+      );
+    }
+  }
+}
+
+/** The sequential verifier, in its parts: JSON.parse, decoding every element, the checks (and the batch's MSM among them). */
+function verifyOnOneThread(text: string): void {
+  let t0 = performance.now();
   const json = JSON.parse(text) as unknown;
   const parseJsonS = (performance.now() - t0) / 1000;
   t0 = performance.now();
   const parsed = parseRecord(json);
   const decodeS = (performance.now() - t0) / 1000;
+  // The multi-scalar multiplication's share: time BatchVerifier.check while the checks run.
+  const check = Object.getOwnPropertyDescriptor(BatchVerifier.prototype, 'check')!
+    .value as BatchVerifier['check'];
+  let msmS = 0;
+  BatchVerifier.prototype.check = function (this: BatchVerifier) {
+    const t = performance.now();
+    try {
+      return check.call(this);
+    } finally {
+      msmS += (performance.now() - t) / 1000;
+    }
+  };
   t0 = performance.now();
   const r = verifyElection(parsed, { crypto });
   const checkS = (performance.now() - t0) / 1000;
+  BatchVerifier.prototype.check = check;
   if (!r.ok) throw new Error(`bench: the honest record fails verification: ${r.failure}`);
   console.log(
-    `  full verification   ${(parseJsonS + decodeS + checkS).toFixed(1)} s (${r.summary.rangeProofs} range proofs, ${r.summary.decryptionShares} decryption shares): ` +
-      `JSON.parse ${parseJsonS.toFixed(1)} s, decoding every element ${decodeS.toFixed(1)} s, checks ${checkS.toFixed(1)} s`,
+    `  full verification   ${(parseJsonS + decodeS + checkS).toFixed(1)} s on 1 thread (${r.summary.rangeProofs} range proofs, ${r.summary.decryptionShares} decryption shares): ` +
+      `JSON.parse ${parseJsonS.toFixed(1)} s, decoding every element ${decodeS.toFixed(1)} s, checks ${checkS.toFixed(1)} s (of which the batch's MSM ${msmS.toFixed(1)} s)`,
   );
 }
 
@@ -225,5 +264,6 @@ export async function runVoteBench(args: string[]): Promise<void> {
   const only = new Set((option(args, 'only') ?? 'elgamal,ballot,record').split(','));
   if (only.has('elgamal')) benchElGamal();
   if (only.has('ballot')) benchBallot(selections);
-  if (only.has('record')) await benchRecord(ballots, selections, args.includes('--fresh'));
+  const workers = (option(args, 'workers') ?? '1,2').split(',').map(Number);
+  if (only.has('record')) await benchRecord(ballots, selections, args.includes('--fresh'), workers);
 }
