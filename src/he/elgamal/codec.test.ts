@@ -1,5 +1,5 @@
 /**
- * The ristretto255 decoder with its WebAssembly exponentiation (./decode.ts,
+ * The ristretto255 decoder and encoder with their WebAssembly exponentiation (./codec.ts,
  * ./field25519-wasm.ts) against @noble/curves: the kernel's products mod
  * 2^255 - 19 against BigInt on random and edge values, and the decoder's
  * verdict and element against noble's on valid encodings, edges (0, 1,
@@ -9,7 +9,7 @@
 import { ristretto255 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { webCryptoProvider as crypto } from '../../random/provider.js';
-import { decodeRistretto } from './decode.js';
+import { decodeRistretto, encodeRistretto } from './codec.js';
 import { mulModP, P25519 as P, pow22523 } from './field25519-wasm.js';
 
 const randomBytes = (n: number) => {
@@ -104,5 +104,21 @@ describe('decodeRistretto', () => {
     }
     expect(accepted).toBeLessThan(100);
     expect(() => decodeRistretto(new Uint8Array(31))).toThrow();
+  });
+});
+
+describe('encodeRistretto', () => {
+  it("gives noble's encoding for the identity, the base, multiples and sums (Z not 1)", () => {
+    const B = ristretto255.Point.BASE;
+    const pts = [ristretto255.Point.ZERO, B, B.negate(), B.add(B), B.subtract(B)];
+    let acc = B;
+    for (let i = 0; i < 150; i++) {
+      const k = toBig(randomBytes(32)) % ristretto255.Point.Fn.ORDER;
+      const p = B.multiply(k + 1n);
+      pts.push(p, p.negate());
+      acc = acc.add(p).double();
+      pts.push(acc);
+    }
+    for (const p of pts) expect(encodeRistretto(p)).toEqual(p.toBytes());
   });
 });

@@ -1,10 +1,11 @@
 /**
- * Decoding of ristretto255 elements (RFC 9496, section 4.3.1), the same
- * checks as @noble/curves' RistrettoPoint.fromBytes with the inverse square
- * root's exponentiation done by the WebAssembly kernel of
- * ./field25519-wasm.ts: a verifier decodes every element of an election
- * record (64 per ballot of 10 selections), and that exponentiation is
- * nearly all of a decode. Where WebAssembly is unavailable, noble decodes.
+ * Decoding and encoding of ristretto255 elements (RFC 9496, sections 4.3.1
+ * and 4.3.2), the same steps as @noble/curves' RistrettoPoint.fromBytes and
+ * toBytes with the inverse square root's exponentiation done by the
+ * WebAssembly kernel of ./field25519-wasm.ts: a verifier decodes every
+ * element of an election record (64 per ballot of 10 selections), a device
+ * encodes about as many to hash its proofs, and that exponentiation is
+ * nearly all of either. Where WebAssembly is unavailable, noble does it.
  *
  * A full validity check: a non-canonical encoding (s >= p, or s negative,
  * i.e. odd), a non-square, a negative t or y = 0 is rejected, as by noble
@@ -17,6 +18,9 @@ type Point = InstanceType<typeof ristretto255.Point>;
 type Edwards = InstanceType<typeof ed25519.Point>;
 
 const D = ed25519.Point.CURVE().d;
+const INVSQRT_A_MINUS_D = BigInt(
+  '54469307008909316920995813868745141605393597292927456921205312896311721017578',
+);
 const SQRT_M1 = BigInt(
   '19681161376707505956807079304988542015446066515923890162744021073123829784752',
 );
@@ -67,4 +71,30 @@ export function decodeRistretto(bytes: Uint8Array): Point {
   if (!inv.ok || isNegative(t) || y === 0n) throw new Error('invalid ristretto255 encoding');
   const ep: Edwards = new ed25519.Point(x, y, 1n, t);
   return new (ristretto255.Point as unknown as new (ep: Edwards) => Point)(ep);
+}
+
+/** The canonical 32-byte encoding of an element. */
+export function encodeRistretto(p: Point): Uint8Array {
+  const { X: X0, Y: Y0, Z, T } = (p as unknown as { ep: Edwards }).ep;
+  const u1 = m((Z + Y0) * (Z - Y0));
+  const u2 = m(X0 * Y0);
+  const inv = invSqrt(m(u1 * m(u2 * u2)));
+  if (inv === undefined) return p.toBytes();
+  const den1 = m(inv.r * u1);
+  const den2 = m(inv.r * u2);
+  const zInv = m(m(den1 * den2) * T);
+  let X = X0;
+  let Y = Y0;
+  let den = den2;
+  if (isNegative(m(T * zInv))) {
+    X = m(Y0 * SQRT_M1);
+    Y = m(X0 * SQRT_M1);
+    den = m(den1 * INVSQRT_A_MINUS_D);
+  }
+  if (isNegative(m(X * zInv))) Y = m(-Y);
+  let s = m((Z - Y) * den);
+  if (isNegative(s)) s = P - s;
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++, s >>= 8n) out[i] = Number(s & 255n);
+  return out;
 }
