@@ -61,11 +61,24 @@ function manifestOf(selections: number): Manifest {
   });
 }
 
-/** Seconds per call: the mean over `reps` calls after `warm` untimed ones. */
+/**
+ * The process's CPU seconds (every thread, workers included) since `from`:
+ * on a machine shared with other work, the CPU time is what the wall time
+ * would be alone (on one thread), and it is printed beside it.
+ */
+function cpuSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+}
+
+let lastCpu = 0;
+/** Seconds per call: the mean over `reps` calls after `warm` untimed ones (CPU seconds per call in lastCpu). */
 function timeIt(run: (i: number) => unknown, reps: number, warm = Math.min(reps, 20)): number {
   for (let i = 0; i < warm; i++) run(i);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < reps; i++) run(i);
+  lastCpu = cpuSince(c0) / reps;
   return (performance.now() - t0) / 1000 / reps;
 }
 
@@ -102,11 +115,14 @@ function benchBallot(selections: number): void {
   const { election } = runCeremony(manifest, 3, 2, crypto);
   const device = new Device(election, 'bench-device', crypto);
   const choice = (i: number): Choices => ({ contest: { [`option-${(i % selections) + 1}`]: 1 } });
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const first = device.encrypt('first', choice(0));
   const firstS = (performance.now() - t0) / 1000;
+  const firstCpu = cpuSince(c0);
   const reps = 40;
   const warm = timeIt((i) => device.cast(device.encrypt(`b${i}`, choice(i))), reps, 5);
+  const warmCpu = lastCpu;
   const hE = election.hashes.extendedBase;
   const c = first.contests[0]!;
   const alone = timeIt(
@@ -144,7 +160,7 @@ function benchBallot(selections: number): void {
     `ballot of ${selections} selections (one contest, vote for one; ${selections + 1} range proofs):`,
   );
   console.log(
-    `  encrypt and prove   first ${ms(firstS)} ms, warm ${ms(warm)} ms (${rate(1, warm)} ballots/s)`,
+    `  encrypt and prove   first ${ms(firstS)} ms, warm ${ms(warm)} ms (${rate(1, warm)} ballots/s); CPU time first ${ms(firstCpu)} ms, warm ${ms(warmCpu)} ms`,
   );
   console.log(
     `  verify one ballot   ${ms(alone)} ms proof by proof, ${ms(batched)} ms as one batch (elements already decoded)`,
@@ -215,13 +231,15 @@ async function benchRecord(
     else {
       // As `entente verify election` runs it on a large record: JSON.parse here,
       // then each worker decodes and checks its half of the ballots.
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const json = JSON.parse(text) as unknown;
       const r = await verifyElectionInWorkers(json, { crypto, workers });
       const s = (performance.now() - t0) / 1000;
+      const cpu = cpuSince(c0);
       if (!r.ok) throw new Error(`bench: the honest record fails verification: ${r.failure}`);
       console.log(
-        `  full verification   ${s.toFixed(1)} s on ${workers} worker threads (JSON.parse, decoding and checks)`,
+        `  full verification   ${s.toFixed(1)} s on ${workers} worker threads (JSON.parse, decoding and checks; CPU time ${cpu.toFixed(1)} s, ${(cpu / workers).toFixed(1)} s per thread)`,
       );
     }
   }
@@ -229,6 +247,7 @@ async function benchRecord(
 
 /** The sequential verifier, in its parts: JSON.parse, decoding every element, the checks (and the batch's MSM among them). */
 function verifyOnOneThread(text: string): void {
+  const c0 = process.cpuUsage();
   let t0 = performance.now();
   const json = JSON.parse(text) as unknown;
   const parseJsonS = (performance.now() - t0) / 1000;
@@ -251,10 +270,11 @@ function verifyOnOneThread(text: string): void {
   const r = verifyElection(parsed, { crypto });
   const checkS = (performance.now() - t0) / 1000;
   BatchVerifier.prototype.check = check;
+  const cpu = cpuSince(c0);
   if (!r.ok) throw new Error(`bench: the honest record fails verification: ${r.failure}`);
   console.log(
     `  full verification   ${(parseJsonS + decodeS + checkS).toFixed(1)} s on 1 thread (${r.summary.rangeProofs} range proofs, ${r.summary.decryptionShares} decryption shares): ` +
-      `JSON.parse ${parseJsonS.toFixed(1)} s, decoding every element ${decodeS.toFixed(1)} s, checks ${checkS.toFixed(1)} s (of which the batch's MSM ${msmS.toFixed(1)} s)`,
+      `JSON.parse ${parseJsonS.toFixed(1)} s, decoding every element ${decodeS.toFixed(1)} s, checks ${checkS.toFixed(1)} s (of which the batch's MSM ${msmS.toFixed(1)} s); CPU time ${cpu.toFixed(1)} s`,
   );
 }
 
