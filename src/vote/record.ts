@@ -250,11 +250,31 @@ export function parseDecryptionShare(dv: unknown, wd: string, n: number): Decryp
   };
 }
 
+/** The fields of a record before its ballots (./verify-chunks.ts sends them to each worker). */
+export type RecordHead = Pick<
+  ElectionRecord,
+  'manifest' | 'n' | 't' | 'hashes' | 'ceremony' | 'devices'
+>;
+/** The fields after its ballots. */
+export type RecordTail = Pick<ElectionRecord, 'tally' | 'jointKey'>;
+
 /**
  * A record's structure, every element decoded.
  * @throws {RangeError} naming the first field that is missing or malformed.
  */
 export function parseRecord(json: unknown, w = 'record'): ElectionRecord {
+  const head = parseRecordHead(json, w);
+  const ballots = recordBallots(json, w).map((b, i) => parseBallot(b, `${w}.ballots[${i}]`));
+  return { ...head, ballots, ...parseRecordTail(json, head.n, w) };
+}
+
+/** The record's ballots, not yet parsed (parseBallot each, named `${w}.ballots[i]`). */
+export function recordBallots(json: unknown, w = 'record'): unknown[] {
+  return arr(obj(json, w).ballots, `${w}.ballots`);
+}
+
+/** Parses the fields that come before the ballots, in the order parseRecord checks them. */
+export function parseRecordHead(json: unknown, w = 'record'): RecordHead {
   const o = obj(json, w);
   if (o.format !== RECORD_FORMAT) throw new RangeError(`${w}.format: expected "${RECORD_FORMAT}"`);
   if (o.group !== GROUP) throw new RangeError(`${w}.group: expected "${GROUP}"`);
@@ -300,9 +320,12 @@ export function parseRecord(json: unknown, w = 'record'): ElectionRecord {
       closingCode: hash(d.closingCode, `${w}.devices[${i}].closingCode`),
     };
   });
-  const ballots = arr(o.ballots, `${w}.ballots`).map((b, i) =>
-    parseBallot(b, `${w}.ballots[${i}]`),
-  );
+  return { manifest, n, t, hashes, ceremony, devices };
+}
+
+/** Parses the fields that come after the ballots (n: the number of guardians, from the head). */
+export function parseRecordTail(json: unknown, n: number, w = 'record'): RecordTail {
+  const o = obj(json, w);
   const tallyObj = obj(o.tally, `${w}.tally`);
   const tally: DecryptedTally = {
     contests: arr(tallyObj.contests, `${w}.tally.contests`).map((cv, ci) => {
@@ -325,15 +348,5 @@ export function parseRecord(json: unknown, w = 'record'): ElectionRecord {
       };
     }),
   };
-  return {
-    manifest,
-    n,
-    t,
-    hashes,
-    ceremony,
-    jointKey: pt(o, 'jointKey', w),
-    devices,
-    ballots,
-    tally,
-  };
+  return { tally, jointKey: pt(o, 'jointKey', w) };
 }

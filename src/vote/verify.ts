@@ -19,7 +19,8 @@
  * and names the first thing that fails. The range proofs' group equations
  * (most of the work) are checked in one batch (proofs.ts, BatchVerifier);
  * when the batch fails, the proofs are checked one by one to name the first
- * false one.
+ * false one. ./verify-chunks.ts runs check 3 in chunks (on worker threads in
+ * Node) with this module's pieces, and reaches the same verdict.
  */
 import { checkGuardianPublic, resolveCeremony } from '../he/elgamal/dkg.js';
 import { ciphertextEquals, sum } from '../he/elgamal/elgamal.js';
@@ -31,7 +32,7 @@ import {
   type RangeProof,
 } from '../he/elgamal/proofs.js';
 import { combineShares, verifyDecryptionShare } from '../he/elgamal/threshold.js';
-import type { Ciphertext } from '../he/elgamal/elgamal.js';
+import type { Ciphertext, PublicKey } from '../he/elgamal/elgamal.js';
 import type { CryptoProvider } from '../random/provider.js';
 import {
   chainClose,
@@ -44,7 +45,8 @@ import {
   type EncryptedBallot,
 } from './ballot.js';
 import { baseHashes, ceremonyParams, Election } from './election.js';
-import { parseRecord, type ElectionRecord } from './record.js';
+import { parseRecord, type ElectionRecord, type RecordHead } from './record.js';
+import type { Manifest } from './manifest.js';
 import { tallyContext } from './tally.js';
 
 export interface VerifyOptions {
@@ -58,7 +60,7 @@ export interface VerifyOptions {
   /**
    * Told how far the checks have come (for a progress line on long records):
    * each ballot checked (its proofs queued for the batch), then once before the
-   * batch of range proofs is checked.
+   * batch of range proofs is checked. The sequential verifier only.
    */
   readonly onProgress?: (p: VerifyProgress) => void;
 }
@@ -84,8 +86,9 @@ export type VerifyResult =
   | { readonly ok: true; readonly summary: VerifySummary }
   | { readonly ok: false; readonly failure: string };
 
-class Failure extends Error {}
-function fail(msg: string): never {
+/** A check that fails (its message names what and where). */
+export class Failure extends Error {}
+export function fail(msg: string): never {
   throw new Failure(msg);
 }
 
@@ -115,8 +118,18 @@ export function verifyElection(record: ElectionRecord, opts: VerifyOptions): Ver
 const where = (b: EncryptedBallot, contest?: string, selection?: string) =>
   `ballot '${b.id}'${contest ? ` contest '${contest}'` : ''}${selection ? ` selection '${selection}'` : ''}`;
 
-function check(r: ElectionRecord, opts: VerifyOptions): VerifySummary {
-  const proofs = opts.checkProofs ?? true;
+/** What the head checks establish: the election context every later check uses. */
+export interface HeadContext {
+  readonly election: Election;
+  readonly hE: string;
+  readonly key: PublicKey;
+}
+
+/** Checks 1 and 2: the hashes fixed before the ceremony, and the key ceremony. */
+export function checkHead(
+  r: RecordHead & Pick<ElectionRecord, 'jointKey'>,
+  proofs: boolean,
+): HeadContext {
   const { manifest, n, t } = r;
 
   // 1. Hashes fixed before the ceremony.
@@ -154,44 +167,100 @@ function check(r: ElectionRecord, opts: VerifyOptions): VerifySummary {
     fail("jointKey is not the sum of the qualified guardians' commitments");
   if (election.hashes.extendedBase !== r.hashes.extendedBase)
     fail('hashes.extendedBase does not match the base hash, joint key and guardian commitments');
-  const hE = election.hashes.extendedBase;
-  const key = election.key;
+  return { election, hE: election.hashes.extendedBase, key: election.key };
+}
 
-  // 3. Ballots, in record order. A ballot's own checks run at once; the range
-  // proofs' group equations go into the batch.
-  const batch = new BatchVerifier(opts.crypto);
-  const pending: {
-    b: EncryptedBallot;
-    label: string;
-    ct: Ciphertext;
-    proof: RangeProof;
-    limit: number;
-    ctx: (string | number)[];
-  }[] = [];
-  const ids = new Map<string, number>();
-  const seen = new Map<string, string>();
-  const chains = new Map<string, string>();
-  let structural: string | undefined;
-  let rangeProofs = 0;
-  for (let bi = 0; bi < r.ballots.length && structural === undefined; bi++) {
-    const b = r.ballots[bi]!;
-    try {
-      checkBallot(b, bi);
-    } catch (e) {
-      if (!(e instanceof Failure)) throw e;
-      structural = e.message;
-    }
-    if (opts.onProgress && (bi + 1) % 100 === 0)
-      opts.onProgress({ step: 'ballots', done: bi + 1, total: r.ballots.length });
-  }
-  opts.onProgress?.({ step: 'batch', done: 0, total: rangeProofs });
-  function checkBallot(b: EncryptedBallot, bi: number): void {
-    const dup = ids.get(b.id);
+/**
+ * The checks of check 3 that join ballots: no ballot id twice, no ciphertext
+ * twice, each device's chain of codes. The sequential verifier runs them as it
+ * goes (Ledger); the chunked one (./verify-chunks.ts) records them in each
+ * chunk (the calls are plain strings) and replays them in record order.
+ */
+export interface BallotLedger {
+  ballotId(id: string, bi: number): void;
+  ciphertext(alphaHex: string, label: string): void;
+  chain(device: string, previousCode: string, code: string, label: string): void;
+}
+
+/** The ledger that checks at once, over the whole record. */
+export class Ledger implements BallotLedger {
+  private readonly ids = new Map<string, number>();
+  private readonly seen = new Map<string, string>();
+  /** Each device's last code so far. */
+  readonly chains = new Map<string, string>();
+  constructor(private readonly hE: string) {}
+
+  ballotId(id: string, bi: number): void {
+    const dup = this.ids.get(id);
     if (dup !== undefined)
       fail(
-        `ballot '${b.id}' appears twice (ballots[${dup}] and ballots[${bi}]): a ballot counted twice`,
+        `ballot '${id}' appears twice (ballots[${dup}] and ballots[${bi}]): a ballot counted twice`,
       );
-    ids.set(b.id, bi);
+    this.ids.set(id, bi);
+  }
+
+  ciphertext(alphaHex: string, label: string): void {
+    const prior = this.seen.get(alphaHex);
+    if (prior !== undefined)
+      fail(
+        `${label}: its ciphertext also appears in ${prior} (a ballot counted twice or a replayed ciphertext)`,
+      );
+    this.seen.set(alphaHex, label);
+  }
+
+  chain(device: string, previousCode: string, code: string, label: string): void {
+    const last = this.chains.get(device) ?? chainStart(this.hE, device);
+    if (previousCode !== last)
+      fail(
+        `${label}: its previous code is not device '${device}'s last code (a ballot added, dropped or reordered in the chain)`,
+      );
+    this.chains.set(device, code);
+  }
+}
+
+/** A range proof whose group equations are in the batch, to be checked alone if the batch fails. */
+export interface PendingProof {
+  readonly label: string;
+  readonly ct: Ciphertext;
+  readonly proof: RangeProof;
+  readonly limit: number;
+  readonly ctx: (string | number)[];
+  /** Its place in record order: the ballot, and the ledger calls of that ballot before it. */
+  readonly ballot: number;
+  readonly ledgerCalls: number;
+}
+
+/**
+ * Check 3 for one ballot after another: its own checks at once (throwing a
+ * Failure at the first that fails), the joining checks through the ledger,
+ * the range proofs' group equations into the batch.
+ */
+export class BallotChecker {
+  readonly batch: BatchVerifier;
+  readonly pending: PendingProof[] = [];
+  rangeProofs = 0;
+  /** The ledger calls made so far for the current ballot (a failure's place in record order). */
+  ledgerCalls = 0;
+  private bi = 0;
+
+  constructor(
+    private readonly manifest: Manifest,
+    private readonly head: HeadContext,
+    private readonly proofs: boolean,
+    crypto: CryptoProvider,
+    private readonly ledger: BallotLedger,
+  ) {
+    this.batch = new BatchVerifier(crypto);
+  }
+
+  /** @throws {Failure} at the ballot's first failing check. */
+  check(b: EncryptedBallot, bi: number): void {
+    const { manifest, proofs, ledger } = this;
+    const { election, hE } = this.head;
+    this.bi = bi;
+    this.ledgerCalls = 0;
+    this.ledgerCalls++;
+    ledger.ballotId(b.id, bi);
     if (b.contests.length !== manifest.contests.length)
       fail(
         `${where(b)}: has ${b.contests.length} contests, the manifest ${manifest.contests.length}`,
@@ -208,30 +277,25 @@ function check(r: ElectionRecord, opts: VerifyOptions): VerifySummary {
         const s = c.selections[si]!;
         if (s.id !== ms.id)
           fail(`${where(b, c.id)}: selection ${si} is '${s.id}', the manifest's is '${ms.id}'`);
-        const a = pointToHex(s.ct.alpha);
-        const prior = seen.get(a);
-        if (prior !== undefined)
-          fail(
-            `${where(b, c.id, s.id)}: its ciphertext also appears in ${prior} (a ballot counted twice or a replayed ciphertext)`,
-          );
-        seen.set(a, where(b, c.id, s.id));
+        this.ledgerCalls++;
+        ledger.ciphertext(pointToHex(s.ct.alpha), where(b, c.id, s.id));
         if (proofs)
-          queue(
-            b,
+          this.queue(
             where(b, c.id, s.id),
             s.ct,
             s.proof,
+            undefined,
             mc.optionLimit,
             selectionContext(hE, c.id, s.id),
             `encrypts 0..${mc.optionLimit}`,
           );
       });
       if (proofs)
-        queue(
-          b,
+        this.queue(
           where(b, c.id),
           sum(c.selections.map((s) => s.ct)),
           c.proof,
+          c.selections.map((s) => s.ct),
           mc.selectionLimit,
           contestContext(hE, c.id),
           `has at most ${mc.selectionLimit} vote${mc.selectionLimit === 1 ? '' : 's'} in all`,
@@ -239,12 +303,8 @@ function check(r: ElectionRecord, opts: VerifyOptions): VerifySummary {
     });
     if (confirmationCode(hE, b) !== b.code)
       fail(`${where(b)}: its confirmation code does not match its ciphertexts`);
-    const last = chains.get(b.device) ?? chainStart(hE, b.device);
-    if (b.previousCode !== last)
-      fail(
-        `${where(b)}: its previous code is not device '${b.device}'s last code (a ballot added, dropped or reordered in the chain)`,
-      );
-    chains.set(b.device, b.code);
+    this.ledgerCalls++;
+    ledger.chain(b.device, b.previousCode, b.code, where(b));
     if (b.state === 'spoiled') {
       if (!b.spoiled) fail(`${where(b)}: spoiled without its nonce and choices`);
       try {
@@ -263,46 +323,121 @@ function check(r: ElectionRecord, opts: VerifyOptions): VerifySummary {
       }
     } else if (b.spoiled) fail(`${where(b)}: a cast ballot must not publish its nonce`);
   }
-  function queue(
-    b: EncryptedBallot,
+
+  private queue(
     label: string,
     ct: Ciphertext,
     proof: RangeProof,
+    parts: readonly Ciphertext[] | undefined,
     limit: number,
     ctx: (string | number)[],
     claim: string,
   ): void {
-    rangeProofs++;
+    this.rangeProofs++;
     const msg = `${label}: the proof that it ${claim} does not verify`;
     if (proof.branches.length !== limit + 1)
       fail(`${msg} (${proof.branches.length} branches, expected ${limit + 1})`);
-    if (!rangeChallengesSum(ct, proof, key, ctx)) fail(msg);
-    pending.push({ b, label: msg, ct, proof, limit, ctx });
-    batch.addRange(ct, proof, key);
+    if (!rangeChallengesSum(ct, proof, this.head.key, ctx)) fail(msg);
+    this.pending.push({
+      label: msg,
+      ct,
+      proof,
+      limit,
+      ctx,
+      ballot: this.bi,
+      ledgerCalls: this.ledgerCalls,
+    });
+    this.batch.addRange(ct, proof, this.head.key, parts);
   }
-  if (pending.length > 0 && !batch.check()) {
-    const bad = pending.find((p) => !verifyRange(p.ct, p.proof, p.limit, key, p.ctx));
-    fail(
-      bad ? bad.label : 'the batch of range proofs fails but no single proof does (report this)',
-    );
+
+  /**
+   * The first false proof in the batch, or undefined if the batch holds.
+   * @throws {Failure} if the batch fails but no single proof does (a bug).
+   */
+  firstFalseProof(): PendingProof | undefined {
+    if (this.pending.length === 0 || this.batch.check()) return undefined;
+    const key = this.head.key;
+    const bad = this.pending.find((p) => !verifyRange(p.ct, p.proof, p.limit, key, p.ctx));
+    if (!bad) fail('the batch of range proofs fails but no single proof does (report this)');
+    return bad;
   }
+}
+
+function check(r: ElectionRecord, opts: VerifyOptions): VerifySummary {
+  const proofs = opts.checkProofs ?? true;
+  const head = checkHead(r, proofs);
+
+  // 3. Ballots, in record order. A ballot's own checks run at once; the range
+  // proofs' group equations go into the batch.
+  const ledger = new Ledger(head.hE);
+  const checker = new BallotChecker(r.manifest, head, proofs, opts.crypto, ledger);
+  let structural: string | undefined;
+  for (let bi = 0; bi < r.ballots.length && structural === undefined; bi++) {
+    try {
+      checker.check(r.ballots[bi]!, bi);
+    } catch (e) {
+      if (!(e instanceof Failure)) throw e;
+      structural = e.message;
+    }
+    if (opts.onProgress && (bi + 1) % 100 === 0)
+      opts.onProgress({ step: 'ballots', done: bi + 1, total: r.ballots.length });
+  }
+  opts.onProgress?.({ step: 'batch', done: 0, total: checker.rangeProofs });
+  const bad = checker.firstFalseProof();
+  if (bad) fail(bad.label);
   if (structural !== undefined) fail(structural);
+  checkClosingCodes(r.devices, ledger.chains, head.hE);
+  const cast = r.ballots.filter((b) => b.state === 'cast');
+  const expected = r.manifest.contests.map((_, ci) =>
+    r.manifest.contests[ci]!.selections.map((_, si) =>
+      sum(cast.map((b) => b.contests[ci]!.selections[si]!.ct)),
+    ),
+  );
+  return {
+    ballots: r.ballots.length,
+    cast: cast.length,
+    spoiled: r.ballots.length - cast.length,
+    devices: ledger.chains.size,
+    rangeProofs: checker.rangeProofs,
+    ...checkTally(r, head, expected, cast.length, proofs),
+  };
+}
+
+/** Each device's closing code follows its last ballot (or its empty chain). */
+export function checkClosingCodes(
+  devices: ElectionRecord['devices'],
+  chains: ReadonlyMap<string, string>,
+  hE: string,
+): void {
   for (const [device, last] of chains) {
-    const d = r.devices.find((x) => x.id === device);
+    const d = devices.find((x) => x.id === device);
     if (!d) fail(`device '${device}' cast ballots but its chain has no closing code in the record`);
     if (d.closingCode !== chainClose(hE, device, last))
       fail(
         `device '${device}': the closing code does not follow its last ballot (ballots missing at the end of its chain)`,
       );
   }
-  for (const d of r.devices)
+  for (const d of devices)
     if (!chains.has(d.id) && d.closingCode !== chainClose(hE, d.id, chainStart(hE, d.id)))
       fail(
         `device '${d.id}': the closing code does not match a device with no ballots, and none of its ballots are in the record`,
       );
+}
 
+/**
+ * Checks 4 and 5. `expected[ci][si]` is the sum of the cast ballots'
+ * ciphertexts for that selection, `castCount` how many were cast.
+ */
+export function checkTally(
+  r: Pick<ElectionRecord, 'manifest' | 't' | 'tally'>,
+  head: HeadContext,
+  expected: readonly (readonly Ciphertext[])[],
+  castCount: number,
+  proofs: boolean,
+): Pick<VerifySummary, 'decryptionShares' | 'counts'> {
+  const { manifest, t } = r;
+  const { election, hE } = head;
   // 4. and 5. The tally and its decryption.
-  const cast = r.ballots.filter((b) => b.state === 'cast');
   if (r.tally.contests.length !== manifest.contests.length)
     fail(
       `tally: has ${r.tally.contests.length} contests, the manifest ${manifest.contests.length}`,
@@ -320,9 +455,8 @@ function check(r: ElectionRecord, opts: VerifyOptions): VerifySummary {
       const ts = tc.selections[si]!;
       const label = `tally contest '${mc.id}' selection '${ms.id}'`;
       if (ts.id !== ms.id) fail(`${label}: found '${ts.id}'`);
-      const expected = sum(cast.map((b) => b.contests[ci]!.selections[si]!.ct));
-      if (!ciphertextEquals(expected, ts.ct))
-        fail(`${label}: its ciphertext is not the sum of the ${cast.length} cast ballots'`);
+      if (!ciphertextEquals(expected[ci]![si]!, ts.ct))
+        fail(`${label}: its ciphertext is not the sum of the ${castCount} cast ballots'`);
       const guardians = ts.shares.map((d) => d.guardian);
       if (new Set(guardians).size !== guardians.length)
         fail(`${label}: a guardian gave two shares`);
@@ -352,13 +486,5 @@ function check(r: ElectionRecord, opts: VerifyOptions): VerifySummary {
       counts[mc.id]![ms.id] = ts.value;
     });
   });
-  return {
-    ballots: r.ballots.length,
-    cast: cast.length,
-    spoiled: r.ballots.length - cast.length,
-    devices: chains.size,
-    rangeProofs,
-    decryptionShares,
-    counts,
-  };
+  return { decryptionShares, counts };
 }

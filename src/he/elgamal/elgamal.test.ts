@@ -159,6 +159,31 @@ describe('proofs', () => {
     expect(batch.check()).toBe(false);
   });
 
+  it("a contest's proof batched on its parts: true sums pass, a sum over its limit or a wrong part fails", () => {
+    // Three selections of which `votes` are 1; the contest's proof claims a sum of at most 1.
+    for (const votes of [0, 1, 2]) {
+      const sels = [0, 1, 2].map((i) => encrypt(K, i < votes ? 1 : 0, crypto));
+      const total = sum(sels.map((e) => e.ct));
+      const nonce = sels.reduce((a, e) => mod(a + e.nonce), 0n);
+      const proof = proveRange(total, nonce, Math.min(votes, 1), 1, K, ctx, crypto);
+      const parts = sels.map((e) => e.ct);
+      const batch = new BatchVerifier(crypto);
+      sels.forEach((e, i) =>
+        batch.addRange(e.ct, proveRange(e.ct, e.nonce, i < votes ? 1 : 0, 1, K, ctx, crypto), K),
+      );
+      batch.addRange(total, proof, K, parts);
+      expect(batch.check()).toBe(votes <= 1);
+      expect(verifyRange(total, proof, 1, K, ctx)).toBe(votes <= 1);
+      // The same true proof with one part swapped for another ciphertext of the same value.
+      if (votes === 1) {
+        const swapped = [encrypt(K, 1, crypto).ct, ...parts.slice(1)];
+        const b2 = new BatchVerifier(crypto);
+        b2.addRange(total, proof, K, swapped);
+        expect(b2.check()).toBe(false);
+      }
+    }
+  });
+
   it('msm equals the sum of separate multiplications', () => {
     fc.assert(
       fc.property(

@@ -15,6 +15,7 @@
 import { ristretto255 } from '@noble/curves/ed25519.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { CryptoProvider } from '../../random/provider.js';
+import { decodeRistretto, encodeRistretto } from './codec.js';
 
 export type Point = InstanceType<typeof ristretto255.Point>;
 export const RistrettoPoint: typeof ristretto255.Point = ristretto255.Point;
@@ -83,7 +84,7 @@ const encodings = new WeakMap<Point, Uint8Array>();
 export function encodePoint(p: Point): Uint8Array {
   let b = encodings.get(p);
   if (!b) {
-    b = p.toBytes();
+    b = encodeRistretto(p);
     encodings.set(p, b);
   }
   return b;
@@ -103,7 +104,7 @@ export function pointFromHex(hex: unknown, what: string): Point {
     throw new RangeError(`${what}: expected 64 lowercase hex digits (a group element)`);
   let p: Point;
   try {
-    p = RistrettoPoint.fromBytes(hexToBytes(hex));
+    p = decodeRistretto(hexToBytes(hex));
   } catch {
     throw new RangeError(`${what}: not a valid ristretto255 element`);
   }
