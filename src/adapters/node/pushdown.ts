@@ -10,7 +10,11 @@ import { ColumnarTableBuilder, type SourceColumn } from '../../analytics/data/co
 import { DataError, type DataIssue } from '../../analytics/data/errors.js';
 import type { Table } from '../../analytics/data/table.js';
 import { fillAggregate } from '../../analytics/study/counting.js';
-import { pushdownPlan, type PushdownPlan } from '../../analytics/study/pushdown.js';
+import {
+  pushdownPlan,
+  splitAggregateRows,
+  type PushdownPlan,
+} from '../../analytics/study/pushdown.js';
 import type { Study } from '../../analytics/study/spec.js';
 import { duckDbColumns, duckDbNumbers, sqlLiteral, withDuckDb } from './sources/duckdb.js';
 import { postgresColumns, postgresNumbers, withPostgres } from './sources/postgres.js';
@@ -49,15 +53,10 @@ async function execute(
   });
   if (issues.length > 0) throw new DataError(issues);
   const aggregates = new Map<string, Float64Array>();
-  for (const a of plan.aggregates) {
-    const got = await numbers(a.sql);
-    aggregates.set(
-      a.key,
-      fillAggregate(
-        a,
-        got.map(([slot, n, s]) => ({ slot: slot ?? -1, n: n ?? 0, s: s ?? null })),
-      ),
-    );
+  if (plan.aggregates.length > 0) {
+    const [row] = await numbers(plan.aggregatesSql);
+    const parts = splitAggregateRows(row ?? [], plan.aggregates);
+    plan.aggregates.forEach((a, i) => aggregates.set(a.key, fillAggregate(a, parts[i]!)));
   }
   return { schema: study.schema, rows, columns: new Map(), aggregates };
 }

@@ -14,9 +14,12 @@
  * The schema checks run in SQL first (one query: per column, values out of
  * range, unknown levels, missing values the schema refuses), so a bad value
  * is still refused, naming the column; rows are counted, not numbered, since
- * a query's row order is not defined. Then one query per aggregate returns
- * (slot, n, s) rows laid out as counting.ts's local aggregates
- * (`countingAggregate`), under the same keys. Browser-safe (text only).
+ * a query's row order is not defined. Then one query computes every
+ * aggregate in a single scan (one ungrouped row of filtered counts and sums,
+ * one per analysis and slot), giving (slot, n, s) values laid out as
+ * counting.ts's local aggregates (`countingAggregate`), under the same keys.
+ * Two scans of the data in all, whatever the number of analyses.
+ * Browser-safe (text only).
  */
 import type { SourceColumn } from '../data/columns.js';
 import type { Column, Schema } from '../data/schema.js';
@@ -25,11 +28,13 @@ import { countingAggregate, type CountingAggregate } from './counting.js';
 import { AnalysisContext } from './context.js';
 import type { Analysis, Condition, Study } from './spec.js';
 
-/** What a pushed-down party runs: the checks, then one query per aggregate. */
+/** What a pushed-down party runs: the checks, then every aggregate in one scan. */
 export interface PushdownPlan {
   /** One row: the row count, then per check its count of failing rows. */
   readonly checks: { readonly sql: string; readonly reasons: readonly PushdownCheck[] };
-  readonly aggregates: readonly (CountingAggregate & { readonly sql: string })[];
+  readonly aggregates: readonly CountingAggregate[];
+  /** One row, split with `splitAggregateRows` into each aggregate's values. */
+  readonly aggregatesSql: string;
 }
 
 export interface PushdownCheck {
@@ -109,33 +114,24 @@ function conditionSql(schema: Schema, w: Condition): string {
   return w.op === 'in' ? `${v} IN (${w.values.join(', ')})` : `${v} ${ops[w.op]} ${w.values[0]}`;
 }
 
-/** The rows an analysis uses: its conditions and complete cases, as referenceMask. */
-function whereSql(schema: Schema, a: Analysis): string {
+/** The rows an analysis uses (its conditions and complete cases, as referenceMask), as a condition. */
+function usedSql(schema: Schema, a: Analysis): string {
   const parts = [
     ...a.where.map((w) => `(${conditionSql(schema, w)})`),
     ...AnalysisContext.columnsOf(a).map((name) => `${quoteId(name)} IS NOT NULL`),
   ];
-  return parts.length === 0 ? '' : ` WHERE ${parts.join(' AND ')}`;
+  return parts.length === 0 ? 'TRUE' : parts.join(' AND ');
 }
 
-/** The SQL of one local aggregate: rows (slot, n, s) over `relation`. */
-function aggregateSql(
-  schema: Schema,
-  a: Analysis,
-  agg: CountingAggregate,
-  relation: string,
-): string {
+/** The slot (group, cell or bin index) of a row in an aggregate, NULL for none. */
+function slotSql(schema: Schema, agg: CountingAggregate): string {
   const col = (name: string) => schema.columns.find((c) => c.name === name)!;
-  const where = whereSql(schema, a);
-  let slot: string;
   switch (agg.layout.kind) {
     case 'groups':
-      slot = agg.layout.by === undefined ? '0' : encodedSql(col(agg.layout.by));
-      break;
+      return agg.layout.by === undefined ? '0' : encodedSql(col(agg.layout.by));
     case 'cells': {
       const { rows, cols, colLevels } = agg.layout;
-      slot = `(${encodedSql(col(rows))} * ${colLevels} + ${encodedSql(col(cols))})`;
-      break;
+      return `(${encodedSql(col(rows))} * ${colLevels} + ${encodedSql(col(cols))})`;
     }
     case 'bins': {
       const e = agg.layout.edges;
@@ -145,12 +141,51 @@ function aggregateSql(
       const arms = Array.from({ length: m }, (_, i) => m - 1 - i).map(
         (b) => `WHEN ${v} >= ${e[b]} THEN ${b}`,
       );
-      slot = `(CASE WHEN ${v} < ${e[0]} OR ${v} > ${e[m]} THEN NULL ${arms.join(' ')} END)`;
-      break;
+      return `(CASE WHEN ${v} < ${e[0]} OR ${v} > ${e[m]} THEN NULL ${arms.join(' ')} END)`;
     }
   }
-  const sum = agg.sumOf === undefined ? 'NULL' : `sum(${encodedSql(col(agg.sumOf))})`;
-  return `SELECT slot, count(*) AS n, ${sum} AS s FROM (SELECT ${slot} AS slot${agg.sumOf === undefined ? '' : `, ${quoteId(agg.sumOf)}`} FROM ${relation}${where}) AS used WHERE slot IS NOT NULL GROUP BY slot`;
+}
+
+/**
+ * Every aggregate in one scan, as one ungrouped row: for aggregate i and each
+ * of its slots v, the count of its rows in slot v (and the sum of its column
+ * there) as a FILTER aggregate, c_i_v and t_i_v, in aggregate then slot order.
+ * Slots are few (groups, cells, bins), and engines evaluate filtered
+ * aggregates over one pass in vectorised loops.
+ */
+function aggregatesSql(
+  schema: Schema,
+  items: readonly { a: Analysis; agg: CountingAggregate }[],
+  relation: string,
+): string {
+  const col = (name: string) => schema.columns.find((c) => c.name === name)!;
+  const inner = items.flatMap(({ a, agg }, i) => [
+    `${slotSql(schema, agg)} AS s_${i}`,
+    `(${usedSql(schema, a)}) AS u_${i}`,
+    ...(agg.sumOf === undefined ? [] : [`${encodedSql(col(agg.sumOf))} AS x_${i}`]),
+  ]);
+  const outer = items.flatMap(({ agg }, i) =>
+    Array.from({ length: agg.slots }, (_, v) => [
+      `count(*) FILTER (WHERE u_${i} AND s_${i} = ${v})`,
+      ...(agg.sumOf === undefined ? [] : [`sum(x_${i}) FILTER (WHERE u_${i} AND s_${i} = ${v})`]),
+    ]).flat(),
+  );
+  return `SELECT ${outer.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${relation}) AS r`;
+}
+
+/** The (slot, n, s) rows of each aggregate, from the one-scan query's single row. */
+export function splitAggregateRows(
+  row: readonly (number | null)[],
+  aggregates: readonly CountingAggregate[],
+): { slot: number; n: number; s: number | null }[][] {
+  let k = 0;
+  return aggregates.map((agg) =>
+    Array.from({ length: agg.slots }, (_, slot) => {
+      const n = row[k++] ?? 0;
+      const s = agg.sumOf === undefined ? null : (row[k++] ?? null);
+      return { slot, n, s };
+    }),
+  );
 }
 
 /**
@@ -163,11 +198,11 @@ export function pushdownPlan(
   relation: string,
 ): PushdownPlan | { readonly why: string } {
   const schema = study.schema;
-  const aggregates: (CountingAggregate & { sql: string })[] = [];
+  const items: { a: Analysis; agg: CountingAggregate }[] = [];
   for (const a of study.analyses) {
     const agg = countingAggregate(a, schema);
     if (!agg) return { why: `analysis '${a.id}' (${a.type}) works per record` };
-    aggregates.push({ ...agg, sql: aggregateSql(schema, a, agg, relation) });
+    items.push({ a, agg });
   }
   for (const c of schema.columns) {
     const src = columns.find((s) => s.name === c.name);
@@ -193,6 +228,7 @@ export function pushdownPlan(
   }
   return {
     checks: { sql: `SELECT ${counts.join(', ')} FROM ${relation}`, reasons },
-    aggregates,
+    aggregates: items.map((x) => x.agg),
+    aggregatesSql: aggregatesSql(schema, items, relation),
   };
 }
