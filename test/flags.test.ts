@@ -30,7 +30,10 @@ describe('unknown flags', () => {
     ],
     [['demo', '--suite', 'rep3'], /demo: unknown option --suite; it takes --rows, --serve, --dir/],
     [['demo', '--one-shot', '--row', '5'], /did you mean --rows\?/],
-    [['demo', 'scoring', '--seeds', 'x'], /demo: unknown option --seeds; did you mean --seed\?/],
+    [
+      ['demo', 'scoring', '--seeds', 'x'],
+      /demo scoring: unknown option --seeds; did you mean --seed\?/,
+    ],
     [['keygen', '--out', 'x', '--idd', 'a'], /keygen: unknown option --idd; did you mean --id\?/],
     [['plan', `${F}/stats.ts`, '--suite', 'semi2k', '--output', 'x'], /did you mean --out\?/],
     [['node', 'init', '--dri', 'x'], /node init: unknown option --dri; did you mean --dir\?/],
