@@ -16,6 +16,7 @@ export function knownFlags(
 ): readonly string[] | undefined {
   switch (cmd) {
     case 'demo':
+      if (positional[0] === 'aml') return ['persons', 'min-banks', 'min-inflow', 'seed'];
       return named.has('one-shot')
         ? ['one-shot', 'rows', 'suite', 'in-process', 'out', 'analyses', 'timeout-ms', 'ledger-dir']
         : ['rows', 'serve', 'dir'];

@@ -3,6 +3,7 @@
  *
  *   entente demo [--rows 10000] [--serve] [--dir DIR]   the bundled study on three party nodes (src/cli/node-demo.ts)
  *   entente demo --one-shot [--rows N] [--suite S]      the same study as one command (src/cli/study.ts)
+ *   entente demo aml [--persons N]                     threshold PSI across four banks (src/cli/aml.ts)
  *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
@@ -38,6 +39,10 @@ commands:
          each node's audit-log verdict; --serve keeps the nodes up
   demo   --one-shot [--rows N] [--suite rep3|shamir] [--in-process]
          the same study as one command, each hospital a process (no nodes)
+  demo   aml [--persons N] [--min-banks K] [--min-inflow X] [--seed S]
+         anti-money laundering across four banks (synthetic, from the seed): only the persons
+         seen at >= K banks (default 3) whose inflow summed inside MPC is >= X (default 100000)
+         are released; printed beside the plaintext answer on the pooled records
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
          [--in-process] [--timeout-ms T]
          run a study file (docs/ANALYTICS.md) with every party as a process on this machine
@@ -114,6 +119,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw new UsageError(`option --${flags.valueless} needs a value`);
   switch (cmd) {
     case 'demo':
+      if (flags.positional[0] === 'aml')
+        return (await import('./aml.js')).amlDemo(flags.positional.slice(1), flags.named);
       return flags.named.get('one-shot') === '1'
         ? (await studyCommands()).demo(flags.named)
         : (await import('./node-demo.js')).nodeDemo(flags.named);

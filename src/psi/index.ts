@@ -1,8 +1,9 @@
 /**
  * Private set intersection between two parties (docs/PSI.md): the OT-based
  * protocol for large sets (src/psi/kkrt.ts), the ECDH one for unbalanced
- * sets, browsers and counts (src/psi/ecdh.ts), and PSI-sum as secrets of the
- * program API (src/psi/sum.ts). Browser-safe: nothing here imports node:.
+ * sets, browsers and counts (src/psi/ecdh.ts), PSI-sum as secrets of the
+ * program API (src/psi/sum.ts), and threshold PSI across n >= 3 parties
+ * inside a session (src/psi/threshold.ts). Browser-safe: nothing here imports node:.
  */
 import type { Party } from '../runtime/party.js';
 import { ecdhPsi } from './ecdh.js';
@@ -18,6 +19,8 @@ export type { DigestSet } from './items.js';
 export { psiSum, releasePsiSum, PsiPolicyError } from './sum.js';
 export type { PsiSum, PsiSumOptions, PsiReleasePolicy } from './sum.js';
 export { MAX_SET } from './wire.js';
+export { thresholdPsi, fingerprintOf, localSet, FINGERPRINT_BITS } from './threshold.js';
+export type { ThresholdPsiOptions, ThresholdPsiResult, LocalSet } from './threshold.js';
 
 export type PsiProtocol = 'ot' | 'ecdh';
 
