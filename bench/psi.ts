@@ -33,6 +33,8 @@ export async function runPsi(args: string[]): Promise<void> {
       transport: 'tls',
       parties: 2,
       program: 'bench/psi-program.ts',
+      // A party computing ECDH or an OKVS for tens of seconds on a loaded machine sends no heartbeat.
+      timeouts: { idleMs: 300_000 },
       env: {
         ENTENTE_BENCH_PSI_OT: only.has('ot') ? (option(args, 'ot') ?? '65536,1048576') : '',
         ENTENTE_BENCH_PSI_ECDH: only.has('ecdh') ? ecdhSizes : '',
@@ -60,6 +62,7 @@ export async function runPsi(args: string[]): Promise<void> {
       transport: 'tls',
       parties: 4,
       program: 'bench/psi-threshold-program.ts',
+      timeouts: { idleMs: 300_000 },
       env: { ENTENTE_BENCH_PSI_THRESHOLD: option(args, 'threshold') ?? '1024' },
     });
     console.log(

@@ -9,7 +9,8 @@
  *       (as `entente run --federation`); the receiver is the federation's
  *       first party unless --receiver names the other.
  *
- * Options: --protocol ot|ecdh (default ot; ecdh for cardinality and sum),
+ * Options: --protocol ot|ecdh (default ot for the intersection, ecdh for
+ * cardinality and sum; over ot those two are computed on secret shares),
  * --output intersection|cardinality|sum, --to receiver|both, --values COL
  * and --value-bits B (sum: the sender's values, int(B), default 32),
  * --min-intersection K and --epsilon E [--sensitivity S] (sum release
@@ -21,7 +22,7 @@ import { readText } from '../adapters/node/data.js';
 import { readCsv } from '../analytics/data/csv.js';
 import { runLocal, type Program } from '../api/run.js';
 import { int } from '../api/types.js';
-import { digestSet, intersect, psiSum, releasePsiSum } from '../psi/index.js';
+import { digestSet, intersect, otPsiCount, otPsiSum, psiSum, releasePsiSum } from '../psi/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { computing, runFederated, show } from './net.js';
 
@@ -74,10 +75,6 @@ function settings(named: Named): PsiSettings {
     ['ot', 'ecdh'],
     output === 'intersection' ? 'ot' : 'ecdh',
   );
-  if (protocol === 'ot' && output !== 'intersection')
-    throw new UsageError(
-      `psi: --output ${output} needs --protocol ecdh (the OT-based receiver learns which elements are shared)`,
-    );
   const both = choice(named, 'to', ['receiver', 'both'], 'receiver') === 'both';
   if (output === 'sum' && both)
     throw new UsageError('psi: a sum is released to both parties; leave out --to');
@@ -184,13 +181,22 @@ function psiProgram(
     if (o.output === 'sum') {
       const d = digestSet(input.keys);
       const vals = s.me === other ? pickValues(input, d.source) : undefined;
-      const r = await psiSum(s, d.digests, vals, {
-        valuesFrom: other,
-        other: receiverId,
-        type: int(o.valueBits),
-      });
+      const opts = { valuesFrom: other, other: receiverId, type: int(o.valueBits) };
+      const r =
+        o.protocol === 'ot'
+          ? await otPsiSum(s, d.digests, vals, opts)
+          : await psiSum(s, d.digests, vals, opts);
       const out = await releasePsiSum(s, r, { minIntersection: o.minIntersection, dp: o.dp });
       return { sum: out.sum, noise: o.dp ? `discrete Laplace, epsilon ${o.dp.epsilon}` : 'none' };
+    }
+    if (o.protocol === 'ot' && o.output === 'cardinality') {
+      // The count is computed on shares; it is opened to the receiver (and the sender with --to both).
+      const d = digestSet(input.keys);
+      const c = await otPsiCount(s, d.digests, { valuesFrom: other, other: receiverId });
+      const out = await c.revealTo(o.both ? [receiverId, other] : [receiverId]);
+      const report: Record<string, unknown> = { size: d.source.length };
+      if (out.recipient) report.shared = Number(out.values[0]);
+      return report;
     }
     const r = await intersect(s.party, input.keys, {
       protocol: o.protocol,
