@@ -4,9 +4,10 @@ import { runLocal } from '../api/run.js';
 import { int } from '../api/types.js';
 import { ProtocolAbort } from '../runtime/errors.js';
 import { digestSet } from './items.js';
-import { otPsi } from './kkrt.js';
+import { otPsi, senderOprf } from './kkrt.js';
 import { okvsDecode, okvsEncode, okvsSize } from './okvs.js';
 import { otPsiCount, otPsiSum } from './otsum.js';
+import { talk } from './wire.js';
 import { PsiPolicyError, releasePsiSum } from './sum.js';
 
 /** Distinct keys 'k<i>' drawn from a range (seeded LCG: test data only), values in +-1000. */
@@ -140,6 +141,21 @@ describe('OT-based PSI-cardinality and PSI-sum (OPPRF + equality on shares)', ()
     );
     await expect(mixed).rejects.toThrow(ProtocolAbort);
     await expect(mixed).rejects.toThrow(/malformed \(peer p\d\): psi.kkrt.hello: the peer asked/);
+    // A sender whose OKVS message is one entry too long.
+    const forged = runLocal(
+      async (s) => {
+        const d = digestSet(['a', 'b', 'c']).digests;
+        if (s.me === 'p1') return otPsiCount(s, d, { valuesFrom: 'p2', other: 'p1' });
+        await senderOprf(s.party, 0, d, 3, 'shares');
+        await talk(s.party, 0, 'psi.otsum.seed', new Uint8Array(16), false);
+        await talk(s.party, 0, 'psi.otsum.okvs', new Uint8Array(16 * (okvsSize(9) + 1)), false);
+        return undefined;
+      },
+      { suite: 'semi2k', parties: 2, crypto: nodeCryptoProvider },
+    );
+    await expect(forged).rejects.toThrow(
+      /oversized \(peer p2\): psi.otsum.okvs: expected \d+ bytes, got \d+/,
+    );
     await expect(
       runLocal((s) => otPsiCount(s, digestSet(['a']).digests, { valuesFrom: 'p2', other: 'p1' }), {
         suite: 'rep3',
