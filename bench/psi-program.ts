@@ -55,7 +55,9 @@ export default async function psiBench(s: Session): Promise<PsiBenchCase[]> {
     };
     out.push(c);
     // Progress on stderr (long ECDH runs): the table comes at the end.
-    console.error(`${s.me}: ${protocol} ${output} n=${n}: ${c.seconds.toFixed(2)} s`);
+    console.error(
+      `${s.me}: ${protocol} ${output} n=${n}: ${c.seconds.toFixed(2)} s, ${(c.bytesSent / 1e6).toFixed(1)} MB sent`,
+    );
   };
   for (const n of otSizes) {
     const d = digests(s, n);
