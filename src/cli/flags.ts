@@ -38,7 +38,7 @@ export function knownFlags(
       return ['suite', 'parties', 'out'];
     case 'psi': {
       const psi = ['column', 'protocol', 'output', 'to', 'values', 'value-bits'];
-      psi.push('min-intersection', 'epsilon', 'sensitivity', 'out');
+      psi.push('min-intersection', 'epsilon', 'sensitivity', 'out', 'threshold');
       return named.has('federation')
         ? [...psi, 'federation', 'party', 'receiver', 'suite', ...KEY]
         : psi;

@@ -67,6 +67,10 @@ commands:
          the shared keys, released only under the policy (docs/PSI.md)
   psi    FILE.csv --column C --federation FED --party ID [--receiver ID] [same options] [key options as run]
          the same as one party of a two-party federation over TLS 1.3
+  psi    A.csv B.csv C.csv ... --column C --threshold T [--out FILE]
+         threshold PSI: the keys held by at least T of the n >= 3 files' parties, to all
+         (shamir, all parties in this process); with --federation FED --party ID, one party
+         of an n-party federation (its suite: shamir, or rep3 for three)
   suites list the protocol suites with their threat models
   help   show this text
 

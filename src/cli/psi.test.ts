@@ -101,4 +101,51 @@ describe('entente psi: inputs', () => {
       err.mockRestore();
     }
   }, 60_000);
+
+  it('threshold mode: the keys at >= T of n files, each party its own', async () => {
+    await writeFile(file('c.csv'), 'id\ncy\ndee\neve\n');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const files = [file('a.csv'), file('b.csv'), file('c.csv')];
+      // a: bob cy dee (bob twice); b: ann bob cy; c: cy dee eve. At >= 2: bob, cy, dee.
+      expect(
+        await psiCommand(
+          files,
+          new Map([
+            ['column', 'id'],
+            ['threshold', '2'],
+          ]),
+        ),
+      ).toBe(0);
+      const lines = log.mock.calls.map((c) => String(c[0]));
+      expect(lines).toEqual([
+        'p1: {"sizes":[3,3,3],"passing":3,"elements":["bob","cy","dee"]}',
+        'p2: {"sizes":[3,3,3],"passing":3,"elements":["bob","cy"]}',
+        'p3: {"sizes":[3,3,3],"passing":3,"elements":["cy","dee"]}',
+      ]);
+      await expect(
+        psiCommand(
+          files.slice(0, 2),
+          new Map([
+            ['column', 'id'],
+            ['threshold', '2'],
+          ]),
+        ),
+      ).rejects.toThrow(/three or more CSV files/);
+      await expect(
+        psiCommand(
+          files,
+          new Map([
+            ['column', 'id'],
+            ['threshold', '2'],
+            ['output', 'sum'],
+          ]),
+        ),
+      ).rejects.toThrow(/--output does not apply to --threshold/);
+    } finally {
+      log.mockRestore();
+      err.mockRestore();
+    }
+  }, 60_000);
 });

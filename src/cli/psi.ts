@@ -9,6 +9,13 @@
  *       (as `entente run --federation`); the receiver is the federation's
  *       first party unless --receiver names the other.
  *
+ *   entente psi A.csv B.csv C.csv ... --column C --threshold T
+ *   entente psi FILE.csv --column C --threshold T --federation FED --party ID
+ *       threshold PSI across n >= 3 parties (src/psi/threshold.ts): the keys
+ *       held by at least T of them, to all; in this process over the shamir
+ *       suite, or as one party of a federation (its suite: shamir, or rep3
+ *       for three parties).
+ *
  * Options: --protocol ot|ecdh (default ot for the intersection, ecdh for
  * cardinality and sum; over ot those two are computed on secret shares),
  * --output intersection|cardinality|sum, --to receiver|both, --values COL
@@ -22,7 +29,15 @@ import { readText } from '../adapters/node/data.js';
 import { readCsv } from '../analytics/data/csv.js';
 import { runLocal, type Program } from '../api/run.js';
 import { int } from '../api/types.js';
-import { digestSet, intersect, otPsiCount, otPsiSum, psiSum, releasePsiSum } from '../psi/index.js';
+import {
+  digestSet,
+  intersect,
+  otPsiCount,
+  otPsiSum,
+  psiSum,
+  releasePsiSum,
+  thresholdPsi,
+} from '../psi/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { computing, runFederated, show } from './net.js';
 
@@ -229,6 +244,7 @@ function pickValues(input: PsiInput, source: Uint32Array): bigint[] {
 
 /** `entente psi`. */
 export async function psiCommand(positional: readonly string[], named: Named): Promise<number> {
+  if (named.has('threshold')) return thresholdCommand(positional, named);
   const o = settings(named);
   if (named.has('federation')) {
     const [file, extra] = positional;
@@ -268,6 +284,66 @@ export async function psiCommand(positional: readonly string[], named: Named): P
         parties: ['p1', 'p2'],
         crypto: nodeCryptoProvider,
       },
+    ),
+  );
+  for (const x of outs) console.log(`${x.party}: ${show(x.result)}`);
+  return EXIT.ok;
+}
+
+/** `entente psi --threshold T`: the keys held by at least T of n >= 3 parties. */
+async function thresholdCommand(positional: readonly string[], named: Named): Promise<number> {
+  const column = named.get('column');
+  if (!column) throw new UsageError('psi: --column names the key column of the CSV files');
+  const other = ['protocol', 'output', 'to', 'values', 'value-bits', 'min-intersection', 'epsilon'];
+  const bad = other.find((f) => named.has(f));
+  if (bad) throw new UsageError(`psi: --${bad} does not apply to --threshold`);
+  const threshold = numberFlag(named, 'threshold', 1, true)!;
+  const out = named.get('out');
+  const program =
+    (inputOf: (id: string) => PsiInput, local: boolean): Program<unknown> =>
+    async (s) => {
+      if (threshold > s.parties.length)
+        throw new UsageError(
+          `psi: --threshold ${threshold} exceeds the ${s.parties.length} parties`,
+        );
+      const input = inputOf(s.me);
+      const r = await thresholdPsi(s, input.keys, { threshold });
+      const keys = r.rows.map((k) => input.keys[k]!);
+      const report: Record<string, unknown> = {
+        sizes: r.sizes,
+        passing: r.fingerprints.length,
+      };
+      if (out) {
+        const file = local ? `${out}.${s.me}` : out;
+        await writeFile(file, keys.map((k) => k + '\n').join(''));
+        report.written = file;
+      } else report.elements = keys;
+      return report;
+    };
+  if (named.has('federation')) {
+    const [file, extra] = positional;
+    if (!file || extra)
+      throw new UsageError("psi: with --federation, name this party's CSV file only");
+    const input = await readPsiInput(file, column, undefined, 32);
+    return runFederated(async (s) => {
+      if (s.parties.length < 3)
+        throw new UsageError(
+          `psi: --threshold needs a federation of 3 or more parties, this one has ${s.parties.length}`,
+        );
+      return program(() => input, false)(s);
+    }, named);
+  }
+  if (positional.length < 3)
+    throw new UsageError('psi: --threshold needs three or more CSV files (one per party)');
+  const ins = await Promise.all(positional.map((f) => readPsiInput(f, column, undefined, 32)));
+  const ids = ins.map((_, k) => `p${k + 1}`);
+  console.error(
+    `entente psi: threshold PSI (keys at >= ${threshold} of ${ids.length} parties), shamir suite, semi-honest with an honest majority; all parties in this process`,
+  );
+  const outs = await computing(() =>
+    runLocal(
+      program((id) => ins[ids.indexOf(id)]!, true),
+      { suite: 'shamir', parties: ids, crypto: nodeCryptoProvider },
     ),
   );
   for (const x of outs) console.log(`${x.party}: ${show(x.result)}`);
