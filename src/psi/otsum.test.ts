@@ -141,6 +141,11 @@ describe('OT-based PSI-cardinality and PSI-sum (OPPRF + equality on shares)', ()
     );
     await expect(mixed).rejects.toThrow(ProtocolAbort);
     await expect(mixed).rejects.toThrow(/malformed \(peer p\d\): psi.kkrt.hello: the peer asked/);
+    // int(60) values over sets of 16: the sum could need 65 bits.
+    const keys = Array.from({ length: 16 }, (_, k) => `k${k}`);
+    await expect(secure(keys, { keys, values: keys.map(() => 1) }, 60)).rejects.toThrow(
+      /a sum of up to 16 values of int\(60\) could overflow 64 bits/,
+    );
     // A sender whose OKVS message is one entry too long.
     const forged = runLocal(
       async (s) => {

@@ -123,7 +123,13 @@ async function matchShares(
     [nR, nS] = [o.nR, n];
     if (o.ev) theirs = await sendOkvs(s.party, R, o.ev, nS, binCount(nR), vals);
   }
-  const countType = int(Math.max(2, Math.ceil(Math.log2(Math.min(nR, nS) + 1)) + 1));
+  const logN = Math.ceil(Math.log2(Math.min(nR, nS) + 1));
+  // Both parties know the sizes now: both refuse alike, before any share is made.
+  if (type && type.bits + logN > 63)
+    throw new RangeError(
+      `otPsiSum: a sum of up to ${Math.min(nR, nS)} values of int(${type.bits}) could overflow 64 bits`,
+    );
+  const countType = int(Math.max(2, logN + 1));
   if (!mine && !theirs) {
     // An empty set: both parties know it from the hello.
     const zero = (t: IntType) => s.constant(t, [0]);
@@ -145,7 +151,7 @@ async function matchShares(
     type.bits,
     Promise.all([fromR, fromS]).then(([a, b]) => suite.add(a, b)),
   );
-  const sumBits = Math.min(64, type.bits + Math.ceil(Math.log2(Math.min(nR, nS) + 1)));
+  const sumBits = type.bits + logN;
   const sum = flags.select(v, s.constant(type, [0])).sum();
   return {
     count,
