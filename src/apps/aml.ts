@@ -179,3 +179,12 @@ export async function runAml(opts: AmlOptions = {}, crypto?: CryptoProvider): Pr
     bytesSent: out.reduce((a, o) => a + o.result.stats.bytesSent, 0),
   };
 }
+
+// ------------------------------------------------------------ joint credit risk
+// The second AML workload of issue 15: a logistic regression of default on
+// features that two banks hold about the same persons, joined on person id
+// without anyone learning who matched. It belongs here, as `runCreditRisk`,
+// once the private join into a secret-shared table (circuit-PSI, issue 15
+// item 5) exists in src/psi: the joined rows and their secret match flag feed
+// the statistics library's logistic regression. Until then `entente demo aml`
+// says that this part is not available rather than computing something else.
