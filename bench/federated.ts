@@ -19,6 +19,8 @@ export interface FederatedBench {
   program: string;
   /** Extra environment for the party processes (the program's options). */
   env: Record<string, string>;
+  /** Federation timeouts beyond the default { roundMs: 600000 } (e.g. idleMs for long synchronous steps). */
+  timeouts?: Record<string, number>;
 }
 
 export async function runFederated<R>(b: FederatedBench): Promise<R[]> {
@@ -30,7 +32,7 @@ export async function runFederated<R>(b: FederatedBench): Promise<R[]> {
       suite: b.suite,
       name: b.name,
       transport: b.transport,
-      timeouts: { roundMs: 600_000 },
+      timeouts: { roundMs: 600_000, ...b.timeouts },
     });
     const outs = await Promise.all(
       ids.map(

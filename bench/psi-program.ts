@@ -7,7 +7,7 @@
  */
 import type { Session } from '../src/index.js';
 import { int } from '../src/api/types.js';
-import { ecdhPsi, otPsi, psiSum, releasePsiSum } from '../src/psi/index.js';
+import { ecdhPsi, otPsi, otPsiCount, otPsiSum, psiSum, releasePsiSum } from '../src/psi/index.js';
 import { Prg } from '../src/random/prg.js';
 
 export interface PsiBenchCase {
@@ -55,7 +55,9 @@ export default async function psiBench(s: Session): Promise<PsiBenchCase[]> {
     };
     out.push(c);
     // Progress on stderr (long ECDH runs): the table comes at the end.
-    console.error(`${s.me}: ${protocol} ${output} n=${n}: ${c.seconds.toFixed(2)} s`);
+    console.error(
+      `${s.me}: ${protocol} ${output} n=${n}: ${c.seconds.toFixed(2)} s, ${(c.bytesSent / 1e6).toFixed(1)} MB sent`,
+    );
   };
   for (const n of otSizes) {
     const d = digests(s, n);
@@ -64,6 +66,16 @@ export default async function psiBench(s: Session): Promise<PsiBenchCase[]> {
         const r = await otPsi(s.party, d, { receiver: 0, sender: 1, output });
         return r.intersection?.length ?? '-';
       });
+    await timed('ot', 'cardinality', n, async () => {
+      const c = await otPsiCount(s, d, { valuesFrom: 'p2', other: 'p1' });
+      return String((await c.reveal())[0]);
+    });
+    const values = s.me === 'p2' ? Array.from({ length: n }, (_, k) => k % 1000) : undefined;
+    await timed('ot', 'sum (released, min 100)', n, async () => {
+      const r = await otPsiSum(s, d, values, { valuesFrom: 'p2', other: 'p1', type: int(16) });
+      const rel = await releasePsiSum(s, r, { minIntersection: 100 });
+      return `sum ${rel.sum}`;
+    });
   }
   for (const n of ecdhSizes) {
     const d = digests(s, n);

@@ -98,6 +98,7 @@ describe('unknown flags', () => {
       ['demo', ['vote'], m(), ['voters', 'seed', 'out']],
       ['demo', ['mobility'], m(), ['trips', 'zones', 'epsilon', 'min-cell-size', 'seed']],
       ['demo', ['ads'], m(), ['scale', 'seed', 'epsilon', 'min-conversions']],
+      ['demo', ['aml'], m(), ['persons', 'min-banks', 'min-inflow', 'seed', 'credit-rows']],
       ['election', ['serve'], m(), ['dir', 'host', 'port']],
       ['node', ['init'], m(), ['dir', 'id', 'name', 'host', 'api-port', 'mpc-port', 'database']],
       ['node', ['start'], m(), ['dir', 'database']],

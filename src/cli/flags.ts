@@ -21,6 +21,8 @@ export function knownFlags(
         return ['trips', 'zones', 'epsilon', 'min-cell-size', 'seed', 'dir', 'out'];
       if (positional[0] === 'scoring') return ['customers', 'preset', 'seed'];
       if (positional[0] === 'ads') return ['scale', 'seed', 'epsilon', 'min-conversions'];
+      if (positional[0] === 'aml')
+        return ['persons', 'min-banks', 'min-inflow', 'seed', 'credit-rows'];
       return named.has('one-shot')
         ? ['one-shot', 'rows', 'suite', 'in-process', 'out', 'analyses', 'timeout-ms', 'ledger-dir']
         : ['rows', 'serve', 'dir'];
@@ -42,7 +44,7 @@ export function knownFlags(
       return ['suite', 'parties', 'out'];
     case 'psi': {
       const psi = ['column', 'protocol', 'output', 'to', 'values', 'value-bits'];
-      psi.push('min-intersection', 'epsilon', 'sensitivity', 'out');
+      psi.push('min-intersection', 'epsilon', 'sensitivity', 'out', 'threshold');
       return named.has('federation')
         ? [...psi, 'federation', 'party', 'receiver', 'suite', ...KEY]
         : psi;

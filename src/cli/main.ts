@@ -7,6 +7,7 @@
  *   entente demo scoring [--customers N] [--preset P]   private scoring under lattice HE (src/cli/scoring.ts)
  *   entente demo vote [--voters N] [--seed S]          a verifiable election in one command (src/cli/vote-demo.ts)
  *   entente demo ads [--scale S]                   conversion lift with a private join (src/cli/ads.ts)
+ *   entente demo aml [--persons N]                     threshold PSI across four banks (src/cli/aml.ts)
  *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
@@ -57,6 +58,12 @@ commands:
          conversion lift: a publisher (1M people, exposed/control, cohort) and an advertiser
          (100k conversions) joined inside MPC; conversions, revenue and lift per cohort
          released with DP, the plaintext answer beside; --scale 0.01 for a quick run
+  demo   aml [--persons N] [--min-banks K] [--min-inflow X] [--seed S] [--credit-rows R]
+         anti-money laundering across four banks (synthetic, from the seed): only the persons
+         seen at >= K banks (default 3) whose inflow summed inside MPC is >= X (default 100000)
+         are released; then a joint credit-risk logistic regression on two banks' records
+         joined privately on customer id (R rows per bank, default 2000); each printed beside
+         the plaintext answer on the pooled records
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
          [--in-process] [--timeout-ms T]
          run a study file (docs/ANALYTICS.md) with every party as a process on this machine
@@ -81,6 +88,10 @@ commands:
          the shared keys, released only under the policy (docs/PSI.md)
   psi    FILE.csv --column C --federation FED --party ID [--receiver ID] [same options] [key options as run]
          the same as one party of a two-party federation over TLS 1.3
+  psi    A.csv B.csv C.csv ... --column C --threshold T [--out FILE]
+         threshold PSI: the keys held by at least T of the n >= 3 files' parties, to all
+         (shamir, all parties in this process); with --federation FED --party ID, one party
+         of an n-party federation (its suite: shamir, or rep3 for three)
   suites list the protocol suites with their threat models
   help   show this text
 
@@ -145,6 +156,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (flags.positional[0] === 'vote')
         return (await import('./vote-demo.js')).voteDemo(flags.named);
       if (flags.positional[0] === 'ads') return (await import('./ads.js')).adsDemo(flags.named);
+      if (flags.positional[0] === 'aml')
+        return (await import('./aml.js')).amlDemo(flags.positional.slice(1), flags.named);
       return flags.named.get('one-shot') === '1'
         ? (await studyCommands()).demo(flags.named)
         : (await import('./node-demo.js')).nodeDemo(flags.named);

@@ -52,9 +52,6 @@ describe('entente psi: inputs', () => {
   it('refuses option combinations the protocols cannot give', async () => {
     const run = (flags: Record<string, string>) =>
       psiCommand([file('a.csv'), file('b.csv')], new Map(Object.entries(flags)));
-    await expect(run({ column: 'id', protocol: 'ot', output: 'cardinality' })).rejects.toThrow(
-      /needs --protocol ecdh/,
-    );
     await expect(run({ column: 'id', epsilon: '1' })).rejects.toThrow(
       /--epsilon applies to --output sum only/,
     );
@@ -81,6 +78,71 @@ describe('entente psi: inputs', () => {
       expect(await readFile(file('shared.txt.p2'), 'utf8')).toBe('bob\ncy\n');
       const lines = log.mock.calls.map((c) => String(c[0]));
       expect(lines[0]).toMatch(/^p1: \{"size":3,"peerSize":3,"shared":2,/);
+    } finally {
+      log.mockRestore();
+      err.mockRestore();
+    }
+  }, 60_000);
+
+  it('over ot, cardinality and sum are computed on shares (src/psi/otsum.ts)', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const run = (flags: Record<string, string>) =>
+        psiCommand([file('a.csv'), file('b.csv')], new Map(Object.entries(flags)));
+      expect(await run({ column: 'id', protocol: 'ot', output: 'cardinality' })).toBe(0);
+      expect(await run({ column: 'id', protocol: 'ot', output: 'sum', values: 'amount' })).toBe(0);
+      const lines = log.mock.calls.map((c) => String(c[0]));
+      expect(lines[0]).toBe('p1: {"size":3,"shared":2}');
+      expect(lines[1]).toBe('p2: {"size":3}');
+      expect(lines[2]).toMatch(/^p1: \{"sum":"?16"?,/);
+    } finally {
+      log.mockRestore();
+      err.mockRestore();
+    }
+  }, 60_000);
+
+  it('threshold mode: the keys at >= T of n files, each party its own', async () => {
+    await writeFile(file('c.csv'), 'id\ncy\ndee\neve\n');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const files = [file('a.csv'), file('b.csv'), file('c.csv')];
+      // a: bob cy dee (bob twice); b: ann bob cy; c: cy dee eve. At >= 2: bob, cy, dee.
+      expect(
+        await psiCommand(
+          files,
+          new Map([
+            ['column', 'id'],
+            ['threshold', '2'],
+          ]),
+        ),
+      ).toBe(0);
+      const lines = log.mock.calls.map((c) => String(c[0]));
+      expect(lines).toEqual([
+        'p1: {"sizes":[3,3,3],"passing":3,"elements":["bob","cy","dee"]}',
+        'p2: {"sizes":[3,3,3],"passing":3,"elements":["bob","cy"]}',
+        'p3: {"sizes":[3,3,3],"passing":3,"elements":["cy","dee"]}',
+      ]);
+      await expect(
+        psiCommand(
+          files.slice(0, 2),
+          new Map([
+            ['column', 'id'],
+            ['threshold', '2'],
+          ]),
+        ),
+      ).rejects.toThrow(/three or more CSV files/);
+      await expect(
+        psiCommand(
+          files,
+          new Map([
+            ['column', 'id'],
+            ['threshold', '2'],
+            ['output', 'sum'],
+          ]),
+        ),
+      ).rejects.toThrow(/--output does not apply to --threshold/);
     } finally {
       log.mockRestore();
       err.mockRestore();

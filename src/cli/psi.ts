@@ -9,7 +9,15 @@
  *       (as `entente run --federation`); the receiver is the federation's
  *       first party unless --receiver names the other.
  *
- * Options: --protocol ot|ecdh (default ot; ecdh for cardinality and sum),
+ *   entente psi A.csv B.csv C.csv ... --column C --threshold T
+ *   entente psi FILE.csv --column C --threshold T --federation FED --party ID
+ *       threshold PSI across n >= 3 parties (src/psi/threshold.ts): the keys
+ *       held by at least T of them, to all; in this process over the shamir
+ *       suite, or as one party of a federation (its suite: shamir, or rep3
+ *       for three parties).
+ *
+ * Options: --protocol ot|ecdh (default ot for the intersection, ecdh for
+ * cardinality and sum; over ot those two are computed on secret shares),
  * --output intersection|cardinality|sum, --to receiver|both, --values COL
  * and --value-bits B (sum: the sender's values, int(B), default 32),
  * --min-intersection K and --epsilon E [--sensitivity S] (sum release
@@ -21,7 +29,15 @@ import { readText } from '../adapters/node/data.js';
 import { readCsv } from '../analytics/data/csv.js';
 import { runLocal, type Program } from '../api/run.js';
 import { int } from '../api/types.js';
-import { digestSet, intersect, psiSum, releasePsiSum } from '../psi/index.js';
+import {
+  digestSet,
+  intersect,
+  otPsiCount,
+  otPsiSum,
+  psiSum,
+  releasePsiSum,
+  thresholdPsi,
+} from '../psi/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { computing, runFederated, show } from './net.js';
 
@@ -74,10 +90,6 @@ function settings(named: Named): PsiSettings {
     ['ot', 'ecdh'],
     output === 'intersection' ? 'ot' : 'ecdh',
   );
-  if (protocol === 'ot' && output !== 'intersection')
-    throw new UsageError(
-      `psi: --output ${output} needs --protocol ecdh (the OT-based receiver learns which elements are shared)`,
-    );
   const both = choice(named, 'to', ['receiver', 'both'], 'receiver') === 'both';
   if (output === 'sum' && both)
     throw new UsageError('psi: a sum is released to both parties; leave out --to');
@@ -184,13 +196,22 @@ function psiProgram(
     if (o.output === 'sum') {
       const d = digestSet(input.keys);
       const vals = s.me === other ? pickValues(input, d.source) : undefined;
-      const r = await psiSum(s, d.digests, vals, {
-        valuesFrom: other,
-        other: receiverId,
-        type: int(o.valueBits),
-      });
+      const opts = { valuesFrom: other, other: receiverId, type: int(o.valueBits) };
+      const r =
+        o.protocol === 'ot'
+          ? await otPsiSum(s, d.digests, vals, opts)
+          : await psiSum(s, d.digests, vals, opts);
       const out = await releasePsiSum(s, r, { minIntersection: o.minIntersection, dp: o.dp });
       return { sum: out.sum, noise: o.dp ? `discrete Laplace, epsilon ${o.dp.epsilon}` : 'none' };
+    }
+    if (o.protocol === 'ot' && o.output === 'cardinality') {
+      // The count is computed on shares; it is opened to the receiver (and the sender with --to both).
+      const d = digestSet(input.keys);
+      const c = await otPsiCount(s, d.digests, { valuesFrom: other, other: receiverId });
+      const out = await c.revealTo(o.both ? [receiverId, other] : [receiverId]);
+      const report: Record<string, unknown> = { size: d.source.length };
+      if (out.recipient) report.shared = Number(out.values[0]);
+      return report;
     }
     const r = await intersect(s.party, input.keys, {
       protocol: o.protocol,
@@ -223,6 +244,7 @@ function pickValues(input: PsiInput, source: Uint32Array): bigint[] {
 
 /** `entente psi`. */
 export async function psiCommand(positional: readonly string[], named: Named): Promise<number> {
+  if (named.has('threshold')) return thresholdCommand(positional, named);
   const o = settings(named);
   if (named.has('federation')) {
     const [file, extra] = positional;
@@ -262,6 +284,66 @@ export async function psiCommand(positional: readonly string[], named: Named): P
         parties: ['p1', 'p2'],
         crypto: nodeCryptoProvider,
       },
+    ),
+  );
+  for (const x of outs) console.log(`${x.party}: ${show(x.result)}`);
+  return EXIT.ok;
+}
+
+/** `entente psi --threshold T`: the keys held by at least T of n >= 3 parties. */
+async function thresholdCommand(positional: readonly string[], named: Named): Promise<number> {
+  const column = named.get('column');
+  if (!column) throw new UsageError('psi: --column names the key column of the CSV files');
+  const other = ['protocol', 'output', 'to', 'values', 'value-bits', 'min-intersection', 'epsilon'];
+  const bad = other.find((f) => named.has(f));
+  if (bad) throw new UsageError(`psi: --${bad} does not apply to --threshold`);
+  const threshold = numberFlag(named, 'threshold', 1, true)!;
+  const out = named.get('out');
+  const program =
+    (inputOf: (id: string) => PsiInput, local: boolean): Program<unknown> =>
+    async (s) => {
+      if (threshold > s.parties.length)
+        throw new UsageError(
+          `psi: --threshold ${threshold} exceeds the ${s.parties.length} parties`,
+        );
+      const input = inputOf(s.me);
+      const r = await thresholdPsi(s, input.keys, { threshold });
+      const keys = r.rows.map((k) => input.keys[k]!);
+      const report: Record<string, unknown> = {
+        sizes: r.sizes,
+        passing: r.fingerprints.length,
+      };
+      if (out) {
+        const file = local ? `${out}.${s.me}` : out;
+        await writeFile(file, keys.map((k) => k + '\n').join(''));
+        report.written = file;
+      } else report.elements = keys;
+      return report;
+    };
+  if (named.has('federation')) {
+    const [file, extra] = positional;
+    if (!file || extra)
+      throw new UsageError("psi: with --federation, name this party's CSV file only");
+    const input = await readPsiInput(file, column, undefined, 32);
+    return runFederated(async (s) => {
+      if (s.parties.length < 3)
+        throw new UsageError(
+          `psi: --threshold needs a federation of 3 or more parties, this one has ${s.parties.length}`,
+        );
+      return program(() => input, false)(s);
+    }, named);
+  }
+  if (positional.length < 3)
+    throw new UsageError('psi: --threshold needs three or more CSV files (one per party)');
+  const ins = await Promise.all(positional.map((f) => readPsiInput(f, column, undefined, 32)));
+  const ids = ins.map((_, k) => `p${k + 1}`);
+  console.error(
+    `entente psi: threshold PSI (keys at >= ${threshold} of ${ids.length} parties), shamir suite, semi-honest with an honest majority; all parties in this process`,
+  );
+  const outs = await computing(() =>
+    runLocal(
+      program((id) => ins[ids.indexOf(id)]!, true),
+      { suite: 'shamir', parties: ids, crypto: nodeCryptoProvider },
     ),
   );
   for (const x of outs) console.log(`${x.party}: ${show(x.result)}`);

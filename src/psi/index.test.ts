@@ -46,7 +46,7 @@ describe('intersect: strings with duplicates, both protocols', () => {
     expect(r!.rows).toEqual([]);
     expect(r!.peerSize).toBe(6);
     await expect(run(a, b, { protocol: 'ot', output: 'cardinality' })).rejects.toThrow(
-      /cardinality only needs protocol 'ecdh'/,
+      /cardinality only over a party needs protocol 'ecdh'/,
     );
   });
 });

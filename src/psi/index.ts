@@ -1,8 +1,10 @@
 /**
  * Private set intersection between two parties (docs/PSI.md): the OT-based
  * protocol for large sets (src/psi/kkrt.ts), the ECDH one for unbalanced
- * sets, browsers and counts (src/psi/ecdh.ts), and PSI-sum as secrets of the
- * program API (src/psi/sum.ts). Browser-safe: nothing here imports node:.
+ * sets, browsers and counts (src/psi/ecdh.ts), PSI-sum as secrets of the
+ * program API (src/psi/sum.ts over ECDH, src/psi/otsum.ts over the OT-based
+ * OPRF, which also gives the cardinality alone), and threshold PSI across n >= 3 parties
+ * inside a session (src/psi/threshold.ts). Browser-safe: nothing here imports node:.
  */
 import type { Party } from '../runtime/party.js';
 import { ecdhPsi } from './ecdh.js';
@@ -18,6 +20,10 @@ export type { DigestSet } from './items.js';
 export { psiSum, releasePsiSum, PsiPolicyError } from './sum.js';
 export type { PsiSum, PsiSumOptions, PsiReleasePolicy } from './sum.js';
 export { MAX_SET } from './wire.js';
+export { otPsiCount, otPsiSum } from './otsum.js';
+export type { OtPsiCountOptions, OtPsiSumOptions } from './otsum.js';
+export { thresholdPsi, fingerprintOf, localSet, FINGERPRINT_BITS } from './threshold.js';
+export type { ThresholdPsiOptions, ThresholdPsiResult, LocalSet } from './threshold.js';
 
 export type PsiProtocol = 'ot' | 'ecdh';
 
@@ -66,7 +72,7 @@ export async function intersect(
   const output = opts.output ?? 'intersection';
   if (protocol === 'ot' && output === 'cardinality')
     throw new RangeError(
-      "psi: cardinality only needs protocol 'ecdh' (the OT-based receiver learns which elements are shared)",
+      "psi: cardinality only over a party needs protocol 'ecdh'; the OT-based one needs a session (otPsiCount)",
     );
   const set = digestSet(elements);
   const size = set.source.length;

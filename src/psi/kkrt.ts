@@ -74,13 +74,16 @@ const ROWS = 1 << 16;
 /** Sender values per message (at most 16 bytes each: 1 MiB). */
 const VALUES_PER_MESSAGE = 1 << 16;
 /** Elements per AES batch when evaluating. */
-const CH = 8192;
+export const CH = 8192;
 const VERSION = 1;
 const PROTOCOL_KKRT = 1;
 /** Domain tag of the OPRF's output hash, in the top word of its tweaks. */
 const HASH_DOMAIN = 0x7073_6b6b; // 'pskk'
 
 export type OtPsiOutput = 'receiver' | 'both';
+/** The hello's mode: an output of otPsi, or 'shares' (the OPPRF of src/psi/otsum.ts). */
+export type OtMode = OtPsiOutput | 'shares';
+const MODES: readonly OtMode[] = ['receiver', 'both', 'shares'];
 
 export interface OtPsiOptions {
   /** Index of the party that learns the intersection (the OPRF receiver). */
@@ -139,11 +142,11 @@ interface Hello {
   readonly seed: Uint8Array;
 }
 
-function helloBytes(output: OtPsiOutput, n: number, seed: Uint8Array): Uint8Array {
+function helloBytes(output: OtMode, n: number, seed: Uint8Array): Uint8Array {
   const b = new Uint8Array(24);
   b[0] = VERSION;
   b[1] = PROTOCOL_KKRT;
-  b[2] = output === 'both' ? 1 : 0;
+  b[2] = MODES.indexOf(output);
   new DataView(b.buffer).setUint32(4, n, true);
   b.set(seed, 8);
   return b;
@@ -152,11 +155,11 @@ function helloBytes(output: OtPsiOutput, n: number, seed: Uint8Array): Uint8Arra
 function parseHello(
   party: Party,
   peer: number,
-  output: OtPsiOutput,
+  output: OtMode,
   msg: Uint8Array | undefined,
 ): Hello {
   const b = expectHello(party, peer, 'psi.kkrt.hello', msg, 24, VERSION, PROTOCOL_KKRT);
-  const theirs = b[2] === 1 ? 'both' : b[2] === 0 ? 'receiver' : undefined;
+  const theirs = MODES[b[2]!];
   if (theirs !== output)
     throw malformed(
       party,
@@ -182,6 +185,54 @@ async function runReceiver(
   nR: number,
   output: OtPsiOutput,
 ): Promise<OtPsiResult> {
+  const o = await receiverOprf(party, peer, digests, nR, output);
+  if (!o.mine) return { intersection: new Uint32Array(0), peerSize: o.nS };
+  const { nS, mine, table, bins, M } = o;
+
+  // The sender's three lists, compared against this party's values.
+  const L = valueBytes(nR, nS);
+  const theirs = new Uint32Array(4 * 3 * nS);
+  const theirBytes = u8(theirs);
+  // Indexed as they arrive, while the sender computes the next ones.
+  const index = new HashIndex(3 * nS);
+  for (let i = 0; i < 3; i++) {
+    for (let k0 = 0; k0 < nS; k0 += VALUES_PER_MESSAGE) {
+      const c = Math.min(VALUES_PER_MESSAGE, nS - k0);
+      const msg = await talk(party, peer, 'psi.kkrt.values', undefined, true);
+      unpackValues(
+        expectLength(party, peer, 'psi.kkrt.values', msg, L * c),
+        theirBytes,
+        L,
+        i * nS + k0,
+        c,
+      );
+      index.insertRange(theirs, i * nS + k0, i * nS + k0 + c);
+    }
+  }
+  truncateRows(mine, M, L);
+  const { hits, positions } = match(index, mine, table, bins);
+  if (output === 'both') await talk(party, peer, 'psi.kkrt.result', u8(positions), false);
+  return { intersection: hits.sort(), peerSize: nS };
+}
+
+/** The receiver's side of the batched OPRF: its value H(b, G0_b) in every bin (4 words each). */
+export interface ReceiverOprf {
+  readonly nS: number;
+  /** Undefined when either set is empty (nothing was run). */
+  readonly mine: Uint32Array | undefined;
+  readonly table: CuckooTable;
+  readonly bins: number;
+  readonly M: number;
+}
+
+/** Cuckoo hashing, the hello, the OT extension and the OPRF rows: KKRT16 section 3. */
+export async function receiverOprf(
+  party: Party,
+  peer: number,
+  digests: Uint8Array,
+  nR: number,
+  output: OtMode,
+): Promise<ReceiverOprf> {
   const crypto = party.crypto;
   const bins = binCount(nR);
   const M = roundUp(bins, 64);
@@ -204,7 +255,7 @@ async function runReceiver(
   }
   const got = await talk(party, peer, 'psi.kkrt.hello', helloBytes(output, nR, seed), true);
   const { n: nS, seed: codeKey } = parseHello(party, peer, output, got);
-  if (nR === 0 || nS === 0) return { intersection: new Uint32Array(0), peerSize: nS };
+  if (nR === 0 || nS === 0) return { nS, mine: undefined, table: table!, bins, M };
 
   // 512 random OTs: this party sends, the peer chooses s.
   const ot = await OtExtension.create(party, party.index, peer, { check: false });
@@ -243,30 +294,7 @@ async function runReceiver(
     hash.hash(t, binIdx, k, mine.subarray(4 * b0, 4 * (b0 + k)));
   }
 
-  // The sender's three lists, compared against this party's values.
-  const L = valueBytes(nR, nS);
-  const theirs = new Uint32Array(4 * 3 * nS);
-  const theirBytes = u8(theirs);
-  // Indexed as they arrive, while the sender computes the next ones.
-  const index = new HashIndex(3 * nS);
-  for (let i = 0; i < 3; i++) {
-    for (let k0 = 0; k0 < nS; k0 += VALUES_PER_MESSAGE) {
-      const c = Math.min(VALUES_PER_MESSAGE, nS - k0);
-      const msg = await talk(party, peer, 'psi.kkrt.values', undefined, true);
-      unpackValues(
-        expectLength(party, peer, 'psi.kkrt.values', msg, L * c),
-        theirBytes,
-        L,
-        i * nS + k0,
-        c,
-      );
-      index.insertRange(theirs, i * nS + k0, i * nS + k0 + c);
-    }
-  }
-  truncateRows(mine, M, L);
-  const { hits, positions } = match(index, mine, table, bins);
-  if (output === 'both') await talk(party, peer, 'psi.kkrt.result', u8(positions), false);
-  return { intersection: hits.sort(), peerSize: nS };
+  return { nS, mine, table: table!, bins, M };
 }
 
 // ------------------------------------------------------------------ sender
@@ -278,51 +306,12 @@ async function runSender(
   nS: number,
   output: OtPsiOutput,
 ): Promise<OtPsiResult> {
-  const crypto = party.crypto;
-  const codeKey = party.prg.bytes(16);
-  const got = await talk(party, peer, 'psi.kkrt.hello', helloBytes(output, nS, codeKey), true);
-  const { n: nR, seed } = parseHello(party, peer, output, got);
-  if (nR === 0 || nS === 0)
+  const { nR, ev } = await senderOprf(party, peer, digests, nS, output);
+  if (!ev)
     return { intersection: output === 'both' ? new Uint32Array(0) : undefined, peerSize: nR };
-  const bins = binCount(nR);
-  const M = roundUp(bins, 64);
-
-  const s = new Uint32Array(16);
-  crypto.randomFill(u8(s));
-  const choices = new Uint8Array(CODE_BITS);
-  for (let j = 0; j < CODE_BITS; j++) choices[j] = (s[j >>> 5]! >>> (j & 31)) & 1;
-  const ot = await OtExtension.create(party, peer, party.index, { check: false });
-  const seeds = (await ot.random(CODE_BITS, choices)) as OtReceiverOutput;
-  const prgs = columnPrgs(seeds.m, party);
-
-  // q_b = G_s,b xor (u_b and s) for every bin.
-  const q = new Uint32Array(16 * M);
-  const tr = new Transposer();
-  const cols = new Uint32Array(16 * ROWS);
-  for (let b0 = 0; b0 < M; b0 += ROWS) {
-    const k = Math.min(ROWS, M - b0);
-    const W = k >>> 5;
-    const msg = await talk(party, peer, 'psi.kkrt.matrix', undefined, true);
-    const u = words(expectLength(party, peer, 'psi.kkrt.matrix', msg, 64 * k));
-    for (let j = 0; j < CODE_BITS; j++) prgs[j]!.fill(u8(cols.subarray(j * W, (j + 1) * W)));
-    const qb = q.subarray(16 * b0, 16 * (b0 + k));
-    tr.run(cols, qb, k);
-    xorMasked(qb, u, s, k);
-  }
 
   // F_{h_i(y)}(y, i) for every element and i < 3, each list shuffled.
   const L = valueBytes(nR, nS);
-  const ev: SenderEval = {
-    y: new Uint32Array(digests.slice().buffer),
-    q,
-    s,
-    h: binsOf(crypto, seed, digests, bins),
-    code: new FixedKeyAes(crypto, codeKey),
-    hash: new OprfHash(crypto),
-    v: new Uint32Array(16 * CH),
-    binIdx: new Uint32Array(CH),
-    out: new Uint32Array(4 * CH),
-  };
   const at: Uint32Array[] = [];
   for (let i = 0; i < 3; i++) {
     const perm = randomPermutation(nS, (o) => party.prg.fill(o));
@@ -368,6 +357,66 @@ async function runSender(
   return { intersection: mineHits.sort(), peerSize: nR };
 }
 
+/** The sender's side of the batched OPRF: what it needs to evaluate F_{h_i(y)}(y, i) (see evalChunk). */
+export interface SenderOprf {
+  readonly nR: number;
+  /** Undefined when either set is empty (nothing was run). */
+  readonly ev: SenderEval | undefined;
+}
+
+/** The hello, the OT extension and the rows q_b: KKRT16 section 3, the sender's side. */
+export async function senderOprf(
+  party: Party,
+  peer: number,
+  digests: Uint8Array,
+  nS: number,
+  output: OtMode,
+): Promise<SenderOprf> {
+  const crypto = party.crypto;
+  const codeKey = party.prg.bytes(16);
+  const got = await talk(party, peer, 'psi.kkrt.hello', helloBytes(output, nS, codeKey), true);
+  const { n: nR, seed } = parseHello(party, peer, output, got);
+  if (nR === 0 || nS === 0) return { nR, ev: undefined };
+  const bins = binCount(nR);
+  const M = roundUp(bins, 64);
+
+  const s = new Uint32Array(16);
+  crypto.randomFill(u8(s));
+  const choices = new Uint8Array(CODE_BITS);
+  for (let j = 0; j < CODE_BITS; j++) choices[j] = (s[j >>> 5]! >>> (j & 31)) & 1;
+  const ot = await OtExtension.create(party, peer, party.index, { check: false });
+  const seeds = (await ot.random(CODE_BITS, choices)) as OtReceiverOutput;
+  const prgs = columnPrgs(seeds.m, party);
+
+  // q_b = G_s,b xor (u_b and s) for every bin.
+  const q = new Uint32Array(16 * M);
+  const tr = new Transposer();
+  const cols = new Uint32Array(16 * ROWS);
+  for (let b0 = 0; b0 < M; b0 += ROWS) {
+    const k = Math.min(ROWS, M - b0);
+    const W = k >>> 5;
+    const msg = await talk(party, peer, 'psi.kkrt.matrix', undefined, true);
+    const u = words(expectLength(party, peer, 'psi.kkrt.matrix', msg, 64 * k));
+    for (let j = 0; j < CODE_BITS; j++) prgs[j]!.fill(u8(cols.subarray(j * W, (j + 1) * W)));
+    const qb = q.subarray(16 * b0, 16 * (b0 + k));
+    tr.run(cols, qb, k);
+    xorMasked(qb, u, s, k);
+  }
+
+  const ev: SenderEval = {
+    y: new Uint32Array(digests.slice().buffer),
+    q,
+    s,
+    h: binsOf(crypto, seed, digests, bins),
+    code: new FixedKeyAes(crypto, codeKey),
+    hash: new OprfHash(crypto),
+    v: new Uint32Array(16 * CH),
+    binIdx: new Uint32Array(CH),
+    out: new Uint32Array(4 * CH),
+  };
+  return { nR, ev };
+}
+
 // ------------------------------------------------------------------ kernels
 // Hot loops live in small plain functions: V8 optimises them far better than
 // the same loops inside the long async protocol functions (measured: the
@@ -384,7 +433,7 @@ function xorMasked(q: Uint32Array, u: Uint32Array, s: Uint32Array, k: number): v
     for (let w = 0; w < 16; w++) q[o + w] = q[o + w]! ^ (u[o + w]! & s[w]!);
 }
 
-interface SenderEval {
+export interface SenderEval {
   readonly y: Uint32Array;
   readonly q: Uint32Array;
   readonly s: Uint32Array;
@@ -397,7 +446,13 @@ interface SenderEval {
 }
 
 /** OPRF values of c elements (in list order perm[k0..k0 + c)) under hash function i, into ev.out. */
-function evalChunk(ev: SenderEval, perm: Uint32Array, k0: number, c: number, i: number): void {
+export function evalChunk(
+  ev: SenderEval,
+  perm: Uint32Array,
+  k0: number,
+  c: number,
+  i: number,
+): void {
   const { v } = ev;
   for (let r = 0; r < c; r++) codeInputs(ev.y, perm[k0 + r]!, i, v, r);
   ev.code.permute(v, v, 4 * c);
