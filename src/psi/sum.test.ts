@@ -121,5 +121,17 @@ describe('PSI-sum as secrets of the program API', () => {
         { suite: 'semi2k', parties: 2, crypto: nodeCryptoProvider },
       ),
     ).rejects.toThrow(/value 0 is outside int\(8\)/);
+    // int(63) values over 2 elements could sum past 64 bits: refused at both parties.
+    await expect(
+      runLocal(
+        (s) =>
+          psiSum(s, new Uint8Array(32), s.me === 'p2' ? [1, 2] : undefined, {
+            valuesFrom: 'p2',
+            other: 'p1',
+            type: int(63),
+          }),
+        { suite: 'semi2k', parties: 2, crypto: nodeCryptoProvider },
+      ),
+    ).rejects.toThrow(/sums of int\(63\) values over up to 2 elements can exceed 64 bits/);
   });
 });

@@ -95,6 +95,12 @@ export async function psiSum(
   // The set sizes are public to both: the bound of the sum is public.
   const nS = me === S ? n : out.peerSize;
   const logN = Math.ceil(Math.log2(nS + 1));
+  // Both parties know nS now, so both refuse alike: a sum that could wrap
+  // modulo 2^64 would be released wrong, never refused later.
+  if (opts.type.bits + logN > 64)
+    throw new RangeError(
+      `psiSum: sums of int(${opts.type.bits}) values over up to ${nS} elements can exceed 64 bits; use a value type of at most ${64 - logN} bits`,
+    );
   const mine = BigInt64Array.of(
     BigInt.asIntN(64, out.shares!.count),
     BigInt.asIntN(64, out.shares!.sum),
@@ -104,7 +110,7 @@ export async function psiSum(
   const both = Promise.all([fromR, fromS]).then(([a, b]) => suite.add(a, b));
   const pick = (i: number) => both.then((t) => suite.gather(t, Uint32Array.of(i)));
   const countBits = Math.min(64, logN + 1);
-  const sumBits = Math.min(64, opts.type.bits + logN);
+  const sumBits = opts.type.bits + logN;
   return {
     count: s.wrap(int(Math.max(2, countBits)), [], countBits, pick(0)),
     sum: s.wrap(int(sumBits), [], sumBits, pick(1)),
