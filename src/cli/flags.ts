@@ -55,7 +55,18 @@ export function knownFlags(
     case 'node':
       switch (positional[0]) {
         case 'init':
-          return ['dir', 'id', 'name', 'host', 'api-port', 'mpc-port', 'database'];
+          return [
+            'dir',
+            'id',
+            'name',
+            'host',
+            'api-port',
+            'mpc-port',
+            'database',
+            'listen',
+            'identity-from',
+            'if-absent',
+          ];
         case 'start':
           return ['dir', 'database'];
         case 'info':
@@ -63,7 +74,7 @@ export function knownFlags(
         case 'user':
           return ['dir', 'name', 'role', 'profile-out'];
         case 'peer':
-          return ['dir', 'id', 'api', 'mpc', 'fingerprint'];
+          return named.has('from') ? ['dir', 'from'] : ['dir', 'id', 'api', 'mpc', 'fingerprint'];
         default:
           return undefined;
       }
@@ -158,4 +169,35 @@ export function checkFlags(
       } (entente help)`,
     );
   }
+}
+
+/** Flags that take no value. */
+const BOOLEAN_FLAGS = new Set(['in-process', 'plan', 'yes', 'serve', 'one-shot', 'if-absent']);
+
+export interface Flags {
+  positional: string[];
+  named: Map<string, string>;
+  /** A flag that takes a value but came last without one. */
+  valueless?: string;
+}
+
+/** `--name value`, `--name=value` and the value-less flags above; the rest is positional. */
+export function parseFlags(args: readonly string[]): Flags {
+  const positional: string[] = [];
+  const named = new Map<string, string>();
+  let valueless: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('--')) {
+      const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
+      if (BOOLEAN_FLAGS.has(k) && v === undefined) {
+        named.set(k, '1');
+        continue;
+      }
+      const value = v ?? args[++i];
+      if (value === undefined) valueless ??= k;
+      named.set(k, value ?? '');
+    } else positional.push(a);
+  }
+  return { positional, named, valueless };
 }

@@ -23,7 +23,7 @@ import { formatCounts, planProgram, plannedSuite, planToJson } from '../api/plan
 import { runLocal, type Program } from '../api/run.js';
 import { SUITES, suiteByName } from '../suites/index.js';
 import { EXIT, suiteLine, UsageError } from './exit.js';
-import { checkFlags } from './flags.js';
+import { checkFlags, parseFlags, type Flags } from './flags.js';
 import { computing, keygen, loadProgram, local, runFederated } from './net.js';
 // The study commands (and the analytics layer behind them) are imported only
 // when used: a party process of `entente run` keeps a smaller heap, which
@@ -114,11 +114,16 @@ verifiable elections (docs/VOTE.md):
 
 party nodes (docs/NODE.md):
   node init --dir DIR --id ORG [--name NAME] [--host H] [--api-port P] [--mpc-port P] [--database URL]
-         create a node: identity keys, configuration, embedded database (or a PostgreSQL URL)
+         [--listen ADDR] [--identity-from DIR] [--if-absent]
+         create a node: identity keys, configuration, embedded database (or a PostgreSQL URL);
+         --listen: bind there (e.g. 0.0.0.0 in a container) while peers reach --host;
+         --identity-from: use DIR/ORG.key and DIR/ORG.crt (a mounted secret) instead of new keys;
+         --if-absent: do nothing if DIR is this node already (for container start-up)
   node start --dir DIR [--database URL]      run the node (API over TLS) until stopped
   node info --dir DIR                        what peers need: id, API URL, MPC address, fingerprint
   node user add --dir DIR --name N --role owner|analyst|auditor [--profile-out FILE]
   node peer add --dir DIR --id ID --api https://HOST:PORT --mpc HOST:PORT --fingerprint FP
+  node peer add --dir DIR --from FILE         every peer in FILE (a JSON list of 'node info' outputs)
 
 client of a node (--profile FILE, or --node URL --fingerprint FP --token T):
   users | user add NAME --role R | user disable NAME
@@ -196,36 +201,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
   }
-}
-
-/** Flags that take no value. */
-const BOOLEAN_FLAGS = new Set(['in-process', 'plan', 'yes', 'serve', 'one-shot']);
-
-interface Flags {
-  positional: string[];
-  named: Map<string, string>;
-  /** A flag that takes a value but came last without one. */
-  valueless?: string;
-}
-
-function parseFlags(args: readonly string[]): Flags {
-  const positional: string[] = [];
-  const named = new Map<string, string>();
-  let valueless: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a.startsWith('--')) {
-      const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
-      if (BOOLEAN_FLAGS.has(k) && v === undefined) {
-        named.set(k, '1');
-        continue;
-      }
-      const value = v ?? args[++i];
-      if (value === undefined) valueless ??= k;
-      named.set(k, value ?? '');
-    } else positional.push(a);
-  }
-  return { positional, named, valueless };
 }
 
 function intFlag(f: Flags, name: string, dflt: number, min: number, max: number): number {

@@ -3,10 +3,12 @@
  * a node's API (docs/NODE.md). Parses arguments, calls src/node.
  *
  *   entente node init --dir DIR --id ORG [--name NAME] [--host H] [--api-port P] [--mpc-port P] [--database URL]
+ *                     [--listen ADDR] [--identity-from DIR] [--if-absent]
  *   entente node start --dir DIR [--database URL]
  *   entente node info --dir DIR
  *   entente node user add --dir DIR --name NAME --role owner|analyst|auditor [--profile-out FILE]
  *   entente node peer add --dir DIR --id ID --api https://HOST:PORT --mpc HOST:PORT --fingerprint FP
+ *   entente node peer add --dir DIR --from FILE   (a JSON list of `node info` outputs)
  *
  *   entente datasets | dataset add NAME --file F --schema S --epsilon E [--delta D] [--format csv|jsonl|parquet]
  *                                      [--max-epsilon-per-run X] [--min-cell-size K]
@@ -95,19 +97,37 @@ export async function nodeCommand(positional: readonly string[], named: Named): 
   switch (sub) {
     case 'init': {
       const host = named.get('host') ?? '127.0.0.1';
+      const id = need(named, 'id', 'node init');
+      if (named.get('if-absent') === '1') {
+        // A container runs init at every start: an existing node is kept as it is, but
+        // only if it is the node asked for (a volume mounted to the wrong pod is an error).
+        const existing = await loadConfig(dir()).catch(() => undefined);
+        if (existing !== undefined) {
+          if (existing.id !== id)
+            throw new UsageError(
+              `node init: ${dir()} holds node '${existing.id}', not '${id}'; nothing was changed`,
+            );
+          console.error(`node '${id}' in ${dir()} exists; kept as it is (--if-absent)`);
+          return 0;
+        }
+      }
+      const listen = named.get('listen');
+      const identityFrom = named.get('identity-from');
       const r = await configErrors(() =>
         initNode({
           dir: dir(),
-          id: need(named, 'id', 'node init'),
+          id,
           ...(named.has('name') ? { name: named.get('name')! } : {}),
           api: { host, port: port(named, 'api-port', 7100) },
           mpc: { host, port: port(named, 'mpc-port', 7200) },
+          ...(listen === undefined ? {} : { listen }),
+          ...(identityFrom === undefined ? {} : { identityFrom }),
           ...(named.has('database') ? { database: named.get('database')! } : {}),
         }),
       );
       console.log(r.fingerprint);
       console.error(
-        `node '${r.config.id}' in ${dir()}: API https://${r.config.api.host}:${r.config.api.port}, MPC ${r.config.mpc.host}:${r.config.mpc.port}, database ${r.config.database}\n` +
+        `node '${r.config.id}' in ${dir()}: API https://${r.config.api.host}:${r.config.api.port}, MPC ${r.config.mpc.host}:${r.config.mpc.port}${listen === undefined ? '' : ` (listening on ${listen})`}, database ${r.config.database}\n` +
           `next: 'entente node user add --dir ${dir()} --name NAME --role owner', give peers 'entente node info --dir ${dir()}', then 'entente node start --dir ${dir()}'`,
       );
       return 0;
@@ -132,22 +152,19 @@ export async function nodeCommand(positional: readonly string[], named: Named): 
     case 'peer': {
       if (sub2 !== 'add') throw new UsageError("node peer: expected 'add'");
       const config = await configErrors(() => loadConfig(dir()));
-      const fp = normalizeFingerprint(need(named, 'fingerprint', 'node peer add'));
-      if (!fp) throw new UsageError('--fingerprint: expected a SHA-256 fingerprint (AB:CD:...)');
-      const api = need(named, 'api', 'node peer add');
-      if (!/^https:\/\/[^/]+$/.test(api))
-        throw new UsageError(`--api: expected https://HOST:PORT, got '${api}'`);
-      const id = need(named, 'id', 'node peer add');
-      const peer = {
-        id,
-        api,
-        mpc: hostPort(need(named, 'mpc', 'node peer add'), 'mpc'),
-        fingerprint: fp,
-      };
-      if (id === config.id) throw new UsageError(`--id: '${id}' is this node`);
-      const peers = [...config.peers.filter((p) => p.id !== id), peer];
+      const from = named.get('from');
+      const added = from === undefined ? [peerFromFlags(named)] : await peersFromFile(from);
+      const ids = new Set(added.map((p) => p.id));
+      if (ids.size !== added.length) throw new UsageError(`${from}: a peer id appears twice`);
+      // A federation file lists every member, this node included: skip it.
+      const others = added.filter((p) => p.id !== config.id);
+      if (from === undefined && others.length === 0)
+        throw new UsageError(`--id: '${added[0]!.id}' is this node`);
+      const peers = [...config.peers.filter((p) => !ids.has(p.id)), ...others];
       await writeConfig(dir(), { ...config, peers });
-      console.error(`peer '${id}' recorded; restart the node to use it`);
+      console.error(
+        `${others.length === 1 ? `peer '${others[0]!.id}'` : `${others.length} peers (${others.map((p) => p.id).join(', ')})`} recorded; restart the node to use ${others.length === 1 ? 'it' : 'them'}`,
+      );
       return 0;
     }
     case 'user': {
@@ -193,6 +210,68 @@ export async function nodeCommand(positional: readonly string[], named: Named): 
     default:
       throw new UsageError("node: expected 'init', 'start', 'info', 'user add' or 'peer add'");
   }
+}
+
+interface PeerEntry {
+  readonly id: string;
+  readonly api: string;
+  readonly mpc: { readonly host: string; readonly port: number };
+  readonly fingerprint: string;
+}
+
+function checkedPeer(
+  id: string,
+  api: string,
+  mpc: { host: string; port: number },
+  fingerprint: string,
+  where: string,
+): PeerEntry {
+  const fp = normalizeFingerprint(fingerprint);
+  if (!fp) throw new UsageError(`${where}fingerprint: expected a SHA-256 fingerprint (AB:CD:...)`);
+  if (!/^https:\/\/[^/]+$/.test(api))
+    throw new UsageError(`${where}api: expected https://HOST:PORT, got '${api}'`);
+  return { id, api, mpc, fingerprint: fp };
+}
+
+function peerFromFlags(named: Named): PeerEntry {
+  return checkedPeer(
+    need(named, 'id', 'node peer add'),
+    need(named, 'api', 'node peer add'),
+    hostPort(need(named, 'mpc', 'node peer add'), 'mpc'),
+    need(named, 'fingerprint', 'node peer add'),
+    '--',
+  );
+}
+
+/** Peers from a JSON list of `entente node info` outputs (a federation's members). */
+async function peersFromFile(file: string): Promise<PeerEntry[]> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `--from: ${code ? `cannot read ${file} (${code})` : `${file} is not JSON (${(e as Error).message})`}`,
+    );
+  }
+  if (!Array.isArray(raw))
+    throw new UsageError(`--from: ${file} must hold a JSON list of 'entente node info' outputs`);
+  return raw.map((item: unknown, i) => {
+    const where = `${file}: [${i}].`;
+    const o = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    const m = (typeof o.mpc === 'object' && o.mpc !== null ? o.mpc : {}) as Record<string, unknown>;
+    if (typeof o.id !== 'string' || o.id === '')
+      throw new UsageError(`${where}id: expected a node id`);
+    if (typeof m.host !== 'string' || typeof m.port !== 'number' || !Number.isInteger(m.port))
+      throw new UsageError(`${where}mpc: expected {"host": ..., "port": ...}`);
+    return checkedPeer(
+      o.id,
+      String(o.api ?? ''),
+      { host: m.host, port: m.port },
+      String(o.fingerprint ?? ''),
+      where,
+    );
+  });
 }
 
 async function profileOf(named: Named): Promise<NodeProfile> {

@@ -14,6 +14,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
+  importIdentity,
   loadIdentity,
   PARTY_ID,
   writeIdentity,
@@ -42,6 +43,12 @@ export interface NodeConfig {
   readonly name: string;
   readonly api: Endpoint;
   readonly mpc: Endpoint;
+  /**
+   * The address the API and the MPC party bind to, when it is not the advertised host
+   * (in a container or behind a load balancer: 0.0.0.0, with `api.host`/`mpc.host` the
+   * name peers reach). Absent: each binds to its advertised host.
+   */
+  readonly listen?: string;
   /** 'embedded' (PGlite under DIR/db) or a postgres:// URL. */
   readonly database: string;
   readonly peers: readonly PeerConfig[];
@@ -71,7 +78,13 @@ export interface InitOptions {
   readonly name?: string;
   readonly api?: Endpoint;
   readonly mpc?: Endpoint;
+  readonly listen?: string;
   readonly database?: string;
+  /**
+   * A folder holding this node's existing ID.key and ID.crt (e.g. a mounted secret):
+   * copied in, after checking that they belong together, instead of generating new ones.
+   */
+  readonly identityFrom?: string;
 }
 
 /**
@@ -90,7 +103,11 @@ export async function initNode(
   if (existing !== undefined)
     throw new NodeConfigError(`${file} exists: this folder is a node already`);
   await mkdir(resolve(o.dir), { recursive: true, mode: 0o700 });
-  const ids = await writeIdentity(identityDir(o.dir), o.id).catch((e: Error) => {
+  const ids = await (
+    o.identityFrom === undefined
+      ? writeIdentity(identityDir(o.dir), o.id)
+      : importIdentity(o.identityFrom, identityDir(o.dir), o.id)
+  ).catch((e: Error) => {
     throw new NodeConfigError(e.message);
   });
   const config: NodeConfig = {
@@ -99,6 +116,7 @@ export async function initNode(
     name: o.name ?? o.id,
     api: o.api ?? { host: '127.0.0.1', port: 7100 },
     mpc: o.mpc ?? { host: '127.0.0.1', port: 7200 },
+    ...(o.listen === undefined ? {} : { listen: o.listen }),
     database: o.database ?? 'embedded',
     peers: [],
     timeouts: DEFAULT_NODE_TIMEOUTS,
@@ -160,6 +178,7 @@ export async function loadConfig(dir: string): Promise<NodeConfig> {
     name: typeof o.name === 'string' ? o.name : id,
     api: endpoint(o.api, 'api'),
     mpc: endpoint(o.mpc, 'mpc'),
+    ...(o.listen === undefined ? {} : { listen: str(o.listen, 'listen') }),
     database: str(o.database ?? 'embedded', 'database'),
     peers: peers.map((p: unknown, i: number) => {
       const q = (typeof p === 'object' && p !== null ? p : {}) as Record<string, unknown>;

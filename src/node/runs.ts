@@ -318,6 +318,7 @@ export class Runner {
       outcomeFile,
       '--quiet',
       '1',
+      ...(config.listen === undefined ? [] : ['--listen', config.listen]),
       ...(dataPath ? ['--data', dataPath] : []),
     ];
     // The party reads nothing from stdin; it exits when that pipe closes, which is

@@ -100,13 +100,12 @@ export async function startNode(o: StartOptions): Promise<RunningNode> {
     getRequestListener(app.fetch),
   );
   const port = o.apiPort ?? config.api.port;
+  const bindHost = config.listen ?? config.api.host;
   await new Promise<void>((res, rej) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      rej(
-        new NodeConfigError(`cannot listen on ${config.api.host}:${port} (${e.code ?? e.message})`),
-      ),
+      rej(new NodeConfigError(`cannot listen on ${bindHost}:${port} (${e.code ?? e.message})`)),
     );
-    server.listen(port, config.api.host, () => res());
+    server.listen(port, bindHost, () => res());
   }).catch(async (e) => {
     await node.close();
     await unlock();

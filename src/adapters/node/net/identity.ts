@@ -95,6 +95,29 @@ export async function writeIdentity(dir: string, id: string): Promise<IdentityFi
 }
 
 /**
+ * Copies an existing `FROM/ID.key` and `FROM/ID.crt` (e.g. a mounted secret) to
+ * `DIR`, after checking that they belong together; refuses to overwrite, as
+ * writeIdentity does.
+ * @throws {Error} naming the file that is missing, unusable or in the way.
+ */
+export async function importIdentity(
+  from: string,
+  dir: string,
+  id: string,
+): Promise<IdentityFiles> {
+  const identity = await loadIdentity(join(from, `${id}.key`), join(from, `${id}.crt`));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const keyPath = join(dir, `${id}.key`);
+  const certPath = join(dir, `${id}.crt`);
+  for (const p of [keyPath, certPath]) {
+    if (await exists(p)) throw new Error(`${p} exists; refusing to overwrite it`);
+  }
+  await writeFile(keyPath, identity.key, { mode: 0o600, flag: 'wx' });
+  await writeFile(certPath, identity.cert, { mode: 0o644, flag: 'wx' });
+  return { keyPath, certPath, fingerprint: identity.fingerprint };
+}
+
+/**
  * Reads a key and certificate, checking that they belong together.
  * @throws {Error} naming the file that is missing or unusable.
  */
