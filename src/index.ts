@@ -19,3 +19,14 @@ export { SUITES, suiteByName } from './suites/index.js';
 export type { Suite, SuiteFactory, ThreatModel } from './suites/suite.js';
 export type { StatsSnapshot } from './runtime/stats.js';
 export type { CryptoProvider } from './random/provider.js';
+export {
+  contribute,
+  contributionKeyPair,
+  collectContributions,
+  ContributionError,
+  type Contribution,
+  type ContributionSchema,
+  type Collected,
+  type SealedPart,
+  type RejectReason,
+} from './api/contributions.js';

@@ -1,0 +1,429 @@
+/**
+ * Inputs from contributors who are not parties: a survey respondent, an employer
+ * submitting a payroll table, a hospital that hands its figures to compute nodes and
+ * goes offline. The contributor splits each value additively into one part per compute
+ * node, modulo 2^64, and seals part i to node i with HPKE (RFC 9180, base mode,
+ * DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM). Any one node's part is uniform
+ * and says nothing about the value.
+ *
+ * The nodes then run `collectContributions` together:
+ *   1. they check they hold the same list of envelopes (a digest, compared in MPC);
+ *   2. each opens its own parts and announces which it could not open (public);
+ *   3. each inputs its parts, and the value is their sum inside MPC (one round);
+ *   4. every value is range-checked against its field's declared [min, max] inside MPC,
+ *      and only whether a whole contribution passed is revealed;
+ *   5. the contributions that passed become secret vectors, one per field, for any
+ *      program (sums, medians, regressions).
+ * A malicious contributor can choose any parts; whatever it sends is some value modulo
+ * 2^64, and step 4 keeps only those within the declared range, so it can shift a result
+ * at most as an honest contributor with extreme values could. Dropped contributions are
+ * counted by reason (malformed, duplicate, undecryptable, out of range); which
+ * contributions were dropped is public to the nodes, nothing else about them is.
+ *
+ * Security model: that of the suite the nodes run (rep3: semi-honest nodes, honest
+ * majority); contributors may be malicious. Suites over Z_2^64 with full-width comparisons
+ * only (rep3, semi2k, spdz2k, plaintext), whose arithmetic wraps like the parts'.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { CipherSuite, AeadId, KdfId, KemId } from 'hpke-js';
+import type { Shares } from '../suites/suite.js';
+import type { Session } from './session.js';
+import type { SecretInt } from './secret.js';
+import { int } from './types.js';
+
+const INFO = new TextEncoder().encode('entente contribution v1');
+
+/** What every contribution to a collection holds: named integer fields with their ranges. */
+export interface ContributionSchema {
+  /** The collection's name; sealed parts are bound to it. */
+  readonly collection: string;
+  readonly fields: readonly { readonly name: string; readonly min: number; readonly max: number }[];
+}
+
+/** One part, sealed to one node: HPKE's encapsulated key and ciphertext, base64url. */
+export interface SealedPart {
+  readonly enc: string;
+  readonly ct: string;
+}
+
+/** What a contributor sends: an id (unique in the collection) and one sealed part per node. */
+export interface Contribution {
+  readonly id: string;
+  readonly parts: readonly SealedPart[];
+}
+
+export type RejectReason = 'malformed' | 'duplicate' | 'undecryptable' | 'out of range';
+
+export interface Collected {
+  /** One secret vector per field, over the accepted contributions, in `accepted` order. */
+  readonly values: Readonly<Record<string, SecretInt>>;
+  /** Ids of the accepted contributions. */
+  readonly accepted: readonly string[];
+  /** Every dropped contribution with its reason (public to the nodes). */
+  readonly rejected: readonly { readonly id: string; readonly reason: RejectReason }[];
+  readonly counts: Readonly<Record<RejectReason, number>>;
+}
+
+/** A problem with the schema, the keys or the nodes' lists; never carries a value. */
+export class ContributionError extends Error {
+  override readonly name = 'ContributionError';
+}
+
+const hpke = () =>
+  new CipherSuite({
+    kem: KemId.DhkemX25519HkdfSha256,
+    kdf: KdfId.HkdfSha256,
+    aead: AeadId.Aes128Gcm,
+  });
+
+/** A compute node's key pair for contributions: 32-byte X25519 keys. */
+export async function contributionKeyPair(): Promise<{
+  publicKey: Uint8Array;
+  privateKey: Uint8Array;
+}> {
+  const s = hpke();
+  const kp = await s.kem.generateKeyPair();
+  return {
+    publicKey: new Uint8Array(await s.kem.serializePublicKey(kp.publicKey)),
+    privateKey: new Uint8Array(await s.kem.serializePrivateKey(kp.privateKey)),
+  };
+}
+
+/** @throws {ContributionError} for a schema that cannot be checked exactly. */
+export function checkSchema(schema: ContributionSchema): void {
+  if (schema.fields.length === 0) throw new ContributionError('schema: no fields');
+  const names = new Set<string>();
+  for (const f of schema.fields) {
+    if (names.has(f.name)) throw new ContributionError(`schema: field '${f.name}' appears twice`);
+    names.add(f.name);
+    if (!Number.isSafeInteger(f.min) || !Number.isSafeInteger(f.max) || f.min > f.max)
+      throw new ContributionError(
+        `schema: field '${f.name}' needs safe integers (|x| <= 2^53 - 1) with min <= max, got [${f.min}, ${f.max}]`,
+      );
+  }
+}
+
+function aad(schema: ContributionSchema, id: string, node: number, nodes: number): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify([schema.collection, id, node, nodes, schema.fields.length]),
+  );
+}
+
+const b64 = (b: Uint8Array) => {
+  let s = '';
+  for (const x of b) s += String.fromCharCode(x);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+};
+
+function unb64(s: string): Uint8Array | undefined {
+  if (typeof s !== 'string' || !/^[A-Za-z0-9_-]*$/.test(s)) return undefined;
+  try {
+    const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
+    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A contributor's side: splits `values` (one per field, in schema order) into one
+ * additive part per node and seals each to its node's public key. Runs in browsers.
+ * @throws {ContributionError} naming the field whose value is outside its range (an
+ *   honest client checks before sending; the nodes check again inside MPC).
+ */
+export async function contribute(
+  schema: ContributionSchema,
+  nodeKeys: readonly Uint8Array[],
+  id: string,
+  values: readonly (number | bigint)[],
+): Promise<Contribution> {
+  checkSchema(schema);
+  if (nodeKeys.length < 2) throw new ContributionError('contribute: need at least two node keys');
+  if (values.length !== schema.fields.length)
+    throw new ContributionError(
+      `contribute: expected ${schema.fields.length} values, got ${values.length}`,
+    );
+  const k = values.length;
+  const x = new BigUint64Array(k);
+  values.forEach((v, j) => {
+    const f = schema.fields[j]!;
+    if (typeof v === 'number' && !Number.isSafeInteger(v))
+      throw new ContributionError(`contribute: field '${f.name}' is not an integer`);
+    const b = BigInt(v);
+    if (b < BigInt(f.min) || b > BigInt(f.max))
+      throw new ContributionError(`contribute: field '${f.name}' is outside [${f.min}, ${f.max}]`);
+    x[j] = BigInt.asUintN(64, b);
+  });
+  return sealParts(schema, nodeKeys, id, x);
+}
+
+/**
+ * Splits 64-bit words into one additive part per node (parts 1..n-1 uniform from the
+ * CSPRNG, part 0 making the sum) and seals each to its node. No range check: this is
+ * also what a malicious client can send, so the tests use it to forge contributions.
+ */
+export async function sealParts(
+  schema: ContributionSchema,
+  nodeKeys: readonly Uint8Array[],
+  id: string,
+  x: BigUint64Array,
+): Promise<Contribution> {
+  const k = x.length;
+  const parts: BigUint64Array[] = [];
+  const first = x.slice();
+  for (let i = 1; i < nodeKeys.length; i++) {
+    const r = new BigUint64Array(k);
+    globalThis.crypto.getRandomValues(r);
+    for (let j = 0; j < k; j++) first[j] = BigInt.asUintN(64, first[j]! - r[j]!);
+    parts.push(r);
+  }
+  parts.unshift(first);
+  const s = hpke();
+  const sealed = await Promise.all(
+    parts.map(async (p, i) => {
+      const recipientPublicKey = await s.kem.deserializePublicKey(nodeKeys[i]!).catch(() => {
+        throw new ContributionError(`node key ${i} is not an X25519 public key`);
+      });
+      const out = await s.seal(
+        { recipientPublicKey, info: INFO },
+        new Uint8Array(p.buffer, p.byteOffset, p.byteLength),
+        aad(schema, id, i, nodeKeys.length),
+      );
+      return { enc: b64(new Uint8Array(out.enc)), ct: b64(new Uint8Array(out.ct)) };
+    }),
+  );
+  return { id, parts: sealed };
+}
+
+/**
+ * Node `node`'s part of a contribution, or undefined when it cannot be opened with
+ * `privateKey` (tampered, sealed to another node or collection, wrong length).
+ */
+export async function openPart(
+  schema: ContributionSchema,
+  privateKey: Uint8Array,
+  c: Contribution,
+  node: number,
+  nodes: number,
+): Promise<BigUint64Array | undefined> {
+  const h = hpke();
+  const recipientKey = await h.kem.deserializePrivateKey(privateKey).catch(() => {
+    throw new ContributionError(`node ${node}: the private key is not an X25519 key`);
+  });
+  const part = c.parts[node];
+  const enc = part && unb64(part.enc);
+  const ct = part && unb64(part.ct);
+  if (!enc || !ct) return undefined;
+  try {
+    const pt = new Uint8Array(
+      await h.open({ recipientKey, enc, info: INFO }, ct, aad(schema, c.id, node, nodes)),
+    );
+    return pt.length === 8 * schema.fields.length
+      ? new BigUint64Array(pt.slice().buffer)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Public checks on the envelope list, the same at every node. */
+function screen(
+  list: readonly Contribution[],
+  nodes: number,
+): { kept: Contribution[]; rejected: { id: string; reason: RejectReason }[] } {
+  const seen = new Set<string>();
+  const kept: Contribution[] = [];
+  const rejected: { id: string; reason: RejectReason }[] = [];
+  for (const c of list) {
+    const id = typeof c?.id === 'string' ? c.id : '';
+    const wellFormed =
+      id !== '' &&
+      id.length <= 256 &&
+      Array.isArray(c.parts) &&
+      c.parts.length === nodes &&
+      c.parts.every((p) => unb64(p?.enc) !== undefined && unb64(p?.ct) !== undefined);
+    if (!wellFormed) rejected.push({ id: id || '(no id)', reason: 'malformed' });
+    else if (seen.has(id)) rejected.push({ id, reason: 'duplicate' });
+    else {
+      seen.add(id);
+      kept.push(c);
+    }
+  }
+  return { kept, rejected };
+}
+
+function listDigest(list: readonly Contribution[]): Uint8Array {
+  return sha256(new TextEncoder().encode(JSON.stringify(list.map((c) => [c.id, c.parts]))));
+}
+
+/**
+ * The nodes' side: every party of `s` calls it with the same envelope list and its own
+ * private key (party i opens part i). See the module comment for the steps.
+ * @throws {ContributionError} if the nodes' lists differ or the suite is not a ring suite.
+ */
+export async function collectContributions(
+  s: Session,
+  schema: ContributionSchema,
+  list: readonly Contribution[],
+  privateKey: Uint8Array,
+): Promise<Collected> {
+  checkSchema(schema);
+  const suite = s.suite;
+  if (suite.capacity !== 64 || suite.compareCapacity < 64)
+    throw new ContributionError(
+      `collectContributions: needs a suite over Z_2^64 (rep3, semi2k, spdz2k), not ${suite.name}`,
+    );
+  const n = s.parties.length;
+  const me = s.indexOf(s.me);
+  const k = schema.fields.length;
+  const { kept, rejected } = screen(list, n);
+
+  // 1. The same list at every node (digests are public).
+  const d = listDigest(list);
+  const words = Array.from({ length: 4 }, (_, i) =>
+    new DataView(d.buffer, d.byteOffset).getUint32(4 * i),
+  );
+  const all = await s
+    .concat(s.parties.map((p) => s.input(p, int(34), p === s.me ? words : 4)))
+    .revealNumbers();
+  const differ = s.parties.filter((_, i) =>
+    all.slice(4 * i, 4 * i + 4).some((w, j) => w !== words[j]),
+  );
+  if (differ.length > 0)
+    throw new ContributionError(
+      `nodes ${differ.join(', ')} hold a different list of contributions than ${s.me}; nothing was collected`,
+    );
+
+  // 2. Open this node's parts; which could not be opened is public.
+  const mine = new BigUint64Array(kept.length * k);
+  const opened = await Promise.all(
+    kept.map(async (c, j) => {
+      const part = await openPart(schema, privateKey, c, me, n);
+      if (part) mine.set(part, j * k);
+      return part ? 1 : 0;
+    }),
+  );
+  const okAll = await s
+    .concat(s.parties.map((p) => s.input(p, int(2), p === s.me ? opened : kept.length)))
+    .revealNumbers();
+  const decryptable = kept.map((_, j) =>
+    s.parties.every((_, i) => okAll[i * kept.length + j] === 1),
+  );
+  kept.forEach((c, j) => {
+    if (!decryptable[j]) rejected.push({ id: c.id, reason: 'undecryptable' });
+  });
+  const candidates = kept.filter((_, j) => decryptable[j]);
+  const m = candidates.length;
+  const cand = kept.flatMap((_, j) => (decryptable[j] ? [j] : []));
+  const myParts = new BigInt64Array(m * k);
+  cand.forEach((j, t) => {
+    for (let f = 0; f < k; f++) myParts[t * k + f] = BigInt.asIntN(64, mine[j * k + f]!);
+  });
+
+  const values: Record<string, SecretInt> = {};
+  if (m === 0) {
+    for (const f of schema.fields) values[f.name] = s.constant(int(fieldBits(f)), []);
+    return result(values, [], rejected);
+  }
+
+  // 3. The values: the sum of every node's parts, modulo 2^64.
+  const inputs = await Promise.all(
+    s.parties.map((_, i) => suite.input(i, i === me ? myParts : undefined, m * k, 64)),
+  );
+  const x = inputs.slice(1).reduce((a, b) => suite.add(a, b), inputs[0]!);
+
+  // 4. Range checks: y = x - min is valid iff 0 <= y <= max - min as an unsigned 64-bit
+  // number, i.e. y's top bit is 0 and y - (max - min) - 1 < 0, both exact for any x.
+  const minus = new BigInt64Array(m * k);
+  const span = new BigInt64Array(m * k);
+  for (let t = 0; t < m; t++)
+    schema.fields.forEach((f, j) => {
+      minus[t * k + j] = BigInt.asIntN(64, -BigInt(f.min));
+      span[t * k + j] = BigInt.asIntN(64, -(BigInt(f.max) - BigInt(f.min) + 1n));
+    });
+  const y = suite.addPublic(x, minus);
+  const lt = await suite.ltz(suite.concat([y, suite.addPublic(y, span)]), 64);
+  const top = suite.gather(lt, range(0, m * k));
+  const below = suite.gather(lt, range(m * k, 2 * m * k));
+  // valid = (1 - top) * below = below - top * below
+  let ok = suite.sub(below, await suite.mul(top, below));
+  // A contribution passes when all its fields do: a product tree over the k fields.
+  let width = k;
+  while (width > 1) {
+    const half = Math.floor(width / 2);
+    const left: number[] = [];
+    const right: number[] = [];
+    const carry: number[] = [];
+    for (let t = 0; t < m; t++) {
+      for (let j = 0; j < half; j++) {
+        left.push(t * width + 2 * j);
+        right.push(t * width + 2 * j + 1);
+      }
+      if (width % 2 === 1) carry.push(t * width + width - 1);
+    }
+    const prod = await suite.mul(
+      suite.gather(ok, Uint32Array.from(left)),
+      suite.gather(ok, Uint32Array.from(right)),
+    );
+    const next = Math.ceil(width / 2);
+    if (width % 2 === 1) {
+      // Interleave: each contribution's half products, then its carried field.
+      const idx: number[] = [];
+      for (let t = 0; t < m; t++) {
+        for (let j = 0; j < half; j++) idx.push(t * half + j);
+        idx.push(m * half + t);
+      }
+      ok = suite.gather(
+        suite.concat([prod, suite.gather(ok, Uint32Array.from(carry))]),
+        Uint32Array.from(idx),
+      );
+    } else ok = prod;
+    width = next;
+  }
+  const passed = (await suite.open(
+    ok,
+    s.parties.map((_, i) => i),
+  ))!;
+
+  // 5. The accepted contributions, field by field.
+  const acceptedIdx: number[] = [];
+  candidates.forEach((c, t) => {
+    if (passed[t] === 1n) acceptedIdx.push(t);
+    else rejected.push({ id: c.id, reason: 'out of range' });
+  });
+  schema.fields.forEach((f, j) => {
+    const idx = Uint32Array.from(acceptedIdx, (t) => t * k + j);
+    const shares: Promise<Shares> = Promise.resolve(suite.gather(x, idx));
+    values[f.name] = s.wrap(int(fieldBits(f)), [idx.length], fieldBits(f), shares);
+  });
+  return result(
+    values,
+    acceptedIdx.map((t) => candidates[t]!.id),
+    rejected,
+  );
+}
+
+function range(a: number, b: number): Uint32Array {
+  return Uint32Array.from({ length: b - a }, (_, i) => a + i);
+}
+
+/** Bits of a signed type holding every value in [min, max]. */
+function fieldBits(f: { min: number; max: number }): number {
+  const mag = Math.max(Math.abs(f.min), Math.abs(f.max) + 1);
+  return Math.max(2, Math.ceil(Math.log2(mag)) + 1);
+}
+
+function result(
+  values: Record<string, SecretInt>,
+  accepted: string[],
+  rejected: { id: string; reason: RejectReason }[],
+): Collected {
+  const counts: Record<RejectReason, number> = {
+    malformed: 0,
+    duplicate: 0,
+    undecryptable: 0,
+    'out of range': 0,
+  };
+  for (const r of rejected) counts[r.reason]++;
+  return { values, accepted, rejected, counts };
+}
