@@ -8,6 +8,7 @@
  *   entente demo vote [--voters N] [--seed S]          a verifiable election in one command (src/cli/vote-demo.ts)
  *   entente demo ads [--scale S]                   conversion lift with a private join (src/cli/ads.ts)
  *   entente demo aml [--persons N]                     threshold PSI across four banks (src/cli/aml.ts)
+ *   entente demo pay-transparency [--members N]        pay statistics in a group, from contributions (src/cli/pay.ts)
  *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
@@ -64,6 +65,12 @@ commands:
          are released; then a joint credit-risk logistic regression on two banks' records
          joined privately on customer id (R rows per bank, default 2000); each printed beside
          the plaintext answer on the pooled records
+  demo   pay-transparency [--members N] [--min-cell-size K] [--seed S]
+         income transparency in a co-operative (synthetic): N members (default 200) seal
+         additive parts of their pay, role and gender to three compute nodes; the group's
+         quartiles, mean pay by role and gender in cells of >= K (default 5) and the gap per
+         role are released, and each member alone decodes their own percentile; printed
+         beside the plaintext answer
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
          [--in-process] [--timeout-ms T]
          run a study file (docs/ANALYTICS.md) with every party as a process on this machine
@@ -163,6 +170,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (flags.positional[0] === 'ads') return (await import('./ads.js')).adsDemo(flags.named);
       if (flags.positional[0] === 'aml')
         return (await import('./aml.js')).amlDemo(flags.positional.slice(1), flags.named);
+      if (flags.positional[0] === 'pay-transparency')
+        return (await import('./pay.js')).payDemo(flags.positional.slice(1), flags.named);
       return flags.named.get('one-shot') === '1'
         ? (await studyCommands()).demo(flags.named)
         : (await import('./node-demo.js')).nodeDemo(flags.named);
