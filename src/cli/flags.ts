@@ -21,6 +21,7 @@ export function knownFlags(
         return ['trips', 'zones', 'epsilon', 'min-cell-size', 'seed', 'dir', 'out'];
       if (positional[0] === 'scoring') return ['customers', 'preset', 'seed'];
       if (positional[0] === 'ads') return ['scale', 'seed', 'epsilon', 'min-conversions'];
+      if (positional[0] === 'wage-gap') return ['employers', 'min-cell-size', 'seed'];
       if (positional[0] === 'pay-transparency') return ['members', 'min-cell-size', 'seed'];
       if (positional[0] === 'aml')
         return ['persons', 'min-banks', 'min-inflow', 'seed', 'credit-rows'];

@@ -9,6 +9,7 @@
  *   entente demo ads [--scale S]                   conversion lift with a private join (src/cli/ads.ts)
  *   entente demo aml [--persons N]                     threshold PSI across four banks (src/cli/aml.ts)
  *   entente demo pay-transparency [--members N]        pay statistics in a group, from contributions (src/cli/pay.ts)
+ *   entente demo wage-gap [--employers N]              payroll tables across employers, from contributions (src/cli/wagegap.ts)
  *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
@@ -71,6 +72,11 @@ commands:
          quartiles, mean pay by role and gender in cells of >= K (default 5) and the gap per
          role are released, and each member alone decodes their own percentile; printed
          beside the plaintext answer
+  demo   wage-gap [--employers N] [--min-cell-size K] [--seed S]
+         the wage-gap study: N employers (default 100) seal payroll tables of 240 cells (job
+         category x race x gender) x 4 measures to three compute nodes; each value is range-
+         checked inside MPC, cells are summed over employers and released with a minimum
+         cell size (default 5), with the pay gap per category; beside the plaintext answer
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
          [--in-process] [--timeout-ms T]
          run a study file (docs/ANALYTICS.md) with every party as a process on this machine
@@ -170,6 +176,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (flags.positional[0] === 'ads') return (await import('./ads.js')).adsDemo(flags.named);
       if (flags.positional[0] === 'aml')
         return (await import('./aml.js')).amlDemo(flags.positional.slice(1), flags.named);
+      if (flags.positional[0] === 'wage-gap')
+        return (await import('./wagegap.js')).wageGapDemo(flags.positional.slice(1), flags.named);
       if (flags.positional[0] === 'pay-transparency')
         return (await import('./pay.js')).payDemo(flags.positional.slice(1), flags.named);
       return flags.named.get('one-shot') === '1'
