@@ -2,8 +2,9 @@
  * Runs a study's pushdown plan (src/analytics/study/pushdown.ts) in the
  * party's own SQL engine: DuckDB over a Parquet file or folder or over local
  * files, or the party's PostgreSQL. The result is a table with a row count
- * and the local aggregates, and no rows: nothing per record enters
- * JavaScript. When the study cannot be pushed down, says why, and the caller
+ * and the local aggregates (or, for survival, Cox and logistic cells, the
+ * distinct rows of the few columns they read with their counts), and no
+ * rows: nothing per record enters JavaScript. When the study cannot be pushed down, says why, and the caller
  * loads the rows instead.
  */
 import { ColumnarTableBuilder, type SourceColumn } from '../../analytics/data/columns.js';
@@ -13,6 +14,7 @@ import { fillAggregate } from '../../analytics/study/counting.js';
 import {
   pushdownPlan,
   splitAggregateRows,
+  type GroupedRows,
   type PushdownPlan,
 } from '../../analytics/study/pushdown.js';
 import type { Study } from '../../analytics/study/spec.js';
@@ -58,7 +60,37 @@ async function execute(
     const parts = splitAggregateRows(row ?? [], plan.aggregates);
     plan.aggregates.forEach((a, i) => aggregates.set(a.key, fillAggregate(a, parts[i]!)));
   }
-  return { schema: study.schema, rows, columns: new Map(), aggregates };
+  const grouped = new Map<string, Table>();
+  for (const g of plan.grouped) grouped.set(g.key, groupedTable(study, g, await numbers(g.sql)));
+  return { schema: study.schema, rows, columns: new Map(), aggregates, grouped };
+}
+
+/**
+ * The engine's distinct rows of a grouped aggregate as a small table: its
+ * columns' encoded values, and how many records each row stands for.
+ * @throws {RangeError} for a value the plan's WHERE clause should have left out.
+ */
+function groupedTable(study: Study, g: GroupedRows, result: (number | null)[][]): Table {
+  const n = result.length;
+  const values = g.columns.map(() => new Float64Array(n));
+  const weights = new Float64Array(n);
+  result.forEach((r, i) => {
+    g.columns.forEach((name, j) => {
+      const v = r[j];
+      if (v === null || v === undefined || !Number.isFinite(v))
+        throw new RangeError(`${g.key}: the engine returned no value of '${name}' in a used row`);
+      values[j]![i] = v;
+    });
+    weights[i] = r[g.columns.length] ?? 0;
+  });
+  return {
+    schema: study.schema,
+    rows: n,
+    columns: new Map(
+      g.columns.map((name, j) => [name, { values: values[j]!, missing: undefined }]),
+    ),
+    weights,
+  };
 }
 
 /**

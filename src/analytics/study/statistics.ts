@@ -44,10 +44,9 @@ import {
   groupedLogistic,
   kaplanMeierFromCounts,
   localSurvivalCounts,
+  logisticCells,
   logRankFromCounts,
-  MAX_CELLS,
-  predictorCells,
-  type PredictorCells,
+  rowCountsKey,
 } from './grouped.js';
 import { Fx } from '../stats/fx.js';
 import { sdErrorBound, variancePlan, varianceErrorBound } from '../stats/variance.js';
@@ -546,11 +545,13 @@ function survivalCounts(
   encoded: readonly number[],
 ) {
   const K = encoded.length;
-  const c = ctx.table.aggregate(`surv:${a.id}`, 2 * G * K, 34, (own) => {
+  const key = rowCountsKey(ctx.study.schema, a)!;
+  const c = ctx.table.aggregate(key, 2 * G * K, 34, (own) => {
     const mask = referenceMask(own, a);
     const g = referenceGroups(own, a.by);
     const time = own.columns.get(a.time)!.values;
     const ev = own.columns.get(a.event)!.values;
+    const w = own.weights;
     return localSurvivalCounts(
       own.rows,
       (i) => mask[i] === 1,
@@ -559,6 +560,7 @@ function survivalCounts(
       (i) => ev[i] === 1,
       G,
       encoded,
+      w ? (i) => w[i]! : undefined,
     );
   });
   const bits = Math.ceil(Math.log2(ctx.table.rows + 1)) + 1;
@@ -583,8 +585,7 @@ function curveGrid(ctx: AnalysisContext, a: SurvivalAnalysis, display: readonly 
 
 async function kaplanMeierAnalysis(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const k = a as SurvivalAnalysis;
-  const g = k.by ? ctx.groups(k.by) : undefined;
-  const labels = g ? g.labels : ['all'];
+  const labels = k.by ? ctx.groupLabels(k.by) : ['all'];
   const { values: times, encoded } = timePoints(ctx, k);
   const grid = curveGrid(ctx, k, encoded);
   const Kc = grid.compute.length;
@@ -686,7 +687,7 @@ async function kaplanMeierAnalysis(ctx: AnalysisContext, a: Analysis): Promise<A
 
 async function logRankAnalysis(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const k = a as SurvivalAnalysis;
-  const g = ctx.groups(k.by!);
+  const g = { labels: ctx.groupLabels(k.by!) };
   if (g.labels.length !== 2)
     throw new RangeError(
       `log-rank: '${k.by}' has ${g.labels.length} levels; the test compares two`,
@@ -819,28 +820,27 @@ async function groupedLogisticAnalysis(
   r: RegressionAnalysis,
 ): Promise<AnalysisBody | undefined> {
   // Cell counts are local aggregates, which a joined table's rows do not allow.
-  if (r.learningRate !== undefined || ctx.table.weight) return undefined;
-  const cells = r.predictors.map((name) => predictorCells(ctx.table.column(name)));
-  if (cells.some((c) => c === undefined)) return undefined;
-  const cs = cells as PredictorCells[];
+  const cs = ctx.table.weight ? undefined : logisticCells(ctx.study.schema, r);
+  if (!cs) return undefined;
   const C = cs.reduce((x, c) => x * c.size, 1);
-  if (C > MAX_CELLS) return undefined;
   const iterations = r.iterations ?? 8;
   ctx.progress(
     `  logistic regression on ${C} cells of ${r.predictors.join(' x ')}: ${iterations} Newton iterations`,
   );
   // Each owner counts its own records per cell (its `where` and complete cases, locally).
-  const counts = ctx.table.aggregate(`cells:${r.id}`, 2 * C, 34, (own) => {
+  const counts = ctx.table.aggregate(rowCountsKey(ctx.study.schema, r)!, 2 * C, 34, (own) => {
     const mask = referenceMask(own, r);
     const y = own.columns.get(r.outcome)!.values;
     const xs = r.predictors.map((name) => own.columns.get(name)!.values);
+    const weights = own.weights;
     const out = new Float64Array(2 * C);
     for (let i = 0; i < own.rows; i++) {
       if (!mask[i]) continue;
       let q = 0;
       cs.forEach((c, j) => (q = q * c.size + c.index(xs[j]![i]!)));
-      out[q]!++;
-      if (y[i]) out[C + q]!++;
+      const w = weights ? weights[i]! : 1;
+      out[q]! += w;
+      if (y[i]) out[C + q]! += w;
     }
     return out;
   });
