@@ -48,9 +48,11 @@ export interface PushdownPlan {
 /**
  * A local aggregate counted per record over a few columns (survival
  * intervals, Cox and logistic cells): the engine returns the distinct rows
- * of `columns` (encoded as the loader encodes them) among the rows the
- * analysis uses, each with its number of records, last; the aggregate's own
- * local function then runs on those rows with their counts as weights.
+ * of the columns the analysis reads (encoded as the loader encodes them)
+ * among the rows it uses, then a value of each column only its `where`
+ * names, and each row's number of records, last; `columns` names them in
+ * that order. The aggregate's own local function then runs on those rows
+ * with their counts as weights.
  */
 export interface GroupedRows {
   readonly key: string;
@@ -85,17 +87,24 @@ function groupedRows(
 ): GroupedRows | undefined | { why: string } {
   const key = rowCountsKey(schema, a);
   if (key === undefined) return undefined;
-  const columns = [...new Set([...AnalysisContext.columnsOf(a), ...a.where.map((w) => w.column)])];
+  const read = [...new Set(AnalysisContext.columnsOf(a))];
+  // Columns only in `where`: every row kept meets each condition, and each condition is on
+  // one column, so any row's value of that column (the group's least) meets the conditions
+  // on it again when the local function applies them to the grouped rows.
+  const whereOnly = [...new Set(a.where.map((w) => w.column))].filter((c) => !read.includes(c));
   const col = (name: string) => schema.columns.find((c) => c.name === name)!;
-  const most = columns.reduce((x, name) => x * valueCount(col(name)), 1);
+  const most = read.reduce((x, name) => x * valueCount(col(name)), 1);
   if (most > MAX_GROUPED_ROWS)
     return {
-      why: `analysis '${a.id}' reads ${columns.join(', ')}: up to ${most} distinct rows, more than ${MAX_GROUPED_ROWS}`,
+      why: `analysis '${a.id}' reads ${read.join(', ')}: up to ${most} distinct rows, more than ${MAX_GROUPED_ROWS}`,
     };
-  const keys = columns.map((name) => encodedSql(col(name)));
+  const values = [
+    ...read.map((name) => encodedSql(col(name))),
+    ...whereOnly.map((name) => `min(${encodedSql(col(name))})`),
+  ];
   // Ordinal GROUP BY: DuckDB and PostgreSQL both take it.
-  const sql = `SELECT ${keys.join(', ')}, count(*) FROM ${relation} WHERE ${usedSql(schema, a)} GROUP BY ${columns.map((_, i) => i + 1).join(', ')}`;
-  return { key, columns, sql };
+  const sql = `SELECT ${values.join(', ')}, count(*) FROM ${relation} WHERE ${usedSql(schema, a)} GROUP BY ${read.map((_, i) => i + 1).join(', ')}`;
+  return { key, columns: [...read, ...whereOnly], sql };
 }
 
 export interface PushdownCheck {
