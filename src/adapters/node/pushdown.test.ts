@@ -190,6 +190,32 @@ describe('pushdown of the counting analyses into DuckDB', () => {
     expect(msg).toMatch(/column 'kind': 2 rows: unknown level/);
     expect(msg).toMatch(/column 'n': 1 row: missing value/);
     expect(msg).not.toMatch(/zz|11/);
+    // Checking only (a launcher before it starts the parties) refuses the same values.
+    const checked = await loadPartyData(bad, 'b', undefined, undefined, {}, { checkOnly: true })
+      .then(() => 'accepted')
+      .catch((e: unknown) => (e as Error).message);
+    expect(checked).toBe(msg);
+  });
+
+  it('checks only, when asked: the row count, no aggregate, and no study runs on it', async () => {
+    const l = loadedStudy(COUNTING);
+    const full = (await loadPartyData(l, 'a', undefined, undefined, {}))!;
+    const checked = (await loadPartyData(l, 'a', undefined, undefined, {}, { checkOnly: true }))!;
+    expect(checked.rows).toBe(full.rows);
+    expect(checked.columns.size).toBe(0);
+    expect(checked.aggregates!.size).toBe(0);
+    const tables = await tablesOf(l, {});
+    tables.set('a', checked);
+    const err = await runLocal(
+      studyProgram(l.study, (p) => tables.get(p), { implementations: STATISTICS }),
+      { suite: 'plaintext', parties: ['a', 'b', 'c'] },
+    ).then(
+      () => 'ran',
+      (e: unknown) => String(e),
+    );
+    expect(err).toMatch(
+      /aggregate n:count: this party's SQL engine computed the aggregates of other analyses/,
+    );
   });
 });
 

@@ -38,6 +38,7 @@ async function execute(
   plan: PushdownPlan,
   shown: string,
   numbers: (sql: string) => Promise<(number | null)[][]>,
+  checkOnly: boolean,
 ): Promise<Table> {
   const [counts] = await numbers(plan.checks.sql);
   const rows = counts?.[0] ?? 0;
@@ -54,6 +55,8 @@ async function execute(
       });
   });
   if (issues.length > 0) throw new DataError(issues);
+  // Checked only: no aggregate, so SecretTable.aggregate refuses this table (never a wrong sum).
+  if (checkOnly) return { schema: study.schema, rows, columns: new Map(), aggregates: new Map() };
   const aggregates = new Map<string, Float64Array>();
   if (plan.aggregates.length > 0) {
     const [row] = await numbers(plan.aggregatesSql);
@@ -95,7 +98,10 @@ function groupedTable(study: Study, g: GroupedRows, result: (number | null)[][])
 
 /**
  * The party's table as local aggregates computed by its engine, or why the
- * study cannot be pushed down (then load the rows).
+ * study cannot be pushed down (then load the rows). With `checkOnly`, only
+ * the schema checks run (one scan) and the table has its row count and no
+ * aggregate: for a launcher that checks every party's data before starting
+ * the parties, which compute their own aggregates.
  * @throws {DataError} for a column that does not fit the schema, a value the
  *   schema refuses (counted per column), or what the engine refused.
  */
@@ -103,6 +109,7 @@ export async function pushedDownTable(
   study: Study,
   source: PushdownSource,
   shown: string,
+  checkOnly = false,
 ): Promise<Table | { readonly why: string }> {
   const relation = relationOf(source);
   const planFor = (columns: SourceColumn[]) => {
@@ -114,11 +121,11 @@ export async function pushedDownTable(
     return withDuckDb(source.dir, async (c) => {
       const plan = planFor(await duckDbColumns(c, relation, shown));
       if ('why' in plan) return plan;
-      return execute(study, plan, shown, (sql) => duckDbNumbers(c, sql, shown));
+      return execute(study, plan, shown, (sql) => duckDbNumbers(c, sql, shown), checkOnly);
     });
   return withPostgres(source.url, shown, async (c) => {
     const plan = planFor(await postgresColumns(c, relation, shown));
     if ('why' in plan) return plan;
-    return execute(study, plan, shown, (sql) => postgresNumbers(c, sql, shown));
+    return execute(study, plan, shown, (sql) => postgresNumbers(c, sql, shown), checkOnly);
   });
 }
