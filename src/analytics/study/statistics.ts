@@ -25,6 +25,7 @@ import type { Column as SchemaColumn } from '../data/schema.js';
 import type { Table } from '../data/table.js';
 import { releaseGuarded, type Guarded } from '../privacy/suppress.js';
 import { AnalysisContext, type AnalysisBody, type AnalysisImpl } from './context.js';
+import { cellCounts } from './counting.js';
 import { referenceGroups, referenceMask, type ReferenceImpl } from './reference.js';
 import type { ResultRow, SurvivalCurve } from './result.js';
 import type {
@@ -453,9 +454,19 @@ async function tTest(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   };
 }
 
-async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
-  const c = a as TableAnalysis;
-  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+/**
+ * The secret R x C table of a chi-squared test: each owner's local cell
+ * counts summed in MPC (as a crosstab's; no record is input, and a
+ * pushed-down party's engine counts them), or, on a joined table (whose rows
+ * no owner holds whole), a crosstab of the secret level indicators.
+ */
+function chiSquaredTable(ctx: AnalysisContext, c: TableAnalysis) {
+  if (!ctx.table.weight) {
+    const t = cellCounts(ctx, c);
+    const table = t.cells.reshape([t.rows.length, t.cols.length]);
+    return { R: { labels: t.rows }, C: { labels: t.cols }, table };
+  }
+  const mask = ctx.mask(c.where, AnalysisContext.columnsOf(c));
   const R = ctx.groups(c.rows);
   const C = ctx.groups(c.cols);
   const wide = groups.crosstab(R.indicators, C.indicators, mask ? { where: mask } : {});
@@ -464,6 +475,12 @@ async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBo
   // for its products at hundreds of thousands of rows.
   const bits = Math.ceil(Math.log2(ctx.table.rows + 1)) + 1;
   const table = bits < wide.bound ? ctx.s.wrap(int(bits), wide.shape, bits, wide.shares) : wide;
+  return { R, C, table };
+}
+
+async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
+  const c = a as TableAnalysis;
+  const { R, C, table } = chiSquaredTable(ctx, c);
   const test = hyp.chiSquaredTest(table, { correct: c.correct });
   // Released only when every cell of the table has at least k records.
   const cells = R.labels.length * C.labels.length;
