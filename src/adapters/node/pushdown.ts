@@ -64,7 +64,14 @@ async function execute(
     plan.aggregates.forEach((a, i) => aggregates.set(a.key, fillAggregate(a, parts[i]!)));
   }
   const grouped = new Map<string, Table>();
-  for (const g of plan.grouped) grouped.set(g.key, groupedTable(study, g, await numbers(g.sql)));
+  // Analyses that read the same columns of the same records (a Kaplan-Meier curve and the
+  // log-rank test of the same groups) share one scan.
+  const scans = new Map<string, (number | null)[][]>();
+  for (const g of plan.grouped) {
+    let result = scans.get(g.sql);
+    if (!result) scans.set(g.sql, (result = await numbers(g.sql)));
+    grouped.set(g.key, groupedTable(study, g, result));
+  }
   return { schema: study.schema, rows, columns: new Map(), aggregates, grouped };
 }
 
