@@ -391,6 +391,30 @@ describe('pushdown of survival, Cox and grouped logistic counts into DuckDB', ()
     expect(off[4]).toEqual(viaSql[4]);
   }, 60_000);
 
+  it('gives the same results when a party has no records, or one', async () => {
+    for (const where of ['FALSE', 'age = 95 AND days = 365']) {
+      const l = loadedStudy(PER_INTERVAL);
+      const parties = l.study.parties.map((p) =>
+        p.id === 'b'
+          ? {
+              ...p,
+              query: {
+                sql: `SELECT * FROM read_csv('b.csv', header = true, columns = ${HOSPITAL_TYPES}) WHERE ${where}`,
+                engine: 'duckdb' as const,
+                connection: undefined,
+              },
+            }
+          : p,
+      );
+      const edge = { ...l, study: { ...l.study, parties } };
+      const pushed = await tablesOf(edge, {});
+      const loaded = await tablesOf(edge, { ENTENTE_PUSHDOWN: '0' });
+      expect(pushed.get('b')!.rows).toBe(loaded.get('b')!.rows);
+      expect(pushed.get('b')!.columns.size).toBe(0);
+      expect(await run(edge, pushed)).toEqual(await run(edge, loaded));
+    }
+  }, 60_000);
+
   it('loads the rows when a grouped aggregate could return too many distinct rows', async () => {
     const l = loadedStudy(PER_INTERVAL.slice(0, 1));
     // Times in 10^-4 days: 3.65M possible values, more than a GROUP BY may return.
