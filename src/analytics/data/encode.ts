@@ -395,7 +395,7 @@ export class SecretTable {
         const rows = this.own?.grouped?.get(key);
         if (pre && !pre.has(key) && !rows)
           throw new RangeError(
-            `aggregate ${key}: this party's SQL engine computed the aggregates of other analyses`,
+            `aggregate ${key}: this party's SQL engine computed the aggregates of other analyses, or only checked the data`,
           );
         // A pushed-down table's own aggregate, or its local function on the engine's grouped rows.
         const v = this.own ? (pre?.get(key) ?? local(rows ?? this.own)) : new Float64Array(length);
