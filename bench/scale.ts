@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- scale [--trips N] [--zones Z] [--rows R]`: data at scale.
+ * `npm run bench -- scale [--trips N] [--zones Z] [--rows R] [--study-rows R]
+ * [--hospital-rows R] [--hospital-pushdown-rows R]`: data at scale (0 skips a part).
  *
  * 1. Loading one party's table (the hospital schema) of R rows (default 1M)
  *    from CSV, from Parquet and through a DuckDB query: rows/s and the
@@ -16,12 +17,18 @@
  *    processes over loopback TLS, every party's aggregates computed by its
  *    DuckDB (pushdown): wall time and the largest process's peak memory.
  *
- * Not here yet (issue 18): the whole hospital study (its per-record analyses)
- * at 3 x 1M / 10M rows, quantiles of 3 x 1M secret values with shards.
+ * 4. The bundled hospital study (examples/hospitals/study.yaml) over three
+ *    hospitals' Parquet files: every analysis at `--hospital-rows` (default
+ *    1M; the t-test works per record, so every row is loaded), and the
+ *    analyses the engine aggregates (all but the t-test) at 1M and at
+ *    `--hospital-pushdown-rows` (default 10M): wall time, each party's peak
+ *    memory, and time, rounds and bytes per analysis.
+ *
+ * Not here yet (issue 18): quantiles of 3 x 1M secret values with shards.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { spawnSync } from 'node:child_process';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
@@ -215,6 +222,84 @@ async function countingStudy(rows: number): Promise<void> {
   );
 }
 
+/**
+ * The bundled hospital study (examples/hospitals/study.yaml) over three
+ * hospitals' Parquet files of `rows` rows each, by `entente study` as three
+ * processes over loopback TLS. `ids` selects analyses (all when undefined).
+ * Prints wall time, each party's peak memory and the bytes a party sent.
+ */
+async function hospitalStudy(rows: number, label: string, ids?: readonly string[]): Promise<void> {
+  const dir = join(tmpdir(), `entente-scale-hospital-${rows}`);
+  await mkdir(dir, { recursive: true });
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  for (const [h, id] of ['hospital-a', 'hospital-b', 'hospital-c'].entries()) {
+    const f = join(dir, `${id}.parquet`);
+    if (await exists(f)) continue;
+    const t = await timed(() => c.run(`COPY (${hospitalSql(rows, h)}) TO '${f}' (FORMAT parquet)`));
+    console.log(`  generated ${f} in ${t.s.toFixed(1)} s`);
+  }
+  c.closeSync();
+  db.closeSync();
+  // The bundled study as it is, its data files replaced by the Parquet ones.
+  const bundled = await readFile(join('examples', 'hospitals', 'study.yaml'), 'utf8');
+  await writeFile(
+    join(dir, 'study.yaml'),
+    bundled.replace(/data: data\/(hospital-[abc])\.csv/g, 'data: $1.parquet'),
+  );
+  console.log(
+    `\nhospital study (${label}), 3 hospitals x ${rows.toLocaleString('en')} rows in Parquet, three processes over loopback TLS`,
+  );
+  const t = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/cli/bin.ts',
+      'study',
+      join(dir, 'study.yaml'),
+      '--out',
+      join(dir, 'report'),
+      ...(ids ? ['--analyses', ids.join(',')] : []),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
+  const wall = (performance.now() - t) / 1000;
+  if (r.status !== 0) {
+    console.log(r.stdout.slice(-2000), r.stderr.slice(-4000));
+    throw new Error(`entente study exited with ${r.status}`);
+  }
+  const peaks = [...r.stderr.matchAll(/\[(hospital-\w)\] peak memory (\d+) MiB/g)].map(
+    (m) => `${m[1]} ${m[2]} MiB`,
+  );
+  const sent = /Total ([\d.]+ s), ([\d.]+ \w+) sent/.exec(r.stdout);
+  console.log(
+    `  wall ${wall.toFixed(1)} s (launch, checks, loading or aggregation, MPC); peak memory per party: ${peaks.join(', ')}${sent ? `; the study's own report: ${sent[1]}, ${sent[2]} sent by a party` : ''}`,
+  );
+  // Per analysis, from the report: where the time went.
+  const report = JSON.parse(await readFile(join(dir, 'report', 'report.json'), 'utf8')) as {
+    analyses: { id: string; type: string; seconds: number; rounds: number; bytesSent: number }[];
+  };
+  for (const a of report.analyses)
+    console.log(
+      `    ${`${a.id} (${a.type})`.padEnd(40)} ${a.seconds.toFixed(2).padStart(7)} s ${String(a.rounds).padStart(6)} rounds ${(a.bytesSent / 2 ** 20).toFixed(1).padStart(8)} MiB`,
+    );
+}
+
+/** Analyses of the bundled study that the source's engine aggregates (no per-record input). */
+const HOSPITAL_AGGREGATED = [
+  'patients',
+  'recovery-rate',
+  'recovery-time',
+  'outcome-chi-squared',
+  'outcome-model',
+  'survival',
+  'survival-log-rank',
+  'recovery-rate-dp',
+  'young-deaths',
+];
+
 export async function runScaleBench(args: string[]): Promise<void> {
   console.log(
     `machine: ${(await import('node:os')).cpus().length} cores; load average ${(
@@ -230,4 +315,10 @@ export async function runScaleBench(args: string[]): Promise<void> {
   if (trips > 0) await mobility(trips, option(args, 'zones', 100));
   const studyRows = option(args, 'study-rows', 10_000_000);
   if (studyRows > 0) await countingStudy(studyRows);
+  // The whole bundled study loads every row (its t-test works per record); without it,
+  // every party's engine computes its aggregates.
+  const full = option(args, 'hospital-rows', 1_000_000);
+  if (full > 0) await hospitalStudy(full, 'every analysis');
+  for (const n of [1_000_000, option(args, 'hospital-pushdown-rows', 10_000_000)])
+    if (n > 0) await hospitalStudy(n, 'the analyses aggregated by the engine', HOSPITAL_AGGREGATED);
 }

@@ -49,6 +49,10 @@ export default async function studyProgram(s: Session): Promise<unknown> {
     await writeFile(`${outFile}.tmp`, JSON.stringify(outcome) + '\n');
     await rename(`${outFile}.tmp`, outFile);
   }
+  // Each party's own peak (its data, its shares, the engine's buffers), for sizing a deployment.
+  process.stderr.write(
+    `peak memory ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (resident)\n`,
+  );
   const outDir = process.env.ENTENTE_STUDY_OUT;
   if (outDir) await writeReports(outDir, outcome);
   if (process.env.ENTENTE_STUDY_QUIET !== '1') console.log(terminalReport(outcome) + '\n');

@@ -119,6 +119,7 @@ async function loadOwn(
   loaded: LoadedStudy,
   party: string,
   override?: DataOverride,
+  checkOnly = false,
 ): Promise<Table | undefined> {
   const p = loaded.study.parties.find((x) => x.id === party);
   if (!p) {
@@ -129,7 +130,7 @@ async function loadOwn(
     );
   }
   try {
-    return await loadPartyData(loaded, party, override);
+    return await loadPartyData(loaded, party, override, undefined, process.env, { checkOnly });
   } catch (e) {
     if (e instanceof DataError || e instanceof SpecError || e instanceof UnreadableDataFile)
       throw new UsageError(e.message);
@@ -144,12 +145,13 @@ async function loadOwn(
 async function loadEvery(
   loaded: LoadedStudy,
   dataOf: (id: string) => DataOverride,
+  checkOnly: boolean,
 ): Promise<Map<string, Table | undefined>> {
   const tables = new Map<string, Table | undefined>();
   const problems: string[] = [];
   for (const { id } of loaded.study.parties) {
     try {
-      tables.set(id, await loadOwn(loaded, id, dataOf(id)));
+      tables.set(id, await loadOwn(loaded, id, dataOf(id), checkOnly));
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
       problems.push(e.message);
@@ -200,8 +202,14 @@ async function party(file: string, named: Named): Promise<number> {
   const only = named.get('analyses');
   const loaded = await prepare(file, false, only);
   const dataOverride = named.get('data');
-  // Nothing is linked or computed when our own data is bad.
-  await loadOwn(loaded, id, dataOverride ? { file: dataOverride, flag: '--data' } : undefined);
+  // Nothing is linked or computed when our own data is bad (checked only: the program
+  // computes the aggregates).
+  await loadOwn(
+    loaded,
+    id,
+    dataOverride ? { file: dataOverride, flag: '--data' } : undefined,
+    true,
+  );
   const ledger = named.get('ledger');
   if (ledger !== undefined) {
     // Charged before computing; refused (exit 2, nothing linked) when over the owner's budget.
@@ -253,10 +261,13 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
   );
   // Every party's data is checked here, in every mode, before any key is made
   // or any process starts: a bad file costs a moment, not a start-up.
-  const tables = await loadEvery(loaded, dataOf);
+  // Party processes load their own data: here the checks alone (no aggregate is computed
+  // twice), except for the demo's pooled reference and an in-process run, which use the tables.
+  const inProcess = named.get('in-process') !== undefined;
+  const tables = await loadEvery(loaded, dataOf, !inProcess && !demo);
 
   let outcome: StudyOutcome;
-  if (named.get('in-process') !== undefined) {
+  if (inProcess) {
     const outs = await computing(() =>
       runLocal(
         (s) =>

@@ -183,4 +183,53 @@ describe.runIf(BACKENDS.some((b) => b.name === 'postgres'))('PostgreSQL as a dat
       )[0]!.result.analyses.map((a) => a.rows);
     expect(await run(pushed)).toEqual(await run(rows));
   });
+
+  it('computes survival and grouped logistic counts in PostgreSQL exactly as on the loaded rows', async () => {
+    const study = parseStudyText(
+      JSON.stringify({
+        study: 'pg pushdown per interval',
+        parties: [{ id: 'a', query: SELECT, engine: 'postgres', connection: 'BANK_DB' }],
+        schema: rawSchema,
+        privacy: { minCellSize: 0 },
+        analyses: [
+          { id: 'km', type: 'kaplan-meier', time: 'age', event: 'smoker', by: 'sex' },
+          {
+            id: 'lr',
+            type: 'log-rank',
+            time: 'age',
+            event: 'smoker',
+            by: 'sex',
+            times: [0, 40, 120],
+            // A column only in a condition is not grouped on (its range does not matter).
+            where: [
+              { column: 'cost', ge: 0 },
+              { column: 'seen', lt: '2025-01-01' },
+            ],
+          },
+          { id: 'logit', type: 'logistic-regression', outcome: 'smoker', predictors: ['sex'] },
+        ],
+      }),
+      'study.json',
+    );
+    const loaded = { study, file: 'study.json', dir: '.' };
+    const pushed = (await loadPartyData(loaded, 'a', undefined, undefined, { BANK_DB: url }))!;
+    const rows = (await loadPartyData(loaded, 'a', undefined, undefined, {
+      BANK_DB: url,
+      ENTENTE_PUSHDOWN: '0',
+    }))!;
+    expect(pushed.columns.size).toBe(0);
+    expect([...pushed.grouped!.keys()]).toEqual(['surv:km', 'surv:lr', 'cells:logit']);
+    expect(rows.columns.size).toBe(5);
+    const run = async (t: typeof rows) =>
+      (
+        await runLocal(
+          studyProgram(study, () => t, { implementations: STATISTICS }),
+          {
+            suite: 'plaintext',
+            parties: ['a'],
+          },
+        )
+      )[0]!.result.analyses.map((a) => a.rows);
+    expect(await run(pushed)).toEqual(await run(rows));
+  });
 });

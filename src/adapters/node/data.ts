@@ -201,6 +201,17 @@ export class UnreadableDataFile extends Error {
   override readonly name = 'UnreadableDataFile';
 }
 
+export interface LoadOptions {
+  /**
+   * Check the data only: a source whose engine computes the study's
+   * aggregates (pushdown) runs its schema checks and returns the row count
+   * without any aggregate (a table no study can run on); other sources are
+   * read whole, which is their check. For launchers that check every
+   * party's data before starting the parties, so the work is not done twice.
+   */
+  readonly checkOnly?: boolean;
+}
+
 /**
  * Loads one party's dataset: the study's `parties[i].data` (relative to the
  * study file), or `override`, a file named on the command line by `flag`.
@@ -217,7 +228,9 @@ export async function loadPartyData(
   override?: { file: string; flag: string },
   sha256?: string,
   env: NodeJS.ProcessEnv = process.env,
+  opts: LoadOptions = {},
 ): Promise<Table | undefined> {
+  const checkOnly = opts.checkOnly ?? false;
   const i = loaded.study.parties.findIndex((x) => x.id === party);
   const p = loaded.study.parties[i];
   // In a joined study each side's table has the key and its own columns only.
@@ -235,6 +248,7 @@ export async function loadPartyData(
           ? { engine: 'duckdb', sql, dir: loaded.dir }
           : { engine: 'postgres', sql, url: queryUrl(q, env) },
         queryName(q),
+        checkOnly,
       );
       if (!('why' in pushed)) return pushed;
     }
@@ -266,7 +280,7 @@ export async function loadPartyData(
   }
   const shown = override?.file ?? written;
   if (format === 'parquet' && pushdown && !loaded.study.join) {
-    const pushed = await pushedDownParquet(loaded, file, sha256, shown);
+    const pushed = await pushedDownParquet(loaded, file, sha256, shown, checkOnly);
     if (!('why' in pushed)) return pushed;
   }
   return loadTable(file, schema, format, sha256, shown);
@@ -278,6 +292,7 @@ async function pushedDownParquet(
   file: string,
   sha256: string | undefined,
   shown: string,
+  checkOnly: boolean,
 ): Promise<Table | { why: string }> {
   const folder = (await stat(file)).isDirectory();
   if (folder && sha256 !== undefined) return { why: 'an approved dataset is one file' };
@@ -286,6 +301,7 @@ async function pushedDownParquet(
     loaded.study,
     { engine: 'duckdb', parquet: folder ? `${file}/**/*.parquet` : file, dir: loaded.dir },
     shown,
+    checkOnly,
   );
   if (sha256 !== undefined) checkHash(await readBytes(file, 'data', shown), sha256, shown);
   return pushed;

@@ -190,5 +190,253 @@ describe('pushdown of the counting analyses into DuckDB', () => {
     expect(msg).toMatch(/column 'kind': 2 rows: unknown level/);
     expect(msg).toMatch(/column 'n': 1 row: missing value/);
     expect(msg).not.toMatch(/zz|11/);
+    // Checking only (a launcher before it starts the parties) refuses the same values.
+    const checked = await loadPartyData(bad, 'b', undefined, undefined, {}, { checkOnly: true })
+      .then(() => 'accepted')
+      .catch((e: unknown) => (e as Error).message);
+    expect(checked).toBe(msg);
+  });
+
+  it('checks only, when asked: the row count, no aggregate, and no study runs on it', async () => {
+    const l = loadedStudy(COUNTING);
+    const full = (await loadPartyData(l, 'a', undefined, undefined, {}))!;
+    const checked = (await loadPartyData(l, 'a', undefined, undefined, {}, { checkOnly: true }))!;
+    expect(checked.rows).toBe(full.rows);
+    expect(checked.columns.size).toBe(0);
+    expect(checked.aggregates!.size).toBe(0);
+    const tables = await tablesOf(l, {});
+    tables.set('a', checked);
+    const err = await runLocal(
+      studyProgram(l.study, (p) => tables.get(p), { implementations: STATISTICS }),
+      { suite: 'plaintext', parties: ['a', 'b', 'c'] },
+    ).then(
+      () => 'ran',
+      (e: unknown) => String(e),
+    );
+    expect(err).toMatch(
+      /aggregate n:count: this party's SQL engine computed the aggregates of other analyses, or only checked the data/,
+    );
+  });
+});
+
+const HOSPITAL_SCHEMA = {
+  columns: [
+    { name: 'age', type: 'integer', min: 18, max: 95 },
+    { name: 'arm', type: 'categorical', levels: ['A', 'B'], missing: 'allow' },
+    { name: 'recovered', type: 'boolean' },
+    { name: 'days', type: 'integer', min: 1, max: 365, missing: 'allow' },
+    { name: 'death', type: 'boolean' },
+  ],
+};
+const HOSPITAL_TYPES = `{'age': 'INTEGER', 'arm': 'VARCHAR', 'recovered': 'BOOLEAN', 'days': 'INTEGER', 'death': 'BOOLEAN'}`;
+
+const HOSPITAL_PARTIES = [
+  { id: 'a', data: 'a.parquet' },
+  {
+    id: 'b',
+    query: `SELECT * FROM read_csv('b.csv', header = true, columns = ${HOSPITAL_TYPES})`,
+  },
+  { id: 'c', data: 'c.csv' },
+];
+
+/** Analyses counted per record over a few columns: the engine's GROUP BY feeds them. */
+const PER_INTERVAL = [
+  { id: 'km', type: 'kaplan-meier', time: 'days', event: 'death', by: 'arm' },
+  {
+    id: 'km-old',
+    type: 'kaplan-meier',
+    time: 'days',
+    event: 'death',
+    times: [30, 90, 180, 365],
+    where: { column: 'age', ge: 60 },
+  },
+  { id: 'lr', type: 'log-rank', time: 'days', event: 'death', by: 'arm', times: [60, 120, 365] },
+  {
+    id: 'logit',
+    type: 'logistic-regression',
+    outcome: 'recovered',
+    predictors: ['age', 'arm'],
+    where: { column: 'death', eq: false },
+  },
+  {
+    id: 'cox',
+    type: 'cox',
+    time: 'days',
+    event: 'death',
+    predictors: ['arm'],
+    times: [90, 180, 270, 365],
+  },
+];
+
+function hospitalCsv(rows: number, seed: number): string {
+  let x = seed;
+  const r = (m: number) => ((x = (x * 48271) % 2147483647), x % m);
+  const lines = ['age,arm,recovered,days,death'];
+  // Edges: the extreme ages and times, missing arm and time, time on a reported point.
+  const edges = [
+    '18,A,true,1,true',
+    '95,B,false,365,false',
+    '40,,true,30,true',
+    '60,A,false,,true',
+  ];
+  for (let i = 0; i < rows; i++) {
+    if (i < edges.length) {
+      lines.push(edges[i]!);
+      continue;
+    }
+    const age = 18 + r(78);
+    const arm = ['A', 'B', 'A', 'B', ''][r(5)];
+    // Older patients and arm B recover less often; deaths cluster early.
+    const recovered = r(100) < 70 - (age - 18) / 2 - (arm === 'B' ? 10 : 0);
+    const days = r(20) === 0 ? '' : String(1 + (r(2) ? r(120) : r(365)));
+    lines.push(`${age},${arm},${recovered},${days},${r(3) === 0}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+describe('pushdown of survival, Cox and grouped logistic counts into DuckDB', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'entente-pushdown-surv-'));
+    for (const [i, id] of ['a', 'b', 'c'].entries())
+      await writeFile(join(dir, `${id}.csv`), hospitalCsv(300 + 40 * i, 11 + i));
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    await c.run(
+      `COPY (SELECT * FROM read_csv('${join(dir, 'a.csv')}', header = true, columns = ${HOSPITAL_TYPES})) TO '${join(dir, 'a.parquet')}' (FORMAT parquet)`,
+    );
+    c.closeSync();
+    db.closeSync();
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const loadedStudy = (analyses: object[]): LoadedStudy => ({
+    study: parseStudyText(
+      JSON.stringify({
+        study: 'pushdown per interval',
+        parties: HOSPITAL_PARTIES,
+        schema: HOSPITAL_SCHEMA,
+        privacy: { minCellSize: 0 },
+        analyses,
+      }),
+      'study.json',
+    ),
+    file: join(dir, 'study.json'),
+    dir,
+  });
+
+  async function tablesOf(l: LoadedStudy, env: NodeJS.ProcessEnv): Promise<Map<string, Table>> {
+    const out = new Map<string, Table>();
+    for (const id of ['a', 'b', 'c'])
+      out.set(id, (await loadPartyData(l, id, undefined, undefined, env))!);
+    return out;
+  }
+
+  const run = async (l: LoadedStudy, tables: Map<string, Table>) =>
+    (
+      await runLocal(
+        studyProgram(l.study, (p) => tables.get(p), { implementations: STATISTICS }),
+        // Plaintext: deterministic arithmetic, so equal inputs give equal outputs to the bit.
+        { suite: 'plaintext', parties: ['a', 'b', 'c'] },
+      )
+    )[0]!.result.analyses.map((a) => a.rows);
+
+  it('gives exactly the results of loading every row, from grouped rows', async () => {
+    const l = loadedStudy([
+      { id: 'n', type: 'count', by: 'arm' },
+      { id: 'rate', type: 'rate', column: 'recovered', by: 'arm' },
+      { id: 'chi', type: 'chi-squared', rows: 'arm', cols: 'recovered' },
+      ...PER_INTERVAL,
+    ]);
+    const pushed = await tablesOf(l, {});
+    const loaded = await tablesOf(l, { ENTENTE_PUSHDOWN: '0' });
+    expect(pushed.get('c')!.columns.size).toBe(5); // CSV: rows loaded
+    for (const id of ['a', 'b']) {
+      const t = pushed.get(id)!;
+      expect(t.columns.size).toBe(0);
+      expect(t.rows).toBe(loaded.get(id)!.rows);
+      expect([...t.grouped!.keys()]).toEqual([
+        'surv:km',
+        'surv:km-old',
+        'surv:lr',
+        'cells:logit',
+        'cox:cox',
+      ]);
+      // The grouped rows stand for the records each analysis uses (complete cases, where).
+      const used = (key: string) => t.grouped!.get(key)!.weights!.reduce((x, w) => x + w, 0);
+      const rows = loaded.get(id)!;
+      const days = rows.columns.get('days')!.missing!;
+      const arm = rows.columns.get('arm')!.missing!;
+      let both = 0;
+      for (let i = 0; i < rows.rows; i++) if (!days[i] && !arm[i]) both++;
+      expect(used('surv:km')).toBe(both);
+      expect(t.grouped!.get('cells:logit')!.rows).toBeLessThan(t.rows);
+    }
+    const viaSql = await run(l, pushed);
+    expect(viaSql).toEqual(await run(l, loaded));
+
+    // Positive control: one record more in one grouped row changes the survival results.
+    const a = pushed.get('a')!;
+    const surv = a.grouped!.get('surv:km')!;
+    const w = Float64Array.from(surv.weights!);
+    w[0]! += 1;
+    const tampered = new Map(pushed).set('a', {
+      ...a,
+      grouped: new Map(a.grouped!).set('surv:km', { ...surv, weights: w }),
+    });
+    const off = await run(l, tampered);
+    expect(off[3]).not.toEqual(viaSql[3]);
+    expect(off[4]).toEqual(viaSql[4]);
+  }, 60_000);
+
+  it('gives the same results when a party has no records, or one', async () => {
+    for (const where of ['FALSE', 'age = 95 AND days = 365']) {
+      const l = loadedStudy(PER_INTERVAL);
+      const parties = l.study.parties.map((p) =>
+        p.id === 'b'
+          ? {
+              ...p,
+              query: {
+                sql: `SELECT * FROM read_csv('b.csv', header = true, columns = ${HOSPITAL_TYPES}) WHERE ${where}`,
+                engine: 'duckdb' as const,
+                connection: undefined,
+              },
+            }
+          : p,
+      );
+      const edge = { ...l, study: { ...l.study, parties } };
+      const pushed = await tablesOf(edge, {});
+      const loaded = await tablesOf(edge, { ENTENTE_PUSHDOWN: '0' });
+      expect(pushed.get('b')!.rows).toBe(loaded.get('b')!.rows);
+      expect(pushed.get('b')!.columns.size).toBe(0);
+      expect(await run(edge, pushed)).toEqual(await run(edge, loaded));
+    }
+  }, 60_000);
+
+  it('loads the rows when a grouped aggregate could return too many distinct rows', async () => {
+    const l = loadedStudy(PER_INTERVAL.slice(0, 1));
+    // Times in 10^-4 days: 3.65M possible values, more than a GROUP BY may return.
+    const fine = {
+      ...l,
+      study: parseStudyText(
+        JSON.stringify({
+          study: 'fine times',
+          parties: HOSPITAL_PARTIES,
+          schema: {
+            columns: HOSPITAL_SCHEMA.columns.map((c) =>
+              c.name === 'days' ? { ...c, type: 'decimal', scale: 4 } : c,
+            ),
+          },
+          privacy: { minCellSize: 0 },
+          analyses: [{ ...PER_INTERVAL[0], times: [30, 365] }],
+        }),
+        'study.json',
+      ),
+    };
+    const a = (await loadPartyData(fine, 'a', undefined, undefined, {}))!;
+    expect(a.columns.size).toBe(5);
+    expect(a.grouped).toBeUndefined();
   });
 });

@@ -2,8 +2,9 @@
  * Runs a study's pushdown plan (src/analytics/study/pushdown.ts) in the
  * party's own SQL engine: DuckDB over a Parquet file or folder or over local
  * files, or the party's PostgreSQL. The result is a table with a row count
- * and the local aggregates, and no rows: nothing per record enters
- * JavaScript. When the study cannot be pushed down, says why, and the caller
+ * and the local aggregates (or, for survival, Cox and logistic cells, the
+ * distinct rows of the few columns they read with their counts), and no
+ * rows: nothing per record enters JavaScript. When the study cannot be pushed down, says why, and the caller
  * loads the rows instead.
  */
 import { ColumnarTableBuilder, type SourceColumn } from '../../analytics/data/columns.js';
@@ -13,6 +14,7 @@ import { fillAggregate } from '../../analytics/study/counting.js';
 import {
   pushdownPlan,
   splitAggregateRows,
+  type GroupedRows,
   type PushdownPlan,
 } from '../../analytics/study/pushdown.js';
 import type { Study } from '../../analytics/study/spec.js';
@@ -36,6 +38,7 @@ async function execute(
   plan: PushdownPlan,
   shown: string,
   numbers: (sql: string) => Promise<(number | null)[][]>,
+  checkOnly: boolean,
 ): Promise<Table> {
   const [counts] = await numbers(plan.checks.sql);
   const rows = counts?.[0] ?? 0;
@@ -52,18 +55,60 @@ async function execute(
       });
   });
   if (issues.length > 0) throw new DataError(issues);
+  // Checked only: no aggregate, so SecretTable.aggregate refuses this table (never a wrong sum).
+  if (checkOnly) return { schema: study.schema, rows, columns: new Map(), aggregates: new Map() };
   const aggregates = new Map<string, Float64Array>();
   if (plan.aggregates.length > 0) {
     const [row] = await numbers(plan.aggregatesSql);
     const parts = splitAggregateRows(row ?? [], plan.aggregates);
     plan.aggregates.forEach((a, i) => aggregates.set(a.key, fillAggregate(a, parts[i]!)));
   }
-  return { schema: study.schema, rows, columns: new Map(), aggregates };
+  const grouped = new Map<string, Table>();
+  // Analyses that read the same columns of the same records (a Kaplan-Meier curve and the
+  // log-rank test of the same groups) share one scan.
+  const scans = new Map<string, (number | null)[][]>();
+  for (const g of plan.grouped) {
+    let result = scans.get(g.sql);
+    if (!result) scans.set(g.sql, (result = await numbers(g.sql)));
+    grouped.set(g.key, groupedTable(study, g, result));
+  }
+  return { schema: study.schema, rows, columns: new Map(), aggregates, grouped };
+}
+
+/**
+ * The engine's distinct rows of a grouped aggregate as a small table: its
+ * columns' encoded values, and how many records each row stands for.
+ * @throws {RangeError} for a value the plan's WHERE clause should have left out.
+ */
+function groupedTable(study: Study, g: GroupedRows, result: (number | null)[][]): Table {
+  const n = result.length;
+  const values = g.columns.map(() => new Float64Array(n));
+  const weights = new Float64Array(n);
+  result.forEach((r, i) => {
+    g.columns.forEach((name, j) => {
+      const v = r[j];
+      if (v === null || v === undefined || !Number.isFinite(v))
+        throw new RangeError(`${g.key}: the engine returned no value of '${name}' in a used row`);
+      values[j]![i] = v;
+    });
+    weights[i] = r[g.columns.length] ?? 0;
+  });
+  return {
+    schema: study.schema,
+    rows: n,
+    columns: new Map(
+      g.columns.map((name, j) => [name, { values: values[j]!, missing: undefined }]),
+    ),
+    weights,
+  };
 }
 
 /**
  * The party's table as local aggregates computed by its engine, or why the
- * study cannot be pushed down (then load the rows).
+ * study cannot be pushed down (then load the rows). With `checkOnly`, only
+ * the schema checks run (one scan) and the table has its row count and no
+ * aggregate: for a launcher that checks every party's data before starting
+ * the parties, which compute their own aggregates.
  * @throws {DataError} for a column that does not fit the schema, a value the
  *   schema refuses (counted per column), or what the engine refused.
  */
@@ -71,6 +116,7 @@ export async function pushedDownTable(
   study: Study,
   source: PushdownSource,
   shown: string,
+  checkOnly = false,
 ): Promise<Table | { readonly why: string }> {
   const relation = relationOf(source);
   const planFor = (columns: SourceColumn[]) => {
@@ -82,11 +128,11 @@ export async function pushedDownTable(
     return withDuckDb(source.dir, async (c) => {
       const plan = planFor(await duckDbColumns(c, relation, shown));
       if ('why' in plan) return plan;
-      return execute(study, plan, shown, (sql) => duckDbNumbers(c, sql, shown));
+      return execute(study, plan, shown, (sql) => duckDbNumbers(c, sql, shown), checkOnly);
     });
   return withPostgres(source.url, shown, async (c) => {
     const plan = planFor(await postgresColumns(c, relation, shown));
     if ('why' in plan) return plan;
-    return execute(study, plan, shown, (sql) => postgresNumbers(c, sql, shown));
+    return execute(study, plan, shown, (sql) => postgresNumbers(c, sql, shown), checkOnly);
   });
 }

@@ -392,11 +392,13 @@ export class SecretTable {
       const parts = s.parties.map((p) => {
         if (p !== s.me) return s.input(p, int(bits), length);
         const pre = this.own?.aggregates;
-        if (pre && !pre.has(key))
+        const rows = this.own?.grouped?.get(key);
+        if (pre && !pre.has(key) && !rows)
           throw new RangeError(
-            `aggregate ${key}: this party's SQL engine computed the aggregates of other analyses`,
+            `aggregate ${key}: this party's SQL engine computed the aggregates of other analyses, or only checked the data`,
           );
-        const v = this.own ? (pre?.get(key) ?? local(this.own)) : new Float64Array(length);
+        // A pushed-down table's own aggregate, or its local function on the engine's grouped rows.
+        const v = this.own ? (pre?.get(key) ?? local(rows ?? this.own)) : new Float64Array(length);
         if (v.length !== length)
           throw new RangeError(
             `aggregate ${key}: expected ${length} numbers, computed ${v.length}`,

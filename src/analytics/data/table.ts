@@ -38,6 +38,18 @@ export interface Table {
    * the key SecretTable.aggregate uses; a pushed-down table has no columns.
    */
   readonly aggregates?: ReadonlyMap<string, Float64Array>;
+  /**
+   * Local aggregates whose SQL returns distinct rows rather than numbers (a
+   * GROUP BY over the columns an analysis reads, in pushdown.ts), by the key
+   * SecretTable.aggregate uses: each a table of those rows with `weights`,
+   * on which the aggregate's own local function runs.
+   */
+  readonly grouped?: ReadonlyMap<string, Table>;
+  /**
+   * How many records each row stands for (a grouped table's multiplicities);
+   * absent: one each. Only the local functions of grouped aggregates read it.
+   */
+  readonly weights?: Float64Array;
 }
 
 /** Text formats parsed here, and Parquet, read through DuckDB by the Node adapter. */

@@ -429,7 +429,8 @@ export async function revealCox(m: CoxModel): Promise<CoxResult> {
  * own table): per stratum, interval and cell, at risk at the start of the
  * interval (time > t_(k-1); every record for k = 0) and events in
  * (t_(k-1), t_k]; at risk first then events, 2 S K C numbers, laid out as
- * coxFromCounts reads them. `stratum(i)` or `cell(i)` of -1 leaves a record out.
+ * coxFromCounts reads them. `stratum(i)` or `cell(i)` of -1 leaves a record out;
+ * `weight(i)` is the records row i stands for (a pushed-down GROUP BY's counts).
  */
 export function localCoxCounts(
   rows: number,
@@ -441,6 +442,7 @@ export function localCoxCounts(
   S: number,
   C: number,
   times: readonly number[],
+  weight: (i: number) => number = () => 1,
 ): Float64Array {
   const K = times.length;
   const LC = S * K * C;
@@ -450,11 +452,12 @@ export function localCoxCounts(
     const c = cell(i);
     if (!selected(i) || st < 0 || c < 0) continue;
     const t = time(i);
+    const w = weight(i);
     for (let k = 0; k < K; k++) {
       if (k > 0 && !(t > times[k - 1]!)) break;
       const q = (st * K + k) * C + c;
-      out[q]!++;
-      if (event(i) && t <= times[k]!) out[LC + q]!++;
+      out[q]! += w;
+      if (event(i) && t <= times[k]!) out[LC + q]! += w;
     }
   }
   return out;

@@ -101,15 +101,23 @@ export class AnalysisContext {
     return this.s.wrap(bool, acc.shape, 2, acc.shares);
   }
 
+  /**
+   * The group labels of a categorical or boolean column, from the schema
+   * alone: for analyses on local aggregates, which need no per-record
+   * indicator (and a pushed-down table has no records to input).
+   */
+  groupLabels(column: string): string[] {
+    const c = this.table.column(column);
+    if (c.type === 'categorical') return c.levels.map((l) => `${column} = ${l}`);
+    if (c.type === 'boolean') return [`${column} = false`, `${column} = true`];
+    throw new TypeError(`groups: column '${column}' is ${c.type}, not categorical or boolean`);
+  }
+
   /** Level indicators of a categorical or boolean column (a missing value is in no group). */
   groups(column: string): Groups {
     const c = this.table.column(column);
     if (c.type === 'categorical')
-      return {
-        column,
-        labels: c.levels.map((l) => `${column} = ${l}`),
-        indicators: this.table.oneHot(column),
-      };
+      return { column, labels: this.groupLabels(column), indicators: this.table.oneHot(column) };
     if (c.type === 'boolean') {
       const b = this.table.bool(column);
       const f = this.table.mayBeMissing(column) ? b.not().and(this.table.present(column)) : b.not();

@@ -66,7 +66,10 @@ function levelCount(schema: Schema, name: string): number {
   return c.type === 'categorical' ? c.levels.length : 2;
 }
 
-/** The local aggregate of a counting analysis, or undefined for another analysis. */
+/**
+ * The local aggregate of a counting analysis (and of chi-squared, whose
+ * table is a crosstab's cells), or undefined for another analysis.
+ */
 export function countingAggregate(a: Analysis, schema: Schema): CountingAggregate | undefined {
   const groups = (key: string, by: string | undefined, sumOf?: string): CountingAggregate => {
     const G = by === undefined ? 1 : levelCount(schema, by);
@@ -96,7 +99,8 @@ export function countingAggregate(a: Analysis, schema: Schema): CountingAggregat
         sumOf: undefined,
       };
     }
-    case 'crosstab': {
+    case 'crosstab':
+    case 'chi-squared': {
       const R = levelCount(schema, a.rows);
       const C = levelCount(schema, a.cols);
       return {
@@ -394,13 +398,15 @@ async function histogram(
   };
 }
 
-async function crosstab(
+/**
+ * The secret records per cell of a crosstab or chi-squared table (row-major,
+ * R x C): each owner counts its own records per cell (its `where` and
+ * complete cases) and MPC adds the counts up; no record is input.
+ */
+export function cellCounts(
   ctx: AnalysisContext,
   a: TableAnalysis,
-  notes: string[],
-  dp: { epsilon: number; delta: number } | undefined,
-): Promise<AnalysisBody> {
-  const s = ctx.s;
+): { rows: string[]; cols: string[]; cells: SecretInt } {
   const R = groupLabels(ctx, a.rows);
   const C = groupLabels(ctx, a.cols);
   const cells = summed(ctx, keyOf(ctx, a), R.length * C.length, ctx.table.rows, (own) => {
@@ -412,6 +418,17 @@ async function crosstab(
       if (mask[i] && r.of(i) >= 0 && c.of(i) >= 0) n[r.of(i) * C.length + c.of(i)]!++;
     return n;
   });
+  return { rows: R, cols: C, cells };
+}
+
+async function crosstab(
+  ctx: AnalysisContext,
+  a: TableAnalysis,
+  notes: string[],
+  dp: { epsilon: number; delta: number } | undefined,
+): Promise<AnalysisBody> {
+  const s = ctx.s;
+  const { rows: R, cols: C, cells } = cellCounts(ctx, a);
   const labels = R.flatMap((r) => C.map((c) => `${r}, ${c}`));
   const noisyCells = noisy(ctx, a, 'count', cells);
   const [rel] = await releaseGuarded(s, [{ value: noisyCells, support: noisyCells }], ctx.k);

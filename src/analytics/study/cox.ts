@@ -18,7 +18,7 @@ import type { Table } from '../data/table.js';
 import { releaseGuarded } from '../privacy/suppress.js';
 import { coxFromCounts, coxSummary, localCoxCounts } from '../stats/cox.js';
 import type { AnalysisBody, AnalysisContext } from './context.js';
-import { predictorCells, type PredictorCells } from './grouped.js';
+import { predictorCells, rowCountsKey, type PredictorCells } from './grouped.js';
 import { methodNotes } from './methods.js';
 import { referenceGroups, referenceMask, type ReferenceImpl } from './reference.js';
 import type { ResultRow } from './result.js';
@@ -62,6 +62,7 @@ function countsOf(
   const xs = a.predictors.map((name) => t.columns.get(name)!.values);
   const time = t.columns.get(a.time)!.values;
   const ev = t.columns.get(a.event)!.values;
+  const w = t.weights;
   return localCoxCounts(
     t.rows,
     (i) => mask[i] === 1,
@@ -72,6 +73,7 @@ function countsOf(
     S,
     C,
     times,
+    w ? (i) => w[i]! : undefined,
   );
 }
 
@@ -80,7 +82,7 @@ const strataCount = (labels: readonly string[] | undefined) => labels?.length ??
 export async function coxAnalysis(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const m = a as CoxAnalysis;
   const { cs, C, design, terms } = cellsOf(ctx.study.schema, m);
-  const strata = m.strata ? ctx.groups(m.strata).labels : undefined;
+  const strata = m.strata ? ctx.groupLabels(m.strata) : undefined;
   const S = strataCount(strata);
   const times = coxTimes(ctx.study.schema, m);
   const K = times.length;
@@ -89,7 +91,7 @@ export async function coxAnalysis(ctx: AnalysisContext, a: Analysis): Promise<An
   ctx.progress(
     `  Cox regression on ${K} time points x ${C} cells x ${S} strata: ${iterations} Newton iterations`,
   );
-  const c = ctx.table.aggregate(`cox:${m.id}`, 2 * LC, 34, (own) =>
+  const c = ctx.table.aggregate(rowCountsKey(ctx.study.schema, m)!, 2 * LC, 34, (own) =>
     countsOf(own, m, cs, S, C, times),
   );
   const bits = Math.ceil(Math.log2(ctx.table.rows + 1)) + 1;

@@ -29,7 +29,8 @@ import type { Session } from '../../api/session.js';
 import { Fx, log2ceil } from '../stats/fx.js';
 import { inverseLost, newtonFitLost, newtonStep, softplusParts } from '../stats/regression.js';
 import { survivalWithGreenwood } from '../stats/survival.js';
-import type { Column } from '../data/schema.js';
+import type { Column, Schema } from '../data/schema.js';
+import type { Analysis, RegressionAnalysis } from './spec.js';
 
 /** Fractional bits of the scaled design and of the linear predictor (as the library). */
 const FX_FRAC = 20;
@@ -89,6 +90,40 @@ export function predictorCells(c: Column): PredictorCells | undefined {
         index: (x) => x - c.min,
         ranges: [[c.min, c.max]],
       };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The cells of a logistic regression fitted on cell counts (Newton's method,
+ * every predictor with few values, at most MAX_CELLS cells), or undefined
+ * when it is fitted per record. Shared by the analysis and the SQL pushdown.
+ */
+export function logisticCells(schema: Schema, r: RegressionAnalysis): PredictorCells[] | undefined {
+  if (r.learningRate !== undefined) return undefined;
+  const cells = r.predictors.map((name) =>
+    predictorCells(schema.columns.find((c) => c.name === name)!),
+  );
+  if (cells.some((c) => c === undefined)) return undefined;
+  const cs = cells as PredictorCells[];
+  return cs.reduce((x, c) => x * c.size, 1) > MAX_CELLS ? undefined : cs;
+}
+
+/**
+ * The key of an analysis's local aggregate that is counted per record over a
+ * few columns (survival intervals, Cox and logistic cells), or undefined for
+ * an analysis without one. One place, shared with the SQL pushdown.
+ */
+export function rowCountsKey(schema: Schema, a: Analysis): string | undefined {
+  switch (a.type) {
+    case 'kaplan-meier':
+    case 'log-rank':
+      return `surv:${a.id}`;
+    case 'cox':
+      return `cox:${a.id}`;
+    case 'logistic-regression':
+      return logisticCells(schema, a) ? `cells:${a.id}` : undefined;
     default:
       return undefined;
   }
@@ -328,7 +363,8 @@ export function logRankFromCounts(
  * An owner's per-interval counts of its own records (in the clear, on its own
  * table): at risk at the start of each interval (time > t_(k-1); every record
  * for k = 0) and events in (t_(k-1), t_k], per group, group-major, at risk
- * first then events: 2 G K numbers. `group(i)` is a record's group or -1.
+ * first then events: 2 G K numbers. `group(i)` is a record's group or -1;
+ * `weight(i)` the records row i stands for (a pushed-down GROUP BY's counts).
  */
 export function localSurvivalCounts(
   rows: number,
@@ -338,6 +374,7 @@ export function localSurvivalCounts(
   event: (i: number) => boolean,
   G: number,
   times: readonly number[],
+  weight: (i: number) => number = () => 1,
 ): Float64Array {
   const K = times.length;
   const out = new Float64Array(2 * G * K);
@@ -345,10 +382,11 @@ export function localSurvivalCounts(
     const g = group(i);
     if (!selected(i) || g < 0) continue;
     const t = time(i);
+    const w = weight(i);
     for (let k = 0; k < K; k++) {
       if (k > 0 && !(t > times[k - 1]!)) break;
-      out[g * K + k]!++;
-      if (event(i) && t <= times[k]!) out[G * K + g * K + k]!++;
+      out[g * K + k]! += w;
+      if (event(i) && t <= times[k]!) out[G * K + g * K + k]! += w;
     }
   }
   return out;

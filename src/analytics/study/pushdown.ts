@@ -6,7 +6,9 @@
  *
  * A study is pushed down when every analysis is computed from local
  * aggregates (the counting analyses: count, sum, mean, rate, histogram,
- * crosstab), and every column's source type lets SQL check and encode values
+ * crosstab; and those counted per record over a few columns: Kaplan-Meier,
+ * log-rank, Cox, and logistic regression on cell counts, grouped.ts), and
+ * every column's source type lets SQL check and encode values
  * exactly as the JavaScript loader does (integers from integer types,
  * decimals from integer or exact decimal types, levels from text, booleans,
  * dates from DATE). Otherwise the rows are loaded as before.
@@ -18,7 +20,10 @@
  * aggregate in a single scan (one ungrouped row of filtered counts and sums,
  * one per analysis and slot), giving (slot, n, s) values laid out as
  * counting.ts's local aggregates (`countingAggregate`), under the same keys.
- * Two scans of the data in all, whatever the number of analyses.
+ * Two scans of the data for the counting analyses, whatever their number;
+ * then one GROUP BY per other analysis (`GroupedRows`: at most
+ * MAX_GROUPED_ROWS distinct rows of the columns it reads, so a survival time
+ * or predictor with a wide range is loaded per record instead).
  * Browser-safe (text only).
  */
 import type { SourceColumn } from '../data/columns.js';
@@ -26,6 +31,7 @@ import type { Column, Schema } from '../data/schema.js';
 import { formatDate } from '../data/schema.js';
 import { countingAggregate, type CountingAggregate } from './counting.js';
 import { AnalysisContext } from './context.js';
+import { rowCountsKey } from './grouped.js';
 import type { Analysis, Condition, Study } from './spec.js';
 
 /** What a pushed-down party runs: the checks, then every aggregate in one scan. */
@@ -35,6 +41,70 @@ export interface PushdownPlan {
   readonly aggregates: readonly CountingAggregate[];
   /** One row, split with `splitAggregateRows` into each aggregate's values. */
   readonly aggregatesSql: string;
+  /** The aggregates counted per record over a few columns, one GROUP BY each. */
+  readonly grouped: readonly GroupedRows[];
+}
+
+/**
+ * A local aggregate counted per record over a few columns (survival
+ * intervals, Cox and logistic cells): the engine returns the distinct rows
+ * of the columns the analysis reads (encoded as the loader encodes them)
+ * among the rows it uses, then a value of each column only its `where`
+ * names, and each row's number of records, last; `columns` names them in
+ * that order. The aggregate's own local function then runs on those rows
+ * with their counts as weights.
+ */
+export interface GroupedRows {
+  readonly key: string;
+  readonly columns: readonly string[];
+  readonly sql: string;
+}
+
+/** Most distinct rows a grouped aggregate may return (its columns' value counts multiplied). */
+export const MAX_GROUPED_ROWS = 1 << 20;
+
+/** How many values a column can take once missing values are left out. */
+function valueCount(c: Column): number {
+  switch (c.type) {
+    case 'integer':
+      return c.max - c.min + 1;
+    case 'decimal':
+      return c.maxUnits - c.minUnits + 1;
+    case 'categorical':
+      return c.levels.length;
+    case 'boolean':
+      return 2;
+    case 'date':
+      return c.maxDay - c.minDay + 1;
+  }
+}
+
+/** An analysis's grouped aggregate, undefined for none, or why it cannot be one. */
+function groupedRows(
+  schema: Schema,
+  a: Analysis,
+  relation: string,
+): GroupedRows | undefined | { why: string } {
+  const key = rowCountsKey(schema, a);
+  if (key === undefined) return undefined;
+  const read = [...new Set(AnalysisContext.columnsOf(a))];
+  // Columns only in `where`: every row kept meets each condition, and each condition is on
+  // one column, so any row's value of that column (the group's least) meets the conditions
+  // on it again when the local function applies them to the grouped rows.
+  const whereOnly = [...new Set(a.where.map((w) => w.column))].filter((c) => !read.includes(c));
+  const col = (name: string) => schema.columns.find((c) => c.name === name)!;
+  const most = read.reduce((x, name) => x * valueCount(col(name)), 1);
+  if (most > MAX_GROUPED_ROWS)
+    return {
+      why: `analysis '${a.id}' reads ${read.join(', ')}: up to ${most} distinct rows, more than ${MAX_GROUPED_ROWS}`,
+    };
+  const values = [
+    ...read.map((name) => encodedSql(col(name))),
+    ...whereOnly.map((name) => `min(${encodedSql(col(name))})`),
+  ];
+  // Ordinal GROUP BY: DuckDB and PostgreSQL both take it.
+  const sql = `SELECT ${values.join(', ')}, count(*) FROM ${relation} WHERE ${usedSql(schema, a)} GROUP BY ${read.map((_, i) => i + 1).join(', ')}`;
+  return { key, columns: [...read, ...whereOnly], sql };
 }
 
 export interface PushdownCheck {
@@ -199,10 +269,17 @@ export function pushdownPlan(
 ): PushdownPlan | { readonly why: string } {
   const schema = study.schema;
   const items: { a: Analysis; agg: CountingAggregate }[] = [];
+  const grouped: GroupedRows[] = [];
   for (const a of study.analyses) {
     const agg = countingAggregate(a, schema);
-    if (!agg) return { why: `analysis '${a.id}' (${a.type}) works per record` };
-    items.push({ a, agg });
+    if (agg) {
+      items.push({ a, agg });
+      continue;
+    }
+    const g = groupedRows(schema, a, relation);
+    if (g === undefined) return { why: `analysis '${a.id}' (${a.type}) works per record` };
+    if ('why' in g) return g;
+    grouped.push(g);
   }
   for (const c of schema.columns) {
     const src = columns.find((s) => s.name === c.name);
@@ -230,5 +307,6 @@ export function pushdownPlan(
     checks: { sql: `SELECT ${counts.join(', ')} FROM ${relation}`, reasons },
     aggregates: items.map((x) => x.agg),
     aggregatesSql: aggregatesSql(schema, items, relation),
+    grouped,
   };
 }

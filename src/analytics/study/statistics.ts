@@ -25,6 +25,7 @@ import type { Column as SchemaColumn } from '../data/schema.js';
 import type { Table } from '../data/table.js';
 import { releaseGuarded, type Guarded } from '../privacy/suppress.js';
 import { AnalysisContext, type AnalysisBody, type AnalysisImpl } from './context.js';
+import { cellCounts } from './counting.js';
 import { referenceGroups, referenceMask, type ReferenceImpl } from './reference.js';
 import type { ResultRow, SurvivalCurve } from './result.js';
 import type {
@@ -44,10 +45,9 @@ import {
   groupedLogistic,
   kaplanMeierFromCounts,
   localSurvivalCounts,
+  logisticCells,
   logRankFromCounts,
-  MAX_CELLS,
-  predictorCells,
-  type PredictorCells,
+  rowCountsKey,
 } from './grouped.js';
 import { Fx } from '../stats/fx.js';
 import { sdErrorBound, variancePlan, varianceErrorBound } from '../stats/variance.js';
@@ -454,9 +454,19 @@ async function tTest(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   };
 }
 
-async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
-  const c = a as TableAnalysis;
-  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+/**
+ * The secret R x C table of a chi-squared test: each owner's local cell
+ * counts summed in MPC (as a crosstab's; no record is input, and a
+ * pushed-down party's engine counts them), or, on a joined table (whose rows
+ * no owner holds whole), a crosstab of the secret level indicators.
+ */
+function chiSquaredTable(ctx: AnalysisContext, c: TableAnalysis) {
+  if (!ctx.table.weight) {
+    const t = cellCounts(ctx, c);
+    const table = t.cells.reshape([t.rows.length, t.cols.length]);
+    return { R: { labels: t.rows }, C: { labels: t.cols }, table };
+  }
+  const mask = ctx.mask(c.where, AnalysisContext.columnsOf(c));
   const R = ctx.groups(c.rows);
   const C = ctx.groups(c.cols);
   const wide = groups.crosstab(R.indicators, C.indicators, mask ? { where: mask } : {});
@@ -465,6 +475,12 @@ async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBo
   // for its products at hundreds of thousands of rows.
   const bits = Math.ceil(Math.log2(ctx.table.rows + 1)) + 1;
   const table = bits < wide.bound ? ctx.s.wrap(int(bits), wide.shape, bits, wide.shares) : wide;
+  return { R, C, table };
+}
+
+async function chiSquared(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
+  const c = a as TableAnalysis;
+  const { R, C, table } = chiSquaredTable(ctx, c);
   const test = hyp.chiSquaredTest(table, { correct: c.correct });
   // Released only when every cell of the table has at least k records.
   const cells = R.labels.length * C.labels.length;
@@ -546,11 +562,13 @@ function survivalCounts(
   encoded: readonly number[],
 ) {
   const K = encoded.length;
-  const c = ctx.table.aggregate(`surv:${a.id}`, 2 * G * K, 34, (own) => {
+  const key = rowCountsKey(ctx.study.schema, a)!;
+  const c = ctx.table.aggregate(key, 2 * G * K, 34, (own) => {
     const mask = referenceMask(own, a);
     const g = referenceGroups(own, a.by);
     const time = own.columns.get(a.time)!.values;
     const ev = own.columns.get(a.event)!.values;
+    const w = own.weights;
     return localSurvivalCounts(
       own.rows,
       (i) => mask[i] === 1,
@@ -559,6 +577,7 @@ function survivalCounts(
       (i) => ev[i] === 1,
       G,
       encoded,
+      w ? (i) => w[i]! : undefined,
     );
   });
   const bits = Math.ceil(Math.log2(ctx.table.rows + 1)) + 1;
@@ -583,8 +602,7 @@ function curveGrid(ctx: AnalysisContext, a: SurvivalAnalysis, display: readonly 
 
 async function kaplanMeierAnalysis(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const k = a as SurvivalAnalysis;
-  const g = k.by ? ctx.groups(k.by) : undefined;
-  const labels = g ? g.labels : ['all'];
+  const labels = k.by ? ctx.groupLabels(k.by) : ['all'];
   const { values: times, encoded } = timePoints(ctx, k);
   const grid = curveGrid(ctx, k, encoded);
   const Kc = grid.compute.length;
@@ -686,7 +704,7 @@ async function kaplanMeierAnalysis(ctx: AnalysisContext, a: Analysis): Promise<A
 
 async function logRankAnalysis(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const k = a as SurvivalAnalysis;
-  const g = ctx.groups(k.by!);
+  const g = { labels: ctx.groupLabels(k.by!) };
   if (g.labels.length !== 2)
     throw new RangeError(
       `log-rank: '${k.by}' has ${g.labels.length} levels; the test compares two`,
@@ -819,28 +837,27 @@ async function groupedLogisticAnalysis(
   r: RegressionAnalysis,
 ): Promise<AnalysisBody | undefined> {
   // Cell counts are local aggregates, which a joined table's rows do not allow.
-  if (r.learningRate !== undefined || ctx.table.weight) return undefined;
-  const cells = r.predictors.map((name) => predictorCells(ctx.table.column(name)));
-  if (cells.some((c) => c === undefined)) return undefined;
-  const cs = cells as PredictorCells[];
+  const cs = ctx.table.weight ? undefined : logisticCells(ctx.study.schema, r);
+  if (!cs) return undefined;
   const C = cs.reduce((x, c) => x * c.size, 1);
-  if (C > MAX_CELLS) return undefined;
   const iterations = r.iterations ?? 8;
   ctx.progress(
     `  logistic regression on ${C} cells of ${r.predictors.join(' x ')}: ${iterations} Newton iterations`,
   );
   // Each owner counts its own records per cell (its `where` and complete cases, locally).
-  const counts = ctx.table.aggregate(`cells:${r.id}`, 2 * C, 34, (own) => {
+  const counts = ctx.table.aggregate(rowCountsKey(ctx.study.schema, r)!, 2 * C, 34, (own) => {
     const mask = referenceMask(own, r);
     const y = own.columns.get(r.outcome)!.values;
     const xs = r.predictors.map((name) => own.columns.get(name)!.values);
+    const weights = own.weights;
     const out = new Float64Array(2 * C);
     for (let i = 0; i < own.rows; i++) {
       if (!mask[i]) continue;
       let q = 0;
       cs.forEach((c, j) => (q = q * c.size + c.index(xs[j]![i]!)));
-      out[q]!++;
-      if (y[i]) out[C + q]!++;
+      const w = weights ? weights[i]! : 1;
+      out[q]! += w;
+      if (y[i]) out[C + q]! += w;
     }
     return out;
   });
