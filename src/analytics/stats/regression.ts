@@ -141,6 +141,139 @@ export function solveSPD(A: Fx, B: Fx, k: number, r: number, frac: number, qX: n
   });
 }
 
+/** Fractional bits of the scaled matrix in the adjugate solve. */
+const FA = 30;
+/** The adjugate solve's inverse of the scaled matrix saturates at +-2^QZ, with ZF fractional bits. */
+const QZ = QS + 2;
+const ZF = 24;
+
+/**
+ * Cofactors of a symmetric 3 x 3 matrix [[a, d, e], [d, b, f], [e, f, c]] (row-major
+ * indices a = 0, d = 1, e = 2, b = 4, f = 5, c = 8) as differences of products
+ * x y - z w, in the order C00, C01, C02, C11, C12, C22.
+ */
+const COF3: ReadonlyArray<readonly [number, number, number, number]> = [
+  [4, 8, 5, 5], // bc - f^2
+  [2, 5, 1, 8], // ef - dc
+  [1, 5, 4, 2], // df - be
+  [0, 8, 2, 2], // ac - e^2
+  [1, 2, 0, 5], // de - af
+  [0, 4, 1, 1], // ab - d^2
+];
+
+/**
+ * A^-1 for a symmetric positive definite k x k matrix A (row-major, k <= 3,
+ * bound <= 63), by the adjugate and one division, clamped to +-2^qX, with
+ * ZF = 24 fractional bits.
+ *
+ * Method: A is first scaled by powers of two, As = D A D with
+ * D = diag(c_i / 2^h) read from the leading bit of each A_ii (`Fx.pow2Rsqrt`),
+ * so that As has its diagonal in [1/4, 1) and every entry in (-1, 1) (its
+ * condition number within a factor 4 of the Jacobi-scaled matrix's, van der
+ * Sluis 1969); As is rounded to FA = 30 fractional bits, its cofactors are
+ * exact products (60 bits), det(As) = sum_j As_0j C_0j comes from the
+ * cofactors split into two limbs (error 2^-39), and Z = adj(As) / det(As) is
+ * one division for all entries (Catrina-Saxena, `Fx.divide`: relative error
+ * 2^-25 plus 2 ulp of its zf = 24 + frac(A) - 2h fractional bits, saturated
+ * at +-2^QZ). Then A^-1 = D Z D, the products c_i c_j Z_ij exact.
+ *
+ * Error (first order, d_i = c_i 2^(frac(A)/2 - h) <= 1 / sqrt(A_ii)):
+ * |inv_ij - A^-1_ij| <= d_i d_j (||Z||^2 k 2^-30 + 2^-(zf - 1)) + 2^-25 |A^-1_ij|
+ * plus an ulp, from rounding As and from the division (checked, doubled, in
+ * solve.property.test.ts). Entries of A^-1 beyond 2^qX are clamped. No bound
+ * holds when |Z| reaches 2^QZ (condition number of the scaled matrix above
+ * about 2^QZ), or when A is not SPD: the results are then clamped or
+ * meaningless, which the callers' checks (`inverseLost`, `newtonFitLost`)
+ * detect. Scale factors are capped where A^-1_ii would exceed the clamp
+ * anyway and where c_i c_j Z would pass 63 bits.
+ * Rounds (rep3, 3 x 3 at 34 bits): the bits and suffix-OR of the diagonal,
+ * 10 rounds of products and truncations, one division (its normalisation
+ * overlapping the cofactors) and a clamp: 68 for a Newton step, against 318
+ * for Gauss-Jordan elimination (`solveSPD`).
+ * @throws {RangeError} for k outside 1..3 or a bound above 63.
+ */
+export function inverseSmallSPD(A: Fx, k: number, qX: number): Fx {
+  if (!Number.isInteger(k) || k < 1 || k > 3)
+    throw new RangeError(`inverseSmallSPD: ${k} x ${k} matrices are not supported (1 to 3)`);
+  if (A.bound > 63) throw new RangeError(`inverseSmallSPD: a ${A.bound}-bit matrix does not fit`);
+  const suite = A.suite;
+  const ix = (n: number, f: (q: number) => number) =>
+    Uint32Array.from({ length: n }, (_, q) => f(q));
+  const diag = A.gather(ix(k, (i) => i * k + i));
+  // Scale factors beyond 2^(h - f/2 + (qX + 2)/2) would only serve diagonal entries whose inverse
+  // exceeds the clamp anyway (A^-1_ii >= 1 / (3 A_ii)); capping them keeps c_i c_j Z small.
+  const h0 = Math.ceil((Math.max(diag.bound, 2) - 1) / 2); // pow2Rsqrt's h
+  // Z gets the fractional bits that leave A^-1 = C Z C with ZF of them.
+  const zf = Math.max(8, Math.min(40, ZF + A.frac - 2 * h0));
+  const useful = h0 - Math.floor(A.frac / 2) + Math.ceil((qX + 2) / 2) + 1;
+  const room = Math.floor((61 - (QZ + zf + 2)) / 2); // c_i c_j Z_ij within 63 bits
+  const { c, h } = diag.pow2Rsqrt(Math.max(0, Math.min(room, useful)));
+  const cc = c
+    .gather(ix(k * k, (q) => Math.floor(q / k)))
+    .mul(c.gather(ix(k * k, (q) => q % k)), 0);
+  // |A_ij| c_i c_j <= sqrt(A_ii c_i^2 A_jj c_j^2) < 2^(2h) for an SPD A: As has 2h fractional bits.
+  const As = A.make(
+    Promise.all([A.sh, cc.sh]).then(([a, m]) => suite.mul(a, m)),
+    2 * h,
+    2 * h + 1,
+  )
+    .rescale(FA)
+    .withBound(FA + 2);
+  let adj: Fx;
+  let det: Fx;
+  if (k === 1) {
+    adj = Fx.constant(A.session, [1], FA);
+    det = As;
+  } else if (k === 2) {
+    // adj [[a, d], [d, b]] = [[b, -d], [-d, a]]; det = ab - d^2 (exact, 60 bits, |det| <= 1).
+    adj = As.gather(Uint32Array.of(3, 1, 2, 0)).scaleInt([1n, -1n, -1n, 1n]);
+    const P = As.gather(Uint32Array.of(0, 1)).mul(As.gather(Uint32Array.of(3, 2)), 2 * FA);
+    det = P.slice(0)
+      .sub(P.slice(1))
+      .withBound(2 * FA + 2);
+  } else {
+    const P = As.gather(Uint32Array.from(COF3.flatMap(([x, , z]) => [x, z]))).mul(
+      As.gather(Uint32Array.from(COF3.flatMap(([, y, , w]) => [y, w]))),
+      2 * FA,
+    );
+    // Each product is below 1 in magnitude, so each cofactor below 2.
+    const C = P.gather(ix(6, (q) => 2 * q))
+      .sub(P.gather(ix(6, (q) => 2 * q + 1)))
+      .withBound(2 * FA + 2);
+    adj = C.gather(Uint32Array.from([0, 1, 2, 1, 3, 4, 2, 4, 5]));
+    // det As 2^(3 FA) = sum_j As_0j (Ch_j 2^FA + Cl_j), the cofactors of row 0 in two limbs.
+    const C0 = C.slice(0, 3);
+    const Ch = C0.rescale(FA);
+    const Cl = C0.sub(Ch.rescale(2 * FA)).withBound(FA + 2);
+    const row0 = As.slice(0, 3);
+    const dot = (x: Fx, y: Fx, frac: number, bound: number) =>
+      x.make(
+        Promise.all([x.sh, y.sh]).then(([u, v]) => suite.dot(u, v, 3)),
+        frac,
+        bound,
+        1,
+      );
+    // hi = det 2^(2 FA) - lo / 2^FA with |lo| < 3 2^(2 FA), so |hi| < 2^(2 FA) + 2^(FA + 2).
+    const hi = dot(row0, Ch, 2 * FA, 2 * FA + 2);
+    const lo = dot(row0, Cl, 3 * FA, 2 * FA + 3);
+    det = hi
+      .rescale(DF)
+      .add(lo.rescale(DF))
+      .withBound(DF + 2);
+  }
+  if (k < 3) det = det.rescale(DF);
+  const Z = adj.divide(det, { qBits: QZ, frac: zf, saturate: true });
+  // C Z C: c_i c_j Z_ij, exact (|Z| < 2^QZ), at the scale of A^-1.
+  const prod = Z.mul(cc, zf);
+  const inv = prod.make(prod.sh, zf + 2 * h - A.frac, prod.bound);
+  return inv.clamp(qX);
+}
+
+/** Fractional bits of a Newton step from the adjugate solve (callers may scale it, e.g. Cox's score test). */
+const DELTA_FRAC = 28;
+/** Fractional bits of the determinant in the adjugate solve. */
+const DF = 40;
+
 // ----- linear regression -----
 
 export interface LinearModel {
@@ -369,9 +502,12 @@ export function softplusParts(z: Fx, zBound: number): { neg: Fx; l1p: Fx } {
 /**
  * One Newton step of a p-parameter model from its Hessian H (Jacobi-scaled
  * near unit diagonal) and gradient g: delta with H delta = g, and on request
- * (the last iteration) also H^-1 for the standard errors, from one
- * elimination of [g | I]. Shared by logisticRegression and the study's
- * grouped-count logistic regression.
+ * (the last iteration) also H^-1 for the standard errors. For p <= 3, delta =
+ * H^-1 g from the adjugate inverse (`inverseSmallSPD`: one division, 68
+ * rounds in rep3 for p = 3, entries of H^-1 clamped at 2^(QS+2)); above,
+ * one Gauss-Jordan elimination of [g | I] (about 40 p + 200 rounds, delta
+ * saturated at 2^(QS+2)). Shared by logisticRegression, the study's
+ * grouped-count logistic regression and the Cox model.
  */
 export function newtonStep(
   H: Fx,
@@ -379,6 +515,16 @@ export function newtonStep(
   p: number,
   withInverse: boolean,
 ): { delta: Fx; inverse: Fx | undefined } {
+  if (p <= 3) {
+    const inv = inverseSmallSPD(H, p, QS + 2);
+    // |delta_i| <= sum_j |inv_ij| |g_j| < p 2^(QS + 2) 2^intBits(g).
+    // g with as many fractional bits as the products leave room for (dotGroups would drop them one at a time).
+    const gFit = g.fit(64 - inv.bound - log2ceil(p));
+    const delta = inv
+      .dotGroups(gFit.tile(p), p, DELTA_FRAC)
+      .withIntBits(QS + 2 + Math.max(0, g.intBits) + log2ceil(p));
+    return { delta, inverse: withInverse ? inv : undefined };
+  }
   const rhs = withInverse
     ? Fx.concat([
         g,
