@@ -616,9 +616,11 @@ export class Fx {
    * Error: relative 2^-25 plus 2 ulp of the result (plus the numerator's
    * own rounding when it had to be truncated to fit, which the caller's
    * bound analysis covers). Rounds (rep3): bits + ceil(log2 w) + about 22,
-   * for any vector length.
+   * for any vector length; with `early`, the normalisation of den runs while
+   * the numerator is still being computed (the same values, drawn in another
+   * order from the suite's randomness).
    */
-  divide(den: Fx, o: { qBits: number; frac: number; saturate?: boolean }): Fx {
+  divide(den: Fx, o: { qBits: number; frac: number; saturate?: boolean; early?: boolean }): Fx {
     if (den.length !== this.length && den.length !== 1)
       throw new RangeError('stats: divide of vectors of different lengths');
     const n = this.length;
@@ -679,9 +681,9 @@ export class Fx {
     const fb = b.frac;
     const boundU = bU(a);
     const aSh = a.sh;
-    // The denominator's normalisation starts as soon as it is ready: a numerator that takes
-    // longer (a solve's right-hand side) then costs no rounds of its own.
-    const q = b.sh.then(async (bs) => {
+    // With `early`, the denominator's normalisation starts as soon as it is ready, so that a
+    // numerator computed meanwhile costs no rounds of its own.
+    const q = (o.early ? b.sh : Promise.all([aSh, b.sh]).then(([, bs]) => bs)).then(async (bs) => {
       const bits = await suite.bits(bs, bb);
       const d = suite.gather(
         bits,

@@ -262,7 +262,7 @@ export function inverseSmallSPD(A: Fx, k: number, qX: number): Fx {
       .withBound(DF + 2);
   }
   if (k < 3) det = det.rescale(DF);
-  const Z = adj.divide(det, { qBits: QZ, frac: zf, saturate: true });
+  const Z = adj.divide(det, { qBits: QZ, frac: zf, saturate: true, early: true });
   // C Z C: c_i c_j Z_ij, exact (|Z| < 2^QZ), at the scale of A^-1.
   const prod = Z.mul(cc, zf);
   const inv = prod.make(prod.sh, zf + 2 * h - A.frac, prod.bound);
@@ -551,6 +551,77 @@ export function newtonStep(
   };
 }
 
+/** One Newton iteration: the next coefficients, the step, H and (on request) H^-1. */
+export interface NewtonIterate {
+  readonly next: Fx;
+  readonly delta: Fx;
+  readonly H: Fx;
+  readonly inverse: Fx | undefined;
+}
+
+/**
+ * Newton's method from beta0, at most `maxIterations` steps of `iterate`,
+ * stopping after the first step whose every |delta_j| is below `tolerance`
+ * (0: run them all). The test's outcome is revealed (one bit per step, so the
+ * number of iterations is public) while the next step is already under way,
+ * so it costs no rounds; the step after the first small one is discarded.
+ * Returns the final coefficients, H and H^-1 of the last step taken (the
+ * inverse is computed at every step when testing: for p <= 3 it comes with
+ * the step at no cost) and the number of steps.
+ */
+export function newtonLoop(
+  beta0: Fx,
+  iterate: (b: Fx, withInverse: boolean) => NewtonIterate,
+  maxIterations: number,
+  tolerance: number,
+): { beta: Fx; H: Fx; inverse: Fx; iterations: Promise<number> } {
+  if (!(tolerance > 0)) {
+    let it = iterate(beta0, maxIterations === 1);
+    for (let count = 1; count < maxIterations; count++)
+      it = iterate(it.next, count === maxIterations - 1);
+    return {
+      beta: it.next,
+      H: it.H,
+      inverse: it.inverse!,
+      iterations: Promise.resolve(maxIterations),
+    };
+  }
+  const first = iterate(beta0, true);
+  const done = (async (): Promise<{ it: NewtonIterate; count: number }> => {
+    let it = first;
+    let count = 1;
+    while (count < maxIterations) {
+      const small = anyAbove(it.delta, tolerance).toInt().reveal();
+      const next = iterate(it.next, true);
+      if ((await small)[0] === 0n) break;
+      it = next;
+      count++;
+    }
+    return { it, count };
+  })();
+  done.catch(() => undefined);
+  // Every iteration has the same scales, so the chosen one's shares fit the first one's Fx.
+  const chosen = (f: (it: NewtonIterate) => Fx): Fx => {
+    const t = f(first);
+    return t.make(
+      done.then(({ it }) => {
+        const x = f(it);
+        if (x.frac !== t.frac || x.bound !== t.bound)
+          throw new Error('newtonLoop: the iterations changed scale (a bug)');
+        return x.sh;
+      }),
+      t.frac,
+      t.bound,
+    );
+  };
+  return {
+    beta: chosen((it) => it.next),
+    H: chosen((it) => it.H),
+    inverse: chosen((it) => it.inverse!),
+    iterations: done.then(({ count }) => count),
+  };
+}
+
 /** Largest |(H Z - I)_ij| accepted from a secure inverse before its standard errors are withheld. */
 const INVERSE_TOLERANCE = 2 ** -6;
 
@@ -619,8 +690,13 @@ export interface LogisticModel {
   standardErrorsLost: SecretInt;
   /** Mean negative log-likelihood at the final coefficients. */
   loss: SecretFixed;
-  /** Iterations run (public). */
+  /** The iteration budget (public). */
   iterations: number;
+  /**
+   * Iterations run (public: with a tolerance, Newton stops after the first
+   * step whose every |delta_j| is below it, and that decision is revealed).
+   */
+  iterationsRun: Promise<number>;
   n: SecretInt;
 }
 
@@ -629,14 +705,26 @@ export interface LogisticOptions extends ResultOptions {
   ranges?: ReadonlyArray<readonly [number, number]>;
   /** 'newton' (default: converges in about 6 to 8 iterations) or 'gd' (gradient descent). */
   method?: 'newton' | 'gd';
-  /** Fixed number of iterations (default 8 for Newton, 100 for gradient descent). */
+  /** Most iterations (default 8 for Newton, 100 for gradient descent, which always runs them all). */
   iterations?: number;
+  /**
+   * Newton stops after a step whose every |delta_j| (scaled units: features
+   * mapped to [-1, 1]) is below this (default 2^-10); 0 runs every iteration.
+   * The number of iterations run is revealed.
+   */
+  tolerance?: number;
   /** Gradient descent step on the mean loss over scaled features (default 4 / p). */
   learningRate?: number;
 }
 
 /** Fractional bits of scaled features and of the linear predictor. */
 const FX_FRAC = 20;
+/**
+ * Default Newton tolerance on the scaled step: a step below 2^-10 leaves the
+ * next one near 2^-20 (quadratic convergence), under the fixed-point noise,
+ * and above that noise (about 2^-16) so that the test is met.
+ */
+export const NEWTON_TOLERANCE = 2 ** -10;
 const FZ = 16;
 
 /**
@@ -681,6 +769,8 @@ export function logisticRegression(
   const iterations = opts.iterations ?? (method === 'newton' ? 8 : 100);
   if (!Number.isInteger(iterations) || iterations < 1 || iterations > 1000)
     throw new RangeError(`${op}: iterations must be an integer in 1..1000`);
+  if (opts.tolerance !== undefined && !(opts.tolerance >= 0 && opts.tolerance < 1))
+    throw new RangeError(`${op}: tolerance must be in [0, 1)`);
   const k = features.length;
   const p = k + 1;
   const session = y.session;
@@ -729,35 +819,41 @@ export function logisticRegression(
   const invN =
     method === 'gd' ? Fx.constant(session, [1], 0).divide(n, { qBits: 1, frac: 40 }) : undefined;
   const lr = opts.learningRate ?? 4 / p;
-  for (let it = 0; it < iterations; it++) {
-    const sig = sigmoid(predictor(beta));
+  /** One Newton step from b: the next coefficients, the step, and H / 2^lg with its inverse. */
+  const newtonIteration = (b: Fx, withInverse: boolean) => {
+    const sig = sigmoid(predictor(b));
     const resid = Y.sub(sig); // y - sigma
     const grad = Xw.dotGroups(resid.tile(p), N, FX_FRAC).withBound(lg + FX_FRAC + 2);
-    if (method === 'newton') {
-      const wt = sig.mul(sig.neg().addPublic([1]), FZ).withBound(FZ); // sigma (1 - sigma) <= 1/4
-      const wX = wt.tile(p).mul(Xcm, FX_FRAC).withBound(FX_FRAC);
-      const ia = Uint32Array.from(
-        { length: p * p * N },
-        (_, q) => Math.floor(q / (p * N)) * N + (q % N),
-      );
-      const ib = Uint32Array.from(
-        { length: p * p * N },
-        (_, q) => (Math.floor(q / N) % p) * N + (q % N),
-      );
-      // H / 2^lg and g / 2^lg (exact: a change of scale) keep the solve's right-hand side near 1.
-      const Hs = Xw.gather(ia)
-        .dotGroups(wX.gather(ib), N, FX_FRAC)
-        .withBound(lg + FX_FRAC);
-      const H = Hs.make(Hs.sh, Hs.frac + lg, Hs.bound);
-      const gN = grad.make(grad.sh, grad.frac + lg, grad.bound);
-      const last = it === iterations - 1;
-      const step = newtonStep(H, gN, p, last);
-      if (last) {
-        Z = step.inverse;
-        seLost = inverseLost(H, Z!, p);
-      }
-      beta = beta.add(step.delta).clamp(QS);
-    } else {
+    const wt = sig.mul(sig.neg().addPublic([1]), FZ).withBound(FZ); // sigma (1 - sigma) <= 1/4
+    const wX = wt.tile(p).mul(Xcm, FX_FRAC).withBound(FX_FRAC);
+    const ia = Uint32Array.from(
+      { length: p * p * N },
+      (_, q) => Math.floor(q / (p * N)) * N + (q % N),
+    );
+    const ib = Uint32Array.from(
+      { length: p * p * N },
+      (_, q) => (Math.floor(q / N) % p) * N + (q % N),
+    );
+    // H / 2^lg and g / 2^lg (exact: a change of scale) keep the solve's right-hand side near 1.
+    const Hs = Xw.gather(ia)
+      .dotGroups(wX.gather(ib), N, FX_FRAC)
+      .withBound(lg + FX_FRAC);
+    const H = Hs.make(Hs.sh, Hs.frac + lg, Hs.bound);
+    const gN = grad.make(grad.sh, grad.frac + lg, grad.bound);
+    const step = newtonStep(H, gN, p, withInverse);
+    return { next: b.add(step.delta).clamp(QS), delta: step.delta, H, inverse: step.inverse };
+  };
+  let iterationsRun: Promise<number> = Promise.resolve(iterations);
+  if (method === 'newton') {
+    const fit = newtonLoop(beta, newtonIteration, iterations, opts.tolerance ?? NEWTON_TOLERANCE);
+    beta = fit.beta;
+    Z = fit.inverse;
+    seLost = inverseLost(fit.H, Z, p);
+    iterationsRun = fit.iterations;
+  } else {
+    for (let it = 0; it < iterations; it++) {
+      const sig = sigmoid(predictor(beta));
+      const grad = Xw.dotGroups(Y.sub(sig).tile(p), N, FX_FRAC).withBound(lg + FX_FRAC + 2);
       const step = grad.mul(invN!.tile(p), FX_FRAC + 8).mulPublic([lr], FX_FRAC);
       beta = beta.add(step).clamp(QS);
     }
@@ -809,6 +905,7 @@ export function logisticRegression(
     standardErrorsLost: (seLost ?? Fx.zero(session, 1, 0)).toInt(),
     loss: loss.toFixed(f),
     iterations,
+    iterationsRun,
     n: n.toInt(),
   };
 }

@@ -27,7 +27,14 @@ import * as fxops from '../../ops/fixed.js';
 import type { SecretFixed, SecretInt } from '../../api/secret.js';
 import type { Session } from '../../api/session.js';
 import { Fx, log2ceil } from '../stats/fx.js';
-import { inverseLost, newtonFitLost, newtonStep, softplusParts } from '../stats/regression.js';
+import {
+  inverseLost,
+  NEWTON_TOLERANCE,
+  newtonFitLost,
+  newtonLoop,
+  newtonStep,
+  softplusParts,
+} from '../stats/regression.js';
 import { survivalWithGreenwood } from '../stats/survival.js';
 import type { Column } from '../data/schema.js';
 
@@ -103,10 +110,13 @@ export interface GroupedModel {
   readonly standardErrorsLost: SecretInt;
   readonly loss: SecretFixed;
   readonly n: SecretInt;
+  /** Newton steps taken (public; see `newtonLoop`). */
+  readonly iterationsRun: Promise<number>;
 }
 
 /**
- * Fits the model by `iterations` Newton steps on secret cell counts.
+ * Fits the model by at most `iterations` Newton steps on secret cell counts,
+ * stopping after the first step below `tolerance` (revealed; 0: every step).
  * `n` and `successes` are secret vectors of length C (cells in mixed-radix
  * order of `cells`); `maxRecords` is the public row count (a bound on n).
  * @throws {RangeError} for lengths that do not match the cells.
@@ -119,6 +129,7 @@ export function groupedLogistic(
   maxRecords: number,
   iterations = 8,
   frac = 20,
+  tolerance = NEWTON_TOLERANCE,
 ): GroupedModel {
   const C = cells.reduce((a, c) => a * c.size, 1);
   if (n.length !== C || successes.length !== C)
@@ -160,9 +171,6 @@ export function groupedLogistic(
       FZ,
       FZ + 2,
     );
-  let beta = Fx.zero(s, p, FX_FRAC);
-  let Z: Fx | undefined;
-  let seLost: Fx | undefined;
   const ia = Uint32Array.from(
     { length: p * p * C },
     (_, q) => Math.floor(q / (p * C)) * C + (q % C),
@@ -171,7 +179,7 @@ export function groupedLogistic(
     { length: p * p * C },
     (_, q) => (Math.floor(q / C) % p) * C + (q % C),
   );
-  for (let it = 0; it < iterations; it++) {
+  const iterate = (beta: Fx, withInverse: boolean) => {
     const sig = sigmoid(predictor(beta));
     // Expected successes n_c sigma_c <= n_c.
     const mu = N.mul(sig, FZ).withBound(countBits + FZ + 1);
@@ -191,14 +199,13 @@ export function groupedLogistic(
     // H / 2^lg and g / 2^lg (a change of scale) keep the solve's entries near 1.
     const H = Hs.make(Hs.sh, Hs.frac + lg, Hs.bound);
     const gN = grad.make(grad.sh, grad.frac + lg, grad.bound);
-    const last = it === iterations - 1;
-    const step = newtonStep(H, gN, p, last);
-    if (last) {
-      Z = step.inverse;
-      seLost = inverseLost(H, Z!, p);
-    }
-    beta = beta.add(step.delta).clamp(QS);
-  }
+    const step = newtonStep(H, gN, p, withInverse);
+    return { next: beta.add(step.delta).clamp(QS), delta: step.delta, H, inverse: step.inverse };
+  };
+  const fit = newtonLoop(Fx.zero(s, p, FX_FRAC), iterate, iterations, tolerance);
+  const beta = fit.beta;
+  const Z = fit.inverse;
+  const seLost = inverseLost(fit.H, Z, p);
   // The score at the final coefficients: near 0 certifies them (newtonFitLost).
   const z = predictor(beta);
   const finalMu = N.mul(sigmoid(z), FZ).withBound(countBits + FZ + 1);
@@ -232,7 +239,7 @@ export function groupedLogistic(
   );
   const coefficients = Fx.concat(T.map((row) => beta.mulPublic(row, FX_FRAC).sum()));
   // Cov(b) = T Z T^T / 2^lg (Z inverts H / 2^lg).
-  const Zs = Z!.rescale(FS);
+  const Zs = Z.rescale(FS);
   const q = Fx.concat(
     T.map((row) =>
       Zs.mulPublic(
@@ -249,9 +256,10 @@ export function groupedLogistic(
     coefficients: coefficients.rescale(frac).toFixed(frac),
     standardErrors: se.rescale(frac).toFixed(frac),
     fitLost: lost.toInt(),
-    standardErrorsLost: seLost!.toInt(),
+    standardErrorsLost: seLost.toInt(),
     loss: loss.toFixed(frac),
     n: total.toInt(),
+    iterationsRun: fit.iterations,
   };
 }
 
