@@ -557,6 +557,22 @@ export interface NewtonIterate {
   readonly delta: Fx;
   readonly H: Fx;
   readonly inverse: Fx | undefined;
+  /** Quantities at the step's starting point that the caller may want at the final one. */
+  readonly at?: Readonly<Record<string, Fx>>;
+}
+
+/** What `newtonLoop` returns. */
+export interface NewtonFit {
+  beta: Fx;
+  H: Fx;
+  inverse: Fx;
+  /** Steps taken (public). */
+  iterations: Promise<number>;
+  /**
+   * A quantity at the final coefficients: the discarded step's `at[key]` when
+   * the loop stopped by its test (that step began there), else `compute()`.
+   */
+  atFinal(key: string, compute: () => Fx): Fx;
 }
 
 /**
@@ -574,7 +590,7 @@ export function newtonLoop(
   iterate: (b: Fx, withInverse: boolean) => NewtonIterate,
   maxIterations: number,
   tolerance: number,
-): { beta: Fx; H: Fx; inverse: Fx; iterations: Promise<number> } {
+): NewtonFit {
   if (!(tolerance > 0)) {
     let it = iterate(beta0, maxIterations === 1);
     for (let count = 1; count < maxIterations; count++)
@@ -584,20 +600,25 @@ export function newtonLoop(
       H: it.H,
       inverse: it.inverse!,
       iterations: Promise.resolve(maxIterations),
+      atFinal: (_key, compute) => compute(),
     };
   }
   const first = iterate(beta0, true);
-  const done = (async (): Promise<{ it: NewtonIterate; count: number }> => {
+  const done = (async (): Promise<{
+    it: NewtonIterate;
+    count: number;
+    after: NewtonIterate | undefined;
+  }> => {
     let it = first;
     let count = 1;
     while (count < maxIterations) {
       const small = anyAbove(it.delta, tolerance).toInt().reveal();
       const next = iterate(it.next, true);
-      if ((await small)[0] === 0n) break;
+      if ((await small)[0] === 0n) return { it, count, after: next };
       it = next;
       count++;
     }
-    return { it, count };
+    return { it, count, after: undefined };
   })();
   done.catch(() => undefined);
   // Every iteration has the same scales, so the chosen one's shares fit the first one's Fx.
@@ -614,11 +635,26 @@ export function newtonLoop(
       t.bound,
     );
   };
+  const atFinal = (key: string, compute: () => Fx): Fx => {
+    const t = first.at?.[key];
+    if (!t) return compute();
+    return t.make(
+      done.then(({ after }) => {
+        const x = after?.at?.[key] ?? compute();
+        if (x.frac !== t.frac || x.bound !== t.bound)
+          throw new Error(`newtonLoop: ${key} changed scale (a bug)`);
+        return x.sh;
+      }),
+      t.frac,
+      t.bound,
+    );
+  };
   return {
     beta: chosen((it) => it.next),
     H: chosen((it) => it.H),
     inverse: chosen((it) => it.inverse!),
     iterations: done.then(({ count }) => count),
+    atFinal,
   };
 }
 
@@ -806,7 +842,12 @@ export function logisticRegression(
   const Y = Fx.of(y).rescale(FZ);
   const lg = log2ceil(N + 1);
   const zBound = QS + log2ceil(p) + FZ + 2;
-  const predictor = (beta: Fx) => Xrm.dotGroups(beta.tile(N), p, FZ).withBound(zBound);
+  // Always the bound zBound (a looser one than the first step's, from coefficients 0), so that
+  // every Newton step has the same scales.
+  const predictor = (beta: Fx) => {
+    const z = Xrm.dotGroups(beta.tile(N), p, FZ);
+    return z.make(z.sh, z.frac, zBound);
+  };
   const sigmoid = (z: Fx) =>
     z.make(
       z.sh.then((a) => fxops.sigmoid(z.suite, a, { bits: zBound + 1, frac: FZ }, zBound)),
@@ -820,8 +861,9 @@ export function logisticRegression(
     method === 'gd' ? Fx.constant(session, [1], 0).divide(n, { qBits: 1, frac: 40 }) : undefined;
   const lr = opts.learningRate ?? 4 / p;
   /** One Newton step from b: the next coefficients, the step, and H / 2^lg with its inverse. */
-  const newtonIteration = (b: Fx, withInverse: boolean) => {
-    const sig = sigmoid(predictor(b));
+  const newtonIteration = (b: Fx, withInverse: boolean): NewtonIterate => {
+    const z = predictor(b);
+    const sig = sigmoid(z);
     const resid = Y.sub(sig); // y - sigma
     const grad = Xw.dotGroups(resid.tile(p), N, FX_FRAC).withBound(lg + FX_FRAC + 2);
     const wt = sig.mul(sig.neg().addPublic([1]), FZ).withBound(FZ); // sigma (1 - sigma) <= 1/4
@@ -841,11 +883,18 @@ export function logisticRegression(
     const H = Hs.make(Hs.sh, Hs.frac + lg, Hs.bound);
     const gN = grad.make(grad.sh, grad.frac + lg, grad.bound);
     const step = newtonStep(H, gN, p, withInverse);
-    return { next: b.add(step.delta).clamp(QS), delta: step.delta, H, inverse: step.inverse };
+    return {
+      next: b.add(step.delta).clamp(QS),
+      delta: step.delta,
+      H,
+      inverse: step.inverse,
+      at: { z, sig, gN },
+    };
   };
+  let fit: NewtonFit | undefined;
   let iterationsRun: Promise<number> = Promise.resolve(iterations);
   if (method === 'newton') {
-    const fit = newtonLoop(beta, newtonIteration, iterations, opts.tolerance ?? NEWTON_TOLERANCE);
+    fit = newtonLoop(beta, newtonIteration, iterations, opts.tolerance ?? NEWTON_TOLERANCE);
     beta = fit.beta;
     Z = fit.inverse;
     seLost = inverseLost(fit.H, Z, p);
@@ -858,13 +907,17 @@ export function logisticRegression(
       beta = beta.add(step).clamp(QS);
     }
   }
-  // The score at the final coefficients: near 0 certifies them (newtonFitLost).
-  const z = predictor(beta);
-  const finalGrad = Xw.dotGroups(Y.sub(sigmoid(z)).tile(p), N, FX_FRAC).withBound(lg + FX_FRAC + 2);
-  const lost = newtonFitLost(
-    beta,
-    finalGrad.make(finalGrad.sh, finalGrad.frac + lg, finalGrad.bound),
-  );
+  // The score at the final coefficients: near 0 certifies them (newtonFitLost). Newton's
+  // discarded step began there, so its predictor, sigmoid and score serve.
+  const atFinal = (key: string, compute: () => Fx) => (fit ? fit.atFinal(key, compute) : compute());
+  const finalBeta = beta;
+  const z = atFinal('z', () => predictor(finalBeta));
+  const sigZ = atFinal('sig', () => sigmoid(z));
+  const finalGrad = atFinal('gN', () => {
+    const g = Xw.dotGroups(Y.sub(sigZ).tile(p), N, FX_FRAC).withBound(lg + FX_FRAC + 2);
+    return g.make(g.sh, g.frac + lg, g.bound);
+  });
+  const lost = newtonFitLost(beta, finalGrad);
   // Loss: mean of softplus(z) - y z = max(z, 0) - y z + log(1 + e^-|z|).
   const { neg, l1p } = softplusParts(z, zBound);
   const rowLoss = neg

@@ -32,6 +32,7 @@ import {
   NEWTON_TOLERANCE,
   newtonFitLost,
   newtonLoop,
+  type NewtonIterate,
   newtonStep,
   softplusParts,
 } from '../stats/regression.js';
@@ -164,7 +165,12 @@ export function groupedLogistic(
   const N = Fx.of(n).withBound(countBits);
   const S = Fx.of(successes).withBound(countBits);
   const zBound = QS + log2ceil(p) + FZ + 2;
-  const predictor = (beta: Fx) => Xrm.dotGroups(beta.tile(C), p, FZ).withBound(zBound);
+  // Always the bound zBound (a looser one than the first step's, from coefficients 0), so that
+  // every Newton step has the same scales.
+  const predictor = (beta: Fx) => {
+    const z = Xrm.dotGroups(beta.tile(C), p, FZ);
+    return z.make(z.sh, z.frac, zBound);
+  };
   const sigmoid = (z: Fx) =>
     z.make(
       z.sh.then((a) => fxops.sigmoid(z.suite, a, { bits: zBound + 1, frac: FZ }, zBound)),
@@ -179,8 +185,9 @@ export function groupedLogistic(
     { length: p * p * C },
     (_, q) => (Math.floor(q / C) % p) * C + (q % C),
   );
-  const iterate = (beta: Fx, withInverse: boolean) => {
-    const sig = sigmoid(predictor(beta));
+  const iterate = (beta: Fx, withInverse: boolean): NewtonIterate => {
+    const z = predictor(beta);
+    const sig = sigmoid(z);
     // Expected successes n_c sigma_c <= n_c.
     const mu = N.mul(sig, FZ).withBound(countBits + FZ + 1);
     const resid = S.rescale(FZ)
@@ -200,27 +207,35 @@ export function groupedLogistic(
     const H = Hs.make(Hs.sh, Hs.frac + lg, Hs.bound);
     const gN = grad.make(grad.sh, grad.frac + lg, grad.bound);
     const step = newtonStep(H, gN, p, withInverse);
-    return { next: beta.add(step.delta).clamp(QS), delta: step.delta, H, inverse: step.inverse };
+    return {
+      next: beta.add(step.delta).clamp(QS),
+      delta: step.delta,
+      H,
+      inverse: step.inverse,
+      at: { z, sig, gN },
+    };
   };
   const fit = newtonLoop(Fx.zero(s, p, FX_FRAC), iterate, iterations, tolerance);
   const beta = fit.beta;
   const Z = fit.inverse;
   const seLost = inverseLost(fit.H, Z, p);
-  // The score at the final coefficients: near 0 certifies them (newtonFitLost).
-  const z = predictor(beta);
-  const finalMu = N.mul(sigmoid(z), FZ).withBound(countBits + FZ + 1);
-  const finalGrad = Xcm.dotGroups(
-    S.rescale(FZ)
-      .sub(finalMu)
-      .withBound(countBits + FZ + 1)
-      .tile(p),
-    C,
-    FX_FRAC,
-  ).withBound(lg + FX_FRAC + 3);
-  const lost = newtonFitLost(
-    beta,
-    finalGrad.make(finalGrad.sh, finalGrad.frac + lg, finalGrad.bound),
-  );
+  // The score at the final coefficients: near 0 certifies them (newtonFitLost). Newton's
+  // discarded step began there, so its predictor, sigmoid and score serve.
+  const z = fit.atFinal('z', () => predictor(beta));
+  const sigZ = fit.atFinal('sig', () => sigmoid(z));
+  const finalGrad = fit.atFinal('gN', () => {
+    const finalMu = N.mul(sigZ, FZ).withBound(countBits + FZ + 1);
+    const g = Xcm.dotGroups(
+      S.rescale(FZ)
+        .sub(finalMu)
+        .withBound(countBits + FZ + 1)
+        .tile(p),
+      C,
+      FX_FRAC,
+    ).withBound(lg + FX_FRAC + 3);
+    return g.make(g.sh, g.frac + lg, g.bound);
+  });
+  const lost = newtonFitLost(beta, finalGrad);
   // Mean loss: sum_c n_c softplus(z_c) - s_c z_c over N; softplus(z) = max(z, 0) + log(1 + e^-|z|).
   const { neg, l1p } = softplusParts(z, zBound);
   const softplus = neg
