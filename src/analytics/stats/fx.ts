@@ -511,21 +511,35 @@ export class Fx {
       .withBound(this.bound);
   }
 
-  /** Clamps elements to [-2^q, 2^q] (in real units) with two comparisons. */
+  /**
+   * Clamps elements to [-2^q, 2^q] (in real units) with two comparisons, at
+   * this frac: x + [x > lim] (lim - x) + [x < -lim] (-lim - x) is computed in
+   * the ring, where every term is exact and the sum lies within +-lim, so a
+   * wide input (63 bits) keeps all its fractional bits.
+   */
   clamp(q: number): Fx {
     const lim = Number(pow2(q));
     const hi = this.sub(lim).neg().ltz(); // [x > lim]
     const lo = this.add(lim).ltz(); // [x < -lim]
-    const both = Fx.concat([hi, lo]);
-    const moved = both.mulBit(
-      Fx.concat([this.neg().addPublic([lim]), this.neg().addPublic([-lim])]),
-    );
+    const L = fixConst(lim, this.frac);
     const n = this.length;
-    const m1 = moved.slice(0, n);
-    const m2 = moved.slice(n, 2 * n);
-    return this.add(m1)
-      .add(m2)
-      .withBound(q + this.frac + 2);
+    const suite = this.suite;
+    const sh = Promise.all([this.sh, hi.sh, lo.sh]).then(async ([x, h, l]) => {
+      const moved = await suite.mul(
+        suite.concat([h, l]),
+        suite.concat([
+          suite.addPublic(suite.neg(x), BigInt64Array.of(L)),
+          suite.addPublic(suite.neg(x), BigInt64Array.of(-L)),
+        ]),
+      );
+      const part = (off: number) =>
+        suite.gather(
+          moved,
+          indices(n, (i) => off + i),
+        );
+      return suite.add(x, suite.add(part(0), part(n)));
+    });
+    return this.make(sh, this.frac, Math.min(this.bound, q + this.frac + 2));
   }
 
   /** A tighter bound from a proved magnitude |x| < 2^q (plus a bit for rounding), at this frac. */
@@ -551,6 +565,40 @@ export class Fx {
   // ----- nonlinear functions -----
 
   /**
+   * For values x > 0 (this vector's encodings), public h and secret integers
+   * c = 2^(h - e) with e = ceil((m + 1) / 2) for the leading one m of the
+   * encoding, so that x c^2 / 2^(2h) lies in [1/4, 1): a power-of-two
+   * approximation of 2^h / sqrt(x) that scales an SPD matrix to a diagonal in
+   * [1/4, 1) (van der Sluis: within a factor 4 of Jacobi scaling's condition
+   * number). x = 0 (and x < 0, outside the domain) gives some power of two in
+   * [1, 2^h]. With `maxShift`, c is at most 2^maxShift (x below about
+   * 2^(2(h - maxShift)) then scales to below 1/4). Cost: the bits of x and a
+   * suffix-OR (no multiplication).
+   */
+  pow2Rsqrt(maxShift = Infinity): { c: Fx; h: number } {
+    const bb = Math.max(this.bound, 2);
+    const w = bb - 1;
+    const h = Math.ceil(w / 2);
+    const top = Math.min(h, maxShift);
+    const n = this.length;
+    const suite = this.suite;
+    const c = this.then(async (a) => {
+      const bits = await suite.bits(a, bb);
+      const d = suite.gather(
+        bits,
+        indices(n * w, (q) => Math.floor(q / w) * bb + (q % w)),
+      );
+      const p = await suffixOr(suite, d, n, w);
+      // table[0]: x = 0; table[m + 1]: leading one at m. Read as table[0] + sum_j p_j (table[j+1] - table[j]).
+      const shift = (m: number) => Math.min(top, h - Math.ceil((m + 1) / 2));
+      const table = [pow2(top), ...Array.from({ length: w }, (_, m) => pow2(shift(m)))];
+      const diffs = table.slice(1).map((t, j) => t - table[j]!);
+      return suite.addPublic(weightedSum(suite, p, n, diffs), BigInt64Array.of(table[0]!));
+    });
+    return { c: this.make(c, 0, top + 2), h };
+  }
+
+  /**
    * Elementwise quotient this / den for den >= 0, with `frac` fractional bits,
    * for quotients below 2^qBits in magnitude (the caller proves this, or asks
    * for `saturate`, which clamps larger quotients to about +-2^qBits with two
@@ -568,9 +616,11 @@ export class Fx {
    * Error: relative 2^-25 plus 2 ulp of the result (plus the numerator's
    * own rounding when it had to be truncated to fit, which the caller's
    * bound analysis covers). Rounds (rep3): bits + ceil(log2 w) + about 22,
-   * for any vector length.
+   * for any vector length; with `early`, the normalisation of den runs while
+   * the numerator is still being computed (the same values, drawn in another
+   * order from the suite's randomness).
    */
-  divide(den: Fx, o: { qBits: number; frac: number; saturate?: boolean }): Fx {
+  divide(den: Fx, o: { qBits: number; frac: number; saturate?: boolean; early?: boolean }): Fx {
     if (den.length !== this.length && den.length !== 1)
       throw new RangeError('stats: divide of vectors of different lengths');
     const n = this.length;
@@ -630,7 +680,10 @@ export class Fx {
     const fa = a.frac;
     const fb = b.frac;
     const boundU = bU(a);
-    const q = Promise.all([a.sh, b.sh]).then(async ([as, bs]) => {
+    const aSh = a.sh;
+    // With `early`, the denominator's normalisation starts as soon as it is ready, so that a
+    // numerator computed meanwhile costs no rounds of its own.
+    const q = (o.early ? b.sh : Promise.all([aSh, b.sh]).then(([, bs]) => bs)).then(async (bs) => {
       const bits = await suite.bits(bs, bb);
       const d = suite.gather(
         bits,
@@ -644,6 +697,7 @@ export class Fx {
         p,
         indices(n, (i) => i * w),
       );
+      const as = await aSh;
       const UV = await suite.mul(suite.concat([as, bs]), suite.concat([c, c]));
       const U = suite.gather(
         UV,

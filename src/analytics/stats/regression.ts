@@ -2,7 +2,9 @@
  * Covariance, Pearson correlation, linear regression by least squares and
  * logistic regression, all secure: nothing is revealed here, not even the
  * sufficient statistics X^T X and X^T y (the small p x p system is solved
- * inside MPC by Gauss-Jordan elimination).
+ * inside MPC: by Gauss-Jordan elimination, or for Newton steps of up to 3
+ * parameters by the adjugate with one division). The only bit revealed is
+ * Newton's stopping test (so the number of iterations is public).
  *
  * Scaling: linear regression works on the correlation matrix of the
  * features (unit diagonal, entries in [-1, 1]), which fixed point holds
@@ -10,7 +12,8 @@
  * regression scales each feature to [-1, 1] with public ranges (the
  * declared ranges of the schema; default the type's range, which works but
  * converges worse for narrow data in wide types), and the Newton system is
- * Jacobi-scaled to unit diagonal before elimination.
+ * Jacobi-scaled to unit diagonal before elimination (scaled by powers of two
+ * to a diagonal in [1/4, 1) before the adjugate).
  *
  * Limits: the elimination clamps its entries at +-64 to keep every product
  * within 63 bits, so designs whose correlation matrix has condition number
@@ -140,6 +143,139 @@ export function solveSPD(A: Fx, B: Fx, k: number, r: number, frac: number, qX: n
     saturate: true,
   });
 }
+
+/** Fractional bits of the scaled matrix in the adjugate solve. */
+const FA = 30;
+/** The adjugate solve's inverse of the scaled matrix saturates at +-2^QZ, with ZF fractional bits. */
+const QZ = QS + 2;
+const ZF = 24;
+
+/**
+ * Cofactors of a symmetric 3 x 3 matrix [[a, d, e], [d, b, f], [e, f, c]] (row-major
+ * indices a = 0, d = 1, e = 2, b = 4, f = 5, c = 8) as differences of products
+ * x y - z w, in the order C00, C01, C02, C11, C12, C22.
+ */
+const COF3: ReadonlyArray<readonly [number, number, number, number]> = [
+  [4, 8, 5, 5], // bc - f^2
+  [2, 5, 1, 8], // ef - dc
+  [1, 5, 4, 2], // df - be
+  [0, 8, 2, 2], // ac - e^2
+  [1, 2, 0, 5], // de - af
+  [0, 4, 1, 1], // ab - d^2
+];
+
+/**
+ * A^-1 for a symmetric positive definite k x k matrix A (row-major, k <= 3,
+ * bound <= 63), by the adjugate and one division, clamped to +-2^qX, with
+ * ZF = 24 fractional bits.
+ *
+ * Method: A is first scaled by powers of two, As = D A D with
+ * D = diag(c_i / 2^h) read from the leading bit of each A_ii (`Fx.pow2Rsqrt`),
+ * so that As has its diagonal in [1/4, 1) and every entry in (-1, 1) (its
+ * condition number within a factor 4 of the Jacobi-scaled matrix's, van der
+ * Sluis 1969); As is rounded to FA = 30 fractional bits, its cofactors are
+ * exact products (60 bits), det(As) = sum_j As_0j C_0j comes from the
+ * cofactors split into two limbs (error 2^-39), and Z = adj(As) / det(As) is
+ * one division for all entries (Catrina-Saxena, `Fx.divide`: relative error
+ * 2^-25 plus 2 ulp of its zf = 24 + frac(A) - 2h fractional bits, saturated
+ * at +-2^QZ). Then A^-1 = D Z D, the products c_i c_j Z_ij exact.
+ *
+ * Error (first order, d_i = c_i 2^(frac(A)/2 - h) <= 1 / sqrt(A_ii)):
+ * |inv_ij - A^-1_ij| <= d_i d_j (||Z||^2 k 2^-30 + 2^-(zf - 1)) + 2^-25 |A^-1_ij|
+ * plus an ulp, from rounding As and from the division (checked, doubled, in
+ * solve.property.test.ts). Entries of A^-1 beyond 2^qX are clamped. No bound
+ * holds when |Z| reaches 2^QZ (condition number of the scaled matrix above
+ * about 2^QZ), or when A is not SPD: the results are then clamped or
+ * meaningless, which the callers' checks (`inverseLost`, `newtonFitLost`)
+ * detect. Scale factors are capped where A^-1_ii would exceed the clamp
+ * anyway and where c_i c_j Z would pass 63 bits.
+ * Rounds (rep3, 3 x 3 at 34 bits): the bits and suffix-OR of the diagonal,
+ * 10 rounds of products and truncations, one division (its normalisation
+ * overlapping the cofactors) and a clamp: 68 for a Newton step, against 318
+ * for Gauss-Jordan elimination (`solveSPD`).
+ * @throws {RangeError} for k outside 1..3 or a bound above 63.
+ */
+export function inverseSmallSPD(A: Fx, k: number, qX: number): Fx {
+  if (!Number.isInteger(k) || k < 1 || k > 3)
+    throw new RangeError(`inverseSmallSPD: ${k} x ${k} matrices are not supported (1 to 3)`);
+  if (A.bound > 63) throw new RangeError(`inverseSmallSPD: a ${A.bound}-bit matrix does not fit`);
+  const suite = A.suite;
+  const ix = (n: number, f: (q: number) => number) =>
+    Uint32Array.from({ length: n }, (_, q) => f(q));
+  const diag = A.gather(ix(k, (i) => i * k + i));
+  // Scale factors beyond 2^(h - f/2 + (qX + 2)/2) would only serve diagonal entries whose inverse
+  // exceeds the clamp anyway (A^-1_ii >= 1 / (3 A_ii)); capping them keeps c_i c_j Z small.
+  const h0 = Math.ceil((Math.max(diag.bound, 2) - 1) / 2); // pow2Rsqrt's h
+  // Z gets the fractional bits that leave A^-1 = C Z C with ZF of them.
+  const zf = Math.max(8, Math.min(40, ZF + A.frac - 2 * h0));
+  const useful = h0 - Math.floor(A.frac / 2) + Math.ceil((qX + 2) / 2) + 1;
+  const room = Math.floor((61 - (QZ + zf + 2)) / 2); // c_i c_j Z_ij within 63 bits
+  const { c, h } = diag.pow2Rsqrt(Math.max(0, Math.min(room, useful)));
+  const cc = c
+    .gather(ix(k * k, (q) => Math.floor(q / k)))
+    .mul(c.gather(ix(k * k, (q) => q % k)), 0);
+  // |A_ij| c_i c_j <= sqrt(A_ii c_i^2 A_jj c_j^2) < 2^(2h) for an SPD A: As has 2h fractional bits.
+  const As = A.make(
+    Promise.all([A.sh, cc.sh]).then(([a, m]) => suite.mul(a, m)),
+    2 * h,
+    2 * h + 1,
+  )
+    .rescale(FA)
+    .withBound(FA + 2);
+  let adj: Fx;
+  let det: Fx;
+  if (k === 1) {
+    adj = Fx.constant(A.session, [1], FA);
+    det = As;
+  } else if (k === 2) {
+    // adj [[a, d], [d, b]] = [[b, -d], [-d, a]]; det = ab - d^2 (exact, 60 bits, |det| <= 1).
+    adj = As.gather(Uint32Array.of(3, 1, 2, 0)).scaleInt([1n, -1n, -1n, 1n]);
+    const P = As.gather(Uint32Array.of(0, 1)).mul(As.gather(Uint32Array.of(3, 2)), 2 * FA);
+    det = P.slice(0)
+      .sub(P.slice(1))
+      .withBound(2 * FA + 2);
+  } else {
+    const P = As.gather(Uint32Array.from(COF3.flatMap(([x, , z]) => [x, z]))).mul(
+      As.gather(Uint32Array.from(COF3.flatMap(([, y, , w]) => [y, w]))),
+      2 * FA,
+    );
+    // Each product is below 1 in magnitude, so each cofactor below 2.
+    const C = P.gather(ix(6, (q) => 2 * q))
+      .sub(P.gather(ix(6, (q) => 2 * q + 1)))
+      .withBound(2 * FA + 2);
+    adj = C.gather(Uint32Array.from([0, 1, 2, 1, 3, 4, 2, 4, 5]));
+    // det As 2^(3 FA) = sum_j As_0j (Ch_j 2^FA + Cl_j), the cofactors of row 0 in two limbs.
+    const C0 = C.slice(0, 3);
+    const Ch = C0.rescale(FA);
+    const Cl = C0.sub(Ch.rescale(2 * FA)).withBound(FA + 2);
+    const row0 = As.slice(0, 3);
+    const dot = (x: Fx, y: Fx, frac: number, bound: number) =>
+      x.make(
+        Promise.all([x.sh, y.sh]).then(([u, v]) => suite.dot(u, v, 3)),
+        frac,
+        bound,
+        1,
+      );
+    // hi = det 2^(2 FA) - lo / 2^FA with |lo| < 3 2^(2 FA), so |hi| < 2^(2 FA) + 2^(FA + 2).
+    const hi = dot(row0, Ch, 2 * FA, 2 * FA + 2);
+    const lo = dot(row0, Cl, 3 * FA, 2 * FA + 3);
+    det = hi
+      .rescale(DF)
+      .add(lo.rescale(DF))
+      .withBound(DF + 2);
+  }
+  if (k < 3) det = det.rescale(DF);
+  const Z = adj.divide(det, { qBits: QZ, frac: zf, saturate: true, early: true });
+  // C Z C: c_i c_j Z_ij, exact (|Z| < 2^QZ), at the scale of A^-1.
+  const prod = Z.mul(cc, zf);
+  const inv = prod.make(prod.sh, zf + 2 * h - A.frac, prod.bound);
+  return inv.clamp(qX);
+}
+
+/** Fractional bits of a Newton step from the adjugate solve (callers may scale it, e.g. Cox's score test). */
+const DELTA_FRAC = 28;
+/** Fractional bits of the determinant in the adjugate solve. */
+const DF = 40;
 
 // ----- linear regression -----
 
@@ -369,9 +505,12 @@ export function softplusParts(z: Fx, zBound: number): { neg: Fx; l1p: Fx } {
 /**
  * One Newton step of a p-parameter model from its Hessian H (Jacobi-scaled
  * near unit diagonal) and gradient g: delta with H delta = g, and on request
- * (the last iteration) also H^-1 for the standard errors, from one
- * elimination of [g | I]. Shared by logisticRegression and the study's
- * grouped-count logistic regression.
+ * (the last iteration) also H^-1 for the standard errors. For p <= 3, delta =
+ * H^-1 g from the adjugate inverse (`inverseSmallSPD`: one division, 68
+ * rounds in rep3 for p = 3, entries of H^-1 clamped at 2^(QS+2)); above,
+ * one Gauss-Jordan elimination of [g | I] (about 40 p + 200 rounds, delta
+ * saturated at 2^(QS+2)). Shared by logisticRegression, the study's
+ * grouped-count logistic regression and the Cox model.
  */
 export function newtonStep(
   H: Fx,
@@ -379,6 +518,16 @@ export function newtonStep(
   p: number,
   withInverse: boolean,
 ): { delta: Fx; inverse: Fx | undefined } {
+  if (p <= 3) {
+    const inv = inverseSmallSPD(H, p, QS + 2);
+    // |delta_i| <= sum_j |inv_ij| |g_j| < p 2^(QS + 2) 2^intBits(g).
+    // g with as many fractional bits as the products leave room for (dotGroups would drop them one at a time).
+    const gFit = g.fit(64 - inv.bound - log2ceil(p));
+    const delta = inv
+      .dotGroups(gFit.tile(p), p, DELTA_FRAC)
+      .withIntBits(QS + 2 + Math.max(0, g.intBits) + log2ceil(p));
+    return { delta, inverse: withInverse ? inv : undefined };
+  }
   const rhs = withInverse
     ? Fx.concat([
         g,
@@ -402,6 +551,113 @@ export function newtonStep(
     inverse: sol.gather(
       Uint32Array.from({ length: p * p }, (_, q) => Math.floor(q / p) * (p + 1) + 1 + (q % p)),
     ),
+  };
+}
+
+/** One Newton iteration: the next coefficients, the step, H and (on request) H^-1. */
+export interface NewtonIterate {
+  readonly next: Fx;
+  readonly delta: Fx;
+  readonly H: Fx;
+  readonly inverse: Fx | undefined;
+  /** Quantities at the step's starting point that the caller may want at the final one. */
+  readonly at?: Readonly<Record<string, Fx>>;
+}
+
+/** What `newtonLoop` returns. */
+export interface NewtonFit {
+  beta: Fx;
+  H: Fx;
+  inverse: Fx;
+  /** Steps taken (public). */
+  iterations: Promise<number>;
+  /**
+   * A quantity at the final coefficients: the discarded step's `at[key]` when
+   * the loop stopped by its test (that step began there), else `compute()`.
+   */
+  atFinal(key: string, compute: () => Fx): Fx;
+}
+
+/**
+ * Newton's method from beta0, at most `maxIterations` steps of `iterate`,
+ * stopping after the first step whose every |delta_j| is below `tolerance`
+ * (0: run them all). The test's outcome is revealed (one bit per step, so the
+ * number of iterations is public) while the next step is already under way,
+ * so it costs no rounds; the step after the first small one is discarded.
+ * Returns the final coefficients, H and H^-1 of the last step taken (the
+ * inverse is computed at every step when testing: for p <= 3 it comes with
+ * the step at no cost) and the number of steps.
+ */
+export function newtonLoop(
+  beta0: Fx,
+  iterate: (b: Fx, withInverse: boolean) => NewtonIterate,
+  maxIterations: number,
+  tolerance: number,
+): NewtonFit {
+  if (!(tolerance > 0)) {
+    let it = iterate(beta0, maxIterations === 1);
+    for (let count = 1; count < maxIterations; count++)
+      it = iterate(it.next, count === maxIterations - 1);
+    return {
+      beta: it.next,
+      H: it.H,
+      inverse: it.inverse!,
+      iterations: Promise.resolve(maxIterations),
+      atFinal: (_key, compute) => compute(),
+    };
+  }
+  const first = iterate(beta0, true);
+  const done = (async (): Promise<{
+    it: NewtonIterate;
+    count: number;
+    after: NewtonIterate | undefined;
+  }> => {
+    let it = first;
+    let count = 1;
+    while (count < maxIterations) {
+      const small = anyAbove(it.delta, tolerance).toInt().reveal();
+      const next = iterate(it.next, true);
+      if ((await small)[0] === 0n) return { it, count, after: next };
+      it = next;
+      count++;
+    }
+    return { it, count, after: undefined };
+  })();
+  done.catch(() => undefined);
+  // Every iteration has the same scales, so the chosen one's shares fit the first one's Fx.
+  const chosen = (f: (it: NewtonIterate) => Fx): Fx => {
+    const t = f(first);
+    return t.make(
+      done.then(({ it }) => {
+        const x = f(it);
+        if (x.frac !== t.frac || x.bound !== t.bound)
+          throw new Error('newtonLoop: the iterations changed scale (a bug)');
+        return x.sh;
+      }),
+      t.frac,
+      t.bound,
+    );
+  };
+  const atFinal = (key: string, compute: () => Fx): Fx => {
+    const t = first.at?.[key];
+    if (!t) return compute();
+    return t.make(
+      done.then(({ after }) => {
+        const x = after?.at?.[key] ?? compute();
+        if (x.frac !== t.frac || x.bound !== t.bound)
+          throw new Error(`newtonLoop: ${key} changed scale (a bug)`);
+        return x.sh;
+      }),
+      t.frac,
+      t.bound,
+    );
+  };
+  return {
+    beta: chosen((it) => it.next),
+    H: chosen((it) => it.H),
+    inverse: chosen((it) => it.inverse!),
+    iterations: done.then(({ count }) => count),
+    atFinal,
   };
 }
 
@@ -473,8 +729,13 @@ export interface LogisticModel {
   standardErrorsLost: SecretInt;
   /** Mean negative log-likelihood at the final coefficients. */
   loss: SecretFixed;
-  /** Iterations run (public). */
+  /** The iteration budget (public). */
   iterations: number;
+  /**
+   * Iterations run (public: with a tolerance, Newton stops after the first
+   * step whose every |delta_j| is below it, and that decision is revealed).
+   */
+  iterationsRun: Promise<number>;
   n: SecretInt;
 }
 
@@ -483,21 +744,35 @@ export interface LogisticOptions extends ResultOptions {
   ranges?: ReadonlyArray<readonly [number, number]>;
   /** 'newton' (default: converges in about 6 to 8 iterations) or 'gd' (gradient descent). */
   method?: 'newton' | 'gd';
-  /** Fixed number of iterations (default 8 for Newton, 100 for gradient descent). */
+  /** Most iterations (default 8 for Newton, 100 for gradient descent, which always runs them all). */
   iterations?: number;
+  /**
+   * Newton stops after a step whose every |delta_j| (scaled units: features
+   * mapped to [-1, 1]) is below this (default 2^-10); 0 runs every iteration.
+   * The number of iterations run is revealed.
+   */
+  tolerance?: number;
   /** Gradient descent step on the mean loss over scaled features (default 4 / p). */
   learningRate?: number;
 }
 
 /** Fractional bits of scaled features and of the linear predictor. */
 const FX_FRAC = 20;
+/**
+ * Default Newton tolerance on the scaled step: a step below 2^-10 leaves the
+ * next one near 2^-20 (quadratic convergence), under the fixed-point noise,
+ * and above that noise (about 2^-16) so that the test is met.
+ */
+export const NEWTON_TOLERANCE = 2 ** -10;
 const FZ = 16;
 
 /**
  * Logistic regression of a 0/1 outcome on features (with an intercept),
- * fitted by a fixed number of Newton (IRLS) steps, or of gradient-descent
- * steps with `method: 'gd'`, each using the sigmoid of src/ops/fixed.ts on
- * every row: the same model as R's glm(y ~ ..., family = binomial).
+ * fitted by Newton (IRLS) steps until one is below `tolerance` (at most
+ * `iterations`; `newtonLoop`: the stopping bit is revealed, so the number of
+ * iterations is public), or by a fixed number of gradient-descent steps with
+ * `method: 'gd'`, each using the sigmoid of src/ops/fixed.ts on every row:
+ * the same model as R's glm(y ~ ..., family = binomial).
  *
  * Scaling: each feature is mapped to [-1, 1] with its public range (option
  * `ranges`), so the linear predictor stays small and fixed point keeps its
@@ -509,7 +784,9 @@ const FZ = 16;
  * accuracy, and stops wherever its fixed budget ends.
  * Cost per iteration: one inner product per row, one sigmoid of n values
  * (44 rounds in rep3, about 20 us per row), and for Newton the Hessian (p^2
- * inner products of length n) and a secure p x p solve (about 40 p rounds).
+ * inner products of length n) and a secure p x p solve (68 rounds in rep3
+ * for p = 3; about 40 p + 200 above). A 60-row fit with two features: 583
+ * rounds in 4 iterations (test/numeric-rounds.test.ts).
  * The loss costs one exp and one log of n values at the end.
  * @example
  *   const m = logisticRegression(died, [age, armB], { ranges: [[18, 90], [0, 1]] });
@@ -535,6 +812,8 @@ export function logisticRegression(
   const iterations = opts.iterations ?? (method === 'newton' ? 8 : 100);
   if (!Number.isInteger(iterations) || iterations < 1 || iterations > 1000)
     throw new RangeError(`${op}: iterations must be an integer in 1..1000`);
+  if (opts.tolerance !== undefined && !(opts.tolerance >= 0 && opts.tolerance < 1))
+    throw new RangeError(`${op}: tolerance must be in [0, 1)`);
   const k = features.length;
   const p = k + 1;
   const session = y.session;
@@ -570,7 +849,12 @@ export function logisticRegression(
   const Y = Fx.of(y).rescale(FZ);
   const lg = log2ceil(N + 1);
   const zBound = QS + log2ceil(p) + FZ + 2;
-  const predictor = (beta: Fx) => Xrm.dotGroups(beta.tile(N), p, FZ).withBound(zBound);
+  // Always the bound zBound (a looser one than the first step's, from coefficients 0), so that
+  // every Newton step has the same scales.
+  const predictor = (beta: Fx) => {
+    const z = Xrm.dotGroups(beta.tile(N), p, FZ);
+    return z.make(z.sh, z.frac, zBound);
+  };
   const sigmoid = (z: Fx) =>
     z.make(
       z.sh.then((a) => fxops.sigmoid(z.suite, a, { bits: zBound + 1, frac: FZ }, zBound)),
@@ -583,46 +867,64 @@ export function logisticRegression(
   const invN =
     method === 'gd' ? Fx.constant(session, [1], 0).divide(n, { qBits: 1, frac: 40 }) : undefined;
   const lr = opts.learningRate ?? 4 / p;
-  for (let it = 0; it < iterations; it++) {
-    const sig = sigmoid(predictor(beta));
+  /** One Newton step from b: the next coefficients, the step, and H / 2^lg with its inverse. */
+  const newtonIteration = (b: Fx, withInverse: boolean): NewtonIterate => {
+    const z = predictor(b);
+    const sig = sigmoid(z);
     const resid = Y.sub(sig); // y - sigma
     const grad = Xw.dotGroups(resid.tile(p), N, FX_FRAC).withBound(lg + FX_FRAC + 2);
-    if (method === 'newton') {
-      const wt = sig.mul(sig.neg().addPublic([1]), FZ).withBound(FZ); // sigma (1 - sigma) <= 1/4
-      const wX = wt.tile(p).mul(Xcm, FX_FRAC).withBound(FX_FRAC);
-      const ia = Uint32Array.from(
-        { length: p * p * N },
-        (_, q) => Math.floor(q / (p * N)) * N + (q % N),
-      );
-      const ib = Uint32Array.from(
-        { length: p * p * N },
-        (_, q) => (Math.floor(q / N) % p) * N + (q % N),
-      );
-      // H / 2^lg and g / 2^lg (exact: a change of scale) keep the solve's right-hand side near 1.
-      const Hs = Xw.gather(ia)
-        .dotGroups(wX.gather(ib), N, FX_FRAC)
-        .withBound(lg + FX_FRAC);
-      const H = Hs.make(Hs.sh, Hs.frac + lg, Hs.bound);
-      const gN = grad.make(grad.sh, grad.frac + lg, grad.bound);
-      const last = it === iterations - 1;
-      const step = newtonStep(H, gN, p, last);
-      if (last) {
-        Z = step.inverse;
-        seLost = inverseLost(H, Z!, p);
-      }
-      beta = beta.add(step.delta).clamp(QS);
-    } else {
+    const wt = sig.mul(sig.neg().addPublic([1]), FZ).withBound(FZ); // sigma (1 - sigma) <= 1/4
+    const wX = wt.tile(p).mul(Xcm, FX_FRAC).withBound(FX_FRAC);
+    const ia = Uint32Array.from(
+      { length: p * p * N },
+      (_, q) => Math.floor(q / (p * N)) * N + (q % N),
+    );
+    const ib = Uint32Array.from(
+      { length: p * p * N },
+      (_, q) => (Math.floor(q / N) % p) * N + (q % N),
+    );
+    // H / 2^lg and g / 2^lg (exact: a change of scale) keep the solve's right-hand side near 1.
+    const Hs = Xw.gather(ia)
+      .dotGroups(wX.gather(ib), N, FX_FRAC)
+      .withBound(lg + FX_FRAC);
+    const H = Hs.make(Hs.sh, Hs.frac + lg, Hs.bound);
+    const gN = grad.make(grad.sh, grad.frac + lg, grad.bound);
+    const step = newtonStep(H, gN, p, withInverse);
+    return {
+      next: b.add(step.delta).clamp(QS),
+      delta: step.delta,
+      H,
+      inverse: step.inverse,
+      at: { z, sig, gN },
+    };
+  };
+  let fit: NewtonFit | undefined;
+  let iterationsRun: Promise<number> = Promise.resolve(iterations);
+  if (method === 'newton') {
+    fit = newtonLoop(beta, newtonIteration, iterations, opts.tolerance ?? NEWTON_TOLERANCE);
+    beta = fit.beta;
+    Z = fit.inverse;
+    seLost = inverseLost(fit.H, Z, p);
+    iterationsRun = fit.iterations;
+  } else {
+    for (let it = 0; it < iterations; it++) {
+      const sig = sigmoid(predictor(beta));
+      const grad = Xw.dotGroups(Y.sub(sig).tile(p), N, FX_FRAC).withBound(lg + FX_FRAC + 2);
       const step = grad.mul(invN!.tile(p), FX_FRAC + 8).mulPublic([lr], FX_FRAC);
       beta = beta.add(step).clamp(QS);
     }
   }
-  // The score at the final coefficients: near 0 certifies them (newtonFitLost).
-  const z = predictor(beta);
-  const finalGrad = Xw.dotGroups(Y.sub(sigmoid(z)).tile(p), N, FX_FRAC).withBound(lg + FX_FRAC + 2);
-  const lost = newtonFitLost(
-    beta,
-    finalGrad.make(finalGrad.sh, finalGrad.frac + lg, finalGrad.bound),
-  );
+  // The score at the final coefficients: near 0 certifies them (newtonFitLost). Newton's
+  // discarded step began there, so its predictor, sigmoid and score serve.
+  const atFinal = (key: string, compute: () => Fx) => (fit ? fit.atFinal(key, compute) : compute());
+  const finalBeta = beta;
+  const z = atFinal('z', () => predictor(finalBeta));
+  const sigZ = atFinal('sig', () => sigmoid(z));
+  const finalGrad = atFinal('gN', () => {
+    const g = Xw.dotGroups(Y.sub(sigZ).tile(p), N, FX_FRAC).withBound(lg + FX_FRAC + 2);
+    return g.make(g.sh, g.frac + lg, g.bound);
+  });
+  const lost = newtonFitLost(beta, finalGrad);
   // Loss: mean of softplus(z) - y z = max(z, 0) - y z + log(1 + e^-|z|).
   const { neg, l1p } = softplusParts(z, zBound);
   const rowLoss = neg
@@ -663,6 +965,7 @@ export function logisticRegression(
     standardErrorsLost: (seLost ?? Fx.zero(session, 1, 0)).toInt(),
     loss: loss.toFixed(f),
     iterations,
+    iterationsRun,
     n: n.toInt(),
   };
 }

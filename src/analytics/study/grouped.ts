@@ -27,7 +27,15 @@ import * as fxops from '../../ops/fixed.js';
 import type { SecretFixed, SecretInt } from '../../api/secret.js';
 import type { Session } from '../../api/session.js';
 import { Fx, log2ceil } from '../stats/fx.js';
-import { inverseLost, newtonFitLost, newtonStep, softplusParts } from '../stats/regression.js';
+import {
+  inverseLost,
+  NEWTON_TOLERANCE,
+  newtonFitLost,
+  newtonLoop,
+  type NewtonIterate,
+  newtonStep,
+  softplusParts,
+} from '../stats/regression.js';
 import { survivalWithGreenwood } from '../stats/survival.js';
 import type { Column, Schema } from '../data/schema.js';
 import type { Analysis, RegressionAnalysis } from './spec.js';
@@ -138,10 +146,13 @@ export interface GroupedModel {
   readonly standardErrorsLost: SecretInt;
   readonly loss: SecretFixed;
   readonly n: SecretInt;
+  /** Newton steps taken (public; see `newtonLoop`). */
+  readonly iterationsRun: Promise<number>;
 }
 
 /**
- * Fits the model by `iterations` Newton steps on secret cell counts.
+ * Fits the model by at most `iterations` Newton steps on secret cell counts,
+ * stopping after the first step below `tolerance` (revealed; 0: every step).
  * `n` and `successes` are secret vectors of length C (cells in mixed-radix
  * order of `cells`); `maxRecords` is the public row count (a bound on n).
  * @throws {RangeError} for lengths that do not match the cells.
@@ -154,6 +165,7 @@ export function groupedLogistic(
   maxRecords: number,
   iterations = 8,
   frac = 20,
+  tolerance = NEWTON_TOLERANCE,
 ): GroupedModel {
   const C = cells.reduce((a, c) => a * c.size, 1);
   if (n.length !== C || successes.length !== C)
@@ -188,16 +200,18 @@ export function groupedLogistic(
   const N = Fx.of(n).withBound(countBits);
   const S = Fx.of(successes).withBound(countBits);
   const zBound = QS + log2ceil(p) + FZ + 2;
-  const predictor = (beta: Fx) => Xrm.dotGroups(beta.tile(C), p, FZ).withBound(zBound);
+  // Always the bound zBound (a looser one than the first step's, from coefficients 0), so that
+  // every Newton step has the same scales.
+  const predictor = (beta: Fx) => {
+    const z = Xrm.dotGroups(beta.tile(C), p, FZ);
+    return z.make(z.sh, z.frac, zBound);
+  };
   const sigmoid = (z: Fx) =>
     z.make(
       z.sh.then((a) => fxops.sigmoid(z.suite, a, { bits: zBound + 1, frac: FZ }, zBound)),
       FZ,
       FZ + 2,
     );
-  let beta = Fx.zero(s, p, FX_FRAC);
-  let Z: Fx | undefined;
-  let seLost: Fx | undefined;
   const ia = Uint32Array.from(
     { length: p * p * C },
     (_, q) => Math.floor(q / (p * C)) * C + (q % C),
@@ -206,8 +220,9 @@ export function groupedLogistic(
     { length: p * p * C },
     (_, q) => (Math.floor(q / C) % p) * C + (q % C),
   );
-  for (let it = 0; it < iterations; it++) {
-    const sig = sigmoid(predictor(beta));
+  const iterate = (beta: Fx, withInverse: boolean): NewtonIterate => {
+    const z = predictor(beta);
+    const sig = sigmoid(z);
     // Expected successes n_c sigma_c <= n_c.
     const mu = N.mul(sig, FZ).withBound(countBits + FZ + 1);
     const resid = S.rescale(FZ)
@@ -226,29 +241,36 @@ export function groupedLogistic(
     // H / 2^lg and g / 2^lg (a change of scale) keep the solve's entries near 1.
     const H = Hs.make(Hs.sh, Hs.frac + lg, Hs.bound);
     const gN = grad.make(grad.sh, grad.frac + lg, grad.bound);
-    const last = it === iterations - 1;
-    const step = newtonStep(H, gN, p, last);
-    if (last) {
-      Z = step.inverse;
-      seLost = inverseLost(H, Z!, p);
-    }
-    beta = beta.add(step.delta).clamp(QS);
-  }
-  // The score at the final coefficients: near 0 certifies them (newtonFitLost).
-  const z = predictor(beta);
-  const finalMu = N.mul(sigmoid(z), FZ).withBound(countBits + FZ + 1);
-  const finalGrad = Xcm.dotGroups(
-    S.rescale(FZ)
-      .sub(finalMu)
-      .withBound(countBits + FZ + 1)
-      .tile(p),
-    C,
-    FX_FRAC,
-  ).withBound(lg + FX_FRAC + 3);
-  const lost = newtonFitLost(
-    beta,
-    finalGrad.make(finalGrad.sh, finalGrad.frac + lg, finalGrad.bound),
-  );
+    const step = newtonStep(H, gN, p, withInverse);
+    return {
+      next: beta.add(step.delta).clamp(QS),
+      delta: step.delta,
+      H,
+      inverse: step.inverse,
+      at: { z, sig, gN },
+    };
+  };
+  const fit = newtonLoop(Fx.zero(s, p, FX_FRAC), iterate, iterations, tolerance);
+  const beta = fit.beta;
+  const Z = fit.inverse;
+  const seLost = inverseLost(fit.H, Z, p);
+  // The score at the final coefficients: near 0 certifies them (newtonFitLost). Newton's
+  // discarded step began there, so its predictor, sigmoid and score serve.
+  const z = fit.atFinal('z', () => predictor(beta));
+  const sigZ = fit.atFinal('sig', () => sigmoid(z));
+  const finalGrad = fit.atFinal('gN', () => {
+    const finalMu = N.mul(sigZ, FZ).withBound(countBits + FZ + 1);
+    const g = Xcm.dotGroups(
+      S.rescale(FZ)
+        .sub(finalMu)
+        .withBound(countBits + FZ + 1)
+        .tile(p),
+      C,
+      FX_FRAC,
+    ).withBound(lg + FX_FRAC + 3);
+    return g.make(g.sh, g.frac + lg, g.bound);
+  });
+  const lost = newtonFitLost(beta, finalGrad);
   // Mean loss: sum_c n_c softplus(z_c) - s_c z_c over N; softplus(z) = max(z, 0) + log(1 + e^-|z|).
   const { neg, l1p } = softplusParts(z, zBound);
   const softplus = neg
@@ -267,7 +289,7 @@ export function groupedLogistic(
   );
   const coefficients = Fx.concat(T.map((row) => beta.mulPublic(row, FX_FRAC).sum()));
   // Cov(b) = T Z T^T / 2^lg (Z inverts H / 2^lg).
-  const Zs = Z!.rescale(FS);
+  const Zs = Z.rescale(FS);
   const q = Fx.concat(
     T.map((row) =>
       Zs.mulPublic(
@@ -284,9 +306,10 @@ export function groupedLogistic(
     coefficients: coefficients.rescale(frac).toFixed(frac),
     standardErrors: se.rescale(frac).toFixed(frac),
     fitLost: lost.toInt(),
-    standardErrorsLost: seLost!.toInt(),
+    standardErrorsLost: seLost.toInt(),
     loss: loss.toFixed(frac),
     n: total.toInt(),
+    iterationsRun: fit.iterations,
   };
 }
 

@@ -842,7 +842,7 @@ async function groupedLogisticAnalysis(
   const C = cs.reduce((x, c) => x * c.size, 1);
   const iterations = r.iterations ?? 8;
   ctx.progress(
-    `  logistic regression on ${C} cells of ${r.predictors.join(' x ')}: ${iterations} Newton iterations`,
+    `  logistic regression on ${C} cells of ${r.predictors.join(' x ')}: at most ${iterations} Newton iterations`,
   );
   // Each owner counts its own records per cell (its `where` and complete cases, locally).
   const counts = ctx.table.aggregate(rowCountsKey(ctx.study.schema, r)!, 2 * C, 34, (own) => {
@@ -886,7 +886,7 @@ async function groupedLogisticAnalysis(
       ...levelMasks.map((m) => n.mul(m).sum().reshape([1])),
     ])
     .min();
-  const [[lost, seLost], [rc, rse, rl, rn]] = await Promise.all([
+  const [[lost, seLost], [rc, rse, rl, rn], ran] = await Promise.all([
     ctx.s.concat([model.fitLost.reshape([1]), model.standardErrorsLost.reshape([1])]).reveal(),
     releaseGuarded(
       ctx.s,
@@ -898,6 +898,7 @@ async function groupedLogisticAnalysis(
       ],
       ctx.k,
     ),
+    model.iterationsRun,
   ]);
   const withheld = lost === 1n;
   const seWithheld = withheld || seLost === 1n;
@@ -944,11 +945,16 @@ async function groupedLogisticAnalysis(
     rows,
     notes: [
       ...(withheld ? [FIT_LOST] : seWithheld ? [SE_LOST] : []),
-      ...notes(ctx, r, `Newton (IRLS), ${iterations} iterations, as R's glm(family = binomial)`),
+      ...notes(ctx, r, newtonNote(ran, iterations)),
       `fitted on the counts of ${C} cells (${r.predictors.join(' x ')}): ${eachOwner(ctx.study)} counts its own records per cell and inputs the counts as secrets; the likelihood, and so the estimate, is that of the records`,
       'released only when both outcomes and every level of a categorical predictor have at least k records',
     ],
   };
+}
+
+/** How a Newton fit ran: the steps taken (revealed) of at most `budget`. */
+function newtonNote(ran: number, budget: number): string {
+  return `Newton (IRLS), as R's glm(family = binomial): ${ran} iteration${ran === 1 ? '' : 's'} of at most ${budget}, stopped after the first step below 2^-10 in units of the scaled predictors (the number of iterations is public)`;
 }
 
 /** Why a logistic model is withheld (LogisticModel.fitLost). */
@@ -968,7 +974,7 @@ async function logistic(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody
   const method = r.learningRate !== undefined ? 'gd' : 'newton';
   const iterations = r.iterations ?? (method === 'newton' ? 8 : 100);
   ctx.progress(
-    `  logistic regression: ${iterations} ${method === 'newton' ? 'Newton' : 'gradient-descent'} iterations over ${ctx.table.rows} records`,
+    `  logistic regression: ${method === 'newton' ? `at most ${iterations} Newton` : `${iterations} gradient-descent`} iterations over ${ctx.table.rows} records`,
   );
   const model = reg.logisticRegression(y, d.cols, {
     ranges: d.ranges,
@@ -979,7 +985,7 @@ async function logistic(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody
   });
   // Both outcomes and every level of a categorical predictor need k records.
   const support = smallestGroup(ctx, mask, [y, y.not(), ...d.levels]);
-  const [[lost, seLost], [rc, rse, rl, rn]] = await Promise.all([
+  const [[lost, seLost], [rc, rse, rl, rn], ran] = await Promise.all([
     ctx.s.concat([model.fitLost.reshape([1]), model.standardErrorsLost.reshape([1])]).reveal(),
     releaseGuarded(
       ctx.s,
@@ -991,6 +997,7 @@ async function logistic(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody
       ],
       ctx.k,
     ),
+    model.iterationsRun,
   ]);
   const withheld = lost === 1n;
   const seWithheld = withheld || seLost === 1n;
@@ -1041,7 +1048,9 @@ async function logistic(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody
       ...notes(
         ctx,
         a,
-        `${method === 'newton' ? 'Newton (IRLS)' : 'gradient descent'}, ${iterations} iterations, as R's glm(family = binomial)`,
+        method === 'newton'
+          ? newtonNote(ran, iterations)
+          : `gradient descent, ${iterations} iterations, as R's glm(family = binomial)`,
       ),
       'released only when both outcomes and every level of a categorical predictor have at least k records',
     ],
