@@ -210,6 +210,25 @@ describe('delayedTransport', () => {
     expect(() => a.send(5, 1, Uint8Array.of(0))).toThrow(RangeError);
   });
 
+  it("throws a caller's bug that the inner send reports when the message is due, rather than lose it", () => {
+    const c = manualClock();
+    const [a0] = createMemoryNetwork(2, 'm');
+    const inner = {
+      ...a0!,
+      self: 0,
+      parties: 2,
+      sessionId: 'm',
+      send: () => {
+        throw new RangeError('send: round 1 after round 2 (rounds must increase)');
+      },
+      receive: a0!.receive.bind(a0),
+      close: a0!.close.bind(a0),
+    };
+    const a = delayedTransport(inner, 10, c.clock);
+    a.send(1, 1, Uint8Array.of(1));
+    expect(() => c.advance(10)).toThrow(/rounds must increase/);
+  });
+
   it('closes at once, dropping what is in flight; later sends fail like the inner ones', () => {
     const c = manualClock();
     const [a0] = createMemoryNetwork(2, 'm');

@@ -10,7 +10,7 @@
  * One timer per link, armed for the oldest message, rather than one timer
  * per message: a round of a large computation sends thousands of messages.
  */
-import type { Payload, Transport } from './transport.js';
+import { TransportError, type Payload, type Transport } from './transport.js';
 
 /** The clock and timer a delay line runs on; injected so tests can drive time by hand. */
 export interface DelayClock {
@@ -103,10 +103,11 @@ export interface DelayedTransport extends Transport {
  * graceful shutdown of the inner transport, so the last messages still go
  * out; `close()` drops what is still in flight (the session is over).
  *
- * A send the inner transport refuses when its time comes (it closed, or a
- * peer broke the session meanwhile) is dropped: that failure reaches the
- * program through its next receive, as it would for an undelayed send to a
- * peer that is gone.
+ * A send the inner transport refuses with a TransportError when its time
+ * comes (it closed, or a peer broke the session meanwhile) is dropped: that
+ * failure reaches the program through its next receive, as it would for an
+ * undelayed send to a peer that is gone. Any other error of the inner send
+ * (a caller's bug) is thrown from the timer.
  * @throws {RangeError} for a negative or non-finite delay.
  */
 export function delayedTransport(
@@ -130,8 +131,11 @@ export function delayedTransport(
       line.push(() => {
         try {
           inner.send(to, round, payload);
-        } catch {
-          // See the doc comment: the failure surfaces at a receive.
+        } catch (e) {
+          // A link failure surfaces at a receive (see the doc comment); anything
+          // else is a caller's bug (a round out of order, an oversized message)
+          // and is thrown from the timer, uncaught, rather than lost.
+          if (!(e instanceof TransportError)) throw e;
         }
       });
     },
