@@ -368,7 +368,7 @@ export function formatStudyPlan(plan: StudyRoundPlan, rttsMs: readonly number[])
     ...plan.analyses.map((a) => line(a.id, a)),
     line('whole study', plan.total),
     plan.total.rounds >= inAnalyses
-      ? `  (the whole study's rounds include ${plan.total.rounds - inAnalyses} for agreeing on the study and inputting the data)`
+      ? `  (the whole study's rounds include ${plan.total.rounds - inAnalyses} for setting up the suite, agreeing on the study and inputting the data)`
       : `  (the analyses overlap: the whole study takes fewer rounds than their sum)`,
     ...wrap(ESTIMATE_NOTE, 96).map((l) => `  ${l}`),
   ].join('\n');
