@@ -89,6 +89,40 @@ describe('entente study --dry-run', () => {
   });
 });
 
+describe('entente plan --rtt', () => {
+  it('reports the rounds that entente local --delay-ms then takes over TLS, and the estimate', async () => {
+    const prog = 'examples/millionaires.ts';
+    const plan = await new Cli([
+      'plan',
+      prog,
+      '--suite',
+      'rep3',
+      '--parties',
+      '3',
+      '--rtt',
+      '100ms',
+    ]).exit(60_000);
+    expect(plan.code, plan.stderr).toBe(0);
+    const m = /: (\d+) rounds, compute (\d+\.\d+) s/.exec(plan.stdout);
+    expect(m, plan.stdout).not.toBeNull();
+    const rounds = Number(m![1]);
+    const compute = Number(m![2]);
+    expect(plan.stdout).toContain(
+      `estimated time at RTT 100 ms: ${(compute + rounds * 0.05).toFixed(2)} s (${compute.toFixed(2)} s compute + ${rounds} rounds x 50 ms)`,
+    );
+    expect(plan.stdout).toMatch(/estimates, not measurements/);
+    // rep3 has no preprocessing to count: only the rounds are reported.
+    expect(plan.stdout).not.toMatch(/preprocessing/);
+
+    const real = await new Cli(['local', prog, '--parties', '3', '--delay-ms', '5']).exit(90_000);
+    expect(real.code, real.stderr).toBe(0);
+    const used = [...real.stdout.matchAll(/^ {2}(\d+) rounds,/gm)].map((x) => Number(x[1]));
+    expect(used).toHaveLength(3);
+    expect(Math.max(...used)).toBe(rounds);
+    expect(real.stdout).toMatch(/p1: \{"p1IsRicher":(true|false)\}/);
+  });
+});
+
 describe('the estimate', () => {
   it('is compute plus rounds x one-way delay, and reads RTTs as written', () => {
     expect(estimateSeconds({ rounds: 3825, computeSeconds: 3.1 }, 100)).toBeCloseTo(194.35, 6);
