@@ -140,6 +140,9 @@ describe('the estimate', () => {
     const a = await new Cli(['study', STUDY, '--rtt', '100ms']).exit();
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/--rtt: only with --dry-run/);
+    const c = await new Cli(['study', STUDY, '--dry-run', '--delay-ms', '5']).exit();
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/--delay-ms: not with --dry-run/);
     const b = await new Cli([
       'plan',
       'examples/millionaires.ts',

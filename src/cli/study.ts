@@ -261,6 +261,10 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
   const rtts = rtt === undefined ? [0, 10, 50, 100] : [rttFlag(rtt)];
   const dryRun = named.get('dry-run') !== undefined;
   if (rtt !== undefined && !dryRun) throw new UsageError('--rtt: only with --dry-run');
+  if (dryRun && delayMs > 0)
+    throw new UsageError(
+      '--delay-ms: not with --dry-run (it runs without delay; --rtt sets the estimate)',
+    );
   const parties = st.parties.map((p) => p.id);
   console.error(
     `${st.name}: ${parties.length} parties (${parties.join(', ')}), suite ${suite}, ${st.analyses.length} analyses`,
