@@ -11,8 +11,9 @@
  * synthetic records; whole and per analysis), 100k comparisons of int(32)
  * (first call and warm) and a sort of 10k int(32) values (one call). For each
  * RTT it prints wall time (slowest party), rounds, MiB sent by the first
- * party and the latency floor, rounds x one-way delay: what the run would
- * take with infinitely fast parties. Then the summary table of the issue,
+ * party, the latency floor, rounds x one-way delay: what the run would
+ * take with infinitely fast parties, and the ratio to the same work in the
+ * clear (each analysis on the pooled records, bench/study.ts). Then the summary table of the issue,
  * in Markdown, for docs/PERFORMANCE.md. A full run takes about ten minutes
  * (the study at 100 ms RTT alone takes minutes); pick a subset with --rtt
  * and --only.
@@ -24,6 +25,9 @@ import { writeHospitals } from '../src/cli/study.js';
 import { HOSPITALS } from '../src/apps/hospitals.js';
 import { runFederated } from './federated.js';
 import { plainSeconds, timePlain } from './plain.js';
+import { plainAnalysisSeconds } from './study.js';
+import { parseStudyText } from '../src/analytics/study/parse.js';
+import { readFile } from 'node:fs/promises';
 import type { WanResult, WanStep } from './wan-program.js';
 
 const STUDY = 'examples/hospitals/study.yaml';
@@ -122,12 +126,18 @@ export async function runWanBench(args: string[]): Promise<void> {
   };
   try {
     const env: Record<string, string> = {};
+    let plainStudy = new Map<string, number>();
     if (only.includes('study')) {
       // The study file beside its data, so each party reads its own file as in a deployment.
       await writeHospitals(join(dir, 'data'), rows);
       await copyFile(STUDY, join(dir, 'study.yaml'));
       env.ENTENTE_STUDY = join(dir, 'study.yaml');
       if (analyses) env.ENTENTE_STUDY_ANALYSES = analyses;
+      // Each analysis in the clear on the pooled records: the x plain column.
+      plainStudy = await plainAnalysisSeconds(
+        parseStudyText(await readFile(STUDY, 'utf8'), STUDY),
+        join(dir, 'data'),
+      );
     }
     const plain = {
       compare: plainSeconds('cmp', 100_000),
@@ -149,7 +159,7 @@ export async function runWanBench(args: string[]): Promise<void> {
           out.push({ label, step: whole });
           note(label, rtt, whole);
           for (const p of parts) {
-            out.push({ label: `  ${p.label}`, step: p });
+            out.push({ label: `  ${p.label}`, step: p, plain: plainStudy.get(p.label) });
             note(p.label, rtt, p);
           }
         } else if (work === 'compare') {
