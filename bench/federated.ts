@@ -21,12 +21,21 @@ export interface FederatedBench {
   env: Record<string, string>;
   /** Federation timeouts beyond the default { roundMs: 600000 } (e.g. idleMs for long synchronous steps). */
   timeouts?: Record<string, number>;
+  /** Party ids; default p1..pN. */
+  ids?: readonly string[];
+  /** Extra arguments of every party's `entente run` (e.g. ['--delay-ms', '50']). */
+  args?: readonly string[];
+  /** Leave out the parties' routine linking lines on stderr (each run's would bury the figures). */
+  quietLinks?: boolean;
 }
+
+/** A party's stderr lines of a normal start (the study command leaves them out too). */
+const ROUTINE = /^entente\[[^\]]+\]: (connected|accepted|federation|linked to)/;
 
 export async function runFederated<R>(b: FederatedBench): Promise<R[]> {
   const dir = await mkdtemp(join(tmpdir(), `entente-${b.name}-`));
   try {
-    const ids = Array.from({ length: b.parties }, (_, i) => `p${i + 1}`);
+    const ids = b.ids ?? Array.from({ length: b.parties }, (_, i) => `p${i + 1}`);
     const fed = await writeLocalFederation(dir, {
       ids,
       suite: b.suite,
@@ -51,11 +60,26 @@ export async function runFederated<R>(b: FederatedBench): Promise<R[]> {
                 fed,
                 '--party',
                 id,
+                ...(b.args ?? []),
               ],
-              { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...b.env } },
+              {
+                stdio: ['ignore', 'pipe', b.quietLinks ? 'pipe' : 'inherit'],
+                env: { ...process.env, ...b.env },
+              },
             );
+            if (b.quietLinks) {
+              let partial = '';
+              child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+                const lines = (partial + d).split('\n');
+                partial = lines.pop()!;
+                for (const l of lines) if (!ROUTINE.test(l)) process.stderr.write(`${l}\n`);
+              });
+              child.stderr!.on('end', () => {
+                if (partial && !ROUTINE.test(partial)) process.stderr.write(`${partial}\n`);
+              });
+            }
             let out = '';
-            child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+            child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
             child.on('close', (code) =>
               code === 0 ? resolve(out) : reject(new Error(`party ${id} exited with ${code}`)),
             );

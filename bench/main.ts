@@ -20,6 +20,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   scale: async (a) => (await import('./scale.js')).runScaleBench(a),
   study: async (a) => (await import('./study.js')).runStudyBench(a),
   vote: async (a) => (await import('./vote.js')).runVoteBench(a),
+  wan: async (a) => (await import('./wan.js')).runWanBench(a),
   // bench/stats.ts is a script: it reads its own options (--rows, --suite, --only) from argv.
   stats: async () => {
     await import('./stats.js');

@@ -40,6 +40,9 @@ describe('unknown flags', () => {
     [['approve', 'ID', '--ye'], /approve: unknown option --ye; did you mean --yes\?/],
     [['results', 'RUN', '--formt', 'json'], /did you mean --format\?/],
     [['suites', '--all'], /suites: unknown option --all; it takes no options/],
+    [['local', `${F}/stats.ts`, '--delay', '50'], /did you mean --delay-ms\?/],
+    [['study', 'examples/hospitals/study.yaml', '--dryrun'], /did you mean --dry-run\?/],
+    [['plan', `${F}/stats.ts`, '--suite', 'rep3', '--rt', '100ms'], /did you mean --rtt\?/],
   ] as const) {
     it(`entente ${args.join(' ')}: exit 2, nothing runs`, async () => {
       const exit = await new Cli(args).exit();
@@ -59,19 +62,31 @@ describe('unknown flags', () => {
   it("every flag in each command's usage is known to it", () => {
     const m = (o: Record<string, string> = {}) => new Map(Object.entries(o));
     const cases: Array<[string, string[], Map<string, string>, string[]]> = [
-      ['run', [], m(), ['suite', 'parties', 'plan']],
+      ['run', [], m(), ['suite', 'parties', 'plan', 'delay-ms']],
       [
         'run',
         [],
         m({ federation: 'f' }),
-        ['party', 'suite', 'key', 'cert', 'identity', 'listen', 'session', 'plan-file'],
+        ['party', 'suite', 'key', 'cert', 'identity', 'listen', 'session', 'plan-file', 'delay-ms'],
       ],
-      ['local', [], m(), ['parties', 'suite', 'transport', 'timeout-ms', 'plan-file']],
+      ['local', [], m(), ['parties', 'suite', 'transport', 'timeout-ms', 'plan-file', 'delay-ms']],
+      ['plan', [], m(), ['suite', 'parties', 'out', 'rtt']],
       [
         'study',
         [],
         m(),
-        ['suite', 'out', 'data-dir', 'analyses', 'ledger-dir', 'in-process', 'timeout-ms'],
+        [
+          'suite',
+          'out',
+          'data-dir',
+          'analyses',
+          'ledger-dir',
+          'in-process',
+          'timeout-ms',
+          'delay-ms',
+          'dry-run',
+          'rtt',
+        ],
       ],
       [
         'study',
@@ -90,6 +105,7 @@ describe('unknown flags', () => {
           'suite',
           'outcome',
           'quiet',
+          'delay-ms',
         ],
       ],
       ['demo', [], m(), ['rows', 'serve', 'dir']],

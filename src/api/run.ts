@@ -24,6 +24,11 @@ export interface LocalRunOptions {
   roundTimeoutMs?: number;
   /** Test aid: deliver messages of different rounds out of order, driven by this source. */
   reorder?: () => number;
+  /**
+   * One-way delay of every message in milliseconds, as between distant
+   * parties (tests, benchmarks and round-count estimates; default 0).
+   */
+  delayMs?: number;
 }
 
 export interface PartyOutcome<R> {
@@ -48,11 +53,10 @@ export async function runLocal<R>(
       `${factory.name}: expected ${factory.minParties === factory.maxParties ? factory.minParties : `${factory.minParties}..${factory.maxParties}`} parties, got ${ids.length}`,
     );
   }
-  const transports = createMemoryNetwork(
-    ids.length,
-    'local',
-    opts.reorder ? { reorder: opts.reorder } : {},
-  );
+  const transports = createMemoryNetwork(ids.length, 'local', {
+    ...(opts.reorder ? { reorder: opts.reorder } : {}),
+    ...(opts.delayMs ? { delayMs: opts.delayMs } : {}),
+  });
   const parties = transports.map(
     (t) =>
       new Party({

@@ -3,6 +3,7 @@
  * refused (exit 2) with the nearest known one, so that a typo (`--suit shamir`)
  * never runs with a default (the plaintext suite) in its place.
  */
+import { parseRtt } from '../api/estimate.js';
 import { UsageError } from './exit.js';
 
 const KEY = ['key', 'cert', 'identity', 'listen', 'session'];
@@ -32,18 +33,29 @@ export function knownFlags(
       return named.has('federation')
         ? ['federation', 'party', 'suite', 'data', 'out', 'ledger', 'analyses', 'outcome', 'quiet']
             .concat(KEY)
-            .concat(['plan-file'])
-        : ['suite', 'out', 'data-dir', 'analyses', 'ledger-dir', 'in-process', 'timeout-ms'];
+            .concat(['plan-file', 'delay-ms'])
+        : [
+            'suite',
+            'out',
+            'data-dir',
+            'analyses',
+            'ledger-dir',
+            'in-process',
+            'timeout-ms',
+            'delay-ms',
+            'dry-run',
+            'rtt',
+          ];
     case 'run':
       return named.has('federation')
-        ? ['federation', 'party', 'suite', 'plan-file', ...KEY]
-        : ['suite', 'parties', 'plan'];
+        ? ['federation', 'party', 'suite', 'plan-file', 'delay-ms', ...KEY]
+        : ['suite', 'parties', 'plan', 'delay-ms'];
     case 'keygen':
       return ['out', 'id'];
     case 'local':
-      return ['parties', 'suite', 'transport', 'timeout-ms', 'plan-file'];
+      return ['parties', 'suite', 'transport', 'timeout-ms', 'plan-file', 'delay-ms'];
     case 'plan':
-      return ['suite', 'parties', 'out'];
+      return ['suite', 'parties', 'out', 'rtt'];
     case 'psi': {
       const psi = ['column', 'protocol', 'output', 'to', 'values', 'value-bits'];
       psi.push('min-intersection', 'epsilon', 'sensitivity', 'out', 'threshold');
@@ -174,7 +186,15 @@ export function checkFlags(
 }
 
 /** Flags that take no value. */
-const BOOLEAN_FLAGS = new Set(['in-process', 'plan', 'yes', 'serve', 'one-shot', 'if-absent']);
+const BOOLEAN_FLAGS = new Set([
+  'in-process',
+  'plan',
+  'yes',
+  'serve',
+  'one-shot',
+  'if-absent',
+  'dry-run',
+]);
 
 export interface Flags {
   positional: string[];
@@ -202,4 +222,16 @@ export function parseFlags(args: readonly string[]): Flags {
     } else positional.push(a);
   }
   return { positional, named, valueless };
+}
+
+/**
+ * `--rtt 100ms` (or `0.1s`, or `100`): the round-trip time in milliseconds.
+ * @throws {UsageError} naming the flag and the text.
+ */
+export function rttFlag(text: string): number {
+  try {
+    return parseRtt(text);
+  } catch (e) {
+    throw new UsageError(`--rtt: ${(e as Error).message}`);
+  }
 }

@@ -21,11 +21,18 @@
  */
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { writeFile } from 'node:fs/promises';
-import { formatCounts, planProgram, plannedSuite, planToJson } from '../api/plan.js';
+import { countRounds, ESTIMATE_NOTE, estimateSeconds } from '../api/estimate.js';
+import {
+  formatCounts,
+  PLANNABLE_SUITES,
+  planProgram,
+  plannedSuite,
+  planToJson,
+} from '../api/plan.js';
 import { runLocal, type Program } from '../api/run.js';
 import { SUITES, suiteByName } from '../suites/index.js';
 import { EXIT, suiteLine, UsageError } from './exit.js';
-import { checkFlags, parseFlags, type Flags } from './flags.js';
+import { checkFlags, parseFlags, rttFlag, type Flags } from './flags.js';
 import { computing, keygen, loadProgram, local, runFederated } from './net.js';
 // The study commands (and the analytics layer behind them) are imported only
 // when used: a party process of `entente run` keeps a smaller heap, which
@@ -78,12 +85,17 @@ commands:
          checked inside MPC, cells are summed over employers and released with a minimum
          cell size (default 5), with the pay gap per category; beside the plaintext answer
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
-         [--in-process] [--timeout-ms T]
-         run a study file (docs/ANALYTICS.md) with every party as a process on this machine
+         [--in-process] [--timeout-ms T] [--delay-ms D]
+         run a study file (docs/ANALYTICS.md) with every party as a process on this machine;
+         --delay-ms D adds D ms to every message, as between distant parties
+  study  STUDY --dry-run [--rtt 100ms] [--suite S] [--data-dir DIR] [--analyses ID,...]
+         the study as a plan: rounds per analysis and the estimated time at each RTT (default
+         0, 10, 50 and 100 ms), from a dry run with every party in this process (nothing printed
+         or written but the plan)
   study  STUDY --federation FILE --party ID [--data FILE] [--out DIR] [--ledger FILE] [key options as run]
          run a study as one party of a federation; reads only this party's data; with
          --ledger, charges the run's privacy spend to the dataset's budget ledger first
-  run    PROGRAM [--suite S] [--parties N] [--plan]
+  run    PROGRAM [--suite S] [--parties N] [--plan] [--delay-ms D]
          run a program module (its default export, (session) => Promise<result>)
          with every party in this process, and print each party's result and counters;
          with --plan (semi2k, spdz2k): count the preprocessing the program needs by a dry
@@ -93,6 +105,9 @@ commands:
          count the preprocessing a program needs (a dry run in the clear, every party
          in this process, on the program's own data or data of the same sizes); print
          it, and write it to FILE for 'run --plan-file' / 'local --plan-file'
+  plan   PROGRAM --suite S --parties N --rtt 100ms
+         count the rounds a program takes under any suite (a dry run, every party in this
+         process) and estimate its time at that round-trip time: compute + rounds x RTT/2
   psi    A.csv B.csv --column C [--protocol ot|ecdh] [--output intersection|cardinality|sum]
          [--to receiver|both] [--values COL [--value-bits B] [--min-intersection K] [--epsilon E
          [--sensitivity S]]] [--out FILE]
@@ -151,12 +166,15 @@ network (docs/OPERATIONS.md):
          (DIR/ID.crt); print the certificate's SHA-256 fingerprint for the federation file
   run    PROGRAM --federation FILE --party ID [--suite S]
          [--key FILE --cert FILE | --identity FILE] [--listen ADDR] [--session ID]
-         [--plan-file PLAN]
+         [--plan-file PLAN] [--delay-ms D]
          run the program as party ID over mutually authenticated TLS 1.3; keys default
          to ID.key and ID.crt beside FILE; with a plan ('entente plan --out'), generate
          all preprocessing before the program and refuse to run out of it
   local  PROGRAM --parties N [--suite S] [--transport tls|ws] [--timeout-ms T] [--plan-file PLAN]
-         fresh keys, a federation on 127.0.0.1, one 'entente run' process per party`;
+         [--delay-ms D]
+         fresh keys, a federation on 127.0.0.1, one 'entente run' process per party;
+         --delay-ms D: every party hands each message to its link D ms after sending it
+         (a simulated wide-area link, for measuring)`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -244,12 +262,14 @@ async function runProgram(f: Flags): Promise<number> {
   console.error(
     `entente run: ${suiteLine(factory, parties)}, ${parties} ${parties === 1 ? 'party' : 'parties'} in this process`,
   );
-  if (f.named.has('plan')) return runPlanned(program, suite, parties);
+  const delayMs = intFlag(f, 'delay-ms', 0, 0, 60_000);
+  if (f.named.has('plan')) return runPlanned(program, suite, parties, delayMs);
   const outs = await computing(() =>
     runLocal(program, {
       suite,
       parties,
       crypto: nodeCryptoProvider,
+      delayMs,
     }),
   );
   printOutcomes(outs);
@@ -265,19 +285,40 @@ async function loadProgramFlag(f: Flags, cmd: string): Promise<Program<unknown>>
   return loadProgram(file);
 }
 
-/** `entente plan`: the dry run's counts, printed and optionally written for `--plan-file`. */
+/**
+ * `entente plan`: the dry run's counts, printed and optionally written for
+ * `--plan-file`; with `--rtt`, also the rounds and the estimated time at that
+ * round-trip time (src/api/estimate.ts), for any suite.
+ */
 async function planCommand(f: Flags): Promise<number> {
   const suite = f.named.get('suite');
-  if (!suite) throw new UsageError('plan: --suite is required (semi2k or spdz2k)');
+  const rttText = f.named.get('rtt');
+  if (!suite)
+    throw new UsageError('plan: --suite is required (semi2k or spdz2k; with --rtt, any suite)');
   const factory = suiteByName(suite);
   const parties = intFlag(f, 'parties', factory.minParties, factory.minParties, factory.maxParties);
+  const rttMs = rttText === undefined ? undefined : rttFlag(rttText);
   const program = await loadProgramFlag(f, 'plan');
-  const plan = await computing(() => planProgram(program, suite, parties, nodeCryptoProvider));
-  console.log(planLine(suite, parties, plan.counts));
   const out = f.named.get('out');
-  if (out) {
-    await writeFile(out, planToJson(plan));
-    console.log(`plan written to ${out}`);
+  if (rttMs === undefined || PLANNABLE_SUITES.includes(suite) || out) {
+    const plan = await computing(() => planProgram(program, suite, parties, nodeCryptoProvider));
+    console.log(planLine(suite, parties, plan.counts));
+    if (out) {
+      await writeFile(out, planToJson(plan));
+      console.log(`plan written to ${out}`);
+    }
+  }
+  if (rttMs !== undefined) {
+    const c = await computing(() => countRounds(program, suite, parties, nodeCryptoProvider));
+    console.log(
+      `rounds of this program under ${suite} with ${parties} parties (each party, by a dry run in this process): ` +
+        `${c.rounds} rounds, compute ${c.computeSeconds.toFixed(2)} s, ${c.bytesSent} bytes sent by the busiest party`,
+    );
+    console.log(
+      `estimated time at RTT ${rttMs} ms: ${estimateSeconds(c, rttMs).toFixed(2)} s ` +
+        `(${c.computeSeconds.toFixed(2)} s compute + ${c.rounds} rounds x ${rttMs / 2} ms)`,
+    );
+    console.log(`(${ESTIMATE_NOTE})`);
   }
   return 0;
 }
@@ -287,7 +328,12 @@ function planLine(suite: string, parties: number, counts: Record<string, number>
 }
 
 /** `run --plan`: count the material, report it, generate it up front, then run. */
-async function runPlanned(program: Program<unknown>, suite: string, parties: number) {
+async function runPlanned(
+  program: Program<unknown>,
+  suite: string,
+  parties: number,
+  delayMs: number,
+) {
   const plan = await computing(() => planProgram(program, suite, parties, nodeCryptoProvider));
   console.log(planLine(suite, parties, plan.counts));
   // The suite's setup generates the plan before the program starts; the
@@ -305,6 +351,7 @@ async function runPlanned(program: Program<unknown>, suite: string, parties: num
       suite: plannedSuite(suite, plan.counts),
       parties,
       crypto: nodeCryptoProvider,
+      delayMs,
     }),
   );
   const total = performance.now() - t0;

@@ -3,9 +3,13 @@
  *
  *   entente keygen --out DIR --id ID
  *   entente run PROGRAM --federation FILE --party ID [--suite S] [--key K --cert C | --identity FILE]
- *                       [--listen ADDR] [--session ID] [--plan-file PLAN]
+ *                       [--listen ADDR] [--session ID] [--plan-file PLAN] [--delay-ms D]
  *   entente local PROGRAM --parties N [--suite S] [--transport tls|ws] [--timeout-ms T] [--plan-file PLAN]
+ *                         [--delay-ms D]
  *
+ * `--delay-ms D` simulates a wide-area link: every message a party sends is
+ * handed to its TLS link D ms later (src/transport/delay.ts), so a round
+ * costs at least D; for measuring, not for deployments.
  * `run` is one party of a federation, over mutually authenticated TLS;
  * `local` starts N such processes on 127.0.0.1 with fresh keys, for trying a
  * program across processes. docs/OPERATIONS.md is the guide.
@@ -21,6 +25,7 @@ import {
   type Federation,
 } from '../adapters/node/net/federation.js';
 import { loadIdentity, writeIdentity } from '../adapters/node/net/identity.js';
+import { delayedTransport } from '../transport/delay.js';
 import { ConnectError, TlsEndpoint, type TlsTransport } from '../adapters/node/net/tls.js';
 import { WsEndpoint } from '../adapters/node/net/ws.js';
 import { formatCounts, planFromJson, plannedSuite, type Plan } from '../api/plan.js';
@@ -125,9 +130,10 @@ export async function runFederated(
   const session = named.get('session') ?? fed.session;
   // Parties with different files, suites or session ids refuse each other's first frame.
   const sessionId = `${session}|${suite}|${fed.digest}`;
+  const delayMs = intOption(named, 'delay-ms', 0, 0, 60_000);
 
   log(
-    `federation '${fed.name}' (digest ${fed.digest.slice(0, 16)}), party ${me + 1} of ${fed.parties.length}, ${suiteLine(factory, fed.parties.length)}, session '${session}', over ${fed.transport === 'ws' ? 'WebSocket/TLS 1.3' : 'TLS 1.3'}, AES ${aesBackend()}`,
+    `federation '${fed.name}' (digest ${fed.digest.slice(0, 16)}), party ${me + 1} of ${fed.parties.length}, ${suiteLine(factory, fed.parties.length)}, session '${session}', over ${fed.transport === 'ws' ? 'WebSocket/TLS 1.3' : 'TLS 1.3'}${delayMs > 0 ? ` with ${delayMs} ms added to every message sent (--delay-ms)` : ''}, AES ${aesBackend()}`,
   );
   let transport: TlsTransport | undefined;
   // Stopped by an operator (or by `entente local`): tell the peers, then exit 128 + signal.
@@ -167,9 +173,12 @@ export async function runFederated(
       maxFrameBytes: fed.maxFrameBytes,
     });
     const tLinked = performance.now();
+    const reporting = transport.reportingAborts(() => party.failure?.message);
+    // A simulated wide-area link (tests, benchmarks): every party delays what it sends.
+    const delayed = delayMs > 0 ? delayedTransport(reporting, delayMs) : undefined;
     const party: Party = new Party({
       ids: fed.parties.map((p) => p.id),
-      transport: transport.reportingAborts(() => party.failure?.message),
+      transport: delayed ?? reporting,
       crypto: nodeCryptoProvider,
       roundTimeoutMs: fed.timeouts.roundMs,
     });
@@ -180,6 +189,8 @@ export async function runFederated(
     const result = await fn(new Session(s, party));
     const st = party.stats.snapshot();
     const t1 = performance.now();
+    // The last messages may still be on the simulated link: let them arrive first.
+    await delayed?.flushed();
     await transport.shutdown();
     console.log(`${id}: ${show(result)}`);
     console.log(
@@ -406,6 +417,7 @@ export async function local(program: string | undefined, named: Named): Promise<
   // Refuse a wrong plan here, once, rather than in every party process.
   const planPath = named.get('plan-file');
   if (planPath) await readPlan(planPath, suite, n);
+  const delayMs = intOption(named, 'delay-ms', 0, 0, 60_000);
   // A program that does not load is refused here (exit 2), before any key is made.
   await loadProgram(program);
   return launchParties(
@@ -426,6 +438,7 @@ export async function local(program: string | undefined, named: Named): Promise<
         '--suite',
         suite,
         ...(planPath ? ['--plan-file', resolve(planPath)] : []),
+        ...(delayMs > 0 ? ['--delay-ms', String(delayMs)] : []),
       ],
       onReady: (dir) =>
         console.error(

@@ -6,6 +6,13 @@
  *       TLS 1.3 on 127.0.0.1 with fresh keys (like `entente local`); prints the
  *       report and writes report.json / report.md to --out (default: STUDY's
  *       folder/report). --in-process runs every party in this process instead.
+ *       --delay-ms D adds a one-way delay of D ms to every message (a simulated
+ *       wide-area link, src/transport/delay.ts), for measuring.
+ *   entente study STUDY --dry-run [--rtt 100ms] [--suite S] [--data-dir DIR] [--analyses ID,...]
+ *       the study as a plan (issue 24): rounds per analysis and the estimated
+ *       time at each RTT, from a dry run with every party in this process over
+ *       the in-memory transport (src/api/estimate.ts); prints no result and
+ *       writes no report.
  *   entente study STUDY --federation FILE --party ID [--data FILE] [--out DIR] [--ledger FILE]
  *                       [--key K --cert C | --identity F] [--listen ADDR] [--session ID]
  *       one party of a real deployment (docs/OPERATIONS.md): validates the study
@@ -33,6 +40,7 @@ import {
   UnreadableDataFile,
   type LoadedStudy,
 } from '../adapters/node/data.js';
+import { countRounds, ESTIMATE_NOTE, estimateSeconds } from '../api/estimate.js';
 import { runLocal } from '../api/run.js';
 import { DataError, SpecError } from '../analytics/data/errors.js';
 import { nearest } from '../analytics/data/reader.js';
@@ -49,6 +57,7 @@ import { generatePatients, HOSPITALS, patientsCsv } from '../apps/hospitals.js';
 import { SUITES, suiteByName } from '../suites/index.js';
 import { describeFailures, launchParties } from './launch.js';
 import { EXIT, signalExit } from './exit.js';
+import { rttFlag } from './flags.js';
 import { computing, runFederated, UsageError } from './net.js';
 import { writeReports } from './study-report.js';
 
@@ -255,6 +264,15 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
   };
   const outDir = resolve(named.get('out') ?? join(loaded.dir, 'report'));
   const timeoutMs = intOption(named, 'timeout-ms', 1_800_000, 1_000, 86_400_000);
+  const delayMs = intOption(named, 'delay-ms', 0, 0, 60_000);
+  const rtt = named.get('rtt');
+  const rtts = rtt === undefined ? [0, 10, 50, 100] : [rttFlag(rtt)];
+  const dryRun = named.get('dry-run') !== undefined;
+  if (rtt !== undefined && !dryRun) throw new UsageError('--rtt: only with --dry-run');
+  if (dryRun && delayMs > 0)
+    throw new UsageError(
+      '--delay-ms: not with --dry-run (it runs without delay; --rtt sets the estimate)',
+    );
   const parties = st.parties.map((p) => p.id);
   console.error(
     `${st.name}: ${parties.length} parties (${parties.join(', ')}), suite ${suite}, ${st.analyses.length} analyses`,
@@ -262,9 +280,15 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
   // Every party's data is checked here, in every mode, before any key is made
   // or any process starts: a bad file costs a moment, not a start-up.
   // Party processes load their own data: here the checks alone (no aggregate is computed
-  // twice), except for the demo's pooled reference and an in-process run, which use the tables.
+  // twice), except for the demo's pooled reference, an in-process run and a dry run, which
+  // use the tables.
   const inProcess = named.get('in-process') !== undefined;
-  const tables = await loadEvery(loaded, dataOf, !inProcess && !demo);
+  const tables = await loadEvery(loaded, dataOf, !inProcess && !demo && !dryRun);
+  if (dryRun) {
+    const plan = await computing(() => studyRoundPlan(st, suite, tables));
+    console.log(formatStudyPlan(plan, rtts));
+    return 0;
+  }
 
   let outcome: StudyOutcome;
   if (inProcess) {
@@ -275,7 +299,7 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
             implementations: STATISTICS,
             progress: s.me === parties[0] ? (m) => console.error(`[${s.me}] ${m}`) : undefined,
           }),
-        { suite, parties, crypto: nodeCryptoProvider, roundTimeoutMs: 600_000 },
+        { suite, parties, crypto: nodeCryptoProvider, roundTimeoutMs: 600_000, delayMs },
       ),
     );
     outcome = outs[0]!.result;
@@ -284,7 +308,14 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
     // Each party process reads its own file again; this copy is only kept for the demo.
     if (!demo) tables.clear();
     const ledgerDir = named.get('ledger-dir');
-    const r = await processes(loaded, suite, dataOf, timeoutMs, ledgerDir && resolve(ledgerDir));
+    const r = await processes(
+      loaded,
+      suite,
+      dataOf,
+      timeoutMs,
+      ledgerDir && resolve(ledgerDir),
+      delayMs,
+    );
     if (typeof r === 'number') return r;
     outcome = r;
   }
@@ -299,6 +330,78 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
   const written = await writeReports(outDir, outcome, reference);
   console.log(`\nReports: ${written.join(', ')}`);
   return 0;
+}
+
+/** A study's rounds as a plan: the whole run and each analysis, from a dry run. */
+export interface StudyRoundPlan {
+  study: string;
+  suite: string;
+  /** Every round of the run (agreeing on the study, inputting the data, every analysis). */
+  total: { rounds: number; computeSeconds: number };
+  analyses: Array<{ id: string; title: string; rounds: number; computeSeconds: number }>;
+}
+
+/**
+ * Counts the rounds of `study` under `suite` on these tables by a dry run:
+ * every party in this process over the in-memory transport, the results
+ * discarded (src/api/estimate.ts says what the counts mean).
+ */
+export async function studyRoundPlan(
+  st: Study,
+  suite: string,
+  tables: ReadonlyMap<string, Table | undefined>,
+): Promise<StudyRoundPlan> {
+  const run = await countRounds(
+    (s) => runStudy(s, st, tables.get(s.me), { implementations: STATISTICS }),
+    suite,
+    st.parties.map((p) => p.id),
+    nodeCryptoProvider,
+  );
+  const first = run.results[0]!;
+  return {
+    study: st.name,
+    suite,
+    total: { rounds: run.rounds, computeSeconds: run.computeSeconds },
+    analyses: first.analyses.map((a) => ({
+      id: a.id,
+      title: a.title,
+      rounds: a.rounds,
+      computeSeconds: a.seconds,
+    })),
+  };
+}
+
+/** The plan as a table: rounds and estimated seconds at each RTT, per analysis and in all. */
+export function formatStudyPlan(plan: StudyRoundPlan, rttsMs: readonly number[]): string {
+  const head = rttsMs.map((r) => `~s @${r}ms`.padStart(11)).join('');
+  const line = (label: string, c: { rounds: number; computeSeconds: number }) =>
+    `  ${label.padEnd(30)} ${String(c.rounds).padStart(7)} ${c.computeSeconds.toFixed(2).padStart(9)}` +
+    rttsMs.map((r) => estimateSeconds(c, r).toFixed(1).padStart(11)).join('');
+  const inAnalyses = plan.analyses.reduce((n, a) => n + a.rounds, 0);
+  return [
+    `${plan.study}: the plan under ${plan.suite} (estimated time at each round-trip time between the parties)`,
+    `  ${'analysis'.padEnd(30)} ${'rounds'.padStart(7)} ${'compute s'.padStart(9)}${head}`,
+    ...plan.analyses.map((a) => line(a.id, a)),
+    line('whole study', plan.total),
+    plan.total.rounds >= inAnalyses
+      ? `  (the whole study's rounds include ${plan.total.rounds - inAnalyses} for setting up the suite, agreeing on the study and inputting the data)`
+      : `  (the analyses overlap: the whole study takes fewer rounds than their sum)`,
+    ...wrap(ESTIMATE_NOTE, 96).map((l) => `  ${l}`),
+  ].join('\n');
+}
+
+/** `text` in lines of at most `width` characters, broken at spaces. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 /**
@@ -339,6 +442,7 @@ async function processes(
   dataOf: (id: string) => DataOverride,
   timeoutMs: number,
   ledgerDir: string | undefined,
+  delayMs: number,
 ): Promise<StudyOutcome | number> {
   const ids = loaded.study.parties.map((p) => p.id);
   // A step that runs long (a model fit over every record) shows that it is still going.
@@ -373,6 +477,7 @@ async function processes(
             loaded.study.analyses.map((a) => a.id).join(','),
             ...(data ? ['--data', resolve(data.file)] : []),
             ...(ledgerDir ? ['--ledger', join(ledgerDir, `${id}.ledger.json`)] : []),
+            ...(delayMs > 0 ? ['--delay-ms', String(delayMs)] : []),
           ];
         },
         onReady: (dir) => {

@@ -4,14 +4,24 @@
  * Delivery is asynchronous (a macrotask after send) and, when `reorder` is
  * set, messages of different rounds are delivered in shuffled order, so tests
  * exercise the runtime's round matching. The shuffle uses a seeded generator
- * supplied by the caller; it does not touch secrets.
+ * supplied by the caller; it does not touch secrets. With `delayMs`, every
+ * message arrives that long after it was sent, as between distant parties
+ * (see delay.ts: a latency, several messages in flight at once, order kept).
  */
+import { DelayLine, type DelayClock } from './delay.js';
 import { nextTask } from './schedule.js';
 import { payloadBytes, TransportError, type Payload, type Transport } from './transport.js';
 
 export interface MemoryNetworkOptions {
   /** Deliver messages of different rounds out of order (test aid). */
   reorder?: () => number;
+  /**
+   * One-way delay of every message in milliseconds (default 0: the next
+   * event-loop task). Messages then keep their order (`reorder` is not applied).
+   */
+  delayMs?: number;
+  /** The clock of the delay (tests); default performance.now() and setTimeout. */
+  delayClock?: DelayClock;
 }
 
 type Waiter = {
@@ -33,9 +43,17 @@ export function createMemoryNetwork(
   options: MemoryNetworkOptions = {},
 ): Transport[] {
   const boxes = Array.from({ length: parties }, () => new Mailbox());
+  const delay = options.delayMs ?? 0;
+  if (!Number.isFinite(delay) || delay < 0)
+    throw new RangeError(`delayMs: expected a non-negative number, got ${delay}`);
   const transports: MemoryTransport[] = [];
   for (let i = 0; i < parties; i++) {
-    transports.push(new MemoryTransport(i, parties, sessionId, boxes, options));
+    // One line per direction of each link: party i's messages to j keep their order.
+    const lines =
+      delay > 0
+        ? Array.from({ length: parties }, () => new DelayLine(delay, options.delayClock))
+        : undefined;
+    transports.push(new MemoryTransport(i, parties, sessionId, boxes, options, lines));
   }
   return transports;
 }
@@ -47,6 +65,7 @@ class MemoryTransport implements Transport {
     readonly sessionId: string,
     private readonly boxes: Mailbox[],
     private readonly options: MemoryNetworkOptions,
+    private readonly lines: DelayLine[] | undefined,
   ) {}
 
   send(to: number, round: number, parts: Payload): void {
@@ -57,7 +76,9 @@ class MemoryTransport implements Transport {
       throw new TransportError('closed', to, 'transport is closed');
     const from = this.self;
     const deliver = () => this.deliver(box, from, round, payload);
-    if (this.options.reorder && this.options.reorder() < 0.5) {
+    if (this.lines) {
+      this.lines[to]!.push(deliver);
+    } else if (this.options.reorder && this.options.reorder() < 0.5) {
       // Delay by one extra hop so a later round's message can overtake this one.
       nextTask(() => nextTask(deliver));
     } else {
@@ -125,6 +146,7 @@ class MemoryTransport implements Transport {
     const mine = this.boxes[this.self]!;
     if (mine.closed) return;
     mine.closed = true;
+    for (const l of this.lines ?? []) l.clear();
     for (const [key, w] of mine.waiting) {
       if (w.timer) clearTimeout(w.timer);
       w.reject(
