@@ -92,11 +92,17 @@ export class DapCollector {
         throw new DapCollectError(
           `collection job not ready within ${opts.timeoutMs ?? 60_000} ms (is the batch below the minimum size?)`,
         );
-      const res = await this.fetch(this.url(path), {
-        method: 'POST',
-        headers: { [AUTH_HEADER]: this.o.token },
-        signal: AbortSignal.timeout(left),
-      });
+      let res: Response;
+      try {
+        res = await this.fetch(this.url(path), {
+          method: 'POST',
+          headers: { [AUTH_HEADER]: this.o.token },
+          signal: AbortSignal.timeout(left),
+        });
+      } catch (e) {
+        if ((e as Error).name === 'TimeoutError' || (e as Error).name === 'AbortError') continue;
+        throw new DapCollectError(`collection poll: ${(e as Error).message}`);
+      }
       if (res.status === 200) {
         if (res.headers.get('content-type') !== MEDIA_TYPES.collection)
           throw new DapCollectError('collection: wrong content-type');

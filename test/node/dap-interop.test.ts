@@ -41,6 +41,8 @@ describe.each(BACKENDS)('DAP interop with @divviup/dap on $name', (backend) => {
   const now = Math.floor(Date.now() / 1000);
   const bucket = now - (now % HOUR);
   const interval = { start: bucket, duration: HOUR };
+  // Every report carries this time, so a test running across the hour stays in one bucket.
+  const at = { timestamp: new Date(now * 1000) };
 
   beforeAll(async () => {
     stores = [await backend.open(), await backend.open()];
@@ -134,22 +136,22 @@ describe.each(BACKENDS)('DAP interop with @divviup/dap on $name', (backend) => {
   /** Valid reports plus every kind of bad one; returns the plaintext aggregate of the valid ones. */
   async function uploadAll<M>(p: Provisioned, measurements: M[], invalid: M): Promise<void> {
     const task = p.client();
-    for (const m of measurements) await task.sendMeasurement(m as never);
+    for (const m of measurements) await task.sendMeasurement(m as never, at);
     // Leader's share flipped in transit: refused at upload.
-    await expect(p.client(flipLeader).sendMeasurement(measurements[0] as never)).rejects.toThrow(
-      /reportRejected/,
-    );
+    await expect(
+      p.client(flipLeader).sendMeasurement(measurements[0] as never, at),
+    ).rejects.toThrow(/reportRejected/);
     // Helper's share flipped: accepted by the Leader, refused by the Helper in the aggregation job.
-    await p.client(flipHelper).sendMeasurement(measurements[0] as never);
+    await p.client(flipHelper).sendMeasurement(measurements[0] as never, at);
     // A client that skips the library's measurement check and encodes an out-of-range value.
     const cheat = p.client();
     const flp = (
       cheat.vdaf as unknown as { flp: { measurementLen: number; encode(m: unknown): bigint[] } }
     ).flp;
     flp.encode = () => new Array<bigint>(flp.measurementLen).fill(3n);
-    await cheat.sendMeasurement(invalid as never);
+    await cheat.sendMeasurement(invalid as never, at);
     // A replay of a report already uploaded.
-    const again = await task.generateReport(measurements[0] as never);
+    const again = await task.generateReport(measurements[0] as never, at);
     await task.sendReport(again);
     const replay = task.sendReport(again);
     await expect(replay).rejects.toBeInstanceOf(DAPError);
@@ -197,7 +199,7 @@ describe.each(BACKENDS)('DAP interop with @divviup/dap on $name', (backend) => {
       /batchQueriedTooManyTimes/,
     );
     // A report for the collected batch is refused.
-    await expect(p.client().sendMeasurement(true)).rejects.toThrow(/reportRejected/);
+    await expect(p.client().sendMeasurement(true, at)).rejects.toThrow(/reportRejected/);
   });
 
   it('Prio3Sum, Prio3SumVec and Prio3Histogram: exact aggregates from the same client', async () => {
@@ -234,13 +236,13 @@ describe.each(BACKENDS)('DAP interop with @divviup/dap on $name', (backend) => {
 
   it('refuses a batch below the minimum size, an unknown task, and a collector without the token', async () => {
     const p = await provision({ type: 'count' }, { minBatchSize: 3 });
-    await p.client().sendMeasurement(true);
-    await p.client().sendMeasurement(false);
+    await p.client().sendMeasurement(true, at);
+    await p.client().sendMeasurement(false, at);
     // Two reports < 3: the job stays pending, the Collector's bounded wait ends with an error.
     await expect(p.collector.collect(interval, { timeoutMs: 1500, pollMs: 100 })).rejects.toThrow(
       /not ready within/,
     );
-    await p.client().sendMeasurement(true);
+    await p.client().sendMeasurement(true, at);
     expect((await p.collector.collect(interval)).aggregate).toBe(2);
 
     const unknown = toBase64Url(rnd(32));
@@ -263,7 +265,7 @@ describe.each(BACKENDS)('DAP interop with @divviup/dap on $name', (backend) => {
       helper: helper.url,
       timePrecisionSeconds: HOUR,
     });
-    await expect(stranger.sendMeasurement(true)).rejects.toThrow(/unrecognizedTask/);
+    await expect(stranger.sendMeasurement(true, at)).rejects.toThrow(/unrecognizedTask/);
 
     const q = await provision({ type: 'count' });
     const thief = new DapCollector({
@@ -289,7 +291,7 @@ describe.each(BACKENDS)('DAP interop with @divviup/dap on $name', (backend) => {
   it('adds discrete Laplace noise at collection when the task asks for it', async () => {
     const p = await provision({ type: 'histogram', length: 4, chunkLength: 2 }, { dpEpsilon: 1 });
     const ms = Array.from({ length: 8 }, () => randInt(4));
-    for (const m of ms) await p.client().sendMeasurement(m);
+    for (const m of ms) await p.client().sendMeasurement(m, at);
     const r = await p.collector.collect(interval);
     const want = [0, 1, 2, 3].map((i) => ms.filter((x) => x === i).length);
     const got = r.aggregate as number[];
