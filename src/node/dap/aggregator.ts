@@ -81,6 +81,7 @@ export class DapAggregator {
   private readonly jobSize: number;
   private readonly timeoutMs: number;
   private readonly cache = new Map<string, Promise<Loaded>>();
+  private readonly driving = new Map<string, Promise<unknown>>();
 
   constructor(o: DapAggregatorOptions) {
     this.db = o.db;
@@ -317,6 +318,19 @@ export class DapAggregator {
    * many reports were aggregated and how many rejected.
    */
   async aggregatePending(idText: string): Promise<{ aggregated: number; rejected: number }> {
+    // One driver per task in this process: two overlapping polls must not send the
+    // same pending reports twice (leasing across processes is not implemented).
+    const prev = this.driving.get(idText) ?? Promise.resolve();
+    const run = prev.catch(() => undefined).then(() => this.drive(idText));
+    const tail = run.catch(() => undefined);
+    this.driving.set(idText, tail);
+    void tail.then(() => {
+      if (this.driving.get(idText) === tail) this.driving.delete(idText);
+    });
+    return run;
+  }
+
+  private async drive(idText: string): Promise<{ aggregated: number; rejected: number }> {
     const t = await this.loadAs(idText, 'leader');
     let aggregated = 0;
     let rejected = 0;
