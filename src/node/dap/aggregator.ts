@@ -318,10 +318,18 @@ export class DapAggregator {
    * many reports were aggregated and how many rejected.
    */
   async aggregatePending(idText: string): Promise<{ aggregated: number; rejected: number }> {
-    // One driver per task in this process: two overlapping polls must not send the
-    // same pending reports twice (leasing across processes is not implemented).
+    return this.serial(idText, () => this.drive(idText));
+  }
+
+  /**
+   * One driver per task in this process: two overlapping polls must not send
+   * the same pending reports twice, and a collection must see its buckets
+   * unchanged between asking the Helper and releasing (leasing across
+   * processes is not implemented).
+   */
+  private serial<T>(idText: string, f: () => Promise<T>): Promise<T> {
     const prev = this.driving.get(idText) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(() => this.drive(idText));
+    const run = prev.catch(() => undefined).then(f);
     const tail = run.catch(() => undefined);
     this.driving.set(idText, tail);
     void tail.then(() => {
@@ -863,7 +871,31 @@ export class DapAggregator {
         idText,
       );
     const interval = { start: Number(job.batch_start), duration: Number(job.batch_duration) };
-    await this.aggregatePending(idText);
+    return this.serial(idText, () => this.finishCollection(t, jobId, interval));
+  }
+
+  private async finishCollection(
+    t: Loaded,
+    jobId: string,
+    interval: msg.Interval,
+  ): Promise<Uint8Array | null> {
+    const idText = t.idText;
+    // Another poll of the same job may have finished it while this one waited.
+    const again = await this.db
+      .selectFrom('dap_collection_jobs')
+      .select(['state', 'result', 'error'])
+      .where('task_id', '=', idText)
+      .where('job_id', '=', jobId)
+      .executeTakeFirst();
+    if (again?.state === 'finished') return new Uint8Array(again.result!);
+    if (again?.state !== 'pending')
+      throw new DapRequestError(
+        'batchInvalid',
+        400,
+        `collection job failed: ${again?.error ?? 'deleted'}`,
+        idText,
+      );
+    await this.drive(idText);
     const agg = await readInterval(
       this.db,
       idText,
