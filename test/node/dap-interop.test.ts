@@ -16,7 +16,9 @@ import { decodeReport, encodeReport, type Report } from '../../src/dap/messages.
 import type { DapTask } from '../../src/dap/task.js';
 import type { VdafSpec } from '../../src/dap/vdaf.js';
 import { MEDIA_TYPES } from '../../src/dap/version.js';
+import { DapAggregator } from '../../src/node/dap/aggregator.js';
 import { serveDap, type RunningDap } from '../../src/node/dap/server.js';
+import { encodeCollectionReq } from '../../src/dap/messages.js';
 import type { Store } from '../../src/node/store/store.js';
 import { BACKENDS } from './backends.js';
 
@@ -29,6 +31,7 @@ interface Provisioned {
   readonly id: Uint8Array;
   readonly spec: VdafSpec;
   readonly collector: DapCollector;
+  readonly collectorToken: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   client(fetchWrap?: (req: Report) => Report): Task<any, any>;
 }
@@ -90,6 +93,7 @@ describe.each(BACKENDS)('DAP interop with @divviup/dap on $name', (backend) => {
     return {
       id,
       spec,
+      collectorToken,
       collector: new DapCollector({
         taskId: id,
         leaderUrl: leader.url,
@@ -286,6 +290,41 @@ describe.each(BACKENDS)('DAP interop with @divviup/dap on $name', (backend) => {
       },
     );
     expect(job.status).toBe(403);
+  });
+
+  it('a Helper that does not answer leaves the collection job pending; the next poll finishes it', async () => {
+    const p = await provision({ type: 'count' });
+    const ms = [true, true, false, true, false];
+    for (const m of ms) await p.client().sendMeasurement(m, at);
+    let down = true;
+    // A second Leader instance over the same database, whose first call to the Helper fails.
+    const flaky = new DapAggregator({
+      db: stores[0]!.db,
+      fetch: (async (url: string, init?: RequestInit) => {
+        if (down && url.endsWith('/aggregate_shares')) {
+          down = false;
+          throw new TypeError('network down');
+        }
+        return fetch(url, init);
+      }) as typeof fetch,
+    });
+    const id = toBase64Url(p.id);
+    const job = toBase64Url(rnd(16));
+    await flaky.createCollection(
+      id,
+      job,
+      p.collectorToken,
+      encodeCollectionReq({ query: interval, aggParam: new Uint8Array(0) }),
+    );
+    await expect(flaky.pollCollection(id, job, p.collectorToken)).rejects.toThrow(
+      /unreachable: network down/,
+    );
+    const bytes = await flaky.pollCollection(id, job, p.collectorToken);
+    expect(bytes).not.toBeNull();
+    const r = await p.collector.open(bytes!);
+    expect(r.aggregate).toBe(3);
+    // Polling a finished job again returns the same Collection, not a second release.
+    expect(await flaky.pollCollection(id, job, p.collectorToken)).toEqual(bytes);
   });
 
   it('adds discrete Laplace noise at collection when the task asks for it', async () => {

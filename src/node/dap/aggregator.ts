@@ -40,6 +40,9 @@ import {
   type BucketDelta,
 } from './store.js';
 
+/** The Helper did not answer (network, timeout): retried on the next poll. */
+class HelperUnreachable extends DapRequestError {}
+
 /** The largest batch interval, in buckets, a collection may span. */
 export const MAX_INTERVAL_BUCKETS = 100_000;
 
@@ -287,7 +290,7 @@ export class DapAggregator {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
-      throw new DapRequestError(
+      throw new HelperUnreachable(
         'invalidMessage',
         502,
         `helper ${t.task.helperUrl} unreachable: ${(e as Error).message}`,
@@ -936,7 +939,12 @@ export class DapAggregator {
         reportCount: agg.count,
         checksum: agg.checksum,
       }),
-    ).catch((e: unknown) => (e instanceof DapRequestError ? fail(e) : Promise.reject(e)));
+    ).catch((e: unknown) =>
+      // A refusal by the Helper ends the job; an unreachable Helper leaves it pending for the next poll.
+      e instanceof DapRequestError && !(e instanceof HelperUnreachable)
+        ? fail(e)
+        : Promise.reject(e),
+    );
     let helperShare: msg.AggregateShare;
     try {
       helperShare = msg.decodeAggregateShare(helperBytes);
