@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- dap [--reports N] [--length L] [--chunk C] [--concurrency K]`:
- * the DAP Leader and Helper (each with its own in-memory PGlite, HTTP on
- * 127.0.0.1, in this one process) with Prio3Histogram(L) reports made by the
+ * `npm run bench -- dap [--reports N] [--length L] [--chunk C] [--concurrency K] [--backend pglite|postgres]`:
+ * the DAP Leader and Helper (each with its own in-memory PGlite, or a fresh
+ * database on the PostgreSQL server of ENTENTE_BENCH_PG_URL or
+ * ENTENTE_TEST_PG_URL, dropped at the end; HTTP on 127.0.0.1, in this one process) with Prio3Histogram(L) reports made by the
  * unmodified @divviup/dap client. Prints the client's report generation rate,
  * uploads/s at the Leader, reports/s aggregated end to end (both aggregators'
  * preparation, the aggregation jobs, the collection), bytes per report, and the
@@ -13,7 +14,34 @@ import { DapCollector } from '../src/dap/collector.js';
 import { generateHpkeKeypair } from '../src/dap/hpke.js';
 import type { VdafSpec } from '../src/dap/vdaf.js';
 import { serveDap } from '../src/node/dap/server.js';
-import { openStore } from '../src/node/store/store.js';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openStore, type Store } from '../src/node/store/store.js';
+
+/** A fresh database on the server (its name is ours, hex), dropped by close(). */
+async function postgresStore(admin: string): Promise<Store> {
+  const name = `entente_bench_${randomBytes(6).toString('hex')}`;
+  const run = async (q: string) => {
+    const c = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 10_000 });
+    await c.connect();
+    try {
+      await c.query(q);
+    } finally {
+      await c.end();
+    }
+  };
+  await run(`create database ${name}`);
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  const store = await openStore({ kind: 'postgres', url: u.toString() });
+  return {
+    ...store,
+    close: async () => {
+      await store.close();
+      await run(`drop database if exists ${name} with (force)`);
+    },
+  };
+}
 
 function opt(args: string[], name: string, dflt: number): number {
   const i = args.indexOf(`--${name}`);
@@ -28,10 +56,16 @@ export async function runDapBench(args: string[]): Promise<void> {
   const chunk = opt(args, 'chunk', 10);
   const concurrency = opt(args, 'concurrency', 8);
   const spec: VdafSpec = { type: 'histogram', length, chunkLength: chunk };
-  const stores = [
-    await openStore({ kind: 'pglite', dir: undefined }),
-    await openStore({ kind: 'pglite', dir: undefined }),
-  ];
+  const bi = args.indexOf('--backend');
+  const backend = bi >= 0 ? args[bi + 1] : 'pglite';
+  const admin = process.env.ENTENTE_BENCH_PG_URL ?? process.env.ENTENTE_TEST_PG_URL;
+  if (backend !== 'pglite' && backend !== 'postgres')
+    throw new Error(`--backend must be pglite or postgres`);
+  if (backend === 'postgres' && !admin)
+    throw new Error('--backend postgres needs ENTENTE_BENCH_PG_URL or ENTENTE_TEST_PG_URL');
+  const open = () =>
+    backend === 'postgres' ? postgresStore(admin!) : openStore({ kind: 'pglite', dir: undefined });
+  const stores = [await open(), await open()];
   const helper = await serveDap({ db: stores[1]!.db });
   const leader = await serveDap({ db: stores[0]!.db, jobSize: 100 });
   const collectorKeys = await generateHpkeKeypair(9);
@@ -112,7 +146,7 @@ export async function runDapBench(args: string[]): Promise<void> {
   }
 
   console.log(
-    `DAP (draft-09) Prio3Histogram(${length}, chunk ${chunk}), ${n} reports, Leader and Helper on PGlite in one process, ${concurrency} uploads in flight`,
+    `DAP (draft-09) Prio3Histogram(${length}, chunk ${chunk}), ${n} reports, Leader and Helper on ${backend} in one process, ${concurrency} uploads in flight`,
   );
   const first = await round(Math.min(20, n));
   const warm = await round(n);
