@@ -18,7 +18,11 @@ import type { VdafSpec } from '../../src/dap/vdaf.js';
 import { MEDIA_TYPES } from '../../src/dap/version.js';
 import { DapAggregator } from '../../src/node/dap/aggregator.js';
 import { serveDap, type RunningDap } from '../../src/node/dap/server.js';
-import { encodeCollectionReq } from '../../src/dap/messages.js';
+import {
+  decodeAggregationJobInitReq,
+  encodeAggregationJobInitReq,
+  encodeCollectionReq,
+} from '../../src/dap/messages.js';
 import type { Store } from '../../src/node/store/store.js';
 import { BACKENDS } from './backends.js';
 
@@ -325,6 +329,47 @@ describe.each(BACKENDS)('DAP interop with @divviup/dap on $name', (backend) => {
     expect(r.aggregate).toBe(3);
     // Polling a finished job again returns the same Collection, not a second release.
     expect(await flaky.pollCollection(id, job, p.collectorToken)).toEqual(bytes);
+  });
+
+  it("a Leader's retried aggregation job gets the Helper's same answer, not replays", async () => {
+    const p = await provision({ type: 'count' });
+    const ms = [true, false, true, true, true];
+    for (const m of ms) await p.client().sendMeasurement(m, at);
+    let firstJob: { url: string; init: RequestInit } | undefined;
+    // A Leader whose every aggregation job is sent twice (the first answer lost).
+    const retrying = new DapAggregator({
+      db: stores[0]!.db,
+      fetch: (async (url: string, init?: RequestInit) => {
+        if (url.includes('/aggregation_jobs/')) {
+          firstJob ??= { url, init: init! };
+          await (await fetch(url, init)).arrayBuffer();
+        }
+        return fetch(url, init);
+      }) as typeof fetch,
+    });
+    const id = toBase64Url(p.id);
+    const job = toBase64Url(rnd(16));
+    await retrying.createCollection(
+      id,
+      job,
+      p.collectorToken,
+      encodeCollectionReq({ query: interval, aggParam: new Uint8Array(0) }),
+    );
+    const r = await p.collector.open((await retrying.pollCollection(id, job, p.collectorToken))!);
+    expect(r.aggregate).toBe(4);
+    expect(r.reportCount).toBe(5);
+    expect(await helper.aggregator.rejections(id)).toEqual({});
+    // The same job id with another body is refused.
+    const sent = decodeAggregationJobInitReq(new Uint8Array(firstJob!.init.body as Uint8Array));
+    const fewer = encodeAggregationJobInitReq({
+      ...sent,
+      prepareInits: sent.prepareInits.slice(1),
+    });
+    const other = await fetch(firstJob!.url, {
+      ...firstJob!.init,
+      body: fewer as Uint8Array<ArrayBuffer>,
+    });
+    expect(other.status).toBe(409);
   });
 
   it('adds discrete Laplace noise at collection when the task asks for it', async () => {

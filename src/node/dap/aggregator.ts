@@ -522,7 +522,7 @@ export class DapAggregator {
   /** draft-09 section 4.4.1.3: the Helper's side of an aggregation job's single round. */
   async helperInit(
     idText: string,
-    _jobId: string,
+    jobId: string,
     token: string | undefined,
     body: Uint8Array,
   ): Promise<Uint8Array> {
@@ -542,6 +542,15 @@ export class DapAggregator {
     }
     if (req.aggParam.length !== 0)
       throw invalid('Prio3 takes an empty aggregation parameter', idText);
+    try {
+      fromBase64Url(jobId, msg.JOB_ID_LEN, 'aggregation job id');
+    } catch (e) {
+      throw invalid((e as Error).message, idText);
+    }
+    // draft-09 4.4.1.3: a repeated PUT of the same job gets the same response.
+    const requestHash = new Uint8Array(createHash('sha256').update(body).digest());
+    const done = await this.storedJob(idText, jobId, requestHash);
+    if (done) return done;
 
     // Anti-replay first: ids already seen (or repeated inside this job) are refused.
     const ids = req.prepareInits.map((p) => p.reportShare.metadata.reportId);
@@ -659,8 +668,39 @@ export class DapAggregator {
           reasons.set('batchCollected', (reasons.get('batchCollected') ?? 0) + 1);
         }
       }
+    const response = msg.encodeAggregationJobResp({ prepareResps: resps });
+    const stored = await this.db
+      .insertInto('dap_aggregation_jobs')
+      .values({ task_id: idText, job_id: jobId, request_hash: requestHash, response })
+      .onConflict((oc) => oc.columns(['task_id', 'job_id']).doNothing())
+      .executeTakeFirst();
+    // A concurrent copy of this request answered first: give its answer.
+    if (Number(stored.numInsertedOrUpdatedRows ?? 0) !== 1)
+      return (await this.storedJob(idText, jobId, requestHash))!;
     for (const [reason, n] of reasons) await countRejection(this.db, idText, snake(reason), n);
-    return msg.encodeAggregationJobResp({ prepareResps: resps });
+    return response;
+  }
+
+  private async storedJob(
+    idText: string,
+    jobId: string,
+    requestHash: Uint8Array,
+  ): Promise<Uint8Array | undefined> {
+    const row = await this.db
+      .selectFrom('dap_aggregation_jobs')
+      .select(['request_hash', 'response'])
+      .where('task_id', '=', idText)
+      .where('job_id', '=', jobId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    if (!bytesEqual(new Uint8Array(row.request_hash), requestHash))
+      throw new DapRequestError(
+        'invalidMessage',
+        409,
+        'aggregation job id already used for another request',
+        idText,
+      );
+    return new Uint8Array(row.response);
   }
 
   // ---------------------------------------------------------------- collection

@@ -172,6 +172,14 @@ export const MIGRATIONS: readonly Migration[] = [
         checksum bytea not null,
         query_count integer not null default 0,
         primary key (task_id, bucket_start))`,
+      // Helper: each aggregation job's request digest and response, so a repeated PUT
+      // (a Leader's retry) gets the same answer instead of every report refused as a replay.
+      sql`create table dap_aggregation_jobs (
+        task_id text not null references dap_tasks(task_id) on delete cascade,
+        job_id text not null,
+        request_hash bytea not null,
+        response bytea not null,
+        primary key (task_id, job_id))`,
       sql`create table dap_rejections (
         task_id text not null,
         reason text not null,

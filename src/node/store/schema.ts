@@ -176,6 +176,13 @@ export interface DapBatchesTable {
   query_count: Generated<number>;
 }
 
+export interface DapAggregationJobsTable {
+  task_id: string;
+  job_id: string;
+  request_hash: Uint8Array;
+  response: Uint8Array;
+}
+
 export interface DapRejectionsTable {
   task_id: string;
   reason: string;
@@ -215,6 +222,7 @@ export interface Schema {
   dap_reports: DapReportsTable;
   dap_seen_reports: DapSeenReportsTable;
   dap_batches: DapBatchesTable;
+  dap_aggregation_jobs: DapAggregationJobsTable;
   dap_rejections: DapRejectionsTable;
   dap_collection_jobs: DapCollectionJobsTable;
 }
