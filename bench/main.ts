@@ -12,6 +12,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   '2pc': async (a) => (await import('./2pc.js')).run2pc(a),
   apps: async (a) => (await import('./apps.js')).runAppsBench(a),
   core: async (a) => (await import('./core.js')).runCore(a),
+  dap: async (a) => (await import('./dap.js')).runDapBench(a),
   dishonest: async (a) => (await import('./dishonest.js')).runDishonest(a),
   he: async (a) => (await import('./he.js')).runHeBench(a),
   net: async (a) => (await import('./net.js')).runNet(a),

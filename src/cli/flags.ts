@@ -127,6 +127,31 @@ export function knownFlags(
         : ['dir', 'guardians', 'threshold', 'index', 'device', 'out'];
     case 'verify':
       return [];
+    case 'dap':
+      switch (positional[0]) {
+        case 'task':
+          return [
+            'vdaf',
+            'leader',
+            'helper',
+            'out',
+            'time-precision',
+            'min-batch-size',
+            'max-batch-query-count',
+            'report-max-age',
+            'epsilon',
+          ];
+        case 'provision':
+          return ['dir', 'database', 'task'];
+        case 'serve':
+          return ['dir', 'database', 'host', 'port'];
+        case 'rejections':
+          return ['dir', 'database', 'task'];
+        case 'collect':
+          return ['collector', 'start', 'duration', 'timeout-ms'];
+        default:
+          return undefined;
+      }
     default:
       return undefined;
   }
@@ -172,7 +197,7 @@ export function checkFlags(
   for (const flag of named.keys()) {
     if (known.includes(flag)) continue;
     const near = suggest(flag, known);
-    const what = `${cmd}${(cmd === 'node' || cmd === 'demo' || cmd === 'election') && positional[0] ? ` ${positional[0]}` : ''}`;
+    const what = `${cmd}${(cmd === 'node' || cmd === 'demo' || cmd === 'election' || cmd === 'dap') && positional[0] ? ` ${positional[0]}` : ''}`;
     throw new UsageError(
       `${what}: unknown option --${flag}; ${
         near

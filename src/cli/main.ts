@@ -160,6 +160,19 @@ client of a node (--profile FILE, or --node URL --fingerprint FP --token T):
   approve ID [--max-epsilon E] [--min-cell-size K] [--yes]     reject ID --reason TEXT
   runs [watch [RUN]]     results RUN [--format text|json|md]     audit [verify]
 
+DAP aggregation (docs/DAP.md; clients: the @divviup/dap library):
+  dap task new --vdaf count|sum:B|sumvec:L:B:C|histogram:L:C --leader URL --helper URL --out DIR
+         [--time-precision S] [--min-batch-size N] [--max-batch-query-count N] [--report-max-age S]
+         [--epsilon E]
+         a new task: ids, verification key, tokens and HPKE keys; DIR/leader.json, helper.json,
+         collector.json (secret) and client.json (what a client's Task takes)
+  dap provision --dir DIR [--database URL] --task FILE     store a task at an aggregator
+  dap serve --dir DIR [--database URL] [--host H] [--port P]
+         run a Leader or Helper (HTTP; put TLS in front) for every task provisioned in DIR
+  dap collect --collector FILE --start T --duration S [--timeout-ms T]
+         the aggregate of a batch interval, as JSON
+  dap rejections --dir DIR [--database URL] --task ID     rejected reports by reason
+
 network (docs/OPERATIONS.md):
   keygen --out DIR --id ID
          write a private key (DIR/ID.key, mode 0600) and a self-signed certificate
@@ -223,6 +236,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await import('./election.js')).electionCommand(flags.positional, flags.named);
     case 'verify':
       return (await import('./election.js')).verifyCommand(flags.positional);
+    case 'dap':
+      return (await import('./dap.js')).dapCommand(flags.positional, flags.named);
     case undefined:
     case 'help':
     case '--help':

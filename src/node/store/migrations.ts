@@ -136,6 +136,67 @@ export const MIGRATIONS: readonly Migration[] = [
         check (format in ('csv', 'jsonl', 'parquet'))`,
     ],
   },
+  {
+    version: 3,
+    description:
+      'DAP aggregator: tasks, uploaded reports, seen report ids, batch aggregates, rejections, collection jobs',
+    steps: [
+      // The task document holds the verification key, tokens and HPKE private key.
+      sql`create table dap_tasks (
+        task_id text primary key,
+        role text not null check (role in ('leader', 'helper')),
+        config_json text not null,
+        created_at text not null)`,
+      // Leader: reports accepted at upload, the Leader's input share already decrypted.
+      sql`create table dap_reports (
+        task_id text not null references dap_tasks(task_id) on delete cascade,
+        report_id bytea not null,
+        time bigint not null,
+        public_share bytea not null,
+        leader_input_share bytea not null,
+        helper_encrypted_share bytea not null,
+        state text not null check (state in ('pending', 'aggregated', 'rejected')),
+        primary key (task_id, report_id))`,
+      sql`create index dap_reports_pending on dap_reports (task_id, state, time)`,
+      // Helper: report ids it has prepared, for anti-replay.
+      sql`create table dap_seen_reports (
+        task_id text not null references dap_tasks(task_id) on delete cascade,
+        report_id bytea not null,
+        primary key (task_id, report_id))`,
+      // Both: the sum of output shares per time bucket (report time rounded to the precision).
+      sql`create table dap_batches (
+        task_id text not null references dap_tasks(task_id) on delete cascade,
+        bucket_start bigint not null,
+        aggregate_share bytea not null,
+        report_count bigint not null,
+        checksum bytea not null,
+        query_count integer not null default 0,
+        primary key (task_id, bucket_start))`,
+      // Helper: each aggregation job's request digest and response, so a repeated PUT
+      // (a Leader's retry) gets the same answer instead of every report refused as a replay.
+      sql`create table dap_aggregation_jobs (
+        task_id text not null references dap_tasks(task_id) on delete cascade,
+        job_id text not null,
+        request_hash bytea not null,
+        response bytea not null,
+        primary key (task_id, job_id))`,
+      sql`create table dap_rejections (
+        task_id text not null,
+        reason text not null,
+        count bigint not null,
+        primary key (task_id, reason))`,
+      sql`create table dap_collection_jobs (
+        task_id text not null references dap_tasks(task_id) on delete cascade,
+        job_id text not null,
+        batch_start bigint not null,
+        batch_duration bigint not null,
+        state text not null check (state in ('pending', 'finished', 'failed')),
+        result bytea,
+        error text,
+        created_at text not null,
+        primary key (task_id, job_id))`,
+    ],
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -144,6 +144,62 @@ export interface PeerHeadsTable {
   received_at: string;
 }
 
+/** DAP aggregator (src/node/dap). int8 columns come back as strings from pg: read with Number(). */
+export interface DapTasksTable {
+  task_id: string;
+  role: 'leader' | 'helper';
+  config_json: string;
+  created_at: string;
+}
+
+export interface DapReportsTable {
+  task_id: string;
+  report_id: Uint8Array;
+  time: number | string;
+  public_share: Uint8Array;
+  leader_input_share: Uint8Array;
+  helper_encrypted_share: Uint8Array;
+  state: 'pending' | 'aggregated' | 'rejected';
+}
+
+export interface DapSeenReportsTable {
+  task_id: string;
+  report_id: Uint8Array;
+}
+
+export interface DapBatchesTable {
+  task_id: string;
+  bucket_start: number | string;
+  aggregate_share: Uint8Array;
+  report_count: number | string;
+  checksum: Uint8Array;
+  query_count: Generated<number>;
+}
+
+export interface DapAggregationJobsTable {
+  task_id: string;
+  job_id: string;
+  request_hash: Uint8Array;
+  response: Uint8Array;
+}
+
+export interface DapRejectionsTable {
+  task_id: string;
+  reason: string;
+  count: number | string;
+}
+
+export interface DapCollectionJobsTable {
+  task_id: string;
+  job_id: string;
+  batch_start: number | string;
+  batch_duration: number | string;
+  state: 'pending' | 'finished' | 'failed';
+  result: Uint8Array | null;
+  error: string | null;
+  created_at: string;
+}
+
 export interface SchemaVersionTable {
   version: number;
   applied_at: string;
@@ -162,6 +218,13 @@ export interface Schema {
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
   peer_heads: PeerHeadsTable;
+  dap_tasks: DapTasksTable;
+  dap_reports: DapReportsTable;
+  dap_seen_reports: DapSeenReportsTable;
+  dap_batches: DapBatchesTable;
+  dap_aggregation_jobs: DapAggregationJobsTable;
+  dap_rejections: DapRejectionsTable;
+  dap_collection_jobs: DapCollectionJobsTable;
 }
 
 export type NodeDb = Kysely<Schema>;

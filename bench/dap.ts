@@ -1,0 +1,188 @@
+/**
+ * `npm run bench -- dap [--reports N] [--length L] [--chunk C] [--concurrency K] [--backend pglite|postgres]`:
+ * the DAP Leader and Helper (each with its own in-memory PGlite, or a fresh
+ * database on the PostgreSQL server of ENTENTE_BENCH_PG_URL or
+ * ENTENTE_TEST_PG_URL, dropped at the end; HTTP on 127.0.0.1, in this one process) with Prio3Histogram(L) reports made by the
+ * unmodified @divviup/dap client. Prints the client's report generation rate,
+ * uploads/s at the Leader, reports/s aggregated end to end (both aggregators'
+ * preparation, the aggregation jobs, the collection), bytes per report, and the
+ * plaintext baseline (summing the same one-hot vectors in JavaScript).
+ */
+import { Task } from '@divviup/dap';
+import { toBase64Url } from '../src/dap/codec.js';
+import { DapCollector } from '../src/dap/collector.js';
+import { generateHpkeKeypair } from '../src/dap/hpke.js';
+import type { VdafSpec } from '../src/dap/vdaf.js';
+import { serveDap } from '../src/node/dap/server.js';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openStore, type Store } from '../src/node/store/store.js';
+
+/** A fresh database on the server (its name is ours, hex), dropped by close(). */
+async function postgresStore(admin: string): Promise<Store> {
+  const name = `entente_bench_${randomBytes(6).toString('hex')}`;
+  const run = async (q: string) => {
+    const c = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 10_000 });
+    await c.connect();
+    try {
+      await c.query(q);
+    } finally {
+      await c.end();
+    }
+  };
+  await run(`create database ${name}`);
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  const store = await openStore({ kind: 'postgres', url: u.toString() });
+  return {
+    ...store,
+    close: async () => {
+      await store.close();
+      await run(`drop database if exists ${name} with (force)`);
+    },
+  };
+}
+
+function opt(args: string[], name: string, dflt: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+}
+
+const rnd = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
+
+export async function runDapBench(args: string[]): Promise<void> {
+  const n = opt(args, 'reports', 500);
+  const length = opt(args, 'length', 100);
+  const chunk = opt(args, 'chunk', 10);
+  const concurrency = opt(args, 'concurrency', 8);
+  const spec: VdafSpec = { type: 'histogram', length, chunkLength: chunk };
+  const bi = args.indexOf('--backend');
+  const backend = bi >= 0 ? args[bi + 1] : 'pglite';
+  const admin = process.env.ENTENTE_BENCH_PG_URL ?? process.env.ENTENTE_TEST_PG_URL;
+  if (backend !== 'pglite' && backend !== 'postgres')
+    throw new Error(`--backend must be pglite or postgres`);
+  if (backend === 'postgres' && !admin)
+    throw new Error('--backend postgres needs ENTENTE_BENCH_PG_URL or ENTENTE_TEST_PG_URL');
+  const open = () =>
+    backend === 'postgres' ? postgresStore(admin!) : openStore({ kind: 'pglite', dir: undefined });
+  const stores = [await open(), await open()];
+  const helper = await serveDap({ db: stores[1]!.db });
+  const leader = await serveDap({ db: stores[0]!.db, jobSize: 100 });
+  const collectorKeys = await generateHpkeKeypair(9);
+  const now = Math.floor(Date.now() / 1000);
+  const HOUR = 3600;
+  const interval = { start: now - (now % HOUR), duration: HOUR };
+  const at = { timestamp: new Date(now * 1000) };
+
+  async function round(
+    count: number,
+  ): Promise<{ gen: number; up: number; agg: number; bytes: number; ok: boolean }> {
+    const id = rnd(32);
+    const common = {
+      id,
+      vdaf: spec,
+      leaderUrl: leader.url,
+      helperUrl: helper.url,
+      verifyKey: rnd(16),
+      aggregatorToken: toBase64Url(rnd(24)),
+      collectorHpkeConfig: collectorKeys.config,
+      timePrecision: HOUR,
+      minBatchSize: 1,
+      maxBatchQueryCount: 1,
+      reportMaxAge: 0,
+      clockSkew: 60,
+      dpEpsilon: undefined,
+    };
+    const token = toBase64Url(rnd(24));
+    await leader.aggregator.provision({
+      ...common,
+      role: 'leader',
+      collectorToken: token,
+      hpke: await generateHpkeKeypair(1),
+    });
+    await helper.aggregator.provision({
+      ...common,
+      role: 'helper',
+      collectorToken: undefined,
+      hpke: await generateHpkeKeypair(2),
+    });
+    const task = new Task({
+      ...spec,
+      id: toBase64Url(id),
+      leader: leader.url,
+      helper: helper.url,
+      timePrecisionSeconds: HOUR,
+    });
+    const ms = Array.from(
+      { length: count },
+      () => crypto.getRandomValues(new Uint32Array(1))[0]! % length,
+    );
+    let t0 = performance.now();
+    const reports: Awaited<ReturnType<typeof task.generateReport>>[] = [];
+    for (const m of ms) reports.push(await task.generateReport(m, at));
+    const gen = performance.now() - t0;
+    const bytes = reports[0]!.encode().length;
+    t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < reports.length) await task.sendReport(reports[next++]!);
+      }),
+    );
+    const up = performance.now() - t0;
+    const collector = new DapCollector({
+      taskId: id,
+      leaderUrl: leader.url,
+      token,
+      hpke: collectorKeys,
+      vdaf: spec,
+    });
+    t0 = performance.now();
+    const r = await collector.collect(interval, { timeoutMs: 600_000 });
+    const agg = performance.now() - t0;
+    const want = Array.from({ length }, (_, i) => ms.filter((x) => x === i).length);
+    const ok = JSON.stringify((r.aggregate as unknown[]).map(Number)) === JSON.stringify(want);
+    return { gen, up, agg, bytes, ok };
+  }
+
+  console.log(
+    `DAP (draft-09) Prio3Histogram(${length}, chunk ${chunk}), ${n} reports, Leader and Helper on ${backend} in one process, ${concurrency} uploads in flight`,
+  );
+  const first = await round(Math.min(20, n));
+  const warm = await round(n);
+  // Plaintext baseline: the same one-hot vectors summed in JavaScript.
+  const vecs = Array.from({ length: n }, () => {
+    const v = new Array<number>(length).fill(0);
+    v[crypto.getRandomValues(new Uint32Array(1))[0]! % length] = 1;
+    return v;
+  });
+  const t0 = performance.now();
+  const acc = new Array<number>(length).fill(0);
+  for (const v of vecs) for (let i = 0; i < length; i++) acc[i]! += v[i]!;
+  const plain = Math.max(performance.now() - t0, 1e-3);
+  const rate = (count: number, ms: number) => ((count / ms) * 1000).toFixed(0);
+  console.log(
+    `first call (${Math.min(20, n)} reports): generate ${rate(Math.min(20, n), first.gen)}/s, upload ${rate(Math.min(20, n), first.up)}/s, aggregate+collect ${rate(Math.min(20, n), first.agg)}/s, exact ${first.ok}`,
+  );
+  console.log(
+    `client report generation:  ${rate(n, warm.gen)} reports/s (@divviup/dap, one thread)`,
+  );
+  console.log(
+    `uploads at the Leader:     ${rate(n, warm.up)} reports/s (HPKE open, checks, one insert each)`,
+  );
+  console.log(
+    `aggregation + collection:  ${rate(n, warm.agg)} reports/s (both aggregators' preparation, jobs of 100, one round)`,
+  );
+  console.log(
+    `end to end (upload + aggregation + collection, client excluded): ${rate(n, warm.up + warm.agg)} reports/s`,
+  );
+  console.log(
+    `report size: ${warm.bytes} bytes; rounds Leader-Helper per job: 1; aggregate exact: ${warm.ok}`,
+  );
+  console.log(
+    `plaintext baseline: ${rate(n, plain)} vectors/s; ratio ${((warm.up + warm.agg) / plain).toFixed(0)}x`,
+  );
+  await leader.close();
+  await helper.close();
+  for (const s of stores) await s.close();
+}
