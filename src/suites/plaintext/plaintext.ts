@@ -46,6 +46,13 @@ export class PlaintextSuite implements Suite<ClearValues> {
   constructor(readonly party: Party) {}
 
   /** Party 0 draws a seed and sends it to everyone (no secrecy is needed here). */
+  /** The suite on another channel (one setup round there). */
+  async fork(party: Party): Promise<PlaintextSuite> {
+    const s = new PlaintextSuite(party);
+    await s.setup();
+    return s;
+  }
+
   async setup(): Promise<void> {
     const me = this.party.index;
     const seed = me === 0 ? randomSeed(this.party.crypto) : undefined;

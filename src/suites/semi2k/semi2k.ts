@@ -146,6 +146,18 @@ export class Semi2kSuite implements Suite<Semi2kShares> {
    * Pairwise seeds and the session tag (one round); the dealer's seed in
    * insecureDealer mode (one round); then the bundle and plan, if any.
    */
+  /**
+   * The suite on another channel: pairwise keys and preprocessing of its own
+   * (generated there by OT, or by the dealer in insecureDealer mode); a
+   * bundle or plan of this session's stays with it.
+   */
+  async fork(party: Party): Promise<Semi2kSuite> {
+    const { bundle: _b, plan: _p, strict: _s, ...rest } = this.opts;
+    const s = new Semi2kSuite(party, rest);
+    await s.setup();
+    return s;
+  }
+
   async setup(): Promise<void> {
     this.#pairwise = await Pairwise.setup(this.party, 'semi2k.setup');
     const tag =
