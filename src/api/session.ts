@@ -71,7 +71,12 @@ export class Session implements SessionCore {
 
   /**
    * The same secret, usable in this session: for secrets of another channel
-   * of the same computation (see `channel`). No communication.
+   * of the same computation (see `channel`). No communication. Adopt secrets
+   * whose computation has finished (their shares resolved, e.g. awaited
+   * before opening the channel), or use them in one step only: a secret still
+   * being computed on another channel resolves at a moment that differs
+   * between parties, so several concurrent steps of this channel waiting on
+   * it could issue their exchanges in a different order at each party.
    * @throws {SecretMisuseError} for a secret of another computation.
    */
   adopt<S extends SecretInt | SecretFixed | SecretBool>(x: S): S {

@@ -29,9 +29,12 @@ export function knownFlags(
     case 'study':
       return named.has('federation')
         ? ['federation', 'party', 'suite', 'data', 'out', 'ledger', 'analyses', 'outcome', 'quiet']
+            .concat(['sequential'])
             .concat(KEY)
             .concat(['plan-file'])
-        : ['suite', 'out', 'data-dir', 'analyses', 'ledger-dir', 'in-process', 'timeout-ms'];
+        : ['suite', 'out', 'data-dir', 'analyses', 'ledger-dir', 'in-process', 'timeout-ms'].concat(
+            ['sequential'],
+          );
     case 'run':
       return named.has('federation')
         ? ['federation', 'party', 'suite', 'plan-file', ...KEY]

@@ -65,9 +65,11 @@ commands:
          joined privately on customer id (R rows per bank, default 2000); each printed beside
          the plaintext answer on the pooled records
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
-         [--in-process] [--timeout-ms T]
-         run a study file (docs/ANALYTICS.md) with every party as a process on this machine
-  study  STUDY --federation FILE --party ID [--data FILE] [--out DIR] [--ledger FILE] [key options as run]
+         [--in-process] [--timeout-ms T] [--sequential]
+         run a study file (docs/ANALYTICS.md) with every party as a process on this machine;
+         its analyses run concurrently, sharing rounds (--sequential: one after another)
+  study  STUDY --federation FILE --party ID [--data FILE] [--out DIR] [--ledger FILE] [--sequential]
+         [key options as run]
          run a study as one party of a federation; reads only this party's data; with
          --ledger, charges the run's privacy spend to the dataset's budget ledger first
   run    PROGRAM [--suite S] [--parties N] [--plan]
@@ -199,7 +201,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** Flags that take no value. */
-const BOOLEAN_FLAGS = new Set(['in-process', 'plan', 'yes', 'serve', 'one-shot']);
+const BOOLEAN_FLAGS = new Set(['in-process', 'plan', 'yes', 'serve', 'one-shot', 'sequential']);
 
 interface Flags {
   positional: string[];

@@ -1,11 +1,13 @@
 /**
  * `entente study` and `entente demo`: run a study file.
  *
- *   entente study STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--in-process] [--timeout-ms T]
+ *   entente study STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--in-process] [--timeout-ms T] [--sequential]
  *       every party of the study as its own process on this machine, linked by
  *       TLS 1.3 on 127.0.0.1 with fresh keys (like `entente local`); prints the
  *       report and writes report.json / report.md to --out (default: STUDY's
  *       folder/report). --in-process runs every party in this process instead.
+ *       The analyses run concurrently, each on a channel of its own;
+ *       --sequential runs them one after another (for debugging).
  *   entente study STUDY --federation FILE --party ID [--data FILE] [--out DIR] [--ledger FILE]
  *                       [--key K --cert C | --identity F] [--listen ADDR] [--session ID]
  *       one party of a real deployment (docs/OPERATIONS.md): validates the study
@@ -222,8 +224,10 @@ async function party(file: string, named: Named): Promise<number> {
   if (out) process.env.ENTENTE_STUDY_OUT = resolve(out);
   if (named.get('quiet') === '1') process.env.ENTENTE_STUDY_QUIET = '1';
   if (only !== undefined) process.env.ENTENTE_STUDY_ANALYSES = only;
+  if (named.get('sequential') !== undefined) process.env.ENTENTE_STUDY_SEQUENTIAL = '1';
   const forward = new Map(named);
-  for (const k of ['data', 'outcome', 'out', 'quiet', 'analyses', 'ledger']) forward.delete(k);
+  for (const k of ['data', 'outcome', 'out', 'quiet', 'analyses', 'ledger', 'sequential'])
+    forward.delete(k);
   if (!forward.has('suite') && loaded.study.suite) forward.set('suite', loaded.study.suite);
   return runFederated(PROGRAM, forward);
 }
@@ -256,12 +260,14 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
   const tables = await loadEvery(loaded, dataOf);
 
   let outcome: StudyOutcome;
+  const sequential = named.get('sequential') !== undefined;
   if (named.get('in-process') !== undefined) {
     const outs = await computing(() =>
       runLocal(
         (s) =>
           runStudy(s, st, tables.get(s.me), {
             implementations: STATISTICS,
+            sequential,
             progress: s.me === parties[0] ? (m) => console.error(`[${s.me}] ${m}`) : undefined,
           }),
         { suite, parties, crypto: nodeCryptoProvider, roundTimeoutMs: 600_000 },
@@ -273,7 +279,14 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
     // Each party process reads its own file again; this copy is only kept for the demo.
     if (!demo) tables.clear();
     const ledgerDir = named.get('ledger-dir');
-    const r = await processes(loaded, suite, dataOf, timeoutMs, ledgerDir && resolve(ledgerDir));
+    const r = await processes(
+      loaded,
+      suite,
+      dataOf,
+      timeoutMs,
+      ledgerDir && resolve(ledgerDir),
+      sequential,
+    );
     if (typeof r === 'number') return r;
     outcome = r;
   }
@@ -328,6 +341,7 @@ async function processes(
   dataOf: (id: string) => DataOverride,
   timeoutMs: number,
   ledgerDir: string | undefined,
+  sequential: boolean,
 ): Promise<StudyOutcome | number> {
   const ids = loaded.study.parties.map((p) => p.id);
   // A step that runs long (a model fit over every record) shows that it is still going.
@@ -362,6 +376,7 @@ async function processes(
             loaded.study.analyses.map((a) => a.id).join(','),
             ...(data ? ['--data', resolve(data.file)] : []),
             ...(ledgerDir ? ['--ledger', join(ledgerDir, `${id}.ledger.json`)] : []),
+            ...(sequential ? ['--sequential'] : []),
           ];
         },
         onReady: (dir) => {
