@@ -138,29 +138,29 @@ export async function runStudy(
     i: number,
     a: (typeof study.analyses)[number],
   ): Promise<AnalysisOutcome> => {
+    progress(`analysis ${i + 1}/${count}: ${a.title}`);
+    const ta = performance.now();
+    // A channel's counters start at its creation (they include its setup round).
+    const before = concurrent ? undefined : s.stats();
     // Each analysis's channel is named by its place in the study, the same at every party.
     const as = concurrent ? await s.channel(`analysis/${i}`) : s;
     const say = concurrent ? (m: string) => progress(`${a.id}: ${m}`) : progress;
     const ctx = new AnalysisContext(as, table.on(as), study, say);
-    if (!concurrent) progress(`analysis ${i + 1}/${count}: ${a.title}`);
-    const before = as.stats();
-    const ta = performance.now();
     const impl = isCounting(a) ? runCounting : opts.implementations![a.type]!;
     const body = await impl(ctx, a);
     const after = as.stats();
     const seconds = (performance.now() - ta) / 1000;
+    const rounds = after.rounds - (before?.rounds ?? 0);
     if (concurrent)
-      progress(
-        `done ${a.id} (${a.title}) in ${seconds.toFixed(1)} s, ${after.rounds - before.rounds} rounds`,
-      );
+      progress(`done ${a.id} (${a.title}) in ${seconds.toFixed(1)} s, ${rounds} rounds`);
     return {
       id: a.id,
       type: a.type,
       title: a.title,
       ...body,
       seconds,
-      rounds: after.rounds - before.rounds,
-      bytesSent: after.bytesSent - before.bytesSent,
+      rounds,
+      bytesSent: after.bytesSent - (before?.bytesSent ?? 0),
     };
   };
   const outcomes: AnalysisOutcome[] = [];
