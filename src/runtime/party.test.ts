@@ -164,6 +164,20 @@ describe('Party.exchange', () => {
     expect(err.peerId).toBe('p2');
   });
 
+  it('refuses a round message of another layout version, naming the peer', async () => {
+    const { ps, ts } = parties(2);
+    const pending = ps[0]!
+      .exchange({ op: 'test', send: [undefined, undefined], recvFrom: [1] })
+      .catch((e: unknown) => e);
+    // Version 1 had no channel sections: u32 count, (seq, length) pairs.
+    ts[1]!.send(0, 0, bytes(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+    const err = (await pending) as ProtocolAbort;
+    expect(err.reason).toBe('malformed');
+    expect(err.message).toBe(
+      'protocol aborted: malformed (peer p2): round message layout version 1, expected 2',
+    );
+  });
+
   it('detects parties whose programs diverged', async () => {
     const { ps } = parties(2);
     // p1 runs two exchanges in the round, p2 only one.
