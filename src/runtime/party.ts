@@ -98,6 +98,8 @@ export interface PartyOptions {
   crypto: CryptoProvider;
   /** Bound on waiting for one round's messages. Default 60 s. */
   roundTimeoutMs?: number;
+  /** Bound on a peer's bytes held for channels this party has not reached. Default MAX_UNMATCHED_BYTES. */
+  maxUnmatchedBytes?: number;
 }
 
 /** One channel's state at this party, shared by every handle on it. */
@@ -152,6 +154,8 @@ class Engine {
   readonly mine: Array<Map<number, Group[]>>;
   /** Per peer: its groups not yet matched with mine, per channel id. */
   readonly theirs: Array<Map<number, PeerGroup[]>>;
+  /** Per peer: bytes of its groups held unmatched (bounded: MAX_UNMATCHED_BYTES). */
+  readonly unmatched: number[];
   /** Per peer: how many of my groups wait for it; its receive loop runs while > 0. */
   readonly outstanding: number[];
   readonly pumping: boolean[];
@@ -161,11 +165,13 @@ class Engine {
     readonly ids: readonly string[],
     readonly timeoutMs: number,
     readonly stats: Stats,
+    readonly maxUnmatched: number,
   ) {
     const n = transport.parties;
     this.sent = new Array<number>(n).fill(0);
     this.received = new Array<number>(n).fill(0);
     this.outstanding = new Array<number>(n).fill(0);
+    this.unmatched = new Array<number>(n).fill(0);
     this.pumping = new Array<boolean>(n).fill(false);
     this.mine = Array.from({ length: n }, () => new Map());
     this.theirs = Array.from({ length: n }, () => new Map());
@@ -212,7 +218,13 @@ export class Party {
     }
     this.prg = new Prg(randomSeed(opts.crypto), opts.crypto);
     this.stats = new Stats();
-    this.#engine = new Engine(t, opts.ids, this.roundTimeoutMs, this.stats);
+    this.#engine = new Engine(
+      t,
+      opts.ids,
+      this.roundTimeoutMs,
+      this.stats,
+      opts.maxUnmatchedBytes ?? MAX_UNMATCHED_BYTES,
+    );
     this.#chan = { key: DEFAULT_CHANNEL, id: 0, chain: [this.stats], seq: 0, handle: this };
     this.#engine.channels.set(DEFAULT_CHANNEL, this.#chan);
     this.#engine.byId.set(0, DEFAULT_CHANNEL);
@@ -433,6 +445,7 @@ function match(e: Engine, j: number, id: number): void {
     const g = mine.shift()!;
     const got = theirs.shift()!;
     e.outstanding[j]!--;
+    e.unmatched[j]! -= got.bytes;
     const wanted = g.items.filter((p) => p.req.recvFrom.includes(j));
     if (got.parts.length !== wanted.length || got.parts.some((q, k) => q.seq !== wanted[k]!.seq)) {
       throw new ProtocolAbort(
@@ -467,11 +480,21 @@ async function pump(e: Engine, j: number): Promise<void> {
       e.stats.messagesReceived++;
       e.stats.bytesReceived += msg.length;
       for (const s of decodeRound(msg, j, e.ids[j]!)) {
+        e.unmatched[j]! += s.bytes;
         const queue = e.theirs[j]!.get(s.id);
         const pg = { parts: s.parts, bytes: s.bytes };
         if (queue) queue.push(pg);
         else e.theirs[j]!.set(s.id, [pg]);
         match(e, j, s.id);
+        // What is still unmatched waits for channels this party has not reached.
+        if (e.unmatched[j]! > e.maxUnmatched) {
+          throw new ProtocolAbort(
+            'flood',
+            j,
+            e.ids[j],
+            `${e.unmatched[j]} bytes of exchanges on channels this party has not reached, over the limit of ${e.maxUnmatched} (maxUnmatchedBytes)`,
+          );
+        }
       }
     }
   } catch (err) {
@@ -496,6 +519,14 @@ function creditSent(e: Engine, sections: readonly Section[], length: number): vo
     st.bytesSent += b;
   }
 }
+
+/**
+ * Most bytes a peer's groups may take here while waiting for this party to
+ * reach their channels: a peer ahead on some channels is normal, one that
+ * streams sections for channels never opened would otherwise fill memory
+ * (the network transports bound only what the runtime has not received).
+ */
+export const MAX_UNMATCHED_BYTES = 1 << 30;
 
 /** How a channel is named in errors. */
 function channelName(key: string): string {
