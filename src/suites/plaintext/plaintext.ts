@@ -45,7 +45,6 @@ export class PlaintextSuite implements Suite<ClearValues> {
 
   constructor(readonly party: Party) {}
 
-  /** Party 0 draws a seed and sends it to everyone (no secrecy is needed here). */
   /** The suite on another channel (one setup round there). */
   async fork(party: Party): Promise<PlaintextSuite> {
     const s = new PlaintextSuite(party);
@@ -53,6 +52,7 @@ export class PlaintextSuite implements Suite<ClearValues> {
     return s;
   }
 
+  /** Party 0 draws a seed and sends it to everyone (no secrecy is needed here). */
   async setup(): Promise<void> {
     const me = this.party.index;
     const seed = me === 0 ? randomSeed(this.party.crypto) : undefined;

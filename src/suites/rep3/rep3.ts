@@ -66,10 +66,6 @@ export class Rep3Suite implements Suite<Rep3Shares> {
     return (this.party.index + 2) % 3;
   }
 
-  /**
-   * PRSS setup: party i draws k_i and sends it to party i-1, so that every
-   * key is known to exactly two parties and party i holds (k_i, k_{i+1}).
-   */
   /** The suite on another channel, with PRSS keys of its own (one setup round there). */
   async fork(party: Party): Promise<Rep3Suite> {
     const s = new Rep3Suite(party);
@@ -77,6 +73,10 @@ export class Rep3Suite implements Suite<Rep3Shares> {
     return s;
   }
 
+  /**
+   * PRSS setup: party i draws k_i and sends it to party i-1, so that every
+   * key is known to exactly two parties and party i holds (k_i, k_{i+1}).
+   */
   async setup(): Promise<void> {
     const k = randomSeed(this.party.crypto);
     const send: Array<Uint8Array | undefined> = [undefined, undefined, undefined];
