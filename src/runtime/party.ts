@@ -446,7 +446,12 @@ function match(e: Engine, j: number, id: number): void {
     const got = theirs.shift()!;
     e.outstanding[j]!--;
     e.unmatched[j]! -= got.bytes;
-    const wanted = g.items.filter((p) => p.req.recvFrom.includes(j));
+    // Positions in the group of the exchanges that wait for this peer.
+    const at: number[] = [];
+    g.items.forEach((p, q) => {
+      if (p.req.recvFrom.includes(j)) at.push(q);
+    });
+    const wanted = at.map((q) => g.items[q]!);
     if (got.parts.length !== wanted.length || got.parts.some((q, k) => q.seq !== wanted[k]!.seq)) {
       throw new ProtocolAbort(
         'divergence',
@@ -461,7 +466,7 @@ function match(e: Engine, j: number, id: number): void {
       s.messagesReceived++;
       s.bytesReceived += got.bytes;
     }
-    wanted.forEach((p, k) => (g.results[g.items.indexOf(p)]![j] = got.parts[k]!.body));
+    at.forEach((q, k) => (g.results[q]![j] = got.parts[k]!.body));
     if (--g.waiting === 0) {
       e.live.delete(g);
       release(g);
