@@ -3,12 +3,15 @@
  * three hospitals as separate processes over TLS 1.3 on 127.0.0.1, exactly
  * as `npm start` runs it, at several sizes.
  *
- *   npm run bench -- study [--rows 10000,100000] [--suite rep3] [--skip ID,...]
+ *   npm run bench -- study [--rows 10000,100000] [--suite rep3] [--skip ID,...] [--sequential]
  *
  * Prints, per size: the wall time of the whole run (process start, linking,
  * loading, every analysis, report), and per analysis the wall time, rounds,
  * the bytes sent by hospital-a (each party sends about the same) and the ratio
- * to the same analysis in the clear on the pooled records.
+ * to the same analysis in the clear on the pooled records. The analyses run
+ * concurrently (each on its own channel) unless --sequential; the study's
+ * rounds are its critical path, and the sum of the analyses' rounds is
+ * printed beside them.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -101,6 +104,7 @@ export async function runStudyBench(args: string[]): Promise<void> {
         join(dir, 'report'),
         '--analyses',
         available.map((a) => a.id).join(','),
+        ...(args.includes('--sequential') ? ['--sequential'] : []),
       ]);
       const wall = (performance.now() - t0) / 1000;
       if (r.code !== 0) {
@@ -113,6 +117,11 @@ export async function runStudyBench(args: string[]): Promise<void> {
       console.log(
         `\n3 x ${rows} rows, suite ${o.suite}, three processes over TLS: ${wall.toFixed(1)} s wall in total ` +
           `(study ${o.seconds.toFixed(1)} s at hospital-a, ${mib(o.bytesSent)} MiB sent by it)`,
+      );
+      const sum = o.analyses.reduce((t, a) => t + a.rounds, 0);
+      console.log(
+        `  analyses ${args.includes('--sequential') ? 'one after another' : 'concurrently'}: ` +
+          `${o.rounds} rounds on the critical path (the analyses' rounds sum to ${sum})`,
       );
       const plain = await plainAnalysisSeconds(study, join(dir, 'data'));
       console.log(

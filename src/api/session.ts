@@ -33,11 +33,57 @@ let sessionCounter = 0;
 export class Session implements SessionCore {
   readonly id: string;
 
+  /** The session this one is a channel of (itself for a top-level session). */
+  readonly root: Session;
+
   constructor(
     readonly suite: Suite,
     /** @internal */ readonly party: Party,
+    root?: Session,
   ) {
     this.id = `${party.id}#${++sessionCounter}`;
+    this.root = root ?? this;
+  }
+
+  /** This session's channel key ('' for a top-level session). */
+  get channelKey(): string {
+    return this.party.channelKey;
+  }
+
+  /**
+   * A sub-session on channel `name` of this one: its exchanges are matched
+   * apart from every other channel's, and it has correlated randomness of its
+   * own, so independent parts of a program (analyses of a study, protocol
+   * instances) can run concurrently in one session and share rounds. Every
+   * party must open the same channels with the same names (derived from the
+   * program, e.g. 'analysis/3'), at the same point of its program. Secrets
+   * pass between the two with `adopt`. Its `stats()` count its own rounds,
+   * messages and bytes; they also count in this session's.
+   * @throws {RangeError} when the suite cannot run on channels, or for a bad name.
+   */
+  async channel(name: string): Promise<Session> {
+    const fork = this.suite.fork;
+    if (!fork) throw new RangeError(`channel: the ${this.suite.name} suite cannot run on channels`);
+    const party = this.party.channel(name);
+    const suite = await fork.call(this.suite, party);
+    return new Session(suite, party, this.root);
+  }
+
+  /**
+   * The same secret, usable in this session: for secrets of another channel
+   * of the same computation (see `channel`). No communication. Adopt secrets
+   * whose computation has finished (their shares resolved, e.g. awaited
+   * before opening the channel), or use them in one step only: a secret still
+   * being computed on another channel resolves at a moment that differs
+   * between parties, so several concurrent steps of this channel waiting on
+   * it could issue their exchanges in a different order at each party.
+   * @throws {SecretMisuseError} for a secret of another computation.
+   */
+  adopt<S extends SecretInt | SecretFixed | SecretBool>(x: S): S {
+    if (x.session === this) return x;
+    if (!(x.session instanceof Session) || x.session.root !== this.root)
+      throw new SecretMisuseError('adopt: the secret belongs to another computation');
+    return this.wrap(x.type, x.shape, x.bound, x.shares) as S;
   }
 
   /** This party's id. */

@@ -32,8 +32,9 @@ export function knownFlags(
     case 'study':
       return named.has('federation')
         ? ['federation', 'party', 'suite', 'data', 'out', 'ledger', 'analyses', 'outcome', 'quiet']
+            .concat(['sequential'])
             .concat(KEY)
-            .concat(['plan-file', 'delay-ms'])
+            .concat(['plan-file', 'delay-ms', 'sequential'])
         : [
             'suite',
             'out',
@@ -45,6 +46,7 @@ export function knownFlags(
             'delay-ms',
             'dry-run',
             'rtt',
+            'sequential',
           ];
     case 'run':
       return named.has('federation')
@@ -219,6 +221,7 @@ const BOOLEAN_FLAGS = new Set([
   'one-shot',
   'if-absent',
   'dry-run',
+  'sequential',
 ]);
 
 export interface Flags {

@@ -85,14 +85,16 @@ commands:
          checked inside MPC, cells are summed over employers and released with a minimum
          cell size (default 5), with the pay gap per category; beside the plaintext answer
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
-         [--in-process] [--timeout-ms T] [--delay-ms D]
+         [--in-process] [--timeout-ms T] [--delay-ms D] [--sequential]
          run a study file (docs/ANALYTICS.md) with every party as a process on this machine;
+         its analyses run concurrently, sharing rounds (--sequential: one after another);
          --delay-ms D adds D ms to every message, as between distant parties
   study  STUDY --dry-run [--rtt 100ms] [--suite S] [--data-dir DIR] [--analyses ID,...]
          the study as a plan: rounds per analysis and the estimated time at each RTT (default
          0, 10, 50 and 100 ms), from a dry run with every party in this process (nothing printed
          or written but the plan)
-  study  STUDY --federation FILE --party ID [--data FILE] [--out DIR] [--ledger FILE] [key options as run]
+  study  STUDY --federation FILE --party ID [--data FILE] [--out DIR] [--ledger FILE] [--sequential]
+         [key options as run]
          run a study as one party of a federation; reads only this party's data; with
          --ledger, charges the run's privacy spend to the dataset's budget ledger first
   run    PROGRAM [--suite S] [--parties N] [--plan] [--delay-ms D]

@@ -11,6 +11,7 @@
  *   ENTENTE_STUDY_OUT      write report.json, report.md and the survival plots to this folder
  *   ENTENTE_STUDY_QUIET    '1': do not print the report (entente study prints it)
  *   ENTENTE_STUDY_ANALYSES run only these analyses (comma-separated ids)
+ *   ENTENTE_STUDY_SEQUENTIAL '1': run the analyses one after another
  *
  * The party reads only its own data file. Progress goes to stderr as
  * `progress: ...` lines; the report to stdout.
@@ -41,6 +42,7 @@ export default async function studyProgram(s: Session): Promise<unknown> {
   );
   const outcome = await runStudy(s, loaded.study, own, {
     implementations: STATISTICS,
+    sequential: process.env.ENTENTE_STUDY_SEQUENTIAL === '1',
     progress: (m) => process.stderr.write(`progress: ${m}\n`),
   });
   const outFile = process.env.ENTENTE_STUDY_OUTCOME;

@@ -1,13 +1,15 @@
 /**
  * `entente study` and `entente demo`: run a study file.
  *
- *   entente study STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--in-process] [--timeout-ms T]
+ *   entente study STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--in-process] [--timeout-ms T] [--sequential]
  *       every party of the study as its own process on this machine, linked by
  *       TLS 1.3 on 127.0.0.1 with fresh keys (like `entente local`); prints the
  *       report and writes report.json / report.md to --out (default: STUDY's
  *       folder/report). --in-process runs every party in this process instead.
  *       --delay-ms D adds a one-way delay of D ms to every message (a simulated
  *       wide-area link, src/transport/delay.ts), for measuring.
+ *       The analyses run concurrently, each on a channel of its own;
+ *       --sequential runs them one after another (for debugging).
  *   entente study STUDY --dry-run [--rtt 100ms] [--suite S] [--data-dir DIR] [--analyses ID,...]
  *       the study as a plan (issue 24): rounds per analysis and the estimated
  *       time at each RTT, from a dry run with every party in this process over
@@ -239,8 +241,10 @@ async function party(file: string, named: Named): Promise<number> {
   if (out) process.env.ENTENTE_STUDY_OUT = resolve(out);
   if (named.get('quiet') === '1') process.env.ENTENTE_STUDY_QUIET = '1';
   if (only !== undefined) process.env.ENTENTE_STUDY_ANALYSES = only;
+  if (named.get('sequential') !== undefined) process.env.ENTENTE_STUDY_SEQUENTIAL = '1';
   const forward = new Map(named);
-  for (const k of ['data', 'outcome', 'out', 'quiet', 'analyses', 'ledger']) forward.delete(k);
+  for (const k of ['data', 'outcome', 'out', 'quiet', 'analyses', 'ledger', 'sequential'])
+    forward.delete(k);
   if (!forward.has('suite') && loaded.study.suite) forward.set('suite', loaded.study.suite);
   return runFederated(PROGRAM, forward);
 }
@@ -291,12 +295,14 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
   }
 
   let outcome: StudyOutcome;
+  const sequential = named.get('sequential') !== undefined;
   if (inProcess) {
     const outs = await computing(() =>
       runLocal(
         (s) =>
           runStudy(s, st, tables.get(s.me), {
             implementations: STATISTICS,
+            sequential,
             progress: s.me === parties[0] ? (m) => console.error(`[${s.me}] ${m}`) : undefined,
           }),
         { suite, parties, crypto: nodeCryptoProvider, roundTimeoutMs: 600_000, delayMs },
@@ -315,6 +321,7 @@ async function runAll(file: string, named: Named, demo: boolean): Promise<number
       timeoutMs,
       ledgerDir && resolve(ledgerDir),
       delayMs,
+      sequential,
     );
     if (typeof r === 'number') return r;
     outcome = r;
@@ -443,6 +450,7 @@ async function processes(
   timeoutMs: number,
   ledgerDir: string | undefined,
   delayMs: number,
+  sequential: boolean,
 ): Promise<StudyOutcome | number> {
   const ids = loaded.study.parties.map((p) => p.id);
   // A step that runs long (a model fit over every record) shows that it is still going.
@@ -478,6 +486,7 @@ async function processes(
             ...(data ? ['--data', resolve(data.file)] : []),
             ...(ledgerDir ? ['--ledger', join(ledgerDir, `${id}.ledger.json`)] : []),
             ...(delayMs > 0 ? ['--delay-ms', String(delayMs)] : []),
+            ...(sequential ? ['--sequential'] : []),
           ];
         },
         onReady: (dir) => {

@@ -164,6 +164,41 @@ describe('Party.exchange', () => {
     expect(err.peerId).toBe('p2');
   });
 
+  it('refuses a round message of another layout version, naming the peer', async () => {
+    const { ps, ts } = parties(2);
+    const pending = ps[0]!
+      .exchange({ op: 'test', send: [undefined, undefined], recvFrom: [1] })
+      .catch((e: unknown) => e);
+    // Version 1 had no channel sections: u32 count, (seq, length) pairs.
+    ts[1]!.send(0, 0, bytes(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+    const err = (await pending) as ProtocolAbort;
+    expect(err.reason).toBe('malformed');
+    expect(err.message).toBe(
+      'protocol aborted: malformed (peer p2): round message layout version 1, expected 2',
+    );
+  });
+
+  it('stops a peer that floods channels this party has not reached, naming it', async () => {
+    const ts = createMemoryNetwork(2, 'flood');
+    const ids = ['p1', 'p2'];
+    const [a, b] = ts.map(
+      (t) => new Party({ ids, transport: t, crypto: nodeCryptoProvider, maxUnmatchedBytes: 4096 }),
+    );
+    // p1 waits on channel 'x'; p2 sends 1 KiB on each of ten other channels first.
+    const waiting = a!
+      .channel('x')
+      .exchange({ op: 'test', send: [undefined, undefined], recvFrom: [1] })
+      .catch((e: unknown) => e);
+    for (let k = 0; k < 10; k++)
+      void b!
+        .channel(`other/${k}`)
+        .exchange({ op: 'test', send: [new Uint8Array(1024), undefined], recvFrom: [] });
+    const err = (await waiting) as ProtocolAbort;
+    expect(err.reason).toBe('flood');
+    expect(err.peerId).toBe('p2');
+    expect(err.message).toMatch(/over the limit of 4096 \(maxUnmatchedBytes\)$/);
+  });
+
   it('detects parties whose programs diverged', async () => {
     const { ps } = parties(2);
     // p1 runs two exchanges in the round, p2 only one.

@@ -1,5 +1,12 @@
-/** Per-party counters the runtime keeps for every session. */
+/**
+ * Per-party counters the runtime keeps for every session, and per channel
+ * (a channel's counters have its parent's as `parent`: operations counted on
+ * a channel count for the parent too; the round engine credits rounds,
+ * messages and bytes to every channel concerned and its ancestors).
+ */
 export class Stats {
+  constructor(readonly parent?: Stats) {}
+
   /** Communication rounds this party took part in (flushes that sent or awaited data). */
   rounds = 0;
   messagesSent = 0;
@@ -11,6 +18,7 @@ export class Stats {
 
   count(op: string, elements: number): void {
     this.operations[op] = (this.operations[op] ?? 0) + elements;
+    this.parent?.count(op, elements);
   }
 
   snapshot(): StatsSnapshot {

@@ -65,6 +65,15 @@ export interface Suite<S extends Shares = Shares> {
   /** One round of setup (PRSS seeds), called once before anything else. */
   setup(): Promise<void>;
   /**
+   * This suite on another channel of the same party (`party` is a handle
+   * from `this.party.channel(...)`), set up and ready: shares of either suite
+   * are valid in the other, but correlated randomness (PRSS keys,
+   * preprocessing) is the fork's own, so the two can run concurrently without
+   * their consumption orders mattering. Every party forks at the same point
+   * of the program. Absent where the suite cannot run on channels yet.
+   */
+  fork?(party: Party): Promise<Suite<S>>;
+  /**
    * Shares `values`, known to party `owner` only. Other parties pass
    * undefined; `n` is public. `width` (optional, public) is the declared bit
    * length of the values, a hint that lets bit-level suites (yao) size their

@@ -2,9 +2,12 @@
  * The transport contract between a party's runtime and the network.
  *
  * A transport carries opaque payloads between numbered parties of one
- * computation session. Each payload is tagged with the sender's round number;
- * the receiver asks for "the message from party j for round r" and gets it
- * whatever order messages arrived in. Channels are assumed authenticated and
+ * computation session. Each payload is tagged with a round number: the
+ * runtime numbers the messages of each link 0, 1, 2, ... in sending order (a
+ * party sends at most one message per peer per round; which rounds reach
+ * which peer depends on its channels, see src/runtime/party.ts). The receiver
+ * asks for "the message from party j for round r" and gets it whatever order
+ * messages arrived in. Channels are assumed authenticated and
  * private (the in-memory transport trivially; the network transport through
  * mutually authenticated TLS). Framing on a real wire adds the session id,
  * sender and length around the same (round, payload) pair; see docs/WIRE.md.

@@ -27,7 +27,7 @@
  */
 import { bool, fixed, int, type BoolType, type FixedType, type IntType } from '../../api/types.js';
 import type { Session } from '../../api/session.js';
-import type { SecretBool, SecretFixed, SecretInt } from '../../api/secret.js';
+import { SecretBool, SecretFixed, SecretInt } from '../../api/secret.js';
 import { column as findColumn, type Column, type Schema } from './schema.js';
 import type { Table } from './table.js';
 
@@ -136,6 +136,45 @@ export class SecretTable {
     const t = new SecretTable(s, schema, undefined, rowCounts, weight);
     for (const [k, v] of columns) t.cache.set(k, v);
     return t;
+  }
+
+  /**
+   * The same table on another channel of its session (`session.channel`):
+   * columns already input are adopted, the others are input on that channel
+   * when used, so analyses running concurrently on channels of their own
+   * never interleave steps on one channel.
+   */
+  on(s: Session): SecretTable {
+    // Callers settle() first: see Session.adopt.
+    if (s === this.session) return this;
+    const adopt = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(adopt)
+        : v instanceof SecretInt || v instanceof SecretFixed || v instanceof SecretBool
+          ? s.adopt(v)
+          : v;
+    const t = new SecretTable(
+      s,
+      this.schema,
+      this.own,
+      this.rowCounts,
+      this.weight ? s.adopt(this.weight) : undefined,
+    );
+    for (const [k, v] of this.cache) t.cache.set(k, adopt(v));
+    return t;
+  }
+
+  /** Resolves once every secret computed so far (columns, the join's weight) has its shares. */
+  async settle(): Promise<void> {
+    const pending: Array<Promise<unknown>> = [];
+    const visit = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(visit);
+      else if (v instanceof SecretInt || v instanceof SecretFixed || v instanceof SecretBool)
+        pending.push(v.shares);
+    };
+    for (const v of this.cache.values()) visit(v);
+    if (this.weight) visit(this.weight);
+    await Promise.all(pending);
   }
 
   private notJoined(what: string): void {

@@ -49,6 +49,7 @@ const outcome: StudyOutcome = {
     },
   ],
   seconds: 1.5,
+  rounds: 40,
   bytesSent: 4 * 1024 * 1024,
 };
 

@@ -84,7 +84,7 @@ export function terminalReport(o: StudyOutcome, reference?: ReferenceRows): stri
     out.push('');
   });
   out.push(
-    `Total ${o.seconds.toFixed(1)} s, ${bytes(o.bytesSent)} sent by this party.${o.minCellSize > 0 ? ` "(< ${o.minCellSize})": suppressed, ${fewerThan(o.minCellSize)}.` : ''}`,
+    `Total ${o.seconds.toFixed(1)} s, ${o.rounds} rounds, ${bytes(o.bytesSent)} sent by this party.${o.minCellSize > 0 ? ` "(< ${o.minCellSize})": suppressed, ${fewerThan(o.minCellSize)}.` : ''}`,
   );
   if (reference)
     out.push(

@@ -69,5 +69,12 @@ export interface StudyOutcome {
   readonly analyses: readonly AnalysisOutcome[];
   /** Wall time of the whole run at this party (loading excluded). */
   readonly seconds: number;
+  /**
+   * Rounds on the whole study's critical path at this party: those before
+   * the analyses (study digest, row counts, a join) plus, when the analyses
+   * run concurrently, the longest analysis's rounds, else the sum of theirs.
+   * With a delay d between parties the study takes about rounds x d.
+   */
+  readonly rounds: number;
   readonly bytesSent: number;
 }

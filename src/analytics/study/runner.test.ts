@@ -9,6 +9,7 @@ import { checkRunnable, runStudy, studyProgram, StudyRefused } from './runner.js
 import { defineStudy, type AnalysisInput, type StudyInput } from './spec.js';
 import { STATISTICS, STATISTICS_REFERENCE } from './statistics.js';
 import { terminalReport } from './report.js';
+import { testRng } from '../../../test/harness.js';
 
 const PARTIES = ['hospital-a', 'hospital-b', 'hospital-c'];
 
@@ -131,6 +132,64 @@ describe('study runner', () => {
     }
     // The over-88 groups are small: at least one is suppressed.
     expect(o.analyses.find((a) => a.id === 'old')!.rows.some((r) => r.suppressed)).toBe(true);
+  });
+
+  it("runs independent analyses concurrently on channels: the same results as one after another, in about the longest one's rounds", async () => {
+    const study = studyOf([
+      { id: 'n', type: 'count', by: 'arm' },
+      { id: 'tt', type: 't-test', column: 'recovery_days', by: 'arm' },
+      { id: 'chi', type: 'chi-squared', rows: 'arm', cols: 'recovered' },
+      { id: 'lr', type: 'log-rank', time: 'survival_days', event: 'death', by: 'arm' },
+      { id: 'cor', type: 'correlation', x: 'age', y: 'recovery_days' },
+    ]);
+    const progress: string[] = [];
+    const run = (sequential: boolean) =>
+      runLocal(
+        (s) =>
+          runStudy(s, study, tables.get(s.me), {
+            implementations: STATISTICS,
+            sequential,
+            progress: s.me === PARTIES[0] ? (m) => progress.push(m) : undefined,
+          }),
+        { suite: 'rep3', parties: PARTIES, crypto: nodeCryptoProvider, reorder: testRng(5) },
+      );
+    const seq = (await run(true))[0]!.result;
+    progress.length = 0;
+    const outs = await run(false);
+    const con = outs[0]!.result;
+    // The same releases: counts exactly; other statistics within the precision of
+    // their probabilistic truncations, which differ between any two runs (sequential
+    // ones too) in the last bits.
+    for (const o of outs) {
+      expect(o.result.analyses.map((a) => a.rows)).toEqual(con.analyses.map((a) => a.rows));
+      o.result.analyses.forEach((a, i) => {
+        const want = seq.analyses[i]!.rows;
+        expect(a.rows.map((r) => [r.statistic, r.group, r.suppressed])).toEqual(
+          want.map((r) => [r.statistic, r.group, r.suppressed]),
+        );
+        a.rows.forEach((r, k) => {
+          const w = want[k]!.value;
+          if (r.statistic === 'n' || a.type === 'count') expect(r.value).toBe(w);
+          else expect(Math.abs(r.value! - w!) / Math.max(1, Math.abs(w!))).toBeLessThan(1e-4);
+        });
+      });
+    }
+    // Per analysis, its own rounds: the same critical path as alone, plus its channel's
+    // setup round and the input round of columns that a sequential run had input already.
+    con.analyses.forEach((a, i) => {
+      expect(a.rounds).toBeGreaterThanOrEqual(seq.analyses[i]!.rounds);
+      expect(a.rounds).toBeLessThanOrEqual(seq.analyses[i]!.rounds + 2);
+      expect(a.bytesSent).toBeGreaterThan(0);
+    });
+    const longest = Math.max(...con.analyses.map((a) => a.rounds));
+    const sum = seq.analyses.reduce((t, a) => t + a.rounds, 0);
+    const before = seq.rounds - sum; // the digest check and row counts
+    expect(con.rounds).toBe(before + longest);
+    expect(con.rounds).toBeLessThan(seq.rounds);
+    expect(progress[2]).toBe('running 5 analyses concurrently: n, tt, chi, lr, cor');
+    expect(progress[3]).toBe('analysis 1/5: Records by arm');
+    for (const a of study.analyses)
+      expect(progress.some((m) => m.startsWith(`done ${a.id} (`))).toBe(true);
   });
 
   it('refuses before computing: missing implementation, parties, table, and a different study', async () => {

@@ -7,9 +7,15 @@
  *   2. checks that every party holds the same study (a SHA-256 digest of the
  *      study without local file paths is opened and compared);
  *   3. agrees on the row counts and inputs the table lazily (data/encode.ts);
- *   4. runs the analyses one after another, each releasing only values that
- *      passed suppression (and carry their noise, under dp);
- *   5. returns the released values with each analysis's wall time and costs.
+ *   4. runs the analyses, each releasing only values that passed suppression
+ *      (and carry their noise, under dp): concurrently, each on a channel of
+ *      its own (`analysis/<i>`, src/runtime/party.ts), so their rounds share
+ *      messages and the study takes about as many rounds as its longest
+ *      analysis; or one after another (`sequential`, and under suites that
+ *      cannot fork onto channels: spdz2k, yao);
+ *   5. returns the released values with each analysis's wall time and costs
+ *      (its own channel's counters when concurrent: its rounds are those on
+ *      its critical path, its bytes those of its own steps).
  *
  * What a party learns: the study, every party's row count, and the released
  * values. Its own table never leaves it except as secret shares.
@@ -36,6 +42,11 @@ export interface RunStudyOptions {
   readonly implementations?: Partial<Record<AnalysisType, AnalysisImpl>>;
   /** Progress lines (never values). */
   readonly progress?: (message: string) => void;
+  /**
+   * Run the analyses one after another on the session's own channel instead
+   * of concurrently (for debugging: one analysis's steps at a time).
+   */
+  readonly sequential?: boolean;
 }
 
 /**
@@ -120,24 +131,48 @@ export async function runStudy(
   progress(
     `${table.rows} records: ${[...table.rowCounts].map(([p, n]) => `${p} ${n}`).join(', ')}`,
   );
-  const ctx = new AnalysisContext(s, table, study, progress);
-  const outcomes: AnalysisOutcome[] = [];
-  for (const [i, a] of study.analyses.entries()) {
-    progress(`analysis ${i + 1}/${study.analyses.length}: ${a.title}`);
-    const before = s.stats();
+  const concurrent = opts.sequential !== true && s.suite.fork !== undefined;
+  const setupRounds = s.stats().rounds - start.rounds;
+  const count = study.analyses.length;
+  const runOne = async (
+    i: number,
+    a: (typeof study.analyses)[number],
+  ): Promise<AnalysisOutcome> => {
+    progress(`analysis ${i + 1}/${count}: ${a.title}`);
     const ta = performance.now();
+    // A channel's counters start at its creation (they include its setup round).
+    const before = concurrent ? undefined : s.stats();
+    // Each analysis's channel is named by its place in the study, the same at every party.
+    const as = concurrent ? await s.channel(`analysis/${i}`) : s;
+    const say = concurrent ? (m: string) => progress(`${a.id}: ${m}`) : progress;
+    const ctx = new AnalysisContext(as, table.on(as), study, say);
     const impl = isCounting(a) ? runCounting : opts.implementations![a.type]!;
     const body = await impl(ctx, a);
-    const after = s.stats();
-    outcomes.push({
+    const after = as.stats();
+    const seconds = (performance.now() - ta) / 1000;
+    const rounds = after.rounds - (before?.rounds ?? 0);
+    if (concurrent)
+      progress(`done ${a.id} (${a.title}) in ${seconds.toFixed(1)} s, ${rounds} rounds`);
+    return {
       id: a.id,
       type: a.type,
       title: a.title,
       ...body,
-      seconds: (performance.now() - ta) / 1000,
-      rounds: after.rounds - before.rounds,
-      bytesSent: after.bytesSent - before.bytesSent,
-    });
+      seconds,
+      rounds,
+      bytesSent: after.bytesSent - (before?.bytesSent ?? 0),
+    };
+  };
+  const outcomes: AnalysisOutcome[] = [];
+  if (concurrent) {
+    // The table's secrets must be complete before the channels adopt them (Session.adopt).
+    await table.settle();
+    progress(
+      `running ${count} analyses concurrently: ${study.analyses.map((a) => a.id).join(', ')}`,
+    );
+    outcomes.push(...(await Promise.all(study.analyses.map((a, i) => runOne(i, a)))));
+  } else {
+    for (const [i, a] of study.analyses.entries()) outcomes.push(await runOne(i, a));
   }
   const end = s.stats();
   const spent = spend(study.analyses);
@@ -155,6 +190,10 @@ export async function runStudy(
     ...(b ? { budget: { ...b, spentEpsilon: spent.epsilon, spentDelta: spent.delta } } : {}),
     analyses: outcomes,
     seconds: (performance.now() - t0) / 1000,
+    // The critical path: concurrent analyses overlap, so the longest counts, not the sum.
+    rounds: concurrent
+      ? setupRounds + Math.max(0, ...outcomes.map((a) => a.rounds))
+      : end.rounds - start.rounds,
     bytesSent: end.bytesSent - start.bytesSent,
   };
 }

@@ -208,7 +208,9 @@ export class OtExtension {
     opts: OtOptions = {},
   ): Promise<OtExtension> {
     const sid = TEXT.encode(
-      `${LABELS.sid}/${party.ids[sender] ?? sender}->${party.ids[receiver] ?? receiver}`,
+      `${LABELS.sid}/${party.ids[sender] ?? sender}->${party.ids[receiver] ?? receiver}` +
+        // Instances on other channels hash apart (the default channel keeps the old id).
+        (party.channelKey ? `@${party.channelKey}` : ''),
     );
     const check = opts.check ?? true;
     const kernels = opts.kernels ?? true;

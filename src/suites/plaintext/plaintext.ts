@@ -45,6 +45,13 @@ export class PlaintextSuite implements Suite<ClearValues> {
 
   constructor(readonly party: Party) {}
 
+  /** The suite on another channel (one setup round there). */
+  async fork(party: Party): Promise<PlaintextSuite> {
+    const s = new PlaintextSuite(party);
+    await s.setup();
+    return s;
+  }
+
   /** Party 0 draws a seed and sends it to everyone (no secrecy is needed here). */
   async setup(): Promise<void> {
     const me = this.party.index;

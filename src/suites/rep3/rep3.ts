@@ -66,6 +66,13 @@ export class Rep3Suite implements Suite<Rep3Shares> {
     return (this.party.index + 2) % 3;
   }
 
+  /** The suite on another channel, with PRSS keys of its own (one setup round there). */
+  async fork(party: Party): Promise<Rep3Suite> {
+    const s = new Rep3Suite(party);
+    await s.setup();
+    return s;
+  }
+
   /**
    * PRSS setup: party i draws k_i and sends it to party i-1, so that every
    * key is known to exactly two parties and party i holds (k_i, k_{i+1}).

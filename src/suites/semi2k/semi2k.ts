@@ -111,6 +111,12 @@ export class Semi2kSuite implements Suite<Semi2kShares> {
   readonly capacity = 64;
   readonly compareCapacity = 64;
   readonly opts: Semi2kOptions;
+  /**
+   * The suite on another channel: pairwise keys and preprocessing of its own
+   * (generated there by OT, or by the dealer in insecureDealer mode).
+   * Undefined with a bundle, a plan or strict material (see the constructor).
+   */
+  readonly fork: ((party: Party) => Promise<Semi2kSuite>) | undefined;
   readonly engine: Semi2kBits;
   #pairwise: Pairwise | undefined;
   #mesh: OtMesh;
@@ -128,6 +134,16 @@ export class Semi2kSuite implements Suite<Semi2kShares> {
     if (opts.preprocessing === 'insecureDealer' && opts.allowInsecureDealer !== true)
       throw new PreprocessingError('insecure-refused', INSECURE_DEALER_REFUSED);
     this.opts = opts;
+    // A session on a bundle, a plan or strict material keeps to its own
+    // material: its forks would generate theirs online, so it does not fork.
+    this.fork =
+      opts.bundle || opts.plan || opts.strict
+        ? undefined
+        : async (p: Party) => {
+            const s = new Semi2kSuite(p, opts);
+            await s.setup();
+            return s;
+          };
     this.#mesh = new OtMesh(party, false);
     this.engine = new Semi2kBits(this);
   }

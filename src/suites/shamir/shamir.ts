@@ -141,6 +141,13 @@ export class ShamirSuite implements Suite<ShamirShares> {
     return this.#prss;
   }
 
+  /** The suite on another channel, with PRSS keys of its own (one setup round there). */
+  async fork(party: Party): Promise<ShamirSuite> {
+    const s = new ShamirSuite(party);
+    await s.setup();
+    return s;
+  }
+
   async setup(): Promise<void> {
     // Where WebAssembly compiles only asynchronously (browsers), do it now.
     const [prss] = await Promise.all([Prss.setup(this.party, this.t, 'shamir.setup'), F.ready()]);
