@@ -59,7 +59,10 @@ const mib = (b: number) => (b / 1024 / 1024).toFixed(2);
  * "pooled"), in seconds, median of three after a warm-up: the baseline of
  * the "x plain" column. Loading the files is not counted on either side.
  */
-export async function plainAnalysisSeconds(study: Study, dataDir: string): Promise<Map<string, number>> {
+export async function plainAnalysisSeconds(
+  study: Study,
+  dataDir: string,
+): Promise<Map<string, number>> {
   const tables: Table[] = [];
   for (const p of study.parties)
     if (p.data !== undefined)
