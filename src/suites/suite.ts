@@ -40,6 +40,15 @@ export interface Suite<S extends Shares = Shares> {
   readonly capacity: number;
   /** Largest bound accepted by ltz/eqz/bits/trunc. */
   readonly compareCapacity: number;
+  /**
+   * Set by semi-honest suites with an honest majority: the number t < n/2 of
+   * colluding parties they protect against. Every n - t parties together
+   * then hold a value no t others can see, which the resharing shuffle
+   * (src/ops/reshuffle.ts) needs; undefined where it would be insecure
+   * (dishonest majority: a set of n - t = 1 party; malicious adversaries:
+   * the resharing is not checked).
+   */
+  readonly honestMajorityThreshold?: number;
 
   // ----- local operations (no communication) -----
   /** A public vector as shares. */

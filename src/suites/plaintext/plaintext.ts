@@ -39,6 +39,8 @@ export class PlaintextSuite implements Suite<ClearValues> {
   readonly model = MODEL;
   readonly capacity = 64;
   readonly compareCapacity = 64;
+  /** No security to lose: the generic protocols built on it run as under rep3, for testing. */
+  readonly honestMajorityThreshold = 0;
 
   /** A PRG every party shares, so that "random" clear values agree everywhere. */
   #common: Prg | undefined;

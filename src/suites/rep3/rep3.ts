@@ -51,6 +51,7 @@ export class Rep3Suite implements Suite<Rep3Shares> {
   readonly model = REP3_MODEL;
   readonly capacity = 64;
   readonly compareCapacity = 64;
+  readonly honestMajorityThreshold = 1;
   /** PRG on key k_i (shared with party i-1) and on k_{i+1} (shared with party i+1). */
   #prgA: Prg | undefined;
   #prgB: Prg | undefined;
