@@ -17,6 +17,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   node: async (a) => (await import('./node.js')).runNodeBench(a),
   psi: async (a) => (await import('./psi.js')).runPsi(a),
   scale: async (a) => (await import('./scale.js')).runScaleBench(a),
+  sort: async (a) => (await import('./sort.js')).runSortBench(a),
   study: async (a) => (await import('./study.js')).runStudyBench(a),
   vote: async (a) => (await import('./vote.js')).runVoteBench(a),
   // bench/stats.ts is a script: it reads its own options (--rows, --suite, --only) from argv.
