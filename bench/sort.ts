@@ -77,6 +77,9 @@ export async function runSortBench(args: string[]): Promise<void> {
     parties: 3,
     program: 'bench/sort-program.ts',
     env,
+    // A party's longest synchronous step at 1M rows (a comparison batch) can outlast
+    // the default idle timeout on a loaded machine.
+    timeouts: { idleMs: 600_000 },
   });
   report('3 processes over TLS 1.3 on 127.0.0.1 (entente run)', results);
 }

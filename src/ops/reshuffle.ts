@@ -12,8 +12,8 @@
  *   2. the shared vector x is turned into an additive sharing among A: fresh
  *      random masks r_2..r_k (k = |A|) are opened to members 2..k, and
  *      x + r_2 + ... + r_k to member 1 (uniform, since the masks are);
- *   3. each member permutes its additive share by pi_A and inputs it; the sum
- *      of the inputs is a fresh sharing of x permuted by pi_A.
+ *   3. each member permutes what it holds by pi_A and inputs it; member 1's
+ *      input minus the others' is a fresh sharing of x permuted by pi_A.
  * The output is x permuted by the composition of all pi_A. Any t parties
  * miss at least one set A (its n - t members cannot all be among them), so
  * pi_A, and hence the composed permutation, is uniform and unknown to them;
@@ -83,13 +83,15 @@ async function permuteBy(
   ]);
   let mine: BigInt64Array[] | undefined;
   const pos = set.indexOf(me);
+  const wide = suite.capacity > 64;
   if (pos >= 0) {
     const perm = permutation(seedPrg(suite, seedWords!), n);
-    // Member 1 holds x + sum r_j, member j holds -r_j: together an additive sharing of x.
-    const share = pos === 0 ? first! : rest[pos - 1]!.map((v) => -v);
-    mine = splitWords(permuteColumns(share, perm, n, cols), suite.capacity > 64);
+    // Member 1 holds x + sum r_j, member j holds r_j: x = (x + sum r_j) - sum r_j.
+    const held = pos === 0 ? first! : rest[pos - 1]!;
+    mine = wide
+      ? splitWords(permuteColumns(held, perm, n, cols))
+      : [permuteWords(BigInt64Array.from(held), perm, n, cols)];
   }
-  const wide = suite.capacity > 64;
   const inputs = await Promise.all(
     set.flatMap((owner) => {
       const parts = owner === me ? mine : undefined;
@@ -97,29 +99,45 @@ async function permuteBy(
       return wide ? [lo, suite.input(owner, parts?.[1], len)] : [lo];
     }),
   );
-  // Sum of the members' inputs; with wide values each input is lo + 2^64 hi.
-  let sum: Shares | undefined;
-  for (let k = 0; k < inputs.length; k += wide ? 2 : 1) {
-    const v = wide ? suite.add(inputs[k]!, suite.mulScalar(inputs[k + 1]!, 1n << 64n)) : inputs[k]!;
-    sum = sum ? suite.add(sum, v) : v;
-  }
-  return sum!;
+  // Member 1's input minus the others'; with wide values each input is lo + 2^64 hi.
+  const step = wide ? 2 : 1;
+  const value = (k: number) =>
+    wide ? suite.add(inputs[k]!, suite.mulScalar(inputs[k + 1]!, 1n << 64n)) : inputs[k]!;
+  let out = value(0);
+  for (let k = step; k < inputs.length; k += step) out = suite.sub(out, value(k));
+  return out;
 }
 
 /**
- * Splits values into 64-bit words: lo = v mod 2^64 (signed) and, when `wide`,
- * hi = (v - lo) / 2^64, so that v = lo + 2^64 hi exactly (|v| < 2^126).
- * Without `wide` the suite's modulus is 2^64 and lo alone is v.
+ * Splits values of a wide suite into 64-bit words: lo = v mod 2^64 (signed)
+ * and hi = (v - lo) / 2^64, so that v = lo + 2^64 hi exactly (|v| < 2^126).
+ * (Suites of capacity 64 work modulo 2^64: the value itself is one word.)
  */
-function splitWords(v: bigint[], wide: boolean): BigInt64Array[] {
+function splitWords(v: bigint[]): BigInt64Array[] {
   const lo = new BigInt64Array(v.length);
-  const hi = wide ? new BigInt64Array(v.length) : undefined;
+  const hi = new BigInt64Array(v.length);
   for (let i = 0; i < v.length; i++) {
     const l = BigInt.asIntN(64, v[i]!);
     lo[i] = l;
-    if (hi) hi[i] = (v[i]! - l) >> 64n;
+    hi[i] = (v[i]! - l) >> 64n;
   }
-  return hi ? [lo, hi] : [lo];
+  return [lo, hi];
+}
+
+/** permuteColumns on 64-bit words, moved as pairs of 32-bit halves (no BigInt per element). */
+function permuteWords(v: BigInt64Array, perm: Uint32Array, n: number, cols: number): BigInt64Array {
+  const out = new BigInt64Array(v.length);
+  const src = new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
+  const dst = new Uint32Array(out.buffer);
+  for (let c = 0; c < cols; c++) {
+    const base = 2 * c * n;
+    for (let i = 0; i < n; i++) {
+      const from = base + 2 * perm[i]!;
+      dst[base + 2 * i] = src[from]!;
+      dst[base + 2 * i + 1] = src[from + 1]!;
+    }
+  }
+  return out;
 }
 
 /** out[c n + i] = v[c n + perm[i]] for every column c. */
