@@ -16,7 +16,8 @@
  * order within each part uniform).
  *
  * All the partitions of one level of the recursion are batched into one
- * comparison call and one opening: about 2 n ln n comparisons in total,
+ * comparison call and one opening, with a median-of-three pivot for long
+ * segments: about 1.19 n log2 n comparisons in total (1.39 n log2 n without),
  * O(log n) levels expected (about 4.3 ln n at most, with high probability).
  * Selection (quickselect) refines only the segments holding a wanted rank:
  * about 2-4 n comparisons for a few ranks.
@@ -123,6 +124,61 @@ async function shuffleAndTag(
   return { cols, tagged: tagged!, bound: keyBound + L };
 }
 
+/** Segments at least this long get a median-of-three pivot. */
+const MEDIAN_OF_THREE_MIN = 64;
+
+/**
+ * Moves the median of each long segment's first three rows to its front, to
+ * serve as the pivot: one more comparison batch per level (3 comparisons a
+ * segment) for about 14% fewer comparisons in all (1.19 n log2 n expected
+ * instead of 1.39 n log2 n; Sedgewick, "Implementing Quicksort programs",
+ * CACM 1978). The outcomes are, like the partitions', a function of the
+ * uniformly random order of the tagged keys alone.
+ */
+async function medianOfThreePivots(
+  suite: Suite,
+  keys: Shares,
+  bound: number,
+  order: Uint32Array,
+  segs: readonly number[],
+  all: readonly number[],
+): Promise<void> {
+  const long: number[] = [];
+  for (let s = 0; s < segs.length; s += 2) {
+    if (segs[s + 1]! - segs[s]! >= MEDIAN_OF_THREE_MIN) long.push(segs[s]!);
+  }
+  if (long.length === 0) return;
+  // Per segment: [b < a], [c < a], [c < b] for its first rows a, b, c.
+  const lhs = new Uint32Array(3 * long.length);
+  const rhs = new Uint32Array(3 * long.length);
+  long.forEach((start, k) => {
+    const [a, b, c] = [order[start]!, order[start + 1]!, order[start + 2]!];
+    lhs.set([b, c, c], 3 * k);
+    rhs.set([a, a, b], 3 * k);
+  });
+  const below = await suite.ltz(
+    suite.sub(suite.gather(keys, lhs), suite.gather(keys, rhs)),
+    bound + 1,
+  );
+  const bits = (await suite.open(below, all))!;
+  long.forEach((start, k) => {
+    const at = medianOfThree(bits[3 * k] === 1n, bits[3 * k + 1] === 1n, bits[3 * k + 2] === 1n);
+    const tmp = order[start]!;
+    order[start] = order[start + at]!;
+    order[start + at] = tmp;
+  });
+}
+
+/**
+ * Which of three distinct values a, b, c (0, 1, 2) is their median, from
+ * [b < a], [c < a] and [c < b]: a if exactly one of b, c is below it; else b
+ * if a and c lie on opposite sides of it; else c.
+ */
+export function medianOfThree(ba: boolean, ca: boolean, cb: boolean): 0 | 1 | 2 {
+  if (ba !== ca) return 0;
+  return cb === ba ? 1 : 2;
+}
+
 /**
  * Quicksort on distinct shared keys with revealed comparisons: returns
  * order[p] = the row at sorted position p. With `wanted` (ascending ranks),
@@ -155,6 +211,7 @@ export async function revealedOrder(
   let segs: number[] = holdsWanted(0, n) ? [0, n] : [];
   const scratch = new Uint32Array(n);
   while (segs.length > 0) {
+    await medianOfThreePivots(suite, keys, bound, order, segs, all);
     let m = 0;
     for (let s = 0; s < segs.length; s += 2) m += segs[s + 1]! - segs[s]! - 1;
     const rows = new Uint32Array(m);
