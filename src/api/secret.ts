@@ -440,7 +440,7 @@ abstract class SecretNumber<V, Self extends SecretNumber<V, Self>> extends Secre
    * The elements in ascending (or descending) order; nothing about the
    * order is revealed. Under semi-honest honest-majority suites by a secret
    * shuffle and quicksort with revealed comparisons of index-tagged keys
-   * (about 2 n ln n comparisons in O(log n) rounds of comparisons), else by
+   * (about 1.2 n log2 n comparisons in O(log n) rounds of comparisons), else by
    * Batcher's network (n log^2 n / 4 comparisons in log2(n)^2 / 2 layers);
    * see src/ops/sort.ts.
    */

@@ -124,6 +124,21 @@ async function shuffleAndTag(
   return { cols, tagged: tagged!, bound: keyBound + L };
 }
 
+/** Opens 0/1 values to everyone as bytes (through 64-bit words where the suite offers them). */
+async function openBits(suite: Suite, x: Shares, all: readonly number[]): Promise<Uint8Array> {
+  const out = new Uint8Array(x.length);
+  if (suite.openInt64) {
+    const w = (await suite.openInt64(x, all))!;
+    // The low 32 bits of each (little-endian) word hold the bit.
+    const lo = new Int32Array(w.buffer, w.byteOffset, 2 * w.length);
+    for (let i = 0; i < out.length; i++) out[i] = lo[2 * i]!;
+    return out;
+  }
+  const v = (await suite.open(x, all))!;
+  for (let i = 0; i < out.length; i++) out[i] = Number(v[i]!);
+  return out;
+}
+
 /** Segments at least this long get a median-of-three pivot. */
 const MEDIAN_OF_THREE_MIN = 64;
 
@@ -160,9 +175,9 @@ async function medianOfThreePivots(
     suite.sub(suite.gather(keys, lhs), suite.gather(keys, rhs)),
     bound + 1,
   );
-  const bits = (await suite.open(below, all))!;
+  const bits = await openBits(suite, below, all);
   long.forEach((start, k) => {
-    const at = medianOfThree(bits[3 * k] === 1n, bits[3 * k + 1] === 1n, bits[3 * k + 2] === 1n);
+    const at = medianOfThree(bits[3 * k] === 1, bits[3 * k + 1] === 1, bits[3 * k + 2] === 1);
     const tmp = order[start]!;
     order[start] = order[start + at]!;
     order[start + at] = tmp;
@@ -230,7 +245,7 @@ export async function revealedOrder(
       suite.sub(suite.gather(keys, rows), suite.gather(keys, pivots)),
       bound + 1,
     );
-    const bits = (await suite.open(below, all))!;
+    const bits = await openBits(suite, below, all);
     const next: number[] = [];
     q = 0;
     for (let s = 0; s < segs.length; s += 2) {
@@ -241,7 +256,7 @@ export async function revealedOrder(
       let lo = start;
       let hiCount = 0;
       for (let p = start + 1; p < end; p++, q++) {
-        if (bits[q] === 1n) order[lo++] = order[p]!;
+        if (bits[q] === 1) order[lo++] = order[p]!;
         else scratch[hiCount++] = order[p]!;
       }
       order[lo] = pivot;

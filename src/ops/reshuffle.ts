@@ -75,22 +75,32 @@ async function permuteBy(
   const len = data.length;
   const masks = set.slice(1).map(() => suite.random(len));
   const masked = masks.reduce((acc, m) => suite.add(acc, m), data);
+  const wide = suite.capacity > 64;
+  // Values modulo 2^64 as typed words where the suite offers them (no BigInt per element).
+  const openTo = (x: Shares, to: number[]): Promise<bigint[] | BigInt64Array | undefined> =>
+    !wide && suite.openInt64 ? suite.openInt64(x, to) : suite.open(x, to);
   // All openings of this step in one round: the seed to the set, the masks to members 2..k.
   const [seedWords, first, ...rest] = await Promise.all([
     suite.open(suite.random(2), set),
-    suite.open(masked, [set[0]!]),
-    ...masks.map((m, j) => suite.open(m, [set[j + 1]!])),
+    openTo(masked, [set[0]!]),
+    ...masks.map((m, j) => openTo(m, [set[j + 1]!])),
   ]);
   let mine: BigInt64Array[] | undefined;
   const pos = set.indexOf(me);
-  const wide = suite.capacity > 64;
   if (pos >= 0) {
-    const perm = permutation(seedPrg(suite, seedWords!), n);
+    const perm = permutation(seedPrg(suite, seedWords as bigint[]), n);
     // Member 1 holds x + sum r_j, member j holds r_j: x = (x + sum r_j) - sum r_j.
     const held = pos === 0 ? first! : rest[pos - 1]!;
     mine = wide
-      ? splitWords(permuteColumns(held, perm, n, cols))
-      : [permuteWords(BigInt64Array.from(held), perm, n, cols)];
+      ? splitWords(permuteColumns(held as bigint[], perm, n, cols))
+      : [
+          permuteWords(
+            held instanceof BigInt64Array ? held : BigInt64Array.from(held),
+            perm,
+            n,
+            cols,
+          ),
+        ];
   }
   const inputs = await Promise.all(
     set.flatMap((owner) => {

@@ -328,15 +328,25 @@ describe('revealed comparisons (rep3)', () => {
     return run({ suite: 'rep3', parties: 3 }, async (s) => {
       const opened: bigint[] = [];
       const all = s.parties.map((_, i) => i);
+      // Every opening to all parties, through `open` or `openInt64`: in these sorts, the comparison bits.
       const spy = new Proxy(s.suite, {
         get(target, prop, receiver) {
           const v: unknown = Reflect.get(target, prop, receiver);
-          if (prop !== 'open') return typeof v === 'function' ? v.bind(target) : v;
-          return async (a: Shares, to: readonly number[]) => {
-            const r = await target.open(a, to);
-            if (to.length === all.length && r) opened.push(...r);
-            return r;
-          };
+          if (prop === 'open') {
+            return async (a: Shares, to: readonly number[]) => {
+              const r = await target.open(a, to);
+              if (to.length === all.length && r) opened.push(...r);
+              return r;
+            };
+          }
+          if (prop === 'openInt64' && target.openInt64) {
+            return async (a: Shares, to: readonly number[]) => {
+              const r = await target.openInt64!(a, to);
+              if (to.length === all.length && r) opened.push(...r);
+              return r;
+            };
+          }
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
         },
       });
       const [k] = await inputAll(s, [BigInt64Array.from(keys)]);

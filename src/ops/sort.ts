@@ -20,7 +20,7 @@ import { canReshuffle, reshuffle } from './reshuffle.js';
  * How `sortBy` sorts: 'batcher' (a sorting network: reveals nothing under any
  * suite, n log^2 n / 4 comparisons), 'shuffle' (secret shuffle, then
  * quicksort with revealed comparisons of index-tagged keys, ./quicksort.ts:
- * about 2 n ln n comparisons; semi-honest honest-majority suites only), or
+ * about 1.2 n log2 n comparisons; semi-honest honest-majority suites only), or
  * 'auto' (the default: 'shuffle' where it is secure and the tagged keys fit
  * the suite's comparisons, else 'batcher').
  */

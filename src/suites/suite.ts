@@ -89,6 +89,12 @@ export interface Suite<S extends Shares = Shares> {
    * undefined. Values beyond 64 bits come back as bigint via `openBig`.
    */
   open(a: S, to: readonly number[]): Promise<bigint[] | undefined>;
+  /**
+   * Optional, for suites working modulo 2^64: like `open`, as signed 64-bit
+   * words (no BigInt per element, which long vectors pay for in garbage
+   * collection).
+   */
+  openInt64?(a: S, to: readonly number[]): Promise<BigInt64Array | undefined>;
   /** x / 2^m rounded to a neighbouring integer (|error| < 1), for |x| <= 2^(bound-1). */
   trunc(a: S, m: number, bound: number): Promise<S>;
   /** [x < 0] as 0/1, for -2^(bound-1) <= x < 2^(bound-1). */

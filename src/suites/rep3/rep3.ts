@@ -243,6 +243,11 @@ export class Rep3Suite implements Suite<Rep3Shares> {
     return v ? Array.from(ring.toSigned(v)) : undefined;
   }
 
+  async openInt64(x: Rep3Shares, to: readonly number[]): Promise<BigInt64Array | undefined> {
+    const v = await this.openWords(x, to);
+    return v ? new BigInt64Array(v.buffer, v.byteOffset, v.length) : undefined;
+  }
+
   /** Like open, as raw ring elements (used inside protocols). */
   async openWords(x: Rep3Shares, to: readonly number[]): Promise<BigUint64Array | undefined> {
     const i = this.party.index;
