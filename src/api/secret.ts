@@ -437,9 +437,12 @@ abstract class SecretNumber<V, Self extends SecretNumber<V, Self>> extends Secre
   }
 
   /**
-   * The elements in ascending (or descending) order, by an oblivious sorting
-   * network: nothing about the order is revealed. O(n log^2 n) comparisons in
-   * about log2(n)^2 / 2 layers.
+   * The elements in ascending (or descending) order; nothing about the
+   * order is revealed. Under semi-honest honest-majority suites by a secret
+   * shuffle and quicksort with revealed comparisons of index-tagged keys
+   * (about 1.2 n log2 n comparisons in O(log n) rounds of comparisons), else by
+   * Batcher's network (n log^2 n / 4 comparisons in log2(n)^2 / 2 layers);
+   * see src/ops/sort.ts.
    */
   sort(descending = false): Self {
     this.checkCompare('sort', this.bound + 1);

@@ -7,7 +7,7 @@ import { SecretMisuseError } from '../runtime/errors.js';
 import type { Party } from '../runtime/party.js';
 import type { StatsSnapshot } from '../runtime/stats.js';
 import type { Shares, Suite } from '../suites/suite.js';
-import { shuffle, sortBy } from '../ops/sort.js';
+import { shuffle, sortBy, type SortMethod } from '../ops/sort.js';
 import { SecretBool, SecretFixed, SecretInt, type Secret, type SessionCore } from './secret.js';
 import {
   encode,
@@ -176,7 +176,11 @@ export class Session implements SessionCore {
 
   /**
    * Sorts rows by a key column: `keys` and every payload are vectors of the
-   * same length; the payloads follow their keys. Oblivious (Batcher's network).
+   * same length; the payloads follow their keys. By default (`method`
+   * 'auto') a secret shuffle then quicksort with revealed comparisons of
+   * index-tagged keys under semi-honest honest-majority suites (rep3,
+   * shamir), which reveals nothing about the keys, and Batcher's network
+   * elsewhere or when the tagged keys are too wide; see src/ops/sort.ts.
    * @example
    *   const { keys: ages, payloads: [ids] } = s.sortBy(age, [patientId]);
    * @throws {RangeError} when lengths differ; {SecretMisuseError} for secrets of another session.
@@ -184,7 +188,7 @@ export class Session implements SessionCore {
   sortBy<P extends SecretInt | SecretFixed | SecretBool>(
     keys: SecretInt | SecretFixed,
     payloads: readonly P[],
-    opts: { descending?: boolean } = {},
+    opts: { descending?: boolean; method?: SortMethod } = {},
   ): { keys: SecretInt | SecretFixed; payloads: P[] } {
     this.own('sortBy', [keys, ...payloads]);
     const n = keys.length;
@@ -198,7 +202,7 @@ export class Session implements SessionCore {
       );
     }
     const sorted = Promise.all([keys.shares, ...payloads.map((p) => p.shares)]).then(([k, ...ps]) =>
-      sortBy(this.suite, k!, keys.bound, ps, opts.descending ?? false),
+      sortBy(this.suite, k!, keys.bound, ps, opts.descending ?? false, opts.method ?? 'auto'),
     );
     return {
       keys: this.wrap(
@@ -221,8 +225,10 @@ export class Session implements SessionCore {
 
   /**
    * Applies one uniformly random secret permutation to all columns (rows stay
-   * together); no party learns the permutation. See src/ops/sort.ts for the
-   * statistical distance from uniform.
+   * together); no party learns the permutation. By resharing under
+   * semi-honest honest-majority suites (src/ops/reshuffle.ts), else by
+   * sorting on random keys (src/ops/sort.ts, with its statistical distance
+   * from uniform).
    */
   shuffle<P extends SecretInt | SecretFixed | SecretBool>(columns: readonly P[]): P[] {
     this.own('shuffle', columns);

@@ -82,11 +82,12 @@ const RIGHT = (rows: number): JoinSide => ({
   ],
 });
 
-/** Runs the join under rep3 with all three parties, opens every column, and keeps the weighted rows. */
+/** Runs the join (rep3 unless told) with all three parties, opens every column, and keeps the weighted rows. */
 async function secureJoin(
   t: Tables,
   how: 'inner' | 'left',
   shuffle = true,
+  suite: 'rep3' | 'shamir' = 'rep3',
 ): Promise<{ rows: Row[]; matches: number; total: number }> {
   const out = await runLocal(
     async (s) => {
@@ -112,7 +113,7 @@ async function secureJoin(
       });
       return { rows: rows.sort(compareRows), matches: m.filter(Boolean).length, total: j.rows };
     },
-    { suite: 'rep3', parties: 3, crypto: nodeCryptoProvider },
+    { suite, parties: 3, crypto: nodeCryptoProvider },
   );
   for (const o of out.slice(1)) expect(o.result).toEqual(out[0]!.result);
   return out[0]!.result;
@@ -137,6 +138,15 @@ describe('private join (sort-compare-shuffle under rep3)', () => {
         expect(got.matches).toBe(plainMatches(t));
         expect(got.total).toBe(nL + nR);
       }
+    }
+  }, 60_000);
+
+  it('under shamir, whose sortBy shuffles and sorts with revealed comparisons: equal to the plaintext join', async () => {
+    const t = tables(30, 26, 40, 5, false);
+    for (const how of ['inner', 'left'] as const) {
+      const got = await secureJoin(t, how, true, 'shamir');
+      expect(got.rows).toEqual(plainJoin(t, how));
+      expect(got.matches).toBe(plainMatches(t));
     }
   }, 60_000);
 

@@ -19,8 +19,10 @@
  * 1. Each owner maps its identifiers to 60-bit keys k (src/join/keys.ts),
  *    unique within its table, and inputs 2k + s with s = 0 (left) or 1
  *    (right), with its columns; the other side's columns are zeros.
- * 2. All n = n_L + n_R rows are sorted obliviously on 2k + s (Batcher's
- *    network, src/ops/sort.ts): a left row and its right partner become
+ * 2. All n = n_L + n_R rows are sorted obliviously on 2k + s (the session's
+ *    sortBy, src/ops/sort.ts: Batcher's network under rep3, whose 64-bit
+ *    comparisons leave no room for the quicksort's row tag beside 62-bit
+ *    keys; shuffle then quicksort under shamir): a left row and its right partner become
  *    neighbours, left first, and the keys are distinct, so the order is fixed.
  * 3. Row i matches when (key_(i+1) - s_(i+1)) - (key_i - s_i) = 0, i.e. the
  *    neighbours have the same k (one secret equality test per row); the

@@ -5,7 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIGS, label, run, testRng, type Config } from '../../test/harness.js';
 import type { Shares, Suite } from '../suites/suite.js';
-import { batcherLayers, shuffle, sortBy } from './sort.js';
+import { medianOfThree, quickSelect, revealedOrder } from './quicksort.js';
+import { permutation, subsets } from './reshuffle.js';
+import { batcherLayers, chooseSortMethod, shuffle, sortBy, type SortMethod } from './sort.js';
+import { Prg } from '../random/prg.js';
+import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 
 /** Applies the network to plain numbers. */
 function sortPlain(xs: number[]): number[] {
@@ -82,6 +86,7 @@ async function sortRun(
   keys: bigint[],
   keyBound: number,
   descending: boolean,
+  method: SortMethod = 'batcher',
 ): Promise<{
   keys: bigint[];
   idx: bigint[];
@@ -97,7 +102,7 @@ async function sortRun(
       BigInt64Array.from(wideIn),
     ]);
     const c = counting(s.suite);
-    const out = await sortBy(c.suite, k!, keyBound, [idx!, wide!], descending);
+    const out = await sortBy(c.suite, k!, keyBound, [idx!, wide!], descending, method);
     const all = s.parties.map((_, i) => i);
     const [ko, io, wo] = await Promise.all([
       s.suite.open(out.keys, all),
@@ -124,7 +129,7 @@ function checkSorted(
   });
 }
 
-describe.each(CONFIGS)('sortBy under $suite with $parties parties', (config) => {
+describe.each(CONFIGS)('sortBy (Batcher) under $suite with $parties parties', (config) => {
   it(`sorts random keys with duplicates and payloads, both directions (${label(config)})`, async () => {
     const rng = testRng(17);
     for (const n of [0, 1, 2, 3, 7, 16, 100]) {
@@ -228,5 +233,207 @@ describe('sort and shuffle edge cases (plaintext)', () => {
         return shuffle(s.suite, [k!], 3);
       }),
     ).rejects.toThrow(/shuffle: column 0 has 2 elements, expected 3/);
+  });
+});
+
+/** The configurations where the shuffle-then-quicksort method applies (semi-honest, honest majority). */
+const SHUFFLE_CONFIGS = CONFIGS.filter((c) => c.suite !== 'semi2k');
+
+describe.each(SHUFFLE_CONFIGS)(
+  'sortBy (shuffle, quicksort) under $suite with $parties parties',
+  (config) => {
+    it(`sorts random, duplicate, equal, sorted, reversed and extreme keys with payloads (${label(config)})`, async () => {
+      const rng = testRng(29);
+      const min = -(1n << 31n);
+      const max = (1n << 31n) - 1n;
+      const cases: bigint[][] = [
+        [],
+        [7n],
+        [3n, -3n],
+        [-3n, 3n],
+        [4n, 4n],
+        Array.from({ length: 40 }, () => BigInt(Math.floor(rng() * 2 ** 32) - 2 ** 31)),
+        Array.from({ length: 33 }, () => BigInt(Math.floor(rng() * 5) - 2)), // many duplicates
+        Array.from({ length: 20 }, () => -1n), // all equal
+        Array.from({ length: 25 }, (_, i) => BigInt(i - 12)), // sorted
+        Array.from({ length: 25 }, (_, i) => BigInt(12 - i)), // reverse-sorted
+        [max, min, 0n, -1n, min, max, 1n, min + 1n, max - 1n], // the extremes of int(32)
+      ];
+      for (const keys of cases) {
+        const [asc, desc] = await Promise.all([
+          sortRun(config, keys, 32, false, 'shuffle'),
+          sortRun(config, keys, 32, true, 'shuffle'),
+        ]);
+        checkSorted(keys, asc, false);
+        checkSorted(keys, desc, true);
+        // No sorting network: one comparison call per quicksort level, no swaps by multiplication.
+        expect(asc.calls.mul ?? 0).toBe(0);
+        if (keys.length >= 2) expect(asc.calls.ltz).toBeLessThan(keys.length);
+      }
+    });
+
+    it(`selects exact order statistics at any ranks (${label(config)})`, async () => {
+      const rng = testRng(31);
+      const keys = Array.from({ length: 60 }, () => BigInt(Math.floor(rng() * 40) - 20));
+      const ranks = [0, 29, 30, 53, 59, 30];
+      const got = await run(config, async (s) => {
+        const [k, idx] = await inputAll(s, [
+          BigInt64Array.from(keys),
+          BigInt64Array.from(keys, (_, i) => BigInt(i)),
+        ]);
+        const all = s.parties.map((_, i) => i);
+        const out = await quickSelect(s.suite, k!, 16, ranks, [idx!]);
+        return [await s.suite.open(out.keys, all), await s.suite.open(out.payloads[0]!, all)];
+      });
+      const sorted = keys.slice().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      expect(got[0]).toEqual(ranks.map((r) => sorted[r]));
+      // The payload is the row of a key equal to the selected one.
+      got[1]!.forEach((i, q) => expect(keys[Number(i)]).toBe(got[0]![q]));
+    });
+  },
+);
+
+describe('sortBy method choice', () => {
+  it('uses the shuffle only under semi-honest honest-majority suites, and falls back to Batcher when tagged keys do not fit', async () => {
+    const methods = await Promise.all(
+      [
+        { suite: 'rep3', parties: 3 },
+        { suite: 'shamir', parties: 3 },
+        { suite: 'semi2k', parties: 2 },
+      ].map((c) =>
+        run(c, async (s) => [
+          chooseSortMethod(s.suite, 32, 1_000_000),
+          chooseSortMethod(s.suite, 63, 100),
+        ]),
+      ),
+    );
+    // rep3's comparisons take 64 bits: 63-bit keys leave no room for a tag; shamir's (n = 3) take 85.
+    expect(methods).toEqual([
+      ['shuffle', 'batcher'],
+      ['shuffle', 'shuffle'],
+      ['batcher', 'batcher'],
+    ]);
+    await expect(
+      run({ suite: 'semi2k', parties: 2 }, async (s) => {
+        const [k] = await inputAll(s, [BigInt64Array.of(2n, 1n)]);
+        return sortBy(s.suite, k!, 8, [], false, 'shuffle');
+      }),
+    ).rejects.toThrow(/no honest majority/);
+  });
+});
+
+describe('revealed comparisons (rep3)', () => {
+  /** Runs `count` sorts of `keys` at once and returns every comparison bit opened to all parties. */
+  async function revealedBits(keys: bigint[], count: number, raw: boolean): Promise<bigint[]> {
+    return run({ suite: 'rep3', parties: 3 }, async (s) => {
+      const opened: bigint[] = [];
+      const all = s.parties.map((_, i) => i);
+      // Every opening to all parties, through `open` or `openInt64`: in these sorts, the comparison bits.
+      const spy = new Proxy(s.suite, {
+        get(target, prop, receiver) {
+          const v: unknown = Reflect.get(target, prop, receiver);
+          if (prop === 'open') {
+            return async (a: Shares, to: readonly number[]) => {
+              const r = await target.open(a, to);
+              if (to.length === all.length && r) opened.push(...r);
+              return r;
+            };
+          }
+          if (prop === 'openInt64' && target.openInt64) {
+            return async (a: Shares, to: readonly number[]) => {
+              const r = await target.openInt64!(a, to);
+              if (to.length === all.length && r) opened.push(...r);
+              return r;
+            };
+          }
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+      const [k] = await inputAll(s, [BigInt64Array.from(keys)]);
+      await Promise.all(
+        Array.from({ length: count }, () =>
+          raw
+            ? revealedOrder(spy, k!, 8, keys.length) // positive control: no shuffle, no tags
+            : sortBy(spy, k!, 8, [], false, 'shuffle'),
+        ),
+      );
+      return opened;
+    });
+  }
+
+  it('reveals outcomes whose distribution does not depend on the input (equal, ascending, descending keys)', async () => {
+    const runs = 200;
+    for (const keys of [
+      [5n, 5n],
+      [1n, 2n],
+      [2n, 1n],
+    ]) {
+      const bits = await revealedBits(keys, runs, false);
+      // One comparison per sort of two rows: [row 1 < row 0] after the shuffle, 1 with probability 1/2.
+      expect(bits.length).toBe(runs);
+      const ones = bits.filter((b) => b === 1n).length;
+      // Outside [60, 140] has probability below 1e-8 for a fair coin.
+      expect(ones).toBeGreaterThanOrEqual(60);
+      expect(ones).toBeLessThanOrEqual(140);
+    }
+  });
+
+  it('positive control: without the shuffle and the tags, the outcomes give the input away', async () => {
+    // Equal keys: every comparison says "not below"; ascending keys likewise, descending keys the opposite.
+    expect(new Set(await revealedBits([5n, 5n], 20, true))).toEqual(new Set([0n]));
+    expect(new Set(await revealedBits([1n, 2n], 20, true))).toEqual(new Set([0n]));
+    expect(new Set(await revealedBits([2n, 1n], 20, true))).toEqual(new Set([1n]));
+  });
+});
+
+describe('median-of-three pivot', () => {
+  it('finds the median of every ordering of three distinct values', () => {
+    for (const [a, b, c] of [
+      [1, 2, 3],
+      [1, 3, 2],
+      [2, 1, 3],
+      [2, 3, 1],
+      [3, 1, 2],
+      [3, 2, 1],
+    ] as const) {
+      const at = medianOfThree(b < a, c < a, c < b);
+      expect([a, b, c][at], `${a} ${b} ${c}`).toBe(2);
+    }
+  });
+
+  it('sorts segments long enough to use it (rep3, 300 rows with duplicates)', async () => {
+    const rng = testRng(37);
+    const keys = Array.from({ length: 300 }, () => BigInt(Math.floor(rng() * 100) - 50));
+    const c = { suite: 'rep3', parties: 3 };
+    checkSorted(keys, await sortRun(c, keys, 16, false, 'shuffle'), false);
+    checkSorted(keys, await sortRun(c, keys, 16, true, 'shuffle'), true);
+  });
+});
+
+describe('resharing shuffle helpers', () => {
+  it('enumerates the sets of n - t parties', () => {
+    expect(subsets(3, 2)).toEqual([
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ]);
+    expect(subsets(5, 3).length).toBe(10);
+    expect(subsets(1, 1)).toEqual([[0]]);
+  });
+
+  it('draws permutations that are permutations, differ per seed and hit every position', () => {
+    const counts = Array.from({ length: 4 }, () => new Array<number>(4).fill(0));
+    for (let seed = 0; seed < 400; seed++) {
+      const key = new Uint8Array(16);
+      key[0] = seed & 255;
+      key[1] = seed >> 8;
+      const p = permutation(new Prg(key, nodeCryptoProvider), 4);
+      expect(Array.from(p).sort()).toEqual([0, 1, 2, 3]);
+      p.forEach((v, i) => counts[i]![v]!++);
+    }
+    // Each of the 16 (position, value) cells expects 100; below 50 or above 150 is negligible for a uniform draw.
+    for (const row of counts) for (const c of row) expect(c).toBeGreaterThan(50);
+    for (const row of counts) for (const c of row) expect(c).toBeLessThan(150);
+    expect(permutation(new Prg(new Uint8Array(16), nodeCryptoProvider), 0).length).toBe(0);
   });
 });

@@ -1,7 +1,10 @@
 /**
  * Oblivious sorting and shuffling, suite-independent.
  *
- * Assumptions: those of the suite. The sequence of compare-exchanges is a
+ * Two sorts: quicksort with revealed comparisons after a secret shuffle
+ * (./quicksort.ts, the default where the suite is semi-honest with an
+ * honest majority), and Batcher's network below, which is secure under every
+ * suite. For Batcher's: assumptions are those of the suite. The sequence of compare-exchanges is a
  * sorting network fixed by n alone (Batcher, "Sorting networks and their
  * applications", AFIPS Spring Joint Computer Conference 1968, odd-even merge
  * sort), so the protocol's communication pattern depends on the public length
@@ -10,6 +13,23 @@
  * in an order that depends on the data (hidden, but not the input order).
  */
 import type { Shares, Suite } from '../suites/suite.js';
+import { canQuickSort, quickSortBy } from './quicksort.js';
+import { canReshuffle, reshuffle } from './reshuffle.js';
+
+/**
+ * How `sortBy` sorts: 'batcher' (a sorting network: reveals nothing under any
+ * suite, n log^2 n / 4 comparisons), 'shuffle' (secret shuffle, then
+ * quicksort with revealed comparisons of index-tagged keys, ./quicksort.ts:
+ * about 1.2 n log2 n comparisons; semi-honest honest-majority suites only), or
+ * 'auto' (the default: 'shuffle' where it is secure and the tagged keys fit
+ * the suite's comparisons, else 'batcher').
+ */
+export type SortMethod = 'auto' | 'batcher' | 'shuffle';
+
+/** The method 'auto' picks for n keys of keyBound bits. */
+export function chooseSortMethod(suite: Suite, keyBound: number, n: number): 'batcher' | 'shuffle' {
+  return canQuickSort(suite, keyBound, n) ? 'shuffle' : 'batcher';
+}
 
 /** The pairs (lo, hi), lo < hi, compared in one layer of the network. */
 export interface Layer {
@@ -48,7 +68,9 @@ export function batcherLayers(n: number): Layer[] {
 
 /**
  * Sorts n secret keys, moving the payload columns with them (rows stay
- * together), by Batcher's odd-even merge sort: about log2(n)(log2(n)+1)/2
+ * together). By default (`method` 'auto') with a secret shuffle and
+ * quicksort on revealed comparisons where the suite allows it (see
+ * `SortMethod`), else by Batcher's odd-even merge sort: about log2(n)(log2(n)+1)/2
  * layers, each one `ltz` call on all its comparisons and one multiplication
  * round that swaps keys and payloads at once (for a comparator with swap bit
  * c: lo' = lo + c (hi - lo), hi' = hi - c (hi - lo)). Payloads may hold any
@@ -68,6 +90,7 @@ export async function sortBy(
   keyBound: number,
   payloads: readonly Shares[],
   descending = false,
+  method: SortMethod = 'auto',
 ): Promise<{ keys: Shares; payloads: Shares[] }> {
   const n = keys.length;
   if (!Number.isInteger(keyBound) || keyBound < 1 || keyBound + 1 > suite.compareCapacity) {
@@ -81,6 +104,9 @@ export async function sortBy(
     }
   });
   if (n <= 1) return { keys, payloads: [...payloads] };
+  const how = method === 'auto' ? chooseSortMethod(suite, keyBound, n) : method;
+  if (how === 'shuffle') return quickSortBy(suite, keys, keyBound, payloads, descending);
+  if (how !== 'batcher') throw new RangeError(`sortBy: unknown method '${String(method)}'`);
 
   const cols = 1 + payloads.length;
   // Column-major: element i of column c at c n + i; the keys are column 0.
@@ -119,7 +145,9 @@ export async function sortBy(
 
 /**
  * Applies one uniformly random secret permutation to all columns (rows stay
- * together), by sorting on fresh random keys: each key is beta random shared
+ * together). Under semi-honest honest-majority suites by resharing
+ * (./reshuffle.ts: C(n, t) rounds of openings and inputs, linear cost);
+ * elsewhere by sorting on fresh random keys with Batcher's network: each key is beta random shared
  * bits from `suite.randomBits`, with beta = min(2 ceil(log2 n) + 40,
  * compareCapacity - 2). If the keys are distinct the order they induce is
  * uniform, so the statistical distance from a uniform permutation is at most
@@ -140,6 +168,7 @@ export async function shuffle(
       throw new RangeError(`shuffle: column ${c} has ${col.length} elements, expected ${n}`);
   });
   if (n <= 1 || columns.length === 0) return [...columns];
+  if (canReshuffle(suite)) return reshuffle(suite, columns, n);
   const logN = (n - 1).toString(2).length; // ceil(log2 n) for n >= 2
   const beta = Math.min(2 * logN + 40, suite.compareCapacity - 2);
   const bits = await suite.randomBits(n * beta);
@@ -148,7 +177,7 @@ export async function shuffle(
   for (let i = 0; i < n; i++)
     for (let j = 0; j < beta; j++) weights[i * beta + j] = 1n << BigInt(j);
   const keys = suite.sumGroups(suite.mulPublic(bits, weights), beta);
-  const { payloads } = await sortBy(suite, keys, beta + 1, columns);
+  const { payloads } = await sortBy(suite, keys, beta + 1, columns, false, 'batcher');
   return payloads;
 }
 

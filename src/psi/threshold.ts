@@ -17,8 +17,10 @@
  *  1. Each party removes its duplicates and inputs one fingerprint per
  *     distinct element (62 bits of SHA-256, see `fingerprintOf`), with an
  *     optional value. The set sizes are exchanged first: they are public.
- *  2. The union of all N fingerprints is sorted obliviously (Batcher's
- *     network, src/ops/sort.ts), values riding along.
+ *  2. The union of all N fingerprints is sorted obliviously (the session's
+ *     sortBy, src/ops/sort.ts: shuffle then quicksort with revealed
+ *     comparisons of index-tagged keys where the suite allows it, Batcher's
+ *     network otherwise), values riding along.
  *  3. Because each party contributes a fingerprint at most once, equal
  *     fingerprints form a run of length <= n. With e_j[i] = (k_i == k_{i+j}),
  *     position i starts a run of length >= t iff e_{t-1}[i] holds and

@@ -40,6 +40,15 @@ export interface Suite<S extends Shares = Shares> {
   readonly capacity: number;
   /** Largest bound accepted by ltz/eqz/bits/trunc. */
   readonly compareCapacity: number;
+  /**
+   * Set by semi-honest suites with an honest majority: the number t < n/2 of
+   * colluding parties they protect against. Every n - t parties together
+   * then hold a value no t others can see, which the resharing shuffle
+   * (src/ops/reshuffle.ts) needs; undefined where it would be insecure
+   * (dishonest majority: a set of n - t = 1 party; malicious adversaries:
+   * the resharing is not checked).
+   */
+  readonly honestMajorityThreshold?: number;
 
   // ----- local operations (no communication) -----
   /** A public vector as shares. */
@@ -89,6 +98,12 @@ export interface Suite<S extends Shares = Shares> {
    * undefined. Values beyond 64 bits come back as bigint via `openBig`.
    */
   open(a: S, to: readonly number[]): Promise<bigint[] | undefined>;
+  /**
+   * Optional, for suites working modulo 2^64: like `open`, as signed 64-bit
+   * words (no BigInt per element, which long vectors pay for in garbage
+   * collection).
+   */
+  openInt64?(a: S, to: readonly number[]): Promise<BigInt64Array | undefined>;
   /** x / 2^m rounded to a neighbouring integer (|error| < 1), for |x| <= 2^(bound-1). */
   trunc(a: S, m: number, bound: number): Promise<S>;
   /** [x < 0] as 0/1, for -2^(bound-1) <= x < 2^(bound-1). */

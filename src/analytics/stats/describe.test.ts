@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { bool, fixed, int } from '../../api/types.js';
 import { label, run } from '../../../test/harness.js';
 import { quantileOfType } from '../study/statistics.js';
-import { count, histogram, max, min, quantile, sum, summary } from './describe.js';
+import { count, histogram, max, min, publicRank, quantile, sum, summary } from './describe.js';
 import {
   STAT_SUITES,
   column,
@@ -249,4 +249,51 @@ describe('argument checks', () => {
       return 0;
     });
   });
+});
+
+describe('quantiles by selection (public n, shuffle-then-quickselect)', () => {
+  it("publicRank gives R's quantile types 1-9 for every n up to 40", () => {
+    for (let n = 1; n <= 40; n++) {
+      // Distinct, evenly spaced values: the interpolation is exact.
+      const xs = Array.from({ length: n }, (_, i) => (i + 1) * 1000);
+      for (let type = 1; type <= 9; type++) {
+        for (const p of [0, 0.01, 0.1, 0.2, 0.25, 1 / 3, 0.5, 0.75, 0.9, 0.99, 1]) {
+          const { j, h } = publicRank(n, p, type);
+          const lo = xs[j - 1]!;
+          const hi = xs[Math.min(j, n - 1)]!;
+          const got = lo + (Number(h) / 2 ** 32) * (hi - lo);
+          expect(
+            Math.abs(got - quantileOfType(xs, p, type)),
+            `n ${n} type ${type} p ${p}`,
+          ).toBeLessThan(1e-3);
+        }
+      }
+    }
+  });
+
+  for (const c of [
+    { suite: 'rep3', parties: 3 },
+    { suite: 'shamir', parties: 3 },
+  ]) {
+    it(`median and 90th percentile of int(24) values with duplicates and extremes (${label(c)})`, async () => {
+      let seed = 5;
+      const rnd = () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed / 2 ** 31;
+      };
+      const xs = Array.from({ length: 61 }, (_, i) =>
+        i % 9 === 0 ? -(2 ** 23) : i % 13 === 0 ? 2 ** 23 - 1 : Math.floor(rnd() * 200) - 100,
+      );
+      const probs = [0, 0.5, 0.9, 1];
+      const r = await run(c, async (s) => {
+        const x = column(s, int(24), xs);
+        return s.revealAll([quantile(x, probs), quantile(x, probs, { type: 2 })]);
+      });
+      const sorted = [...xs].sort((a, b) => a - b);
+      probs.forEach((p, k) => {
+        near(`type 7, p = ${p}`, (r[0] as number[])[k]!, quantileOfType(sorted, p, 7), 2 ** -18);
+        near(`type 2, p = ${p}`, (r[1] as number[])[k]!, quantileOfType(sorted, p, 2), 2 ** -18);
+      });
+    });
+  }
 });

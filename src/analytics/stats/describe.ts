@@ -19,6 +19,8 @@
  */
 import { SecretFixed, SecretInt, type SecretBool } from '../../api/secret.js';
 import { reduceExtreme } from '../../ops/compare.js';
+import { quickSelect } from '../../ops/quicksort.js';
+import { chooseSortMethod } from '../../ops/sort.js';
 import {
   checkColumn,
   groupWeights,
@@ -292,6 +294,9 @@ export function quantile(
       throw new RangeError(`${op}: range [${a}, ${b}] is wider than the column's type`);
   }
   const session = x.session;
+  if (!opts.where && chooseSortMethod(X.suite, X.bound, N) === 'shuffle') {
+    return quantileBySelection(X, N, probs, type, f);
+  }
   // Encodings as integers; unselected rows sit just above the range.
   const enc = (v: Fx) => new Fx(v.session, v.sh, v.length, 0, v.bound);
   const E = opts.where ? enc(fillUnselected(op, X, opts.where, BigInt(hi + 1))) : enc(X);
@@ -336,6 +341,85 @@ export function quantile(
   const interp = phi.mul(upper.sub(lower), H_FRAC);
   const total = lower.rescale(H_FRAC).add(interp);
   return new Fx(session, total.sh, P, fx + H_FRAC, total.bound).rescale(f).toFixed(f);
+}
+
+/**
+ * Quantiles when the number of rows is public (no `where`) and the suite
+ * sorts by shuffle and revealed comparisons (src/ops/quicksort.ts): the
+ * ranks j and weights h are then public, computed here as the secret path
+ * computes them (the same fixed-point rounding of p), and x_(j), x_(j+1)
+ * come from one quickselect, about 2-4 n comparisons for all probabilities
+ * together instead of ceil(log2 range) n P. The interpolation is the
+ * secret path's.
+ */
+function quantileBySelection(
+  X: Fx,
+  N: number,
+  probs: readonly number[],
+  type: number,
+  f: number,
+): SecretFixed {
+  const session = X.session;
+  const P = probs.length;
+  const plan = probs.map((p) => publicRank(N, p, type));
+  // 0-based ranks of x_(j) and x_(min(j + 1, n)) per probability.
+  const ranks = plan.flatMap(({ j }) => [j - 1, Math.min(j, N - 1)]);
+  const picked = new Fx(
+    session,
+    X.sh.then(async (a) => (await quickSelect(X.suite, a, X.bound, ranks)).keys),
+    2 * P,
+    0,
+    X.bound,
+  );
+  const lower = picked.gather(Uint32Array.from({ length: P }, (_, k) => 2 * k));
+  const upper = picked.gather(Uint32Array.from({ length: P }, (_, k) => 2 * k + 1));
+  const phi = Fx.constant(
+    session,
+    plan.map(({ h }) => Number(h) / 2 ** H_FRAC),
+    H_FRAC,
+  );
+  const interp = phi.mul(upper.sub(lower), H_FRAC);
+  const total = lower.rescale(H_FRAC).add(interp);
+  return new Fx(session, total.sh, P, X.frac + H_FRAC, total.bound).rescale(f).toFixed(f);
+}
+
+/**
+ * The rank j (1..n) and weight h (with H_FRAC fractional bits) of R's
+ * quantile type `type` at p for n rows, in the clear, with the fixed-point
+ * steps of `rankType7` and `rankOfType` (so both paths agree exactly).
+ */
+export function publicRank(N: number, p: number, type: number): { j: number; h: bigint } {
+  const one = 1n << BigInt(H_FRAC);
+  const c = BigInt(Math.round(p * 2 ** H_FRAC));
+  if (type === 7) {
+    const H = BigInt(N - 1) * c + one;
+    return { j: Number(H >> BigInt(H_FRAC)), h: H & (one - 1n) };
+  }
+  const lg = Math.ceil(Math.log2(N + 2));
+  const delta = type <= 3 ? 2 ** (lg - H_FRAC) : 0;
+  let m = type === 3 ? -0.5 : 0;
+  if (type >= 4) {
+    const [a, b] = QUANTILE_AB[type - 4]!;
+    m = a + p * (1 - a - b);
+  }
+  const H = BigInt(N) * c + BigInt(Math.round((m + 2 + delta) * 2 ** H_FRAC));
+  const floor = H >> BigInt(H_FRAC);
+  const frac = H & (one - 1n);
+  const j = Number(floor) - 2;
+  const low = j < 1;
+  const r1 = low ? 1 : j > N ? N : j;
+  let h = frac;
+  if (type <= 3) {
+    const nonInteger = frac > BigInt(Math.round(2 * delta * 2 ** H_FRAC)) ? 1n : 0n;
+    const odd = floor & 1n;
+    h =
+      type === 1
+        ? nonInteger * one
+        : type === 2
+          ? (nonInteger + 1n) * (one / 2n)
+          : (nonInteger | odd) * one;
+  }
+  return { j: r1, h: low ? 0n : h };
 }
 
 /** not (a and b) for the halves a, b of a 0/1 vector of 2P (one multiplication). */

@@ -188,8 +188,10 @@ export function mannWhitney(
  * segmented prefix sum (log2 n rounds) gives r_p, the group rows before p in
  * its run, and T = 3 sum_p u_p r_p (r_p + 1) (u_p = 1 for a row in either
  * group), since t^3 - t = 3 sum_(r < t) r (r + 1). Exact.
- * Cost: two sorts of n rows (Batcher: about n log2(n)^2 / 4 comparisons each,
- * in log2(n)^2 / 2 layers), n equality tests, and log2 n rounds of products.
+ * Cost: two sorts of n rows (under rep3 and shamir, shuffle then quicksort:
+ * about 1.2 n log2 n comparisons each; elsewhere Batcher: about n log2(n)^2 / 4
+ * each, in log2(n)^2 / 2 layers), n equality tests, and log2 n rounds of
+ * products.
  * @example
  *   const r = mannWhitneySorted(crp, armA, armB);
  *   const { W, pValue } = await revealMannWhitney(r);

@@ -39,6 +39,8 @@ export class PlaintextSuite implements Suite<ClearValues> {
   readonly model = MODEL;
   readonly capacity = 64;
   readonly compareCapacity = 64;
+  /** No security to lose: the generic protocols built on it run as under rep3, for testing. */
+  readonly honestMajorityThreshold = 0;
 
   /** A PRG every party shares, so that "random" clear values agree everywhere. */
   #common: Prg | undefined;
@@ -144,6 +146,11 @@ export class PlaintextSuite implements Suite<ClearValues> {
   async open(a: ClearValues, to: readonly number[]): Promise<bigint[] | undefined> {
     if (!to.includes(this.party.index)) return undefined;
     return Array.from(ring.toSigned(a.v));
+  }
+
+  async openInt64(a: ClearValues, to: readonly number[]): Promise<BigInt64Array | undefined> {
+    if (!to.includes(this.party.index)) return undefined;
+    return new BigInt64Array(a.v.slice().buffer);
   }
 
   async trunc(a: ClearValues, m: number, bound: number): Promise<ClearValues> {

@@ -51,6 +51,7 @@ export class Rep3Suite implements Suite<Rep3Shares> {
   readonly model = REP3_MODEL;
   readonly capacity = 64;
   readonly compareCapacity = 64;
+  readonly honestMajorityThreshold = 1;
   /** PRG on key k_i (shared with party i-1) and on k_{i+1} (shared with party i+1). */
   #prgA: Prg | undefined;
   #prgB: Prg | undefined;
@@ -247,6 +248,11 @@ export class Rep3Suite implements Suite<Rep3Shares> {
   async open(x: Rep3Shares, to: readonly number[]): Promise<bigint[] | undefined> {
     const v = await this.openWords(x, to);
     return v ? Array.from(ring.toSigned(v)) : undefined;
+  }
+
+  async openInt64(x: Rep3Shares, to: readonly number[]): Promise<BigInt64Array | undefined> {
+    const v = await this.openWords(x, to);
+    return v ? new BigInt64Array(v.buffer, v.byteOffset, v.length) : undefined;
   }
 
   /** Like open, as raw ring elements (used inside protocols). */

@@ -106,6 +106,9 @@ export class ShamirSuite implements Suite<ShamirShares> {
   readonly maskByInputs: boolean;
   readonly n: number;
   readonly t: number;
+  get honestMajorityThreshold(): number {
+    return this.t;
+  }
   /** Lagrange coefficients of the points 1..2t+1 and 1..t+1 at 0 (small integers). */
   readonly lambda2t: readonly bigint[];
   readonly lambdaT: readonly bigint[];
