@@ -295,5 +295,22 @@ describe('quantiles by selection (public n, shuffle-then-quickselect)', () => {
         near(`type 2, p = ${p}`, (r[1] as number[])[k]!, quantileOfType(sorted, p, 2), 2 ** -18);
       });
     });
+
+    it(`quantiles of int(32) values at the type's extremes (${label(c)})`, async () => {
+      // Interpolating between -2^31 and 2^31 - 1 at scale 2^32 would need 65 bits: the
+      // public weights are split instead (this returned -2^27 for -2^31 before).
+      const xs = [-(2 ** 31), -(2 ** 31), 5, 2 ** 31 - 1, 2 ** 31 - 1, 0, -1];
+      const probs = [0, 0.1, 0.3, 0.5, 0.9, 1];
+      const r = (await run(c, async (s) =>
+        quantile(column(s, int(32), xs), probs).reveal(),
+      )) as number[];
+      const sorted = [...xs].sort((a, b) => a - b);
+      probs.forEach((p, k) =>
+        // p is rounded to 2^-32, which moves the weight by up to 6 x 2^-33 over a gap of 2^32.
+        near(`p = ${p}`, r[k]!, quantileOfType(sorted, p, 7), 4),
+      );
+      expect(r[0]).toBe(-(2 ** 31));
+      expect(r[5]).toBe(2 ** 31 - 1);
+    });
   }
 });

@@ -373,14 +373,24 @@ function quantileBySelection(
   );
   const lower = picked.gather(Uint32Array.from({ length: P }, (_, k) => 2 * k));
   const upper = picked.gather(Uint32Array.from({ length: P }, (_, k) => 2 * k + 1));
-  const phi = Fx.constant(
-    session,
-    plan.map(({ h }) => Number(h) / 2 ** H_FRAC),
-    H_FRAC,
-  );
-  const interp = phi.mul(upper.sub(lower), H_FRAC);
-  const total = lower.rescale(H_FRAC).add(interp);
-  return new Fx(session, total.sh, P, X.frac + H_FRAC, total.bound).rescale(f).toFixed(f);
+  if (X.bound + H_FRAC <= 60) {
+    const phi = Fx.constant(
+      session,
+      plan.map(({ h }) => Number(h) / 2 ** H_FRAC),
+      H_FRAC,
+    );
+    const interp = phi.mul(upper.sub(lower), H_FRAC);
+    const total = lower.rescale(H_FRAC).add(interp);
+    return new Fx(session, total.sh, P, X.frac + H_FRAC, total.bound).rescale(f).toFixed(f);
+  }
+  // A wide column (int(32) at its extremes): lower + h (upper - lower) at scale 2^32 would
+  // not fit in 64 bits. h is public here, so it is split into 16-bit halves whose products
+  // are rescaled to 2^-f separately (one more truncation: within 2 ulp instead of 1).
+  const diff = upper.sub(lower);
+  const at = (v: Fx, frac: number) => new Fx(session, v.sh, P, frac, v.bound);
+  const high = at(diff.scaleInt(plan.map(({ h }) => h >> 16n)), X.frac + 16).rescale(f);
+  const low = at(diff.scaleInt(plan.map(({ h }) => h & 0xffffn)), X.frac + 32).rescale(f);
+  return lower.rescale(f).add(high).add(low).toFixed(f);
 }
 
 /**
