@@ -202,6 +202,8 @@ export class Link {
   lastTx = Date.now();
   /** Frames waiting for 'drain'; bounded by maxQueuedBytes. */
   queue: Uint8Array[] = [];
+  /** Per queued part: whether it ends its frame (the queue may start inside a frame). */
+  queueEnds: boolean[] = [];
   queuedBytes = 0;
   blocked = false;
   blockedSince = 0;
@@ -472,17 +474,29 @@ export class Link {
     if (this.#greetingDone) this.t.fatal(this.failure!);
   }
 
-  /** Writes a close frame with `reason` ('' for a normal end), if the socket still takes writes. */
-  sendClose(reason: string): void {
-    if (this.socket.destroyed || !this.socket.writable || this.blocked) return;
+  /**
+   * Writes a close frame with `reason` ('' for a normal end), if the socket still takes
+   * writes. `abort`: the frames queued behind backpressure are dropped (they no longer
+   * matter) and the close frame goes to the socket directly, after the whole frames it
+   * already holds, so that the peer learns why even from a party with data in flight.
+   */
+  sendClose(reason: string, abort = false): void {
+    if (this.socket.destroyed || !this.socket.writable) return;
+    if (this.blocked && !abort) return;
     const payload = encodeCloseReason(reason);
-    this.write(
-      encodeFrameHeader(
-        { kind: FrameKind.close, sender: this.cfg.self, round: 0, session: this.cfg.tag },
-        payload.length,
-      ),
-      payload,
+    const header = encodeFrameHeader(
+      { kind: FrameKind.close, sender: this.cfg.self, round: 0, session: this.cfg.tag },
+      payload.length,
     );
+    if (!abort) return this.write(header, payload);
+    // The rest of a frame the socket already has part of still goes (the peer must be
+    // able to parse the close frame after it); the whole frames queued behind it do not.
+    const rest = this.queueEnds.indexOf(true);
+    for (const part of this.queue.slice(0, rest + 1)) this.socket.write(part);
+    this.queue = [];
+    this.queueEnds = [];
+    this.queuedBytes = 0;
+    this.socket.write(payloadBytes([header, payload]));
   }
 
   /**
@@ -521,6 +535,7 @@ export class Link {
     }
     this.waiters.clear();
     this.queue = [];
+    this.queueEnds = [];
     this.queuedBytes = 0;
   }
 
@@ -543,6 +558,7 @@ export class Link {
         return;
       }
       this.queue.push(...parts);
+      this.queueEnds.push(...parts.map((_, i) => i === parts.length - 1));
       this.queuedBytes += size;
       return;
     }
@@ -574,6 +590,7 @@ export class Link {
     this.blocked = false;
     while (this.queue.length > 0) {
       const p = this.queue.shift()!;
+      this.queueEnds.shift();
       this.queuedBytes -= p.length;
       this.lastTx = Date.now();
       if (!this.socket.write(p)) {
@@ -869,9 +886,12 @@ export class TlsTransport implements Transport {
         w.reject(new TransportError('closed', l.peer, 'transport closed while waiting', l.id));
       }
       l.waiters.clear();
-      // end() sends what the socket holds, then close_notify and FIN.
-      if (l.queue.length === 0) {
-        if (!l.failure || l.failure.reason === 'peer-closed') l.sendClose(reason ?? '');
+      // end() sends what the socket holds, then close_notify and FIN. An abort still
+      // tells the peer why when data is queued (that data is dropped); a normal end with
+      // data still queued (after shutdown's linger) must not claim a clean finish.
+      const abort = reason !== undefined && reason !== '';
+      if (l.queue.length === 0 || abort) {
+        if (!l.failure || l.failure.reason === 'peer-closed') l.sendClose(reason ?? '', abort);
         l.socket.end();
       } else l.socket.destroy();
     }
