@@ -7,21 +7,7 @@ import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { runAml } from '../apps/aml.js';
 import { runCreditRisk } from '../apps/aml-credit.js';
 import { EXIT, UsageError } from './exit.js';
-
-function intOption(
-  named: ReadonlyMap<string, string>,
-  name: string,
-  dflt: number,
-  min: number,
-  max: number,
-): number {
-  const v = named.get(name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new UsageError(`demo aml: --${name} must be an integer in ${min}..${max}, got '${v}'`);
-  return n;
-}
+import { demoIntOption } from './flags.js';
 
 export async function amlDemo(
   positional: readonly string[],
@@ -29,11 +15,11 @@ export async function amlDemo(
 ): Promise<number> {
   if (positional.length > 0)
     throw new UsageError(`demo aml: unexpected argument '${positional[0]}'`);
-  const persons = intOption(named, 'persons', 2000, 1, 1_000_000);
-  const minBanks = intOption(named, 'min-banks', 3, 1, 4);
-  const minInflow = intOption(named, 'min-inflow', 100_000, 0, 2 ** 40);
-  const seed = intOption(named, 'seed', 2026, 0, 2 ** 32 - 1);
-  const creditRows = intOption(named, 'credit-rows', 2000, 10, 100_000);
+  const persons = demoIntOption('aml', named, 'persons', 2000, 1, 1_000_000);
+  const minBanks = demoIntOption('aml', named, 'min-banks', 3, 1, 4);
+  const minInflow = demoIntOption('aml', named, 'min-inflow', 100_000, 0, 2 ** 40);
+  const seed = demoIntOption('aml', named, 'seed', 2026, 0, 2 ** 32 - 1);
+  const creditRows = demoIntOption('aml', named, 'credit-rows', 2000, 10, 100_000);
   console.log(
     `AML across four banks (synthetic, seed ${seed}, ${persons} persons): persons at >= ${minBanks} banks with inflow >= ${minInflow}`,
   );

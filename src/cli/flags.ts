@@ -263,3 +263,26 @@ export function rttFlag(text: string): number {
     throw new UsageError(`--rtt: ${(e as Error).message}`);
   }
 }
+
+/**
+ * An integer option of a one-command demo (`entente demo NAME --flag N`): `dflt` when
+ * absent, else a safe integer in min..max.
+ * @throws {UsageError} naming the demo, the flag and the text given.
+ */
+export function demoIntOption(
+  demo: string,
+  named: ReadonlyMap<string, string>,
+  name: string,
+  dflt: number,
+  min: number,
+  max: number,
+): number {
+  const v = named.get(name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new UsageError(
+      `demo ${demo}: --${name} must be an integer in ${min}..${max}, got '${v}'`,
+    );
+  return n;
+}

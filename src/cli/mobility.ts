@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { HOUR_BANDS, runOdMatrix } from '../apps/mobility.js';
 import { EXIT, UsageError } from './exit.js';
+import { demoIntOption } from './flags.js';
 
 /** The operators: name, and how many zones (from the centre out) they serve. */
 export const OPERATORS = [
@@ -23,23 +24,6 @@ export const OPERATORS = [
 
 /** Travellers in the city: trips of all operators draw their ids from one population. */
 const TRAVELLERS = 2_000_000;
-
-function intOption(
-  named: ReadonlyMap<string, string>,
-  name: string,
-  dflt: number,
-  min: number,
-  max: number,
-): number {
-  const v = named.get(name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new UsageError(
-      `demo mobility: --${name} must be an integer in ${min}..${max}, got '${v}'`,
-    );
-  return n;
-}
 
 /**
  * Writes one operator's synthetic trips (origin, destination, hour,
@@ -149,10 +133,10 @@ export async function mobilityDemo(
 ): Promise<number> {
   if (positional.length > 0)
     throw new UsageError(`demo mobility: unexpected argument '${positional[0]}'`);
-  const trips = intOption(named, 'trips', 10_000_000, 1, 1_000_000_000);
-  const zones = intOption(named, 'zones', 100, 2, 200);
-  const k = intOption(named, 'min-cell-size', 10, 0, 1_000_000);
-  const seed = intOption(named, 'seed', 2026, 0, 2 ** 31 - 1);
+  const trips = demoIntOption('mobility', named, 'trips', 10_000_000, 1, 1_000_000_000);
+  const zones = demoIntOption('mobility', named, 'zones', 100, 2, 200);
+  const k = demoIntOption('mobility', named, 'min-cell-size', 10, 0, 1_000_000);
+  const seed = demoIntOption('mobility', named, 'seed', 2026, 0, 2 ** 31 - 1);
   const eps = named.get('epsilon') ?? '1';
   const epsilon = eps === 'none' ? undefined : Number(eps);
   if (epsilon !== undefined && !(epsilon > 0 && epsilon <= 64))

@@ -6,23 +6,7 @@
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { PAY_ROLES, runPayTransparency } from '../apps/pay.js';
 import { EXIT, UsageError } from './exit.js';
-
-function intOption(
-  named: ReadonlyMap<string, string>,
-  name: string,
-  dflt: number,
-  min: number,
-  max: number,
-): number {
-  const v = named.get(name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new UsageError(
-      `demo pay-transparency: --${name} must be an integer in ${min}..${max}, got '${v}'`,
-    );
-  return n;
-}
+import { demoIntOption } from './flags.js';
 
 const money = (x: number | undefined) =>
   x === undefined ? 'suppressed' : Math.round(x).toLocaleString('en-US');
@@ -35,9 +19,9 @@ export async function payDemo(
 ): Promise<number> {
   if (positional.length > 0)
     throw new UsageError(`demo pay-transparency: unexpected argument '${positional[0]}'`);
-  const members = intOption(named, 'members', 200, 2, 5000);
-  const minCell = intOption(named, 'min-cell-size', 5, 1, 5000);
-  const seed = intOption(named, 'seed', 2026, 0, 2 ** 32 - 1);
+  const members = demoIntOption('pay-transparency', named, 'members', 200, 2, 5000);
+  const minCell = demoIntOption('pay-transparency', named, 'min-cell-size', 5, 1, 5000);
+  const seed = demoIntOption('pay-transparency', named, 'seed', 2026, 0, 2 ** 32 - 1);
   console.log(
     `pay transparency in a co-operative (synthetic, seed ${seed}, ${members} members, cells of >= ${minCell})`,
   );

@@ -6,23 +6,7 @@
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
 import { runWageGap } from '../apps/wagegap.js';
 import { EXIT, UsageError } from './exit.js';
-
-function intOption(
-  named: ReadonlyMap<string, string>,
-  name: string,
-  dflt: number,
-  min: number,
-  max: number,
-): number {
-  const v = named.get(name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new UsageError(
-      `demo wage-gap: --${name} must be an integer in ${min}..${max}, got '${v}'`,
-    );
-  return n;
-}
+import { demoIntOption } from './flags.js';
 
 const pct = (x: number | undefined) =>
   x === undefined ? 'suppressed' : `${(100 * x).toFixed(1)}%`;
@@ -33,9 +17,9 @@ export async function wageGapDemo(
 ): Promise<number> {
   if (positional.length > 0)
     throw new UsageError(`demo wage-gap: unexpected argument '${positional[0]}'`);
-  const employers = intOption(named, 'employers', 100, 1, 10_000);
-  const minCell = intOption(named, 'min-cell-size', 5, 1, 1_000_000);
-  const seed = intOption(named, 'seed', 2026, 0, 2 ** 32 - 1);
+  const employers = demoIntOption('wage-gap', named, 'employers', 100, 1, 10_000);
+  const minCell = demoIntOption('wage-gap', named, 'min-cell-size', 5, 1, 1_000_000);
+  const seed = demoIntOption('wage-gap', named, 'seed', 2026, 0, 2 ** 32 - 1);
   console.log(
     `wage gap across ${employers} employers (synthetic, seed ${seed}): payroll tables of 240 cells\n` +
       '(10 job categories x 6 race/ethnicity x 4 gender) x 4 measures, sealed as additive parts to\n' +
