@@ -27,6 +27,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import type { Shares } from '../suites/suite.js';
+import { partiesWithOtherDigest } from './agree.js';
 import type { Session } from './session.js';
 import type { SecretInt } from './secret.js';
 import { int } from './types.js';
@@ -281,16 +282,7 @@ export async function collectContributions(
   const { kept, rejected } = screen(list, n);
 
   // 1. The same list at every node (digests are public).
-  const d = listDigest(list);
-  const words = Array.from({ length: 4 }, (_, i) =>
-    new DataView(d.buffer, d.byteOffset).getUint32(4 * i),
-  );
-  const all = await s
-    .concat(s.parties.map((p) => s.input(p, int(34), p === s.me ? words : 4)))
-    .revealNumbers();
-  const differ = s.parties.filter((_, i) =>
-    all.slice(4 * i, 4 * i + 4).some((w, j) => w !== words[j]),
-  );
+  const differ = await partiesWithOtherDigest(s, listDigest(list));
   if (differ.length > 0)
     throw new ContributionError(
       `nodes ${differ.join(', ')} hold a different list of contributions than ${s.me}; nothing was collected`,

@@ -21,7 +21,7 @@
  * values. Its own table never leaves it except as secret shares.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { int } from '../../api/types.js';
+import { partiesWithOtherDigest } from '../../api/agree.js';
 import type { Program } from '../../api/run.js';
 import type { Session } from '../../api/session.js';
 import { SecretTable } from '../data/encode.js';
@@ -109,16 +109,7 @@ export async function runStudy(
   const t0 = performance.now();
   const start = s.stats();
   // Every party's copy of the study must be the same; digests are public.
-  const digest = studyDigest(study);
-  const words = Array.from({ length: 4 }, (_, i) =>
-    new DataView(digest.buffer, digest.byteOffset).getUint32(4 * i),
-  );
-  const all = await s
-    .concat(s.parties.map((p) => s.input(p, int(34), p === s.me ? words : 4)))
-    .revealNumbers();
-  const differ = s.parties.filter((_, i) =>
-    all.slice(4 * i, 4 * i + 4).some((w, j) => w !== words[j]),
-  );
+  const differ = await partiesWithOtherDigest(s, studyDigest(study));
   if (differ.length > 0)
     throw new StudyRefused(
       `parties ${differ.join(', ')} hold a different study file; nothing was computed`,
