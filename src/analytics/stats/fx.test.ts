@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { int } from '../../api/types.js';
 import { label, run, testRng } from '../../../test/harness.js';
-import { Fx } from './fx.js';
+import { Fx, wideMulPlan } from './fx.js';
 
 const SUITES = [
   { suite: 'plaintext', parties: 3 },
@@ -69,6 +69,44 @@ for (const c of SUITES) {
       r.forEach((q, i) =>
         expect(Math.abs(q - want[i]!)).toBeLessThan(Math.abs(want[i]!) * 2 ** -20 + 2 ** -18),
       );
+    });
+
+    it('multiplies a wide value by a wide one keeping the small values relative precision (mulWide)', async () => {
+      // The shapes of Welch's t's d sqrt(n1 n2): a difference of means of a fixed(32, 16) column
+      // (bound 58 with 40 fractional bits) times a root of a count (bound 39, 25 fractional bits).
+      // A plain mul cuts d to 17 fractional bits; mulWide keeps relative 2^-22 and 2^-24 absolute.
+      const ds = [
+        0,
+        2 ** -40,
+        -(2 ** -40),
+        0.3,
+        -0.3,
+        1e-6,
+        12345.678,
+        -(2 ** 16) + 1,
+        2 ** 16 - 1,
+      ];
+      const os = [1000.123, 1, 2 ** 13, 1.5, 2 ** 13 + 0.25, 1000, 1, 2 ** 13, 1000.5];
+      expect(wideMulPlan(58, 40, 39, 25)).toEqual({ k: 32, fHi: 22, fLo: 16 });
+      expect(wideMulPlan(40, 20, 20, 10)).toBeNull(); // fits: the plain product
+      const r = await run(c, async (s) => {
+        const d = Fx.of(
+          s.input('p1', { kind: 'fixed', bits: 64, frac: 40 }, s.me === 'p1' ? ds : ds.length),
+        );
+        const o = Fx.of(
+          s.input('p2', { kind: 'fixed', bits: 40, frac: 25 }, s.me === 'p2' ? os : os.length),
+        );
+        const d58 = new Fx(s, d.sh, d.length, 40, 58);
+        const o39 = new Fx(s, o.sh, o.length, 25, 39);
+        const p = d58.mulWide(o39, 40);
+        expect(p.bound).toBeLessThanOrEqual(63);
+        return p.toFixed().reveal();
+      });
+      r.forEach((q, i) => {
+        const want = ds[i]! * os[i]!;
+        const tol = Math.abs(want) * 2 ** -21 + 2 ** -23 + 2 ** -29;
+        expect(Math.abs(q - want), `${ds[i]} x ${os[i]}`).toBeLessThan(tol);
+      });
     });
 
     it('takes square roots of wide values', async () => {

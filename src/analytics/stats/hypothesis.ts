@@ -172,7 +172,11 @@ export function studentTTest(
 function standardise(d: Fx, D: Fx, N: Fx, f: number): { t: Fx; se: Fx } {
   const sD = rootWithRoom(D.relu());
   const sN = rootWithRoom(N);
-  const t = d.mul(sN).divide(sD, { qBits: 20, frac: f, saturate: true });
+  // d is bounded by the column's range but often a few units: the split product keeps its
+  // relative precision (a plain mul cut it to 17 fractional bits for fixed(32, 16)).
+  const t = d
+    .mulWide(sN, Math.max(d.frac, sN.frac))
+    .divide(sD, { qBits: 20, frac: f, saturate: true });
   const q = Math.max(1, Math.ceil(sD.intBits) + 1);
   const se = sD.divide(sN, { qBits: q, frac: Math.min(44, 60 - q) });
   return { t, se };
