@@ -16,7 +16,7 @@ import { summary } from './describe.js';
 import { welchTTest } from './hypothesis.js';
 import { cor } from './regression.js';
 import { STAT_SUITES, column, plainMean, plainVar, rng } from './testdata.js';
-import { sdErrorBound, variancePlan, varianceErrorBound } from './variance.js';
+import { pickedVarianceFrac, sdErrorBound, variancePlan, varianceErrorBound } from './variance.js';
 
 interface Case {
   name: string;
@@ -137,6 +137,23 @@ for (const c of SUITES) {
         60_000,
       );
     }
+
+    it("a wide column's variance is released at the scale pickedVarianceFrac states (its rounding is in the bound)", async () => {
+      // 600 balances of 2,000,000 +- 0.18 in fixed(41, 16): the finest level is exact, then
+      // rounded to units of 2^-10, which one run in about a hundred saw as a whole unit.
+      const r = rng(11);
+      const x = Array.from({ length: 600 }, () => onGrid(2_000_000 + 0.37 * (r() - 0.5), 16));
+      const got = await run(c, async (s) => {
+        const sm = summary(column(s, fixed({ bits: 41, frac: 16 }), x));
+        return { frac: sm.variance.type.frac, v: await sm.variance.reveal() };
+      });
+      expect(pickedVarianceFrac(41, 16, 600)).toBe(10);
+      expect(got.frac).toBeGreaterThanOrEqual(pickedVarianceFrac(41, 16, 600));
+      const want = plainVar(x);
+      const stated = varianceErrorBound(got.v[0]!, 41, 16, 600);
+      expect(stated).toBeGreaterThanOrEqual(2 * 2 ** -10);
+      expect(Math.abs(got.v[0]! - want)).toBeLessThanOrEqual(stated);
+    }, 60_000);
 
     it('correlation of a tiny-spread fixed(32, 16) column with an int(8) one over 3000 rows: within 1e-5', async () => {
       const r = rng(8);

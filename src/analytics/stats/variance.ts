@@ -168,7 +168,10 @@ export function divideWithRoom(
 
 /**
  * The finest level that fits, after `map` (e.g. a square root, taken per
- * level so that a small variance keeps its fractional bits).
+ * level so that a small variance keeps its fractional bits). All candidates
+ * are first brought to one scale, which the widest (the plain estimate of a
+ * wide column: a variance up to its type's range squared) limits; for the
+ * variance itself that scale is `pickedVarianceFrac`.
  */
 export function pickLevel(c: VarianceCandidates, map: (v: Fx) => Fx = (v) => v): Fx {
   const values = [c.plain, ...c.levels.map((l) => l.value)].map(map);
@@ -231,7 +234,35 @@ function sqrtResolution(sd: number, qBits: number, resultFrac: number): number {
   return u / Math.max(sd, Math.sqrt(u)) + 4 * Math.max(u, 2 ** -resultFrac);
 }
 
-/** The matching bound on the variance: |v' - v| <= 2 s e + e^2 for sd error e. */
+/**
+ * The scale (fractional bits) at which `pickLevel` releases a variance: the
+ * most that every candidate quotient (`divideWithRoom` and describe.ts's
+ * plain estimate, each min(f + 8, 61 - qBits) fractional bits and a bound of
+ * qBits + frac + 2) has room for. The plain estimate's quotient bound is
+ * taken as 2 (bound - frac) + 1, one bit above what describe.ts uses, so the
+ * scale stated is never finer than the one used. A fine level's value is
+ * rounded to this scale (two units at most: the rounding of each candidate
+ * and the selection's), which for a wide column with a tiny spread is most
+ * of its error: fixed(41, 16) keeps 10 bits (units of 2^-10).
+ */
+export function pickedVarianceFrac(
+  bound: number,
+  frac: number,
+  rows: number,
+  resultFrac = 20,
+): number {
+  const plan = variancePlan(bound, frac, rows);
+  if (plan.levels.length === 0) return Infinity;
+  const qs = [2 * (bound - frac) + 1, ...plan.levels.map((l) => l.qBits)];
+  const fracs = qs.map((q) => Math.min(resultFrac + 8, 61 - q));
+  const room = qs.map((q, i) => Math.max(fracs[i]!, fracs[i]! + 62 - (q + fracs[i]! + 2)));
+  return Math.min(Math.max(...fracs), ...room);
+}
+
+/**
+ * The matching bound on the variance: |v' - v| <= 2 s e + e^2 for sd error
+ * e, plus the rounding to the scale `pickLevel` releases it at.
+ */
 export function varianceErrorBound(
   releasedVariance: number,
   bound: number,
@@ -241,5 +272,6 @@ export function varianceErrorBound(
 ): number {
   const s = Math.sqrt(Math.max(0, releasedVariance));
   const e = sdErrorBound(s, bound, frac, rows, resultFrac);
-  return 2 * (s + e) * e + e * e + releasedVariance * 2 ** -23 + 2 ** -resultFrac;
+  const picked = 2 ** (1 - pickedVarianceFrac(bound, frac, rows, resultFrac));
+  return 2 * (s + e) * e + e * e + releasedVariance * 2 ** -23 + 2 ** -resultFrac + picked;
 }
