@@ -141,11 +141,31 @@ for (const c of STAT_SUITES) {
       // The intercept carries the slope's pessimistic bound: relative error about 3e-5.
       near('intercept', (res[0] as number[])[0]!, 503.2, 0, 5e-5);
       near('slope', (res[0] as number[])[1]!, -37.1, 1e-3);
-      near('se0', (res[1] as number[])[0]!, 22.02177, 0, 2e-3);
-      near('se1', (res[1] as number[])[1]!, 31.143485, 1e-3);
+      near('se0', (res[1] as number[])[0]!, 22.02177, 0, 5e-5);
+      near('se1', (res[1] as number[])[1]!, 31.143485, 0, 1e-5);
       near('R2', (res[2] as number[])[0]!, 0.07307759899, 1e-5);
       near('sigma', (res[3] as number[])[0]!, 69.63894983, 1e-3);
       expect(res[4]).toEqual([18n]);
+    });
+
+    it('standard errors and sigma keep their precision where the bounds are far above the values', async () => {
+      // sqrt(1/n + u Z u / (n - 1)) is about 0.07 here but bounded by 2^18, and sigma by 2^15:
+      // a plain product cut the root to 12 fractional bits (the intercept's se was off by 9e-4).
+      const r = rng(3);
+      const n = 200;
+      const a = Array.from({ length: n }, () => Math.round(r() * 100));
+      const b = Array.from({ length: n }, () => Math.round(r() * 100));
+      const y = a.map((v, i) => Math.round(v * 3 - b[i]! + 200 * r()));
+      const res = await run(c, async (s) => {
+        const m = linearRegression(column(s, int(12), y), [
+          column(s, int(8), a),
+          column(s, int(8), b),
+        ]);
+        return s.revealAll([m.standardErrors, m.sigma]);
+      });
+      const want = plainOls(y, [a, b]);
+      want.se.forEach((se, j) => near(`se${j}`, (res[0] as number[])[j]!, se, 0, 2e-5));
+      near('sigma', (res[1] as number[])[0]!, want.sigma, 0, 2e-6);
     });
 
     it('linear regression with three features (the intercept sums three slope terms)', async () => {
