@@ -314,9 +314,9 @@ export interface LinearModel {
  * coefficients saturate, when ||R^-1|| >= 32 (see the module note) or a
  * slope passes +-2^24. Standard errors and sigma have no stated bound
  * (measured on the precision property test's samples: sigma within 7e-5
- * relative, standard errors mostly within 5e-5 and up to 8e-4 relative
- * when a wide feature's se is tiny; the intercept's intermediate bounds
- * assume |mean / sd| < 256 for every feature).
+ * relative, standard errors within 5e-5 relative plus their 2^-frac
+ * resolution, which is most of the error of a tiny se; the intercept's
+ * intermediate bounds assume |mean / sd| < 256 for every feature).
  * Cost: two rounds of inner products for the cross products (p^2 / 2 of
  * length n, local work O(n p^2)), then O(p) divisions in sequence (about
  * 40 rounds each), for any n.
