@@ -22,8 +22,8 @@
  *   2^-frac.
  */
 import { candidateBits, columnCandidates, type Candidate } from './crossmatrix.js';
-import { log2ceil, sqrtInputFrac } from './fx.js';
-import { coefficientFrac } from './regression.js';
+import { log2ceil, sqrtInputFrac, wideMulPlan } from './fx.js';
+import { coefficientFrac, type FxShape, type LinearSePlan } from './regression.js';
 import { slack, variancePlan } from './variance.js';
 
 /** A column's public shape: its bound (bits) and fractional bits. */
@@ -242,27 +242,9 @@ export function linearRegressionErrorBound(d: DesignStats, resultFrac = 20): Reg
     coefficients: new Array<number>(k + 1).fill(Infinity),
     rSquared: Infinity,
   };
-  const inv = inverse(d.R, k);
-  if (!inv || d.sds.some((s) => s === 0)) return none;
-  const L = Math.sqrt(inv.reduce((a, v) => a + v * v, 0));
-  if (L >= 32) return none;
-  const g = Array.from({ length: k }, (_, i) =>
-    d.r.reduce((a, rj, j) => a + inv[i * k + j]! * rj, 0),
-  );
-  const norm = (v: readonly number[]) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
-  const gN = norm(g);
-  const eta = 4 * (k + 1) * 2 ** -24 * (1 + gN);
-  const corErr = (j: number, l: number) =>
-    corErrorBound(d.shapes[j]!, d.shapes[l]!, d.rows, d.sds[j]!, d.sds[l]!, resultFrac);
-  let E2 = 0;
-  for (let j = 0; j < k; j++)
-    for (let l = 0; l < k; l++) if (j !== l) E2 += (corErr(j, l) + eta) ** 2;
-  E2 += k * eta * eta;
-  const E = Math.sqrt(E2);
-  const e = norm(Array.from({ length: k }, (_, j) => corErr(j, k) + eta));
-  if (L * E >= 0.5) return none;
-  const dg = (L * (e + E * gN)) / (1 - L * E) + 2 ** -22 * gN + 2 ** -23;
-  const rel = d.sds.map((s, j) => crossSdRelError(d.shapes[j]!, d.rows, s, resultFrac));
+  const core = regressionCore(d, resultFrac);
+  if (!core) return none;
+  const { g, dg, rel } = core;
   // The coefficients' resolution (two units: truncations round either way).
   const unit =
     2 **
@@ -292,8 +274,211 @@ export function linearRegressionErrorBound(d: DesignStats, resultFrac = 20): Reg
       0,
     ) +
     (k + 2) * unit;
-  const rSquared = e * gN + norm(d.r) * dg + e * dg + k * 2 ** -23 + 2 ** (1 - resultFrac);
-  return { coefficients: [intercept, ...slopes], rSquared };
+  return { coefficients: [intercept, ...slopes], rSquared: core.rSquaredErr };
+}
+
+/**
+ * What the regression bounds share: R^-1 (Z) and its Frobenius norm L, the
+ * moves E of R in the solve, g = Z r and its error, R^2's error, the sds'
+ * relative errors. Undefined when no bound holds (singular R, a constant
+ * column, L >= 32 or L E >= 1/2).
+ */
+function regressionCore(d: DesignStats, resultFrac: number) {
+  const k = d.sds.length - 1;
+  const inv = inverse(d.R, k);
+  if (!inv || d.sds.some((s) => s === 0)) return undefined;
+  const L = Math.sqrt(inv.reduce((a, v) => a + v * v, 0));
+  if (L >= 32) return undefined;
+  const g = Array.from({ length: k }, (_, i) =>
+    d.r.reduce((a, rj, j) => a + inv[i * k + j]! * rj, 0),
+  );
+  const norm = (v: readonly number[]) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+  const gN = norm(g);
+  const eta = 4 * (k + 1) * 2 ** -24 * (1 + gN);
+  const corErr = (j: number, l: number) =>
+    corErrorBound(d.shapes[j]!, d.shapes[l]!, d.rows, d.sds[j]!, d.sds[l]!, resultFrac);
+  let E2 = 0;
+  for (let j = 0; j < k; j++)
+    for (let l = 0; l < k; l++) if (j !== l) E2 += (corErr(j, l) + eta) ** 2;
+  E2 += k * eta * eta;
+  const E = Math.sqrt(E2);
+  const e = norm(Array.from({ length: k }, (_, j) => corErr(j, k) + eta));
+  if (L * E >= 0.5) return undefined;
+  const dg = (L * (e + E * gN)) / (1 - L * E) + 2 ** -22 * gN + 2 ** -23;
+  const rel = d.sds.map((s, j) => crossSdRelError(d.shapes[j]!, d.rows, s, resultFrac));
+  const rSquaredErr = e * gN + norm(d.r) * dg + e * dg + k * 2 ** -23 + 2 ** (1 - resultFrac);
+  // Z' = (R + dR)^-1 (I + dI), ||dR|| <= E, every entry of dI below eta: each entry of Z moves
+  // by at most the Frobenius norm of the difference.
+  const dZ = (L * L * E * Math.sqrt(k) + L * k * eta) / (1 - L * E);
+  const rSquared = d.r.reduce((a, rj, j) => a + rj * g[j]!, 0);
+  return { inv, L, g, dg, rel, rSquared, rSquaredErr, dZ };
+}
+
+/** |a' o' - a o| for Fx.mulWide (a plain product when it fits), a' within da of a, o' within dO of o. */
+function productErr(
+  a: number,
+  da: number,
+  aS: FxShape,
+  o: number,
+  dO: number,
+  oS: FxShape,
+  out: FxShape,
+): number {
+  const A = Math.abs(a) + da;
+  let e = Math.abs(a) * dO + Math.abs(o) * da + da * dO;
+  const plan = wideMulPlan(aS.bound, aS.frac, oS.bound, oS.frac);
+  if (plan) {
+    // h 2^k within 2^(k - frac a) of a', times o' cut to fHi bits; the low limb |l| < 2^(k - frac a) times o' cut to fLo.
+    const low = 2 ** (plan.k - aS.frac);
+    if (plan.fHi < oS.frac) e += (A + low) * 2 ** -plan.fHi;
+    if (plan.fLo < oS.frac) e += low * 2 ** -plan.fLo;
+  }
+  return e + 2 * 2 ** -out.frac;
+}
+
+/** |sqrt(x') - sqrt(x)| for Fx.sqrt (input cut to the output's bits, relative 2^-22, two units). */
+function rootErr(x: number, dx: number, out: FxShape): number {
+  const din = dx + 2 ** -out.frac;
+  const r = Math.sqrt(Math.max(0, x));
+  const moved = r > 0 ? Math.min(din / r, Math.sqrt(din)) : Math.sqrt(din);
+  return moved + (r + moved) * 2 ** -22 + 2 * 2 ** -out.frac;
+}
+
+/** |a'/b' - a/b| for Fx.divide (numerator kept to numFrac bits, relative DIV, two units). */
+function quotientErr(
+  a: number,
+  da: number,
+  b: number,
+  db: number,
+  numFrac: number,
+  out: FxShape,
+): number {
+  if (!(b > db)) return Infinity;
+  const q = Math.abs(a) / b;
+  const moved = (da + 2 ** -numFrac) / (b - db) + (q * db) / (b - db);
+  return moved + (q + moved) * DIV + 2 * 2 ** -out.frac;
+}
+
+/**
+ * Bounds on |released - true| for a linear model's sigma and standard
+ * errors (intercept first), from the data's statistics and the model's
+ * public `precision` plan (the formats its fixed-point steps used):
+ * sigma = sd_y sqrt((1 - R^2)(n - 1)/(n - p)), se_j = sd_y sqrt((1 - R^2)
+ * Z_jj) / (sd_j sqrt(n - p)), se_0 = sd_y sqrt((1 - R^2)((n - 1)/n + u^T Z
+ * u)) / sqrt(n - p), u = mean / sd. Each input carries its stated error
+ * (R^2 and Z from the perturbation bound of `linearRegressionErrorBound`,
+ * the sds' relative errors, the counts' quotients' 2^-22), and each step
+ * adds what its format loses: products (`productErr`, Fx.mulWide's limbs),
+ * square roots (`rootErr`), divisions (`quotientErr`), the release at
+ * 2^-frac. Infinite when no bound holds: n <= p, the coefficients' bound
+ * is infinite, or a saturating quotient (|u| >= 2^7, se >= 2^23) could clamp.
+ */
+export function linearRegressionSeBound(
+  d: DesignStats,
+  plan: LinearSePlan,
+  resultFrac = 20,
+): { standardErrors: number[]; sigma: number } {
+  const k = d.sds.length - 1;
+  const p = k + 1;
+  const n = d.rows;
+  const none = { standardErrors: new Array<number>(k + 1).fill(Infinity), sigma: Infinity };
+  const core = n > p ? regressionCore(d, resultFrac) : undefined;
+  if (!core) return none;
+  const S = plan.shapes;
+  const shape = (name: string): FxShape => {
+    const s = S[name];
+    if (!s) throw new RangeError(`linearRegressionSeBound: the plan has no step '${name}'`);
+    return s;
+  };
+  const units = (name: string) => 2 * 2 ** -shape(name).frac;
+  const omr = 1 - core.rSquared;
+  const dOmr = core.rSquaredErr;
+  const sdY = d.sds[k]!;
+  const dSdY = core.rel[k]! * sdY;
+  const ratio = (n - 1) / (n - p);
+  const dRatio = ratio * DIV + units('ratio');
+  const lead0 = (n - 1) / n;
+  const dLead0 = lead0 * DIV + units('lead0');
+  const rootDf = Math.sqrt(n - p);
+  const dRootDf = rootErr(n - p, 0, shape('rootDf'));
+  const release = (out: string) => 2 ** -shape(out).frac + 2 * 2 ** -resultFrac;
+  // sigma.
+  const w = omr * ratio;
+  const dW = productErr(omr, dOmr, shape('omr'), ratio, dRatio, shape('ratio'), shape('w'));
+  const dRootW = rootErr(w, dW, shape('rootW'));
+  const dSigma =
+    productErr(sdY, dSdY, shape('sdY'), Math.sqrt(w), dRootW, shape('rootW'), shape('sigma')) +
+    2 * 2 ** -resultFrac;
+  // Slopes.
+  const slopes = Array.from({ length: k }, (_, j) => {
+    const sd = d.sds[j]!;
+    const dSd = core.rel[j]! * sd;
+    const Z = core.inv[j * k + j]!;
+    const den = sd * rootDf;
+    const dDen = productErr(
+      sd,
+      dSd,
+      shape('sdX'),
+      rootDf,
+      dRootDf,
+      shape('rootDf'),
+      shape('denSlopes'),
+    );
+    const rq = omr * Z;
+    const dRq = productErr(omr, dOmr, shape('omr'), Z, core.dZ, shape('Zdiag'), shape('rq'));
+    const dRoot = rootErr(rq, dRq, shape('rootQ'));
+    const num = sdY * Math.sqrt(rq);
+    const dNum = productErr(
+      sdY,
+      dSdY,
+      shape('sdY'),
+      Math.sqrt(rq),
+      dRoot,
+      shape('rootQ'),
+      shape('num'),
+    );
+    if (num / den >= 2 ** 23) return Infinity;
+    return quotientErr(num, dNum, den, dDen, plan.numeratorFrac.se, shape('se')) + release('out');
+  });
+  // Intercept.
+  const u = d.means.slice(0, k).map((m, j) => m / d.sds[j]!);
+  if (u.some((v) => Math.abs(v) >= 2 ** 7))
+    return { standardErrors: [Infinity, ...slopes], sigma: dSigma };
+  const dU = u.map((_, j) => {
+    const m = d.means[j]!;
+    const dMean = Math.abs(m) * DIV + units('means');
+    const sd = d.sds[j]!;
+    return quotientErr(m, dMean, sd, core.rel[j]! * sd, plan.numeratorFrac.u, shape('u'));
+  });
+  let quad = 0;
+  let dQuad = 0;
+  for (let j = 0; j < k; j++)
+    for (let l = 0; l < k; l++) {
+      const uu = u[j]! * u[l]!;
+      const dUu = productErr(u[j]!, dU[j]!, shape('u'), u[l]!, dU[l]!, shape('u'), shape('uu'));
+      const Z = core.inv[j * k + l]!;
+      quad += uu * Z;
+      dQuad += productErr(uu, dUu, shape('uu'), Z, core.dZ, shape('Zfull'), shape('uuz'));
+    }
+  const s0 = quad + lead0;
+  const dS0 = dQuad + dLead0 + units('s0');
+  const r0 = s0 * omr;
+  const dR0 = productErr(s0, dS0, shape('s0'), omr, dOmr, shape('omr'), shape('r0'));
+  const dRoot0 = rootErr(r0, dR0, shape('root0'));
+  const num0 = sdY * Math.sqrt(Math.max(0, r0));
+  const dNum0 = productErr(
+    sdY,
+    dSdY,
+    shape('sdY'),
+    Math.sqrt(Math.max(0, r0)),
+    dRoot0,
+    shape('root0'),
+    shape('num0'),
+  );
+  const intercept =
+    quotientErr(num0, dNum0, rootDf, dRootDf, plan.numeratorFrac.se0, shape('se0')) +
+    release('out');
+  return { standardErrors: [intercept, ...slopes], sigma: dSigma };
 }
 
 /** What the t-test bound needs: the groups' true means and sizes, the variances' stated errors, the true se. */

@@ -700,7 +700,17 @@ export class Fx {
    * the numerator is still being computed (the same values, drawn in another
    * order from the suite's randomness).
    */
-  divide(den: Fx, o: { qBits: number; frac: number; saturate?: boolean; early?: boolean }): Fx {
+  divide(
+    den: Fx,
+    o: {
+      qBits: number;
+      frac: number;
+      saturate?: boolean;
+      early?: boolean;
+      /** Filled with the fractional bits the numerator kept (for stated error bounds). */
+      report?: { numeratorFrac?: number };
+    },
+  ): Fx {
     if (den.length !== this.length && den.length !== 1)
       throw new RangeError('stats: divide of vectors of different lengths');
     const n = this.length;
@@ -759,6 +769,7 @@ export class Fx {
     }
     const fa = a.frac;
     const fb = b.frac;
+    if (o.report) o.report.numeratorFrac = fa;
     const boundU = bU(a);
     const aSh = a.sh;
     // With `early`, the denominator's normalisation starts as soon as it is ready, so that a

@@ -4,7 +4,8 @@
  * columns, values anywhere in the type's range and of any spread (down to
  * constant columns), negative values, 2 to 3000 rows. Each sample runs one
  * real protocol (all parties in process) computing mean, variance, sd,
- * cov, cor, Welch's t and a two-feature linear regression, and each
+ * cov, cor, Welch's t and a two-feature linear regression (coefficients,
+ * R^2, standard errors and sigma), and each
  * released value must be within the bound that variance.ts and bounds.ts
  * state for it against float64 computed from the same data.
  */
@@ -16,13 +17,14 @@ import {
   corErrorBound,
   covErrorBound,
   linearRegressionErrorBound,
+  linearRegressionSeBound,
   tErrorBound,
   type ColumnShape,
 } from './bounds.js';
 import { summary } from './describe.js';
 import { welchTTest } from './hypothesis.js';
 import { cor, cov, linearRegression } from './regression.js';
-import { column, plainCov, plainMean, plainVar, rng } from './testdata.js';
+import { column, plainCov, plainMean, plainSe, plainVar, rng } from './testdata.js';
 import { varianceErrorBound, sdErrorBound } from './variance.js';
 
 type NumType = SecretType & { kind: 'int' | 'fixed' };
@@ -202,15 +204,17 @@ async function check(c: { suite: string; parties: number }, smp: Sample): Promis
       t?.var2 ?? zero,
       lm?.coefficients ?? zero,
       lm?.rSquared ?? zero,
+      lm?.standardErrors ?? zero,
+      lm?.sigma ?? zero,
     ]);
-    return { out, refused: { sm: !sm, t: !t, lm: !lm, cv: !cv, cr: !cr } };
+    return { out, plan: lm?.precision, refused: { sm: !sm, t: !t, lm: !lm, cv: !cv, cr: !cr } };
   });
   const { refused } = got;
   if (refused.sm || refused.cv || refused.cr)
     expect(refusable(sx) || refusable(sy), 'refused').toBe(true);
   if (refused.t) expect(refusable(sy)).toBe(true);
   if (refused.lm) expect(refusable(sx) || refusable(sy)).toBe(true);
-  const [mean, v, sd, cv, cr, t, v1, v2, coef, r2] = got.out;
+  const [mean, v, sd, cv, cr, t, v1, v2, coef, r2, ses, sigma] = got.out;
   // Mean: relative 2^-24 plus 2^-frac (frac 20).
   const m = plainMean(x);
   if (!refused.sm) {
@@ -244,14 +248,15 @@ async function check(c: { suite: string; parties: number }, smp: Sample): Promis
   const cols = [x, x2, y];
   const shapes = [sx, sx, sy];
   const sds = cols.map(sdOf);
-  const bounds = linearRegressionErrorBound({
+  const design = {
     shapes,
     rows: n,
     sds,
     means: cols.map(plainMean),
     R: [1, plainCor(x, x2), plainCor(x2, x), 1],
     r: [plainCor(x, y), plainCor(x2, y)],
-  });
+  };
+  const bounds = linearRegressionErrorBound(design);
   if (Number.isFinite(bounds.rSquared) && !refused.lm) {
     const want = plainOls(y, [x, x2]);
     const rr = [plainCor(x, y), plainCor(x2, y)];
@@ -265,6 +270,14 @@ async function check(c: { suite: string; parties: number }, smp: Sample): Promis
       within(what, coefs[j]!, want[j]!, bounds.coefficients[j]!),
     );
     within('R^2', first(r2), gStd[0]! * rr[0]! + gStd[1]! * rr[1]!, bounds.rSquared);
+    // Standard errors and sigma, against R's formulas in float64.
+    const se = linearRegressionSeBound(design, got.plan!);
+    const plain = plainSe(y, [x, x2]);
+    if (Number.isFinite(se.sigma)) within('sigma', first(sigma), plain.sigma, se.sigma);
+    ['se(intercept)', 'se(slope 1)', 'se(slope 2)'].forEach((what, j) => {
+      if (Number.isFinite(se.standardErrors[j]!))
+        within(what, (ses as number[])[j]!, plain.se[j]!, se.standardErrors[j]!);
+    });
   }
 }
 

@@ -14,8 +14,9 @@ import { bool, fixed, int, type SecretType } from '../../api/types.js';
 import { label, run } from '../../../test/harness.js';
 import { summary } from './describe.js';
 import { welchTTest } from './hypothesis.js';
-import { cor } from './regression.js';
-import { STAT_SUITES, column, plainMean, plainVar, rng } from './testdata.js';
+import { linearRegressionSeBound } from './bounds.js';
+import { cor, linearRegression } from './regression.js';
+import { STAT_SUITES, column, plainCov, plainMean, plainSe, plainVar, rng } from './testdata.js';
 import { pickedVarianceFrac, sdErrorBound, variancePlan, varianceErrorBound } from './variance.js';
 
 interface Case {
@@ -153,6 +154,48 @@ for (const c of SUITES) {
       const stated = varianceErrorBound(got.v[0]!, 41, 16, 600);
       expect(stated).toBeGreaterThanOrEqual(2 * 2 ** -10);
       expect(Math.abs(got.v[0]! - want)).toBeLessThanOrEqual(stated);
+    }, 60_000);
+
+    it('standard errors and sigma of a two-feature regression within their stated bounds, which are small', async () => {
+      const r = rng(3);
+      const n = 200;
+      const a = Array.from({ length: n }, () => Math.round(r() * 100));
+      const b = Array.from({ length: n }, () => Math.round(r() * 100));
+      const y = a.map((v, i) => Math.round(v * 3 - b[i]! + 200 * r()));
+      const got = await run(c, async (s) => {
+        const m = linearRegression(column(s, int(12), y), [
+          column(s, int(8), a),
+          column(s, int(8), b),
+        ]);
+        const [se, sigma] = await s.revealAll([m.standardErrors, m.sigma]);
+        return { se: se as number[], sigma: (sigma as number[])[0]!, plan: m.precision };
+      });
+      const cols = [a, b, y];
+      const sds = cols.map((v) => Math.sqrt(plainVar(v)));
+      const cr = (u: number[], v: number[]) =>
+        plainCov(u, v) / Math.sqrt(plainVar(u) * plainVar(v));
+      const stated = linearRegressionSeBound(
+        {
+          shapes: [
+            { bound: 8, frac: 0 },
+            { bound: 8, frac: 0 },
+            { bound: 12, frac: 0 },
+          ],
+          rows: n,
+          sds,
+          means: cols.map(plainMean),
+          R: [1, cr(a, b), cr(b, a), 1],
+          r: [cr(a, y), cr(b, y)],
+        },
+        got.plan,
+      );
+      const want = plainSe(y, [a, b]);
+      expect(Math.abs(got.sigma - want.sigma)).toBeLessThanOrEqual(stated.sigma);
+      expect(stated.sigma / want.sigma).toBeLessThan(1e-4);
+      want.se.forEach((se, j) => {
+        expect(Math.abs(got.se[j]! - se), `se ${j}`).toBeLessThanOrEqual(stated.standardErrors[j]!);
+        expect(stated.standardErrors[j]! / se).toBeLessThan(5e-4);
+      });
     }, 60_000);
 
     it('correlation of a tiny-spread fixed(32, 16) column with an int(8) one over 3000 rows: within 1e-5', async () => {

@@ -291,6 +291,25 @@ export interface LinearModel {
   /** Residual degrees of freedom n - p. */
   df: SecretInt;
   n: SecretInt;
+  /** Public fixed-point formats of the steps behind sigma and the standard errors. */
+  precision: LinearSePlan;
+}
+
+/** A fixed-point value's public format. */
+export interface FxShape {
+  readonly frac: number;
+  readonly bound: number;
+}
+
+/**
+ * The public formats (fractional bits and bounds) of the steps that compute a
+ * linear model's sigma and standard errors, and the bits each division's
+ * numerator kept: what `linearRegressionSeBound` (bounds.ts) needs to state
+ * their error. Functions of the columns' types and the row count only.
+ */
+export interface LinearSePlan {
+  readonly shapes: Readonly<Record<string, FxShape>>;
+  readonly numeratorFrac: Readonly<Record<'se' | 'u' | 'se0', number>>;
 }
 
 /**
@@ -312,11 +331,12 @@ export interface LinearModel {
  * coefficients have 2^-frac resolution unless wide features leave the
  * intercept fewer bits (`coefficientFrac`). No bound holds, and
  * coefficients saturate, when ||R^-1|| >= 32 (see the module note) or a
- * slope passes +-2^24. Standard errors and sigma have no stated bound
- * (measured on the precision property test's samples: sigma within 7e-5
- * relative, standard errors within 5e-5 relative plus their 2^-frac
- * resolution, which is most of the error of a tiny se; the intercept's
- * intermediate bounds assume |mean / sd| < 256 for every feature).
+ * slope passes +-2^24. Sigma and the standard errors within
+ * `linearRegressionSeBound` (bounds.ts): the same perturbation of R and R^2,
+ * the sds' relative errors and each fixed-point step's loss, from the
+ * public formats the model reports in `precision`; a tiny se mostly carries
+ * its 2^-frac resolution. The intercept's se needs |mean / sd| < 2^7 for
+ * every feature (u saturates at 2^8).
  * Cost: two rounds of inner products for the cross products (p^2 / 2 of
  * length n, local work O(n p^2)), then O(p) divisions in sequence (about
  * 40 rounds each), for any n.
@@ -379,29 +399,37 @@ export function linearRegression(
       }),
     ),
   );
-  // sigma^2 = var_y (1 - R^2) (n - 1) / (n - p).
+  // sigma = sd_y sqrt(w), w = (1 - R^2) (n - 1) / (n - p);
+  // se(b_j) = sd_y sqrt((1 - R^2) Z_jj) / (sd_j sqrt(n - p));
+  // se(b_0) = sd_y sqrt((1 - R^2) ((n - 1) / n + u^T Z u)) / sqrt(n - p), u = mean_x / sd_x.
+  // The radicands are dimensionless, bounded and at least 1 - R^2 times something >= 1/2, so a
+  // square root keeps their relative precision whatever the columns' types; the products with
+  // sd_y (which carries its type's range) go through mulWide, and the counts' root joins the
+  // denominators, computed beside the solve. Every step's public format is recorded in
+  // `precision` for the stated bound (bounds.ts, linearRegressionSeBound).
   const nm1 = c.n.sub(1).relu();
   const dfRes = c.n.sub(p).relu();
-  // (n - 1) / (n - p) lies in [1, p] for n > p (0 for n <= p).
+  // (n - 1) / (n - p) lies in [1, p] for n > p (0 for n <= p); (n - 1) / n in [0, 1).
   const ratio = nm1.divide(dfRes, { qBits: log2ceil(p) + 1, frac: 30 });
-  const varY = c.variance(k, f);
-  // Products whose operands' bounds are far above their values (a variance carries its type's
-  // range squared) go through mulWide, which keeps the small value's relative precision.
-  const sigma2 = varY
-    .mulWide(oneMinusR2, Math.max(varY.frac, oneMinusR2.frac))
-    .withIntBits(varY.intBits)
-    .mulWide(ratio, Math.max(varY.frac, ratio.frac))
-    .withIntBits(varY.intBits + log2ceil(p));
-  const sigma = sigma2.sqrt();
-  // se(b_j) = sigma sqrt(Z_jj / (n - 1)) / sd_j.
-  const zq = Zdiag.divide(nm1.tile(k), { qBits: QS + 6, frac: 40 })
-    .relu()
-    .sqrt();
-  const seSlopes = zq
-    .mulWide(sigma.tile(k), Math.max(zq.frac, sigma.frac))
-    .divide(sdX, { qBits: 24, frac: Math.min(f + 8, 36), saturate: true });
-  // se(b_0) = sigma sqrt(1/n + u^T Z u / (n - 1)), u = mean_x / sd_x.
-  const u = means.slice(0, k).divide(sdX, { qBits: 8, frac: FS, saturate: true });
+  const lead0 = nm1.divide(c.n, { qBits: 1, frac: 40 });
+  const rootDf = dfRes.rescale(DF_FRAC).sqrt();
+  const denSlopes = sdX.mulWide(rootDf.tile(k), sdX.frac);
+  const sdOut = sds[k]!;
+  const wRad = oneMinusR2.mulWide(ratio, 30);
+  const rootW = wRad.sqrt();
+  const sigma = sdOut.mulWide(rootW, Math.max(sdOut.frac, rootW.frac));
+  const rq = oneMinusR2.tile(k).mulWide(Zdiag, 32);
+  const rootQ = rq.relu().sqrt();
+  const num = sdOut.tile(k).mulWide(rootQ, Math.max(sdOut.frac, rootQ.frac));
+  const seReport: { numeratorFrac?: number } = {};
+  const seSlopes = num.divide(denSlopes, {
+    qBits: 24,
+    frac: Math.min(f + 8, 36),
+    saturate: true,
+    report: seReport,
+  });
+  const uReport: { numeratorFrac?: number } = {};
+  const u = means.slice(0, k).divide(sdX, { qBits: 8, frac: FS, saturate: true, report: uReport });
   // Both parts of the coefficients at the fractional bits the intercept has room for.
   const intBits = cols.map((x) => x.intBits);
   const fb = coefficientFrac(intBits, f);
@@ -414,26 +442,84 @@ export function linearRegression(
     .withIntBits(reach)
     .rescale(fb);
   const Zfull = sol.gather(
-    Uint32Array.from({ length: k * k }, (_, q) => Math.floor(q / k) * K1 + 1 + (q % k)),
+    Uint32Array.from({ length: k * k }, (_, i) => Math.floor(i / k) * K1 + 1 + (i % k)),
   );
-  const uRow = u.gather(Uint32Array.from({ length: k * k }, (_, q) => Math.floor(q / k)));
-  const uCol = u.gather(Uint32Array.from({ length: k * k }, (_, q) => q % k));
-  const quad = uRow.mul(uCol, FS).mul(Zfull, FS).sum();
-  const inv = Fx.constant(y.session, [1], 0).tile(1);
-  const se0sq = quad
-    .divide(nm1, { qBits: 30, frac: 30, saturate: true })
-    .add(inv.divide(c.n, { qBits: 1, frac: 30 }));
-  const root0 = se0sq.relu().sqrt();
-  const se0 = root0.mulWide(sigma, Math.max(root0.frac, sigma.frac));
+  const uRow = u.gather(Uint32Array.from({ length: k * k }, (_, i) => Math.floor(i / k)));
+  const uCol = u.gather(Uint32Array.from({ length: k * k }, (_, i) => i % k));
+  // |u| <= 2^8 (saturated) and |Z_jl| < 2^Zint, so |u^T Z u| < k^2 2^(16 + Zint).
+  const quadInt = 16 + Zfull.intBits + 2 * log2ceil(k) + 1;
+  const uu = uRow.mulWide(uCol, 40).withIntBits(17);
+  const uuz = uu.mulWide(Zfull, 40);
+  const quad = uuz.sum().withIntBits(quadInt);
+  const s0f = Math.min(quad.frac, S0_FRAC);
+  const s0 = quad
+    .rescale(s0f)
+    .add(lead0.rescale(s0f))
+    .withIntBits(quadInt + 1);
+  const r0 = s0.mulWide(oneMinusR2, s0f).withIntBits(quadInt + 1);
+  const root0 = r0.relu().sqrt();
+  const num0 = sdOut.mulWide(root0, Math.max(sdOut.frac, root0.frac));
+  // sqrt(n - p) >= 1 (n > p; else 0 and the quotient 0), so se(b_0) <= num0.
+  const se0Report: { numeratorFrac?: number } = {};
+  const q0Bits = Math.max(1, num0.intBits);
+  const se0 = num0.divide(rootDf, {
+    qBits: q0Bits,
+    frac: Math.min(f + 8, 36, 61 - q0Bits),
+    report: se0Report,
+  });
+  const standardErrors = Fx.concat([se0, seSlopes]);
+  const shape = (x: Fx): FxShape => ({ frac: x.frac, bound: x.bound });
+  const precision: LinearSePlan = {
+    shapes: {
+      omr: shape(oneMinusR2),
+      ratio: shape(ratio),
+      lead0: shape(lead0),
+      rootDf: shape(rootDf),
+      Zdiag: shape(Zdiag),
+      Zfull: shape(Zfull),
+      means: shape(means),
+      sdX: shape(sdX),
+      sdY: shape(sdOut),
+      denSlopes: shape(denSlopes),
+      u: shape(u),
+      w: shape(wRad),
+      rootW: shape(rootW),
+      sigma: shape(sigma),
+      rq: shape(rq),
+      rootQ: shape(rootQ),
+      num: shape(num),
+      se: shape(seSlopes),
+      uu: shape(uu),
+      uuz: shape(uuz),
+      quad: shape(quad),
+      s0: shape(s0),
+      r0: shape(r0),
+      root0: shape(root0),
+      num0: shape(num0),
+      se0: shape(se0),
+      out: shape(standardErrors),
+    },
+    numeratorFrac: {
+      se: seReport.numeratorFrac!,
+      u: uReport.numeratorFrac!,
+      se0: se0Report.numeratorFrac!,
+    },
+  };
   return {
     coefficients: Fx.concat([intercept, slopes.rescale(fb)]).toFixed(fb),
-    standardErrors: Fx.concat([se0, seSlopes]).toFixed(f),
+    standardErrors: standardErrors.toFixed(f),
     rSquared: rSquared.rescale(f).toFixed(f),
     sigma: sigma.rescale(f).toFixed(f),
     df: dfRes.toInt(),
     n: c.n.toInt(),
+    precision,
   };
 }
+
+/** Fractional bits of the intercept's radicand sum (n - 1)/n + u^T Z u before its products. */
+const S0_FRAC = 36;
+/** Fractional bits of n - p before its square root (n < 2^32 leaves the root its full precision). */
+const DF_FRAC = 30;
 
 /** Slopes saturate at +-2^SLOPE_BITS. */
 const SLOPE_BITS = 24;

@@ -116,3 +116,42 @@ export function near(what: string, got: number, want: number, abs: number, rel =
     );
   }
 }
+
+/**
+ * lm(y ~ xs)'s sigma and standard errors (intercept first) in float64:
+ * sigma^2 = RSS / (n - p), se = sqrt(diag(sigma^2 (X^T X)^-1)), by
+ * Gauss-Jordan with partial pivoting on X^T X.
+ */
+export function plainSe(
+  y: readonly number[],
+  xs: readonly (readonly number[])[],
+): { se: number[]; sigma: number } {
+  const n = y.length;
+  const p = xs.length + 1;
+  const X = y.map((_, i) => [1, ...xs.map((x) => x[i]!)]);
+  const M = Array.from({ length: p }, (_, a) => [
+    ...Array.from({ length: p }, (_, b) => X.reduce((s, r) => s + r[a]! * r[b]!, 0)),
+    ...Array.from({ length: p }, (_, j) => (a === j ? 1 : 0)),
+  ]);
+  for (let i = 0; i < p; i++) {
+    let piv = i;
+    for (let r = i + 1; r < p; r++) if (Math.abs(M[r]![i]!) > Math.abs(M[piv]![i]!)) piv = r;
+    [M[i], M[piv]] = [M[piv]!, M[i]!];
+    const d = M[i]![i]!;
+    for (let c = 0; c < 2 * p; c++) M[i]![c]! /= d;
+    for (let r = 0; r < p; r++) {
+      if (r === i) continue;
+      const f = M[r]![i]!;
+      for (let c = 0; c < 2 * p; c++) M[r]![c]! -= f * M[i]![c]!;
+    }
+  }
+  const inv = M.map((r) => r.slice(p));
+  const Xty = Array.from({ length: p }, (_, a) => X.reduce((s, r, i) => s + r[a]! * y[i]!, 0));
+  const beta = inv.map((r) => r.reduce((s, v, j) => s + v * Xty[j]!, 0));
+  const rss = y.reduce(
+    (s, v, i) => s + (v - X[i]!.reduce((a, x, j) => a + x * beta[j]!, 0)) ** 2,
+    0,
+  );
+  const s2 = rss / (n - p);
+  return { se: inv.map((r, j) => Math.sqrt(s2 * r[j]!)), sigma: Math.sqrt(s2) };
+}
