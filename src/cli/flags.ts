@@ -134,6 +134,7 @@ export function knownFlags(
         case 'task':
           return [
             'vdaf',
+            'survey',
             'leader',
             'helper',
             'out',

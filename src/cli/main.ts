@@ -168,6 +168,10 @@ DAP aggregation (docs/DAP.md; clients: the @divviup/dap library):
          [--epsilon E]
          a new task: ids, verification key, tokens and HPKE keys; DIR/leader.json, helper.json,
          collector.json (secret) and client.json (what a client's Task takes)
+  dap task new --survey FILE --leader URL --helper URL --out DIR [options as above]
+         a survey task: the questions of FILE (JSON: title, questions with id, text, options)
+         go with the Leader's task, the VDAF is a histogram of their combinations, and the
+         Leader serves the survey page at LEADER/surveys/TASK/ (answers encrypted in the browser)
   dap provision --dir DIR [--database URL] --task FILE     store a task at an aggregator
   dap serve --dir DIR [--database URL] [--host H] [--port P]
          run a Leader or Helper (HTTP; put TLS in front) for every task provisioned in DIR
