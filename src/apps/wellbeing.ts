@@ -7,10 +7,14 @@
  * distribution of total scores and the share at or above the threshold.
  *
  * Each university is one DAP task, and each student sends one Prio3Histogram
- * measurement: the bucket (year, total score), year-major. The total is
- * computed in the student's browser; the histogram's proof makes each report
- * exactly one (year, score), so a student can shift a result by one response
- * at most. A university's batch is released only with at least the minimum
+ * measurement: the bucket (year, severity band of the total), year-major, in
+ * the PHQ-9's standard bands (minimal 0-4, mild 5-9, moderate 10-14,
+ * moderately severe 15-19, severe 20-27; the threshold 10 is a band edge).
+ * Bands rather than the 28 totals: with DP noise on every bucket, the share
+ * above the threshold sums 3 noisy counts instead of 18, and a report is
+ * cheaper to prove and check. The total is computed in the student's
+ * browser; the histogram's proof makes each report exactly one (year, band),
+ * so a student can shift a result by one response at most. A university's batch is released only with at least the minimum
  * number of reports, and no task mixes universities.
  *
  * The data are synthetic, from a seed (a small counter-based generator: not
@@ -24,7 +28,19 @@ export const PHQ9_ITEMS = 9;
 export const PHQ9_MAX = 3 * PHQ9_ITEMS;
 /** PHQ-9 totals of 10 or more: moderate depression or worse. */
 export const PHQ9_THRESHOLD = 10;
-export const WELLBEING_BUCKETS = STUDY_YEARS * (PHQ9_MAX + 1);
+/** The first total of each severity band (minimal, mild, moderate, moderately severe, severe). */
+export const PHQ9_BANDS = [0, 5, 10, 15, 20] as const;
+export const PHQ9_BAND_NAMES = [
+  'minimal',
+  'mild',
+  'moderate',
+  'moderately severe',
+  'severe',
+] as const;
+const BANDS = PHQ9_BANDS.length;
+/** Bands at or above the threshold. */
+const FIRST_HIGH_BAND = PHQ9_BANDS.indexOf(PHQ9_THRESHOLD as 10);
+export const WELLBEING_BUCKETS = STUDY_YEARS * BANDS;
 
 /** Share of students per university: the last is small, so a small survey suppresses it. */
 const UNIVERSITY_WEIGHTS = [0.3, 0.25, 0.2, 0.2, 0.05];
@@ -42,8 +58,14 @@ export interface Student {
 
 export const phq9Total = (s: Student): number => s.items.reduce((a, b) => a + b, 0);
 
-/** The histogram bucket a student's browser sends: year-major, then total score. */
-export const wellbeingBucket = (s: Student): number => s.year * (PHQ9_MAX + 1) + phq9Total(s);
+export function phq9Band(total: number): number {
+  let b = 0;
+  while (b + 1 < BANDS && total >= PHQ9_BANDS[b + 1]!) b++;
+  return b;
+}
+
+/** The histogram bucket a student's browser sends: year-major, then severity band. */
+export const wellbeingBucket = (s: Student): number => s.year * BANDS + phq9Band(phq9Total(s));
 
 function pick(u: number, weights: readonly number[]): number {
   let acc = 0;
@@ -85,27 +107,27 @@ export interface WellbeingCell {
 /**
  * What is released for one university from its (released) histogram: per
  * year, the number of students and the share at or above the threshold, with
- * cells of fewer than `minCell` students withheld; and the distribution of
- * totals over all years. Post-processing only: applied to a noisy histogram,
- * it keeps the noise's guarantee.
+ * cells of fewer than `minCell` students withheld; and the counts per
+ * severity band over all years. Post-processing only: applied to a noisy
+ * histogram, it keeps the noise's guarantee.
  */
 export function wellbeingSummary(
   histogram: readonly number[],
   minCell: number,
-): { years: WellbeingCell[]; totals: number[]; all: WellbeingCell } {
-  const totals = new Array<number>(PHQ9_MAX + 1).fill(0);
+): { years: WellbeingCell[]; bands: number[]; all: WellbeingCell } {
+  const bands = new Array<number>(BANDS).fill(0);
   const cell = (counts: readonly number[]): WellbeingCell => {
     const n = counts.reduce((a, b) => a + b, 0);
-    const high = counts.slice(PHQ9_THRESHOLD).reduce((a, b) => a + b, 0);
+    const high = counts.slice(FIRST_HIGH_BAND).reduce((a, b) => a + b, 0);
     return {
       n,
       atRisk: n >= minCell && n > 0 ? Math.min(1, Math.max(0, high / n)) : undefined,
     };
   };
   const years = Array.from({ length: STUDY_YEARS }, (_, y) => {
-    const counts = histogram.slice(y * (PHQ9_MAX + 1), (y + 1) * (PHQ9_MAX + 1));
-    counts.forEach((c, t) => (totals[t]! += c));
+    const counts = histogram.slice(y * BANDS, (y + 1) * BANDS);
+    counts.forEach((c, b) => (bands[b]! += c));
     return cell(counts);
   });
-  return { years, totals, all: cell(totals) };
+  return { years, bands, all: cell(bands) };
 }

@@ -87,7 +87,7 @@ commands:
          checked inside MPC, cells are summed over employers and released with a minimum
          cell size (default 5), with the pay gap per category; beside the plaintext answer
   demo   survey [--respondents N] [--min-batch-size K] [--epsilon E|none] [--seed S]
-         a city satisfaction survey through DAP: N simulated respondents (default 2000) in 8
+         a city satisfaction survey through DAP: N simulated respondents (default 1500) in 8
          districts, each district a Prio3Histogram task, each rating sent by the @divviup/dap
          client to a Leader and a Helper on 127.0.0.1; released per district with >= K reports
          (default 100) and noise at epsilon E (default 1); beside the plaintext histograms

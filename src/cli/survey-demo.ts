@@ -82,7 +82,7 @@ export async function surveyDemo(
 ): Promise<number> {
   if (positional.length > 0)
     throw new UsageError(`demo survey: unexpected argument '${positional[0]}'`);
-  const respondents = demoIntOption('survey', named, 'respondents', 2000, 1, 1_000_000);
+  const respondents = demoIntOption('survey', named, 'respondents', 1500, 1, 1_000_000);
   const minBatchSize = demoIntOption('survey', named, 'min-batch-size', 100, 1, 1_000_000);
   const seed = demoIntOption('survey', named, 'seed', 2026, 0, 2 ** 32 - 1);
   const epsilon = demoEpsilon('survey', named, '1');
@@ -102,7 +102,7 @@ export async function surveyDemo(
   });
   const head = ['v.dissat', 'dissat', 'neutral', 'satisf', 'v.satisf'];
   console.log(
-    `\n${'district'.padEnd(12)} ${'n'.padStart(6)}  ${head.map((h) => h.padStart(8)).join('')}   plaintext`,
+    `\n${'district'.padEnd(12)} ${'n'.padStart(6)}  ${head.map((h) => h.padStart(9)).join('')}   plaintext`,
   );
   let ok = true;
   let maxDiff = 0;
@@ -113,14 +113,14 @@ export async function surveyDemo(
     const plain = p.join(' ');
     if (s === undefined) {
       console.log(
-        `${d.padEnd(12)} ${'-'.padStart(6)}  ${`suppressed (< ${minBatchSize} reports)`.padEnd(5 * 8)}   ${plain} (n = ${n})`,
+        `${d.padEnd(12)} ${'-'.padStart(6)}  ${`suppressed (< ${minBatchSize} reports)`.padEnd(5 * 9)}   ${plain} (n = ${n})`,
       );
       if (n >= minBatchSize) ok = false;
       return;
     }
     const sn = s.reduce((a, b) => a + b, 0);
     console.log(
-      `${d.padEnd(12)} ${String(sn).padStart(6)}  ${s.map((x) => String(x).padStart(8)).join('')}   ${plain}`,
+      `${d.padEnd(12)} ${String(sn).padStart(6)}  ${s.map((x) => String(x).padStart(9)).join('')}   ${plain}`,
     );
     if (n < minBatchSize) ok = false;
     s.forEach((x, j) => (maxDiff = Math.max(maxDiff, Math.abs(x - p[j]!))));
@@ -131,7 +131,7 @@ export async function surveyDemo(
     : undefined;
   if (city)
     console.log(
-      `${'city'.padEnd(12)} ${String(city.reduce((a, b) => a + b, 0)).padStart(6)}  ${city.map((x) => String(x).padStart(8)).join('')}`,
+      `${'city'.padEnd(12)} ${String(city.reduce((a, b) => a + b, 0)).padStart(6)}  ${city.map((x) => String(x).padStart(9)).join('')}`,
     );
   printRun(r.run);
   console.log(

@@ -8,6 +8,8 @@
  * aggregator; the released figures printed beside the plaintext ones.
  */
 import {
+  PHQ9_BAND_NAMES,
+  PHQ9_BANDS,
   PHQ9_MAX,
   PHQ9_THRESHOLD,
   STUDY_YEARS,
@@ -62,17 +64,6 @@ export async function runWellbeing(o: WellbeingOptions): Promise<WellbeingResult
   return { secure: run.results.map((r) => r.aggregate), plaintext: wellbeingHistograms(ss), run };
 }
 
-/** The PHQ-9 severity bands: minimal, mild, moderate, moderately severe, severe. */
-const BANDS = [
-  [0, 4],
-  [5, 9],
-  [10, 14],
-  [15, 19],
-  [20, PHQ9_MAX],
-] as const;
-const bands = (totals: readonly number[]) =>
-  BANDS.map(([a, b]) => totals.slice(a, b + 1).reduce((x, y) => x + y, 0));
-
 const pct = (c: WellbeingCell) =>
   c.atRisk === undefined ? '-' : `${(100 * c.atRisk).toFixed(1)}%`;
 
@@ -89,11 +80,11 @@ export async function wellbeingDemo(
   const epsilon = demoEpsilon('wellbeing', named, '1');
   console.log(
     `PHQ-9 wellbeing survey (synthetic, seed ${seed}): ${n} students of ${UNIVERSITIES.length} universities\n` +
-      `each university a DAP task (Prio3Histogram of ${WELLBEING_BUCKETS} buckets: year of study x total score 0-${PHQ9_MAX});\n` +
-      "each student's nine answers are summed in their browser and the (year, score) is split into two\n" +
-      'shares with a proof by the @divviup/dap client, one encrypted to each aggregator (Leader and\n' +
-      `Helper, this process, 127.0.0.1); a university is released only with >= ${minBatchSize} reports, a year\n` +
-      `with >= ${minCell} students, ${epsilon === undefined ? 'without noise' : `with discrete Laplace noise at epsilon ${epsilon} from each aggregator`}`,
+      `each university a DAP task (Prio3Histogram of ${WELLBEING_BUCKETS} buckets: year of study x severity band of the\n` +
+      `PHQ-9 total 0-${PHQ9_MAX}); each student's nine answers are summed in their browser and the (year, band)\n` +
+      'is split into two shares with a proof by the @divviup/dap client, one encrypted to each\n' +
+      `aggregator (Leader and Helper, this process, 127.0.0.1); a university is released only with >= ${minBatchSize}\n` +
+      `reports, a year with >= ${minCell} students, ${epsilon === undefined ? 'without noise' : `with discrete Laplace noise at epsilon ${epsilon} from each aggregator`}`,
   );
   const r = await runWellbeing({
     students: n,
@@ -133,14 +124,15 @@ export async function wellbeingDemo(
     console.log(`${name.padEnd(11)} ${String(q.all.n).padStart(5)} ${cells.join('')}`);
   });
 
-  console.log(
-    '\ndistribution of total scores (minimal 0-4, mild 5-9, moderate 10-14, moderately severe 15-19, severe 20-27)',
-  );
+  const bandText = PHQ9_BAND_NAMES.map(
+    (b, i) =>
+      `${b} ${PHQ9_BANDS[i]}-${i + 1 < PHQ9_BANDS.length ? PHQ9_BANDS[i + 1]! - 1 : PHQ9_MAX}`,
+  ).join(', ');
+  console.log(`\ndistribution of total scores, all years (${bandText}): secure [plaintext]`);
   UNIVERSITIES.forEach((name, u) => {
     const s = r.secure[u];
-    const p = bands(wellbeingSummary(r.plaintext[u]!, minCell).totals);
-    const sec =
-      s === undefined ? 'suppressed' : bands(wellbeingSummary(s, minCell).totals).join(' ');
+    const p = wellbeingSummary(r.plaintext[u]!, minCell).bands;
+    const sec = s === undefined ? 'suppressed' : wellbeingSummary(s, minCell).bands.join(' ');
     console.log(`${name.padEnd(11)} ${sec.padEnd(28)} [${p.join(' ')}]`);
   });
   printRun(r.run);

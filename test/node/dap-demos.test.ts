@@ -9,8 +9,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { CITY_DISTRICTS } from '../../src/apps/city-survey.js';
 import {
   PHQ9_MAX,
+  phq9Band,
   students,
   UNIVERSITIES,
+  WELLBEING_BUCKETS,
   wellbeingBucket,
   wellbeingSummary,
 } from '../../src/apps/wellbeing.js';
@@ -43,7 +45,7 @@ describe('the DAP survey demos', () => {
     expect(r.run.rejected).toEqual({});
   }, 120_000);
 
-  it('wellbeing: per university the (year, score) histogram equals the plaintext one; a small university is withheld', async () => {
+  it('wellbeing: per university the (year, band) histogram equals the plaintext one; a small university is withheld', async () => {
     const minBatchSize = 8;
     const r = await runWellbeing({
       students: 80,
@@ -69,19 +71,32 @@ describe('the DAP survey demos', () => {
     });
   }, 120_000);
 
-  it('the summary withholds small cells, and buckets cover the score range', () => {
-    const h = new Array<number>(4 * (PHQ9_MAX + 1)).fill(0);
-    h[0] = 3; // year 1, score 0
-    h[PHQ9_MAX + 1 + 10] = 20; // year 2, score 10
-    h[PHQ9_MAX + 1 + 9] = 5; // year 2, score 9
+  it('the summary withholds small cells; buckets follow the severity bands', () => {
+    const h = new Array<number>(WELLBEING_BUCKETS).fill(0);
+    h[0] = 3; // year 1, minimal
+    h[5 + 2] = 20; // year 2, moderate
+    h[5 + 1] = 5; // year 2, mild
     const s = wellbeingSummary(h, 5);
     expect(s.years.map((c) => c.atRisk)).toEqual([undefined, 0.8, undefined, undefined]);
     expect(s.years.map((c) => c.n)).toEqual([3, 25, 0, 0]);
     expect(s.all).toEqual({ n: 28, atRisk: 20 / 28 });
-    expect(wellbeingBucket({ university: 0, year: 3, items: new Array(9).fill(3) })).toBe(
-      4 * (PHQ9_MAX + 1) - 1,
-    );
-    expect(wellbeingBucket({ university: 0, year: 0, items: new Array(9).fill(0) })).toBe(0);
+    expect(s.bands).toEqual([3, 5, 20, 0, 0]);
+    // Band edges: 4|5, 9|10 (the threshold), 14|15, 19|20, and the extremes.
+    expect([0, 4, 5, 9, 10, 14, 15, 19, 20, PHQ9_MAX].map(phq9Band)).toEqual([
+      0, 0, 1, 1, 2, 2, 3, 3, 4, 4,
+    ]);
+    const student = (year: number, item: number) => ({
+      university: 0,
+      year,
+      items: new Array<number>(9).fill(item),
+    });
+    expect(wellbeingBucket(student(3, 3))).toBe(WELLBEING_BUCKETS - 1);
+    expect(wellbeingBucket(student(0, 0))).toBe(0);
+    // A noisy histogram: the share stays within [0, 1].
+    const noisy = new Array<number>(WELLBEING_BUCKETS).fill(0);
+    noisy[0] = -3;
+    noisy[3] = 12;
+    expect(wellbeingSummary(noisy, 5).years[0]!.atRisk).toBe(1);
   });
 
   it('refuses bad options with the flag named', async () => {
