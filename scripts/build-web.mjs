@@ -40,8 +40,14 @@ function mtime(p) {
 }
 
 function upToDate() {
-  // The voting page is the build's second page (web/vote.html): a build without it is stale.
-  if (force || !existsSync(index) || !existsSync(join(dist, 'vote.html'))) return false;
+  // The voting and survey pages are further pages of the build: a build without them is stale.
+  if (
+    force ||
+    !existsSync(index) ||
+    !existsSync(join(dist, 'vote.html')) ||
+    !existsSync(join(dist, 'survey.html'))
+  )
+    return false;
   const built = mtime(index);
   let inputs = [];
   try {

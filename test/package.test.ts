@@ -197,6 +197,7 @@ describe('the npm package, installed into an empty project', { timeout: 180_000 
       'dist/cli/study-program.js',
       'web/dist/index.html',
       'web/dist/vote.html',
+      'web/dist/survey.html',
       'native/aes.c',
       'native/binding.gyp',
       'examples/hospitals/study.yaml',

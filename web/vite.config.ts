@@ -1,7 +1,8 @@
 /**
  * Vite configuration of the dashboard (built by scripts/build-web.mjs, which
  * sets the root to this folder) and of the voting page (vote.html, served by
- * `entente election serve`), a second page of the same build. Preact through
+ * `entente election serve`) and the survey page (survey.html, served by a DAP
+ * Leader at /surveys/TASK/), further pages of the same build. Preact through
  * the automatic JSX runtime (Vite's own transform, no Babel); no inline
  * scripts (the node's CSP allows only the bundle's own files).
  */
@@ -19,6 +20,7 @@ export default defineConfig({
       input: {
         index: fileURLToPath(new URL('./index.html', import.meta.url)),
         vote: fileURLToPath(new URL('./vote.html', import.meta.url)),
+        survey: fileURLToPath(new URL('./survey.html', import.meta.url)),
       },
     },
     target: 'es2022',

@@ -2,10 +2,14 @@
  * `entente dap ...`: DAP tasks and aggregators (docs/DAP.md).
  *
  *   entente dap task new --vdaf V --leader URL --helper URL --out DIR [batch options]
+ *   entente dap task new --survey FILE --leader URL --helper URL --out DIR [batch options]
  *       a new task: id, VDAF verification key, bearer tokens and HPKE keys for
  *       both aggregators and the Collector, written as DIR/leader.json,
  *       DIR/helper.json, DIR/collector.json (secret, mode 0600) and
- *       DIR/client.json (public: what a client's @divviup/dap Task takes)
+ *       DIR/client.json (public: what a client's @divviup/dap Task takes);
+ *       with --survey, the questions (JSON, src/dap/survey.ts) go into the
+ *       Leader's task, the VDAF is the histogram of their combinations, and
+ *       the Leader serves the survey page at LEADER/surveys/TASK/
  *   entente dap provision --dir DIR [--database URL] --task FILE
  *   entente dap serve --dir DIR [--database URL] [--host H] [--port P]
  *   entente dap collect --collector FILE --start T --duration S [--timeout-ms T]
@@ -19,10 +23,12 @@ import { join } from 'node:path';
 import { fromBase64Url, toBase64Url } from '../dap/codec.js';
 import { DapCollector } from '../dap/collector.js';
 import { generateHpkeKeypair } from '../dap/hpke.js';
+import { parseSurvey, surveyVdaf, SurveyError, type Survey } from '../dap/survey.js';
 import { taskFromJson, taskToJson, DapTaskError, type DapTask } from '../dap/task.js';
 import type { VdafSpec } from '../dap/vdaf.js';
 import { DapAggregator } from '../node/dap/aggregator.js';
 import { serveDap } from '../node/dap/server.js';
+import { surveyRoutes } from '../node/dap/survey-pages.js';
 import { openStore, type StoreLocation } from '../node/store/store.js';
 import { signalExit, UsageError } from './exit.js';
 
@@ -86,8 +92,30 @@ async function readTask(file: string): Promise<DapTask> {
   }
 }
 
+async function readSurvey(file: string): Promise<Survey> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${file}: ${code ? `cannot read (${code})` : (e as Error).message}`);
+  }
+  try {
+    return parseSurvey(json);
+  } catch (e) {
+    if (e instanceof SurveyError) throw new UsageError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
 async function newTask(named: Named): Promise<number> {
-  const vdaf = parseVdafFlag(need(named, 'vdaf'));
+  const surveyFile = named.get('survey');
+  const survey = surveyFile === undefined ? undefined : await readSurvey(surveyFile);
+  if (survey && named.has('vdaf'))
+    throw new UsageError(
+      'dap: --survey sets the VDAF (a histogram of the combinations of answers); drop --vdaf',
+    );
+  const vdaf = survey ? surveyVdaf(survey) : parseVdafFlag(need(named, 'vdaf'));
   const out = need(named, 'out');
   const epsilon = named.get('epsilon');
   const dp = epsilon === undefined ? undefined : Number(epsilon);
@@ -115,6 +143,7 @@ async function newTask(named: Named): Promise<number> {
     role: 'leader',
     collectorToken,
     hpke: await generateHpkeKeypair(1),
+    ...(survey ? { survey } : {}),
   };
   const helper: DapTask = {
     ...base,
@@ -154,7 +183,10 @@ async function newTask(named: Named): Promise<number> {
   );
   console.log(
     `task ${id}: ${out}/leader.json and ${out}/helper.json go to the aggregators ('entente dap provision'), ` +
-      `${out}/collector.json to the Collector, ${out}/client.json to clients (new Task(...) of @divviup/dap)`,
+      `${out}/collector.json to the Collector, ${out}/client.json to clients (new Task(...) of @divviup/dap)` +
+      (survey
+        ? `; the survey page will be ${new URL(`surveys/${id}/`, leader.leaderUrl).href}`
+        : ''),
   );
   return 0;
 }
@@ -242,6 +274,7 @@ export async function dapCommand(positional: readonly string[], named: Named): P
         port,
         ...(named.has('host') ? { host: named.get('host')! } : {}),
         log: (l) => console.error(l),
+        routes: surveyRoutes({ db: store.db }),
       });
     } catch (e) {
       await store.close();

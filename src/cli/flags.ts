@@ -23,6 +23,9 @@ export function knownFlags(
       if (positional[0] === 'scoring') return ['customers', 'preset', 'seed'];
       if (positional[0] === 'ads') return ['scale', 'seed', 'epsilon', 'min-conversions'];
       if (positional[0] === 'wage-gap') return ['employers', 'min-cell-size', 'seed'];
+      if (positional[0] === 'survey') return ['respondents', 'min-batch-size', 'epsilon', 'seed'];
+      if (positional[0] === 'wellbeing')
+        return ['students', 'min-batch-size', 'min-cell-size', 'epsilon', 'seed'];
       if (positional[0] === 'pay-transparency') return ['members', 'min-cell-size', 'seed'];
       if (positional[0] === 'aml')
         return ['persons', 'min-banks', 'min-inflow', 'seed', 'credit-rows'];
@@ -134,6 +137,7 @@ export function knownFlags(
         case 'task':
           return [
             'vdaf',
+            'survey',
             'leader',
             'helper',
             'out',

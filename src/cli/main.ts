@@ -10,6 +10,8 @@
  *   entente demo aml [--persons N]                     threshold PSI across four banks (src/cli/aml.ts)
  *   entente demo pay-transparency [--members N]        pay statistics in a group, from contributions (src/cli/pay.ts)
  *   entente demo wage-gap [--employers N]              payroll tables across employers, from contributions (src/cli/wagegap.ts)
+ *   entente demo survey [--respondents N]              a city survey through DAP (src/cli/survey-demo.ts)
+ *   entente demo wellbeing [--students N]              PHQ-9 across universities through DAP (src/cli/wellbeing.ts)
  *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
@@ -84,6 +86,18 @@ commands:
          category x race x gender) x 4 measures to three compute nodes; each value is range-
          checked inside MPC, cells are summed over employers and released with a minimum
          cell size (default 5), with the pay gap per category; beside the plaintext answer
+  demo   survey [--respondents N] [--min-batch-size K] [--epsilon E|none] [--seed S]
+         a city satisfaction survey through DAP: N simulated respondents (default 1500) in 8
+         districts, each district a Prio3Histogram task, each rating sent by the @divviup/dap
+         client to a Leader and a Helper on 127.0.0.1; released per district with >= K reports
+         (default 100) and noise at epsilon E (default 1); beside the plaintext histograms
+  demo   wellbeing [--students N] [--min-batch-size K] [--min-cell-size C] [--epsilon E|none]
+         [--seed S]
+         a PHQ-9 survey across 5 universities through DAP: N simulated students (default 1000),
+         each university a Prio3Histogram task over (year, total score); the distribution of
+         scores and the share at or above 10 by university and year, with >= K reports per
+         university (default 100), cells of >= C (default 10) and noise at epsilon E (default
+         1); beside the plaintext answer
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
          [--in-process] [--timeout-ms T] [--delay-ms D] [--sequential]
          run a study file (docs/ANALYTICS.md) with every party as a process on this machine;
@@ -168,6 +182,10 @@ DAP aggregation (docs/DAP.md; clients: the @divviup/dap library):
          [--epsilon E]
          a new task: ids, verification key, tokens and HPKE keys; DIR/leader.json, helper.json,
          collector.json (secret) and client.json (what a client's Task takes)
+  dap task new --survey FILE --leader URL --helper URL --out DIR [options as above]
+         a survey task: the questions of FILE (JSON: title, questions with id, text, options)
+         go with the Leader's task, the VDAF is a histogram of their combinations, and the
+         Leader serves the survey page at LEADER/surveys/TASK/ (answers encrypted in the browser)
   dap provision --dir DIR [--database URL] --task FILE     store a task at an aggregator
   dap serve --dir DIR [--database URL] [--host H] [--port P]
          run a Leader or Helper (HTTP; put TLS in front) for every task provisioned in DIR
@@ -211,6 +229,16 @@ export async function main(argv: readonly string[]): Promise<number> {
         return (await import('./aml.js')).amlDemo(flags.positional.slice(1), flags.named);
       if (flags.positional[0] === 'wage-gap')
         return (await import('./wagegap.js')).wageGapDemo(flags.positional.slice(1), flags.named);
+      if (flags.positional[0] === 'survey')
+        return (await import('./survey-demo.js')).surveyDemo(
+          flags.positional.slice(1),
+          flags.named,
+        );
+      if (flags.positional[0] === 'wellbeing')
+        return (await import('./wellbeing.js')).wellbeingDemo(
+          flags.positional.slice(1),
+          flags.named,
+        );
       if (flags.positional[0] === 'pay-transparency')
         return (await import('./pay.js')).payDemo(flags.positional.slice(1), flags.named);
       return flags.named.get('one-shot') === '1'

@@ -11,6 +11,7 @@ import { fromBase64Url, toBase64Url } from './codec.js';
 import type { HpkeKeypair } from './hpke.js';
 import type { HpkeConfig } from './messages.js';
 import { TASK_ID_LEN } from './messages.js';
+import { checkSurveyVdaf, parseSurvey, SurveyError, type Survey } from './survey.js';
 import type { VdafSpec } from './vdaf.js';
 
 export type DapRole = 'leader' | 'helper';
@@ -41,6 +42,8 @@ export interface DapTask {
   readonly clockSkew: number;
   /** Discrete Laplace noise added by this aggregator to its aggregate share, if set. */
   readonly dpEpsilon: number | undefined;
+  /** The questions of a survey page the Leader serves for this task (src/dap/survey.ts), if any. */
+  readonly survey?: Survey;
 }
 
 /** A task file or row that does not parse: names the field. */
@@ -72,6 +75,7 @@ interface TaskJson {
   report_max_age: number;
   clock_skew: number;
   dp_epsilon?: number;
+  survey?: Survey;
 }
 
 const cfgJson = (c: HpkeConfig): TaskJson['hpke_config'] => ({
@@ -101,6 +105,7 @@ export function taskToJson(t: DapTask): string {
     report_max_age: t.reportMaxAge,
     clock_skew: t.clockSkew,
     ...(t.dpEpsilon !== undefined ? { dp_epsilon: t.dpEpsilon } : {}),
+    ...(t.survey !== undefined ? { survey: t.survey } : {}),
   };
   return JSON.stringify(j, null, 2);
 }
@@ -211,10 +216,20 @@ export function taskFromJson(text: string): DapTask {
     );
   const hpke = hpkeConfig(o, 'hpke_config');
   const dp = o.dp_epsilon;
+  const vdaf = parseVdafSpec(o.vdaf);
+  let survey: Survey | undefined;
+  if (o.survey !== undefined)
+    try {
+      survey = parseSurvey(o.survey, 'survey');
+      checkSurveyVdaf(survey, vdaf);
+    } catch (e) {
+      if (e instanceof SurveyError) throw new DapTaskError(`task: ${e.message}`);
+      throw e;
+    }
   return {
     id: bytes(o, 'id', TASK_ID_LEN),
     role,
-    vdaf: parseVdafSpec(o.vdaf),
+    vdaf,
     leaderUrl: url(o, 'leader_url'),
     helperUrl: url(o, 'helper_url'),
     verifyKey: bytes(o, 'verify_key', 16),
@@ -261,5 +276,6 @@ export function taskFromJson(text: string): DapTask {
             'dp_epsilon',
             'a number in (0, 64]',
           ),
+    ...(survey !== undefined ? { survey } : {}),
   };
 }

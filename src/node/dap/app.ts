@@ -14,6 +14,8 @@ export interface DapAppOptions {
   /** Bytes of one request body (an aggregation job of many reports is the largest). */
   readonly maxBody?: number;
   readonly log?: (line: string) => void;
+  /** More routes on the same app, registered before the DAP routes (the survey pages). */
+  readonly routes?: (app: Hono) => void;
 }
 
 function binary(c: Context, status: 200 | 201, type: string, body: Uint8Array): Response {
@@ -65,6 +67,8 @@ export function createDapApp(agg: DapAggregator, o: DapAppOptions = {}): Hono {
       },
     );
   });
+
+  o.routes?.(app);
 
   app.get('/hpke_config', async (c) =>
     binary(c, 200, MEDIA_TYPES.hpkeConfigList, await agg.hpkeConfigList(c.req.query('task_id'))),
