@@ -459,7 +459,7 @@ describe('pushdown of t-tests into DuckDB (exact sums as limbs)', () => {
     { id: 'student', type: 't-test', variant: 'student', column: 'wide', by: 'kind' },
     { id: 'one', type: 't-test', variant: 'one-sample', column: 'wide', mu: 3 },
     { id: 'paired', type: 't-test', variant: 'paired', column: 'n', paired: 'm', mu: -1 },
-    // Group 'z' holds one record in all (party a's), and no record has n = 10 and kind y.
+    // Group 'z' holds one record in all (party a's); with n = 10, kind y has 3 and z none.
     {
       id: 'one-record',
       type: 't-test',
@@ -468,7 +468,14 @@ describe('pushdown of t-tests into DuckDB (exact sums as limbs)', () => {
       levels: ['x', 'z'],
       where: { column: 'n', lt: 10 },
     },
-    { id: 'empty', type: 't-test', column: 'wide', by: 'kind', where: { column: 'n', eq: 10 } },
+    {
+      id: 'empty',
+      type: 't-test',
+      column: 'wide',
+      by: 'kind',
+      levels: ['y', 'z'],
+      where: { column: 'n', eq: 10 },
+    },
   ];
 
   /** Rows with negative values, the wide column's extremes, and one record of kind z (party a). */
@@ -580,7 +587,7 @@ describe('pushdown of t-tests into DuckDB (exact sums as limbs)', () => {
         ).toBeLessThanOrEqual(Math.abs(w.value) * 1e-4 + 1e-4);
       }
     });
-    // The edges: one record of kind z, none with n = 10 and kind y.
+    // The edges: one record of kind z; with n = 10, three of kind y and none of z.
     const n = (id: string, group: string) =>
       got[T_TESTS.findIndex((a) => a.id === id)]!.find(
         (r) => r.statistic === 'n' && r.group === group,
@@ -590,6 +597,7 @@ describe('pushdown of t-tests into DuckDB (exact sums as limbs)', () => {
     expect(
       oneRecord.find((r) => r.statistic === 'mean' && r.group === 'kind = z')!.value,
     ).toBeCloseTo(-0.01, 4); // -0.01 in fixed(., 16): within 2^-17
-    expect(n('empty', 'kind = y')).toBe(0);
+    expect(n('empty', 'kind = y')).toBe(3);
+    expect(n('empty', 'kind = z')).toBe(0);
   }, 60_000);
 });
