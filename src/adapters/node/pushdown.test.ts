@@ -601,3 +601,51 @@ describe('pushdown of t-tests into DuckDB (exact sums as limbs)', () => {
     expect(n('empty', 'kind = z')).toBe(0);
   }, 60_000);
 });
+
+describe('a t-test whose sums pass 62 bits at a pushed-down party', () => {
+  it('is refused with the reason and the remedy, never computed from missing rows', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'entente-pushdown-wide-'));
+    try {
+      const TYPES = `{'huge': 'DECIMAL(18,2)', 'flag': 'BOOLEAN'}`;
+      for (const id of ['a', 'b', 'c'])
+        await writeFile(join(dir, `${id}.csv`), 'huge,flag\n-1.50,true\n2.25,false\n7.00,true\n');
+      const l: LoadedStudy = {
+        study: parseStudyText(
+          JSON.stringify({
+            study: 'too wide',
+            parties: ['a', 'b', 'c'].map((id) => ({
+              id,
+              query: `SELECT * FROM read_csv('${id}.csv', header = true, columns = ${TYPES})`,
+            })),
+            // 64 bits at 16 fractional bits: no sum of it fits 62 bits.
+            schema: {
+              columns: [
+                { name: 'huge', type: 'decimal', scale: 2, min: -9e13, max: 9e13 },
+                { name: 'flag', type: 'boolean' },
+              ],
+            },
+            privacy: { minCellSize: 0 },
+            analyses: [{ id: 'welch', type: 't-test', column: 'huge', by: 'flag' }],
+          }),
+          'study.json',
+        ),
+        file: join(dir, 'study.json'),
+        dir,
+      };
+      const tables = new Map<string, Table>();
+      for (const id of ['a', 'b', 'c'])
+        tables.set(id, (await loadPartyData(l, id, undefined, undefined, {}))!);
+      expect(tables.get('a')!.columns.size).toBe(0);
+      const outcome = runLocal(
+        studyProgram(l.study, (p) => tables.get(p), { implementations: STATISTICS }),
+        { suite: 'plaintext', parties: ['a', 'b', 'c'] },
+      ).then(
+        (o) => JSON.stringify(o[0]!.result.analyses),
+        (e: unknown) => String(e),
+      );
+      expect(await outcome).toContain('ENTENTE_PUSHDOWN=0');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

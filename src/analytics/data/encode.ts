@@ -240,6 +240,11 @@ export class SecretTable {
 
   private values(name: string): Float64Array {
     const v = this.own?.columns.get(name);
+    // A pushed-down table has aggregates and no rows: say why, and what to do.
+    if (!v && this.own?.aggregates)
+      throw new RangeError(
+        `table: column '${name}' was not loaded: this party's SQL engine computed the study's aggregates (pushdown), and an analysis needs its records; run with ENTENTE_PUSHDOWN=0`,
+      );
     if (!v) throw new RangeError(`table: this party has no column '${name}'`);
     return v.values;
   }
