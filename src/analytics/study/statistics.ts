@@ -344,8 +344,9 @@ function tTestRows(
 
 /**
  * A t-test's per-group moments from each owner's own exact sums (moments.ts),
- * so no record is input; undefined where the records are needed: a joined
- * table (whose rows count only where matched), or sums too wide for one share.
+ * so no record is input; undefined where the records are needed: sums too
+ * wide for one share, or a joined table (whose rows count only where matched;
+ * the spec refuses t-tests there today, so that branch is defensive).
  */
 function pooledTTest(ctx: AnalysisContext, t: TTestAnalysis): hyp.GroupMoments | undefined {
   const m = tTestMoments(ctx.study.schema, t);
