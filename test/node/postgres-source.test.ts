@@ -232,4 +232,60 @@ describe.runIf(BACKENDS.some((b) => b.name === 'postgres'))('PostgreSQL as a dat
       )[0]!.result.analyses.map((a) => a.rows);
     expect(await run(pushed)).toEqual(await run(rows));
   });
+
+  it('computes t-tests from exact NUMERIC sums in PostgreSQL, as on the loaded rows', async () => {
+    const study = parseStudyText(
+      JSON.stringify({
+        study: 'pg pushdown of t-tests',
+        parties: [{ id: 'a', query: SELECT, engine: 'postgres', connection: 'BANK_DB' }],
+        schema: rawSchema,
+        privacy: { minCellSize: 0 },
+        analyses: [
+          // cost: negative values and both ends of its range (-1000.00, 100000.00).
+          { id: 'welch', type: 't-test', column: 'cost', by: 'sex' },
+          { id: 'student', type: 't-test', variant: 'student', column: 'age', by: 'smoker' },
+          { id: 'one', type: 't-test', variant: 'one-sample', column: 'cost', mu: 10 },
+          // Age 0: one record (sex F), none of sex M.
+          {
+            id: 'few',
+            type: 't-test',
+            column: 'cost',
+            by: 'sex',
+            where: { column: 'age', in: [0] },
+          },
+        ],
+      }),
+      'study.json',
+    );
+    const loaded = { study, file: 'study.json', dir: '.' };
+    const pushed = (await loadPartyData(loaded, 'a', undefined, undefined, { BANK_DB: url }))!;
+    const rows = (await loadPartyData(loaded, 'a', undefined, undefined, {
+      BANK_DB: url,
+      ENTENTE_PUSHDOWN: '0',
+    }))!;
+    expect(pushed.columns.size).toBe(0);
+    expect([...pushed.aggregates!.keys()]).toEqual([
+      'moment-sums:welch',
+      'moment-sums:student',
+      'moment-sums:one',
+      'moment-sums:few',
+    ]);
+    const run = async (t: typeof rows) =>
+      (
+        await runLocal(
+          studyProgram(study, () => t, { implementations: STATISTICS }),
+          {
+            suite: 'plaintext',
+            parties: ['a'],
+          },
+        )
+      )[0]!.result.analyses.map((a) => a.rows);
+    const got = await run(pushed);
+    expect(got).toEqual(await run(rows));
+    const n = got[3]!.filter((r) => r.statistic === 'n').map((r) => [r.group, r.value]);
+    expect(n).toEqual([
+      ['sex = F', 1],
+      ['sex = M', 0],
+    ]);
+  });
 });

@@ -14,7 +14,7 @@ import type { Table } from '../../analytics/data/table.js';
 import { parseStudyText } from '../../analytics/study/parse.js';
 import { countingReference, poolTables } from '../../analytics/study/reference.js';
 import { studyProgram } from '../../analytics/study/runner.js';
-import { STATISTICS } from '../../analytics/study/statistics.js';
+import { STATISTICS, STATISTICS_REFERENCE } from '../../analytics/study/statistics.js';
 import { nodeCryptoProvider } from './crypto.js';
 import { loadPartyData, type LoadedStudy } from './data.js';
 
@@ -439,4 +439,213 @@ describe('pushdown of survival, Cox and grouped logistic counts into DuckDB', ()
     expect(a.columns.size).toBe(5);
     expect(a.grouped).toBeUndefined();
   });
+});
+
+describe('pushdown of t-tests into DuckDB (exact sums as limbs)', () => {
+  const T_SCHEMA = {
+    columns: [
+      { name: 'amount', type: 'decimal', scale: 2, min: -5000, max: 5000 },
+      // 37 bits at 16 fractional bits: its variance needs the finer levels.
+      { name: 'wide', type: 'decimal', scale: 2, min: -1_000_000, max: 1_000_000 },
+      { name: 'kind', type: 'categorical', levels: ['x', 'y', 'z'], missing: 'allow' },
+      { name: 'flag', type: 'boolean', missing: 'allow' },
+      { name: 'n', type: 'integer', min: -10, max: 10 },
+      { name: 'm', type: 'integer', min: -10, max: 10 },
+    ],
+  };
+  const T_TYPES = `{'amount': 'DECIMAL(8,2)', 'wide': 'DECIMAL(12,2)', 'kind': 'VARCHAR', 'flag': 'BOOLEAN', 'n': 'INTEGER', 'm': 'INTEGER'}`;
+  const T_TESTS = [
+    { id: 'welch', type: 't-test', column: 'amount', by: 'flag' },
+    { id: 'student', type: 't-test', variant: 'student', column: 'wide', by: 'kind' },
+    { id: 'one', type: 't-test', variant: 'one-sample', column: 'wide', mu: 3 },
+    { id: 'paired', type: 't-test', variant: 'paired', column: 'n', paired: 'm', mu: -1 },
+    // Group 'z' holds one record in all (party a's); with n = 10, kind y has 3 and z none.
+    {
+      id: 'one-record',
+      type: 't-test',
+      column: 'amount',
+      by: 'kind',
+      levels: ['x', 'z'],
+      where: { column: 'n', lt: 10 },
+    },
+    {
+      id: 'empty',
+      type: 't-test',
+      column: 'wide',
+      by: 'kind',
+      levels: ['y', 'z'],
+      where: { column: 'n', eq: 10 },
+    },
+  ];
+
+  /** Rows with negative values, the wide column's extremes, and one record of kind z (party a). */
+  function tCsv(rows: number, seed: number, withZ: boolean): string {
+    let x = seed;
+    const r = (k: number) => ((x = (x * 48271) % 2147483647), x % k);
+    const lines = ['amount,wide,kind,flag,n,m'];
+    const edges = [
+      '-5000.00,-1000000.00,x,true,-10,10',
+      '5000.00,1000000.00,y,false,10,-10',
+      '0.01,999999.99,x,,9,3',
+      ...(withZ ? ['-0.01,-0.01,z,true,0,0'] : []),
+    ];
+    lines.push(...edges);
+    for (let i = edges.length; i < rows; i++)
+      lines.push(
+        `${((r(1_000_001) - 500_000) / 100).toFixed(2)},${(500_000 + (r(2001) - 1000) / 100).toFixed(2)},${['x', 'y', ''][r(3)]},${['true', 'false', ''][r(3)]},${r(20) - 10},${r(21) - 10}`,
+      );
+    return lines.join('\n') + '\n';
+  }
+
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'entente-pushdown-t-'));
+    for (const [i, id] of ['a', 'b', 'c'].entries())
+      await writeFile(join(dir, `${id}.csv`), tCsv(200 + 30 * i, 5 + i, i === 0));
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    await c.run(
+      `COPY (SELECT * FROM read_csv('${join(dir, 'a.csv')}', header = true, columns = ${T_TYPES})) TO '${join(dir, 'a.parquet')}' (FORMAT parquet)`,
+    );
+    c.closeSync();
+    db.closeSync();
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const study = (): LoadedStudy => ({
+    study: parseStudyText(
+      JSON.stringify({
+        study: 't-tests pushed down',
+        parties: [
+          { id: 'a', data: 'a.parquet' },
+          {
+            id: 'b',
+            query: `SELECT * FROM read_csv('b.csv', header = true, columns = ${T_TYPES})`,
+          },
+          { id: 'c', data: 'c.csv' },
+        ],
+        schema: T_SCHEMA,
+        privacy: { minCellSize: 0 },
+        analyses: T_TESTS,
+      }),
+      'study.json',
+    ),
+    file: join(dir, 'study.json'),
+    dir,
+  });
+
+  async function tablesOf(l: LoadedStudy, env: NodeJS.ProcessEnv): Promise<Map<string, Table>> {
+    const out = new Map<string, Table>();
+    for (const id of ['a', 'b', 'c'])
+      out.set(id, (await loadPartyData(l, id, undefined, undefined, env))!);
+    return out;
+  }
+
+  const run = async (l: LoadedStudy, tables: Map<string, Table>, suite: string) =>
+    (
+      await runLocal(
+        studyProgram(l.study, (p) => tables.get(p), { implementations: STATISTICS }),
+        { suite, parties: ['a', 'b', 'c'], crypto: nodeCryptoProvider },
+      )
+    )[0]!.result.analyses.map((a) => a.rows);
+
+  it('gives the results of loading every row (to the bit in plaintext), with no row in JavaScript', async () => {
+    const l = study();
+    const pushed = await tablesOf(l, {});
+    const loaded = await tablesOf(l, { ENTENTE_PUSHDOWN: '0' });
+    for (const id of ['a', 'b']) {
+      expect(pushed.get(id)!.columns.size).toBe(0);
+      expect([...pushed.get(id)!.aggregates!.keys()]).toEqual(
+        T_TESTS.map((a) => `moment-sums:${a.id}`),
+      );
+    }
+    expect(await run(l, pushed, 'plaintext')).toEqual(await run(l, loaded, 'plaintext'));
+  }, 60_000);
+
+  it('under rep3, as the plaintext reference on the pooled rows (t, df, se, means)', async () => {
+    const l = study();
+    const pushed = await tablesOf(l, {});
+    const loaded = await tablesOf(l, { ENTENTE_PUSHDOWN: '0' });
+    const got = await run(l, pushed, 'rep3');
+    const pooled = poolTables(['a', 'b', 'c'].map((p) => loaded.get(p)!));
+    l.study.analyses.forEach((a, i) => {
+      // A group of one record or none has no reference (R's t.test refuses it): checked below.
+      if (a.id === 'empty' || a.id === 'one-record') return;
+      const want = STATISTICS_REFERENCE['t-test']!(pooled, a, l.study)!;
+      for (const w of want) {
+        const g = got[i]!.find((r) => r.statistic === w.statistic && r.group === w.group);
+        expect(g, `${a.id} ${w.statistic} ${w.group}`).toBeDefined();
+        if (w.value === null || !Number.isFinite(w.value)) {
+          expect(g!.value).toBe(w.value);
+          continue;
+        }
+        expect(
+          Math.abs(g!.value! - w.value),
+          `${a.id} ${w.statistic} ${w.group}: ${g!.value} vs ${w.value}`,
+        ).toBeLessThanOrEqual(Math.abs(w.value) * 1e-4 + 1e-4);
+      }
+    });
+    // The edges: one record of kind z; with n = 10, three of kind y and none of z.
+    const n = (id: string, group: string) =>
+      got[T_TESTS.findIndex((a) => a.id === id)]!.find(
+        (r) => r.statistic === 'n' && r.group === group,
+      )!.value;
+    expect(n('one-record', 'kind = z')).toBe(1);
+    const oneRecord = got[T_TESTS.findIndex((a) => a.id === 'one-record')]!;
+    expect(
+      oneRecord.find((r) => r.statistic === 'mean' && r.group === 'kind = z')!.value,
+    ).toBeCloseTo(-0.01, 4); // -0.01 in fixed(., 16): within 2^-17
+    expect(n('empty', 'kind = y')).toBe(3);
+    expect(n('empty', 'kind = z')).toBe(0);
+  }, 60_000);
+});
+
+describe('a t-test whose sums pass 62 bits at a pushed-down party', () => {
+  it('is refused with the reason and the remedy, never computed from missing rows', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'entente-pushdown-wide-'));
+    try {
+      const TYPES = `{'huge': 'DECIMAL(18,2)', 'flag': 'BOOLEAN'}`;
+      for (const id of ['a', 'b', 'c'])
+        await writeFile(join(dir, `${id}.csv`), 'huge,flag\n-1.50,true\n2.25,false\n7.00,true\n');
+      const l: LoadedStudy = {
+        study: parseStudyText(
+          JSON.stringify({
+            study: 'too wide',
+            parties: ['a', 'b', 'c'].map((id) => ({
+              id,
+              query: `SELECT * FROM read_csv('${id}.csv', header = true, columns = ${TYPES})`,
+            })),
+            // 64 bits at 16 fractional bits: no sum of it fits 62 bits.
+            schema: {
+              columns: [
+                { name: 'huge', type: 'decimal', scale: 2, min: -9e13, max: 9e13 },
+                { name: 'flag', type: 'boolean' },
+              ],
+            },
+            privacy: { minCellSize: 0 },
+            analyses: [{ id: 'welch', type: 't-test', column: 'huge', by: 'flag' }],
+          }),
+          'study.json',
+        ),
+        file: join(dir, 'study.json'),
+        dir,
+      };
+      const tables = new Map<string, Table>();
+      for (const id of ['a', 'b', 'c'])
+        tables.set(id, (await loadPartyData(l, id, undefined, undefined, {}))!);
+      expect(tables.get('a')!.columns.size).toBe(0);
+      const outcome = runLocal(
+        studyProgram(l.study, (p) => tables.get(p), { implementations: STATISTICS }),
+        { suite: 'plaintext', parties: ['a', 'b', 'c'] },
+      ).then(
+        (o) => JSON.stringify(o[0]!.result.analyses),
+        (e: unknown) => String(e),
+      );
+      expect(await outcome).toContain('ENTENTE_PUSHDOWN=0');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

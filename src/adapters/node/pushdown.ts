@@ -15,11 +15,24 @@ import {
   pushdownPlan,
   splitAggregateRows,
   type GroupedRows,
+  type MomentSums,
   type PushdownPlan,
 } from '../../analytics/study/pushdown.js';
+import { toLimbs } from '../../analytics/stats/pooled.js';
 import type { Study } from '../../analytics/study/spec.js';
-import { duckDbColumns, duckDbNumbers, sqlLiteral, withDuckDb } from './sources/duckdb.js';
-import { postgresColumns, postgresNumbers, withPostgres } from './sources/postgres.js';
+import {
+  duckDbColumns,
+  duckDbNumbers,
+  duckDbTexts,
+  sqlLiteral,
+  withDuckDb,
+} from './sources/duckdb.js';
+import {
+  postgresColumns,
+  postgresNumbers,
+  postgresTexts,
+  withPostgres,
+} from './sources/postgres.js';
 
 /** Where the party's rows are, as its engine sees them. */
 export type PushdownSource =
@@ -32,13 +45,14 @@ function relationOf(s: PushdownSource): string {
   return `(${s.sql}) AS source_rows`;
 }
 
-/** Runs the plan with `numbers` (the engine's query runner). */
+/** Runs the plan with `numbers` and `texts` (the engine's query runners). */
 async function execute(
   study: Study,
   plan: PushdownPlan,
   shown: string,
   numbers: (sql: string) => Promise<(number | null)[][]>,
   checkOnly: boolean,
+  texts: (sql: string) => Promise<(string | null)[][]>,
 ): Promise<Table> {
   const [counts] = await numbers(plan.checks.sql);
   const rows = counts?.[0] ?? 0;
@@ -63,6 +77,7 @@ async function execute(
     const parts = splitAggregateRows(row ?? [], plan.aggregates);
     plan.aggregates.forEach((a, i) => aggregates.set(a.key, fillAggregate(a, parts[i]!)));
   }
+  for (const m of plan.moments) aggregates.set(m.key, momentSums(m, await texts(m.sql)));
   const grouped = new Map<string, Table>();
   // Analyses that read the same columns of the same records (a Kaplan-Meier curve and the
   // log-rank test of the same groups) share one scan.
@@ -73,6 +88,28 @@ async function execute(
     grouped.set(g.key, groupedTable(study, g, result));
   }
   return { schema: study.schema, rows, columns: new Map(), aggregates, grouped };
+}
+
+/**
+ * A t-test's sums per group (n, then S_k and Q_k per shift) as limbs, a
+ * group the engine returned no row for as zeros.
+ * @throws {RangeError} for a group index or a value that is not an integer.
+ */
+function momentSums(m: MomentSums, rows: (string | null)[][]): Float64Array {
+  const per = 1 + 2 * m.bound;
+  const sums = new Array<bigint>(m.G * per).fill(0n);
+  for (const r of rows) {
+    const g = Number(r[0]);
+    if (!Number.isInteger(g) || g < 0 || g >= m.G)
+      throw new RangeError(`${m.key}: the engine returned group ${r[0]} of ${m.G}`);
+    for (let j = 0; j < per; j++) {
+      const v = r[j + 1];
+      if (v === null || v === undefined || !/^-?[0-9]+$/.test(v))
+        throw new RangeError(`${m.key}: the engine returned ${v} for an exact sum`);
+      sums[g * per + j] = BigInt(v);
+    }
+  }
+  return toLimbs(sums);
 }
 
 /**
@@ -122,17 +159,31 @@ export async function pushedDownTable(
   const planFor = (columns: SourceColumn[]) => {
     // The same column and type checks as loading the rows, before anything else.
     new ColumnarTableBuilder(study.schema, shown, columns);
-    return pushdownPlan(study, columns, relation);
+    return pushdownPlan(study, columns, relation, source.engine);
   };
   if (source.engine === 'duckdb')
     return withDuckDb(source.dir, async (c) => {
       const plan = planFor(await duckDbColumns(c, relation, shown));
       if ('why' in plan) return plan;
-      return execute(study, plan, shown, (sql) => duckDbNumbers(c, sql, shown), checkOnly);
+      return execute(
+        study,
+        plan,
+        shown,
+        (sql) => duckDbNumbers(c, sql, shown),
+        checkOnly,
+        (sql) => duckDbTexts(c, sql, shown),
+      );
     });
   return withPostgres(source.url, shown, async (c) => {
     const plan = planFor(await postgresColumns(c, relation, shown));
     if ('why' in plan) return plan;
-    return execute(study, plan, shown, (sql) => postgresNumbers(c, sql, shown), checkOnly);
+    return execute(
+      study,
+      plan,
+      shown,
+      (sql) => postgresNumbers(c, sql, shown),
+      checkOnly,
+      (sql) => postgresTexts(c, sql, shown),
+    );
   });
 }

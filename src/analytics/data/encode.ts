@@ -240,6 +240,11 @@ export class SecretTable {
 
   private values(name: string): Float64Array {
     const v = this.own?.columns.get(name);
+    // A pushed-down table has aggregates and no rows: say why, and what to do.
+    if (!v && this.own?.aggregates)
+      throw new RangeError(
+        `table: column '${name}' was not loaded: this party's SQL engine computed the study's aggregates (pushdown), and an analysis needs its records; run with ENTENTE_PUSHDOWN=0`,
+      );
     if (!v) throw new RangeError(`table: this party has no column '${name}'`);
     return v.values;
   }
@@ -417,6 +422,8 @@ export class SecretTable {
    * contributes zeros. `bits` bounds each party's numbers (signed).
    * @example
    *   const perArm = t.aggregate('n-by-arm', 2, 32, (own) => countByArm(own));
+   * With `reads`, `local` may also work on a pushed-down table from its
+   * engine's aggregate of that key (a t-test's sums for every shift).
    * @throws {RangeError} when a party's numbers do not fit in `bits` (at that party).
    */
   aggregate(
@@ -424,6 +431,7 @@ export class SecretTable {
     length: number,
     bits: number,
     local: (own: Table) => ArrayLike<number>,
+    reads?: string,
   ): SecretInt {
     this.notJoined(`the local aggregate ${key}`);
     const s = this.session;
@@ -432,7 +440,7 @@ export class SecretTable {
         if (p !== s.me) return s.input(p, int(bits), length);
         const pre = this.own?.aggregates;
         const rows = this.own?.grouped?.get(key);
-        if (pre && !pre.has(key) && !rows)
+        if (pre && !pre.has(key) && !rows && !(reads !== undefined && pre.has(reads)))
           throw new RangeError(
             `aggregate ${key}: this party's SQL engine computed the aggregates of other analyses, or only checked the data`,
           );

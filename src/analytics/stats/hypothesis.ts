@@ -47,6 +47,19 @@ export interface TTest {
   n2: SecretInt;
 }
 
+/**
+ * What the t-tests start from, per group: counts, means and sample
+ * variances, from the records (`twoGroups`) or from each party's own sums
+ * (pooled.ts); `rows` is the public row count they were computed over.
+ */
+export interface GroupMoments {
+  readonly rows: number;
+  readonly f: number;
+  readonly n: Fx;
+  readonly mean: Fx;
+  readonly v: Fx;
+}
+
 /** What both two-sample tests start from: per-group counts, means and variances. */
 function twoGroups(
   op: string,
@@ -54,7 +67,7 @@ function twoGroups(
   group1: SecretBool,
   group2: SecretBool,
   opts: ResultOptions,
-): { n: number; f: number; m: ReturnType<typeof moments>; mean: Fx; v: Fx } {
+): GroupMoments {
   const n = checkColumn(op, x);
   const f = resultFrac(op, opts.frac);
   const X = Fx.of(x);
@@ -62,7 +75,7 @@ function twoGroups(
   const m = moments(X, w, 2, true);
   const qm = Math.max(1, X.intBits);
   const mean = m.s.divide(m.n, { qBits: qm, frac: Math.min(40, 60 - qm) });
-  return { n, f, m, mean, v: varianceOf(m, X, f, false) };
+  return { rows: n, f, n: m.n, mean, v: varianceOf(m, X, f, false) };
 }
 
 /**
@@ -86,7 +99,13 @@ export function welchTTest(
   group2: SecretBool,
   opts: ResultOptions = {},
 ): TTest {
-  const { n, f, m, mean, v } = twoGroups('welchTTest', x, group1, group2, opts);
+  return welchFromMoments(twoGroups('welchTTest', x, group1, group2, opts));
+}
+
+/** Welch's test from two groups' moments (`welchTTest`'s numerics, whatever computed them). */
+export function welchFromMoments(g: GroupMoments): TTest {
+  const { rows: n, f, mean, v } = g;
+  const m = { n: g.n };
   // var / n with as many fractional bits as fit: small for large groups.
   const qv = v.intBits;
   const a = v.divide(m.n, { qBits: qv, frac: Math.min(44, 60 - qv) });
@@ -138,7 +157,13 @@ export function studentTTest(
   group2: SecretBool,
   opts: ResultOptions = {},
 ): TTest {
-  const { f, m, mean, v } = twoGroups('studentTTest', x, group1, group2, opts);
+  return studentFromMoments(twoGroups('studentTTest', x, group1, group2, opts));
+}
+
+/** Student's test from two groups' moments (`studentTTest`'s numerics). */
+export function studentFromMoments(g: GroupMoments): TTest {
+  const { f, mean, v } = g;
+  const m = { n: g.n };
   // Sums of squared deviations (n_g - 1) var_g: products with integers, no rounding.
   const nm1 = m.n.sub(1).relu();
   const ss = v.mul(nm1, v.frac);
@@ -258,6 +283,14 @@ function oneSample(op: string, X: Fx, opts: ResultOptions & { mu?: number }): On
   const qm = Math.max(1, X.intBits);
   const mean = m.s.divide(m.n, { qBits: qm, frac: Math.min(40, 60 - qm) });
   const v = varianceOf(m, X, f, false);
+  return oneSampleFromMoments({ rows: X.length, f, n: m.n, mean, v }, op, mu);
+}
+
+/** The one-sample (or paired) test from one group's moments (`oneSampleTTest`'s numerics). */
+export function oneSampleFromMoments(g: GroupMoments, op: string, mu: number): OneSampleTTest {
+  if (!Number.isFinite(mu)) throw new RangeError(`${op}: mu must be a finite number, got ${mu}`);
+  const { f, mean, v } = g;
+  const m = { n: g.n };
   const d = mu === 0 ? mean : mean.addPublic([-mu]);
   // se^2 = var / n: see `standardise`.
   const { t, se } = standardise(d, v, m.n, f);

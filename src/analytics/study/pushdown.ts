@@ -6,8 +6,9 @@
  *
  * A study is pushed down when every analysis is computed from local
  * aggregates (the counting analyses: count, sum, mean, rate, histogram,
- * crosstab; and those counted per record over a few columns: Kaplan-Meier,
- * log-rank, Cox, and logistic regression on cell counts, grouped.ts), and
+ * crosstab; those counted per record over a few columns: Kaplan-Meier,
+ * log-rank, Cox, and logistic regression on cell counts, grouped.ts; and
+ * t-tests, from exact per-group sums, moments.ts), and
  * every column's source type lets SQL check and encode values
  * exactly as the JavaScript loader does (integers from integer types,
  * decimals from integer or exact decimal types, levels from text, booleans,
@@ -32,6 +33,7 @@ import { formatDate } from '../data/schema.js';
 import { countingAggregate, type CountingAggregate } from './counting.js';
 import { AnalysisContext } from './context.js';
 import { rowCountsKey } from './grouped.js';
+import { tTestMoments, type TTestMoments } from './moments.js';
 import type { Analysis, Condition, Study } from './spec.js';
 
 /** What a pushed-down party runs: the checks, then every aggregate in one scan. */
@@ -43,6 +45,71 @@ export interface PushdownPlan {
   readonly aggregatesSql: string;
   /** The aggregates counted per record over a few columns, one GROUP BY each. */
   readonly grouped: readonly GroupedRows[];
+  /** The t-tests' exact sums, one GROUP BY each. */
+  readonly moments: readonly MomentSums[];
+}
+
+/** The SQL engine a plan is written for (they differ in exact wide integers). */
+export type SqlDialect = 'duckdb' | 'postgres';
+
+/**
+ * A t-test's exact sums (moments.ts): one row per group present, with the
+ * group's index, its record count, then for every shift k = 0 .. bound - 1
+ * the sums of x >> k and of its square, as decimal text (they pass 2^53).
+ */
+export interface MomentSums {
+  /** Where the table keeps them (TTestMoments.sumsKey). */
+  readonly key: string;
+  readonly G: number;
+  readonly bound: number;
+  readonly sql: string;
+}
+
+/**
+ * The query of a t-test's sums. Values are the loader's exact encodings as
+ * 128-bit integers (DuckDB HUGEINT) or NUMERIC (PostgreSQL): a decimal's
+ * units u as round(u 2^frac / 10^scale), as moments.ts's `fixedOfUnits`;
+ * shifts are floor divisions, as BigInt's >>.
+ */
+function momentSumsSql(
+  schema: Schema,
+  a: Analysis,
+  m: TTestMoments,
+  relation: string,
+  dialect: SqlDialect,
+): string {
+  const big = dialect === 'postgres' ? 'NUMERIC' : 'HUGEINT';
+  const lit = (v: bigint) => (v < 2n ** 62n ? String(v) : `CAST('${v}' AS ${big})`);
+  const tdiv = (x: string, d: string) =>
+    dialect === 'postgres' ? `div(${x}, ${d})` : `((${x}) // (${d}))`;
+  const fdiv = (x: string, d: bigint) =>
+    `(CASE WHEN ${x} >= 0 THEN ${tdiv(x, lit(d))} ELSE -${tdiv(`-(${x}) + ${lit(d - 1n)}`, lit(d))} END)`;
+  const col = (name: string) => schema.columns.find((c) => c.name === name)!;
+  const value = (name: string) => {
+    const c = col(name);
+    const units = `CAST(${encodedSql(c)} AS ${big})`;
+    if (c.type !== 'decimal') return units;
+    const den = 10n ** BigInt(c.scale);
+    return fdiv(`2 * ${units} * ${lit(1n << BigInt(m.frac))} + ${lit(den)}`, 2n * den);
+  };
+  const x = m.paired === undefined ? value(m.column) : `${value(m.column)} - ${value(m.paired)}`;
+  const slot =
+    m.by === undefined
+      ? '0'
+      : `(CASE ${encodedSql(col(m.by))} ${m.levelIndex.map((l, g) => `WHEN ${l} THEN ${g}`).join(' ')} END)`;
+  const shifts = Array.from({ length: m.bound }, (_, k) => k);
+  const shifted = shifts.map((k) =>
+    k === 0 ? 'x AS x_0' : `${fdiv('x', 1n << BigInt(k))} AS x_${k}`,
+  );
+  const sums = shifts.flatMap((k) => [
+    `CAST(sum(x_${k}) AS VARCHAR)`,
+    `CAST(sum(x_${k} * x_${k}) AS VARCHAR)`,
+  ]);
+  // A value of at most 32 bits squares within BIGINT, whose sums both engines keep exact
+  // (HUGEINT, NUMERIC); 128-bit arithmetic per row made the query five times slower.
+  const rowType = m.bound <= 32 ? 'BIGINT' : big;
+  const used = `SELECT ${slot} AS g, CAST(${x} AS ${rowType}) AS x FROM ${relation} WHERE ${usedSql(schema, a)}`;
+  return `SELECT g, count(*), ${sums.join(', ')} FROM (SELECT g, ${shifted.join(', ')} FROM (${used}) AS u WHERE g IS NOT NULL) AS r GROUP BY g`;
 }
 
 /**
@@ -266,14 +333,22 @@ export function pushdownPlan(
   study: Study,
   columns: readonly SourceColumn[],
   relation: string,
+  dialect: SqlDialect = 'duckdb',
 ): PushdownPlan | { readonly why: string } {
   const schema = study.schema;
   const items: { a: Analysis; agg: CountingAggregate }[] = [];
   const grouped: GroupedRows[] = [];
+  const moments: MomentSums[] = [];
   for (const a of study.analyses) {
     const agg = countingAggregate(a, schema);
     if (agg) {
       items.push({ a, agg });
+      continue;
+    }
+    const m = tTestMoments(schema, a);
+    if (m) {
+      const sql = momentSumsSql(schema, a, m, relation, dialect);
+      moments.push({ key: m.sumsKey, G: m.G, bound: m.bound, sql });
       continue;
     }
     const g = groupedRows(schema, a, relation);
@@ -308,5 +383,6 @@ export function pushdownPlan(
     aggregates: items.map((x) => x.agg),
     aggregatesSql: aggregatesSql(schema, items, relation),
     grouped,
+    moments,
   };
 }

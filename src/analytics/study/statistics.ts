@@ -52,6 +52,9 @@ import {
 import { Fx } from '../stats/fx.js';
 import { sdErrorBound, variancePlan, varianceErrorBound } from '../stats/variance.js';
 import { eachOwner, groupsSuppressed } from './wording.js';
+import { DEFAULT_FRAC } from '../stats/common.js';
+import { LIMB_BITS, LIMBS, momentLayout, momentsFit, pooledMoments } from '../stats/pooled.js';
+import { localTTestLimbs, tTestMoments } from './moments.js';
 import { METHODS, METHODS_REFERENCE } from './methods.js';
 
 /** A numeric column for the library: decimals as fixed point, the rest as exact integers. */
@@ -339,17 +342,41 @@ function tTestRows(
   ];
 }
 
+/**
+ * A t-test's per-group moments from each owner's own exact sums (moments.ts),
+ * so no record is input; undefined where the records are needed: sums too
+ * wide for one share, or a joined table (whose rows count only where matched;
+ * the spec refuses t-tests there today, so that branch is defensive).
+ */
+function pooledTTest(ctx: AnalysisContext, t: TTestAnalysis): hyp.GroupMoments | undefined {
+  const m = tTestMoments(ctx.study.schema, t);
+  const rows = ctx.table.rows;
+  if (!m || ctx.table.weight || !momentsFit(m.bound, rows)) return undefined;
+  const layout = momentLayout(m.bound, m.frac, rows);
+  const limbs = ctx.table.aggregate(
+    m.key,
+    m.G * layout.perGroup * LIMBS,
+    LIMB_BITS + 2,
+    (own) => localTTestLimbs(own, ctx.study.schema, t, m, layout),
+    m.sumsKey,
+  );
+  const p = pooledMoments(limbs, m.G, layout, DEFAULT_FRAC);
+  return { rows, f: DEFAULT_FRAC, n: p.n, mean: p.mean, v: p.v };
+}
+
 async function tTest(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const t = a as TTestAnalysis;
-  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
-  const x = numeric(ctx, t.column);
+  const pooled = pooledTTest(ctx, t);
+  const mask = pooled ? undefined : ctx.mask(a.where, AnalysisContext.columnsOf(a));
+  const x = () => numeric(ctx, t.column);
   const pct = `${+(t.confLevel * 100).toPrecision(6)}%`;
   const opts = mask ? { where: mask } : {};
   if (t.variant === 'one-sample' || t.variant === 'paired') {
-    const r =
-      t.variant === 'paired'
-        ? hyp.pairedTTest(x, numeric(ctx, t.paired!), { ...opts, mu: t.mu })
-        : hyp.oneSampleTTest(x, { ...opts, mu: t.mu });
+    const r = pooled
+      ? hyp.oneSampleFromMoments(pooled, `${t.variant} t-test`, t.mu)
+      : t.variant === 'paired'
+        ? hyp.pairedTTest(x(), numeric(ctx, t.paired!), { ...opts, mu: t.mu })
+        : hyp.oneSampleTTest(x(), { ...opts, mu: t.mu });
     // Released only when at least k records are used.
     const [rn, rm, rt, rdf, rse] = await releaseGuarded(
       ctx.s,
@@ -398,11 +425,16 @@ async function tTest(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
       ],
     };
   }
-  const g = ctx.groups(t.by!);
   const [l1, l2] = t.levels!;
-  const level = (l: string) => g.labels.indexOf(`${t.by} = ${l}`);
-  const test = t.variant === 'student' ? hyp.studentTTest : hyp.welchTTest;
-  const r = test(x, g.indicators[level(l1)]!, g.indicators[level(l2)]!, opts);
+  let r: hyp.TTest;
+  if (pooled) {
+    r = t.variant === 'student' ? hyp.studentFromMoments(pooled) : hyp.welchFromMoments(pooled);
+  } else {
+    const g = ctx.groups(t.by!);
+    const level = (l: string) => g.labels.indexOf(`${t.by} = ${l}`);
+    const test = t.variant === 'student' ? hyp.studentTTest : hyp.welchTTest;
+    r = test(x(), g.indicators[level(l1)]!, g.indicators[level(l2)]!, opts);
+  }
   // Released only when both groups have at least k records.
   const support = r.n1.minimum(r.n2);
   const counts = ctx.s.concat([r.n1.reshape([1]), r.n2.reshape([1])]);

@@ -223,5 +223,20 @@ export async function duckDbNumbers(
   );
 }
 
+/** A query's values as text (exact wide integers: HUGEINT sums pass 2^53). */
+export async function duckDbTexts(
+  c: DuckDBConnection,
+  sql: string,
+  shown: string,
+): Promise<(string | null)[][]> {
+  let rows;
+  try {
+    rows = (await c.runAndReadAll(sql)).getRows();
+  } catch (e) {
+    throw engineError(e, shown, 'rows');
+  }
+  return rows.map((r) => r.map((v) => (v === null || v === undefined ? null : String(v))));
+}
+
 /** A path as a SQL string literal. */
 export const sqlLiteral = literal;

@@ -196,6 +196,20 @@ export async function postgresColumns(
 }
 
 /** All rows of a query whose values are numbers (from their text), or null. */
+/** A query's values as text (exact NUMERIC sums). */
+export async function postgresTexts(
+  c: pg.Client,
+  sql: string,
+  shown: string,
+): Promise<(string | null)[][]> {
+  try {
+    const r = await c.query<(string | null)[]>({ text: sql, rowMode: 'array' });
+    return r.rows.map((row) => row.map((v) => (v === null ? null : String(v))));
+  } catch (e) {
+    throw serverError(e, shown);
+  }
+}
+
 export async function postgresNumbers(
   c: pg.Client,
   sql: string,
