@@ -84,7 +84,10 @@ function twoGroups(
  *
  * Precision: the means, variances and var/n terms come from exact sums by
  * one division each (relative 2^-24); t has relative error about 2^-20 plus
- * 2^-20 / se absolute (se = the standard error), df relative 2^-20. When both
+ * (2^-19 + 2^-24 (|mean1| + |mean2|)) / se absolute (se = the standard
+ * error: two large means close together keep only their own relative
+ * precision), df relative 2^-20; `tErrorBound` (bounds.ts) states the whole
+ * bound, wide columns' variances included. When both
  * variances are 0, t is 0 and df meaningless (R refuses such data).
  * Cost: two rounds of inner products, then about six divisions and two
  * square roots in sequence (about 300 rounds in rep3), for any n.
@@ -145,7 +148,7 @@ export function welchFromMoments(g: GroupMoments): TTest {
  * degrees of freedom. Groups and filter as in `welchTTest`.
  *
  * Precision: as welchTTest (every quotient relative 2^-24; t relative about
- * 2^-20 plus 2^-20 / se); df exact.
+ * 2^-20 plus (2^-19 + 2^-24 (|mean1| + |mean2|)) / se); df exact.
  * Cost: as welchTTest, one division more and no Welch-Satterthwaite df.
  * @example
  *   const r = studentTTest(recoveryDays, armA, armB);
@@ -237,7 +240,7 @@ export interface OneSampleTTest {
  * freedom, over the rows `where` selects.
  *
  * Precision: mean relative 2^-24; se relative 2^-22; t relative about 2^-20
- * plus 2^-20 / se. A constant column gives se 0 and a saturated t (R refuses).
+ * plus (2^-19 + 2^-24 |mean|) / se. A constant column gives se 0 and a saturated t (R refuses).
  * Cost: two rounds of inner products, then three divisions and a square root
  * in sequence (about 180 rounds in rep3), for any n.
  * @example
