@@ -20,6 +20,7 @@ import {
   type Survey,
   type SurveyQuestion,
 } from '../../../src/dap/survey.js';
+import '../public-page.css';
 import './survey.css';
 
 const root = document.getElementById('survey')!;

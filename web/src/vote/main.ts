@@ -17,6 +17,7 @@ import type { Election } from '../../../src/vote/election.js';
 import { parseElectionContext } from '../../../src/vote/intake.js';
 import type { Contest } from '../../../src/vote/manifest.js';
 import { ballotJson } from '../../../src/vote/record.js';
+import '../public-page.css';
 import './vote.css';
 
 const root = document.getElementById('vote')!;
