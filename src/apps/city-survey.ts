@@ -11,7 +11,7 @@
  * for secrets, these respondents are made up); the shares come from the
  * client library's CSPRNG.
  */
-import { seededUniform } from './hospitals.js';
+import { pickWeighted, seededUniform } from './hospitals.js';
 
 export const CITY_DISTRICTS = [
   'Old Town',
@@ -42,19 +42,10 @@ export interface Respondent {
   readonly rating: number;
 }
 
-function pick(u: number, weights: readonly number[]): number {
-  let acc = 0;
-  for (const [i, w] of weights.entries()) {
-    acc += w;
-    if (u < acc) return i;
-  }
-  return weights.length - 1;
-}
-
 export function cityRespondents(n: number, seed: number): Respondent[] {
   const u = seededUniform(seed);
   return Array.from({ length: n }, () => {
-    const district = pick(u(), DISTRICT_WEIGHTS);
+    const district = pickWeighted(u(), DISTRICT_WEIGHTS);
     // The mood plus a spread of about one level, clamped to the scale.
     const x = DISTRICT_MOOD[district]! + (u() + u() + u() - 1.5) * 1.6;
     return { district, rating: Math.min(4, Math.max(0, Math.round(x))) };

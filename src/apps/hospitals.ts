@@ -57,6 +57,16 @@ export function seededUniform(seed: number): () => number {
   };
 }
 
+/** The index a uniform u in [0, 1) falls on when the weights (summing to 1) tile [0, 1). */
+export function pickWeighted(u: number, weights: readonly number[]): number {
+  let acc = 0;
+  for (const [i, w] of weights.entries()) {
+    acc += w;
+    if (u < acc) return i;
+  }
+  return weights.length - 1;
+}
+
 /** One patient as CSV fields, in HOSPITAL_COLUMNS order. */
 export interface Patient {
   age: number;

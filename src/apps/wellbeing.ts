@@ -20,7 +20,7 @@
  * The data are synthetic, from a seed (a small counter-based generator: not
  * for secrets, these students are made up).
  */
-import { seededUniform } from './hospitals.js';
+import { pickWeighted, seededUniform } from './hospitals.js';
 
 export const UNIVERSITIES = ['Aldwych', 'Brennan', 'Castlegate', 'Dunmore', 'Elmfield'] as const;
 export const STUDY_YEARS = 4;
@@ -67,19 +67,10 @@ export function phq9Band(total: number): number {
 /** The histogram bucket a student's browser sends: year-major, then severity band. */
 export const wellbeingBucket = (s: Student): number => s.year * BANDS + phq9Band(phq9Total(s));
 
-function pick(u: number, weights: readonly number[]): number {
-  let acc = 0;
-  for (const [i, w] of weights.entries()) {
-    acc += w;
-    if (u < acc) return i;
-  }
-  return weights.length - 1;
-}
-
 export function students(n: number, seed: number): Student[] {
   const u = seededUniform(seed);
   return Array.from({ length: n }, () => {
-    const university = pick(u(), UNIVERSITY_WEIGHTS);
+    const university = pickWeighted(u(), UNIVERSITY_WEIGHTS);
     const year = Math.min(STUDY_YEARS - 1, Math.floor(u() * STUDY_YEARS));
     // A student's own level, then each item around it.
     const level = UNIVERSITY_STRAIN[university]! + YEAR_STRAIN[year]! + (u() - 0.5) * 1.6;
