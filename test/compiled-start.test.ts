@@ -20,8 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopback } from '../src/adapters/node/net/endpoint.js';
 import { cachedIdentities, KeyCacheError, keyCacheDir } from '../src/cli/keycache.js';
 import { partyEntry } from '../src/cli/launch.js';
-// @ts-expect-error: a plain JavaScript module of the build scripts, without declarations
-import { buildIsCurrent, STAMP } from '../scripts/build-stamp.mjs';
+import { buildIsCurrent as isCurrent, STAMP } from '../scripts/build-stamp.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -33,8 +32,6 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const isCurrent = buildIsCurrent as (src: string, dist: string) => boolean;
-
 describe('the build stamp', () => {
   it('says current only for a stamped build no compiled source is newer than', async () => {
     const src = join(work, 'stamp', 'src');
@@ -45,14 +42,14 @@ describe('the build stamp', () => {
     await writeFile(join(src, 'cli', 'a.ts'), 'export {};\n');
     await utimes(join(src, 'cli', 'a.ts'), old, old);
     expect(isCurrent(src, dist)).toBe(false); // no stamp: no build, or one cut short
-    await writeFile(join(dist, STAMP as string), `${old.getTime()}\n`);
+    await writeFile(join(dist, STAMP), `${old.getTime()}\n`);
     expect(isCurrent(src, dist)).toBe(true);
     // A test is not compiled: editing one leaves the build current.
     await writeFile(join(src, 'cli', 'a.test.ts'), 'export {};\n');
     expect(isCurrent(src, dist)).toBe(true);
     await writeFile(join(src, 'cli', 'b.ts'), 'export {};\n');
     expect(isCurrent(src, dist)).toBe(false);
-    await writeFile(join(dist, STAMP as string), 'garbage\n');
+    await writeFile(join(dist, STAMP), 'garbage\n');
     expect(isCurrent(src, dist)).toBe(false);
   });
 });
@@ -91,7 +88,7 @@ describe('bin/entente.js in a checkout', () => {
     const bin = join(checkout, 'bin/entente.js');
     // Compiled but never stamped (a build cut short): the sources.
     expect((await runBin(bin, ['suites'])).out).toContain('ran: sources');
-    await writeFile(join(checkout, 'dist', STAMP as string), `${Date.now() - 30_000}\n`);
+    await writeFile(join(checkout, 'dist', STAMP), `${Date.now() - 30_000}\n`);
     expect((await runBin(bin, ['suites'])).out).toContain('ran: compiled');
     // A TypeScript program needs the loader: the sources, as before.
     expect((await runBin(bin, ['run', 'prog.ts'])).out).toContain('ran: sources');
