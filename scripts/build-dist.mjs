@@ -2,7 +2,7 @@
 /* global process, console */
 // Compiles src/ into dist/ (ES modules with type declarations, tsconfig.build.json) for
 // the published package: `npm run build`, and `npm pack` / `npm publish` through
-// `prepack`. dist/ is emptied first, so a file removed from src/ cannot linger in a
+// `prepack`. Each build starts from an empty folder, so a file removed from src/ cannot linger in a
 // package. With --with-web (prepack), the dashboard is built too (scripts/build-web.mjs
 // skips it when up to date), since an installed package cannot build it: it ships
 // web/dist prebuilt.
@@ -20,10 +20,14 @@ import { STAMP, newestSource } from './build-stamp.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
+/** Folders of a build under way, removed if it fails (and by any later build). */
+const partial = [];
+
 function run(what, args) {
   const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
     console.error(`entente: ${what} failed (exit ${r.status ?? r.signal})`);
+    for (const dir of partial) rmSync(dir, { recursive: true, force: true });
     process.exit(1);
   }
 }
@@ -46,6 +50,7 @@ const dist = join(root, 'dist');
 const fresh = join(root, `dist.building-${process.pid}`);
 const old = join(root, `dist.old-${process.pid}`);
 rmSync(fresh, { recursive: true, force: true });
+partial.push(fresh);
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const started = Date.now();
 // Any source saved from here on is newer than the build: read before compiling.
