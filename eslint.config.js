@@ -3,7 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'web/dist/**', 'test-artifacts/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'dist.building-*/**',
+      'dist.old-*/**',
+      'node_modules/**',
+      'bin/**',
+      'web/dist/**',
+      'test-artifacts/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -20,6 +20,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   psi: async (a) => (await import('./psi.js')).runPsi(a),
   scale: async (a) => (await import('./scale.js')).runScaleBench(a),
   sort: async (a) => (await import('./sort.js')).runSortBench(a),
+  start: async (a) => (await import('./start.js')).runStartBench(a),
   study: async (a) => (await import('./study.js')).runStudyBench(a),
   vote: async (a) => (await import('./vote.js')).runVoteBench(a),
   wan: async (a) => (await import('./wan.js')).runWanBench(a),

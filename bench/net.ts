@@ -4,12 +4,14 @@
  * beside the same program with all parties in one process in memory.
  *
  *   npm run bench -- net [--sizes 10000,100000,1000000] [--rounds 10000] [--transport tls|ws|both] [--no-memory]
+ *                        [--no-start] [--runs 5]
  *
  * Prints, per batch size: the median time of one batch of multiplications
  * (slowest party), multiplications per second, bytes each party sends per
  * multiplication, rounds, and the ratio to the same products in the clear;
  * and the time of one round (a chain of one-element
- * openings), which is the latency floor of every interactive step.
+ * openings), which is the latency floor of every interactive step. Then the
+ * whole-command time of a one-input-one-reveal program (bench/start.ts).
  */
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
 import { runLocal } from '../src/api/run.js';
@@ -85,4 +87,6 @@ export async function runNet(args: string[]): Promise<void> {
       outs.map((o) => o.result),
     );
   }
+  // The fixed cost of a whole command (bench/start.ts; also `npm run bench -- start`).
+  if (!args.includes('--no-start')) await (await import('./start.js')).runStartBench(args);
 }

@@ -25,7 +25,6 @@
  * only (rep3, semi2k, spdz2k, plaintext), whose arithmetic wraps like the parts'.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import type { Shares } from '../suites/suite.js';
 import { partiesWithOtherDigest } from './agree.js';
 import type { Session } from './session.js';
@@ -71,20 +70,24 @@ export class ContributionError extends Error {
 }
 
 // @hpke/core's X25519 runs on WebCrypto (Node 20, current browsers): about 1.8 times
-// faster to open than hpke-js's portable X25519, and the same RFC 9180 suite.
-const hpke = () =>
-  new CipherSuite({
+// faster to open than hpke-js's portable X25519, and the same RFC 9180 suite. Loaded
+// on first use: it is some 40 modules, which every program importing `entente` (and
+// every party process) would otherwise load and most never use.
+const hpke = async () => {
+  const { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } = await import('@hpke/core');
+  return new CipherSuite({
     kem: new DhkemX25519HkdfSha256(),
     kdf: new HkdfSha256(),
     aead: new Aes128Gcm(),
   });
+};
 
 /** A compute node's key pair for contributions: 32-byte X25519 keys. */
 export async function contributionKeyPair(): Promise<{
   publicKey: Uint8Array;
   privateKey: Uint8Array;
 }> {
-  const s = hpke();
+  const s = await hpke();
   const kp = await s.kem.generateKeyPair();
   return {
     publicKey: new Uint8Array(await s.kem.serializePublicKey(kp.publicKey)),
@@ -181,7 +184,7 @@ export async function sealParts(
     parts.push(r);
   }
   parts.unshift(first);
-  const s = hpke();
+  const s = await hpke();
   const sealed = await Promise.all(
     parts.map(async (p, i) => {
       const recipientPublicKey = await s.kem.deserializePublicKey(nodeKeys[i]!).catch(() => {
@@ -209,7 +212,7 @@ export async function openPart(
   node: number,
   nodes: number,
 ): Promise<BigUint64Array | undefined> {
-  const h = hpke();
+  const h = await hpke();
   const recipientKey = await h.kem.deserializePrivateKey(privateKey).catch(() => {
     throw new ContributionError(`node ${node}: the private key is not an X25519 key`);
   });

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeIdentity } from '../adapters/node/net/identity.js';
+import { generateIdentity, saveIdentity, type Identity } from '../adapters/node/net/identity.js';
 import { freePorts } from '../adapters/node/net/ports.js';
 import { makeKeyFolder, type KEY_FOLDER_PREFIXES } from './tempdir.js';
 
@@ -36,6 +36,24 @@ export function partyNodeFlags(execArgv: readonly string[] = process.execArgv): 
   return execArgv.includes('--single-threaded-gc')
     ? [...execArgv]
     : [...execArgv, '--single-threaded-gc'];
+}
+
+/**
+ * The script a party process runs: the `entente` command of this package, not
+ * process.argv[1] (the caller's own script when `main` is called from a
+ * library). Running compiled (dist/cli), a party whose arguments name no
+ * TypeScript file starts dist/cli/bin.js itself: plain Node, no loader, no
+ * check of the build (src/cli/bin.ts is what bin/entente.js would import).
+ * Otherwise bin/entente.js (at the same depth from src/cli and dist/cli),
+ * which takes a loader where one is needed.
+ */
+export function partyEntry(args: readonly string[], here: string = import.meta.url): string {
+  const compiled = here.endsWith('.js');
+  return fileURLToPath(
+    compiled && !args.some((a) => /\.[cm]?ts$/.test(a))
+      ? new URL('./bin.js', here)
+      : new URL('../../bin/entente.js', here),
+  );
 }
 
 /** How long the other parties may end on their own after one fails. */
@@ -65,6 +83,8 @@ export interface LaunchOptions {
   transport?: 'tls' | 'ws';
   /** Federation `timeouts`; left out (the defaults) when undefined. */
   timeouts?: Readonly<Record<string, number>>;
+  /** Where the parties' identities come from; by default fresh ones, made in parallel. */
+  identities?: IdentitySource;
   /** Prefix of the temporary folder's name under the OS temp folder (src/cli/tempdir.ts). */
   tmpPrefix: (typeof KEY_FOLDER_PREFIXES)[number];
   /** The CLI arguments of one party, e.g. ['run', PROGRAM, '--federation', f, '--party', id]. */
@@ -194,10 +214,17 @@ export function describeFailures(failed: readonly PartyFailure[]): string {
  *   throws, and whatever `finish` throws; every party is stopped and the
  *   folder removed in every case.
  */
+/** The identities (key and certificate) of parties, in the order of `ids`. */
+export type IdentitySource = (ids: readonly string[]) => Promise<Identity[]>;
+
+/** New keys for every party, made in parallel (most of the time of one is loading the X.509 code, once). */
+export const freshIdentities: IdentitySource = (ids) => Promise.all(ids.map(generateIdentity));
+
 /**
- * Fresh keys for every party in `dir` and a federation of them on free ports
- * of 127.0.0.1 (`dir/federation.json`, whose path this returns). Shared by
- * the launcher and the networked benchmarks.
+ * Keys for every party in `dir` (fresh ones unless `f.identities` says
+ * otherwise) and a federation of them on free ports of 127.0.0.1
+ * (`dir/federation.json`, whose path this returns). Shared by the launcher and
+ * the networked benchmarks.
  */
 export async function writeLocalFederation(
   dir: string,
@@ -209,12 +236,16 @@ export async function writeLocalFederation(
     session?: string;
     transport?: 'tls' | 'ws';
     timeouts?: Readonly<Record<string, number>>;
+    identities?: IdentitySource;
   },
 ): Promise<string> {
-  const ports = await freePorts(f.ids.length);
+  const [ports, identities] = await Promise.all([
+    freePorts(f.ids.length),
+    (f.identities ?? freshIdentities)(f.ids),
+  ]);
   const parties = [];
   for (const [i, id] of f.ids.entries()) {
-    const files = await writeIdentity(dir, id);
+    const files = await saveIdentity(dir, id, identities[i]!);
     parties.push({
       id,
       host: '127.0.0.1',
@@ -277,10 +308,6 @@ export async function launchParties<T>(
     });
     o.onReady?.(dir);
 
-    // Each party runs the `entente` command of this package (bin/entente.js sits at the same
-    // depth from src/cli and dist/cli), with this process's Node flags: not process.argv[1],
-    // which is the caller's own script when `main` is called from a library.
-    const entry = fileURLToPath(new URL('../../bin/entente.js', import.meta.url));
     const outputs: string[] = o.ids.map(() => '');
     const lastLines: string[] = o.ids.map(() => '');
     const stderrLine =
@@ -288,16 +315,13 @@ export async function launchParties<T>(
     const exits = o.ids.map(
       (id, index) =>
         new Promise<{ id: string; code: number | null; signal: string | null }>((done) => {
-          const child = spawn(
-            process.execPath,
-            [...partyNodeFlags(), entry, ...o.args({ id, index, federation, dir })],
-            {
-              // Each party dies with this process, even after kill -9: it exits when
-              // its stdin, a pipe from here, closes (src/cli/bin.ts), as a node's parties do.
-              stdio: ['pipe', 'pipe', 'pipe'],
-              env: { ...process.env, ...o.env, ENTENTE_EXIT_WITH_PARENT: '1' },
-            },
-          );
+          const args = o.args({ id, index, federation, dir });
+          const child = spawn(process.execPath, [...partyNodeFlags(), partyEntry(args), ...args], {
+            // Each party dies with this process, even after kill -9: it exits when
+            // its stdin, a pipe from here, closes (src/cli/bin.ts), as a node's parties do.
+            stdio: ['pipe', 'pipe', 'pipe'],
+            env: { ...process.env, ...o.env, ENTENTE_EXIT_WITH_PARENT: '1' },
+          });
           children.push(child);
           if (o.stdout === 'collect')
             child.stdout!.setEncoding('utf8').on('data', (d: string) => (outputs[index] += d));

@@ -27,7 +27,6 @@ import {
 import { loadIdentity, writeIdentity } from '../adapters/node/net/identity.js';
 import { delayedTransport } from '../transport/delay.js';
 import { ConnectError, TlsEndpoint, type TlsTransport } from '../adapters/node/net/tls.js';
-import { WsEndpoint } from '../adapters/node/net/ws.js';
 import { formatCounts, planFromJson, plannedSuite, type Plan } from '../api/plan.js';
 import type { Program } from '../api/run.js';
 import { Session } from '../api/session.js';
@@ -35,6 +34,7 @@ import { ProtocolAbort } from '../runtime/errors.js';
 import { Party } from '../runtime/party.js';
 import { SUITES, suiteByName } from '../suites/index.js';
 import { EXIT, signalExit, suiteLine, UsageError } from './exit.js';
+import { cachedIdentities, KeyCacheError } from './keycache.js';
 import { describeFailures, freePorts, launchParties } from './launch.js';
 
 // Benchmarks and tests pick federation ports with it; it lives beside the launcher.
@@ -147,11 +147,13 @@ export async function runFederated(
   process.once('SIGTERM', onSignal);
   const t0 = performance.now();
   try {
-    const listen =
-      fed.transport === 'ws'
-        ? (o: Parameters<typeof WsEndpoint.listen>[0]) =>
-            WsEndpoint.listen({ ...o, maxMessageBytes: fed.maxFrameBytes })
-        : (o: Parameters<typeof TlsEndpoint.listen>[0]) => TlsEndpoint.listen(o);
+    // The WebSocket carrier (and the ws package) is loaded only by the parties that use it.
+    const { WsEndpoint } =
+      fed.transport === 'ws' ? await import('../adapters/node/net/ws.js') : { WsEndpoint: null };
+    const listen = WsEndpoint
+      ? (o: Parameters<typeof WsEndpoint.listen>[0]) =>
+          WsEndpoint.listen({ ...o, maxMessageBytes: fed.maxFrameBytes })
+      : (o: Parameters<typeof TlsEndpoint.listen>[0]) => TlsEndpoint.listen(o);
     const host = files.listen ?? fed.parties[me]!.host;
     const port = fed.parties[me]!.port;
     const endpoint = await listen({
@@ -428,6 +430,11 @@ export async function local(program: string | undefined, named: Named): Promise<
       sessionPrefix: 'local',
       transport,
       tmpPrefix: 'entente-local-',
+      // Test keys on 127.0.0.1: kept between runs in the user's key cache (src/cli/keycache.ts).
+      identities: (ids) =>
+        cachedIdentities(ids).catch((e: unknown) => {
+          throw e instanceof KeyCacheError ? new UsageError(`local: ${e.message}`) : e;
+        }),
       args: ({ id, federation }) => [
         'run',
         program,

@@ -79,6 +79,19 @@ export type Dialer = (j: number, peer: TlsPeer, budgetMs: number) => Promise<Con
 
 const MAX_RETRY_DELAY_MS = 2_000;
 /**
+ * The longest wait between dials of a peer on this machine that is not
+ * listening yet: a refused connection on the loopback interface costs well
+ * under a millisecond, and parties started together (`entente local`) begin
+ * listening within a few hundred milliseconds of each other, which doubling
+ * waits would round up to the next power of two of the retry delay.
+ */
+const LOOPBACK_MAX_RETRY_DELAY_MS = 20;
+
+/** 127.0.0.0/8, ::1 or localhost: a peer on this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+/**
  * After a failed set-up, how long this party goes on telling the peers it has
  * no link with why (accepting their connections, dialling the higher-index
  * ones), before it gives up on them; it stops earlier once every peer knows.
@@ -465,7 +478,8 @@ class Setup {
 
   async #dial(j: number): Promise<void> {
     const p = this.#cfg.peers[j]!;
-    let delay = this.#cfg.retryDelayMs;
+    const maxDelay = isLoopback(p.host) ? LOOPBACK_MAX_RETRY_DELAY_MS : MAX_RETRY_DELAY_MS;
+    let delay = Math.min(this.#cfg.retryDelayMs, maxDelay);
     let attempts = 0;
     let last = '';
     for (;;) {
@@ -488,7 +502,7 @@ class Setup {
       // The peer may not be listening yet: back off exponentially (bounded by the deadline).
       const wait = Math.min(delay, Math.max(0, this.#deadline - Date.now()));
       await new Promise((r) => setTimeout(r, wait));
-      delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+      delay = Math.min(delay * 2, maxDelay);
     }
   }
 

@@ -81,7 +81,19 @@ export interface IdentityFiles {
  * @throws {Error} if either file exists.
  */
 export async function writeIdentity(dir: string, id: string): Promise<IdentityFiles> {
-  const identity = await generateIdentity(id);
+  return saveIdentity(dir, id, await generateIdentity(id));
+}
+
+/**
+ * Writes an identity made or read elsewhere as `DIR/ID.key` (mode 0600) and
+ * `DIR/ID.crt`, refusing to overwrite, as writeIdentity does.
+ * @throws {Error} if either file exists.
+ */
+export async function saveIdentity(
+  dir: string,
+  id: string,
+  identity: Identity,
+): Promise<IdentityFiles> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const keyPath = join(dir, `${id}.key`);
   const certPath = join(dir, `${id}.crt`);
