@@ -194,6 +194,33 @@ const cases: Array<{
       ...Array.from({ length: 150 }, () => -20 + 40 * rng()),
     ],
   },
+  {
+    name: 'sigmoidPiecewise',
+    f: fx.sigmoidPiecewise,
+    ref: (x) => 1 / (1 + Math.exp(-x)),
+    tol: { rel: 0, ulps: 1 + 2 ** -6 },
+    inputs: (rng) => [
+      0,
+      ulp16,
+      -ulp16,
+      // piece edges and centres, the saturation points and just inside them
+      0.25,
+      0.25 - ulp16,
+      -0.125,
+      3.875,
+      16,
+      -16,
+      16 - ulp16,
+      -16 + ulp16,
+      -16 - ulp16,
+      40,
+      -40,
+      MAX16,
+      -MAX16,
+      // fewer than the others: 129 comparisons per value
+      ...Array.from({ length: 40 }, () => -20 + 40 * rng()),
+    ],
+  },
 ];
 
 describe.each(CONFIGS)('fixed-point functions under $suite with $parties parties', (config) => {

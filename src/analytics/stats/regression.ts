@@ -785,8 +785,9 @@ const FZ = 16;
  * Cost per iteration: one inner product per row, one sigmoid of n values
  * (44 rounds in rep3, about 20 us per row), and for Newton the Hessian (p^2
  * inner products of length n) and a secure p x p solve (68 rounds in rep3
- * for p = 3; about 40 p + 200 above). A 60-row fit with two features: 583
- * rounds in 4 iterations (test/numeric-rounds.test.ts).
+ * for p = 3; about 40 p + 200 above). The first step, from 0, needs no
+ * sigmoid (sigma(0) = 1/2 for every row). A 60-row fit with two features:
+ * 530 rounds in 4 iterations (test/numeric-rounds.test.ts).
  * The loss costs one exp and one log of n values at the end.
  * @example
  *   const m = logisticRegression(died, [age, armB], { ranges: [[18, 90], [0, 1]] });
