@@ -273,7 +273,8 @@ export function groupedLogistic(
     .withBound(zBound + 1);
   const cellLoss = N.mul(softplus, FZ).sub(S.mul(z, FZ));
   const total = N.sum();
-  const loss = cellLoss.sum().divide(total, { qBits: QS + 4, frac });
+  // total is known long before the loss: its reciprocal is computed meanwhile (early).
+  const loss = cellLoss.sum().divide(total, { qBits: QS + 4, frac, early: true });
   // Back to the features' units: b_j = bt_j / h_j, b_0 = bt_0 - sum_j bt_j c_j / h_j.
   const T: number[][] = Array.from({ length: p }, (_, i) =>
     Array.from({ length: p }, (_, j) => {
