@@ -221,6 +221,28 @@ const cases: Array<{
       ...Array.from({ length: 40 }, () => -20 + 40 * rng()),
     ],
   },
+  {
+    name: 'softplusPiecewise',
+    f: fx.softplusPiecewise,
+    ref: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
+    tol: { rel: 0, ulps: 1 + 2 ** -6 },
+    inputs: (rng) => [
+      0,
+      ulp16,
+      -ulp16,
+      0.25,
+      -0.125,
+      16,
+      -16,
+      16 - ulp16,
+      -16 - ulp16,
+      40,
+      -40,
+      MAX16,
+      -MAX16,
+      ...Array.from({ length: 40 }, () => -20 + 40 * rng()),
+    ],
+  },
 ];
 
 describe.each(CONFIGS)('fixed-point functions under $suite with $parties parties', (config) => {
