@@ -30,6 +30,8 @@ const CELLS: PredictorCells[] = [
   },
 ];
 const C = 156;
+/** Ceiling on the rounds of the fit from the local start (rep3). */
+const GROUPED_FIT_ROUNDS = 305;
 
 /** One party's counts (n_c, then s_c) from `rows` records of a known model. */
 function counts(rows: number, seed: number): Float64Array {
@@ -87,7 +89,9 @@ describe('localLogisticStart', () => {
         s.parties.map((p) => s.input(p, int(34), p === s.me ? v! : len)).reduce((a, x) => a.add(x));
       const cnt = inp(own[i], 2 * C);
       const start = inp(localLogisticStart(CELLS, own[i]!, 3), 3);
+      await Promise.all([cnt.shares, start.shares]);
       const fit = async (st?: typeof start) => {
+        const before = s.stats().rounds;
         const m = groupedLogistic(
           s,
           CELLS,
@@ -100,12 +104,17 @@ describe('localLogisticStart', () => {
           st,
         );
         const b = (await m.coefficients.reveal()).map(Number);
-        return { b, steps: await m.iterationsRun };
+        await Promise.all([m.standardErrors.shares, m.loss.shares, m.fitLost.shares]);
+        return { b, steps: await m.iterationsRun, rounds: s.stats().rounds - before };
       };
       return { zero: await fit(), start: await fit(start) };
     });
     const { zero, start } = r;
+    console.log('grouped fit (rep3, 156 cells):', { zero, start });
     expect(start.steps).toBeLessThan(zero.steps);
+    // Rounds of the whole fit (coefficients, standard errors, loss, checks): a ceiling, the
+    // count measured when the piecewise sigmoid and softplus and the early division came in.
+    expect(start.rounds).toBeLessThanOrEqual(GROUPED_FIT_ROUNDS);
     start.b.forEach((v, j) => expect(Math.abs(v - zero.b[j]!)).toBeLessThan(2e-3));
     // Both are the pooled estimate: its score (in scaled units) is near 0.
     const [b0, bAge, bArm] = start.b;
