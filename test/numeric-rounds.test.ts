@@ -44,13 +44,15 @@ const CEILING = {
   reciprocal: 30,
   sqrt: 32,
   sigmoid: 44,
+  sigmoidPiecewise: 16,
+  softplusPiecewise: 16,
   solveSPD3: 316,
   newtonStep3: 68,
-  logistic: 583,
+  logistic: 530,
 } as const;
 
 describe('rounds of the numerical kernels (rep3)', () => {
-  it('reciprocal, sqrt and sigmoid of 32-bit fixed-point values', async () => {
+  it('reciprocal, sqrt, the two sigmoids and softplus of 32-bit fixed-point values', async () => {
     const r = await run(REP3, async (s) => {
       const t = { bits: 32, frac: 16 };
       const enc = BigInt64Array.from([3n << 16n, -(5n << 14n), 1n, 77n << 16n]);
@@ -62,12 +64,16 @@ describe('rounds of the numerical kernels (rep3)', () => {
           fxops.sqrt(s.suite, s.suite.mulPublic(xs, BigInt64Array.of(1n, -1n, 1n, 1n)), t, 32),
         ),
         sigmoid: await rounds(s, x, () => fxops.sigmoid(s.suite, xs, t, 32)),
+        sigmoidPiecewise: await rounds(s, x, () => fxops.sigmoidPiecewise(s.suite, xs, t, 32)),
+        softplusPiecewise: await rounds(s, x, () => fxops.softplusPiecewise(s.suite, xs, t, 32)),
       };
     });
     console.log('rounds (rep3):', r);
     expect(r.reciprocal).toBeLessThanOrEqual(CEILING.reciprocal);
     expect(r.sqrt).toBeLessThanOrEqual(CEILING.sqrt);
     expect(r.sigmoid).toBeLessThanOrEqual(CEILING.sigmoid);
+    expect(r.sigmoidPiecewise).toBeLessThanOrEqual(CEILING.sigmoidPiecewise);
+    expect(r.softplusPiecewise).toBeLessThanOrEqual(CEILING.softplusPiecewise);
   });
 
   it('the secure 3 x 3 solve and one Newton step', async () => {

@@ -696,3 +696,211 @@ export async function sigmoid(suite: Suite, x: S, t: FixedFormat, bound: number)
   const R = await mulTrunc(suite, signedE, W, 2 * Lg - f, 2 * Lg + 2);
   return suite.add(R, suite.mulScalar(addConst(suite, suite.neg(s), 1n), pow2(f)));
 }
+
+/** Half-width of a piece of `sigmoidPiecewise` (pieces 1/4 wide) and the saturation point. */
+const PW_HALF = 0.125;
+const PW_EDGE = 16;
+/** Degree of each piece's polynomial. */
+const PW_DEGREE = 4;
+
+/** e^-c by 2^10 squarings of a Taylor series at -c / 2^10 (+ - * / only: the same bits everywhere). */
+function pwExpNeg(c: number): number {
+  const y = -c / 1024;
+  let term = 1;
+  let sum = 1;
+  for (let i = 1; i < 12; i++) {
+    term = (term * y) / i;
+    sum += term;
+  }
+  for (let i = 0; i < 10; i++) sum *= sum;
+  return sum;
+}
+
+/** ln y for y in [1, 2] as 2 atanh(u), u = (y - 1) / (y + 1) <= 1/3 (+ - * / only). */
+function pwLog(y: number): number {
+  const u = (y - 1) / (y + 1);
+  const u2 = u * u;
+  let pow = u;
+  let sum = 0;
+  for (let k = 0; k < 30; k++) {
+    sum += pow / (2 * k + 1);
+    pow *= u2;
+  }
+  return 2 * sum;
+}
+
+/**
+ * Taylor coefficients sigma^(k)(c) / k!, k = 0..PW_DEGREE, at each piece's
+ * centre c = -16 + 1/8, -16 + 3/8, ..., 16 - 1/8. Computed with + - * / only
+ * (IEEE 754 rounds each correctly, so every engine and party gets the same
+ * bits; Math.exp is not guaranteed to): e^-c by 2^10 squarings of a Taylor
+ * series at c / 2^10, and sigma^(k) = P_k(sigma) with P_0(s) = s and
+ * P_(k+1)(s) = P_k'(s) (s - s^2).
+ */
+const PW_COEFFS: readonly (readonly number[])[] = (() => {
+  const P: number[][] = [[0, 1]];
+  for (let k = 0; k < PW_DEGREE; k++) {
+    const d = P[k]!.map((c, i) => c * i).slice(1);
+    const r = new Array<number>(d.length + 2).fill(0);
+    d.forEach((c, i) => {
+      r[i + 1]! += c;
+      r[i + 2]! -= c;
+    });
+    P.push(r);
+  }
+  const out: number[][] = [];
+  for (let c = -PW_EDGE + PW_HALF; c < PW_EDGE; c += 2 * PW_HALF) {
+    const s = 1 / (1 + pwExpNeg(c));
+    let fact = 1;
+    out.push(
+      P.map((p, k) => {
+        if (k > 1) fact *= k;
+        let v = 0;
+        for (let i = p.length - 1; i >= 0; i--) v = v * s + p[i]!;
+        return v / fact;
+      }),
+    );
+  }
+  return out;
+})();
+
+/**
+ * Taylor coefficients of softplus(x) = ln(1 + e^x) at the same centres:
+ * softplus(c), then sigma^(k-1)(c) / k! (softplus' = sigma).
+ */
+const PW_SOFTPLUS: readonly (readonly number[])[] = PW_COEFFS.map((a, i) => {
+  const c = -PW_EDGE + PW_HALF + 2 * PW_HALF * i;
+  const sp = c < 0 ? pwLog(1 + pwExpNeg(-c)) : c + pwLog(1 + pwExpNeg(c));
+  return [sp, ...a.slice(0, PW_DEGREE).map((v, k) => v / (k + 1))];
+});
+
+/**
+ * The logistic function 1 / (1 + e^-x) as a piecewise polynomial, for few
+ * rounds where many comparisons per value are affordable (short vectors:
+ * the grouped logistic regression's cells). [-16, 16) is cut into 128
+ * pieces of width 1/4; all 129 comparisons x < b_j go in one ltz call, the
+ * one-hot piece indicator is their difference, and the piece's centre c and
+ * its Taylor coefficients of degree 4 are public tables read linearly by it
+ * (no communication). With t = x - c in [-1/8, 1/8) (0 outside [-16, 16),
+ * where sigma is 0 or 1 within 2^-23), sigma(x) = sum_k a_k t^k with t^2,
+ * t^3 and t^4 in two rounds of products. The comparisons reveal nothing
+ * (suite ltz).
+ *
+ * Error (default format): |R - sigma(x)| < 1 ulp + 2^-22 over the whole
+ * range (the Taylor remainder is below 2^-23.9, the saturation 2^-23.1, the
+ * powers' and coefficients' roundings below 2^-27), as `sigmoid`.
+ *
+ * Rounds (any vector length): one ltz, one multiplication, two rounds of
+ * multiplication and truncation, one multiplication and one truncation;
+ * 16 under rep3 for 32-bit inputs (`sigmoid`: 44). Bandwidth: 129
+ * comparisons per value (`sigmoid`: 3), so per-record use on long vectors
+ * costs more than it saves.
+ * @throws {RangeError} for a bound or format the suite cannot handle.
+ */
+export async function sigmoidPiecewise(
+  suite: Suite,
+  x: S,
+  t: FixedFormat,
+  bound: number,
+): Promise<S> {
+  return piecewiseQuartic('sigmoidPiecewise', suite, x, t, bound, PW_COEFFS, 'one');
+}
+
+/**
+ * softplus(x) = ln(1 + e^x) by the pieces of `sigmoidPiecewise` (Taylor
+ * coefficients of softplus at the same centres), x itself from 16 on and 0
+ * below -16 (both within 2^-23.1). The binomial log-likelihood's term.
+ *
+ * Error (default format): |R - softplus(x)| < 1 ulp + 2^-22 (Taylor
+ * remainder below 2^-24.9). Rounds: as `sigmoidPiecewise` (16 under rep3 for
+ * 32-bit inputs; `exp` then `log` take about 60), 129 comparisons per value.
+ * @throws {RangeError} for a bound or format the suite cannot handle.
+ */
+export async function softplusPiecewise(
+  suite: Suite,
+  x: S,
+  t: FixedFormat,
+  bound: number,
+): Promise<S> {
+  return piecewiseQuartic('softplusPiecewise', suite, x, t, bound, PW_SOFTPLUS, 'identity');
+}
+
+/**
+ * sum_k a_ik (x - c_i)^k on the piece i of [-16, 16) that holds x (quartic
+ * Taylor pieces of width 1/4, `coeffs[i]`), 0 below, and above either 1 or x.
+ */
+async function piecewiseQuartic(
+  op: string,
+  suite: Suite,
+  x: S,
+  t: FixedFormat,
+  bound: number,
+  coeffs: readonly (readonly number[])[],
+  above: 'one' | 'identity',
+): Promise<S> {
+  checkArgs(op, suite, t, bound);
+  const n = x.length;
+  if (n === 0) return x;
+  const f = t.frac;
+  const T = suite.compareCapacity - 1;
+  // Powers of t with L fractional bits (|t^k| <= 2^-3), coefficients with Lc (|a_k| <= 1).
+  const L = Math.min(24, Math.floor((T - 8) / 2));
+  const Lc = Math.min(30, T - L - 8);
+  checkPrecision(op, suite, t, Math.min(L, Lc));
+  if (L < f) throw new RangeError(`${op}: ${suite.name} has no room for ${f} fractional bits`);
+  const edgeBits = bitLength(BigInt(PW_EDGE) << BigInt(f)) + 1;
+  const cmpBound = Math.max(bound, edgeBits) + 1;
+  if (cmpBound > suite.compareCapacity)
+    throw new RangeError(`${op}: inputs of up to ${bound} bits are too wide for ${suite.name}`);
+  const K = PW_COEFFS.length; // pieces; breakpoints b_j = -16 + j / 4, j = 0..K
+  const w = K + 1;
+  const breaks = Array.from(
+    { length: w },
+    (_, j) => -BigInt(PW_EDGE << f) + (BigInt(j) << BigInt(f - 2)),
+  );
+  const shift = new BigInt64Array(n * w);
+  for (let i = 0; i < n; i++) for (let j = 0; j < w; j++) shift[i * w + j] = -breaks[j]!;
+  // c_j = [x < b_j], nondecreasing in j; a table V read as V_K + sum_j c_j (V_(j-1) - V_j)
+  // gives V_i in piece i (b_i <= x < b_(i+1)), V_(-1) below b_0 and V_K from b_K on.
+  const c = await suite.ltz(suite.addPublic(spread(suite, x, n, w), shift), cmpBound);
+  const read = (V: readonly bigint[]): S => {
+    // V has K + 2 entries: below, the K pieces, above.
+    const diffs = Array.from({ length: w }, (_, j) => V[j]! - V[j + 1]!);
+    return addConst(suite, weightedSum(suite, c, n, diffs), V[K + 1]!);
+  };
+  const pieces = (g: (i: number) => bigint, out: bigint) => [
+    out,
+    ...PW_COEFFS.map((_, i) => g(i)),
+    out,
+  ];
+  // inside = [b_0 <= x < b_K]; t = inside x - centre (centre 0 outside), exact, f fractional bits.
+  const inside = read(pieces(() => 1n, 0n));
+  const isAbove = read([0n, ...PW_COEFFS.map(() => 0n), 1n]);
+  const centre = read(pieces((i) => breaks[i]! + (1n << BigInt(f - 3)), 0n));
+  // One round: inside x, and (for the identity above the range) above x.
+  const ix = await suite.mul(suite.concat([inside, isAbove]), suite.concat([x, x]));
+  const [insideX, aboveX] = split(suite, ix, [n, n]) as [S, S];
+  const tf = suite.sub(insideX, centre);
+  const t1 = suite.mulScalar(tf, pow2(L - f));
+  const t2 = await mulTrunc(suite, t1, t1, L, 2 * L);
+  const [t3, t4] = split(
+    suite,
+    await mulTrunc(suite, suite.concat([t2, t2]), suite.concat([t1, t2]), L, 2 * L),
+    [n, n],
+  ) as [S, S];
+  // sum_k a_k t^k with Lc + L fractional bits (|a_0| <= 17), then one truncation to f.
+  const a = Array.from({ length: PW_DEGREE + 1 }, (_, k) =>
+    read(pieces((i) => fixConst(coeffs[i]![k]!, k === 0 ? Lc + L : Lc), 0n)),
+  );
+  const prods = await suite.mul(
+    suite.concat([a[1]!, a[2]!, a[3]!, a[4]!]),
+    suite.concat([t1, t2, t3, t4]),
+  );
+  const [p1, p2, p3, p4] = split(suite, prods, [n, n, n, n]) as [S, S, S, S];
+  const sum = suite.add(suite.add(p1, p2), suite.add(p3, a[0]!));
+  const poly = await suite.trunc(suite.add(sum, p4), Lc + L - f, Lc + L + 7);
+  // Above the range: 1, or x itself (exact, f fractional bits).
+  return above === 'one'
+    ? suite.add(poly, suite.mulScalar(isAbove, pow2(f)))
+    : suite.add(poly, aboveX);
+}

@@ -438,17 +438,43 @@ export class SecretTable {
     return this.memo(`agg:${key}`, () => {
       const parts = s.parties.map((p) => {
         if (p !== s.me) return s.input(p, int(bits), length);
-        const pre = this.own?.aggregates;
-        const rows = this.own?.grouped?.get(key);
-        if (pre && !pre.has(key) && !rows && !(reads !== undefined && pre.has(reads)))
-          throw new RangeError(
-            `aggregate ${key}: this party's SQL engine computed the aggregates of other analyses, or only checked the data`,
-          );
-        // A pushed-down table's own aggregate, or its local function on the engine's grouped rows.
-        const v = this.own ? (pre?.get(key) ?? local(rows ?? this.own)) : new Float64Array(length);
+        const v = this.ownAggregate(key, length, local, reads) ?? new Float64Array(length);
+        return s.input(p, int(bits), v);
+      });
+      let acc = parts[0]!;
+      for (const x of parts.slice(1)) acc = acc.add(x);
+      return acc;
+    });
+  }
+
+  /**
+   * The sum over parties of `derive(v)` (`length` integers of `bits` bits),
+   * where v is the party's own values of the local aggregate `key` as
+   * `aggregate(key, ..., local)` computes them (pushed down too): a summary
+   * that each party computes in the clear from its own aggregate, such as a
+   * model fitted on its own counts. A party without records inputs zeros.
+   * Nothing is revealed: each party's values are input as secrets.
+   * @throws {RangeError} as `aggregate`, or when `derive` returns another length.
+   */
+  aggregateDerived(
+    key: string,
+    baseLength: number,
+    local: (own: Table) => ArrayLike<number>,
+    name: string,
+    length: number,
+    bits: number,
+    derive: (own: ArrayLike<number>) => ArrayLike<number>,
+  ): SecretInt {
+    this.notJoined(`the local aggregate ${key}`);
+    const s = this.session;
+    return this.memo(`agg:${key}:${name}`, () => {
+      const parts = s.parties.map((p) => {
+        if (p !== s.me) return s.input(p, int(bits), length);
+        const base = this.ownAggregate(key, baseLength, local);
+        const v = base ? derive(base) : new Float64Array(length);
         if (v.length !== length)
           throw new RangeError(
-            `aggregate ${key}: expected ${length} numbers, computed ${v.length}`,
+            `aggregate ${key}:${name}: expected ${length} numbers, got ${v.length}`,
           );
         return s.input(p, int(bits), v);
       });
@@ -456,6 +482,27 @@ export class SecretTable {
       for (const x of parts.slice(1)) acc = acc.add(x);
       return acc;
     });
+  }
+
+  /** This party's own values of the aggregate `key`, or undefined without records. */
+  private ownAggregate(
+    key: string,
+    length: number,
+    local: (own: Table) => ArrayLike<number>,
+    reads?: string,
+  ): ArrayLike<number> | undefined {
+    if (!this.own) return undefined;
+    const pre = this.own.aggregates;
+    const rows = this.own.grouped?.get(key);
+    if (pre && !pre.has(key) && !rows && !(reads !== undefined && pre.has(reads)))
+      throw new RangeError(
+        `aggregate ${key}: this party's SQL engine computed the aggregates of other analyses, or only checked the data`,
+      );
+    // A pushed-down table's own aggregate, or its local function on the engine's grouped rows.
+    const v = pre?.get(key) ?? local(rows ?? this.own);
+    if (v.length !== length)
+      throw new RangeError(`aggregate ${key}: expected ${length} numbers, computed ${v.length}`);
+    return v;
   }
 
   /** Whether the column may have missing values (public, from the schema). */

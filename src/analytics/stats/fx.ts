@@ -696,9 +696,11 @@ export class Fx {
    * Error: relative 2^-25 plus 2 ulp of the result (plus the numerator's
    * own rounding when it had to be truncated to fit, which the caller's
    * bound analysis covers). Rounds (rep3): bits + ceil(log2 w) + about 22,
-   * for any vector length; with `early`, the normalisation of den runs while
-   * the numerator is still being computed (the same values, drawn in another
-   * order from the suite's randomness).
+   * for any vector length; with `early`, the normalisation of den and its
+   * reciprocal W run while the numerator is still being computed, so that a
+   * late numerator costs only a product, a truncation and the product with W
+   * (7 rounds in rep3; the same values, drawn in another order from the
+   * suite's randomness).
    */
   divide(
     den: Fx,
@@ -788,29 +790,43 @@ export class Fx {
         p,
         indices(n, (i) => i * w),
       );
-      const as = await aSh;
-      const UV = await suite.mul(suite.concat([as, bs]), suite.concat([c, c]));
-      const U = suite.gather(
-        UV,
-        indices(n, (i) => i),
-      );
-      const V = suite.gather(
-        UV,
-        indices(n, (i) => n + i),
-      );
       // v with L fractional bits; den = 0 (p_0 = 0) gets v = 1/2 so that the iteration stays bounded.
-      const vScaled =
-        M + 1 > L ? await suite.trunc(V, M + 1 - L, M + 2) : suite.mulScalar(V, pow2(L - M - 1));
-      const v = suite.add(
-        vScaled,
-        suite.mulScalar(suite.addPublic(suite.neg(p0), BigInt64Array.of(1n)), pow2(L - 1)),
-      );
+      const vOf = async (V: Shares) =>
+        suite.add(
+          M + 1 > L ? await suite.trunc(V, M + 1 - L, M + 2) : suite.mulScalar(V, pow2(L - M - 1)),
+          suite.mulScalar(suite.addPublic(suite.neg(p0), BigInt64Array.of(1n)), pow2(L - 1)),
+        );
+      let U: Shares;
+      let Wp: Promise<Shares>;
+      if (o.early) {
+        // The whole reciprocal of den before the numerator is needed: once the numerator is
+        // ready, one product with c, a truncation and the product with W remain.
+        Wp = suite
+          .mul(bs, c)
+          .then(vOf)
+          .then((v) => goldschmidt(suite, v));
+        Wp.catch(() => undefined);
+        U = await suite.mul(await aSh, c);
+      } else {
+        const as = await aSh;
+        const UV = await suite.mul(suite.concat([as, bs]), suite.concat([c, c]));
+        U = suite.gather(
+          UV,
+          indices(n, (i) => i),
+        );
+        const V = suite.gather(
+          UV,
+          indices(n, (i) => n + i),
+        );
+        const v = await vOf(V);
+        Wp = goldschmidt(suite, v);
+      }
       const s = fa - fb - fq + M + 1 + L; // q_enc = U W / 2^s
       // Guard bits on the scaled numerator, as many as keep it within 63 bits.
       const g = Math.max(0, Math.min(GUARD, 61 - qBits - fq));
       const t1 = s - L - g;
       const [W, Up] = await Promise.all([
-        goldschmidt(suite, v),
+        Wp,
         t1 > 0 ? suite.trunc(U, t1, boundU) : Promise.resolve(suite.mulScalar(U, pow2(-t1))),
       ]);
       // |Up| = |q| v 2^(fq + g) < 2^(qBits + fq + g), plus rounding.

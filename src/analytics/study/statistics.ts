@@ -44,6 +44,7 @@ import { defaultTimes, everyTime } from './spec.js';
 import {
   groupedLogistic,
   kaplanMeierFromCounts,
+  localLogisticStart,
   localSurvivalCounts,
   logisticCells,
   logRankFromCounts,
@@ -877,7 +878,8 @@ async function groupedLogisticAnalysis(
     `  logistic regression on ${C} cells of ${r.predictors.join(' x ')}: at most ${iterations} Newton iterations`,
   );
   // Each owner counts its own records per cell (its `where` and complete cases, locally).
-  const counts = ctx.table.aggregate(rowCountsKey(ctx.study.schema, r)!, 2 * C, 34, (own) => {
+  const countsKey = rowCountsKey(ctx.study.schema, r)!;
+  const ownCounts = (own: Table) => {
     const mask = referenceMask(own, r);
     const y = own.columns.get(r.outcome)!.values;
     const xs = r.predictors.map((name) => own.columns.get(name)!.values);
@@ -892,10 +894,28 @@ async function groupedLogisticAnalysis(
       if (y[i]) out[C + q]! += w;
     }
     return out;
-  });
+  };
+  const counts = ctx.table.aggregate(countsKey, 2 * C, 34, ownCounts);
+  // Newton starts from the average of the parties' own fits on their own counts (input as
+  // secrets, nothing revealed), which leaves fewer steps to the pooled estimate.
+  const p = 1 + cs.reduce((x, c) => x + c.terms.length, 0);
+  const parties = ctx.s.parties.length;
+  const start = ctx.table.aggregateDerived(countsKey, 2 * C, ownCounts, 'start', p, 34, (own) =>
+    localLogisticStart(cs, own, parties),
+  );
   const n = counts.slice(0, C);
   const succ = counts.slice(C, 2 * C);
-  const model = groupedLogistic(ctx.s, cs, n, succ, ctx.table.rows, iterations);
+  const model = groupedLogistic(
+    ctx.s,
+    cs,
+    n,
+    succ,
+    ctx.table.rows,
+    iterations,
+    20,
+    undefined,
+    start,
+  );
   // Both outcomes and every level of a categorical or boolean predictor need k records:
   // sums of cell counts with public 0/1 weights (no communication), then one tournament.
   const levelMasks: number[][] = [];
