@@ -7,7 +7,10 @@
  *       DIR/helper.json, DIR/collector.json (secret, mode 0600) and
  *       DIR/client.json (public: what a client's @divviup/dap Task takes)
  *   entente dap provision --dir DIR [--database URL] --task FILE
- *   entente dap serve --dir DIR [--database URL] [--host H] [--port P]
+ *   entente dap serve --dir DIR [--database URL] [--host H] [--port P] [--workers N]
+ *       [--job-size N] [--lease-ms MS] [--max-attempts N]
+ *   entente dap worker --database URL [--job-size N] [--lease-ms MS]
+ *       [--max-attempts N] [--poll-ms MS]
  *   entente dap collect --collector FILE --start T --duration S [--timeout-ms T]
  *   entente dap rejections --dir DIR [--database URL] --task ID
  *
@@ -23,6 +26,8 @@ import { taskFromJson, taskToJson, DapTaskError, type DapTask } from '../dap/tas
 import type { VdafSpec } from '../dap/vdaf.js';
 import { DapAggregator } from '../node/dap/aggregator.js';
 import { serveDap } from '../node/dap/server.js';
+import { DEFAULT_WORKER_OPTIONS, runWorker, type WorkerOptions } from '../node/dap/worker.js';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { openStore, type StoreLocation } from '../node/store/store.js';
 import { signalExit, UsageError } from './exit.js';
 
@@ -232,35 +237,126 @@ export async function dapCommand(positional: readonly string[], named: Named): P
     return 0;
   }
   if (sub === 'collect') return collect(named);
-  if (sub === 'serve') {
-    const store = await openStore(await location(named));
-    const port = int(named, 'port', 8080, 0);
-    let server;
-    try {
-      server = await serveDap({
-        db: store.db,
-        port,
-        ...(named.has('host') ? { host: named.get('host')! } : {}),
-        log: (l) => console.error(l),
-      });
-    } catch (e) {
-      await store.close();
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
-        throw new UsageError(`dap serve: cannot listen on port ${port}: ${code}`);
-      throw e;
-    }
-    const tasks = await server.aggregator.listTasks();
-    console.log(`DAP aggregator at ${server.url} (${tasks.length} task(s))`);
-    return new Promise<number>((done) => {
-      const stop = (sig: NodeJS.Signals) =>
-        void server
-          .close()
-          .then(() => store.close())
-          .then(() => done(signalExit(sig)));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+  if (sub === 'serve') return serve(named);
+  if (sub === 'worker') return worker(named);
+  throw new UsageError(
+    "dap: expected 'task new', 'provision', 'serve', 'worker', 'collect' or 'rejections'",
+  );
+}
+
+/** The lease and job options of `serve` and `worker` (docs/DAP.md, "Workers and leases"). */
+function workerOptions(named: Named, owner: string): WorkerOptions {
+  const pauseMs = Number(process.env.ENTENTE_TEST_DAP_PAUSE_AFTER_LEASE_MS ?? 0);
+  let paused = false;
+  return {
+    ...DEFAULT_WORKER_OPTIONS,
+    jobSize: int(named, 'job-size', DEFAULT_WORKER_OPTIONS.jobSize),
+    leaseMs: int(named, 'lease-ms', DEFAULT_WORKER_OPTIONS.leaseMs),
+    maxAttempts: int(named, 'max-attempts', DEFAULT_WORKER_OPTIONS.maxAttempts),
+    owner,
+    log: (l) => console.error(l),
+    // Test hook (test/node/dap-workers.test.ts): after its first lease the worker says
+    // which job it holds and pauses, so that a test can kill it at that moment.
+    ...(pauseMs > 0
+      ? {
+          afterLease: async (l) => {
+            if (paused) return;
+            paused = true;
+            console.log(`dap worker ${owner}: leased job ${l.jobId} attempt ${l.attempts}`);
+            await new Promise((r) => setTimeout(r, pauseMs));
+          },
+        }
+      : {}),
+  };
+}
+
+/** Runs until SIGINT or SIGTERM, then stops `stop` and returns the signal's exit code. */
+function untilSignal(stop: () => Promise<void>): Promise<number> {
+  return new Promise<number>((done) => {
+    const on = (sig: NodeJS.Signals) => void stop().then(() => done(signalExit(sig)));
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
+}
+
+async function worker(named: Named): Promise<number> {
+  const loc = await location(named);
+  if (loc.kind !== 'postgres')
+    throw new UsageError(
+      'dap worker: needs --database postgres://... (a PGlite database is one process: use dap serve --workers 1)',
+    );
+  const store = await openStore(loc);
+  const agg = new DapAggregator({ db: store.db });
+  const o = workerOptions(named, `pid ${process.pid}`);
+  const abort = new AbortController();
+  const loop = runWorker(agg.context, { ...o, pollMs: int(named, 'poll-ms', 250) }, abort.signal);
+  console.log(`DAP aggregation worker pid ${process.pid} running`);
+  return untilSignal(async () => {
+    abort.abort();
+    await loop;
+    await store.close();
+  });
+}
+
+async function serve(named: Named): Promise<number> {
+  const loc = await location(named);
+  const workers = int(named, 'workers', 0, 0);
+  if (loc.kind === 'pglite' && workers > 1)
+    throw new UsageError(
+      'dap serve: --workers above 1 needs PostgreSQL (--database postgres://...): PGlite is one process',
+    );
+  const store = await openStore(loc);
+  const port = int(named, 'port', 8080, 0);
+  const o = workerOptions(named, `pid ${process.pid}`);
+  let server;
+  try {
+    server = await serveDap({
+      db: store.db,
+      port,
+      jobSize: o.jobSize,
+      lease: o,
+      // With workers, collection polls only wait for them.
+      inlineAggregation: workers === 0,
+      ...(named.has('host') ? { host: named.get('host')! } : {}),
+      log: (l) => console.error(l),
     });
+  } catch (e) {
+    await store.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
+      throw new UsageError(`dap serve: cannot listen on port ${port}: ${code}`);
+    throw e;
   }
-  throw new UsageError("dap: expected 'task new', 'provision', 'serve', 'collect' or 'rejections'");
+  const abort = new AbortController();
+  let inProcess: Promise<void> | undefined;
+  const children: ChildProcess[] = [];
+  if (loc.kind === 'pglite' && workers === 1)
+    inProcess = runWorker(server.aggregator.context, { ...o, pollMs: 250 }, abort.signal);
+  else
+    for (let i = 0; i < workers; i++) {
+      const args = ['dap', 'worker', '--database', named.get('database')!];
+      for (const f of ['job-size', 'lease-ms', 'max-attempts'])
+        if (named.has(f)) args.push(`--${f}`, named.get(f)!);
+      children.push(
+        spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
+          stdio: 'inherit',
+        }),
+      );
+    }
+  const tasks = await server.aggregator.listTasks();
+  console.log(
+    `DAP aggregator at ${server.url} (${tasks.length} task(s), ${workers === 0 ? 'aggregating on collection' : `${workers} worker(s)`})`,
+  );
+  return untilSignal(async () => {
+    abort.abort();
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all([
+      inProcess,
+      ...children.map((c) =>
+        c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)),
+      ),
+    ]);
+    await server.close();
+    await store.close();
+  });
 }

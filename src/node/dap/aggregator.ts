@@ -15,10 +15,10 @@ import type { DapTask } from '../../dap/task.js';
 import type { NodeDb } from '../store/schema.js';
 import { createCollection, deleteCollection, pollCollection } from './collection.js';
 import { helperAggregateShare, helperInit } from './helper.js';
-import { aggregatePending } from './leader-jobs.js';
 import { uploadReport } from './leader-upload.js';
 import { rejectionCounts } from './store.js';
 import { TaskRegistry, type DapContext } from './tasks.js';
+import { DEFAULT_WORKER_OPTIONS, workOnce, type WorkDone, type WorkerOptions } from './worker.js';
 import * as msg from '../../dap/messages.js';
 
 export { MAX_INTERVAL_BUCKETS } from './aggregate-share.js';
@@ -31,13 +31,22 @@ export interface DapAggregatorOptions {
   readonly now?: () => number;
   /** Reports per aggregation job sent to the Helper. */
   readonly jobSize?: number;
+  /**
+   * Whether a collection poll runs the task's aggregation jobs in this
+   * process (default true: one process, PGlite). False when worker processes
+   * do it (`entente dap serve --workers N`, `entente dap worker`).
+   */
+  readonly inlineAggregation?: boolean;
+  /** Leases of the aggregation jobs run in this process (docs/DAP.md). */
+  readonly lease?: Partial<Omit<WorkerOptions, 'jobSize'>>;
   /** Bound on each Leader-to-Helper request. */
   readonly requestTimeoutMs?: number;
 }
 
 export class DapAggregator {
   private readonly ctx: DapContext;
-  private readonly jobSize: number;
+  private readonly worker: WorkerOptions;
+  private readonly inline: boolean;
   private readonly driving = new Map<string, Promise<unknown>>();
 
   constructor(o: DapAggregatorOptions) {
@@ -48,7 +57,13 @@ export class DapAggregator {
       now: o.now ?? (() => Math.floor(Date.now() / 1000)),
       requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
     };
-    this.jobSize = o.jobSize ?? 200;
+    this.worker = {
+      ...DEFAULT_WORKER_OPTIONS,
+      owner: `pid ${process.pid}`,
+      ...o.lease,
+      jobSize: o.jobSize ?? DEFAULT_WORKER_OPTIONS.jobSize,
+    };
+    this.inline = o.inlineAggregation ?? true;
   }
 
   /** Stores a task; refuses an id already provisioned. */
@@ -79,18 +94,23 @@ export class DapAggregator {
     return uploadReport(this.ctx, idText, body);
   }
 
-  /**
-   * Runs aggregation jobs until no report of the task is pending. Returns how
-   * many reports were aggregated and how many rejected.
-   */
-  aggregatePending(idText: string): Promise<{ aggregated: number; rejected: number }> {
-    return this.serial(idText, () => aggregatePending(this.ctx, idText, this.jobSize));
+  /** The database, clock and tasks, for workers in this process. */
+  get context(): DapContext {
+    return this.ctx;
   }
 
   /**
-   * One driver per task in this process: two overlapping polls must not send
-   * the same pending reports twice, and a collection must see its buckets
-   * unchanged between asking the Helper and releasing.
+   * Makes and runs the task's aggregation jobs in this process until none is
+   * leasable; throws the first failed job's error (its lease released).
+   */
+  aggregatePending(idText: string): Promise<WorkDone> {
+    return workOnce(this.ctx, this.worker, idText, true);
+  }
+
+  /**
+   * One collection of a task at a time in this process, so two polls of one
+   * job do not both ask the Helper. (Jobs need no such lock: leases keep
+   * workers apart, in this process or others.)
    */
   private serial<T>(idText: string, f: () => Promise<T>): Promise<T> {
     const prev = this.driving.get(idText) ?? Promise.resolve();
@@ -135,8 +155,7 @@ export class DapAggregator {
     token: string | undefined,
   ): Promise<Uint8Array | null> {
     return pollCollection(this.ctx, idText, jobId, token, {
-      // Already inside serial: aggregate directly.
-      aggregatePending: (id) => aggregatePending(this.ctx, id, this.jobSize),
+      aggregatePending: (id) => (this.inline ? this.aggregatePending(id) : Promise.resolve()),
       serial: (id, f) => this.serial(id, f),
     });
   }

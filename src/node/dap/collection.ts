@@ -11,11 +11,12 @@ import { MEDIA_TYPES } from '../../dap/version.js';
 import { checkInterval, sealShare } from './aggregate-share.js';
 import { DapRequestError } from './errors.js';
 import { helperRequest, HelperUnreachable } from './helper-client.js';
-import { markCollected, readInterval } from './store.js';
+import { markCollected, readInterval, unfinishedReports } from './store.js';
 import { invalid, requireToken, shareCodec, type DapContext, type LoadedTask } from './tasks.js';
 
 /** How a poll gets the task's pending reports aggregated before reading the batch. */
 export interface CollectionDriver {
+  /** Runs the task's aggregation jobs in this process, or nothing when workers do it. */
   aggregatePending(idText: string): Promise<unknown>;
   /** Runs f after any other aggregation or collection of the task in this process. */
   serial<T>(idText: string, f: () => Promise<T>): Promise<T>;
@@ -137,6 +138,9 @@ async function finishCollection(
       idText,
     );
   await driver.aggregatePending(idText);
+  // Reports of the interval still waiting for a job or in one (a worker's, or a
+  // dead worker's until its lease expires): not ready yet.
+  if ((await unfinishedReports(ctx.db, idText, interval.start, interval.duration)) > 0) return null;
   const agg = await readInterval(
     ctx.db,
     idText,

@@ -52,47 +52,30 @@ export async function helperInit(
   const done = await storedJob(ctx, idText, jobId, requestHash);
   if (done) return done;
 
-  // Anti-replay first: ids already seen (or repeated inside this job) are refused.
-  const ids = req.prepareInits.map((p) => p.reportShare.metadata.reportId);
-  const fresh = new Set<string>();
-  for (let i = 0; i < ids.length; i += 1000) {
-    const rows = await ctx.db
-      .insertInto('dap_seen_reports')
-      .values(ids.slice(i, i + 1000).map((report_id) => ({ task_id: idText, report_id })))
-      .onConflict((oc) => oc.columns(['task_id', 'report_id']).doNothing())
-      .returning('report_id')
-      .execute();
-    for (const r of rows) fresh.add(toBase64Url(new Uint8Array(r.report_id)));
-  }
+  // Prepare first, outside any transaction (the CPU-heavy part); anti-replay,
+  // the sums and the stored answer then change together in one transaction.
   const now = ctx.now();
-  const resps: msg.PrepareResp[] = [];
-  const outs: { id: Uint8Array; time: number; out: bigint[] }[] = [];
-  const reasons = new Map<string, number>();
-  const reject = (reportId: Uint8Array, error: msg.PrepareErrorName): void => {
-    resps.push({ reportId, result: 'reject', error });
-    reasons.set(error, (reasons.get(error) ?? 0) + 1);
+  const entries: { resp: msg.PrepareResp; time: number; out?: bigint[] }[] = [];
+  const reject = (reportId: Uint8Array, time: number, error: msg.PrepareErrorName): void => {
+    entries.push({ resp: { reportId, result: 'reject', error }, time });
   };
   const collectedCache = new Map<number, boolean>();
   for (const p of req.prepareInits) {
     const { metadata, publicShare, encryptedInputShare } = p.reportShare;
-    const key = toBase64Url(metadata.reportId);
-    if (!fresh.delete(key)) {
-      reject(metadata.reportId, 'reportReplayed');
+    const { reportId, time } = metadata;
+    if (time > now + t.task.clockSkew) {
+      reject(reportId, time, 'reportTooEarly');
       continue;
     }
-    if (metadata.time > now + t.task.clockSkew) {
-      reject(metadata.reportId, 'reportTooEarly');
-      continue;
-    }
-    const bucket = bucketOf(t, metadata.time);
+    const bucket = bucketOf(t, time);
     if (!collectedCache.has(bucket))
       collectedCache.set(bucket, await bucketCollected(ctx.db, idText, bucket));
     if (collectedCache.get(bucket)) {
-      reject(metadata.reportId, 'batchCollected');
+      reject(reportId, time, 'batchCollected');
       continue;
     }
     if (encryptedInputShare.configId !== t.task.hpke.config.id) {
-      reject(metadata.reportId, 'hpkeUnknownConfigId');
+      reject(reportId, time, 'hpkeUnknownConfigId');
       continue;
     }
     let share: Uint8Array;
@@ -102,80 +85,103 @@ export async function helperInit(
         await t.opener.open(encryptedInputShare, inputShareInfo(3), aad),
       ).payload;
     } catch (e) {
-      reject(metadata.reportId, e instanceof HpkeOpenError ? 'hpkeDecryptError' : 'invalidMessage');
+      reject(reportId, time, e instanceof HpkeOpenError ? 'hpkeDecryptError' : 'invalidMessage');
       continue;
     }
     try {
       const inbound = msg.decodePingPong(p.payload);
       if (inbound.type !== 'initialize') {
-        reject(metadata.reportId, 'invalidMessage');
+        reject(reportId, time, 'invalidMessage');
         continue;
       }
-      const mine = await vdafs.prepInit(
-        t.vdaf,
-        t.task.verifyKey,
-        1,
-        metadata.reportId,
-        publicShare,
-        share,
-      );
+      const mine = await vdafs.prepInit(t.vdaf, t.task.verifyKey, 1, reportId, publicShare, share);
       const leaderShare = vdafs.decodePrepShare(t.vdaf, inbound.prepShare);
       const prepMsg = await vdafs.prepSharesToPrep(t.vdaf, leaderShare, mine.share);
       const out = vdafs.prepFinish(t.vdaf, mine.state, prepMsg);
-      outs.push({ id: metadata.reportId, time: metadata.time, out });
-      resps.push({
-        reportId: metadata.reportId,
-        result: 'continue',
-        payload: msg.encodePingPong({ type: 'finish', prepMsg }),
+      entries.push({
+        resp: {
+          reportId,
+          result: 'continue',
+          payload: msg.encodePingPong({ type: 'finish', prepMsg }),
+        },
+        time,
+        out,
       });
     } catch (e) {
       if (!(e instanceof vdafs.VdafPrepError || e instanceof DapDecodeError)) throw e;
-      reject(metadata.reportId, e instanceof DapDecodeError ? 'invalidMessage' : 'vdafPrepError');
+      reject(reportId, time, e instanceof DapDecodeError ? 'invalidMessage' : 'vdafPrepError');
     }
   }
-  const deltas = new Map<number, BucketDelta>();
-  for (const o of outs) {
-    const bucket = bucketOf(t, o.time);
-    let d = deltas.get(bucket);
-    if (!d) {
-      d = { bucket, sum: t.zero.slice(), count: 0, checksum: new Uint8Array(32) };
-      deltas.set(bucket, d);
+  const response = await ctx.db.transaction().execute(async (tx) => {
+    // Claim the job id first: a concurrent copy of this request waits here
+    // until the first commits, then finds it taken and gives its answer.
+    const claimed = await tx
+      .insertInto('dap_aggregation_jobs')
+      .values({
+        task_id: idText,
+        job_id: jobId,
+        request_hash: requestHash,
+        response: new Uint8Array(0),
+      })
+      .onConflict((oc) => oc.columns(['task_id', 'job_id']).doNothing())
+      .executeTakeFirst();
+    if (Number(claimed.numInsertedOrUpdatedRows ?? 0) !== 1) return undefined;
+    // Anti-replay: ids seen before (or repeated inside this job) are refused.
+    const ids = entries.map((e) => e.resp.reportId);
+    const fresh = new Set<string>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await tx
+        .insertInto('dap_seen_reports')
+        .values(ids.slice(i, i + 1000).map((report_id) => ({ task_id: idText, report_id })))
+        .onConflict((oc) => oc.columns(['task_id', 'report_id']).doNothing())
+        .returning('report_id')
+        .execute();
+      for (const r of rows) fresh.add(toBase64Url(new Uint8Array(r.report_id)));
     }
-    vdafs.addInto(t.vdaf, d.sum, o.out);
-    d.count++;
-    xorInto(d.checksum, reportChecksum(o.id));
-  }
-  const collected = await ctx.db
-    .transaction()
-    .execute((tx) =>
-      addToBuckets(
-        tx,
-        idText,
-        deltas.values(),
-        shareCodec(t).add,
-        shareCodec(t).encode,
-        shareCodec(t).decode,
-      ),
-    );
-  if (collected.size > 0)
-    for (let i = 0; i < resps.length; i++) {
-      const o = outs.find((x) => bytesEqual(x.id, resps[i]!.reportId));
-      if (o && collected.has(bucketOf(t, o.time))) {
-        resps[i] = { reportId: o.id, result: 'reject', error: 'batchCollected' };
-        reasons.set('batchCollected', (reasons.get('batchCollected') ?? 0) + 1);
+    for (const e of entries)
+      if (!fresh.delete(toBase64Url(e.resp.reportId))) {
+        e.resp = { reportId: e.resp.reportId, result: 'reject', error: 'reportReplayed' };
+        delete e.out;
       }
+    const deltas = new Map<number, BucketDelta>();
+    for (const e of entries) {
+      if (!e.out) continue;
+      const bucket = bucketOf(t, e.time);
+      let d = deltas.get(bucket);
+      if (!d) {
+        d = { bucket, sum: t.zero.slice(), count: 0, checksum: new Uint8Array(32) };
+        deltas.set(bucket, d);
+      }
+      vdafs.addInto(t.vdaf, d.sum, e.out);
+      d.count++;
+      xorInto(d.checksum, reportChecksum(e.resp.reportId));
     }
-  const response = msg.encodeAggregationJobResp({ prepareResps: resps });
-  const stored = await ctx.db
-    .insertInto('dap_aggregation_jobs')
-    .values({ task_id: idText, job_id: jobId, request_hash: requestHash, response })
-    .onConflict((oc) => oc.columns(['task_id', 'job_id']).doNothing())
-    .executeTakeFirst();
+    const collected = await addToBuckets(
+      tx,
+      idText,
+      deltas.values(),
+      shareCodec(t).add,
+      shareCodec(t).encode,
+      shareCodec(t).decode,
+    );
+    for (const e of entries)
+      if (e.out && collected.has(bucketOf(t, e.time)))
+        e.resp = { reportId: e.resp.reportId, result: 'reject', error: 'batchCollected' };
+    const reasons = new Map<string, number>();
+    for (const { resp } of entries)
+      if (resp.result === 'reject') reasons.set(resp.error, (reasons.get(resp.error) ?? 0) + 1);
+    for (const [reason, n] of reasons) await countRejection(tx, idText, snake(reason), n);
+    const bytes = msg.encodeAggregationJobResp({ prepareResps: entries.map((e) => e.resp) });
+    await tx
+      .updateTable('dap_aggregation_jobs')
+      .set({ response: bytes })
+      .where('task_id', '=', idText)
+      .where('job_id', '=', jobId)
+      .execute();
+    return bytes;
+  });
   // A concurrent copy of this request answered first: give its answer.
-  if (Number(stored.numInsertedOrUpdatedRows ?? 0) !== 1)
-    return (await storedJob(ctx, idText, jobId, requestHash))!;
-  for (const [reason, n] of reasons) await countRejection(ctx.db, idText, snake(reason), n);
-  return response;
+  return response ?? (await storedJob(ctx, idText, jobId, requestHash))!;
 }
 
 async function storedJob(

@@ -197,3 +197,21 @@ export async function markCollected(
       )
       .execute();
 }
+
+/** The Leader's reports of [start, start + duration) not yet aggregated or rejected. */
+export async function unfinishedReports(
+  db: NodeDb,
+  taskId: string,
+  start: number,
+  duration: number,
+): Promise<number> {
+  const r = await db
+    .selectFrom('dap_reports')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('task_id', '=', taskId)
+    .where('state', 'in', ['pending', 'in_job'])
+    .where('time', '>=', start)
+    .where('time', '<', start + duration)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
