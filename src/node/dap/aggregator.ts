@@ -15,7 +15,7 @@ import type { DapTask } from '../../dap/task.js';
 import type { NodeDb } from '../store/schema.js';
 import { createCollection, deleteCollection, pollCollection } from './collection.js';
 import { helperAggregateShare, helperInit } from './helper.js';
-import { uploadReport } from './leader-upload.js';
+import { ReportInserter, uploadReport } from './leader-upload.js';
 import { rejectionCounts } from './store.js';
 import { TaskRegistry, type DapContext } from './tasks.js';
 import { DEFAULT_WORKER_OPTIONS, workOnce, type WorkDone, type WorkerOptions } from './worker.js';
@@ -47,6 +47,7 @@ export class DapAggregator {
   private readonly ctx: DapContext;
   private readonly worker: WorkerOptions;
   private readonly inline: boolean;
+  private readonly inserter: ReportInserter;
   private readonly driving = new Map<string, Promise<unknown>>();
 
   constructor(o: DapAggregatorOptions) {
@@ -64,6 +65,7 @@ export class DapAggregator {
       jobSize: o.jobSize ?? DEFAULT_WORKER_OPTIONS.jobSize,
     };
     this.inline = o.inlineAggregation ?? true;
+    this.inserter = new ReportInserter(o.db);
   }
 
   /** Stores a task; refuses an id already provisioned. */
@@ -91,7 +93,7 @@ export class DapAggregator {
 
   /** draft-09 section 4.3.2. Throws DapRequestError after counting the reason. */
   upload(idText: string, body: Uint8Array): Promise<void> {
-    return uploadReport(this.ctx, idText, body);
+    return uploadReport(this.ctx, this.inserter, idText, body);
   }
 
   /** The database, clock and tasks, for workers in this process. */
