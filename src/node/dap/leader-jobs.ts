@@ -361,8 +361,15 @@ async function runJob(
         done.splice(i, 1);
         doneTimes.splice(i, 1);
       }
-    await markReports(tx, t, done, 'aggregated');
+    // The few rejected by id, then the rest of the job in one statement.
     await markReports(tx, t, [...bad, ...failed], 'rejected');
+    await tx
+      .updateTable('dap_reports')
+      .set({ state: 'aggregated' })
+      .where('task_id', '=', l.taskId)
+      .where('job_id', '=', l.jobId)
+      .where('state', '=', 'in_job')
+      .execute();
     for (const [reason, n] of reasons) await countRejection(tx, t.idText, reason, n);
   });
   return { aggregated: done.length, rejected: bad.length + failed.length };
