@@ -16,6 +16,7 @@ import { toBase64Url } from '../../src/dap/codec.js';
 import { DapCollector } from '../../src/dap/collector.js';
 import { generateHpkeKeypair } from '../../src/dap/hpke.js';
 import { encodeCollectionReq } from '../../src/dap/messages.js';
+import { MEDIA_TYPES } from '../../src/dap/version.js';
 import type { DapTask } from '../../src/dap/task.js';
 import type { VdafSpec } from '../../src/dap/vdaf.js';
 import { serveDap } from '../../src/node/dap/server.js';
@@ -89,7 +90,28 @@ async function setUp(leaderDb: Store, helperDb: Store, leaderOptions: object) {
         ms.slice(i, i + 8).map((m) => task.sendMeasurement(m, { timestamp: new Date(now * 1000) })),
       );
   };
-  return { helper, leader, collector, collectorToken, idText: toBase64Url(id), interval, upload };
+  /** One report's bytes, as the client would PUT them. */
+  const reportBytes = async (m: number): Promise<Uint8Array> => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const task: Task<any, any> = new Task({
+      ...SPEC,
+      id: toBase64Url(id),
+      leader: leader.url,
+      helper: helper.url,
+      timePrecisionSeconds: HOUR,
+    } as never);
+    return (await task.generateReport(m, { timestamp: new Date(now * 1000) })).encode();
+  };
+  return {
+    helper,
+    leader,
+    collector,
+    collectorToken,
+    idText: toBase64Url(id),
+    interval,
+    upload,
+    reportBytes,
+  };
 }
 
 const plain = (ms: number[]) =>
@@ -203,6 +225,35 @@ describe.each(BACKENDS.filter((b) => b.name === 'postgres'))(
 );
 
 describe('DAP aggregation jobs on pglite (one worker, in process)', () => {
+  it('uploads stored in one group: a copy of a report in the same group is refused as a replay', async () => {
+    const ds = [
+      await openStore({ kind: 'pglite', dir: undefined }),
+      await openStore({ kind: 'pglite', dir: undefined }),
+    ];
+    const g = await setUp(ds[0]!, ds[1]!, {});
+    try {
+      const one = await g.reportBytes(3);
+      const other = await g.reportBytes(0);
+      const put = (b: Uint8Array) =>
+        fetch(`${g.leader.url}tasks/${g.idText}/reports`, {
+          method: 'PUT',
+          headers: { 'content-type': MEDIA_TYPES.report },
+          body: b as Uint8Array<ArrayBuffer>,
+        }).then((r) => r.status);
+      // Sent together, so they arrive while one group is being written or in the next.
+      const statuses = await Promise.all([put(one), put(one), put(other), put(one)]);
+      expect(statuses.filter((s) => s === 201).length).toBe(2);
+      expect(statuses.filter((s) => s === 400).length).toBe(2);
+      expect(await g.leader.aggregator.rejections(g.idText)).toEqual({ report_replayed: 2 });
+      const r = await g.collector.collect(g.interval, { timeoutMs: 30_000 });
+      expect(r.aggregate).toEqual(plain([3, 0]));
+    } finally {
+      await g.leader.close();
+      await g.helper.close();
+      for (const d of ds) await d.close();
+    }
+  });
+
   let dbs: Store[] = [];
   let s: Awaited<ReturnType<typeof setUp>> | undefined;
   afterAll(async () => {

@@ -60,10 +60,15 @@ export class LeaseLostError extends Error {
 const nowMs = (): number => Date.now();
 
 /**
- * Makes jobs of up to `jobSize` of the task's pending reports, oldest first,
- * until none is pending. Safe to run in several processes at once.
+ * Makes jobs of `jobSize` of the task's pending reports, oldest first, and
+ * with `partial` one more of the rest. Safe to run in several processes at once.
  */
-export async function makeJobs(ctx: DapContext, idText: string, jobSize: number): Promise<number> {
+export async function makeJobs(
+  ctx: DapContext,
+  idText: string,
+  jobSize: number,
+  partial: boolean,
+): Promise<number> {
   let made = 0;
   for (;;) {
     const n = await ctx.db.transaction().execute(async (tx) => {
@@ -77,7 +82,7 @@ export async function makeJobs(ctx: DapContext, idText: string, jobSize: number)
         .forUpdate()
         .skipLocked()
         .execute();
-      if (rows.length === 0) return 0;
+      if (rows.length === 0 || (rows.length < jobSize && !partial)) return 0;
       const jobId = toBase64Url(new Uint8Array(randomBytes(msg.JOB_ID_LEN)));
       await tx
         .insertInto('dap_leader_jobs')

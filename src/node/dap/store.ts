@@ -215,3 +215,14 @@ export async function unfinishedReports(
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }
+
+/** The Leader's reports of a task not yet in a job. */
+export async function pendingReports(db: NodeDb, taskId: string): Promise<number> {
+  const r = await db
+    .selectFrom('dap_reports')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('task_id', '=', taskId)
+    .where('state', '=', 'pending')
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}

@@ -17,6 +17,7 @@ import {
   type Lease,
   type LeaseOptions,
 } from './leader-jobs.js';
+import { pendingReports } from './store.js';
 import type { DapContext } from './tasks.js';
 
 export interface WorkerOptions extends LeaseOptions {
@@ -36,6 +37,24 @@ export const DEFAULT_WORKER_OPTIONS = {
   retryMs: 1_000,
 } as const;
 
+/**
+ * When a job of fewer than jobSize reports is made: 'always' (a collection
+ * poll wants everything aggregated now), or, for a worker loop, a map of each
+ * task's pending count at the previous poll: a partial job is made only once
+ * that count stopped growing, so that reports arriving steadily make full
+ * jobs (one Helper round and one transaction per jobSize reports), not one
+ * small job per poll.
+ */
+export type PartialJobs = 'always' | Map<string, number>;
+
+async function partialNow(ctx: DapContext, idText: string, p: PartialJobs): Promise<boolean> {
+  if (p === 'always') return true;
+  const n = await pendingReports(ctx.db, idText);
+  const before = p.get(idText);
+  p.set(idText, n);
+  return n > 0 && n === before;
+}
+
 export interface WorkDone {
   jobs: number;
   aggregated: number;
@@ -53,13 +72,14 @@ export async function workOnce(
   o: WorkerOptions,
   idText?: string,
   rethrow = false,
+  partial: PartialJobs = 'always',
 ): Promise<WorkDone> {
   const done: WorkDone = { jobs: 0, aggregated: 0, rejected: 0 };
   const tasks =
     idText !== undefined
       ? [idText]
       : (await ctx.tasks.list()).filter((t) => t.role === 'leader').map((t) => t.id);
-  for (const id of tasks) await makeJobs(ctx, id, o.jobSize);
+  for (const id of tasks) await makeJobs(ctx, id, o.jobSize, await partialNow(ctx, id, partial));
   for (;;) {
     const l = await leaseJob(ctx, o, idText);
     if (!l) return done;
@@ -99,18 +119,24 @@ export async function runWorker(
   o: WorkerOptions & { readonly pollMs: number },
   signal: AbortSignal,
 ): Promise<void> {
+  const seen = new Map<string, number>();
   while (!signal.aborted) {
     let did = 0;
     try {
-      did = (await workOnce(ctx, o)).jobs;
+      did = (await workOnce(ctx, o, undefined, false, seen)).jobs;
     } catch (e) {
       // The database went away or similar: log, wait, try again.
       o.log?.(`dap: worker: ${(e as Error).message}`);
     }
     if (did === 0 && !signal.aborted)
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, o.pollMs);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        const wake = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, o.pollMs);
+        signal.addEventListener('abort', wake);
       });
   }
 }
