@@ -280,12 +280,11 @@ function untilSignal(stop: () => Promise<void>): Promise<number> {
 }
 
 async function worker(named: Named): Promise<number> {
-  const loc = await location(named);
-  if (loc.kind !== 'postgres')
+  if (!/^postgres(ql)?:\/\//.test(named.get('database') ?? ''))
     throw new UsageError(
       'dap worker: needs --database postgres://... (a PGlite database is one process: use dap serve --workers 1)',
     );
-  const store = await openStore(loc);
+  const store = await openStore(await location(named));
   const agg = new DapAggregator({ db: store.db });
   const o = workerOptions(named, `pid ${process.pid}`);
   const abort = new AbortController();
