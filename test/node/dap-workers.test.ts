@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Task } from '@divviup/dap';
 import { toBase64Url } from '../../src/dap/codec.js';
 import { DapCollector } from '../../src/dap/collector.js';
@@ -225,12 +225,23 @@ describe.each(BACKENDS.filter((b) => b.name === 'postgres'))(
 );
 
 describe('DAP aggregation jobs on pglite (one worker, in process)', () => {
-  it('uploads stored in one group: a copy of a report in the same group is refused as a replay', async () => {
-    const ds = [
+  // One Leader and one Helper database for both tests (each test its own task and servers).
+  let dbs: Store[] = [];
+  let s: Awaited<ReturnType<typeof setUp>> | undefined;
+  beforeAll(async () => {
+    dbs = [
       await openStore({ kind: 'pglite', dir: undefined }),
       await openStore({ kind: 'pglite', dir: undefined }),
     ];
-    const g = await setUp(ds[0]!, ds[1]!, {});
+  });
+  afterAll(async () => {
+    await s?.leader.close();
+    await s?.helper.close();
+    for (const d of dbs) await d.close();
+  });
+
+  it('uploads stored in one group: a copy of a report in the same group is refused as a replay', async () => {
+    const g = await setUp(dbs[0]!, dbs[1]!, {});
     try {
       const one = await g.reportBytes(3);
       const other = await g.reportBytes(0);
@@ -250,23 +261,10 @@ describe('DAP aggregation jobs on pglite (one worker, in process)', () => {
     } finally {
       await g.leader.close();
       await g.helper.close();
-      for (const d of ds) await d.close();
     }
   });
 
-  let dbs: Store[] = [];
-  let s: Awaited<ReturnType<typeof setUp>> | undefined;
-  afterAll(async () => {
-    await s?.leader.close();
-    await s?.helper.close();
-    for (const d of dbs) await d.close();
-  });
-
   it('a job that keeps failing is failed after the maximum of attempts; its reports are rejected and counted, never aggregated', async () => {
-    dbs = [
-      await openStore({ kind: 'pglite', dir: undefined }),
-      await openStore({ kind: 'pglite', dir: undefined }),
-    ];
     let helperDown = true;
     s = await setUp(dbs[0]!, dbs[1]!, {
       jobSize: 4,
