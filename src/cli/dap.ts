@@ -26,6 +26,7 @@ import { taskFromJson, taskToJson, DapTaskError, type DapTask } from '../dap/tas
 import type { VdafSpec } from '../dap/vdaf.js';
 import { DapAggregator } from '../node/dap/aggregator.js';
 import { serveDap } from '../node/dap/server.js';
+import type { Lease } from '../node/dap/leader-jobs.js';
 import { DEFAULT_WORKER_OPTIONS, runWorker, type WorkerOptions } from '../node/dap/worker.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openStore, type StoreLocation } from '../node/store/store.js';
@@ -246,8 +247,19 @@ export async function dapCommand(positional: readonly string[], named: Named): P
 
 /** The lease and job options of `serve` and `worker` (docs/DAP.md, "Workers and leases"). */
 function workerOptions(named: Named, owner: string): WorkerOptions {
-  const pauseMs = Number(process.env.ENTENTE_TEST_DAP_PAUSE_AFTER_LEASE_MS ?? 0);
+  // Test hook (test/node/dap-workers.test.ts): ENTENTE_TEST_DAP_PAUSE_AFTER=lease|answer
+  // makes the worker, at that point of its first job (leased; answered by the Helper),
+  // say which job it holds and pause, so that a test can kill it at that moment.
+  const point = process.env.ENTENTE_TEST_DAP_PAUSE_AFTER;
   let paused = false;
+  const pause = async (l: Lease) => {
+    if (paused) return;
+    paused = true;
+    console.log(
+      `dap worker ${owner}: paused after the ${point} of job ${l.jobId} attempt ${l.attempts}`,
+    );
+    await new Promise((r) => setTimeout(r, 600_000));
+  };
   return {
     ...DEFAULT_WORKER_OPTIONS,
     jobSize: int(named, 'job-size', DEFAULT_WORKER_OPTIONS.jobSize),
@@ -255,18 +267,8 @@ function workerOptions(named: Named, owner: string): WorkerOptions {
     maxAttempts: int(named, 'max-attempts', DEFAULT_WORKER_OPTIONS.maxAttempts),
     owner,
     log: (l) => console.error(l),
-    // Test hook (test/node/dap-workers.test.ts): after its first lease the worker says
-    // which job it holds and pauses, so that a test can kill it at that moment.
-    ...(pauseMs > 0
-      ? {
-          afterLease: async (l) => {
-            if (paused) return;
-            paused = true;
-            console.log(`dap worker ${owner}: leased job ${l.jobId} attempt ${l.attempts}`);
-            await new Promise((r) => setTimeout(r, pauseMs));
-          },
-        }
-      : {}),
+    ...(point === 'lease' ? { afterLease: pause } : {}),
+    ...(point === 'answer' ? { afterHelperAnswer: pause } : {}),
   };
 }
 

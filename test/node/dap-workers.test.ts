@@ -1,8 +1,8 @@
 /**
  * Issue 17 item 5: a Leader's aggregation jobs leased by worker processes.
  * On PostgreSQL, two `entente dap worker` processes share a Leader's database;
- * the first pauses right after leasing a job (a test-only hook) and is killed
- * with SIGKILL there; the other finishes every other job, then that one once
+ * the first pauses in its first job (a test-only hook), right after leasing it
+ * or once the Helper has answered it, and is killed with SIGKILL there; the other finishes every other job, then that one once
  * its lease expires (attempt 2, same DAP job id), and the Collector gets
  * exactly the plaintext histogram: every report aggregated once. Also (on
  * PGlite, in process): a job that keeps failing is failed after the maximum
@@ -169,58 +169,73 @@ describe.each(BACKENDS.filter((b) => b.name === 'postgres'))(
       for (const f of cleanup.reverse()) await f().catch(() => undefined);
     });
 
-    it('a worker killed (kill -9) holding a job: another finishes it after the lease expires, every report counted once', async () => {
-      const pg = await freshDatabase();
-      cleanup.push(pg.drop);
-      const leaderDb = await openStore({ kind: 'postgres', url: pg.url });
-      cleanup.push(() => leaderDb.close());
-      const helperDb = await openStore({ kind: 'pglite', dir: undefined });
-      cleanup.push(() => helperDb.close());
-      const s = await setUp(leaderDb, helperDb, { inlineAggregation: false });
-      cleanup.push(
-        () => s.leader.close(),
-        () => s.helper.close(),
-      );
-      const ms = measurements(50);
-      await s.upload(ms);
+    it.each([
+      ['after leasing it', 'lease'],
+      ["after the Helper's answer, before finishing it", 'answer'],
+    ])(
+      'a worker killed (kill -9) holding a job %s: another finishes it after the lease expires, every report counted once',
+      async (_, point) => {
+        const pg = await freshDatabase();
+        cleanup.push(pg.drop);
+        const leaderDb = await openStore({ kind: 'postgres', url: pg.url });
+        cleanup.push(() => leaderDb.close());
+        const helperDb = await openStore({ kind: 'pglite', dir: undefined });
+        cleanup.push(() => helperDb.close());
+        const s = await setUp(leaderDb, helperDb, { inlineAggregation: false });
+        cleanup.push(
+          () => s.leader.close(),
+          () => s.helper.close(),
+        );
+        const ms = measurements(50);
+        await s.upload(ms);
 
-      // Worker A pauses after its first lease; it is killed there.
-      const a = new Worker(pg.url, { ENTENTE_TEST_DAP_PAUSE_AFTER_LEASE_MS: '600000' });
-      cleanup.push(() => a.stop());
-      const leased = await a.waitFor(/leased job (\S+) attempt 1/);
-      const victimJob = leased[1]!;
-      const b = new Worker(pg.url, {});
-      cleanup.push(() => b.stop());
-      const bPid = (await b.waitFor(/worker pid (\d+) running/))[1]!;
-      a.child.kill('SIGKILL');
-      await new Promise((r) => a.child.once('exit', r));
+        // Worker A pauses after its first lease; it is killed there.
+        const a = new Worker(pg.url, { ENTENTE_TEST_DAP_PAUSE_AFTER: point! });
+        cleanup.push(() => a.stop());
+        const leased = await a.waitFor(/paused after the \w+ of job (\S+) attempt 1/);
+        const victimJob = leased[1]!;
+        const b = new Worker(pg.url, {});
+        cleanup.push(() => b.stop());
+        const bPid = (await b.waitFor(/worker pid (\d+) running/))[1]!;
+        a.child.kill('SIGKILL');
+        await new Promise((r) => a.child.once('exit', r));
 
-      const r = await s.collector.collect(s.interval, { timeoutMs: 60_000 });
-      expect(r.reportCount).toBe(ms.length);
-      expect(r.aggregate).toEqual(plain(ms));
+        const r = await s.collector.collect(s.interval, { timeoutMs: 60_000 });
+        expect(r.reportCount).toBe(ms.length);
+        expect(r.aggregate).toEqual(plain(ms));
 
-      const jobs = await leaderDb.db
-        .selectFrom('dap_leader_jobs')
-        .select(['job_id', 'state', 'attempts', 'lease_owner', 'report_count'])
-        .execute();
-      expect(jobs.length).toBe(5);
-      expect(jobs.every((j) => j.state === 'finished')).toBe(true);
-      expect(jobs.reduce((n, j) => n + j.report_count, 0)).toBe(ms.length);
-      const victim = jobs.find((j) => j.job_id === victimJob)!;
-      // Leased by A (attempt 1), then by B once the lease had expired.
-      expect(victim.attempts).toBe(2);
-      expect(victim.lease_owner).toBe(`pid ${bPid}`);
-      const states = await leaderDb.db
-        .selectFrom('dap_reports')
-        .select(({ fn }) => ['state', fn.countAll<string>().as('n')])
-        .groupBy('state')
-        .execute();
-      expect(states.map((x) => [x.state, Number(x.n)])).toEqual([['aggregated', ms.length]]);
-      // The retried job reached the Helper under its own id: no report refused as a replay.
-      expect(await s.leader.aggregator.rejections(s.idText)).toEqual({});
-      expect(await s.helper.aggregator.rejections(s.idText)).toEqual({});
-      await b.stop();
-    }, 120_000);
+        const jobs = await leaderDb.db
+          .selectFrom('dap_leader_jobs')
+          .select(['job_id', 'state', 'attempts', 'lease_owner', 'report_count'])
+          .execute();
+        expect(jobs.length).toBe(5);
+        expect(jobs.every((j) => j.state === 'finished')).toBe(true);
+        expect(jobs.reduce((n, j) => n + j.report_count, 0)).toBe(ms.length);
+        const victim = jobs.find((j) => j.job_id === victimJob)!;
+        // Leased by A (attempt 1), then by B once the lease had expired.
+        expect(victim.attempts).toBe(2);
+        expect(victim.lease_owner).toBe(`pid ${bPid}`);
+        const states = await leaderDb.db
+          .selectFrom('dap_reports')
+          .select(({ fn }) => ['state', fn.countAll<string>().as('n')])
+          .groupBy('state')
+          .execute();
+        expect(states.map((x) => [x.state, Number(x.n)])).toEqual([['aggregated', ms.length]]);
+        // Killed after the Helper's answer: the Helper had stored it (and counted the
+        // reports); the retry, byte for byte the same request, got that answer again.
+        const atHelper = await helperDb.db
+          .selectFrom('dap_aggregation_jobs')
+          .select('job_id')
+          .where('job_id', '=', victimJob)
+          .execute();
+        expect(atHelper.length).toBe(1);
+        // The retried job reached the Helper under its own id: no report refused as a replay.
+        expect(await s.leader.aggregator.rejections(s.idText)).toEqual({});
+        expect(await s.helper.aggregator.rejections(s.idText)).toEqual({});
+        await b.stop();
+      },
+      120_000,
+    );
   },
 );
 

@@ -209,6 +209,7 @@ async function markReports(
 export async function runLeasedJob(
   ctx: DapContext,
   l: Lease,
+  afterHelperAnswer?: (l: Lease) => Promise<void>,
 ): Promise<{ aggregated: number; rejected: number }> {
   const t = await ctx.tasks.loadAs(l.taskId, 'leader');
   // Ordered by id so a retry sends the Helper byte for byte the same request.
@@ -220,7 +221,7 @@ export async function runLeasedJob(
     .where('state', '=', 'in_job')
     .orderBy('report_id')
     .execute();
-  return runJob(ctx, t, l, rows);
+  return runJob(ctx, t, l, rows, afterHelperAnswer);
 }
 
 async function runJob(
@@ -234,6 +235,7 @@ async function runJob(
     leader_input_share: Uint8Array;
     helper_encrypted_share: Uint8Array;
   }[],
+  afterHelperAnswer?: (l: Lease) => Promise<void>,
 ): Promise<{ aggregated: number; rejected: number }> {
   const inits: msg.PrepareInit[] = [];
   const states: {
@@ -288,6 +290,7 @@ async function runJob(
     MEDIA_TYPES.aggregationJobInitReq,
     msg.encodeAggregationJobInitReq({ aggParam: new Uint8Array(0), prepareInits: inits }),
   );
+  await afterHelperAnswer?.(l);
   let resp: msg.AggregationJobResp;
   try {
     resp = msg.decodeAggregationJobResp(respBytes);

@@ -27,6 +27,8 @@ export interface WorkerOptions extends LeaseOptions {
   readonly retryMs: number;
   /** Called after each lease, before the job runs (a test pauses a worker here). */
   readonly afterLease?: (l: Lease) => Promise<void>;
+  /** Called once the Helper has answered a job, before it is finished (likewise). */
+  readonly afterHelperAnswer?: (l: Lease) => Promise<void>;
   readonly log?: (line: string) => void;
 }
 
@@ -96,7 +98,7 @@ export async function workOnce(
     }
     try {
       await o.afterLease?.(l);
-      const r = await runLeasedJob(ctx, l);
+      const r = await runLeasedJob(ctx, l, o.afterHelperAnswer);
       done.jobs++;
       done.aggregated += r.aggregated;
       done.rejected += r.rejected;
