@@ -221,8 +221,8 @@ describe.each(BACKENDS.filter((b) => b.name === 'postgres'))(
           .groupBy('state')
           .execute();
         expect(states.map((x) => [x.state, Number(x.n)])).toEqual([['aggregated', ms.length]]);
-        // Killed after the Helper's answer: the Helper had stored it (and counted the
-        // reports); the retry, byte for byte the same request, got that answer again.
+        // The Helper holds the job under its one id. Killed after the Helper's answer, the
+        // retry (byte for byte the same request) got the stored answer again: no replays.
         const atHelper = await helperDb.db
           .selectFrom('dap_aggregation_jobs')
           .select('job_id')
