@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- dap [--reports N] [--length L] [--chunk C] [--concurrency K] [--backend pglite|postgres]`:
+ * `npm run bench -- dap [--reports N] [--length L] [--chunk C] [--concurrency K] [--backend pglite|postgres] [--workers W]`:
  * the DAP Leader and Helper (each with its own in-memory PGlite, or a fresh
  * database on the PostgreSQL server of ENTENTE_BENCH_PG_URL or
  * ENTENTE_TEST_PG_URL, dropped at the end; HTTP on 127.0.0.1, in this one process) with Prio3Histogram(L) reports made by the
@@ -7,6 +7,10 @@
  * uploads/s at the Leader, reports/s aggregated end to end (both aggregators'
  * preparation, the aggregation jobs, the collection), bytes per report, and the
  * plaintext baseline (summing the same one-hot vectors in JavaScript).
+ * `--workers 0` (the default): the Leader aggregates when the Collector polls,
+ * in its process. `--workers 1` on PGlite: one worker loop in the process,
+ * aggregating while reports arrive. `--workers W` on PostgreSQL: W `entente
+ * dap worker` processes on the Leader's database.
  */
 import { Task } from '@divviup/dap';
 import { toBase64Url } from '../src/dap/codec.js';
@@ -14,12 +18,15 @@ import { DapCollector } from '../src/dap/collector.js';
 import { generateHpkeKeypair } from '../src/dap/hpke.js';
 import type { VdafSpec } from '../src/dap/vdaf.js';
 import { serveDap } from '../src/node/dap/server.js';
+import { runWorker, DEFAULT_WORKER_OPTIONS } from '../src/node/dap/worker.js';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { openStore, type Store } from '../src/node/store/store.js';
 
 /** A fresh database on the server (its name is ours, hex), dropped by close(). */
-async function postgresStore(admin: string): Promise<Store> {
+async function postgresStore(admin: string): Promise<Store & { url: string }> {
   const name = `entente_bench_${randomBytes(6).toString('hex')}`;
   const run = async (q: string) => {
     const c = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 10_000 });
@@ -36,6 +43,7 @@ async function postgresStore(admin: string): Promise<Store> {
   const store = await openStore({ kind: 'postgres', url: u.toString() });
   return {
     ...store,
+    url: u.toString(),
     close: async () => {
       await store.close();
       await run(`drop database if exists ${name} with (force)`);
@@ -65,9 +73,46 @@ export async function runDapBench(args: string[]): Promise<void> {
     throw new Error('--backend postgres needs ENTENTE_BENCH_PG_URL or ENTENTE_TEST_PG_URL');
   const open = () =>
     backend === 'postgres' ? postgresStore(admin!) : openStore({ kind: 'pglite', dir: undefined });
-  const stores = [await open(), await open()];
+  const workers = opt(args, 'workers', 0);
+  if (backend === 'pglite' && workers > 1)
+    throw new Error('--workers above 1 needs --backend postgres (PGlite is one process)');
+  const stores: (Store & { url?: string })[] = [await open(), await open()];
   const helper = await serveDap({ db: stores[1]!.db });
-  const leader = await serveDap({ db: stores[0]!.db, jobSize: 100 });
+  const leader = await serveDap({
+    db: stores[0]!.db,
+    jobSize: 100,
+    inlineAggregation: workers === 0,
+  });
+  const abort = new AbortController();
+  const loops: Promise<void>[] = [];
+  const children: ChildProcess[] = [];
+  if (workers === 1 && backend === 'pglite')
+    loops.push(
+      runWorker(
+        leader.aggregator.context,
+        { ...DEFAULT_WORKER_OPTIONS, jobSize: 100, owner: 'bench', pollMs: 50 },
+        abort.signal,
+      ),
+    );
+  else
+    for (let i = 0; i < workers; i++)
+      children.push(
+        spawn(
+          process.execPath,
+          [
+            fileURLToPath(new URL('../bin/entente.js', import.meta.url)),
+            'dap',
+            'worker',
+            '--database',
+            stores[0]!.url!,
+            '--job-size',
+            '100',
+            '--poll-ms',
+            '50',
+          ],
+          { stdio: ['ignore', 'ignore', 'inherit'] },
+        ),
+      );
   const collectorKeys = await generateHpkeKeypair(9);
   const now = Math.floor(Date.now() / 1000);
   const HOUR = 3600;
@@ -146,7 +191,10 @@ export async function runDapBench(args: string[]): Promise<void> {
   }
 
   console.log(
-    `DAP (draft-09) Prio3Histogram(${length}, chunk ${chunk}), ${n} reports, Leader and Helper on ${backend} in one process, ${concurrency} uploads in flight`,
+    `DAP (draft-09) Prio3Histogram(${length}, chunk ${chunk}), ${n} reports, Leader and Helper on ${backend} in one process, ${concurrency} uploads in flight, ` +
+      (workers === 0
+        ? 'aggregation on collection in the Leader'
+        : `${workers} worker ${workers === 1 && backend === 'pglite' ? 'loop in the Leader' : 'process(es)'}`),
   );
   const first = await round(Math.min(20, n));
   const warm = await round(n);
@@ -168,7 +216,7 @@ export async function runDapBench(args: string[]): Promise<void> {
     `client report generation:  ${rate(n, warm.gen)} reports/s (@divviup/dap, one thread)`,
   );
   console.log(
-    `uploads at the Leader:     ${rate(n, warm.up)} reports/s (HPKE open, checks, one insert each)`,
+    `uploads at the Leader:     ${rate(n, warm.up)} reports/s (HPKE open, checks, inserts grouped)${workers > 0 ? ', workers aggregating meanwhile' : ''}`,
   );
   console.log(
     `aggregation + collection:  ${rate(n, warm.agg)} reports/s (both aggregators' preparation, jobs of 100, one round)`,
@@ -182,6 +230,13 @@ export async function runDapBench(args: string[]): Promise<void> {
   console.log(
     `plaintext baseline: ${rate(n, plain)} vectors/s; ratio ${((warm.up + warm.agg) / plain).toFixed(0)}x`,
   );
+  abort.abort();
+  await Promise.all(loops);
+  for (const ch of children) {
+    const exited = new Promise((r) => ch.once('exit', r));
+    ch.kill('SIGTERM');
+    await exited;
+  }
   await leader.close();
   await helper.close();
   for (const s of stores) await s.close();

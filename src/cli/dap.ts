@@ -11,7 +11,10 @@
  *       Leader's task, the VDAF is the histogram of their combinations, and
  *       the Leader serves the survey page at LEADER/surveys/TASK/
  *   entente dap provision --dir DIR [--database URL] --task FILE
- *   entente dap serve --dir DIR [--database URL] [--host H] [--port P]
+ *   entente dap serve --dir DIR [--database URL] [--host H] [--port P] [--workers N]
+ *       [--job-size N] [--lease-ms MS] [--max-attempts N]
+ *   entente dap worker --database URL [--job-size N] [--lease-ms MS]
+ *       [--max-attempts N] [--poll-ms MS]
  *   entente dap collect --collector FILE --start T --duration S [--timeout-ms T]
  *   entente dap rejections --dir DIR [--database URL] --task ID
  *
@@ -29,6 +32,9 @@ import type { VdafSpec } from '../dap/vdaf.js';
 import { DapAggregator } from '../node/dap/aggregator.js';
 import { serveDap } from '../node/dap/server.js';
 import { surveyRoutes } from '../node/dap/survey-pages.js';
+import type { Lease } from '../node/dap/leader-jobs.js';
+import { DEFAULT_WORKER_OPTIONS, runWorker, type WorkerOptions } from '../node/dap/worker.js';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { openStore, type StoreLocation } from '../node/store/store.js';
 import { signalExit, UsageError } from './exit.js';
 
@@ -264,36 +270,127 @@ export async function dapCommand(positional: readonly string[], named: Named): P
     return 0;
   }
   if (sub === 'collect') return collect(named);
-  if (sub === 'serve') {
-    const store = await openStore(await location(named));
-    const port = int(named, 'port', 8080, 0);
-    let server;
-    try {
-      server = await serveDap({
-        db: store.db,
-        port,
-        ...(named.has('host') ? { host: named.get('host')! } : {}),
-        log: (l) => console.error(l),
-        routes: surveyRoutes({ db: store.db }),
-      });
-    } catch (e) {
-      await store.close();
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
-        throw new UsageError(`dap serve: cannot listen on port ${port}: ${code}`);
-      throw e;
-    }
-    const tasks = await server.aggregator.listTasks();
-    console.log(`DAP aggregator at ${server.url} (${tasks.length} task(s))`);
-    return new Promise<number>((done) => {
-      const stop = (sig: NodeJS.Signals) =>
-        void server
-          .close()
-          .then(() => store.close())
-          .then(() => done(signalExit(sig)));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+  if (sub === 'serve') return serve(named);
+  if (sub === 'worker') return worker(named);
+  throw new UsageError(
+    "dap: expected 'task new', 'provision', 'serve', 'worker', 'collect' or 'rejections'",
+  );
+}
+
+/** The lease and job options of `serve` and `worker` (docs/DAP.md, "Workers and leases"). */
+function workerOptions(named: Named, owner: string): WorkerOptions {
+  // Test hook (test/node/dap-workers.test.ts): ENTENTE_TEST_DAP_PAUSE_AFTER=lease|answer
+  // makes the worker, at that point of its first job (leased; answered by the Helper),
+  // say which job it holds and pause, so that a test can kill it at that moment.
+  const point = process.env.ENTENTE_TEST_DAP_PAUSE_AFTER;
+  let paused = false;
+  const pause = async (l: Lease) => {
+    if (paused) return;
+    paused = true;
+    console.log(
+      `dap worker ${owner}: paused after the ${point} of job ${l.jobId} attempt ${l.attempts}`,
+    );
+    await new Promise((r) => setTimeout(r, 600_000));
+  };
+  return {
+    ...DEFAULT_WORKER_OPTIONS,
+    jobSize: int(named, 'job-size', DEFAULT_WORKER_OPTIONS.jobSize),
+    leaseMs: int(named, 'lease-ms', DEFAULT_WORKER_OPTIONS.leaseMs),
+    maxAttempts: int(named, 'max-attempts', DEFAULT_WORKER_OPTIONS.maxAttempts),
+    owner,
+    log: (l) => console.error(l),
+    ...(point === 'lease' ? { afterLease: pause } : {}),
+    ...(point === 'answer' ? { afterHelperAnswer: pause } : {}),
+  };
+}
+
+/** Runs until SIGINT or SIGTERM, then stops `stop` and returns the signal's exit code. */
+function untilSignal(stop: () => Promise<void>): Promise<number> {
+  return new Promise<number>((done) => {
+    const on = (sig: NodeJS.Signals) => void stop().then(() => done(signalExit(sig)));
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
+}
+
+async function worker(named: Named): Promise<number> {
+  if (!/^postgres(ql)?:\/\//.test(named.get('database') ?? ''))
+    throw new UsageError(
+      'dap worker: needs --database postgres://... (a PGlite database is one process: use dap serve --workers 1)',
+    );
+  const store = await openStore(await location(named));
+  const agg = new DapAggregator({ db: store.db });
+  const o = workerOptions(named, `pid ${process.pid}`);
+  const abort = new AbortController();
+  const loop = runWorker(agg.context, { ...o, pollMs: int(named, 'poll-ms', 250) }, abort.signal);
+  console.log(`DAP aggregation worker pid ${process.pid} running`);
+  return untilSignal(async () => {
+    abort.abort();
+    await loop;
+    await store.close();
+  });
+}
+
+async function serve(named: Named): Promise<number> {
+  const loc = await location(named);
+  const workers = int(named, 'workers', 0, 0);
+  if (loc.kind === 'pglite' && workers > 1)
+    throw new UsageError(
+      'dap serve: --workers above 1 needs PostgreSQL (--database postgres://...): PGlite is one process',
+    );
+  const store = await openStore(loc);
+  const port = int(named, 'port', 8080, 0);
+  const o = workerOptions(named, `pid ${process.pid}`);
+  let server;
+  try {
+    server = await serveDap({
+      db: store.db,
+      port,
+      jobSize: o.jobSize,
+      lease: o,
+      // With workers, collection polls only wait for them.
+      inlineAggregation: workers === 0,
+      ...(named.has('host') ? { host: named.get('host')! } : {}),
+      log: (l) => console.error(l),
+      routes: surveyRoutes({ db: store.db }),
     });
+  } catch (e) {
+    await store.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
+      throw new UsageError(`dap serve: cannot listen on port ${port}: ${code}`);
+    throw e;
   }
-  throw new UsageError("dap: expected 'task new', 'provision', 'serve', 'collect' or 'rejections'");
+  const abort = new AbortController();
+  let inProcess: Promise<void> | undefined;
+  const children: ChildProcess[] = [];
+  if (loc.kind === 'pglite' && workers === 1)
+    inProcess = runWorker(server.aggregator.context, { ...o, pollMs: 250 }, abort.signal);
+  else
+    for (let i = 0; i < workers; i++) {
+      const args = ['dap', 'worker', '--database', named.get('database')!];
+      for (const f of ['job-size', 'lease-ms', 'max-attempts'])
+        if (named.has(f)) args.push(`--${f}`, named.get(f)!);
+      children.push(
+        spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
+          stdio: 'inherit',
+        }),
+      );
+    }
+  const tasks = await server.aggregator.listTasks();
+  console.log(
+    `DAP aggregator at ${server.url} (${tasks.length} task(s), ${workers === 0 ? 'aggregating on collection' : `${workers} worker(s)`})`,
+  );
+  return untilSignal(async () => {
+    abort.abort();
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all([
+      inProcess,
+      ...children.map((c) =>
+        c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)),
+      ),
+    ]);
+    await server.close();
+    await store.close();
+  });
 }

@@ -150,7 +150,18 @@ export function knownFlags(
         case 'provision':
           return ['dir', 'database', 'task'];
         case 'serve':
-          return ['dir', 'database', 'host', 'port'];
+          return [
+            'dir',
+            'database',
+            'host',
+            'port',
+            'workers',
+            'job-size',
+            'lease-ms',
+            'max-attempts',
+          ];
+        case 'worker':
+          return ['database', 'job-size', 'lease-ms', 'max-attempts', 'poll-ms'];
         case 'rejections':
           return ['dir', 'database', 'task'];
         case 'collect':

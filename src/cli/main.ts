@@ -187,8 +187,12 @@ DAP aggregation (docs/DAP.md; clients: the @divviup/dap library):
          go with the Leader's task, the VDAF is a histogram of their combinations, and the
          Leader serves the survey page at LEADER/surveys/TASK/ (answers encrypted in the browser)
   dap provision --dir DIR [--database URL] --task FILE     store a task at an aggregator
-  dap serve --dir DIR [--database URL] [--host H] [--port P]
-         run a Leader or Helper (HTTP; put TLS in front) for every task provisioned in DIR
+  dap serve --dir DIR [--database URL] [--host H] [--port P] [--workers N] [--job-size N]
+         [--lease-ms MS] [--max-attempts N]
+         run a Leader or Helper (HTTP; put TLS in front) for every task provisioned in DIR;
+         --workers N starts N aggregation worker processes (PostgreSQL; 1 on PGlite, in process)
+  dap worker --database URL [--job-size N] [--lease-ms MS] [--max-attempts N] [--poll-ms MS]
+         a Leader's aggregation worker: leases aggregation jobs from the database and runs them
   dap collect --collector FILE --start T --duration S [--timeout-ms T]
          the aggregate of a batch interval, as JSON
   dap rejections --dir DIR [--database URL] --task ID     rejected reports by reason

@@ -197,3 +197,32 @@ export async function markCollected(
       )
       .execute();
 }
+
+/** The Leader's reports of [start, start + duration) not yet aggregated or rejected. */
+export async function unfinishedReports(
+  db: NodeDb,
+  taskId: string,
+  start: number,
+  duration: number,
+): Promise<number> {
+  const r = await db
+    .selectFrom('dap_reports')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('task_id', '=', taskId)
+    .where('state', 'in', ['pending', 'in_job'])
+    .where('time', '>=', start)
+    .where('time', '<', start + duration)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** The Leader's reports of a task not yet in a job. */
+export async function pendingReports(db: NodeDb, taskId: string): Promise<number> {
+  const r = await db
+    .selectFrom('dap_reports')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('task_id', '=', taskId)
+    .where('state', '=', 'pending')
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}

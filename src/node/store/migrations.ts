@@ -197,6 +197,34 @@ export const MIGRATIONS: readonly Migration[] = [
         primary key (task_id, job_id))`,
     ],
   },
+  {
+    version: 4,
+    description:
+      'DAP Leader: aggregation jobs in the database, leased by worker processes (lease expiry, attempts)',
+    steps: [
+      // A report is 'pending' until a job takes it ('in_job'), then 'aggregated' or 'rejected'.
+      sql`alter table dap_reports drop constraint if exists dap_reports_state_check`,
+      sql`alter table dap_reports add constraint dap_reports_state_check
+        check (state in ('pending', 'in_job', 'aggregated', 'rejected'))`,
+      sql`alter table dap_reports add column job_id text`,
+      sql`create index dap_reports_job on dap_reports (task_id, job_id)`,
+      // job_id is the DAP aggregation job id, fixed when the job is made, so a retry
+      // after a crash sends the Helper the same job and gets its stored answer.
+      // A job is leasable when 'ready' and its lease_expiry (ms since the epoch) has passed.
+      sql`create table dap_leader_jobs (
+        task_id text not null references dap_tasks(task_id) on delete cascade,
+        job_id text not null,
+        state text not null check (state in ('ready', 'finished', 'failed')),
+        lease_expiry bigint not null default 0,
+        lease_token text,
+        lease_owner text,
+        attempts integer not null default 0,
+        report_count integer not null,
+        created_at text not null,
+        primary key (task_id, job_id))`,
+      sql`create index dap_leader_jobs_ready on dap_leader_jobs (state, lease_expiry)`,
+    ],
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -159,7 +159,23 @@ export interface DapReportsTable {
   public_share: Uint8Array;
   leader_input_share: Uint8Array;
   helper_encrypted_share: Uint8Array;
-  state: 'pending' | 'aggregated' | 'rejected';
+  state: 'pending' | 'in_job' | 'aggregated' | 'rejected';
+  /** The Leader's aggregation job that took the report (migration 4). */
+  job_id: Generated<string | null>;
+}
+
+/** The Leader's aggregation jobs, leased by workers (migration 4). */
+export interface DapLeaderJobsTable {
+  task_id: string;
+  job_id: string;
+  state: 'ready' | 'finished' | 'failed';
+  /** Milliseconds since the epoch; int8, a string from pg. */
+  lease_expiry: Generated<number | string>;
+  lease_token: string | null;
+  lease_owner: string | null;
+  attempts: Generated<number>;
+  report_count: number;
+  created_at: string;
 }
 
 export interface DapSeenReportsTable {
@@ -223,6 +239,7 @@ export interface Schema {
   dap_seen_reports: DapSeenReportsTable;
   dap_batches: DapBatchesTable;
   dap_aggregation_jobs: DapAggregationJobsTable;
+  dap_leader_jobs: DapLeaderJobsTable;
   dap_rejections: DapRejectionsTable;
   dap_collection_jobs: DapCollectionJobsTable;
 }
