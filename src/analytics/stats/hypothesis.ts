@@ -37,6 +37,9 @@ export interface TTest {
   /**
    * Standard error of mean1 - mean2: sqrt(var1/n1 + var2/n2) (Welch), or
    * sqrt(s_p^2 (1/n1 + 1/n2)) with the pooled variance s_p^2 (Student).
+   * Relative 2^-22 plus what D = var1 n2 + var2 n1 loses to truncation: a
+   * wide type's tiny variances can vanish in D, and se then comes out 0
+   * (`tErrorBound` states when; no bound of its own yet).
    */
   se: SecretFixed;
   mean1: SecretFixed;
@@ -239,7 +242,8 @@ export interface OneSampleTTest {
  * t.test(x, mu = mu): t = (mean - mu) / (sd / sqrt n) on n - 1 degrees of
  * freedom, over the rows `where` selects.
  *
- * Precision: mean relative 2^-24; se relative 2^-22; t relative about 2^-20
+ * Precision: mean relative 2^-24; se relative 2^-22 plus the variance's
+ * truncation for wide types (as TTest.se); t relative about 2^-20
  * plus (2^-19 + 2^-24 |mean|) / se. A constant column gives se 0 and a saturated t (R refuses).
  * Cost: two rounds of inner products, then three divisions and a square root
  * in sequence (about 180 rounds in rep3), for any n.
