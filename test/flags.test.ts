@@ -34,6 +34,10 @@ describe('unknown flags', () => {
       ['demo', 'scoring', '--seeds', 'x'],
       /demo scoring: unknown option --seeds; did you mean --seed\?/,
     ],
+    [
+      ['demo', 'donation', '--peopel', '5'],
+      /demo donation: unknown option --peopel; did you mean --people\?/,
+    ],
     [['keygen', '--out', 'x', '--idd', 'a'], /keygen: unknown option --idd; did you mean --id\?/],
     [['plan', `${F}/stats.ts`, '--suite', 'semi2k', '--output', 'x'], /did you mean --out\?/],
     [['node', 'init', '--dri', 'x'], /node init: unknown option --dri; did you mean --dir\?/],
@@ -115,6 +119,7 @@ describe('unknown flags', () => {
       ['demo', ['mobility'], m(), ['trips', 'zones', 'epsilon', 'min-cell-size', 'seed']],
       ['demo', ['ads'], m(), ['scale', 'seed', 'epsilon', 'min-conversions']],
       ['demo', ['aml'], m(), ['persons', 'min-banks', 'min-inflow', 'seed', 'credit-rows']],
+      ['demo', ['donation'], m(), ['people', 'total', 'floor', 'cap', 'seed']],
       ['election', ['serve'], m(), ['dir', 'host', 'port']],
       ['node', ['init'], m(), ['dir', 'id', 'name', 'host', 'api-port', 'mpc-port', 'database']],
       ['node', ['start'], m(), ['dir', 'database']],

@@ -266,9 +266,9 @@ export interface DonationRun {
   readonly rounds: number;
 }
 
-/** The default rule for n people: 100 units each on average, floor 20, cap 400. */
+/** The default rule for n people: 100 units each on average, floor 30, cap 200. */
 export function defaultRule(n: number): DonationRule {
-  return { total: 10_000 * n, floor: 2_000, cap: 40_000 };
+  return { total: 10_000 * n, floor: 3_000, cap: 20_000 };
 }
 
 export async function runDonation(

@@ -10,6 +10,7 @@
  *   entente demo aml [--persons N]                     threshold PSI across four banks (src/cli/aml.ts)
  *   entente demo pay-transparency [--members N]        pay statistics in a group, from contributions (src/cli/pay.ts)
  *   entente demo wage-gap [--employers N]              payroll tables across employers, from contributions (src/cli/wagegap.ts)
+ *   entente demo donation [--people N]                 a donation split by income, each learning their own share (src/cli/donation.ts)
  *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
@@ -84,6 +85,11 @@ commands:
          category x race x gender) x 4 measures to three compute nodes; each value is range-
          checked inside MPC, cells are summed over employers and released with a minimum
          cell size (default 5), with the pay gap per category; beside the plaintext answer
+  demo   donation [--people N] [--total T] [--floor F] [--cap C] [--seed S]
+         a fair donation split: N people (5..50, default 12) seal their incomes to three compute
+         nodes (shamir); each pays in proportion to income, between F (default 30) and C
+         (default 200), the shares adding up to T (default 100 N); each person alone decodes
+         their own share; printed beside the rule applied in the clear
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
          [--in-process] [--timeout-ms T] [--delay-ms D] [--sequential]
          run a study file (docs/ANALYTICS.md) with every party as a process on this machine;
@@ -213,6 +219,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return (await import('./wagegap.js')).wageGapDemo(flags.positional.slice(1), flags.named);
       if (flags.positional[0] === 'pay-transparency')
         return (await import('./pay.js')).payDemo(flags.positional.slice(1), flags.named);
+      if (flags.positional[0] === 'donation')
+        return (await import('./donation.js')).donationDemo(flags.positional.slice(1), flags.named);
       return flags.named.get('one-shot') === '1'
         ? (await studyCommands()).demo(flags.named)
         : (await import('./node-demo.js')).nodeDemo(flags.named);
