@@ -120,6 +120,7 @@ describe('unknown flags', () => {
       ['demo', ['ads'], m(), ['scale', 'seed', 'epsilon', 'min-conversions']],
       ['demo', ['aml'], m(), ['persons', 'min-banks', 'min-inflow', 'seed', 'credit-rows']],
       ['demo', ['donation'], m(), ['people', 'total', 'floor', 'cap', 'seed']],
+      ['demo', ['hospitals'], m(), ['input-parties', 'rows', 'seed']],
       ['election', ['serve'], m(), ['dir', 'host', 'port']],
       ['node', ['init'], m(), ['dir', 'id', 'name', 'host', 'api-port', 'mpc-port', 'database']],
       ['node', ['start'], m(), ['dir', 'database']],

@@ -25,6 +25,7 @@ export function knownFlags(
       if (positional[0] === 'wage-gap') return ['employers', 'min-cell-size', 'seed'];
       if (positional[0] === 'pay-transparency') return ['members', 'min-cell-size', 'seed'];
       if (positional[0] === 'donation') return ['people', 'total', 'floor', 'cap', 'seed'];
+      if (positional[0] === 'hospitals') return ['input-parties', 'rows', 'seed'];
       if (positional[0] === 'aml')
         return ['persons', 'min-banks', 'min-inflow', 'seed', 'credit-rows'];
       return named.has('one-shot')
