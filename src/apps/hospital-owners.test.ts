@@ -11,7 +11,19 @@ import { parseStudyText } from '../analytics/study/parse.js';
 import type { ResultRow } from '../analytics/study/result.js';
 import { runStudy } from '../analytics/study/runner.js';
 import { STATISTICS } from '../analytics/study/statistics.js';
-import { ownerIds, ownerTable, runHospitalOwners, withOwners } from './hospital-owners.js';
+import { contributionKeyPair } from '../api/contributions.js';
+import {
+  aggregateLayout,
+  contributeOwner,
+  runContributedStudy,
+} from '../analytics/study/contributed.js';
+import {
+  COMPUTE_NODES,
+  ownerIds,
+  ownerTable,
+  runHospitalOwners,
+  withOwners,
+} from './hospital-owners.js';
 
 const bundled = parseStudyText(
   readFileSync(new URL('../../examples/hospitals/study.yaml', import.meta.url), 'utf8'),
@@ -76,5 +88,54 @@ describe('hospitals as data owners, three compute nodes', () => {
           );
       });
     }
+  });
+
+  it('an owner whose envelope cannot be opened is left out whole, records and aggregates', async () => {
+    const rows = [40, 25, 35];
+    const tables = rows.map((n, i) => ownerTable(bundled, i, n, 9));
+    const full = withOwners(bundled, ownerIds(3));
+    const study = { ...full, analyses: full.analyses.filter((a) => a.id === 'patients') };
+    const opts = { implementations: STATISTICS };
+    const keys = await Promise.all(COMPUTE_NODES.map(() => contributionKeyPair()));
+    const layout = await aggregateLayout(study, opts);
+    const sealed = await Promise.all(
+      tables.map((t, i) =>
+        contributeOwner(
+          study,
+          layout,
+          ownerIds(3)[i]!,
+          t,
+          keys.map((k) => k.publicKey),
+          opts,
+        ),
+      ),
+    );
+    // hospital-002's aggregates, tampered on the way to node 2.
+    const agg = sealed[1]!.aggregates;
+    const ct = agg.parts[1]!.ct;
+    const tampered = {
+      ...agg,
+      parts: agg.parts.map((p, i) =>
+        i === 1 ? { ...p, ct: (ct[0] === 'A' ? 'B' : 'A') + ct.slice(1) } : p,
+      ),
+    };
+    const envelopes = {
+      aggregates: [sealed[0]!.aggregates, tampered, sealed[2]!.aggregates],
+      records: sealed.flatMap((c) => c.records),
+    };
+    const outs = await runLocal(
+      (s) =>
+        runContributedStudy(s, study, layout, envelopes, keys[s.indexOf(s.me)]!.privateKey, opts),
+      { suite: 'rep3', parties: [...COMPUTE_NODES] },
+    );
+    const o = outs[0]!.result;
+    expect(o.dropped).toEqual(['hospital-002']);
+    expect(o.parties.map((p) => p.rows)).toEqual([40, 0, 35]);
+    // Patients per arm over hospitals 1 and 3 only, as counted in the clear.
+    const arm = (t: (typeof tables)[number]) => t.columns.get('arm')!.values;
+    const want = [0, 1].map((l) =>
+      [tables[0]!, tables[2]!].reduce((a, t) => a + arm(t).filter((x) => x === l).length, 0),
+    );
+    expect(o.analyses[0]!.rows.map((r) => r.value)).toEqual(want);
   });
 });
