@@ -40,6 +40,7 @@ import {
   withOwners,
 } from '../src/apps/hospital-owners.js';
 import { pooledReference } from '../src/cli/study.js';
+import { runOverTls } from '../src/cli/tls-nodes.js';
 
 function option(args: string[], name: string, dflt: string): string {
   const i = args.indexOf(`--${name}`);
@@ -113,7 +114,10 @@ async function hospitals(owners: number, rows: number): Promise<void> {
   const tp = performance.now();
   pooledReference(withOwners(study, ownerIds(owners)), tables);
   const plainSecs = Math.max((performance.now() - tp) / 1000, 1e-6);
-  const r = await runHospitalOwners(study, tables, nodeCryptoProvider);
+  const r = await runHospitalOwners(study, tables, {
+    crypto: nodeCryptoProvider,
+    runNodes: (program, nodes) => runOverTls(program, nodes),
+  });
   console.log(
     `hospitals ${owners} owners x ${rows} patients: owners ${(r.sealSeconds / owners).toFixed(2)} s each to compute and seal, ` +
       `${(r.uploadBytes / owners / 1e3).toFixed(0)} kB uploaded each; nodes ${r.seconds.toFixed(1)} s, ${r.rounds} rounds, ` +

@@ -63,8 +63,7 @@ describe('hospitals as data owners, three compute nodes', () => {
     const r = await runHospitalOwners(
       bundled,
       tables.map((t) => guarded(t, () => offline)),
-      undefined,
-      () => (offline = true),
+      { onSealed: () => (offline = true) },
     );
     expect(offline).toBe(true);
     const got = r.outcome;

@@ -8,7 +8,7 @@
  * Synthetic records per hospital from src/apps/hospitals.ts (a seed, not for secrets).
  */
 import { contributionKeyPair, type Contribution } from '../api/contributions.js';
-import { runLocal } from '../api/run.js';
+import { runLocal, type PartyOutcome, type Program } from '../api/run.js';
 import { parseCsvTable, type Table } from '../analytics/data/table.js';
 import {
   aggregateLayout,
@@ -68,12 +68,23 @@ export interface OwnersRun {
  * JSON, nothing else: no owner object is alive when the nodes start); then the nodes
  * run the study.
  */
+/** How the three compute nodes run a program: in memory by default, over TLS in the CLI. */
+export type NodesRunner = <R>(
+  program: Program<R>,
+  nodes: readonly string[],
+) => Promise<PartyOutcome<R>[]>;
+
+export interface OwnersOptions {
+  readonly crypto?: CryptoProvider;
+  /** Called once every owner has sealed, before the nodes start (tests: owners go offline). */
+  readonly onSealed?: () => void;
+  readonly runNodes?: NodesRunner;
+}
+
 export async function runHospitalOwners(
   study: Study,
   tables: readonly Table[],
-  crypto?: CryptoProvider,
-  /** Called once every owner has sealed, before the nodes start (tests: owners go offline). */
-  onSealed?: () => void,
+  { crypto, onSealed, runNodes }: OwnersOptions = {},
 ): Promise<OwnersRun> {
   const owners = ownerIds(tables.length);
   const st = withOwners(study, owners);
@@ -95,10 +106,15 @@ export async function runHospitalOwners(
     records: Contribution[];
   };
   const t1 = performance.now();
-  const outs = await runLocal(
-    (s) => runContributedStudy(s, st, layout, envelopes, keys[s.indexOf(s.me)]!.privateKey, opts),
-    { suite: 'rep3', parties: [...COMPUTE_NODES], ...(crypto ? { crypto } : {}) },
-  );
+  const program: Program<Awaited<ReturnType<typeof runContributedStudy>>> = (s) =>
+    runContributedStudy(s, st, layout, envelopes, keys[s.indexOf(s.me)]!.privateKey, opts);
+  const outs = runNodes
+    ? await runNodes(program, COMPUTE_NODES)
+    : await runLocal(program, {
+        suite: 'rep3',
+        parties: [...COMPUTE_NODES],
+        ...(crypto ? { crypto } : {}),
+      });
   return {
     outcome: outs[0]!.result,
     sealSeconds,

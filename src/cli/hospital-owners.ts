@@ -2,7 +2,7 @@
  * `entente demo hospitals --input-parties N`: the bundled hospital study with N
  * hospitals as data owners (src/apps/hospital-owners.ts): each seals its local
  * aggregates and records to three compute nodes in this process and is done; the
- * nodes run the study and print the report, beside the answers computed in the clear
+ * nodes, linked by TLS on 127.0.0.1 (src/cli/tls-nodes.ts), run the study and print the report, beside the answers computed in the clear
  * on the pooled records (demo only).
  */
 import { readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { terminalReport } from '../analytics/study/report.js';
 import { ownerIds, ownerTable, runHospitalOwners, withOwners } from '../apps/hospital-owners.js';
 import { EXIT, UsageError } from './exit.js';
 import { demoIntOption } from './flags.js';
+import { runOverTls } from './tls-nodes.js';
 import { pooledReference } from './study.js';
 
 const HOSPITAL_STUDY = fileURLToPath(
@@ -32,10 +33,13 @@ export async function hospitalOwnersDemo(
   console.log(
     `${study.name}: ${owners} hospitals as data owners (synthetic, ${rows} patients each, seed ${seed});\n` +
       'each seals its local aggregates and records to 3 compute nodes (HPKE) and is done;\n' +
-      'the nodes run rep3 (semi-honest, honest majority) and release only the report',
+      'the nodes run rep3 (semi-honest, honest majority) over TLS on 127.0.0.1 and release only the report',
   );
   const tables = Array.from({ length: owners }, (_, i) => ownerTable(study, i, rows, seed));
-  const r = await runHospitalOwners(study, tables, nodeCryptoProvider);
+  const r = await runHospitalOwners(study, tables, {
+    crypto: nodeCryptoProvider,
+    runNodes: (program, nodes) => runOverTls(program, nodes),
+  });
   const reference = pooledReference(withOwners(study, ownerIds(owners)), tables);
   console.log('\n' + terminalReport(r.outcome, reference));
   console.log(
