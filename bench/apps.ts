@@ -5,7 +5,13 @@
  *     process (open, input, range checks; contributions/s, rounds, bytes), against
  *     summing the same values in the clear;
  *   - `entente demo pay-transparency` at each member count: MPC time, rounds and bytes
- *     against the same outputs computed in the clear.
+ *     against the same outputs computed in the clear;
+ *   - `entente demo donation` at each `--people` count (default 12,50);
+ *   - `entente demo hospitals` at each `--input-parties` count (default 10,30,100), with
+ *     `--owner-rows` patients per hospital (default 50): the owners' time to compute and
+ *     seal, bytes uploaded, the nodes' time, rounds and bytes, against the study's
+ *     answers computed in the clear on the pooled records.
+ * A list given as `none` skips that part.
  * Each size runs once (a first call: a user runs it once).
  */
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
@@ -18,6 +24,23 @@ import {
 } from '../src/api/contributions.js';
 import { runLocal } from '../src/api/run.js';
 import { payMembers, payPlaintext, runPayTransparency } from '../src/apps/pay.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseStudyText } from '../src/analytics/study/parse.js';
+import {
+  defaultRule,
+  donationPeople,
+  donationPlaintext,
+  runDonation,
+} from '../src/apps/donation.js';
+import {
+  ownerIds,
+  ownerTable,
+  runHospitalOwners,
+  withOwners,
+} from '../src/apps/hospital-owners.js';
+import { pooledReference } from '../src/cli/study.js';
+import { runOverTls } from '../src/cli/tls-nodes.js';
 
 function option(args: string[], name: string, dflt: string): string {
   const i = args.indexOf(`--${name}`);
@@ -67,13 +90,51 @@ async function contributions(m: number, k: number): Promise<void> {
   );
 }
 
+const list = (args: string[], name: string, dflt: string) => {
+  const v = option(args, name, dflt);
+  return v === 'none' ? [] : v.split(',');
+};
+
+async function donation(n: number): Promise<void> {
+  const incomes = donationPeople(n, 2026).map((p) => p.income);
+  const tp = performance.now();
+  donationPlaintext(incomes, defaultRule(n));
+  const plainSecs = Math.max((performance.now() - tp) / 1000, 1e-6);
+  const r = await runDonation({ people: n }, nodeCryptoProvider);
+  console.log(
+    `donation ${n} people: MPC ${r.seconds.toFixed(2)} s, ${r.rounds} rounds, ` +
+      `${(r.bytesSent / 1e6).toFixed(1)} MB sent by the 3 nodes; ${(r.seconds / plainSecs).toFixed(0)}x the plaintext`,
+  );
+}
+
+async function hospitals(owners: number, rows: number): Promise<void> {
+  const file = fileURLToPath(new URL('../examples/hospitals/study.yaml', import.meta.url));
+  const study = parseStudyText(readFileSync(file, 'utf8'), file);
+  const tables = Array.from({ length: owners }, (_, i) => ownerTable(study, i, rows, 2025));
+  const tp = performance.now();
+  pooledReference(withOwners(study, ownerIds(owners)), tables);
+  const plainSecs = Math.max((performance.now() - tp) / 1000, 1e-6);
+  const r = await runHospitalOwners(study, tables, {
+    crypto: nodeCryptoProvider,
+    runNodes: (program, nodes) => runOverTls(program, nodes),
+  });
+  console.log(
+    `hospitals ${owners} owners x ${rows} patients: owners ${(r.sealSeconds / owners).toFixed(2)} s each to compute and seal, ` +
+      `${(r.uploadBytes / owners / 1e3).toFixed(0)} kB uploaded each; nodes ${r.seconds.toFixed(1)} s, ${r.rounds} rounds, ` +
+      `${(r.bytesSent / 1e6).toFixed(1)} MB sent by the 3 nodes; ${(r.seconds / plainSecs).toFixed(0)}x the study in the clear`,
+  );
+}
+
 export async function runAppsBench(args: string[]): Promise<void> {
-  for (const spec of option(args, 'contributions', '100x960,2000x4').split(',')) {
+  for (const n of list(args, 'people', '12,50').map(Number)) await donation(n);
+  const rows = Number(option(args, 'owner-rows', '50'));
+  for (const n of list(args, 'input-parties', '10,30,100').map(Number)) await hospitals(n, rows);
+  for (const spec of list(args, 'contributions', '100x960,2000x4')) {
     const [m, k] = spec.split('x').map(Number);
     if (!m || !k) throw new Error(`--contributions: expected MxK, got '${spec}'`);
     await contributions(m, k);
   }
-  for (const n of option(args, 'members', '200,2000').split(',').map(Number)) {
+  for (const n of list(args, 'members', '200,2000').map(Number)) {
     const tp = performance.now();
     payPlaintext(payMembers(n, 2026), 5);
     const plainSecs = Math.max((performance.now() - tp) / 1000, 1e-6);

@@ -22,10 +22,12 @@
  *
  * Security model: that of the suite the nodes run (rep3: semi-honest nodes, honest
  * majority); contributors may be malicious. Suites over Z_2^64 with full-width comparisons
- * only (rep3, semi2k, spdz2k, plaintext), whose arithmetic wraps like the parts'.
+ * (rep3, semi2k, spdz2k, plaintext), whose arithmetic wraps like the parts', or over a
+ * prime field wide enough to reduce the parts' sum modulo 2^64 by comparisons (shamir:
+ * p = 2^127 - 1, comparisons up to 81..85 bits), for programs that need more than 64 bits.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { Shares } from '../suites/suite.js';
+import type { Shares, Suite } from '../suites/suite.js';
 import { partiesWithOtherDigest } from './agree.js';
 import type { Session } from './session.js';
 import type { SecretInt } from './secret.js';
@@ -275,11 +277,16 @@ export async function collectContributions(
 ): Promise<Collected> {
   checkSchema(schema);
   const suite = s.suite;
-  if (suite.capacity !== 64 || suite.compareCapacity < 64)
-    throw new ContributionError(
-      `collectContributions: needs a suite over Z_2^64 (rep3, semi2k, spdz2k), not ${suite.name}`,
-    );
   const n = s.parties.length;
+  const ring = suite.capacity === 64 && suite.compareCapacity >= 64;
+  // In a field, the parts' sum exceeds 2^64 by a multiple of it, removed by comparisons
+  // of values below (n + 1) 2^64 in magnitude.
+  const reduceBound = 66 + Math.ceil(Math.log2(n + 1));
+  const field = suite.capacity > reduceBound && suite.compareCapacity >= reduceBound;
+  if (!ring && !field)
+    throw new ContributionError(
+      `collectContributions: needs a suite over Z_2^64 (rep3, semi2k, spdz2k) or a wide prime field (shamir), not ${suite.name}`,
+    );
   const me = s.indexOf(s.me);
   const k = schema.fields.length;
   const { kept, rejected } = screen(list, n);
@@ -327,10 +334,11 @@ export async function collectContributions(
   const inputs = await Promise.all(
     s.parties.map((_, i) => suite.input(i, i === me ? myParts : undefined, m * k, 64)),
   );
-  const x = inputs.slice(1).reduce((a, b) => suite.add(a, b), inputs[0]!);
+  const sum = inputs.slice(1).reduce((a, b) => suite.add(a, b), inputs[0]!);
 
   // 4. Range checks: y = x - min is valid iff 0 <= y <= max - min as an unsigned 64-bit
-  // number, i.e. y's top bit is 0 and y - (max - min) - 1 < 0, both exact for any x.
+  // number, i.e. y's top bit is 0 and y - (max - min) - 1 < 0, both exact for any x
+  // (over Z_2^64 the top bit is the sign; in a field y is already in [0, 2^64)).
   const minus = new BigInt64Array(m * k);
   const span = new BigInt64Array(m * k);
   for (let t = 0; t < m; t++)
@@ -338,8 +346,13 @@ export async function collectContributions(
       minus[t * k + j] = BigInt.asIntN(64, -BigInt(f.min));
       span[t * k + j] = BigInt.asIntN(64, -(BigInt(f.max) - BigInt(f.min) + 1n));
     });
-  const y = suite.addPublic(x, minus);
-  const lt = await suite.ltz(suite.concat([y, suite.addPublic(y, span)]), 64);
+  // In a field, y is reduced after the shift, so that a negative value's y is exact too.
+  const y = field
+    ? await reduceMod64(suite, suite.addPublic(sum, minus), n, reduceBound)
+    : suite.addPublic(sum, minus);
+  const x = field ? suite.sub(y, suite.constant(minus)) : sum;
+  const bound = field ? reduceBound : 64;
+  const lt = await suite.ltz(suite.concat([y, suite.addPublic(y, span)]), bound);
   const top = suite.gather(lt, range(0, m * k));
   const below = suite.gather(lt, range(m * k, 2 * m * k));
   // valid = (1 - top) * below = below - top * below
@@ -398,6 +411,33 @@ export async function collectContributions(
     acceptedIdx.map((t) => candidates[t]!.id),
     rejected,
   );
+}
+
+/** A public constant c (any size the suite holds) as n shared elements. */
+export function publicBig(suite: Suite, n: number, c: bigint): Shares {
+  return suite.mulScalar(suite.constant(new BigInt64Array(n).fill(1n)), c);
+}
+
+/**
+ * In a prime field: the sum S of n signed 64-bit parts lies in [-n 2^63, n 2^63) and is
+ * congruent to the value modulo 2^64. Shifted by h 2^64 (h = ceil(n / 2)) it lies in
+ * [0, (n + 1) 2^64); subtracting 2^64 once for each j in 1..n with S' >= j 2^64 leaves
+ * the value in [0, 2^64), what a ring suite's wrap-around gives. One batch of n comparisons.
+ */
+async function reduceMod64(suite: Suite, sum: Shares, n: number, bound: number): Promise<Shares> {
+  const len = sum.length;
+  const two64 = 1n << 64n;
+  const shifted = suite.add(sum, publicBig(suite, len, BigInt(Math.ceil(n / 2)) * two64));
+  const diffs = Array.from({ length: n }, (_, j) =>
+    suite.sub(shifted, publicBig(suite, len, BigInt(j + 1) * two64)),
+  );
+  const below = await suite.ltz(suite.concat(diffs), bound);
+  // count of j with S' >= j 2^64 = n - sum_j [S' - j 2^64 < 0]
+  let under = suite.gather(below, range(0, len));
+  for (let j = 1; j < n; j++)
+    under = suite.add(under, suite.gather(below, range(j * len, (j + 1) * len)));
+  const k = suite.addPublic(suite.neg(under), new BigInt64Array(len).fill(BigInt(n)));
+  return suite.sub(shifted, suite.mulScalar(k, two64));
 }
 
 function range(a: number, b: number): Uint32Array {

@@ -27,6 +27,8 @@ export function knownFlags(
       if (positional[0] === 'wellbeing')
         return ['students', 'min-batch-size', 'min-cell-size', 'epsilon', 'seed'];
       if (positional[0] === 'pay-transparency') return ['members', 'min-cell-size', 'seed'];
+      if (positional[0] === 'donation') return ['people', 'total', 'floor', 'cap', 'seed'];
+      if (positional[0] === 'hospitals') return ['input-parties', 'rows', 'seed'];
       if (positional[0] === 'aml')
         return ['persons', 'min-banks', 'min-inflow', 'seed', 'credit-rows'];
       return named.has('one-shot')

@@ -12,6 +12,8 @@
  *   entente demo wage-gap [--employers N]              payroll tables across employers, from contributions (src/cli/wagegap.ts)
  *   entente demo survey [--respondents N]              a city survey through DAP (src/cli/survey-demo.ts)
  *   entente demo wellbeing [--students N]              PHQ-9 across universities through DAP (src/cli/wellbeing.ts)
+ *   entente demo donation [--people N]                 a donation split by income, each learning their own share (src/cli/donation.ts)
+ *   entente demo hospitals [--input-parties N]         the bundled study, hospitals as data owners of 3 nodes (src/cli/hospital-owners.ts)
  *   entente study STUDY [...]                      run a study file (src/cli/study.ts)
  *   entente run PROGRAM [--suite S] [--parties N] run a program module with every party in this process
  *   entente suites                                 the protocol suites and their threat models
@@ -98,6 +100,16 @@ commands:
          scores and the share at or above 10 by university and year, with >= K reports per
          university (default 100), cells of >= C (default 10) and noise at epsilon E (default
          1); beside the plaintext answer
+  demo   donation [--people N] [--total T] [--floor F] [--cap C] [--seed S]
+         a fair donation split: N people (5..50, default 12) seal their incomes to three compute
+         nodes (shamir); each pays in proportion to income, between F (default 30) and C
+         (default 200), the shares adding up to T (default 100 N); each person alone decodes
+         their own share; printed beside the rule applied in the clear
+  demo   hospitals [--input-parties N] [--rows R] [--seed S]
+         the bundled hospital study with N hospitals (default 30) as data owners, not parties:
+         each seals its local aggregates and R records (default 100) to three compute nodes
+         (rep3) and is done; the nodes run the study and print the report beside the answers
+         on the pooled records
   study  STUDY [--suite S] [--out DIR] [--data-dir DIR] [--analyses ID,...] [--ledger-dir DIR]
          [--in-process] [--timeout-ms T] [--delay-ms D] [--sequential]
          run a study file (docs/ANALYTICS.md) with every party as a process on this machine;
@@ -245,6 +257,13 @@ export async function main(argv: readonly string[]): Promise<number> {
         );
       if (flags.positional[0] === 'pay-transparency')
         return (await import('./pay.js')).payDemo(flags.positional.slice(1), flags.named);
+      if (flags.positional[0] === 'hospitals')
+        return (await import('./hospital-owners.js')).hospitalOwnersDemo(
+          flags.positional.slice(1),
+          flags.named,
+        );
+      if (flags.positional[0] === 'donation')
+        return (await import('./donation.js')).donationDemo(flags.positional.slice(1), flags.named);
       return flags.named.get('one-shot') === '1'
         ? (await studyCommands()).demo(flags.named)
         : (await import('./node-demo.js')).nodeDemo(flags.named);

@@ -116,6 +116,11 @@ export class SecretTable {
      * belong to it, which every analysis's mask includes.
      */
     readonly weight?: SecretBool,
+    /**
+     * Only for a table contributed by non-parties (src/analytics/study/contributed.ts):
+     * its columns and local aggregates were all given up front; nothing is input later.
+     */
+    private readonly contributed = false,
   ) {}
 
   /**
@@ -139,6 +144,31 @@ export class SecretTable {
   }
 
   /**
+   * A table whose data owners are not parties (src/analytics/study/contributed.ts): the
+   * compute nodes hold its columns as secrets under the cache keys `joined` takes (and
+   * `present:NAME`), and each local aggregate, already summed over the owners, as
+   * `agg:KEY`. `rowCounts` maps each owner to its row count (public, as in every study).
+   * A column, aggregate or condition that was not contributed is refused with a TypeError.
+   */
+  static contributed(
+    s: Session,
+    schema: Schema,
+    rowCounts: ReadonlyMap<string, number>,
+    columns: ReadonlyMap<string, unknown>,
+  ): SecretTable {
+    const t = new SecretTable(s, schema, undefined, rowCounts, undefined, true);
+    for (const [k, v] of columns) t.cache.set(k, v);
+    return t;
+  }
+
+  /** The local aggregates computed so far, by key (what an owner contributes: contributed.ts). */
+  aggregates(): Map<string, SecretInt> {
+    const out = new Map<string, SecretInt>();
+    for (const [k, v] of this.cache) if (k.startsWith('agg:')) out.set(k.slice(4), v as SecretInt);
+    return out;
+  }
+
+  /**
    * The same table on another channel of its session (`session.channel`):
    * columns already input are adopted, the others are input on that channel
    * when used, so analyses running concurrently on channels of their own
@@ -159,6 +189,7 @@ export class SecretTable {
       this.own,
       this.rowCounts,
       this.weight ? s.adopt(this.weight) : undefined,
+      this.contributed,
     );
     for (const [k, v] of this.cache) t.cache.set(k, adopt(v));
     return t;
@@ -181,6 +212,10 @@ export class SecretTable {
     if (this.weight)
       throw new TypeError(
         `table: ${what} needs each owner's rows, which a joined table does not have`,
+      );
+    if (this.contributed)
+      throw new TypeError(
+        `table: ${what} was not contributed by the data owners, who are not parties here`,
       );
   }
 
@@ -433,8 +468,15 @@ export class SecretTable {
     local: (own: Table) => ArrayLike<number>,
     reads?: string,
   ): SecretInt {
-    this.notJoined(`the local aggregate ${key}`);
     const s = this.session;
+    if (this.contributed) {
+      const summed = this.cache.get(`agg:${key}`) as SecretInt | undefined;
+      if (!summed || summed.length !== length) this.notJoined(`the local aggregate ${key}`);
+      // As if each owner had input bits-bit numbers: their sum needs log2(owners) more.
+      const b = bits + Math.ceil(Math.log2(Math.max(1, this.rowCounts.size)));
+      return s.wrap(int(b), [length], b, summed!.shares);
+    }
+    this.notJoined(`the local aggregate ${key}`);
     return this.memo(`agg:${key}`, () => {
       const parts = s.parties.map((p) => {
         if (p !== s.me) return s.input(p, int(bits), length);

@@ -119,6 +119,22 @@ export async function runStudy(
   const table = study.join
     ? await joinedTable(s, study, own)
     : await SecretTable.input(s, study.schema, own);
+  return runAnalyses(s, study, table, opts, t0, start);
+}
+
+/**
+ * Runs the study's analyses on a secret table (step 4 and 5 above); shared with the
+ * runner for data owners who are not parties (contributed.ts).
+ */
+export async function runAnalyses(
+  s: Session,
+  study: Study,
+  table: SecretTable,
+  opts: RunStudyOptions,
+  t0: number,
+  start: ReturnType<Session['stats']>,
+): Promise<StudyOutcome> {
+  const progress = opts.progress ?? (() => undefined);
   progress(
     `${table.rows} records: ${[...table.rowCounts].map(([p, n]) => `${p} ${n}`).join(', ')}`,
   );

@@ -1,0 +1,337 @@
+/**
+ * A study whose data owners are not parties: each owner (a hospital among dozens) seals
+ * its data as contributions (src/api/contributions.ts: additive parts modulo 2^64, HPKE
+ * to each compute node) and may go offline; three compute nodes collect them and run
+ * the study's analyses, releasing only the report.
+ *
+ * What an owner contributes, all computed on its own table in the clear:
+ *   - its local aggregates: every `SecretTable.aggregate` the analyses ask for (counts
+ *     and sums per cell, survival risk sets, logistic cells...), found by running the
+ *     analyses on its own table in a one-party plaintext session that nobody else sees
+ *     (`localAggregates`); one contribution per owner, one field per number;
+ *   - its records, one contribution per record (for analyses that compute on records,
+ *     such as the t-test): each column's value (a level's index for a categorical one,
+ *     0 when missing) and, for a column that allows missing values, whether it is present.
+ * The aggregates' layout (keys and lengths) comes from the study alone: the same
+ * recording on a one-row placeholder table (`aggregateLayout`), at the owners and the nodes.
+ *
+ * The nodes keep an owner only when its aggregates and every one of its records were
+ * accepted; the record ids (owner#row) make each owner's row count public, as a study's
+ * row counts always are. Aggregates are range-checked to |x| < 2^40 per owner and
+ * otherwise trusted as an owner party's own inputs are in a study run by the owners.
+ *
+ * Security model: the compute nodes' suite (rep3: semi-honest, honest majority, so one
+ * node learns nothing); the nodes learn the study, each owner's row count, which
+ * contributions were dropped, and the report.
+ */
+import {
+  ContributionError,
+  collectContributions,
+  type Contribution,
+  type ContributionSchema,
+  contribute,
+} from '../../api/contributions.js';
+import { runLocal } from '../../api/run.js';
+import type { Session } from '../../api/session.js';
+import type { SecretInt } from '../../api/secret.js';
+import { bool, int } from '../../api/types.js';
+import { intTypeOf, SecretTable } from '../data/encode.js';
+import type { Table } from '../data/table.js';
+import { AnalysisContext } from './context.js';
+import { isCounting, runCounting } from './counting.js';
+import type { StudyOutcome } from './result.js';
+import {
+  checkRunnable,
+  runAnalyses,
+  StudyRefused,
+  studyDigest,
+  type RunStudyOptions,
+} from './runner.js';
+import type { Study } from './spec.js';
+import { partiesWithOtherDigest } from '../../api/agree.js';
+
+/** Bound on one owner's aggregate numbers (counts and sums of declared ranges). */
+const AGGREGATE_LIMIT = 2 ** 40;
+
+/** What one owner hands to the nodes: one envelope of aggregates, one per record. */
+export interface OwnerContributions {
+  readonly aggregates: Contribution;
+  readonly records: readonly Contribution[];
+}
+
+/** The schema of one record: a field per column, and `present:NAME` where values may be missing. */
+export function recordSchema(study: Study): ContributionSchema {
+  const fields: { name: string; min: number; max: number }[] = [];
+  for (const c of study.schema.columns) {
+    const missing = c.missing === 'allow';
+    if (c.type === 'decimal')
+      throw new ContributionError(
+        `column '${c.name}': decimal columns cannot be contributed yet (integers, dates, booleans, categories only)`,
+      );
+    const [lo, hi] =
+      c.type === 'categorical'
+        ? [0, c.levels.length - 1]
+        : c.type === 'boolean'
+          ? [0, 1]
+          : c.type === 'date'
+            ? [c.minDay, c.maxDay]
+            : [c.min, c.max];
+    // A missing value is sent as 0.
+    fields.push({
+      name: c.name,
+      min: missing ? Math.min(lo, 0) : lo,
+      max: missing ? Math.max(hi, 0) : hi,
+    });
+    if (missing) fields.push({ name: `present:${c.name}`, min: 0, max: 1 });
+  }
+  return { collection: `${study.name}/records`, fields };
+}
+
+/** One record's values in recordSchema order. */
+function recordValues(study: Study, own: Table, row: number): number[] {
+  const out: number[] = [];
+  for (const c of study.schema.columns) {
+    const col = own.columns.get(c.name)!;
+    const missing = col.missing?.[row] === 1;
+    out.push(missing ? 0 : col.values[row]!);
+    if (c.missing === 'allow') out.push(missing ? 0 : 1);
+  }
+  return out;
+}
+
+/** A one-row table of each column's lowest value: the analyses' layout needs some row. */
+function placeholderTable(study: Study): Table {
+  return {
+    schema: study.schema,
+    rows: 1,
+    columns: new Map(
+      study.schema.columns.map((c) => {
+        const v =
+          c.type === 'integer' || c.type === 'decimal'
+            ? c.type === 'integer'
+              ? c.min
+              : c.minUnits
+            : c.type === 'date'
+              ? c.minDay
+              : 0;
+        return [
+          c.name,
+          {
+            values: Float64Array.of(v),
+            missing: c.missing === 'allow' ? new Uint8Array(1) : undefined,
+          },
+        ];
+      }),
+    ),
+  };
+}
+
+/**
+ * Every local aggregate the study's analyses ask for, computed on `own` in a one-party
+ * plaintext session (in this process: nothing leaves it). An analysis that fails on one
+ * owner's table alone (too few records for a model, say) has asked for its aggregates
+ * by then; one that has not is caught at the nodes, which refuse a missing aggregate.
+ */
+export async function localAggregates(
+  study: Study,
+  own: Table,
+  opts: RunStudyOptions = {},
+): Promise<Map<string, bigint[]>> {
+  const [outcome] = await runLocal(
+    async (s) => {
+      const table = await SecretTable.input(s, study.schema, own);
+      for (const a of study.analyses) {
+        const impl = isCounting(a) ? runCounting : opts.implementations?.[a.type];
+        if (!impl) continue;
+        try {
+          await impl(new AnalysisContext(s, table, study), a);
+        } catch {
+          // See above: the aggregates were asked for first.
+        }
+      }
+      const out = new Map<string, bigint[]>();
+      for (const [key, x] of table.aggregates())
+        out.set(
+          key,
+          (await x.reveal()).map((v) => BigInt(v)),
+        );
+      return out;
+    },
+    { suite: 'plaintext', parties: ['owner'] },
+  );
+  return outcome!.result;
+}
+
+/** The aggregates' layout, from the study alone: key and length of each, in order. */
+export async function aggregateLayout(
+  study: Study,
+  opts: RunStudyOptions = {},
+): Promise<{ key: string; length: number }[]> {
+  const some = await localAggregates(study, placeholderTable(study), opts);
+  return [...some]
+    .map(([key, v]) => ({ key, length: v.length }))
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
+}
+
+function aggregateSchema(
+  study: Study,
+  layout: readonly { key: string; length: number }[],
+): ContributionSchema {
+  return {
+    collection: `${study.name}/aggregates`,
+    fields: layout.flatMap(({ key, length }) =>
+      Array.from({ length }, (_, j) => ({
+        name: `${key}#${j}`,
+        min: -AGGREGATE_LIMIT,
+        max: AGGREGATE_LIMIT,
+      })),
+    ),
+  };
+}
+
+/**
+ * An owner's side: its aggregates and records, sealed to the nodes' keys. Runs where the
+ * owner's data is (a browser included).
+ * @throws {ContributionError} when an analysis did not compute one of its aggregates on
+ *   this table, or a value is outside the study's declared ranges.
+ */
+export async function contributeOwner(
+  study: Study,
+  layout: readonly { key: string; length: number }[],
+  owner: string,
+  own: Table,
+  nodeKeys: readonly Uint8Array[],
+  opts: RunStudyOptions = {},
+): Promise<OwnerContributions> {
+  const mine = await localAggregates(study, own, opts);
+  const values: bigint[] = [];
+  for (const { key, length } of layout) {
+    const v = mine.get(key);
+    if (!v || v.length !== length)
+      throw new ContributionError(
+        `owner ${owner}: the local aggregate ${key} could not be computed on its table`,
+      );
+    values.push(...v);
+  }
+  const rs = recordSchema(study);
+  const [aggregates, ...records] = await Promise.all([
+    contribute(aggregateSchema(study, layout), nodeKeys, owner, values),
+    ...Array.from({ length: own.rows }, (_, i) =>
+      contribute(rs, nodeKeys, `${owner}#${i}`, recordValues(study, own, i)),
+    ),
+  ]);
+  return { aggregates: aggregates!, records };
+}
+
+/**
+ * The nodes' side: every compute node calls it with the same envelopes and its own
+ * private key; `study.parties` are the data owners. Returns the report, as `runStudy`
+ * does, with each kept owner's row count.
+ * @throws {StudyRefused} before computing, as runStudy; ContributionError when the nodes'
+ *   lists differ; TypeError when an analysis needs data that was not contributed.
+ */
+export async function runContributedStudy(
+  s: Session,
+  study: Study,
+  layout: readonly { key: string; length: number }[],
+  envelopes: {
+    readonly aggregates: readonly Contribution[];
+    readonly records: readonly Contribution[];
+  },
+  privateKey: Uint8Array,
+  opts: RunStudyOptions = {},
+): Promise<StudyOutcome & { readonly dropped: readonly string[] }> {
+  const progress = opts.progress ?? (() => undefined);
+  if (study.join) throw new StudyRefused('a study with a join cannot take contributed data');
+  checkRunnable(study, opts);
+  const t0 = performance.now();
+  const start = s.stats();
+  const differ = await partiesWithOtherDigest(s, studyDigest(study));
+  if (differ.length > 0)
+    throw new StudyRefused(
+      `nodes ${differ.join(', ')} hold a different study file; nothing was computed`,
+    );
+
+  progress("collecting the owners' aggregates and records");
+  // One after the other: each opens parts asynchronously, and every node must issue the
+  // same exchanges in the same order.
+  const agg = await collectContributions(
+    s,
+    aggregateSchema(study, layout),
+    envelopes.aggregates,
+    privateKey,
+  );
+  const rec = await collectContributions(s, recordSchema(study), envelopes.records, privateKey);
+  // An owner counts only if its aggregates and all its records were accepted.
+  const owners = study.parties.map((p) => p.id);
+  const ownerOf = (id: string) => id.slice(0, id.lastIndexOf('#'));
+  const bad = new Set<string>();
+  for (const r of agg.rejected) bad.add(r.id);
+  for (const r of rec.rejected) bad.add(ownerOf(r.id));
+  const accepted = new Set(agg.accepted);
+  for (const o of owners) if (!accepted.has(o)) bad.add(o);
+  for (const id of [...agg.accepted, ...rec.accepted.map(ownerOf)])
+    if (!owners.includes(id)) bad.add(id);
+  const kept = owners.filter((o) => !bad.has(o));
+  if (kept.length === 0) throw new StudyRefused("no data owner's contributions were all accepted");
+
+  // Records, owner-major in the study's order, row order within an owner.
+  const rowsOf = new Map(kept.map((o) => [o, [] as { row: number; at: number }[]]));
+  rec.accepted.forEach((id, at) =>
+    rowsOf.get(ownerOf(id))?.push({ row: Number(id.slice(id.lastIndexOf('#') + 1)), at }),
+  );
+  const order = Uint32Array.from(
+    kept.flatMap((o) =>
+      rowsOf
+        .get(o)!
+        .sort((a, b) => a.row - b.row)
+        .map((r) => r.at),
+    ),
+  );
+  const rowCounts = new Map(owners.map((o) => [o, rowsOf.get(o)?.length ?? 0]));
+  const pick = (x: SecretInt) =>
+    s.wrap(
+      x.type,
+      [order.length],
+      x.bound,
+      x.shares.then((sh) => s.suite.gather(sh, order)),
+    );
+  const columns = new Map<string, unknown>();
+  for (const c of study.schema.columns) {
+    const x = pick(rec.values[c.name]!);
+    if (c.type === 'boolean') columns.set(`bool:${c.name}`, s.wrap(bool, x.shape, 2, x.shares));
+    else columns.set(`int:${c.name}`, s.wrap(intTypeOf(c), x.shape, intTypeOf(c).bits, x.shares));
+    if (c.type === 'categorical') {
+      const present =
+        c.missing === 'allow' ? pick(rec.values[`present:${c.name}`]!).eq(1) : undefined;
+      columns.set(
+        `onehot:${c.name}`,
+        c.levels.map((_, l) => (present ? x.eq(l).and(present) : x.eq(l))),
+      );
+    }
+    if (c.missing === 'allow') {
+      const p = pick(rec.values[`present:${c.name}`]!);
+      columns.set(`present:${c.name}`, s.wrap(bool, p.shape, 2, p.shares));
+    }
+  }
+  // Aggregates: each field summed over the kept owners.
+  const keptAt = Uint32Array.from(kept.map((o) => agg.accepted.indexOf(o)));
+  const growth = Math.ceil(Math.log2(Math.max(2, kept.length)));
+  for (const { key, length } of layout) {
+    const fields = Array.from({ length }, (_, j) => agg.values[`${key}#${j}`]!);
+    const all = s.concat(fields);
+    const m = kept.length;
+    const idx = Uint32Array.from(
+      { length: length * m },
+      (_, t) => Math.floor(t / m) * agg.accepted.length + keptAt[t % m]!,
+    );
+    const shares = all.shares.then((sh) => s.suite.sumGroups(s.suite.gather(sh, idx), m));
+    columns.set(`agg:${key}`, s.wrap(int(41 + growth), [length], 41 + growth, shares));
+  }
+  const table = SecretTable.contributed(s, study.schema, rowCounts, columns);
+  progress(
+    `${table.rows} records from ${kept.length} owners${bad.size ? `; dropped owners: ${[...bad].join(', ')}` : ''}`,
+  );
+  const outcome = await runAnalyses(s, study, table, opts, t0, start);
+  return { ...outcome, dropped: [...bad] };
+}

@@ -1,0 +1,140 @@
+/**
+ * The bundled study with hospitals as data owners feeding three compute nodes: the
+ * report equals the one the same hospitals compute as parties of the study (rep3), and
+ * the owners' data is not touched once they have sealed their contributions.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runLocal } from '../api/run.js';
+import type { Table } from '../analytics/data/table.js';
+import { parseStudyText } from '../analytics/study/parse.js';
+import type { ResultRow } from '../analytics/study/result.js';
+import { runStudy } from '../analytics/study/runner.js';
+import { STATISTICS } from '../analytics/study/statistics.js';
+import { contributionKeyPair } from '../api/contributions.js';
+import {
+  aggregateLayout,
+  contributeOwner,
+  runContributedStudy,
+} from '../analytics/study/contributed.js';
+import {
+  COMPUTE_NODES,
+  ownerIds,
+  ownerTable,
+  runHospitalOwners,
+  withOwners,
+} from './hospital-owners.js';
+
+const bundled = parseStudyText(
+  readFileSync(new URL('../../examples/hospitals/study.yaml', import.meta.url), 'utf8'),
+  'examples/hospitals/study.yaml',
+);
+
+/** A table whose every read throws once its owner is offline. */
+function guarded(t: Table, offline: () => boolean): Table {
+  const columns = new Proxy(t.columns, {
+    get(target, prop, receiver) {
+      if (offline()) throw new Error('an offline owner was asked for its data');
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { ...t, columns };
+}
+
+const key = (r: ResultRow) => `${r.statistic}|${r.group}`;
+
+describe('hospitals as data owners, three compute nodes', () => {
+  it('the report equals the one with each hospital as a party; owners are offline during the run', async () => {
+    const rows = [40, 25, 35];
+    const tables = rows.map((n, i) => ownerTable(bundled, i, n, 7));
+    const study = withOwners(bundled, ownerIds(3));
+    // The reference: the same three hospitals as the parties of the study (rep3).
+    const asParties = await runLocal(
+      (s) =>
+        runStudy(s, study, tables[study.parties.findIndex((p) => p.id === s.me)], {
+          implementations: STATISTICS,
+        }),
+      { suite: 'rep3', parties: ownerIds(3) },
+    );
+    const want = asParties[0]!.result;
+
+    let offline = false;
+    const r = await runHospitalOwners(
+      bundled,
+      tables.map((t) => guarded(t, () => offline)),
+      { onSealed: () => (offline = true) },
+    );
+    expect(offline).toBe(true);
+    const got = r.outcome;
+    expect(got.dropped).toEqual([]);
+    expect(got.parties).toEqual(want.parties);
+    expect(got.analyses.map((a) => a.id)).toEqual(want.analyses.map((a) => a.id));
+    for (const [i, a] of got.analyses.entries()) {
+      const w = want.analyses[i]!;
+      expect(a.rows.map(key)).toEqual(w.rows.map(key));
+      expect(a.rows.map((x) => x.suppressed)).toEqual(w.rows.map((x) => x.suppressed));
+      // DP answers carry fresh noise in each run: only their shape is compared.
+      if (w.dp) continue;
+      a.rows.forEach((x, j) => {
+        const y = w.rows[j]!;
+        if (y.precision === 'exact') expect(x.value, `${a.id} ${key(x)}`).toBe(y.value);
+        else if (typeof y.value === 'number')
+          // Both runs round their fixed-point steps at random (probabilistic truncation);
+          // each is within the stated precision, the logistic model's (1e-3) the widest.
+          expect(Math.abs((x.value as number) - y.value), `${a.id} ${key(x)}`).toBeLessThanOrEqual(
+            1e-3 * Math.max(1, Math.abs(y.value)),
+          );
+      });
+    }
+  });
+
+  it('an owner whose envelope cannot be opened is left out whole, records and aggregates', async () => {
+    const rows = [40, 25, 35];
+    const tables = rows.map((n, i) => ownerTable(bundled, i, n, 9));
+    const full = withOwners(bundled, ownerIds(3));
+    const study = { ...full, analyses: full.analyses.filter((a) => a.id === 'patients') };
+    const opts = { implementations: STATISTICS };
+    const keys = await Promise.all(COMPUTE_NODES.map(() => contributionKeyPair()));
+    const layout = await aggregateLayout(study, opts);
+    const sealed = await Promise.all(
+      tables.map((t, i) =>
+        contributeOwner(
+          study,
+          layout,
+          ownerIds(3)[i]!,
+          t,
+          keys.map((k) => k.publicKey),
+          opts,
+        ),
+      ),
+    );
+    // hospital-002's aggregates, tampered on the way to node 2.
+    const agg = sealed[1]!.aggregates;
+    const ct = agg.parts[1]!.ct;
+    const tampered = {
+      ...agg,
+      parts: agg.parts.map((p, i) =>
+        i === 1 ? { ...p, ct: (ct[0] === 'A' ? 'B' : 'A') + ct.slice(1) } : p,
+      ),
+    };
+    const envelopes = {
+      aggregates: [sealed[0]!.aggregates, tampered, sealed[2]!.aggregates],
+      records: sealed.flatMap((c) => c.records),
+    };
+    const outs = await runLocal(
+      (s) =>
+        runContributedStudy(s, study, layout, envelopes, keys[s.indexOf(s.me)]!.privateKey, opts),
+      { suite: 'rep3', parties: [...COMPUTE_NODES] },
+    );
+    const o = outs[0]!.result;
+    expect(o.dropped).toEqual(['hospital-002']);
+    expect(o.parties.map((p) => p.rows)).toEqual([40, 0, 35]);
+    // Patients per arm over hospitals 1 and 3 only, as counted in the clear.
+    const arm = (t: (typeof tables)[number]) => t.columns.get('arm')!.values;
+    const want = [0, 1].map((l) =>
+      [tables[0]!, tables[2]!].reduce((a, t) => a + arm(t).filter((x) => x === l).length, 0),
+    );
+    expect(o.analyses[0]!.rows.map((r) => r.value)).toEqual(want);
+  });
+});
