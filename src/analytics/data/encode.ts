@@ -507,8 +507,11 @@ export class SecretTable {
     bits: number,
     derive: (own: ArrayLike<number>) => ArrayLike<number>,
   ): SecretInt {
-    this.notJoined(`the local aggregate ${key}`);
     const s = this.session;
+    // Data owners who are not parties contribute aggregates, not summaries derived from them
+    // for the parties' count: their sum is 0, the summary's neutral start (e.g. Newton from 0).
+    if (this.contributed) return s.constant(int(bits), new Array<number>(length).fill(0));
+    this.notJoined(`the local aggregate ${key}`);
     return this.memo(`agg:${key}:${name}`, () => {
       const parts = s.parties.map((p) => {
         if (p !== s.me) return s.input(p, int(bits), length);
