@@ -20,6 +20,7 @@ import {
   type Survey,
   type SurveyQuestion,
 } from '../../../src/dap/survey.js';
+import { el } from '../dom.js';
 import '../public-page.css';
 import './survey.css';
 
@@ -34,17 +35,6 @@ interface Config {
   readonly helper: string;
   readonly timePrecisionSeconds: number;
   readonly survey: Survey;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
 }
 
 async function loadConfig(): Promise<Config> {

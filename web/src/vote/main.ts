@@ -17,21 +17,11 @@ import type { Election } from '../../../src/vote/election.js';
 import { parseElectionContext } from '../../../src/vote/intake.js';
 import type { Contest } from '../../../src/vote/manifest.js';
 import { ballotJson } from '../../../src/vote/record.js';
+import { el } from '../dom.js';
 import '../public-page.css';
 import './vote.css';
 
 const root = document.getElementById('vote')!;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
 
 async function call(path: string, body?: unknown): Promise<unknown> {
   const r = await fetch(path, {
