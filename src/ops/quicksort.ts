@@ -11,16 +11,17 @@
  * Because the tagged keys are distinct and their order after the shuffle is
  * a uniform permutation, the revealed outcomes are a function of that
  * permutation alone: their distribution is the same for every input (ties
- * included), so they leak nothing. The pivot of a segment is its first row
- * (rows arrive in uniform random order, and a stable partition keeps the
- * order within each part uniform).
+ * included), so they leak nothing. The pivots of a segment are its first
+ * rows (rows arrive in uniform random order, and a stable partition keeps
+ * the order within each part uniform).
  *
- * All the partitions of one level of the recursion are batched into one
- * comparison call and one opening, with a median-of-three pivot for long
- * segments: about 1.19 n log2 n comparisons in total (1.39 n log2 n without),
- * O(log n) levels expected (about 4.3 ln n at most, with high probability).
- * Selection (quickselect) refines only the segments holding a wanted rank:
- * about 2-4 n comparisons for a few ranks.
+ * Each segment is split by three pivots (its first rows) into four parts,
+ * and all the partitions of one level of the recursion are batched into one
+ * comparison call and one opening (the pivots against each other and every
+ * other row against every pivot): about log4 n levels, each about 8 rounds in
+ * rep3, for about twice the comparisons of one-pivot quicksort (3 per row and
+ * level). Selection (quickselect) refines only the segments holding a wanted
+ * rank.
  *
  * Assumptions: those of the shuffle (semi-honest, honest majority), and keys
  * with keyBound + L + 1 bits within the suite's comparisons.
@@ -139,59 +140,26 @@ async function openBits(suite: Suite, x: Shares, all: readonly number[]): Promis
   return out;
 }
 
-/** Segments at least this long get a median-of-three pivot. */
-const MEDIAN_OF_THREE_MIN = 64;
-
 /**
- * Moves the median of each long segment's first three rows to its front, to
- * serve as the pivot: one more comparison batch per level (3 comparisons a
- * segment) for about 14% fewer comparisons in all (1.19 n log2 n expected
- * instead of 1.39 n log2 n; Sedgewick, "Implementing Quicksort programs",
- * CACM 1978). The outcomes are, like the partitions', a function of the
- * uniformly random order of the tagged keys alone.
+ * Pivots per segment and level: a level splits every segment into up to
+ * PIVOTS + 1 parts with one batch of comparisons (the pivots against each
+ * other and every other row against every pivot), so the recursion is about
+ * log4 n levels deep instead of log2 n. Each level costs one comparison call
+ * and one opening, which is what latency charges for (about 8 rounds in
+ * rep3); the price is about twice the comparisons of a one-pivot partition.
  */
-async function medianOfThreePivots(
-  suite: Suite,
-  keys: Shares,
-  bound: number,
-  order: Uint32Array,
-  segs: readonly number[],
-  all: readonly number[],
-): Promise<void> {
-  const long: number[] = [];
-  for (let s = 0; s < segs.length; s += 2) {
-    if (segs[s + 1]! - segs[s]! >= MEDIAN_OF_THREE_MIN) long.push(segs[s]!);
-  }
-  if (long.length === 0) return;
-  // Per segment: [b < a], [c < a], [c < b] for its first rows a, b, c.
-  const lhs = new Uint32Array(3 * long.length);
-  const rhs = new Uint32Array(3 * long.length);
-  long.forEach((start, k) => {
-    const [a, b, c] = [order[start]!, order[start + 1]!, order[start + 2]!];
-    lhs.set([b, c, c], 3 * k);
-    rhs.set([a, a, b], 3 * k);
-  });
-  const below = await suite.ltz(
-    suite.sub(suite.gather(keys, lhs), suite.gather(keys, rhs)),
-    bound + 1,
-  );
-  const bits = await openBits(suite, below, all);
-  long.forEach((start, k) => {
-    const at = medianOfThree(bits[3 * k] === 1, bits[3 * k + 1] === 1, bits[3 * k + 2] === 1);
-    const tmp = order[start]!;
-    order[start] = order[start + at]!;
-    order[start + at] = tmp;
-  });
-}
+const PIVOTS = 3;
 
-/**
- * Which of three distinct values a, b, c (0, 1, 2) is their median, from
- * [b < a], [c < a] and [c < b]: a if exactly one of b, c is below it; else b
- * if a and c lie on opposite sides of it; else c.
- */
-export function medianOfThree(ba: boolean, ca: boolean, cb: boolean): 0 | 1 | 2 {
-  if (ba !== ca) return 0;
-  return cb === ba ? 1 : 2;
+/** Rank of each of k pivots among themselves, from the bits [p_j < p_i] for i < j (in that order). */
+function pivotRanks(bits: Uint8Array, at: number, k: number): number[] {
+  const rank = new Array<number>(k).fill(0);
+  let q = at;
+  for (let i = 0; i < k; i++)
+    for (let j = i + 1; j < k; j++) {
+      if (bits[q++] === 1) rank[i]!++;
+      else rank[j]!++;
+    }
+  return rank;
 }
 
 /**
@@ -225,24 +193,37 @@ export async function revealedOrder(
   // Segments [start, end) still to partition, as flat pairs.
   let segs: number[] = holdsWanted(0, n) ? [0, n] : [];
   const scratch = new Uint32Array(n);
+  const bucketOf = new Uint8Array(n);
   while (segs.length > 0) {
-    await medianOfThreePivots(suite, keys, bound, order, segs, all);
+    // One batch: per segment its first k rows as pivots, [p_j < p_i] for each pair i < j,
+    // then [row < p_i] for every other row and pivot.
     let m = 0;
-    for (let s = 0; s < segs.length; s += 2) m += segs[s + 1]! - segs[s]! - 1;
-    const rows = new Uint32Array(m);
-    const pivots = new Uint32Array(m);
+    for (let s = 0; s < segs.length; s += 2) {
+      const len = segs[s + 1]! - segs[s]!;
+      const k = Math.min(PIVOTS, len - 1);
+      m += (k * (k - 1)) / 2 + (len - k) * k;
+    }
+    const lhs = new Uint32Array(m);
+    const rhs = new Uint32Array(m);
     let q = 0;
     for (let s = 0; s < segs.length; s += 2) {
       const start = segs[s]!;
-      const pivot = order[start]!;
-      for (let p = start + 1; p < segs[s + 1]!; p++) {
-        rows[q] = order[p]!;
-        pivots[q++] = pivot;
-      }
+      const end = segs[s + 1]!;
+      const k = Math.min(PIVOTS, end - start - 1);
+      for (let i = 0; i < k; i++)
+        for (let j = i + 1; j < k; j++) {
+          lhs[q] = order[start + j]!;
+          rhs[q++] = order[start + i]!;
+        }
+      for (let p = start + k; p < end; p++)
+        for (let i = 0; i < k; i++) {
+          lhs[q] = order[p]!;
+          rhs[q++] = order[start + i]!;
+        }
     }
-    // [row < pivot]; the tagged keys differ, so this is a strict total order.
+    // The tagged keys differ, so every outcome is a strict order.
     const below = await suite.ltz(
-      suite.sub(suite.gather(keys, rows), suite.gather(keys, pivots)),
+      suite.sub(suite.gather(keys, lhs), suite.gather(keys, rhs)),
       bound + 1,
     );
     const bits = await openBits(suite, below, all);
@@ -251,18 +232,35 @@ export async function revealedOrder(
     for (let s = 0; s < segs.length; s += 2) {
       const start = segs[s]!;
       const end = segs[s + 1]!;
-      const pivot = order[start]!;
-      // Stable partition: rows below the pivot, the pivot, rows above.
-      let lo = start;
-      let hiCount = 0;
-      for (let p = start + 1; p < end; p++, q++) {
-        if (bits[q] === 1) order[lo++] = order[p]!;
-        else scratch[hiCount++] = order[p]!;
+      const k = Math.min(PIVOTS, end - start - 1);
+      const rank = pivotRanks(bits, q, k);
+      q += (k * (k - 1)) / 2;
+      const sorted = new Array<number>(k);
+      for (let i = 0; i < k; i++) sorted[rank[i]!] = order[start + i]!;
+      // Each row's part: how many pivots lie below it (0..k).
+      const count = new Array<number>(k + 1).fill(0);
+      for (let p = start + k; p < end; p++) {
+        let part = k;
+        for (let i = 0; i < k; i++) part -= bits[q++]!;
+        bucketOf[p] = part;
+        count[part]!++;
       }
-      order[lo] = pivot;
-      for (let h = 0; h < hiCount; h++) order[lo + 1 + h] = scratch[h]!;
-      if (lo - start >= 2 && holdsWanted(start, lo)) next.push(start, lo);
-      if (end - lo - 1 >= 2 && holdsWanted(lo + 1, end)) next.push(lo + 1, end);
+      // Layout: part 0, pivot 0, part 1, ..., pivot k - 1, part k; stable within each part.
+      const first = new Array<number>(k + 1);
+      let at = start;
+      for (let b = 0; b <= k; b++) {
+        first[b] = at;
+        at += count[b]! + (b < k ? 1 : 0);
+      }
+      const fill = first.slice();
+      for (let p = start + k; p < end; p++) scratch[fill[bucketOf[p]!]!++] = order[p]!;
+      for (let b = 0; b < k; b++) scratch[first[b]! + count[b]!] = sorted[b]!;
+      order.set(scratch.subarray(start, end), start);
+      for (let b = 0; b <= k; b++) {
+        const lo = first[b]!;
+        const hi = lo + count[b]!;
+        if (hi - lo >= 2 && holdsWanted(lo, hi)) next.push(lo, hi);
+      }
     }
     segs = next;
   }

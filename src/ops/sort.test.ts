@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIGS, label, run, testRng, type Config } from '../../test/harness.js';
 import type { Shares, Suite } from '../suites/suite.js';
-import { medianOfThree, quickSelect, revealedOrder } from './quicksort.js';
+import { quickSelect, revealedOrder } from './quicksort.js';
 import { permutation, subsets } from './reshuffle.js';
 import { batcherLayers, chooseSortMethod, shuffle, sortBy, type SortMethod } from './sort.js';
 import { Prg } from '../random/prg.js';
@@ -386,22 +386,8 @@ describe('revealed comparisons (rep3)', () => {
   });
 });
 
-describe('median-of-three pivot', () => {
-  it('finds the median of every ordering of three distinct values', () => {
-    for (const [a, b, c] of [
-      [1, 2, 3],
-      [1, 3, 2],
-      [2, 1, 3],
-      [2, 3, 1],
-      [3, 1, 2],
-      [3, 2, 1],
-    ] as const) {
-      const at = medianOfThree(b < a, c < a, c < b);
-      expect([a, b, c][at], `${a} ${b} ${c}`).toBe(2);
-    }
-  });
-
-  it('sorts segments long enough to use it (rep3, 300 rows with duplicates)', async () => {
+describe('three pivots per segment', () => {
+  it('sorts segments of every length, split four ways (rep3, 300 rows with duplicates)', async () => {
     const rng = testRng(37);
     const keys = Array.from({ length: 300 }, () => BigInt(Math.floor(rng() * 100) - 50));
     const c = { suite: 'rep3', parties: 3 };
