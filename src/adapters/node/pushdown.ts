@@ -161,29 +161,29 @@ export async function pushedDownTable(
     new ColumnarTableBuilder(study.schema, shown, columns);
     return pushdownPlan(study, columns, relation, source.engine);
   };
-  if (source.engine === 'duckdb')
-    return withDuckDb(source.dir, async (c) => {
-      const plan = planFor(await duckDbColumns(c, relation, shown));
-      if ('why' in plan) return plan;
-      return execute(
-        study,
-        plan,
-        shown,
-        (sql) => duckDbNumbers(c, sql, shown),
-        checkOnly,
-        (sql) => duckDbTexts(c, sql, shown),
-      );
-    });
-  return withPostgres(source.url, shown, async (c) => {
-    const plan = planFor(await postgresColumns(c, relation, shown));
+  // One engine's readers: its columns, then numbers and texts of the planned SQL.
+  const run = async (
+    columns: Parameters<typeof planFor>[0],
+    numbers: (sql: string) => ReturnType<typeof duckDbNumbers>,
+    texts: (sql: string) => ReturnType<typeof duckDbTexts>,
+  ) => {
+    const plan = planFor(columns);
     if ('why' in plan) return plan;
-    return execute(
-      study,
-      plan,
-      shown,
-      (sql) => postgresNumbers(c, sql, shown),
-      checkOnly,
-      (sql) => postgresTexts(c, sql, shown),
+    return execute(study, plan, shown, numbers, checkOnly, texts);
+  };
+  if (source.engine === 'duckdb')
+    return withDuckDb(source.dir, async (c) =>
+      run(
+        await duckDbColumns(c, relation, shown),
+        (sql) => duckDbNumbers(c, sql, shown),
+        (sql) => duckDbTexts(c, sql, shown),
+      ),
     );
-  });
+  return withPostgres(source.url, shown, async (c) =>
+    run(
+      await postgresColumns(c, relation, shown),
+      (sql) => postgresNumbers(c, sql, shown),
+      (sql) => postgresTexts(c, sql, shown),
+    ),
+  );
 }

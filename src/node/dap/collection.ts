@@ -46,12 +46,7 @@ export async function createCollection(
   if (req.aggParam.length !== 0)
     throw invalid('Prio3 takes an empty aggregation parameter', idText);
   checkInterval(t, req.query);
-  const existing = await ctx.db
-    .selectFrom('dap_collection_jobs')
-    .selectAll()
-    .where('task_id', '=', idText)
-    .where('job_id', '=', jobId)
-    .executeTakeFirst();
+  const existing = await collectionJob(ctx, idText, jobId);
   if (existing) {
     // A repeated PUT with the same query is the same job.
     if (
@@ -95,12 +90,7 @@ export async function pollCollection(
 ): Promise<Uint8Array | null> {
   const t = await ctx.tasks.loadAs(idText, 'leader');
   requireToken(token, t.task.collectorToken, idText);
-  const job = await ctx.db
-    .selectFrom('dap_collection_jobs')
-    .selectAll()
-    .where('task_id', '=', idText)
-    .where('job_id', '=', jobId)
-    .executeTakeFirst();
+  const job = await collectionJob(ctx, idText, jobId);
   if (!job) throw new DapRequestError('invalidMessage', 404, 'unknown collection job', idText);
   if (job.state === 'finished') return new Uint8Array(job.result!);
   if (job.state === 'failed')
@@ -123,12 +113,7 @@ async function finishCollection(
 ): Promise<Uint8Array | null> {
   const idText = t.idText;
   // Another poll of the same job may have finished it while this one waited.
-  const again = await ctx.db
-    .selectFrom('dap_collection_jobs')
-    .select(['state', 'result', 'error'])
-    .where('task_id', '=', idText)
-    .where('job_id', '=', jobId)
-    .executeTakeFirst();
+  const again = await collectionJob(ctx, idText, jobId);
   if (again?.state === 'finished') return new Uint8Array(again.result!);
   if (again?.state !== 'pending')
     throw new DapRequestError(
@@ -251,4 +236,14 @@ export async function deleteCollection(
     .where('task_id', '=', idText)
     .where('job_id', '=', jobId)
     .execute();
+}
+
+/** The stored collection job `jobId` of task `idText`, if any. */
+function collectionJob(ctx: DapContext, idText: string, jobId: string) {
+  return ctx.db
+    .selectFrom('dap_collection_jobs')
+    .selectAll()
+    .where('task_id', '=', idText)
+    .where('job_id', '=', jobId)
+    .executeTakeFirst();
 }
