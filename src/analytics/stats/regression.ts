@@ -434,7 +434,7 @@ export function linearRegression(
   const intBits = cols.map((x) => x.intBits);
   const fb = coefficientFrac(intBits, f);
   const reach = interceptBits(intBits);
-  const products = mulWide(slopes, means.slice(0, k), fb + 1, intBits.slice(0, k));
+  const products = mulBothSplit(slopes, means.slice(0, k), fb + 1, intBits.slice(0, k));
   const intercept = means
     .slice(k)
     .rescale(fb + 1)
@@ -548,9 +548,10 @@ function interceptBits(intBits: readonly number[]): number {
  * known to lie below 2^24): Fx.mul would truncate both operands to fit 63
  * bits (the intercept lost 2^-14 of each slope, or 2^-19 of each mean
  * times the slope, that way), so both operands are split into integer and
- * fractional parts, and each partial product fits.
+ * fractional parts, and each partial product fits. (Fx.mulWide splits one
+ * operand only, which is not enough when both bounds are pessimistic.)
  */
-function mulWide(a: Fx, b: Fx, frac: number, bIntBits: readonly number[]): Fx {
+function mulBothSplit(a: Fx, b: Fx, frac: number, bIntBits: readonly number[]): Fx {
   // Truncation leaves |x - hi| < 2 whichever way it rounds.
   const split = (x: Fx): [Fx, Fx] => {
     const hi = x.rescale(0);
