@@ -24,7 +24,7 @@
 import { candidateBits, columnCandidates, type Candidate } from './crossmatrix.js';
 import { log2ceil, sqrtInputFrac, wideMulPlan } from './fx.js';
 import { coefficientFrac, type FxShape, type LinearSePlan } from './regression.js';
-import { slack, variancePlan } from './variance.js';
+import { allowedQuotients, slack, variancePlan } from './variance.js';
 
 /** A column's public shape: its bound (bits) and fractional bits. */
 export interface ColumnShape {
@@ -485,45 +485,80 @@ export function linearRegressionSeBound(
 export interface TTestStats {
   readonly means: readonly [number, number];
   readonly ns: readonly [number, number];
-  /** Bounds on each group variance's error (`varianceErrorBound`). */
+  /**
+   * Bounds on the error of each group's variance candidate the test used:
+   * `candidateVarianceError` with the larger of the two released sds as
+   * `selectingSd` (the tests standardise at the finest level that fits both
+   * groups).
+   */
   readonly varianceErrors: readonly [number, number];
-  /** sqrt(var1 / n1 + var2 / n2), true. */
+  /** The released variances: which candidate D was computed at depends on them. */
+  readonly variances: readonly [number, number];
+  /** The true se: sqrt(var1 / n1 + var2 / n2) (Welch), sqrt(s_p^2 (1 / n1 + 1 / n2)) (Student). */
   readonly se: number;
+  /** Rows of the column (public; n1 + n2 when omitted). */
+  readonly rows?: number;
+  /** Student's pooled variance instead of Welch's. */
+  readonly pooled?: boolean;
 }
 
 /**
- * A bound on |t released - t true| for Welch's t = (m1 - m2) / se: the
- * means' relative 2^-24, the variances' errors through
- * |se' - se| <= |se'^2 - se^2| / se, and the division's and the result's
- * relative 2^-20 plus 2^-20 / se, D's truncation and its root's unit
- * (D = var1 n2 + var2 n1 carries the type's whole range times a count as
- * integer bits, so a variance of a wide type keeps only FD fractional bits
- * there; when that truncation reaches a quarter of D no bound holds and t
- * can come out 0: Welch's t of a fixed(32, 16) column with sd below about
- * 0.03 at 1200 rows), and the result's resolution (two units
- * of 2^-frac: MPC truncation rounds either way). Infinite when the variances' errors could
- * reach se itself (or se is 0: t saturates, as R refuses).
+ * A bound on |t released - t true| for the two-sample t = (m1 - m2) / se
+ * (Welch's, or Student's with `pooled`), as hypothesis.ts computes it:
+ * - the difference of means from the exact numerator S1 n2 - S2 n1 (low
+ *   bits dropped only when it passes 63 bits) by one division: relative
+ *   2^-23 of itself plus its unit;
+ * - se from D = var1 n2 + var2 n1 (pooled: s_p^2 (n1 + n2)), taken at every
+ *   variance candidate in its own format and kept at the finest level that
+ *   fits both groups: the variances' stated errors through
+ *   |se' - se| <= |se'^2 - se^2| / se, D's truncation at the worst candidate
+ *   the released variances allow and the bits its square root drops (a
+ *   wide level's D carries its level's whole range as integer bits, so a
+ *   tiny D keeps about 22 fractional bits there: relative 2^-9 on sqrt(D)
+ *   when D is near 2^-15), its root's unit, the divisions' relative 2^-22;
+ * - the result's relative 2^-20, plus 2^-20 / se, and two units of 2^-frac
+ *   (MPC truncation rounds either way).
+ * Infinite when the variances' errors or D's truncation could reach a
+ * quarter of se^2 (or se is 0: t saturates, as R refuses).
  */
 export function tErrorBound(s: TTestStats, shape: ColumnShape, resultFrac = 20): number {
   const { means, ns, varianceErrors, se } = s;
   if (!(se > 0)) return Infinity;
-  // t = d sqrt(n1 n2) / sqrt(D), D = var1 n2 + var2 n1 (hypothesis.ts's `standardise`): D keeps
-  // at least FD fractional bits (the variances' own, or what a 63-bit product with the counts
-  // leaves), and its root at least what `sqrtInputFrac` keeps of them within 64 bits.
-  const rows = ns[0] + ns[1];
-  const range = 2 * (shape.bound - shape.frac);
-  const FD = Math.min(resultFrac + 8, 60 - range - 1, 59 - range - log2ceil(rows + 1) - 2);
+  const rows = s.rows ?? ns[0] + ns[1];
+  const lg = log2ceil(rows + 1);
+  // D's fractional bits at a candidate with quotient bound 2^q: the level's quotient frac, or
+  // what Fx.mul's 63-bit budget leaves of it in the product with a count.
+  const selecting = Math.sqrt(Math.max(0, ...s.variances));
+  const FD = Math.min(
+    ...allowedQuotients(selecting, shape.bound, shape.frac, rows, resultFrac).map(
+      ({ qBits: q, frac: fq }) => (q + fq + 2 + lg + 1 - 1 > 63 ? 63 - (q + 1) - lg - 3 : fq),
+    ),
+  );
   const kept = Math.min(FD, sqrtInputFrac(64, FD));
   const D = se * se * ns[0] * ns[1];
-  // Each variance loses up to 2^(1 - FD) before its product with the other group's count.
+  // Each variance (the pooled one) loses up to 2^(1 - FD) before its product with a count.
   const dD = (ns[0] + ns[1]) * 2 ** (1 - FD);
-  // Below this D is mostly truncation: no bound holds (t may come out 0).
   if (dD >= D / 4) return Infinity;
   const sD = Math.sqrt(D);
-  const rootRel = 2 ** (1 - kept) / sD + dD / D;
-  const t = Math.abs(means[0] - means[1]) / se;
-  const dd = (Math.abs(means[0]) + Math.abs(means[1])) * 2 ** -24 + 2 ** -19;
-  const dse = (varianceErrors[0] / ns[0] + varianceErrors[1] / ns[1] + se * se * DIV) / se;
+  // The root's unit, and what its input lost: D's truncation and the bits Fx.sqrt drops of it
+  // (a unit of 2^-kept), each moving sqrt(D) by half its relative size.
+  const rootRel = 2 ** (1 - kept) / sD + (dD + 2 ** -kept) / D;
+  const d = Math.abs(means[0] - means[1]);
+  const t = d / se;
+  // The numerator S1 n2 - S2 n1: exact when the sums (bound + lg bits) times a count fit.
+  const sBound = shape.bound + lg;
+  const cut = Math.max(0, sBound + lg + 1 - 1 - 63 + 3);
+  const qd = Math.max(1, shape.bound - 1 - shape.frac + 2);
+  const dd =
+    d * 2 ** -23 +
+    2 ** (1 - Math.min(40, 60 - qd)) +
+    (cut > 0 ? 2 ** (cut + 1 - shape.frac) / Math.min(ns[0], ns[1]) : 0);
+  const [n1, n2] = ns;
+  const dse2 = s.pooled
+    ? (((n1 - 1) * varianceErrors[0] + (n2 - 1) * varianceErrors[1]) / Math.max(1, n1 + n2 - 2)) *
+      (1 / n1 + 1 / n2)
+    : varianceErrors[0] / n1 + varianceErrors[1] / n2;
+  const dse = (dse2 + se * se * DIV) / se;
   if (dse >= se / 2) return Infinity;
   return (
     (dd + t * dse) / (se - dse) + t * (2 ** -20 + rootRel) + 2 ** -20 / se + 2 ** (1 - resultFrac)

@@ -126,7 +126,7 @@ export function varianceOf(
 }
 
 /** The variance candidates of variance.ts (the plain estimate alone for narrow columns). */
-function varianceLevels(
+export function varianceLevels(
   m: ReturnType<typeof moments>,
   X: Fx,
   f: number,
@@ -145,7 +145,7 @@ function varianceLevels(
 
 /**
  * Mean of the (selected) values; 0 for an empty selection. Relative error
- * below 2^-24 plus 2^-frac. One inner-product round and one division.
+ * below 2^-24 plus two units of 2^-frac (the truncation rounds either way). One inner-product round and one division.
  * @example
  *   const m = mean(age); // SecretFixed
  */

@@ -96,7 +96,7 @@ export interface GroupResult {
  *
  * Cost: one round of inner products (plus one multiplication per row and
  * group with a filter) and, for means, one division of G values (about 40
- * rounds in rep3). Means: relative error below 2^-24 plus 2^-frac.
+ * rounds in rep3). Means: relative error below 2^-24 plus two units of 2^-frac.
  * @example
  *   const { count, mean } = groupBy([armA, armB], recoveryDays);
  * @throws {RangeError} for no groups or lengths that differ.

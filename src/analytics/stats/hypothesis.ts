@@ -22,7 +22,8 @@ import {
   type Column,
   type ResultOptions,
 } from './common.js';
-import { varianceOf } from './describe.js';
+import { varianceLevels } from './describe.js';
+import { pickLevel, selectFinest, type VarianceCandidates } from './variance.js';
 import { Fx, log2ceil, SQRT_ROOM } from './fx.js';
 
 /** A two-sample t-test, secret: every field is a secret scalar. */
@@ -37,9 +38,11 @@ export interface TTest {
   /**
    * Standard error of mean1 - mean2: sqrt(var1/n1 + var2/n2) (Welch), or
    * sqrt(s_p^2 (1/n1 + 1/n2)) with the pooled variance s_p^2 (Student).
-   * Relative 2^-22 plus what D = var1 n2 + var2 n1 loses to truncation: a
-   * wide type's tiny variances can vanish in D, and se then comes out 0
-   * (`tErrorBound` states when; no bound of its own yet).
+   * Relative 2^-22 plus what D = var1 n2 + var2 n1 loses to truncation and
+   * to its root. For a wide type D is taken at every centred variance level
+   * in that level's own format and kept at the finest that fits both groups,
+   * so a tiny spread keeps its bits (relative 1e-4 or better for fixed(32,
+   * 16) with sd 0.001 at 1200 rows); `tErrorBound` states the bound on t.
    */
   se: SecretFixed;
   mean1: SecretFixed;
@@ -60,7 +63,66 @@ export interface GroupMoments {
   readonly f: number;
   readonly n: Fx;
   readonly mean: Fx;
+  /** The exact per-group sums the means divide, at the column's scale. */
+  readonly s: Fx;
   readonly v: Fx;
+  /**
+   * The variance's candidates before one is picked (variance.ts), when the
+   * column is wide: the tests standardise at every candidate in its own
+   * format and keep the finest that fits every group, so that a tiny spread
+   * keeps its bits (the picked `v` carries the type's range as its bound).
+   */
+  readonly candidates?: VarianceCandidates;
+}
+
+/**
+ * `compute` at each variance candidate of `g` (the plain estimate and the
+ * centred levels, each in the format its own bound allows), keeping per
+ * output the result of the finest level that fits every group; `compute(g.v)`
+ * when the column has no levels. The candidates run side by side: the same
+ * rounds as one, more bytes.
+ */
+/**
+ * mean1 - mean2 as (S1 n2 - S2 n1) / (n1 n2): the numerator is exact (when
+ * it fits 63 bits; else Fx.mul drops low bits of the sums), so the difference
+ * keeps relative 2^-24 of itself. Two large means close together would
+ * otherwise leave only their own relative precision: 2^-24 of a mean of 1234
+ * is 7e-5, more than the whole difference of a column with sd 0.0002.
+ */
+function meanDifference(g: GroupMoments): Fx {
+  const { s, n } = g;
+  const num = s
+    .slice(0)
+    .mul(n.slice(1), s.frac)
+    .sub(s.slice(1).mul(n.slice(0), s.frac));
+  const q = Math.max(1, g.mean.intBits + 1);
+  return num.divide(n.slice(0).mul(n.slice(1), 0), { qBits: q, frac: Math.min(40, 60 - q) });
+}
+
+/** mean - mu as (S - mu n) / n, for the same reason as `meanDifference` (mu public). */
+function meanMinus(g: GroupMoments, mu: number): Fx {
+  if (mu === 0) return g.mean;
+  const fr = Math.min(g.s.frac + 8, 62 - g.s.bound);
+  const num = g.s.rescale(fr).sub(g.n.mulPublic([mu], fr));
+  const q = Math.max(1, Math.max(g.mean.intBits, Math.ceil(Math.log2(Math.abs(mu) + 1))) + 1);
+  return num.divide(g.n, { qBits: q, frac: Math.min(40, 60 - q) });
+}
+
+function atFinestLevel(g: GroupMoments, compute: (v: Fx) => Fx[]): Fx[] {
+  const c = g.candidates;
+  if (!c || c.levels.length === 0) return compute(g.v);
+  const outs = [c.plain, ...c.levels.map((l) => l.value)].map(compute);
+  const fitsAll = c.levels.map(({ fits }) => {
+    let all = fits.slice(0);
+    for (let i = 1; i < fits.length; i++) all = all.mul(fits.slice(i), 0);
+    return all;
+  });
+  return outs[0]!.map((_, j) =>
+    selectFinest(
+      outs.map((o) => o[j]!),
+      fitsAll,
+    ),
+  );
 }
 
 /** What both two-sample tests start from: per-group counts, means and variances. */
@@ -78,7 +140,8 @@ function twoGroups(
   const m = moments(X, w, 2, true);
   const qm = Math.max(1, X.intBits);
   const mean = m.s.divide(m.n, { qBits: qm, frac: Math.min(40, 60 - qm) });
-  return { rows: n, f, n: m.n, mean, v: varianceOf(m, X, f, false) };
+  const candidates = varianceLevels(m, X, f, false);
+  return { rows: n, f, n: m.n, mean, s: m.s, v: pickLevel(candidates), candidates };
 }
 
 /**
@@ -112,29 +175,32 @@ export function welchTTest(
 export function welchFromMoments(g: GroupMoments): TTest {
   const { rows: n, f, mean, v } = g;
   const m = { n: g.n };
-  // var / n with as many fractional bits as fit: small for large groups.
-  const qv = v.intBits;
-  const a = v.divide(m.n, { qBits: qv, frac: Math.min(44, 60 - qv) });
-  const a1 = a.slice(0);
-  const a2 = a.slice(1);
-  const se2 = a1.add(a2);
-  const d = mean.slice(0).sub(mean.slice(1));
-  // se^2 = (var1 n2 + var2 n1) / (n1 n2): see `standardise`.
-  const D = v.mul(m.n.gather(Uint32Array.of(1, 0))).sum();
-  const { t, se } = standardise(d, D, m.n.slice(0).mul(m.n.slice(1), 0), f);
-  // df = (a1 + a2)^2 / (a1^2/(n1-1) + a2^2/(n2-1)) = (n1-1)(n2-1) / (r^2 (n2-1) + (1-r)^2 (n1-1)), r = a1/(a1+a2).
-  const r = a1.divide(se2, { qBits: 1, frac: 30 });
+  const d = meanDifference(g);
+  const nOther = m.n.gather(Uint32Array.of(1, 0));
+  const [t, se, r] = atFinestLevel(g, (vk) => {
+    // se^2 = (var1 n2 + var2 n1) / (n1 n2): see `standardise`.
+    const P = vk.mul(nOther);
+    const D = P.sum();
+    const st = standardise(d, D, m.n.slice(0).mul(m.n.slice(1), 0), f);
+    // r = a1 / (a1 + a2) with a_g = var_g / n_g, = var1 n2 / D.
+    return [st.t, st.se, P.slice(0).divide(D, { qBits: 1, frac: 30 })];
+  });
+  // df = (a1 + a2)^2 / (a1^2/(n1-1) + a2^2/(n2-1)) = (n1-1)(n2-1) / (r^2 (n2-1) + (1-r)^2 (n1-1)).
+  const rr = r!.rescale(30);
   const nm1 = m.n.sub(1).relu();
   const n1m = nm1.slice(0);
   const n2m = nm1.slice(1);
-  const sq = Fx.concat([r, r.neg().addPublic([1])]).mul(Fx.concat([r, r.neg().addPublic([1])]), 30);
+  const sq = Fx.concat([rr, rr.neg().addPublic([1])]).mul(
+    Fx.concat([rr, rr.neg().addPublic([1])]),
+    30,
+  );
   const den = sq.slice(0).mul(n2m, 30).add(sq.slice(1).mul(n1m, 30));
   const num = n1m.mul(n2m, 0);
   const df = num.divide(den, { qBits: log2ceil(n + 1) + 1, frac: f, saturate: true });
   return {
-    t: t.toFixed(f),
+    t: t!.toFixed(f),
     df: df.toFixed(f),
-    se: se.rescale(Math.min(se.frac, Math.max(f, 30))).toFixed(),
+    se: se!.rescale(Math.min(se!.frac, Math.max(f, 30))).toFixed(),
     mean1: mean.slice(0).toFixed(f),
     mean2: mean.slice(1).toFixed(f),
     var1: v.slice(0).toFixed(f),
@@ -172,16 +238,21 @@ export function studentFromMoments(g: GroupMoments): TTest {
   const m = { n: g.n };
   // Sums of squared deviations (n_g - 1) var_g: products with integers, no rounding.
   const nm1 = m.n.sub(1).relu();
-  const ss = v.mul(nm1, v.frac);
   const dfN = m.n.sum().sub(2).relu();
-  const pooled = ss.sum().divide(dfN, { qBits: v.intBits + 1, frac: Math.min(44, 59 - v.intBits) });
-  const d = mean.slice(0).sub(mean.slice(1));
-  // se^2 = s_p^2 (n1 + n2) / (n1 n2): see `standardise`.
-  const { t, se } = standardise(d, pooled.mul(m.n.sum()), m.n.slice(0).mul(m.n.slice(1), 0), f);
+  const d = meanDifference(g);
+  const [t, se] = atFinestLevel(g, (vk) => {
+    const ss = vk.mul(nm1, vk.frac);
+    const pooled = ss
+      .sum()
+      .divide(dfN, { qBits: vk.intBits + 1, frac: Math.min(44, 59 - vk.intBits) });
+    // se^2 = s_p^2 (n1 + n2) / (n1 n2): see `standardise`.
+    const st = standardise(d, pooled.mul(m.n.sum()), m.n.slice(0).mul(m.n.slice(1), 0), f);
+    return [st.t, st.se];
+  });
   return {
-    t: t.toFixed(f),
+    t: t!.toFixed(f),
     df: dfN.rescale(f).toFixed(f),
-    se: se.rescale(Math.min(se.frac, Math.max(f, 30))).toFixed(),
+    se: se!.rescale(Math.min(se!.frac, Math.max(f, 30))).toFixed(),
     mean1: mean.slice(0).toFixed(f),
     mean2: mean.slice(1).toFixed(f),
     var1: v.slice(0).toFixed(f),
@@ -289,23 +360,30 @@ function oneSample(op: string, X: Fx, opts: ResultOptions & { mu?: number }): On
   const m = moments(X, w, 1, true);
   const qm = Math.max(1, X.intBits);
   const mean = m.s.divide(m.n, { qBits: qm, frac: Math.min(40, 60 - qm) });
-  const v = varianceOf(m, X, f, false);
-  return oneSampleFromMoments({ rows: X.length, f, n: m.n, mean, v }, op, mu);
+  const candidates = varianceLevels(m, X, f, false);
+  return oneSampleFromMoments(
+    { rows: X.length, f, n: m.n, mean, s: m.s, v: pickLevel(candidates), candidates },
+    op,
+    mu,
+  );
 }
 
 /** The one-sample (or paired) test from one group's moments (`oneSampleTTest`'s numerics). */
 export function oneSampleFromMoments(g: GroupMoments, op: string, mu: number): OneSampleTTest {
   if (!Number.isFinite(mu)) throw new RangeError(`${op}: mu must be a finite number, got ${mu}`);
-  const { f, mean, v } = g;
+  const { f, mean } = g;
   const m = { n: g.n };
-  const d = mu === 0 ? mean : mean.addPublic([-mu]);
+  const d = meanMinus(g, mu);
   // se^2 = var / n: see `standardise`.
-  const { t, se } = standardise(d, v, m.n, f);
+  const [t, se] = atFinestLevel(g, (vk) => {
+    const st = standardise(d, vk, m.n, f);
+    return [st.t, st.se];
+  });
   return {
-    t: t.toFixed(f),
+    t: t!.toFixed(f),
     df: m.n.sub(1).relu().rescale(f).toFixed(f),
     mean: mean.rescale(f).toFixed(f),
-    se: se.rescale(Math.min(se.frac, Math.max(f, 30))).toFixed(),
+    se: se!.rescale(Math.min(se!.frac, Math.max(f, 30))).toFixed(),
     n: m.n.toInt(),
   };
 }

@@ -131,7 +131,15 @@ for (const c of SUITES) {
             reveal(studentTTest(x, g0, g1)),
           ]);
           const { m } = pooled(s, k.type, k.x, k.group, 2);
-          const g = { rows: k.x.length, f: 20, n: m.n, mean: m.mean, v: m.v };
+          const g = {
+            rows: k.x.length,
+            f: 20,
+            n: m.n,
+            mean: m.mean,
+            s: m.s,
+            v: m.v,
+            candidates: m.candidates,
+          };
           const agg = await Promise.all([
             reveal(welchFromMoments(g)),
             reveal(studentFromMoments(g)),
@@ -190,7 +198,15 @@ for (const c of SUITES) {
         const row = await reveal(welchTTest(xs, g1.not(), g1));
         const { m } = pooled(s, int(8), x, group, 2);
         const agg = await reveal(
-          welchFromMoments({ rows: 6, f: 20, n: m.n, mean: m.mean, v: m.v }),
+          welchFromMoments({
+            rows: 6,
+            f: 20,
+            n: m.n,
+            mean: m.mean,
+            s: m.s,
+            v: m.v,
+            candidates: m.candidates,
+          }),
         );
         // Groups 1 and 2 where group 2 is empty (no row has code 2).
         const e = pooled(
@@ -225,7 +241,7 @@ for (const c of SUITES) {
           1,
         );
         const agg = oneSampleFromMoments(
-          { rows: x.length, f: 20, n: m.n, mean: m.mean, v: m.v },
+          { rows: x.length, f: 20, n: m.n, mean: m.mean, s: m.s, v: m.v, candidates: m.candidates },
           'test',
           1.5,
         );

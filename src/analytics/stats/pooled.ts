@@ -32,7 +32,14 @@ import type { SecretInt } from '../../api/secret.js';
 import type { Shares } from '../../suites/suite.js';
 import { secondMomentShift } from './common.js';
 import { Fx, log2ceil } from './fx.js';
-import { divideWithRoom, pickLevel, variancePlan, type VarianceLevel } from './variance.js';
+import {
+  divideWithRoom,
+  levelQuotientFrac,
+  pickLevel,
+  variancePlan,
+  type VarianceCandidates,
+  type VarianceLevel,
+} from './variance.js';
 
 /** Bits per limb of an entered sum. */
 export const LIMB_BITS = 42;
@@ -118,6 +125,8 @@ export interface PooledMoments {
   readonly mean: Fx;
   /** Sample variance per group (divisor n - 1), the finest level that fits. */
   readonly v: Fx;
+  /** Its candidates before the pick (variance.ts), for the t-tests' standardisation. */
+  readonly candidates: VarianceCandidates;
 }
 
 /**
@@ -162,10 +171,18 @@ export function pooledMoments(
   const v1 = plainNum.divide(den, { qBits, frac: Math.min(f + 8, 61 - qBits) }).relu();
   const levels = layout.levels.map((level, k) => {
     const num = numerator(L, n, value(4 + 2 * k), value(5 + 2 * k), 2 * level.frac, 62);
-    const v = divideWithRoom(num, den, level.qBits, f).relu();
+    const v = divideWithRoom(
+      num,
+      den,
+      level.qBits,
+      f,
+      false,
+      levelQuotientFrac(level.qBits, f),
+    ).relu();
     return { value: v, fits: v1.sub(level.threshold).ltz() };
   });
-  return { n, s, mean, v: pickLevel({ plain: v1, levels: [...levels].reverse() }) };
+  const candidates = { plain: v1, levels: [...levels].reverse() };
+  return { n, s, mean, v: pickLevel(candidates), candidates };
 }
 
 /** n Q - S^2 per group, in the suite's arithmetic: exact wherever the true value fits. */

@@ -22,10 +22,10 @@ import {
   type ColumnShape,
 } from './bounds.js';
 import { summary } from './describe.js';
-import { welchTTest } from './hypothesis.js';
+import { studentTTest, welchTTest } from './hypothesis.js';
 import { cor, cov, linearRegression } from './regression.js';
 import { column, plainCov, plainMean, plainSe, plainVar, rng } from './testdata.js';
-import { varianceErrorBound, sdErrorBound } from './variance.js';
+import { candidateVarianceError, varianceErrorBound, sdErrorBound } from './variance.js';
 
 type NumType = SecretType & { kind: 'int' | 'fixed' };
 
@@ -189,6 +189,7 @@ async function check(c: { suite: string; parties: number }, smp: Sample): Promis
     };
     const sm = tryOr(() => summary(X));
     const t = tryOr(() => welchTTest(Y, G.not(), G));
+    const st = tryOr(() => studentTTest(Y, G.not(), G));
     const lm = tryOr(() => linearRegression(Y, [X, X2]));
     const cv = tryOr(() => cov(X, Y));
     const cr = tryOr(() => cor(X, Y));
@@ -206,19 +207,24 @@ async function check(c: { suite: string; parties: number }, smp: Sample): Promis
       lm?.rSquared ?? zero,
       lm?.standardErrors ?? zero,
       lm?.sigma ?? zero,
+      st?.t ?? zero,
     ]);
-    return { out, plan: lm?.precision, refused: { sm: !sm, t: !t, lm: !lm, cv: !cv, cr: !cr } };
+    return {
+      out,
+      plan: lm?.precision,
+      refused: { sm: !sm, t: !t || !st, lm: !lm, cv: !cv, cr: !cr },
+    };
   });
   const { refused } = got;
   if (refused.sm || refused.cv || refused.cr)
     expect(refusable(sx) || refusable(sy), 'refused').toBe(true);
   if (refused.t) expect(refusable(sy)).toBe(true);
   if (refused.lm) expect(refusable(sx) || refusable(sy)).toBe(true);
-  const [mean, v, sd, cv, cr, t, v1, v2, coef, r2, ses, sigma] = got.out;
-  // Mean: relative 2^-24 plus 2^-frac (frac 20).
+  const [mean, v, sd, cv, cr, t, v1, v2, coef, r2, ses, sigma, tStudent] = got.out;
+  // Mean: relative 2^-24 plus two units of 2^-frac (frac 20).
   const m = plainMean(x);
   if (!refused.sm) {
-    within('mean', first(mean), m, Math.abs(m) * 2 ** -24 + 2 ** -20);
+    within('mean', first(mean), m, Math.abs(m) * 2 ** -24 + 2 ** -19);
     within('variance', first(v), plainVar(x), varianceErrorBound(first(v), sx.bound, sx.frac, n));
     within('sd', first(sd), sdOf(x), sdErrorBound(first(sd), sx.bound, sx.frac, n));
   }
@@ -226,24 +232,36 @@ async function check(c: { suite: string; parties: number }, smp: Sample): Promis
     within('cov', first(cv), plainCov(x, y), covErrorBound(sx, sy, n, sdOf(x), sdOf(y)));
   if (!refused.cr)
     within('cor', first(cr), plainCor(x, y), corErrorBound(sx, sy, n, sdOf(x), sdOf(y)));
-  // Welch's t.
+  // Welch's and Student's t.
   const a = y.filter((_, i) => !g[i]);
   const b = y.filter((_, i) => g[i]);
-  const se = Math.sqrt(plainVar(a) / a.length + plainVar(b) / b.length);
-  const tStated = tErrorBound(
-    {
-      means: [plainMean(a), plainMean(b)],
-      ns: [a.length, b.length],
-      varianceErrors: [
-        varianceErrorBound(first(v1), sy.bound, sy.frac, a.length),
-        varianceErrorBound(first(v2), sy.bound, sy.frac, b.length),
-      ],
-      se,
-    },
-    sy,
-  );
-  if (se > 0 && !refused.t)
-    within("Welch's t", first(t), (plainMean(a) - plainMean(b)) / se, tStated);
+  const [na, nb] = [a.length, b.length];
+  const se = Math.sqrt(plainVar(a) / na + plainVar(b) / nb);
+  const pooledVar = ((na - 1) * plainVar(a) + (nb - 1) * plainVar(b)) / (na + nb - 2);
+  const seStudent = Math.sqrt(pooledVar * (1 / na + 1 / nb));
+  const released: [number, number] = [first(v1), first(v2)];
+  const selecting = Math.sqrt(Math.max(0, ...released));
+  const tStats = {
+    means: [plainMean(a), plainMean(b)] as [number, number],
+    ns: [na, nb] as [number, number],
+    rows: n,
+    variances: released,
+    varianceErrors: released.map((rv) =>
+      candidateVarianceError(Math.sqrt(Math.max(0, rv)), sy.bound, sy.frac, n, 20, selecting),
+    ) as [number, number],
+  };
+  const d = plainMean(a) - plainMean(b);
+  if (!refused.t && n >= 4) {
+    const welchBound = tErrorBound({ ...tStats, se }, sy);
+    const studentBound = tErrorBound({ ...tStats, se: seStudent, pooled: true }, sy);
+    // A bound is stated whenever the spread is above the type's own grid (else t may saturate).
+    if (Math.min(plainVar(a), plainVar(b)) > 2 ** (-2 * sy.frac + 4)) {
+      expect(welchBound, "Welch's t has a stated bound").toBeLessThan(Infinity);
+      expect(studentBound, "Student's t has a stated bound").toBeLessThan(Infinity);
+    }
+    if (se > 0) within("Welch's t", first(t), d / se, welchBound);
+    if (seStudent > 0) within("Student's t", first(tStudent), d / seStudent, studentBound);
+  }
   // Linear regression.
   const cols = [x, x2, y];
   const shapes = [sx, sx, sy];

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { bool, fixed, int, type SecretType } from '../../api/types.js';
 import { label, run } from '../../../test/harness.js';
 import { summary } from './describe.js';
-import { welchTTest } from './hypothesis.js';
+import { oneSampleTTest, studentTTest, welchTTest } from './hypothesis.js';
 import { linearRegressionSeBound } from './bounds.js';
 import { cor, linearRegression } from './regression.js';
 import { STAT_SUITES, column, plainCov, plainMean, plainSe, plainVar, rng } from './testdata.js';
@@ -234,6 +234,44 @@ for (const c of SUITES) {
         (plainMean(a) - plainMean(b)) / Math.sqrt(plainVar(a) / a.length + plainVar(b) / b.length);
       const t = (got[0] as number[])[0]!;
       expect(Math.abs(t - want) / Math.abs(want)).toBeLessThan(5e-6);
+    }, 60_000);
+
+    it('t-tests of a tiny spread far from zero: t, se and df as in the clear (the picked variance gave t = 0)', async () => {
+      // fixed(32, 16) around 1234.5 with sd 0.001: the picked variance carries the type's range
+      // as its bound, so D = var1 n2 + var2 n1 kept no bit of it; the tests now standardise at
+      // the finest centred level itself, and take the mean difference from exact sums.
+      const r = rng(7);
+      const n = 1200;
+      const sd = 0.001;
+      const g = Array.from({ length: n }, (_, i) => i % 2 === 1);
+      const x = g.map((gi) => onGrid(1234.5 + (gi ? sd : 0) + sd * normal(r), 16));
+      const got = await run(c, async (s) => {
+        const xs = column(s, fixed({ bits: 32, frac: 16 }), x);
+        const b = column(s, bool, g);
+        const w = welchTTest(xs, b.not(), b);
+        const st = studentTTest(xs, b.not(), b);
+        const one = oneSampleTTest(xs, { mu: 1234.5 });
+        return s.revealAll([w.t, w.se, w.df, st.t, st.se, one.t, one.se]);
+      });
+      const a = x.filter((_, i) => !g[i]);
+      const b = x.filter((_, i) => g[i]);
+      const [na, nb] = [a.length, b.length];
+      const [va, vb] = [plainVar(a), plainVar(b)];
+      const d = plainMean(a) - plainMean(b);
+      const se = Math.sqrt(va / na + vb / nb);
+      const df = (va / na + vb / nb) ** 2 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1));
+      const sp = Math.sqrt((((na - 1) * va + (nb - 1) * vb) / (na + nb - 2)) * (1 / na + 1 / nb));
+      const seOne = Math.sqrt(plainVar(x) / n);
+      const [wt, wse, wdf, stt, stse, ot, ose] = got.map((v) => (v as number[])[0]!);
+      const rel = (what: string, v: number, want: number, tol: number) =>
+        expect(Math.abs(v - want) / Math.abs(want), what).toBeLessThan(tol);
+      rel("Welch's t", wt!, d / se, 1e-4);
+      rel("Welch's se", wse!, se, 1e-4);
+      rel("Welch's df", wdf!, df, 1e-4);
+      rel("Student's t", stt!, d / sp, 1e-4);
+      rel("Student's se", stse!, sp, 1e-4);
+      rel('one-sample t', ot!, (plainMean(x) - 1234.5) / seOne, 1e-4);
+      rel('one-sample se', ose!, seOne, 1e-4);
     }, 60_000);
   });
 }

@@ -113,6 +113,8 @@ export function varianceCandidates(
       den,
       level.qBits,
       resultFrac,
+      false,
+      levelQuotientFrac(level.qBits, resultFrac),
     ).relu();
     return { value, fits: v1.sub(level.threshold).ltz() };
   });
@@ -160,10 +162,21 @@ export function divideWithRoom(
   qBits: number,
   resultFrac: number,
   saturate = false,
+  frac = Math.min(resultFrac + 8, 61 - qBits),
 ): Fx {
   const room = 61 - qBits - Math.max(den.bound, 2);
   const fitted = num.frac > room ? num.rescale(room) : num;
-  return fitted.divide(den, { qBits, frac: Math.min(resultFrac + 8, 61 - qBits), saturate });
+  return fitted.divide(den, { qBits, frac, saturate });
+}
+
+/**
+ * Fractional bits of a centred level's variance quotient: up to 44, as its
+ * small bound allows, so that a tiny variance keeps its relative precision
+ * where a caller computes on the level itself (the t-tests); the released
+ * variance is brought to `pickedVarianceFrac` anyway.
+ */
+export function levelQuotientFrac(qBits: number, resultFrac: number): number {
+  return Math.min(Math.max(resultFrac + 8, 44), 61 - qBits);
 }
 
 /**
@@ -174,23 +187,129 @@ export function divideWithRoom(
  * variance itself that scale is `pickedVarianceFrac`.
  */
 export function pickLevel(c: VarianceCandidates, map: (v: Fx) => Fx = (v) => v): Fx {
-  const values = [c.plain, ...c.levels.map((l) => l.value)].map(map);
-  // One scale for all: the most fractional bits that every candidate has room for.
+  return selectFinest(
+    [c.plain, ...c.levels.map((l) => l.value)].map(map),
+    c.levels.map((l) => l.fits),
+  );
+}
+
+/**
+ * values[0] (the plain estimate's) unless a finer candidate fits: values[k + 1]
+ * where fits[k] is 1, the last such k winning (fits in `levels` order, coarse
+ * to fine). All are first brought to one scale: the most fractional bits
+ * that every candidate has room for.
+ */
+export function selectFinest(values: readonly Fx[], fits: readonly Fx[]): Fx {
   const frac = Math.min(
     Math.max(...values.map((v) => v.frac)),
     ...values.map((v) => Math.max(v.frac, v.frac + 62 - v.bound)),
   );
   const [plain, ...levels] = values.map((v) => v.rescale(frac));
   let out = plain!;
-  c.levels.forEach(({ fits }, i) => (out = fits.select(levels[i]!, out)));
+  fits.forEach((f, i) => (out = f.select(levels[i]!, out)));
   return out;
+}
+
+/**
+ * The candidates a released value allows, as (quotient bits, rounding sd) per
+ * candidate, finest first and the plain estimate last: a level k can have
+ * been used only if v1 >= T_(k-1) (the next finer level's threshold) was
+ * possible, i.e. sqrt(T_(k-1)) - g1 - e_k <= `selectingSd`, the largest sd of
+ * the groups that chose it together (one group: its own released sd).
+ */
+function allowedCandidates(
+  sd: number,
+  selectingSd: number,
+  plan: VariancePlan,
+  bound: number,
+  frac: number,
+  rows: number,
+  resultFrac: number,
+): { qBits: number; frac: number; grid: number; error: number }[] {
+  const g1 = slack(plan.grid, rows);
+  // The plain estimate's quotient bound, as describe.ts's varianceOf sets it.
+  const plainQBits = 2 * (bound - frac) + 1;
+  const out: { qBits: number; frac: number; grid: number; error: number }[] = [];
+  let lower = 0;
+  for (let k = 0; k <= plan.levels.length; k++) {
+    const level = plan.levels[k];
+    const gk = level ? slack(level.grid, rows) : g1;
+    const qBits = level ? level.qBits : plainQBits;
+    const fq = level ? levelQuotientFrac(qBits, resultFrac) : Math.min(resultFrac + 8, 61 - qBits);
+    const ek = gk + sqrtResolution(sd, qBits, fq, resultFrac);
+    if (Math.sqrt(lower) - g1 - ek <= selectingSd)
+      out.push({ qBits, frac: fq, grid: gk, error: ek });
+    if (level) lower = level.threshold;
+  }
+  return out;
+}
+
+/**
+ * The quotient formats (bits and fractional bits) of every candidate a
+ * released variance (or, for variances chosen together, the largest of them)
+ * allows: what a caller computing on the candidate in its own format (the
+ * t-tests) loses.
+ */
+export function allowedQuotients(
+  selectingSd: number,
+  bound: number,
+  frac: number,
+  rows: number,
+  resultFrac = 20,
+): { qBits: number; frac: number }[] {
+  const plan = variancePlan(bound, frac, rows);
+  if (plan.grid === 0) {
+    const qBits = Math.max(1, 2 * (bound - 1 - frac) + 1);
+    return [{ qBits, frac: Math.min(resultFrac + 8, 61 - qBits) }];
+  }
+  return allowedCandidates(selectingSd, selectingSd, plan, bound, frac, rows, resultFrac);
+}
+
+/**
+ * A bound on the error of the variance candidate a computation on the
+ * candidates themselves used (the t-tests' D; not the released variance,
+ * which is rounded further): the worst allowed candidate's rounding to its
+ * grid (2 s g + g^2 for the sd g of the per-row rounding), its quotient's
+ * unit and the division's relative 2^-22. `releasedSd` and `selectingSd`
+ * as for `sdErrorBound`.
+ */
+export function candidateVarianceError(
+  releasedSd: number,
+  bound: number,
+  frac: number,
+  rows: number,
+  resultFrac = 20,
+  selectingSd = releasedSd,
+): number {
+  const s = releasedSd + sdErrorBound(releasedSd, bound, frac, rows, resultFrac, selectingSd);
+  const plan = variancePlan(bound, frac, rows);
+  const candidates =
+    plan.grid === 0
+      ? allowedQuotients(selectingSd, bound, frac, rows, resultFrac).map((q) => ({ ...q, grid: 0 }))
+      : allowedCandidates(
+          releasedSd,
+          Math.max(releasedSd, selectingSd),
+          plan,
+          bound,
+          frac,
+          rows,
+          resultFrac,
+        );
+  const worst = Math.max(
+    0,
+    ...candidates.map((c) => 2 * s * c.grid + c.grid ** 2 + 2 ** (1 - c.frac)),
+  );
+  return worst + s * s * 2 ** -22;
 }
 
 /**
  * A bound on |released sd - true sd| for a column of `bound` bits and `frac`
  * fractional bits over `rows` rows, given the released sd (which tells
  * which levels could have been used). Division and square root add
- * relative 2^-22 and 2^-resultFrac on top.
+ * relative 2^-22 and 2^-resultFrac on top. `selectingSd`: for variances whose
+ * level was chosen together with others' (the t-tests take the finest level
+ * that fits every group), the largest of their released sds, which decides
+ * the level.
  */
 export function sdErrorBound(
   releasedSd: number,
@@ -198,38 +317,40 @@ export function sdErrorBound(
   frac: number,
   rows: number,
   resultFrac = 20,
+  selectingSd = releasedSd,
 ): number {
   const plan = variancePlan(bound, frac, rows);
   const arithmetic = releasedSd * 2 ** -22 + 2 ** -resultFrac;
-  if (plan.grid === 0) return arithmetic;
-  const g1 = slack(plan.grid, rows);
-  // The plain estimate's quotient bound, as describe.ts's varianceOf sets it.
-  const plainQBits = 2 * (bound - frac) + 1;
-  // Candidates, finest first: level k is used when v1 < T_k and v1 >= T_(k-1). The finest
-  // level is exact (the numerator is shift-invariant); coarser ones round to their grid; each
-  // also loses what its fixed-point format holds below its square root's input unit.
-  let worst = 0;
-  let lower = 0;
-  for (let k = 0; k <= plan.levels.length; k++) {
-    const level = plan.levels[k];
-    const gk = level ? slack(level.grid, rows) : g1;
-    const ek = gk + sqrtResolution(releasedSd, level ? level.qBits : plainQBits, resultFrac);
-    // v1 >= lower means true sd >= sqrt(lower) - g1, released sd >= that - ek.
-    if (Math.sqrt(lower) - g1 - ek <= releasedSd) worst = Math.max(worst, ek);
-    if (level) lower = level.threshold;
+  if (plan.grid === 0) {
+    // Exact moments; the root keeps only what `sqrtInputFrac` leaves of the quotient (16
+    // fractional bits for int(20)), so its resolution counts here too.
+    const q = allowedQuotients(releasedSd, bound, frac, rows, resultFrac)[0]!;
+    return arithmetic + sqrtResolution(releasedSd, q.qBits, q.frac, resultFrac);
   }
-  return worst + arithmetic;
+  // Candidates, finest first: the finest level is exact (the numerator is shift-invariant);
+  // coarser ones round to their grid; each also loses what its fixed-point format holds below
+  // its square root's input unit.
+  const allowed = allowedCandidates(
+    releasedSd,
+    Math.max(releasedSd, selectingSd),
+    plan,
+    bound,
+    frac,
+    rows,
+    resultFrac,
+  );
+  return Math.max(0, ...allowed.map((c) => c.error)) + arithmetic;
 }
 
 /**
  * What a variance with quotient bound 2^qBits loses in its square root: the
- * division leaves min(f + 8, 61 - qBits) fractional bits, Fx.sqrt keeps
+ * division leaves fq fractional bits (min(f + 8, 61 - qBits) for the plain
+ * estimate, `levelQuotientFrac` for a level), Fx.sqrt keeps
  * what `sqrtInputFrac` says, and the input unit u then moves the
  * root by at most u / sqrt(v) (or sqrt(u) near 0), plus a few units of the
  * result (truncations on the way).
  */
-function sqrtResolution(sd: number, qBits: number, resultFrac: number): number {
-  const fq = Math.min(resultFrac + 8, 61 - qBits);
+function sqrtResolution(sd: number, qBits: number, fq: number, resultFrac: number): number {
   const u = 2 ** -sqrtInputFrac(qBits + fq + 2, fq);
   return u / Math.max(sd, Math.sqrt(u)) + 4 * Math.max(u, 2 ** -resultFrac);
 }
@@ -254,14 +375,17 @@ export function pickedVarianceFrac(
   const plan = variancePlan(bound, frac, rows);
   if (plan.levels.length === 0) return Infinity;
   const qs = [2 * (bound - frac) + 1, ...plan.levels.map((l) => l.qBits)];
-  const fracs = qs.map((q) => Math.min(resultFrac + 8, 61 - q));
+  const fracs = qs.map((q, i) =>
+    i === 0 ? Math.min(resultFrac + 8, 61 - q) : levelQuotientFrac(q, resultFrac),
+  );
   const room = qs.map((q, i) => Math.max(fracs[i]!, fracs[i]! + 62 - (q + fracs[i]! + 2)));
   return Math.min(Math.max(...fracs), ...room);
 }
 
 /**
  * The matching bound on the variance: |v' - v| <= 2 s e + e^2 for sd error
- * e, plus the rounding to the scale `pickLevel` releases it at.
+ * e, plus the rounding to the scale `pickLevel` releases it at
+ * (`selectingSd` as for `sdErrorBound`).
  */
 export function varianceErrorBound(
   releasedVariance: number,
@@ -269,9 +393,15 @@ export function varianceErrorBound(
   frac: number,
   rows: number,
   resultFrac = 20,
+  selectingSd = 0,
 ): number {
   const s = Math.sqrt(Math.max(0, releasedVariance));
-  const e = sdErrorBound(s, bound, frac, rows, resultFrac);
+  if (variancePlan(bound, frac, rows).grid === 0) {
+    // Exact moments and one division (no root on the way).
+    const fq = allowedQuotients(s, bound, frac, rows, resultFrac)[0]!.frac;
+    return releasedVariance * 2 ** -22 + 2 ** (1 - fq) + 2 ** (1 - resultFrac);
+  }
+  const e = sdErrorBound(s, bound, frac, rows, resultFrac, selectingSd);
   const picked = 2 ** (1 - pickedVarianceFrac(bound, frac, rows, resultFrac));
   return 2 * (s + e) * e + e * e + releasedVariance * 2 ** -23 + 2 ** -resultFrac + picked;
 }

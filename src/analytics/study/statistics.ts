@@ -362,7 +362,15 @@ function pooledTTest(ctx: AnalysisContext, t: TTestAnalysis): hyp.GroupMoments |
     m.sumsKey,
   );
   const p = pooledMoments(limbs, m.G, layout, DEFAULT_FRAC);
-  return { rows, f: DEFAULT_FRAC, n: p.n, mean: p.mean, v: p.v };
+  return {
+    rows,
+    f: DEFAULT_FRAC,
+    n: p.n,
+    mean: p.mean,
+    s: p.s,
+    v: p.v,
+    candidates: p.candidates,
+  };
 }
 
 async function tTest(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
