@@ -307,7 +307,8 @@ function listDigest(list: readonly Contribution[]): Uint8Array {
 
 /**
  * The nodes' side: every party of `s` calls it with the same envelope list and its own
- * private key (party i opens part i). See the module comment for the steps.
+ * private key (party i opens part i). See the module comment for the steps; `progress`
+ * hears when the parts are opened and when the range checks are done (counts only).
  * @throws {ContributionError} if the nodes' lists differ or the suite is not a ring suite.
  */
 export async function collectContributions(
@@ -315,6 +316,7 @@ export async function collectContributions(
   schema: ContributionSchema,
   list: readonly Contribution[],
   privateKey: Uint8Array,
+  progress: (message: string) => void = () => undefined,
 ): Promise<Collected> {
   checkSchema(schema);
   const suite = s.suite;
@@ -349,6 +351,7 @@ export async function collectContributions(
       return part ? 1 : 0;
     }),
   );
+  progress(`opened ${kept.length} ${schema.collection} envelopes`);
   const okAll = await s
     .concat(s.parties.map((p) => s.input(p, int(2), p === s.me ? opened : kept.length)))
     .revealNumbers();
@@ -436,6 +439,8 @@ export async function collectContributions(
     ok,
     s.parties.map((_, i) => i),
   ))!;
+
+  progress(`range-checked ${m} ${schema.collection} contributions of ${k} fields`);
 
   // 5. The accepted contributions, field by field.
   const acceptedIdx: number[] = [];
