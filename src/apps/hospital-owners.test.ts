@@ -19,6 +19,7 @@ import {
 } from '../analytics/study/contributed.js';
 import {
   COMPUTE_NODES,
+  nodePhases,
   ownerIds,
   ownerTable,
   runHospitalOwners,
@@ -66,6 +67,12 @@ describe('hospitals as data owners, three compute nodes', () => {
       { onSealed: () => (offline = true) },
     );
     expect(offline).toBe(true);
+    // The nodes' phases come from the first node's real progress lines and cover its time.
+    const p = r.phases;
+    for (const v of Object.values(p)) expect(v).toBeGreaterThanOrEqual(0);
+    expect(p.open).toBeGreaterThan(0);
+    expect(p.rangeCheck).toBeGreaterThan(0);
+    expect(p.setup + p.open + p.rangeCheck + p.assemble + p.study).toBeCloseTo(r.seconds, 6);
     const got = r.outcome;
     expect(got.dropped).toEqual([]);
     expect(got.parties).toEqual(want.parties);
@@ -87,6 +94,27 @@ describe('hospitals as data owners, three compute nodes', () => {
           );
       });
     }
+  });
+
+  it("charges each interval between the first node's progress lines to the step that ends it", () => {
+    const marks = [
+      'collecting',
+      'opened 3 x/aggregates envelopes',
+      'range-checked 3 x/aggregates contributions of 9 fields',
+      'opened 90 x/records envelopes',
+      'range-checked 90 x/records contributions of 8 fields',
+      '90 records from 3 owners',
+      'analysis 1/1',
+    ].map((message, i) => ({ message, at: [1, 2, 4, 7, 11, 16, 22][i]! }));
+    expect(nodePhases(marks, 30)).toEqual({
+      setup: 1,
+      open: 1 + 3,
+      rangeCheck: 2 + 4,
+      assemble: 5,
+      study: 14,
+    });
+    // Without the collection's lines (a failed run), everything is the study's.
+    expect(nodePhases([], 3)).toEqual({ setup: 0, open: 0, rangeCheck: 0, assemble: 0, study: 3 });
   });
 
   it('an owner whose envelope cannot be opened is left out whole, records and aggregates', async () => {

@@ -5,7 +5,8 @@
  * is a small counter-based PRNG (not for secrets: these records are made up).
  *
  * Model (per patient):
- * - age: normal around a hospital-specific mean (58, 63, 67), sd 14, in 18..95;
+ * - age: normal around a hospital-specific mean (58, 63, 67 for hospitals 0, 1, 2; 4 years
+ *   more for each further trio, cycling back after five trios: at most 83), sd 14, in 18..95;
  * - sex: F with probability 0.52; arm: B with probability 0.5;
  * - recovered (within 60 days): logistic, logit p = 1.1 - 0.04 (age - 60) + 0.5 [arm B] + 0.1 [F];
  * - recovery_days (only when recovered, else missing): 14 + 0.12 (age - 60) - 2 [arm B] + N(0, 4), in 1..60;
@@ -43,6 +44,9 @@ export const HOSPITALS = [
   { id: 'hospital-b', name: 'Hospital B', meanAge: 63 },
   { id: 'hospital-c', name: 'Hospital C', meanAge: 67 },
 ] as const;
+
+/** Trios of hospitals whose mean ages step up 4 years each before the cycle restarts. */
+const AGE_TRIOS = 5;
 
 /** A seeded uniform generator on [0, 1) (SplitMix32-style; synthetic data only). */
 export function seededUniform(seed: number): () => number {
@@ -91,7 +95,12 @@ export function generatePatients(index: number, rows: number, seed = 2025): Pati
     const r = Math.sqrt(-2 * Math.log(1 - u()));
     return r * Math.cos(2 * Math.PI * u());
   };
-  const meanAge = HOSPITALS[index % HOSPITALS.length]!.meanAge + 4 * Math.floor(index / 3);
+  // Each further trio of hospitals is 4 years older, cycling over five trios: the mean
+  // stays inside 18..95 for any index, so the redraw below ends (a mean of 199 at
+  // hospital 100 once made it run for hours: a 7-sigma event per patient).
+  const meanAge =
+    HOSPITALS[index % HOSPITALS.length]!.meanAge +
+    4 * (Math.floor(index / HOSPITALS.length) % AGE_TRIOS);
   const out: Patient[] = [];
   for (let i = 0; i < rows; i++) {
     let age = Math.round(meanAge + 14 * normal());

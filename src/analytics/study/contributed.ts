@@ -260,8 +260,15 @@ export async function runContributedStudy(
     aggregateSchema(study, layout),
     envelopes.aggregates,
     privateKey,
+    progress,
   );
-  const rec = await collectContributions(s, recordSchema(study), envelopes.records, privateKey);
+  const rec = await collectContributions(
+    s,
+    recordSchema(study),
+    envelopes.records,
+    privateKey,
+    progress,
+  );
   // An owner counts only if its aggregates and all its records were accepted.
   const owners = study.parties.map((p) => p.id);
   const ownerOf = (id: string) => id.slice(0, id.lastIndexOf('#'));
