@@ -40,8 +40,12 @@ describe('tinyot bit packing', () => {
 
 describe('tinyot authenticated bits', () => {
   for (const n of [2, 3]) {
-    it(`n=${n}: random bits, xor, not, public xor/and and gather open to the plaintext`, async () => {
+    it(`n=${n}: random bits, inputs, xor, not, public xor/and and gather open to the plaintext`, async () => {
       const N = 300;
+      // Party 1's chosen bits (with both values at the front).
+      const inBits = randomBits(N);
+      inBits[0] = 0;
+      inBits[1] = 1;
       const parties = localParties(n, nodeCryptoProvider, 30_000);
       // The public vectors are the same at every party.
       const c = randomBits(N);
@@ -57,6 +61,10 @@ describe('tinyot authenticated bits', () => {
           const b = await t.random(N);
           const one = await t.random(1);
           const empty = await t.random(0);
+          const v = await t.input(1, N, p.index === 1 ? inBits : undefined);
+          const none = await t.input(n - 1, 0, p.index === n - 1 ? new Uint8Array(0) : undefined);
+          // Only the owner holds nonzero shares of an input.
+          if (p.index !== 1) expect(v.x.every((bit) => bit === 0)).toBe(true);
           const vals = [
             a,
             b,
@@ -67,11 +75,13 @@ describe('tinyot authenticated bits', () => {
             t.andPublic(t.xor(a, b), zeros),
             t.andPublic(b, ones),
             t.xorPublic(t.xorPublic(a, c), c),
+            v,
+            t.xor(v, b),
           ];
           const opened = await Promise.all(vals.map((v) => t.open(v)));
-          const small = [t.gather(a, idx), one, empty];
+          const small = [t.gather(a, idx), one, empty, none];
           const openedSmall = await Promise.all(small.map((v) => t.open(v)));
-          expect(t.uncheckedOpenings).toBe(9 * N + 4 + 1);
+          expect(t.uncheckedOpenings).toBe(11 * N + 4 + 1);
           await t.check();
           expect(t.uncheckedOpenings).toBe(0);
           return { a, b, one, empty, opened, openedSmall };
@@ -90,12 +100,15 @@ describe('tinyot authenticated bits', () => {
         zeros,
         B,
         A,
+        inBits,
+        inBits.map((v, i) => v ^ B[i]!),
       ];
       for (const o of out) {
         o.opened.forEach((got, k) => expect(got, `value ${k}`).toEqual(want[k]));
         expect(o.openedSmall[0]).toEqual(Uint8Array.from(idx, (i) => A[i]!));
         expect(o.openedSmall[1]).toEqual(plain(out.map((q) => q.one)));
         expect(o.openedSmall[2]).toEqual(new Uint8Array(0));
+        expect(o.openedSmall[3]).toEqual(new Uint8Array(0));
       }
       // Random bits are not constant, and each party's shares alone are balanced.
       const ones1 = A.reduce((s, v) => s + v, 0);
@@ -149,6 +162,8 @@ interface Attack {
   readonly parties: readonly number[];
   /** Deviation installed at the corrupted party (index 0) before the run. */
   readonly corrupt?: (p: Party) => void;
+  /** Open an input of party 0 (all ones) instead of random bits. */
+  readonly input?: boolean;
   /** Changes the corrupted party's view of the bits about to be opened. */
   readonly tamper?: (a: AuthBits) => void;
 }
@@ -182,6 +197,12 @@ const ATTACKS: Attack[] = [
     parties: [3],
     corrupt: (p) => tamperSend(p, 'tinyot.open', 1),
   },
+  {
+    name: 'an input difference equivocated',
+    parties: [3],
+    input: true,
+    corrupt: (p) => tamperSend(p, 'tinyot.input', 1),
+  },
 ];
 
 /** Runs random bits, one opening and its check at every party; party 0 is corrupted. */
@@ -195,7 +216,10 @@ async function attackRun(
   return Promise.allSettled(
     parties.map(async (p) => {
       const t = new TinyOt(p, opts);
-      const a = await t.random(64);
+      const ones = new Uint8Array(64).fill(1);
+      const a = attack.input
+        ? await t.input(0, 64, p.index === 0 ? ones : undefined)
+        : await t.random(64);
       if (p.index === 0) attack.tamper?.(a);
       const y = await t.open(a);
       await t.check();

@@ -265,19 +265,86 @@ export class TinyOt {
   /** a ^ c for public bits c (0/1 per byte; local). */
   xorPublic(a: AuthBits, c: Uint8Array): AuthBits {
     publicBits(c, a.length, 'xorPublic');
+    return this.#xorPublicAt(a, c, 0);
+  }
+
+  /** a ^ c, the public bits folded into `owner`'s share (its peers adjust their keys). */
+  #xorPublicAt(a: AuthBits, c: Uint8Array, owner: number): AuthBits {
     const me = this.party.index;
     const x = a.x.slice();
-    if (me === 0) for (let i = 0; i < x.length; i++) x[i] = x[i]! ^ c[i]!;
+    if (me === owner) for (let i = 0; i < x.length; i++) x[i] = x[i]! ^ c[i]!;
     const key = a.key.map((k) => k?.slice());
-    const k0 = key[0];
-    if (me !== 0 && k0) {
-      // K_me[x_0] ^= c Delta_{me,0}, so that M_me[x_0] = K ^ (x_0 ^ c) Delta still holds.
-      const d = this.#delta[0];
+    const ko = key[owner];
+    if (me !== owner && ko) {
+      // K_me[x_o] ^= c Delta_{me,o}, so that M_me[x_o] = K ^ (x_o ^ c) Delta still holds.
+      const d = this.#delta[owner];
       if (!d) throw new Error('tinyot.xorPublic: no Delta yet (make random bits first)');
       for (let i = 0; i < c.length; i++)
-        if (c[i] === 1) for (let w = 0; w < 4; w++) k0[4 * i + w] = k0[4 * i + w]! ^ d[w]!;
+        if (c[i] === 1) for (let w = 0; w < 4; w++) ko[4 * i + w] = ko[4 * i + w]! ^ d[w]!;
     }
     return new AuthBits(x, a.mac, key);
+  }
+
+  /**
+   * Authenticates bits chosen by `owner` (given there, undefined elsewhere):
+   * from N random authenticated bits, keep only the owner's shares (the
+   * others' become 0 with zero MACs and keys, a valid sharing of x_owner),
+   * and the owner broadcasts d = b ^ x_owner, which is folded in as a public
+   * XOR. d is uniform to everyone else. d enters the opened-bits hash, so an
+   * owner that sends different d to different peers is caught at the next
+   * check. One round after the random bits.
+   * @throws {RangeError} for a bad owner or bits; {Spdz2kAbort} ('broadcast') for a malformed d.
+   */
+  async input(owner: number, N: number, bits?: Uint8Array): Promise<AuthBits> {
+    const party = this.party;
+    const me = party.index;
+    if (!Number.isInteger(owner) || owner < 0 || owner >= party.n)
+      throw new RangeError(`tinyot.input: no party ${owner}`);
+    if (me === owner) {
+      if (!bits) throw new TypeError('tinyot.input: the owner must give its bits');
+      publicBits(bits, N, 'input');
+    }
+    const r = await this.random(N);
+    const zero = () => new Uint32Array(4 * N);
+    const own =
+      me === owner
+        ? new AuthBits(
+            r.x,
+            r.mac,
+            r.key.map((k) => (k ? zero() : undefined)),
+          )
+        : new AuthBits(
+            new Uint8Array(N),
+            r.mac.map((m) => (m ? zero() : undefined)),
+            r.key.map((k, j) => (k ? (j === owner ? k : zero()) : undefined)),
+          );
+    const peers = others(party);
+    const send: Array<Uint8Array | undefined> = new Array(party.n);
+    let d: Uint8Array | undefined;
+    if (me === owner) {
+      d = new Uint8Array(N);
+      for (let i = 0; i < N; i++) d[i] = bits![i]! ^ r.x[i]!;
+      const packed = packBits(d);
+      for (const j of peers) send[j] = packed;
+    }
+    const got = await party.exchange({
+      op: 'tinyot.input',
+      send,
+      recvFrom: me === owner ? [] : [owner],
+    });
+    if (me !== owner) {
+      const msg = got[owner] ?? new Uint8Array(0);
+      if (msg.length !== Math.ceil(N / 8))
+        throw new Spdz2kAbort(
+          'broadcast',
+          owner,
+          party.ids[owner],
+          `expected ${Math.ceil(N / 8)} bytes of input differences, got ${msg.length}`,
+        );
+      d = unpackBits(msg, N);
+    }
+    this.#transcript.update(packBits(d!));
+    return this.#xorPublicAt(own, d!, owner);
   }
 
   /** NOT a (local). */
