@@ -27,20 +27,23 @@
  * 0 flipping its share and every other party j flipping K_j[x_0] by
  * c Delta_{j,0}; AND with a public bit scales everything by it.
  *
+ * Inputs (bits chosen by one party): the owner's shares of random bits,
+ * the other parties' shares set to 0, and the owner broadcasts b ^ x_owner,
+ * folded in as a public XOR at the owner.
+ *
  * Opening and its check: every party sends its share to all; the opened bit
  * is their XOR and is recorded. The check (`check`) sends each peer j one
  * hash of this party's MACs M_j[x_i] of everything recorded since the last
- * check, and compares the peer's hash with the hash of K_i[x_j] ^ x_j
- * Delta_{i,j} over the shares x_j that j sent: a party that sent a wrong
- * share would have to know Delta. This pairwise check also catches a party
- * that sent different shares to different peers. The MACs of opened values
+ * check, and compares the peer's hash with the hash of
+ * K_i[x_j] ^ x_j Delta_{i,j} over the shares x_j that j sent: a party that
+ * sent a wrong share would have to know Delta. The MACs of opened values
  * reveal nothing beyond the opened shares (each is K ^ x Delta for a key the
- * verifier already holds). The same message carries a hash of every bit the
- * party saw opened, so with three or more parties a party that sent
- * different shares to different peers makes every honest party abort, not
- * only the peer it lied to; and a verdict round (n >= 3) spreads any honest
- * party's failed check to every honest party. Openings are hashed in the order they complete,
- * which is the same at every party (exchanges resolve in issue order).
+ * verifier already holds). The MACs are pairwise, so a party may cheat
+ * towards one peer only; hence the same message carries a hash of every bit
+ * (and input difference) the party saw, and with n >= 3 a verdict round
+ * follows, so that any honest party's failed check makes every honest party
+ * abort. Openings are hashed in the order they complete, the same at every
+ * party (exchanges resolve in issue order).
  *
  * Leaks: the opened bits and their shares (the shares of opened values are
  * uniform given the value, since each random bit's shares are); vector
