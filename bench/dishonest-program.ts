@@ -8,6 +8,8 @@ import { int, type Session } from '../src/index.js';
 import type { Counts } from '../src/suites/semi2k/material.js';
 import { semi2kCost } from '../src/suites/semi2k/cost.js';
 import { spdz2kCost } from '../src/suites/spdz2k/cost.js';
+import { TinyOt } from '../src/suites/spdz2k/tinyot.js';
+import type { Party } from '../src/runtime/party.js';
 
 export interface DmConfig {
   /**
@@ -23,6 +25,11 @@ export interface DmConfig {
   muls: number;
   /** Online 32-bit comparisons, on material preprocessed first (0: skip). */
   cmps: number;
+  /**
+   * spdz2k only: TinyOT authenticated random bits (src/suites/spdz2k/tinyot.ts)
+   * to generate, after a small warm-up batch (0 or absent: skip).
+   */
+  authBits?: number;
 }
 
 export interface Phase {
@@ -45,6 +52,7 @@ export interface DmResult {
   mul?: Phase;
   cmpPrep?: Phase & { material: Counts };
   cmp?: Phase;
+  authBits?: Phase;
 }
 
 interface Preprocessing {
@@ -123,6 +131,14 @@ export default async function dishonestBench(s: Session): Promise<DmResult> {
     const material = table({ op: 'ltz', n, bound: 33 }, s.parties.length);
     out.cmpPrep = { ...(await timed(s, n, () => suite.preprocess(material))), material };
     out.cmp = await timed(s, n, () => x.lt(y).shares);
+  }
+
+  if ((cfg.authBits ?? 0) > 0 && s.suite.name === 'spdz2k') {
+    const n = cfg.authBits!;
+    // The bench reaches the suite's party (an internal) to run TinyOT beside it.
+    const t = new TinyOt((s.suite as unknown as { party: Party }).party);
+    await t.random(1024); // base OTs of its own OT mesh, warm-up
+    out.authBits = await timed(s, n, () => t.random(n));
   }
   return out;
 }
