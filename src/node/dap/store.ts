@@ -239,3 +239,14 @@ export async function pendingReports(db: NodeDb, taskId: string): Promise<number
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }
+
+/** Reports in the Leader's finished jobs and in jobs still to run, over every task (progress lines). */
+export async function jobReports(db: NodeDb): Promise<{ finished: number; ready: number }> {
+  const rows = await db
+    .selectFrom('dap_leader_jobs')
+    .select((eb) => ['state', eb.fn.sum<number | string>('report_count').as('n')])
+    .groupBy('state')
+    .execute();
+  const of = (s: string) => Number(rows.find((r) => r.state === s)?.n ?? 0);
+  return { finished: of('finished'), ready: of('ready') };
+}
