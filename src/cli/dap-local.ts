@@ -218,7 +218,7 @@ export async function runLocalDap<M>(
     for (const [i, p] of provisioned.entries()) {
       const a = await leader.aggregator.aggregatePending(p.idText);
       progress(
-        `aggregated ${p.task.name} (${i + 1}/${provisioned.length}): ${a.aggregated} reports` +
+        `${p.task.name} (${i + 1}/${provisioned.length}): the last ${a.aggregated} reports aggregated (the rest while uploading), collecting` +
           (a.rejected ? `, ${a.rejected} rejected` : ''),
       );
       try {
