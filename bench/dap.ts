@@ -1,12 +1,18 @@
 /**
- * `npm run bench -- dap [--reports N] [--length L] [--chunk C] [--concurrency K] [--backend pglite|postgres] [--workers W]`:
+ * `npm run bench -- dap [--reports N] [--length L] [--chunk C] [--concurrency K] [--backend pglite|postgres] [--workers W]
+ *   [--job-size J] [--client-threads T]`:
  * the DAP Leader and Helper (each with its own in-memory PGlite, or a fresh
  * database on the PostgreSQL server of ENTENTE_BENCH_PG_URL or
  * ENTENTE_TEST_PG_URL, dropped at the end; HTTP on 127.0.0.1, in this one process) with Prio3Histogram(L) reports made by the
- * unmodified @divviup/dap client. Prints the client's report generation rate,
+ * unmodified @divviup/dap client on T worker threads (client-threads.ts; 2 by
+ * default, 0: on the main thread), uploaded as the client encodes them.
+ * Prints the client's report generation rate,
  * uploads/s at the Leader, reports/s aggregated end to end (both aggregators'
  * preparation, the aggregation jobs, the collection), bytes per report, and the
- * plaintext baseline (summing the same one-hot vectors in JavaScript).
+ * plaintext baseline (summing the same one-hot vectors in JavaScript), and
+ * the main thread's CPU time per report in each phase (the Leader and Helper
+ * run there: on a machine shared with other work, a steadier figure than the
+ * wall time).
  * `--workers 0` (the default): the Leader aggregates when the Collector polls,
  * in its process. `--workers 1` on PGlite: one worker loop in the process,
  * aggregating while reports arrive. `--workers W` on PostgreSQL: W `entente
@@ -19,6 +25,8 @@ import { generateHpkeKeypair } from '../src/dap/hpke.js';
 import type { VdafSpec } from '../src/dap/vdaf.js';
 import { serveDap } from '../src/node/dap/server.js';
 import { runWorker, DEFAULT_WORKER_OPTIONS } from '../src/node/dap/worker.js';
+import { ReportThreads } from '../src/node/dap/client-threads.js';
+import { MEDIA_TYPES } from '../src/dap/version.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +64,9 @@ function opt(args: string[], name: string, dflt: number): number {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 }
 
+/** A process.cpuUsage() difference in ms (user + system, every thread of the process; the client threads are idle then). */
+const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+
 const rnd = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
 
 export async function runDapBench(args: string[]): Promise<void> {
@@ -74,13 +85,16 @@ export async function runDapBench(args: string[]): Promise<void> {
   const open = () =>
     backend === 'postgres' ? postgresStore(admin!) : openStore({ kind: 'pglite', dir: undefined });
   const workers = opt(args, 'workers', 0);
+  const jobSize = opt(args, 'job-size', 1000);
+  const clientThreads = opt(args, 'client-threads', 2);
+  const threads = clientThreads > 0 ? new ReportThreads(clientThreads) : undefined;
   if (backend === 'pglite' && workers > 1)
     throw new Error('--workers above 1 needs --backend postgres (PGlite is one process)');
   const stores: (Store & { url?: string })[] = [await open(), await open()];
   const helper = await serveDap({ db: stores[1]!.db });
   const leader = await serveDap({
     db: stores[0]!.db,
-    jobSize: 100,
+    jobSize,
     inlineAggregation: workers === 0,
   });
   const abort = new AbortController();
@@ -90,7 +104,7 @@ export async function runDapBench(args: string[]): Promise<void> {
     loops.push(
       runWorker(
         leader.aggregator.context,
-        { ...DEFAULT_WORKER_OPTIONS, jobSize: 100, owner: 'bench', pollMs: 50 },
+        { ...DEFAULT_WORKER_OPTIONS, jobSize, owner: 'bench', pollMs: 50 },
         abort.signal,
       ),
     );
@@ -106,7 +120,7 @@ export async function runDapBench(args: string[]): Promise<void> {
             '--database',
             stores[0]!.url!,
             '--job-size',
-            '100',
+            String(jobSize),
             '--poll-ms',
             '50',
           ],
@@ -119,9 +133,15 @@ export async function runDapBench(args: string[]): Promise<void> {
   const interval = { start: now - (now % HOUR), duration: HOUR };
   const at = { timestamp: new Date(now * 1000) };
 
-  async function round(
-    count: number,
-  ): Promise<{ gen: number; up: number; agg: number; bytes: number; ok: boolean }> {
+  async function round(count: number): Promise<{
+    gen: number;
+    up: number;
+    agg: number;
+    bytes: number;
+    ok: boolean;
+    upCpu: number;
+    aggCpu: number;
+  }> {
     const id = rnd(32);
     const common = {
       id,
@@ -163,18 +183,45 @@ export async function runDapBench(args: string[]): Promise<void> {
       () => crypto.getRandomValues(new Uint32Array(1))[0]! % length,
     );
     let t0 = performance.now();
-    const reports: Awaited<ReturnType<typeof task.generateReport>>[] = [];
-    for (const m of ms) reports.push(await task.generateReport(m, at));
+    let reports: Uint8Array[];
+    if (threads)
+      reports = await threads.generate(
+        {
+          ...spec,
+          id: toBase64Url(id),
+          leader: leader.url,
+          helper: helper.url,
+          timePrecisionSeconds: HOUR,
+        },
+        ms,
+        at.timestamp,
+      );
+    else {
+      reports = [];
+      for (const m of ms) reports.push(new Uint8Array((await task.generateReport(m, at)).encode()));
+    }
     const gen = performance.now() - t0;
-    const bytes = reports[0]!.encode().length;
+    const bytes = reports[0]!.length;
+    // The client library's encoding, sent as its sendReport sends it (one PUT each).
+    const url = `${leader.url}tasks/${toBase64Url(id)}/reports`;
+    const send = async (b: Uint8Array) => {
+      const r = await fetch(url, {
+        method: 'PUT',
+        headers: { 'content-type': MEDIA_TYPES.report },
+        body: b as Uint8Array<ArrayBuffer>,
+      });
+      if (r.status !== 201) throw new Error(`upload: HTTP ${r.status} ${await r.text()}`);
+    };
+    let cpu = process.cpuUsage();
     t0 = performance.now();
     let next = 0;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (next < reports.length) await task.sendReport(reports[next++]!);
+        while (next < reports.length) await send(reports[next++]!);
       }),
     );
     const up = performance.now() - t0;
+    const upCpu = cpuMs(process.cpuUsage(cpu));
     const collector = new DapCollector({
       taskId: id,
       leaderUrl: leader.url,
@@ -182,12 +229,14 @@ export async function runDapBench(args: string[]): Promise<void> {
       hpke: collectorKeys,
       vdaf: spec,
     });
+    cpu = process.cpuUsage();
     t0 = performance.now();
     const r = await collector.collect(interval, { timeoutMs: 600_000 });
     const agg = performance.now() - t0;
+    const aggCpu = cpuMs(process.cpuUsage(cpu));
     const want = Array.from({ length }, (_, i) => ms.filter((x) => x === i).length);
     const ok = JSON.stringify((r.aggregate as unknown[]).map(Number)) === JSON.stringify(want);
-    return { gen, up, agg, bytes, ok };
+    return { gen, up, agg, bytes, ok, upCpu, aggCpu };
   }
 
   console.log(
@@ -213,16 +262,20 @@ export async function runDapBench(args: string[]): Promise<void> {
     `first call (${Math.min(20, n)} reports): generate ${rate(Math.min(20, n), first.gen)}/s, upload ${rate(Math.min(20, n), first.up)}/s, aggregate+collect ${rate(Math.min(20, n), first.agg)}/s, exact ${first.ok}`,
   );
   console.log(
-    `client report generation:  ${rate(n, warm.gen)} reports/s (@divviup/dap, one thread)`,
+    `client report generation:  ${rate(n, warm.gen)} reports/s (@divviup/dap, ${clientThreads > 0 ? `${clientThreads} worker threads` : 'main thread'})`,
   );
   console.log(
     `uploads at the Leader:     ${rate(n, warm.up)} reports/s (HPKE open, checks, inserts grouped)${workers > 0 ? ', workers aggregating meanwhile' : ''}`,
   );
   console.log(
-    `aggregation + collection:  ${rate(n, warm.agg)} reports/s (both aggregators' preparation, jobs of 100, one round)`,
+    `aggregation + collection:  ${rate(n, warm.agg)} reports/s (both aggregators' preparation, jobs of ${jobSize}, one round)`,
   );
   console.log(
     `end to end (upload + aggregation + collection, client excluded): ${rate(n, warm.up + warm.agg)} reports/s`,
+  );
+  console.log(
+    `CPU per report (process, all threads but the client's idle): upload ${(warm.upCpu / n).toFixed(2)} ms, aggregation + collection ${(warm.aggCpu / n).toFixed(2)} ms` +
+      (workers > 0 && backend === 'postgres' ? ' (worker processes not counted)' : ''),
   );
   console.log(
     `report size: ${warm.bytes} bytes; rounds Leader-Helper per job: 1; aggregate exact: ${warm.ok}`,
@@ -231,6 +284,7 @@ export async function runDapBench(args: string[]): Promise<void> {
     `plaintext baseline: ${rate(n, plain)} vectors/s; ratio ${((warm.up + warm.agg) / plain).toFixed(0)}x`,
   );
   abort.abort();
+  await threads?.close();
   await Promise.all(loops);
   for (const ch of children) {
     const exited = new Promise((r) => ch.once('exit', r));

@@ -18,7 +18,10 @@ import { DapCollectError, DapCollector } from '../dap/collector.js';
 import { generateHpkeKeypair } from '../dap/hpke.js';
 import type { DapTask } from '../dap/task.js';
 import type { VdafSpec } from '../dap/vdaf.js';
+import { ReportThreads, type ClientTaskSpec } from '../node/dap/client-threads.js';
 import { serveDap, type RunningDap } from '../node/dap/server.js';
+import { jobReports } from '../node/dap/store.js';
+import { DEFAULT_WORKER_OPTIONS, runWorker } from '../node/dap/worker.js';
 import { openStore, type Store } from '../node/store/store.js';
 
 /** One DAP task of a demo: its VDAF and the measurements its clients send. */
@@ -33,8 +36,16 @@ export interface LocalDapOptions {
   readonly minBatchSize: number;
   /** Discrete Laplace noise at each aggregator (docs/DAP.md), if set. */
   readonly epsilon?: number;
-  /** Reports in flight at once. */
+  /** Reports in flight at once (per client thread). */
   readonly concurrency?: number;
+  /**
+   * Worker threads that make and upload the simulated respondents' reports
+   * (default 2; 0: this thread), so that the client's work does not share a
+   * thread with the Leader and Helper.
+   */
+  readonly clientThreads?: number;
+  /** Reports per aggregation job (default 500). */
+  readonly jobSize?: number;
   /** Called as reports are uploaded and tasks aggregated (the demos print it on stderr). */
   readonly progress?: (line: string) => void;
   /**
@@ -83,7 +94,8 @@ export async function runLocalDap<M>(
     stores.push(await openStore({ kind: 'pglite', dir: undefined }));
     const helper = await serveDap({ db: stores[1]!.db });
     servers.push(helper);
-    const leader = await serveDap({ db: stores[0]!.db });
+    const jobSize = o.jobSize ?? 500;
+    const leader = await serveDap({ db: stores[0]!.db, jobSize });
     servers.push(leader);
     const collectorKeys = await generateHpkeKeypair(0);
     const now = Math.floor(Date.now() / 1000);
@@ -123,13 +135,14 @@ export async function runLocalDap<M>(
           collectorToken: undefined,
           hpke: await generateHpkeKeypair(2),
         });
-        const client = new Task({
+        const clientSpec: ClientTaskSpec = {
           ...t.vdaf,
           id: toBase64Url(id),
           leader: leader.url,
           helper: helper.url,
           timePrecisionSeconds: HOUR,
-        } as never);
+        };
+        const client = new Task(clientSpec as never);
         const collector = new DapCollector({
           taskId: id,
           leaderUrl: leader.url,
@@ -138,27 +151,65 @@ export async function runLocalDap<M>(
           vdaf: t.vdaf,
           noisy: o.epsilon !== undefined,
         });
-        return { task: t, idText: toBase64Url(id), client, collector };
+        return { task: t, idText: toBase64Url(id), client, clientSpec, collector };
       }),
     );
 
-    // Upload: every measurement through the client library, in a fixed order.
-    const jobs = provisioned.flatMap((p) => p.task.measurements.map((m) => ({ p, m })));
-    const total = jobs.length;
+    // Upload: every measurement through the client library, on client threads;
+    // meanwhile a worker loop in the Leader aggregates full jobs as they fill.
+    const total = provisioned.reduce((n, p) => n + p.task.measurements.length, 0);
     let done = 0;
     let lastPrint = 0;
     const t0 = performance.now();
-    await pool(jobs, o.concurrency ?? 8, async ({ p, m }) => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      await (p.client as Task<any, any>).sendMeasurement(m as never, at);
-      done++;
+    const report = async (final: boolean) => {
       const t = performance.now();
-      if (t - lastPrint > 2000 || done === total) {
-        lastPrint = t;
-        const rate = done / ((t - t0) / 1000);
-        progress(`uploaded ${done}/${total} reports (${rate.toFixed(0)}/s)`);
+      if (!final && t - lastPrint < 2000) return;
+      lastPrint = t;
+      const rate = done / ((t - t0) / 1000);
+      const jobs = await jobReports(leader.aggregator.context.db);
+      progress(
+        `uploaded ${done}/${total} reports (${rate.toFixed(0)}/s), ${jobs.finished} aggregated so far` +
+          (final || rate === 0
+            ? ''
+            : `, about ${Math.ceil((total - done) / rate)} s of uploads left`),
+      );
+    };
+    const stop = new AbortController();
+    const aggregating = runWorker(
+      leader.aggregator.context,
+      { ...DEFAULT_WORKER_OPTIONS, jobSize, owner: 'demo', pollMs: 250, log: progress },
+      stop.signal,
+    );
+    const threadCount = o.clientThreads ?? 2;
+    const threads = threadCount > 0 ? new ReportThreads(threadCount) : undefined;
+    try {
+      for (const p of provisioned) {
+        if (threads) {
+          await threads.send(
+            p.clientSpec,
+            p.task.measurements,
+            at.timestamp,
+            o.concurrency ?? 8,
+            (n) => {
+              done += n;
+              report(false).catch(() => undefined);
+            },
+          );
+          continue;
+        }
+        await pool(p.task.measurements, o.concurrency ?? 8, async (m) => {
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          await (p.client as Task<any, any>).sendMeasurement(m as never, at);
+          done++;
+          report(false).catch(() => undefined);
+        });
       }
-    });
+    } finally {
+      await threads?.close();
+      stop.abort();
+      await aggregating;
+    }
+    await report(true);
     const uploadSeconds = (performance.now() - t0) / 1000;
 
     // The Leader aggregates each task's reports with the Helper, then the Collector asks.
@@ -167,7 +218,7 @@ export async function runLocalDap<M>(
     for (const [i, p] of provisioned.entries()) {
       const a = await leader.aggregator.aggregatePending(p.idText);
       progress(
-        `aggregated ${p.task.name} (${i + 1}/${provisioned.length}): ${a.aggregated} reports` +
+        `${p.task.name} (${i + 1}/${provisioned.length}): the last ${a.aggregated} reports aggregated (the rest while uploading), collecting` +
           (a.rejected ? `, ${a.rejected} rejected` : ''),
       );
       try {

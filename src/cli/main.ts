@@ -95,7 +95,7 @@ commands:
          (default 100) and noise at epsilon E (default 1); beside the plaintext histograms
   demo   wellbeing [--students N] [--min-batch-size K] [--min-cell-size C] [--epsilon E|none]
          [--seed S]
-         a PHQ-9 survey across 5 universities through DAP: N simulated students (default 1000),
+         a PHQ-9 survey across 5 universities through DAP: N simulated students (default 20000, minutes),
          each university a Prio3Histogram task over (year, total score); the distribution of
          scores and the share at or above 10 by university and year, with >= K reports per
          university (default 100), cells of >= C (default 10) and noise at epsilon E (default

@@ -73,7 +73,7 @@ export async function wellbeingDemo(
 ): Promise<number> {
   if (positional.length > 0)
     throw new UsageError(`demo wellbeing: unexpected argument '${positional[0]}'`);
-  const n = demoIntOption('wellbeing', named, 'students', 1000, 1, 1_000_000);
+  const n = demoIntOption('wellbeing', named, 'students', 20_000, 1, 1_000_000);
   const minBatchSize = demoIntOption('wellbeing', named, 'min-batch-size', 100, 1, 1_000_000);
   const minCell = demoIntOption('wellbeing', named, 'min-cell-size', 10, 1, 1_000_000);
   const seed = demoIntOption('wellbeing', named, 'seed', 2026, 0, 2 ** 32 - 1);

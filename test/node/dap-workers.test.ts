@@ -215,12 +215,30 @@ describe.each(BACKENDS.filter((b) => b.name === 'postgres'))(
         // Leased by A (attempt 1), then by B once the lease had expired.
         expect(victim.attempts).toBe(2);
         expect(victim.lease_owner).toBe(`pid ${bPid}`);
-        const states = await leaderDb.db
+        // Every report in exactly one job (the job's state is the report's), and each
+        // job's list of report ids is exactly the reports that name it.
+        const reports = await leaderDb.db
           .selectFrom('dap_reports')
-          .select(({ fn }) => ['state', fn.countAll<string>().as('n')])
-          .groupBy('state')
+          .select(['report_id', 'job_id'])
           .execute();
-        expect(states.map((x) => [x.state, Number(x.n)])).toEqual([['aggregated', ms.length]]);
+        expect(reports.length).toBe(ms.length);
+        for (const j of jobs) {
+          const listed = await leaderDb.db
+            .selectFrom('dap_leader_jobs')
+            .select('report_ids')
+            .where('job_id', '=', j.job_id)
+            .executeTakeFirstOrThrow();
+          const mine = reports
+            .filter((r) => r.job_id === j.job_id)
+            .map((r) => toBase64Url(new Uint8Array(r.report_id)))
+            .sort();
+          const ids = new Uint8Array(listed.report_ids);
+          const fromJob = Array.from({ length: ids.length / 16 }, (_, i) =>
+            toBase64Url(ids.subarray(i * 16, i * 16 + 16)),
+          ).sort();
+          expect(fromJob).toEqual(mine);
+          expect(mine.length).toBe(j.report_count);
+        }
         // The Helper holds the job under its one id. Killed after the Helper's answer, the
         // retry (byte for byte the same request) got the stored answer again: no replays.
         const atHelper = await helperDb.db

@@ -5,8 +5,10 @@
  * workers never take the same report), leased by one worker at a time (a lease
  * token and an expiry; `SKIP LOCKED` again, so workers do not queue on one
  * another), and finished in one transaction that adds the output shares to the
- * per-bucket sums, marks the reports and the job, and counts rejections, only
- * if the lease is still the worker's. A worker that dies mid-job (kill -9)
+ * per-bucket sums, marks the job finished (and with it its reports: a job row
+ * lists its report ids, so a report row is written at upload and once more when
+ * a job takes it, never when the job ends) and counts rejections, only if the
+ * lease is still the worker's. A worker that dies mid-job (kill -9)
  * leaves the job leased until the expiry; another worker then runs it again
  * under the same DAP job id, so the Helper answers with its stored response
  * and no report is prepared or counted twice. After `maxAttempts` leases the
@@ -74,9 +76,9 @@ export async function makeJobs(
     const n = await ctx.db.transaction().execute(async (tx) => {
       const rows = await tx
         .selectFrom('dap_reports')
-        .select('report_id')
+        .select(['report_id', 'time'])
         .where('task_id', '=', idText)
-        .where('state', '=', 'pending')
+        .where('job_id', 'is', null)
         .orderBy('time')
         .limit(jobSize)
         .forUpdate()
@@ -84,6 +86,8 @@ export async function makeJobs(
         .execute();
       if (rows.length === 0 || (rows.length < jobSize && !partial)) return 0;
       const jobId = toBase64Url(new Uint8Array(randomBytes(msg.JOB_ID_LEN)));
+      const ids = rows.map((r) => new Uint8Array(r.report_id)).sort(compareBytes);
+      const times = rows.map((r) => Number(r.time));
       await tx
         .insertInto('dap_leader_jobs')
         .values({
@@ -93,24 +97,47 @@ export async function makeJobs(
           lease_token: null,
           lease_owner: null,
           report_count: rows.length,
+          report_ids: concatIds(ids),
+          min_time: times.reduce((a, b) => Math.min(a, b)),
+          max_time: times.reduce((a, b) => Math.max(a, b)),
           created_at: new Date().toISOString(),
         })
         .execute();
-      await tx
-        .updateTable('dap_reports')
-        .set({ state: 'in_job', job_id: jobId })
-        .where('task_id', '=', idText)
-        .where(
-          'report_id',
-          'in',
-          rows.map((r) => r.report_id),
-        )
-        .execute();
+      // The reports' one write after their upload: the job that took them.
+      for (let i = 0; i < ids.length; i += ID_BATCH)
+        await tx
+          .updateTable('dap_reports')
+          .set({ job_id: jobId })
+          .where('task_id', '=', idText)
+          .where('report_id', 'in', ids.slice(i, i + ID_BATCH))
+          .execute();
       return rows.length;
     });
     if (n === 0) return made;
     made++;
   }
+}
+
+/** Report ids per statement (PostgreSQL binds at most 65,535 parameters). */
+const ID_BATCH = 10_000;
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/** A job's report ids as one column: 16 bytes each, in id order. */
+function concatIds(ids: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(ids.length * msg.REPORT_ID_LEN);
+  ids.forEach((id, i) => out.set(id, i * msg.REPORT_ID_LEN));
+  return out;
+}
+
+function splitIds(b: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < b.length; i += msg.REPORT_ID_LEN)
+    out.push(b.subarray(i, i + msg.REPORT_ID_LEN));
+  return out;
 }
 
 /**
@@ -168,36 +195,22 @@ export async function releaseLease(ctx: DapContext, l: Lease, retryMs: number): 
     .execute();
 }
 
-/** Fails a job leased too many times: its reports are rejected and counted, never aggregated. */
+/**
+ * Fails a job leased too many times: its reports (the job's state is theirs)
+ * are counted as rejected, never aggregated.
+ */
 export async function failJob(ctx: DapContext, l: Lease): Promise<number> {
   return ctx.db.transaction().execute(async (tx) => {
     await holdLease(tx, l, 'failed');
-    const r = await tx
-      .updateTable('dap_reports')
-      .set({ state: 'rejected' })
+    const job = await tx
+      .selectFrom('dap_leader_jobs')
+      .select('report_count')
       .where('task_id', '=', l.taskId)
       .where('job_id', '=', l.jobId)
-      .where('state', '=', 'in_job')
-      .executeTakeFirst();
-    const n = Number(r.numUpdatedRows);
-    await countRejection(tx, l.taskId, 'job_failed', n);
-    return n;
+      .executeTakeFirstOrThrow();
+    await countRejection(tx, l.taskId, 'job_failed', job.report_count);
+    return job.report_count;
   });
-}
-
-async function markReports(
-  db: NodeDb,
-  t: LoadedTask,
-  ids: Uint8Array[],
-  state: 'aggregated' | 'rejected',
-): Promise<void> {
-  for (let i = 0; i < ids.length; i += 1000)
-    await db
-      .updateTable('dap_reports')
-      .set({ state })
-      .where('task_id', '=', t.idText)
-      .where('report_id', 'in', ids.slice(i, i + 1000))
-      .execute();
 }
 
 /**
@@ -212,15 +225,31 @@ export async function runLeasedJob(
   afterHelperAnswer?: (l: Lease) => Promise<void>,
 ): Promise<{ aggregated: number; rejected: number }> {
   const t = await ctx.tasks.loadAs(l.taskId, 'leader');
-  // Ordered by id so a retry sends the Helper byte for byte the same request.
-  const rows = await ctx.db
-    .selectFrom('dap_reports')
-    .select(['report_id', 'time', 'public_share', 'leader_input_share', 'helper_encrypted_share'])
+  const job = await ctx.db
+    .selectFrom('dap_leader_jobs')
+    .select('report_ids')
     .where('task_id', '=', l.taskId)
     .where('job_id', '=', l.jobId)
-    .where('state', '=', 'in_job')
-    .orderBy('report_id')
-    .execute();
+    .executeTakeFirstOrThrow();
+  const ids = splitIds(new Uint8Array(job.report_ids));
+  const rows = [];
+  for (let i = 0; i < ids.length; i += ID_BATCH)
+    rows.push(
+      ...(await ctx.db
+        .selectFrom('dap_reports')
+        .select([
+          'report_id',
+          'time',
+          'public_share',
+          'leader_input_share',
+          'helper_encrypted_share',
+        ])
+        .where('task_id', '=', l.taskId)
+        .where('report_id', 'in', ids.slice(i, i + ID_BATCH))
+        .execute()),
+    );
+  // Ordered by id so a retry sends the Helper byte for byte the same request.
+  rows.sort((a, b) => compareBytes(new Uint8Array(a.report_id), new Uint8Array(b.report_id)));
   return runJob(ctx, t, l, rows, afterHelperAnswer);
 }
 
@@ -277,7 +306,6 @@ async function runJob(
   if (inits.length === 0)
     return ctx.db.transaction().execute(async (tx) => {
       await holdLease(tx, l, 'finished');
-      await markReports(tx, t, bad, 'rejected');
       await countRejection(tx, t.idText, 'vdaf_prep_error', bad.length);
       return { aggregated: 0, rejected: bad.length };
     });
@@ -369,15 +397,8 @@ async function runJob(
         done.splice(i, 1);
         doneTimes.splice(i, 1);
       }
-    // The few rejected by id, then the rest of the job in one statement.
-    await markReports(tx, t, [...bad, ...failed], 'rejected');
-    await tx
-      .updateTable('dap_reports')
-      .set({ state: 'aggregated' })
-      .where('task_id', '=', l.taskId)
-      .where('job_id', '=', l.jobId)
-      .where('state', '=', 'in_job')
-      .execute();
+    // The reports' rows are not written again: the job's state is theirs, and
+    // the rejected ones are counted by reason.
     for (const [reason, n] of reasons) await countRejection(tx, t.idText, reason, n);
   });
   return { aggregated: done.length, rejected: bad.length + failed.length };

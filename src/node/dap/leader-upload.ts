@@ -2,7 +2,7 @@
  * The Leader's report upload (draft-ietf-ppm-dap-09, section 4.3.2): decrypts
  * its own input share at once, refuses replays, stale or early reports,
  * unknown tasks and collected batches, counting each reason, and stores the
- * report as pending with the Helper's share still encrypted. Concurrent
+ * report, pending (in no job yet), with the Helper's share still encrypted. Concurrent
  * uploads are stored together (ReportInserter): one multi-row INSERT per
  * group, each upload acknowledged only once its row is committed.
  */
@@ -173,7 +173,6 @@ export class ReportInserter {
           public_share: r.public_share,
           leader_input_share: r.leader_input_share,
           helper_encrypted_share: r.helper_encrypted_share,
-          state: 'pending' as const,
         })),
       )
       .onConflict((oc) => oc.columns(['task_id', 'report_id']).doNothing())

@@ -198,22 +198,35 @@ export async function markCollected(
       .execute();
 }
 
-/** The Leader's reports of [start, start + duration) not yet aggregated or rejected. */
+/**
+ * More than zero while reports of [start, start + duration) may still be
+ * aggregated: reports no job has taken yet, plus every report of a job not
+ * finished or failed whose reports' times reach into the interval (an upper
+ * bound: such a job may also hold reports of other intervals).
+ */
 export async function unfinishedReports(
   db: NodeDb,
   taskId: string,
   start: number,
   duration: number,
 ): Promise<number> {
-  const r = await db
+  const pending = await db
     .selectFrom('dap_reports')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .where('task_id', '=', taskId)
-    .where('state', 'in', ['pending', 'in_job'])
+    .where('job_id', 'is', null)
     .where('time', '>=', start)
     .where('time', '<', start + duration)
     .executeTakeFirstOrThrow();
-  return Number(r.n);
+  const inJobs = await db
+    .selectFrom('dap_leader_jobs')
+    .select((eb) => eb.fn.sum<number | string | null>('report_count').as('n'))
+    .where('task_id', '=', taskId)
+    .where('state', '=', 'ready')
+    .where('min_time', '<', start + duration)
+    .where('max_time', '>=', start)
+    .executeTakeFirstOrThrow();
+  return Number(pending.n) + Number(inJobs.n ?? 0);
 }
 
 /** The Leader's reports of a task not yet in a job. */
@@ -222,7 +235,18 @@ export async function pendingReports(db: NodeDb, taskId: string): Promise<number
     .selectFrom('dap_reports')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .where('task_id', '=', taskId)
-    .where('state', '=', 'pending')
+    .where('job_id', 'is', null)
     .executeTakeFirstOrThrow();
   return Number(r.n);
+}
+
+/** Reports in the Leader's finished jobs and in jobs still to run, over every task (progress lines). */
+export async function jobReports(db: NodeDb): Promise<{ finished: number; ready: number }> {
+  const rows = await db
+    .selectFrom('dap_leader_jobs')
+    .select((eb) => ['state', eb.fn.sum<number | string>('report_count').as('n')])
+    .groupBy('state')
+    .execute();
+  const of = (s: string) => Number(rows.find((r) => r.state === s)?.n ?? 0);
+  return { finished: of('finished'), ready: of('ready') };
 }

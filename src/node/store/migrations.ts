@@ -225,6 +225,38 @@ export const MIGRATIONS: readonly Migration[] = [
       sql`create index dap_leader_jobs_ready on dap_leader_jobs (state, lease_expiry)`,
     ],
   },
+  {
+    version: 5,
+    description:
+      'DAP Leader: a report is written once at upload and once when a job takes it; its job row lists its ids and holds its state',
+    steps: [
+      // A job lists its reports (their 16-byte ids concatenated in id order) and the span
+      // of their times, so that finishing or failing it writes the job row only, not
+      // every report row again. A report without a job is pending; with one, it is
+      // aggregated, rejected or still being aggregated as its job is finished, failed or ready.
+      sql`alter table dap_leader_jobs add column report_ids bytea`,
+      sql`alter table dap_leader_jobs add column min_time bigint`,
+      sql`alter table dap_leader_jobs add column max_time bigint`,
+      sql`update dap_leader_jobs j set report_ids = r.ids, min_time = r.lo, max_time = r.hi
+        from (select task_id, job_id, string_agg(report_id, ''::bytea order by report_id) as ids,
+                min(time) as lo, max(time) as hi
+              from dap_reports where job_id is not null group by task_id, job_id) r
+        where j.task_id = r.task_id and j.job_id = r.job_id`,
+      sql`update dap_leader_jobs set report_ids = ''::bytea, min_time = 0, max_time = 0
+        where report_ids is null`,
+      sql`alter table dap_leader_jobs alter column report_ids set not null`,
+      sql`alter table dap_leader_jobs alter column min_time set not null`,
+      sql`alter table dap_leader_jobs alter column max_time set not null`,
+      // Reports aggregated or rejected before jobs existed (migration 3) belong to no
+      // job: they get a job id no job has, so they are not taken again.
+      sql`update dap_reports set job_id = '-' where job_id is null and state <> 'pending'`,
+      sql`drop index if exists dap_reports_pending`,
+      sql`drop index if exists dap_reports_job`,
+      sql`alter table dap_reports drop column state`,
+      sql`create index dap_reports_unjobbed on dap_reports (task_id, time) where job_id is null`,
+      sql`create index dap_leader_jobs_span on dap_leader_jobs (task_id, state, min_time)`,
+    ],
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -159,8 +159,10 @@ export interface DapReportsTable {
   public_share: Uint8Array;
   leader_input_share: Uint8Array;
   helper_encrypted_share: Uint8Array;
-  state: 'pending' | 'in_job' | 'aggregated' | 'rejected';
-  /** The Leader's aggregation job that took the report (migration 4). */
+  /**
+   * The Leader's aggregation job that took the report (migration 4); null while
+   * pending. The job's state is the report's (migration 5).
+   */
   job_id: Generated<string | null>;
 }
 
@@ -175,6 +177,11 @@ export interface DapLeaderJobsTable {
   lease_owner: string | null;
   attempts: Generated<number>;
   report_count: number;
+  /** The job's reports: their 16-byte ids concatenated in id order (migration 5). */
+  report_ids: Uint8Array;
+  /** The earliest and latest of its reports' times (migration 5); int8. */
+  min_time: number | string;
+  max_time: number | string;
   created_at: string;
 }
 
