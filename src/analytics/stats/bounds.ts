@@ -23,7 +23,13 @@
  */
 import { candidateBits, columnCandidates, type Candidate } from './crossmatrix.js';
 import { log2ceil, sqrtInputFrac, wideMulPlan } from './fx.js';
-import { coefficientFrac, type FxShape, type LinearSePlan } from './regression.js';
+import {
+  coefficientFrac,
+  GRADIENT_TOLERANCE,
+  INVERSE_TOLERANCE,
+  type FxShape,
+  type LinearSePlan,
+} from './regression.js';
 import { allowedQuotients, slack, variancePlan } from './variance.js';
 
 /** A column's public shape: its bound (bits) and fractional bits. */
@@ -563,4 +569,162 @@ export function tErrorBound(s: TTestStats, shape: ColumnShape, resultFrac = 20):
   return (
     (dd + t * dse) / (se - dse) + t * (2 ** -20 + rootRel) + 2 ** -20 / se + 2 ** (1 - resultFrac)
   );
+}
+
+/** What the logistic-regression bound needs: public facts and the released model. */
+export interface LogisticStats {
+  /** Rows of the input (public; the score is checked at 2^ceil(log2(rows + 1)) times its tolerance). */
+  readonly rows: number;
+  /** Each feature's public [lo, hi] (`LogisticOptions.ranges`, or its type's range). */
+  readonly ranges: ReadonlyArray<readonly [number, number]>;
+  /** Released coefficients, intercept first, in the features' units. */
+  readonly coefficients: readonly number[];
+  /** Released standard errors (Newton), same order. */
+  readonly standardErrors: readonly number[];
+  /** `LogisticModel.scaledStandardErrors`, revealed: the same on the scaled coefficients. */
+  readonly scaledStandardErrors: readonly number[];
+  /** `LogisticModel.seRootFrac` (public). */
+  readonly seRootFrac: number;
+}
+
+/**
+ * A bound on |released - maximum-likelihood| for each coefficient and
+ * standard error of a Newton logistic fit (`logisticRegression`) that was
+ * released, i.e. passed both checks: the score at the final coefficients,
+ * computed inside MPC, is at most GRADIENT_TOLERANCE 2^lg per component
+ * (scaled units, features mapped to [-1, 1]), and the inverse Hessian Z
+ * satisfies |H Z - I| <= INVERSE_TOLERANCE entrywise. Everything else
+ * comes from the released values and public ranges, a posteriori:
+ * - the true score s at the released coefficients is within the checked one
+ *   plus n times the per-row error of the fixed-point sigmoid and predictor
+ *   (2^-15 + 2^-20 sum|bt|), so |s_k| <= S;
+ * - the logistic weight w = sigma (1 - sigma) has |w'| <= w, so between the
+ *   released and the exact estimate the Hessian stays within a factor
+ *   e^(+-M) of H, M = max_i |x_i' d| (features scaled to [-1, 1]); then per
+ *   coefficient |t_j' d| <= e^M se_j sqrt(s' H^-1 s) <= e^M se_j S sum_k u_k
+ *   (Cauchy-Schwarz in H^-1's inner product; u_k the scaled coefficients'
+ *   standard errors), and M <= e^M S (sum_k u_k)^2, whose smallest root is
+ *   below 0.5 when S (sum_k u_k)^2 <= 0.3;
+ * - standard errors: the inverse's residual, the weights' fixed-point error
+ *   (moving t_j' H^-1 t_j by at most eps n (se_j sum_k u_k)^2), the Hessian's
+ *   change to the exact estimate (a factor within e^(+-M)), the quadratic
+ *   form's truncations, the root, a feature's division by its half-width,
+ *   and the result's two units of 2^-frac.
+ * The released standard errors, and the scaled coefficients' (which carry
+ * the correlations the released ones lose: an intercept far from the data
+ * has a large se of its own), each taken with up to 50% error (verified at
+ * the end), stand in for the true ones. Infinite (no bound) when a condition
+ * fails: h > 1/2, a perturbation that could reach half the Hessian, or a
+ * standard-error bound above half the released value.
+ */
+export function logisticErrorBound(
+  s: LogisticStats,
+  resultFrac = 20,
+): { coefficients: number[]; standardErrors: number[] } {
+  const p = s.ranges.length + 1;
+  const none = {
+    coefficients: new Array<number>(p).fill(Infinity),
+    standardErrors: new Array<number>(p).fill(Infinity),
+  };
+  if (
+    s.coefficients.length !== p ||
+    s.standardErrors.length !== p ||
+    s.scaledStandardErrors.length !== p
+  )
+    return none;
+  const n = s.rows;
+  const unit = 2 ** (1 - resultFrac);
+  const scale = s.ranges.map(([lo, hi]) => ({ c: (lo + hi) / 2, h: (hi - lo) / 2 }));
+  // b = T bt: row 0 = (1, -c_1/h_1, ...), row j = e_j / h_j.
+  const T = Array.from({ length: p }, (_, i) =>
+    Array.from({ length: p }, (_, j) => {
+      if (i === 0) return j === 0 ? 1 : -scale[j - 1]!.c / scale[j - 1]!.h;
+      return i === j ? 1 / scale[i - 1]!.h : 0;
+    }),
+  );
+  const I = Array.from({ length: p }, (_, i) =>
+    Array.from({ length: p }, (_, j) => (i === j ? 1 : 0)),
+  );
+  const b = s.coefficients;
+  const bt = [
+    b[0]! + scale.reduce((a, { c }, j) => a + c * b[j + 1]!, 0),
+    ...scale.map(({ h }, j) => h * b[j + 1]!),
+  ];
+  const sumBt = bt.reduce((a, v) => a + Math.abs(v), 0);
+  const lg = log2ceil(n + 1);
+  const S = 2 ** lg * GRADIENT_TOLERANCE + n * (2 ** -15 + 2 ** -20 * sumBt);
+  // The Hessian inside MPC: its weights' fixed-point error (sigmoid and product, 2^-14), additive.
+  const epsW = 2 ** -14 + 2 ** -22 * sumBt;
+  const rho = INVERSE_TOLERANCE + 2 ** -14;
+  // The root's input is a variance times 2^lg kept at this unit (after which the 2^lg goes).
+  const rootUnit = 2 ** -(s.seRootFrac - lg);
+  const released = s.standardErrors.map((v) => Math.max(0, v));
+  const releasedScaled = s.scaledStandardErrors.map((v) => Math.max(0, v));
+
+  /** The bounds, given upper bounds on the true standard errors (se) and scaled ones (u). */
+  const attempt = (seUp: number[], u: number[]) => {
+    const sumU = u.reduce((a, v) => a + v, 0);
+    const sumU2 = u.reduce((a, v) => a + v * v, 0);
+    const Q = S * sumU; // >= sqrt(s' H^-1 s), the Newton decrement
+    // The logistic weight w = sigma (1 - sigma) has |w'| <= w, so along the segment to the
+    // estimate the Hessian stays within e^(+-M) of H, M = max_i |x_i' d| <= ||d||_1 <=
+    // e^M sum_k u_k Q: for A = sum_k u_k Q <= 0.3 (< 1/e) the smallest root of M = A e^M, which
+    // the iteration below reaches, is below 0.5.
+    const A = sumU * Q;
+    if (A > 0.3 || sumU2 * epsW * n * p > 0.5) return undefined;
+    let M = A;
+    for (let i = 0; i < 50; i++) M = A * Math.exp(M);
+    M = Math.min(1, 1.01 * M);
+    const coefficients = T.map(
+      (row, j) =>
+        Math.exp(M) * seUp[j]! * Q +
+        // b = T bt in fixed point: p products truncated at 2^-20, the constants' encoding, the unit.
+        p * 2 ** -20 +
+        2 ** -20 * row.reduce((a, v, k) => a + Math.abs(v * bt[k]!), 0) +
+        unit,
+    );
+    const seError = (rows: number[][], up: number[], got: number[]) =>
+      rows.map((row, j) => {
+        const spread = up[j]! * sumU; // >= ||H^-1 t_j||_1
+        const tz = row.reduce((a, v, k) => a + Math.abs(v) * u[k]!, 0);
+        const dv =
+          rho * row.reduce((a, v) => a + Math.abs(v), 0) * spread +
+          2 * epsW * n * spread ** 2 +
+          (p * p * 2 ** -23 + 2 ** -20 * tz * tz * 2 ** lg) / 2 ** lg;
+        const se = got[j]!;
+        return (
+          (se > 0 ? dv / se : Math.sqrt(dv)) +
+          // The Hessian at the estimate is within e^(+-M) of the one at the released coefficients.
+          up[j]! * (Math.exp(M / 2) - 1) +
+          se * 2 ** -22 +
+          rootUnit / Math.max(se, Math.sqrt(rootUnit)) +
+          4 * rootUnit +
+          unit
+        );
+      });
+    // The scaled ones by their quadratic form's diagonal; a feature's is its scaled one over h
+    // (relative 2^-20 for the constant, a unit of 2^-24, the result's two units).
+    const scaled = seError(I, u, releasedScaled);
+    const standardErrors = [
+      seError([T[0]!], [seUp[0]!], [released[0]!])[0]!,
+      ...scale.map(
+        ({ h }, j) => scaled[j + 1]! / h + released[j + 1]! * 2 ** -20 + 2 ** -24 + unit,
+      ),
+    ];
+    return { coefficients, standardErrors, scaled };
+  };
+  // Start from the released values with a margin; accept once the bounds they give are within it.
+  let seUp = released.map((v) => 1.5 * v + 4 * unit);
+  let u = releasedScaled.map((v) => 1.5 * v + 4 * unit);
+  for (let round = 0; round < 6; round++) {
+    const r = attempt(seUp, u);
+    if (!r) return none;
+    const seNeed = released.map((v, j) => v + r.standardErrors[j]!);
+    const uNeed = releasedScaled.map((v, j) => v + r.scaled[j]!);
+    if (seNeed.every((v, j) => v <= seUp[j]!) && uNeed.every((v, j) => v <= u[j]!))
+      return { coefficients: r.coefficients, standardErrors: r.standardErrors };
+    seUp = seUp.map((v, j) => Math.max(v, 1.1 * seNeed[j]!));
+    u = u.map((v, j) => Math.max(v, 1.1 * uNeed[j]!));
+  }
+  return none;
 }

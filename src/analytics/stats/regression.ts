@@ -31,7 +31,7 @@ import {
   type Column,
   type ResultOptions,
 } from './common.js';
-import { Fx, log2ceil } from './fx.js';
+import { Fx, log2ceil, sqrtInputFrac } from './fx.js';
 import { crossMatrix } from './crossmatrix.js';
 
 /** Fractional bits inside the elimination. */
@@ -754,7 +754,7 @@ export function newtonLoop(
 }
 
 /** Largest |(H Z - I)_ij| accepted from a secure inverse before its standard errors are withheld. */
-const INVERSE_TOLERANCE = 2 ** -6;
+export const INVERSE_TOLERANCE = 2 ** -10;
 
 /**
  * 1 when a secure inverse Z of the p x p matrix H lost precision (some entry
@@ -805,13 +805,25 @@ export function newtonFitLost(beta: Fx, gradN: Fx): Fx {
 }
 
 /** Largest |score / 2^lg| at accepted coefficients (scaled units). */
-const GRADIENT_TOLERANCE = 2 ** -10;
+export const GRADIENT_TOLERANCE = 2 ** -14;
 
 export interface LogisticModel {
   /** Intercept first, then one coefficient per feature (in the features' units). */
   coefficients: SecretFixed;
   /** Standard errors from the inverse Hessian at the last iterate (Newton only; else 0). */
   standardErrors: SecretFixed;
+  /**
+   * The same for the scaled coefficients (each feature mapped to [-1, 1] by
+   * its range; the intercept at the ranges' centres): what
+   * `logisticErrorBound` needs beside the released values. Not revealed by
+   * the study.
+   */
+  scaledStandardErrors: SecretFixed;
+  /**
+   * Fractional bits the square root behind the standard errors kept of its
+   * input (the variances, scaled by 2^lg): public, for `logisticErrorBound`.
+   */
+  seRootFrac: number;
   /**
    * 1 when the coefficients cannot be trusted (a coefficient saturated, or
    * the gradient at them is not near 0): the model is then withheld.
@@ -869,9 +881,11 @@ const FZ = 16;
  * Scaling: each feature is mapped to [-1, 1] with its public range (option
  * `ranges`), so the linear predictor stays small and fixed point keeps its
  * precision; coefficients are mapped back exactly (public constants).
- * Precision: sigmoid error 2^-16 per row; after convergence the coefficients
- * are within about 1e-3 relative of the exact maximum-likelihood estimate
- * (the fixed point of the iteration moves with the gradient's rounding).
+ * Precision: stated a posteriori by `logisticErrorBound` (bounds.ts) from
+ * the released coefficients, standard errors and `scaledStandardErrors`,
+ * given the two checks (score below 2^-14 per 2^lg rows in scaled units,
+ * |H Z - I| below 2^-10): typically a few thousandths of a standard error
+ * (sigmoid error 2^-16 per row).
  * Gradient descent needs many more iterations than Newton for the same
  * accuracy, and stops wherever its fixed budget ends.
  * Cost per iteration: one inner product per row, one sigmoid of n values
@@ -1048,25 +1062,38 @@ export function logisticRegression(
   );
   const coefficients = Fx.concat(T.map((row) => beta.mulPublic(row, FX_FRAC).sum()));
   let se: Fx;
+  let scaledSe: Fx | undefined;
+  let rootInputFrac = Infinity;
   if (Z) {
-    // Cov(b) = T Z T^T / 2^lg (Z inverts H / 2^lg); its diagonal: sum_jl T_ij Z_jl T_il / 2^lg.
+    // Cov(b) = T Z T^T / 2^lg (Z inverts H / 2^lg). The scaled coefficients' standard errors are
+    // sqrt(Z_kk / 2^lg); a feature's is that over its public half-width h (T's row j is e_j / h_j),
+    // taken after the root so that a wide range (h up to 2^19) does not cut the variance to the
+    // quadratic form's 2^-24. The intercept's: sum_jl T_0j Z_jl T_0l / 2^lg. One root for all.
     const Zs = Z.rescale(FS);
-    const q = Fx.concat(
-      T.map((row) =>
-        Zs.mulPublic(
-          Array.from({ length: p * p }, (_, t) => row[Math.floor(t / p)]! * row[t % p]!),
-          FS,
-        ).sum(),
-      ),
+    const q0 = Zs.mulPublic(
+      Array.from({ length: p * p }, (_, t) => T[0]![Math.floor(t / p)]! * T[0]![t % p]!),
+      FS,
+    ).sum();
+    const zd = Zs.gather(Uint32Array.from({ length: p }, (_, k) => k * p + k));
+    const both = Fx.concat([
+      q0.rescale(Math.min(q0.frac, zd.frac)),
+      zd.rescale(Math.min(q0.frac, zd.frac)),
+    ]);
+    const rootInput = both.make(both.sh, both.frac + lg, Math.max(q0.bound, zd.bound)).relu();
+    rootInputFrac = sqrtInputFrac(rootInput.bound, rootInput.frac);
+    const roots = rootInput.sqrt();
+    scaledSe = roots.slice(1, p + 1);
+    const slopesSe = roots.slice(2, p + 1).mulPublic(
+      scale.map(({ h }) => 1 / h),
+      Math.max(roots.frac, FX_FRAC + 4),
     );
-    se = q
-      .make(q.sh, q.frac + lg, q.bound)
-      .relu()
-      .sqrt();
+    se = Fx.concat([roots.slice(0).rescale(slopesSe.frac), slopesSe]);
   } else se = Fx.zero(session, p, FX_FRAC);
   return {
     coefficients: coefficients.rescale(f).toFixed(f),
     standardErrors: se.rescale(f).toFixed(f),
+    scaledStandardErrors: (scaledSe ?? Fx.zero(session, p, FX_FRAC)).rescale(f).toFixed(f),
+    seRootFrac: rootInputFrac,
     fitLost: lost.toInt(),
     standardErrorsLost: (seLost ?? Fx.zero(session, 1, 0)).toInt(),
     loss: loss.toFixed(f),
