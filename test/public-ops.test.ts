@@ -128,6 +128,35 @@ for (const c of CONFIGS) {
       expect(r[2]).toEqual([]);
     });
 
+    it('draws uniform secret integers in [0, 2^bits) from random bits', async () => {
+      const r = await run(c, async (s) => {
+        const u = s.randomInts(200, 4);
+        const one = s.randomInts(64, 1);
+        return {
+          bound: u.bound,
+          type: u.type.bits,
+          out: await s.revealAll([u, one, s.randomInts(0, 8)]),
+        };
+      });
+      expect([r.bound, r.type]).toEqual([5, 5]);
+      const u = r.out[0] as bigint[];
+      expect(u.every((v) => v >= 0n && v < 16n)).toBe(true);
+      // 200 draws of 16 values: every value missing has probability below 2^-13 each.
+      expect(new Set(u).size).toBeGreaterThan(12);
+      expect((r.out[1] as bigint[]).every((v) => v === 0n || v === 1n)).toBe(true);
+      expect(r.out[2]).toEqual([]);
+    });
+
+    it('tells whether a secret belongs to a session, and waits for it without revealing', async () => {
+      const r = await run(c, async (s) => {
+        const x = ints(s, [4n]);
+        const sub = s.canOpenChannels ? await s.channel('other') : undefined;
+        await x.mul(x).ready();
+        return [x.belongsTo(s), sub ? !x.belongsTo(sub) && sub.adopt(x).belongsTo(sub) : true];
+      });
+      expect(r).toEqual([true, true]);
+    });
+
     it('refuses bad arguments at the call', async () => {
       const r = await run(c, async (s) => {
         const x = ints(s, [1n, 2n, 3n]);
@@ -143,6 +172,8 @@ for (const c of CONFIGS) {
           () => s.randomBits(-1),
           () => f.toInt(1),
           () => f.toFixed(fixed({ bits: 64, frac: 62 })),
+          () => s.randomInts(2, 63),
+          () => s.randomInts(-1, 8),
         ];
         return tries.map((t) => {
           try {
@@ -153,7 +184,7 @@ for (const c of CONFIGS) {
           }
         });
       });
-      expect(r).toEqual(new Array(10).fill('RangeError'));
+      expect(r).toEqual(new Array(12).fill('RangeError'));
     });
   });
 }

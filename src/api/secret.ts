@@ -100,6 +100,20 @@ export abstract class Secret<V> {
     }
   }
 
+  /** Whether this secret belongs to `session` (secrets of different sessions never combine). */
+  belongsTo(session: SessionCore): boolean {
+    return this.session === session;
+  }
+
+  /**
+   * Resolves once this secret has been computed (its protocol steps done),
+   * rejects with the failure that stopped them. Reveals nothing; for a
+   * program that must wait before opening a channel (see Session.adopt).
+   */
+  async ready(): Promise<void> {
+    await this.shares;
+  }
+
   /** Number of elements. */
   get length(): number {
     return size(this.shape);

@@ -11,6 +11,7 @@ import { shuffle, sortBy, type SortMethod } from '../ops/sort.js';
 import { SecretBool, SecretFixed, SecretInt, type Secret, type SessionCore } from './secret.js';
 import {
   encode,
+  int,
   typeName,
   type BoolType,
   type FixedType,
@@ -187,6 +188,25 @@ export class Session implements SessionCore {
     if (!Number.isInteger(n) || n < 0)
       throw new RangeError(`randomBits: n must be a non-negative integer, got ${n}`);
     return new SecretBool(this, [n], this.suite.randomBits(n));
+  }
+
+  /**
+   * n secret integers uniform in [0, 2^bits), as int(bits + 1), that no party
+   * learns: each the sum of `bits` of `randomBits` times powers of two (no
+   * communication beyond the bits).
+   * @throws {RangeError} for n not a non-negative integer, or bits outside 1..62.
+   */
+  randomInts(n: number, bits: number): SecretInt {
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`randomInts: n must be a non-negative integer, got ${n}`);
+    if (!Number.isInteger(bits) || bits < 1 || bits > 62)
+      throw new RangeError(`randomInts: bits must be an integer in 1..62, got ${bits}`);
+    const powers = new BigInt64Array(n * bits);
+    for (let i = 0; i < n * bits; i++) powers[i] = 1n << BigInt(i % bits);
+    const u = this.randomBits(n * bits).shares.then((b) =>
+      this.suite.sumGroups(this.suite.mulPublic(b, powers), bits),
+    );
+    return new SecretInt(this, int(bits + 1), [n], bits + 1, u);
   }
 
   /**
