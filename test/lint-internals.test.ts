@@ -11,13 +11,14 @@ const eslint = new ESLint();
 
 const INTERNALS = `
 import type { Session } from '../../api/session.js';
-import type { SecretInt } from '../../api/secret.js';
+import { SecretInt } from '../../api/secret.js';
 export function f(s: Session, x: SecretInt): unknown {
   const a = x.shares;
   const b = x.session;
   const c = s.wrap(x.type, x.shape, x.bound, a);
   const d = s.suite.name;
-  return [b, c, d];
+  const e = new SecretInt(b, x.type, x.shape, x.bound, a);
+  return [b, c, d, e];
 }
 `;
 
@@ -35,10 +36,15 @@ async function restricted(code: string, filePath: string): Promise<number[]> {
 }
 
 describe('lint: no secret internals above the program API', () => {
-  it('refuses .shares, .session, .wrap( and .suite in the statistics layer, PSI and apps', async () => {
+  it('refuses .shares, .session, .wrap(, .suite and constructors in the statistics layer, PSI and apps', async () => {
     for (const file of ['src/analytics/study/x.ts', 'src/psi/x.ts', 'src/apps/x.ts']) {
-      expect(await restricted(INTERNALS, file), file).toEqual([5, 6, 7, 8]);
+      expect(await restricted(INTERNALS, file), file).toEqual([5, 6, 7, 8, 9]);
     }
+  });
+
+  it("refuses shares, wrap and constructors in the statistics engine outside fx.ts (Fx's session and suite stay)", async () => {
+    expect(await restricted(INTERNALS, 'src/analytics/stats/x.ts')).toEqual([5, 7, 9]);
+    expect(await restricted(INTERNALS, 'src/analytics/stats/fx.ts')).toEqual([]);
   });
 
   it('accepts the public operations there, and the internals inside src/api', async () => {
