@@ -93,30 +93,41 @@ for (const c of CONFIGS) {
       }
     });
 
-    it('tightens a bound the program vouches for, and reads 0/1 integers as booleans', async () => {
+    it("tightens a bound the program vouches for, reads 0/1 integers as booleans, and tells a secret's session", async () => {
       const counts = [0n, 1n, 1000n, 4095n, 17n];
       const bits = [0n, 1n, 1n, 0n];
       const r = await run(c, async (s) => {
         const wide = ints(s, counts, 62).add(ints(s, counts, 62));
         const tight = wide.assumeBound(14);
         const asBool = ints(s, bits, 8).assumeBool();
+        const sub = s.canOpenChannels ? await s.channel('other') : undefined;
+        const ri = s.randomInts(3, 7);
+        await Promise.all([tight.ready(), ri.ready()]);
+        const own = [
+          tight.belongsTo(s),
+          sub ? !tight.belongsTo(sub) && sub.adopt(tight).belongsTo(sub) : true,
+        ];
         return {
-          bounds: [wide.bound, tight.bound, tight.type.bits],
+          own,
+          bounds: [wide.bound, tight.bound, tight.type.bits, ri.bound],
           out: await s.revealAll([tight, tight.lt(4096), asBool, asBool.not()]),
         };
       });
-      expect(r.bounds).toEqual([63, 14, 14]);
+      expect(r.own).toEqual([true, true]);
+      expect(r.bounds).toEqual([63, 14, 14, 8]);
       expect(r.out[0]).toEqual(counts.map((x) => 2n * x));
       expect(r.out[1]).toEqual(counts.map((x) => 2n * x < 4096n));
       expect(r.out[2]).toEqual(bits.map((b) => b === 1n));
       expect(r.out[3]).toEqual(bits.map((b) => b === 0n));
     });
 
-    it('draws secret random bits: 0 or 1, both seen, agreed by every party', async () => {
+    it('draws secret random bits and uniform integers in [0, 2^bits), agreed by every party', async () => {
       const r = await run(c, async (s) => {
         const b = s.randomBits(256);
         const empty = s.randomBits(0);
-        return s.revealAll([b, b.toInt(2).sum(), empty]);
+        const u = s.randomInts(200, 4);
+        const one = s.randomInts(64, 1);
+        return s.revealAll([b, b.toInt(2).sum(), empty, u, one, s.randomInts(0, 8)]);
       });
       const bits = r[0] as boolean[];
       expect(bits).toHaveLength(256);
@@ -126,35 +137,12 @@ for (const c of CONFIGS) {
       expect(ones).toBeLessThan(192);
       expect(r[1]).toEqual([BigInt(ones)]);
       expect(r[2]).toEqual([]);
-    });
-
-    it('draws uniform secret integers in [0, 2^bits) from random bits', async () => {
-      const r = await run(c, async (s) => {
-        const u = s.randomInts(200, 4);
-        const one = s.randomInts(64, 1);
-        return {
-          bound: u.bound,
-          type: u.type.bits,
-          out: await s.revealAll([u, one, s.randomInts(0, 8)]),
-        };
-      });
-      expect([r.bound, r.type]).toEqual([5, 5]);
-      const u = r.out[0] as bigint[];
+      // Integers in [0, 16): 200 draws, each of the 16 values missing with probability below 2^-13.
+      const u = r[3] as bigint[];
       expect(u.every((v) => v >= 0n && v < 16n)).toBe(true);
-      // 200 draws of 16 values: every value missing has probability below 2^-13 each.
       expect(new Set(u).size).toBeGreaterThan(12);
-      expect((r.out[1] as bigint[]).every((v) => v === 0n || v === 1n)).toBe(true);
-      expect(r.out[2]).toEqual([]);
-    });
-
-    it('tells whether a secret belongs to a session, and waits for it without revealing', async () => {
-      const r = await run(c, async (s) => {
-        const x = ints(s, [4n]);
-        const sub = s.canOpenChannels ? await s.channel('other') : undefined;
-        await x.mul(x).ready();
-        return [x.belongsTo(s), sub ? !x.belongsTo(sub) && sub.adopt(x).belongsTo(sub) : true];
-      });
-      expect(r).toEqual([true, true]);
+      expect((r[4] as bigint[]).every((v) => v === 0n || v === 1n)).toBe(true);
+      expect(r[5]).toEqual([]);
     });
 
     it('refuses bad arguments at the call', async () => {
