@@ -100,6 +100,20 @@ export abstract class Secret<V> {
     }
   }
 
+  /** Whether this secret belongs to `session` (secrets of different sessions never combine). */
+  belongsTo(session: SessionCore): boolean {
+    return this.session === session;
+  }
+
+  /**
+   * Resolves once this secret has been computed (its protocol steps done),
+   * rejects with the failure that stopped them. Reveals nothing; for a
+   * program that must wait before opening a channel (see Session.adopt).
+   */
+  async ready(): Promise<void> {
+    await this.shares;
+  }
+
   /** Number of elements. */
   get length(): number {
     return size(this.shape);
@@ -482,6 +496,46 @@ abstract class SecretNumber<V, Self extends SecretNumber<V, Self>> extends Secre
       throw new RangeError(`reshape: ${shapeText(shape)} does not hold ${this.length} elements`);
     return this.make(shape, this.bound, this.shares);
   }
+
+  /**
+   * The elements at public positions `idx` of the flattened vector (repeats
+   * allowed), as a vector of idx.length elements. Local: no communication.
+   * @throws {RangeError} for a position outside 0..length-1.
+   */
+  gather(idx: ArrayLike<number>): Self {
+    const at = publicIndices('gather', idx, this.length);
+    return this.make(
+      [at.length],
+      this.bound,
+      this.shares.then((a) => this.suite.gather(a, at)),
+    );
+  }
+
+  /**
+   * Sums of consecutive groups of m elements: element g is the sum of
+   * elements g m .. g m + m - 1, a vector of length / m. Local.
+   * @throws {RangeError} when m is not a positive integer dividing the length.
+   */
+  sumGroups(m: number): Self {
+    if (!Number.isInteger(m) || m < 1 || this.length % m !== 0)
+      throw new RangeError(`sumGroups: groups of ${m} do not divide ${this.length} elements`);
+    const grow = m <= 1 ? 0 : Math.ceil(Math.log2(m));
+    return this.make(
+      [this.length / m],
+      this.bound + grow,
+      this.shares.then((a) => this.suite.sumGroups(a, m)),
+    );
+  }
+}
+
+/** Checks public positions into 0..length-1 for `gather` (no copy of a valid Uint32Array). */
+function publicIndices(op: string, idx: ArrayLike<number>, length: number): Uint32Array {
+  for (let i = 0; i < idx.length; i++) {
+    const v = idx[i]!;
+    if (!Number.isInteger(v) || v < 0 || v >= length)
+      throw new RangeError(`${op}: position ${i} is ${v}, outside 0..${length - 1}`);
+  }
+  return idx instanceof Uint32Array ? idx : Uint32Array.from(idx);
 }
 
 function negate(c: BigInt64Array): BigInt64Array {
@@ -582,6 +636,30 @@ export class SecretInt extends SecretNumber<bigint, SecretInt> {
       this.shares.then((a) => this.suite.mulScalar(a, 1n << BigInt(t.frac))),
     );
   }
+
+  /**
+   * The same shares as int(bits) with bound `bits`: for values the program
+   * knows to fit, by a public check it has made (counts at most a public row
+   * count) or by construction (a sum of disjoint indicators). No
+   * communication. The claim is the caller's: comparisons and truncations
+   * then work on `bits` bits, and a value outside the range makes them wrong
+   * (reveal still refuses it with an OverflowError).
+   * @throws {RangeError} for bits outside 2..64.
+   */
+  assumeBound(bits: number): SecretInt {
+    if (!Number.isInteger(bits) || bits < 2 || bits > MAX_BOUND)
+      throw new RangeError(`assumeBound: ${bits} bits is outside 2..${MAX_BOUND}`);
+    return new SecretInt(this.session, { kind: 'int', bits }, this.shape, bits, this.shares);
+  }
+
+  /**
+   * The same shares as booleans, for integers the program knows to be 0 or
+   * 1 (a sum of disjoint indicators, an input column of 0/1 values). No
+   * communication; the claim is the caller's, as for `assumeBound`.
+   */
+  assumeBool(): SecretBool {
+    return new SecretBool(this.session, this.shape, this.shares);
+  }
 }
 
 export class SecretFixed extends SecretNumber<number, SecretFixed> {
@@ -644,6 +722,50 @@ export class SecretFixed extends SecretNumber<number, SecretFixed> {
       this.bound + bitsOf(BigInt64Array.of(c)),
       this.shares.then((a) => this.suite.mulScalar(a, c)),
     );
+  }
+
+  /**
+   * The same numbers in another fixed-point format `t`. More fractional bits:
+   * exact and local (a multiplication by 2^d). Fewer: a probabilistic
+   * truncation by d bits (rep3: 3 rounds), error below 2^-t.frac.
+   * @throws {RangeError} when the values may need more than 64 bits, or the truncation is too wide for the suite.
+   */
+  toFixed(t: FixedType): SecretFixed {
+    const d = t.frac - this.type.frac;
+    if (d >= 0) {
+      // A bound beyond 64 bits is refused by the constructor.
+      return new SecretFixed(
+        this.session,
+        t,
+        this.shape,
+        this.bound + d,
+        d === 0 ? this.shares : this.shares.then((a) => this.suite.mulScalar(a, 1n << BigInt(d))),
+      );
+    }
+    return new SecretFixed(this.session, t, this.shape, ...this.dropFrac('toFixed', -d));
+  }
+
+  /**
+   * The integer part, rounded down or up (a probabilistic truncation of the
+   * fractional bits: |error| < 1), as int(bits) (default: the fixed type's
+   * bits). @throws {RangeError} as `toFixed`.
+   */
+  toInt(bits = this.type.bits): SecretInt {
+    if (!Number.isInteger(bits) || bits < 2 || bits > MAX_BOUND)
+      throw new RangeError(`toInt: ${bits} bits is outside 2..${MAX_BOUND}`);
+    const [bound, shares] = this.dropFrac('toInt', this.type.frac);
+    return new SecretInt(this.session, { kind: 'int', bits }, this.shape, bound, shares);
+  }
+
+  /** Bound and shares of this value truncated by d fractional bits. */
+  private dropFrac(op: string, d: number): [number, Promise<Shares>] {
+    if (d === 0) return [this.bound, this.shares];
+    if (d >= this.bound) throw new RangeError(`${op}: shift ${d} outside 0..${this.bound - 1}`);
+    this.checkCompare(op, this.bound);
+    return [
+      Math.max(2, this.bound - d + 1),
+      this.shares.then((a) => this.suite.trunc(a, d, this.bound)),
+    ];
   }
 
   /** Inner product, truncated once at the end (error <= 2^-frac). */
@@ -803,6 +925,16 @@ export class SecretBool extends Secret<boolean> {
   /** 0 or 1 as int(k). */
   toInt(bits = 32): SecretInt {
     return new SecretInt(this.session, { kind: 'int', bits }, this.shape, 2, this.shares);
+  }
+
+  /** The elements at public positions `idx` (see SecretInt.gather). */
+  gather(idx: ArrayLike<number>): SecretBool {
+    const at = publicIndices('gather', idx, this.length);
+    return new SecretBool(
+      this.session,
+      [at.length],
+      this.shares.then((a) => this.suite.gather(a, at)),
+    );
   }
 
   /** Number of true elements. */

@@ -11,6 +11,7 @@ import { shuffle, sortBy, type SortMethod } from '../ops/sort.js';
 import { SecretBool, SecretFixed, SecretInt, type Secret, type SessionCore } from './secret.js';
 import {
   encode,
+  int,
   typeName,
   type BoolType,
   type FixedType,
@@ -86,6 +87,26 @@ export class Session implements SessionCore {
     return this.wrap(x.type, x.shape, x.bound, x.shares) as S;
   }
 
+  /** The suite's name ('rep3', 'semi2k', ...). */
+  get suiteName(): string {
+    return this.suite.name;
+  }
+
+  /** Bits of the suite's ring or field elements (64 for Z_2^64; shamir's field holds more). */
+  get capacity(): number {
+    return this.suite.capacity;
+  }
+
+  /** Widest values (in bits, sign included) the suite compares and truncates. */
+  get compareCapacity(): number {
+    return this.suite.compareCapacity;
+  }
+
+  /** Whether the suite can run on channels (`channel`). */
+  get canOpenChannels(): boolean {
+    return this.suite.fork !== undefined;
+  }
+
   /** This party's id. */
   get me(): string {
     return this.party.id;
@@ -156,6 +177,70 @@ export class Session implements SessionCore {
     const enc = encode(type, arr, 'constant');
     const shape = typeof values === 'object' ? [enc.length] : [];
     return this.wrap(type, shape, type.bits, Promise.resolve(this.suite.constant(enc)));
+  }
+
+  /**
+   * n secret uniformly random bits that no party learns (the suite's own
+   * shared random bits, as its comparisons use them; see src/suites).
+   * @throws {RangeError} when n is not a non-negative integer.
+   */
+  randomBits(n: number): SecretBool {
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`randomBits: n must be a non-negative integer, got ${n}`);
+    return new SecretBool(this, [n], this.suite.randomBits(n));
+  }
+
+  /**
+   * n secret integers uniform in [0, 2^bits), as int(bits + 1), that no party
+   * learns: each the sum of `bits` of `randomBits` times powers of two (no
+   * communication beyond the bits).
+   * @throws {RangeError} for n not a non-negative integer, or bits outside 1..62.
+   */
+  randomInts(n: number, bits: number): SecretInt {
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`randomInts: n must be a non-negative integer, got ${n}`);
+    if (!Number.isInteger(bits) || bits < 1 || bits > 62)
+      throw new RangeError(`randomInts: bits must be an integer in 1..62, got ${bits}`);
+    const powers = new BigInt64Array(n * bits);
+    for (let i = 0; i < n * bits; i++) powers[i] = 1n << BigInt(i % bits);
+    const u = this.randomBits(n * bits).shares.then((b) =>
+      this.suite.sumGroups(this.suite.mulPublic(b, powers), bits),
+    );
+    return new SecretInt(this, int(bits + 1), [n], bits + 1, u);
+  }
+
+  /**
+   * A secret from additive parts that a protocol left at the parties (the
+   * share-producing end of a PSI, for instance): each party of `from` inputs
+   * its own `length` parts (`parts` at that party, undefined at the others),
+   * and the secret is their sum in the suite's ring, read as `type`. Costs
+   * one input per listed party. For suites over Z_2^64 (`capacity` 64), where
+   * such parts sum modulo 2^64. The claim that the sum lies in `type`'s range
+   * is the caller's (reveal refuses a value outside it).
+   * @throws {RangeError} for no parties, an unknown party, or parts of the wrong length.
+   */
+  fromAdditiveParts(
+    type: IntType,
+    from: readonly string[],
+    parts: BigInt64Array | undefined,
+    length: number,
+  ): SecretInt {
+    if (from.length === 0) throw new RangeError('fromAdditiveParts: name at least one party');
+    if (!Number.isInteger(length) || length < 0)
+      throw new RangeError(
+        `fromAdditiveParts: length must be a non-negative integer, got ${length}`,
+      );
+    const owners = from.map((p) => this.indexOf(p));
+    const mine = owners.includes(this.party.index);
+    if (mine && parts?.length !== length)
+      throw new RangeError(
+        `fromAdditiveParts: '${this.me}' must pass ${length} parts, got ${parts?.length ?? 'none'}`,
+      );
+    const inputs = owners.map((o) =>
+      this.suite.input(o, o === this.party.index ? parts : undefined, length, 64),
+    );
+    const sum = Promise.all(inputs).then((xs) => xs.reduce((a, b) => this.suite.add(a, b)));
+    return new SecretInt(this, type, [length], type.bits, sum);
   }
 
   /** Joins secrets of one type end to end into one vector. */

@@ -94,10 +94,9 @@ async function matchShares(
   opts: OtPsiCountOptions,
   type: IntType | undefined,
 ): Promise<{ count: SecretInt; sum?: SecretInt }> {
-  const suite = s.suite;
-  if (s.parties.length !== 2 || suite.capacity !== 64)
+  if (s.parties.length !== 2 || s.capacity !== 64)
     throw new RangeError(
-      `otPsiSum: needs a two-party session over Z_2^64 (e.g. semi2k), got ${s.parties.length} parties of '${suite.name}'`,
+      `otPsiSum: needs a two-party session over Z_2^64 (e.g. semi2k), got ${s.parties.length} parties of '${s.suiteName}'`,
     );
   if (digests.length % 16 !== 0)
     throw new RangeError(`otPsiSum: digests must be 16 bytes each, got ${digests.length} bytes`);
@@ -143,20 +142,11 @@ async function matchShares(
   const count = flags.toInt(countType.bits).sum();
   if (!type) return { count };
   // p_b + r_b = v_y modulo 2^64 where bin b matches: entered raw, as in src/psi/sum.ts.
-  const fromR = suite.input(R, mine?.p, bins, 64);
-  const fromS = suite.input(S, theirs?.r, bins, 64);
-  const v = s.wrap(
-    type,
-    [bins],
-    type.bits,
-    Promise.all([fromR, fromS]).then(([a, b]) => suite.add(a, b)),
-  );
+  const v = s.fromAdditiveParts(type, [s.parties[R]!, s.parties[S]!], mine?.p ?? theirs?.r, bins);
   const sumBits = type.bits + logN;
   const sum = flags.select(v, s.constant(type, [0])).sum();
-  return {
-    count,
-    sum: s.wrap(int(sumBits), [], sumBits, sum.shares),
-  };
+  // At most min(nR, nS) matched values of the declared type.
+  return { count, sum: sum.assumeBound(sumBits) };
 }
 
 function tagOf(x: bigint): bigint {

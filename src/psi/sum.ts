@@ -61,10 +61,9 @@ export async function psiSum(
   values: ArrayLike<number | bigint> | undefined,
   opts: PsiSumOptions,
 ): Promise<PsiSum> {
-  const suite = s.suite;
-  if (s.parties.length !== 2 || suite.capacity !== 64)
+  if (s.parties.length !== 2 || s.capacity !== 64)
     throw new RangeError(
-      `psiSum: needs a two-party session over Z_2^64 (e.g. semi2k), got ${s.parties.length} parties of '${suite.name}'`,
+      `psiSum: needs a two-party session over Z_2^64 (e.g. semi2k), got ${s.parties.length} parties of '${s.suiteName}'`,
     );
   const S = s.indexOf(opts.valuesFrom);
   const R = s.indexOf(opts.other);
@@ -101,19 +100,21 @@ export async function psiSum(
     throw new RangeError(
       `psiSum: sums of int(${opts.type.bits}) values over up to ${nS} elements can exceed 64 bits; use a value type of at most ${64 - logN} bits`,
     );
+  // The PSI's own output parts (ecdhPsi's `shares` field), not a secret's shares.
+  /* eslint-disable no-restricted-syntax */
   const mine = BigInt64Array.of(
     BigInt.asIntN(64, out.shares!.count),
     BigInt.asIntN(64, out.shares!.sum),
   );
-  const fromR = suite.input(R, me === R ? mine : undefined, 2, 64);
-  const fromS = suite.input(S, me === S ? mine : undefined, 2, 64);
-  const both = Promise.all([fromR, fromS]).then(([a, b]) => suite.add(a, b));
-  const pick = (i: number) => both.then((t) => suite.gather(t, Uint32Array.of(i)));
-  const countBits = Math.min(64, logN + 1);
+  /* eslint-enable no-restricted-syntax */
+  // The parts sum to (count, sum) modulo 2^64.
+  const both = s.fromAdditiveParts(int(64), [s.parties[R]!, s.parties[S]!], mine, 2);
+  // Public bounds: at most nS matches, each value within the declared type.
+  const countBits = Math.max(2, Math.min(64, logN + 1));
   const sumBits = opts.type.bits + logN;
   return {
-    count: s.wrap(int(Math.max(2, countBits)), [], countBits, pick(0)),
-    sum: s.wrap(int(sumBits), [], sumBits, pick(1)),
+    count: both.at(0).assumeBound(countBits),
+    sum: both.at(1).assumeBound(sumBits),
   };
 }
 

@@ -149,9 +149,9 @@ export async function thresholdPsi(
     );
   if (!vt && (opts.minSum !== undefined || opts.revealSums))
     throw new RangeError('thresholdPsi: minSum and revealSums need a valueType');
-  if (FINGERPRINT_BITS + 1 > s.suite.compareCapacity)
+  if (FINGERPRINT_BITS + 1 > s.compareCapacity)
     throw new RangeError(
-      `thresholdPsi: the ${s.suite.name} suite compares ${s.suite.compareCapacity - 1}-bit values, fingerprints need ${FINGERPRINT_BITS}`,
+      `thresholdPsi: the ${s.suiteName} suite compares ${s.compareCapacity - 1}-bit values, fingerprints need ${FINGERPRINT_BITS}`,
     );
   const local = localSet(elements, vt ? values : undefined);
   if (local.fingerprints.length > MAX_SET)
@@ -203,9 +203,9 @@ export async function thresholdPsi(
     flags.flatMap((f, i) => (f === 1n ? [i] : f === 0n ? [] : notABit(i))),
   );
   const [fps, sumsOut] = await Promise.all([
-    idx.length ? gather(s, mixed[0]!, idx).reveal() : Promise.resolve([] as bigint[]),
+    idx.length ? mixed[0]!.gather(idx).reveal() : Promise.resolve([] as bigint[]),
     cols.length > 2 && idx.length
-      ? gather(s, mixed[2]!, idx).reveal()
+      ? mixed[2]!.gather(idx).reveal()
       : Promise.resolve(opts.revealSums ? ([] as bigint[]) : undefined),
   ]);
   const order = fps.map((_, i) => i).sort((a, b) => cmp(fps[a]!, fps[b]!));
@@ -240,15 +240,6 @@ function runSums(s: Session, vals: SecretInt, e: (SecretBool | undefined)[], N: 
     sum = sum.add(s.concat([part, zero(j)]));
   }
   return sum;
-}
-
-function gather(s: Session, x: SecretInt, idx: Uint32Array): SecretInt {
-  return s.wrap(
-    x.type,
-    [idx.length],
-    x.bound,
-    x.shares.then((a) => s.suite.gather(a, idx)),
-  );
 }
 
 function checkValues(v: bigint[], type: IntType): void {

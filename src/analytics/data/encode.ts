@@ -201,7 +201,7 @@ export class SecretTable {
     const visit = (v: unknown): void => {
       if (Array.isArray(v)) v.forEach(visit);
       else if (v instanceof SecretInt || v instanceof SecretFixed || v instanceof SecretBool)
-        pending.push(v.shares);
+        pending.push(v.ready());
     };
     for (const v of this.cache.values()) visit(v);
     if (this.weight) visit(this.weight);
@@ -439,13 +439,7 @@ export class SecretTable {
           base += n * values.length;
         }
       }
-      const all = s.concat(parts).toInt(2);
-      return s.wrap(
-        bool,
-        [N * values.length],
-        2,
-        all.shares.then((sh) => s.suite.gather(sh, idx)),
-      );
+      return s.concat(parts).gather(idx);
     });
   }
 
@@ -474,7 +468,7 @@ export class SecretTable {
       if (!summed || summed.length !== length) this.notJoined(`the local aggregate ${key}`);
       // As if each owner had input bits-bit numbers: their sum needs log2(owners) more.
       const b = bits + Math.ceil(Math.log2(Math.max(1, this.rowCounts.size)));
-      return s.wrap(int(b), [length], b, summed!.shares);
+      return summed!.assumeBound(b);
     }
     this.notJoined(`the local aggregate ${key}`);
     return this.memo(`agg:${key}`, () => {

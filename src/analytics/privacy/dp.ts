@@ -187,14 +187,8 @@ export function sampleDiscreteLaplace(s: Session, plan: LaplacePlan, count: numb
   const K = plan.thresholds.length;
   const b = plan.bits;
   const m = 2 * count; // two geometric samples per Laplace sample
-  const suite = s.suite;
   // Secret uniform U_j = sum_i 2^i bit_{j,i}: a local linear combination of shared random bits.
-  const powers = new BigInt64Array(m * b);
-  for (let i = 0; i < m * b; i++) powers[i] = 1n << BigInt(i % b);
-  const uShares = suite
-    .randomBits(m * b)
-    .then((bitsShares) => suite.sumGroups(suite.mulPublic(bitsShares, powers), b));
-  const u = s.wrap(int(b + 1), [m], b + 1, uShares);
+  const u = s.randomInts(m, b);
   if (K === 0 || m === 0) return s.constant(int(2), new Array<number>(count).fill(0));
   // [U_j < tau_k] for every j, k: one comparison of m K elements against public thresholds.
   const idx = new Uint32Array(m * K);
@@ -204,35 +198,16 @@ export function sampleDiscreteLaplace(s: Session, plan: LaplacePlan, count: numb
       idx[j * K + k] = j;
       taus[j * K + k] = plan.thresholds[k]!;
     }
-  const rep = s.wrap(
-    int(b + 1),
-    [m * K],
-    b + 1,
-    u.shares.then((x) => suite.gather(x, idx)),
-  );
+  const rep = u.gather(idx);
   const below = rep.lt(taus).toInt(2);
   // G_j = sum_k [U_j < tau_k]; Z = G_{2i} - G_{2i+1}.
   const kBits = Math.ceil(Math.log2(K + 1)) + 1;
-  const g = s.wrap(
-    int(kBits + 1),
-    [m],
-    kBits + 1,
-    below.shares.then((x) => suite.sumGroups(x, K)),
-  );
+  // At most K: kBits + 1 bits by construction.
+  const g = below.sumGroups(K).assumeBound(kBits + 1);
   const even = Uint32Array.from({ length: count }, (_, i) => 2 * i);
   const odd = Uint32Array.from({ length: count }, (_, i) => 2 * i + 1);
-  const g1 = s.wrap(
-    int(kBits + 1),
-    [count],
-    kBits + 1,
-    g.shares.then((x) => suite.gather(x, even)),
-  );
-  const g2 = s.wrap(
-    int(kBits + 1),
-    [count],
-    kBits + 1,
-    g.shares.then((x) => suite.gather(x, odd)),
-  );
+  const g1 = g.gather(even);
+  const g2 = g.gather(odd);
   return g1.sub(g2);
 }
 

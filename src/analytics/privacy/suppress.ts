@@ -51,7 +51,7 @@ export async function releaseGuarded(
   if (!Number.isInteger(k) || k < 0)
     throw new RangeError(`releaseGuarded: k must be a non-negative integer, got ${k}`);
   for (const [i, g] of items.entries()) {
-    if (g.value.session !== s || g.support.session !== s)
+    if (!g.value.belongsTo(s) || !g.support.belongsTo(s))
       throw new SecretMisuseError(`releaseGuarded: item ${i} belongs to another session`);
     if (g.support.length !== 1 && g.support.length !== g.value.length)
       throw new RangeError(

@@ -174,6 +174,26 @@ export class Fx {
     return this.sh.then(f);
   }
 
+  /**
+   * A nonlinear kernel of src/ops/fixed.ts on these encodings, read as the
+   * format `t` with input bound `inBound`; the result has `frac` fractional
+   * bits and bound `bound` (the kernel's own error and range, see there).
+   * For callers outside the engine, which never touch the shares.
+   */
+  kernel(
+    f: (suite: Suite, x: Shares, t: fxops.FixedFormat, bound: number) => Promise<Shares>,
+    t: fxops.FixedFormat,
+    inBound: number,
+    frac: number,
+    bound: number,
+  ): Fx {
+    return this.make(
+      this.then((a) => f(this.suite, a, t, inBound)),
+      frac,
+      bound,
+    );
+  }
+
   // ----- conversions to the program API -----
 
   /** As a SecretFixed with `frac` fractional bits (fewer if a wide value has no room for them). */

@@ -4,7 +4,6 @@
  * the record mask of its `where` conditions and missing values, and group
  * indicators of a categorical or boolean column.
  */
-import { bool } from '../../api/types.js';
 import type { Session } from '../../api/session.js';
 import type { SecretBool } from '../../api/secret.js';
 import type { SecretTable } from '../data/encode.js';
@@ -74,7 +73,7 @@ export class AnalysisContext {
         const ints = levels.map((l) => hot[l]!.toInt(2));
         let acc = ints[0]!;
         for (const x of ints.slice(1)) acc = acc.add(x);
-        return this.s.wrap(bool, acc.shape, 2, acc.shares);
+        return acc.assumeBool();
       };
       if (w.op === 'eq') return hot[w.values[0]!]!;
       if (w.op === 'in') return any(w.values);
@@ -98,7 +97,7 @@ export class AnalysisContext {
     // The values are distinct, so the indicators are disjoint and OR is a sum.
     let acc = eqs.slice(0, n);
     for (let j = 1; j < w.values.length; j++) acc = acc.add(eqs.slice(j * n, (j + 1) * n));
-    return this.s.wrap(bool, acc.shape, 2, acc.shares);
+    return acc.assumeBool();
   }
 
   /**

@@ -34,7 +34,6 @@ import {
 import { runLocal } from '../../api/run.js';
 import type { Session } from '../../api/session.js';
 import type { SecretInt } from '../../api/secret.js';
-import { bool, int } from '../../api/types.js';
 import { intTypeOf, SecretTable } from '../data/encode.js';
 import type { Table } from '../data/table.js';
 import { AnalysisContext } from './context.js';
@@ -296,18 +295,13 @@ export async function runContributedStudy(
     ),
   );
   const rowCounts = new Map(owners.map((o) => [o, rowsOf.get(o)?.length ?? 0]));
-  const pick = (x: SecretInt) =>
-    s.wrap(
-      x.type,
-      [order.length],
-      x.bound,
-      x.shares.then((sh) => s.suite.gather(sh, order)),
-    );
+  const pick = (x: SecretInt) => x.gather(order);
   const columns = new Map<string, unknown>();
   for (const c of study.schema.columns) {
     const x = pick(rec.values[c.name]!);
-    if (c.type === 'boolean') columns.set(`bool:${c.name}`, s.wrap(bool, x.shape, 2, x.shares));
-    else columns.set(`int:${c.name}`, s.wrap(intTypeOf(c), x.shape, intTypeOf(c).bits, x.shares));
+    // Each value was checked against its field's range at collection.
+    if (c.type === 'boolean') columns.set(`bool:${c.name}`, x.assumeBool());
+    else columns.set(`int:${c.name}`, x.assumeBound(intTypeOf(c).bits));
     if (c.type === 'categorical') {
       const present =
         c.missing === 'allow' ? pick(rec.values[`present:${c.name}`]!).eq(1) : undefined;
@@ -318,7 +312,7 @@ export async function runContributedStudy(
     }
     if (c.missing === 'allow') {
       const p = pick(rec.values[`present:${c.name}`]!);
-      columns.set(`present:${c.name}`, s.wrap(bool, p.shape, 2, p.shares));
+      columns.set(`present:${c.name}`, p.assumeBool());
     }
   }
   // Aggregates: each field summed over the kept owners.
@@ -332,8 +326,14 @@ export async function runContributedStudy(
       { length: length * m },
       (_, t) => Math.floor(t / m) * agg.accepted.length + keptAt[t % m]!,
     );
-    const shares = all.shares.then((sh) => s.suite.sumGroups(s.suite.gather(sh, idx), m));
-    columns.set(`agg:${key}`, s.wrap(int(41 + growth), [length], 41 + growth, shares));
+    // Aggregate fields are within +-AGGREGATE_LIMIT (checked at collection): 41 bits; their sum
+    // over m owners needs `growth` more.
+    const summed = all
+      .gather(idx)
+      .assumeBound(41)
+      .sumGroups(m)
+      .assumeBound(41 + growth);
+    columns.set(`agg:${key}`, summed);
   }
   const table = SecretTable.contributed(s, study.schema, rowCounts, columns);
   progress(

@@ -19,7 +19,6 @@
  * one comparison per group for the suppression.
  */
 import type { SecretInt } from '../../api/secret.js';
-import { int } from '../../api/types.js';
 import { formatDate, type Column, type Schema } from '../data/schema.js';
 import type { Table } from '../data/table.js';
 import { addDiscreteLaplace } from '../privacy/dp.js';
@@ -167,7 +166,7 @@ function summed(
       `${key}: sums up to ${bound} do not fit the engine's 62-bit exact integers; narrow the column's declared range`,
     );
   const c = ctx.table.aggregate(key, length, bits, local);
-  return ctx.s.wrap(int(bits), [length], bits, c.shares);
+  return c.assumeBound(bits);
 }
 
 /** Per group of `by`: records in the analysis's mask, and (with `column`) the sum of its exact units. */
@@ -217,7 +216,7 @@ function groupCounts(
   return {
     labels,
     // Counts are at most the public row count: a tighter type than the sums', so cheaper to compare.
-    n: ctx.s.wrap(int(nb), [G], nb, both.slice(0, G).shares),
+    n: both.slice(0, G).assumeBound(nb),
     sum: both.slice(G, 2 * G),
   };
 }

@@ -12,7 +12,6 @@
  * Also the plaintext reference (the same counts on pooled records, fitted in
  * double precision to convergence), for the demo and the tests.
  */
-import { int } from '../../api/types.js';
 import type { Schema } from '../data/schema.js';
 import type { Table } from '../data/table.js';
 import { releaseGuarded } from '../privacy/suppress.js';
@@ -96,8 +95,8 @@ export async function coxAnalysis(ctx: AnalysisContext, a: Analysis): Promise<An
   );
   const bits = Math.ceil(Math.log2(ctx.table.rows + 1)) + 1;
   // Counts of records: at most the public row count, a tighter bound than the sum's.
-  const atRisk = ctx.s.wrap(int(bits), [LC], bits, c.slice(0, LC).shares);
-  const events = ctx.s.wrap(int(bits), [LC], bits, c.slice(LC, 2 * LC).shares);
+  const atRisk = c.slice(0, LC).assumeBound(bits);
+  const events = c.slice(LC, 2 * LC).assumeBound(bits);
   const model = coxFromCounts(atRisk, events, K, design, ctx.table.rows, {
     strata: S,
     iterations,

@@ -195,11 +195,7 @@ export function groupedLogistic(
     return z.make(z.sh, z.frac, zBound);
   };
   const sigmoid = (z: Fx) =>
-    z.make(
-      z.sh.then((a) => fxops.sigmoidPiecewise(z.suite, a, { bits: zBound + 1, frac: FZ }, zBound)),
-      FZ,
-      FZ + 2,
-    );
+    z.kernel(fxops.sigmoidPiecewise, { bits: zBound + 1, frac: FZ }, zBound, FZ, FZ + 2);
   const ia = Uint32Array.from(
     { length: p * p * C },
     (_, q) => Math.floor(q / (p * C)) * C + (q % C),
@@ -266,8 +262,10 @@ export function groupedLogistic(
   const lost = newtonFitLost(beta, finalGrad);
   // Mean loss: sum_c n_c softplus(z_c) - s_c z_c over N; softplus(z) = max(z, 0) + log(1 + e^-|z|).
   // softplus by pieces (16 rounds; exp and log took about 60), as the sigmoid.
-  const softplus = z.make(
-    z.sh.then((a) => fxops.softplusPiecewise(z.suite, a, { bits: zBound + 1, frac: FZ }, zBound)),
+  const softplus = z.kernel(
+    fxops.softplusPiecewise,
+    { bits: zBound + 1, frac: FZ },
+    zBound,
     FZ,
     zBound + 1,
   );

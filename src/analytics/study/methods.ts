@@ -10,7 +10,6 @@
  * computes W and the tie term exactly (src/analytics/stats/ranks.ts). No
  * record is compared with another in MPC and the counts are never opened.
  */
-import { int } from '../../api/types.js';
 import { fDistSf, oneWayAnova } from '../stats/anova.js';
 import {
   mannWhitneyFromCounts,
@@ -148,8 +147,8 @@ function rankCounts(ctx: AnalysisContext, a: RankSumAnalysis, domain: readonly n
   const bits = countBits(ctx.table.rows);
   // Counts of records: at most the public row count, a tighter bound than the sum's.
   return {
-    c1: ctx.s.wrap(int(bits), [V], bits, c.slice(0, V).shares),
-    c2: ctx.s.wrap(int(bits), [V], bits, c.slice(V, 2 * V).shares),
+    c1: c.slice(0, V).assumeBound(bits),
+    c2: c.slice(V, 2 * V).assumeBound(bits),
   };
 }
 

@@ -550,6 +550,7 @@ export function releaseSummary(study: Study): ReleaseSummary {
   return {
     study: study.name,
     parties: study.parties.map((p) => p.id),
+    // eslint-disable-next-line no-restricted-syntax -- the spec's suite name
     suite: study.suite,
     minCellSize: k,
     // Without a declared budget the runner refuses any analysis with noise: the run may spend nothing.
@@ -580,6 +581,7 @@ function num(x: number): string {
 export function formatReleaseSummary(s: ReleaseSummary): string {
   const out: string[] = [
     `What this study releases: ${s.study}`,
+    // eslint-disable-next-line no-restricted-syntax -- the release summary's suite name
     `parties: ${s.parties.join(', ')}; suite: ${s.suite ?? "not set (the runner's default)"}`,
     `minimum cell size k = ${s.minCellSize}${s.minCellSize === 0 ? ' (no suppression)' : ''}`,
     s.budget.epsilon > 0

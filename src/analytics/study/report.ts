@@ -41,6 +41,7 @@ function bytes(n: number): string {
 function header(o: StudyOutcome): string[] {
   const lines = [
     o.study,
+    // eslint-disable-next-line no-restricted-syntax -- the report options' suite name
     `suite ${o.suite}; ${o.parties.map((p) => `${p.name} ${p.rows} records`).join(', ')}; minimum cell size k = ${o.minCellSize}`,
   ];
   if (o.budget)

@@ -138,7 +138,7 @@ export async function runAnalyses(
   progress(
     `${table.rows} records: ${[...table.rowCounts].map(([p, n]) => `${p} ${n}`).join(', ')}`,
   );
-  const concurrent = opts.sequential !== true && s.suite.fork !== undefined;
+  const concurrent = opts.sequential !== true && s.canOpenChannels;
   const setupRounds = s.stats().rounds - start.rounds;
   const count = study.analyses.length;
   const runOne = async (
@@ -187,7 +187,7 @@ export async function runAnalyses(
   return {
     study: study.name,
     description: study.description,
-    suite: s.suite.name,
+    suite: s.suiteName,
     parties: study.parties.map((p) => ({
       id: p.id,
       name: p.name,

@@ -9,7 +9,6 @@
  * computes the same rows on pooled data, for the demo and the tests.
  */
 import { SecretBool, SecretFixed, type SecretInt } from '../../api/secret.js';
-import { int } from '../../api/types.js';
 import * as stats from '../stats/describe.js';
 import * as groups from '../stats/groups.js';
 import * as hyp from '../stats/hypothesis.js';
@@ -515,7 +514,7 @@ function chiSquaredTable(ctx: AnalysisContext, c: TableAnalysis) {
   // than the inner products' (which add the indicators' bits), leaving the test room
   // for its products at hundreds of thousands of rows.
   const bits = Math.ceil(Math.log2(ctx.table.rows + 1)) + 1;
-  const table = bits < wide.bound ? ctx.s.wrap(int(bits), wide.shape, bits, wide.shares) : wide;
+  const table = bits < wide.bound ? wide.assumeBound(bits) : wide;
   return { R, C, table };
 }
 
@@ -623,8 +622,8 @@ function survivalCounts(
   });
   const bits = Math.ceil(Math.log2(ctx.table.rows + 1)) + 1;
   // Counts of records: at most the public row count, a tighter bound than the sum's.
-  const atRisk = ctx.s.wrap(int(bits), [G * K], bits, c.slice(0, G * K).shares);
-  const events = ctx.s.wrap(int(bits), [G * K], bits, c.slice(G * K, 2 * G * K).shares);
+  const atRisk = c.slice(0, G * K).assumeBound(bits);
+  const events = c.slice(G * K, 2 * G * K).assumeBound(bits);
   return { atRisk, events };
 }
 
