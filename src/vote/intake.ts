@@ -32,6 +32,7 @@ import {
   selectionContext,
   type EncryptedBallot,
 } from './ballot.js';
+import { webCryptoProvider, type CryptoProvider } from '../random/provider.js';
 import { checkCumulative } from './cumulative.js';
 import { Election } from './election.js';
 import { parseManifest } from './manifest.js';
@@ -135,6 +136,8 @@ export class BallotBox {
     readonly election: Election,
     /** Ballots already accepted (e.g. read back from files), in each device's order. */
     prior: readonly EncryptedBallot[] = [],
+    /** The weights of batch verification (a cumulative contest's proofs are checked in one batch). */
+    private readonly crypto: CryptoProvider = webCryptoProvider,
   ) {
     for (const b of prior) this.remember(b);
   }
@@ -240,7 +243,7 @@ export class BallotBox {
     e.manifest.contests.forEach((mc, ci) => {
       const c = b.contests[ci]!;
       if (mc.kind === 'cumulative') {
-        const bad = checkCumulative(e.key, hE, mc, c);
+        const bad = checkCumulative(e.key, hE, mc, c, this.crypto);
         if (bad) throw new BallotRejected(422, `ballot '${b.id}' contest '${mc.id}' ${bad}`);
         return;
       }
