@@ -228,9 +228,13 @@ beforeAll(() => {
     [BUDGET_CONTEST]: Object.fromEntries(PROJECTS.map((p, i) => [p.id, i < 4 ? 12 : 13])),
   };
   devices = [new Device(election, 'device-1', crypto), new Device(election, 'device-2', crypto)];
-  honestBallots = honest.map((c, i) =>
-    devices[i % 2]!.cast(devices[i % 2]!.encrypt(`resident-${i + 1}`, c)),
-  );
+  honestBallots = [];
+  honest.forEach((c, i) => {
+    const d = devices[i % 2]!;
+    // Resident 4 challenges the device first (Benaloh): a spoiled cumulative ballot, re-encrypted by the verifier.
+    if (i === 3) honestBallots.push(d.spoil(d.encrypt(`resident-${i + 1}-challenge`, c)));
+    honestBallots.push(d.cast(d.encrypt(`resident-${i + 1}`, c)));
+  });
   record = finishElection(election, guardians, devices, honestBallots, [1, 3], crypto);
   small = new Device(election, 'device-small', crypto);
   smallBallots = [0, 2].map((i) => small.cast(small.encrypt(`small-${i + 1}`, honest[i]!)));
@@ -248,10 +252,12 @@ describe('participatory budgeting through the verifiable vote', () => {
     expect(v.ok).toBe(true);
     if (v.ok) {
       expect(v.summary.counts[BUDGET_CONTEST]).toEqual(want);
-      // 8 allocations of 7 bits each per ballot.
-      expect(v.summary.rangeProofs).toBe(RESIDENTS * 8 * 7);
+      // 8 allocations of 7 bits each per ballot (the spoiled one's too).
+      expect(v.summary.rangeProofs).toBe((RESIDENTS + 1) * 8 * 7);
+      expect(v.summary.spoiled).toBe(1);
     }
-    const chunked = await verifyElectionChunked(json, { crypto, chunks: 3 });
+    // The chunked verifier (worker threads in Node) on a smaller record: the same verdict.
+    const chunked = await verifyElectionChunked(recordWith([]), { crypto, chunks: 2 });
     expect(chunked).toMatchObject({ ok: true });
     expect(fundProjects(got, BUDGET)).toEqual(fundProjects(want, BUDGET));
   });
@@ -367,4 +373,18 @@ describe('a cheating device', () => {
         /selection 'playground': a cumulative contest's selection has bits/,
       );
   });
+});
+
+it('a spoiled cumulative ballot whose published allocations are not what was encrypted fails', () => {
+  const j = structuredClone(json);
+  const sp = j.ballots.find((b: Json) => b.state === 'spoiled');
+  const alloc = sp.spoiled.choices[BUDGET_CONTEST];
+  const [a, b] = Object.keys(alloc);
+  // Move one point from one backed project to another (or to an unbacked one): still 100 in all.
+  const to = b ?? PROJECTS.find((p) => p.id !== a)!.id;
+  alloc[a!] -= 1;
+  alloc[to] = (alloc[to] ?? 0) + 1;
+  const v = verifyElectionJson(j, { crypto });
+  expect(v).toMatchObject({ ok: false });
+  if (!v.ok) expect(v.failure).toMatch(/do not re-encrypt to its ciphertext/);
 });
