@@ -6,6 +6,7 @@ import { webCryptoProvider as crypto } from '../random/provider.js';
 import {
   chainClose,
   chainStart,
+  checkChoices,
   confirmationCode,
   Device,
   type Choices,
@@ -26,7 +27,7 @@ import type { Election } from './election.js';
 import { BallotBox, BallotRejected } from './intake.js';
 import { canonicalManifest, parseManifest } from './manifest.js';
 import { ballotJson, recordToJson, type ElectionRecord } from './record.js';
-import { finishElection, runCeremony } from './simulate.js';
+import { finishElection, randomChoices, runCeremony } from './simulate.js';
 import type { Guardian } from './tally.js';
 import { verifyElectionChunked } from './verify-chunks.js';
 import { verifyElectionJson } from './verify.js';
@@ -82,6 +83,31 @@ describe('cumulative manifests', () => {
     expect(() =>
       parseManifest(base({ kind: 'cumulative', points: 10, selectionLimit: 5 })),
     ).toThrow(/selectionLimit/);
+  });
+});
+
+describe('random cumulative choices (the simulator)', () => {
+  it('give exactly the points, each allocation within its maximum', () => {
+    const m = parseManifest({
+      electionScope: 's',
+      name: 'n',
+      contests: [
+        {
+          id: 'c',
+          kind: 'cumulative',
+          points: 100,
+          optionLimit: 30,
+          selections: ['a', 'b', 'c', 'd'].map((id) => ({ id })),
+        },
+      ],
+    });
+    for (let i = 0; i < 200; i++) {
+      const ch = randomChoices(m, crypto);
+      const v = Object.values(ch.c!);
+      expect(v.reduce((a, b) => a + b, 0)).toBe(100);
+      expect(v.every((x) => x >= 1 && x <= 30)).toBe(true);
+      expect(() => checkChoices(m, ch)).not.toThrow();
+    }
   });
 });
 
