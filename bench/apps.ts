@@ -11,6 +11,10 @@
  *     `--owner-rows` patients per hospital (default 50): the owners' time to compute and
  *     seal, bytes uploaded, the nodes' time, rounds and bytes, against the study's
  *     answers computed in the clear on the pooled records.
+ *   - `entente demo budget` at each `--residents` count (default 2000,20000): encrypt and
+ *     prove per ballot (the first ballot beside the warm average), the record's bytes per
+ *     ballot, verification of the record's JSON on one worker per core, the homomorphic
+ *     tally, its decryption and decoding (BSGS), against summing the allocations in the clear.
  * A list given as `none` skips that part.
  * Each size runs once (a first call: a user runs it once).
  */
@@ -41,6 +45,18 @@ import {
 } from '../src/apps/hospital-owners.js';
 import { pooledReference } from '../src/cli/study.js';
 import { runOverTls } from '../src/cli/tls-nodes.js';
+import { availableParallelism } from 'node:os';
+import { verifyElectionInWorkers } from '../src/adapters/node/verify-workers.js';
+import { Device, type EncryptedBallot } from '../src/vote/ballot.js';
+import {
+  BUDGET_CONTEST,
+  budgetManifest,
+  plaintextPoints,
+  residentAllocations,
+} from '../src/vote/budget.js';
+import { recordToJson } from '../src/vote/record.js';
+import { runCeremony } from '../src/vote/simulate.js';
+import { accumulate, decryptTally } from '../src/vote/tally.js';
 
 function option(args: string[], name: string, dflt: string): string {
   const i = args.indexOf(`--${name}`);
@@ -130,7 +146,76 @@ async function hospitals(owners: number, rows: number): Promise<void> {
   );
 }
 
+async function budget(n: number): Promise<void> {
+  const crypto = nodeCryptoProvider;
+  const manifest = budgetManifest();
+  const allocations = residentAllocations(n, 'bench', crypto);
+  const tp = performance.now();
+  const plain = plaintextPoints(allocations);
+  const plainMs = Math.max(performance.now() - tp, 1e-3);
+  const { election, guardians } = runCeremony(manifest, 3, 2, crypto);
+  const devices = [1, 2, 3, 4].map((i) => new Device(election, `device-${i}`, crypto));
+  const ballots: EncryptedBallot[] = [];
+  // CPU time beside wall time: the machine may be shared (process-wide, worker threads included).
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  let c0 = cpu();
+  let t0 = performance.now();
+  let firstMs = 0;
+  allocations.forEach((c, i) => {
+    const d = devices[i % 4]!;
+    ballots.push(d.cast(d.encrypt(`resident-${i + 1}`, c)));
+    if (i === 0) firstMs = performance.now() - t0;
+    if ((i + 1) % 500 === 0) process.stderr.write(`budget ${n}: ${i + 1} ballots encrypted\n`);
+  });
+  const encMs = performance.now() - t0;
+  const encCpu = cpu() - c0;
+  const warmMs = n > 1 ? (encMs - firstMs) / (n - 1) : firstMs;
+  t0 = performance.now();
+  const tally = accumulate(election, ballots);
+  const tallyMs = performance.now() - t0;
+  t0 = performance.now();
+  const present = guardians.filter((g) => g.index !== 2);
+  const shares = new Map(present.map((g) => [g.index, g.decrypt(election, tally, crypto)]));
+  const decrypted = decryptTally(election, tally, shares);
+  const decodeMs = performance.now() - t0;
+  const text = JSON.stringify(
+    recordToJson({
+      manifest,
+      n: election.n,
+      t: election.t,
+      hashes: election.hashes,
+      ceremony: election.ceremony,
+      jointKey: election.key.point,
+      devices: devices.map((d) => ({ id: d.id, closingCode: d.close() })),
+      ballots,
+      tally: decrypted,
+    }),
+  );
+  process.stderr.write(`budget ${n}: verifying ${(text.length / 1e6).toFixed(0)} MB\n`);
+  c0 = cpu();
+  t0 = performance.now();
+  const workers = availableParallelism();
+  const v = await verifyElectionInWorkers(JSON.parse(text), { crypto, workers });
+  const verifyMs = performance.now() - t0;
+  const verifyCpu = cpu() - c0;
+  const same =
+    v.ok &&
+    Object.entries(plain).every(([id, pts]) => v.summary.counts[BUDGET_CONTEST]![id] === pts);
+  console.log(
+    `budget ${n} residents: encrypt+prove ${firstMs.toFixed(0)} ms first, ${warmMs.toFixed(1)} ms warm per ballot ` +
+      `(${(encMs / 1000).toFixed(1)} s in all, ${(encCpu / n).toFixed(1)} ms of CPU per ballot), ${(text.length / n / 1e3).toFixed(1)} kB of record per ballot; ` +
+      `verification ${(verifyMs / 1000).toFixed(1)} s on ${workers} threads (${(verifyMs / n).toFixed(1)} ms per ballot, ${(verifyCpu / n).toFixed(1)} ms of CPU per ballot); ` +
+      `tally ${tallyMs.toFixed(0)} ms; decryption and decoding ${decodeMs.toFixed(0)} ms; ` +
+      `${v.ok ? 'verified' : `FAILED: ${v.failure}`}, ${same ? 'equal to' : 'DIFFERENT from'} the plaintext sums ` +
+      `(${((encMs + verifyMs + tallyMs + decodeMs) / plainMs).toFixed(0)}x summing in the clear)`,
+  );
+}
+
 export async function runAppsBench(args: string[]): Promise<void> {
+  for (const n of list(args, 'residents', '2000,20000').map(Number)) await budget(n);
   for (const n of list(args, 'people', '12,50').map(Number)) await donation(n);
   const rows = Number(option(args, 'owner-rows', '50'));
   for (const n of list(args, 'input-parties', '10,30,100').map(Number)) await hospitals(n, rows);

@@ -130,11 +130,11 @@ function benchBallot(selections: number): void {
   const alone = timeIt(
     () => {
       c.selections.forEach((s) =>
-        verifyRange(s.ct, s.proof, 1, election.key, selectionContext(hE, 'contest', s.id)),
+        verifyRange(s.ct, s.proof!, 1, election.key, selectionContext(hE, 'contest', s.id)),
       );
       verifyRange(
         sum(c.selections.map((s) => s.ct)),
-        c.proof,
+        c.proof!,
         1,
         election.key,
         contestContext(hE, 'contest'),
@@ -146,10 +146,10 @@ function benchBallot(selections: number): void {
   const batched = timeIt(
     () => {
       const b = new BatchVerifier(crypto);
-      c.selections.forEach((s) => b.addRange(s.ct, s.proof, election.key));
+      c.selections.forEach((s) => b.addRange(s.ct, s.proof!, election.key));
       b.addRange(
         sum(c.selections.map((s) => s.ct)),
-        c.proof,
+        c.proof!,
         election.key,
         c.selections.map((s) => s.ct),
       );

@@ -116,6 +116,7 @@ describe('unknown flags', () => {
       ['demo', [], m({ 'one-shot': '1' }), ['rows', 'suite', 'in-process']],
       ['demo', ['scoring'], m(), ['customers', 'preset', 'seed']],
       ['demo', ['vote'], m(), ['voters', 'seed', 'out']],
+      ['demo', ['budget'], m(), ['residents', 'seed']],
       ['demo', ['mobility'], m(), ['trips', 'zones', 'epsilon', 'min-cell-size', 'seed']],
       ['demo', ['ads'], m(), ['scale', 'seed', 'epsilon', 'min-conversions']],
       ['demo', ['aml'], m(), ['persons', 'min-banks', 'min-inflow', 'seed', 'credit-rows']],

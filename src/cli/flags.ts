@@ -18,6 +18,7 @@ export function knownFlags(
   switch (cmd) {
     case 'demo':
       if (positional[0] === 'vote') return ['voters', 'seed', 'out'];
+      if (positional[0] === 'budget') return ['residents', 'seed'];
       if (positional[0] === 'mobility')
         return ['trips', 'zones', 'epsilon', 'min-cell-size', 'seed', 'dir', 'out'];
       if (positional[0] === 'scoring') return ['customers', 'preset', 'seed'];

@@ -6,6 +6,7 @@
  *   entente demo mobility [--trips N]                  three transport operators' OD matrix (src/cli/mobility.ts)
  *   entente demo scoring [--customers N] [--preset P]   private scoring under lattice HE (src/cli/scoring.ts)
  *   entente demo vote [--voters N] [--seed S]          a verifiable election in one command (src/cli/vote-demo.ts)
+ *   entente demo budget [--residents N] [--seed S]     participatory budgeting with cumulative ballots (src/cli/budget-demo.ts)
  *   entente demo ads [--scale S]                   conversion lift with a private join (src/cli/ads.ts)
  *   entente demo aml [--persons N]                     threshold PSI across four banks (src/cli/aml.ts)
  *   entente demo pay-transparency [--members N]        pay statistics in a group, from contributions (src/cli/pay.ts)
@@ -157,6 +158,11 @@ verifiable elections (docs/VOTE.md):
          simulated voters (default 10000; choices from seed S) at 4 devices, the tally, its
          decryption with guardian 2 missing, the record and the verifier's verdict; prints the
          tally beside the plaintext count of the choices
+  demo budget [--residents N] [--seed S]
+         participatory budgeting: N residents (default 2000; allocations from seed S) each give
+         exactly 100 points over 8 projects (each allocation proved in 0..100, the total proved
+         exact), the tally of points per project, the projects funded within the public budget
+         (greedy by points) and the verifier's verdict; beside the plaintext computation
   election init MANIFEST --dir DIR --guardians N --threshold T
   election guardian keys|shares|receive|answer --dir DIR --index I     the key ceremony, per guardian
   election finalize --dir DIR                    the joint key, once every guardian has checked its shares
@@ -240,6 +246,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return (await import('./scoring.js')).scoringDemo(flags.named);
       if (flags.positional[0] === 'vote')
         return (await import('./vote-demo.js')).voteDemo(flags.named);
+      if (flags.positional[0] === 'budget')
+        return (await import('./budget-demo.js')).budgetDemo(flags.named);
       if (flags.positional[0] === 'ads') return (await import('./ads.js')).adsDemo(flags.named);
       if (flags.positional[0] === 'aml')
         return (await import('./aml.js')).amlDemo(flags.positional.slice(1), flags.named);

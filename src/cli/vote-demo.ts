@@ -120,7 +120,7 @@ export function plaintextCounts(
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** A progress line on stderr: rewritten in place on a terminal, else one line per tenth. */
-function progress(label: string): (done: number, total: number) => void {
+export function progress(label: string): (done: number, total: number) => void {
   const tty = process.stderr.isTTY;
   const t0 = performance.now();
   let lastTenth = -1;

@@ -3,7 +3,9 @@
  * encrypted with a nonce derived from one secret ballot nonce, proved to hold
  * 0..optionLimit (a disjunctive Chaum-Pedersen proof), and every contest's
  * selections together are proved to hold 0..selectionLimit (the same proof on
- * their homomorphic sum). The ballot's confirmation code hashes its
+ * their homomorphic sum). A cumulative contest's allocations are proved in
+ * range bit by bit and their total exact instead (./cumulative.ts). The
+ * ballot's confirmation code hashes its
  * ciphertexts and the previous code of the same device, so a device's codes
  * form a chain that no ballot can later be added to, dropped from, or
  * reordered in without the codes the voters took home ceasing to match.
@@ -18,8 +20,9 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { encryptWith, sum, type Ciphertext } from '../he/elgamal/elgamal.js';
 import { mod } from '../he/elgamal/group.js';
 import { hashToBytes, hashToScalar } from '../he/elgamal/hash.js';
-import { proveRange, type RangeProof } from '../he/elgamal/proofs.js';
+import { proveRange, type ChaumPedersenProof, type RangeProof } from '../he/elgamal/proofs.js';
 import type { CryptoProvider } from '../random/provider.js';
+import { allocationNonce, encryptAllocation, proveTotal, type EncryptedBit } from './cumulative.js';
 import type { Election } from './election.js';
 import type { Contest, Manifest } from './manifest.js';
 
@@ -29,14 +32,19 @@ export type Choices = Readonly<Record<string, Readonly<Record<string, number>>>>
 export interface EncryptedSelection {
   readonly id: string;
   readonly ct: Ciphertext;
-  readonly proof: RangeProof;
+  /** The selection encrypts 0..optionLimit (the contests without a kind). */
+  readonly proof?: RangeProof;
+  /** A cumulative contest's allocation: its bits, whose weighted sum is `ct` (./cumulative.ts). */
+  readonly bits?: readonly EncryptedBit[];
 }
 
 export interface EncryptedContest {
   readonly id: string;
   readonly selections: readonly EncryptedSelection[];
-  /** The contest's selections sum to 0..selectionLimit. */
-  readonly proof: RangeProof;
+  /** The contest's selections sum to 0..selectionLimit (the contests without a kind). */
+  readonly proof?: RangeProof;
+  /** A cumulative contest's selections sum to exactly its points. */
+  readonly total?: ChaumPedersenProof;
 }
 
 export type BallotState = 'cast' | 'spoiled';
@@ -128,6 +136,40 @@ export function checkChoices(manifest: Manifest, choices: Choices, where = 'ball
         `${where}: contest '${cid}' has ${total} votes, its limit is ${contest.selectionLimit}`,
       );
   }
+  for (const c of manifest.contests)
+    if (c.kind === 'cumulative') {
+      const total = Object.values(choices[c.id] ?? {}).reduce((a, b) => a + b, 0);
+      if (total !== c.points)
+        throw new RangeError(
+          `${where}: contest '${c.id}' gives ${total} points, it must give exactly ${c.points}`,
+        );
+    }
+}
+
+function encryptCumulative(
+  election: Election,
+  contest: Contest,
+  votes: Readonly<Record<string, number>>,
+  ballotId: string,
+  seed: string,
+  crypto: CryptoProvider,
+): EncryptedContest {
+  const hE = election.hashes.extendedBase;
+  const nonces: bigint[] = [];
+  let total = 0;
+  const selections = contest.selections.map((s) => {
+    const v = votes[s.id] ?? 0;
+    total += v;
+    const a = encryptAllocation(election.key, hE, contest, s.id, v, seed, ballotId, crypto);
+    nonces.push(a.nonce);
+    return { id: s.id, ct: a.ct, bits: a.bits };
+  });
+  const cts = selections.map((s) => s.ct);
+  return {
+    id: contest.id,
+    selections,
+    total: proveTotal(election.key, hE, contest, cts, nonces, total, crypto),
+  };
 }
 
 function encryptContest(
@@ -138,6 +180,8 @@ function encryptContest(
   seed: string,
   crypto: CryptoProvider,
 ): EncryptedContest {
+  if (contest.kind === 'cumulative')
+    return encryptCumulative(election, contest, votes, ballotId, seed, crypto);
   const hE = election.hashes.extendedBase;
   const key = election.key;
   let nonceSum = 0n;
@@ -251,7 +295,10 @@ export function reencryptSpoiled(
   const out: { contest: string; selection: string; ct: Ciphertext }[] = [];
   for (const c of election.manifest.contests)
     for (const s of c.selections) {
-      const r = selectionNonce(hE, seed, ballotId, c.id, s.id);
+      const r =
+        c.kind === 'cumulative'
+          ? allocationNonce(hE, seed, ballotId, c, s.id)
+          : selectionNonce(hE, seed, ballotId, c.id, s.id);
       out.push({
         contest: c.id,
         selection: s.id,

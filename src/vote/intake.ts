@@ -2,7 +2,8 @@
  * The ballot box: what a server checks before it accepts a ballot that a
  * voter's browser encrypted and proved (docs/VOTE.md, "Voting in a browser").
  * A ballot is accepted only if it has the manifest's shape, every selection's
- * range proof and every contest's limit proof verify, its confirmation code
+ * range proof and every contest's limit proof verify (for a cumulative
+ * contest, its bit proofs, bit combinations and exact total: ./cumulative.ts), its confirmation code
  * matches its ciphertexts, it continues its device's chain, its id and
  * ciphertexts are new, and, for a spoiled ballot, its published nonce and
  * choices re-encrypt to its ciphertexts (Benaloh's challenge, checked by a
@@ -31,6 +32,8 @@ import {
   selectionContext,
   type EncryptedBallot,
 } from './ballot.js';
+import { webCryptoProvider, type CryptoProvider } from '../random/provider.js';
+import { checkCumulative } from './cumulative.js';
 import { Election } from './election.js';
 import { parseManifest } from './manifest.js';
 import { guardianJson, parseBallot, parseGuardian } from './record.js';
@@ -133,6 +136,8 @@ export class BallotBox {
     readonly election: Election,
     /** Ballots already accepted (e.g. read back from files), in each device's order. */
     prior: readonly EncryptedBallot[] = [],
+    /** The weights of batch verification (a cumulative contest's proofs are checked in one batch). */
+    private readonly crypto: CryptoProvider = webCryptoProvider,
   ) {
     for (const b of prior) this.remember(b);
   }
@@ -237,8 +242,18 @@ export class BallotBox {
     const hE = e.hashes.extendedBase;
     e.manifest.contests.forEach((mc, ci) => {
       const c = b.contests[ci]!;
+      if (mc.kind === 'cumulative') {
+        const bad = checkCumulative(e.key, hE, mc, c, this.crypto);
+        if (bad) throw new BallotRejected(422, `ballot '${b.id}' contest '${mc.id}' ${bad}`);
+        return;
+      }
       mc.selections.forEach((ms, si) => {
         const s = c.selections[si]!;
+        if (!s.proof)
+          throw new BallotRejected(
+            400,
+            `ballot '${b.id}' contest '${mc.id}' selection '${ms.id}': no range proof`,
+          );
         if (!verifyRange(s.ct, s.proof, mc.optionLimit, e.key, selectionContext(hE, mc.id, ms.id)))
           throw new BallotRejected(
             422,
@@ -246,6 +261,8 @@ export class BallotBox {
           );
       });
       const total = sum(c.selections.map((s) => s.ct));
+      if (!c.proof)
+        throw new BallotRejected(400, `ballot '${b.id}' contest '${mc.id}': no range proof`);
       if (!verifyRange(total, c.proof, mc.selectionLimit, e.key, contestContext(hE, mc.id)))
         throw new BallotRejected(
           422,

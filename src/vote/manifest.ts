@@ -15,6 +15,10 @@ export interface Contest {
   readonly name: string;
   readonly selectionLimit: number;
   readonly optionLimit: number;
+  /** Absent for the ElectionGuard contests (vote for up to selectionLimit). */
+  readonly kind?: 'cumulative';
+  /** A cumulative contest's points per ballot (= selectionLimit). */
+  readonly points?: number;
   readonly selections: readonly Selection[];
 }
 
@@ -89,6 +93,31 @@ export function parseManifest(value: unknown, where = 'manifest'): Manifest {
       selIds.add(sid);
       return { id: sid, name: typeof s.name === 'string' ? s.name : sid };
     });
+    if (c.kind !== undefined && c.kind !== 'cumulative')
+      throw new RangeError(`${w}.kind: expected "cumulative" or no kind`);
+    if (c.kind === 'cumulative') {
+      const points = limit(c, 'points', w);
+      if ('selectionLimit' in c && c.selectionLimit !== points)
+        throw new RangeError(
+          `${w}.selectionLimit: a cumulative contest's is its points (${points})`,
+        );
+      const optionLimit = limit(c, 'optionLimit', w, points);
+      if (optionLimit > points)
+        throw new RangeError(`${w}.optionLimit: ${optionLimit} exceeds the points ${points}`);
+      if (optionLimit * selections.length < points)
+        throw new RangeError(
+          `${w}.optionLimit: ${selections.length} selections of at most ${optionLimit} cannot total ${points} points`,
+        );
+      return {
+        id: cid,
+        name: typeof c.name === 'string' ? c.name : cid,
+        kind: 'cumulative',
+        points,
+        selectionLimit: points,
+        optionLimit,
+        selections,
+      };
+    }
     const selectionLimit = limit(c, 'selectionLimit', w);
     const optionLimit = limit(c, 'optionLimit', w, 1);
     if (optionLimit > selectionLimit)

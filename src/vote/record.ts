@@ -66,9 +66,19 @@ export function ballotJson(b: EncryptedBallot) {
         id: s.id,
         alpha: P(s.ct.alpha),
         beta: P(s.ct.beta),
-        proof: rangeJson(s.proof),
+        ...(s.proof ? { proof: rangeJson(s.proof) } : {}),
+        ...(s.bits
+          ? {
+              bits: s.bits.map((b) => ({
+                alpha: P(b.ct.alpha),
+                beta: P(b.ct.beta),
+                proof: rangeJson(b.proof),
+              })),
+            }
+          : {}),
       })),
-      proof: rangeJson(c.proof),
+      ...(c.proof ? { proof: rangeJson(c.proof) } : {}),
+      ...(c.total ? { total: cpJson(c.total) } : {}),
     })),
     ...(b.spoiled ? { spoiled: b.spoiled } : {}),
   };
@@ -167,6 +177,11 @@ function range(v: unknown, w: string): RangeProof {
   };
 }
 
+function chaumPedersen(v: unknown, w: string): ChaumPedersenProof {
+  const o = obj(v, w);
+  return { a: pt(o, 'a', w), b: pt(o, 'b', w), response: sc(o, 'v', w) };
+}
+
 function ciphertext(o: Obj, w: string): Ciphertext {
   return { alpha: pt(o, 'alpha', w), beta: pt(o, 'beta', w) };
 }
@@ -196,13 +211,26 @@ export function parseBallot(v: unknown, w: string): EncryptedBallot {
       selections: arr(c.selections, `${wc}.selections`).map((sv, si) => {
         const ws = `${wc}.selections[${si}]`;
         const s = obj(sv, ws);
+        // A selection has a range proof (contests without a kind) or bits (cumulative).
+        if (s.bits !== undefined)
+          return {
+            id: str(s.id, `${ws}.id`),
+            ct: ciphertext(s, ws),
+            bits: arr(s.bits, `${ws}.bits`).map((bv, i) => {
+              const wb = `${ws}.bits[${i}]`;
+              const b = obj(bv, wb);
+              return { ct: ciphertext(b, wb), proof: range(b.proof, `${wb}.proof`) };
+            }),
+          };
         return {
           id: str(s.id, `${ws}.id`),
           ct: ciphertext(s, ws),
           proof: range(s.proof, `${ws}.proof`),
         };
       }),
-      proof: range(c.proof, `${wc}.proof`),
+      ...(c.total !== undefined
+        ? { total: chaumPedersen(c.total, `${wc}.total`) }
+        : { proof: range(c.proof, `${wc}.proof`) }),
     };
   });
   const b: EncryptedBallot = {

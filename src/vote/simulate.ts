@@ -54,6 +54,20 @@ export function randomChoices(manifest: Manifest, crypto: CryptoProvider): Choic
   };
   for (const c of manifest.contests) {
     out[c.id] = {};
+    if (c.kind === 'cumulative') {
+      // Exactly `points`: each allocation between what the later ones cannot
+      // take and what is left, within the per-option maximum.
+      let left = c.points!;
+      c.selections.forEach((s, i) => {
+        const later = (c.selections.length - 1 - i) * c.optionLimit;
+        const lo = Math.max(0, left - later);
+        const hi = Math.min(left, c.optionLimit);
+        const v = lo + (((byte() << 8) | byte()) % (hi - lo + 1));
+        if (v > 0) out[c.id]![s.id] = v;
+        left -= v;
+      });
+      continue;
+    }
     let left = byte() % (c.selectionLimit + 1);
     for (const s of c.selections) {
       if (left === 0) break;

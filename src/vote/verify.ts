@@ -7,7 +7,9 @@
  *   2. the key ceremony: every guardian's proofs of knowledge, the
  *      complaints and answers, the qualified set, the joint key and H_E;
  *   3. every ballot: its shape against the manifest, each selection's range
- *      proof and each contest's limit proof, its confirmation code, the chain
+ *      proof and each contest's limit proof (in a cumulative contest, each
+ *      allocation's bit proofs and bit combination, and the proof that the
+ *      allocations total exactly the contest's points: ./cumulative.ts), its confirmation code, the chain
  *      of codes per device and each device's closing code, that no
  *      ciphertext appears twice, and for a spoiled ballot that its published
  *      nonce re-encrypts its published choices to its ciphertexts;
@@ -28,7 +30,10 @@ import { mulG, pointToHex } from '../he/elgamal/group.js';
 import {
   BatchVerifier,
   rangeChallengesSum,
+  sumChallenge,
   verifyRange,
+  verifySum,
+  type ChaumPedersenProof,
   type RangeProof,
 } from '../he/elgamal/proofs.js';
 import { combineShares, verifyDecryptionShare } from '../he/elgamal/threshold.js';
@@ -43,10 +48,18 @@ import {
   reencryptSpoiled,
   selectionContext,
   type EncryptedBallot,
+  type EncryptedSelection,
 } from './ballot.js';
+import {
+  allocationWeights,
+  bitContext,
+  combineBits,
+  totalContext,
+  type EncryptedBit,
+} from './cumulative.js';
 import { baseHashes, ceremonyParams, Election } from './election.js';
 import { parseRecord, type ElectionRecord, type RecordHead } from './record.js';
-import type { Manifest } from './manifest.js';
+import type { Contest, Manifest } from './manifest.js';
 import { tallyContext } from './tally.js';
 
 export interface VerifyOptions {
@@ -218,13 +231,11 @@ export class Ledger implements BallotLedger {
   }
 }
 
-/** A range proof whose group equations are in the batch, to be checked alone if the batch fails. */
+/** A proof whose group equations are in the batch, to be checked alone if the batch fails. */
 export interface PendingProof {
   readonly label: string;
-  readonly ct: Ciphertext;
-  readonly proof: RangeProof;
-  readonly limit: number;
-  readonly ctx: (string | number)[];
+  /** Checks the proof on its own (both halves). */
+  readonly verify: () => boolean;
   /** Its place in record order: the ballot, and the ledger calls of that ballot before it. */
   readonly ballot: number;
   readonly ledgerCalls: number;
@@ -279,6 +290,16 @@ export class BallotChecker {
           fail(`${where(b, c.id)}: selection ${si} is '${s.id}', the manifest's is '${ms.id}'`);
         this.ledgerCalls++;
         ledger.ciphertext(pointToHex(s.ct.alpha), where(b, c.id, s.id));
+        if (mc.kind === 'cumulative') {
+          if (s.proof || !s.bits)
+            fail(
+              `${where(b, c.id, s.id)}: a cumulative contest's selection has bits, not a range proof`,
+            );
+          if (proofs) this.queueAllocation(where(b, c.id, s.id), mc, c.id, s.id, s.ct, s.bits);
+          return;
+        }
+        if (!s.proof || s.bits)
+          fail(`${where(b, c.id, s.id)}: a selection of this contest has a range proof, not bits`);
         if (proofs)
           this.queue(
             where(b, c.id, s.id),
@@ -290,6 +311,16 @@ export class BallotChecker {
             `encrypts 0..${mc.optionLimit}`,
           );
       });
+      if (mc.kind === 'cumulative') {
+        if (c.proof || !c.total)
+          fail(
+            `${where(b, c.id)}: a cumulative contest has a proof of its total, not a range proof`,
+          );
+        if (proofs) this.queueTotal(where(b, c.id), mc, c.selections, c.total);
+        return;
+      }
+      if (!c.proof || c.total)
+        fail(`${where(b, c.id)}: this contest has a range proof, not a proof of its total`);
       if (proofs)
         this.queue(
           where(b, c.id),
@@ -338,16 +369,73 @@ export class BallotChecker {
     if (proof.branches.length !== limit + 1)
       fail(`${msg} (${proof.branches.length} branches, expected ${limit + 1})`);
     if (!rangeChallengesSum(ct, proof, this.head.key, ctx)) fail(msg);
+    const key = this.head.key;
     this.pending.push({
       label: msg,
-      ct,
-      proof,
-      limit,
-      ctx,
+      verify: () => verifyRange(ct, proof, limit, key, ctx),
       ballot: this.bi,
       ledgerCalls: this.ledgerCalls,
     });
-    this.batch.addRange(ct, proof, this.head.key, parts);
+    this.batch.addRange(ct, proof, key, parts);
+  }
+
+  /** A cumulative contest's allocation: each bit's 0/1 proof, and ct = Σ w_i·bit_i. */
+  private queueAllocation(
+    label: string,
+    mc: Contest,
+    contest: string,
+    selection: string,
+    ct: Ciphertext,
+    bits: readonly EncryptedBit[],
+  ): void {
+    const weights = allocationWeights(mc.optionLimit);
+    if (bits.length !== weights.length)
+      fail(`${label}: has ${bits.length} encrypted bits, expected ${weights.length}`);
+    const hE = this.head.hE;
+    bits.forEach((bit, i) =>
+      this.queue(
+        `${label} bit ${i}`,
+        bit.ct,
+        bit.proof,
+        undefined,
+        1,
+        bitContext(hE, contest, selection, i),
+        'encrypts 0 or 1',
+      ),
+    );
+    const parts = bits.map((x) => x.ct);
+    const w = weights.map(BigInt);
+    this.pending.push({
+      label: `${label}: its ciphertext is not the weighted sum of its bits (the proof that it encrypts 0..${mc.optionLimit} does not verify)`,
+      verify: () => {
+        const comb = combineBits(bits, weights);
+        return comb.alpha.equals(ct.alpha) && comb.beta.equals(ct.beta);
+      },
+      ballot: this.bi,
+      ledgerCalls: this.ledgerCalls,
+    });
+    this.batch.addCombination(ct, parts, w);
+  }
+
+  /** A cumulative contest's proof that its allocations total exactly its points. */
+  private queueTotal(
+    label: string,
+    mc: Contest,
+    selections: readonly EncryptedSelection[],
+    proof: ChaumPedersenProof,
+  ): void {
+    const key = this.head.key;
+    const ctx = totalContext(this.head.hE, mc.id);
+    const parts = selections.map((s) => s.ct);
+    const total = sum(parts);
+    const c = sumChallenge(total, mc.selectionLimit, proof, key, ctx);
+    this.pending.push({
+      label: `${label}: the proof that its allocations total exactly ${mc.selectionLimit} points does not verify`,
+      verify: () => verifySum(total, mc.selectionLimit, proof, key, ctx),
+      ballot: this.bi,
+      ledgerCalls: this.ledgerCalls,
+    });
+    this.batch.addSum(parts, mc.selectionLimit, proof, c, key);
   }
 
   /**
@@ -356,8 +444,7 @@ export class BallotChecker {
    */
   firstFalseProof(): PendingProof | undefined {
     if (this.pending.length === 0 || this.batch.check()) return undefined;
-    const key = this.head.key;
-    const bad = this.pending.find((p) => !verifyRange(p.ct, p.proof, p.limit, key, p.ctx));
+    const bad = this.pending.find((p) => !p.verify());
     if (!bad) fail('the batch of range proofs fails but no single proof does (report this)');
     return bad;
   }

@@ -14,6 +14,11 @@
  *   branch and simulating the others, with the challenges summing to the hash.
  *   ElectionGuard 2.0's range proofs (§3.3.5) have this shape.
  *
+ * - Exact sum: a Chaum-Pedersen proof that a ciphertext (α, β) encrypts a
+ *   stated total T, i.e. that β - T·G = r·K for the r with α = r·G (the
+ *   ciphertext divided by g^T is an encryption of zero). On the homomorphic
+ *   sum of a cumulative contest's allocations it proves they total exactly T.
+ *
  * Responses are v = u - c·x (ElectionGuard's sign convention), so each
  * verification equation reads commitment = v·Base + c·Public.
  */
@@ -93,6 +98,55 @@ export function verifyChaumPedersen(
   const c = chaumPedersenChallenge(K, A, M, proof, context);
   const v = proof.response;
   return mulG(v).add(mul(K, c)).equals(proof.a) && mul(A, v).add(mul(M, c)).equals(proof.b);
+}
+
+// ---------------------------------------------------------------- exact sum
+
+/** The Chaum-Pedersen statement of "ct encrypts total": (K, A, M) = (α, election key, β - total·G). */
+function sumStatement(ct: Ciphertext, total: bigint | number, key: PublicKey) {
+  return { K: ct.alpha, A: key.point, M: ct.beta.subtract(mulG(BigInt(total))) };
+}
+
+/**
+ * Proves that `ct` (made with nonce r) encrypts exactly `total`.
+ * @throws {RangeError} if it does not (an honest device never asks).
+ */
+export function proveSum(
+  ct: Ciphertext,
+  r: bigint,
+  value: number,
+  total: number,
+  key: PublicKey,
+  context: readonly Part[],
+  crypto: CryptoProvider,
+): ChaumPedersenProof {
+  if (value !== total) throw new RangeError(`sum proof: the values do not total ${total}`);
+  const { K, A, M } = sumStatement(ct, total, key);
+  return proveChaumPedersen(r, K, A, M, context, crypto);
+}
+
+/** The Fiat-Shamir challenge of an exact-sum proof. */
+export function sumChallenge(
+  ct: Ciphertext,
+  total: number,
+  proof: ChaumPedersenProof,
+  key: PublicKey,
+  context: readonly Part[],
+): bigint {
+  const { K, A, M } = sumStatement(ct, total, key);
+  return chaumPedersenChallenge(K, A, M, proof, context);
+}
+
+/** Checks an exact-sum proof on its own. */
+export function verifySum(
+  ct: Ciphertext,
+  total: number,
+  proof: ChaumPedersenProof,
+  key: PublicKey,
+  context: readonly Part[],
+): boolean {
+  const { K, A, M } = sumStatement(ct, total, key);
+  return verifyChaumPedersen(K, A, M, proof, context);
 }
 
 // ---------------------------------------------------------------- range (disjunctive CP)
@@ -278,6 +332,50 @@ export class BatchVerifier {
       this.term(this.fixed, key.point, z * br.response);
       this.gCoeff -= z * br.challenge * BigInt(j);
     });
+  }
+
+  /**
+   * The group equations of an exact-sum proof on Σ parts (its challenge c is
+   * computed by the caller, sumChallenge): a = v·G + c·Σα_i and
+   * b = v·K + c·(Σβ_i - total·G), the terms on the parts' own α_i and β_i.
+   */
+  addSum(
+    parts: readonly Ciphertext[],
+    total: number,
+    proof: ChaumPedersenProof,
+    c: bigint,
+    key: PublicKey,
+  ): void {
+    let z = this.weight();
+    this.equations++;
+    this.term(this.terms, proof.a.negate(), z);
+    this.gCoeff += z * proof.response;
+    for (const p of parts) this.term(this.terms, p.alpha, z * c);
+    z = this.weight();
+    this.equations++;
+    this.term(this.terms, proof.b.negate(), z);
+    for (const p of parts) this.term(this.terms, p.beta, z * c);
+    this.term(this.fixed, key.point, z * proof.response);
+    this.gCoeff -= z * c * BigInt(total);
+  }
+
+  /**
+   * target = Σ w_i·parts_i, componentwise (α and β): a public linear
+   * relation between ciphertexts, such as an allocation's ciphertext and the
+   * weighted sum of its bits' ciphertexts. Two equations, no new point when
+   * the ciphertexts are already in the batch.
+   */
+  addCombination(
+    target: Ciphertext,
+    parts: readonly Ciphertext[],
+    weights: readonly bigint[],
+  ): void {
+    for (const k of ['alpha', 'beta'] as const) {
+      const z = this.weight();
+      this.equations++;
+      this.term(this.terms, target[k], -z);
+      parts.forEach((p, i) => this.term(this.terms, p[k], z * weights[i]!));
+    }
   }
 
   /** Schnorr: h = v·G + c·K. */
