@@ -83,18 +83,14 @@ export class MacBits<S extends Shares> implements BitEngine<S, S> {
     return this.suite.add(x, y);
   }
 
-  async xorMany(
-    pairs: ReadonlyArray<readonly [S, S]>,
-  ): Promise<S[]> {
+  async xorMany(pairs: ReadonlyArray<readonly [S, S]>): Promise<S[]> {
     const s = this.suite;
     const prods = await this.andMany(pairs);
     return pairs.map(([x, y], k) => s.sub(s.add(x, y), s.mulScalar(prods[k]!, 2n)));
   }
 
   /** All pairs in one Beaver multiplication (one round). */
-  async andMany(
-    pairs: ReadonlyArray<readonly [S, S]>,
-  ): Promise<S[]> {
+  async andMany(pairs: ReadonlyArray<readonly [S, S]>): Promise<S[]> {
     const s = this.suite;
     if (pairs.length === 0) return [];
     const xs = s.concat(pairs.map(([x]) => x));
