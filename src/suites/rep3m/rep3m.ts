@@ -413,7 +413,7 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
     if (me === owner) u = { a: A.words(W * n), b: B.words(W * n) };
     else if (me === (owner + 1) % 3) u = { a: A.words(W * n), b: z.zeros(W, n) };
     else u = { a: z.zeros(W, n), b: B.words(W * n) };
-    const r = await this.#authenticate(u, 'rep3m.mask');
+    const r = await this.#authenticate(u, 'rep3m.inmask');
     if (me !== owner) return { r };
     return { r, clear: z.low(W, z.add(W, u.a, u.b)) };
   }
