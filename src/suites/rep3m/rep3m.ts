@@ -55,6 +55,7 @@ import * as z from '../spdz2k/z2k.js';
 import { checkBound, type Shares, type SuiteFactory, type ThreatModel } from '../suite.js';
 import { wordsOf } from '../vectors.js';
 import { crossTerms } from './ring128.js';
+import { Rep3mKernels } from './wasm.js';
 
 /**
  * Party i's components (x_i, x_{i+1}) of x' and (m_i, m_{i+1}) of alpha x',
@@ -211,12 +212,6 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
     return [this.#prgA, this.#prgB];
   }
 
-  /** A 128-bit sharing of zero, one additive component per party: F(k_i) - F(k_{i+1}). */
-  #zero(n: number): BigUint64Array {
-    const [A, B] = this.#prgs();
-    return z.sub(W, A.words(W * n), B.words(W * n));
-  }
-
   /** n random replicated values (no MACs yet). */
   #prss(n: number): { a: BigUint64Array; b: BigUint64Array } {
     const [A, B] = this.#prgs();
@@ -227,7 +222,8 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
 
   /**
    * Replicated products of several pairs in one round: for each pair,
-   * z_i = x_i (y_i + y_{i+1}) + x_{i+1} y_i + (a zero share), then every
+   * z_i = x_i (y_i + y_{i+1}) + x_{i+1} y_i + F(k_i) - F(k_{i+1}) (a zero
+   * share; in WebAssembly where available, ./wasm.ts), then every
    * party sends its z_i to party i-1 and receives z_{i+1} from party i+1.
    * Pairs are (xa, xb, ya, yb); `groups` > 1 sums consecutive groups first.
    */
@@ -238,19 +234,25 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
   ): Promise<Array<[BigUint64Array, BigUint64Array]>> {
     const sizes = pairs.map(([xa]) => xa.length / groups);
     const total = sizes.reduce((s, k) => s + k, 0);
-    const zero = this.#zero(total / W);
+    const [A, B] = this.#prgs();
+    const za = A.words(total);
+    const zb = B.words(total);
     const mine = new BigUint64Array(total);
+    const k = kernels();
     let off = 0;
-    pairs.forEach(([xa, xb, ya, yb], k) => {
-      const len = sizes[k]!;
-      const t =
-        groups === 1
-          ? crossTerms(xa, xb, ya, yb, mine.subarray(off, off + len))
-          : z.sumGroups(W, crossTerms(xa, xb, ya, yb), groups);
-      if (groups !== 1) mine.set(t, off);
+    pairs.forEach(([xa, xb, ya, yb], p) => {
+      const len = sizes[p]!;
+      const out = mine.subarray(off, off + len);
+      const zA = za.subarray(off, off + len);
+      const zB = zb.subarray(off, off + len);
+      if (groups === 1 && k) k.product(xa, xb, ya, yb, zA, zB, out);
+      else {
+        const t = crossTerms(xa, xb, ya, yb);
+        out.set(groups === 1 ? t : z.sumGroups(W, t, groups));
+        z.add(W, out, z.sub(W, zA, zB), out);
+      }
       off += len;
     });
-    z.add(W, mine, zero, mine);
     const send: Array<Uint8Array | undefined> = [undefined, undefined, undefined];
     send[this.prev] = bytesOf(mine);
     const got = await this.party.exchange({ op, send, recvFrom: [this.next] });
@@ -688,6 +690,13 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
     checker.record(y, x.a, x.ma);
     return y;
   }
+}
+
+let shared: Rep3mKernels | null | undefined;
+/** The WebAssembly kernel (one instance, created on first use), or undefined without WebAssembly. */
+function kernels(): Rep3mKernels | undefined {
+  shared ??= Rep3mKernels.create() ?? null;
+  return shared ?? undefined;
 }
 
 function bytesOf(v: BigUint64Array): Uint8Array {

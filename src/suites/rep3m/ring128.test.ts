@@ -1,0 +1,61 @@
+/** The replicated product's local part, in JavaScript and WebAssembly, against BigInt arithmetic mod 2^128. */
+import { describe, expect, it } from 'vitest';
+import { testRng } from '../../../test/harness.js';
+import { fromBig, toBig } from '../spdz2k/z2k.js';
+import { crossTerms } from './ring128.js';
+import { Rep3mKernels } from './wasm.js';
+
+const M = (1n << 128n) - 1n;
+const EDGES = [0n, 1n, M, M - 1n, (1n << 64n) - 1n, 1n << 64n, 1n << 127n, (1n << 63n) + 5n];
+
+function randomBig(r: () => number): bigint {
+  let x = 0n;
+  for (let k = 0; k < 4; k++) x = (x << 32n) | BigInt(Math.floor(r() * 2 ** 32));
+  return x;
+}
+
+describe('rep3m local product over Z_2^128', () => {
+  const r = testRng(7);
+  // Every edge against every edge in each position, then random values.
+  const cols: bigint[][] = [[], [], [], [], [], []];
+  for (const e of EDGES)
+    for (const f of EDGES) {
+      cols[0]!.push(e, f);
+      cols[1]!.push(f, e);
+      cols[2]!.push(e, e);
+      cols[3]!.push(f, f);
+      cols[4]!.push(e, M);
+      cols[5]!.push(f, 1n);
+    }
+  for (let i = 0; i < 200; i++) for (const c of cols) c.push(randomBig(r));
+  const [xa, xb, ya, yb, za, zb] = cols.map((c) => fromBig(2, c)) as [
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+  ];
+  const want = cols[0]!.map((_, i) => {
+    const [a, b, c, d] = cols.map((col) => col[i]!) as [bigint, bigint, bigint, bigint];
+    return (a * (c + d) + b * c) & M;
+  });
+
+  it('crossTerms (JavaScript) matches BigInt arithmetic', () => {
+    const got = crossTerms(xa, xb, ya, yb);
+    expect(want.map((_, i) => toBig(2, got, i))).toEqual(want);
+  });
+
+  it('the WebAssembly kernel matches, with the zero share za - zb added', () => {
+    const k = Rep3mKernels.create();
+    expect(k).toBeDefined();
+    const out = new BigUint64Array(xa.length);
+    k!.product(xa, xb, ya, yb, za, zb, out);
+    const withZero = want.map((w, i) => (w + cols[4]![i]! - cols[5]![i]!) & M);
+    expect(withZero.map((_, i) => toBig(2, out, i))).toEqual(withZero);
+  });
+
+  it('refuses vectors of different lengths', () => {
+    expect(() => crossTerms(xa, xb.subarray(2), ya, yb)).toThrow(RangeError);
+  });
+});
