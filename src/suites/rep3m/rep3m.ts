@@ -50,7 +50,6 @@ import { PreprocessingError } from '../semi2k/material.js';
 import { bitsOf, eqz, ltz, trunc } from '../semi2k/mixed.js';
 import { MacBits, type MacArithSuite } from '../spdz2k/engine.js';
 import { CoinFlip, MacChecker, Spdz2kAbort, type CheckFailure } from '../spdz2k/mac.js';
-import { inv2k, sqrt2k } from '../spdz2k/spdz2k.js';
 import * as z from '../spdz2k/z2k.js';
 import { checkBound, type Shares, type SuiteFactory, type ThreatModel } from '../suite.js';
 import { wordsOf } from '../vectors.js';
@@ -607,7 +606,8 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
    * random authenticated [u]; [a^2] by one replicated product; a^2 opened
    * mod 2^66 and MAC-checked there (two bits above k, so that a square root
    * c mod 2^64 of the right residue class exists); then
-   * b = u c^-1 + (c^-1 + 1) / 2 mod 2^128, linear in [u] (its MAC follows).
+   * b = u c^-1 + (c^-1 + 1) / 2, linear in [u] (its MAC follows), with
+   * c^-1 = s^(-1/2) from one Newton iteration (invSqrt2k).
    */
   async randomBitShares(n: number): Promise<Rep3mShares> {
     if (n === 0) {
@@ -633,7 +633,10 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
     } catch (e) {
       throw renamed(e);
     }
-    const inv = new BigUint64Array(W * n);
+    // Only values mod 2^64 matter (upper bits of x' are arbitrary, as in
+    // SPDZ2k), so u c^-1 needs c^-1 mod 2^64 only (a word: a cheaper
+    // product), and (c^-1 + 1) / 2 mod 2^64 needs c^-1 mod 2^65.
+    const inv = new BigUint64Array(n);
     const half = new BigUint64Array(W * n);
     for (let i = 0; i < n; i++) {
       const s = z.toBig(W, S, i);
@@ -644,27 +647,13 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
           undefined,
           'an opened square is not an odd square',
         );
-      const ci = inv2k(sqrt2k(s, 66), 128);
-      const h = BigInt.asUintN(128, (ci + 1n) >> 1n);
-      inv[W * i] = BigInt.asUintN(64, ci);
-      inv[W * i + 1] = ci >> 64n;
+      const ci = invSqrt2k(s, 66);
+      const h = (ci + 1n) >> 1n;
+      inv[i] = BigInt.asUintN(64, ci);
       half[W * i] = BigInt.asUintN(64, h);
       half[W * i + 1] = h >> 64n;
     }
-    const scaled = this.#map(u, (v) => z.mul(W, v, inv));
-    return this.#addConst128(scaled, half);
-  }
-
-  /** [x] + c for public 128-bit constants c that may exceed 64 bits. */
-  #addConst128(x: Rep3mShares, c: BigUint64Array): Rep3mShares {
-    const n = x.length;
-    const i = this.party.index;
-    return new Rep3mShares(
-      i === 0 ? z.add(W, x.a, c) : x.a,
-      i === 2 ? z.add(W, x.b, c) : x.b,
-      z.add(W, x.ma, z.mul(W, c, this.#keyVector(n, this.#alphaA))),
-      z.add(W, x.mb, z.mul(W, c, this.#keyVector(n, this.#alphaB))),
-    );
+    return this.#addConst(this.mulPublic(u, new BigInt64Array(inv.buffer)), half);
   }
 
   /** Opens mod 2^66 (2 limbs per element, the upper one masked to 2 bits), recorded in `checker`. */
@@ -690,6 +679,20 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
     checker.record(y, x.a, x.ma);
     return y;
   }
+}
+
+/**
+ * t = s^(-1/2) mod 2^k for s = 1 mod 8 (an odd square): 2-adic Newton,
+ * t <- t (3 - s t^2) / 2, exact before the halving. For a square root c of
+ * s, c = s t, and c^-1 = t (c t = s t^2 = 1), so this is the inverse of a
+ * square root without a second Newton iteration.
+ */
+export function invSqrt2k(s: bigint, k: number): bigint {
+  const K = k + 2;
+  let t = 1n;
+  for (let bits = 3; bits < K + 2; bits = 2 * bits - 1)
+    t = BigInt.asUintN(K, (t * (3n - s * t * t)) >> 1n);
+  return BigInt.asUintN(k, t);
 }
 
 let shared: Rep3mKernels | null | undefined;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { testRng } from '../../../test/harness.js';
 import { fromBig, toBig } from '../spdz2k/z2k.js';
 import { crossTerms } from './ring128.js';
+import { invSqrt2k } from './rep3m.js';
 import { Rep3mKernels } from './wasm.js';
 
 const M = (1n << 128n) - 1n;
@@ -57,5 +58,22 @@ describe('rep3m local product over Z_2^128', () => {
 
   it('refuses vectors of different lengths', () => {
     expect(() => crossTerms(xa, xb.subarray(2), ya, yb)).toThrow(RangeError);
+  });
+});
+
+describe('rep3m random bits: the inverse of a square root mod 2^66', () => {
+  it('t^2 s = 1 mod 2^66 for odd squares s, edges and random', () => {
+    const r = testRng(3);
+    const M66 = (1n << 66n) - 1n;
+    const odd = [1n, 3n, M66, (1n << 65n) + 1n, (1n << 64n) - 1n];
+    for (let i = 0; i < 300; i++) odd.push(randomBig(r) | 1n);
+    for (const a of odd) {
+      const s = (a * a) & M66;
+      const t = invSqrt2k(s, 66);
+      expect((s * t * t) & M66, `a = ${a}`).toBe(1n);
+      // a t = +-1 mod 2^65: the bit (a t + 1) / 2 is 0 or 1 mod 2^64.
+      const bit = ((((a * t) & ((1n << 65n) - 1n)) + 1n) >> 1n) & ((1n << 64n) - 1n);
+      expect(bit === 0n || bit === 1n).toBe(true);
+    }
   });
 });
