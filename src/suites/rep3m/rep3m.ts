@@ -48,11 +48,12 @@ import { ProtocolAbort } from '../../runtime/errors.js';
 import type { Party } from '../../runtime/party.js';
 import { PreprocessingError } from '../semi2k/material.js';
 import { bitsOf, eqz, ltz, trunc } from '../semi2k/mixed.js';
-import { MacBits, type MacArithSuite } from '../spdz2k/engine.js';
+import type { MacArithSuite } from '../spdz2k/engine.js';
 import { CoinFlip, MacChecker, Spdz2kAbort, type CheckFailure } from '../spdz2k/mac.js';
 import * as z from '../spdz2k/z2k.js';
 import { checkBound, type Shares, type SuiteFactory, type ThreatModel } from '../suite.js';
 import { wordsOf } from '../vectors.js';
+import { Rep3mBits } from './bits.js';
 import { crossTerms } from './ring128.js';
 import { Rep3mKernels } from './wasm.js';
 
@@ -130,7 +131,7 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
   readonly model = REP3M_MODEL;
   readonly capacity = 64;
   readonly compareCapacity = 64;
-  readonly engine: MacBits<Rep3mShares>;
+  readonly engine: Rep3mBits;
   readonly opts: Rep3mOptions;
   /** PRG on key k_i (shared with party i-1) and on k_{i+1} (shared with party i+1). */
   #prgA: Prg | undefined;
@@ -154,7 +155,7 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
     checkInsecure(opts);
     this.opts = opts;
     this.#coins = new CoinFlip(party, 'rep3m.coin');
-    this.engine = new MacBits(this);
+    this.engine = new Rep3mBits(this);
   }
 
   get next(): number {
@@ -333,7 +334,54 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
     return this.#map(x, (v) => z.neg(W, v));
   }
   addPublic(x: Rep3mShares, c: BigInt64Array): Rep3mShares {
+    if (c.length === 1 && x.length !== 1) return this.#addBroadcast(x, BigInt.asUintN(64, c[0]!));
     return this.#addConst(x, z.lift(W, this.#words(c, x.length)));
+  }
+
+  /** [x] + c for one public word c (the MAC terms alpha_i c computed once). */
+  #addBroadcast(x: Rep3mShares, c: bigint): Rep3mShares {
+    const i = this.party.index;
+    const one = (v: BigUint64Array, lo: bigint, hi: bigint) => {
+      const out = new BigUint64Array(v.length);
+      for (let e = 0; e < v.length; e += 2) {
+        const l = BigInt.asUintN(64, v[e]! + lo);
+        out[e + 1] = v[e + 1]! + hi + (l < lo ? 1n : 0n);
+        out[e] = l;
+      }
+      return out;
+    };
+    const ma = z.mulWord(W, word128(c), this.#alphaA);
+    const mb = z.mulWord(W, word128(c), this.#alphaB);
+    return new Rep3mShares(
+      i === 0 ? one(x.a, c, 0n) : x.a,
+      i === 2 ? one(x.b, c, 0n) : x.b,
+      one(x.ma, ma[0]!, ma[1]!),
+      one(x.mb, mb[0]!, mb[1]!),
+    );
+  }
+
+  /**
+   * Per element: 1 - x where flip is 1, x where it is 0 (XOR with public
+   * bits), in one pass: 1 - x = (the sharing of 1) - x on every component.
+   */
+  flipWhere(flip: BigUint64Array, x: Rep3mShares): Rep3mShares {
+    const i = this.party.index;
+    const f = (v: BigUint64Array, c: bigint) => {
+      const out = v.slice();
+      for (let e = 0; e < flip.length; e++) {
+        if (flip[e] !== 1n) continue;
+        const v0 = v[W * e]!;
+        out[W * e] = BigInt.asUintN(64, c - v0);
+        out[W * e + 1] = 0n - v[W * e + 1]! - (c < v0 ? 1n : 0n);
+      }
+      return out;
+    };
+    return new Rep3mShares(
+      f(x.a, i === 0 ? 1n : 0n),
+      f(x.b, i === 2 ? 1n : 0n),
+      f(x.ma, this.#alphaA),
+      f(x.mb, this.#alphaB),
+    );
   }
   mulPublic(x: Rep3mShares, c: BigInt64Array): Rep3mShares {
     const w = this.#words(c, x.length);
@@ -365,6 +413,33 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
       join((p) => p.mb),
     );
   }
+  /** Elements [from, to) as views (no copy; shares are never changed in place). */
+  slice(x: Rep3mShares, from: number, to: number): Rep3mShares {
+    return this.#map(x, (v) => v.subarray(W * from, W * to));
+  }
+
+  /** Per element: `one` where pick is 1, else `zero` (a zero sharing if undefined). Local. */
+  choose(pick: BigUint64Array, one: Rep3mShares, zero: Rep3mShares | undefined): Rep3mShares {
+    const n = pick.length;
+    const sel = (u: BigUint64Array, v: BigUint64Array | undefined) => {
+      const out = new BigUint64Array(W * n);
+      for (let i = 0; i < n; i++) {
+        const src = pick[i] === 1n ? u : v;
+        if (src) {
+          out[W * i] = src[W * i]!;
+          out[W * i + 1] = src[W * i + 1]!;
+        }
+      }
+      return out;
+    };
+    return new Rep3mShares(
+      sel(one.a, zero?.a),
+      sel(one.b, zero?.b),
+      sel(one.ma, zero?.ma),
+      sel(one.mb, zero?.mb),
+    );
+  }
+
   sumGroups(x: Rep3mShares, m: number): Rep3mShares {
     return this.#map(x, (v) => z.sumGroups(W, v, m));
   }
@@ -615,7 +690,7 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
       return new Rep3mShares(e(), e(), e(), e());
     }
     const u = await this.randomShares(n);
-    const a = this.addPublic(this.mulScalar(u, 2n), BigInt64Array.of(1n));
+    const a = this.addPublic(this.add(u, u), BigInt64Array.of(1n));
     const sq = await this.#mul(a, a, 'rep3m.bits.mul');
     const checker = new MacChecker({
       party: this.party,
@@ -638,16 +713,19 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
     // product), and (c^-1 + 1) / 2 mod 2^64 needs c^-1 mod 2^65.
     const inv = new BigUint64Array(n);
     const half = new BigUint64Array(W * n);
-    for (let i = 0; i < n; i++) {
-      const s = z.toBig(W, S, i);
-      if ((s & 7n) !== 1n)
+    for (let i = 0; i < n; i++)
+      if ((S[W * i]! & 7n) !== 1n)
         throw new Rep3mAbort(
           'mac-check',
           undefined,
           undefined,
           'an opened square is not an odd square',
         );
-      const ci = invSqrt2k(s, 66);
+    const k = kernels();
+    const T = k?.invSqrt(S);
+    for (let i = 0; i < n; i++) {
+      // c^-1 mod 2^65 (the kernel's t is right to 127 bits; BigInt without it).
+      const ci = T ? T[W * i]! | ((T[W * i + 1]! & 1n) << 64n) : invSqrt2k(z.toBig(W, S, i), 66);
       const h = (ci + 1n) >> 1n;
       inv[i] = BigInt.asUintN(64, ci);
       half[W * i] = BigInt.asUintN(64, h);
@@ -700,6 +778,11 @@ let shared: Rep3mKernels | null | undefined;
 function kernels(): Rep3mKernels | undefined {
   shared ??= Rep3mKernels.create() ?? null;
   return shared ?? undefined;
+}
+
+/** One word as a 2-limb element. */
+function word128(c: bigint): BigUint64Array {
+  return BigUint64Array.of(c, 0n);
 }
 
 function bytesOf(v: BigUint64Array): Uint8Array {

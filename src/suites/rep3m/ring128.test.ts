@@ -77,3 +77,15 @@ describe('rep3m random bits: the inverse of a square root mod 2^66', () => {
     }
   });
 });
+
+describe('rep3m random bits: the inverse square root kernel', () => {
+  it('matches invSqrt2k mod 2^66 on odd squares', () => {
+    const r = testRng(5);
+    const M66 = (1n << 66n) - 1n;
+    const odd = [1n, 3n, M66, (1n << 65n) + 1n, (1n << 64n) - 1n];
+    for (let i = 0; i < 300; i++) odd.push(randomBig(r) | 1n);
+    const squares = odd.map((a) => (a * a) & M66);
+    const t = Rep3mKernels.create()!.invSqrt(fromBig(2, squares));
+    squares.forEach((s, i) => expect(toBig(2, t, i) & M66, `s = ${s}`).toBe(invSqrt2k(s, 66)));
+  });
+});

@@ -6,9 +6,11 @@
  *   out = za - zb + xa (ya + yb) + xb ya   (mod 2^128)
  *
  * the local part of a replicated product (ring128.ts) plus the zero share
- * F(k_i) - F(k_{i+1}). The JavaScript loop spends about 40 BigInt operations
- * per element; here they are i64 instructions, 64 x 64 -> 128 products from
- * 32-bit halves.
+ * F(k_i) - F(k_{i+1}); and, for random bits from squares, the inverse square
+ * root t = s^(-1/2) mod 2^128 of odd squares s (invSqrt2k in rep3m.ts: six
+ * Newton steps t <- t (3 - s t^2) / 2, correct to 127 bits). The JavaScript
+ * loops spend tens of BigInt operations per element; here they are i64
+ * instructions, 64 x 64 -> 128 products from 32-bit halves.
  */
 import {
   assemble,
@@ -27,6 +29,8 @@ import {
   I64_EXTEND_I32_U,
   I64_LT_U,
   I64_MUL,
+  I64_OR,
+  I64_SHL,
   I64_SHR_U,
   I64_SUB,
   type Code,
@@ -136,8 +140,100 @@ function productFn(): Func {
   };
 }
 
+// invSqrt: i32 parameters (pointers, count), then i64 locals.
+const PS = 0;
+const PT = 1;
+const NN = 2;
+const Q = {
+  S0: 3,
+  S1: 4,
+  T0: 5,
+  T1: 6,
+  P0: 7,
+  P1: 8,
+  XL: 9,
+  XH: 10,
+  YL: 11,
+  YH: 12,
+  M01: 13,
+  M10: 14,
+  H: 15,
+  V0: 16,
+  V1: 17,
+} as const;
+
+/** dst = floor(x y / 2^64) for i64 locals x, y (invSqrt's locals). */
+function mulhiQ(x: number, y: number, dst: number): Code {
+  // prettier-ignore
+  return [
+    ...get(x), ...i64c(M32), I64_AND, ...set(Q.XL),
+    ...get(x), ...i64c(32n), I64_SHR_U, ...set(Q.XH),
+    ...get(y), ...i64c(M32), I64_AND, ...set(Q.YL),
+    ...get(y), ...i64c(32n), I64_SHR_U, ...set(Q.YH),
+    ...get(Q.XL), ...get(Q.YH), I64_MUL, ...set(Q.M01),
+    ...get(Q.XH), ...get(Q.YL), I64_MUL, ...set(Q.M10),
+    ...get(Q.XL), ...get(Q.YL), I64_MUL, ...i64c(32n), I64_SHR_U,
+    ...get(Q.M01), ...i64c(M32), I64_AND, I64_ADD,
+    ...get(Q.M10), ...i64c(M32), I64_AND, I64_ADD,
+    ...i64c(32n), I64_SHR_U,
+    ...get(Q.XH), ...get(Q.YH), I64_MUL, I64_ADD,
+    ...get(Q.M01), ...i64c(32n), I64_SHR_U, I64_ADD,
+    ...get(Q.M10), ...i64c(32n), I64_SHR_U, I64_ADD,
+    ...set(dst),
+  ];
+}
+
+/** (P0, P1) = (a0, a1) (b0, b1) mod 2^128 for i64 locals. */
+function mul128(a0: number, a1: number, b0: number, b1: number): Code {
+  // prettier-ignore
+  return [
+    ...mulhiQ(a0, b0, Q.H),
+    ...get(Q.H), ...get(a0), ...get(b1), I64_MUL, I64_ADD,
+    ...get(a1), ...get(b0), I64_MUL, I64_ADD, ...set(Q.P1),
+    ...get(a0), ...get(b0), I64_MUL, ...set(Q.P0),
+  ];
+}
+
+function invSqrtFn(): Func {
+  const newton: Code = [];
+  // Correct bits 3 -> 5 -> 9 -> 17 -> 33 -> 65 -> 129: six steps.
+  for (let k = 0; k < 6; k++)
+    // prettier-ignore
+    newton.push(
+      // p = t^2, p = s p, p = 3 - p
+      ...mul128(Q.T0, Q.T1, Q.T0, Q.T1),
+      ...mul128(Q.S0, Q.S1, Q.P0, Q.P1),
+      ...i64c(0n), ...get(Q.P1), I64_SUB,
+      ...i64c(3n), ...get(Q.P0), I64_LT_U, I64_EXTEND_I32_U, I64_SUB, ...set(Q.P1),
+      ...i64c(3n), ...get(Q.P0), I64_SUB, ...set(Q.P0),
+      // t = (t p) >> 1 (the product is even)
+      ...get(Q.P0), ...set(Q.V0), ...get(Q.P1), ...set(Q.V1),
+      ...mul128(Q.T0, Q.T1, Q.V0, Q.V1),
+      ...get(Q.P0), ...i64c(1n), I64_SHR_U, ...get(Q.P1), ...i64c(63n), I64_SHL, I64_OR,
+      ...set(Q.T0),
+      ...get(Q.P1), ...i64c(1n), I64_SHR_U, ...set(Q.T1),
+    );
+  // prettier-ignore
+  const step: Code = [
+    ...get(PS), ...i64load(0), ...set(Q.S0),
+    ...get(PS), ...i64load(8), ...set(Q.S1),
+    ...i64c(1n), ...set(Q.T0), ...i64c(0n), ...set(Q.T1),
+    ...newton,
+    ...get(PT), ...get(Q.T0), ...i64store(0),
+    ...get(PT), ...get(Q.T1), ...i64store(8),
+    ...advance(PS), ...advance(PT),
+  ];
+  return {
+    name: 'invSqrt',
+    params: [I32, I32, I32],
+    locals: Array.from({ length: Q.V1 - Q.S0 + 1 }, () => I64),
+    body: loopDown(NN, step),
+  };
+}
+
 interface Exports {
   memory: WebAssembly.Memory;
+  invSqrt(s: number, t: number, n: number): void;
   product(
     xa: number,
     xb: number,
@@ -162,7 +258,7 @@ export class Rep3mKernels {
 
   static create(): Rep3mKernels | undefined {
     try {
-      compiled ??= new WebAssembly.Module(assemble([productFn()]));
+      compiled ??= new WebAssembly.Module(assemble([productFn(), invSqrtFn()]));
       return new Rep3mKernels(new WebAssembly.Instance(compiled, {}).exports as unknown as Exports);
     } catch {
       compiled = null;
@@ -191,5 +287,17 @@ export class Rep3mKernels {
     [xa, xb, ya, yb, za, zb].forEach((v, k) => new BigUint64Array(buf, k * bytes, W).set(v));
     this.#x.product(0, bytes, 2 * bytes, 3 * bytes, 4 * bytes, 5 * bytes, 6 * bytes, W / 2);
     out.set(new BigUint64Array(buf, 6 * bytes, W));
+  }
+
+  /** t = s^(-1/2) mod 2^127 for odd squares s mod 2^128 (2 words per element). */
+  invSqrt(s: BigUint64Array): BigUint64Array {
+    const bytes = 8 * s.length;
+    const mem = this.#x.memory;
+    if (mem.buffer.byteLength < 2 * bytes)
+      mem.grow(Math.ceil((2 * bytes - mem.buffer.byteLength) / 65536));
+    const buf = mem.buffer;
+    new BigUint64Array(buf, 0, s.length).set(s);
+    this.#x.invSqrt(0, bytes, s.length / 2);
+    return new BigUint64Array(buf, bytes, s.length).slice();
   }
 }
