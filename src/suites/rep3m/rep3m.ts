@@ -235,18 +235,17 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
     const sizes = pairs.map(([xa]) => xa.length / groups);
     const total = sizes.reduce((s, k) => s + k, 0);
     const [A, B] = this.#prgs();
-    const za = A.words(total);
-    const zb = B.words(total);
     const mine = new BigUint64Array(total);
     const k = kernels();
     let off = 0;
     pairs.forEach(([xa, xb, ya, yb], p) => {
       const len = sizes[p]!;
       const out = mine.subarray(off, off + len);
-      const zA = za.subarray(off, off + len);
-      const zB = zb.subarray(off, off + len);
-      if (groups === 1 && k) k.product(xa, xb, ya, yb, zA, zB, out);
+      // Each pair draws len words from A, then len from B, on either path.
+      if (groups === 1 && k) k.product(xa, xb, ya, yb, (za, zb) => (A.fill(za), B.fill(zb)), out);
       else {
+        const zA = A.words(len);
+        const zB = B.words(len);
         const t = crossTerms(xa, xb, ya, yb);
         out.set(groups === 1 ? t : z.sumGroups(W, t, groups));
         z.add(W, out, z.sub(W, zA, zB), out);

@@ -266,25 +266,29 @@ export class Rep3mKernels {
     }
   }
 
-  /** out = za - zb + xa (ya + yb) + xb ya mod 2^128, 2 words per element (all the same length). */
+  /**
+   * out = za - zb + xa (ya + yb) + xb ya mod 2^128, 2 words per element (all
+   * the same length), where `zero` writes za and zb (the PRSS streams) into
+   * the kernel's memory directly.
+   */
   product(
     xa: BigUint64Array,
     xb: BigUint64Array,
     ya: BigUint64Array,
     yb: BigUint64Array,
-    za: BigUint64Array,
-    zb: BigUint64Array,
+    zero: (za: Uint8Array, zb: Uint8Array) => void,
     out: BigUint64Array,
   ): void {
     const W = xa.length;
-    for (const v of [xb, ya, yb, za, zb, out])
+    for (const v of [xb, ya, yb, out])
       if (v.length !== W) throw new RangeError(`rep3m product: lengths differ (${W}, ${v.length})`);
     const bytes = 8 * W;
     const mem = this.#x.memory;
     if (mem.buffer.byteLength < 7 * bytes)
       mem.grow(Math.ceil((7 * bytes - mem.buffer.byteLength) / 65536));
     const buf = mem.buffer;
-    [xa, xb, ya, yb, za, zb].forEach((v, k) => new BigUint64Array(buf, k * bytes, W).set(v));
+    [xa, xb, ya, yb].forEach((v, k) => new BigUint64Array(buf, k * bytes, W).set(v));
+    zero(new Uint8Array(buf, 4 * bytes, bytes), new Uint8Array(buf, 5 * bytes, bytes));
     this.#x.product(0, bytes, 2 * bytes, 3 * bytes, 4 * bytes, 5 * bytes, 6 * bytes, W / 2);
     out.set(new BigUint64Array(buf, 6 * bytes, W));
   }
