@@ -241,15 +241,17 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
     pairs.forEach(([xa, xb, ya, yb], p) => {
       const len = sizes[p]!;
       const out = mine.subarray(off, off + len);
-      // Each pair draws len words from A, then len from B, on either path.
-      if (groups === 1 && k) k.product(xa, xb, ya, yb, (za, zb) => (A.fill(za), B.fill(zb)), out);
+      // Each pair draws one zero share per product (before any grouping),
+      // xa.length words from A and then from B, on either path: parties with
+      // and without WebAssembly stay in step.
+      const full = groups === 1 ? out : new BigUint64Array(xa.length);
+      if (k) k.product(xa, xb, ya, yb, (za, zb) => (A.fill(za), B.fill(zb)), full);
       else {
-        const zA = A.words(len);
-        const zB = B.words(len);
-        const t = crossTerms(xa, xb, ya, yb);
-        out.set(groups === 1 ? t : z.sumGroups(W, t, groups));
-        z.add(W, out, z.sub(W, zA, zB), out);
+        const zA = A.words(xa.length);
+        const zB = B.words(xa.length);
+        z.add(W, crossTerms(xa, xb, ya, yb), z.sub(W, zA, zB), full);
       }
+      if (groups !== 1) out.set(z.sumGroups(W, full, groups));
       off += len;
     });
     const send: Array<Uint8Array | undefined> = [undefined, undefined, undefined];
