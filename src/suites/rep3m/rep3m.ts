@@ -707,7 +707,10 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
     try {
       await checker.check(mask.a, mask.ma);
     } catch (e) {
-      throw renamed(e);
+      // Fail closed here too: no later output is released after a failed check.
+      const err = renamed(e);
+      if (err instanceof Rep3mAbort) this.#failure = err;
+      throw err;
     }
     // Only values mod 2^64 matter (upper bits of x' are arbitrary, as in
     // SPDZ2k), so u c^-1 needs c^-1 mod 2^64 only (a word: a cheaper
@@ -716,12 +719,12 @@ export class Rep3mSuite implements MacArithSuite<Rep3mShares> {
     const half = new BigUint64Array(W * n);
     for (let i = 0; i < n; i++)
       if ((S[W * i]! & 7n) !== 1n)
-        throw new Rep3mAbort(
+        throw (this.#failure = new Rep3mAbort(
           'mac-check',
           undefined,
           undefined,
           'an opened square is not an odd square',
-        );
+        ));
     const k = kernels();
     const T = k?.invSqrt(S);
     for (let i = 0; i < n; i++) {
