@@ -1,8 +1,8 @@
 /**
- * The core engine benchmark (issue: core engine): rep3 and shamir(n=3), all
+ * The core engine benchmark (issue: core engine): rep3, rep3m and shamir(n=3), all
  * parties in this process over the in-memory transport.
  *
- *   npm run bench -- core [--suites rep3,shamir] [--only mul,dot,...] [--scale 0.1]
+ *   npm run bench -- core [--suites rep3,rep3m,shamir] [--only mul,dot,...] [--scale 0.1]
  */
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
 import { fixed, int, runLocal, type Session } from '../src/index.js';
@@ -195,7 +195,7 @@ export async function runCore(args: string[]): Promise<void> {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const suites = (opt('suites') ?? 'rep3,shamir').split(',');
+  const suites = (opt('suites') ?? 'rep3,rep3m,shamir').split(',');
   const only = opt('only')?.split(',');
   const scale = Number(opt('scale') ?? '1');
   console.log(

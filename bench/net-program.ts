@@ -9,11 +9,15 @@ export interface NetBenchResult {
   roundTrip: { rounds: number; microsPerRound: number };
   mul: Array<{
     n: number;
+    /** The first multiplication of this size (cold), beside the warm mean. */
+    first: number;
     seconds: number;
     rounds: number;
     bytesSent: number;
     bytesReceived: number;
   }>;
+  /** 32-bit comparisons (x < y): the first call, then the mean of three. */
+  lt: Array<{ n: number; first: number; seconds: number; rounds: number; bytesSent: number }>;
 }
 
 function data(n: number, seed: number): number[] {
@@ -53,7 +57,10 @@ export default async function netBench(s: Session): Promise<NetBenchResult> {
     // phase-shifted between parties (each starts its clock at a different
     // point of the others' work), which several runs in a row cancel out.
     const RUNS = 10;
-    for (let r = 0; r < 3; r++) await x.mul(y).shares;
+    const t1 = performance.now();
+    await x.mul(y).shares;
+    const first = (performance.now() - t1) / 1000;
+    for (let r = 0; r < 2; r++) await x.mul(y).shares;
     const before = s.stats();
     const t = performance.now();
     for (let r = 0; r < RUNS; r++) await x.mul(y).shares;
@@ -64,11 +71,36 @@ export default async function netBench(s: Session): Promise<NetBenchResult> {
     await new Promise((resolve) => setTimeout(resolve, 0));
     mul.push({
       n,
+      first,
       seconds,
       rounds: (after.rounds - before.rounds) / RUNS,
       bytesSent: (after.bytesSent - before.bytesSent) / RUNS,
       bytesReceived: (after.bytesReceived - before.bytesReceived) / RUNS,
     });
   }
-  return { roundTrip: { rounds, microsPerRound }, mul };
+  const lt: NetBenchResult['lt'] = [];
+  const ltSizes = (env.ENTENTE_BENCH_NET_LT ?? '100000').split(',').filter(Boolean).map(Number);
+  for (const n of ltSizes) {
+    const x = s.input('p1', int(32), s.me === 'p1' ? data(n, 1) : n);
+    const y = s.input('p2', int(32), s.me === 'p2' ? data(n, 2) : n);
+    await Promise.all([x.shares, y.shares]);
+    const t1 = performance.now();
+    await x.lt(y).shares;
+    const first = (performance.now() - t1) / 1000;
+    const RUNS = 3;
+    const before = s.stats();
+    const t = performance.now();
+    for (let r = 0; r < RUNS; r++) await x.lt(y).shares;
+    const seconds = (performance.now() - t) / 1000 / RUNS;
+    const after = s.stats();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    lt.push({
+      n,
+      first,
+      seconds,
+      rounds: (after.rounds - before.rounds) / RUNS,
+      bytesSent: (after.bytesSent - before.bytesSent) / RUNS,
+    });
+  }
+  return { roundTrip: { rounds, microsPerRound }, mul, lt };
 }

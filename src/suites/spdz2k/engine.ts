@@ -1,31 +1,44 @@
 /**
- * The spdz2k BitEngine: shared bits are authenticated arithmetic 0/1 values
- * (the suite's own sharing), so the generic protocols of ../semi2k/mixed.ts
- * run with MAC-protected bits. AND is a product; XOR is x + y - 2 x y (a
- * product); operations with public bits are local; converting to arithmetic
- * is the identity. Every product opens Beaver differences that the suite
- * records for its MAC check, so a cheating party is caught before any output.
+ * The BitEngine of suites with MAC-authenticated arithmetic shares over
+ * Z_2^(k+s) (spdz2k, rep3m): shared bits are authenticated arithmetic 0/1
+ * values (the suite's own sharing), so the generic protocols of
+ * ../semi2k/mixed.ts run with MAC-protected bits. AND is a product; XOR is
+ * x + y - 2 x y (a product); operations with public bits are local;
+ * converting to arithmetic is the identity. Every value the protocols open
+ * is recorded by the suite for its MAC check, so a cheating party is caught
+ * before any output.
  */
 import { unpackWords } from '../semi2k/boolean.js';
 import type { BitEngine } from '../semi2k/mixed.js';
+import type { Shares, Suite } from '../suite.js';
 import type { Spdz2kShares, Spdz2kSuite } from './spdz2k.js';
 
-export class Spdz2kBits implements BitEngine<Spdz2kShares, Spdz2kShares> {
-  constructor(readonly suite: Spdz2kSuite) {}
+/** What the engine needs of a suite: its operations, unchecked openings, MACed random values and bits. */
+export interface MacArithSuite<S extends Shares> extends Suite<S> {
+  /** Opens mod 2^64 to every party, recorded for the next MAC check. */
+  openUnchecked(a: S, op?: string): Promise<BigUint64Array>;
+  /** n authenticated uniform values. */
+  randomShares(n: number): Promise<S>;
+  /** n authenticated random bits (0/1). */
+  randomBitShares(n: number): Promise<S>;
+}
 
-  openWords(a: Spdz2kShares): Promise<BigUint64Array> {
-    return this.suite.openUnchecked(a, 'spdz2k.mask');
+export class MacBits<S extends Shares> implements BitEngine<S, S> {
+  constructor(readonly suite: MacArithSuite<S>) {}
+
+  openWords(a: S): Promise<BigUint64Array> {
+    return this.suite.openUnchecked(a, `${this.suite.name}.mask`);
   }
 
-  randomWords(n: number): Promise<Spdz2kShares> {
+  randomWords(n: number): Promise<S> {
     return this.suite.randomShares(n);
   }
 
   /** n w-bit masks from n w random bits: bit k of element i is bit k n + i. */
-  async edaBits(n: number, w: number): Promise<{ r: Spdz2kShares; bits: Spdz2kShares[] }> {
+  async edaBits(n: number, w: number): Promise<{ r: S; bits: S[] }> {
     const s = this.suite;
     const all = await s.randomBitShares(n * w);
-    const bits: Spdz2kShares[] = [];
+    const bits: S[] = [];
     let r = s.constant(new BigInt64Array(n));
     for (let k = 0; k < w; k++) {
       const idx = new Uint32Array(n);
@@ -37,7 +50,7 @@ export class Spdz2kBits implements BitEngine<Spdz2kShares, Spdz2kShares> {
     return { r, bits };
   }
 
-  randomBitsArith(n: number): Promise<Spdz2kShares> {
+  randomBitsArith(n: number): Promise<S> {
     return this.suite.randomBitShares(n);
   }
 
@@ -46,48 +59,44 @@ export class Spdz2kBits implements BitEngine<Spdz2kShares, Spdz2kShares> {
     return new BigInt64Array(u.buffer, u.byteOffset, n);
   }
 
-  publicBits(packed: BigUint64Array, n: number): Spdz2kShares {
+  publicBits(packed: BigUint64Array, n: number): S {
     return this.suite.constant(this.#signed(packed, n));
   }
 
-  not(x: Spdz2kShares): Spdz2kShares {
+  not(x: S): S {
     return this.suite.addPublic(this.suite.neg(x), BigInt64Array.of(1n));
   }
 
   /** x ^ c = x + c - 2 c x = x (1 - 2c) + c for public bits c. */
-  xorPublic(x: Spdz2kShares, c: BigUint64Array): Spdz2kShares {
+  xorPublic(x: S, c: BigUint64Array): S {
     const cb = this.#signed(c, x.length);
     const f = new BigInt64Array(x.length);
     for (let i = 0; i < f.length; i++) f[i] = 1n - 2n * cb[i]!;
     return this.suite.addPublic(this.suite.mulPublic(x, f), cb);
   }
 
-  andPublic(x: Spdz2kShares, c: BigUint64Array): Spdz2kShares {
+  andPublic(x: S, c: BigUint64Array): S {
     return this.suite.mulPublic(x, this.#signed(c, x.length));
   }
 
-  xorDisjoint(x: Spdz2kShares, y: Spdz2kShares): Spdz2kShares {
+  xorDisjoint(x: S, y: S): S {
     return this.suite.add(x, y);
   }
 
-  async xorMany(
-    pairs: ReadonlyArray<readonly [Spdz2kShares, Spdz2kShares]>,
-  ): Promise<Spdz2kShares[]> {
+  async xorMany(pairs: ReadonlyArray<readonly [S, S]>): Promise<S[]> {
     const s = this.suite;
     const prods = await this.andMany(pairs);
     return pairs.map(([x, y], k) => s.sub(s.add(x, y), s.mulScalar(prods[k]!, 2n)));
   }
 
   /** All pairs in one Beaver multiplication (one round). */
-  async andMany(
-    pairs: ReadonlyArray<readonly [Spdz2kShares, Spdz2kShares]>,
-  ): Promise<Spdz2kShares[]> {
+  async andMany(pairs: ReadonlyArray<readonly [S, S]>): Promise<S[]> {
     const s = this.suite;
     if (pairs.length === 0) return [];
     const xs = s.concat(pairs.map(([x]) => x));
     const ys = s.concat(pairs.map(([, y]) => y));
     const p = await s.mul(xs, ys);
-    const out: Spdz2kShares[] = [];
+    const out: S[] = [];
     let off = 0;
     for (const [x] of pairs) {
       const idx = new Uint32Array(x.length);
@@ -98,7 +107,14 @@ export class Spdz2kBits implements BitEngine<Spdz2kShares, Spdz2kShares> {
     return out;
   }
 
-  toArith(xs: readonly Spdz2kShares[]): Promise<Spdz2kShares[]> {
+  toArith(xs: readonly S[]): Promise<S[]> {
     return Promise.resolve([...xs]);
+  }
+}
+
+/** The spdz2k suite's engine. */
+export class Spdz2kBits extends MacBits<Spdz2kShares> {
+  constructor(suite: Spdz2kSuite) {
+    super(suite);
   }
 }
