@@ -16,7 +16,7 @@ import { bool, fixed, int, type SecretType } from '../../api/types.js';
 import { label, run } from '../../../test/harness.js';
 import { logisticErrorBound } from './bounds.js';
 import { logisticRegression } from './regression.js';
-import { column, rng } from './testdata.js';
+import { column, rng, solveDense } from './testdata.js';
 
 interface Feature {
   readonly type: SecretType;
@@ -55,23 +55,6 @@ const sample = fc.record({
   seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
 });
 
-/** Gauss-Jordan with partial pivoting (float64). */
-function solve(A: number[][], b: number[]): number[] {
-  const n = b.length;
-  const M = A.map((r, i) => [...r, b[i]!]);
-  for (let i = 0; i < n; i++) {
-    let piv = i;
-    for (let r = i + 1; r < n; r++) if (Math.abs(M[r]![i]!) > Math.abs(M[piv]![i]!)) piv = r;
-    [M[i], M[piv]] = [M[piv]!, M[i]!];
-    for (let r = 0; r < n; r++) {
-      if (r === i) continue;
-      const f = M[r]![i]! / M[i]![i]!;
-      for (let c = i; c <= n; c++) M[r]![c]! -= f * M[i]![c]!;
-    }
-  }
-  return M.map((r, i) => r[n]! / r[i]!);
-}
-
 /** glm(y ~ x1 + x2, binomial) in float64: Newton to convergence, coefficients and standard errors. */
 function plainGlm(y: number[], xs: number[][]): { coef: number[]; se: number[] } | undefined {
   const X = y.map((_, i) => [1, ...xs.map((x) => x[i]!)]);
@@ -88,14 +71,14 @@ function plainGlm(y: number[], xs: number[][]): { coef: number[]; se: number[] }
         X.reduce((t, r, i) => t + r[a]! * r[c]! * mu[i]! * (1 - mu[i]!), 0),
       ),
     );
-    const d = solve(H, g);
+    const d = solveDense(H, g);
     b = b.map((v, j) => v + d[j]!);
     if (d.every((v) => Math.abs(v) < 1e-13 * (1 + Math.abs(b[0]!)))) break;
   }
   if (!b.every(Number.isFinite)) return undefined;
   const se = Array.from({ length: p }, (_, j) =>
     Math.sqrt(
-      solve(
+      solveDense(
         H,
         Array.from({ length: p }, (_, k) => (k === j ? 1 : 0)),
       )[j]!,

@@ -7,28 +7,21 @@ import { describe, expect, it } from 'vitest';
 import { bool, fixed, int } from '../../api/types.js';
 import { label, run } from '../../../test/harness.js';
 import { cor, cov, linearRegression, logisticRegression } from './regression.js';
-import { STAT_SUITES, column, near, pick, plainCov, randBools, randInts, rng } from './testdata.js';
+import {
+  STAT_SUITES,
+  column,
+  near,
+  pick,
+  plainCov,
+  randBools,
+  randInts,
+  rng,
+  solveDense,
+} from './testdata.js';
 
 // ?lm: Annette Dobson (1990), plant weights of a control and a treatment group, x 100.
 const CTL = [417, 558, 518, 611, 450, 461, 517, 453, 533, 514];
 const TRT = [481, 417, 441, 359, 587, 383, 603, 489, 432, 469];
-
-/** Solves a small dense system by Gaussian elimination with partial pivoting. */
-function solve(A: number[][], b: number[]): number[] {
-  const n = b.length;
-  const M = A.map((r, i) => [...r, b[i]!]);
-  for (let i = 0; i < n; i++) {
-    let piv = i;
-    for (let r = i + 1; r < n; r++) if (Math.abs(M[r]![i]!) > Math.abs(M[piv]![i]!)) piv = r;
-    [M[i], M[piv]] = [M[piv]!, M[i]!];
-    for (let r = 0; r < n; r++) {
-      if (r === i) continue;
-      const f = M[r]![i]! / M[i]![i]!;
-      for (let c = i; c <= n; c++) M[r]![c]! -= f * M[i]![c]!;
-    }
-  }
-  return M.map((r, i) => r[n]! / r[i]!);
-}
 
 function plainOls(y: number[], xs: number[][]) {
   const n = y.length;
@@ -38,14 +31,14 @@ function plainOls(y: number[], xs: number[][]) {
     Array.from({ length: p }, (_, b) => X.reduce((s, r) => s + r[a]! * r[b]!, 0)),
   );
   const Xty = Array.from({ length: p }, (_, a) => X.reduce((s, r, i) => s + r[a]! * y[i]!, 0));
-  const beta = solve(XtX, Xty);
+  const beta = solveDense(XtX, Xty);
   const res = y.map((v, i) => v - X[i]!.reduce((s, x, j) => s + x * beta[j]!, 0));
   const rss = res.reduce((s, r) => s + r * r, 0);
   const my = y.reduce((a, v) => a + v, 0) / n;
   const tss = y.reduce((s, v) => s + (v - my) ** 2, 0);
   const s2 = rss / (n - p);
   const inv = Array.from({ length: p }, (_, j) =>
-    solve(
+    solveDense(
       XtX,
       Array.from({ length: p }, (_, k) => (k === j ? 1 : 0)),
     ),
@@ -81,7 +74,7 @@ function plainLogistic(
           X.reduce((s, r, i) => s + r[a]! * r[c]! * mu[i]! * (1 - mu[i]!), 0),
         ),
       );
-      const d = solve(H, g);
+      const d = solveDense(H, g);
       b = b.map((v, j) => v + d[j]!);
     } else b = b.map((v, j) => v + ((4 / p) * g[j]!) / n);
   }
@@ -276,7 +269,7 @@ for (const c of STAT_SUITES) {
         ),
       );
       [0, 1, 2].forEach((j) => {
-        const col = solve(
+        const col = solveDense(
           I,
           [0, 1, 2].map((k) => (k === j ? 1 : 0)),
         );

@@ -155,3 +155,20 @@ export function plainSe(
   const s2 = rss / (n - p);
   return { se: inv.map((r, j) => Math.sqrt(s2 * r[j]!)), sigma: Math.sqrt(s2) };
 }
+
+/** Solves a small dense system by Gaussian elimination with partial pivoting (float64). */
+export function solveDense(A: readonly (readonly number[])[], b: readonly number[]): number[] {
+  const n = b.length;
+  const M = A.map((r, i) => [...r, b[i]!]);
+  for (let i = 0; i < n; i++) {
+    let piv = i;
+    for (let r = i + 1; r < n; r++) if (Math.abs(M[r]![i]!) > Math.abs(M[piv]![i]!)) piv = r;
+    [M[i], M[piv]] = [M[piv]!, M[i]!];
+    for (let r = 0; r < n; r++) {
+      if (r === i) continue;
+      const f = M[r]![i]! / M[i]![i]!;
+      for (let c = i; c <= n; c++) M[r]![c]! -= f * M[i]![c]!;
+    }
+  }
+  return M.map((r, i) => r[n]! / r[i]!);
+}
