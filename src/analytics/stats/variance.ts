@@ -211,21 +211,28 @@ export function selectFinest(values: readonly Fx[], fits: readonly Fx[]): Fx {
 }
 
 /**
- * The candidates a released value allows, as (quotient bits, rounding sd) per
- * candidate, finest first and the plain estimate last: a level k can have
- * been used only if v1 >= T_(k-1) (the next finer level's threshold) was
- * possible, i.e. sqrt(T_(k-1)) - g1 - e_k <= `selectingSd`, the largest sd of
- * the groups that chose it together (one group: its own released sd).
+ * The candidates a released value allows, with their quotient formats, the
+ * sd of their rounding and the sd error each gives, finest first and the
+ * plain estimate last: a level k can have been used only if v1 >= T_(k-1)
+ * (the next finer level's threshold) was possible, i.e. sqrt(T_(k-1)) - g1 -
+ * e_k <= `selectingSd`, the largest sd of the groups that chose it together
+ * (one group: its own released sd). A narrow column has one candidate, its
+ * exact plain estimate, whose only error is its root's resolution.
  */
 function allowedCandidates(
   sd: number,
   selectingSd: number,
-  plan: VariancePlan,
   bound: number,
   frac: number,
   rows: number,
   resultFrac: number,
 ): { qBits: number; frac: number; grid: number; error: number }[] {
+  const plan = variancePlan(bound, frac, rows);
+  if (plan.grid === 0) {
+    const qBits = Math.max(1, 2 * (bound - 1 - frac) + 1);
+    const fq = Math.min(resultFrac + 8, 61 - qBits);
+    return [{ qBits, frac: fq, grid: 0, error: sqrtResolution(sd, qBits, fq, resultFrac) }];
+  }
   const g1 = slack(plan.grid, rows);
   // The plain estimate's quotient bound, as describe.ts's varianceOf sets it.
   const plainQBits = 2 * (bound - frac) + 1;
@@ -257,12 +264,7 @@ export function allowedQuotients(
   rows: number,
   resultFrac = 20,
 ): { qBits: number; frac: number }[] {
-  const plan = variancePlan(bound, frac, rows);
-  if (plan.grid === 0) {
-    const qBits = Math.max(1, 2 * (bound - 1 - frac) + 1);
-    return [{ qBits, frac: Math.min(resultFrac + 8, 61 - qBits) }];
-  }
-  return allowedCandidates(selectingSd, selectingSd, plan, bound, frac, rows, resultFrac);
+  return allowedCandidates(selectingSd, selectingSd, bound, frac, rows, resultFrac);
 }
 
 /**
@@ -282,19 +284,14 @@ export function candidateVarianceError(
   selectingSd = releasedSd,
 ): number {
   const s = releasedSd + sdErrorBound(releasedSd, bound, frac, rows, resultFrac, selectingSd);
-  const plan = variancePlan(bound, frac, rows);
-  const candidates =
-    plan.grid === 0
-      ? allowedQuotients(selectingSd, bound, frac, rows, resultFrac).map((q) => ({ ...q, grid: 0 }))
-      : allowedCandidates(
-          releasedSd,
-          Math.max(releasedSd, selectingSd),
-          plan,
-          bound,
-          frac,
-          rows,
-          resultFrac,
-        );
+  const candidates = allowedCandidates(
+    releasedSd,
+    Math.max(releasedSd, selectingSd),
+    bound,
+    frac,
+    rows,
+    resultFrac,
+  );
   const worst = Math.max(
     0,
     ...candidates.map((c) => 2 * s * c.grid + c.grid ** 2 + 2 ** (1 - c.frac)),
@@ -319,21 +316,13 @@ export function sdErrorBound(
   resultFrac = 20,
   selectingSd = releasedSd,
 ): number {
-  const plan = variancePlan(bound, frac, rows);
   const arithmetic = releasedSd * 2 ** -22 + 2 ** -resultFrac;
-  if (plan.grid === 0) {
-    // Exact moments; the root keeps only what `sqrtInputFrac` leaves of the quotient (16
-    // fractional bits for int(20)), so its resolution counts here too.
-    const q = allowedQuotients(releasedSd, bound, frac, rows, resultFrac)[0]!;
-    return arithmetic + sqrtResolution(releasedSd, q.qBits, q.frac, resultFrac);
-  }
   // Candidates, finest first: the finest level is exact (the numerator is shift-invariant);
-  // coarser ones round to their grid; each also loses what its fixed-point format holds below
-  // its square root's input unit.
+  // coarser ones round to their grid; each (a narrow column's exact estimate too) also loses
+  // what its fixed-point format holds below its square root's input unit.
   const allowed = allowedCandidates(
     releasedSd,
     Math.max(releasedSd, selectingSd),
-    plan,
     bound,
     frac,
     rows,
