@@ -10,7 +10,7 @@
  * mean. Skipped with a
  * message when `chromium` is not on PATH (or ENTENTE_CHROMIUM unset).
  */
-import { spawnSync } from 'node:child_process';
+import { findChromium } from '../src/adapters/node/seal-browser.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -44,16 +44,9 @@ globalThis.benchBallot = (selections, reps) => {
 };
 `;
 
-function chromiumPath(): string | undefined {
-  if (process.env.ENTENTE_CHROMIUM) return process.env.ENTENTE_CHROMIUM;
-  const r = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' });
-  const path = r.stdout?.trim();
-  return r.status === 0 && path ? path : undefined;
-}
-
 /** Prints the Chromium figure (compare with the Node line "encrypt and prove"). */
 export async function benchBallotInChromium(selections: number): Promise<void> {
-  const executablePath = chromiumPath();
+  const executablePath = findChromium();
   if (!executablePath) {
     console.log(
       'ballot in Chromium: skipped (no `chromium` on PATH; Debian: apt-get install chromium)',

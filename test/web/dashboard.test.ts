@@ -16,12 +16,18 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BROWSER_TESTS_RUN,
+  expectAccessible,
+  launchChromium,
+  noteSkipped,
+  requireChromium,
+} from './chromium.js';
 import { studentTQuantile } from '../../src/analytics/distributions.js';
 import { formatNumber } from '../../src/analytics/study/report.js';
 import type { AnalysisOutcome, StudyOutcome } from '../../src/analytics/study/result.js';
@@ -30,21 +36,7 @@ import { runEnded, studyText, threeHospitals, type Federation } from '../node/he
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'dashboard');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-function findChromium(): string | undefined {
-  if (process.env.ENTENTE_CHROMIUM) return process.env.ENTENTE_CHROMIUM;
-  const r = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' });
-  const path = r.stdout?.trim();
-  return r.status === 0 && path ? path : undefined;
-}
-const CHROMIUM = findChromium();
-const IN_CI = !!process.env.CI;
-if (!CHROMIUM && !IN_CI)
-  console.warn(
-    'test/web/dashboard.test.ts: SKIPPED: no `chromium` on PATH (Debian: apt-get install chromium). ' +
-      'In CI (CI set) a missing chromium fails instead.',
-  );
+noteSkipped('test/web/dashboard.test.ts');
 
 const SURVIVAL = {
   id: 'survival',
@@ -176,7 +168,7 @@ function parseCsv(text: string): string[][] {
   return lines;
 }
 
-describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
+describe.skipIf(!BROWSER_TESTS_RUN)('the dashboard in Chromium', () => {
   let f: Federation;
   let browser: Browser;
   let v2: ProposalView;
@@ -186,11 +178,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
   let shot = 0;
 
   beforeAll(async () => {
-    if (!CHROMIUM)
-      throw new Error(
-        'chromium is not installed (CI is set, so the browser tests may not be skipped): ' +
-          'apt-get install chromium (.ci/run does this)',
-      );
+    requireChromium();
     // Cheap when web/dist is up to date (npm install built it).
     const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs')], {
       encoding: 'utf8',
@@ -199,18 +187,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
     if (b.status !== 0) throw new Error(`npm run build:web failed:\n${b.stdout}\n${b.stderr}`);
     rmSync(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 30_000,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     f = await threeHospitals(150);
     const v1 = await f.analyst.post<ProposalView>('/v1/proposals', { study: studyText(V1) });
     v2 = await f.analyst.post<ProposalView>('/v1/proposals', {
@@ -267,26 +244,12 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
     });
   }
 
-  /** axe-core on the page as it is: no serious or critical violation. */
-  async function accessible(page: Page, name: string): Promise<void> {
-    // Evaluated through the DevTools protocol, which the page's CSP does not govern.
-    if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(AXE);
-    const violations = (await page.evaluate(
-      `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({
-        id: v.id, impact: v.impact, help: v.help,
-        nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
-      })))`,
-    )) as { id: string; impact: string; help: string; nodes: string[] }[];
-    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(bad, `axe on ${name}`).toEqual([]);
-  }
-
   it('an owner signs in, reviews and approves; the run is watched to completion; results match the API', async () => {
     const owner = f.profiles.owner[0]!;
     const page = await open(f.nodes[0]!.url);
     await page.getByRole('heading', { level: 1, name: /Sign in/ }).waitFor();
     await screenshot(page, 'sign-in');
-    await accessible(page, 'sign in');
+    await expectAccessible(page, 'sign in');
     await signIn(page, owner.token);
 
     // Overview: the datasets with their hash, the budget, the pending proposal.
@@ -297,7 +260,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
     await expect(pending.textContent()).resolves.toMatch(/awaiting your decision/);
     await page.locator('figure[data-chart="budget"] svg').first().waitFor();
     await screenshot(page, 'overview-owner');
-    await accessible(page, 'overview');
+    await expectAccessible(page, 'overview');
 
     // Keyboard: the skip link is the first stop and moves focus to the page.
     await page.keyboard.press('Tab');
@@ -311,7 +274,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
       'Analyses added: outcome, recovery-dp, recovery-t, survival-lm, age-survival-r',
     );
     await screenshot(page, 'proposal-review');
-    await accessible(page, 'proposal review');
+    await expectAccessible(page, 'proposal review');
 
     // Approve through the confirmation dialog, confirmed with the keyboard.
     await page.getByRole('button', { name: 'Approve…' }).click();
@@ -319,7 +282,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
     await dialog.waitFor();
     await expect(dialog.textContent()).resolves.toContain(v2.hash.slice(0, 16));
     await screenshot(page, 'approve-confirmation');
-    await accessible(page, 'approval dialog');
+    await expectAccessible(page, 'approval dialog');
     expect(await page.evaluate('document.activeElement.textContent')).toBe('Confirm approval');
     await page.keyboard.press('Enter');
     await page.getByRole('status').filter({ hasText: 'approved proposal' }).waitFor();
@@ -352,7 +315,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
     if (firstSeen === 'queued' || firstSeen === 'running')
       expect(asked).toContain(`/v1/runs/${runs[0]!.id}/events`);
     await screenshot(page, 'runs');
-    await accessible(page, 'runs');
+    await expectAccessible(page, 'runs');
 
     // Results: the Kaplan-Meier plot has one line per group; the tables show the API's numbers.
     await run.getByRole('link', { name: 'Read the results' }).click();
@@ -526,7 +489,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
         .locator(`figure[data-chart="${kind}"]`)
         .first()
         .screenshot({ path: join(ARTIFACTS, `results-${kind}.png`), timeout: 20_000 });
-    await accessible(page, 'results');
+    await expectAccessible(page, 'results');
 
     // Audit log: verified, and filtered by kind on the node.
     await goTo(page, 'Audit log', /Audit log/);
@@ -542,7 +505,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
     expect(kinds.length).toBeGreaterThanOrEqual(3);
     expect(new Set(kinds)).toEqual(new Set(['proposal.approved']));
     await screenshot(page, 'audit-owner');
-    await accessible(page, 'audit log');
+    await expectAccessible(page, 'audit log');
 
     // Settings: add a user (its token shown once, and it works), change a dataset's policy.
     await goTo(page, 'Settings', /Settings/);
@@ -576,7 +539,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
       );
     expect(after[0]).toMatchObject({ min_cell_size: 5, max_epsilon_per_run: 1.5 });
     await screenshot(page, 'settings');
-    await accessible(page, 'settings');
+    await expectAccessible(page, 'settings');
 
     // Signing out forgets the token.
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -596,7 +559,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
     expect(await nav.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
     expect(await nav.getByRole('link', { name: 'Results' }).count()).toBe(1);
     await screenshot(page, 'overview-analyst');
-    await accessible(page, 'overview (analyst)');
+    await expectAccessible(page, 'overview (analyst)');
 
     // A fresh proposal is pending: still no decision controls for an analyst.
     const p = await f.analyst.post<ProposalView>('/v1/proposals', { study: studyText(V1) });
@@ -606,13 +569,13 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
     expect(await page.getByRole('button', { name: /Approve|Refuse/ }).count()).toBe(0);
     expect(await page.getByRole('heading', { name: /Your decision/ }).count()).toBe(0);
     await screenshot(page, 'proposal-analyst');
-    await accessible(page, 'proposal review (analyst)');
+    await expectAccessible(page, 'proposal review (analyst)');
 
     // Typing the settings address shows that it is not available, and loads nothing of it.
     await page.goto(`${f.nodes[0]!.url}/#/settings`);
     await page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
     await screenshot(page, 'settings-analyst');
-    await accessible(page, 'settings (analyst)');
+    await expectAccessible(page, 'settings (analyst)');
     await page.goto(`${f.nodes[0]!.url}/#/audit`);
     await page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
     const forbidden = asked.filter((a) =>
@@ -649,7 +612,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
       .locator('table[data-table="audit"] tbody tr', { hasText: 'name: someone else' })
       .waitFor();
     await screenshot(page, 'audit-tampered');
-    await accessible(page, 'audit log (failed verification)');
+    await expectAccessible(page, 'audit log (failed verification)');
     expect(problems).toEqual([]);
   }, 120_000);
 
@@ -684,7 +647,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the dashboard in Chromium', () => {
     const shown = await failed.first().locator('[data-reason]').textContent();
     expect(shown).toBe(`Failed: ${run.reason}`);
     await screenshot(page, 'runs-failed');
-    await accessible(page, 'runs (a failed run)');
+    await expectAccessible(page, 'runs (a failed run)');
     expect(problems).toEqual([]);
   }, 120_000);
 });

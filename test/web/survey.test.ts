@@ -14,15 +14,19 @@
  * Skipped (with a message) only outside CI when `chromium` is not installed;
  * in CI (CI set) a missing browser fails.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  BROWSER_TESTS_RUN,
+  expectAccessible,
+  launchChromium,
+  noteSkipped,
+  requireChromium,
+} from './chromium.js';
 import { dapCommand } from '../../src/cli/dap.js';
 import { decodeReport } from '../../src/dap/messages.js';
 import { answersToBucket, parseSurvey, surveyBuckets } from '../../src/dap/survey.js';
@@ -32,21 +36,7 @@ import { surveyRoutes } from '../../src/node/dap/survey-pages.js';
 import { openStore, type Store } from '../../src/node/store/store.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-function findChromium(): string | undefined {
-  if (process.env.ENTENTE_CHROMIUM) return process.env.ENTENTE_CHROMIUM;
-  const r = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' });
-  const path = r.stdout?.trim();
-  return r.status === 0 && path ? path : undefined;
-}
-const CHROMIUM = findChromium();
-const IN_CI = !!process.env.CI;
-if (!CHROMIUM && !IN_CI)
-  console.warn(
-    'test/web/survey.test.ts: SKIPPED: no `chromium` on PATH (Debian: apt-get install chromium). ' +
-      'In CI (CI set) a missing chromium fails instead.',
-  );
+noteSkipped('test/web/survey.test.ts');
 
 const SURVEY = {
   title: 'Living in Eastbrook',
@@ -72,7 +62,7 @@ const ANSWERS = [
 const flags = (o: Record<string, string | number>) =>
   new Map(Object.entries(o).map(([k, v]) => [k, String(v)]));
 
-describe.skipIf(!CHROMIUM && !IN_CI)('a survey answered in a browser', () => {
+describe.skipIf(!BROWSER_TESTS_RUN)('a survey answered in a browser', () => {
   let tmp: string;
   let stores: Store[] = [];
   let leader: RunningDap;
@@ -84,11 +74,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('a survey answered in a browser', () => {
   const requests: { method: string; url: string; body: Buffer | null }[] = [];
 
   beforeAll(async () => {
-    if (!CHROMIUM)
-      throw new Error(
-        'chromium is not installed (CI is set, so the browser tests may not be skipped): ' +
-          'apt-get install chromium (.ci/run does this)',
-      );
+    requireChromium();
     tmp = await mkdtemp(join(tmpdir(), 'entente-survey-web-'));
     const { build } = await import('vite');
     await build({
@@ -135,18 +121,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('a survey answered in a browser', () => {
     await helper.aggregator.provision(helperTask);
     taskId = JSON.parse(await readFile(join(tmp, 'task', 'client.json'), 'utf8')).id as string;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 30_000,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext();
     // Only the two aggregators may be reached; anything else is refused (and fails the test).
     const allowed = [new URL(leader.url).origin, new URL(helper.url).origin];
@@ -175,15 +150,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('a survey answered in a browser', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }, 60_000);
 
-  async function axe(name: string): Promise<void> {
-    if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(AXE);
-    const violations = (await page.evaluate(
-      `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => v.id + ': ' + v.help))`,
-    )) as string[];
-    expect(violations, `axe on ${name}`).toEqual([]);
-  }
+  const axe = (name: string) => expectAccessible(page, name);
 
   it('respondents answer in the page; the Collector gets exactly their histogram', async () => {
     const started = Math.floor(Date.now() / 1000);

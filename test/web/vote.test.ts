@@ -16,15 +16,19 @@
  * Skipped (with a message) only outside CI when `chromium` is not installed;
  * in CI (CI set) a missing browser fails.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  BROWSER_TESTS_RUN,
+  expectAccessible,
+  launchChromium,
+  noteSkipped,
+  requireChromium,
+} from './chromium.js';
 import { nodeCryptoProvider } from '../../src/adapters/node/crypto.js';
 import { startBallotServer, type BallotServer } from '../../src/cli/election-serve.js';
 import { electionCommand } from '../../src/cli/election.js';
@@ -33,21 +37,7 @@ import { ballotJson } from '../../src/vote/record.js';
 import { verifyElectionJson } from '../../src/vote/verify.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-function findChromium(): string | undefined {
-  if (process.env.ENTENTE_CHROMIUM) return process.env.ENTENTE_CHROMIUM;
-  const r = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' });
-  const path = r.stdout?.trim();
-  return r.status === 0 && path ? path : undefined;
-}
-const CHROMIUM = findChromium();
-const IN_CI = !!process.env.CI;
-if (!CHROMIUM && !IN_CI)
-  console.warn(
-    'test/web/vote.test.ts: SKIPPED: no `chromium` on PATH (Debian: apt-get install chromium). ' +
-      'In CI (CI set) a missing chromium fails instead.',
-  );
+noteSkipped('test/web/vote.test.ts');
 
 const run = (positional: string[], flags: Record<string, string | number>) =>
   electionCommand(positional, new Map(Object.entries(flags).map(([k, v]) => [k, String(v)])));
@@ -89,7 +79,7 @@ const plaintextCounts = () => {
   return counts;
 };
 
-describe.skipIf(!CHROMIUM && !IN_CI)('voting in a browser', () => {
+describe.skipIf(!BROWSER_TESTS_RUN)('voting in a browser', () => {
   let tmp: string;
   let dir: string;
   let server: BallotServer;
@@ -99,11 +89,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('voting in a browser', () => {
   const offsite: string[] = [];
 
   beforeAll(async () => {
-    if (!CHROMIUM)
-      throw new Error(
-        'chromium is not installed (CI is set, so the browser tests may not be skipped): ' +
-          'apt-get install chromium (.ci/run does this)',
-      );
+    requireChromium();
     tmp = await mkdtemp(join(tmpdir(), 'entente-vote-web-'));
     dir = join(tmp, 'e');
     const { build } = await import('vite');
@@ -120,18 +106,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('voting in a browser', () => {
       log.mockRestore();
     }
     server = await startBallotServer({ dir, pageRoot: join(tmp, 'page') });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 30_000,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
     // Nothing leaves the machine: any request not to the ballot box is refused and recorded.
     const origin = new URL(server.url).origin;
@@ -155,16 +130,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('voting in a browser', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }, 60_000);
 
-  /** axe-core on the page as it is: no serious or critical violation. */
-  async function axe(name: string): Promise<void> {
-    if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(AXE);
-    const violations = (await page.evaluate(
-      `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => v.id + ': ' + v.help))`,
-    )) as string[];
-    expect(violations, `axe on ${name}`).toEqual([]);
-  }
+  const axe = (name: string) => expectAccessible(page, name);
 
   async function mark(choices: Choices, keyboard: boolean): Promise<void> {
     for (const box of await page.locator('input[type=checkbox]').all()) {
