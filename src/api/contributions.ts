@@ -20,6 +20,11 @@
  * counted by reason (malformed, duplicate, undecryptable, out of range); which
  * contributions were dropped is public to the nodes, nothing else about them is.
  *
+ * A contributor with many records sends a bundle instead (`contributeBundle`,
+ * `collectBundles`): the records of several schemas in one HPKE message per node, the
+ * record counts public and bound to the ciphertext as associated data; the same steps,
+ * one open per bundle at each node, and a bundle passes only when every value in it does.
+ *
  * Security model: that of the suite the nodes run (rep3: semi-honest nodes, honest
  * majority); contributors may be malicious. Suites over Z_2^64 with full-width comparisons
  * (rep3, semi2k, spdz2k, plaintext), whose arithmetic wraps like the parts', or over a
