@@ -95,12 +95,27 @@ describe('donation split (contributions to three shamir nodes)', () => {
     expect(r.plaintext.shares).toEqual([701, 701, 700, 700, 700]);
   });
 
-  it('widest values: incomes 0..2^24 - 1, cap 2^27 - 1 cents (lambda x reaches 2^83)', async () => {
+  it('widest values: incomes 0..2^24 - 1, cap 2^27 - 1 cents (the capped steps reach 2^67)', async () => {
     await expectSameAsPlaintext([MAX_INCOME, 1, 0, 2 ** 23, 12_345, MAX_INCOME - 1], {
       total: 3 * MAX_CENTS + 99,
       floor: 0,
       cap: MAX_CENTS,
     });
+  });
+
+  it('past the old limit of 200: 260 people at the widest values, every share as in the clear', async () => {
+    // The sum against the total is the widest comparison (n C 2^40); the old rule stopped
+    // at 200 people because its rounding argument needed fewer than 256.
+    const incomes = Array.from({ length: 260 }, randomIncome);
+    incomes[0] = MAX_INCOME;
+    incomes[1] = 1;
+    incomes[2] = 0;
+    const r = await expectSameAsPlaintext(incomes, {
+      total: 130 * MAX_CENTS + 260 * 1_000 + 259,
+      floor: 1_000,
+      cap: MAX_CENTS,
+    });
+    expect(r.secure.valid).toBe(true);
   });
 
   it("a person learns only their own share; the nodes see it only under that person's mask", async () => {
