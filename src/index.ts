@@ -21,9 +21,13 @@ export type { StatsSnapshot } from './runtime/stats.js';
 export type { CryptoProvider } from './random/provider.js';
 export {
   contribute,
+  contributeBundle,
   contributionKeyPair,
+  collectBundles,
   collectContributions,
   ContributionError,
+  type Bundle,
+  type CollectedBundles,
   type Contribution,
   type ContributionSchema,
   type Collected,

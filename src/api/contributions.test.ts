@@ -9,12 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { runLocal } from './run.js';
 import {
   checkSchema,
+  collectBundles,
   collectContributions,
   contribute,
+  contributeBundle,
   contributionKeyPair,
   ContributionError,
   openPart,
+  sealBundleWords,
   sealParts,
+  type Bundle,
   type Contribution,
   type ContributionSchema,
 } from './contributions.js';
@@ -262,4 +266,102 @@ describe('contributions', () => {
     expect(top).toBeGreaterThan(35);
     expect(top).toBeLessThan(85);
   });
+
+  it.each(['rep3', 'shamir'])(
+    'bundles: records of two schemas in one envelope per node, equal to the values in the clear; a bad bundle is dropped whole (%s)',
+    async (suite) => {
+      const ROW: ContributionSchema = {
+        collection: 'rows',
+        fields: [
+          { name: 'x', min: -5, max: 5 },
+          { name: 'flag', min: 0, max: 1 },
+        ],
+      };
+      const schemas = [SCHEMA, ROW];
+      // Honest bundles with 1, 0, 3 and 7 rows (edges of each field included).
+      const honest: [string, number[][], number[][]][] = [0, 1, 3, 7].map((rows, b) => [
+        `b${b}`,
+        [[randomIn(18, 99), b === 0 ? 2 ** 40 : randomIn(-1_000_000, 2 ** 40), randomIn(0, 27)]],
+        Array.from({ length: rows }, (_, r) => [r === 0 ? -5 : randomIn(-5, 5), randomIn(0, 1)]),
+      ]);
+      const list: Bundle[] = [];
+      for (const [id, head, rows] of honest)
+        list.push(await contributeBundle(schemas, publicKeys, id, [head, rows]));
+      // Out of range in one field of one record of many; a tampered part; counts that
+      // do not match the sealed words; a bundle with the wrong number of sections; a replay.
+      const words = (head: number[], rows: number[][]) =>
+        BigUint64Array.from([...head, ...rows.flat()], (v) => BigInt.asUintN(64, BigInt(v)));
+      list.splice(
+        2,
+        0,
+        await sealBundleWords(
+          schemas,
+          publicKeys,
+          'bad-record',
+          [1, 3],
+          words(
+            [20, 0, 0],
+            [
+              [0, 0],
+              [0, 2],
+              [1, 1],
+            ],
+          ),
+        ),
+      );
+      const t = await contributeBundle(schemas, publicKeys, 'tampered', [[[20, 0, 0]], [[1, 1]]]);
+      const ct = t.parts[2]!.ct;
+      list.push({
+        ...t,
+        parts: t.parts.map((p, i) =>
+          i === 2 ? { ...p, ct: (ct[0] === 'A' ? 'B' : 'A') + ct.slice(1) } : p,
+        ),
+      });
+      const c = await contributeBundle(schemas, publicKeys, 'recounted', [
+        [[20, 0, 0]],
+        [
+          [1, 1],
+          [2, 0],
+        ],
+      ]);
+      list.push({ ...c, counts: [2, 1] });
+      list.push({ ...c, id: 'one-section', counts: [1] });
+      list.push(list[0]!);
+
+      const parties = 3;
+      const outcomes = await runLocal(
+        async (s) => {
+          const r = await collectBundles(s, schemas, list, keys[s.indexOf(s.me)]!.privateKey);
+          const out: Record<string, bigint[]> = {};
+          for (const [i, sc] of schemas.entries())
+            for (const f of sc.fields)
+              out[f.name] = (await r.values[i]![f.name]!.reveal()).map(BigInt);
+          return { r: { ...r, values: undefined }, out };
+        },
+        { suite, parties },
+      );
+      for (const { result } of outcomes) {
+        expect(result.r.accepted).toEqual(honest.map(([id]) => id));
+        expect(result.r.records).toEqual(honest.map(([, , rows]) => [1, rows.length]));
+        expect(result.r.counts).toEqual({
+          malformed: 1,
+          duplicate: 1,
+          undecryptable: 2,
+          'out of range': 1,
+        });
+        expect(result.r.rejected.find((x) => x.reason === 'out of range')?.id).toBe('bad-record');
+        SCHEMA.fields.forEach((f, j) =>
+          expect(result.out[f.name]).toEqual(honest.map(([, head]) => BigInt(head[0]![j]!))),
+        );
+        ROW.fields.forEach((f, j) =>
+          expect(result.out[f.name]).toEqual(
+            honest.flatMap(([, , rows]) => rows.map((r) => BigInt(r[j]!))),
+          ),
+        );
+      }
+      await expect(
+        contributeBundle(schemas, publicKeys, 'x', [[[20, 0, 0]], [[6, 0]]]),
+      ).rejects.toThrow(/rows record 0: field 'x' is outside \[-5, 5\]/);
+    },
+  );
 });

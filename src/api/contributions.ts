@@ -20,6 +20,11 @@
  * counted by reason (malformed, duplicate, undecryptable, out of range); which
  * contributions were dropped is public to the nodes, nothing else about them is.
  *
+ * A contributor with many records sends a bundle instead (`contributeBundle`,
+ * `collectBundles`): the records of several schemas in one HPKE message per node, the
+ * record counts public and bound to the ciphertext as associated data; the same steps,
+ * one open per bundle at each node, and a bundle passes only when every value in it does.
+ *
  * Security model: that of the suite the nodes run (rep3: semi-honest nodes, honest
  * majority); contributors may be malicious. Suites over Z_2^64 with full-width comparisons
  * (rep3, semi2k, spdz2k, plaintext), whose arithmetic wraps like the parts', or over a
@@ -117,6 +122,41 @@ function aad(schema: ContributionSchema, id: string, node: number, nodes: number
   );
 }
 
+/**
+ * A bundle: one contributor's records of several schemas (sections) in one envelope per
+ * node, so a node opens one HPKE message per contributor rather than one per record (a
+ * hospital's aggregates and its 50 records: 1 open instead of 51). The number of records
+ * in each section is public, as the number of separate envelopes would be.
+ */
+export interface Bundle {
+  readonly id: string;
+  /** Records in each section, in the schemas' order. */
+  readonly counts: readonly number[];
+  readonly parts: readonly SealedPart[];
+}
+
+/** Words in one bundle: sum over sections of records x fields. */
+export const MAX_BUNDLE_WORDS = 2 ** 22;
+
+function bundleAad(
+  schemas: readonly ContributionSchema[],
+  id: string,
+  counts: readonly number[],
+  node: number,
+  nodes: number,
+): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify([
+      'bundle',
+      schemas.map((sc) => [sc.collection, sc.fields.length]),
+      id,
+      counts,
+      node,
+      nodes,
+    ]),
+  );
+}
+
 // base64url without padding (RFC 4648 section 5), by table: the envelopes of a study
 // with many owners hold megabytes of it, and the nodes decode every part twice (screen,
 // then open); atob plus a per-character callback took longer than the HPKE opens' AES.
@@ -202,18 +242,29 @@ export async function sealParts(
   id: string,
   x: BigUint64Array,
 ): Promise<Contribution> {
+  const parts = await sealWords(nodeKeys, x, (i) => aad(schema, id, i, nodeKeys.length));
+  return { id, parts };
+}
+
+/** Additive parts of `x` modulo 2^64, part i sealed to node i with associated data aadOf(i). */
+async function sealWords(
+  nodeKeys: readonly Uint8Array[],
+  x: BigUint64Array,
+  aadOf: (node: number) => Uint8Array,
+): Promise<SealedPart[]> {
   const k = x.length;
   const parts: BigUint64Array[] = [];
   const first = x.slice();
   for (let i = 1; i < nodeKeys.length; i++) {
     const r = new BigUint64Array(k);
-    globalThis.crypto.getRandomValues(r);
+    // getRandomValues fills at most 65,536 bytes per call.
+    for (let o = 0; o < k; o += 8192) globalThis.crypto.getRandomValues(r.subarray(o, o + 8192));
     for (let j = 0; j < k; j++) first[j] = BigInt.asUintN(64, first[j]! - r[j]!);
     parts.push(r);
   }
   parts.unshift(first);
   const s = await hpke();
-  const sealed = await Promise.all(
+  return Promise.all(
     parts.map(async (p, i) => {
       const recipientPublicKey = await s.kem.deserializePublicKey(nodeKeys[i]!).catch(() => {
         throw new ContributionError(`node key ${i} is not an X25519 public key`);
@@ -221,12 +272,80 @@ export async function sealParts(
       const out = await s.seal(
         { recipientPublicKey, info: INFO },
         new Uint8Array(p.buffer, p.byteOffset, p.byteLength),
-        aad(schema, id, i, nodeKeys.length),
+        aadOf(i),
       );
       return { enc: b64(new Uint8Array(out.enc)), ct: b64(new Uint8Array(out.ct)) };
     }),
   );
-  return { id, parts: sealed };
+}
+
+/**
+ * A contributor's side for a bundle: `sections[i]` holds the records of `schemas[i]`
+ * (each record one value per field, in schema order), all split into additive parts and
+ * sealed in one envelope per node. Runs in browsers.
+ * @throws {ContributionError} naming the section, record and field of a value outside
+ *   its range, or a bundle of more than MAX_BUNDLE_WORDS values.
+ */
+export async function contributeBundle(
+  schemas: readonly ContributionSchema[],
+  nodeKeys: readonly Uint8Array[],
+  id: string,
+  sections: readonly (readonly (readonly (number | bigint)[])[])[],
+): Promise<Bundle> {
+  schemas.forEach(checkSchema);
+  if (nodeKeys.length < 2) throw new ContributionError('contribute: need at least two node keys');
+  if (sections.length !== schemas.length)
+    throw new ContributionError(
+      `contributeBundle: expected ${schemas.length} sections, got ${sections.length}`,
+    );
+  const counts = sections.map((rows) => rows.length);
+  const words = counts.reduce((a, c, i) => a + c * schemas[i]!.fields.length, 0);
+  if (words < 1 || words > MAX_BUNDLE_WORDS)
+    throw new ContributionError(
+      `contributeBundle: ${words} values, expected 1 to ${MAX_BUNDLE_WORDS}`,
+    );
+  const x = new BigUint64Array(words);
+  let o = 0;
+  sections.forEach((rows, i) => {
+    const sc = schemas[i]!;
+    rows.forEach((values, r) => {
+      if (values.length !== sc.fields.length)
+        throw new ContributionError(
+          `contributeBundle: ${sc.collection} record ${r}: expected ${sc.fields.length} values, got ${values.length}`,
+        );
+      values.forEach((v, j) => {
+        const f = sc.fields[j]!;
+        if (typeof v === 'number' && !Number.isSafeInteger(v))
+          throw new ContributionError(
+            `contributeBundle: ${sc.collection} record ${r}: field '${f.name}' is not an integer`,
+          );
+        const b = BigInt(v);
+        if (b < BigInt(f.min) || b > BigInt(f.max))
+          throw new ContributionError(
+            `contributeBundle: ${sc.collection} record ${r}: field '${f.name}' is outside [${f.min}, ${f.max}]`,
+          );
+        x[o++] = BigInt.asUintN(64, b);
+      });
+    });
+  });
+  return sealBundleWords(schemas, nodeKeys, id, counts, x);
+}
+
+/**
+ * sealParts for a bundle: the words as given, no range check (what a malicious
+ * contributor can send; tests forge bundles with it).
+ */
+export async function sealBundleWords(
+  schemas: readonly ContributionSchema[],
+  nodeKeys: readonly Uint8Array[],
+  id: string,
+  counts: readonly number[],
+  x: BigUint64Array,
+): Promise<Bundle> {
+  const parts = await sealWords(nodeKeys, x, (i) =>
+    bundleAad(schemas, id, counts, i, nodeKeys.length),
+  );
+  return { id, counts: [...counts], parts };
 }
 
 /**
@@ -276,12 +395,13 @@ async function partOpener(
 }
 
 /** Public checks on the envelope list, the same at every node. */
-function screen(
-  list: readonly Contribution[],
+function screen<C extends { readonly id: string; readonly parts: readonly SealedPart[] }>(
+  list: readonly C[],
   nodes: number,
-): { kept: Contribution[]; rejected: { id: string; reason: RejectReason }[] } {
+  shapeOk: (c: C) => boolean = () => true,
+): { kept: C[]; rejected: { id: string; reason: RejectReason }[] } {
   const seen = new Set<string>();
-  const kept: Contribution[] = [];
+  const kept: C[] = [];
   const rejected: { id: string; reason: RejectReason }[] = [];
   for (const c of list) {
     const id = typeof c?.id === 'string' ? c.id : '';
@@ -290,6 +410,7 @@ function screen(
       id.length <= 256 &&
       Array.isArray(c.parts) &&
       c.parts.length === nodes &&
+      shapeOk(c) &&
       c.parts.every((p) => unb64(p?.enc) !== undefined && unb64(p?.ct) !== undefined);
     if (!wellFormed) rejected.push({ id: id || '(no id)', reason: 'malformed' });
     else if (seen.has(id)) rejected.push({ id, reason: 'duplicate' });
@@ -303,6 +424,22 @@ function screen(
 
 function listDigest(list: readonly Contribution[]): Uint8Array {
   return sha256(new TextEncoder().encode(JSON.stringify(list.map((c) => [c.id, c.parts]))));
+}
+
+/** Which number format the suite's parts are summed in (see the module comment). */
+function wordMode(s: Session): { field: boolean; reduceBound: number } {
+  const suite = s.suite;
+  const n = s.parties.length;
+  const ring = suite.capacity === 64 && suite.compareCapacity >= 64;
+  // In a field, the parts' sum exceeds 2^64 by a multiple of it, removed by comparisons
+  // of values below (n + 1) 2^64 in magnitude.
+  const reduceBound = 66 + Math.ceil(Math.log2(n + 1));
+  const field = suite.capacity > reduceBound && suite.compareCapacity >= reduceBound;
+  if (!ring && !field)
+    throw new ContributionError(
+      `collectContributions: needs a suite over Z_2^64 (rep3, semi2k, spdz2k) or a wide prime field (shamir), not ${suite.name}`,
+    );
+  return { field, reduceBound };
 }
 
 /**
@@ -319,78 +456,196 @@ export async function collectContributions(
   progress: (message: string) => void = () => undefined,
 ): Promise<Collected> {
   checkSchema(schema);
-  const suite = s.suite;
+  wordMode(s);
   const n = s.parties.length;
-  const ring = suite.capacity === 64 && suite.compareCapacity >= 64;
-  // In a field, the parts' sum exceeds 2^64 by a multiple of it, removed by comparisons
-  // of values below (n + 1) 2^64 in magnitude.
-  const reduceBound = 66 + Math.ceil(Math.log2(n + 1));
-  const field = suite.capacity > reduceBound && suite.compareCapacity >= reduceBound;
-  if (!ring && !field)
-    throw new ContributionError(
-      `collectContributions: needs a suite over Z_2^64 (rep3, semi2k, spdz2k) or a wide prime field (shamir), not ${suite.name}`,
-    );
-  const me = s.indexOf(s.me);
-  const k = schema.fields.length;
   const { kept, rejected } = screen(list, n);
 
   // 1. The same list at every node (digests are public).
-  const differ = await partiesWithOtherDigest(s, listDigest(list));
+  await sameList(s, listDigest(list));
+
+  // 2. Open this node's parts.
+  const open = await partOpener(schema, privateKey, s.indexOf(s.me), n);
+  const mine = await Promise.all(kept.map((c) => open(c)));
+  progress(`opened ${kept.length} ${schema.collection} envelopes`);
+  const c = await collectOpened(
+    s,
+    [schema],
+    kept.map((k) => ({ id: k.id, counts: [1] })),
+    mine,
+    rejected,
+    (m) =>
+      progress(
+        `range-checked ${m} ${schema.collection} contributions of ${schema.fields.length} fields`,
+      ),
+  );
+  return result(c.values[0]!, c.accepted, c.rejected);
+}
+
+/** What the nodes hold after collecting bundles. */
+export interface CollectedBundles {
+  /** Per schema, one secret vector per field over the accepted bundles' records, bundle-major. */
+  readonly values: readonly Readonly<Record<string, SecretInt>>[];
+  /** Ids of the accepted bundles. */
+  readonly accepted: readonly string[];
+  /** Per accepted bundle, its records per schema (public, as in the envelope). */
+  readonly records: readonly (readonly number[])[];
+  readonly rejected: readonly { readonly id: string; readonly reason: RejectReason }[];
+  readonly counts: Readonly<Record<RejectReason, number>>;
+}
+
+/**
+ * collectContributions for bundles (see `Bundle`): the same steps, one HPKE open per
+ * bundle at each node, and a bundle is accepted only when every value of every record
+ * in it is within its field's range (one bit revealed per bundle).
+ * @throws {ContributionError} if the nodes' lists differ or the suite cannot sum the parts.
+ */
+export async function collectBundles(
+  s: Session,
+  schemas: readonly ContributionSchema[],
+  list: readonly Bundle[],
+  privateKey: Uint8Array,
+  progress: (message: string) => void = () => undefined,
+): Promise<CollectedBundles> {
+  schemas.forEach(checkSchema);
+  if (schemas.length === 0) throw new ContributionError('collectBundles: no schemas');
+  wordMode(s);
+  const n = s.parties.length;
+  const wordsOf = (counts: readonly number[]) =>
+    counts.reduce((a, c, i) => a + c * schemas[i]!.fields.length, 0);
+  const { kept, rejected } = screen(list, n, (b) => {
+    if (!Array.isArray(b.counts) || b.counts.length !== schemas.length) return false;
+    if (!b.counts.every((c) => Number.isSafeInteger(c) && c >= 0)) return false;
+    const w = wordsOf(b.counts);
+    return w >= 1 && w <= MAX_BUNDLE_WORDS;
+  });
+  await sameList(
+    s,
+    sha256(new TextEncoder().encode(JSON.stringify(list.map((b) => [b.id, b.counts, b.parts])))),
+  );
+
+  const me = s.indexOf(s.me);
+  const h = await hpke();
+  const recipientKey = await h.kem.deserializePrivateKey(privateKey).catch(() => {
+    throw new ContributionError(`node ${me}: the private key is not an X25519 key`);
+  });
+  const mine = await Promise.all(
+    kept.map(async (b) => {
+      const part = b.parts[me]!;
+      try {
+        const pt = new Uint8Array(
+          await h.open(
+            { recipientKey, enc: unb64(part.enc)!, info: INFO },
+            unb64(part.ct)!,
+            bundleAad(schemas, b.id, b.counts, me, n),
+          ),
+        );
+        return pt.length === 8 * wordsOf(b.counts)
+          ? new BigUint64Array(pt.slice().buffer)
+          : undefined;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  const label = schemas.map((sc) => sc.collection).join(' + ');
+  progress(`opened ${kept.length} ${label} envelopes`);
+  const c = await collectOpened(s, schemas, kept, mine, rejected, (m) =>
+    progress(`range-checked ${m} ${label} bundles`),
+  );
+  const byId = new Map(kept.map((b) => [b.id, b.counts]));
+  const r = result({}, c.accepted, c.rejected);
+  return {
+    values: c.values,
+    accepted: r.accepted,
+    records: c.accepted.map((id) => [...byId.get(id)!]),
+    rejected: r.rejected,
+    counts: r.counts,
+  };
+}
+
+/** @throws {ContributionError} naming the nodes whose list digest differs from this node's. */
+async function sameList(s: Session, digest: Uint8Array): Promise<void> {
+  const differ = await partiesWithOtherDigest(s, digest);
   if (differ.length > 0)
     throw new ContributionError(
       `nodes ${differ.join(', ')} hold a different list of contributions than ${s.me}; nothing was collected`,
     );
+}
 
-  // 2. Open this node's parts; which could not be opened is public.
-  const mine = new BigUint64Array(kept.length * k);
-  const open = await partOpener(schema, privateKey, me, n);
-  const opened = await Promise.all(
-    kept.map(async (c, j) => {
-      const part = await open(c);
-      if (part) mine.set(part, j * k);
-      return part ? 1 : 0;
-    }),
-  );
-  progress(`opened ${kept.length} ${schema.collection} envelopes`);
+/**
+ * Steps 2 (which items every node opened, public) to 5, for items of records of several
+ * schemas: `mine[j]` is this node's words of kept item j (section by section, record by
+ * record, field by field), undefined when it could not open them.
+ */
+async function collectOpened(
+  s: Session,
+  schemas: readonly ContributionSchema[],
+  kept: readonly { readonly id: string; readonly counts: readonly number[] }[],
+  mine: readonly (BigUint64Array | undefined)[],
+  rejected: { id: string; reason: RejectReason }[],
+  checked: (items: number) => void,
+): Promise<{
+  values: Record<string, SecretInt>[];
+  accepted: string[];
+  rejected: { id: string; reason: RejectReason }[];
+}> {
+  const suite = s.suite;
+  const n = s.parties.length;
+  const { field, reduceBound } = wordMode(s);
+  const me = s.indexOf(s.me);
+  const opened = Uint8Array.from(mine, (w) => (w ? 1 : 0));
   const okAll = await s
     .concat(s.parties.map((p) => s.input(p, int(2), p === s.me ? opened : kept.length)))
     .revealNumbers();
-  const decryptable = kept.map((_, j) =>
-    s.parties.every((_, i) => okAll[i * kept.length + j] === 1),
-  );
+  const cand: number[] = [];
   kept.forEach((c, j) => {
-    if (!decryptable[j]) rejected.push({ id: c.id, reason: 'undecryptable' });
+    if (s.parties.every((_, i) => okAll[i * kept.length + j] === 1)) cand.push(j);
+    else rejected.push({ id: c.id, reason: 'undecryptable' });
   });
-  const candidates = kept.filter((_, j) => decryptable[j]);
-  const m = candidates.length;
-  const cand = kept.flatMap((_, j) => (decryptable[j] ? [j] : []));
-  const myParts = new BigInt64Array(m * k);
-  cand.forEach((j, t) => {
-    for (let f = 0; f < k; f++) myParts[t * k + f] = BigInt.asIntN(64, mine[j * k + f]!);
-  });
+  const m = cand.length;
+  const sizes = cand.map((j) =>
+    kept[j]!.counts.reduce((a, c, i) => a + c * schemas[i]!.fields.length, 0),
+  );
+  const W = sizes.reduce((a, b) => a + b, 0);
+  const empty = () =>
+    schemas.map((sc) => {
+      const v: Record<string, SecretInt> = {};
+      for (const f of sc.fields) v[f.name] = s.constant(int(fieldBits(f)), []);
+      return v;
+    });
+  if (m === 0) return { values: empty(), accepted: [], rejected };
 
-  const values: Record<string, SecretInt> = {};
-  if (m === 0) {
-    for (const f of schema.fields) values[f.name] = s.constant(int(fieldBits(f)), []);
-    return result(values, [], rejected);
+  const myParts = new BigInt64Array(W);
+  const minus = new BigInt64Array(W);
+  const span = new BigInt64Array(W);
+  const fieldMinus = schemas.map((sc) => sc.fields.map((f) => BigInt.asIntN(64, -BigInt(f.min))));
+  const fieldSpan = schemas.map((sc) =>
+    sc.fields.map((f) => BigInt.asIntN(64, -(BigInt(f.max) - BigInt(f.min) + 1n))),
+  );
+  let o = 0;
+  for (const j of cand) {
+    const words = mine[j]!;
+    for (let w = 0; w < words.length; w++) myParts[o + w] = BigInt.asIntN(64, words[w]!);
+    kept[j]!.counts.forEach((count, i) => {
+      const mi = fieldMinus[i]!;
+      const sp = fieldSpan[i]!;
+      for (let r = 0; r < count; r++)
+        for (let f = 0; f < mi.length; f++, o++) {
+          minus[o] = mi[f]!;
+          span[o] = sp[f]!;
+        }
+    });
   }
 
   // 3. The values: the sum of every node's parts, modulo 2^64.
   const inputs = await Promise.all(
-    s.parties.map((_, i) => suite.input(i, i === me ? myParts : undefined, m * k, 64)),
+    s.parties.map((_, i) => suite.input(i, i === me ? myParts : undefined, W, 64)),
   );
   const sum = inputs.slice(1).reduce((a, b) => suite.add(a, b), inputs[0]!);
 
   // 4. Range checks: y = x - min is valid iff 0 <= y <= max - min as an unsigned 64-bit
   // number, i.e. y's top bit is 0 and y - (max - min) - 1 < 0, both exact for any x
   // (over Z_2^64 the top bit is the sign; in a field y is already in [0, 2^64)).
-  const minus = new BigInt64Array(m * k);
-  const span = new BigInt64Array(m * k);
-  for (let t = 0; t < m; t++)
-    schema.fields.forEach((f, j) => {
-      minus[t * k + j] = BigInt.asIntN(64, -BigInt(f.min));
-      span[t * k + j] = BigInt.asIntN(64, -(BigInt(f.max) - BigInt(f.min) + 1n));
-    });
   // In a field, y is reduced after the shift, so that a negative value's y is exact too.
   const y = field
     ? await reduceMod64(suite, suite.addPublic(sum, minus), n, reduceBound)
@@ -398,66 +653,89 @@ export async function collectContributions(
   const x = field ? suite.sub(y, suite.constant(minus)) : sum;
   const bound = field ? reduceBound : 64;
   const lt = await suite.ltz(suite.concat([y, suite.addPublic(y, span)]), bound);
-  const top = suite.gather(lt, range(0, m * k));
-  const below = suite.gather(lt, range(m * k, 2 * m * k));
+  const top = suite.gather(lt, range(0, W));
+  const below = suite.gather(lt, range(W, 2 * W));
   // valid = (1 - top) * below = below - top * below
-  let ok = suite.sub(below, await suite.mul(top, below));
-  // A contribution passes when all its fields do: a product tree over the k fields.
-  let width = k;
-  while (width > 1) {
-    const half = Math.floor(width / 2);
+  const valid = suite.sub(below, await suite.mul(top, below));
+  const passed = (await suite.open(
+    await allOfGroups(suite, valid, sizes),
+    s.parties.map((_, i) => i),
+  ))!;
+  checked(m);
+
+  // 5. The accepted items' records, schema by schema and field by field.
+  const accepted: string[] = [];
+  const acceptedAt: number[] = [];
+  let at = 0;
+  cand.forEach((j, t) => {
+    if (passed[t] === 1n) {
+      accepted.push(kept[j]!.id);
+      acceptedAt.push(t);
+    } else rejected.push({ id: kept[j]!.id, reason: 'out of range' });
+  });
+  const starts: number[] = [];
+  for (const size of sizes) {
+    starts.push(at);
+    at += size;
+  }
+  const values = schemas.map((sc, i) => {
+    const k = sc.fields.length;
+    const out: Record<string, SecretInt> = {};
+    sc.fields.forEach((f, fi) => {
+      const idx: number[] = [];
+      for (const t of acceptedAt) {
+        const counts = kept[cand[t]!]!.counts;
+        let base = starts[t]!;
+        for (let p = 0; p < i; p++) base += counts[p]! * schemas[p]!.fields.length;
+        for (let r = 0; r < counts[i]!; r++) idx.push(base + r * k + fi);
+      }
+      const shares: Promise<Shares> = Promise.resolve(suite.gather(x, Uint32Array.from(idx)));
+      out[f.name] = s.wrap(int(fieldBits(f)), [idx.length], fieldBits(f), shares);
+    });
+    return out;
+  });
+  return { values, accepted, rejected };
+}
+
+/**
+ * The product of each group of 0/1 values (groups consecutive, of the given sizes >= 1):
+ * a product tree, one round per level, ceil(log2(largest group)) rounds.
+ */
+async function allOfGroups(suite: Suite, bits: Shares, sizes: readonly number[]): Promise<Shares> {
+  let ok = bits;
+  let widths = [...sizes];
+  while (widths.some((w) => w > 1)) {
     const left: number[] = [];
     const right: number[] = [];
     const carry: number[] = [];
-    for (let t = 0; t < m; t++) {
-      for (let j = 0; j < half; j++) {
-        left.push(t * width + 2 * j);
-        right.push(t * width + 2 * j + 1);
+    let o = 0;
+    for (const w of widths) {
+      for (let j = 0; j + 1 < w; j += 2) {
+        left.push(o + j);
+        right.push(o + j + 1);
       }
-      if (width % 2 === 1) carry.push(t * width + width - 1);
+      if (w % 2 === 1) carry.push(o + w - 1);
+      o += w;
     }
     const prod = await suite.mul(
       suite.gather(ok, Uint32Array.from(left)),
       suite.gather(ok, Uint32Array.from(right)),
     );
-    const next = Math.ceil(width / 2);
-    if (width % 2 === 1) {
-      // Interleave: each contribution's half products, then its carried field.
-      const idx: number[] = [];
-      for (let t = 0; t < m; t++) {
-        for (let j = 0; j < half; j++) idx.push(t * half + j);
-        idx.push(m * half + t);
-      }
-      ok = suite.gather(
-        suite.concat([prod, suite.gather(ok, Uint32Array.from(carry))]),
-        Uint32Array.from(idx),
-      );
-    } else ok = prod;
-    width = next;
+    // Each group's products, then its carried value: [prod..., carry...] reordered.
+    const idx: number[] = [];
+    let p = 0;
+    let c = left.length;
+    for (const w of widths) {
+      for (let j = 0; j + 1 < w; j += 2) idx.push(p++);
+      if (w % 2 === 1) idx.push(c++);
+    }
+    ok = suite.gather(
+      suite.concat([prod, suite.gather(ok, Uint32Array.from(carry))]),
+      Uint32Array.from(idx),
+    );
+    widths = widths.map((w) => Math.ceil(w / 2));
   }
-  const passed = (await suite.open(
-    ok,
-    s.parties.map((_, i) => i),
-  ))!;
-
-  progress(`range-checked ${m} ${schema.collection} contributions of ${k} fields`);
-
-  // 5. The accepted contributions, field by field.
-  const acceptedIdx: number[] = [];
-  candidates.forEach((c, t) => {
-    if (passed[t] === 1n) acceptedIdx.push(t);
-    else rejected.push({ id: c.id, reason: 'out of range' });
-  });
-  schema.fields.forEach((f, j) => {
-    const idx = Uint32Array.from(acceptedIdx, (t) => t * k + j);
-    const shares: Promise<Shares> = Promise.resolve(suite.gather(x, idx));
-    values[f.name] = s.wrap(int(fieldBits(f)), [idx.length], fieldBits(f), shares);
-  });
-  return result(
-    values,
-    acceptedIdx.map((t) => candidates[t]!.id),
-    rejected,
-  );
+  return ok;
 }
 
 /** A public constant c (any size the suite holds) as n shared elements. */

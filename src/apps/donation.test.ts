@@ -11,6 +11,7 @@ import {
   donationPlaintext,
   MAX_CENTS,
   MAX_INCOME,
+  MAX_PEOPLE,
   runDonation,
   type DonationRule,
 } from './donation.js';
@@ -94,12 +95,27 @@ describe('donation split (contributions to three shamir nodes)', () => {
     expect(r.plaintext.shares).toEqual([701, 701, 700, 700, 700]);
   });
 
-  it('widest values: incomes 0..2^24 - 1, cap 2^27 - 1 cents (lambda x reaches 2^83)', async () => {
+  it('widest values: incomes 0..2^24 - 1, cap 2^27 - 1 cents (the capped steps reach 2^67)', async () => {
     await expectSameAsPlaintext([MAX_INCOME, 1, 0, 2 ** 23, 12_345, MAX_INCOME - 1], {
       total: 3 * MAX_CENTS + 99,
       floor: 0,
       cap: MAX_CENTS,
     });
+  });
+
+  it('past the old limit of 200: 260 people at the widest values, every share as in the clear', async () => {
+    // The sum against the total is the widest comparison (n C 2^40); the old rule stopped
+    // at 200 people because its rounding argument needed fewer than 256.
+    const incomes = Array.from({ length: 260 }, randomIncome);
+    incomes[0] = MAX_INCOME;
+    incomes[1] = 1;
+    incomes[2] = 0;
+    const r = await expectSameAsPlaintext(incomes, {
+      total: 130 * MAX_CENTS + 260 * 1_000 + 259,
+      floor: 1_000,
+      cap: MAX_CENTS,
+    });
+    expect(r.secure.valid).toBe(true);
   });
 
   it("a person learns only their own share; the nodes see it only under that person's mask", async () => {
@@ -127,6 +143,24 @@ describe('donation split (contributions to three shamir nodes)', () => {
     expect(published[0]).toBe(BigInt(shares[0]!));
     // Another person's mask does not decode it.
     expect(published[3]! - r.masks.get('person-02')!).not.toBe(BigInt(shares[3]!));
+  });
+
+  it('the rule in the clear: with every income >= 1 the shares add up, at 300, 2,000 and 10,000 people', () => {
+    // The rounding argument (module comment of donation.ts): the gap below the total is
+    // under one cent for n <= 2^16, so the cents left over never outnumber the people
+    // between floor and cap. With 2^-32 units it needed n < 256; these sizes are past that.
+    for (const n of [300, 2_000, MAX_PEOPLE]) {
+      const incomes = Array.from({ length: n }, () => Math.max(1, randomIncome()));
+      // A total strictly between n floor and n cap, off the round numbers.
+      const rule = { total: n * 7_000 + n - 1, floor: 1_000, cap: 90_001 };
+      const { shares, valid } = donationPlaintext(incomes, rule);
+      expect(valid).toBe(true);
+      expect(shares.reduce((a, b) => a + b, 0)).toBe(rule.total);
+      expect(shares.every((x) => x >= rule.floor && x <= rule.cap)).toBe(true);
+    }
+    expect(() => checkRule({ total: 10_001 * 100, floor: 0, cap: 100 }, MAX_PEOPLE + 1)).toThrow(
+      /1 to 10000 people/,
+    );
   });
 
   it('refuses a rule that no split can meet, naming the bound', () => {

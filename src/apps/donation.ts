@@ -4,25 +4,33 @@
  * their own share; nobody learns anyone else's income or share.
  *
  * The rule (amounts in cents, incomes in whole currency units; all integer, exact):
- *   - lambda* is the largest lambda in {0, ..., 2^59 - 1} (cents per unit of income,
- *     counted in units of 2^-32) with  sum_i clamp(lambda x_i, F 2^32, C 2^32) <= T 2^32;
- *   - base_i = floor(clamp(lambda* x_i, F 2^32, C 2^32) / 2^32) cents;
+ *   - lambda* is the largest lambda in {0, ..., 2^67 - 1} (cents per unit of income,
+ *     counted in units of 2^-40) with  sum_i clamp(lambda x_i, F 2^40, C 2^40) <= T 2^40;
+ *   - base_i = floor(clamp(lambda* x_i, F 2^40, C 2^40) / 2^40) cents;
  *   - the r = T - sum_i base_i cents left by the rounding go one each to the first r
  *     people (in contribution order) whose base is below the cap;
  *   - the split is valid when the shares add up to T. It is not when the incomes cannot
  *     carry T (say everyone's income is 0 and T > n (F + 1)): the floor binds everyone
  *     with income 0 whatever lambda, the cap everyone else; nothing but that fact is
  *     released.
- * When lambda* < 2^59 - 1, r is at most the number of people below the cap (raising
- * lambda* by one unit would push the sum over T, and adds less than 2^-8 cent per
- * person below the cap), so the split is valid.
+ * Why the split is valid whenever lambda* < 2^67 - 1: write v_i = clamp(lambda* x_i) in
+ * units of 2^-40 cents and S = sum_i v_i <= T 2^40. Raising lambda* by one unit pushes
+ * the sum over T 2^40 and raises each v_i by at most x_i <= 2^24 - 1, so
+ * 0 <= T 2^40 - S < n 2^24 <= 2^40 for n <= 2^16: the gap is below one cent. Then
+ * r = (T - S / 2^40) + sum_i frac(v_i / 2^40) < 1 + u, where u counts the people strictly
+ * between floor and cap with v_i not a whole cent (the only ones with a fraction), all
+ * below the cap; r is an integer, so r <= u and there are cents enough for the rounding.
+ * (With units of 2^-32 the gap was below n 2^-8 cents, which needed n < 256.)
  *
  * How: each person contributes (src/api/contributions.ts) their income and an 80-bit
  * one-time mask, as additive parts sealed to three compute nodes, which run the shamir
  * suite over F_p, p = 2^127 - 1 (semi-honest, honest majority: one node learns
- * nothing). The search for lambda* is oblivious (59 rounds of a bitwise binary search,
- * every comparison secret): lambda x_i reaches 2^83, beyond Z_2^64, which is why the
- * nodes work in the 127-bit field, whose comparisons reach 85 bits with three nodes.
+ * nothing). The search for lambda* is oblivious (67 rounds of a bitwise binary search,
+ * every comparison secret). lambda x_i would reach 2^91, beyond what even the 127-bit
+ * field compares (85 bits with three nodes), so the search never forms it: it keeps
+ * P_i = min(lambda x_i, C 2^40) and adds steps min(2^j x_i, C 2^40), which change no
+ * clamp (once a value reaches the cap, every larger lambda keeps it there), so every
+ * compared value stays below 2^69; the sum against T 2^40 stays below n 2^67 <= 2^83.
  * The nodes then open to each other only whether the shares add up to T and, if so,
  * each person's share plus that person's mask: the person, who alone knows the mask,
  * subtracts it; to the nodes the published number is within 2^-53 of uniform
@@ -51,15 +59,21 @@ export const DONATION_NODES = ['node-1', 'node-2', 'node-3'] as const;
 export const MAX_INCOME = 2 ** 24 - 1;
 /** Floor, cap and every share in cents, below 2^27 (1.34 million units). */
 export const MAX_CENTS = 2 ** 27 - 1;
-/** At most this many people: the rounding argument above needs fewer than 256. */
-export const MAX_PEOPLE = 200;
-const FRAC = 32n;
-const LAMBDA_BITS = 59;
+/**
+ * At most this many people: the rounding argument above holds up to 2^16; past a few
+ * thousand the nodes' time (linear in n, 67 batches of 2n comparisons) is the limit.
+ */
+export const MAX_PEOPLE = 10_000;
+const FRAC = 40n;
+/** lambda < 2^(27 + 40): the cap C 2^40 < 2^67 is reached by any income >= 1. */
+const LAMBDA_BITS = 67;
 const MASK_BITS = 40;
-/** Comparisons of lambda x_i (< 2^83) against the floor and cap. */
-const WIDE = 85;
-/** Comparisons of sums of cents. */
-const NARROW = 72;
+/** Comparisons of values below 2^68 (P_i plus a step, both at most C 2^40). */
+const WIDE = 70;
+/** Comparisons of sums: at most n C 2^40 < 2^(14 + 27 + 40) with n <= 10,000. */
+const NARROW = 83;
+/** Comparisons of incomes (< 2^24) with public thresholds. */
+const INCOME = 26;
 
 export const DONATION_SCHEMA: ContributionSchema = {
   collection: 'donation',
@@ -185,32 +199,59 @@ async function nodeProgram(
   ];
 
   // clamp(v) = v + [v < lo] (lo - v) + [v > hi] (hi - v); the two cases exclude each other.
-  const clamp = async (v: Shares) => {
+  // Also min(v, hi) = v + [v > hi] (hi - v), which the search keeps.
+  const clampAndMin = async (v: Shares) => {
     const bits = await suite.ltz(suite.concat([suite.sub(v, lo), suite.sub(hi, v)]), WIDE);
     const [a, b] = halves(
       await suite.mul(bits, suite.concat([suite.sub(lo, v), suite.sub(hi, v)])),
       m,
     );
-    return suite.add(v, suite.add(a!, b!));
+    return { clamped: suite.add(v, suite.add(a!, b!)), capped: suite.add(v, b!) };
   };
 
-  // Bitwise binary search for lambda*, kept secret: P = lambda x, from the top bit down.
+  // The steps min(2^j x_i, hi): 2^j x_i < 2^(j + 24) <= hi's bound 2^67 for j <= 43;
+  // above, 2^j x_i <= hi iff x_i <= floor(hi / 2^j), one batch of comparisons of incomes.
+  const hiBig = BigInt(rule.cap) << FRAC;
+  const firstCapped = 67 - 24 + 1;
+  const cappedSteps = LAMBDA_BITS - firstCapped;
+  const thresholds = new BigInt64Array(m * cappedSteps);
+  for (let t = 0; t < cappedSteps; t++)
+    thresholds.fill(-((hiBig >> BigInt(firstCapped + t)) + 1n), t * m, (t + 1) * m);
+  const fits = await suite.ltz(
+    suite.addPublic(suite.concat(Array.from({ length: cappedSteps }, () => x)), thresholds),
+    INCOME,
+  );
+  // step_j = hi + [fits] (2^j x - hi)
+  const his = publicBig(suite, m * cappedSteps, hiBig);
+  const wide = suite.concat(
+    Array.from({ length: cappedSteps }, (_, t) =>
+      suite.mulScalar(x, 1n << BigInt(firstCapped + t)),
+    ),
+  );
+  const capped = suite.add(his, await suite.mul(fits, suite.sub(wide, his)));
+  const stepOf = (j: number) =>
+    j < firstCapped
+      ? suite.mulScalar(x, 1n << BigInt(j))
+      : suite.gather(capped, range((j - firstCapped) * m, (j - firstCapped + 1) * m));
+
+  // Bitwise binary search for lambda*, kept secret, from the top bit down:
+  // P = min(lambda x, hi), whose clamp is lambda x's (see the module comment).
   let p = suite.constant(new BigInt64Array(m));
   for (let j = LAMBDA_BITS - 1; j >= 0; j--) {
-    const step = suite.mulScalar(x, 1n << BigInt(j));
-    const total = suite.sumGroups(await clamp(suite.add(p, step)), m);
-    // take = [sum <= T 2^32] = 1 - [T 2^32 - sum < 0]
+    const { clamped, capped: next } = await clampAndMin(suite.add(p, stepOf(j)));
+    const total = suite.sumGroups(clamped, m);
+    // take = [sum <= T 2^40] = 1 - [T 2^40 - sum < 0]
     const over = await suite.ltz(suite.sub(target, total), NARROW);
     const take = suite.addPublic(suite.neg(over), one(1));
-    p = suite.add(p, await suite.mul(broadcast(take, m), step));
+    p = suite.add(p, await suite.mul(broadcast(take, m), suite.sub(next, p)));
   }
 
-  // The shares in cents: floor(v / 2^32), from a truncation off by at most one, corrected.
-  const v = await clamp(p);
+  // The shares in cents: floor(v / 2^40), from a truncation off by at most one, corrected.
+  const { clamped: v } = await clampAndMin(p);
   const q = await suite.trunc(v, Number(FRAC), WIDE);
   const d = suite.sub(v, suite.mulScalar(q, 1n << FRAC));
   const unit = publicBig(suite, m, (1n << FRAC) - 1n);
-  // [d < 0], [d > 2^32 - 1], and [v < hi] (below the cap), in one batch.
+  // [d < 0], [d > 2^40 - 1], and [v < hi] (below the cap), in one batch.
   const flags = await suite.ltz(suite.concat([d, suite.sub(unit, d), suite.sub(v, hi)]), WIDE);
   const under = suite.gather(flags, range(2 * m, 3 * m));
   const [tooHigh, tooLow] = halves(suite.gather(flags, range(0, 2 * m)), m);

@@ -117,52 +117,55 @@ describe('hospitals as data owners, three compute nodes', () => {
     expect(nodePhases([], 3)).toEqual({ setup: 0, open: 0, rangeCheck: 0, assemble: 0, study: 3 });
   });
 
-  it('an owner whose envelope cannot be opened is left out whole, records and aggregates', async () => {
-    const rows = [40, 25, 35];
+  it('an owner whose envelope is tampered, sealed to other keys or malformed is left out whole, named', async () => {
+    const rows = [40, 25, 35, 20, 30];
+    const owners = ownerIds(5);
     const tables = rows.map((n, i) => ownerTable(bundled, i, n, 9));
-    const full = withOwners(bundled, ownerIds(3));
+    const full = withOwners(bundled, owners);
     const study = { ...full, analyses: full.analyses.filter((a) => a.id === 'patients') };
     const opts = { implementations: STATISTICS };
     const keys = await Promise.all(COMPUTE_NODES.map(() => contributionKeyPair()));
+    const otherKeys = await Promise.all(COMPUTE_NODES.map(() => contributionKeyPair()));
     const layout = await aggregateLayout(study, opts);
     const sealed = await Promise.all(
       tables.map((t, i) =>
         contributeOwner(
           study,
           layout,
-          ownerIds(3)[i]!,
+          owners[i]!,
           t,
-          keys.map((k) => k.publicKey),
+          (i === 2 ? otherKeys : keys).map((k) => k.publicKey),
           opts,
         ),
       ),
     );
-    // hospital-002's aggregates, tampered on the way to node 2.
-    const agg = sealed[1]!.aggregates;
-    const ct = agg.parts[1]!.ct;
-    const tampered = {
-      ...agg,
-      parts: agg.parts.map((p, i) =>
+    // One envelope per owner per node: aggregates and every record in one HPKE message.
+    for (const b of sealed) expect(b.parts).toHaveLength(3);
+    expect(sealed.map((b) => b.counts)).toEqual(rows.map((n) => [1, n]));
+    // hospital-002's bundle, tampered on the way to node 2; hospital-003's sealed to
+    // other nodes' keys; hospital-004's with a record count that does not fit the schemas.
+    const b = sealed[1]!;
+    const ct = b.parts[1]!.ct;
+    sealed[1] = {
+      ...b,
+      parts: b.parts.map((p, i) =>
         i === 1 ? { ...p, ct: (ct[0] === 'A' ? 'B' : 'A') + ct.slice(1) } : p,
       ),
     };
-    const envelopes = {
-      aggregates: [sealed[0]!.aggregates, tampered, sealed[2]!.aggregates],
-      records: sealed.flatMap((c) => c.records),
-    };
+    sealed[3] = { ...sealed[3]!, counts: [20] };
     const outs = await runLocal(
-      (s) =>
-        runContributedStudy(s, study, layout, envelopes, keys[s.indexOf(s.me)]!.privateKey, opts),
+      (s) => runContributedStudy(s, study, layout, sealed, keys[s.indexOf(s.me)]!.privateKey, opts),
       { suite: 'rep3', parties: [...COMPUTE_NODES] },
     );
-    const o = outs[0]!.result;
-    expect(o.dropped).toEqual(['hospital-002']);
-    expect(o.parties.map((p) => p.rows)).toEqual([40, 0, 35]);
-    // Patients per arm over hospitals 1 and 3 only, as counted in the clear.
-    const arm = (t: (typeof tables)[number]) => t.columns.get('arm')!.values;
-    const want = [0, 1].map((l) =>
-      [tables[0]!, tables[2]!].reduce((a, t) => a + arm(t).filter((x) => x === l).length, 0),
-    );
-    expect(o.analyses[0]!.rows.map((r) => r.value)).toEqual(want);
+    for (const { result: o } of outs) {
+      expect([...o.dropped].sort()).toEqual(['hospital-002', 'hospital-003', 'hospital-004']);
+      expect(o.parties.map((p) => p.rows)).toEqual([40, 0, 0, 0, 30]);
+      // Patients per arm over hospitals 1 and 5 only, as counted in the clear.
+      const arm = (t: (typeof tables)[number]) => t.columns.get('arm')!.values;
+      const want = [0, 1].map((l) =>
+        [tables[0]!, tables[4]!].reduce((a, t) => a + arm(t).filter((x) => x === l).length, 0),
+      );
+      expect(o.analyses[0]!.rows.map((r) => r.value)).toEqual(want);
+    }
   });
 });

@@ -7,7 +7,7 @@
  *
  * Synthetic records per hospital from src/apps/hospitals.ts (a seed, not for secrets).
  */
-import { contributionKeyPair, type Contribution } from '../api/contributions.js';
+import { contributionKeyPair, type Bundle } from '../api/contributions.js';
 import { runLocal, type PartyOutcome, type Program } from '../api/run.js';
 import { parseCsvTable, type Table } from '../analytics/data/table.js';
 import {
@@ -119,10 +119,7 @@ export async function runHospitalOwners(
   );
   const sealSeconds = (performance.now() - t0) / 1000;
   onSealed?.();
-  const envelopes = JSON.parse(mailbox) as {
-    aggregates: Contribution[];
-    records: Contribution[];
-  };
+  const envelopes = JSON.parse(mailbox) as Bundle[];
   const t1 = performance.now();
   // The first node's steps, timed: where the nodes' time goes.
   const marks: { message: string; at: number }[] = [];
@@ -197,18 +194,16 @@ async function sealAll(
   nodeKeys: readonly Uint8Array[],
   progress?: (message: string) => void,
 ): Promise<string> {
-  const aggregates: Contribution[] = [];
-  const records: Contribution[] = [];
+  const bundles: Bundle[] = [];
   // About ten lines however many owners: a 1,000-owner run would otherwise print 1,000.
   const every = Math.max(1, Math.ceil(owners.length / 10));
   for (const [i, id] of owners.entries()) {
     const c = await contributeOwner(st, layout, id, tables[i]!, nodeKeys, {
       implementations: STATISTICS,
     });
-    aggregates.push(c.aggregates);
-    for (const r of c.records) records.push(r);
+    bundles.push(c);
     if ((i + 1) % every === 0 || i + 1 === owners.length)
       progress?.(`${i + 1}/${owners.length} owners have sealed their contributions`);
   }
-  return JSON.stringify({ aggregates, records });
+  return JSON.stringify(bundles);
 }

@@ -5,7 +5,7 @@
  * (demo only: a real person would see one line, their own).
  */
 import { nodeCryptoProvider } from '../adapters/node/crypto.js';
-import { MAX_CENTS, runDonation } from '../apps/donation.js';
+import { MAX_CENTS, MAX_PEOPLE, runDonation } from '../apps/donation.js';
 import { EXIT, UsageError } from './exit.js';
 import { demoIntOption } from './flags.js';
 
@@ -19,7 +19,7 @@ export async function donationDemo(
   if (positional.length > 0)
     throw new UsageError(`demo donation: unexpected argument '${positional[0]}'`);
   const maxUnits = Math.floor(MAX_CENTS / 100);
-  const people = demoIntOption('donation', named, 'people', 12, 5, 50);
+  const people = demoIntOption('donation', named, 'people', 12, 5, MAX_PEOPLE);
   const total = demoIntOption('donation', named, 'total', 100 * people, 1, 50 * maxUnits);
   const floor = demoIntOption('donation', named, 'floor', 30, 0, maxUnits);
   const cap = demoIntOption('donation', named, 'cap', 200, 0, maxUnits);

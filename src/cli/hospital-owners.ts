@@ -33,7 +33,7 @@ export async function hospitalOwnersDemo(
   const study = parseStudyText(readFileSync(HOSPITAL_STUDY, 'utf8'), HOSPITAL_STUDY);
   console.log(
     `${study.name}: ${owners} hospitals as data owners (synthetic, ${rows} patients each, seed ${seed});\n` +
-      'each seals its local aggregates and records to 3 compute nodes (HPKE) and is done;\n' +
+      'each seals its local aggregates and records, one envelope per node, to 3 compute nodes (HPKE) and is done;\n' +
       'the nodes run rep3 (semi-honest, honest majority) over TLS on 127.0.0.1 and release only the report',
   );
   const tables = Array.from({ length: owners }, (_, i) => ownerTable(study, i, rows, seed));

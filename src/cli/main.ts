@@ -102,7 +102,7 @@ commands:
          university (default 100), cells of >= C (default 10) and noise at epsilon E (default
          1); beside the plaintext answer
   demo   donation [--people N] [--total T] [--floor F] [--cap C] [--seed S]
-         a fair donation split: N people (5..50, default 12) seal their incomes to three compute
+         a fair donation split: N people (5..10,000, default 12) seal their incomes to three compute
          nodes (shamir); each pays in proportion to income, between F (default 30) and C
          (default 200), the shares adding up to T (default 100 N); each person alone decodes
          their own share; printed beside the rule applied in the clear

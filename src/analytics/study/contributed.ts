@@ -4,20 +4,21 @@
  * to each compute node) and may go offline; three compute nodes collect them and run
  * the study's analyses, releasing only the report.
  *
- * What an owner contributes, all computed on its own table in the clear:
+ * What an owner contributes, all computed on its own table in the clear, in one bundle
+ * (one HPKE envelope per node, opened once by that node):
  *   - its local aggregates: every `SecretTable.aggregate` the analyses ask for (counts
  *     and sums per cell, survival risk sets, logistic cells...), found by running the
  *     analyses on its own table in a one-party plaintext session that nobody else sees
- *     (`localAggregates`); one contribution per owner, one field per number;
- *   - its records, one contribution per record (for analyses that compute on records,
+ *     (`localAggregates`); one record of one field per number;
+ *   - its records, as many as its table has rows (for analyses that compute on records,
  *     such as the t-test): each column's value (a level's index for a categorical one,
  *     0 when missing) and, for a column that allows missing values, whether it is present.
  * The aggregates' layout (keys and lengths) comes from the study alone: the same
  * recording on a one-row placeholder table (`aggregateLayout`), at the owners and the nodes.
  *
- * The nodes keep an owner only when its aggregates and every one of its records were
- * accepted; the record ids (owner#row) make each owner's row count public, as a study's
- * row counts always are. Aggregates are range-checked to |x| < 2^40 per owner and
+ * The nodes keep an owner only when its bundle was accepted whole (every value within
+ * its range); the bundle's record count makes each owner's row count public, as a
+ * study's row counts always are. Aggregates are range-checked to |x| < 2^40 per owner and
  * otherwise trusted as an owner party's own inputs are in a study run by the owners.
  *
  * Security model: the compute nodes' suite (rep3: semi-honest, honest majority, so one
@@ -26,10 +27,10 @@
  */
 import {
   ContributionError,
-  collectContributions,
-  type Contribution,
+  collectBundles,
+  contributeBundle,
+  type Bundle,
   type ContributionSchema,
-  contribute,
 } from '../../api/contributions.js';
 import { runLocal } from '../../api/run.js';
 import type { Session } from '../../api/session.js';
@@ -51,12 +52,6 @@ import { partiesWithOtherDigest } from '../../api/agree.js';
 
 /** Bound on one owner's aggregate numbers (counts and sums of declared ranges). */
 const AGGREGATE_LIMIT = 2 ** 40;
-
-/** What one owner hands to the nodes: one envelope of aggregates, one per record. */
-export interface OwnerContributions {
-  readonly aggregates: Contribution;
-  readonly records: readonly Contribution[];
-}
 
 /** The schema of one record: a field per column, and `present:NAME` where values may be missing. */
 export function recordSchema(study: Study): ContributionSchema {
@@ -172,7 +167,7 @@ export async function aggregateLayout(
     .sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 
-function aggregateSchema(
+export function aggregateSchema(
   study: Study,
   layout: readonly { key: string; length: number }[],
 ): ContributionSchema {
@@ -189,7 +184,8 @@ function aggregateSchema(
 }
 
 /**
- * An owner's side: its aggregates and records, sealed to the nodes' keys. Runs where the
+ * An owner's side: its aggregates and records, sealed to the nodes' keys in one bundle
+ * (sections: the aggregates, one record; the records, one per row). Runs where the
  * owner's data is (a browser included).
  * @throws {ContributionError} when an analysis did not compute one of its aggregates on
  *   this table, or a value is outside the study's declared ranges.
@@ -201,7 +197,7 @@ export async function contributeOwner(
   own: Table,
   nodeKeys: readonly Uint8Array[],
   opts: RunStudyOptions = {},
-): Promise<OwnerContributions> {
+): Promise<Bundle> {
   const mine = await localAggregates(study, own, opts);
   const values: bigint[] = [];
   for (const { key, length } of layout) {
@@ -212,20 +208,16 @@ export async function contributeOwner(
       );
     values.push(...v);
   }
-  const rs = recordSchema(study);
-  const [aggregates, ...records] = await Promise.all([
-    contribute(aggregateSchema(study, layout), nodeKeys, owner, values),
-    ...Array.from({ length: own.rows }, (_, i) =>
-      contribute(rs, nodeKeys, `${owner}#${i}`, recordValues(study, own, i)),
-    ),
+  return contributeBundle([aggregateSchema(study, layout), recordSchema(study)], nodeKeys, owner, [
+    [values],
+    Array.from({ length: own.rows }, (_, i) => recordValues(study, own, i)),
   ]);
-  return { aggregates: aggregates!, records };
 }
 
 /**
- * The nodes' side: every compute node calls it with the same envelopes and its own
- * private key; `study.parties` are the data owners. Returns the report, as `runStudy`
- * does, with each kept owner's row count.
+ * The nodes' side: every compute node calls it with the same envelopes (one bundle per
+ * owner) and its own private key; `study.parties` are the data owners. Returns the
+ * report, as `runStudy` does, with each kept owner's row count and the dropped owners.
  * @throws {StudyRefused} before computing, as runStudy; ContributionError when the nodes'
  *   lists differ; TypeError when an analysis needs data that was not contributed.
  */
@@ -233,10 +225,7 @@ export async function runContributedStudy(
   s: Session,
   study: Study,
   layout: readonly { key: string; length: number }[],
-  envelopes: {
-    readonly aggregates: readonly Contribution[];
-    readonly records: readonly Contribution[];
-  },
+  envelopes: readonly Bundle[],
   privateKey: Uint8Array,
   opts: RunStudyOptions = {},
 ): Promise<StudyOutcome & { readonly dropped: readonly string[] }> {
@@ -252,79 +241,79 @@ export async function runContributedStudy(
     );
 
   progress("collecting the owners' aggregates and records");
-  // One after the other: each opens parts asynchronously, and every node must issue the
-  // same exchanges in the same order.
-  const agg = await collectContributions(
+  const c = await collectBundles(
     s,
-    aggregateSchema(study, layout),
-    envelopes.aggregates,
+    [aggregateSchema(study, layout), recordSchema(study)],
+    envelopes,
     privateKey,
     progress,
   );
-  const rec = await collectContributions(
-    s,
-    recordSchema(study),
-    envelopes.records,
-    privateKey,
-    progress,
-  );
-  // An owner counts only if its aggregates and all its records were accepted.
+  const [aggValues, recValues] = c.values as [
+    Readonly<Record<string, SecretInt>>,
+    Readonly<Record<string, SecretInt>>,
+  ];
+  // Where each accepted bundle's aggregates and records start in the collected vectors.
+  const aggStart: number[] = [];
+  const recStart: number[] = [];
+  let a = 0;
+  let r = 0;
+  for (const [nAgg, nRec] of c.records) {
+    aggStart.push(a);
+    recStart.push(r);
+    a += nAgg!;
+    r += nRec!;
+  }
+  // An owner counts only if its bundle was accepted with exactly one record of aggregates.
   const owners = study.parties.map((p) => p.id);
-  const ownerOf = (id: string) => id.slice(0, id.lastIndexOf('#'));
+  const at = new Map(c.accepted.map((id, j) => [id, j]));
   const bad = new Set<string>();
-  for (const r of agg.rejected) bad.add(r.id);
-  for (const r of rec.rejected) bad.add(ownerOf(r.id));
-  const accepted = new Set(agg.accepted);
-  for (const o of owners) if (!accepted.has(o)) bad.add(o);
-  for (const id of [...agg.accepted, ...rec.accepted.map(ownerOf)])
-    if (!owners.includes(id)) bad.add(id);
+  for (const x of c.rejected) bad.add(x.id);
+  for (const o of owners) if (!at.has(o) || c.records[at.get(o)!]![0] !== 1) bad.add(o);
+  for (const id of c.accepted) if (!owners.includes(id)) bad.add(id);
   const kept = owners.filter((o) => !bad.has(o));
   if (kept.length === 0) throw new StudyRefused("no data owner's contributions were all accepted");
 
   // Records, owner-major in the study's order, row order within an owner.
-  const rowsOf = new Map(kept.map((o) => [o, [] as { row: number; at: number }[]]));
-  rec.accepted.forEach((id, at) =>
-    rowsOf.get(ownerOf(id))?.push({ row: Number(id.slice(id.lastIndexOf('#') + 1)), at }),
-  );
   const order = Uint32Array.from(
-    kept.flatMap((o) =>
-      rowsOf
-        .get(o)!
-        .sort((a, b) => a.row - b.row)
-        .map((r) => r.at),
-    ),
+    kept.flatMap((o) => {
+      const j = at.get(o)!;
+      return Array.from({ length: c.records[j]![1]! }, (_, i) => recStart[j]! + i);
+    }),
   );
-  const rowCounts = new Map(owners.map((o) => [o, rowsOf.get(o)?.length ?? 0]));
+  const rowCounts = new Map(
+    owners.map((o) => [o, kept.includes(o) ? c.records[at.get(o)!]![1]! : 0]),
+  );
   const pick = (x: SecretInt) => x.gather(order);
   const columns = new Map<string, unknown>();
-  for (const c of study.schema.columns) {
-    const x = pick(rec.values[c.name]!);
+  for (const col of study.schema.columns) {
+    const x = pick(recValues[col.name]!);
     // Each value was checked against its field's range at collection.
-    if (c.type === 'boolean') columns.set(`bool:${c.name}`, x.assumeBool());
-    else columns.set(`int:${c.name}`, x.assumeBound(intTypeOf(c).bits));
-    if (c.type === 'categorical') {
+    if (col.type === 'boolean') columns.set(`bool:${col.name}`, x.assumeBool());
+    else columns.set(`int:${col.name}`, x.assumeBound(intTypeOf(col).bits));
+    if (col.type === 'categorical') {
       const present =
-        c.missing === 'allow' ? pick(rec.values[`present:${c.name}`]!).eq(1) : undefined;
+        col.missing === 'allow' ? pick(recValues[`present:${col.name}`]!).eq(1) : undefined;
       columns.set(
-        `onehot:${c.name}`,
-        c.levels.map((_, l) => (present ? x.eq(l).and(present) : x.eq(l))),
+        `onehot:${col.name}`,
+        col.levels.map((_, l) => (present ? x.eq(l).and(present) : x.eq(l))),
       );
     }
-    if (c.missing === 'allow') {
-      const p = pick(rec.values[`present:${c.name}`]!);
-      columns.set(`present:${c.name}`, p.assumeBool());
+    if (col.missing === 'allow') {
+      const p = pick(recValues[`present:${col.name}`]!);
+      columns.set(`present:${col.name}`, p.assumeBool());
     }
   }
   // Aggregates: each field summed over the kept owners.
-  const keptAt = Uint32Array.from(kept.map((o) => agg.accepted.indexOf(o)));
+  const keptAt = Uint32Array.from(kept.map((o) => aggStart[at.get(o)!]!));
+  const aggLength = a;
   const growth = Math.ceil(Math.log2(Math.max(2, kept.length)));
   for (const { key, length } of layout) {
-    const fields = Array.from({ length }, (_, j) => agg.values[`${key}#${j}`]!);
+    const fields = Array.from({ length }, (_, j) => aggValues[`${key}#${j}`]!);
     const all = s.concat(fields);
     const m = kept.length;
     const idx = Uint32Array.from(
       { length: length * m },
-      (_, t) => Math.floor(t / m) * agg.accepted.length + keptAt[t % m]!,
+      (_, t) => Math.floor(t / m) * aggLength + keptAt[t % m]!,
     );
     // Aggregate fields are within +-AGGREGATE_LIMIT (checked at collection): 41 bits; their sum
     // over m owners needs `growth` more.
