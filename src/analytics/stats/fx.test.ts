@@ -113,6 +113,55 @@ for (const c of SUITES) {
       });
     });
 
+    it('saturating division by a wide denominator keeps the quotient (the numerator drops below its scale)', async () => {
+      // The shapes of a regression slope's se: sd_y sqrt(1 - R^2) Z_jj (frac 30, bound 60) over
+      // sd_x sqrt(n - p) (frac 25, bound 63). Saturation's room check drops the numerator below
+      // the denominator's scale; the limit 2^qBits den then came out of a negative power of two
+      // and the quotient came back as about -0.0003 instead of 1.5.
+      const num = [22301.70445595123, 0, -1234.5, 3e6];
+      const den = [14695.768230855465, 14695.768230855465, 0.5, 1e-3];
+      const r = await run(c, async (s) => {
+        const a = Fx.of(
+          s.input('p1', { kind: 'fixed', bits: 60, frac: 30 }, s.me === 'p1' ? num : num.length),
+        );
+        const b = Fx.of(
+          s.input('p2', { kind: 'fixed', bits: 63, frac: 25 }, s.me === 'p2' ? den : den.length),
+        );
+        return a.divide(b, { qBits: 24, frac: 28, saturate: true }).toFixed().reveal();
+      });
+      // The numerator keeps -2 fractional bits (multiples of 4): error up to 4 / den.
+      const want = num.map((v, i) => Math.max(-(2 ** 24), Math.min(2 ** 24, v / den[i]!)));
+      r.forEach((q, i) =>
+        expect(Math.abs(q - want[i]!), `${num[i]} / ${den[i]}`).toBeLessThan(
+          Math.abs(want[i]!) * 2 ** -20 + 8 / den[i]! + 2 ** -24 + (i === 3 ? 2 ** 4 : 0),
+        ),
+      );
+    });
+
+    it('mulWide splits a high limb past the fractional bits (a wide sd times a root near 1)', async () => {
+      // The intercept's se: sd_y (frac 28, bound 58) times a root (frac 22, bound 39). Without
+      // a split (k = 34 > 28 fractional bits) the plain product cut the root to 7 fractional
+      // bits: 0.99968 became 0.99219 and the se was off by 0.75%.
+      expect(wideMulPlan(58, 28, 39, 22)).toEqual({ k: 34, fHi: 22, fLo: 11 });
+      const as = [64766.60744476318, 0, -1, 2 ** 29 - 1, 1e-6];
+      const os = [0.9996793270111084, 1, 0.5, 1.25, 3];
+      const r = await run(c, async (s) => {
+        const a = Fx.of(
+          s.input('p1', { kind: 'fixed', bits: 58, frac: 28 }, s.me === 'p1' ? as : as.length),
+        );
+        const o = Fx.of(
+          s.input('p2', { kind: 'fixed', bits: 39, frac: 22 }, s.me === 'p2' ? os : os.length),
+        );
+        return a.mulWide(o, 28).toFixed().reveal();
+      });
+      r.forEach((q, i) => {
+        const want = as[i]! * os[i]!;
+        expect(Math.abs(q - want), `${as[i]} x ${os[i]}`).toBeLessThan(
+          Math.abs(want) * 2 ** -21 + 2 ** -14,
+        );
+      });
+    });
+
     it('takes square roots of wide values', async () => {
       const xs = [0, 1, 2, 1e-4, 12345.678, 2 ** 30, ...logUniform(20, 34, 5, false)];
       const r = await run(c, async (s) => {

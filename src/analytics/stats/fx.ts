@@ -97,11 +97,40 @@ export function wideMulPlan(
   // o's bound with f fractional bits (a truncation adds one).
   const cut = (f: number) => (f < fb ? bb - (fb - f) + 1 : bb);
   const fHi = Math.min(fb, 22);
+  // k may exceed fa: the high limb then holds multiples of 2^(k - fa) (a negative frac).
   const k = Math.max(1, ba + cut(fHi) - T);
-  if (k > fa || ba - k + 1 + cut(fHi) - 1 > T) return null;
+  if (ba - k + 1 + cut(fHi) - 1 > T) return null;
   let fLo = fb;
   while (fLo >= 0 && k + 1 + cut(fLo) - 1 > T) fLo--;
   return fLo < 0 ? null : { k, fHi, fLo };
+}
+
+/**
+ * The fractional bits `Fx.mul` cuts a (bound ba, frac fa) and b (bound bb,
+ * frac fb) to when their product would pass T bits (null: no cut):
+ * fa' + fb' <= T - ia - ib - 3 (a truncation adds a bit). Bounds are often
+ * pessimistic, so the cut is shared in proportion to each operand's
+ * fractional bits. Exported for the stated bounds (bounds.ts).
+ * @throws {RangeError} when the integer parts alone do not fit.
+ */
+export function mulCut(
+  ba: number,
+  fa: number,
+  bb: number,
+  fb: number,
+): { fa: number; fb: number } | null {
+  if (ba + bb - 1 <= T) return null;
+  const ia = ba - 1 - fa;
+  const ib = bb - 1 - fb;
+  const budget = T - ia - ib - 3;
+  if (budget < 0)
+    throw new RangeError(
+      `stats: a product of ${ia}- and ${ib}-bit integer parts exceeds ${T} bits`,
+    );
+  const cut = fa + fb - budget;
+  const cutA = Math.min(fa, Math.ceil((cut * fa) / Math.max(1, fa + fb)));
+  const fbOut = Math.min(fb, budget - (fa - cutA));
+  return { fa: budget - fbOut, fb: fbOut };
 }
 
 /**
@@ -417,22 +446,10 @@ export class Fx {
   mul(o: Fx, frac = Math.max(this.frac, o.frac)): Fx {
     let a = this.rescale(this.frac);
     let b = o;
-    if (a.bound + b.bound - 1 > T) {
-      // Fractional bits fa + fb <= T - ia - ib - 3 (a truncation adds a bit). Bounds are often
-      // pessimistic, so the cut is shared in proportion to each operand's fractional bits.
-      const ia = a.intBits;
-      const ib = b.intBits;
-      const budget = T - ia - ib - 3;
-      if (budget < 0)
-        throw new RangeError(
-          `stats: a product of ${ia}- and ${ib}-bit integer parts exceeds ${T} bits`,
-        );
-      const cut = a.frac + b.frac - budget;
-      const cutA = Math.min(a.frac, Math.ceil((cut * a.frac) / Math.max(1, a.frac + b.frac)));
-      const fb = Math.min(b.frac, budget - (a.frac - cutA));
-      const fa = budget - fb;
-      a = a.rescale(fa);
-      b = b.rescale(fb);
+    const cut = mulCut(a.bound, a.frac, b.bound, b.frac);
+    if (cut) {
+      a = a.rescale(cut.fa);
+      b = b.rescale(cut.fb);
     }
     const n = Math.max(a.length, b.length);
     const prod = this.make(
@@ -747,9 +764,16 @@ export class Fx {
       // 2^k enc(b) needs intBits(b) + 1 + qBits + frac(a) bits, and the comparison one more.
       const over = Math.max(b.intBits + 2 + qBits + a.frac, a.bound) - 62;
       if (over > 0) a = a.rescale(a.frac - over - 1);
-      const k = qBits + a.frac - b.frac;
-      // 2^k enc(b), read at a's scale so that it compares with enc(a).
-      const lim = new Fx(this.session, b.scaleInt([pow2(k)]).sh, n, a.frac, b.bound + k);
+      let k = qBits + a.frac - b.frac;
+      // 2^k enc(b), read at a's scale so that it compares with enc(a). When a had to drop
+      // below b's scale (k < 0: a wide den, e.g. sd_x sqrt(n - p) with 25 fractional bits),
+      // the limit comes from den truncated to a's scale instead (2^-k would not be an integer).
+      let bl = b;
+      if (k < 0) {
+        bl = b.rescale(b.frac + k);
+        k = 0;
+      }
+      const lim = new Fx(this.session, bl.scaleInt([pow2(k)]).sh, n, a.frac, bl.bound + k);
       const hi = a.sub(lim).ltz().not(); // [a >= lim]
       const lo = a.neg().sub(lim).ltz().not(); // [-a >= lim]
       const amax = lim.addPublic([-1 / 2 ** a.frac]).rescale(a.frac); // lim - 1 (in encodings)
@@ -773,7 +797,7 @@ export class Fx {
           ),
         ),
         a0.frac,
-        Math.min(a0.bound, b.bound + k + 1),
+        Math.min(a0.bound, bl.bound + k + 1),
       );
     }
     const bb = Math.max(b.bound, 2);
