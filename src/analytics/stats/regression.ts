@@ -53,8 +53,14 @@ export function cov(x: Column, y: Column, opts: ResultOptions = {}): SecretFixed
   const N = checkColumns('cov', [x, y], ['x', 'y']);
   const f = resultFrac('cov', opts.frac);
   const { w } = groupWeights('cov', N, opts.where, undefined, x.session);
-  return crossMatrix([Fx.of(x), Fx.of(y)], w, f)
-    .cov(0, 1, f)
+  const [fxX, fxY] = [Fx.of(x), Fx.of(y)];
+  const c = crossMatrix([fxX, fxY], w, f).cov(0, 1, f);
+  // |cov| <= n / (n - 1) max|x| max|y| < 2^(ix + iy + 1) for integer parts of ix and iy bits:
+  // the quotient's generic bound left no room to bring a wide pair (int(20) at 3000 rows) to f.
+  const intBits = (v: Fx) => v.bound - 1 - v.frac;
+  const magnitude = intBits(fxX) + intBits(fxY) + 1;
+  return c
+    .withBound(magnitude + c.frac + 2)
     .rescale(f)
     .toFixed(f);
 }
