@@ -21,8 +21,8 @@
  *   `sqrtInputFrac` drops of their input, and the result is truncated to
  *   2^-frac.
  */
-import { candidateBits, columnCandidates, type Candidate } from './crossmatrix.js';
-import { log2ceil, sqrtInputFrac, wideMulPlan } from './fx.js';
+import { columnCandidates, pairBits, type Candidate } from './crossmatrix.js';
+import { log2ceil, mulCut, sqrtInputFrac, wideMulPlan } from './fx.js';
 import {
   coefficientFrac,
   GRADIENT_TOLERANCE,
@@ -80,8 +80,8 @@ export function encodingSlack(shape: ColumnShape, rows: number, sd: number): num
 
 /**
  * The unit (in the columns' units) of the quotient q_ab for each pair of
- * possible candidates, worst case: 2^(1 - F - f_a - f_b), F its
- * fractional bits at the encodings' scale.
+ * possible candidates, worst case: 2^(1 - F - f_a - f_b), F the fractional
+ * bits of that pair's own quotient format; and a root's unit likewise.
  */
 function quotientUnit(
   a: ColumnShape,
@@ -92,19 +92,17 @@ function quotientUnit(
   sdB: number,
   resultFrac: number,
 ): { unit: number; rootUnit: number } {
-  const ca = columnCandidates(a.bound, a.frac, rows);
-  const cb = same ? ca : columnCandidates(b.bound, b.frac, rows);
-  const bits = candidateBits(ca, cb, same);
-  const F = Math.min(resultFrac + 8, 61 - bits);
-  // The root keeps its input's fractional bits (fewer when `sqrtInputFrac` drops some).
-  const kept = Math.min(F, sqrtInputFrac(bits + F + 2, F));
   let unit = 0;
   let rootUnit = 0;
   for (const pa of possible(a, rows, sdA))
     for (const pb of same ? [pa] : possible(b, rows, sdB)) {
+      const bits = pairBits(pa.candidate, pb.candidate, same);
+      const F = Math.min(resultFrac + 8, 61 - bits);
       const scale = pa.candidate.frac + pb.candidate.frac;
       unit = Math.max(unit, 2 ** (1 - F - scale));
-      // Same column: a root's output unit, in the column's units.
+      // Same column: a root's output unit, in the column's units. The root keeps its input's
+      // fractional bits (fewer when `sqrtInputFrac` drops some).
+      const kept = Math.min(F, sqrtInputFrac(bits + F + 2, F));
       rootUnit = Math.max(rootUnit, 2 ** (1 - kept - scale / 2));
     }
   return { unit, rootUnit };
@@ -146,8 +144,14 @@ export function crossSdRelError(
   if (sd === 0) return 0;
   const g = encodingSlack(shape, rows, sd);
   const { unit, rootUnit } = quotientUnit(shape, shape, true, rows, sd, sd, resultFrac);
+  // The sd in the column's units is read at one scale for every candidate (crossmatrix.ts's
+  // inUnits): the most fractional bits the widest leaves, at most resultFrac + 8.
+  const readBits = columnCandidates(shape.bound, shape.frac, rows).map(
+    (c) => Math.ceil(c.varBits / 2) + 1,
+  );
+  const readUnit = 2 ** -Math.min(resultFrac + 8, ...readBits.map((b) => 60 - b));
   // The quotient's unit u moves the root by u / (2 sd) at most; the root adds its own unit.
-  return g / sd + unit / (2 * sd * sd) + rootUnit / sd + 2 * DIV;
+  return g / sd + unit / (2 * sd * sd) + (rootUnit + readUnit) / sd + 2 * DIV;
 }
 
 /**
@@ -338,6 +342,14 @@ function productErr(
     const low = 2 ** (plan.k - aS.frac);
     if (plan.fHi < oS.frac) e += (A + low) * 2 ** -plan.fHi;
     if (plan.fLo < oS.frac) e += low * 2 ** -plan.fLo;
+  } else {
+    // A plain product, whose operands Fx.mul cuts when their bounds pass 63 bits.
+    const cut = mulCut(aS.bound, aS.frac, oS.bound, oS.frac);
+    if (cut) {
+      const O = Math.abs(o) + dO;
+      if (cut.fa < aS.frac) e += O * 2 ** -cut.fa;
+      if (cut.fb < oS.frac) e += (A + 2 ** -cut.fa) * 2 ** -cut.fb;
+    }
   }
   return e + 2 * 2 ** -out.frac;
 }

@@ -123,39 +123,66 @@ export function crossMatrix(cols: readonly Fx[], w: Fx, resultFrac: number): Cro
     return out;
   });
   const encSums = enc.map((e) => e.sumGroups(N));
-  // q_jl at the secret scale 2^(f_j + f_l), for j <= l, computed on demand and kept.
-  const quotients = new Map<string, Fx>();
-  const q = (j: number, l: number): Fx => {
-    const [a, b] = j <= l ? [j, l] : [l, j];
+  // Exact numerators N_jl (j <= l), computed on demand and kept.
+  const numerators = new Map<string, Fx>();
+  const numerator = (a: number, b: number): Fx => {
     const key = `${a},${b}`;
+    let v = numerators.get(key);
+    if (!v) {
+      v = centredNumerator(enc[a]!, enc[b]!, n, encSums[a]!, encSums[b]!);
+      numerators.set(key, v);
+    }
+    return v;
+  };
+  // q_jl at the scale 2^(f_j + f_l) of candidates ca of j and cb of l, in that pair's own format:
+  // the finest candidates' quotients are small and keep every fractional bit, where one format
+  // for all (the widest candidate's) left a column with an sd of a few grid units 9 bits.
+  // Only the pair the level bits select is meaningful; the others are computed and discarded.
+  const quotients = new Map<string, Fx>();
+  const q = (j: number, l: number, cj: number, cl: number): Fx => {
+    const [a, b, ca, cb] = j <= l ? [j, l, cj, cl] : [l, j, cl, cj];
+    const key = `${a},${b},${ca},${cb}`;
     let v = quotients.get(key);
     if (!v) {
-      const num = centredNumerator(enc[a]!, enc[b]!, n, encSums[a]!, encSums[b]!);
-      v = divideWithRoom(num, den, scaledBits(levels[a]!, levels[b]!), resultFrac, a !== b);
+      const bits = pairBits(levels[a]!.candidates[ca]!, levels[b]!.candidates[cb]!, a === b);
+      v = divideWithRoom(numerator(a, b), den, bits, resultFrac, a !== b);
       quotients.set(key, v);
     }
     return v;
   };
-  const roots = new Map<number, Fx>();
-  const root = (j: number): Fx => {
-    let v = roots.get(j);
+  const roots = new Map<string, Fx>();
+  const root = (j: number, c: number): Fx => {
+    const key = `${j},${c}`;
+    let v = roots.get(key);
     if (!v) {
-      v = q(j, j).relu().sqrt();
-      roots.set(j, v);
+      v = q(j, j, c, c).relu().sqrt();
+      roots.set(key, v);
     }
     return v;
   };
+  const cands = (j: number) => levels[j]!.candidates.map((_, c) => c);
   return {
     n,
     sums,
     cov: (j, l, frac) =>
       j === l
-        ? inUnits(q(j, j), [levels[j]!], frac, 2)
-        : inUnits(q(j, l), [levels[j]!, levels[l]!], frac, 1),
-    variance: (j, frac) => inUnits(q(j, j).relu(), [levels[j]!], frac, 2),
-    sd: (j, frac) => inUnits(root(j), [levels[j]!], frac, 1),
-    cor: (j, l, frac) => correlation(q(j, l), root(j), root(l), frac),
+        ? inUnits(([c]) => q(j, j, c!, c!), [levels[j]!], frac, 2)
+        : inUnits(([a, b]) => q(j, l, a!, b!), [levels[j]!, levels[l]!], frac, 1),
+    variance: (j, frac) => inUnits(([c]) => q(j, j, c!, c!).relu(), [levels[j]!], frac, 2),
+    sd: (j, frac) => inUnits(([c]) => root(j, c!), [levels[j]!], frac, 1),
+    // r does not depend on the scales: one per pair of candidates, then the level bits pick.
+    cor: (j, l, frac) =>
+      pickFinest(levels[j]!, (a) =>
+        pickFinest(levels[l]!, (b) => correlation(q(j, l, a, b), root(j, a), root(l, b), frac)),
+      ),
   };
+}
+
+/** value(0) (the plain candidate) unless a finer level fits: the finest that fits wins. */
+function pickFinest(col: ColumnLevels, value: (c: number) => Fx): Fx {
+  let out = value(0);
+  col.fits.forEach((bit, i) => (out = bit.select(value(i + 1), out)));
+  return out;
 }
 
 /**
@@ -177,36 +204,31 @@ function plainFits(
   return [...plan.levels].reverse().map((level) => v1.sub(level.threshold).ltz());
 }
 
-/** Bits of q_jl at the encodings' scale: the largest over the candidates of both columns. */
-function scaledBits(a: ColumnLevels, b: ColumnLevels): number {
-  return candidateBits(a.candidates, b.candidates, a === b);
-}
-
-/** `scaledBits` on public candidates (`same`: a column with itself). */
-export function candidateBits(
-  a: readonly Candidate[],
-  b: readonly Candidate[],
-  same: boolean,
-): number {
-  let bits = 1;
-  for (const ca of a)
-    for (const cb of b)
-      bits = Math.max(
-        bits,
-        Math.ceil((ca.varBits + 2 * ca.frac + cb.varBits + 2 * cb.frac) / 2) + (same ? 0 : 1),
-      );
-  return bits;
+/** Bits of q_jl at the scale of one candidate of each column (`same`: a column with itself). */
+export function pairBits(a: Candidate, b: Candidate, same: boolean): number {
+  return Math.max(
+    1,
+    Math.ceil((a.varBits + 2 * a.frac + b.varBits + 2 * b.frac) / 2) + (same ? 0 : 1),
+  );
 }
 
 /**
  * A quotient at the encodings' scale in the columns' units: for one column
- * (a variance, `power` 2, or a root, `power` 1) the candidate c is read as
- * v / 2^(power f_c); for two columns (a covariance) as v / 2^(f_a + f_b).
- * Each reading is a public reinterpretation and rescaling; the secret level
- * bits select among them (finest that fits wins, as `pickLevel`).
+ * (a variance, `power` 2, or a root, `power` 1) the value of candidate c is
+ * read as v / 2^(power f_c); for two columns (a covariance) as
+ * v / 2^(f_a + f_b). Each reading is a public reinterpretation and
+ * rescaling of that combination's own quotient (`valueAt`); the secret
+ * level bits select among them (finest that fits wins, as `pickLevel`).
  */
-function inUnits(v: Fx, cols: readonly ColumnLevels[], frac: number, power: 1 | 2): Fx {
-  const reading = (cands: readonly Candidate[]): { value: Fx; bits: number } => {
+function inUnits(
+  valueAt: (combo: readonly number[]) => Fx,
+  cols: readonly ColumnLevels[],
+  frac: number,
+  power: 1 | 2,
+): Fx {
+  const reading = (idx: readonly number[]): { value: Fx; bits: number } => {
+    const cands = idx.map((c, i) => cols[i]!.candidates[c]!);
+    const v = valueAt(idx);
     const shift = cols.length === 1 ? power * cands[0]!.frac : cands[0]!.frac + cands[1]!.frac;
     const varBits =
       cands.length === 1 ? cands[0]!.varBits : (cands[0]!.varBits + cands[1]!.varBits) / 2;
@@ -216,25 +238,17 @@ function inUnits(v: Fx, cols: readonly ColumnLevels[], frac: number, power: 1 | 
     return { value, bits };
   };
   // Every combination of candidates, then one scale for all: the most fractional bits that fit.
-  const combos: Candidate[][] =
+  const combos: number[][] =
     cols.length === 1
-      ? cols[0]!.candidates.map((c) => [c])
-      : cols[0]!.candidates.flatMap((a) => cols[1]!.candidates.map((b) => [a, b]));
-  const readings = combos.map(reading);
-  const common = Math.min(frac + 8, ...readings.map((r) => 60 - r.bits));
-  const at = (idx: number[]): Fx => {
-    const flat = cols.length === 1 ? idx[0]! : idx[0]! * cols[1]!.candidates.length + idx[1]!;
-    return readings[flat]!.value.rescale(common);
-  };
-  const pick = (col: ColumnLevels, value: (c: number) => Fx): Fx => {
-    let out = value(0);
-    col.fits.forEach((bit, i) => (out = bit.select(value(i + 1), out)));
-    return out;
-  };
+      ? cols[0]!.candidates.map((_, c) => [c])
+      : cols[0]!.candidates.flatMap((_, a) => cols[1]!.candidates.map((_, b) => [a, b]));
+  const readings = new Map(combos.map((idx) => [idx.join(','), reading(idx)]));
+  const common = Math.min(frac + 8, ...[...readings.values()].map((r) => 60 - r.bits));
+  const at = (idx: number[]): Fx => readings.get(idx.join(','))!.value.rescale(common);
   const out =
     cols.length === 1
-      ? pick(cols[0]!, (c) => at([c]))
-      : pick(cols[0]!, (a) => pick(cols[1]!, (b) => at([a, b])));
+      ? pickFinest(cols[0]!, (c) => at([c]))
+      : pickFinest(cols[0]!, (a) => pickFinest(cols[1]!, (b) => at([a, b])));
   return out.rescale(Math.min(out.frac, Math.max(frac, out.frac)));
 }
 
