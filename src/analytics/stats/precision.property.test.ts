@@ -299,22 +299,50 @@ async function check(c: { suite: string; parties: number }, smp: Sample): Promis
   }
 }
 
+/**
+ * Counterexamples that longer searches found, run first under rep3: a covariance of two
+ * int(20) columns refused at 3000 rows; the intercept's se off by 3e-4 (a product that cut a
+ * root near 1 to 7 bits); a slope's se negative (a saturating division by a wide
+ * denominator); Student's t off by 15% for an sd of half a grid unit; and sigma against a
+ * float64 reference that was itself off (a nearly constant feature far from 0).
+ */
+const spec = (shape: number, centre: number, spread: number): ColumnSpec => ({
+  shape,
+  centre,
+  spread,
+});
+const FOUND: Sample[] = [
+  { x: spec(2, 0, -60), y: spec(2, 0, -5), rows: 3000, seed: 2147483625, slope: 0 },
+  { x: spec(4, 0, -3), y: spec(3, 0, -9), rows: 3000, seed: 243260095, slope: 0 },
+  { x: spec(3, 0, -15), y: spec(6, 0, 0), rows: 200, seed: 1087730921, slope: 0 },
+  { x: spec(0, 0, -60), y: spec(5, 0, -24), rows: 200, seed: 2147483619, slope: 0 },
+  { x: spec(5, 1, -23), y: spec(4, 0, -13), rows: 1200, seed: 24, slope: 0 },
+];
+
+// ENTENTE_PROPERTY_RUNS and ENTENTE_PROPERTY_SEED run a longer search locally (CI uses the defaults).
+const extraRuns = Number(process.env['ENTENTE_PROPERTY_RUNS'] ?? 0);
+const seedOverride = process.env['ENTENTE_PROPERTY_SEED'];
 const SUITES = [
-  { suite: 'rep3', parties: 3, runs: 20 },
-  { suite: 'shamir', parties: 3, runs: 8 },
+  { suite: 'rep3', parties: 3, runs: extraRuns || 20, seed: Number(seedOverride ?? 20) },
+  { suite: 'shamir', parties: 3, runs: extraRuns || 8, seed: Number(seedOverride ?? 21) },
 ] as const;
 
 for (const c of SUITES) {
   describe(`${label(c)}: stated precision holds across the schema's ranges`, () => {
-    it('mean, variance, sd, cov, cor, t and regression within their stated bounds', async () => {
-      await fc.assert(
-        fc.asyncProperty(sample, (smp) => check(c, smp)),
-        {
-          numRuns: c.runs,
-          seed: c.suite === 'rep3' ? 20 : 21,
-          endOnFailure: true,
-        },
-      );
-    }, 120_000);
+    it(
+      'mean, variance, sd, cov, cor, t and regression within their stated bounds',
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(sample, (smp) => check(c, smp)),
+          {
+            numRuns: c.runs,
+            seed: c.seed,
+            examples: c.suite === 'rep3' ? FOUND.map((smp) => [smp] as [Sample]) : [],
+            endOnFailure: true,
+          },
+        );
+      },
+      Math.max(120_000, extraRuns * 15_000),
+    );
   });
 }

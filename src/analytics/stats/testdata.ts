@@ -119,41 +119,53 @@ export function near(what: string, got: number, want: number, abs: number, rel =
 
 /**
  * lm(y ~ xs)'s sigma and standard errors (intercept first) in float64:
- * sigma^2 = RSS / (n - p), se = sqrt(diag(sigma^2 (X^T X)^-1)), by
- * Gauss-Jordan with partial pivoting on X^T X.
+ * sigma^2 = RSS / (n - p), se_j = sigma sqrt([C^-1]_jj) and
+ * se_0 = sigma sqrt(1/n + m^T C^-1 m), C the centred features' cross
+ * products and m their means, by Gauss-Jordan with partial pivoting on C.
+ * Centring first keeps the reference exact where a nearly constant feature
+ * far from 0 makes the uncentred X^T X singular in float64 (a feature of
+ * 127 +- 0.002 put sigma off by relative 5e-4).
  */
 export function plainSe(
   y: readonly number[],
   xs: readonly (readonly number[])[],
 ): { se: number[]; sigma: number } {
   const n = y.length;
-  const p = xs.length + 1;
-  const X = y.map((_, i) => [1, ...xs.map((x) => x[i]!)]);
-  const M = Array.from({ length: p }, (_, a) => [
-    ...Array.from({ length: p }, (_, b) => X.reduce((s, r) => s + r[a]! * r[b]!, 0)),
-    ...Array.from({ length: p }, (_, j) => (a === j ? 1 : 0)),
+  const k = xs.length;
+  const p = k + 1;
+  const m = xs.map(plainMean);
+  const my = plainMean(y);
+  const Xc = xs.map((x, j) => x.map((v) => v - m[j]!));
+  const yc = y.map((v) => v - my);
+  const M = Array.from({ length: k }, (_, a) => [
+    ...Array.from({ length: k }, (_, b) => Xc[a]!.reduce((s, v, i) => s + v * Xc[b]![i]!, 0)),
+    ...Array.from({ length: k }, (_, j) => (a === j ? 1 : 0)),
   ]);
-  for (let i = 0; i < p; i++) {
+  for (let i = 0; i < k; i++) {
     let piv = i;
-    for (let r = i + 1; r < p; r++) if (Math.abs(M[r]![i]!) > Math.abs(M[piv]![i]!)) piv = r;
+    for (let r = i + 1; r < k; r++) if (Math.abs(M[r]![i]!) > Math.abs(M[piv]![i]!)) piv = r;
     [M[i], M[piv]] = [M[piv]!, M[i]!];
     const d = M[i]![i]!;
-    for (let c = 0; c < 2 * p; c++) M[i]![c]! /= d;
-    for (let r = 0; r < p; r++) {
+    for (let c = 0; c < 2 * k; c++) M[i]![c]! /= d;
+    for (let r = 0; r < k; r++) {
       if (r === i) continue;
       const f = M[r]![i]!;
-      for (let c = 0; c < 2 * p; c++) M[r]![c]! -= f * M[i]![c]!;
+      for (let c = 0; c < 2 * k; c++) M[r]![c]! -= f * M[i]![c]!;
     }
   }
-  const inv = M.map((r) => r.slice(p));
-  const Xty = Array.from({ length: p }, (_, a) => X.reduce((s, r, i) => s + r[a]! * y[i]!, 0));
+  const inv = M.map((r) => r.slice(k));
+  const Xty = Xc.map((x) => x.reduce((s, v, i) => s + v * yc[i]!, 0));
   const beta = inv.map((r) => r.reduce((s, v, j) => s + v * Xty[j]!, 0));
-  const rss = y.reduce(
-    (s, v, i) => s + (v - X[i]!.reduce((a, x, j) => a + x * beta[j]!, 0)) ** 2,
+  const rss = yc.reduce(
+    (s, v, i) => s + (v - Xc.reduce((a, x, j) => a + x[i]! * beta[j]!, 0)) ** 2,
     0,
   );
   const s2 = rss / (n - p);
-  return { se: inv.map((r, j) => Math.sqrt(s2 * r[j]!)), sigma: Math.sqrt(s2) };
+  const quad = m.reduce((a, mj, j) => a + mj * inv[j]!.reduce((b, v, l) => b + v * m[l]!, 0), 0);
+  return {
+    se: [Math.sqrt(s2 * (1 / n + quad)), ...inv.map((r, j) => Math.sqrt(s2 * r[j]!))],
+    sigma: Math.sqrt(s2),
+  };
 }
 
 /** Solves a small dense system by Gaussian elimination with partial pivoting (float64). */
