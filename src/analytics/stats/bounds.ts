@@ -158,8 +158,11 @@ export function crossSdRelError(
  * A bound on |r released - r true| (r = 0 by convention when a column is
  * constant, and then released exactly 0). Rounding a centred column by a
  * vector of sd g turns it by at most asin(g / sd) <= (pi / 2) g / sd, and r
- * is the cosine of the angle between the two; the arithmetic adds the
- * quotients' units against sdX sdY and relative 2^-20.
+ * is the cosine of the angle between the two. The arithmetic is
+ * scale-free (crossmatrix.ts, `normalisedCorrelation`: exact numerators
+ * scaled into [1/4, 1) by secret powers of two, two roots of relative
+ * 2^-22, one division of relative 2^-25 plus two units of 2^-28): within
+ * 2^-20, plus the result's two units of 2^-resultFrac.
  */
 export function corErrorBound(
   x: ColumnShape,
@@ -171,21 +174,10 @@ export function corErrorBound(
 ): number {
   if (sdX === 0 || sdY === 0) return 2 ** -resultFrac;
   const turn = (g: number, sd: number) => (Math.PI / 2) * Math.min(1, g / sd);
-  const relX = crossSdRelError(x, rows, sdX, resultFrac);
-  const relY = crossSdRelError(y, rows, sdY, resultFrac);
-  const { unit } = quotientUnit(x, y, false, rows, sdX, sdY, resultFrac);
-  // The sds' relative errors without their encoding parts (counted as turns).
-  const arithmetic =
-    unit / (sdX * sdY) +
-    relX -
-    encodingSlack(x, rows, sdX) / sdX +
-    relY -
-    encodingSlack(y, rows, sdY) / sdY;
   return Math.min(
     2,
     turn(encodingSlack(x, rows, sdX), sdX) +
       turn(encodingSlack(y, rows, sdY), sdY) +
-      arithmetic +
       2 ** -20 +
       2 ** (1 - resultFrac),
   );

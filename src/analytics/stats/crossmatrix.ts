@@ -15,20 +15,25 @@
  *
  * The encodings have secret scales 2^f_j (which level was chosen stays
  * secret), so q_jl = N_jl / (n (n - 1)) is the covariance times
- * 2^(f_j + f_l). Correlations q_jl / sqrt(q_jj q_ll) do not depend on the
- * scales; covariances, variances and standard deviations in the columns'
- * units are selected among the public rescalings of the same quotient with
- * the secret level bits (a few local truncations and scalar selections).
+ * 2^(f_j + f_l). Covariances, variances and standard deviations in the
+ * columns' units are selected among the public rescalings of the quotients
+ * with the secret level bits (a few local truncations and scalar
+ * selections); each pair of candidates has its own quotient, in the format
+ * its own bound allows. Correlations N_jl / sqrt(N_jj N_ll) do not depend
+ * on the scales and come from the exact numerators normalised by secret
+ * powers of two (`normalisedCorrelation`).
  *
- * Precision (derived in bounds.ts and docs/ANALYTICS.md): the only
- * loss beyond the arithmetic (divisions relative 2^-25, square roots
- * 2^-22) is each column's rounding to the grid of its chosen level, whose
- * relative effect on the spread is bounded by the level thresholds.
+ * Precision (derived in bounds.ts and docs/ANALYTICS.md): beyond the
+ * arithmetic (divisions relative 2^-25, square roots 2^-22, and the units
+ * of each quotient's format), the loss is each column's rounding to the
+ * grid of its chosen level, whose relative effect on the spread is bounded
+ * by the level thresholds.
  *
  * Cost per wide column: one multiplication per row and level to select the
  * encoding (one round), a division and a comparison per level for the plain
- * estimate; then one inner product per pair (one round) and one division per
- * pair.
+ * estimate; then one inner product per pair (one round) and one division
+ * per pair of candidates (side by side); a correlation adds a
+ * normalisation, two roots and one division.
  */
 import { secondMomentShift } from './common.js';
 import { Fx } from './fx.js';
@@ -160,7 +165,6 @@ export function crossMatrix(cols: readonly Fx[], w: Fx, resultFrac: number): Cro
     }
     return v;
   };
-  const cands = (j: number) => levels[j]!.candidates.map((_, c) => c);
   return {
     n,
     sums,
@@ -170,12 +174,37 @@ export function crossMatrix(cols: readonly Fx[], w: Fx, resultFrac: number): Cro
         : inUnits(([a, b]) => q(j, l, a!, b!), [levels[j]!, levels[l]!], frac, 1),
     variance: (j, frac) => inUnits(([c]) => q(j, j, c!, c!).relu(), [levels[j]!], frac, 2),
     sd: (j, frac) => inUnits(([c]) => root(j, c!), [levels[j]!], frac, 1),
-    // r does not depend on the scales: one per pair of candidates, then the level bits pick.
     cor: (j, l, frac) =>
-      pickFinest(levels[j]!, (a) =>
-        pickFinest(levels[l]!, (b) => correlation(q(j, l, a, b), root(j, a), root(l, b), frac)),
-      ),
+      normalisedCorrelation(numerator(j, l), numerator(j, j), numerator(l, l), frac),
   };
+}
+
+/**
+ * r = N_xy / sqrt(N_xx N_yy) from the exact numerators, which does not
+ * depend on the encodings' scales. Each N_jj is first brought into
+ * [2^(2h - 2), 2^(2h)) by a secret power of two c_j (`pow2Rsqrt`: its
+ * leading one), and N_xy by c_x c_y, all exact; then the roots and the
+ * quotient work on values in [1/4, 1) and keep their full relative
+ * precision whatever the spread. Taking the quotients at the scale of the
+ * widest candidate first left a column with an sd of two grid units 9
+ * fractional bits, and r off by 1%. A constant column has N_jj = 0 and
+ * gives r = 0 (the division by 0 gives 0).
+ */
+function normalisedCorrelation(Nxy: Fx, Nxx: Fx, Nyy: Fx, frac: number): Fx {
+  const hs = [Nxx, Nyy].map((v) => Math.ceil((Math.max(v.bound, 2) - 1) / 2));
+  // c_j <= 2^(h_j - 1), so each product below stays under 2^62.
+  const [cx, cy] = [Nxx, Nyy].map((v, i) => v.pow2Rsqrt(hs[i]! - 1).c.withBound(hs[i]! + 1));
+  const [hx, hy] = hs as [number, number];
+  const cc = Fx.concat([cx!, cy!, cx!]).mulProven(Fx.concat([cx!, cy!, cy!]), 2 * Math.max(hx, hy));
+  const scaled = Fx.concat([Nxx, Nyy, Nxy]).mulProven(cc, 2 * Math.max(hx, hy) + 1);
+  // N_jj c_j^2 < 2^(2 h_j) and |N_xy c_x c_y| <= sqrt of their product: read as values below 1.
+  const at = (i: number, f: number) => {
+    const v = scaled.slice(i);
+    return v.make(v.sh, f, f + 1);
+  };
+  const roots = Fx.concat([at(0, 2 * hx), at(1, 2 * hy)]).sqrt();
+  const den = roots.slice(0).mul(roots.slice(1), 40);
+  return at(2, hx + hy).divide(den, { qBits: 1, frac, saturate: true });
 }
 
 /** value(0) (the plain candidate) unless a finer level fits: the finest that fits wins. */
@@ -250,17 +279,4 @@ function inUnits(
       ? pickFinest(cols[0]!, (c) => at([c]))
       : pickFinest(cols[0]!, (a) => pickFinest(cols[1]!, (b) => at([a, b])));
   return out.rescale(Math.min(out.frac, Math.max(frac, out.frac)));
-}
-
-/**
- * r = C / (sd_x sd_y) by two normalised divisions, each sd kept at its own
- * scale: the product of two sds (or a vector of both, which shares one
- * scale) of columns of very different ranges lost the smaller one entirely
- * (r = 0 for a fixed(32, 16) column against an int(8) one).
- */
-export function correlation(C: Fx, sdX: Fx, sdY: Fx, frac: number): Fx {
-  // |C / sd_x| <= sd_y.
-  const q = Math.max(1, sdY.intBits + 1);
-  const u = C.divide(sdX, { qBits: q, frac: Math.min(frac + 8, 60 - q), saturate: true });
-  return u.divide(sdY, { qBits: 1, frac, saturate: true });
 }

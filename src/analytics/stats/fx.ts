@@ -465,6 +465,24 @@ export class Fx {
   }
 
   /**
+   * The exact elementwise product (frac: the sum of both), for operands whose
+   * product the caller has proved to stay below 2^(bound - 1) in magnitude,
+   * where the operands' own bounds would not show it (a value scaled by a
+   * secret power of two chosen from its own size). No bits are cut.
+   */
+  mulProven(o: Fx, bound: number): Fx {
+    const n = Math.max(this.length, o.length);
+    return this.make(
+      Promise.all([this.sh, o.sh]).then(([x, y]) =>
+        this.suite.mul(broadcast(this.suite, x, n), broadcast(this.suite, y, n)),
+      ),
+      this.frac + o.frac,
+      bound,
+      n,
+    );
+  }
+
+  /**
    * Elementwise product like `mul`, for a wide `this` whose value may be far
    * below its bound (a difference of means: bounded by the column's range,
    * often a few units). `mul` would cut both operands to fit 63 bits and so
