@@ -17,6 +17,17 @@
  * channels are outside the model, as for the rest of the project).
  */
 
+import { mulField128, mulField64 } from './mont16-unrolled.js';
+
+type MulFn = (
+  o: Uint16Array,
+  oi: number,
+  a: Uint16Array,
+  ai: number,
+  b: Uint16Array,
+  bi: number,
+) => void;
+
 const W = 65536;
 const INV_W = 1 / 65536;
 
@@ -50,6 +61,12 @@ export class MontField {
     this.plainOne = this.limbsOf(1n);
     this.one = this.limbsOf((1n << rBits) % modulus);
     this.t = new Float64Array(n + 2);
+    this.mul =
+      modulus === FIELD128.modulus
+        ? mulField128
+        : modulus === FIELD64.modulus
+          ? mulField64
+          : this.mulGeneric.bind(this);
     this.tmp = new Uint16Array(4 * n);
   }
 
@@ -101,8 +118,20 @@ export class MontField {
     return true;
   }
 
-  /** o[oi] = a[ai] * b[bi] (Montgomery product); o may alias a or b. */
-  mul(o: Uint16Array, oi: number, a: Uint16Array, ai: number, b: Uint16Array, bi: number): void {
+  /**
+   * o[oi] = a[ai] * b[bi] (Montgomery product); o may alias a or b. Field64
+   * and Field128 use the unrolled copies of `mont16-unrolled.ts`.
+   */
+  readonly mul: MulFn;
+
+  private mulGeneric(
+    o: Uint16Array,
+    oi: number,
+    a: Uint16Array,
+    ai: number,
+    b: Uint16Array,
+    bi: number,
+  ): void {
     const n = this.limbs;
     const p = this.p;
     const t = this.t;
