@@ -62,9 +62,9 @@ export class MontField {
     this.one = this.limbsOf((1n << rBits) % modulus);
     this.t = new Float64Array(n + 2);
     this.mul =
-      modulus === FIELD128.modulus
+      modulus === FIELD128.modulus && n === 8
         ? mulField128
-        : modulus === FIELD64.modulus
+        : modulus === FIELD64.modulus && n === 4
           ? mulField64
           : this.mulGeneric.bind(this);
     this.tmp = new Uint16Array(4 * n);

@@ -53,7 +53,18 @@ const USAGE = {
 const VDAF_VERSION = 8;
 const SEED_SIZE = 16;
 const SHARES = 2;
-const PROOFS = 1;
+
+/**
+ * Parameters beyond the four DAP VDAFs, for the draft's experimental
+ * Prio3SumVecWithMultiproof (section 7.4.3.1's multiproof variant): several
+ * proofs, Field64, its own algorithm id. Used by the tests, whose draft-08
+ * vector is of that variant.
+ */
+export interface Prio3Options {
+  readonly proofs?: number;
+  readonly field64?: boolean;
+  readonly algorithmId?: number;
+}
 
 /** One aggregator's state between prep_init and prep_next. */
 export interface Prio3State {
@@ -130,6 +141,8 @@ export class Prio3Prep {
   readonly proofLen: number;
   readonly verifierLen: number;
   readonly verifyKeySize = SEED_SIZE;
+  /** Number of proofs (1 for the four DAP VDAFs). */
+  readonly proofs: number;
   private readonly chunk: number;
   private readonly bits: number;
   /** alpha^k for k < points, alpha a generator of the order-`points` subgroup. */
@@ -141,8 +154,11 @@ export class Prio3Prep {
   private readonly dsts: Uint8Array[] = [];
   private readonly s: Uint16Array; // scratch elements
 
-  constructor(spec: VdafSpec) {
+  constructor(spec: VdafSpec, opts: Prio3Options = {}) {
     this.spec = spec;
+    this.proofs = opts.proofs ?? 1;
+    if (!Number.isInteger(this.proofs) || this.proofs < 1 || this.proofs > 255)
+      throw new RangeError(`Prio3: proofs must be an integer in [1, 255], got ${this.proofs}`);
     const pos = (x: number, what: string): number => {
       if (!Number.isSafeInteger(x) || x <= 0)
         throw new RangeError(`Prio3: ${what} must be a positive integer, got ${x}`);
@@ -192,11 +208,13 @@ export class Prio3Prep {
         break;
     }
     this.degree = 2;
+    if (opts.field64) params = FIELD64;
+    if (opts.algorithmId !== undefined) this.algorithmId = opts.algorithmId;
     this.field = fieldOf(params);
     const F = this.field;
     this.points = nextPow2(this.calls + 1);
     this.proofLen = this.arity + this.degree * (this.points - 1) + 1;
-    this.verifierLen = this.arity + 2;
+    this.verifierLen = this.arity + 2; // per proof
     // generator = 7^c of the subgroup of order 2^k (p = 2^k c + 1), VDAF-08 section 6.1.2.
     const p = params.modulus;
     const c = (p - 1n) >> BigInt(params.twoAdicity);
@@ -307,12 +325,16 @@ export class Prio3Prep {
     let blind: Uint8Array;
     if (aggregatorId === 0) {
       const mBytes = this.measurementLen * size;
-      const pBytes = this.proofLen * size;
+      const pBytes = this.proofLen * this.proofs * size;
       if (inputShare.length !== mBytes + pBytes + blindLen)
         throw new VdafPrepError(`leader input share: expected ${mBytes + pBytes + blindLen} bytes`);
       measBytes = inputShare.subarray(0, mBytes);
       meas = this.decodeVec(measBytes, this.measurementLen, 'measurement share');
-      proof = this.decodeVec(inputShare.subarray(mBytes, mBytes + pBytes), this.proofLen, 'proof share');
+      proof = this.decodeVec(
+        inputShare.subarray(mBytes, mBytes + pBytes),
+        this.proofLen * this.proofs,
+        'proof share',
+      );
       blind = inputShare.subarray(mBytes + pBytes);
     } else {
       if (inputShare.length !== 2 * SEED_SIZE + blindLen)
@@ -328,16 +350,16 @@ export class Prio3Prep {
       proof = this.expand(
         inputShare.subarray(SEED_SIZE, 2 * SEED_SIZE),
         USAGE.proofShare,
-        Uint8Array.of(PROOFS, aggregatorId),
-        this.proofLen,
+        Uint8Array.of(this.proofs, aggregatorId),
+        this.proofLen * this.proofs,
       ).vec;
       blind = inputShare.subarray(2 * SEED_SIZE);
     }
     const queryRand = this.expand(
       verifyKey,
       USAGE.queryRandomness,
-      concat(Uint8Array.of(PROOFS), nonce),
-      1,
+      concat(Uint8Array.of(this.proofs), nonce),
+      this.proofs, // one query point per proof (one gadget)
     ).vec;
     let jointRand = F.vec(0);
     let part: Uint8Array = new Uint8Array(0);
@@ -347,9 +369,24 @@ export class Prio3Prep {
       const parts = [publicShare.subarray(0, SEED_SIZE), publicShare.subarray(SEED_SIZE)];
       parts[aggregatorId] = part;
       seed = this.deriveSeed(new Uint8Array(SEED_SIZE), USAGE.jointRandSeed, concat(...parts));
-      jointRand = this.expand(seed, USAGE.jointRandomness, Uint8Array.of(PROOFS), this.jointRandLen).vec;
+      jointRand = this.expand(
+        seed,
+        USAGE.jointRandomness,
+        Uint8Array.of(this.proofs),
+        this.jointRandLen * this.proofs,
+      ).vec;
     }
-    const verifiers = this.query(meas, proof, queryRand, jointRand);
+    const n = F.limbs;
+    const verifiers = F.vec(this.verifierLen * this.proofs);
+    for (let k = 0; k < this.proofs; k++) {
+      const ver = this.query(
+        meas,
+        proof.subarray(k * this.proofLen * n, (k + 1) * this.proofLen * n),
+        queryRand.subarray(k * n, (k + 1) * n),
+        jointRand.subarray(k * this.jointRandLen * n, (k + 1) * this.jointRandLen * n),
+      );
+      verifiers.set(ver, k * this.verifierLen * n);
+    }
     return { state: { out: this.truncate(meas), seed }, share: { verifiers, part } };
   }
 
@@ -514,12 +551,13 @@ export class Prio3Prep {
 
   /** @throws {VdafPrepError} the wrong length or an element outside the field. */
   decodePrepShare(b: Uint8Array): Prio3PrepShare {
-    const vBytes = this.verifierLen * this.field.encodedSize;
+    const vLen = this.verifierLen * this.proofs;
+    const vBytes = vLen * this.field.encodedSize;
     const jLen = this.usesJointRand ? SEED_SIZE : 0;
     if (b.length !== vBytes + jLen)
       throw new VdafPrepError(`preparation share: expected ${vBytes + jLen} bytes, got ${b.length}`);
     return {
-      verifiers: this.decodeVec(b.subarray(0, vBytes), this.verifierLen, 'verifier share'),
+      verifiers: this.decodeVec(b.subarray(0, vBytes), vLen, 'verifier share'),
       part: b.slice(vBytes),
     };
   }
@@ -531,10 +569,14 @@ export class Prio3Prep {
    */
   prepSharesToPrep(leader: Prio3PrepShare, helper: Prio3PrepShare): Uint8Array {
     const F = this.field;
-    const ver = F.vec(this.verifierLen);
+    const n = F.limbs;
+    const vLen = this.verifierLen;
+    const ver = F.vec(vLen * this.proofs);
     ver.set(leader.verifiers);
     F.addVec(ver, helper.verifiers);
-    if (!this.decide(ver)) throw new VdafPrepError('the proof of validity does not verify');
+    for (let k = 0; k < this.proofs; k++)
+      if (!this.decide(ver.subarray(k * vLen * n, (k + 1) * vLen * n)))
+        throw new VdafPrepError('the proof of validity does not verify');
     if (!this.usesJointRand) return new Uint8Array(0);
     return this.deriveSeed(
       new Uint8Array(SEED_SIZE),
