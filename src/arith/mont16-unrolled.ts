@@ -7,11 +7,17 @@
  * reduction digit, p's limbs are constants with zero limbs dropped, and
  * carries are taken once per column. o[oi] = a[ai] * b[bi] / R mod p.
  */
-/* eslint-disable prettier/prettier */
 const W = 65536;
 const INV_W = 1 / 65536;
 
-export function mulField64(o: Uint16Array, oi: number, a: Uint16Array, ai: number, b: Uint16Array, bi: number): void {
+export function mulField64(
+  o: Uint16Array,
+  oi: number,
+  a: Uint16Array,
+  ai: number,
+  b: Uint16Array,
+  bi: number,
+): void {
   const A = ai * 4;
   const B = bi * 4;
   const a0 = a[A + 0]!;
@@ -29,7 +35,7 @@ export function mulField64(o: Uint16Array, oi: number, a: Uint16Array, ai: numbe
   let T4 = a1 * b3 + a2 * b2 + a3 * b1;
   let T5 = a2 * b3 + a3 * b2;
   let T6 = a3 * b3;
-  let T7 = 0;
+  const T7 = 0;
   let m = 0;
   m = (W - (T0 - Math.floor(T0 * INV_W) * W)) & 0xffff;
   T0 += m;
@@ -53,28 +59,44 @@ export function mulField64(o: Uint16Array, oi: number, a: Uint16Array, ai: numbe
   T4 += T3 * INV_W;
   let c = 0;
   let s = 0;
-  s = T4 + c; c = Math.floor(s * INV_W); const t0 = s - c * W;
-  s = T5 + c; c = Math.floor(s * INV_W); const t1 = s - c * W;
-  s = T6 + c; c = Math.floor(s * INV_W); const t2 = s - c * W;
-  s = T7 + c; c = Math.floor(s * INV_W); const t3 = s - c * W;
+  s = T4 + c;
+  c = Math.floor(s * INV_W);
+  const t0 = s - c * W;
+  s = T5 + c;
+  c = Math.floor(s * INV_W);
+  const t1 = s - c * W;
+  s = T6 + c;
+  c = Math.floor(s * INV_W);
+  const t2 = s - c * W;
+  s = T7 + c;
+  c = Math.floor(s * INV_W);
+  const t3 = s - c * W;
   const t4 = c;
   let ge = t4 !== 0;
   if (!ge) {
     ge = true;
-    if (t3 !== 65535) ge = t3 > 65535; else
-    if (t2 !== 65535) ge = t2 > 65535; else
-    if (t1 !== 0) ge = t1 > 0; else
-    if (t0 !== 1) ge = t0 > 1; else
-    ge = true;
+    if (t3 !== 65535) ge = t3 > 65535;
+    else if (t2 !== 65535) ge = t2 > 65535;
+    else if (t1 !== 0) ge = t1 > 0;
+    else if (t0 !== 1) ge = t0 > 1;
+    else ge = true;
   }
   const O = oi * 4;
   if (ge) {
     let d = 0;
     let w = 0;
-    w = t0 - 1 - d; d = w < 0 ? 1 : 0; o[O + 0] = w + d * W;
-    w = t1 - 0 - d; d = w < 0 ? 1 : 0; o[O + 1] = w + d * W;
-    w = t2 - 65535 - d; d = w < 0 ? 1 : 0; o[O + 2] = w + d * W;
-    w = t3 - 65535 - d; d = w < 0 ? 1 : 0; o[O + 3] = w + d * W;
+    w = t0 - 1 - d;
+    d = w < 0 ? 1 : 0;
+    o[O + 0] = w + d * W;
+    w = t1 - 0 - d;
+    d = w < 0 ? 1 : 0;
+    o[O + 1] = w + d * W;
+    w = t2 - 65535 - d;
+    d = w < 0 ? 1 : 0;
+    o[O + 2] = w + d * W;
+    w = t3 - 65535 - d;
+    d = w < 0 ? 1 : 0;
+    o[O + 3] = w + d * W;
   } else {
     o[O + 0] = t0;
     o[O + 1] = t1;
@@ -83,7 +105,14 @@ export function mulField64(o: Uint16Array, oi: number, a: Uint16Array, ai: numbe
   }
 }
 
-export function mulField128(o: Uint16Array, oi: number, a: Uint16Array, ai: number, b: Uint16Array, bi: number): void {
+export function mulField128(
+  o: Uint16Array,
+  oi: number,
+  a: Uint16Array,
+  ai: number,
+  b: Uint16Array,
+  bi: number,
+): void {
   const A = ai * 8;
   const B = bi * 8;
   const a0 = a[A + 0]!;
@@ -117,7 +146,7 @@ export function mulField128(o: Uint16Array, oi: number, a: Uint16Array, ai: numb
   let T12 = a5 * b7 + a6 * b6 + a7 * b5;
   let T13 = a6 * b7 + a7 * b6;
   let T14 = a7 * b7;
-  let T15 = 0;
+  const T15 = 0;
   let m = 0;
   m = (W - (T0 - Math.floor(T0 * INV_W) * W)) & 0xffff;
   T0 += m;
@@ -177,40 +206,72 @@ export function mulField128(o: Uint16Array, oi: number, a: Uint16Array, ai: numb
   T8 += T7 * INV_W;
   let c = 0;
   let s = 0;
-  s = T8 + c; c = Math.floor(s * INV_W); const t0 = s - c * W;
-  s = T9 + c; c = Math.floor(s * INV_W); const t1 = s - c * W;
-  s = T10 + c; c = Math.floor(s * INV_W); const t2 = s - c * W;
-  s = T11 + c; c = Math.floor(s * INV_W); const t3 = s - c * W;
-  s = T12 + c; c = Math.floor(s * INV_W); const t4 = s - c * W;
-  s = T13 + c; c = Math.floor(s * INV_W); const t5 = s - c * W;
-  s = T14 + c; c = Math.floor(s * INV_W); const t6 = s - c * W;
-  s = T15 + c; c = Math.floor(s * INV_W); const t7 = s - c * W;
+  s = T8 + c;
+  c = Math.floor(s * INV_W);
+  const t0 = s - c * W;
+  s = T9 + c;
+  c = Math.floor(s * INV_W);
+  const t1 = s - c * W;
+  s = T10 + c;
+  c = Math.floor(s * INV_W);
+  const t2 = s - c * W;
+  s = T11 + c;
+  c = Math.floor(s * INV_W);
+  const t3 = s - c * W;
+  s = T12 + c;
+  c = Math.floor(s * INV_W);
+  const t4 = s - c * W;
+  s = T13 + c;
+  c = Math.floor(s * INV_W);
+  const t5 = s - c * W;
+  s = T14 + c;
+  c = Math.floor(s * INV_W);
+  const t6 = s - c * W;
+  s = T15 + c;
+  c = Math.floor(s * INV_W);
+  const t7 = s - c * W;
   const t8 = c;
   let ge = t8 !== 0;
   if (!ge) {
     ge = true;
-    if (t7 !== 65535) ge = t7 > 65535; else
-    if (t6 !== 65535) ge = t6 > 65535; else
-    if (t5 !== 65535) ge = t5 > 65535; else
-    if (t4 !== 65508) ge = t4 > 65508; else
-    if (t3 !== 0) ge = t3 > 0; else
-    if (t2 !== 0) ge = t2 > 0; else
-    if (t1 !== 0) ge = t1 > 0; else
-    if (t0 !== 1) ge = t0 > 1; else
-    ge = true;
+    if (t7 !== 65535) ge = t7 > 65535;
+    else if (t6 !== 65535) ge = t6 > 65535;
+    else if (t5 !== 65535) ge = t5 > 65535;
+    else if (t4 !== 65508) ge = t4 > 65508;
+    else if (t3 !== 0) ge = t3 > 0;
+    else if (t2 !== 0) ge = t2 > 0;
+    else if (t1 !== 0) ge = t1 > 0;
+    else if (t0 !== 1) ge = t0 > 1;
+    else ge = true;
   }
   const O = oi * 8;
   if (ge) {
     let d = 0;
     let w = 0;
-    w = t0 - 1 - d; d = w < 0 ? 1 : 0; o[O + 0] = w + d * W;
-    w = t1 - 0 - d; d = w < 0 ? 1 : 0; o[O + 1] = w + d * W;
-    w = t2 - 0 - d; d = w < 0 ? 1 : 0; o[O + 2] = w + d * W;
-    w = t3 - 0 - d; d = w < 0 ? 1 : 0; o[O + 3] = w + d * W;
-    w = t4 - 65508 - d; d = w < 0 ? 1 : 0; o[O + 4] = w + d * W;
-    w = t5 - 65535 - d; d = w < 0 ? 1 : 0; o[O + 5] = w + d * W;
-    w = t6 - 65535 - d; d = w < 0 ? 1 : 0; o[O + 6] = w + d * W;
-    w = t7 - 65535 - d; d = w < 0 ? 1 : 0; o[O + 7] = w + d * W;
+    w = t0 - 1 - d;
+    d = w < 0 ? 1 : 0;
+    o[O + 0] = w + d * W;
+    w = t1 - 0 - d;
+    d = w < 0 ? 1 : 0;
+    o[O + 1] = w + d * W;
+    w = t2 - 0 - d;
+    d = w < 0 ? 1 : 0;
+    o[O + 2] = w + d * W;
+    w = t3 - 0 - d;
+    d = w < 0 ? 1 : 0;
+    o[O + 3] = w + d * W;
+    w = t4 - 65508 - d;
+    d = w < 0 ? 1 : 0;
+    o[O + 4] = w + d * W;
+    w = t5 - 65535 - d;
+    d = w < 0 ? 1 : 0;
+    o[O + 5] = w + d * W;
+    w = t6 - 65535 - d;
+    d = w < 0 ? 1 : 0;
+    o[O + 6] = w + d * W;
+    w = t7 - 65535 - d;
+    d = w < 0 ? 1 : 0;
+    o[O + 7] = w + d * W;
   } else {
     o[O + 0] = t0;
     o[O + 1] = t1;

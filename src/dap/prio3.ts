@@ -365,7 +365,11 @@ export class Prio3Prep {
     let part: Uint8Array = new Uint8Array(0);
     let seed: Uint8Array = new Uint8Array(0);
     if (this.usesJointRand) {
-      part = this.deriveSeed(blind, USAGE.jointRandPart, concat(Uint8Array.of(aggregatorId), nonce, measBytes));
+      part = this.deriveSeed(
+        blind,
+        USAGE.jointRandPart,
+        concat(Uint8Array.of(aggregatorId), nonce, measBytes),
+      );
       const parts = [publicShare.subarray(0, SEED_SIZE), publicShare.subarray(SEED_SIZE)];
       parts[aggregatorId] = part;
       seed = this.deriveSeed(new Uint8Array(SEED_SIZE), USAGE.jointRandSeed, concat(...parts));
@@ -555,7 +559,9 @@ export class Prio3Prep {
     const vBytes = vLen * this.field.encodedSize;
     const jLen = this.usesJointRand ? SEED_SIZE : 0;
     if (b.length !== vBytes + jLen)
-      throw new VdafPrepError(`preparation share: expected ${vBytes + jLen} bytes, got ${b.length}`);
+      throw new VdafPrepError(
+        `preparation share: expected ${vBytes + jLen} bytes, got ${b.length}`,
+      );
     return {
       verifiers: this.decodeVec(b.subarray(0, vBytes), vLen, 'verifier share'),
       part: b.slice(vBytes),

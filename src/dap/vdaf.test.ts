@@ -83,28 +83,24 @@ describe('Prio3 preparation with our decoders (VDAF-08 via @divviup/prio3)', () 
     const prep = v.makePrep({ type: 'sum', bits: 8 });
     const key = rnd(vdaf.verifyKeySize);
     // Flipping a bit of the measurement share changes the joint randomness part: verification fails.
-    await expect(prepare(vdaf, prep, key, 5, (b) => (b[0]! ^= 1))).rejects.toThrow(
-      v.VdafPrepError,
-    );
+    await expect(prepare(vdaf, prep, key, 5, (b) => (b[0]! ^= 1))).rejects.toThrow(v.VdafPrepError);
     const { publicShare, inputShares } = await vdaf.shardEncoded(
       5,
       rnd(16) as never,
       rnd(vdaf.randSize) as never,
     );
-    expect(() =>
-      prep.prepInit(key, 0, rnd(16), publicShare, inputShares[0]!.subarray(1)),
-    ).toThrow(/leader input share: expected/);
+    expect(() => prep.prepInit(key, 0, rnd(16), publicShare, inputShares[0]!.subarray(1))).toThrow(
+      /leader input share: expected/,
+    );
     expect(() => prep.prepInit(key, 1, rnd(16), publicShare, new Uint8Array(47))).toThrow(
       /helper input share: expected/,
     );
-    expect(() =>
-      prep.prepInit(key, 0, rnd(16), publicShare.subarray(1), inputShares[0]!),
-    ).toThrow(/public share/);
+    expect(() => prep.prepInit(key, 0, rnd(16), publicShare.subarray(1), inputShares[0]!)).toThrow(
+      /public share/,
+    );
     const big = new Uint8Array(inputShares[0]!);
     big.fill(0xff, 0, 16);
-    expect(() => prep.prepInit(key, 0, rnd(16), publicShare, big)).toThrow(
-      /not below the modulus/,
-    );
+    expect(() => prep.prepInit(key, 0, rnd(16), publicShare, big)).toThrow(/not below the modulus/);
   });
 
   it('an invalid measurement (shard bypassing the encoder check) is rejected; without the check it would shift the sum', async () => {
