@@ -266,23 +266,13 @@ export class Prio3Prep {
     const size = F.encodedSize;
     const h = xof(seed, this.dsts[usage]!, binder);
     const vec = F.vec(count);
-    let bytes: Uint8Array = h.xof(count * size);
+    const bytes = h.xof(count * size);
     let kept = 0;
-    for (let i = 0; i < count; i++) {
-      if (F.decodeOne(bytes, i * size, vec, kept)) {
-        if (kept !== i) bytes.copyWithin(kept * size, i * size, i * size + size);
-        kept++;
-      }
-    }
+    for (let i = 0; i < count; i++) if (F.decodeOne(bytes, i * size, vec, kept)) kept++;
+    if (kept === count) return { vec, bytes }; // the draws are the vector's encoding
     // Rejected draws (probability about 2^-32 for Field64, 2^-62 for Field128): draw on.
-    while (kept < count) {
-      const more = h.xof(size);
-      if (F.decodeOne(more, 0, vec, kept)) {
-        bytes = concat(bytes.subarray(0, kept * size), more, bytes.subarray((kept + 1) * size));
-        kept++;
-      }
-    }
-    return { vec, bytes };
+    while (kept < count) if (F.decodeOne(h.xof(size), 0, vec, kept)) kept++;
+    return { vec, bytes: F.encodeVec(vec) };
   }
 
   private deriveSeed(seed: Uint8Array, usage: number, binder: Uint8Array): Uint8Array {
