@@ -17,6 +17,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   he: async (a) => (await import('./he.js')).runHeBench(a),
   net: async (a) => (await import('./net.js')).runNet(a),
   node: async (a) => (await import('./node.js')).runNodeBench(a),
+  prio3: async (a) => (await import('./prio3.js')).runPrio3Bench(a),
   psi: async (a) => (await import('./psi.js')).runPsi(a),
   scale: async (a) => (await import('./scale.js')).runScaleBench(a),
   sort: async (a) => (await import('./sort.js')).runSortBench(a),

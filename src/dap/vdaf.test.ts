@@ -4,13 +4,14 @@ import * as v from './vdaf.js';
 const rnd = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
 const randInt = (n: number): number => crypto.getRandomValues(new Uint32Array(1))[0]! % n;
 
-/** One report through the client's sharding (the library) and our aggregator-side decoders. */
+/** One report through the client's sharding (the library) and the aggregators' typed-array preparation. */
 async function prepare(
   vdaf: v.AnyPrio3,
+  prep: v.Prio3Prep,
   verifyKey: Uint8Array,
   measurement: unknown,
   tamper?: (leaderShare: Uint8Array) => void,
-): Promise<[bigint[], bigint[]]> {
+): Promise<[v.FieldVec, v.FieldVec]> {
   const nonce = rnd(16);
   const { publicShare, inputShares } = await vdaf.shardEncoded(
     measurement,
@@ -19,29 +20,30 @@ async function prepare(
   );
   const leaderIn = new Uint8Array(inputShares[0]!);
   tamper?.(leaderIn);
-  const l = await v.prepInit(vdaf, verifyKey, 0, nonce, publicShare, leaderIn);
-  const h = await v.prepInit(vdaf, verifyKey, 1, nonce, publicShare, inputShares[1]!);
+  const l = prep.prepInit(verifyKey, 0, nonce, publicShare, leaderIn);
+  const h = prep.prepInit(verifyKey, 1, nonce, publicShare, inputShares[1]!);
   // Shares cross the wire encoded: decode what the other side encoded.
-  const lShare = v.decodePrepShare(vdaf, v.encodePrepShare(vdaf, l.share));
-  const hShare = v.decodePrepShare(vdaf, v.encodePrepShare(vdaf, h.share));
-  const msg = await v.prepSharesToPrep(vdaf, lShare, hShare);
-  return [v.prepFinish(vdaf, l.state, msg), v.prepFinish(vdaf, h.state, msg)];
+  const lShare = prep.decodePrepShare(prep.encodePrepShare(l.share));
+  const hShare = prep.decodePrepShare(prep.encodePrepShare(h.share));
+  const msg = prep.prepSharesToPrep(lShare, hShare);
+  return [prep.prepNext(l.state, msg), prep.prepNext(h.state, msg)];
 }
 
 async function aggregateAll(spec: v.VdafSpec, measurements: unknown[]): Promise<unknown> {
   const vdaf = v.makeVdaf(spec);
+  const prep = v.makePrep(spec);
   const key = rnd(vdaf.verifyKeySize);
-  const accL = new Array<bigint>(v.outputLen(vdaf)).fill(0n);
-  const accH = accL.slice();
+  const accL = prep.field.vec(prep.outputLen);
+  const accH = prep.field.vec(prep.outputLen);
   for (const m of measurements) {
-    const [a, b] = await prepare(vdaf, key, m);
-    v.addInto(vdaf, accL, a);
-    v.addInto(vdaf, accH, b);
+    const [a, b] = await prepare(vdaf, prep, key, m);
+    prep.field.addVec(accL, a);
+    prep.field.addVec(accH, b);
   }
   return v.unshard(
     vdaf,
-    v.encodeFieldVec(vdaf, accL),
-    v.encodeFieldVec(vdaf, accH),
+    prep.field.encodeVec(accL),
+    prep.field.encodeVec(accH),
     measurements.length,
   );
 }
@@ -78,36 +80,38 @@ describe('Prio3 preparation with our decoders (VDAF-08 via @divviup/prio3)', () 
 
   it('refuses a flipped share, a share of the wrong size and an element above the modulus', async () => {
     const vdaf = v.makeVdaf({ type: 'sum', bits: 8 });
+    const prep = v.makePrep({ type: 'sum', bits: 8 });
     const key = rnd(vdaf.verifyKeySize);
     // Flipping a bit of the measurement share changes the joint randomness part: verification fails.
-    await expect(prepare(vdaf, key, 5, (b) => (b[0]! ^= 1))).rejects.toThrow(v.VdafPrepError);
+    await expect(prepare(vdaf, prep, key, 5, (b) => (b[0]! ^= 1))).rejects.toThrow(v.VdafPrepError);
     const { publicShare, inputShares } = await vdaf.shardEncoded(
       5,
       rnd(16) as never,
       rnd(vdaf.randSize) as never,
     );
-    await expect(
-      v.prepInit(vdaf, key, 0, rnd(16), publicShare, inputShares[0]!.subarray(1)),
-    ).rejects.toThrow(/leader input share: expected/);
-    await expect(
-      v.prepInit(vdaf, key, 1, rnd(16), publicShare, new Uint8Array(47)),
-    ).rejects.toThrow(/helper input share: expected/);
-    await expect(
-      v.prepInit(vdaf, key, 0, rnd(16), publicShare.subarray(1), inputShares[0]!),
-    ).rejects.toThrow(/public share/);
+    expect(() => prep.prepInit(key, 0, rnd(16), publicShare, inputShares[0]!.subarray(1))).toThrow(
+      /leader input share: expected/,
+    );
+    expect(() => prep.prepInit(key, 1, rnd(16), publicShare, new Uint8Array(47))).toThrow(
+      /helper input share: expected/,
+    );
+    expect(() => prep.prepInit(key, 0, rnd(16), publicShare.subarray(1), inputShares[0]!)).toThrow(
+      /public share/,
+    );
     const big = new Uint8Array(inputShares[0]!);
     big.fill(0xff, 0, 16);
-    await expect(v.prepInit(vdaf, key, 0, rnd(16), publicShare, big)).rejects.toThrow(
-      /not below the modulus/,
-    );
+    expect(() => prep.prepInit(key, 0, rnd(16), publicShare, big)).toThrow(/not below the modulus/);
   });
 
   it('an invalid measurement (shard bypassing the encoder check) is rejected; without the check it would shift the sum', async () => {
     const vdaf = v.makeVdaf({ type: 'count' });
+    const prep = v.makePrep({ type: 'count' });
     const key = rnd(vdaf.verifyKeySize);
     // A malicious client encodes 1000 where Prio3Count allows only 0 or 1.
     (vdaf.flp as { encode: (m: unknown) => bigint[] }).encode = () => [1000n];
-    await expect(prepare(vdaf, key, true)).rejects.toThrow(/proof of validity does not verify/);
+    await expect(prepare(vdaf, prep, key, true)).rejects.toThrow(
+      /proof of validity does not verify/,
+    );
     // Positive control: the same shares, summed without the FLP decision, release 1000.
     const nonce = rnd(16);
     const { publicShare, inputShares } = await vdaf.shardEncoded(
@@ -115,12 +119,12 @@ describe('Prio3 preparation with our decoders (VDAF-08 via @divviup/prio3)', () 
       nonce as never,
       rnd(vdaf.randSize) as never,
     );
-    const l = await v.prepInit(vdaf, key, 0, nonce, publicShare, inputShares[0]!);
-    const h = await v.prepInit(vdaf, key, 1, nonce, publicShare, inputShares[1]!);
+    const l = prep.prepInit(key, 0, nonce, publicShare, inputShares[0]!);
+    const h = prep.prepInit(key, 1, nonce, publicShare, inputShares[1]!);
     const out = v.unshard(
       vdaf,
-      v.encodeFieldVec(vdaf, l.state.outputShare),
-      v.encodeFieldVec(vdaf, h.state.outputShare),
+      prep.field.encodeVec(l.state.out),
+      prep.field.encodeVec(h.state.out),
       1,
     );
     expect(out).toBe(1000);

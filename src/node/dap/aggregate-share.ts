@@ -32,24 +32,26 @@ export function checkInterval(t: LoadedTask, i: msg.Interval): void {
     );
 }
 
-function noisy(t: LoadedTask, sum: bigint[]): bigint[] {
+function noisy(t: LoadedTask, sum: vdafs.FieldVec): vdafs.FieldVec {
   if (t.task.dpEpsilon === undefined) return sum;
   const plan = planDiscreteLaplace(t.task.dpEpsilon, vdafs.l1Sensitivity(t.task.vdaf));
-  const p = t.vdaf.flp.field.modulus;
-  const z = sampleDiscreteLaplaceClear(plan, sum.length);
-  return sum.map((x, i) => (((x + BigInt(z[i]!)) % p) + p) % p);
+  const F = t.prep.field;
+  const z = sampleDiscreteLaplaceClear(plan, t.prep.outputLen);
+  const out = sum.slice();
+  for (let i = 0; i < z.length; i++) F.add(out, i, out, i, F.fromBigInt(BigInt(z[i]!)), 0);
+  return out;
 }
 
 export async function sealShare(
   t: LoadedTask,
   role: 2 | 3,
   interval: msg.Interval,
-  sum: bigint[],
+  sum: vdafs.FieldVec,
 ): Promise<msg.HpkeCiphertext> {
   return hpkeSeal(
     t.task.collectorHpkeConfig,
     aggregateShareInfo(role),
-    vdafs.encodeFieldVec(t.vdaf, noisy(t, sum)),
+    t.prep.field.encodeVec(noisy(t, sum)),
     msg.encodeAggregateShareAad(t.task.id, new Uint8Array(0), interval),
   );
 }

@@ -55,7 +55,7 @@ export async function helperInit(
   // Prepare first, outside any transaction (the CPU-heavy part); anti-replay,
   // the sums and the stored answer then change together in one transaction.
   const now = ctx.now();
-  const entries: { resp: msg.PrepareResp; time: number; out?: bigint[] }[] = [];
+  const entries: { resp: msg.PrepareResp; time: number; out?: vdafs.FieldVec }[] = [];
   const reject = (reportId: Uint8Array, time: number, error: msg.PrepareErrorName): void => {
     entries.push({ resp: { reportId, result: 'reject', error }, time });
   };
@@ -94,10 +94,10 @@ export async function helperInit(
         reject(reportId, time, 'invalidMessage');
         continue;
       }
-      const mine = await vdafs.prepInit(t.vdaf, t.task.verifyKey, 1, reportId, publicShare, share);
-      const leaderShare = vdafs.decodePrepShare(t.vdaf, inbound.prepShare);
-      const prepMsg = await vdafs.prepSharesToPrep(t.vdaf, leaderShare, mine.share);
-      const out = vdafs.prepFinish(t.vdaf, mine.state, prepMsg);
+      const mine = t.prep.prepInit(t.task.verifyKey, 1, reportId, publicShare, share);
+      const leaderShare = t.prep.decodePrepShare(inbound.prepShare);
+      const prepMsg = t.prep.prepSharesToPrep(leaderShare, mine.share);
+      const out = t.prep.prepNext(mine.state, prepMsg);
       entries.push({
         resp: {
           reportId,
@@ -152,7 +152,7 @@ export async function helperInit(
         d = { bucket, sum: t.zero.slice(), count: 0, checksum: new Uint8Array(32) };
         deltas.set(bucket, d);
       }
-      vdafs.addInto(t.vdaf, d.sum, e.out);
+      t.prep.field.addVec(d.sum, e.out);
       d.count++;
       xorInto(d.checksum, reportChecksum(e.resp.reportId));
     }

@@ -270,16 +270,15 @@ async function runJob(
   const states: {
     id: Uint8Array;
     time: number;
-    state: vdafs.PrepInit['state'];
-    share: vdafs.PrepInit['share'];
+    state: vdafs.Prio3State;
+    share: vdafs.Prio3PrepShare;
   }[] = [];
   const bad: Uint8Array[] = [];
   for (const row of rows) {
     const id = new Uint8Array(row.report_id);
     const time = Number(row.time);
     try {
-      const p = await vdafs.prepInit(
-        t.vdaf,
+      const p = t.prep.prepInit(
         t.task.verifyKey,
         0,
         id,
@@ -295,7 +294,7 @@ async function runJob(
         },
         payload: msg.encodePingPong({
           type: 'initialize',
-          prepShare: vdafs.encodePrepShare(t.vdaf, p.share),
+          prepShare: t.prep.encodePrepShare(p.share),
         }),
       });
     } catch (e) {
@@ -355,11 +354,11 @@ async function runJob(
     const s = states[i]!;
     if (p.result === 'reject') return fail(s.id, `helper_${snake(p.error)}`);
     if (p.result !== 'continue') return fail(s.id, 'invalid_message');
-    let out: bigint[];
+    let out: vdafs.FieldVec;
     try {
       const pp = msg.decodePingPong(p.payload);
       if (pp.type !== 'finish') return fail(s.id, 'invalid_message');
-      out = vdafs.prepFinish(t.vdaf, s.state, pp.prepMsg);
+      out = t.prep.prepNext(s.state, pp.prepMsg);
     } catch (e) {
       if (!(e instanceof vdafs.VdafPrepError || e instanceof DapDecodeError)) throw e;
       return fail(s.id, 'vdaf_prep_error');
@@ -370,7 +369,7 @@ async function runJob(
       d = { bucket, sum: t.zero.slice(), count: 0, checksum: new Uint8Array(32) };
       deltas.set(bucket, d);
     }
-    vdafs.addInto(t.vdaf, d.sum, out);
+    t.prep.field.addVec(d.sum, out);
     d.count++;
     xorInto(d.checksum, reportChecksum(s.id));
     done.push(s.id);

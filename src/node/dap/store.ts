@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { NodeDb } from '../store/schema.js';
+import type { FieldVec } from '../../dap/vdaf.js';
 
 export type Tx = NodeDb;
 
@@ -48,7 +49,7 @@ export async function rejectionCounts(db: NodeDb, taskId: string): Promise<Recor
 /** One bucket's contribution: output shares summed, their count and checksum. */
 export interface BucketDelta {
   readonly bucket: number;
-  readonly sum: bigint[];
+  readonly sum: FieldVec;
   count: number;
   readonly checksum: Uint8Array;
 }
@@ -62,9 +63,9 @@ export async function addToBuckets(
   tx: Tx,
   taskId: string,
   deltas: Iterable<BucketDelta>,
-  add: (acc: bigint[], d: readonly bigint[]) => void,
-  encode: (v: readonly bigint[]) => Uint8Array,
-  decode: (b: Uint8Array) => bigint[],
+  add: (acc: FieldVec, d: FieldVec) => void,
+  encode: (v: FieldVec) => Uint8Array,
+  decode: (b: Uint8Array) => FieldVec,
 ): Promise<Set<number>> {
   const collected = new Set<number>();
   for (const d of deltas) {
@@ -125,7 +126,7 @@ export async function bucketCollected(
 }
 
 export interface IntervalAggregate {
-  readonly sum: bigint[];
+  readonly sum: FieldVec;
   readonly count: number;
   readonly checksum: Uint8Array;
   /** The most any bucket of the interval has been collected. */
@@ -138,9 +139,9 @@ export async function readInterval(
   taskId: string,
   start: number,
   duration: number,
-  zero: bigint[],
-  add: (acc: bigint[], d: readonly bigint[]) => void,
-  decode: (b: Uint8Array) => bigint[],
+  zero: FieldVec,
+  add: (acc: FieldVec, d: FieldVec) => void,
+  decode: (b: Uint8Array) => FieldVec,
   lock: boolean,
 ): Promise<IntervalAggregate> {
   let q = tx

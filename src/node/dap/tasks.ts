@@ -15,9 +15,10 @@ import { DapRequestError } from './errors.js';
 export interface LoadedTask {
   readonly task: DapTask;
   readonly idText: string;
-  readonly vdaf: vdafs.AnyPrio3;
+  /** The aggregators' preparation of the task's VDAF. */
+  readonly prep: vdafs.Prio3Prep;
   readonly opener: HpkeOpener;
-  readonly zero: bigint[];
+  readonly zero: vdafs.FieldVec;
 }
 
 /** What the Leader, Helper and collection modules share: the database, the clock, the tasks. */
@@ -60,10 +61,9 @@ export function bucketOf(t: LoadedTask, time: number): number {
 
 /** The task's aggregate shares as stored bytes, and their addition. */
 export const shareCodec = (t: LoadedTask) => ({
-  encode: (v: readonly bigint[]) => vdafs.encodeFieldVec(t.vdaf, v),
-  decode: (b: Uint8Array) =>
-    vdafs.decodeFieldVec(t.vdaf, b, t.zero.length, 'stored aggregate share'),
-  add: (acc: bigint[], d: readonly bigint[]) => vdafs.addInto(t.vdaf, acc, d),
+  encode: (v: vdafs.FieldVec) => t.prep.field.encodeVec(v),
+  decode: (b: Uint8Array) => t.prep.decodeVec(b, t.prep.outputLen, 'stored aggregate share'),
+  add: (acc: vdafs.FieldVec, d: vdafs.FieldVec) => t.prep.field.addVec(acc, d),
 });
 
 export class TaskRegistry {
@@ -115,13 +115,13 @@ export class TaskRegistry {
           .executeTakeFirst();
         if (!row) throw new DapRequestError('unrecognizedTask', 404, 'unrecognized task', idText);
         const task = taskFromJson(row.config_json);
-        const vdaf = vdafs.makeVdaf(task.vdaf);
+        const prep = vdafs.makePrep(task.vdaf);
         return {
           task,
           idText,
-          vdaf,
+          prep,
           opener: await hpkeOpener(task.hpke),
-          zero: new Array<bigint>(vdafs.outputLen(vdaf)).fill(0n),
+          zero: prep.field.vec(prep.outputLen),
         };
       })();
       this.cache.set(idText, p);
