@@ -31,9 +31,9 @@
  * uniform modulo 64 and 8 given its view (the alphas are uniform and unknown
  * to it), and each party's outputs are uniform shares. Nothing about any bin
  * is learnt by either party. Cost per bin: 62 + 6 + 3 (+ 3 for the sum)
- * random OTs (16 bytes each from the OT receiver) and 2 x 68 bytes + 128
- * (+ 64) bytes of OT messages: about 1.3 KB, in a constant number of rounds
- * per batch of bins.
+ * random OTs (16 bytes each from the OT receiver) and 2 x 68 + 128 (+ 128)
+ * bytes of OT messages: about 1.4 KB (1.6 KB with the sum), in a constant
+ * number of rounds per batch of bins.
  */
 import { TccrHash } from '../primitives/hash.js';
 import {
