@@ -6,6 +6,7 @@
  *
  *   npm run bench -- psi [--ot 65536,1048576] [--ecdh 65536] [--threshold 1024]
  *                        [--psijs 10000,65536] [--only ot,ecdh,threshold,join,psijs] [--join 65536] [--join-sort 16384]
+ *                        [--ot-outputs receiver,both,cardinality,sum]
  *
  * Prints per case the slower party's time, the bytes each party sent, and
  * the intersection found (half of each set is shared).
@@ -38,6 +39,8 @@ export async function runPsi(args: string[]): Promise<void> {
       env: {
         ENTENTE_BENCH_PSI_OT: only.has('ot') ? (option(args, 'ot') ?? '65536,1048576') : '',
         ENTENTE_BENCH_PSI_ECDH: only.has('ecdh') ? ecdhSizes : '',
+        // Which OT-based outputs to run (default all): receiver,both,cardinality,sum.
+        ENTENTE_BENCH_PSI_OT_OUTPUTS: option(args, 'ot-outputs') ?? '',
       },
     });
     console.log(

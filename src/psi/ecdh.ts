@@ -4,13 +4,18 @@
  * 1999), as deployed in Ion et al., "On Deploying Secure Computing: Private
  * Intersection-Sum-with-Cardinality" (IEEE EuroS&P 2020). Elements map to the
  * group with hash_to_ristretto255 (RFC 9380 expand_message_xmd with
- * SHA-512, then the RFC 9496 one-way map), through @noble/curves.
+ * SHA-512, then the RFC 9496 one-way map); the group operations are
+ * libsodium's, in WebAssembly (./ristretto.ts).
  *
- * With keys a (receiver R) and b (sender S):
+ * With keys a (receiver R) and b (sender S), nonzero scalars from the OS CSPRNG:
  *   R -> S: a H(x) for each x, in R's order;
- *   S -> R: b (a H(x)) for each, in R's order (intersection) or shuffled
- *           (cardinality, sum), and b H(y) for each y, shuffled;
+ *   S -> R: b H(y) for each y, shuffled (in the same steps as R's message,
+ *           chunk by chunk, so both parties hash and multiply at once);
+ *   S -> R: b (a H(x)) for each x, first 16 bytes, in R's order
+ *           (intersection) or shuffled (cardinality, sum);
  *   R:      a (b H(y)) and compares (first 16 bytes of the encodings).
+ * A received element that is not a canonical ristretto255 encoding, or is
+ * the identity, aborts naming the peer.
  * Semi-honest security under DDH in ristretto255 (random-oracle model for
  * the hash). Leakage: both set sizes; R learns, by output:
  *   - intersection: which of its elements are shared (and S, with output
@@ -21,15 +26,15 @@
  *     chosen-message OT per element of S (m0 = rho, m1 = rho + v; R picks
  *     with its match bit), so neither share alone says anything about the sum.
  * Cost: two scalar multiplications per element of each set at each party
- * plus the hashing; 32 bytes per element of R twice and of S once. It suits
+ * plus the hashing; 48 bytes per element of R and 32 per element of S. It suits
  * browsers (no OT extension needed for the intersection) and unbalanced
  * sets (the small party's work is linear in its own set plus one
  * multiplication per element of the other).
  */
-import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
 import { OtExtension, type OtReceiverOutput } from '../primitives/ot/extension.js';
 import type { Party } from '../runtime/party.js';
 import { HashIndex } from './items.js';
+import { Ristretto, type Scalar } from './ristretto.js';
 import {
   checkOwnSize,
   expectLength,
@@ -41,18 +46,16 @@ import {
   expectHello,
 } from './wire.js';
 
-const Point: typeof ristretto255.Point = ristretto255.Point;
-type RPoint = InstanceType<typeof Point>;
-const ORDER = Point.Fn.ORDER;
-
 /** Domain-separation tag of the hash to the group (RFC 9380 section 3.1). */
 export const ECDH_DST = 'entente/psi/ecdh/hash-to-group/v1';
-const VERSION = 1;
+/** Wire version 2: both parties' blinded elements cross in the same steps. */
+const VERSION = 2;
 const PROTOCOL_ECDH = 2;
 /**
- * Elements per message (32 bytes each: 64 KiB). Small on purpose: each
- * message's scalar multiplications (about a millisecond each) run between
- * two awaits, so the event loop keeps the link's heartbeats going.
+ * Elements per message (32 bytes each: 64 KiB). Small on purpose: a step's
+ * hashing and scalar multiplications (about 0.3 ms per element on an idle
+ * core) run between two awaits, so the event loop keeps the link's
+ * heartbeats going.
  */
 const PER_MESSAGE = 1 << 11;
 
@@ -81,9 +84,13 @@ export interface EcdhPsiResult {
   readonly peerSize: number;
 }
 
-/** hash_to_ristretto255 of one digest under our DST (RFC 9380 / RFC 9496). */
-export function hashToGroup(digest: Uint8Array): RPoint {
-  return ristretto255_hasher.hashToCurve(digest, { DST: ECDH_DST });
+/**
+ * hash_to_ristretto255 (RFC 9380 / RFC 9496) under ECDH_DST of each
+ * 16-byte digest of `digests`: the encoded points, 32 bytes each.
+ * @throws {RangeError} if `digests` is not whole 16-byte digests.
+ */
+export async function hashToGroup(digests: Uint8Array): Promise<Uint8Array> {
+  return (await Ristretto.load()).hashToGroup(digests, 16, ECDH_DST);
 }
 
 /**
@@ -113,11 +120,12 @@ export async function ecdhPsi(
     );
   const flags = modeByte(mode, opts.both ?? false);
   const peer = me === receiver ? sender : receiver;
+  const g = await Ristretto.load();
   const got = await talk(party, peer, 'psi.ecdh.hello', hello(flags, n), true);
   const nPeer = parseHello(party, peer, flags, got);
   return me === receiver
-    ? runReceiver(party, peer, digests, n, nPeer, opts)
-    : runSender(party, peer, digests, n, nPeer, opts);
+    ? runReceiver(party, peer, g, digests, n, nPeer, opts)
+    : runSender(party, peer, g, digests, n, nPeer, opts);
 }
 
 function modeByte(mode: EcdhPsiMode, both: boolean): number {
@@ -156,94 +164,114 @@ function parseHello(
   return n;
 }
 
-function randomScalar(party: Party): bigint {
-  // 64 random bytes reduced mod the order: bias below 2^-250.
-  const b = new Uint8Array(64);
-  party.crypto.randomFill(b);
-  let x = 0n;
-  for (const v of b) x = (x << 8n) | BigInt(v);
-  const k = x % ORDER;
-  return k === 0n ? 1n : k;
+/** Elements in chunk t of a list of n (PER_MESSAGE per chunk, the last one shorter). */
+function chunkSize(n: number, t: number): number {
+  return Math.max(0, Math.min(PER_MESSAGE, n - t * PER_MESSAGE));
 }
 
-/** k H(d) for the digests at positions order[from..to) (or from..to), encoded, 32 bytes each. */
-function blindRange(
-  digests: Uint8Array,
-  k: bigint,
-  from: number,
-  to: number,
-  order?: Uint32Array,
-): Uint8Array {
-  const out = new Uint8Array(32 * (to - from));
-  for (let i = from; i < to; i++) {
-    const e = order ? order[i]! : i;
-    out.set(
-      hashToGroup(digests.subarray(16 * e, 16 * e + 16))
-        .multiply(k)
-        .toBytes(),
-      32 * (i - from),
-    );
-  }
-  return out;
-}
-
-/** k P for every encoded P of `msg` (checked encodings), as encodings or their first 16 bytes. */
-function reblind(
+/**
+ * The exchange of both parties' blinded elements, chunk by chunk in lock step:
+ * in step t each party sends k H(e) for its chunk t (the sender's elements
+ * in its random order `mine`) and re-blinds the peer's chunk t with its own
+ * scalar, keeping 16 bytes of each at position `place` (or in order). Both
+ * parties compute at once, so the two cores of a machine running both stay
+ * busy. Returns the re-blinded peer elements.
+ */
+async function blindAndExchange(
   party: Party,
   peer: number,
-  op: string,
-  msg: Uint8Array,
-  k: bigint,
-  keep: 16 | 32,
-  into: Uint8Array,
-  at: number,
-  order?: Uint32Array,
-): void {
-  const n = msg.length >>> 5;
-  for (let i = 0; i < n; i++) {
-    let p: RPoint;
-    try {
-      p = Point.fromBytes(msg.subarray(32 * i, 32 * i + 32));
-    } catch {
-      throw malformed(party, peer, `${op}: element ${at + i} is not a ristretto255 encoding`);
+  g: Ristretto,
+  k: Scalar,
+  digests: Uint8Array,
+  n: number,
+  nPeer: number,
+  ops: { readonly mine: string; readonly peer: string },
+  mine?: Uint32Array,
+  place?: Uint32Array,
+): Promise<Uint8Array> {
+  const reblinded = new Uint8Array(16 * nPeer);
+  const steps = Math.max(Math.ceil(n / PER_MESSAGE), Math.ceil(nPeer / PER_MESSAGE));
+  const gathered = mine ? new Uint8Array(16 * Math.min(n, PER_MESSAGE)) : undefined;
+  for (let t = 0; t < steps; t++) {
+    const m = chunkSize(n, t);
+    let out: Uint8Array | undefined;
+    if (m > 0) {
+      const from = t * PER_MESSAGE;
+      let src = digests.subarray(16 * from, 16 * (from + m));
+      if (mine && gathered) {
+        for (let i = 0; i < m; i++) {
+          const e = mine[from + i]!;
+          gathered.set(digests.subarray(16 * e, 16 * e + 16), 16 * i);
+        }
+        src = gathered.subarray(0, 16 * m);
+      }
+      out = new Uint8Array(32 * m);
+      // A hash to the identity has probability about 2^-252: an internal error, not the peer's.
+      const bad = g.multiplyAll(k, g.hashToGroup(src, 16, ECDH_DST), out);
+      if (bad) throw new Error(`ecdhPsi: element ${from + bad.index} hashed to ${bad.fault}`);
     }
-    if (p.is0()) throw malformed(party, peer, `${op}: element ${at + i} is the identity`);
-    const q = p.multiply(k).toBytes();
-    const j = order ? order[at + i]! : at + i;
-    into.set(keep === 32 ? q : q.subarray(0, 16), keep * j);
+    const mp = chunkSize(nPeer, t);
+    const got = await talk(party, peer, ops.mine, out, mp > 0);
+    if (mp === 0) continue;
+    const at = t * PER_MESSAGE;
+    const msg = expectLength(party, peer, ops.peer, got, 32 * mp);
+    const bad = g.multiplyAll(
+      k,
+      msg,
+      place ? reblinded : reblinded.subarray(16 * at),
+      16,
+      place?.subarray(at, at + mp),
+    );
+    if (bad) throw malformed(party, peer, `${ops.peer}: element ${at + bad.index} is ${bad.fault}`);
   }
+  return reblinded;
 }
 
-/** Sends n elements in messages of PER_MESSAGE, each made by `make(from, to)` just before it goes. */
+/** Sends n elements of `size` bytes from `data` in messages of PER_MESSAGE. */
 async function sendChunks(
   party: Party,
   peer: number,
   op: string,
+  data: Uint8Array,
   n: number,
-  make: (from: number, to: number) => Uint8Array,
+  size: number,
 ): Promise<void> {
   for (let i = 0; i < n; i += PER_MESSAGE)
-    await talk(party, peer, op, make(i, Math.min(n, i + PER_MESSAGE)), false);
+    await talk(
+      party,
+      peer,
+      op,
+      data.subarray(size * i, size * Math.min(n, i + PER_MESSAGE)),
+      false,
+    );
 }
 
-/** Receives n elements (`size` bytes each) in messages of PER_MESSAGE, handing each chunk to `f`. */
+/** Receives n elements of `size` bytes in messages of PER_MESSAGE, into one array. */
 async function receiveChunks(
   party: Party,
   peer: number,
   op: string,
   n: number,
   size: number,
-  f: (msg: Uint8Array, at: number) => void,
-): Promise<void> {
+): Promise<Uint8Array> {
+  const into = new Uint8Array(size * n);
   for (let i = 0; i < n; i += PER_MESSAGE) {
     const k = Math.min(PER_MESSAGE, n - i);
-    f(expectLength(party, peer, op, await talk(party, peer, op, undefined, true), size * k), i);
+    into.set(
+      expectLength(party, peer, op, await talk(party, peer, op, undefined, true), size * k),
+      size * i,
+    );
   }
+  return into;
 }
+
+const OPS_RECEIVER = { mine: 'psi.ecdh.blinded', peer: 'psi.ecdh.sender' } as const;
+const OPS_SENDER = { mine: 'psi.ecdh.sender', peer: 'psi.ecdh.blinded' } as const;
 
 async function runReceiver(
   party: Party,
   peer: number,
+  g: Ristretto,
   digests: Uint8Array,
   nR: number,
   nS: number,
@@ -251,20 +279,20 @@ async function runReceiver(
 ): Promise<EcdhPsiResult> {
   const { mode } = opts;
   if (nR === 0 || nS === 0) return emptyResult(mode, nS, true);
-  const a = randomScalar(party);
-  await sendChunks(party, peer, 'psi.ecdh.blinded', nR, (f, t) => blindRange(digests, a, f, t));
+  const a = g.randomScalar((o) => party.crypto.randomFill(o));
+  // a b H(y) for the sender's (shuffled) elements, first 16 bytes.
+  let theirs: Uint8Array;
+  try {
+    theirs = await blindAndExchange(party, peer, g, a, digests, nR, nS, OPS_RECEIVER);
+  } finally {
+    a.wipe();
+  }
   // b a H(x) (first 16 bytes), in this party's order or shuffled by the sender.
-  const keys = new Uint32Array(4 * nR);
-  const kb = new Uint8Array(keys.buffer);
-  await receiveChunks(party, peer, 'psi.ecdh.double', nR, 16, (msg, at) => kb.set(msg, 16 * at));
+  const doubled = await receiveChunks(party, peer, 'psi.ecdh.double', nR, 16);
+  const keys = new Uint32Array(doubled.buffer, doubled.byteOffset, 4 * nR);
   const index = new HashIndex(nR);
   index.insertAll(keys, nR);
-  // a b H(y) for the sender's (shuffled) elements, matched against the index.
-  const theirs = new Uint8Array(16 * nS);
-  await receiveChunks(party, peer, 'psi.ecdh.sender', nS, 32, (msg, at) =>
-    reblind(party, peer, 'psi.ecdh.sender', msg, a, 16, theirs, at),
-  );
-  const tw = new Uint32Array(theirs.buffer);
+  const tw = new Uint32Array(theirs.buffer, theirs.byteOffset, 4 * nS);
   const match = new Uint8Array(nS);
   const hitsR: number[] = [];
   const hitsS: number[] = [];
@@ -304,6 +332,7 @@ async function runReceiver(
 async function runSender(
   party: Party,
   peer: number,
+  g: Ristretto,
   digests: Uint8Array,
   nS: number,
   nR: number,
@@ -314,19 +343,30 @@ async function runSender(
     return mode === 'sum'
       ? { shares: { count: 0n, sum: 0n }, peerSize: nR }
       : emptyResult(mode, nR, opts.both ?? false);
-  const b = randomScalar(party);
-  // R's elements, re-blinded and (cardinality, sum) shuffled.
+  const b = g.randomScalar((o) => party.crypto.randomFill(o));
+  // This party's elements go out in a random order; R's come back re-blinded
+  // in R's order (intersection) or shuffled (cardinality, sum).
+  const order = randomPermutation(nS, (o) => party.prg.fill(o));
   const shuffleR =
     mode === 'intersection' ? undefined : randomPermutation(nR, (o) => party.prg.fill(o));
-  const doubled = new Uint8Array(16 * nR);
-  await receiveChunks(party, peer, 'psi.ecdh.blinded', nR, 32, (msg, at) =>
-    reblind(party, peer, 'psi.ecdh.blinded', msg, b, 16, doubled, at, shuffleR),
-  );
-  await sendChunks(party, peer, 'psi.ecdh.double', nR, (f, t) => doubled.subarray(16 * f, 16 * t));
-  const order = randomPermutation(nS, (o) => party.prg.fill(o));
-  await sendChunks(party, peer, 'psi.ecdh.sender', nS, (f, t) =>
-    blindRange(digests, b, f, t, order),
-  );
+  let doubled: Uint8Array;
+  try {
+    doubled = await blindAndExchange(
+      party,
+      peer,
+      g,
+      b,
+      digests,
+      nS,
+      nR,
+      OPS_SENDER,
+      order,
+      shuffleR,
+    );
+  } finally {
+    b.wipe();
+  }
+  await sendChunks(party, peer, 'psi.ecdh.double', doubled, nR, 16);
   if (mode === 'intersection') {
     if (!opts.both) return { peerSize: nR };
     const msg = await talk(party, peer, 'psi.ecdh.result', undefined, true);

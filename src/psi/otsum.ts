@@ -17,10 +17,13 @@
  *    (src/psi/okvs.ts), as in the OKVS-based OPPRF of Rindal and Schoppmann,
  *    "VOLE-PSI" (EUROCRYPT 2021) and Raghuraman-Rindal, "Blazing fast PSI"
  *    (CCS 2022); mask(F) = pi(F) xor F with the project's fixed-key AES;
- *  - the equality tests, the count and the sum run in the session's suite
- *    (semi2k: semi-honest, two parties): flags = (w == t), count = sum of
- *    flags, sum = sum of flag ? (p_b + r_b) : 0, where R holds p_b and S
- *    holds r_b, additive shares of v_y modulo 2^64 when the bin matches.
+ *  - the equality tests, the count and the sum are ./eqsum.ts's dedicated
+ *    OT-based protocol on the parties' own tags and targets (no general
+ *    comparison in the session's suite): it yields additive parts modulo 2^64
+ *    of count = sum of flags and sum = sum of flag * (p_b + r_b), where R
+ *    holds p_b and S holds r_b, additive shares of v_y modulo 2^64 when the
+ *    bin matches; the parts enter the session (two parties over Z_2^64, e.g.
+ *    semi2k) as a secret count and sum.
  *
  * Leakage: the set sizes (the number of bins and the OKVS size follow from
  * them), nothing else until the caller reveals the count or the sum (with
@@ -37,6 +40,7 @@ import { FIXED_AES_KEY, FixedKeyAes } from '../primitives/hash.js';
 import type { Party } from '../runtime/party.js';
 import { binCount } from './cuckoo.js';
 import { CH, evalChunk, receiverOprf, senderOprf, type SenderEval } from './kkrt.js';
+import { equalityShares } from './eqsum.js';
 import { okvsDecode, okvsEncode, okvsSize } from './okvs.js';
 import type { PsiSum } from './sum.js';
 import { checkOwnSize, expectLength, talk } from './wire.js';
@@ -135,22 +139,23 @@ async function matchShares(
     return { count: zero(countType), sum: type ? zero(type) : undefined };
   }
   const bins = binCount(nR);
-  const tag = int(TAG_BITS);
-  const w = s.input(s.parties[R]!, tag, mine ? Array.from(mine.w, tagOf) : bins);
-  const t = s.input(s.parties[S]!, tag, theirs ? Array.from(theirs.t, tagOf) : bins);
-  const flags = w.eq(t);
-  const count = flags.toInt(countType.bits).sum();
+  // The equality tests on the parties' own tags and targets (./eqsum.ts):
+  // additive parts of the count and of the sum, never a per-bin flag.
+  const eq = await equalityShares(
+    s.party,
+    R,
+    S,
+    bins,
+    TAG_BITS,
+    mine ? { tags: mine.w, parts: mine.p } : { tags: theirs!.t, parts: theirs!.r },
+    type !== undefined,
+  );
+  const parts = BigInt64Array.of(BigInt.asIntN(64, eq.count), BigInt.asIntN(64, eq.sum));
+  const both = s.fromAdditiveParts(int(64), [s.parties[R]!, s.parties[S]!], parts, 2);
+  // At most min(nR, nS) bins match (one per receiver element), each value of the declared type.
+  const count = both.at(0).assumeBound(countType.bits);
   if (!type) return { count };
-  // p_b + r_b = v_y modulo 2^64 where bin b matches: entered raw, as in src/psi/sum.ts.
-  const v = s.fromAdditiveParts(type, [s.parties[R]!, s.parties[S]!], mine?.p ?? theirs?.r, bins);
-  const sumBits = type.bits + logN;
-  const sum = flags.select(v, s.constant(type, [0])).sum();
-  // At most min(nR, nS) matched values of the declared type.
-  return { count, sum: sum.assumeBound(sumBits) };
-}
-
-function tagOf(x: bigint): bigint {
-  return BigInt.asIntN(TAG_BITS, x);
+  return { count, sum: both.at(1).assumeBound(type.bits + logN) };
 }
 
 function checkValues(
