@@ -47,7 +47,7 @@ export interface Candidate {
 }
 
 /** Candidates of one column: the plain one first, then the levels coarse to fine. */
-interface ColumnLevels {
+export interface ColumnLevels {
   readonly candidates: readonly Candidate[];
   /** Secret bits, one per level (coarse to fine): 1 when the level's sums fit. */
   readonly fits: readonly Fx[];
@@ -123,6 +123,31 @@ export function crossMatrix(cols: readonly Fx[], w: Fx, resultFrac: number): Cro
     return out;
   });
   const encSums = enc.map((e) => e.sumGroups(N));
+  return assembleCrossMatrix(
+    n,
+    sums,
+    den,
+    levels,
+    (a, b) => centredNumerator(enc[a]!, enc[b]!, n, encSums[a]!, encSums[b]!),
+    resultFrac,
+  );
+}
+
+/**
+ * The covariance matrix from its exact numerators: `numerator(a, b)` (a <= b)
+ * is n sum(e_a e_b) - sum(e_a) sum(e_b) of the chosen encodings, an integer
+ * (frac 0) exact modulo the suite's ring or field. Shared by the per-record
+ * path above and the pooled one (crosssums.ts), whose numerators come from
+ * each party's own sums.
+ */
+export function assembleCrossMatrix(
+  n: Fx,
+  sums: readonly Fx[],
+  den: Fx,
+  levels: readonly ColumnLevels[],
+  numerator: (a: number, b: number) => Fx,
+  resultFrac: number,
+): CrossMatrix {
   // q_jl at the secret scale 2^(f_j + f_l), for j <= l, computed on demand and kept.
   const quotients = new Map<string, Fx>();
   const q = (j: number, l: number): Fx => {
@@ -130,7 +155,7 @@ export function crossMatrix(cols: readonly Fx[], w: Fx, resultFrac: number): Cro
     const key = `${a},${b}`;
     let v = quotients.get(key);
     if (!v) {
-      const num = centredNumerator(enc[a]!, enc[b]!, n, encSums[a]!, encSums[b]!);
+      const num = numerator(a, b);
       v = divideWithRoom(num, den, scaledBits(levels[a]!, levels[b]!), resultFrac, a !== b);
       quotients.set(key, v);
     }
@@ -172,8 +197,23 @@ function plainFits(
 ): Fx[] {
   const sp = plain.sumGroups(plain.length);
   const num = centredNumerator(plain, plain, n, sp, sp);
-  const qBits = rangeBits(xr.bound, xr.frac);
-  const v1 = divideWithRoom(num.make(num.sh, 2 * xr.frac, num.bound), den, qBits, resultFrac);
+  return levelFits(num, xr.bound, xr.frac, den, plan, resultFrac);
+}
+
+/**
+ * The level bits from the plain numerator n Q' - S'^2 (an integer, exact) of
+ * values rounded to `xrFrac` fractional bits, `xrBound` bits.
+ */
+export function levelFits(
+  num: Fx,
+  xrBound: number,
+  xrFrac: number,
+  den: Fx,
+  plan: VariancePlan,
+  resultFrac: number,
+): Fx[] {
+  const qBits = rangeBits(xrBound, xrFrac);
+  const v1 = divideWithRoom(num.make(num.sh, 2 * xrFrac, num.bound), den, qBits, resultFrac);
   return [...plan.levels].reverse().map((level) => v1.sub(level.threshold).ltz());
 }
 
