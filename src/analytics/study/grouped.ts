@@ -139,6 +139,9 @@ export function rowCountsKey(schema: Schema, a: Analysis): string | undefined {
     case 'linear-regression':
       // Its exact cross sums (linear.ts), computed from these rows once the row counts are known.
       return `lm:${a.id}`;
+    case 'covariance':
+    case 'correlation':
+      return `cross:${a.id}`;
     default:
       return undefined;
   }

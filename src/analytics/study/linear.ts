@@ -1,5 +1,6 @@
 /**
- * A linear regression's local aggregate: each owner's exact cross sums of
+ * A linear regression's (or a covariance's or correlation's) local aggregate:
+ * each owner's exact cross sums of
  * the design's columns (stats/crosssums.ts), so no record is input. The
  * design is the per-record path's (statistics.ts `design`): a numeric
  * predictor as its encoding, a boolean as 0/1, a categorical one as 0/1
@@ -23,7 +24,7 @@ import { toLimbs } from '../stats/pooled.js';
 import { rowCountsKey } from './grouped.js';
 import { encoding, fixedOfUnits } from './moments.js';
 import { referenceMask } from './reference.js';
-import type { RegressionAnalysis } from './spec.js';
+import type { PairAnalysis, RegressionAnalysis } from './spec.js';
 
 /** One column of the design: where its values come from and how they are encoded. */
 type DesignColumn =
@@ -85,6 +86,24 @@ export function linearSums(
   return { key: rowCountsKey(schema, a)!, columns, shapes, levelGroups };
 }
 
+/**
+ * The pooled columns of a covariance or correlation (x, then y), or
+ * undefined where the records are needed (sums too wide for the limbs).
+ */
+export function pairSums(schema: Schema, a: PairAnalysis, rows: number): LinearSums | undefined {
+  const columns: DesignColumn[] = [];
+  const shapes: CrossColumn[] = [];
+  for (const name of [a.x, a.y]) {
+    const c = schema.columns.find((x) => x.name === name)!;
+    const e = encoding(c);
+    if (!e) return undefined;
+    columns.push({ kind: 'numeric', name, scale: c.type === 'decimal' ? c.scale : undefined });
+    shapes.push(e);
+  }
+  if (!crossSumsFit(shapes, rows)) return undefined;
+  return { key: rowCountsKey(schema, a)!, columns, shapes, levelGroups: [] };
+}
+
 /** The sums' layout over `rows` rows in all. */
 export const linearLayout = (m: LinearSums, rows: number): CrossLayout =>
   crossLayout(m.shapes, rows);
@@ -95,7 +114,7 @@ export const linearLayout = (m: LinearSums, rows: number): CrossLayout =>
  */
 export function localLinearLimbs(
   own: Table,
-  a: RegressionAnalysis,
+  a: RegressionAnalysis | PairAnalysis,
   m: LinearSums,
   layout: CrossLayout,
 ): Float64Array {

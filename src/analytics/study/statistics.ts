@@ -55,7 +55,7 @@ import { eachOwner, groupsSuppressed } from './wording.js';
 import { DEFAULT_FRAC } from '../stats/common.js';
 import { LIMB_BITS, LIMBS, momentLayout, momentsFit, pooledMoments } from '../stats/pooled.js';
 import { localTTestLimbs, tTestMoments } from './moments.js';
-import { linearLayout, linearSums, localLinearLimbs } from './linear.js';
+import { linearLayout, linearSums, localLinearLimbs, pairSums } from './linear.js';
 import { pooledCrossMatrix } from '../stats/crosssums.js';
 import { METHODS, METHODS_REFERENCE } from './methods.js';
 
@@ -1287,12 +1287,30 @@ async function linear(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> 
 
 async function pair(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const p = a as PairAnalysis;
-  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
-  const x = numeric(ctx, p.x);
-  const y = numeric(ctx, p.y);
-  const opts = mask ? { where: mask } : {};
-  const v = p.type === 'covariance' ? reg.cov(x, y, opts) : reg.cor(x, y, opts);
-  const n = stats.count(x, opts);
+  const rows = ctx.table.rows;
+  // From each owner's exact cross sums (linear.ts) where it can, as linear regression.
+  const m = ctx.table.weight ? undefined : pairSums(ctx.study.schema, p, rows);
+  let v: SecretFixed;
+  let n: SecretInt;
+  if (m) {
+    const layout = linearLayout(m, rows);
+    const limbs = ctx.table.aggregate(m.key, layout.length * LIMBS, LIMB_BITS + 2, (own) =>
+      localLinearLimbs(own, p, m, layout),
+    );
+    const c = pooledCrossMatrix(limbs, layout, DEFAULT_FRAC);
+    // As reg.cov and reg.cor on the records.
+    const f = DEFAULT_FRAC;
+    const q = p.type === 'covariance' ? c.cov(0, 1, f) : c.cor(0, 1, Math.max(f, 28));
+    v = q.rescale(f).toFixed(f);
+    n = c.n.toInt();
+  } else {
+    const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+    const x = numeric(ctx, p.x);
+    const y = numeric(ctx, p.y);
+    const opts = mask ? { where: mask } : {};
+    v = p.type === 'covariance' ? reg.cov(x, y, opts) : reg.cor(x, y, opts);
+    n = stats.count(x, opts);
+  }
   const [rn, rv] = await releaseGuarded(
     ctx.s,
     [
