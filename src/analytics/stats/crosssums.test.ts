@@ -1,5 +1,6 @@
 /**
- * Linear regression from each party's own exact sums (crosssums.ts) against
+ * Linear regression, covariance and correlation from each party's own exact
+ * sums (crosssums.ts) against
  * the per-record path (regression.ts on secret columns) and plain float64:
  * narrow and wide columns, values at the type's extremes, a wide column in a
  * small part of its range (the finest level), one row and a constant column.
@@ -9,10 +10,15 @@ import { describe, expect, it } from 'vitest';
 import type { Session } from '../../api/session.js';
 import { fixed, int, type FixedType, type IntType } from '../../api/types.js';
 import { label, run } from '../../../test/harness.js';
-import { linearRegressionErrorBound, linearRegressionSeBound } from './bounds.js';
+import {
+  corErrorBound,
+  covErrorBound,
+  linearRegressionErrorBound,
+  linearRegressionSeBound,
+} from './bounds.js';
 import { crossLayout, localCrossSums, pooledCrossMatrix, type CrossColumn } from './crosssums.js';
 import { LIMB_BITS, toLimbs } from './pooled.js';
-import { linearModelOf, linearRegression, type LinearModel } from './regression.js';
+import { cor, cov, linearModelOf, linearRegression, type LinearModel } from './regression.js';
 import { column, plainCov, plainMean, plainSe, rng, solveDense } from './testdata.js';
 
 type NumType = IntType | FixedType;
@@ -40,11 +46,17 @@ function pooledModel(s: Session, types: readonly NumType[], cols: readonly numbe
   );
   const sum = parts.slice(1).reduce((a, b) => a.add(b), parts[0]!);
   const c = pooledCrossMatrix(sum, layout, 20);
-  return linearModelOf(
-    c,
-    types.map((t) => t.bits - 1 - fracOf(t)),
-    20,
-  );
+  const last = types.length - 1;
+  return {
+    model: linearModelOf(
+      c,
+      types.map((t) => t.bits - 1 - fracOf(t)),
+      20,
+    ),
+    // As reg.cov and reg.cor compute them from the same matrix.
+    cov: c.cov(0, last, 20).rescale(20).toFixed(20),
+    cor: c.cor(0, last, 28).rescale(20).toFixed(20),
+  };
 }
 
 async function reveal(m: LinearModel) {
@@ -64,7 +76,7 @@ async function reveal(m: LinearModel) {
 }
 
 const sdOf = (x: readonly number[]) => Math.sqrt(Math.max(0, plainCov(x, x)));
-const cor = (x: readonly number[], y: readonly number[]) =>
+const plainCor = (x: readonly number[], y: readonly number[]) =>
   sdOf(x) > 0 && sdOf(y) > 0 ? plainCov(x, y) / (sdOf(x) * sdOf(y)) : 0;
 
 interface Case {
@@ -137,8 +149,14 @@ for (const c of SUITES) {
         const got = await run(c, async (s) => {
           const secret = k.cols.map((x, j) => column(s, k.types[j]!, x));
           const record = await reveal(linearRegression(secret.at(-1)!, secret.slice(0, -1)));
-          const pooled = await reveal(pooledModel(s, k.types, k.cols));
-          return { record, pooled };
+          const p = pooledModel(s, k.types, k.cols);
+          const pooled = await reveal(p.model);
+          const pair = await Promise.all(
+            [cov(secret[0]!, secret.at(-1)!), cor(secret[0]!, secret.at(-1)!), p.cov, p.cor].map(
+              async (v) => Number((await v.reveal())[0]!),
+            ),
+          );
+          return { record, pooled, pair };
         });
         const feats = k.cols.slice(0, -1);
         const y = k.cols.at(-1)!;
@@ -148,8 +166,8 @@ for (const c of SUITES) {
           rows: y.length,
           sds: all.map(sdOf),
           means: all.map(plainMean),
-          R: feats.flatMap((a) => feats.map((b) => cor(a, b))),
-          r: feats.map((a) => cor(a, y)),
+          R: feats.flatMap((a) => feats.map((b) => plainCor(a, b))),
+          r: feats.map((a) => plainCor(a, y)),
         };
         const bounds = linearRegressionErrorBound(design);
         // The coefficients in float64 from the centred normal equations (a raw X^T X of
@@ -177,7 +195,7 @@ for (const c of SUITES) {
         const plain = { sigma: centred.sigma, se: [se0, ...centred.se.slice(1)] };
         expect(got.pooled.n).toBe(y.length);
         expect(Number.isFinite(bounds.rSquared), 'a bound is stated').toBe(true);
-        for (const [name, m] of Object.entries(got)) {
+        for (const [name, m] of Object.entries({ record: got.record, pooled: got.pooled })) {
           beta.forEach((b, j) =>
             expect(
               Math.abs(m.coef[j]! - b),
@@ -205,6 +223,15 @@ for (const c of SUITES) {
         );
         expect(Math.abs(got.pooled.r2 - got.record.r2)).toBeLessThanOrEqual(2 * bounds.rSquared);
         expect(got.pooled.plan).toEqual(got.record.plan);
+        // Covariance and correlation of the first column and y: both paths within the bounds.
+        const [x0, sx, sy] = [all[0]!, shapeOf(k.types[0]!), shapeOf(k.types.at(-1)!)];
+        const covBound = covErrorBound(sx, sy, y.length, sdOf(x0), sdOf(y));
+        const corBound = corErrorBound(sx, sy, y.length, sdOf(x0), sdOf(y));
+        const [recCov, recCor, pooledCov, pooledCor] = got.pair as [number, number, number, number];
+        for (const v of [recCov, pooledCov])
+          expect(Math.abs(v - plainCov(x0, y)), 'cov').toBeLessThanOrEqual(covBound);
+        for (const v of [recCor, pooledCor])
+          expect(Math.abs(v - plainCor(x0, y)), 'cor').toBeLessThanOrEqual(corBound);
       }, 60_000);
     }
 
@@ -225,7 +252,7 @@ for (const c of SUITES) {
           const secret = k.cols.map((x, j) => column(s, k.types[j]!, x));
           out.push({
             record: await reveal(linearRegression(secret.at(-1)!, secret.slice(0, -1))),
-            pooled: await reveal(pooledModel(s, k.types, k.cols)),
+            pooled: await reveal(pooledModel(s, k.types, k.cols).model),
           });
         }
         return out;
