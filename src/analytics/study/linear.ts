@@ -26,6 +26,14 @@ import { encoding, fixedOfUnits } from './moments.js';
 import { referenceMask } from './reference.js';
 import type { PairAnalysis, RegressionAnalysis } from './spec.js';
 
+/**
+ * Whether an aggregate key is one of these cross sums, whose layout depends on
+ * every party's row count: data owners who are not parties (contributed.ts)
+ * do not contribute them, and their nodes compute on the records instead.
+ */
+export const isCrossSumsKey = (key: string): boolean =>
+  key.startsWith('lm:') || key.startsWith('cross:');
+
 /** One column of the design: where its values come from and how they are encoded. */
 type DesignColumn =
   | { readonly kind: 'numeric'; readonly name: string; readonly scale: number | undefined }

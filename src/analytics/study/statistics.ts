@@ -1130,8 +1130,10 @@ async function logistic(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody
 /**
  * A linear regression from each owner's own exact cross sums (linear.ts,
  * stats/crosssums.ts), so no record is input; undefined where the records
- * are needed (a joined table, whose rows count only where matched; an
- * outcome that is not numeric; sums too wide for the limbs). The model and
+ * are needed (a joined table, whose rows count only where matched; a table
+ * contributed by data owners, whose aggregates were laid out for each
+ * owner's rows alone; an outcome that is not numeric; sums too wide for the
+ * limbs). The model and
  * the support of its release (the smallest level of a categorical or
  * boolean predictor, else n) are the per-record path's.
  */
@@ -1140,7 +1142,8 @@ function pooledLinear(
   r: RegressionAnalysis,
 ): { model: reg.LinearModel; support: SecretInt; names: string[] } | undefined {
   const rows = ctx.table.rows;
-  const m = ctx.table.weight ? undefined : linearSums(ctx.study.schema, r, rows);
+  const m =
+    ctx.table.weight || ctx.table.byOwners ? undefined : linearSums(ctx.study.schema, r, rows);
   if (!m) return undefined;
   const layout = linearLayout(m, rows);
   const limbs = ctx.table.aggregate(m.key, layout.length * LIMBS, LIMB_BITS + 2, (own) =>
@@ -1289,7 +1292,8 @@ async function pair(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const p = a as PairAnalysis;
   const rows = ctx.table.rows;
   // From each owner's exact cross sums (linear.ts) where it can, as linear regression.
-  const m = ctx.table.weight ? undefined : pairSums(ctx.study.schema, p, rows);
+  const m =
+    ctx.table.weight || ctx.table.byOwners ? undefined : pairSums(ctx.study.schema, p, rows);
   let v: SecretFixed;
   let n: SecretInt;
   if (m) {
