@@ -25,6 +25,10 @@
  * rows), so each enters as three 42-bit limbs (pooled.ts `toLimbs`), which
  * MPC recombines modulo the ring or field: all that the per-record path has.
  *
+ * Security: the suite's (rep3 or shamir: semi-honest, honest majority). Each
+ * party's sums are input as secrets and nothing is revealed here; they carry
+ * less about its records than the records the per-record path inputs.
+ *
  * Cost: per party, sum count 1 + m + sum_j c_j + sum_{j<l} c_j c_l +
  * sum_j c_j (c_j candidates of column j: 1 for a narrow column, up to 6 for
  * a wide one), three limbs each; then one round for every candidate pair's
