@@ -25,7 +25,7 @@
  * rows), so each enters as three 42-bit limbs (pooled.ts `toLimbs`), which
  * MPC recombines modulo the ring or field: all that the per-record path has.
  *
- * Security: the suite's (rep3 or shamir: semi-honest, honest majority). Each
+ * Security: the session's suite's model, as for the per-record path. Each
  * party's sums are input as secrets and nothing is revealed here; they carry
  * less about its records than the records the per-record path inputs.
  *
