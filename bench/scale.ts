@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- scale [--trips N] [--zones Z] [--rows R] [--study-rows R]
- * [--hospital-rows R] [--hospital-pushdown-rows R]`: data at scale (0 skips a part).
+ * [--hospital-rows R] [--hospital-pushdown-rows R] [--hospital-loaded-rows R]`:
+ * data at scale (0 skips a part).
  *
  * 1. Loading one party's table (the hospital schema) of R rows (default 1M)
  *    from CSV, from Parquet and through a DuckDB query: rows/s and the
@@ -21,8 +22,12 @@
  *    hospitals' Parquet files at `--hospital-rows` (default 1M) and
  *    `--hospital-pushdown-rows` (default 10M), every analysis pushed down to
  *    the parties' DuckDB (the Welch t-test from exact per-group sums), then
- *    the t-test alone: wall time, each party's peak memory, and time, rounds
- *    and bytes per analysis.
+ *    the t-test alone, then a linear regression of recovery time on age and
+ *    arm alone (from exact cross sums of the engine's grouped rows): wall
+ *    time, each party's peak memory, and time, rounds and bytes per analysis.
+ *    `--hospital-loaded-rows R` (default 1M; 0 skips): the same regression
+ *    with every row loaded into JavaScript (ENTENTE_PUSHDOWN=0), each party
+ *    summing its own rows.
  *
  * Not here yet (issue 18): quantiles of 3 x 1M secret values with shards.
  */
@@ -222,13 +227,30 @@ async function countingStudy(rows: number): Promise<void> {
   );
 }
 
+/** A linear regression of recovery time on age and arm, appended to the bundled study. */
+const LINEAR_MODEL = `  - id: recovery-model
+    title: Linear regression of recovery time on age and arm
+    type: linear-regression
+    outcome: recovery_days
+    predictors: [age, arm]
+`;
+
+/** The ids of the bundled study's analyses (the `- id:` lines after `analyses:`). */
+const bundledIds = (yaml: string): string[] =>
+  [...yaml.slice(yaml.indexOf('\nanalyses:')).matchAll(/^ {2}- id: ([\w-]+)$/gm)].map((m) => m[1]!);
+
 /**
  * The bundled hospital study (examples/hospitals/study.yaml) over three
  * hospitals' Parquet files of `rows` rows each, by `entente study` as three
  * processes over loopback TLS. `ids` selects analyses (all when undefined).
  * Prints wall time, each party's peak memory and the bytes a party sent.
  */
-async function hospitalStudy(rows: number, label: string, ids?: readonly string[]): Promise<void> {
+async function hospitalStudy(
+  rows: number,
+  label: string,
+  ids?: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<void> {
   const dir = join(tmpdir(), `entente-scale-hospital-${rows}`);
   await mkdir(dir, { recursive: true });
   const db = await DuckDBInstance.create(':memory:');
@@ -243,9 +265,10 @@ async function hospitalStudy(rows: number, label: string, ids?: readonly string[
   db.closeSync();
   // The bundled study as it is, its data files replaced by the Parquet ones.
   const bundled = await readFile(join('examples', 'hospitals', 'study.yaml'), 'utf8');
+  // Plus a linear regression (not in the bundled study), run only when `ids` names it.
   await writeFile(
     join(dir, 'study.yaml'),
-    bundled.replace(/data: data\/(hospital-[abc])\.csv/g, 'data: $1.parquet'),
+    bundled.replace(/data: data\/(hospital-[abc])\.csv/g, 'data: $1.parquet') + LINEAR_MODEL,
   );
   console.log(
     `\nhospital study (${label}), 3 hospitals x ${rows.toLocaleString('en')} rows in Parquet, three processes over loopback TLS`,
@@ -261,9 +284,9 @@ async function hospitalStudy(rows: number, label: string, ids?: readonly string[
       join(dir, 'study.yaml'),
       '--out',
       join(dir, 'report'),
-      ...(ids ? ['--analyses', ids.join(',')] : []),
+      ...['--analyses', (ids ?? bundledIds(bundled)).join(',')],
     ],
-    { encoding: 'utf8', maxBuffer: 1 << 26 },
+    { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ...env } },
   );
   const wall = (performance.now() - t) / 1000;
   if (r.status !== 0) {
@@ -311,5 +334,13 @@ export async function runScaleBench(args: string[]): Promise<void> {
     if (n > 0) {
       await hospitalStudy(n, 'every analysis, pushed down');
       await hospitalStudy(n, 'the t-test alone, pushed down', ['recovery-t-test']);
+      await hospitalStudy(n, 'a linear regression alone, pushed down', ['recovery-model']);
     }
+  // The same linear regression with every row loaded into JavaScript (ENTENTE_PUSHDOWN=0):
+  // each party sums its own rows, so only the loading grows with the rows.
+  for (const n of [option(args, 'hospital-loaded-rows', 1_000_000)])
+    if (n > 0)
+      await hospitalStudy(n, 'a linear regression alone, rows loaded', ['recovery-model'], {
+        ENTENTE_PUSHDOWN: '0',
+      });
 }

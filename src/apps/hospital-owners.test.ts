@@ -26,8 +26,13 @@ import {
   withOwners,
 } from './hospital-owners.js';
 
+// Plus a linear regression and a correlation: the parties enter their exact cross sums,
+// the nodes (whose owners contribute no cross sums) compute on the records.
 const bundled = parseStudyText(
-  readFileSync(new URL('../../examples/hospitals/study.yaml', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../examples/hospitals/study.yaml', import.meta.url), 'utf8') +
+    `  - { id: recovery-model, type: linear-regression, outcome: recovery_days, predictors: [age, arm] }
+  - { id: age-survival, type: correlation, x: age, y: survival_days }
+`,
   'examples/hospitals/study.yaml',
 );
 

@@ -288,4 +288,49 @@ describe.runIf(BACKENDS.some((b) => b.name === 'postgres'))('PostgreSQL as a dat
       ['sex = M', 0],
     ]);
   });
+  it('computes a linear regression from grouped rows in PostgreSQL, as on the loaded rows', async () => {
+    const study = parseStudyText(
+      JSON.stringify({
+        study: 'pg pushdown of linear regression',
+        parties: [{ id: 'a', query: SELECT, engine: 'postgres', connection: 'BANK_DB' }],
+        schema: rawSchema,
+        privacy: { minCellSize: 0 },
+        analyses: [
+          // age: both ends of its range (-5, 120); smoker has missing values.
+          { id: 'lm', type: 'linear-regression', outcome: 'age', predictors: ['sex', 'smoker'] },
+          {
+            id: 'lm-where',
+            type: 'linear-regression',
+            outcome: 'age',
+            predictors: ['smoker'],
+            where: { column: 'cost', ge: 0 },
+          },
+        ],
+      }),
+      'study.json',
+    );
+    const loaded = { study, file: 'study.json', dir: '.' };
+    const pushed = (await loadPartyData(loaded, 'a', undefined, undefined, { BANK_DB: url }))!;
+    const rows = (await loadPartyData(loaded, 'a', undefined, undefined, {
+      BANK_DB: url,
+      ENTENTE_PUSHDOWN: '0',
+    }))!;
+    expect(pushed.columns.size).toBe(0);
+    expect([...pushed.grouped!.keys()]).toEqual(['lm:lm', 'lm:lm-where']);
+    const run = async (t: typeof rows) =>
+      (
+        await runLocal(
+          studyProgram(study, () => t, { implementations: STATISTICS }),
+          {
+            suite: 'plaintext',
+            parties: ['a'],
+          },
+        )
+      )[0]!.result.analyses.map((a) => a.rows);
+    const got = await run(pushed);
+    expect(got).toEqual(await run(rows));
+    const n = got.map((a) => a.find((r) => r.statistic === 'n')!.value);
+    expect(n[0]).toBe(ROWS.filter((r) => r[3] !== null).length);
+    expect(n[1]).toBe(ROWS.filter((r) => r[3] !== null && Number(r[1]) >= 0).length);
+  });
 });

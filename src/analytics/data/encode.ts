@@ -124,6 +124,16 @@ export class SecretTable {
   ) {}
 
   /**
+   * Whether the table was contributed by data owners who are not parties
+   * (contributed.ts): their local aggregates were computed on each owner's
+   * rows alone, so an aggregate whose layout depends on every party's row
+   * count (a linear regression's candidate encodings) is not among them.
+   */
+  get byOwners(): boolean {
+    return this.contributed;
+  }
+
+  /**
    * A table whose columns are already secrets (a private join's result):
    * `columns` maps the cache keys this class uses (`int:NAME` for integer
    * and date columns, `fixed:NAME` for decimal ones, `bool:NAME`,

@@ -52,7 +52,7 @@ export interface Candidate {
 }
 
 /** Candidates of one column: the plain one first, then the levels coarse to fine. */
-interface ColumnLevels {
+export interface ColumnLevels {
   readonly candidates: readonly Candidate[];
   /** Secret bits, one per level (coarse to fine): 1 when the level's sums fit. */
   readonly fits: readonly Fx[];
@@ -128,13 +128,39 @@ export function crossMatrix(cols: readonly Fx[], w: Fx, resultFrac: number): Cro
     return out;
   });
   const encSums = enc.map((e) => e.sumGroups(N));
+  return assembleCrossMatrix(
+    n,
+    sums,
+    den,
+    levels,
+    (a, b) => centredNumerator(enc[a]!, enc[b]!, n, encSums[a]!, encSums[b]!),
+    resultFrac,
+  );
+}
+
+/**
+ * The covariance matrix from its exact numerators: `exactNumerator(a, b)`
+ * (a <= b) is n sum(e_a e_b) - sum(e_a) sum(e_b) of the chosen encodings,
+ * an integer (frac 0) exact modulo the suite's ring or field. Shared by the
+ * per-record path above and the pooled one (crosssums.ts), whose
+ * numerators come from each party's own sums.
+ */
+export function assembleCrossMatrix(
+  n: Fx,
+  sums: readonly Fx[],
+  den: Fx,
+  levels: readonly ColumnLevels[],
+  exactNumerator: (a: number, b: number) => Fx,
+  resultFrac: number,
+): CrossMatrix {
   // Exact numerators N_jl (j <= l), computed on demand and kept.
   const numerators = new Map<string, Fx>();
-  const numerator = (a: number, b: number): Fx => {
+  const numerator = (j: number, l: number): Fx => {
+    const [a, b] = j <= l ? [j, l] : [l, j];
     const key = `${a},${b}`;
     let v = numerators.get(key);
     if (!v) {
-      v = centredNumerator(enc[a]!, enc[b]!, n, encSums[a]!, encSums[b]!);
+      v = exactNumerator(a, b);
       numerators.set(key, v);
     }
     return v;
@@ -228,8 +254,23 @@ function plainFits(
 ): Fx[] {
   const sp = plain.sumGroups(plain.length);
   const num = centredNumerator(plain, plain, n, sp, sp);
-  const qBits = rangeBits(xr.bound, xr.frac);
-  const v1 = divideWithRoom(num.make(num.sh, 2 * xr.frac, num.bound), den, qBits, resultFrac);
+  return levelFits(num, xr.bound, xr.frac, den, plan, resultFrac);
+}
+
+/**
+ * The level bits from the plain numerator n Q' - S'^2 (an integer, exact) of
+ * values rounded to `xrFrac` fractional bits, `xrBound` bits.
+ */
+export function levelFits(
+  num: Fx,
+  xrBound: number,
+  xrFrac: number,
+  den: Fx,
+  plan: VariancePlan,
+  resultFrac: number,
+): Fx[] {
+  const qBits = rangeBits(xrBound, xrFrac);
+  const v1 = divideWithRoom(num.make(num.sh, 2 * xrFrac, num.bound), den, qBits, resultFrac);
   return [...plan.levels].reverse().map((level) => v1.sub(level.threshold).ltz());
 }
 

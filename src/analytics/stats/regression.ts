@@ -32,7 +32,7 @@ import {
   type ResultOptions,
 } from './common.js';
 import { Fx, log2ceil, sqrtInputFrac } from './fx.js';
-import { crossMatrix } from './crossmatrix.js';
+import { crossMatrix, type CrossMatrix } from './crossmatrix.js';
 
 /** Fractional bits inside the elimination. */
 const FS = 24;
@@ -359,11 +359,26 @@ export function linearRegression(
   if (features.length === 0) throw new RangeError(`${op}: no features`);
   const N = checkColumns(op, [...features, y], [...features.map((_, j) => `feature ${j}`), 'y']);
   const f = resultFrac(op, opts.frac);
-  const k = features.length;
-  const p = k + 1;
   const { w } = groupWeights(op, N, opts.where, undefined, y.session);
   const cols = [...features.map((x) => Fx.of(x)), Fx.of(y)];
-  const c = crossMatrix(cols, w, f);
+  return linearModelOf(
+    crossMatrix(cols, w, f),
+    cols.map((x) => x.intBits),
+    f,
+  );
+}
+
+/**
+ * The least-squares model from the covariance matrix of the features and
+ * then the outcome (last), as `linearRegression` computes it; `intBits` are
+ * the columns' integer bits (Fx.intBits) in the same order. The pooled path
+ * (crosssums.ts `pooledCrossMatrix`, from each party's own sums) starts
+ * here too, so both give the same model within the same stated bounds.
+ */
+export function linearModelOf(c: CrossMatrix, intBits: readonly number[], f: number): LinearModel {
+  const k = intBits.length - 1;
+  const p = k + 1;
+  const session = c.n.session;
   const K1 = k + 1;
   // Each sd at its own scale (see crossmatrix.ts's `correlation`).
   const sds = Array.from({ length: K1 }, (_, j) => c.sd(j, f));
@@ -371,10 +386,10 @@ export function linearRegression(
   const corrOf = (j: number, l: number) => c.cor(j, l, FS);
   const Rm: Fx[] = [];
   for (let j = 0; j < k; j++)
-    for (let l = 0; l < k; l++) Rm.push(j === l ? Fx.constant(y.session, [1], FS) : corrOf(j, l));
+    for (let l = 0; l < k; l++) Rm.push(j === l ? Fx.constant(session, [1], FS) : corrOf(j, l));
   const rxy = Fx.concat(Array.from({ length: k }, (_, j) => corrOf(j, k)));
   const ident = Fx.constant(
-    y.session,
+    session,
     Array.from({ length: k * k }, (_, q) => (Math.floor(q / k) === q % k ? 1 : 0)),
     FS,
   );
@@ -400,8 +415,8 @@ export function linearRegression(
   const means = Fx.concat(
     c.sums.map((s, j) =>
       s.divide(c.n, {
-        qBits: Math.max(1, cols[j]!.intBits),
-        frac: Math.min(f + 8, 60 - cols[j]!.intBits),
+        qBits: Math.max(1, intBits[j]!),
+        frac: Math.min(f + 8, 60 - intBits[j]!),
       }),
     ),
   );
@@ -437,7 +452,6 @@ export function linearRegression(
   const uReport: { numeratorFrac?: number } = {};
   const u = means.slice(0, k).divide(sdX, { qBits: 8, frac: FS, saturate: true, report: uReport });
   // Both parts of the coefficients at the fractional bits the intercept has room for.
-  const intBits = cols.map((x) => x.intBits);
   const fb = coefficientFrac(intBits, f);
   const reach = interceptBits(intBits);
   const products = mulBothSplit(slopes, means.slice(0, k), fb + 1, intBits.slice(0, k));

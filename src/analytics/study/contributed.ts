@@ -39,6 +39,7 @@ import { intTypeOf, SecretTable } from '../data/encode.js';
 import type { Table } from '../data/table.js';
 import { AnalysisContext } from './context.js';
 import { isCounting, runCounting } from './counting.js';
+import { isCrossSumsKey } from './linear.js';
 import type { StudyOutcome } from './result.js';
 import {
   checkRunnable,
@@ -145,10 +146,11 @@ export async function localAggregates(
       }
       const out = new Map<string, bigint[]>();
       for (const [key, x] of table.aggregates())
-        out.set(
-          key,
-          (await x.reveal()).map((v) => BigInt(v)),
-        );
+        if (!isCrossSumsKey(key))
+          out.set(
+            key,
+            (await x.reveal()).map((v) => BigInt(v)),
+          );
       return out;
     },
     { suite: 'plaintext', parties: ['owner'] },

@@ -123,7 +123,8 @@ export function logisticCells(schema: Schema, r: RegressionAnalysis): PredictorC
 
 /**
  * The key of an analysis's local aggregate that is counted per record over a
- * few columns (survival intervals, Cox and logistic cells), or undefined for
+ * few columns (survival intervals, Cox and logistic cells, a linear regression's
+ * cross sums), or undefined for
  * an analysis without one. One place, shared with the SQL pushdown.
  */
 export function rowCountsKey(schema: Schema, a: Analysis): string | undefined {
@@ -135,6 +136,12 @@ export function rowCountsKey(schema: Schema, a: Analysis): string | undefined {
       return `cox:${a.id}`;
     case 'logistic-regression':
       return logisticCells(schema, a) ? `cells:${a.id}` : undefined;
+    case 'linear-regression':
+      // Its exact cross sums (linear.ts), computed from these rows once the row counts are known.
+      return `lm:${a.id}`;
+    case 'covariance':
+    case 'correlation':
+      return `cross:${a.id}`;
     default:
       return undefined;
   }

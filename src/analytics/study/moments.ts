@@ -37,7 +37,7 @@ export interface TTestMoments {
 }
 
 /** The fractional bits and bound of a numeric column as statistics.ts's `numeric` inputs it. */
-function encoding(c: Column): { frac: number; bound: number } | undefined {
+export function encoding(c: Column): { frac: number; bound: number } | undefined {
   if (c.type === 'decimal') {
     const frac = fracFor(c.scale);
     return { frac, bound: fixedTypeOf(c, frac).bits };

@@ -55,6 +55,8 @@ import { eachOwner, groupsSuppressed } from './wording.js';
 import { DEFAULT_FRAC } from '../stats/common.js';
 import { LIMB_BITS, LIMBS, momentLayout, momentsFit, pooledMoments } from '../stats/pooled.js';
 import { localTTestLimbs, tTestMoments } from './moments.js';
+import { linearLayout, linearSums, localLinearLimbs, pairSums } from './linear.js';
+import { pooledCrossMatrix } from '../stats/crosssums.js';
 import { METHODS, METHODS_REFERENCE } from './methods.js';
 
 /** A numeric column for the library: decimals as fixed point, the rest as exact integers. */
@@ -824,6 +826,15 @@ async function logRankAnalysis(ctx: AnalysisContext, a: Analysis): Promise<Analy
 }
 
 /** Design columns of a model's predictors: numeric as they are, categorical dummy-coded against the first level. */
+/** The terms of `design`'s columns, from the schema alone (no secret is made). */
+function designNames(ctx: AnalysisContext, predictors: readonly string[]): string[] {
+  return predictors.flatMap((name) => {
+    const c = ctx.table.column(name);
+    if (c.type === 'categorical') return c.levels.slice(1).map((l) => `${name} = ${l}`);
+    return c.type === 'boolean' ? [`${name} = true`] : [name];
+  });
+}
+
 function design(ctx: AnalysisContext, predictors: readonly string[]) {
   const cols: (SecretInt | SecretFixed | SecretBool)[] = [];
   const names: string[] = [];
@@ -1116,14 +1127,65 @@ async function logistic(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody
   };
 }
 
+/**
+ * A linear regression from each owner's own exact cross sums (linear.ts,
+ * stats/crosssums.ts), so no record is input; undefined where the records
+ * are needed (a joined table, whose rows count only where matched; a table
+ * contributed by data owners, whose aggregates were laid out for each
+ * owner's rows alone; an outcome that is not numeric; sums too wide for the
+ * limbs). The model and
+ * the support of its release (the smallest level of a categorical or
+ * boolean predictor, else n) are the per-record path's.
+ */
+function pooledLinear(
+  ctx: AnalysisContext,
+  r: RegressionAnalysis,
+): { model: reg.LinearModel; support: SecretInt; names: string[] } | undefined {
+  const rows = ctx.table.rows;
+  const m =
+    ctx.table.weight || ctx.table.byOwners ? undefined : linearSums(ctx.study.schema, r, rows);
+  if (!m) return undefined;
+  const layout = linearLayout(m, rows);
+  const limbs = ctx.table.aggregate(m.key, layout.length * LIMBS, LIMB_BITS + 2, (own) =>
+    localLinearLimbs(own, r, m, layout),
+  );
+  const c = pooledCrossMatrix(limbs, layout, DEFAULT_FRAC);
+  const model = reg.linearModelOf(
+    c,
+    m.shapes.map((s) => s.bound - 1 - s.frac),
+    DEFAULT_FRAC,
+  );
+  // Records per level: a dummy's sum, and for the first level n less the others'.
+  const counts: Fx[] = [];
+  for (const group of m.levelGroups) {
+    let rest = c.n;
+    for (const j of group) {
+      counts.push(c.sums[j]!);
+      rest = rest.sub(c.sums[j]!);
+    }
+    counts.push(rest);
+  }
+  const support = counts.length > 0 ? Fx.concat(counts).toInt().min() : model.n;
+  return { model, support, names: designNames(ctx, r.predictors) };
+}
+
 async function linear(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const r = a as RegressionAnalysis;
-  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
-  const y = numeric(ctx, r.outcome);
-  const d = design(ctx, r.predictors);
-  const feats = d.cols.map((c) => (c instanceof SecretBool ? c.toInt(2) : c));
-  const model = reg.linearRegression(y, feats, mask ? { where: mask } : {});
-  const support = d.levels.length > 0 ? smallestGroup(ctx, mask, d.levels) : model.n;
+  const pooled = pooledLinear(ctx, r);
+  let model: reg.LinearModel;
+  let support: SecretInt;
+  let names: string[];
+  if (pooled) ({ model, support, names } = pooled);
+  else {
+    const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+    const y = numeric(ctx, r.outcome);
+    const d = design(ctx, r.predictors);
+    const feats = d.cols.map((c) => (c instanceof SecretBool ? c.toInt(2) : c));
+    model = reg.linearRegression(y, feats, mask ? { where: mask } : {});
+    support = d.levels.length > 0 ? smallestGroup(ctx, mask, d.levels) : model.n;
+    names = d.names;
+  }
+  const d = { names };
   const [rc, rse, rr2, rs, rdf, rn] = await releaseGuarded(
     ctx.s,
     [
@@ -1228,12 +1290,31 @@ async function linear(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> 
 
 async function pair(ctx: AnalysisContext, a: Analysis): Promise<AnalysisBody> {
   const p = a as PairAnalysis;
-  const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
-  const x = numeric(ctx, p.x);
-  const y = numeric(ctx, p.y);
-  const opts = mask ? { where: mask } : {};
-  const v = p.type === 'covariance' ? reg.cov(x, y, opts) : reg.cor(x, y, opts);
-  const n = stats.count(x, opts);
+  const rows = ctx.table.rows;
+  // From each owner's exact cross sums (linear.ts) where it can, as linear regression.
+  const m =
+    ctx.table.weight || ctx.table.byOwners ? undefined : pairSums(ctx.study.schema, p, rows);
+  let v: SecretFixed;
+  let n: SecretInt;
+  if (m) {
+    const layout = linearLayout(m, rows);
+    const limbs = ctx.table.aggregate(m.key, layout.length * LIMBS, LIMB_BITS + 2, (own) =>
+      localLinearLimbs(own, p, m, layout),
+    );
+    const c = pooledCrossMatrix(limbs, layout, DEFAULT_FRAC);
+    // As reg.cov and reg.cor on the records.
+    const f = DEFAULT_FRAC;
+    const q = p.type === 'covariance' ? c.cov(0, 1, f) : c.cor(0, 1, Math.max(f, 28));
+    v = q.rescale(f).toFixed(f);
+    n = c.n.toInt();
+  } else {
+    const mask = ctx.mask(a.where, AnalysisContext.columnsOf(a));
+    const x = numeric(ctx, p.x);
+    const y = numeric(ctx, p.y);
+    const opts = mask ? { where: mask } : {};
+    v = p.type === 'covariance' ? reg.cov(x, y, opts) : reg.cor(x, y, opts);
+    n = stats.count(x, opts);
+  }
   const [rn, rv] = await releaseGuarded(
     ctx.s,
     [
