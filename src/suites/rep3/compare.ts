@@ -29,7 +29,6 @@ import { Rep3Shares, type Rep3Suite } from './rep3.js';
 import {
   Rep3Bool,
   a2bStart,
-  carryBit,
   carryState,
   carryWords,
   checkInput,
@@ -37,7 +36,6 @@ import {
   inputBool0,
   ones,
   openAdditiveBool,
-  packBitAt,
   laneBit,
   packLanes,
   prefixCarries,
@@ -45,6 +43,7 @@ import {
   received,
   unpackBits,
 } from './boolean.js';
+import { signShares } from './msb.js';
 
 type Outbox = Array<Uint8Array | undefined>;
 const outbox = (): Outbox => [undefined, undefined, undefined];
@@ -224,17 +223,12 @@ export async function rep3Ltz(s: Rep3Suite, x: Rep3Shares, bound: number): Promi
   if (n === 0) return empty();
   // x in {-1, 0}: [x < 0] = -x.
   if (bound === 1) return s.neg(x);
-  const w = bound - 1;
   // A daBit per element, converted in parallel with the first round below.
   const delta = randomBool(s, Math.ceil(n / 64));
   const deltaA = quiet(b2aBits(s, b2aInput(s, delta, n), n));
-  const { g, p } = await a2bStart(s, x);
-  const st = carryState(g, p, w);
-  const G = await prefixCarries(s, st, true);
-  // Party i's share of the sign: carry into bit b-1 (G at w-1) ^ p_{b-1}, masked by delta.
-  const u = carryBit(st, G, w - 1);
-  const pTop = packBitAt(p.a, bound - 1);
-  for (let k = 0; k < u.length; k++) u[k] = u[k]! ^ pTop[k]! ^ delta.a[k]!;
+  // Party i's 3-out-of-3 share of the sign bit (msb.ts), masked by delta.
+  const u = await signShares(s, x, bound);
+  for (let k = 0; k < u.length; k++) u[k] = u[k]! ^ delta.a[k]!;
   const e = await openAdditiveBool(s, u, 'rep3.ltz');
   return unmask(s, unpackBits(e, n), await deltaA);
 }
