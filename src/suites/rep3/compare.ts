@@ -56,127 +56,145 @@ function quiet<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
-/**
- * [v] and [v * w] over Z_2^64 in ONE round, for v known to party 0 and w
- * known to parties 1 and 2 (the arithmetic twin of inputAndBool):
- *   [v] = (v + sigma, -sigma, 0) with sigma = F(k_1);
- *   [v w] = (gamma0, gamma1, gamma2), gamma0 = F(k_0), gamma1 = F(k_1),
- *   gamma2 = v w - gamma0 - gamma1, learnt by parties 1 and 2:
- *   party 0 sends v + kappa (kappa = F(k_0)) to party 1 and v + sigma to party 2;
- *   party 2 sends -gamma0 - w kappa to party 1; party 1 sends -gamma1 - w sigma to party 2;
- *   each computes gamma2 = w (v + mask) + (what the other sent) - (its own gamma).
- * Each receiver sees two values masked by fresh PRSS words it lacks: uniform.
- * @throws {RangeError} unless party 0 passes n words v and parties 1, 2 pass n words w.
+/*
+ * 64-bit words below are handled as pairs of 32-bit halves (little-endian
+ * Uint32Array views, low half at 2k): V8 runs 32-bit number arithmetic at
+ * machine speed from the first call, while BigUint64Array element arithmetic
+ * allocates a BigInt per operation until the function is optimised, which
+ * made a comparison's first call 3-5 times slower than later ones.
  */
-export async function inputMulArith(
-  s: Rep3Suite,
-  v: BigUint64Array | undefined,
-  w: BigUint64Array | undefined,
-  n: number,
-): Promise<{ v: Rep3Shares; vw: Rep3Shares }> {
-  const i = s.party.index;
-  if (i === 0) checkInput('rep3.inputMul', v, n);
-  else checkInput('rep3.inputMul', w, n);
-  const send = outbox();
-  const op = 'rep3.inputMul';
-  if (i === 0) {
-    const k1 = s.prgWithNext(2 * n); // sigma | gamma1
-    const k0 = s.prgWithPrev(2 * n); // kappa | gamma0
-    const sigma = k1.subarray(0, n),
-      gamma1 = k1.subarray(n),
-      kappa = k0.subarray(0, n),
-      gamma0 = k0.subarray(n);
-    const toP1 = new BigUint64Array(n);
-    const toP2 = new BigUint64Array(n);
-    const minusSigma = new BigUint64Array(n);
-    const vv = v!;
-    for (let k = 0; k < n; k++) {
-      toP1[k] = vv[k]! + kappa[k]!;
-      toP2[k] = vv[k]! + sigma[k]!;
-      minusSigma[k] = -sigma[k]!;
-    }
-    send[1] = bytes(toP1);
-    send[2] = bytes(toP2);
-    await s.party.exchange({ op, send, recvFrom: [] });
-    return { v: new Rep3Shares(toP2, minusSigma), vw: new Rep3Shares(gamma0, gamma1) };
+const u32 = (v: BigUint64Array) => new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
+
+/** out = sel ? x : 0 per word, sel a 0/1 word (low half 0 or 1, high half 0), on halves. */
+function maskBy(sel: Uint32Array, x: Uint32Array, out: Uint32Array): void {
+  for (let k = 0; k < out.length; k += 2) {
+    const m = -sel[k]! | 0;
+    out[k] = x[k]! & m;
+    out[k + 1] = x[k + 1]! & m;
   }
-  if (i === 1) {
-    const k1 = s.prgWithPrev(2 * n);
-    const sigma = k1.subarray(0, n),
-      gamma1 = k1.subarray(n);
-    const toP2 = new BigUint64Array(n);
-    const wv = w!;
-    // One term per statement keeps V8 in machine words (see rep3.ts mul).
-    for (let k = 0; k < n; k++) {
-      toP2[k] = wv[k]! * sigma[k]!;
-      toP2[k] = -toP2[k]! - gamma1[k]!;
-    }
-    send[2] = bytes(toP2);
-    const got = await s.party.exchange({ op, send, recvFrom: [0, 2] });
-    const m0 = received(s, got, 0, n);
-    const m2 = received(s, got, 2, n);
-    const gamma2 = new BigUint64Array(n);
-    const minusSigma = new BigUint64Array(n);
-    for (let k = 0; k < n; k++) {
-      gamma2[k] = wv[k]! * m0[k]!;
-      gamma2[k] = gamma2[k]! + m2[k]!;
-      gamma2[k] = gamma2[k]! - gamma1[k]!;
-      minusSigma[k] = -sigma[k]!;
-    }
-    return {
-      v: new Rep3Shares(minusSigma, new BigUint64Array(n)),
-      vw: new Rep3Shares(gamma1, gamma2),
-    };
+}
+
+/** out = x + y mod 2^64 per word, on halves (out may alias x or y). */
+function add64(x: Uint32Array, y: Uint32Array, out: Uint32Array): void {
+  for (let k = 0; k < out.length; k += 2) {
+    const lo = x[k]! + y[k]!;
+    out[k + 1] = x[k + 1]! + y[k + 1]! + (lo > 0xffffffff ? 1 : 0);
+    out[k] = lo;
   }
-  const k0 = s.prgWithNext(2 * n);
-  const kappa = k0.subarray(0, n),
-    gamma0 = k0.subarray(n);
-  const toP1 = new BigUint64Array(n);
-  const wv = w!;
-  for (let k = 0; k < n; k++) {
-    toP1[k] = wv[k]! * kappa[k]!;
-    toP1[k] = -toP1[k]! - gamma0[k]!;
+}
+
+/** out = x - y mod 2^64 per word, on halves (out may alias x or y). */
+function sub64(x: Uint32Array, y: Uint32Array, out: Uint32Array): void {
+  for (let k = 0; k < out.length; k += 2) {
+    const lo = x[k]! - y[k]!;
+    out[k + 1] = x[k + 1]! - y[k + 1]! - (lo < 0 ? 1 : 0);
+    out[k] = lo;
   }
-  send[1] = bytes(toP1);
-  const got = await s.party.exchange({ op, send, recvFrom: [0, 1] });
-  const m0 = received(s, got, 0, n);
-  const m1 = received(s, got, 1, n);
-  const gamma2 = new BigUint64Array(n);
-  for (let k = 0; k < n; k++) {
-    gamma2[k] = wv[k]! * m0[k]!;
-    gamma2[k] = gamma2[k]! + m1[k]!;
-    gamma2[k] = gamma2[k]! - gamma0[k]!;
+}
+
+/** out = x - 2y mod 2^64 per word, on halves (out may alias x or y). */
+function subTwice64(x: Uint32Array, y: Uint32Array, out: Uint32Array): void {
+  for (let k = 0; k < out.length; k += 2) {
+    const ylo = y[k]!;
+    const lo = x[k]! - ((ylo << 1) >>> 0);
+    out[k + 1] = x[k + 1]! - ((y[k + 1]! << 1) | (ylo >>> 31)) - (lo < 0 ? 1 : 0);
+    out[k] = lo;
   }
-  return { v: new Rep3Shares(new BigUint64Array(n), m0), vw: new Rep3Shares(gamma2, gamma0) };
+}
+
+/** out = -x mod 2^64 per word, on halves. */
+function neg64(x: Uint32Array, out: Uint32Array): void {
+  for (let k = 0; k < out.length; k += 2) {
+    const lo = x[k]!;
+    out[k] = -lo;
+    out[k + 1] = ~x[k + 1]! + (lo === 0 ? 1 : 0);
+  }
 }
 
 /**
  * B2A of shared bits in one round. Given, at party 0, d = c_0 ^ c_1 and, at
  * parties 1 and 2, c_2 (each as 0/1 words), returns the arithmetic sharing of
- * c = d ^ c_2 = d + c_2 - 2 d c_2, with [d], [d c_2] from inputMulArith and
- * [c_2] free (component 2).
+ * c = d ^ c_2 = d + c_2 - 2 d c_2 over Z_2^64: [d] and [d c_2] come from one
+ * round (the arithmetic twin of boolean.ts's inputAndBool) and [c_2] is free
+ * (component 2, held by parties 1 and 2):
+ *   [d] = (d + sigma, -sigma, 0) with sigma = F(k_1);
+ *   [d c_2] = (gamma0, gamma1, gamma2), gamma0 = F(k_0), gamma1 = F(k_1),
+ *   gamma2 = d c_2 - gamma0 - gamma1, learnt by parties 1 and 2:
+ *   party 0 sends d + kappa (kappa = F(k_0)) to party 1 and d + sigma to party 2;
+ *   party 2 sends -gamma0 - c_2 kappa to party 1; party 1 sends -gamma1 - c_2 sigma to party 2;
+ *   each computes gamma2 = c_2 (d + mask) + (what the other sent) - (its own gamma).
+ * Each receiver sees two values masked by fresh PRSS words it lacks: uniform.
+ * Party 0 sends 16 bytes per bit, parties 1 and 2 eight each.
+ * @throws {RangeError} unless `mine` holds n words; {ProtocolAbort} when a peer fails.
  */
 export async function b2aBits(s: Rep3Suite, mine: BigUint64Array, n: number): Promise<Rep3Shares> {
   const i = s.party.index;
-  const { v, vw } = await inputMulArith(
-    s,
-    i === 0 ? mine : undefined,
-    i === 0 ? undefined : mine,
-    n,
-  );
+  checkInput('rep3.b2a', mine, n);
+  const send = outbox();
+  const op = 'rep3.inputMul';
+  const m32 = u32(mine);
   const a = new BigUint64Array(n);
   const b = new BigUint64Array(n);
-  const va = v.a,
-    vb = v.b,
-    wa = vw.a,
-    wb = vw.b;
-  for (let k = 0; k < n; k++) {
-    a[k] = va[k]! - (wa[k]! << 1n);
-    b[k] = vb[k]! - (wb[k]! << 1n);
+  const a32 = u32(a),
+    b32 = u32(b);
+  if (i === 0) {
+    const k1 = s.prgWithNext(2 * n); // sigma | gamma1
+    const k0 = s.prgWithPrev(2 * n); // kappa | gamma0
+    const sigma = u32(k1.subarray(0, n)),
+      gamma1 = u32(k1.subarray(n)),
+      kappa = u32(k0.subarray(0, n)),
+      gamma0 = u32(k0.subarray(n));
+    const toP1 = new Uint32Array(2 * n);
+    add64(m32, kappa, toP1);
+    add64(m32, sigma, a32);
+    send[1] = new Uint8Array(toP1.buffer);
+    send[2] = new Uint8Array(a.slice().buffer);
+    await s.party.exchange({ op, send, recvFrom: [] });
+    // c = d - 2 d c_2 (+ c_2 at parties 1 and 2): a = (d + sigma) - 2 gamma0, b = -sigma - 2 gamma1.
+    subTwice64(a32, gamma0, a32);
+    neg64(sigma, b32);
+    subTwice64(b32, gamma1, b32);
+    return new Rep3Shares(a, b);
   }
-  // c_2 sits in component 2: party 1's b and party 2's a.
-  if (i === 2) for (let k = 0; k < n; k++) a[k] = a[k]! + mine[k]!;
-  if (i === 1) for (let k = 0; k < n; k++) b[k] = b[k]! + mine[k]!;
+  const t = new Uint32Array(2 * n);
+  if (i === 1) {
+    const k1 = s.prgWithPrev(2 * n);
+    const sigma = u32(k1.subarray(0, n)),
+      gamma1 = u32(k1.subarray(n));
+    const toP2 = new Uint32Array(2 * n);
+    maskBy(m32, sigma, toP2);
+    add64(toP2, gamma1, toP2);
+    neg64(toP2, toP2);
+    send[2] = new Uint8Array(toP2.buffer);
+    const got = await s.party.exchange({ op, send, recvFrom: [0, 2] });
+    const m0 = u32(received(s, got, 0, n));
+    const m2 = u32(received(s, got, 2, n));
+    // gamma2 = c_2 m0 + m2 - gamma1; a = -sigma - 2 gamma1; b = c_2 - 2 gamma2.
+    maskBy(m32, m0, t);
+    add64(t, m2, t);
+    sub64(t, gamma1, t);
+    neg64(sigma, a32);
+    subTwice64(a32, gamma1, a32);
+    subTwice64(m32, t, b32);
+    return new Rep3Shares(a, b);
+  }
+  const k0 = s.prgWithNext(2 * n);
+  const kappa = u32(k0.subarray(0, n)),
+    gamma0 = u32(k0.subarray(n));
+  const toP1 = new Uint32Array(2 * n);
+  maskBy(m32, kappa, toP1);
+  add64(toP1, gamma0, toP1);
+  neg64(toP1, toP1);
+  send[1] = new Uint8Array(toP1.buffer);
+  const got = await s.party.exchange({ op, send, recvFrom: [0, 1] });
+  const m0 = u32(received(s, got, 0, n));
+  const m1 = u32(received(s, got, 1, n));
+  // gamma2 = c_2 m0 + m1 - gamma0; a = c_2 - 2 gamma2; b = m0 - 2 gamma0.
+  maskBy(m32, m0, t);
+  add64(t, m1, t);
+  sub64(t, gamma0, t);
+  subTwice64(m32, t, a32);
+  subTwice64(m0, gamma0, b32);
   return new Rep3Shares(a, b);
 }
 
@@ -197,17 +215,28 @@ function unmask(s: Rep3Suite, e: BigUint64Array, delta: Rep3Shares): Rep3Shares 
   const n = e.length;
   const a = new BigUint64Array(n);
   const b = new BigUint64Array(n);
-  const da = delta.a,
-    db = delta.b;
-  for (let k = 0; k < n; k++) {
-    // m = 0 or all ones; (v ^ m) - m is v or -v.
-    const m = BigInt.asUintN(64, -e[k]!);
-    a[k] = (da[k]! ^ m) - m;
-    b[k] = (db[k]! ^ m) - m;
+  const e32 = u32(e),
+    a32 = u32(a),
+    b32 = u32(b),
+    da = u32(delta.a),
+    db = u32(delta.b);
+  // Where e = 1, the negation -delta; the public e enters component 0: party 0's a, party 2's b.
+  const ea = i === 0 ? 1 : 0,
+    eb = i === 2 ? 1 : 0;
+  for (let k = 0; k < 2 * n; k += 2) {
+    const m = -e32[k]! | 0;
+    const alo = da[k]!,
+      blo = db[k]!;
+    const nalo = (alo ^ m) - m;
+    const nblo = (blo ^ m) - m;
+    // (v ^ m) - m on halves: the borrow of the low half's "- m" is -1 only when alo ^ m = 2^32 - 1.
+    const aEnd = (nalo >>> 0) + (e32[k]! & ea);
+    const bEnd = (nblo >>> 0) + (e32[k]! & eb);
+    a32[k] = aEnd;
+    b32[k] = bEnd;
+    a32[k + 1] = (da[k + 1]! ^ m) + (m !== 0 && alo === 0 ? 1 : 0) + (aEnd > 0xffffffff ? 1 : 0);
+    b32[k + 1] = (db[k + 1]! ^ m) + (m !== 0 && blo === 0 ? 1 : 0) + (bEnd > 0xffffffff ? 1 : 0);
   }
-  // The public e enters component 0: party 0's a, party 2's b.
-  if (i === 0) for (let k = 0; k < n; k++) a[k] = a[k]! + e[k]!;
-  if (i === 2) for (let k = 0; k < n; k++) b[k] = b[k]! + e[k]!;
   return new Rep3Shares(a, b);
 }
 
