@@ -84,6 +84,26 @@ function transpose32(t: Int32Array): void {
   }
 }
 
+/** Block m (elements 32m..32m+31) of half `half` of the words, transposed into planes base..base+top-1. */
+function planeBlock(
+  s32: Uint32Array,
+  n: number,
+  half: number,
+  t: Int32Array,
+  out: Uint32Array,
+  base: number,
+  top: number,
+  M: number,
+  m: number,
+): void {
+  const k0 = 32 * m;
+  const rows = Math.min(32, n - k0);
+  for (let r = 0; r < rows; r++) t[r] = s32[2 * (k0 + r) + half]!;
+  for (let r = rows; r < 32; r++) t[r] = 0;
+  transpose32(t);
+  for (let c = 0; c < top; c++) out[(base + c) * M + m] = t[c]!;
+}
+
 /**
  * Bits 0..count-1 of each 64-bit word of src as planes (see the module
  * note): count * M words, M = ceil(n / 32). Bit positions up to 63.
@@ -97,16 +117,52 @@ export function toPlanes(src: BigUint64Array, count: number): Uint32Array {
   for (let half = 0; half < 2 && 32 * half < count; half++) {
     const base = 32 * half;
     const top = Math.min(32, count - base);
-    for (let m = 0; m < M; m++) {
-      const k0 = 32 * m;
-      const rows = Math.min(32, n - k0);
-      for (let r = 0; r < rows; r++) t[r] = s32[2 * (k0 + r) + half]!;
-      for (let r = rows; r < 32; r++) t[r] = 0;
-      transpose32(t);
-      for (let c = 0; c < top; c++) out[(base + c) * M + m] = t[c]!;
-    }
+    for (let m = 0; m < M; m++) planeBlock(s32, n, half, t, out, base, top, M, m);
   }
   return out;
+}
+
+/*
+ * The loops below are small top-level functions on Uint32Arrays: V8 marks a
+ * small, hot function for optimisation at once and compiles it in about a
+ * millisecond, so each runs optimised within its first call (and parties in
+ * one process share the compiled code), where a loop inside the large async
+ * protocol function waits for the whole function's on-stack replacement.
+ */
+
+/** out[k] = x[k] ^ y[k]. */
+function xor2(x: Uint32Array, y: Uint32Array, out: Uint32Array, L: number): void {
+  for (let k = 0; k < L; k++) out[k] = x[k]! ^ y[k]!;
+}
+
+/** out[k] = r[k] ^ (w[k] & m[k]). */
+function andXor(r: Uint32Array, w: Uint32Array, m: Uint32Array, out: Uint32Array, L: number): void {
+  for (let k = 0; k < L; k++) out[k] = r[k]! ^ (w[k]! & m[k]!);
+}
+
+/** out[k] = r[k] ^ q[k] ^ (w[k] & m[k]). */
+function andXor3(
+  r: Uint32Array,
+  q: Uint32Array,
+  w: Uint32Array,
+  m: Uint32Array,
+  out: Uint32Array,
+  L: number,
+): void {
+  for (let k = 0; k < L; k++) out[k] = r[k]! ^ q[k]! ^ (w[k]! & m[k]!);
+}
+
+/** out[oo + m] = x[xo + m] ^ y[yo + m] for m < M. */
+function xorAt(
+  x: Uint32Array,
+  xo: number,
+  y: Uint32Array,
+  yo: number,
+  out: Uint32Array,
+  oo: number,
+  M: number,
+): void {
+  for (let m = 0; m < M; m++) out[oo + m] = x[xo + m]! ^ y[yo + m]!;
 }
 
 /**
@@ -134,10 +190,8 @@ async function inputAnd32(
     const toP1 = new Uint32Array(L);
     const toP2 = new Uint32Array(L);
     const vv = v!;
-    for (let k = 0; k < L; k++) {
-      toP1[k] = vv[k]! ^ kappa[k]!;
-      toP2[k] = vv[k]! ^ sigma[k]!;
-    }
+    xor2(vv, kappa, toP1, L);
+    xor2(vv, sigma, toP2, L);
     send[1] = bytes32(toP1);
     send[2] = bytes32(toP2);
     await s.party.exchange({ op, send, recvFrom: [] });
@@ -149,26 +203,26 @@ async function inputAnd32(
     const sigma = words32(k1, L),
       rho1 = words32(k1.subarray(half), L);
     const toP2 = new Uint32Array(L);
-    for (let k = 0; k < L; k++) toP2[k] = rho1[k]! ^ (ww[k]! & sigma[k]!);
+    andXor(rho1, ww, sigma, toP2, L);
     send[2] = bytes32(toP2);
     const got = await s.party.exchange({ op, send, recvFrom: [0, 2] });
     const m0 = received32(s, got, 0, L);
     const m2 = received32(s, got, 2, L);
     const gamma2 = new Uint32Array(L);
-    for (let k = 0; k < L; k++) gamma2[k] = m2[k]! ^ rho1[k]! ^ (ww[k]! & m0[k]!);
+    andXor3(m2, rho1, ww, m0, gamma2, L);
     return { va: sigma, vb: new Uint32Array(L), ga: rho1, gb: gamma2 };
   }
   const k0 = s.prgWithNext(2 * half);
   const kappa = words32(k0, L),
     rho0 = words32(k0.subarray(half), L);
   const toP1 = new Uint32Array(L);
-  for (let k = 0; k < L; k++) toP1[k] = rho0[k]! ^ (ww[k]! & kappa[k]!);
+  andXor(rho0, ww, kappa, toP1, L);
   send[1] = bytes32(toP1);
   const got = await s.party.exchange({ op, send, recvFrom: [0, 1] });
   const m0 = received32(s, got, 0, L);
   const m1 = received32(s, got, 1, L);
   const gamma2 = new Uint32Array(L);
-  for (let k = 0; k < L; k++) gamma2[k] = m1[k]! ^ rho0[k]! ^ (ww[k]! & m0[k]!);
+  andXor3(m1, rho0, ww, m0, gamma2, L);
   return { va: new Uint32Array(L), vb: m0, ga: gamma2, gb: rho0 };
 }
 
@@ -230,8 +284,8 @@ export async function signShares(
     L,
   );
   // p = y ^ x_2: x_2 is component 2, party 1's b and party 2's a.
-  if (i === 1) for (let k = 0; k < L; k++) vb[k] = vb[k]! ^ low[k]!;
-  if (i === 2) for (let k = 0; k < L; k++) va[k] = va[k]! ^ low[k]!;
+  if (i === 1) xor2(vb, low, vb, L);
+  if (i === 2) xor2(va, low, va, L);
   let Pa = va,
     Pb = vb,
     Ga = ga,
@@ -248,7 +302,7 @@ export async function signShares(
     const r = s.prss((Z + 1) >>> 1);
     const z = words32(r.a, Z);
     const rb = words32(r.b, Z);
-    for (let k = 0; k < Z; k++) z[k] = z[k]! ^ rb[k]!;
+    xor2(z, rb, z, Z);
     // z planes: G-products for pairs 0..pairs-1, then P-products for pairs 1..pairs-1.
     for (let q = 0; q < pairs; q++) {
       const lo = 2 * q * M,
@@ -257,7 +311,7 @@ export async function signShares(
       if (q > 0) andInto(Pa, Pb, hi, Pa, Pb, lo, z, (pairs + q - 1) * M, M);
     }
     if (last) {
-      for (let m = 0; m < M; m++) u32[m] = z[m]! ^ Ga[M + m]!;
+      xorAt(z, 0, Ga, M, u32, 0, M);
       break;
     }
     const send = outbox();
@@ -272,10 +326,8 @@ export async function signShares(
       nPb = new Uint32Array(nc * M);
     for (let q = 0; q < pairs; q++) {
       const hi = (2 * q + 1) * M;
-      for (let m = 0; m < M; m++) {
-        nGa[q * M + m] = z[q * M + m]! ^ Ga[hi + m]!;
-        nGb[q * M + m] = zb[q * M + m]! ^ Gb[hi + m]!;
-      }
+      xorAt(z, q * M, Ga, hi, nGa, q * M, M);
+      xorAt(zb, q * M, Gb, hi, nGb, q * M, M);
       if (q > 0) {
         nPa.set(z.subarray((pairs + q - 1) * M, (pairs + q) * M), q * M);
         nPb.set(zb.subarray((pairs + q - 1) * M, (pairs + q) * M), q * M);
@@ -299,7 +351,7 @@ export async function signShares(
   // The top bit's y_w (party 0) and x_{2,w} (party 1), each counted once.
   if (i === 0 || i === 1) {
     const top = planes.subarray(L, L + M);
-    for (let m = 0; m < M; m++) u32[m] = u32[m]! ^ top[m]!;
+    xor2(u32, top, u32, M);
   }
   // Bits past n in the last word are garbage: clear them.
   const tail = n & 31;
