@@ -211,33 +211,26 @@ function b2aInput(s: Rep3Suite, c: Rep3Bool, n: number): BigUint64Array {
 
 /** [c] = e + (1 - 2e)[delta] for public bits e (0/1 words) and a daBit's arithmetic sharing. */
 function unmask(s: Rep3Suite, e: BigUint64Array, delta: Rep3Shares): Rep3Shares {
-  const i = s.party.index;
   const n = e.length;
   const a = new BigUint64Array(n);
   const b = new BigUint64Array(n);
-  const e32 = u32(e),
-    a32 = u32(a),
-    b32 = u32(b),
-    da = u32(delta.a),
-    db = u32(delta.b);
-  // Where e = 1, the negation -delta; the public e enters component 0: party 0's a, party 2's b.
-  const ea = i === 0 ? 1 : 0,
-    eb = i === 2 ? 1 : 0;
-  for (let k = 0; k < 2 * n; k += 2) {
-    const m = -e32[k]! | 0;
-    const alo = da[k]!,
-      blo = db[k]!;
-    const nalo = (alo ^ m) - m;
-    const nblo = (blo ^ m) - m;
-    // (v ^ m) - m on halves: the borrow of the low half's "- m" is -1 only when alo ^ m = 2^32 - 1.
-    const aEnd = (nalo >>> 0) + (e32[k]! & ea);
-    const bEnd = (nblo >>> 0) + (e32[k]! & eb);
-    a32[k] = aEnd;
-    b32[k] = bEnd;
-    a32[k + 1] = (da[k + 1]! ^ m) + (m !== 0 && alo === 0 ? 1 : 0) + (aEnd > 0xffffffff ? 1 : 0);
-    b32[k + 1] = (db[k + 1]! ^ m) + (m !== 0 && blo === 0 ? 1 : 0) + (bEnd > 0xffffffff ? 1 : 0);
-  }
+  const i = s.party.index;
+  // The public e enters component 0: party 0's a, party 2's b.
+  unmaskHalves(u32(e), u32(delta.a), u32(a), i === 0 ? 1 : 0);
+  unmaskHalves(u32(e), u32(delta.b), u32(b), i === 2 ? 1 : 0);
   return new Rep3Shares(a, b);
+}
+
+/** out = (e ? -d : d) + (e & withE) per 64-bit word, on halves (e a 0/1 word). */
+function unmaskHalves(e32: Uint32Array, d: Uint32Array, out: Uint32Array, withE: number): void {
+  for (let k = 0; k < out.length; k += 2) {
+    const m = -e32[k]! | 0;
+    const lo = d[k]!;
+    // (v ^ m) - m is v or -v; on halves the high word gains the carry of ~lo + 1 when lo = 0.
+    const end = (((lo ^ m) - m) >>> 0) + (e32[k]! & withE);
+    out[k] = end;
+    out[k + 1] = (d[k + 1]! ^ m) + (m !== 0 && lo === 0 ? 1 : 0) + (end > 0xffffffff ? 1 : 0);
+  }
 }
 
 /**
