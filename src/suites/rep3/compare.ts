@@ -10,14 +10,19 @@
  * determine each other.
  *
  * Structure (Mohassel, Rindal, ABY3, CCS 2018, section 5.3, with the
- * optimisations noted in boolean.ts): party 0 knows y = x_0 + x_1 and
- * parties 1 and 2 know x_2, so x = y + x_2 is a two-operand addition whose
- * generate/propagate bits come out of one round (inputAndBool); a
- * Kogge-Stone prefix yields the carries. The last AND of the circuit is not
- * reshared: its fresh 3-out-of-3 shares, XORed with a random bit delta, are
- * opened in the same round, and delta's arithmetic sharing (a "daBit",
- * prepared in parallel) turns the opened e = c ^ delta into
+ * optimisations noted in boolean.ts and msb.ts): party 0 knows y = x_0 + x_1
+ * and parties 1 and 2 know x_2, so x = y + x_2 is a two-operand addition
+ * whose generate/propagate bits come out of one round. ltz computes only the
+ * carry into the top bit, by a tree on bit-sliced planes (msb.ts); eqz and
+ * bits use the packed Kogge-Stone prefix of boolean.ts. The last AND of the
+ * circuit is not reshared: its fresh 3-out-of-3 shares, XORed with a random
+ * bit delta, are opened in the same round, and delta's arithmetic sharing (a
+ * "daBit", prepared in parallel) turns the opened e = c ^ delta into
  * [c] = e + (1 - 2e)[delta] locally.
+ *
+ * Bytes sent per 32-bit ltz, per party: 16 (party 0) or 8 (parties 1, 2)
+ * for the daBit, 7.75 or 3.9 for the input round, 7 for the tree and the
+ * opening: 23.3 on average, 30.8 at party 0.
  *
  * Rounds (n elements cost the same rounds as one):
  *   ltz:  1 + ceil(log2(bound - 1))   (6 for 32-bit values, 7 for 64-bit)
