@@ -13,8 +13,8 @@
  * optimisations noted in boolean.ts and msb.ts): party 0 knows y = x_0 + x_1
  * and parties 1 and 2 know x_2, so x = y + x_2 is a two-operand addition
  * whose generate/propagate bits come out of one round. ltz computes only the
- * carry into the top bit, by a tree on bit-sliced planes (msb.ts); eqz and
- * bits use the packed Kogge-Stone prefix of boolean.ts. The last AND of the
+ * carry into the top bit, and eqz an AND tree, both on bit-sliced planes
+ * (msb.ts); bits uses the packed Kogge-Stone prefix of boolean.ts. The last AND of the
  * circuit is not reshared: its fresh 3-out-of-3 shares, XORed with a random
  * bit delta, are opened in the same round, and delta's arithmetic sharing (a
  * "daBit", prepared in parallel) turns the opened e = c ^ delta into
@@ -38,21 +38,17 @@ import {
   carryWords,
   checkInput,
   expandBits,
-  inputBool0,
   ones,
   openAdditiveBool,
-  laneBit,
-  packLanes,
   prefixCarries,
   randomBool,
   received,
   unpackBits,
 } from './boolean.js';
-import { signShares } from './msb.js';
+import { signShares, zeroShares } from './msb.js';
 
 type Outbox = Array<Uint8Array | undefined>;
 const outbox = (): Outbox => [undefined, undefined, undefined];
-const bytes = (v: BigUint64Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 const empty = () => new Rep3Shares(new BigUint64Array(0), new BigUint64Array(0));
 
 /** A promise awaited later: if an earlier step fails first, its rejection is not reported as unhandled. */
@@ -263,8 +259,8 @@ export async function rep3Ltz(s: Rep3Suite, x: Rep3Shares, bound: number): Promi
 /**
  * [x == 0] for -2^(bound-1) <= x < 2^(bound-1): x == 0 iff y = -x_2 on the
  * low `bound` bits, so t = y ^ (-x_2) needs no adder; then an AND tree over
- * NOT t inside each lane of W = nextPow2(bound) bits (64 / W elements per
- * word), collapsing towards the top bit. Rounds: 1 + log2(W); bound 1 is local.
+ * the bound planes of NOT t (msb.ts's zeroShares, bound - 1 AND gates).
+ * Rounds: 1 + ceil(log2(bound)); bound 1 is local.
  * @throws {ProtocolAbort} when a peer fails or diverges.
  */
 export async function rep3Eqz(s: Rep3Suite, x: Rep3Shares, bound: number): Promise<Rep3Shares> {
@@ -273,71 +269,13 @@ export async function rep3Eqz(s: Rep3Suite, x: Rep3Shares, bound: number): Promi
   if (n === 0) return empty();
   // x in {-1, 0}: [x == 0] = 1 + x.
   if (bound === 1) return s.addPublic(x, BigInt64Array.of(1n));
-  const i = s.party.index;
-  let W = 2;
-  while (W < bound) W *= 2;
-  const mb = ones(bound);
   const delta = randomBool(s, Math.ceil(n / 64));
   const deltaA = quiet(b2aBits(s, b2aInput(s, delta, n), n));
-  let y: BigUint64Array | undefined;
-  let xbar: BigUint64Array | undefined;
-  if (i === 0) {
-    const t = new BigUint64Array(n);
-    for (let k = 0; k < n; k++) t[k] = x.a[k]! + x.b[k]!;
-    y = packLanes(t, W, mb);
-  } else {
-    const c2 = i === 1 ? x.b : x.a;
-    const t = new BigUint64Array(n);
-    for (let k = 0; k < n; k++) t[k] = -c2[k]!;
-    xbar = packLanes(t, W, mb);
-  }
-  const N = Math.ceil(n / (64 / W));
-  const Y = await inputBool0(s, y, N);
-  // u = NOT (y ^ xbar): bits >= bound of each lane are 0 in both, so they become 1.
-  // xbar is component 2 (party 1's b, party 2's a); NOT flips component 0 (party 0's a, party 2's b).
-  let ua: BigUint64Array = Y.a.slice();
-  let ub: BigUint64Array = Y.b.slice();
-  const ALL = ones(64);
-  if (i === 1) for (let q = 0; q < N; q++) ub[q] = ub[q]! ^ xbar![q]!;
-  if (i === 2) for (let q = 0; q < N; q++) ua[q] = ua[q]! ^ xbar![q]!;
-  if (i === 0) for (let q = 0; q < N; q++) ua[q] = ua[q]! ^ ALL;
-  if (i === 2) for (let q = 0; q < N; q++) ub[q] = ub[q]! ^ ALL;
-  // AND tree: u = u & (u << h) for h = W/2, ..., 1 (a left shift is a product by
-  // 2^h, see boolean.ts); the top bit of each lane ends as the AND of all W.
-  let z: BigUint64Array = new BigUint64Array(0);
-  for (let h = W / 2; h >= 1; h /= 2) {
-    const POW = BigInt.asUintN(64, 1n << BigInt(h));
-    const r = s.prss(N);
-    z = r.a;
-    const rb = r.b;
-    for (let q = 0; q < N; q++) {
-      const a = ua[q]!;
-      const b = ub[q]!;
-      const sa = BigInt.asUintN(64, a * POW);
-      const sb = BigInt.asUintN(64, b * POW);
-      z[q] = z[q]! ^ rb[q]!;
-      z[q] = z[q]! ^ (a & (sa ^ sb));
-      z[q] = z[q]! ^ (b & sa);
-    }
-    if (h === 1) break;
-    const got = await s.party.exchange({
-      op: 'rep3.eqz',
-      send: sendPrev(s, z),
-      recvFrom: [s.next],
-    });
-    ua = z;
-    ub = received(s, got, s.next, N);
-  }
-  const u = laneBit(z, W, n, W - 1);
+  // Party i's 3-out-of-3 share of [x == 0] (msb.ts), masked by delta.
+  const u = await zeroShares(s, x, bound);
   for (let k = 0; k < u.length; k++) u[k] = u[k]! ^ delta.a[k]!;
   const e = await openAdditiveBool(s, u, 'rep3.eqz');
   return unmask(s, unpackBits(e, n), await deltaA);
-}
-
-function sendPrev(s: Rep3Suite, z: BigUint64Array): Outbox {
-  const send = outbox();
-  send[s.prev] = bytes(z);
-  return send;
 }
 
 /**

@@ -371,3 +371,106 @@ export function addWords(a: BigUint64Array, b: BigUint64Array, out: BigUint64Arr
     o32[k + 1] = a32[k + 1]! + b32[k + 1]! + (lo < a32[k]! ? 1 : 0);
   }
 }
+
+/** out = -x mod 2^64 per word, on 32-bit halves. */
+function negWords(x: BigUint64Array, out: BigUint64Array): void {
+  const n = x.length;
+  const x32 = new Uint32Array(x.buffer, x.byteOffset, 2 * n);
+  const o32 = new Uint32Array(out.buffer, out.byteOffset, 2 * n);
+  for (let k = 0; k < 2 * n; k += 2) {
+    const lo = x32[k]!;
+    o32[k] = -lo;
+    o32[k + 1] = ~x32[k + 1]! + (lo === 0 ? 1 : 0);
+  }
+}
+
+/**
+ * Party i's 3-out-of-3 XOR share of [x == 0] for each element of x (bound
+ * >= 2), packed as in signShares. x == 0 iff y = -x_2 on the low `bound`
+ * bits, with y = x_0 + x_1 known to party 0 and -x_2 to parties 1 and 2: party
+ * 0 inputs y's planes (one bit per position, to party 2 only; Araki et al.
+ * section 2.1), the parties XOR in -x_2 and NOT locally, and an AND tree over
+ * the `bound` planes (bound - 1 gates, one bit each) ends in the result, its
+ * last level not reshared. Rounds: 1 + ceil(log2(bound)), the last one's share
+ * not yet opened.
+ * @throws {ProtocolAbort} when a peer fails or sends a malformed message.
+ */
+export async function zeroShares(
+  s: Rep3Suite,
+  x: Rep3Shares,
+  bound: number,
+): Promise<BigUint64Array> {
+  const i = s.party.index;
+  const n = x.length;
+  const M = (n + 31) >>> 5;
+  const L = bound * M;
+  const t = new BigUint64Array(n);
+  if (i === 0) addWords(x.a, x.b, t);
+  else negWords(i === 1 ? x.b : x.a, t);
+  const planes = toPlanes(t, bound);
+  // y's sharing (y ^ sigma, sigma, 0), sigma from the key of parties 0 and 1.
+  const half = (L + 1) >>> 1;
+  const send = outbox();
+  let ua: Uint32Array, ub: Uint32Array;
+  if (i === 0) {
+    const sigma = words32(s.prgWithNext(half), L);
+    const c0 = new Uint32Array(L);
+    xor2(planes, sigma, c0, L);
+    send[2] = bytes32(c0);
+    await s.party.exchange({ op: 'rep3.eqzInput', send, recvFrom: [] });
+    ua = c0;
+    ub = sigma.slice();
+  } else if (i === 1) {
+    const sigma = words32(s.prgWithPrev(half), L);
+    await s.party.exchange({ op: 'rep3.eqzInput', send, recvFrom: [] });
+    ua = sigma.slice();
+    ub = planes; // component 2: -x_2
+  } else {
+    const got = await s.party.exchange({ op: 'rep3.eqzInput', send, recvFrom: [0] });
+    ua = planes; // component 2: -x_2
+    ub = received32(s, got, 0, L).slice();
+  }
+  // u = NOT (y ^ -x_2): NOT flips component 0 (party 0's a, party 2's b).
+  if (i === 0) notInPlace(ua, L);
+  if (i === 2) notInPlace(ub, L);
+  let c = bound;
+  const u = new BigUint64Array(Math.ceil(n / 64));
+  const u32 = new Uint32Array(u.buffer, 0, M);
+  for (;;) {
+    const pairs = c >>> 1;
+    const Z = pairs * M;
+    const r = s.prss((Z + 1) >>> 1);
+    const z = words32(r.a, Z);
+    xor2(z, words32(r.b, Z), z, Z);
+    for (let q = 0; q < pairs; q++)
+      andInto(ua, ub, 2 * q * M, ua, ub, (2 * q + 1) * M, z, q * M, M);
+    if (c === 2) {
+      u32.set(z.subarray(0, M));
+      break;
+    }
+    const sendZ = outbox();
+    sendZ[s.prev] = bytes32(z);
+    const got = await s.party.exchange({ op: 'rep3.eqz', send: sendZ, recvFrom: [s.next] });
+    const zb = received32(s, got, s.next, Z);
+    const nc = pairs + (c & 1);
+    const na = new Uint32Array(nc * M),
+      nb = new Uint32Array(nc * M);
+    na.set(z);
+    nb.set(zb);
+    if (c & 1) {
+      na.set(ua.subarray((c - 1) * M, c * M), pairs * M);
+      nb.set(ub.subarray((c - 1) * M, c * M), pairs * M);
+    }
+    ua = na;
+    ub = nb;
+    c = nc;
+  }
+  const tail = n & 31;
+  if (tail !== 0) u32[M - 1] = u32[M - 1]! & ((1 << tail) - 1);
+  return u;
+}
+
+/** x = ~x on the first L words. */
+function notInPlace(x: Uint32Array, L: number): void {
+  for (let k = 0; k < L; k++) x[k] = ~x[k]!;
+}
