@@ -84,6 +84,31 @@ describe('rep3 ltz', () => {
     expect(got).toEqual({ '32:1': 6, '32:1000': 6, '64:1': 7, '64:1000': 7, '8:1000': 4 });
   });
 
+  it('sends at most 31 bytes per 32-bit comparison at party 0 and 19 at the others', async () => {
+    // Per element: the daBit (16 / 8 B), the input round on 31 planes (7.75 / 3.875 B),
+    // 54 reshared AND gates (6.75 B) and the masked opening (1/4 B); framing adds a little.
+    const n = 6400;
+    const outs = await runLocal(
+      async (s) => {
+        const su = rep3(s);
+        const x = await share(su, signed(n - 9, 32, 5));
+        const before = s.stats().bytesSent;
+        const r = await rep3Ltz(su, x, 32);
+        const perElement = (s.stats().bytesSent - before) / n;
+        return { perElement, ok: (await open(su, r)).length === n };
+      },
+      { suite: 'rep3', parties: 3, crypto: nodeCryptoProvider },
+    );
+    const got = outs.map((o) => o.result.perElement);
+    expect(outs.every((o) => o.result.ok)).toBe(true);
+    expect(got[0]).toBeGreaterThanOrEqual(30.75);
+    expect(got[0]).toBeLessThan(31);
+    for (const b of got.slice(1)) {
+      expect(b).toBeGreaterThanOrEqual(18.875);
+      expect(b).toBeLessThan(19.1);
+    }
+  });
+
   it('answers x.lt(y) through the program API under the suite bound check', async () => {
     const a = signed(200, 32, 5);
     const b = signed(200, 32, 6).slice(0, a.length);
