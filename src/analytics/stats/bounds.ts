@@ -21,7 +21,7 @@
  *   `sqrtInputFrac` drops of their input, and the result is truncated to
  *   2^-frac.
  */
-import { columnCandidates, pairBits, type Candidate } from './crossmatrix.js';
+import { columnCandidates, pairBits, pairCountBits, type Candidate } from './crossmatrix.js';
 import { log2ceil, mulCut, sqrtInputFrac, wideMulPlan } from './fx.js';
 import {
   coefficientFrac,
@@ -99,7 +99,10 @@ function quotientUnit(
       const bits = pairBits(pa.candidate, pb.candidate, same);
       const F = Math.min(resultFrac + 8, 61 - bits);
       const scale = pa.candidate.frac + pb.candidate.frac;
-      unit = Math.max(unit, 2 ** (1 - F - scale));
+      // divideWithRoom drops the numerator's low bits when bits + bits(den) leave no room.
+      const dropped = Math.max(0, bits + pairCountBits(rows) - 61);
+      const cut = dropped > 0 ? 2 ** dropped / (rows * Math.max(1, rows - 1)) : 0;
+      unit = Math.max(unit, (2 ** (1 - F) + cut) * 2 ** -scale);
       // Same column: a root's output unit, in the column's units. The root keeps its input's
       // fractional bits (fewer when `sqrtInputFrac` drops some).
       const kept = Math.min(F, sqrtInputFrac(bits + F + 2, F));

@@ -92,6 +92,20 @@ export function columnCandidates(bound: number, frac: number, rows: number): Can
   ];
 }
 
+/** Bits of n (n - 1) for n <= rows, with its sign bit. */
+export function pairCountBits(rows: number): number {
+  return Math.max(2, Math.ceil(Math.log2(rows * Math.max(0, rows - 1) + 1)) + 1);
+}
+
+/**
+ * n (n - 1) for a count n of at most `rows`, with the bound that gives (the
+ * product's generic bound is about twice as many bits as n's, and every bit
+ * of it is one fewer the quotients keep of their numerators).
+ */
+export function pairCount(n: Fx, rows: number): Fx {
+  return n.mul(n.sub(1).relu(), 0).withBound(pairCountBits(rows));
+}
+
 /**
  * The covariance matrix of `cols` over the rows with weight 1 in `w` (a 0/1
  * vector of the columns' length), quotients with about `resultFrac` + 8 bits.
@@ -100,7 +114,7 @@ export function crossMatrix(cols: readonly Fx[], w: Fx, resultFrac: number): Cro
   const N = w.length;
   const n = w.sumGroups(N);
   const sums = cols.map((x) => w.dotGroups(x, N, x.frac));
-  const den = n.mul(n.sub(1).relu(), 0);
+  const den = pairCount(n, N);
   const levels: ColumnLevels[] = [];
   const enc: Fx[] = cols.map((x, j) => {
     const plan = variancePlan(x.bound, x.frac, N);
@@ -175,8 +189,12 @@ export function assembleCrossMatrix(
     const key = `${a},${b},${ca},${cb}`;
     let v = quotients.get(key);
     if (!v) {
+      // |q_ab| <= sqrt(q_aa q_bb) < 2^bits for the pair the level bits select, so no saturation
+      // (which dropped low bits of the numerator to make room for its limit: a covariance of
+      // two narrow columns lost 3 bits, 20 times its stated error); the other pairs' quotients
+      // may be any value and are discarded.
       const bits = pairBits(levels[a]!.candidates[ca]!, levels[b]!.candidates[cb]!, a === b);
-      v = divideWithRoom(numerator(a, b), den, bits, resultFrac, a !== b);
+      v = divideWithRoom(numerator(a, b), den, bits, resultFrac);
       quotients.set(key, v);
     }
     return v;

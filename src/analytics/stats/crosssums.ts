@@ -42,6 +42,7 @@ import {
   assembleCrossMatrix,
   columnCandidates,
   levelFits,
+  pairCount,
   type ColumnLevels,
   type CrossMatrix,
 } from './crossmatrix.js';
@@ -239,7 +240,7 @@ export function pooledCrossMatrix(
   const lg = log2ceil(rows + 1);
   const n = L.make(values([0]), 0, lg + 1, 1);
   const sums = cols.map((c, j) => L.make(values([layout.sum(j)]), c.frac, c.bound + lg, 1));
-  const den = n.mul(n.sub(1).relu(), 0);
+  const den = pairCount(n, rows);
   // Every candidate pair's numerator n P - S_a S_b in one round of products.
   const pairs: { j: number; l: number; a: number; b: number }[] = [];
   for (let j = 0; j < m; j++)
