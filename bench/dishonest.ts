@@ -8,8 +8,8 @@
  * cold start, and the next two batches of the same size as the steady
  * state), online multiplications per second on
  * preprocessed triples, and 10k 32-bit comparisons (preprocessing, then the
- * online phase), and for spdz2k TinyOT authenticated random bits (the
- * boolean material comparisons are meant to move to). In memory every party runs in this one process (so the
+ * online phase), and for spdz2k TinyOT authenticated random bits and AND
+ * triples (the boolean material comparisons are meant to move to). In memory every party runs in this one process (so the
  * figures include all parties' work on one thread); with --tls each party is
  * its own process (`entente run`) over loopback TLS 1.3, as in deployment.
  * spdz2k's online phase in memory is also run on insecure-dealer material,
@@ -65,7 +65,8 @@ async function overTls(suite: string, parties: number, config: DmConfig): Promis
 }
 
 /** The slowest party's time, all parties' bytes. */
-type PhaseKey = 'triplesCold' | 'triples' | 'mulPrep' | 'mul' | 'cmpPrep' | 'cmp' | 'authBits';
+type PhaseKey =
+  'triplesCold' | 'triples' | 'mulPrep' | 'mul' | 'cmpPrep' | 'cmp' | 'authBits' | 'andTriples';
 
 function phase(results: DmResult[], key: PhaseKey) {
   const ps = results.map((r) => r[key]).filter((p): p is Phase => p !== undefined);
@@ -111,6 +112,7 @@ function report(run: Run, shared: boolean): void {
   line('online comparisons', 'cmp');
   // Against products in the clear (an AND of bits would be cheaper still).
   line('TinyOT authenticated bits', 'authBits');
+  line('TinyOT AND triples (bucketed)', 'andTriples');
   const m = r[0]!.cmpPrep?.material;
   if (m)
     console.log(
@@ -125,7 +127,13 @@ export async function runDishonest(args: string[]): Promise<void> {
   const ns = (option(args, 'parties') ?? '2,3').split(',').map(Number);
   const k = (x: number) => Math.max(1, Math.round(x * scale));
   const semi: DmConfig = { triples: k(100_000), muls: k(1_000_000), cmps: k(10_000) };
-  const spdzOt: DmConfig = { triples: k(8192), muls: 0, cmps: 0, authBits: k(1_000_000) };
+  const spdzOt: DmConfig = {
+    triples: k(8192),
+    muls: 0,
+    cmps: 0,
+    authBits: k(1_000_000),
+    andTriples: k(131_072),
+  };
   const spdzOnline: DmConfig = { triples: 0, muls: k(1_000_000), cmps: k(10_000) };
   const dealer = spdz2kFactory({ preprocessing: 'insecureDealer', allowInsecure: true });
   if (!args.includes('--no-memory')) {
@@ -167,6 +175,7 @@ export async function runDishonest(args: string[]): Promise<void> {
       muls: k(8192),
       cmps: k(10_000),
       authBits: k(1_000_000),
+      andTriples: k(131_072),
     };
     for (const n of ns) {
       report(

@@ -158,8 +158,14 @@ const ATTACKS: Attack[] = [
     checks: ['sacrifice'],
   },
   {
-    name: 'a wrong check value U',
-    corrupt: (p) => tamperSend(p, 'tinyot.and.half', (b) => void (b[2 * NB] = b[2 * NB]! ^ 1)),
+    // A wrong U_i reaches the check only where the receiver's x_i = 1 (the
+    // selective failure that leaks x, which bucketing absorbs): so change
+    // the first 64 triples' U, and the check fails unless all 64 x_i are 0.
+    name: 'wrong check values U',
+    corrupt: (p) =>
+      tamperSend(p, 'tinyot.and.half', (b) => {
+        for (let i = 0; i < 64; i++) b[2 * NB + 16 * i] = b[2 * NB + 16 * i]! ^ 1;
+      }),
     checks: ['sacrifice'],
   },
   {

@@ -866,29 +866,85 @@ export class TinyOt {
     const L = B * N;
     const leaky = await this.leakyAnd(L);
     const perm = permutation(L, (await this.#coin.prg()).bytes(8 * L));
-    const member = (k: number): AuthTriples => {
-      const idx = new Uint32Array(N);
-      for (let b = 0; b < N; b++) idx[b] = perm[b * B + k]!;
-      return {
-        x: this.gather(leaky.x, idx),
-        y: this.gather(leaky.y, idx),
-        z: this.gather(leaky.z, idx),
-      };
-    };
-    const first = member(0);
-    const rest = Array.from({ length: B - 1 }, (_, k) => member(k + 1));
-    const d = await this.open(
-      this.concat(rest.map((t) => this.xor(first.y, t.y))),
-      'tinyot.and.bucket',
+    // Member k of bucket b is leaky triple perm[b B + k]. First the openings
+    // d_k = y_0 ^ y_k (k = 1..B-1, bucket-major within each k), then
+    // x = xor_k x_k, z = xor_k z_k ^ xor_{k>0} d_k x_k: straight loops over
+    // the shares and every peer's MAC and key words.
+    const peers = others(this.party);
+    const M = (B - 1) * N;
+    const dv = new AuthBits(
+      new Uint8Array(M),
+      leaky.y.mac.map((w) => (w ? new Uint32Array(4 * M) : undefined)),
+      leaky.y.key.map((w) => (w ? new Uint32Array(4 * M) : undefined)),
     );
-    let x = first.x;
-    let z = first.z;
-    rest.forEach((t, k) => {
-      x = this.xor(x, t.x);
-      z = this.xor(this.xor(z, t.z), this.andPublic(t.x, d.subarray(k * N, (k + 1) * N)));
-    });
+    const y = new AuthBits(
+      new Uint8Array(N),
+      leaky.y.mac.map((w) => (w ? new Uint32Array(4 * N) : undefined)),
+      leaky.y.key.map((w) => (w ? new Uint32Array(4 * N) : undefined)),
+    );
+    for (let b = 0; b < N; b++) {
+      const p0 = perm[b * B]!;
+      y.x[b] = leaky.y.x[p0]!;
+      for (let k = 1; k < B; k++) {
+        const pk = perm[b * B + k]!;
+        const o = (k - 1) * N + b;
+        dv.x[o] = leaky.y.x[p0]! ^ leaky.y.x[pk]!;
+      }
+      for (const j of peers)
+        for (const [src, dst, dd] of [
+          [leaky.y.mac[j]!, y.mac[j]!, dv.mac[j]!],
+          [leaky.y.key[j]!, y.key[j]!, dv.key[j]!],
+        ] as const) {
+          for (let w = 0; w < 4; w++) dst[4 * b + w] = src[4 * p0 + w]!;
+          for (let k = 1; k < B; k++) {
+            const pk = perm[b * B + k]!;
+            const o = 4 * ((k - 1) * N + b);
+            for (let w = 0; w < 4; w++) dd[o + w] = src[4 * p0 + w]! ^ src[4 * pk + w]!;
+          }
+        }
+    }
+    const d = await this.open(dv, 'tinyot.and.bucket');
+    const x = new AuthBits(
+      new Uint8Array(N),
+      leaky.x.mac.map((w) => (w ? new Uint32Array(4 * N) : undefined)),
+      leaky.x.key.map((w) => (w ? new Uint32Array(4 * N) : undefined)),
+    );
+    const z = new AuthBits(
+      new Uint8Array(N),
+      leaky.z.mac.map((w) => (w ? new Uint32Array(4 * N) : undefined)),
+      leaky.z.key.map((w) => (w ? new Uint32Array(4 * N) : undefined)),
+    );
+    for (let b = 0; b < N; b++) {
+      let xb = 0;
+      let zb = 0;
+      for (let k = 0; k < B; k++) {
+        const pk = perm[b * B + k]!;
+        const dk = k === 0 ? 0 : d[(k - 1) * N + b]!;
+        xb ^= leaky.x.x[pk]!;
+        zb ^= leaky.z.x[pk]! ^ (dk & leaky.x.x[pk]!);
+      }
+      x.x[b] = xb;
+      z.x[b] = zb;
+    }
+    for (const j of peers)
+      for (const [xs, zs, xo, zo] of [
+        [leaky.x.mac[j]!, leaky.z.mac[j]!, x.mac[j]!, z.mac[j]!],
+        [leaky.x.key[j]!, leaky.z.key[j]!, x.key[j]!, z.key[j]!],
+      ] as const)
+        for (let b = 0; b < N; b++) {
+          for (let k = 0; k < B; k++) {
+            const pk = perm[b * B + k]!;
+            // all ones when d_k = 1 (d_0 = 0: z_0 enters alone)
+            const mask = k === 0 ? 0 : -d[(k - 1) * N + b]!;
+            for (let w = 0; w < 4; w++) {
+              const xw = xs[4 * pk + w]!;
+              xo[4 * b + w] = xo[4 * b + w]! ^ xw;
+              zo[4 * b + w] = zo[4 * b + w]! ^ zs[4 * pk + w]! ^ (xw & mask);
+            }
+          }
+        }
     await this.check();
-    return { x, y: first.y, z };
+    return { x, y, z };
   }
 
   /**
