@@ -1,7 +1,7 @@
 /**
  * Dishonest-majority benchmark: semi2k and spdz2k with n = 2 and 3.
  *
- *   npm run bench -- dishonest [--parties 2,3] [--tls] [--no-memory] [--scale 1]
+ *   npm run bench -- dishonest [--parties 2,3] [--tls] [--no-memory] [--scale 1] [--tinyot-only]
  *
  * Measures, per suite and party count: OT-based triple generation (triples
  * per second, bytes per triple; the first batch after setup on its own, as a
@@ -16,6 +16,8 @@
  * which isolates the online cost from the (slow) OT preprocessing. Every
  * line ends with the ratio to the same count of products or comparisons in
  * the clear ("x plain"; triples against the products they serve).
+ * --tinyot-only runs just spdz2k's TinyOT rows (authenticated bits and AND
+ * triples), without semi2k and the slow arithmetic preprocessing.
  */
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
 import { plainSeconds } from './plain.js';
@@ -136,6 +138,38 @@ export async function runDishonest(args: string[]): Promise<void> {
   };
   const spdzOnline: DmConfig = { triples: 0, muls: k(1_000_000), cmps: k(10_000) };
   const dealer = spdz2kFactory({ preprocessing: 'insecureDealer', allowInsecure: true });
+  if (args.includes('--tinyot-only')) {
+    const tiny: DmConfig = {
+      triples: 0,
+      muls: 0,
+      cmps: 0,
+      authBits: k(1_000_000),
+      andTriples: k(131_072),
+    };
+    for (const n of ns) {
+      if (!args.includes('--no-memory'))
+        report(
+          {
+            label: 'spdz2k TinyOT, in memory',
+            parties: n,
+            config: tiny,
+            results: await inMemory(spdz2kSuite, n, tiny),
+          },
+          true,
+        );
+      if (args.includes('--tls'))
+        report(
+          {
+            label: 'spdz2k TinyOT over TLS',
+            parties: n,
+            config: tiny,
+            results: await overTls('spdz2k', n, tiny),
+          },
+          false,
+        );
+    }
+    return;
+  }
   if (!args.includes('--no-memory')) {
     console.log("In memory: all parties in this process (one thread does every party's work).");
     for (const n of ns) {
