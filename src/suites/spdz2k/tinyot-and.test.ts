@@ -118,15 +118,15 @@ describe('tinyot AND triples', () => {
   }
 });
 
-/** Changes the first message of exchange `op` at the corrupted party. */
-function tamperSend(p: Party, op: string, change: (b: Uint8Array) => void): void {
+/** Changes the first message of exchange `op` at the corrupted party (to `only`, or to every peer). */
+function tamperSend(p: Party, op: string, change: (b: Uint8Array) => void, only?: number): void {
   const ex = p.exchange.bind(p);
   let done = false;
   p.exchange = (req: ExchangeRequest) => {
     if (req.op !== op || done) return ex(req);
     done = true;
-    const send = req.send.map((b) => {
-      if (!b) return b;
+    const send = req.send.map((b, j) => {
+      if (!b || (only !== undefined && j !== only)) return b;
       const c = b.slice();
       change(c);
       return c;
@@ -137,6 +137,8 @@ function tamperSend(p: Party, op: string, change: (b: Uint8Array) => void): void
 
 interface Attack {
   readonly name: string;
+  /** Party count (default 2); party 0 is corrupted. */
+  readonly parties?: number;
   readonly corrupt?: (p: Party) => void;
   readonly tamper?: (t: AuthTriples) => void;
   readonly checks: readonly string[];
@@ -201,6 +203,27 @@ const ATTACKS: Attack[] = [
     corrupt: (p) => tamperSend(p, 'tinyot.and.bucket', (b) => void (b[0] = b[0]! ^ 1)),
     checks: ['mac-check'],
   },
+  {
+    name: 'wrong half-AND messages to one peer only',
+    parties: 3,
+    corrupt: (p) =>
+      tamperSend(
+        p,
+        'tinyot.and.half',
+        (b) => {
+          b[0] = b[0]! ^ 1;
+          b[NB] = b[NB]! ^ 1;
+        },
+        1,
+      ),
+    checks: ['sacrifice'],
+  },
+  {
+    name: 'a broadcast difference e equivocated (one peer sees another)',
+    parties: 3,
+    corrupt: (p) => tamperSend(p, 'tinyot.and.e', (b) => void (b[0] = b[0]! ^ 1), 2),
+    checks: ['sacrifice', 'broadcast', 'mac-check'],
+  },
 ];
 
 /**
@@ -214,7 +237,7 @@ async function attackRun(
   opts: TinyOtOptions,
   both = false,
 ): Promise<Array<PromiseSettledResult<Uint8Array[]>>> {
-  const parties = localParties(2, nodeCryptoProvider, 20_000);
+  const parties = localParties(attack.parties ?? 2, nodeCryptoProvider, 20_000);
   attack.corrupt?.(parties[0]!);
   const runs = parties.map(async (p) => {
     const t = new TinyOt(p, {
@@ -230,15 +253,17 @@ async function attackRun(
   return Promise.allSettled(both ? runs : runs.slice(1));
 }
 
-describe('tinyot AND triples malicious: the honest party aborts', () => {
+describe('tinyot AND triples malicious: every honest party aborts', () => {
   for (const attack of ATTACKS)
-    it(`n=2: ${attack.name}`, async () => {
+    it(`n=${attack.parties ?? 2}: ${attack.name}`, async () => {
       const res = await attackRun(attack, {});
-      const r = res[0]!;
-      expect(r.status).toBe('rejected');
-      const e = (r as PromiseRejectedResult).reason as unknown;
-      expect(e).toBeInstanceOf(Spdz2kAbort);
-      expect(attack.checks).toContain((e as Spdz2kAbort).check);
+      expect(res.length).toBe((attack.parties ?? 2) - 1);
+      res.forEach((r, i) => {
+        expect(r.status, `party ${i + 1}`).toBe('rejected');
+        const e = (r as PromiseRejectedResult).reason as unknown;
+        expect(e).toBeInstanceOf(Spdz2kAbort);
+        expect(attack.checks).toContain((e as Spdz2kAbort).check);
+      });
     }, 30_000);
 
   it('positive control: with the triple check off, a wrong triple goes through', async () => {
