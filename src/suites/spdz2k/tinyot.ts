@@ -855,7 +855,10 @@ export class TinyOt {
    * combine into x = xor_k x_k, y = y_0,
    * z = xor_k z_k ^ xor_{k>0} d_k x_k with d_k = y_0 ^ y_k opened (all in
    * one round). x is secret unless every triple of its bucket leaked. The
-   * openings are MAC-checked before this returns.
+   * openings are MAC-checked before this returns. Memory: the B N leaky
+   * triples' MACs and keys (48 B N bytes per peer, plus hashing scratch)
+   * are live at once, so very large batches are best split by the caller
+   * (the bucket size grows only slowly as N shrinks: 4 from 2^14 to 2^19).
    * @throws {Spdz2kAbort} from the leaky triples' check, the coin or the MAC check.
    */
   async andTriples(N: number): Promise<AuthTriples> {
