@@ -30,6 +30,11 @@ export interface DmConfig {
    * to generate, after a small warm-up batch (0 or absent: skip).
    */
   authBits?: number;
+  /**
+   * spdz2k only: TinyOT authenticated AND triples (leaky triples and
+   * bucketing, one batch after a small warm-up batch; 0 or absent: skip).
+   */
+  andTriples?: number;
 }
 
 export interface Phase {
@@ -53,6 +58,7 @@ export interface DmResult {
   cmpPrep?: Phase & { material: Counts };
   cmp?: Phase;
   authBits?: Phase;
+  andTriples?: Phase;
 }
 
 interface Preprocessing {
@@ -139,6 +145,12 @@ export default async function dishonestBench(s: Session): Promise<DmResult> {
     const t = new TinyOt((s.suite as unknown as { party: Party }).party);
     await t.random(1024); // base OTs of its own OT mesh, warm-up
     out.authBits = await timed(s, n, () => t.random(n));
+  }
+  if ((cfg.andTriples ?? 0) > 0 && s.suite.name === 'spdz2k') {
+    const n = cfg.andTriples!;
+    const t = new TinyOt((s.suite as unknown as { party: Party }).party);
+    await t.andTriples(1024); // base OTs of its own OT mesh, warm-up
+    out.andTriples = await timed(s, n, () => t.andTriples(n));
   }
   return out;
 }

@@ -1,21 +1,23 @@
 /**
  * Dishonest-majority benchmark: semi2k and spdz2k with n = 2 and 3.
  *
- *   npm run bench -- dishonest [--parties 2,3] [--tls] [--no-memory] [--scale 1]
+ *   npm run bench -- dishonest [--parties 2,3] [--tls] [--no-memory] [--scale 1] [--tinyot-only]
  *
  * Measures, per suite and party count: OT-based triple generation (triples
  * per second, bytes per triple; the first batch after setup on its own, as a
  * cold start, and the next two batches of the same size as the steady
  * state), online multiplications per second on
  * preprocessed triples, and 10k 32-bit comparisons (preprocessing, then the
- * online phase), and for spdz2k TinyOT authenticated random bits (the
- * boolean material comparisons are meant to move to). In memory every party runs in this one process (so the
+ * online phase), and for spdz2k TinyOT authenticated random bits and AND
+ * triples (the boolean material comparisons are meant to move to). In memory every party runs in this one process (so the
  * figures include all parties' work on one thread); with --tls each party is
  * its own process (`entente run`) over loopback TLS 1.3, as in deployment.
  * spdz2k's online phase in memory is also run on insecure-dealer material,
  * which isolates the online cost from the (slow) OT preprocessing. Every
  * line ends with the ratio to the same count of products or comparisons in
  * the clear ("x plain"; triples against the products they serve).
+ * --tinyot-only runs just spdz2k's TinyOT rows (authenticated bits and AND
+ * triples), without semi2k and the slow arithmetic preprocessing.
  */
 import { nodeCryptoProvider } from '../src/adapters/node/crypto.js';
 import { plainSeconds } from './plain.js';
@@ -65,7 +67,8 @@ async function overTls(suite: string, parties: number, config: DmConfig): Promis
 }
 
 /** The slowest party's time, all parties' bytes. */
-type PhaseKey = 'triplesCold' | 'triples' | 'mulPrep' | 'mul' | 'cmpPrep' | 'cmp' | 'authBits';
+type PhaseKey =
+  'triplesCold' | 'triples' | 'mulPrep' | 'mul' | 'cmpPrep' | 'cmp' | 'authBits' | 'andTriples';
 
 function phase(results: DmResult[], key: PhaseKey) {
   const ps = results.map((r) => r[key]).filter((p): p is Phase => p !== undefined);
@@ -111,6 +114,7 @@ function report(run: Run, shared: boolean): void {
   line('online comparisons', 'cmp');
   // Against products in the clear (an AND of bits would be cheaper still).
   line('TinyOT authenticated bits', 'authBits');
+  line('TinyOT AND triples (bucketed)', 'andTriples');
   const m = r[0]!.cmpPrep?.material;
   if (m)
     console.log(
@@ -125,9 +129,47 @@ export async function runDishonest(args: string[]): Promise<void> {
   const ns = (option(args, 'parties') ?? '2,3').split(',').map(Number);
   const k = (x: number) => Math.max(1, Math.round(x * scale));
   const semi: DmConfig = { triples: k(100_000), muls: k(1_000_000), cmps: k(10_000) };
-  const spdzOt: DmConfig = { triples: k(8192), muls: 0, cmps: 0, authBits: k(1_000_000) };
+  const spdzOt: DmConfig = {
+    triples: k(8192),
+    muls: 0,
+    cmps: 0,
+    authBits: k(1_000_000),
+    andTriples: k(131_072),
+  };
   const spdzOnline: DmConfig = { triples: 0, muls: k(1_000_000), cmps: k(10_000) };
   const dealer = spdz2kFactory({ preprocessing: 'insecureDealer', allowInsecure: true });
+  if (args.includes('--tinyot-only')) {
+    const tiny: DmConfig = {
+      triples: 0,
+      muls: 0,
+      cmps: 0,
+      authBits: k(1_000_000),
+      andTriples: k(131_072),
+    };
+    for (const n of ns) {
+      if (!args.includes('--no-memory'))
+        report(
+          {
+            label: 'spdz2k TinyOT, in memory',
+            parties: n,
+            config: tiny,
+            results: await inMemory(spdz2kSuite, n, tiny),
+          },
+          true,
+        );
+      if (args.includes('--tls'))
+        report(
+          {
+            label: 'spdz2k TinyOT over TLS',
+            parties: n,
+            config: tiny,
+            results: await overTls('spdz2k', n, tiny),
+          },
+          false,
+        );
+    }
+    return;
+  }
   if (!args.includes('--no-memory')) {
     console.log("In memory: all parties in this process (one thread does every party's work).");
     for (const n of ns) {
@@ -167,6 +209,7 @@ export async function runDishonest(args: string[]): Promise<void> {
       muls: k(8192),
       cmps: k(10_000),
       authBits: k(1_000_000),
+      andTriples: k(131_072),
     };
     for (const n of ns) {
       report(

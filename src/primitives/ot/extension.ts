@@ -77,6 +77,13 @@ export interface OtOptions {
    */
   deltaLsbOne?: boolean;
   /**
+   * Sender only: use this Delta (16 bytes, secret) instead of a fresh random
+   * one, so that several instances share one correlation: the global Delta
+   * of TinyOT-style MACs (one key offset per party for all its peers).
+   * Each instance still runs its own base OTs with Delta's bits as choices.
+   */
+  delta?: Uint8Array;
+  /**
    * Use the WebAssembly kernels where available (default true); false runs
    * the same protocol on the JavaScript kernels (slower; for environments
    * without WebAssembly SIMD, and to test that path).
@@ -218,7 +225,11 @@ export class OtExtension {
     let choices: Uint8Array | undefined;
     if (me === sender) {
       const d = new Uint8Array(16);
-      party.crypto.randomFill(d);
+      if (opts.delta) {
+        if (opts.delta.length !== 16)
+          throw new RangeError(`ot extension: expected a 16-byte Delta, got ${opts.delta.length}`);
+        d.set(opts.delta);
+      } else party.crypto.randomFill(d);
       if (opts.deltaLsbOne) d[0] = d[0]! | 1;
       choices = Uint8Array.from({ length: KAPPA }, (_, j) => (d[j >>> 3]! >>> (j & 7)) & 1);
     }

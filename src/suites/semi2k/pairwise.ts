@@ -125,11 +125,18 @@ export class OtMesh {
   readonly ordered: boolean;
   #ots: Map<string, OtExtension> | undefined;
   #creating: Promise<Map<string, OtExtension>> | undefined;
+  readonly #delta: Uint8Array | undefined;
 
-  constructor(party: Party, check: boolean, ordered = false) {
+  /**
+   * @param delta this party's Delta (16 bytes) for every instance it sends
+   *   in (one global correlation, as TinyOT's MACs need); random per
+   *   instance when omitted.
+   */
+  constructor(party: Party, check: boolean, ordered = false, delta?: Uint8Array) {
     this.party = party;
     this.check = check;
     this.ordered = ordered;
+    this.#delta = delta;
   }
 
   /**
@@ -149,7 +156,12 @@ export class OtMesh {
     if (this.#ots) return Promise.resolve(this.#ots);
     this.#creating ??= (async () => {
       const made = await Promise.all(
-        this.pairs.map(([s, r]) => OtExtension.create(this.party, s, r, { check: this.check })),
+        this.pairs.map(([s, r]) =>
+          OtExtension.create(this.party, s, r, {
+            check: this.check,
+            ...(this.#delta && s === this.party.index ? { delta: this.#delta } : {}),
+          }),
+        ),
       );
       const m = new Map<string, OtExtension>();
       this.pairs.forEach(([s, r], k) => m.set(`${s}>${r}`, made[k]!));

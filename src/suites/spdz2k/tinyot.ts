@@ -11,17 +11,18 @@
  * abort allowed; authenticated private channels; correlated OT from the
  * project's KOS-checked OT extension (src/primitives/ot/extension.ts).
  *
- * Sharing. A bit x is x_1 ^ ... ^ x_n. For every ordered pair (i, j), j != i,
- * party j holds a key K_j[x_i] (128 bits) and party i the MAC
- * M_j[x_i] = K_j[x_i] ^ x_i Delta_{j,i}, where Delta_{j,i} is the Delta of
- * the OT-extension instance from j (sender) to i (receiver): one correlated
- * OT per bit and ordered pair, with i's share as choice bit, is exactly one
- * such MAC (the sender's q is the key, the receiver's row the MAC). The
- * papers above give each party one global Delta_j for all its peers, which
- * their AND-triple protocols need; here Delta differs per pair, which is
- * enough for linear operations and opening. KOS lets a cheating MAC holder
- * learn c bits of Delta_{j,i} with probability 2^-c, so a forgery still
- * succeeds with probability at most 2^-128.
+ * Sharing. A bit x is x_1 ^ ... ^ x_n. Every party j has one global key
+ * offset Delta_j (128 bits, secret) for all its peers. For every ordered pair
+ * (i, j), j != i, party j holds a key K_j[x_i] (128 bits) and party i the MAC
+ * M_j[x_i] = K_j[x_i] ^ x_i Delta_j. Each party's Delta is the correlation
+ * of every OT-extension instance it sends in (the instances' base OTs use
+ * Delta's bits as choices), so one correlated OT per bit and ordered pair,
+ * with i's share as choice bit, is exactly one such MAC (the sender's q is
+ * the key, the receiver's row the MAC). This is the sharing of Wang,
+ * Ranellucci, Katz, "Global-Scale Secure Multiparty Computation", CCS 2017,
+ * section 2 (Delta_j global is what their AND triples need). KOS lets a
+ * cheating receiver learn c bits of Delta_j with probability 2^-c, so a
+ * forgery still succeeds with probability at most 2^-128.
  *
  * XOR is local (shares, MACs and keys XOR), a public bit c is added by party
  * 0 flipping its share and every other party j flipping K_j[x_0] by
@@ -54,21 +55,65 @@
  * messages and the COPE authentication of five values in Z_2^192 for one
  * spdz2k triple.
  *
- * Not here yet: authenticated AND triples (a leaky-AND plus bucketing, or
- * TinyOT's own) and the link to the arithmetic sharing (daBits or edaBits
- * with their consistency check), which comparisons on this material need.
+ * AND triples: `leakyAnd` (WRK17 section 3, Pi_LaAND with Pi_HaAND) and
+ * `andTriples` (their bucketing, sigma = 40); `and` is Beaver's AND on them.
+ * Cost per leaky triple and ordered pair: 3 correlated OTs, 2 bits and 16
+ * bytes of half-AND and check messages, and 16 bytes of the check's opening
+ * (plus 32-byte commitments); B (3-5 for large batches) leaky triples per
+ * triple.
+ *
+ * Not here yet: the link to the arithmetic sharing (daBits or edaBits with
+ * their consistency check), which spdz2k comparisons on this material need.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { Party } from '../../runtime/party.js';
 import { others } from '../semi2k/gen.js';
 import { OtMesh } from '../semi2k/pairwise.js';
 import type { CotSenderOutput, OtReceiverOutput } from '../../primitives/ot/extension.js';
-import { Spdz2kAbort } from './mac.js';
+import { TccrHash } from '../../primitives/hash.js';
+import { CoinFlip, Spdz2kAbort } from './mac.js';
 
 export const TINYOT_LABELS = {
   macHash: 'entente/spdz2k/tinyot/mac-hash/v1',
   transcript: 'entente/spdz2k/tinyot/transcript/v1',
+  tripleCommit: 'entente/spdz2k/tinyot/triple-check-commitment/v1',
 } as const;
+
+/**
+ * TMMO tweak domain of the AND-triple hashes, in the top word with the key
+ * holder's and the MAC holder's indices below it (distinct from the OT
+ * extension's and garbling's domains in src/primitives/hash.ts).
+ */
+const TWEAK_TINYOT = 0x7469_0000; // 'ti'
+
+/**
+ * Statistical security parameter (bits) of the bucketing: a batch of N
+ * authenticated AND triples is bad with probability at most 2^-SIGMA.
+ */
+export const TRIPLE_SIGMA = 40;
+
+/**
+ * Bucket size for a batch of N AND triples: B = ceil(1 + sigma / log2 N),
+ * the bound of Wang, Ranellucci, Katz, "Authenticated Garbling and Efficient
+ * Maliciously Secure Two-Party Computation", CCS 2017, section 3 (used again
+ * by their "Global-Scale Secure Multiparty Computation", CCS 2017, section
+ * 3), with sigma = TRIPLE_SIGMA = 40: B = 3 from N = 2^20, 4 from 2^14,
+ * 5 from 2^11, and 41 for N = 2.
+ * @throws {RangeError} for a count that is not a positive integer.
+ */
+export function bucketSize(N: number, sigma = TRIPLE_SIGMA): number {
+  if (!Number.isInteger(N) || N < 1)
+    throw new RangeError(`tinyot.bucketSize: count must be a positive integer, got ${N}`);
+  if (N === 1) return sigma + 1;
+  return Math.ceil(1 + sigma / Math.log2(N));
+}
+
+/** Authenticated AND triples: z = x & y, bit by bit. Secret. */
+export interface AuthTriples {
+  readonly x: AuthBits;
+  readonly y: AuthBits;
+  readonly z: AuthBits;
+}
 
 const TEXT = new TextEncoder();
 
@@ -106,6 +151,31 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.length);
   return out;
+}
+
+/**
+ * A uniformly random permutation of 0..L-1 (Fisher-Yates) from 8 L random
+ * bytes: each draw takes 53 bits, so its bias is below L / 2^53.
+ */
+function permutation(L: number, rnd: Uint8Array): Uint32Array {
+  const w = u32(rnd);
+  const p = new Uint32Array(L);
+  for (let i = 0; i < L; i++) p[i] = i;
+  for (let i = L - 1; i > 0; i--) {
+    const u = ((w[2 * i]! >>> 11) * 4294967296 + w[2 * i + 1]!) / 2 ** 53;
+    const j = Math.floor(u * (i + 1));
+    const t = p[i]!;
+    p[i] = p[j]!;
+    p[j] = t;
+  }
+  return p;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
 }
 
 function xorWords(a: Uint32Array, b: Uint32Array): Uint32Array {
@@ -147,6 +217,16 @@ export interface TinyOtOptions {
    * the positive control of the malicious tests).
    */
   testOnlySkipMacCheck?: boolean;
+  /**
+   * TEST ONLY: accept every leaky AND triple without its check (the
+   * positive control of the malicious triple tests).
+   */
+  testOnlySkipTripleCheck?: boolean;
+  /**
+   * TEST ONLY: a hook that may change this party's leaky AND triples after
+   * they are made and before their check (a corrupted party's deviation).
+   */
+  testOnlyTamperLeaky?: (t: AuthTriples) => void;
 }
 
 /**
@@ -164,8 +244,14 @@ export class TinyOt {
   readonly party: Party;
   readonly #mesh: OtMesh;
   readonly #skip: boolean;
-  /** Delta_{me,j}: this party's key offset towards peer j (4 words), after ready. */
-  #delta: Array<Uint32Array | undefined> = [];
+  readonly #skipTriples: boolean;
+  readonly #tamperLeaky: ((t: AuthTriples) => void) | undefined;
+  readonly #H: TccrHash;
+  readonly #coin: CoinFlip;
+  /** Next TMMO tweak counter: the same at every party (calls run in the same order). */
+  #tweak = 0;
+  /** Delta_me: this party's one global key offset for all its peers (4 words). */
+  readonly #delta: Uint32Array;
   /** Running hashes per peer j: of my MACs towards j, and of what j's MACs must be. */
   #mine: Array<ReturnType<typeof sha256.create> | undefined> = [];
   #theirs: Array<ReturnType<typeof sha256.create> | undefined> = [];
@@ -179,8 +265,16 @@ export class TinyOt {
   constructor(party: Party, opts: TinyOtOptions = {}) {
     if (party.n < 2) throw new RangeError(`tinyot: expected at least 2 parties, got ${party.n}`);
     this.party = party;
+    if (party.n > 256) throw new RangeError(`tinyot: at most 256 parties, got ${party.n}`);
     this.#skip = opts.testOnlySkipMacCheck === true;
-    this.#mesh = new OtMesh(party, true, true);
+    this.#skipTriples = opts.testOnlySkipTripleCheck === true;
+    this.#tamperLeaky = opts.testOnlyTamperLeaky;
+    this.#H = new TccrHash(party.crypto);
+    this.#coin = new CoinFlip(party, 'tinyot.coin');
+    const d = new Uint8Array(16);
+    party.crypto.randomFill(d);
+    this.#delta = u32(d);
+    this.#mesh = new OtMesh(party, true, true, d);
     this.#resetHashes();
   }
 
@@ -207,16 +301,7 @@ export class TinyOt {
   }
 
   async #ready(): Promise<void> {
-    if (this.#delta.length > 0) return;
     await this.#mesh.ready();
-    const me = this.party.index;
-    const delta: Array<Uint32Array | undefined> = new Array(this.party.n);
-    for (const j of others(this.party)) {
-      const d = this.#mesh.ot(me, j).delta;
-      if (!d) throw new Error('tinyot: OT instance has no Delta at its sender');
-      delta[j] = u32(d);
-    }
-    this.#delta = delta;
   }
 
   /**
@@ -279,9 +364,8 @@ export class TinyOt {
     const key = a.key.map((k) => k?.slice());
     const ko = key[owner];
     if (me !== owner && ko) {
-      // K_me[x_o] ^= c Delta_{me,o}, so that M_me[x_o] = K ^ (x_o ^ c) Delta still holds.
-      const d = this.#delta[owner];
-      if (!d) throw new Error('tinyot.xorPublic: no Delta yet (make random bits first)');
+      // K_me[x_o] ^= c Delta_me, so that M_me[x_o] = K ^ (x_o ^ c) Delta still holds.
+      const d = this.#delta;
       for (let i = 0; i < c.length; i++)
         if (c[i] === 1) for (let w = 0; w < 4; w++) ko[4 * i + w] = ko[4 * i + w]! ^ d[w]!;
     }
@@ -427,8 +511,7 @@ export class TinyOt {
   #record(j: number, xj: Uint8Array, a: AuthBits): void {
     const mine = a.mac[j]!;
     const expected = a.key[j]!.slice();
-    const d = this.#delta[j];
-    if (!d) throw new Error('tinyot.open: no Delta yet (make random bits first)');
+    const d = this.#delta;
     for (let i = 0; i < xj.length; i++)
       if (xj[i] === 1)
         for (let w = 0; w < 4; w++) expected[4 * i + w] = expected[4 * i + w]! ^ d[w]!;
@@ -516,5 +599,378 @@ export class TinyOt {
       }
     }
     if (failure) throw failure;
+  }
+
+  /** Elements [from, to) of a (local). */
+  slice(a: AuthBits, from: number, to: number): AuthBits {
+    if (!(
+      Number.isInteger(from) &&
+      Number.isInteger(to) &&
+      0 <= from &&
+      from <= to &&
+      to <= a.length
+    ))
+      throw new RangeError(`tinyot.slice: bad range [${from}, ${to}) of ${a.length}`);
+    return new AuthBits(
+      a.x.slice(from, to),
+      a.mac.map((m) => m?.slice(4 * from, 4 * to)),
+      a.key.map((k) => k?.slice(4 * from, 4 * to)),
+    );
+  }
+
+  /**
+   * This party's additive share of a * Delta, Delta = Delta_1 ^ ... ^ Delta_n
+   * (4 words per bit): a_me Delta_me ^ xor_j (K_me[a_j] ^ M_j[a_me]). For
+   * j != i, a_j Delta_i = K_i[a_j] ^ M_i[a_j] is split between P_i and P_j.
+   */
+  #deltaShare(a: AuthBits): Uint32Array {
+    const N = a.length;
+    const out = new Uint32Array(4 * N);
+    const d = this.#delta;
+    for (let i = 0; i < N; i++)
+      if (a.x[i] === 1) for (let w = 0; w < 4; w++) out[4 * i + w] = d[w]!;
+    for (const j of others(this.party)) {
+      const k = a.key[j]!;
+      const m = a.mac[j]!;
+      for (let w = 0; w < 4 * N; w++) out[w] = out[w]! ^ k[w]! ^ m[w]!;
+    }
+    return out;
+  }
+
+  /**
+   * N leaky authenticated AND triples: Wang, Ranellucci, Katz, "Global-Scale
+   * Secure Multiparty Computation", CCS 2017, section 3 (protocols
+   * Pi_HaAND and Pi_LaAND). The triples are correct (z = x & y) or every
+   * honest party aborts, but a malicious party may learn some bits of x by
+   * selective failure (each guess caught with probability 1/2); bucketing
+   * in `andTriples` removes that leakage. Four rounds after the random bits:
+   *
+   * 1. Half-authenticated ANDs, for every ordered pair (i, j): P_j (holding
+   *    K_j[x_i] and Delta_j) picks a random bit s and sends
+   *    h_0 = lsb H(K_j[x_i]) ^ s and h_1 = lsb H(K_j[x_i] ^ Delta_j) ^ s ^ y_j;
+   *    P_i takes h_{x_i} ^ lsb H(M_j[x_i]) = s ^ x_i y_j. So
+   *    z~_i = x_i y_i ^ (its halves of every x_i y_j and x_j y_i) shares x & y.
+   *    In the same message, for the check, P_j sends
+   *    U = H'(K_j[x_i]) ^ H'(K_j[x_i] ^ Delta_j) ^ Phi_j, where Phi_j is
+   *    P_j's share of y Delta; P_i then holds H'(M_j[x_i]) ^ x_i U, and P_j
+   *    H'(K_j[x_i]): shares of x_i Phi_j.
+   * 2. Authentication: with random authenticated r, every party broadcasts
+   *    e_i = z~_i ^ r_i, and z = r ^ e (e in the opened-bits transcript).
+   * 3. Check: every party's share H_i of x Phi ^ z Delta = (x y ^ z) Delta
+   *    is committed (hash with a nonce), then opened; their XOR must be 0,
+   *    which a wrong z passes only by guessing Delta.
+   *
+   * H and H' are TMMO (src/primitives/hash.ts) under tweaks that are never
+   * reused for one key; only their lowest bit is used in step 1.
+   * @throws {Spdz2kAbort} ('sacrifice' for a failed check, 'commitment',
+   * 'broadcast' for malformed messages).
+   */
+  async leakyAnd(N: number): Promise<AuthTriples> {
+    if (!Number.isInteger(N) || N < 0)
+      throw new RangeError(`tinyot.leakyAnd: count must be a non-negative integer, got ${N}`);
+    const party = this.party;
+    const me = party.index;
+    const peers = others(party);
+    const all = await this.random(3 * N);
+    const x = this.slice(all, 0, N);
+    const y = this.slice(all, N, 2 * N);
+    const r = this.slice(all, 2 * N, 3 * N);
+    if (N === 0) return { x, y, z: r };
+    const d = this.#delta;
+    const t0 = this.#tweak;
+    this.#tweak += 2 * N;
+    const H = this.#H;
+    const nb = Math.ceil(N / 8);
+    const phi = this.#deltaShare(y);
+    // Step 1. As key holder towards each j: hashes of K and K ^ Delta, tweaks
+    // t0 + k (half-AND) and t0 + N + k (check).
+    const send: Array<Uint8Array | undefined> = new Array(party.n);
+    const hKeys: Array<Uint32Array | undefined> = new Array(party.n);
+    const zt = new Uint8Array(N); // z~_me
+    for (let i = 0; i < N; i++) zt[i] = x.x[i]! & y.x[i]!;
+    for (const j of peers) {
+      const K = x.key[j]!;
+      const KK = new Uint32Array(8 * N);
+      KK.set(K);
+      KK.set(K, 4 * N);
+      const KD = new Uint32Array(8 * N);
+      for (let w = 0; w < 8 * N; w++) KD[w] = KK[w]! ^ d[w & 3]!;
+      const dom = TWEAK_TINYOT | (me << 8) | j;
+      H.hashCounter(KK, KK, 2 * N, t0, dom);
+      H.hashCounter(KD, KD, 2 * N, t0, dom);
+      hKeys[j] = KK.subarray(4 * N);
+      const prgS = party.prg.bytes(N);
+      const h0 = new Uint8Array(N);
+      const h1 = new Uint8Array(N);
+      for (let i = 0; i < N; i++) {
+        const s = prgS[i]! & 1;
+        h0[i] = (KK[4 * i]! & 1) ^ s;
+        h1[i] = (KD[4 * i]! & 1) ^ s ^ y.x[i]!;
+        zt[i] = zt[i]! ^ s;
+      }
+      const U = new Uint32Array(4 * N);
+      for (let w = 0; w < 4 * N; w++) U[w] = KK[4 * N + w]! ^ KD[4 * N + w]! ^ phi[w]!;
+      const msg = new Uint8Array(2 * nb + 16 * N);
+      msg.set(packBits(h0));
+      msg.set(packBits(h1), nb);
+      msg.set(new Uint8Array(U.buffer), 2 * nb);
+      send[j] = msg;
+    }
+    const got = await party.exchange({ op: 'tinyot.and.half', send, recvFrom: peers });
+    // As MAC holder for x_me towards each j.
+    const hx = new Uint32Array(4 * N); // my share of x Phi, and later of z Delta
+    for (let i = 0; i < N; i++)
+      if (x.x[i] === 1) for (let w = 0; w < 4; w++) hx[4 * i + w] = phi[4 * i + w]!;
+    for (const j of peers) {
+      const msg = got[j];
+      if (msg?.length !== 2 * nb + 16 * N)
+        throw new Spdz2kAbort(
+          'broadcast',
+          j,
+          party.ids[j],
+          `expected ${2 * nb + 16 * N} bytes of half-AND messages, got ${msg?.length ?? 0}`,
+        );
+      const h0 = unpackBits(msg.subarray(0, nb), N);
+      const h1 = unpackBits(msg.subarray(nb, 2 * nb), N);
+      const U = u32(msg.slice(2 * nb));
+      const M = x.mac[j]!;
+      const MM = new Uint32Array(8 * N);
+      MM.set(M);
+      MM.set(M, 4 * N);
+      H.hashCounter(MM, MM, 2 * N, t0, TWEAK_TINYOT | (j << 8) | me);
+      const hk = hKeys[j]!;
+      for (let i = 0; i < N; i++) {
+        const xi = x.x[i]!;
+        zt[i] = zt[i]! ^ (xi === 1 ? h1[i]! : h0[i]!) ^ (MM[4 * i]! & 1);
+        const mask = -xi; // all ones when x_i = 1
+        for (let w = 4 * i; w < 4 * i + 4; w++)
+          hx[w] = hx[w]! ^ hk[w]! ^ MM[4 * N + w]! ^ (U[w]! & mask);
+      }
+    }
+    // Step 2. e = z~ ^ r, opened; z = r ^ e.
+    for (let i = 0; i < N; i++) zt[i] = zt[i]! ^ r.x[i]!;
+    const sendE: Array<Uint8Array | undefined> = new Array(party.n);
+    const packedE = packBits(zt);
+    for (const j of peers) sendE[j] = packedE;
+    const gotE = await party.exchange({ op: 'tinyot.and.e', send: sendE, recvFrom: peers });
+    const e = zt;
+    for (const j of peers) {
+      const msg = gotE[j];
+      if (msg?.length !== nb)
+        throw new Spdz2kAbort(
+          'broadcast',
+          j,
+          party.ids[j],
+          `expected ${nb} bytes of AND differences, got ${msg?.length ?? 0}`,
+        );
+      const ej = unpackBits(msg, N);
+      for (let i = 0; i < N; i++) e[i] = e[i]! ^ ej[i]!;
+    }
+    this.#transcript.update(packBits(e));
+    const z = this.#xorPublicAt(r, e, 0);
+    this.#tamperLeaky?.({ x, y, z });
+    // Step 3. H_me = (share of x Phi) ^ (share of z Delta); commit, then open.
+    const zd = this.#deltaShare(z);
+    for (let w = 0; w < 4 * N; w++) hx[w] = hx[w]! ^ zd[w]!;
+    const hBytes = new Uint8Array(hx.buffer);
+    const nonce = new Uint8Array(16);
+    party.crypto.randomFill(nonce);
+    const commit = (id: string, nc: Uint8Array, h: Uint8Array) =>
+      sha256
+        .create()
+        .update(TEXT.encode(`${TINYOT_LABELS.tripleCommit}/${id}/${t0}`))
+        .update(nc)
+        .update(h)
+        .digest();
+    const sendC: Array<Uint8Array | undefined> = new Array(party.n);
+    const myCommit = commit(party.ids[me]!, nonce, hBytes);
+    for (const j of peers) sendC[j] = myCommit;
+    const gotC = await party.exchange({ op: 'tinyot.and.commit', send: sendC, recvFrom: peers });
+    const sendO: Array<Uint8Array | undefined> = new Array(party.n);
+    const opening = concat(nonce, hBytes);
+    for (const j of peers) sendO[j] = opening;
+    const gotO = await party.exchange({ op: 'tinyot.and.open', send: sendO, recvFrom: peers });
+    const sum = hx.slice();
+    for (const j of peers) {
+      const c = gotC[j];
+      const o = gotO[j];
+      if (
+        c?.length !== 32 ||
+        o?.length !== 16 + 16 * N ||
+        !equalBytes(commit(party.ids[j]!, o.subarray(0, 16), o.subarray(16)), c)
+      )
+        throw new Spdz2kAbort(
+          'commitment',
+          j,
+          party.ids[j],
+          'AND-triple check value does not match its commitment',
+        );
+      const hj = u32(o.slice(16));
+      for (let w = 0; w < 4 * N; w++) sum[w] = sum[w]! ^ hj[w]!;
+    }
+    if (!this.#skipTriples) {
+      let bad = 0;
+      for (let w = 0; w < 4 * N; w++) bad |= sum[w]!;
+      if (bad !== 0)
+        throw new Spdz2kAbort(
+          'sacrifice',
+          undefined,
+          undefined,
+          'an AND triple failed its check (a party deviated)',
+        );
+    }
+    return { x, y, z };
+  }
+
+  /** The concatenation of several vectors (local). */
+  concat(parts: readonly AuthBits[]): AuthBits {
+    const N = parts.reduce((s, p) => s + p.length, 0);
+    const x = new Uint8Array(N);
+    const n = this.party.n;
+    const mac: Array<Uint32Array | undefined> = new Array(n);
+    const key: Array<Uint32Array | undefined> = new Array(n);
+    for (const j of others(this.party)) {
+      mac[j] = new Uint32Array(4 * N);
+      key[j] = new Uint32Array(4 * N);
+    }
+    let off = 0;
+    for (const p of parts) {
+      x.set(p.x, off);
+      for (const j of others(this.party)) {
+        mac[j]!.set(p.mac[j]!, 4 * off);
+        key[j]!.set(p.key[j]!, 4 * off);
+      }
+      off += p.length;
+    }
+    return new AuthBits(x, mac, key);
+  }
+
+  /**
+   * N authenticated AND triples (z = x & y), with no leakage: bucketing of
+   * Wang, Ranellucci, Katz, "Global-Scale Secure Multiparty Computation",
+   * CCS 2017, section 3 (protocol Pi_aAND; the same combination as their
+   * two-party "Authenticated Garbling", CCS 2017, section 3). B N leaky
+   * triples (B = bucketSize(N), sigma = 40) are permuted by a joint random
+   * coin and cut into buckets of B; a bucket's triples (x_k, y_k, z_k)
+   * combine into x = xor_k x_k, y = y_0,
+   * z = xor_k z_k ^ xor_{k>0} d_k x_k with d_k = y_0 ^ y_k opened (all in
+   * one round). x is secret unless every triple of its bucket leaked. The
+   * openings are MAC-checked before this returns. Memory: the B N leaky
+   * triples' MACs and keys (48 B N bytes per peer, plus hashing scratch)
+   * are live at once, so very large batches are best split by the caller
+   * (the bucket size grows only slowly as N shrinks: 4 from 2^14 to 2^19).
+   * @throws {Spdz2kAbort} from the leaky triples' check, the coin or the MAC check.
+   */
+  async andTriples(N: number): Promise<AuthTriples> {
+    if (!Number.isInteger(N) || N < 0)
+      throw new RangeError(`tinyot.andTriples: count must be a non-negative integer, got ${N}`);
+    if (N === 0) return this.leakyAnd(0);
+    const B = bucketSize(N);
+    const L = B * N;
+    const leaky = await this.leakyAnd(L);
+    const perm = permutation(L, (await this.#coin.prg()).bytes(8 * L));
+    // Member k of bucket b is leaky triple perm[b B + k]. First the openings
+    // d_k = y_0 ^ y_k (k = 1..B-1, bucket-major within each k), then
+    // x = xor_k x_k, z = xor_k z_k ^ xor_{k>0} d_k x_k: straight loops over
+    // the shares and every peer's MAC and key words.
+    const peers = others(this.party);
+    const M = (B - 1) * N;
+    const dv = new AuthBits(
+      new Uint8Array(M),
+      leaky.y.mac.map((w) => (w ? new Uint32Array(4 * M) : undefined)),
+      leaky.y.key.map((w) => (w ? new Uint32Array(4 * M) : undefined)),
+    );
+    const y = new AuthBits(
+      new Uint8Array(N),
+      leaky.y.mac.map((w) => (w ? new Uint32Array(4 * N) : undefined)),
+      leaky.y.key.map((w) => (w ? new Uint32Array(4 * N) : undefined)),
+    );
+    for (let b = 0; b < N; b++) {
+      const p0 = perm[b * B]!;
+      y.x[b] = leaky.y.x[p0]!;
+      for (let k = 1; k < B; k++) {
+        const pk = perm[b * B + k]!;
+        const o = (k - 1) * N + b;
+        dv.x[o] = leaky.y.x[p0]! ^ leaky.y.x[pk]!;
+      }
+      for (const j of peers)
+        for (const [src, dst, dd] of [
+          [leaky.y.mac[j]!, y.mac[j]!, dv.mac[j]!],
+          [leaky.y.key[j]!, y.key[j]!, dv.key[j]!],
+        ] as const) {
+          for (let w = 0; w < 4; w++) dst[4 * b + w] = src[4 * p0 + w]!;
+          for (let k = 1; k < B; k++) {
+            const pk = perm[b * B + k]!;
+            const o = 4 * ((k - 1) * N + b);
+            for (let w = 0; w < 4; w++) dd[o + w] = src[4 * p0 + w]! ^ src[4 * pk + w]!;
+          }
+        }
+    }
+    const d = await this.open(dv, 'tinyot.and.bucket');
+    const x = new AuthBits(
+      new Uint8Array(N),
+      leaky.x.mac.map((w) => (w ? new Uint32Array(4 * N) : undefined)),
+      leaky.x.key.map((w) => (w ? new Uint32Array(4 * N) : undefined)),
+    );
+    const z = new AuthBits(
+      new Uint8Array(N),
+      leaky.z.mac.map((w) => (w ? new Uint32Array(4 * N) : undefined)),
+      leaky.z.key.map((w) => (w ? new Uint32Array(4 * N) : undefined)),
+    );
+    for (let b = 0; b < N; b++) {
+      let xb = 0;
+      let zb = 0;
+      for (let k = 0; k < B; k++) {
+        const pk = perm[b * B + k]!;
+        const dk = k === 0 ? 0 : d[(k - 1) * N + b]!;
+        xb ^= leaky.x.x[pk]!;
+        zb ^= leaky.z.x[pk]! ^ (dk & leaky.x.x[pk]!);
+      }
+      x.x[b] = xb;
+      z.x[b] = zb;
+    }
+    for (const j of peers)
+      for (const [xs, zs, xo, zo] of [
+        [leaky.x.mac[j]!, leaky.z.mac[j]!, x.mac[j]!, z.mac[j]!],
+        [leaky.x.key[j]!, leaky.z.key[j]!, x.key[j]!, z.key[j]!],
+      ] as const)
+        for (let b = 0; b < N; b++) {
+          for (let k = 0; k < B; k++) {
+            const pk = perm[b * B + k]!;
+            // all ones when d_k = 1 (d_0 = 0: z_0 enters alone)
+            const mask = k === 0 ? 0 : -d[(k - 1) * N + b]!;
+            for (let w = 0; w < 4; w++) {
+              const xw = xs[4 * pk + w]!;
+              xo[4 * b + w] = xo[4 * b + w]! ^ xw;
+              zo[4 * b + w] = zo[4 * b + w]! ^ zs[4 * pk + w]! ^ (xw & mask);
+            }
+          }
+        }
+    await this.check();
+    return { x, y, z };
+  }
+
+  /**
+   * a & b with one authenticated AND triple per bit (Beaver): opens
+   * d = a ^ x and e = b ^ y, then a & b = z ^ d y ^ e x ^ d e. One round.
+   * The openings are recorded for the next `check`, which must pass before
+   * anything derived from the result leaves the protocol.
+   * @throws {RangeError} for mismatched lengths; errors of `open`.
+   */
+  async and(a: AuthBits, b: AuthBits, t: AuthTriples): Promise<AuthBits> {
+    const N = a.length;
+    if (b.length !== N || t.x.length !== N)
+      throw new RangeError(
+        `tinyot.and: lengths differ (${N}, ${b.length} and ${t.x.length} triples)`,
+      );
+    const de = await this.open(this.concat([this.xor(a, t.x), this.xor(b, t.y)]), 'tinyot.and');
+    const d = de.subarray(0, N);
+    const e = de.subarray(N);
+    const de2 = new Uint8Array(N);
+    for (let i = 0; i < N; i++) de2[i] = d[i]! & e[i]!;
+    return this.xorPublic(
+      this.xor(this.xor(t.z, this.andPublic(t.y, d.slice())), this.andPublic(t.x, e.slice())),
+      de2,
+    );
   }
 }
