@@ -54,6 +54,8 @@ import {
   plaintextPoints,
   residentAllocations,
 } from '../src/vote/budget.js';
+import { loadSodium } from '../src/he/elgamal/sodium-load.js';
+import { setSodiumEnabled } from '../src/he/elgamal/sodium.js';
 import { recordToJson } from '../src/vote/record.js';
 import { runCeremony } from '../src/vote/simulate.js';
 import { accumulate, decryptTally } from '../src/vote/tally.js';
@@ -215,6 +217,8 @@ async function budget(n: number): Promise<void> {
 }
 
 export async function runAppsBench(args: string[]): Promise<void> {
+  await loadSodium();
+  setSodiumEnabled(option(args, 'ristretto', 'sodium') !== 'noble');
   for (const n of list(args, 'residents', '2000,20000').map(Number)) await budget(n);
   for (const n of list(args, 'people', '12,50,500').map(Number)) await donation(n);
   const rows = Number(option(args, 'owner-rows', '50'));

@@ -21,7 +21,8 @@ import {
   ZERO,
   type Point,
 } from './group.js';
-import { loadSodium, setSodiumEnabled, sodiumActive } from './sodium.js';
+import { loadSodium } from './sodium-load.js';
+import { setSodiumEnabled, sodiumActive } from './sodium.js';
 
 const crypto = webCryptoProvider;
 const noble = ristretto255.Point;

@@ -8,33 +8,38 @@
  * records do not change; ./group.ts uses this module when it is loaded and
  * noble otherwise.
  *
- * libsodium instantiates its WebAssembly asynchronously: `loadSodium()` must
- * be awaited once (a command or a page does it before its first ballot);
- * until then `sodiumActive()` is false and every caller takes the noble path.
- * Browser-safe: no node: imports.
+ * libsodium instantiates its WebAssembly asynchronously: `loadSodium()` of
+ * ./sodium-load.ts must be awaited once (the commands and benchmarks do it
+ * before their first ballot); until then `sodiumActive()` is false and every
+ * caller takes the noble path. This module does not import libsodium itself,
+ * so that a bundle which never loads it (the voting page: libsodium would add
+ * about 190 KB of gzipped JavaScript, over the dashboard's 300 KB budget)
+ * does not carry it. Browser-safe: no node: imports.
  *
  * libsodium refuses to return the identity (its scalar multiplications fail
  * when the result would be it), so the callers here handle the zero scalar
  * and the identity point themselves: in a group of prime order q, s·P is the
  * identity exactly when s ≡ 0 (mod q) or P is the identity.
  */
-import sodium from 'libsodium-wrappers-sumo';
 
-let loaded = false;
-let enabled = true;
-let loading: Promise<void> | undefined;
-
-/** Instantiates libsodium (once; later calls return the same promise). */
-export function loadSodium(): Promise<void> {
-  loading ??= sodium.ready.then(() => {
-    loaded = true;
-  });
-  return loading;
+/** The four libsodium functions used here (libsodium-wrappers-sumo's names). */
+export interface SodiumRistretto {
+  crypto_scalarmult_ristretto255_base(n: Uint8Array): Uint8Array;
+  crypto_scalarmult_ristretto255(n: Uint8Array, p: Uint8Array): Uint8Array;
+  crypto_core_ristretto255_add(p: Uint8Array, q: Uint8Array): Uint8Array;
 }
 
-/** Whether group operations go through libsodium (loaded and not switched off). */
+let sodium: SodiumRistretto | undefined;
+let enabled = true;
+
+/** Installs a ready libsodium (./sodium-load.ts does, after `await sodium.ready`). */
+export function installSodium(lib: SodiumRistretto): void {
+  sodium = lib;
+}
+
+/** Whether group operations go through libsodium (installed and not switched off). */
 export function sodiumActive(): boolean {
-  return loaded && enabled;
+  return sodium !== undefined && enabled;
 }
 
 /**
@@ -55,15 +60,15 @@ function scalarBytes(s: bigint): Uint8Array {
 
 /** s·G as an encoding, for s in 1..q-1 (the caller maps s ≡ 0 to the identity). */
 export function sodiumMulBase(s: bigint): Uint8Array {
-  return sodium.crypto_scalarmult_ristretto255_base(scalarBytes(s));
+  return sodium!.crypto_scalarmult_ristretto255_base(scalarBytes(s));
 }
 
 /** s·P as an encoding, for s in 1..q-1 and P not the identity (the caller handles both). */
 export function sodiumMul(point: Uint8Array, s: bigint): Uint8Array {
-  return sodium.crypto_scalarmult_ristretto255(scalarBytes(s), point);
+  return sodium!.crypto_scalarmult_ristretto255(scalarBytes(s), point);
 }
 
 /** P + Q on encodings (the identity allowed). */
 export function sodiumAdd(p: Uint8Array, q: Uint8Array): Uint8Array {
-  return sodium.crypto_core_ristretto255_add(p, q);
+  return sodium!.crypto_core_ristretto255_add(p, q);
 }
