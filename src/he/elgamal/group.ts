@@ -80,7 +80,18 @@ export function mulAddG(p: Point, s: bigint, t: bigint): Point {
   }
   if (k === 0n) return mulG(m);
   const sP = sodiumMul(encodePoint(p), k);
-  return fromSodium(m === 0n ? sP : sodiumAdd(sP, sodiumMulBase(m)));
+  return fromSodium(m === 0n ? sP : sodiumAdd(sP, smallMultipleOfG(m)));
+}
+
+// The encodings of m·G for small m (a message: 0 or 1 for a bit, up to
+// 100 for an allocation), made on first use.
+const SMALL = 1024;
+const smallMultiples: (Uint8Array | undefined)[] = [];
+
+function smallMultipleOfG(m: bigint): Uint8Array {
+  if (m >= BigInt(SMALL)) return sodiumMulBase(m);
+  const i = Number(m);
+  return (smallMultiples[i] ??= sodiumMulBase(m));
 }
 
 /** The element of an encoding libsodium computed (so valid), its bytes remembered. */
