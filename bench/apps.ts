@@ -15,6 +15,8 @@
  *     prove per ballot (the first ballot beside the warm average), the record's bytes per
  *     ballot, verification of the record's JSON on one worker per core, the homomorphic
  *     tally, its decryption and decoding (BSGS), against summing the allocations in the clear.
+ * ristretto255 goes through libsodium (src/he/elgamal/sodium.ts); `--ristretto noble`
+ * measures the plain-JavaScript path instead (the same ballots, byte for byte).
  * A list given as `none` skips that part.
  * Each size runs once (a first call: a user runs it once).
  */

@@ -3,8 +3,10 @@
  * encryption with its proofs, and a whole election record verified.
  *
  *   npm run bench -- vote [--ballots 10000] [--selections 10] [--only chromium,elgamal,ballot,record]
- *                         [--workers 1,2] [--fresh]
+ *                         [--workers 1,2] [--fresh] [--ristretto sodium|noble]
  *
+ * ristretto255 goes through libsodium (src/he/elgamal/sodium.ts) unless
+ * `--ristretto noble`; the verifier's worker threads use noble either way.
  * Prints:
  * 1. ElGamal encryptions, decryptions (to m·G, and to m by the 2^32 table)
  *    and homomorphic additions per second, beside the same sums of plain
