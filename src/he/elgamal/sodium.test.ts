@@ -9,18 +9,7 @@ import { parseManifest } from '../../vote/manifest.js';
 import { ballotJson } from '../../vote/record.js';
 import { runCeremony } from '../../vote/simulate.js';
 import { encryptWith, PublicKey } from './elgamal.js';
-import {
-  encodePoint,
-  G,
-  mod,
-  mul,
-  mulAddG,
-  mulG,
-  Q,
-  randomScalar,
-  ZERO,
-  type Point,
-} from './group.js';
+import { encodePoint, G, mod, mul, mulAddG, mulG, Q, randomScalar, type Point } from './group.js';
 import { loadSodium } from './sodium-load.js';
 import { setSodiumEnabled, sodiumActive } from './sodium.js';
 
