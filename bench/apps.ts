@@ -15,6 +15,10 @@
  *     prove per ballot (the first ballot beside the warm average), the record's bytes per
  *     ballot, verification of the record's JSON on one worker per core, the homomorphic
  *     tally, its decryption and decoding (BSGS), against summing the allocations in the clear.
+ *   - with `--budget-parts N`: first, where a budget ballot's CPU time goes (N ballots'
+ *     worth of each part), through noble and through libsodium.
+ * ristretto255 goes through libsodium (src/he/elgamal/sodium.ts); `--ristretto noble`
+ * measures the plain-JavaScript path instead (the same ballots, byte for byte).
  * A list given as `none` skips that part.
  * Each size runs once (a first call: a user runs it once).
  */
@@ -54,6 +58,12 @@ import {
   plaintextPoints,
   residentAllocations,
 } from '../src/vote/budget.js';
+import { loadSodium } from '../src/he/elgamal/sodium-load.js';
+import { setSodiumEnabled } from '../src/he/elgamal/sodium.js';
+import { encryptWith, sum, type Ciphertext } from '../src/he/elgamal/elgamal.js';
+import { mod, randomScalar } from '../src/he/elgamal/group.js';
+import { proveRange, proveSum } from '../src/he/elgamal/proofs.js';
+import { bitNonce } from '../src/vote/cumulative.js';
 import { recordToJson } from '../src/vote/record.js';
 import { runCeremony } from '../src/vote/simulate.js';
 import { accumulate, decryptTally } from '../src/vote/tally.js';
@@ -146,6 +156,53 @@ async function hospitals(owners: number, rows: number): Promise<void> {
   );
 }
 
+/**
+ * Where a budget ballot's CPU time goes, through noble and through libsodium
+ * (the same work as `Device.encrypt`, in its parts): deriving the 64 nonces,
+ * 64 encryptions (56 bits, 8 allocations), 56 two-branch bit proofs and the
+ * proof of the total, each over `n` ballots' worth, beside whole ballots.
+ */
+function budgetParts(n: number): void {
+  const crypto = nodeCryptoProvider;
+  const { election } = runCeremony(budgetManifest(), 3, 2, crypto);
+  const key = election.key;
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const per = (f: () => void) => {
+    const t = cpu();
+    for (let k = 0; k < n; k++) f();
+    return ((cpu() - t) / n).toFixed(1);
+  };
+  for (const path of ['noble', 'sodium']) {
+    setSodiumEnabled(path === 'sodium');
+    const allocs = residentAllocations(n + 1, 'parts', crypto);
+    const d = new Device(election, 'parts', crypto);
+    d.encrypt('warm-up', allocs[n]!);
+    let i = 0;
+    const ballot = per(() => void d.encrypt(`b-${i}`, allocs[i++]!));
+    const rs = Array.from({ length: 64 }, () => randomScalar(crypto));
+    const nonces = per(() => {
+      for (let j = 0; j < 64; j++) bitNonce('hE', 'seed', 'ballot', 'budget', 'p', j);
+    });
+    let cts: Ciphertext[] = [];
+    const enc = per(() => {
+      cts = rs.map((r, j) => encryptWith(key, j % 2, r));
+    });
+    const bits = per(() => {
+      for (let j = 0; j < 56; j++) proveRange(cts[j]!, rs[j]!, j % 2, 1, key, ['bit', j], crypto);
+    });
+    const r8 = mod(rs.slice(0, 8).reduce((a, b) => a + b, 0n));
+    const total = per(() => void proveSum(sum(cts.slice(0, 8)), r8, 4, 4, key, ['total'], crypto));
+    console.log(
+      `budget ballot through ${path}: ${ballot} ms of CPU per ballot; its parts: 64 nonces ${nonces} ms, ` +
+        `64 encryptions ${enc} ms, 56 bit proofs ${bits} ms, the total's proof ${total} ms`,
+    );
+  }
+  setSodiumEnabled(true);
+}
+
 async function budget(n: number): Promise<void> {
   const crypto = nodeCryptoProvider;
   const manifest = budgetManifest();
@@ -215,6 +272,10 @@ async function budget(n: number): Promise<void> {
 }
 
 export async function runAppsBench(args: string[]): Promise<void> {
+  await loadSodium();
+  const parts = Number(option(args, 'budget-parts', '0'));
+  if (parts > 0) budgetParts(parts);
+  setSodiumEnabled(option(args, 'ristretto', 'sodium') !== 'noble');
   for (const n of list(args, 'residents', '2000,20000').map(Number)) await budget(n);
   for (const n of list(args, 'people', '12,50,500').map(Number)) await donation(n);
   const rows = Number(option(args, 'owner-rows', '50'));

@@ -3,8 +3,10 @@
  * encryption with its proofs, and a whole election record verified.
  *
  *   npm run bench -- vote [--ballots 10000] [--selections 10] [--only chromium,elgamal,ballot,record]
- *                         [--workers 1,2] [--fresh]
+ *                         [--workers 1,2] [--fresh] [--ristretto sodium|noble]
  *
+ * ristretto255 goes through libsodium (src/he/elgamal/sodium.ts) unless
+ * `--ristretto noble`; the verifier's worker threads use noble either way.
  * Prints:
  * 1. ElGamal encryptions, decryptions (to m·G, and to m by the 2^32 table)
  *    and homomorphic additions per second, beside the same sums of plain
@@ -28,6 +30,8 @@ import { discreteLog32 } from '../src/he/elgamal/dlog.js';
 import { add, decryptToPoint, encrypt, PublicKey } from '../src/he/elgamal/elgamal.js';
 import { mulG, randomScalar } from '../src/he/elgamal/group.js';
 import { BatchVerifier, verifyRange } from '../src/he/elgamal/proofs.js';
+import { loadSodium } from '../src/he/elgamal/sodium-load.js';
+import { setSodiumEnabled } from '../src/he/elgamal/sodium.js';
 import { contestContext, Device, selectionContext, type Choices } from '../src/vote/ballot.js';
 import { parseManifest, type Manifest } from '../src/vote/manifest.js';
 import { parseRecord, recordToJson } from '../src/vote/record.js';
@@ -281,6 +285,8 @@ function verifyOnOneThread(text: string): void {
 }
 
 export async function runVoteBench(args: string[]): Promise<void> {
+  await loadSodium();
+  setSodiumEnabled(option(args, 'ristretto') !== 'noble');
   const ballots = Number(option(args, 'ballots') ?? 10_000);
   const selections = Number(option(args, 'selections') ?? 10);
   const only = new Set((option(args, 'only') ?? 'chromium,elgamal,ballot,record').split(','));

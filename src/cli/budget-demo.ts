@@ -19,6 +19,7 @@
 import { availableParallelism } from 'node:os';
 import { nodeCryptoProvider as crypto } from '../adapters/node/crypto.js';
 import { verifyElectionInWorkers } from '../adapters/node/verify-workers.js';
+import { loadSodium } from '../he/elgamal/sodium-load.js';
 import { pointToHex } from '../he/elgamal/group.js';
 import { Device, type EncryptedBallot } from '../vote/ballot.js';
 import {
@@ -58,6 +59,7 @@ function residentsFlag(named: ReadonlyMap<string, string>): number {
 export async function budgetDemo(named: ReadonlyMap<string, string>): Promise<number> {
   const residents = residentsFlag(named);
   const seed = named.get('seed') ?? DEFAULT_SEED;
+  await loadSodium();
   const start = performance.now();
   const manifest = budgetManifest();
   const allocations = residentAllocations(residents, seed, crypto);

@@ -15,6 +15,7 @@
  *   election publish --dir DIR --out RECORD
  *   verify election RECORD
  */
+import { loadSodium } from '../he/elgamal/sodium-load.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -201,6 +202,8 @@ export async function electionCommand(
   named: ReadonlyMap<string, string>,
 ): Promise<number> {
   const [sub, ...rest] = positional;
+  // Every subcommand multiplies ristretto255 points: through libsodium (src/he/elgamal/sodium.ts).
+  await loadSodium();
   switch (sub) {
     case 'init':
       return init(rest[0], named);

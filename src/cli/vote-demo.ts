@@ -17,6 +17,7 @@
  * Progress on the long steps (ballots encrypted, ballots verified) goes to
  * stderr, the results to stdout.
  */
+import { loadSodium } from '../he/elgamal/sodium-load.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -153,6 +154,7 @@ export async function voteDemo(named: ReadonlyMap<string, string>): Promise<numb
   const voters = positiveInt(named, 'voters', DEFAULT_VOTERS);
   const seed = named.get('seed') ?? DEFAULT_SEED;
   const out = named.get('out');
+  await loadSodium();
   const start = performance.now();
   const manifest = parseManifest(
     JSON.parse(await readFile(DEMO_MANIFEST, 'utf8')),

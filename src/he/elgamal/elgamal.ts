@@ -10,7 +10,7 @@
  * discrete-log table serves every election key.
  */
 import type { CryptoProvider } from '../../random/provider.js';
-import { G, mul, mulG, randomScalar, type Point, ZERO, mod } from './group.js';
+import { G, mul, mulAddG, mulG, randomScalar, type Point, ZERO, mod } from './group.js';
 
 export interface Ciphertext {
   readonly alpha: Point;
@@ -38,7 +38,7 @@ export class PublicKey {
 
 /** Encrypts m (any integer; negatives wrap mod q) with nonce r. */
 export function encryptWith(key: PublicKey, m: bigint | number, r: bigint): Ciphertext {
-  return { alpha: mulG(r), beta: messagePoint(m).add(key.times(r)) };
+  return { alpha: mulG(r), beta: mulAddG(key.point, r, BigInt(m)) };
 }
 
 /** Encrypts m with a fresh nonce from the CSPRNG; returns the nonce beside it for proofs. */

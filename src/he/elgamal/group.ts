@@ -16,6 +16,7 @@ import { ristretto255 } from '@noble/curves/ed25519.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { CryptoProvider } from '../../random/provider.js';
 import { decodeRistretto, encodeRistretto } from './codec.js';
+import { sodiumActive, sodiumAdd, sodiumMul, sodiumMulBase } from './sodium.js';
 
 export type Point = InstanceType<typeof ristretto255.Point>;
 export const RistrettoPoint: typeof ristretto255.Point = ristretto255.Point;
@@ -45,15 +46,59 @@ export function inv(x: bigint): bigint {
   return RistrettoPoint.Fn.inv(v);
 }
 
-/** s·P for any scalar (0 and multiples of q give the identity). */
+/**
+ * s·P for any scalar (0 and multiples of q give the identity): through
+ * libsodium when it is loaded (./sodium.ts), else noble.
+ */
 export function mul(p: Point, s: bigint): Point {
   const k = mod(s);
-  return k === 0n ? ZERO : p.multiply(k);
+  if (k === 0n) return ZERO;
+  if (!sodiumActive()) return p.multiply(k);
+  if (p.is0()) return ZERO;
+  return fromSodium(sodiumMul(encodePoint(p), k));
 }
 
-/** s·G, using the base point's precomputed table. */
+/** s·G: libsodium's fixed-base multiplication when loaded, else the base point's noble table. */
 export function mulG(s: bigint): Point {
-  return mul(G, s);
+  const k = mod(s);
+  if (k === 0n) return ZERO;
+  if (!sodiumActive()) return G.multiply(k);
+  return fromSodium(sodiumMulBase(k));
+}
+
+/**
+ * s·P + t·G, the shape of an ElGamal β (m·G + r·K) and of a simulated
+ * branch's commitment in a range proof. With libsodium the two products are
+ * added on their encodings and the sum decoded once.
+ */
+export function mulAddG(p: Point, s: bigint, t: bigint): Point {
+  const k = mod(s);
+  const m = mod(t);
+  if (!sodiumActive() || p.is0()) {
+    const tG = m === 0n ? ZERO : m === 1n ? G : G.multiply(m);
+    return k === 0n ? tG : p.multiply(k).add(tG);
+  }
+  if (k === 0n) return mulG(m);
+  const sP = sodiumMul(encodePoint(p), k);
+  return fromSodium(m === 0n ? sP : sodiumAdd(sP, smallMultipleOfG(m)));
+}
+
+// The encodings of m·G for small m (a message: 0 or 1 for a bit, up to
+// 100 for an allocation), made on first use.
+const SMALL = 1024;
+const smallMultiples: (Uint8Array | undefined)[] = [];
+
+function smallMultipleOfG(m: bigint): Uint8Array {
+  if (m >= BigInt(SMALL)) return sodiumMulBase(m);
+  const i = Number(m);
+  return (smallMultiples[i] ??= sodiumMulBase(m));
+}
+
+/** The element of an encoding libsodium computed (so valid), its bytes remembered. */
+function fromSodium(b: Uint8Array): Point {
+  const p = decodeRistretto(b);
+  encodings.set(p, b);
+  return p;
 }
 
 /** A uniformly random scalar in 0..q-1 (512 CSPRNG bits reduced mod q: bias below 2^-250). */

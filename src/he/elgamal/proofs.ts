@@ -24,7 +24,7 @@
  */
 import type { CryptoProvider } from '../../random/provider.js';
 import type { Ciphertext, PublicKey } from './elgamal.js';
-import { G, mod, mul, mulG, randomScalar, type Point, ZERO } from './group.js';
+import { G, mod, mul, mulAddG, mulG, randomScalar, type Point, ZERO } from './group.js';
 import { hashToScalar, type Part } from './hash.js';
 import { msm } from './msm.js';
 
@@ -196,7 +196,7 @@ export function proveRange(
     const w = mod(v + c * r);
     partial.push({
       a: mulG(w),
-      b: key.times(w).add(mulG(mod(c * BigInt(value - j)))),
+      b: mulAddG(key.point, w, c * BigInt(value - j)),
       challenge: c,
       response: v,
     });
