@@ -108,6 +108,11 @@ function meanMinus(g: GroupMoments, mu: number): Fx {
   return num.divide(g.n, { qBits: q, frac: Math.min(40, 60 - q) });
 }
 
+/** The bound of a count of at most `rows` rows, with its sign bit. */
+function countBound(rows: number): number {
+  return log2ceil(rows + 1) + 1;
+}
+
 function atFinestLevel(g: GroupMoments, compute: (v: Fx) => Fx[]): Fx[] {
   const c = g.candidates;
   if (!c || c.levels.length === 0) return compute(g.v);
@@ -176,7 +181,9 @@ export function welchFromMoments(g: GroupMoments): TTest {
   const { rows: n, f, mean, v } = g;
   const m = { n: g.n };
   const d = meanDifference(g);
-  const nOther = m.n.gather(Uint32Array.of(1, 0));
+  // Counts are at most the public row count: that bound (not the sums' generic one) leaves a
+  // variance more bits in its product with a count (what `tErrorBound` assumes).
+  const nOther = m.n.gather(Uint32Array.of(1, 0)).withBound(countBound(n));
   const [t, se, r] = atFinestLevel(g, (vk) => {
     // se^2 = (var1 n2 + var2 n1) / (n1 n2): see `standardise`.
     const P = vk.mul(nOther);
@@ -236,23 +243,19 @@ export function studentTTest(
 export function studentFromMoments(g: GroupMoments): TTest {
   const { f, mean, v } = g;
   const m = { n: g.n };
-  // Sums of squared deviations (n_g - 1) var_g: products with integers, no rounding.
-  const nm1 = m.n.sub(1).relu();
+  // Sums of squared deviations (n_g - 1) var_g: products with integers (bounded by the row
+  // count, as in Welch's test).
+  const nm1 = m.n.sub(1).relu().withBound(countBound(g.rows));
   const dfN = m.n.sum().sub(2).relu();
   const d = meanDifference(g);
-  // se^2 = s_p^2 / H with H = n1 n2 / (n1 + n2) (see `standardise`). Dividing by H rather
-  // than multiplying s_p^2 by n1 + n2 spares a second product of a variance that carries its
-  // level's whole range as its bound: that product cut a tiny s_p^2 to a few significant bits
-  // (t off by 15% for an sd of half a grid unit).
-  const nn = m.n.slice(0).mul(m.n.slice(1), 0);
-  const hBits = Math.max(1, m.n.intBits + 1);
-  const harmonic = nn.divide(m.n.sum(), { qBits: hBits, frac: Math.min(30, 60 - hBits) });
+  const total = m.n.sum().withBound(countBound(g.rows));
   const [t, se] = atFinestLevel(g, (vk) => {
     const ss = vk.mul(nm1, vk.frac);
     const pooled = ss
       .sum()
       .divide(dfN, { qBits: vk.intBits + 1, frac: Math.min(44, 59 - vk.intBits) });
-    const st = standardise(d, pooled, harmonic, f);
+    // se^2 = s_p^2 (n1 + n2) / (n1 n2): see `standardise`.
+    const st = standardise(d, pooled.mul(total), m.n.slice(0).mul(m.n.slice(1), 0), f);
     return [st.t, st.se];
   });
   return {

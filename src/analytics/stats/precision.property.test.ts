@@ -303,8 +303,9 @@ async function check(c: { suite: string; parties: number }, smp: Sample): Promis
  * Counterexamples that longer searches found, run first under rep3: a covariance of two
  * int(20) columns refused at 3000 rows; the intercept's se off by 3e-4 (a product that cut a
  * root near 1 to 7 bits); a slope's se negative (a saturating division by a wide
- * denominator); Student's t off by 15% for an sd of half a grid unit; and sigma against a
- * float64 reference that was itself off (a nearly constant feature far from 0).
+ * denominator); Student's t off by 7-15% for a tiny spread (a count's generic bound cut the
+ * pooled variance); and sigma against a float64 reference that was itself off (a nearly
+ * constant feature far from 0).
  */
 const spec = (shape: number, centre: number, spread: number): ColumnSpec => ({
   shape,
@@ -316,6 +317,7 @@ const FOUND: Sample[] = [
   { x: spec(4, 0, -3), y: spec(3, 0, -9), rows: 3000, seed: 243260095, slope: 0 },
   { x: spec(3, 0, -15), y: spec(6, 0, 0), rows: 200, seed: 1087730921, slope: 0 },
   { x: spec(0, 0, -60), y: spec(5, 0, -24), rows: 200, seed: 2147483619, slope: 0 },
+  { x: spec(1, 0, -30), y: spec(6, 0, -28), rows: 200, seed: 24, slope: 0 },
   { x: spec(5, 1, -23), y: spec(4, 0, -13), rows: 1200, seed: 24, slope: 0 },
 ];
 
