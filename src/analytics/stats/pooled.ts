@@ -171,14 +171,7 @@ export function pooledMoments(
   const v1 = plainNum.divide(den, { qBits, frac: Math.min(f + 8, 61 - qBits) }).relu();
   const levels = layout.levels.map((level, k) => {
     const num = numerator(L, n, value(4 + 2 * k), value(5 + 2 * k), 2 * level.frac, 62);
-    const v = divideWithRoom(
-      num,
-      den,
-      level.qBits,
-      f,
-      false,
-      levelQuotientFrac(level.qBits, f),
-    ).relu();
+    const v = divideWithRoom(num, den, level.qBits, f, levelQuotientFrac(level.qBits, f)).relu();
     return { value: v, fits: v1.sub(level.threshold).ltz() };
   });
   const candidates = { plain: v1, levels: [...levels].reverse() };

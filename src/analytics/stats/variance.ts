@@ -113,7 +113,6 @@ export function varianceCandidates(
       den,
       level.qBits,
       resultFrac,
-      false,
       levelQuotientFrac(level.qBits, resultFrac),
     ).relu();
     return { value, fits: v1.sub(level.threshold).ltz() };
@@ -161,12 +160,11 @@ export function divideWithRoom(
   den: Fx,
   qBits: number,
   resultFrac: number,
-  saturate = false,
   frac = Math.min(resultFrac + 8, 61 - qBits),
 ): Fx {
   const room = 61 - qBits - Math.max(den.bound, 2);
   const fitted = num.frac > room ? num.rescale(room) : num;
-  return fitted.divide(den, { qBits, frac, saturate });
+  return fitted.divide(den, { qBits, frac });
 }
 
 /**
